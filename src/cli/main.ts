@@ -1,0 +1,35 @@
+// The `svclab` command line: one file per subcommand under src/cli/, wired here.
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { registerWalkthrough } from './walkthrough.ts';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+export function buildProgram(): Command {
+  const program = new Command('svclab')
+    .description(
+      'Packet-level simulator of Kubernetes Service networking (kube-proxy iptables, ipvs, nftables).',
+    )
+    .version(pkg.version, '-V, --version')
+    .exitOverride();
+  registerWalkthrough(program);
+  return program;
+}
+
+/** Runs the CLI and returns the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    throw err;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.exitCode = await main(process.argv.slice(2));
+}
