@@ -61,6 +61,12 @@ export interface Node extends TypeMeta {
   status: {
     addresses: { type: 'InternalIP' | 'ExternalIP' | 'Hostname'; address: string }[];
     conditions?: { type: string; status: 'True' | 'False' | 'Unknown' }[];
+    nodeInfo?: {
+      kubeletVersion: string;
+      osImage: string;
+      kernelVersion: string;
+      containerRuntimeVersion: string;
+    };
   };
 }
 
