@@ -14,6 +14,8 @@ export interface ObjectMeta {
   /** Virtual-clock time in nanoseconds (svclab's clock), rendered as AGE. */
   creationTimestamp?: number;
   deletionTimestamp?: number;
+  /** Seconds the pod was given to terminate (set with deletionTimestamp). */
+  deletionGracePeriodSeconds?: number;
   ownerReferences?: OwnerReference[];
   generateName?: string;
 }
@@ -44,6 +46,22 @@ export interface LabelSelector {
 
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 
+export type TaintEffect = 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: TaintEffect;
+}
+
+export interface Toleration {
+  key?: string;
+  operator?: 'Exists' | 'Equal';
+  value?: string;
+  /** Absent matches every effect. */
+  effect?: TaintEffect;
+}
+
 // ---- core/v1 Namespace -------------------------------------------------------
 
 export interface Namespace extends TypeMeta {
@@ -57,7 +75,7 @@ export interface Namespace extends TypeMeta {
 export interface Node extends TypeMeta {
   kind: 'Node';
   metadata: ObjectMeta;
-  spec: { podCIDR?: string; podCIDRs?: string[]; unschedulable?: boolean };
+  spec: { podCIDR?: string; podCIDRs?: string[]; unschedulable?: boolean; taints?: Taint[] };
   status: {
     addresses: { type: 'InternalIP' | 'ExternalIP' | 'Hostname'; address: string }[];
     conditions?: { type: string; status: 'True' | 'False' | 'Unknown' }[];
@@ -96,6 +114,9 @@ export interface PodSpec {
   subdomain?: string;
   hostNetwork?: boolean;
   restartPolicy?: 'Always' | 'OnFailure' | 'Never';
+  nodeSelector?: Record<string, string>;
+  tolerations?: Toleration[];
+  terminationGracePeriodSeconds?: number;
 }
 
 export interface PodTemplateSpec {
@@ -135,10 +156,12 @@ export interface Deployment extends TypeMeta {
     template: PodTemplateSpec;
   };
   status?: {
+    observedGeneration?: number;
     replicas?: number;
     readyReplicas?: number;
     updatedReplicas?: number;
     availableReplicas?: number;
+    unavailableReplicas?: number;
   };
 }
 
@@ -150,7 +173,13 @@ export interface ReplicaSet extends TypeMeta {
     selector: LabelSelector;
     template: PodTemplateSpec;
   };
-  status?: { replicas?: number; readyReplicas?: number; availableReplicas?: number };
+  status?: {
+    replicas?: number;
+    readyReplicas?: number;
+    availableReplicas?: number;
+    fullyLabeledReplicas?: number;
+    observedGeneration?: number;
+  };
 }
 
 // ---- core/v1 Service ------------------------------------------------------------
