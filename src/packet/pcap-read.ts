@@ -1,6 +1,7 @@
 // Reading classic pcap files into IPv4 packets. Never throws on bad input:
 // whatever parsed cleanly is returned, plus an `error` saying where it stopped.
-// Packet data are subarrays of the input (zero-copy).
+// Packet data are subarrays of the input (zero-copy). The IPv4 total length
+// (2 bytes at offset 2) is the only field read above the link layer.
 
 import {
   GlobalField,
@@ -17,9 +18,12 @@ import type { PcapHeader } from './pcap.ts';
 export interface PcapPacket {
   /** Capture time, ns since the Unix epoch (us files give multiples of 1000). */
   tsNs: bigint;
-  /** Length of the IPv4 packet on the wire (record orig_len minus the stripped link header). */
+  /**
+   * Length of the IPv4 packet on the wire: orig_len minus the stripped link header
+   * and FCS, or the IPv4 total length when a link layer padded the frame past it.
+   */
   origLen: number;
-  /** The IPv4 packet, shorter than origLen when the capture's snaplen cut it. */
+  /** The IPv4 packet without link padding; shorter than origLen when snaplen cut it. */
   data: Uint8Array;
   /** Byte offset of the record header in the input, for messages. */
   offset: number;
@@ -135,10 +139,18 @@ export function readPcap(bytes: Uint8Array): PcapReadResult {
     } else {
       const sec = BigInt(v.getUint32(off + RecordField.TS_SEC, le));
       const frac = BigInt(v.getUint32(off + RecordField.TS_FRAC, le));
-      const data = frame.subarray(l3);
+      let data = frame.subarray(l3);
+      let wire = Math.max(data.length, orig - l3 - fcs);
+      // Ethernet pads frames to 60 bytes: after a link header, trust a sane IPv4
+      // total length over the frame's. Raw IP records come back verbatim.
+      const totalLen = u16(data, 2);
+      if (l3 > 0 && data.length >= 4 && totalLen >= 20 && totalLen < wire) {
+        wire = totalLen;
+        if (data.length > totalLen) data = data.subarray(0, totalLen);
+      }
       packets.push({
         tsNs: sec * 1_000_000_000n + frac * fracNs,
-        origLen: Math.max(data.length, orig - l3 - fcs),
+        origLen: wire,
         data,
         offset: off,
       });

@@ -220,6 +220,23 @@ test('Ethernet link type: header and VLAN tags stripped, non-IPv4 counted as ski
   t.deepEqual(r.packets[2]!.data, DATA);
 });
 
+test('Ethernet padding past the IPv4 total length is trimmed; raw IP is returned verbatim', (t) => {
+  const padded = concat(hex(`${MACS} 0800`), SYN, new Uint8Array(6)); // 60-byte minimum frame
+  const eth = buildPcap({
+    littleEndian: true,
+    magic: PCAP_MAGIC_US,
+    linkType: LinkType.ETHERNET,
+    records: [{ sec: 1, frac: 0, data: padded }],
+  });
+  const r = readPcap(eth);
+  t.deepEqual(r.packets[0]!.data, SYN);
+  t.is(r.packets[0]!.origLen, 40);
+  const trailing = concat(SYN, hex('aabb'));
+  const raw = readPcap(writeAll('us', [[T0, trailing]]));
+  t.deepEqual(raw.packets[0]!.data, trailing);
+  t.is(raw.packets[0]!.origLen, 42);
+});
+
 test('Ethernet FCS announced in the link-type field is trimmed', (t) => {
   const frame = concat(hex(`${MACS} 0800`), SYN, hex('11223344'));
   // F bit (26) set, FCS length 2 x 16-bit words in bits 28..31.
