@@ -1,0 +1,186 @@
+// One entry for the dataplane: check IPv4, then the L4 header, and fill a
+// reusable PacketInfo (no allocation per packet, never throws on any bytes).
+import { l4ChecksumValid } from './checksum.ts';
+import { IcmpReason, icmpIsError, icmpValidateWithChecksum } from './icmp.ts';
+import { IpProto, Ipv4Reason, ipv4Validate } from './ipv4.ts';
+import { TcpReason } from './tcp.ts';
+import { UdpReason } from './udp.ts';
+
+/** Reason codes of every header check, unique across headers (0 = Ok). */
+export type PacketReason = Ipv4Reason | TcpReason | UdpReason | IcmpReason;
+
+/** classify() flags. */
+export const ClassifyFlags = {
+  /** Also verify TCP/UDP/ICMP checksums (Linux nf_conntrack_checksum=1 does, in PREROUTING). */
+  VERIFY_L4_CHECKSUM: 1,
+} as const;
+
+/** What the dataplane needs to know about a packet; one instance reused per worker. */
+export interface PacketInfo {
+  /** 0 = Ok, else the Ipv4Reason / TcpReason / UdpReason / IcmpReason code. */
+  reason: PacketReason;
+  /** IP protocol number. */
+  proto: number;
+  src: number;
+  dst: number;
+  ttl: number;
+  /** MF set or fragment offset non-zero. */
+  fragment: boolean;
+  /** Offset of the L4 header in the buffer; -1 if the IPv4 check failed. */
+  l4Offset: number;
+  /** Bytes from l4Offset to Total Length. */
+  l4Length: number;
+  /** TCP/UDP ports; 0 when absent (other protocols, non-first fragments). */
+  sport: number;
+  dport: number;
+  tcpFlags: number;
+  /** ICMP type/code, -1 when not ICMP (or no header). */
+  icmpType: number;
+  icmpCode: number;
+  /** ICMP echo identifier (conntrack's ICMP "port"), 0 otherwise. */
+  icmpId: number;
+  /** ICMP errors: offset of the quoted IPv4 header if 20+ bytes of it are present, else -1. */
+  innerOffset: number;
+}
+
+export function newPacketInfo(): PacketInfo {
+  return {
+    reason: 0,
+    proto: 0,
+    src: 0,
+    dst: 0,
+    ttl: 0,
+    fragment: false,
+    l4Offset: -1,
+    l4Length: 0,
+    sport: 0,
+    dport: 0,
+    tcpFlags: 0,
+    icmpType: -1,
+    icmpCode: -1,
+    icmpId: 0,
+    innerOffset: -1,
+  };
+}
+
+/**
+ * Check the IPv4 packet at b[off, off+len) and its TCP/UDP/ICMP header; fill `out`.
+ * Returns out.reason. Other protocols pass with only the IPv4 fields set.
+ */
+export function classify(
+  b: Uint8Array,
+  off: number,
+  len: number,
+  out: PacketInfo,
+  flags = 0,
+): PacketReason {
+  out.sport = 0;
+  out.dport = 0;
+  out.tcpFlags = 0;
+  out.icmpType = -1;
+  out.icmpCode = -1;
+  out.icmpId = 0;
+  out.innerOffset = -1;
+  const r = ipv4Validate(b, off, len);
+  if (r !== Ipv4Reason.Ok) {
+    out.reason = r;
+    out.proto = 0;
+    out.src = 0;
+    out.dst = 0;
+    out.ttl = 0;
+    out.fragment = false;
+    out.l4Offset = -1;
+    out.l4Length = 0;
+    return r;
+  }
+  const hl = (b[off]! & 0x0f) << 2;
+  const l4 = off + hl;
+  const l4len = ((b[off + 2]! << 8) | b[off + 3]!) - hl;
+  const proto = b[off + 9]!;
+  const src =
+    ((b[off + 12]! << 24) | (b[off + 13]! << 16) | (b[off + 14]! << 8) | b[off + 15]!) >>> 0;
+  const dst =
+    ((b[off + 16]! << 24) | (b[off + 17]! << 16) | (b[off + 18]! << 8) | b[off + 19]!) >>> 0;
+  const fragWord = ((b[off + 6]! & 0x3f) << 8) | b[off + 7]!;
+  const nonFirst = (fragWord & 0x1fff) !== 0;
+  out.proto = proto;
+  out.src = src;
+  out.dst = dst;
+  out.ttl = b[off + 8]!;
+  out.fragment = fragWord !== 0;
+  out.l4Offset = l4;
+  out.l4Length = l4len;
+  // A non-first fragment has no L4 header; a first fragment's L4 lengths and
+  // checksums refer to the whole datagram, so only the header presence is checked.
+  const verify = (flags & ClassifyFlags.VERIFY_L4_CHECKSUM) !== 0 && fragWord === 0;
+  let reason: PacketReason = 0;
+  if (nonFirst) {
+    // nothing to check
+  } else if (proto === IpProto.TCP) {
+    if (l4len < 20) reason = TcpReason.Truncated;
+    else {
+      const thl = (b[l4 + 12]! >>> 4) << 2;
+      if (thl < 20) reason = TcpReason.DataOffsetTooSmall;
+      else if (thl > l4len) reason = TcpReason.Truncated;
+      else if (verify && !l4ChecksumValid(b, l4, l4len, src, dst, 6)) {
+        reason = TcpReason.BadChecksum;
+      }
+      if (reason === 0) {
+        out.sport = (b[l4]! << 8) | b[l4 + 1]!;
+        out.dport = (b[l4 + 2]! << 8) | b[l4 + 3]!;
+        out.tcpFlags = b[l4 + 13]!;
+      }
+    }
+  } else if (proto === IpProto.UDP) {
+    if (l4len < 8) reason = UdpReason.Truncated;
+    else {
+      const ulen = (b[l4 + 4]! << 8) | b[l4 + 5]!;
+      if (fragWord === 0 && (ulen < 8 || ulen > l4len)) reason = UdpReason.LengthMismatch;
+      else if (
+        verify &&
+        ((b[l4 + 6]! << 8) | b[l4 + 7]!) !== 0 &&
+        !l4ChecksumValid(b, l4, ulen, src, dst, 17)
+      ) {
+        reason = UdpReason.BadChecksum;
+      }
+      if (reason === 0) {
+        out.sport = (b[l4]! << 8) | b[l4 + 1]!;
+        out.dport = (b[l4 + 2]! << 8) | b[l4 + 3]!;
+      }
+    }
+  } else if (proto === IpProto.ICMP) {
+    reason = verify ? icmpValidateWithChecksum(b, l4, l4len) : l4len < 8 ? IcmpReason.Truncated : 0;
+    if (reason === 0) {
+      const t = b[l4]!;
+      out.icmpType = t;
+      out.icmpCode = b[l4 + 1]!;
+      if (t === 0 || t === 8) out.icmpId = (b[l4 + 4]! << 8) | b[l4 + 5]!;
+      else if (icmpIsError(t) && l4len >= 28 && b[l4 + 8]! >>> 4 === 4) out.innerOffset = l4 + 8;
+    }
+  }
+  out.reason = reason;
+  return reason;
+}
+
+/** Convenience (allocates): classify a whole buffer holding one IPv4 packet. */
+export function parsePacket(b: Uint8Array, flags = 0): PacketInfo {
+  const info = newPacketInfo();
+  classify(b, 0, b.length, info, flags);
+  return info;
+}
+
+const NAMES: Record<number, string> = {};
+for (const [layer, table] of [
+  ['ipv4', Ipv4Reason],
+  ['tcp', TcpReason],
+  ['udp', UdpReason],
+  ['icmp', IcmpReason],
+] as const) {
+  for (const [name, code] of Object.entries(table))
+    if (code !== 0) NAMES[code] = `${layer}.${name}`;
+}
+
+/** Name of a reason code for logs and counters, e.g. 'ipv4.BadHeaderChecksum' ('ok' for 0). */
+export function reasonName(code: number): string {
+  return code === 0 ? 'ok' : (NAMES[code] ?? `unknown(${code})`);
+}
