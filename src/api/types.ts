@@ -95,6 +95,7 @@ export interface ContainerPort {
   containerPort: number;
   protocol: Protocol;
   hostPort?: number;
+  hostIP?: string;
 }
 
 export interface Container {
@@ -109,11 +110,13 @@ export interface Container {
 
 export interface PodSpec {
   containers: Container[];
+  initContainers?: Container[];
   nodeName?: string;
   hostname?: string;
   subdomain?: string;
   hostNetwork?: boolean;
   restartPolicy?: 'Always' | 'OnFailure' | 'Never';
+  dnsPolicy?: 'ClusterFirst' | 'ClusterFirstWithHostNet' | 'Default' | 'None';
   nodeSelector?: Record<string, string>;
   tolerations?: Toleration[];
   terminationGracePeriodSeconds?: number;
@@ -147,6 +150,12 @@ export interface Pod extends TypeMeta {
 
 // ---- apps/v1 Deployment, ReplicaSet -------------------------------------------
 
+export interface DeploymentStrategy {
+  type: 'RollingUpdate' | 'Recreate';
+  /** An absolute number or a percentage string such as '25%'. */
+  rollingUpdate?: { maxUnavailable?: number | string; maxSurge?: number | string };
+}
+
 export interface Deployment extends TypeMeta {
   kind: 'Deployment';
   metadata: ObjectMeta;
@@ -154,6 +163,11 @@ export interface Deployment extends TypeMeta {
     replicas: number;
     selector: LabelSelector;
     template: PodTemplateSpec;
+    strategy?: DeploymentStrategy;
+    minReadySeconds?: number;
+    revisionHistoryLimit?: number;
+    progressDeadlineSeconds?: number;
+    paused?: boolean;
   };
   status?: {
     observedGeneration?: number;
@@ -218,6 +232,7 @@ export interface Service extends TypeMeta {
     ipFamilies: ('IPv4' | 'IPv6')[];
     ipFamilyPolicy?: 'SingleStack' | 'PreferDualStack' | 'RequireDualStack';
     publishNotReadyAddresses?: boolean;
+    allocateLoadBalancerNodePorts?: boolean;
   };
   status?: { loadBalancer: { ingress?: { ip?: string; hostname?: string }[] } };
 }
