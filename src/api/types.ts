@@ -132,6 +132,8 @@ export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown
 export interface PodCondition {
   type: 'PodScheduled' | 'Initialized' | 'ContainersReady' | 'Ready';
   status: 'True' | 'False' | 'Unknown';
+  reason?: string;
+  message?: string;
 }
 
 export interface Pod extends TypeMeta {
@@ -250,6 +252,7 @@ export interface EndpointPort {
   name?: string;
   port: number;
   protocol: Protocol;
+  appProtocol?: string;
 }
 
 export interface Endpoints extends TypeMeta {
@@ -323,6 +326,8 @@ export interface ConfigMap extends TypeMeta {
   kind: 'ConfigMap';
   metadata: ObjectMeta;
   data: Record<string, string>;
+  /** Base64 text, as written (svclab does not read it). */
+  binaryData?: Record<string, string>;
 }
 
 export type KubeObject =
