@@ -349,7 +349,7 @@ test('defaultObject throws with the decode error for a bad type', (t) => {
   );
 });
 
-const pullPolicies: [string, string][] = [
+const pullPolicies: [string, 'Always' | 'IfNotPresent'][] = [
   ['nginx', 'Always'],
   ['nginx:latest', 'Always'],
   ['nginx:1.25', 'IfNotPresent'],
