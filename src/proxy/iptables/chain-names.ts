@@ -1,0 +1,78 @@
+// kube-proxy's iptables chain names (pkg/proxy/iptables/proxier.go): fixed chains,
+// and per-service chains named by a 16-character hash because iptables chain names
+// must stay under 29 characters.
+import { createHash } from 'node:crypto';
+
+export const KUBE_SERVICES = 'KUBE-SERVICES';
+export const KUBE_EXTERNAL_SERVICES = 'KUBE-EXTERNAL-SERVICES';
+export const KUBE_NODEPORTS = 'KUBE-NODEPORTS';
+export const KUBE_POSTROUTING = 'KUBE-POSTROUTING';
+export const KUBE_MARK_MASQ = 'KUBE-MARK-MASQ';
+export const KUBE_FORWARD = 'KUBE-FORWARD';
+export const KUBE_PROXY_FIREWALL = 'KUBE-PROXY-FIREWALL';
+export const KUBE_PROXY_CANARY = 'KUBE-PROXY-CANARY';
+/** kubelet's anti-martian chain, which kube-proxy duplicates. */
+export const KUBE_FIREWALL = 'KUBE-FIREWALL';
+
+const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** RFC 4648 base32 with padding, as Go's base32.StdEncoding.EncodeToString. */
+export function base32(bytes: Uint8Array): string {
+  let out = '';
+  let acc = 0;
+  let bits = 0;
+  for (const b of bytes) {
+    acc = ((acc << 8) | b) & 0xffff;
+    bits += 8;
+    while (bits >= 5) {
+      out += B32[(acc >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += B32[(acc << (5 - bits)) & 31];
+  while (out.length % 8 !== 0) out += '=';
+  return out;
+}
+
+function hash16(s: string): string {
+  return base32(createHash('sha256').update(s).digest()).slice(0, 16);
+}
+
+/** portProtoHash: first 16 base32 chars of sha256(servicePortName + protocol). */
+export function portProtoHash(servicePortName: string, protocolLower: string): string {
+  return hash16(servicePortName + protocolLower);
+}
+
+/** KUBE-SVC-: the Cluster-policy dispatch chain. */
+export function servicePortPolicyClusterChain(spn: string, protocolLower: string): string {
+  return 'KUBE-SVC-' + portProtoHash(spn, protocolLower);
+}
+
+/** KUBE-SVL-: the Local-policy dispatch chain. */
+export function servicePortPolicyLocalChainName(spn: string, protocolLower: string): string {
+  return 'KUBE-SVL-' + portProtoHash(spn, protocolLower);
+}
+
+/** KUBE-FW-: loadBalancerSourceRanges filter. */
+export function serviceFirewallChainName(spn: string, protocolLower: string): string {
+  return 'KUBE-FW-' + portProtoHash(spn, protocolLower);
+}
+
+/** KUBE-EXT-: external-traffic entry (masquerade / Local short-circuits). */
+export function serviceExternalChainName(spn: string, protocolLower: string): string {
+  return 'KUBE-EXT-' + portProtoHash(spn, protocolLower);
+}
+
+/** KUBE-SEP-: one endpoint; hashes servicePortName + protocol + `ip:port`. */
+export function servicePortEndpointChainName(
+  spn: string,
+  protocolLower: string,
+  endpoint: string,
+): string {
+  return 'KUBE-SEP-' + hash16(spn + protocolLower + endpoint);
+}
+
+/** isServiceChainName: the per-service chains kube-proxy owns and garbage-collects. */
+export function isServiceChainName(chain: string): boolean {
+  return /^KUBE-(SVC|SVL|SEP|FW|EXT)-/.test(chain);
+}

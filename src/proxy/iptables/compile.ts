@@ -1,0 +1,332 @@
+// The rule set kube-proxy (v1.28, pkg/proxy/iptables/proxier.go syncProxyRules)
+// writes in iptables mode, compiled from a ServiceMap snapshot. This file holds the
+// fixed chains and jumps; compile-services.ts writes the per-service-port rules.
+import { parseCidr, formatCidr } from '../../packet/addr.ts';
+import type { ServicePortEntry } from '../service-map.ts';
+import { RuleSetBuilder } from './builder.ts';
+import {
+  KUBE_EXTERNAL_SERVICES,
+  KUBE_FIREWALL,
+  KUBE_FORWARD,
+  KUBE_MARK_MASQ,
+  KUBE_NODEPORTS,
+  KUBE_POSTROUTING,
+  KUBE_PROXY_CANARY,
+  KUBE_PROXY_FIREWALL,
+  KUBE_SERVICES,
+} from './chain-names.ts';
+import { writeServicePort } from './compile-services.ts';
+import type { ServiceWriteContext } from './compile-services.ts';
+import { goHex08, kubeProxyProbability } from './format.ts';
+import type { RuleSet, TableName } from './rules.ts';
+
+export interface IptablesOptions {
+  /** This node's name: endpoints with this nodeName are local. */
+  readonly nodeName: string;
+  /** This node's IPv4 addresses; the first is kube-proxy's --bind-address node IP. */
+  readonly nodeIPs: readonly string[];
+  /** --cluster-cidr: enables the `! -s CIDR -j KUBE-MARK-MASQ` rules (LocalTrafficDetector). */
+  readonly clusterCIDR?: string;
+  /** --masquerade-all: masquerade all traffic to cluster IPs. */
+  readonly masqueradeAll?: boolean;
+  /** --iptables-masquerade-bit (default 14, mark 0x4000). */
+  readonly masqueradeBit?: number;
+  /**
+   * The mark as written in the restore payload. Default: Go's `%#08x` of 1<<bit, as
+   * the real kube-proxy (`0x00004000`); kube-proxy's unit tests use `0x4000`.
+   */
+  readonly masqueradeMarkText?: string;
+  /** --iptables-localhost-nodeports (default true). */
+  readonly localhostNodePorts?: boolean;
+  /** iptables supports MASQUERADE --random-fully (default true; iptables >= 1.6.2). */
+  readonly randomFully?: boolean;
+  /** Create KUBE-PROXY-CANARY as kube-proxy's iptables monitor does (default true). */
+  readonly canaryChains?: boolean;
+}
+
+/** kube-proxy's largeClusterEndpointsThreshold: above it, endpoint rules lose their comments. */
+export const LARGE_CLUSTER_ENDPOINTS_THRESHOLD = 1000;
+
+interface JumpChain {
+  readonly table: TableName;
+  readonly dst: string;
+  readonly src: string;
+  readonly comment: string;
+  readonly extra: readonly string[];
+}
+
+const NEW = ['-m', 'conntrack', '--ctstate', 'NEW'] as const;
+
+/** iptablesJumpChains, in kube-proxy's order. */
+const JUMP_CHAINS: readonly JumpChain[] = [
+  {
+    table: 'filter',
+    dst: KUBE_EXTERNAL_SERVICES,
+    src: 'INPUT',
+    comment: 'kubernetes externally-visible service portals',
+    extra: NEW,
+  },
+  {
+    table: 'filter',
+    dst: KUBE_EXTERNAL_SERVICES,
+    src: 'FORWARD',
+    comment: 'kubernetes externally-visible service portals',
+    extra: NEW,
+  },
+  {
+    table: 'filter',
+    dst: KUBE_NODEPORTS,
+    src: 'INPUT',
+    comment: 'kubernetes health check service ports',
+    extra: [],
+  },
+  {
+    table: 'filter',
+    dst: KUBE_SERVICES,
+    src: 'FORWARD',
+    comment: 'kubernetes service portals',
+    extra: NEW,
+  },
+  {
+    table: 'filter',
+    dst: KUBE_SERVICES,
+    src: 'OUTPUT',
+    comment: 'kubernetes service portals',
+    extra: NEW,
+  },
+  {
+    table: 'filter',
+    dst: KUBE_FORWARD,
+    src: 'FORWARD',
+    comment: 'kubernetes forwarding rules',
+    extra: [],
+  },
+  {
+    table: 'filter',
+    dst: KUBE_PROXY_FIREWALL,
+    src: 'INPUT',
+    comment: 'kubernetes load balancer firewall',
+    extra: NEW,
+  },
+  {
+    table: 'filter',
+    dst: KUBE_PROXY_FIREWALL,
+    src: 'OUTPUT',
+    comment: 'kubernetes load balancer firewall',
+    extra: NEW,
+  },
+  {
+    table: 'filter',
+    dst: KUBE_PROXY_FIREWALL,
+    src: 'FORWARD',
+    comment: 'kubernetes load balancer firewall',
+    extra: NEW,
+  },
+  {
+    table: 'nat',
+    dst: KUBE_SERVICES,
+    src: 'OUTPUT',
+    comment: 'kubernetes service portals',
+    extra: [],
+  },
+  {
+    table: 'nat',
+    dst: KUBE_SERVICES,
+    src: 'PREROUTING',
+    comment: 'kubernetes service portals',
+    extra: [],
+  },
+  {
+    table: 'nat',
+    dst: KUBE_POSTROUTING,
+    src: 'POSTROUTING',
+    comment: 'kubernetes postrouting rules',
+    extra: [],
+  },
+];
+
+/** iptablesKubeletJumpChains: kubelet's own jumps, which exist before kube-proxy starts. */
+const KUBELET_JUMP_CHAINS: readonly JumpChain[] = [
+  { table: 'filter', dst: KUBE_FIREWALL, src: 'INPUT', comment: '', extra: [] },
+  { table: 'filter', dst: KUBE_FIREWALL, src: 'OUTPUT', comment: '', extra: [] },
+];
+
+function jumpArgs(j: JumpChain): string[] {
+  const args = ['-A', j.src, ...j.extra];
+  if (j.comment !== '') args.push('-m', 'comment', '--comment', j.comment);
+  args.push('-j', j.dst);
+  return args;
+}
+
+/**
+ * The built-in chains' jump rules as they end up in a running node: kubelet appends
+ * its KUBE-FIREWALL jumps first, then kube-proxy's EnsureRule(Prepend) puts each of
+ * its jumps at the top, so kube-proxy's list appears reversed above kubelet's.
+ */
+function writeJumps(b: RuleSetBuilder): void {
+  const perChain = new Map<string, string[][]>();
+  const at = (j: JumpChain) => {
+    const k = `${j.table}/${j.src}`;
+    let l = perChain.get(k);
+    if (l === undefined) perChain.set(k, (l = []));
+    return l;
+  };
+  for (const j of [...KUBELET_JUMP_CHAINS, ...JUMP_CHAINS]) b.ensureChain(j.table, j.dst);
+  for (const j of KUBELET_JUMP_CHAINS) at(j).push(jumpArgs(j));
+  for (const j of JUMP_CHAINS) at(j).unshift(jumpArgs(j));
+  for (const [k, rules] of perChain) {
+    const table = k.slice(0, k.indexOf('/')) as TableName;
+    for (const r of rules) b.builtinRule(table, r);
+  }
+}
+
+/** Compile the rules for every service port in `entries` (sorted by key). */
+export function compileRuleSet(
+  entries: readonly ServicePortEntry[],
+  opts: IptablesOptions,
+): RuleSet {
+  const b = new RuleSetBuilder();
+  const bit = opts.masqueradeBit ?? 14;
+  const mark = opts.masqueradeMarkText ?? goHex08(1 << bit);
+  const localhostNodePorts = opts.localhostNodePorts ?? true;
+
+  writeJumps(b);
+  if (opts.canaryChains ?? true) {
+    b.ensureChain('nat', KUBE_PROXY_CANARY);
+    b.ensureChain('filter', KUBE_PROXY_CANARY);
+  }
+
+  for (const c of [
+    KUBE_SERVICES,
+    KUBE_EXTERNAL_SERVICES,
+    KUBE_FORWARD,
+    KUBE_NODEPORTS,
+    KUBE_PROXY_FIREWALL,
+  ]) {
+    b.chain('filter', c);
+  }
+  for (const c of [KUBE_SERVICES, KUBE_NODEPORTS, KUBE_POSTROUTING, KUBE_MARK_MASQ]) {
+    b.chain('nat', c);
+  }
+
+  // KUBE-POSTROUTING: only marked packets are masqueraded; the mark is cleared first
+  // so a packet that re-traverses the stack is not masqueraded twice.
+  b.rule(
+    'nat',
+    '-A',
+    KUBE_POSTROUTING,
+    '-m',
+    'mark',
+    '!',
+    '--mark',
+    `${mark}/${mark}`,
+    '-j',
+    'RETURN',
+  );
+  b.rule('nat', '-A', KUBE_POSTROUTING, '-j', 'MARK', '--xor-mark', mark);
+  const masq = [
+    '-A',
+    KUBE_POSTROUTING,
+    '-m',
+    'comment',
+    '--comment',
+    '"kubernetes service traffic requiring SNAT"',
+    '-j',
+    'MASQUERADE',
+  ];
+  if (opts.randomFully ?? true) masq.push('--random-fully');
+  b.rule('nat', masq);
+  b.rule('nat', '-A', KUBE_MARK_MASQ, '-j', 'MARK', '--or-mark', mark);
+
+  if (localhostNodePorts) {
+    // route_localnet opens 127.0.0.0/8 to the outside; this rule closes that hole.
+    b.chain('filter', KUBE_FIREWALL);
+    b.rule(
+      'filter',
+      '-A',
+      KUBE_FIREWALL,
+      '-m',
+      'comment',
+      '--comment',
+      '"block incoming localnet connections"',
+      '-d',
+      '127.0.0.0/8',
+      '!',
+      '-s',
+      '127.0.0.0/8',
+      '-m',
+      'conntrack',
+      '!',
+      '--ctstate',
+      'RELATED,ESTABLISHED,DNAT',
+      '-j',
+      'DROP',
+    );
+  }
+
+  let totalEndpoints = 0;
+  for (const e of entries) totalEndpoints += e.endpoints.length;
+  const cidr =
+    opts.clusterCIDR === undefined ? undefined : formatCidr(parseCidr(opts.clusterCIDR, true));
+  const probabilities: string[] = [];
+  const ctx: ServiceWriteContext = {
+    b,
+    masqueradeAll: opts.masqueradeAll ?? false,
+    clusterCIDR: cidr,
+    nodeIP: opts.nodeIPs[0],
+    largeClusterMode: totalEndpoints > LARGE_CLUSTER_ENDPOINTS_THRESHOLD,
+    probability: (n) => (probabilities[n] ??= kubeProxyProbability(n)),
+  };
+  for (const e of entries) writeServicePort(ctx, e);
+
+  // The tail call to KUBE-NODEPORTS must be the last rule of KUBE-SERVICES.
+  const dest = ['-m', 'addrtype', '--dst-type', 'LOCAL'];
+  if (!localhostNodePorts) dest.push('!', '-d', '127.0.0.0/8');
+  b.rule(
+    'nat',
+    '-A',
+    KUBE_SERVICES,
+    '-m',
+    'comment',
+    '--comment',
+    '"kubernetes service nodeports; NOTE: this must be the last rule in this chain"',
+    dest,
+    '-j',
+    KUBE_NODEPORTS,
+  );
+
+  // Drop INVALID packets, which would otherwise reset connections (kubernetes#74839).
+  b.rule('filter', '-A', KUBE_FORWARD, '-m', 'conntrack', '--ctstate', 'INVALID', '-j', 'DROP');
+  b.rule(
+    'filter',
+    '-A',
+    KUBE_FORWARD,
+    '-m',
+    'comment',
+    '--comment',
+    '"kubernetes forwarding rules"',
+    '-m',
+    'mark',
+    '--mark',
+    `${mark}/${mark}`,
+    '-j',
+    'ACCEPT',
+  );
+  b.rule(
+    'filter',
+    '-A',
+    KUBE_FORWARD,
+    '-m',
+    'comment',
+    '--comment',
+    '"kubernetes forwarding conntrack rule"',
+    '-m',
+    'conntrack',
+    '--ctstate',
+    'RELATED,ESTABLISHED',
+    '-j',
+    'ACCEPT',
+  );
+
+  return b.build();
+}

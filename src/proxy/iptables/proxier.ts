@@ -1,0 +1,220 @@
+// kube-proxy's iptables mode as a Proxier: the handlers feed a ServiceMap, sync()
+// compiles the whole rule set (kube-proxy restores all its chains every sync) and
+// swaps it in with one reference assignment, and classify() walks the current rules
+// for one packet at one netfilter hook, in the kernel's table order for that hook.
+import { tryIpToU32 } from '../../packet/addr.ts';
+import type { EndpointSlice, Service } from '../../api/types.ts';
+import type { Proxier } from '../proxier.ts';
+import { ServiceMap } from '../service-map.ts';
+import type { ServiceMapSnapshot } from '../service-map.ts';
+import { compileRuleSet } from './compile.ts';
+import type { IptablesOptions } from './compile.ts';
+import {
+  ADDR_DST_LOCAL,
+  ADDR_SRC_LOCAL,
+  Verdict,
+  evaluateTable,
+  hookChainIndex,
+  newEvalResult,
+  newPacketMeta,
+  resetEvalResult,
+} from './evaluate.ts';
+import type { EvalContext, EvalResult, PacketMeta, TraceEvent } from './evaluate.ts';
+import { iptablesList } from './list.ts';
+import type { ListOptions } from './list.ts';
+import { RecentTables } from './recent.ts';
+import { CtState, Hook, restoreText } from './rules.ts';
+import type { RuleSet, Table, TableName } from './rules.ts';
+import { iptablesSave } from './save.ts';
+import type { SaveOptions } from './save.ts';
+
+/** Which tables classify() consults (nat only sees a connection's first packet). */
+export const TABLE_NAT = 1;
+export const TABLE_FILTER = 2;
+
+export interface IptablesProxierOptions extends IptablesOptions {
+  /** Uniform [0, 1) source for `-m statistic`; default a fixed-seed generator. */
+  readonly random?: () => number;
+  /** Clock in seconds for `-m recent`; default wall-clock time. */
+  readonly now?: () => number;
+}
+
+/** mulberry32: a small seeded PRNG so default runs are reproducible. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export class IptablesProxier implements Proxier {
+  readonly serviceMap: ServiceMap;
+  readonly recent = new RecentTables();
+  private rules: RuleSet;
+  private compiledGeneration = -1;
+  private readonly localIPs: ReadonlySet<number>;
+  private readonly ctx: EvalContext;
+  private readonly result = newEvalResult();
+  private readonly scratch = newPacketMeta();
+  private servicesSynced = false;
+  private endpointSlicesSynced = false;
+
+  constructor(readonly options: IptablesProxierOptions) {
+    this.serviceMap = new ServiceMap(options.nodeName);
+    this.localIPs = new Set(
+      options.nodeIPs.map((ip) => tryIpToU32(ip)).filter((n): n is number => n !== undefined),
+    );
+    this.ctx = {
+      random: options.random ?? seededRandom(1),
+      now: options.now ?? (() => Date.now() / 1000),
+      recent: this.recent,
+      trace: undefined,
+    };
+    this.rules = compileRuleSet([], options);
+  }
+
+  onServiceAdd(service: Service): void {
+    this.serviceMap.updateService(undefined, service);
+  }
+  onServiceUpdate(oldService: Service, service: Service): void {
+    this.serviceMap.updateService(oldService, service);
+  }
+  onServiceDelete(service: Service): void {
+    this.serviceMap.updateService(service, undefined);
+  }
+  onServiceSynced(): void {
+    this.servicesSynced = true;
+  }
+  onEndpointSliceAdd(slice: EndpointSlice): void {
+    this.serviceMap.updateEndpointSlice(slice, false);
+  }
+  onEndpointSliceUpdate(_oldSlice: EndpointSlice, slice: EndpointSlice): void {
+    this.serviceMap.updateEndpointSlice(slice, false);
+  }
+  onEndpointSliceDelete(slice: EndpointSlice): void {
+    this.serviceMap.updateEndpointSlice(slice, true);
+  }
+  onEndpointSlicesSynced(): void {
+    this.endpointSlicesSynced = true;
+  }
+
+  /** Both initial lists were delivered (kube-proxy does not sync before that; we do). */
+  get initialized(): boolean {
+    return this.servicesSynced && this.endpointSlicesSynced;
+  }
+
+  /** Compile the current state and swap it in; unchanged state keeps the rule set. */
+  sync(): void {
+    const snap: ServiceMapSnapshot = this.serviceMap.snapshot();
+    if (snap.generation === this.compiledGeneration) return;
+    const next = compileRuleSet(snap.entries, this.options);
+    carryBuiltinCounters(this.rules.filter, next.filter);
+    carryBuiltinCounters(this.rules.nat, next.nat);
+    this.rules = next; // the userspace iptables-restore: one reference assignment
+    this.compiledGeneration = snap.generation;
+  }
+
+  /** The installed rule set. */
+  get ruleSet(): RuleSet {
+    return this.rules;
+  }
+
+  /** addrtype LOCAL: a node IP or loopback. */
+  isLocalAddress(ip: number): boolean {
+    return ip >>> 24 === 127 || this.localIPs.has(ip >>> 0);
+  }
+
+  /** ADDR_SRC_LOCAL / ADDR_DST_LOCAL for a source and destination. */
+  addrFlags(src: number, dst: number): number {
+    return (
+      (this.isLocalAddress(src) ? ADDR_SRC_LOCAL : 0) |
+      (this.isLocalAddress(dst) ? ADDR_DST_LOCAL : 0)
+    );
+  }
+
+  /**
+   * Run `meta` through the tables at `hook` in kernel priority order (OUTPUT: nat
+   * then filter; INPUT: filter then nat). A DNAT in nat rewrites the destination
+   * the filter table sees and adds CtState.DNAT. Returns a reused result object.
+   */
+  classify(
+    meta: PacketMeta,
+    hook: Hook,
+    tables = TABLE_NAT | TABLE_FILTER,
+    out: EvalResult = this.result,
+  ): EvalResult {
+    const rs = this.rules;
+    resetEvalResult(out, meta.mark);
+    const natFirst = hook !== Hook.Input;
+    let p = meta;
+    if (natFirst && tables & TABLE_NAT) this.walk(rs.nat, hook, p, out);
+    if (out.verdict !== Verdict.Accept) return out;
+    if (out.dnat) {
+      p = Object.assign(this.scratch, meta);
+      p.dst = out.dnatIp;
+      p.dport = out.dnatPort;
+      p.ctstate |= CtState.DNAT;
+      p.addrFlags = this.addrFlags(p.src, p.dst);
+    }
+    if (tables & TABLE_FILTER) this.walk(rs.filter, hook, p, out);
+    if (out.verdict !== Verdict.Accept) return out;
+    if (!natFirst && tables & TABLE_NAT) this.walk(rs.nat, hook, p, out);
+    return out;
+  }
+
+  private walk(t: Table, hook: Hook, p: PacketMeta, out: EvalResult): void {
+    const start = hookChainIndex(t, hook);
+    if (start >= 0) evaluateTable(t, start, p, this.ctx, out);
+  }
+
+  /** classify() with a trace callback, as `iptables -j TRACE` would log each step. */
+  trace(
+    meta: PacketMeta,
+    hook: Hook,
+    onStep: (e: TraceEvent) => void,
+    tables = TABLE_NAT | TABLE_FILTER,
+  ): EvalResult {
+    this.ctx.trace = onStep;
+    try {
+      return this.classify(meta, hook, tables, newEvalResult());
+    } finally {
+      this.ctx.trace = undefined;
+    }
+  }
+
+  /** `iptables-save` of the installed rules. */
+  save(opts?: SaveOptions): string {
+    return iptablesSave(this.rules, opts);
+  }
+
+  /** `iptables -t TABLE -nvL` of the installed rules. */
+  list(table: TableName, opts?: ListOptions): string {
+    return iptablesList(this.rules, table, opts);
+  }
+
+  /** The payload kube-proxy would hand to `iptables-restore --noflush`. */
+  restoreInput(): string {
+    return restoreText(this.rules);
+  }
+}
+
+/** Built-in chains are not rewritten by kube-proxy's restore, so their counters persist. */
+function carryBuiltinCounters(prev: Table, next: Table): void {
+  for (let ci = 0; ci < next.chains.length; ci++) {
+    const a = prev.chains[ci];
+    const b = next.chains[ci];
+    if (a === undefined || b === undefined || !b.builtin || a.name !== b.name) continue;
+    next.counters.policyPkts[ci] = prev.counters.policyPkts[ci] ?? 0;
+    next.counters.policyBytes[ci] = prev.counters.policyBytes[ci] ?? 0;
+    if (a.count !== b.count) continue;
+    for (let k = 0; k < b.count; k++) {
+      if (prev.rules[a.first + k]?.line !== next.rules[b.first + k]?.line) continue;
+      next.counters.pkts[b.first + k] = prev.counters.pkts[a.first + k] ?? 0;
+      next.counters.bytes[b.first + k] = prev.counters.bytes[a.first + k] ?? 0;
+    }
+  }
+}

@@ -1,0 +1,317 @@
+// The service-port model shared by every proxy mode, after kube-proxy's pkg/proxy
+// (serviceport.go, endpoint.go, servicechangetracker.go, endpointslicecache.go,
+// topology.go as of v1.28). Addresses are u32 inside; strings are kept beside them
+// because every mode prints them (chain comments, ipvsadm, nft).
+import type { EndpointSlice, Protocol, Service, ServicePort } from '../api/types.ts';
+import { tryIpToU32, tryParseCidr } from '../packet/addr.ts';
+import type { Cidr } from '../packet/addr.ts';
+
+/** kube-proxy's ServicePortName: namespace/name, the port's name and its protocol. */
+export interface ServicePortName {
+  readonly namespace: string;
+  readonly name: string;
+  /** ServicePort.name; '' for an unnamed port. */
+  readonly port: string;
+  readonly protocol: Protocol;
+}
+
+/** kube-proxy's ServicePortName.String(): `ns/name` plus `:port` when the port is named. */
+export function servicePortNameString(spn: ServicePortName): string {
+  const base = `${spn.namespace}/${spn.name}`;
+  return spn.port === '' ? base : `${base}:${spn.port}`;
+}
+
+/** Map key for a service port: String() plus the protocol (kube-proxy keys on both). */
+export function servicePortKey(spn: ServicePortName): string {
+  return `${servicePortNameString(spn)}/${spn.protocol}`;
+}
+
+/** `ns/name` of an object (NamespacedName.String()). */
+export function namespacedName(namespace: string | undefined, name: string): string {
+  return `${namespace ?? 'default'}/${name}`;
+}
+
+/** One port of one Service as kube-proxy's BaseServicePortInfo sees it (IPv4 only). */
+export interface ServicePortInfo {
+  readonly name: ServicePortName;
+  /** servicePortNameString(name), computed once (kube-proxy caches it too). */
+  readonly nameString: string;
+  readonly type: Service['spec']['type'];
+  readonly clusterIP: number;
+  readonly clusterIPString: string;
+  readonly port: number;
+  readonly protocol: Protocol;
+  /** 0 when the port has no node port. */
+  readonly nodePort: number;
+  readonly externalIPs: readonly string[];
+  /** status.loadBalancer.ingress[].ip (kube-proxy's LoadBalancerVIPs). */
+  readonly loadBalancerIPs: readonly string[];
+  /** Trimmed, valid IPv4 CIDRs from spec.loadBalancerSourceRanges, as written. */
+  readonly loadBalancerSourceRanges: readonly string[];
+  readonly loadBalancerSourceCidrs: readonly Cidr[];
+  readonly sessionAffinity: 'None' | 'ClientIP';
+  /** sessionAffinityConfig.clientIP.timeoutSeconds (default 10800) when ClientIP, else 0. */
+  readonly stickyMaxAgeSeconds: number;
+  readonly externalPolicyLocal: boolean;
+  readonly internalPolicyLocal: boolean;
+  /** 0 unless type LoadBalancer with externalTrafficPolicy Local. */
+  readonly healthCheckNodePort: number;
+}
+
+/** One endpoint of a service port (kube-proxy's BaseEndpointInfo). */
+export interface EndpointInfo {
+  readonly ip: number;
+  readonly ipString: string;
+  readonly port: number;
+  /** `ip:port`, kube-proxy's Endpoint.String(); SEP chain names hash it. */
+  readonly endpoint: string;
+  readonly ready: boolean;
+  readonly serving: boolean;
+  readonly terminating: boolean;
+  /** nodeName equals this proxy's node. */
+  readonly isLocal: boolean;
+  readonly nodeName: string;
+  readonly zone: string;
+}
+
+/** Default ClientIP affinity timeout (v1.DefaultClientIPServiceAffinitySeconds). */
+export const DEFAULT_AFFINITY_SECONDS = 10800;
+
+/**
+ * The IPv4 cluster IP kube-proxy would use, or undefined for services it skips:
+ * headless (`None`/empty) and ExternalName (proxyutil.ShouldSkipService).
+ */
+export function serviceClusterIP(svc: Service): string | undefined {
+  if (svc.spec.type === 'ExternalName') return undefined;
+  const candidates = svc.spec.clusterIPs ?? (svc.spec.clusterIP ? [svc.spec.clusterIP] : []);
+  for (const ip of candidates) {
+    if (ip === 'None' || ip === '') return undefined;
+    if (tryIpToU32(ip) !== undefined) return ip;
+  }
+  return undefined;
+}
+
+/** apiservice.ExternallyAccessible / ExternalPolicyLocal / InternalPolicyLocal. */
+function externallyAccessibleSpec(svc: Service): boolean {
+  const t = svc.spec.type;
+  return (
+    t === 'LoadBalancer' ||
+    t === 'NodePort' ||
+    (t === 'ClusterIP' && (svc.spec.externalIPs?.length ?? 0) > 0)
+  );
+}
+
+function ipv4Only(list: readonly string[] | undefined): string[] {
+  return (list ?? []).filter((s) => tryIpToU32(s) !== undefined);
+}
+
+/** Build the ServicePortInfo of every port of a service; [] for skipped services. */
+export function servicePortInfos(svc: Service): ServicePortInfo[] {
+  const clusterIPString = serviceClusterIP(svc);
+  if (clusterIPString === undefined) return [];
+  const clusterIP = tryIpToU32(clusterIPString) ?? 0;
+  const ns = svc.metadata.namespace ?? 'default';
+  const externalPolicyLocal =
+    externallyAccessibleSpec(svc) && svc.spec.externalTrafficPolicy === 'Local';
+  const internalPolicyLocal = svc.spec.internalTrafficPolicy === 'Local';
+  const affinity = svc.spec.sessionAffinity === 'ClientIP' ? 'ClientIP' : 'None';
+  const sticky =
+    affinity === 'ClientIP'
+      ? (svc.spec.sessionAffinityConfig?.clientIP.timeoutSeconds ?? DEFAULT_AFFINITY_SECONDS)
+      : 0;
+  // kube-proxy trims whitespace, then MapCIDRsByIPFamily drops what does not parse.
+  const ranges: string[] = [];
+  const cidrs: Cidr[] = [];
+  for (const raw of svc.spec.loadBalancerSourceRanges ?? []) {
+    const s = raw.trim();
+    const c = tryParseCidr(s, true);
+    if (c !== undefined) {
+      ranges.push(s);
+      cidrs.push(c);
+    }
+  }
+  const lbIPs = ipv4Only(
+    (svc.status?.loadBalancer.ingress ?? []).map((i) => i.ip ?? '').filter((ip) => ip !== ''),
+  );
+  const healthCheckNodePort =
+    svc.spec.type === 'LoadBalancer' && externalPolicyLocal
+      ? (svc.spec.healthCheckNodePort ?? 0)
+      : 0;
+  return svc.spec.ports.map((p: ServicePort): ServicePortInfo => {
+    const name: ServicePortName = {
+      namespace: ns,
+      name: svc.metadata.name,
+      port: p.name ?? '',
+      protocol: p.protocol ?? 'TCP',
+    };
+    return {
+      name,
+      nameString: servicePortNameString(name),
+      type: svc.spec.type,
+      clusterIP,
+      clusterIPString,
+      port: p.port,
+      protocol: name.protocol,
+      nodePort: p.nodePort ?? 0,
+      externalIPs: ipv4Only(svc.spec.externalIPs),
+      loadBalancerIPs: lbIPs,
+      loadBalancerSourceRanges: ranges,
+      loadBalancerSourceCidrs: cidrs,
+      sessionAffinity: affinity,
+      stickyMaxAgeSeconds: sticky,
+      externalPolicyLocal,
+      internalPolicyLocal,
+      healthCheckNodePort,
+    };
+  });
+}
+
+/** BaseServicePortInfo.ExternallyAccessible: any node port, LB IP or external IP. */
+export function externallyAccessible(s: ServicePortInfo): boolean {
+  return s.nodePort !== 0 || s.loadBalancerIPs.length > 0 || s.externalIPs.length > 0;
+}
+
+/** UsesClusterEndpoints: some traffic class uses the Cluster policy. */
+export function usesClusterEndpoints(s: ServicePortInfo): boolean {
+  return !s.internalPolicyLocal || (externallyAccessible(s) && !s.externalPolicyLocal);
+}
+
+/** UsesLocalEndpoints: some traffic class uses the Local policy. */
+export function usesLocalEndpoints(s: ServicePortInfo): boolean {
+  return s.internalPolicyLocal || (s.externalPolicyLocal && externallyAccessible(s));
+}
+
+/** The port name an EndpointSlice port contributes to ('' when unnamed). */
+function slicePortName(p: EndpointSlice['ports'][number]): string {
+  return p.name ?? '';
+}
+
+/**
+ * Endpoints per service-port key from a service's slices, as endpointslicecache.go:
+ * ports matched by (name, protocol), duplicates by `ip:port` collapsed (isLocal wins),
+ * and each list sorted by the `ip:port` string (kube-proxy's byEndpoint sort — note
+ * it is a string sort, so 10.0.0.10 precedes 10.0.0.2).
+ */
+export function endpointsFromSlices(
+  namespace: string,
+  serviceName: string,
+  slices: readonly EndpointSlice[],
+  nodeName: string,
+): Map<string, EndpointInfo[]> {
+  const byKey = new Map<string, Map<string, EndpointInfo>>();
+  for (const slice of slices) {
+    if (slice.addressType !== 'IPv4') continue;
+    for (const p of slice.ports) {
+      if (!p.port) continue; // kube-proxy ignores nil/zero ports
+      const key = servicePortKey({
+        namespace,
+        name: serviceName,
+        port: slicePortName(p),
+        protocol: p.protocol ?? 'TCP',
+      });
+      let set = byKey.get(key);
+      if (set === undefined) byKey.set(key, (set = new Map()));
+      for (const ep of slice.endpoints) {
+        const ipString = ep.addresses[0];
+        if (ipString === undefined) continue;
+        const ip = tryIpToU32(ipString);
+        if (ip === undefined) continue;
+        const isLocal = ep.nodeName !== undefined && ep.nodeName === nodeName;
+        const info: EndpointInfo = {
+          ip,
+          ipString,
+          port: p.port,
+          endpoint: `${ipString}:${p.port}`,
+          // Conditions default as in endpointslicecache.go: nil ready/serving mean true.
+          ready: ep.conditions.ready ?? true,
+          serving: ep.conditions.serving ?? true,
+          terminating: ep.conditions.terminating ?? false,
+          isLocal,
+          nodeName: ep.nodeName ?? '',
+          zone: ep.zone ?? '',
+        };
+        if (!set.has(info.endpoint) || isLocal) set.set(info.endpoint, info);
+      }
+    }
+  }
+  const out = new Map<string, EndpointInfo[]>();
+  for (const [key, set] of byKey) {
+    if (set.size === 0) continue;
+    out.set(
+      key,
+      [...set.values()].sort((a, b) =>
+        a.endpoint < b.endpoint ? -1 : a.endpoint > b.endpoint ? 1 : 0,
+      ),
+    );
+  }
+  return out;
+}
+
+/** The endpoint lists one service port uses, from proxy.CategorizeEndpoints (no topology hints). */
+export interface CategorizedEndpoints {
+  /** Endpoints for Cluster traffic policy (ready, else serving+terminating fallback). */
+  readonly clusterEndpoints: readonly EndpointInfo[];
+  /** Endpoints for Local traffic policy (local ready, else local serving+terminating). */
+  readonly localEndpoints: readonly EndpointInfo[];
+  /** Union of the two: every endpoint this node may route to, sorted by `ip:port`. */
+  readonly allReachableEndpoints: readonly EndpointInfo[];
+  /** Some usable endpoint exists anywhere in the cluster. */
+  readonly hasAnyEndpoints: boolean;
+}
+
+/** proxy.CategorizeEndpoints (topology.go) without topology-aware hints. */
+export function categorizeEndpoints(
+  endpoints: readonly EndpointInfo[],
+  svc: ServicePortInfo,
+): CategorizedEndpoints {
+  let clusterEndpoints: EndpointInfo[] = [];
+  let localEndpoints: EndpointInfo[] = [];
+  let hasAny = false;
+  const useCluster = usesClusterEndpoints(svc);
+  if (useCluster) {
+    clusterEndpoints = endpoints.filter((e) => e.ready);
+    // No ready endpoints anywhere: fall back to serving-and-terminating ones.
+    if (clusterEndpoints.length === 0) {
+      clusterEndpoints = endpoints.filter((e) => e.serving && e.terminating);
+    }
+    hasAny = clusterEndpoints.length > 0;
+  }
+  if (!usesLocalEndpoints(svc)) {
+    return {
+      clusterEndpoints,
+      localEndpoints,
+      allReachableEndpoints: clusterEndpoints,
+      hasAnyEndpoints: hasAny,
+    };
+  }
+  let localReady = false;
+  let localServingTerminating = false;
+  for (const e of endpoints) {
+    if (e.ready) {
+      hasAny = true;
+      if (e.isLocal) localReady = true;
+    } else if (e.serving && e.terminating) {
+      hasAny = true;
+      if (e.isLocal) localServingTerminating = true;
+    }
+  }
+  if (localReady) localEndpoints = endpoints.filter((e) => e.isLocal && e.ready);
+  else if (localServingTerminating) {
+    localEndpoints = endpoints.filter((e) => e.isLocal && e.serving && e.terminating);
+  }
+  if (!useCluster) {
+    return {
+      clusterEndpoints,
+      localEndpoints,
+      allReachableEndpoints: localEndpoints,
+      hasAnyEndpoints: hasAny,
+    };
+  }
+  const merged = new Map<string, EndpointInfo>();
+  for (const e of clusterEndpoints) merged.set(e.endpoint, e);
+  for (const e of localEndpoints) merged.set(e.endpoint, e);
+  const all = [...merged.values()].sort((a, b) =>
+    a.endpoint < b.endpoint ? -1 : a.endpoint > b.endpoint ? 1 : 0,
+  );
+  return { clusterEndpoints, localEndpoints, allReachableEndpoints: all, hasAnyEndpoints: hasAny };
+}
