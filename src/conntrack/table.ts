@@ -1,0 +1,398 @@
+// The connection table: fixed-capacity columns in typed arrays, hashed by 5-tuple.
+// Every entry owns two hash nodes, node = entry*2 + dir, holding its ORIGINAL and its REPLY
+// tuple (the kernel's ct->tuplehash[IP_CT_DIR_ORIGINAL / IP_CT_DIR_REPLY]), so one lookup finds a
+// packet of either direction. A lookup returns that node number ("ref"): entry = ref >> 1,
+// direction = ref & 1. Expired entries are reaped when a walk meets them (as
+// ____nf_conntrack_find does) and by gc(), a bounded bucket walk like the kernel's gc worker.
+
+import { CtStatus, IPPROTO_ICMP, InsertError } from './constants.ts';
+import { hashTuple, packPorts } from './hash.ts';
+
+/** Counters in the kernel's per-cpu ip_conntrack_stat (what `conntrack -S` prints). */
+export class CtStats {
+  /** Lookups that found an entry. */
+  found = 0;
+  /** Packets tracking declared INVALID (bad flags, out of window, bad first packet). */
+  invalid = 0;
+  /** Entries inserted. */
+  insert = 0;
+  /** Inserts refused because a tuple was already taken (a clash). */
+  insertFailed = 0;
+  /** New flows dropped: table full and nothing early-droppable ("table full, dropping packet"). */
+  drop = 0;
+  /** Non-assured entries evicted to make room for a new flow. */
+  earlyDrop = 0;
+  /** ICMP errors that matched no flow. */
+  error = 0;
+  /** Lookups restarted (kernel: hash resize race); always 0 here, kept for the -S layout. */
+  searchRestart = 0;
+  /** Clashes resolved by reusing the existing entry (unused here; -S layout). */
+  clashResolve = 0;
+  /** Inserts refused for an overlong chain (unused here; -S layout). */
+  chainTooLong = 0;
+  /** Entries removed for any reason (not printed by -S; the kernel dropped it from netlink). */
+  delete = 0;
+}
+
+export interface TableOptions {
+  /** nf_conntrack_max, the fixed capacity (default 262144). */
+  readonly max?: number;
+  /** nf_conntrack_buckets (default max/4, the ratio kube-proxy sets via hashsize). */
+  readonly buckets?: number;
+  /** Hash seed (the kernel's is random per boot; fixed here for reproducible runs). */
+  readonly seed?: number;
+}
+
+/** Early-drop scan bounds: NF_CT_EVICTION_RANGE buckets, and a cap on nodes looked at. */
+export const EARLY_DROP_BUCKETS = 8;
+export const EARLY_DROP_NODES = 64;
+
+export class ConntrackTable {
+  readonly max: number;
+  readonly buckets: number;
+  readonly seed: number;
+  readonly stats = new CtStats();
+  /** Live entries, expired-but-unreaped included (nf_conntrack_count). */
+  count = 0;
+
+  // Per entry (index e). Written by the protocol trackers; read-only for everyone else.
+  readonly proto: Uint8Array;
+  readonly status: Uint32Array;
+  readonly mark: Uint32Array;
+  /** Expiry time, ms on the caller's clock; an entry is dead once expires <= now. */
+  readonly expires: Float64Array;
+  /** Insert time, ms (UDP's stream_ts is created + 2 s). */
+  readonly created: Float64Array;
+  /** Protocol state (TCP: TcpState). */
+  readonly l4state: Uint8Array;
+  private readonly used: Uint8Array;
+  private readonly freeNext: Int32Array;
+  private freeHead: number;
+
+  // Per hash node (ref = e*2 + dir): the tuple of that direction and its counters.
+  readonly src: Uint32Array;
+  readonly dst: Uint32Array;
+  /** sport << 16 | dport (ICMP: id << 16 | type << 8 | code). */
+  readonly ports: Uint32Array;
+  readonly packets: Float64Array;
+  readonly bytes: Float64Array;
+  private readonly next: Int32Array;
+  private readonly prev: Int32Array;
+  private readonly nodeBucket: Uint32Array;
+  private readonly heads: Int32Array;
+  private gcCursor = 0;
+
+  constructor(opts: TableOptions = {}) {
+    const max = opts.max ?? 262144;
+    const buckets = opts.buckets ?? Math.max(1, max >>> 2);
+    if (!Number.isInteger(max) || max < 1 || max > 1 << 26) {
+      throw new RangeError(`conntrack max must be an integer in 1..2^26, got ${max}`);
+    }
+    if (!Number.isInteger(buckets) || buckets < 1 || buckets > 1 << 26) {
+      throw new RangeError(`conntrack buckets must be an integer in 1..2^26, got ${buckets}`);
+    }
+    this.max = max;
+    this.buckets = buckets;
+    this.seed = (opts.seed ?? 0x5eed) | 0;
+    this.proto = new Uint8Array(max);
+    this.status = new Uint32Array(max);
+    this.mark = new Uint32Array(max);
+    this.expires = new Float64Array(max);
+    this.created = new Float64Array(max);
+    this.l4state = new Uint8Array(max);
+    this.used = new Uint8Array(max);
+    this.freeNext = new Int32Array(max);
+    for (let i = 0; i < max; i++) this.freeNext[i] = i + 1 < max ? i + 1 : -1;
+    this.freeHead = 0;
+    const nodes = max * 2;
+    this.src = new Uint32Array(nodes);
+    this.dst = new Uint32Array(nodes);
+    this.ports = new Uint32Array(nodes);
+    this.packets = new Float64Array(nodes);
+    this.bytes = new Float64Array(nodes);
+    this.next = new Int32Array(nodes);
+    this.prev = new Int32Array(nodes);
+    this.nodeBucket = new Uint32Array(nodes);
+    this.heads = new Int32Array(buckets).fill(-1);
+  }
+
+  /** Bucket of a tuple (ports already packed). */
+  bucketOf(proto: number, src: number, dst: number, ports: number): number {
+    return hashTuple(this.seed, proto, src, dst, ports) % this.buckets;
+  }
+
+  /** Find the node holding this tuple, reaping expired entries met on the way; -1 if none. */
+  private findNode(proto: number, src: number, dst: number, ports: number, now: number): number {
+    let n = this.heads[this.bucketOf(proto, src, dst, ports)]!;
+    while (n !== -1) {
+      const e = n >> 1;
+      if (this.expires[e]! <= now) {
+        n = this.removeAndNext(e, n);
+        continue;
+      }
+      if (
+        this.ports[n] === ports &&
+        this.src[n] === src &&
+        this.dst[n] === dst &&
+        this.proto[e] === proto
+      ) {
+        return n;
+      }
+      n = this.next[n]!;
+    }
+    return -1;
+  }
+
+  /** Look a packet's tuple up: ref = entry*2 + dir, or -1. Counts `found`. */
+  lookup(proto: number, src: number, dst: number, sport: number, dport: number, now: number) {
+    const n = this.findNode(proto, src >>> 0, dst >>> 0, packPorts(sport, dport), now);
+    if (n >= 0) this.stats.found++;
+    return n;
+  }
+
+  /** Like lookup, without counting: is this tuple taken (e.g. picking a SNAT port)? */
+  has(proto: number, src: number, dst: number, sport: number, dport: number, now: number) {
+    return this.findNode(proto, src >>> 0, dst >>> 0, packPorts(sport, dport), now) >= 0;
+  }
+
+  /**
+   * Ensure a free slot for a new flow with this original tuple. When full, early-drop
+   * non-ASSURED entries near the tuple's bucket (early_drop in nf_conntrack_core.c); if none,
+   * count `drop` and return false: the caller drops the packet with TABLE_FULL_REASON.
+   */
+  makeRoom(proto: number, src: number, dst: number, sport: number, dport: number, now: number) {
+    if (this.count < this.max) return true;
+    const start = this.bucketOf(proto, src >>> 0, dst >>> 0, packPorts(sport, dport));
+    if (this.earlyDrop(start, now)) return true;
+    this.stats.drop++;
+    return false;
+  }
+
+  /** Evict non-assured entries from the first of up to 8 buckets that has any. */
+  private earlyDrop(start: number, now: number): boolean {
+    let seen = 0;
+    for (let i = 0; i < EARLY_DROP_BUCKETS && seen < EARLY_DROP_NODES; i++) {
+      let drops = 0;
+      let n = this.heads[(start + i) % this.buckets]!;
+      while (n !== -1 && seen++ < EARLY_DROP_NODES) {
+        const e = n >> 1;
+        if (this.expires[e]! <= now) {
+          n = this.removeAndNext(e, n); // expired: plain reaping, not an early drop
+        } else if ((this.status[e]! & CtStatus.ASSURED) === 0) {
+          n = this.removeAndNext(e, n);
+          drops++;
+        } else {
+          n = this.next[n]!;
+        }
+      }
+      if (drops > 0) {
+        this.stats.earlyDrop += drops;
+        return true;
+      }
+    }
+    return this.count < this.max;
+  }
+
+  /**
+   * Insert a flow: its original tuple and its reply tuple as seen after NAT (for DNAT the reply
+   * source is the backend; for SNAT the reply destination is the masquerade address). Status
+   * gets DST_NAT / SRC_NAT when the reply tuple is not the plain inverse of the original.
+   * Returns the entry index, or InsertError.TABLE_FULL / InsertError.CLASH (counted).
+   * The entry is unconfirmed until its first packet goes through a protocol tracker.
+   */
+  insert(
+    proto: number,
+    src: number,
+    dst: number,
+    sport: number,
+    dport: number,
+    rsrc: number,
+    rdst: number,
+    rsport: number,
+    rdport: number,
+    now: number,
+    mark = 0,
+  ): number {
+    src >>>= 0;
+    dst >>>= 0;
+    rsrc >>>= 0;
+    rdst >>>= 0;
+    const op = packPorts(sport, dport);
+    const rp = packPorts(rsport, rdport);
+    if (
+      this.findNode(proto, src, dst, op, now) >= 0 ||
+      this.findNode(proto, rsrc, rdst, rp, now) >= 0
+    ) {
+      this.stats.insertFailed++;
+      return InsertError.CLASH;
+    }
+    if (!this.makeRoom(proto, src, dst, sport, dport, now)) return InsertError.TABLE_FULL;
+    const e = this.freeHead;
+    this.freeHead = this.freeNext[e]!;
+    this.used[e] = 1;
+    this.proto[e] = proto;
+    let status = 0;
+    if (proto === IPPROTO_ICMP) {
+      // ICMP keys are id<<16 | type<<8 | code: only the addresses and the id can be NATed.
+      if (rsrc !== dst) status |= CtStatus.DST_NAT;
+      if (rdst !== src || rsport !== sport) status |= CtStatus.SRC_NAT;
+    } else {
+      if (rsrc !== dst || (rsport & 0xffff) !== (dport & 0xffff)) status |= CtStatus.DST_NAT;
+      if (rdst !== src || (rdport & 0xffff) !== (sport & 0xffff)) status |= CtStatus.SRC_NAT;
+    }
+    this.status[e] = status;
+    this.mark[e] = mark >>> 0;
+    this.expires[e] = Infinity; // set by the first packet's tracker
+    this.created[e] = now;
+    this.l4state[e] = 0;
+    const o = e * 2;
+    this.setNode(o, proto, src, dst, op);
+    this.setNode(o + 1, proto, rsrc, rdst, rp);
+    this.count++;
+    this.stats.insert++;
+    return e;
+  }
+
+  private setNode(n: number, proto: number, src: number, dst: number, ports: number): void {
+    this.src[n] = src;
+    this.dst[n] = dst;
+    this.ports[n] = ports;
+    this.packets[n] = 0;
+    this.bytes[n] = 0;
+    // New nodes go to the chain head (hlist_nulls_add_head_rcu).
+    const b = this.bucketOf(proto, src, dst, ports);
+    const h = this.heads[b]!;
+    this.nodeBucket[n] = b;
+    this.prev[n] = -1;
+    this.next[n] = h;
+    if (h !== -1) this.prev[h] = n;
+    this.heads[b] = n;
+  }
+
+  private unlink(n: number): void {
+    const p = this.prev[n]!;
+    const nx = this.next[n]!;
+    if (p === -1) this.heads[this.nodeBucket[n]!] = nx;
+    else this.next[p] = nx;
+    if (nx !== -1) this.prev[nx] = p;
+    // next[n] is kept so a walk standing on n can still move on.
+  }
+
+  /** True if entry e is in the table (expired or not). */
+  isLive(e: number): boolean {
+    return e >= 0 && e < this.max && this.used[e] === 1;
+  }
+
+  /**
+   * Remove entry e (both nodes). Its tuples stay readable until the slot is reused by the next
+   * insert, so a caller may still NAT the packet that killed it. Returns false if e was free.
+   */
+  remove(e: number): boolean {
+    if (!this.isLive(e)) return false;
+    this.unlink(e * 2);
+    this.unlink(e * 2 + 1);
+    this.used[e] = 0;
+    this.freeNext[e] = this.freeHead;
+    this.freeHead = e;
+    this.count--;
+    this.stats.delete++;
+    return true;
+  }
+
+  /** Remove e while walking a chain at node n; return the node to continue from. */
+  private removeAndNext(e: number, n: number): number {
+    let nx = this.next[n]!;
+    this.remove(e);
+    while (nx !== -1 && nx >> 1 === e) nx = this.next[nx]!; // skip e's other node
+    return nx;
+  }
+
+  /** Set the timeout and account a packet of `bytes` to the direction of `ref`. */
+  refresh(ref: number, now: number, timeoutMs: number, bytes: number): void {
+    this.expires[ref >> 1] = now + timeoutMs;
+    this.packets[ref]!++;
+    this.bytes[ref]! += bytes;
+  }
+
+  /** Reap expired entries in the next `budget` buckets (round robin); returns entries reaped. */
+  gc(now: number, budget = 64): number {
+    let reaped = 0;
+    for (let i = 0; i < budget && i < this.buckets; i++) {
+      const b = this.gcCursor;
+      this.gcCursor = b + 1 === this.buckets ? 0 : b + 1;
+      let n = this.heads[b]!;
+      while (n !== -1) {
+        const e = n >> 1;
+        if (this.expires[e]! <= now) {
+          n = this.removeAndNext(e, n);
+          reaped++;
+        } else {
+          n = this.next[n]!;
+        }
+      }
+    }
+    return reaped;
+  }
+
+  /**
+   * Visit every live, unexpired entry once, in dump order (bucket by bucket, through the
+   * ORIGINAL node, as ctnetlink_dump_table does), reaping expired ones met. `visit` may remove
+   * the entry it is given.
+   */
+  forEach(now: number, visit: (e: number) => void): void {
+    for (let b = 0; b < this.buckets; b++) {
+      let n = this.heads[b]!;
+      while (n !== -1) {
+        const e = n >> 1;
+        if (this.expires[e]! <= now) {
+          n = this.removeAndNext(e, n);
+          continue;
+        }
+        let nx = this.next[n]!;
+        if ((n & 1) === 0) {
+          visit(e);
+          if (!this.used[e]) while (nx !== -1 && nx >> 1 === e) nx = this.next[nx]!;
+        }
+        n = nx;
+      }
+    }
+  }
+
+  /** Remove every entry (conntrack -F); returns how many were removed. */
+  flush(): number {
+    let removed = 0;
+    for (let e = 0; e < this.max; e++) if (this.remove(e)) removed++;
+    return removed;
+  }
+
+  /** Length of every bucket chain (nodes), for tests and hash-quality checks. */
+  chainLengths(): Uint32Array {
+    const out = new Uint32Array(this.buckets);
+    for (let b = 0; b < this.buckets; b++) {
+      for (let n = this.heads[b]!; n !== -1; n = this.next[n]!) out[b]!++;
+    }
+    return out;
+  }
+
+  // What a packet of direction `ref` must carry after NAT: the inverse of the other tuple.
+  /** Source address after NAT. */
+  natSrc(ref: number): number {
+    return this.dst[ref ^ 1]!;
+  }
+  /** Destination address after NAT. */
+  natDst(ref: number): number {
+    return this.src[ref ^ 1]!;
+  }
+  /** Source port after NAT (TCP/UDP). */
+  natSport(ref: number): number {
+    return this.ports[ref ^ 1]! & 0xffff;
+  }
+  /** Destination port after NAT (TCP/UDP). */
+  natDport(ref: number): number {
+    return this.ports[ref ^ 1]! >>> 16;
+  }
+  /** ICMP echo id after NAT. */
+  natIcmpId(ref: number): number {
+    return this.ports[ref ^ 1]! >>> 16;
+  }
+}

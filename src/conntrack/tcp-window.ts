@@ -1,0 +1,266 @@
+// Per-direction TCP window tracking: tcp_in_window() from net/netfilter/nf_conntrack_proto_tcp.c
+// (Linux 6.1), after Guido van Rooij's "Real Stateful TCP Packet Filtering in IP Filter":
+//   I.   seq <= sender.td_maxend                           (upper bound for data)
+//   II.  seq + len >= sender.td_end - receiver.td_maxwin   (lower bound for data)
+//   III. ack <= receiver.td_end                            (upper bound for ack)
+//   IV.  ack >= receiver.td_end - MAXACKWINDOW             (lower bound for ack)
+// Simplifications: SACK blocks are not parsed (sack = ack), no NAT sequence adjustment. Window
+// scaling is honoured when the caller passes the SYN's wscale option; otherwise it is off.
+
+import { TcpFlags } from '../packet/tcp.ts';
+import { CtDir, CtVerdict, TcpState } from './constants.ts';
+import { TcpIndex } from './tcp-table.ts';
+
+/** seen[dir].flags bits (IP_CT_TCP_FLAG_* in uapi nf_conntrack_tcp.h). */
+export const TcpSeenFlag = {
+  WINDOW_SCALE: 0x01,
+  SACK_PERM: 0x02,
+  CLOSE_INIT: 0x04,
+  BE_LIBERAL: 0x08,
+  DATA_UNACKNOWLEDGED: 0x10,
+  MAXACK_SET: 0x20,
+} as const;
+
+const TCP_MAX_WSCALE = 14;
+const MAXACKWINCONST = 66000;
+
+/** a is before b in sequence space (kernel before()). */
+export function before(a: number, b: number): boolean {
+  return ((a - b) | 0) < 0;
+}
+/** a is after b in sequence space (kernel after()). */
+export function after(a: number, b: number): boolean {
+  return ((b - a) | 0) < 0;
+}
+function seqEq(a: number, b: number): boolean {
+  return ((a - b) | 0) === 0;
+}
+
+/** segment_seq_plus_len: the sequence number just past this segment (SYN and FIN count one). */
+export function segEnd(seq: number, flags: number, payloadLen: number): number {
+  const extra = (flags & TcpFlags.SYN ? 1 : 0) + (flags & TcpFlags.FIN ? 1 : 0);
+  return (seq + payloadLen + extra) >>> 0;
+}
+
+/** ip_ct_tcp_state for both directions of every entry, indexed by node (entry*2 + dir). */
+export class TcpWindows {
+  readonly tdEnd: Uint32Array;
+  readonly tdMaxEnd: Uint32Array;
+  readonly tdMaxWin: Uint32Array;
+  readonly tdMaxAck: Uint32Array;
+  readonly tdScale: Uint8Array;
+  readonly tdFlags: Uint8Array;
+  // Per entry: the last packet seen (ct->proto.tcp.last_*), for retransmissions and resyncs.
+  readonly lastIndex: Uint8Array;
+  readonly lastDir: Uint8Array;
+  readonly lastFlags: Uint8Array;
+  readonly lastWscale: Uint8Array;
+  readonly lastSeq: Uint32Array;
+  readonly lastAck: Uint32Array;
+  readonly lastEnd: Uint32Array;
+  readonly lastWin: Uint32Array;
+  readonly retrans: Uint8Array;
+
+  constructor(max: number) {
+    this.tdEnd = new Uint32Array(max * 2);
+    this.tdMaxEnd = new Uint32Array(max * 2);
+    this.tdMaxWin = new Uint32Array(max * 2);
+    this.tdMaxAck = new Uint32Array(max * 2);
+    this.tdScale = new Uint8Array(max * 2);
+    this.tdFlags = new Uint8Array(max * 2);
+    this.lastIndex = new Uint8Array(max);
+    this.lastDir = new Uint8Array(max);
+    this.lastFlags = new Uint8Array(max);
+    this.lastWscale = new Uint8Array(max);
+    this.lastSeq = new Uint32Array(max);
+    this.lastAck = new Uint32Array(max);
+    this.lastEnd = new Uint32Array(max);
+    this.lastWin = new Uint32Array(max);
+    this.retrans = new Uint8Array(max);
+  }
+
+  /** nf_ct_tcp_state_reset for one direction. */
+  resetDir(n: number): void {
+    this.tdEnd[n] = 0;
+    this.tdMaxEnd[n] = 0;
+    this.tdMaxWin[n] = 0;
+    this.tdMaxAck[n] = 0;
+    this.tdScale[n] = 0;
+    this.tdFlags[n]! &= TcpSeenFlag.BE_LIBERAL;
+  }
+
+  /** The memset of ct->proto.tcp in tcp_new. */
+  resetEntry(e: number): void {
+    for (const n of [e * 2, e * 2 + 1]) {
+      this.resetDir(n);
+      this.tdFlags[n] = 0;
+    }
+    this.lastIndex[e] = TcpIndex.NONE;
+    this.lastDir[e] = 0;
+    this.lastFlags[e] = 0;
+    this.lastWscale[e] = 0;
+    this.lastSeq[e] = 0;
+    this.lastAck[e] = 0;
+    this.lastEnd[e] = 0;
+    this.lastWin[e] = 0;
+    this.retrans[e] = 0;
+  }
+
+  /** tcp_options for a SYN: wscale is the window-scale option's shift, or -1 if absent. */
+  options(n: number, wscale: number): void {
+    this.tdScale[n] = 0;
+    this.tdFlags[n]! &= TcpSeenFlag.BE_LIBERAL;
+    if (wscale >= 0) {
+      this.tdScale[n] = wscale > TCP_MAX_WSCALE ? TCP_MAX_WSCALE : wscale;
+      this.tdFlags[n]! |= TcpSeenFlag.WINDOW_SCALE;
+    }
+  }
+
+  /** tcp_init_sender: a SYN/ACK answering a SYN, or a SYN from the reply side. */
+  initSender(s: number, r: number, end: number, win: number, wscale: number, dir: number): void {
+    this.tdEnd[s] = end;
+    this.tdMaxEnd[s] = end;
+    this.tdMaxWin[s] = win === 0 ? 1 : win;
+    this.options(s, wscale);
+    // RFC 1323: scaling is on only if both sides sent the option.
+    const both = this.tdFlags[s]! & this.tdFlags[r]! & TcpSeenFlag.WINDOW_SCALE;
+    if (dir === CtDir.REPLY && !both) {
+      this.tdScale[s] = 0;
+      this.tdScale[r] = 0;
+    }
+  }
+
+  /**
+   * tcp_in_window for a packet of entry e in direction dir. `state` is the entry's stored TCP
+   * state; `liberal` is nf_conntrack_tcp_be_liberal. Returns ACCEPT, IGNORE or INVALID.
+   */
+  inWindow(
+    e: number,
+    dir: number,
+    index: number,
+    state: number,
+    flags: number,
+    seq: number,
+    ack: number,
+    win: number,
+    payloadLen: number,
+    wscale: number,
+    liberal: boolean,
+  ): CtVerdict {
+    const s = e * 2 + dir;
+    const r = e * 2 + (dir ^ 1);
+    const syn = (flags & TcpFlags.SYN) !== 0;
+    const hasAck = (flags & TcpFlags.ACK) !== 0;
+    const rst = (flags & TcpFlags.RST) !== 0;
+    const winRaw = win;
+    let end = segEnd(seq, flags, payloadLen);
+    let sack = ack;
+
+    if (this.tdMaxWin[s] === 0) {
+      if (syn) {
+        this.initSender(s, r, end, win, wscale, dir);
+        if (!hasAck) return CtVerdict.ACCEPT; // simultaneous open
+      } else {
+        // Mid-stream: history lost, trust the packet.
+        this.tdEnd[s] = end;
+        const swin = win << this.tdScale[s]!;
+        this.tdMaxWin[s] = swin === 0 ? 1 : swin;
+        this.tdMaxEnd[s] = end + this.tdMaxWin[s]!;
+        if (this.tdMaxWin[r] === 0) {
+          this.tdEnd[r] = sack;
+          this.tdMaxEnd[r] = sack;
+        } else if (seqEq(sack, this.tdEnd[r]! + 1)) {
+          this.tdEnd[r] = this.tdEnd[r]! + 1; // likely a keepalive reply
+        }
+      }
+    } else if (
+      syn &&
+      after(end, this.tdEnd[s]!) &&
+      (state === TcpState.SYN_SENT || state === TcpState.SYN_RECV)
+    ) {
+      // RFC 793: a reinitialised SYN(-ACK) with a higher sequence restarts this direction.
+      this.initSender(s, r, end, win, wscale, dir);
+      if (dir === CtDir.REPLY && !hasAck) return CtVerdict.ACCEPT;
+    }
+
+    if (!hasAck || (rst && ack === 0)) {
+      // No ACK (or a broken RST+ACK with ack 0): pretend it acks everything seen.
+      ack = sack = this.tdEnd[r]!;
+    }
+    if (rst && seq === 0 && state === TcpState.SYN_SENT) {
+      seq = end = this.tdEnd[s]!; // RST answering a SYN
+    }
+
+    // nf_tcp_log_invalid: a liberal tracker lets every out-of-window packet through.
+    const lax = liberal || (this.tdFlags[s]! & TcpSeenFlag.BE_LIBERAL) !== 0;
+    const maxAckWin = this.tdMaxWin[s]! > MAXACKWINCONST ? this.tdMaxWin[s]! : MAXACKWINCONST;
+
+    if (!before(seq, this.tdMaxEnd[s]! + 1)) {
+      // I fails: SEQ over the receiver's window.
+      const overshot = (end - this.tdMaxEnd[s]! + 1) >>> 0;
+      const ackOk = after(sack, this.tdEnd[r]! - maxAckWin - 1);
+      const inRecvWin =
+        this.tdMaxWin[r] !== 0 && after(end, this.tdEnd[s]! - this.tdMaxWin[r]! - 1);
+      if (inRecvWin && ackOk && overshot <= this.tdMaxWin[r]! && before(sack, this.tdEnd[r]! + 1)) {
+        // A TCP sending a little more than allowed: remember the data, ignore the packet.
+        this.tdEnd[s] = end;
+        this.tdFlags[s]! |= TcpSeenFlag.DATA_UNACKNOWLEDGED;
+        return lax ? CtVerdict.ACCEPT : CtVerdict.IGNORE;
+      }
+      return lax ? CtVerdict.ACCEPT : CtVerdict.INVALID;
+    }
+    // III: ACK for data never seen.
+    if (!before(sack, this.tdEnd[r]! + 1)) return lax ? CtVerdict.ACCEPT : CtVerdict.INVALID;
+    // II: already-acked data retransmitted.
+    const inRecvWin = this.tdMaxWin[r] === 0 || after(end, this.tdEnd[s]! - this.tdMaxWin[r]! - 1);
+    if (!inRecvWin) return lax ? CtVerdict.ACCEPT : CtVerdict.IGNORE;
+    // IV: overly delayed ACK.
+    if (!after(sack, this.tdEnd[r]! - maxAckWin - 1))
+      return lax ? CtVerdict.ACCEPT : CtVerdict.IGNORE;
+
+    if (!syn) win = win << this.tdScale[s]!;
+    // Update the sender.
+    if (this.tdMaxWin[s]! < win) this.tdMaxWin[s] = win;
+    if (after(end, this.tdEnd[s]!)) {
+      this.tdEnd[s] = end;
+      this.tdFlags[s]! |= TcpSeenFlag.DATA_UNACKNOWLEDGED;
+    }
+    if (hasAck) {
+      if (!(this.tdFlags[s]! & TcpSeenFlag.MAXACK_SET)) {
+        this.tdMaxAck[s] = ack;
+        this.tdFlags[s]! |= TcpSeenFlag.MAXACK_SET;
+      } else if (after(ack, this.tdMaxAck[s]!)) {
+        this.tdMaxAck[s] = ack;
+      }
+    }
+    // Update the receiver.
+    if (this.tdMaxWin[r] !== 0 && after(end, this.tdMaxEnd[s]!)) {
+      this.tdMaxWin[r] = this.tdMaxWin[r]! + ((end - this.tdMaxEnd[s]!) >>> 0);
+    }
+    if (after(sack + win, this.tdMaxEnd[r]! - 1)) {
+      this.tdMaxEnd[r] = sack + win + (win === 0 ? 1 : 0);
+    }
+    if (seqEq(ack, this.tdEnd[r]!)) this.tdFlags[r]! &= ~TcpSeenFlag.DATA_UNACKNOWLEDGED;
+
+    // Count retransmissions of the same pure ACK.
+    if (index === TcpIndex.ACK) {
+      if (
+        this.lastDir[e] === dir &&
+        this.lastSeq[e] === seq >>> 0 &&
+        this.lastAck[e] === ack >>> 0 &&
+        this.lastEnd[e] === end &&
+        this.lastWin[e] === winRaw
+      ) {
+        if (this.retrans[e]! < 255) this.retrans[e]!++;
+      } else {
+        this.lastDir[e] = dir;
+        this.lastSeq[e] = seq;
+        this.lastAck[e] = ack;
+        this.lastEnd[e] = end;
+        this.lastWin[e] = winRaw;
+        this.retrans[e] = 0;
+      }
+    }
+    return CtVerdict.ACCEPT;
+  }
+}
