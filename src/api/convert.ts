@@ -24,18 +24,23 @@ function child(o: Obj, key: string): Obj | undefined {
  * from the template labels; the old rollout defaults differ from apps/v1's.
  * apps/v1beta2 already required the selector, so it gets none of this.
  */
-function convertOldWorkload(o: Obj, apiVersion: string): void {
+function convertOldWorkload(o: Obj, apiVersion: string, aliases: PathAlias[]): void {
   const spec = child(o, 'spec');
   if (spec === undefined) return;
   const templateLabels = child(child(spec, 'template') ?? {}, 'metadata')?.['labels'];
   if (isPlainObject(templateLabels) && apiVersion !== 'apps/v1beta2') {
     if (spec['selector'] === undefined || spec['selector'] === null) {
       spec['selector'] = { matchLabels: { ...templateLabels } };
+      aliases.push({ from: ['spec', 'selector'], to: ['spec', 'template', 'metadata', 'labels'] });
     }
     const meta = child(o, 'metadata');
     const own = meta?.['labels'];
     if (meta !== undefined && (!isPlainObject(own) || Object.keys(own).length === 0)) {
       meta['labels'] = { ...templateLabels };
+      aliases.push({
+        from: ['metadata', 'labels'],
+        to: ['spec', 'template', 'metadata', 'labels'],
+      });
     }
   }
   if (o['kind'] !== 'Deployment' || apiVersion !== 'extensions/v1beta1') return;
@@ -54,19 +59,19 @@ function convertOldWorkload(o: Obj, apiVersion: string): void {
 }
 
 /** v1beta1 IngressBackend {serviceName, servicePort} → v1 {service: {name, port}}. */
-function convertBackend(b: unknown, path: FieldPath, aliases: PathAlias[]): void {
+function convertBackend(b: unknown, from: FieldPath, to: FieldPath, aliases: PathAlias[]): void {
   if (!isPlainObject(b)) return;
   if (!('serviceName' in b) && !('servicePort' in b)) return;
   const service: Obj = {};
   if ('serviceName' in b) {
     service['name'] = b['serviceName'];
-    aliases.push({ from: [...path, 'service', 'name'], to: [...path, 'serviceName'] });
+    aliases.push({ from: [...from, 'service', 'name'], to: [...to, 'serviceName'] });
   }
   if ('servicePort' in b) {
     const p = b['servicePort'];
     // intstr.IntOrString: a JSON string is a port name even when it holds digits.
     service['port'] = typeof p === 'string' ? { name: p } : { number: p };
-    aliases.push({ from: [...path, 'service', 'port'], to: [...path, 'servicePort'] });
+    aliases.push({ from: [...from, 'service', 'port'], to: [...to, 'servicePort'] });
   }
   delete b['serviceName'];
   delete b['servicePort'];
@@ -80,8 +85,12 @@ function convertOldIngress(o: Obj, aliases: PathAlias[]): void {
     spec['defaultBackend'] = spec['backend'];
     delete spec['backend'];
     aliases.push({ from: ['spec', 'defaultBackend'], to: ['spec', 'backend'] });
-    convertBackend(spec['defaultBackend'], ['spec', 'backend'], []);
-    aliasBackend(aliases, ['spec', 'defaultBackend'], ['spec', 'backend']);
+    convertBackend(
+      spec['defaultBackend'],
+      ['spec', 'defaultBackend'],
+      ['spec', 'backend'],
+      aliases,
+    );
   }
   const rules = spec['rules'];
   if (!Array.isArray(rules)) return;
@@ -94,15 +103,10 @@ function convertOldIngress(o: Obj, aliases: PathAlias[]): void {
       if (p['pathType'] === undefined || p['pathType'] === null) {
         p['pathType'] = 'ImplementationSpecific';
       }
-      convertBackend(p['backend'], ['spec', 'rules', i, 'http', 'paths', j, 'backend'], aliases);
+      const at = ['spec', 'rules', i, 'http', 'paths', j, 'backend'];
+      convertBackend(p['backend'], at, at, aliases);
     });
   });
-}
-
-/** The default backend moved twice (spec.backend → spec.defaultBackend, fields → service.*). */
-function aliasBackend(aliases: PathAlias[], from: FieldPath, to: FieldPath): void {
-  aliases.push({ from: [...from, 'service', 'name'], to: [...to, 'serviceName'] });
-  aliases.push({ from: [...from, 'service', 'port'], to: [...to, 'servicePort'] });
 }
 
 /**
@@ -112,7 +116,9 @@ function aliasBackend(aliases: PathAlias[], from: FieldPath, to: FieldPath): voi
 export function convertToStored(o: Obj, info: KindInfo, apiVersion: string): PathAlias[] {
   const aliases: PathAlias[] = [];
   if (apiVersion === info.storedVersion) return aliases;
-  if (info.kind === 'Deployment' || info.kind === 'ReplicaSet') convertOldWorkload(o, apiVersion);
+  if (info.kind === 'Deployment' || info.kind === 'ReplicaSet') {
+    convertOldWorkload(o, apiVersion, aliases);
+  }
   if (info.kind === 'Ingress') convertOldIngress(o, aliases);
   o['apiVersion'] = info.storedVersion;
   return aliases;

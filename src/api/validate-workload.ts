@@ -20,13 +20,25 @@ function nonNegative(v: number | undefined, path: FieldPath): FieldError[] {
   return v !== undefined && v < 0 ? [invalid(path, v, NEGATIVE)] : [];
 }
 
-/** metav1.LabelSelector as Go's %#v prints it in the "empty selector" error. */
+/** metav1.LabelSelector as Go's %#v prints it (field.Error dereferences the pointer). */
 function goSelector(sel: LabelSelector): string {
-  const ml = sel.matchLabels === undefined ? 'map[string]string(nil)' : 'map[string]string{}';
+  const q = (v: string): string => JSON.stringify(v);
+  const ml =
+    sel.matchLabels === undefined
+      ? 'map[string]string(nil)'
+      : `map[string]string{${Object.keys(sel.matchLabels)
+          .sort()
+          .map((k) => `${q(k)}:${q(sel.matchLabels?.[k] ?? '')}`)
+          .join(', ')}}`;
+  const reqs = sel.matchExpressions?.map((r) => {
+    const values =
+      r.values === undefined ? '[]string(nil)' : `[]string{${r.values.map(q).join(', ')}}`;
+    return `v1.LabelSelectorRequirement{Key:${q(r.key ?? '')}, Operator:${q(r.operator ?? '')}, Values:${values}}`;
+  });
   const me =
-    sel.matchExpressions === undefined
+    reqs === undefined
       ? '[]v1.LabelSelectorRequirement(nil)'
-      : '[]v1.LabelSelectorRequirement{}';
+      : `[]v1.LabelSelectorRequirement{${reqs.join(', ')}}`;
   return `v1.LabelSelector{MatchLabels:${ml}, MatchExpressions:${me}}`;
 }
 
@@ -39,23 +51,30 @@ function validateSelectorAndTemplate(
   if (selector === undefined) {
     errs.push(required(sp));
   } else {
-    errs.push(...validateLabelSelector(selector, sp));
+    const selectorErrs = validateLabelSelector(selector, sp);
+    errs.push(...selectorErrs);
     if (isEmptySelector(selector)) {
       // ReplicaSets reuse the Deployment wording verbatim.
       errs.push(invalidRaw(sp, goSelector(selector), 'empty selector is invalid for deployment'));
     }
+    // LabelSelectorAsSelector fails on these, and the template is then not checked at all.
+    if (selectorErrs.length > 0) {
+      errs.push(invalidRaw(sp, goSelector(selector), 'invalid label selector'));
+      return errs;
+    }
   }
   const tp = ['spec', 'template'];
   const labels = template.metadata.labels;
-  if (
-    selector !== undefined &&
-    !isEmptySelector(selector) &&
-    !matchesLabelSelector(selector, labels)
-  ) {
-    const shown = labels === undefined ? 'map[string]string(nil)' : undefined;
+  // A missing selector selects nothing (labels.Nothing()), so it never matches either.
+  const matches = selector !== undefined && matchesLabelSelector(selector, labels);
+  if (!matches && (selector === undefined || !isEmptySelector(selector))) {
     const detail = '`selector` does not match template `labels`';
     const lp = [...tp, 'metadata', 'labels'];
-    errs.push(shown === undefined ? invalid(lp, labels, detail) : invalidRaw(lp, shown, detail));
+    errs.push(
+      labels === undefined
+        ? invalidRaw(lp, 'map[string]string(nil)', detail)
+        : invalid(lp, labels, detail),
+    );
   }
   errs.push(...validateLabels(labels, [...tp, 'metadata', 'labels']));
   errs.push(...validatePodSpec(template.spec, [...tp, 'spec']));

@@ -253,7 +253,21 @@ spec:
   {
     name: 'apps/v1 Deployment without a selector',
     yaml: 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: nginx}]}\n',
-    want: ['bad.yaml:4:1 spec.selector: Required value'],
+    want: [
+      'bad.yaml:4:1 spec.selector: Required value',
+      'bad.yaml:6:16 spec.template.metadata.labels: Invalid value: map[string]string{"app":"web"}: `selector` does not match template `labels`',
+    ],
+  },
+  {
+    name: 'an invalid selector skips the template checks',
+    yaml: deployment('{app: web}', '{}').replace(
+      'matchLabels: {app: web}',
+      'matchExpressions: [{key: tier, operator: Near}]',
+    ),
+    want: [
+      'bad.yaml:7:46 spec.selector.matchExpressions[0].operator: Invalid value: "Near": not a valid selector operator',
+      'bad.yaml:6:3 spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string(nil), MatchExpressions:[]v1.LabelSelectorRequirement{v1.LabelSelectorRequirement{Key:"tier", Operator:"Near", Values:[]string(nil)}}}: invalid label selector',
+    ],
   },
   {
     name: 'containers and image required',
