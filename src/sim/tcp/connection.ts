@@ -1,0 +1,487 @@
+// One TCP connection (RFC 9293): the socket-like API, the send side (segmentation to
+// MSS, RFC 5681 congestion window, RFC 6298 retransmission timer) and the timers.
+// Arriving segments are processed in input.ts.
+import type { TimerHandle } from '../../control/clock.ts';
+import { TcpFlags, buildTcp, emitTcpOptions, u32ToIp } from '../../packet/index.ts';
+import type { TcpOption } from '../../packet/index.ts';
+import { ByteQueue } from './byte-queue.ts';
+import type { TcpHostContext } from './context.ts';
+import { SocketError, icmpToErrno } from './errors.ts';
+import type { SocketErrorCode } from './errors.ts';
+import { segmentArrives } from './input.ts';
+import { Reassembly } from './reassembly.ts';
+import { RttEstimator } from './rtt.ts';
+import type { Segment } from './segment.ts';
+import { seqAdd, seqDiff, seqGt, seqInRange, seqLt } from './seq.ts';
+
+export type TcpState =
+  | 'CLOSED'
+  | 'SYN-SENT'
+  | 'SYN-RECEIVED'
+  | 'ESTABLISHED'
+  | 'FIN-WAIT-1'
+  | 'FIN-WAIT-2'
+  | 'CLOSE-WAIT'
+  | 'CLOSING'
+  | 'LAST-ACK'
+  | 'TIME-WAIT';
+
+export interface TcpStats {
+  segmentsSent: number;
+  segmentsReceived: number;
+  /** Application bytes sent for the first time. */
+  bytesSent: number;
+  bytesRetransmitted: number;
+  bytesAcked: number;
+  /** Application bytes delivered in order. */
+  bytesReceived: number;
+  /** Segments sent again (timeouts and fast retransmits). */
+  retransmits: number;
+  /** Retransmission-timer expiries. */
+  timeouts: number;
+  fastRetransmits: number;
+  /** RFC 6298 state, ns (0 before the first sample). */
+  srttNs: number;
+  rttvarNs: number;
+  rtoNs: number;
+  lastRttNs: number;
+  /** Virtual times (ns) of the opening and of reaching ESTABLISHED / being closed. */
+  openedAt: number;
+  establishedAt: number | undefined;
+  closedAt: number | undefined;
+}
+
+const SYNCHRONIZED: ReadonlySet<TcpState> = new Set([
+  'ESTABLISHED',
+  'FIN-WAIT-1',
+  'FIN-WAIT-2',
+  'CLOSE-WAIT',
+  'CLOSING',
+  'LAST-ACK',
+]);
+
+export class TcpConnection {
+  readonly localIp: number;
+  readonly localPort: number;
+  readonly remoteIp: number;
+  readonly remotePort: number;
+  state: TcpState = 'CLOSED';
+  /** Active open completed (client side). */
+  onConnect: (() => void) | undefined;
+  /** In-order bytes from the peer. */
+  onData: ((bytes: Uint8Array) => void) | undefined;
+  /** The peer sent FIN: no more data will come. */
+  onEnd: (() => void) | undefined;
+  /** The connection is over; `error` when it failed (refused, reset, timed out...). */
+  onClose: ((error?: SocketError) => void) | undefined;
+  readonly stats: TcpStats;
+
+  // ---- internal state shared with input.ts (not part of the API) ----
+  /** @internal */ readonly ctx: TcpHostContext;
+  /** @internal Passive open: established connections go to onAccept instead of onConnect. */
+  passive = false;
+  /** @internal */ onAccept: ((c: TcpConnection) => void) | undefined;
+  /** @internal */ iss = 0;
+  /** @internal */ sndUna = 0;
+  /** @internal */ sndNxt = 0;
+  /** @internal Highest sequence sent so far (sndNxt goes back to sndUna on a timeout). */
+  sndMax = 0;
+  /** @internal Peer's window in bytes (already scaled). */
+  sndWnd = 0;
+  /** @internal */ sndWl1 = 0;
+  /** @internal */ sndWl2 = 0;
+  /** @internal */ sndWscale = 0;
+  /** @internal */ rcvWscale = 0;
+  /** @internal Effective send MSS. */
+  mss: number;
+  /** @internal Unacknowledged application bytes; the first one has sequence sndBufSeq. */
+  readonly sendQ = new ByteQueue();
+  /** @internal */ sndBufSeq = 0;
+  /** @internal The application called end(): a FIN follows the last byte. */
+  finQueued = false;
+  /** @internal */ irs = 0;
+  /** @internal */ rcvNxt = 0;
+  /** @internal */ readonly ooo = new Reassembly();
+  /** @internal */ cwnd = 0;
+  /** @internal */ ssthresh = 0x7fffffff;
+  /** @internal */ dupAcks = 0;
+  /** @internal NewReno recovery point (RFC 6582), undefined outside fast recovery. */
+  recover: number | undefined;
+  /** @internal */ readonly rtt: RttEstimator;
+  /** @internal Sequence whose acknowledgement ends the running RTT measurement. */
+  rttSeq: number | undefined;
+  /** @internal */ rttStart = 0;
+  /** @internal Consecutive timeouts (RTO doublings). */
+  retries = 0;
+  /** @internal An ACK is owed to the peer. */
+  ackPending = false;
+  /** @internal Last ICMP error while connected: reported if the connection times out. */
+  softError:
+    { code: SocketErrorCode; icmp: { type: number; code: number; from: number } } | undefined;
+  private rtoTimer: TimerHandle | undefined;
+  private twTimer: TimerHandle | undefined;
+  private ipId: number;
+
+  constructor(
+    ctx: TcpHostContext,
+    localIp: number,
+    localPort: number,
+    remoteIp: number,
+    remotePort: number,
+  ) {
+    this.ctx = ctx;
+    this.localIp = localIp;
+    this.localPort = localPort;
+    this.remoteIp = remoteIp;
+    this.remotePort = remotePort;
+    const cfg = ctx.tcpConfig;
+    this.mss = cfg.mss;
+    this.rtt = new RttEstimator(cfg.initialRtoNs, cfg.minRtoNs, cfg.maxRtoNs);
+    this.ipId = ctx.rng.int(0x10000);
+    this.stats = {
+      segmentsSent: 0,
+      segmentsReceived: 0,
+      bytesSent: 0,
+      bytesRetransmitted: 0,
+      bytesAcked: 0,
+      bytesReceived: 0,
+      retransmits: 0,
+      timeouts: 0,
+      fastRetransmits: 0,
+      srttNs: 0,
+      rttvarNs: 0,
+      rtoNs: cfg.initialRtoNs,
+      lastRttNs: 0,
+      openedAt: ctx.clock.now(),
+      establishedAt: undefined,
+      closedAt: undefined,
+    };
+  }
+
+  get localAddress(): string {
+    return u32ToIp(this.localIp);
+  }
+  get remoteAddress(): string {
+    return u32ToIp(this.remoteIp);
+  }
+  /** Bytes written and not yet acknowledged. */
+  get bufferedAmount(): number {
+    return this.sendQ.length;
+  }
+
+  /** Queue bytes for sending. False when the sending side is already closed. */
+  write(bytes: Uint8Array): boolean {
+    if (this.finQueued || this.state === 'CLOSED' || this.state === 'TIME-WAIT') return false;
+    if (this.state === 'FIN-WAIT-1' || this.state === 'FIN-WAIT-2') return false;
+    if (this.state === 'CLOSING' || this.state === 'LAST-ACK') return false;
+    this.sendQ.push(bytes);
+    this.output();
+    return true;
+  }
+
+  /** Close the sending side: FIN after the queued bytes (shutdown(SHUT_WR)). */
+  end(): void {
+    if (this.finQueued || this.state === 'CLOSED' || this.state === 'TIME-WAIT') return;
+    this.finQueued = true;
+    this.enterFinState();
+    this.output();
+  }
+
+  /** Abort: send RST (unless still in SYN-SENT, as Linux) and close at once. */
+  destroy(): void {
+    if (this.state === 'CLOSED') return;
+    if (this.state !== 'SYN-SENT' && this.state !== 'TIME-WAIT') {
+      this.sendControl(this.sndNxt, this.rcvNxt, TcpFlags.RST | TcpFlags.ACK);
+    }
+    this.finish(undefined);
+  }
+
+  // ---- opening ----
+
+  /** @internal Active open: send SYN (RFC 9293 §3.10.1). */
+  openActive(): void {
+    this.initSend();
+    this.state = 'SYN-SENT';
+    this.sendSyn(false);
+    this.armRto();
+  }
+
+  /** @internal Passive open from a listener's SYN: answer SYN/ACK. */
+  openPassive(seg: Segment): void {
+    this.passive = true;
+    this.initSend();
+    this.takeSynOptions(seg, true);
+    this.irs = seg.seq;
+    this.rcvNxt = seqAdd(seg.seq, 1);
+    this.sndWnd = seg.window;
+    this.state = 'SYN-RECEIVED';
+    this.sendSyn(true);
+    this.armRto();
+  }
+
+  private initSend(): void {
+    this.iss = this.ctx.rng.nextU32();
+    this.sndUna = this.iss;
+    this.sndNxt = seqAdd(this.iss, 1);
+    this.sndMax = this.sndNxt;
+    this.sndBufSeq = this.sndNxt;
+    this.rttSeq = this.iss;
+    this.rttStart = this.ctx.clock.now();
+  }
+
+  /** @internal Peer's SYN options: MSS (536 when absent, RFC 9293 §3.7.1), window scale. */
+  takeSynOptions(seg: Segment, offerIfPeerDid: boolean): void {
+    this.mss = Math.max(64, Math.min(this.ctx.tcpConfig.mss, seg.mss ?? 536));
+    const ws = this.ctx.tcpConfig.windowScale;
+    if (ws !== false && seg.wscale !== undefined && offerIfPeerDid) {
+      this.sndWscale = seg.wscale;
+      this.rcvWscale = ws;
+    } else {
+      this.sndWscale = 0;
+      this.rcvWscale = 0;
+    }
+  }
+
+  /** @internal SYN (active open) or SYN/ACK (passive open), with our options. */
+  sendSyn(withAck: boolean): void {
+    const cfg = this.ctx.tcpConfig;
+    const opts: TcpOption[] = [{ kind: 'mss', mss: cfg.mss }];
+    // A SYN/ACK carries window scale only if the SYN did (RFC 7323 §1.3).
+    if (cfg.windowScale !== false && (!withAck || this.rcvWscale !== 0 || this.sndWscale !== 0)) {
+      opts.push({ kind: 'nop' }, { kind: 'windowScale', shift: cfg.windowScale });
+    }
+    const flags = TcpFlags.SYN | (withAck ? TcpFlags.ACK : 0);
+    this.emit(this.iss, withAck ? this.rcvNxt : 0, flags, new Uint8Array(0), {
+      options: emitTcpOptions(opts),
+      window: Math.min(0xffff, cfg.rcvBuf),
+    });
+  }
+
+  /** @internal Handshake done: ESTABLISHED, hand the connection to the application. */
+  established(): void {
+    this.state = 'ESTABLISHED';
+    this.stats.establishedAt = this.ctx.clock.now();
+    this.cwnd = this.ctx.tcpConfig.initialCwnd * this.mss;
+    this.retries = 0;
+    this.cancelRto();
+    if (this.passive) this.onAccept?.(this);
+    else this.onConnect?.();
+    if (this.finQueued) this.enterFinState();
+  }
+
+  private enterFinState(): void {
+    if (this.state === 'ESTABLISHED') this.state = 'FIN-WAIT-1';
+    else if (this.state === 'CLOSE-WAIT') this.state = 'LAST-ACK';
+  }
+
+  // ---- sending ----
+
+  /** @internal Our receive window in bytes, as the peer sees it after scaling. */
+  rcvWnd(): number {
+    const w = Math.min(this.ctx.tcpConfig.rcvBuf, 0xffff << this.rcvWscale);
+    return (w >>> this.rcvWscale) << this.rcvWscale;
+  }
+
+  /** @internal Send what the windows allow; ends with a pure ACK if one is still owed. */
+  output(): void {
+    if (!SYNCHRONIZED.has(this.state)) return;
+    for (;;) {
+      const sndEnd = seqAdd(this.sndBufSeq, this.sendQ.length);
+      const unsent = seqDiff(sndEnd, this.sndNxt);
+      const room = Math.min(this.sndWnd, this.cwnd) - seqDiff(this.sndNxt, this.sndUna);
+      const len = Math.max(0, Math.min(this.mss, unsent, room));
+      const fin = this.finQueued && unsent >= 0 && len === unsent;
+      if (len === 0 && !fin) break;
+      // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): no runt while more waits and
+      // something is in flight — the next ACK opens room for a full segment.
+      if (len < this.mss && len < unsent && this.sndNxt !== this.sndUna) break;
+      this.sendData(this.sndNxt, len, fin);
+      this.sndNxt = seqAdd(this.sndNxt, len + (fin ? 1 : 0));
+      if (seqGt(this.sndNxt, this.sndMax)) this.sndMax = this.sndNxt;
+    }
+    if (this.ackPending) this.sendControl(this.sndNxt, this.rcvNxt, TcpFlags.ACK);
+  }
+
+  /** @internal Resend the first unacknowledged segment (fast retransmit, RFC 5681 §3.2). */
+  retransmitHead(): void {
+    const sndEnd = seqAdd(this.sndBufSeq, this.sendQ.length);
+    const unacked = seqDiff(sndEnd, this.sndUna);
+    const len = Math.max(0, Math.min(this.mss, unacked));
+    const fin = this.finQueued && unacked >= 0 && len === unacked;
+    if (len > 0 || fin) this.sendData(this.sndUna, len, fin);
+  }
+
+  /** A data/FIN segment at `seq`; ACK always, PSH on the last byte queued (tcp_push). */
+  private sendData(seq: number, len: number, fin: boolean): void {
+    const sndEnd = seqAdd(this.sndBufSeq, this.sendQ.length);
+    const payload = this.sendQ.peek(seqDiff(seq, this.sndBufSeq), len);
+    let flags = TcpFlags.ACK;
+    if (len > 0 && seqAdd(seq, len) === sndEnd) flags |= TcpFlags.PSH;
+    if (fin) flags |= TcpFlags.FIN;
+    if (seqLt(seq, this.sndMax)) {
+      this.stats.retransmits++;
+      this.stats.bytesRetransmitted += len;
+      // Karn's algorithm: no RTT sample from anything sent twice.
+      const end = seqAdd(seq, Math.max(1, len + (fin ? 1 : 0)));
+      if (this.rttSeq !== undefined && seqInRange(this.rttSeq, seq, end)) {
+        this.rttSeq = undefined;
+      }
+    } else {
+      this.stats.bytesSent += len;
+      if (this.rttSeq === undefined) {
+        this.rttSeq = seqAdd(seq, Math.max(len, 1) - 1);
+        this.rttStart = this.ctx.clock.now();
+      }
+    }
+    this.emit(seq, this.rcvNxt, flags, payload);
+    if (this.rtoTimer === undefined) this.armRto();
+  }
+
+  /** @internal A segment without data (ACK, RST) from this connection. */
+  sendControl(seq: number, ack: number, flags: number): void {
+    this.emit(seq, ack, flags, new Uint8Array(0));
+  }
+
+  private emit(
+    seq: number,
+    ack: number,
+    flags: number,
+    payload: Uint8Array,
+    extra: { options?: Uint8Array; window?: number } = {},
+  ): void {
+    if (flags & TcpFlags.ACK) this.ackPending = false;
+    const window =
+      extra.window ?? ((flags & TcpFlags.RST) !== 0 ? 0 : this.rcvWnd() >>> this.rcvWscale);
+    this.stats.segmentsSent++;
+    this.ctx.sendPacket(
+      buildTcp({
+        src: this.localIp,
+        dst: this.remoteIp,
+        id: this.ipId,
+        sport: this.localPort,
+        dport: this.remotePort,
+        seq,
+        ack,
+        flags,
+        window,
+        payload,
+        ...(extra.options !== undefined ? { options: extra.options } : {}),
+      }),
+    );
+    this.ipId = (this.ipId + 1) & 0xffff;
+  }
+
+  // ---- timers ----
+
+  /** @internal (Re)start the retransmission timer with the current backed-off RTO. */
+  armRto(): void {
+    this.cancelRto();
+    const rto = this.rtt.current(this.retries);
+    this.stats.rtoNs = rto;
+    this.rtoTimer = this.ctx.clock.after(rto, () => this.onRto());
+  }
+
+  /** @internal */
+  cancelRto(): void {
+    this.ctx.clock.cancel(this.rtoTimer);
+    this.rtoTimer = undefined;
+  }
+
+  private onRto(): void {
+    this.rtoTimer = undefined;
+    const cfg = this.ctx.tcpConfig;
+    this.stats.timeouts++;
+    if (this.state === 'SYN-SENT' || this.state === 'SYN-RECEIVED') {
+      const limit = this.state === 'SYN-SENT' ? cfg.synRetries : cfg.synAckRetries;
+      // An unanswered passive open just disappears (the request sock is dropped).
+      if (this.retries >= limit) return this.passive ? this.finish(undefined) : this.fail();
+      this.retries++;
+      this.stats.retransmits++;
+      this.rttSeq = undefined;
+      this.sendSyn(this.state === 'SYN-RECEIVED');
+      return this.armRto();
+    }
+    if (!SYNCHRONIZED.has(this.state) || this.sndUna === this.sndMax) return;
+    if (this.retries >= cfg.dataRetries) return this.fail();
+    this.retries++;
+    // RFC 5681 §3.1 (4): on a timeout, ssthresh = FlightSize/2 and cwnd = 1 segment.
+    this.ssthresh = Math.max(seqDiff(this.sndMax, this.sndUna) >>> 1, 2 * this.mss);
+    this.cwnd = this.mss;
+    this.dupAcks = 0;
+    this.recover = undefined;
+    this.sndNxt = this.sndUna;
+    this.output();
+    this.armRto();
+  }
+
+  /** @internal Enter TIME-WAIT (2*MSL): the application sees the socket closed now. */
+  enterTimeWait(): void {
+    this.state = 'TIME-WAIT';
+    this.cancelRto();
+    this.ctx.clock.cancel(this.twTimer);
+    this.twTimer = this.ctx.clock.after(this.ctx.tcpConfig.timeWaitNs, () => this.finish());
+    this.notifyClose(undefined);
+  }
+
+  // ---- closing ----
+
+  /** @internal Abort with an error (ETIMEDOUT unless an ICMP error explains it better). */
+  fail(code?: SocketErrorCode, icmp?: { type: number; code: number; from: number }): void {
+    if (code === undefined && this.softError !== undefined) {
+      return this.fail(this.softError.code, this.softError.icmp);
+    }
+    this.finish(new SocketError(code ?? 'ETIMEDOUT', icmp));
+  }
+
+  /** @internal CLOSED: stop timers, leave the host's table, tell the application once. */
+  finish(error?: SocketError): void {
+    this.state = 'CLOSED';
+    this.cancelRto();
+    this.ctx.clock.cancel(this.twTimer);
+    this.twTimer = undefined;
+    this.ooo.clear();
+    this.ctx.tcpForget(this);
+    this.notifyClose(error);
+  }
+
+  private closeNotified = false;
+  private notifyClose(error: SocketError | undefined): void {
+    if (this.closeNotified) return;
+    this.closeNotified = true;
+    this.stats.closedAt = this.ctx.clock.now();
+    this.onClose?.(error);
+  }
+
+  /** @internal An arriving segment for this 4-tuple; true = hand it to a listener instead. */
+  input(seg: Segment): boolean {
+    this.stats.segmentsReceived++;
+    return segmentArrives(this, seg);
+  }
+
+  /** @internal An ICMP error quoting one of our segments (Linux tcp_v4_err). */
+  icmpError(type: number, code: number, from: number, quotedSeq: number): void {
+    const e = icmpToErrno(type, code);
+    if (e === undefined) return;
+    // Only errors about data in flight count (between SND.UNA and SND.NXT).
+    if (!seqInRange(quotedSeq, this.sndUna, seqAdd(this.sndMax, 1))) {
+      this.ctx.count('tcp.icmpOutOfWindow');
+      return;
+    }
+    const icmp = { type, code, from };
+    if (this.state === 'SYN-SENT') return this.fail(e.code, icmp);
+    if (this.state === 'SYN-RECEIVED') return this.finish(undefined);
+    // Connected: a soft error, reported only if the connection later times out.
+    this.softError = { code: e.code, icmp };
+  }
+
+  /** @internal Update the RTT estimate from an ACK covering the timed segment. */
+  sampleRtt(ack: number): void {
+    if (this.rttSeq === undefined || !seqGt(ack, this.rttSeq)) return;
+    this.rtt.sample(this.ctx.clock.now() - this.rttStart);
+    this.rttSeq = undefined;
+    this.stats.srttNs = Math.round(this.rtt.srtt);
+    this.stats.rttvarNs = Math.round(this.rtt.rttvar);
+    this.stats.lastRttNs = this.rtt.last;
+    this.stats.rtoNs = this.rtt.rto;
+  }
+}
