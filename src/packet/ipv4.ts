@@ -1,5 +1,6 @@
 // IPv4 header (RFC 791 §3.1): zero-copy view, checks, Repr, checksum-updating setters.
 import { applyDelta, delta16, delta32, fold, onesSum } from './checksum.ts';
+import { dataViewOf } from './dataview.ts';
 
 //  0                   1                   2                   3
 //  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
@@ -129,20 +130,26 @@ export function ipv4Validate(b: Uint8Array, off: number, len: number): Ipv4Reaso
   const hl = (vi & 0x0f) << 2;
   if (hl < IPV4_MIN_HEADER_LEN) return Ipv4Reason.BadIhl;
   if (len < hl) return Ipv4Reason.Truncated;
-  // A correct header sums to all ones (RFC 1071 §1(3)); 20 bytes unrolled.
+  // A correct header sums to all ones (RFC 1071 §1(3)); 20 bytes as five u32 loads.
   let s: number;
   if (hl === 20) {
+    const d = dataViewOf(b);
+    const w0 = d.getUint32(off);
+    const w1 = d.getUint32(off + 4);
+    const w2 = d.getUint32(off + 8);
+    const w3 = d.getUint32(off + 12);
+    const w4 = d.getUint32(off + 16);
     s =
-      ((b[off]! << 8) | b[off + 1]!) +
-      ((b[off + 2]! << 8) | b[off + 3]!) +
-      ((b[off + 4]! << 8) | b[off + 5]!) +
-      ((b[off + 6]! << 8) | b[off + 7]!) +
-      ((b[off + 8]! << 8) | b[off + 9]!) +
-      ((b[off + 10]! << 8) | b[off + 11]!) +
-      ((b[off + 12]! << 8) | b[off + 13]!) +
-      ((b[off + 14]! << 8) | b[off + 15]!) +
-      ((b[off + 16]! << 8) | b[off + 17]!) +
-      ((b[off + 18]! << 8) | b[off + 19]!);
+      (w0 >>> 16) +
+      (w0 & 0xffff) +
+      (w1 >>> 16) +
+      (w1 & 0xffff) +
+      (w2 >>> 16) +
+      (w2 & 0xffff) +
+      (w3 >>> 16) +
+      (w3 & 0xffff) +
+      (w4 >>> 16) +
+      (w4 & 0xffff);
   } else {
     s = onesSum(b, off, off + hl);
   }
