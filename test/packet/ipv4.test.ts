@@ -1,4 +1,5 @@
 import test from 'ava';
+import type { ExecutionContext } from 'ava';
 import { ipToU32, u32ToIp } from '../../src/packet/addr.ts';
 import {
   IpProto,
@@ -23,7 +24,7 @@ import { FIXTURES, embed, hex, refIpChecksum, toHex } from './helpers.ts';
 const RR_OPTION =
   '0727080a000001000000000000000000000000000000000000000000000000000000000000000000';
 
-function checkRecordRouteFields(t: import('ava').ExecutionContext, v: Ipv4View): void {
+function checkRecordRouteFields(t: ExecutionContext, v: Ipv4View): void {
   t.is(v.version, 4);
   t.is(v.ihl, 15);
   t.is(v.headerLength, 60);
@@ -200,7 +201,7 @@ const REASONS: Array<[string, (p: Uint8Array) => Uint8Array, Ipv4Reason]> = [
   ['Truncated: empty', () => new Uint8Array(0), Ipv4Reason.Truncated],
   [
     'Truncated: IHL 15 but 40 bytes',
-    (p) => hex(FIXTURES.udpRecordRoute).subarray(0, 40),
+    () => hex(FIXTURES.udpRecordRoute).subarray(0, 40),
     Ipv4Reason.Truncated,
   ],
   ['BadVersion: 6', (p) => ((p[0] = 0x65), p), Ipv4Reason.BadVersion],
