@@ -1,0 +1,235 @@
+// Storage of the IPVS connection table (struct ip_vs_conn, ip_vs_conn.c) in typed arrays:
+// one slot per connection or persistence template, chained in buckets hashed on
+// (protocol, client address, client port) -- the one key both directions know, which is
+// why the kernel hashes there too. Lifetimes, counters and state live in ipvs.ts.
+import { ConnFlag } from './constants.ts';
+import type { IpvsDest } from './dest.ts';
+import type { VirtualService } from './service.ts';
+
+function connHash(proto: number, caddr: number, cport: number): number {
+  let h = Math.imul(caddr ^ 0x27d4eb2f, 0x85ebca6b) ^ Math.imul((cport << 8) | proto, 0xc2b2ae35);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x7feb352d);
+  return (h ^ (h >>> 15)) >>> 0;
+}
+
+export class ConnTable {
+  private cap: number;
+  count = 0;
+  proto: Uint8Array;
+  state: Uint8Array;
+  /** IP_VS_CONN_F_* (TEMPLATE, INACTIVE, forwarding method). */
+  flags: Uint16Array;
+  caddr: Uint32Array;
+  cport: Uint16Array;
+  vaddr: Uint32Array;
+  vport: Uint16Array;
+  daddr: Uint32Array;
+  dport: Uint16Array;
+  /** Expiry on the caller's clock (ms); the entry is dead once expires <= now. */
+  expires: Float64Array;
+  /** The current state's timeout (ms), re-armed on every packet (ip_vs_conn_put). */
+  timeoutMs: Float64Array;
+  /** Controlling template slot, or -1 (cp->control). */
+  control: Int32Array;
+  /** Connections this template controls (cp->n_control). */
+  nControl: Int32Array;
+  /** Bucket chain; doubles as the free list. */
+  private next: Int32Array;
+  private live: Uint8Array;
+  svc: (VirtualService | null)[];
+  dest: (IpvsDest | null)[];
+  private heads: Int32Array;
+  private mask: number;
+  private freeHead = -1;
+  private top = 0;
+
+  constructor(initial = 1024) {
+    this.cap = initial;
+    this.proto = new Uint8Array(initial);
+    this.state = new Uint8Array(initial);
+    this.flags = new Uint16Array(initial);
+    this.caddr = new Uint32Array(initial);
+    this.cport = new Uint16Array(initial);
+    this.vaddr = new Uint32Array(initial);
+    this.vport = new Uint16Array(initial);
+    this.daddr = new Uint32Array(initial);
+    this.dport = new Uint16Array(initial);
+    this.expires = new Float64Array(initial);
+    this.timeoutMs = new Float64Array(initial);
+    this.control = new Int32Array(initial);
+    this.nControl = new Int32Array(initial);
+    this.next = new Int32Array(initial);
+    this.live = new Uint8Array(initial);
+    this.svc = new Array<VirtualService | null>(initial).fill(null);
+    this.dest = new Array<IpvsDest | null>(initial).fill(null);
+    this.heads = new Int32Array(initial).fill(-1);
+    this.mask = initial - 1;
+  }
+
+  isLive(id: number): boolean {
+    return id >= 0 && id < this.top && this.live[id] === 1;
+  }
+
+  /** A fresh slot, hashed under (proto, caddr, cport). */
+  alloc(proto: number, caddr: number, cport: number): number {
+    let id = this.freeHead;
+    if (id >= 0) this.freeHead = this.next[id]!;
+    else {
+      if (this.top === this.cap) this.grow();
+      id = this.top++;
+    }
+    this.live[id] = 1;
+    this.proto[id] = proto;
+    this.caddr[id] = caddr;
+    this.cport[id] = cport;
+    this.control[id] = -1;
+    this.nControl[id] = 0;
+    this.state[id] = 0;
+    this.flags[id] = 0;
+    const b = connHash(proto, caddr, cport) & this.mask;
+    this.next[id] = this.heads[b]!;
+    this.heads[b] = id;
+    this.count++;
+    return id;
+  }
+
+  /** Unhash and free a slot. */
+  free(id: number): void {
+    const b = connHash(this.proto[id]!, this.caddr[id]!, this.cport[id]!) & this.mask;
+    let prev = -1;
+    for (let i = this.heads[b]!; i >= 0; prev = i, i = this.next[i]!) {
+      if (i !== id) continue;
+      if (prev < 0) this.heads[b] = this.next[i]!;
+      else this.next[prev] = this.next[i]!;
+      break;
+    }
+    this.live[id] = 0;
+    this.svc[id] = null;
+    this.dest[id] = null;
+    this.next[id] = this.freeHead;
+    this.freeHead = id;
+    this.count--;
+  }
+
+  /** Client-side lookup (ip_vs_conn_in_get / ip_vs_ct_in_get for templates). */
+  findIn(
+    proto: number,
+    caddr: number,
+    cport: number,
+    vaddr: number,
+    vport: number,
+    template: boolean,
+  ): number {
+    for (
+      let i = this.heads[connHash(proto, caddr, cport) & this.mask]!;
+      i >= 0;
+      i = this.next[i]!
+    ) {
+      if (
+        this.caddr[i] === caddr &&
+        this.cport[i] === cport &&
+        this.vaddr[i] === vaddr &&
+        this.vport[i] === vport &&
+        this.proto[i] === proto &&
+        ((this.flags[i]! & ConnFlag.TEMPLATE) !== 0) === template
+      ) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** Reply-side lookup: real server daddr:dport answering client caddr:cport (ip_vs_conn_out_get). */
+  findOut(proto: number, daddr: number, dport: number, caddr: number, cport: number): number {
+    for (
+      let i = this.heads[connHash(proto, caddr, cport) & this.mask]!;
+      i >= 0;
+      i = this.next[i]!
+    ) {
+      if (
+        this.caddr[i] === caddr &&
+        this.cport[i] === cport &&
+        this.daddr[i] === daddr &&
+        this.dport[i] === dport &&
+        this.proto[i] === proto &&
+        (this.flags[i]! & ConnFlag.TEMPLATE) === 0
+      ) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** Live slot ids in slot order (views). */
+  ids(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.top; i++) if (this.live[i] === 1) out.push(i);
+    return out;
+  }
+
+  private grow(): void {
+    const cap = this.cap * 2;
+    const u8 = (a: Uint8Array) => {
+      const b = new Uint8Array(cap);
+      b.set(a);
+      return b;
+    };
+    const u16 = (a: Uint16Array) => {
+      const b = new Uint16Array(cap);
+      b.set(a);
+      return b;
+    };
+    const u32 = (a: Uint32Array) => {
+      const b = new Uint32Array(cap);
+      b.set(a);
+      return b;
+    };
+    const i32 = (a: Int32Array) => {
+      const b = new Int32Array(cap);
+      b.set(a);
+      return b;
+    };
+    const f64 = (a: Float64Array) => {
+      const b = new Float64Array(cap);
+      b.set(a);
+      return b;
+    };
+    this.proto = u8(this.proto);
+    this.state = u8(this.state);
+    this.live = u8(this.live);
+    this.flags = u16(this.flags);
+    this.cport = u16(this.cport);
+    this.vport = u16(this.vport);
+    this.dport = u16(this.dport);
+    this.caddr = u32(this.caddr);
+    this.vaddr = u32(this.vaddr);
+    this.daddr = u32(this.daddr);
+    this.expires = f64(this.expires);
+    this.timeoutMs = f64(this.timeoutMs);
+    this.control = i32(this.control);
+    this.nControl = i32(this.nControl);
+    this.next = i32(this.next);
+    this.svc.length = cap;
+    this.svc.fill(null, this.cap);
+    this.dest.length = cap;
+    this.dest.fill(null, this.cap);
+    this.cap = cap;
+    // Rehash into as many buckets as slots.
+    this.heads = new Int32Array(cap).fill(-1);
+    this.mask = cap - 1;
+    for (let i = 0; i < this.top; i++) {
+      if (this.live[i] !== 1) continue;
+      const b = connHash(this.proto[i]!, this.caddr[i]!, this.cport[i]!) & this.mask;
+      this.next[i] = this.heads[b]!;
+      this.heads[b] = i;
+    }
+    // The free list was threaded through `next`; live slots were just relinked, so rebuild it.
+    this.freeHead = -1;
+    for (let i = this.top - 1; i >= 0; i--) {
+      if (this.live[i] === 1) continue;
+      this.next[i] = this.freeHead;
+      this.freeHead = i;
+    }
+  }
+}

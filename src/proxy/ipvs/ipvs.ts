@@ -1,0 +1,386 @@
+// The IPVS "kernel module": the service table, the connection table, timeouts and the
+// per-packet entry points the dataplane calls (ip_vs_core.c ip_vs_in/ip_vs_out, reduced to
+// bookkeeping: the dataplane does the NAT itself). classify() is the first packet of a flow:
+// connection lookup, service lookup, scheduling (with persistence templates for ClientIP
+// affinity) and a new ip_vs_conn entry. Counters follow the kernel: a new connection starts
+// INACTIVE and becomes ActiveConn when its TCP state reaches ESTABLISHED.
+import {
+  ConnFlag,
+  DEFAULT_TCP_TIMEOUTS,
+  DEFAULT_UDP_TIMEOUT,
+  DestFlag,
+  Dir,
+  INITIAL_CONN_TIMEOUT,
+  IPPROTO_IP,
+  IPPROTO_SCTP,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  TCP_STATE_NAMES,
+  TEMPLATE_STATE_NAME,
+  TcpState,
+} from './constants.ts';
+import { ConnTable } from './conn-table.ts';
+import type { IpvsDest } from './dest.ts';
+import type { SchedPacket } from './schedulers/index.ts';
+import type { VirtualService } from './service.ts';
+import { ESTIMATOR_PERIOD_MS } from './stats.ts';
+import { ServiceTable } from './table.ts';
+import { SCTP_ESTABLISHED, isTcpSyn, setConnState } from './proto-state.ts';
+import type { StateTimeouts } from './proto-state.ts';
+
+/** Negative results of classify(); a non-negative result is a connection slot. */
+export const IpvsVerdict = {
+  /** No virtual service: not IPVS's packet. */
+  NOT_SERVICE: -1,
+  /**
+   * A service with no usable destination: ip_vs_leave() sends ICMP port unreachable
+   * (for TCP too: "the TCP RST packet cannot be sent" at the IP layer) and drops.
+   */
+  NO_DEST: -2,
+  /** TCP without a connection and not a bare SYN: passed on to the local stack (RST there). */
+  NOT_SYN: -3,
+} as const;
+
+/** `ipvsadm --set tcp tcpfin udp`, in seconds. */
+export interface IpvsTimeouts {
+  readonly tcp: number;
+  readonly tcpfin: number;
+  readonly udp: number;
+}
+
+/** Estimation steps caught up at most at once; older intervals have decayed below 1. */
+const MAX_ESTIMATOR_STEPS = 64;
+
+export class Ipvs {
+  readonly services = new ServiceTable();
+  readonly conns = new ConnTable();
+  /** net.ipv4.vs.expire_nodest_conn (kube-proxy sets 1). */
+  expireNodestConn = true;
+  /** net.ipv4.vs.expire_quiescent_template (kube-proxy sets 1). */
+  expireQuiescentTemplate = true;
+  private readonly tcpTimeouts = DEFAULT_TCP_TIMEOUTS.slice();
+  private readonly stateTimeouts: StateTimeouts & { udp: number } = {
+    tcp: this.tcpTimeouts,
+    udp: DEFAULT_UDP_TIMEOUT,
+  };
+  private readonly pkt: SchedPacket = { proto: 0, saddr: 0, sport: 0, daddr: 0, dport: 0, now: 0 };
+  private estimatedAt = -1;
+
+  getTimeouts(): IpvsTimeouts {
+    return {
+      tcp: this.tcpTimeouts[TcpState.ESTABLISHED]!,
+      tcpfin: this.tcpTimeouts[TcpState.FIN_WAIT]!,
+      udp: this.stateTimeouts.udp,
+    };
+  }
+
+  /** `ipvsadm --set tcp tcpfin udp`; 0 keeps the current value. Applies from each flow's next packet. */
+  setTimeouts(tcp: number, tcpfin: number, udp: number): void {
+    if (tcp > 0) this.tcpTimeouts[TcpState.ESTABLISHED] = tcp;
+    if (tcpfin > 0) this.tcpTimeouts[TcpState.FIN_WAIT] = tcpfin;
+    if (udp > 0) this.stateTimeouts.udp = udp;
+  }
+
+  /**
+   * The first packet of a flow the dataplane has no connection for: an existing IPVS
+   * connection, or service lookup + scheduling + a new connection. Returns the connection slot
+   * (its real server is conns.daddr/dport) or a negative IpvsVerdict. Counts the packet.
+   */
+  classify(
+    proto: number,
+    saddr: number,
+    sport: number,
+    daddr: number,
+    dport: number,
+    tcpFlags: number,
+    bytes: number,
+    now: number,
+    fwmark = 0,
+  ): number {
+    let id = this.conns.findIn(proto, saddr, sport, daddr, dport, false);
+    if (id >= 0) id = this.checkExisting(id, tcpFlags, now);
+    if (id < 0) {
+      const svc = this.services.lookup(proto, daddr, dport, fwmark);
+      if (svc === null) return IpvsVerdict.NOT_SERVICE;
+      if (proto === IPPROTO_TCP && !isTcpSyn(tcpFlags)) return IpvsVerdict.NOT_SYN;
+      id = this.schedule(svc, proto, saddr, sport, daddr, dport, now);
+      if (id < 0) return IpvsVerdict.NO_DEST;
+    }
+    this.packetIn(id, tcpFlags, bytes, now);
+    return id;
+  }
+
+  /** ip_vs_conn_in_get() for a client-side packet; -1 if none (or expired, or its server gone). */
+  lookupIn(proto: number, caddr: number, cport: number, vaddr: number, vport: number, now: number) {
+    const id = this.conns.findIn(proto, caddr, cport, vaddr, vport, false);
+    return id < 0 ? -1 : this.checkExisting(id, 0, now);
+  }
+
+  /** ip_vs_conn_out_get() for a reply from real server daddr:dport to client caddr:cport. */
+  lookupOut(
+    proto: number,
+    daddr: number,
+    dport: number,
+    caddr: number,
+    cport: number,
+    now: number,
+  ) {
+    const id = this.conns.findOut(proto, daddr, dport, caddr, cport);
+    if (id < 0) return -1;
+    if (this.conns.expires[id]! <= now && this.expireOne(id, now)) return -1;
+    return id;
+  }
+
+  /** A client->server packet of connection `id`: counters, state, timer (ip_vs_in). */
+  packetIn(id: number, tcpFlags: number, bytes: number, now: number): void {
+    const d = this.conns.dest[id];
+    if (d && d.available) {
+      d.stats.inpkts++;
+      d.stats.inbytes += bytes;
+      const s = this.conns.svc[id];
+      if (s) {
+        s.stats.inpkts++;
+        s.stats.inbytes += bytes;
+      }
+    }
+    setConnState(this.conns, id, Dir.INPUT, tcpFlags, this.stateTimeouts);
+    this.conns.expires[id] = now + this.conns.timeoutMs[id]!;
+  }
+
+  /** A server->client reply of connection `id` (ip_vs_out handle_response). */
+  packetOut(id: number, tcpFlags: number, bytes: number, now: number): void {
+    const d = this.conns.dest[id];
+    if (d && d.available) {
+      d.stats.outpkts++;
+      d.stats.outbytes += bytes;
+      const s = this.conns.svc[id];
+      if (s) {
+        s.stats.outpkts++;
+        s.stats.outbytes += bytes;
+      }
+    }
+    setConnState(this.conns, id, Dir.OUTPUT, tcpFlags, this.stateTimeouts);
+    this.conns.expires[id] = now + this.conns.timeoutMs[id]!;
+  }
+
+  /** ip_vs_conn_expire_now(); templates still controlling connections stay. */
+  expireNow(id: number, now: number): boolean {
+    return this.expireOne(id, now);
+  }
+
+  /** Reap every connection and template whose timer ran out; returns how many were freed. */
+  expire(now: number): number {
+    let n = 0;
+    for (const id of this.conns.ids()) {
+      if (this.conns.expires[id]! <= now && this.expireOne(id, now)) n++;
+    }
+    return n;
+  }
+
+  /** Run the 2-second rate estimator for every period elapsed on the caller's clock. */
+  tickEstimators(now: number): void {
+    if (this.estimatedAt < 0) {
+      this.estimatedAt = now;
+      return;
+    }
+    let steps = Math.floor((now - this.estimatedAt) / ESTIMATOR_PERIOD_MS);
+    this.estimatedAt += steps * ESTIMATOR_PERIOD_MS;
+    steps = Math.min(steps, MAX_ESTIMATOR_STEPS);
+    for (; steps > 0; steps--) {
+      for (const s of this.services.services()) {
+        s.stats.estimate();
+        for (const d of s.dests()) d.stats.estimate();
+      }
+    }
+  }
+
+  /** The state column of `ipvsadm -Lnc` (ip_vs_state_name()). */
+  stateName(id: number): string {
+    const c = this.conns;
+    if ((c.flags[id]! & ConnFlag.TEMPLATE) !== 0) return TEMPLATE_STATE_NAME;
+    switch (c.proto[id]) {
+      case IPPROTO_TCP:
+        return TCP_STATE_NAMES[c.state[id]!] ?? 'ERR!';
+      case IPPROTO_UDP:
+        return 'UDP';
+      case IPPROTO_SCTP:
+        return c.state[id] === SCTP_ESTABLISHED ? 'ESTABLISHED' : 'NONE';
+      default:
+        return 'NONE';
+    }
+  }
+
+  private checkExisting(id: number, tcpFlags: number, now: number): number {
+    const c = this.conns;
+    if (c.expires[id]! <= now && this.expireOne(id, now)) return -1;
+    const d = c.dest[id];
+    if (d && this.expireNodestConn) {
+      // A server that left (or, for a new SYN on a reused tuple, was quiesced): expire.
+      const resched = !d.available || (isTcpSyn(tcpFlags) && d.weight === 0);
+      if (resched && this.expireOne(id, now)) return -1;
+    }
+    // conn_reuse_mode 1: a SYN for a tuple in TIME_WAIT is a new connection.
+    if (isTcpSyn(tcpFlags) && c.state[id] === TcpState.TIME_WAIT && c.nControl[id] === 0) {
+      if (this.expireOne(id, now)) return -1;
+    }
+    return id;
+  }
+
+  private schedule(
+    svc: VirtualService,
+    proto: number,
+    saddr: number,
+    sport: number,
+    daddr: number,
+    dport: number,
+    now: number,
+  ): number {
+    const p = this.pkt;
+    p.proto = proto;
+    p.saddr = saddr;
+    p.sport = sport;
+    p.daddr = daddr;
+    p.dport = dport;
+    p.now = now;
+    if (svc.persistent) return this.schedulePersist(svc, now);
+    // Port zero is only supported in persistent services (ip_vs_schedule()).
+    if (svc.fwmark === 0 && dport !== svc.port) return -1;
+    const dest = svc.scheduler.schedule(svc, p);
+    if (dest === null) return -1;
+    return this.newConn(svc, dest, proto, saddr, sport, daddr, dport, dest.port || dport, 0, now);
+  }
+
+  /** ip_vs_sched_persist(): reuse the client's template, or schedule and create one. */
+  private schedulePersist(svc: VirtualService, now: number): number {
+    const p = this.pkt;
+    const snet = (p.saddr & svc.netmask) >>> 0;
+    let tproto = p.proto;
+    let tvaddr = p.daddr;
+    let tvport = p.dport === svc.port ? p.dport : 0;
+    if (svc.fwmark !== 0) {
+      tproto = IPPROTO_IP;
+      tvaddr = svc.fwmark;
+      tvport = 0;
+    }
+    const c = this.conns;
+    let ct = c.findIn(tproto, snet, 0, tvaddr, tvport, true);
+    if (ct >= 0 && c.expires[ct]! <= now && this.expireOne(ct, now)) ct = -1;
+    let dest: IpvsDest | null;
+    if (ct < 0 || !this.checkTemplate(ct)) {
+      dest = svc.scheduler.schedule(svc, p);
+      if (dest === null) return -1;
+      ct = this.newConn(
+        svc,
+        dest,
+        tproto,
+        snet,
+        0,
+        tvaddr,
+        tvport,
+        dest.port,
+        ConnFlag.TEMPLATE,
+        now,
+      );
+      c.timeoutMs[ct] = svc.timeout * 1000;
+    } else {
+      dest = c.dest[ct]!;
+    }
+    const id = this.newConn(
+      svc,
+      dest,
+      p.proto,
+      p.saddr,
+      p.sport,
+      p.daddr,
+      p.dport,
+      dest.port || p.dport,
+      0,
+      now,
+    );
+    c.control[id] = ct;
+    c.nControl[ct] = c.nControl[ct]! + 1;
+    c.expires[ct] = now + c.timeoutMs[ct]!;
+    return id;
+  }
+
+  /** ip_vs_check_template(): a template whose server left or was quiesced is invalidated. */
+  private checkTemplate(ct: number): boolean {
+    const d = this.conns.dest[ct];
+    if (d && d.available && !(this.expireQuiescentTemplate && d.weight === 0)) return true;
+    // Unhash it from lookups (vport/dport 0xffff); it still expires on its own timer.
+    this.conns.vport[ct] = 0xffff;
+    this.conns.dport[ct] = 0xffff;
+    return false;
+  }
+
+  /** ip_vs_conn_new() + ip_vs_bind_dest() + ip_vs_conn_stats(). */
+  private newConn(
+    svc: VirtualService,
+    dest: IpvsDest,
+    proto: number,
+    caddr: number,
+    cport: number,
+    vaddr: number,
+    vport: number,
+    dport: number,
+    flags: number,
+    now: number,
+  ): number {
+    const c = this.conns;
+    const id = c.alloc(proto, caddr, cport);
+    c.vaddr[id] = vaddr;
+    c.vport[id] = vport;
+    c.daddr[id] = dest.addr;
+    c.dport[id] = dport;
+    // Connections inherit the server's forwarding method and start INACTIVE.
+    c.flags[id] = flags | (dest.connFlags & ConnFlag.FWD_MASK) | ConnFlag.INACTIVE;
+    c.timeoutMs[id] = INITIAL_CONN_TIMEOUT * 1000;
+    c.expires[id] = now + INITIAL_CONN_TIMEOUT * 1000;
+    c.svc[id] = svc;
+    c.dest[id] = dest;
+    if ((flags & ConnFlag.TEMPLATE) !== 0) {
+      dest.persistConns++;
+    } else {
+      dest.inactConns++;
+      svc.stats.conns++;
+      dest.stats.conns++;
+    }
+    if (dest.uThreshold !== 0 && dest.totalConns >= dest.uThreshold)
+      dest.flags |= DestFlag.OVERLOAD;
+    return id;
+  }
+
+  /** ip_vs_conn_expire(): unlink from its template, unbind the server, free the slot. */
+  private expireOne(id: number, now: number): boolean {
+    const c = this.conns;
+    if (c.nControl[id]! > 0) {
+      // A template still controlling connections lives on (expire_later).
+      c.expires[id] = now + c.timeoutMs[id]!;
+      return false;
+    }
+    const ct = c.control[id]!;
+    if (ct >= 0 && c.isLive(ct)) c.nControl[ct] = c.nControl[ct]! - 1;
+    const d = c.dest[id];
+    if (d) {
+      const f = c.flags[id]!;
+      if ((f & ConnFlag.TEMPLATE) !== 0) d.persistConns--;
+      else if ((f & ConnFlag.INACTIVE) !== 0) d.inactConns--;
+      else d.activeConns--;
+      this.clearOverload(d);
+      if (!d.available && d.totalConns + d.persistConns === 0) c.svc[id]?.trash.delete(d.key);
+    }
+    c.free(id);
+    return true;
+  }
+
+  /** ip_vs_unbind_dest()'s overload hysteresis. */
+  private clearOverload(d: IpvsDest): void {
+    if (d.lThreshold !== 0) {
+      if (d.totalConns < d.lThreshold) d.flags &= ~DestFlag.OVERLOAD;
+    } else if (d.uThreshold !== 0) {
+      if (d.totalConns * 4 < d.uThreshold * 3) d.flags &= ~DestFlag.OVERLOAD;
+    } else {
+      d.flags &= ~DestFlag.OVERLOAD;
+    }
+  }
+}

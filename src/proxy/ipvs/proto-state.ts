@@ -1,0 +1,125 @@
+// IPVS's per-protocol connection states: the TCP state machine of ip_vs_proto_tcp.c
+// (tcp_states[], the non-"secure_tcp" table) -- IPVS does not track sequence numbers, so the
+// next state depends only on the direction and on the first of RST, SYN, FIN, ACK in the
+// segment -- and ip_vs_set_state(), which moves a connection between the server's ActiveConn
+// and InActConn and re-arms its timeout.
+import {
+  ConnFlag,
+  Dir,
+  IPPROTO_SCTP,
+  IPPROTO_TCP,
+  TCP_ACK,
+  TCP_FIN,
+  TCP_RST,
+  TCP_SYN,
+  TcpState,
+} from './constants.ts';
+import type { ConnTable } from './conn-table.ts';
+
+const sES = TcpState.ESTABLISHED;
+const sSS = TcpState.SYN_SENT;
+const sSR = TcpState.SYN_RECV;
+const sFW = TcpState.FIN_WAIT;
+const sTW = TcpState.TIME_WAIT;
+const sCL = TcpState.CLOSE;
+const sCW = TcpState.CLOSE_WAIT;
+const sLA = TcpState.LAST_ACK;
+const sLI = TcpState.LISTEN;
+
+const N = 11;
+
+/* prettier-ignore */
+const TABLE = Uint8Array.from([
+  // INPUT        NO   ES   sSS  sSR  sFW  sTW  sCL  sCW  sLA  sLI  sSA
+  /* syn */       sSR, sES, sES, sSR, sSR, sSR, sSR, sSR, sSR, sSR, sSR,
+  /* fin */       sCL, sCW, sSS, sTW, sTW, sTW, sCL, sCW, sLA, sLI, sTW,
+  /* ack */       sCL, sES, sSS, sES, sFW, sTW, sCL, sCW, sCL, sLI, sES,
+  /* rst */       sCL, sCL, sCL, sSR, sCL, sCL, sCL, sCL, sLA, sLI, sSR,
+  // OUTPUT
+  /* syn */       sSS, sES, sSS, sSR, sSS, sSS, sSS, sSS, sSS, sLI, sSR,
+  /* fin */       sTW, sFW, sSS, sTW, sFW, sTW, sCL, sTW, sLA, sLI, sTW,
+  /* ack */       sES, sES, sSS, sES, sFW, sTW, sCL, sCW, sLA, sES, sES,
+  /* rst */       sCL, sCL, sSS, sCL, sCL, sTW, sCL, sCL, sCL, sCL, sCL,
+  // INPUT-ONLY
+  /* syn */       sSR, sES, sES, sSR, sSR, sSR, sSR, sSR, sSR, sSR, sSR,
+  /* fin */       sCL, sFW, sSS, sTW, sFW, sTW, sCL, sCW, sLA, sLI, sTW,
+  /* ack */       sCL, sES, sSS, sES, sFW, sTW, sCL, sCW, sCL, sLI, sES,
+  /* rst */       sCL, sCL, sCL, sSR, sCL, sCL, sCL, sCL, sLA, sLI, sCL,
+]);
+
+/** tcp_state_idx(): rst 3, syn 0, fin 1, ack 2, none -1. */
+function stateIdx(tcpFlags: number): number {
+  if (tcpFlags & TCP_RST) return 3;
+  if (tcpFlags & TCP_SYN) return 0;
+  if (tcpFlags & TCP_FIN) return 1;
+  if (tcpFlags & TCP_ACK) return 2;
+  return -1;
+}
+
+/** set_tcp_state(): the state after a segment; a segment with no known flag goes to CLOSE. */
+export function tcpNextState(state: number, dir: Dir, tcpFlags: number): number {
+  const idx = stateIdx(tcpFlags);
+  if (idx < 0) return TcpState.CLOSE;
+  return TABLE[(dir * 4 + idx) * N + state]!;
+}
+
+/** tcp_conn_schedule(): only a bare SYN opens a connection (sloppy_tcp = 0). */
+export function isTcpSyn(tcpFlags: number): boolean {
+  return (tcpFlags & (TCP_SYN | TCP_ACK | TCP_FIN | TCP_RST)) === TCP_SYN;
+}
+
+/** sctp_state_name_table[7]; svclab tracks SCTP as NONE until a reply, then ESTABLISHED. */
+export const SCTP_ESTABLISHED = 7;
+
+/** Per-protocol timeouts in seconds (tcp by state, udp), as `ipvsadm --set` edits them. */
+export interface StateTimeouts {
+  readonly tcp: readonly number[];
+  readonly udp: number;
+}
+
+/** ip_vs_set_state(): protocol state transition, Active/InAct move, the new state's timeout. */
+export function setConnState(
+  c: ConnTable,
+  id: number,
+  dir: Dir,
+  tcpFlags: number,
+  timeouts: StateTimeouts,
+): void {
+  const proto = c.proto[id];
+  const f = c.flags[id]!;
+  if ((f & ConnFlag.TEMPLATE) !== 0) return;
+  let next: number;
+  let timeout: number;
+  if (proto === IPPROTO_TCP) {
+    let off: Dir = dir;
+    if ((f & ConnFlag.NOOUTPUT) !== 0) {
+      if (dir === Dir.OUTPUT) c.flags[id] = f & ~ConnFlag.NOOUTPUT;
+      else off = Dir.INPUT_ONLY;
+    }
+    next = tcpNextState(c.state[id]!, off, tcpFlags);
+    timeout = timeouts.tcp[next]!;
+  } else if (proto === IPPROTO_SCTP) {
+    next = dir === Dir.OUTPUT || c.state[id] === SCTP_ESTABLISHED ? SCTP_ESTABLISHED : 0;
+    timeout = next === SCTP_ESTABLISHED ? 900 : 2;
+  } else {
+    // UDP (and anything else): one state, one timeout.
+    c.timeoutMs[id] = timeouts.udp * 1000;
+    return;
+  }
+  const established = proto === IPPROTO_TCP ? TcpState.ESTABLISHED : SCTP_ESTABLISHED;
+  const d = c.dest[id];
+  if (next !== c.state[id] && d) {
+    const inactive = (c.flags[id]! & ConnFlag.INACTIVE) !== 0;
+    if (!inactive && next !== established) {
+      d.activeConns--;
+      d.inactConns++;
+      c.flags[id] = c.flags[id]! | ConnFlag.INACTIVE;
+    } else if (inactive && next === established) {
+      d.activeConns++;
+      d.inactConns--;
+      c.flags[id] = c.flags[id]! & ~ConnFlag.INACTIVE;
+    }
+  }
+  c.state[id] = next;
+  c.timeoutMs[id] = timeout * 1000;
+}

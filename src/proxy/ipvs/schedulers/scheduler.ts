@@ -1,0 +1,57 @@
+// One interface for every scheduler, modelled on the kernel's struct ip_vs_scheduler
+// (include/net/ip_vs.h). A scheduler object belongs to one service (it holds what the kernel
+// keeps in svc->sched_data); the expensive work happens in initService/addDest/delDest/updDest
+// so that schedule() is O(1) (hash schedulers) or O(dests) (least-connection family).
+import type { DestNode, IpvsDest } from '../dest.ts';
+
+/** What a scheduler sees of its service. */
+export interface SchedService {
+  /** Head sentinel of the destination list (newest first, as the kernel keeps it). */
+  readonly head: DestNode;
+  readonly numDests: number;
+  /** IP_VS_SVC_F_* (sh/mh read SCHED1 = fallback, SCHED2 = port). */
+  readonly flags: number;
+  /** ip_vs_scheduler_err(): count a "no destination available" with its reason. */
+  schedulerError(msg: string): void;
+}
+
+/** The first packet of a new connection, as the scheduler reads it (reused, never per packet). */
+export interface SchedPacket {
+  proto: number;
+  saddr: number;
+  sport: number;
+  daddr: number;
+  dport: number;
+  /** Caller's clock in milliseconds (lblc/lblcr cache expiry). */
+  now: number;
+}
+
+export interface IpvsScheduler {
+  readonly name: string;
+  initService(svc: SchedService): void;
+  doneService(svc: SchedService): void;
+  addDest(svc: SchedService, dest: IpvsDest): void;
+  delDest(svc: SchedService, dest: IpvsDest): void;
+  updDest(svc: SchedService, dest: IpvsDest): void;
+  /** A destination for a new connection, or null (the service's counter says why). */
+  schedule(svc: SchedService, pkt: SchedPacket): IpvsDest | null;
+}
+
+/** Message of ip_vs_scheduler_err() in most schedulers. */
+export const NO_DEST = 'no destination available';
+
+/** ip_vs_dest_conn_overhead(): activeconns * 256 + inactconns. */
+export function connOverhead(d: IpvsDest): number {
+  return d.activeConns * 256 + d.inactConns;
+}
+
+/** A scheduler whose hooks are no-ops (the kernel leaves them NULL). */
+export abstract class StatelessScheduler implements IpvsScheduler {
+  abstract readonly name: string;
+  initService(_svc: SchedService): void {}
+  doneService(_svc: SchedService): void {}
+  addDest(_svc: SchedService, _dest: IpvsDest): void {}
+  delDest(_svc: SchedService, _dest: IpvsDest): void {}
+  updDest(_svc: SchedService, _dest: IpvsDest): void {}
+  abstract schedule(svc: SchedService, pkt: SchedPacket): IpvsDest | null;
+}

@@ -1,0 +1,195 @@
+// A virtual service (struct ip_vs_service) with its real servers, following ip_vs_ctl.c:
+// add/edit/delete of destinations call the scheduler's hooks in the kernel's order, a removed
+// destination still referenced by connections goes to the "trash" (and is revived if added
+// again), and weight 0 quiesces a server while its connections drain.
+import { DestFlag, IPPROTO_TCP, SvcFlag } from './constants.ts';
+import { DestNode, IpvsDest, destKey, listAddHead, listDel, listToArray } from './dest.ts';
+import { createScheduler } from './schedulers/index.ts';
+import type { IpvsScheduler, SchedService } from './schedulers/index.ts';
+import { IpvsStats } from './stats.ts';
+
+/** What `ipvsadm -A/-E` says about a service. */
+export interface ServiceSpec {
+  readonly protocol: number;
+  readonly addr: number;
+  readonly port: number;
+  /** Non-zero for a firewall-mark service (-f); then protocol/addr/port are 0. */
+  readonly fwmark?: number;
+  readonly scheduler: string;
+  /** IP_VS_SVC_F_* (PERSISTENT, SCHED1..3). */
+  readonly flags?: number;
+  /** Persistence timeout in seconds (-p). */
+  readonly timeout?: number;
+  /** Persistence granularity (-M), default 255.255.255.255. */
+  readonly netmask?: number;
+}
+
+/** What `ipvsadm -a/-e` says about a real server. */
+export interface DestSpec {
+  readonly addr: number;
+  readonly port: number;
+  readonly weight: number;
+  /** Forwarding method (IP_VS_CONN_F_MASQ for kube-proxy). */
+  readonly connFlags?: number;
+  readonly uThreshold?: number;
+  readonly lThreshold?: number;
+}
+
+/** Counters of destination operations: how the proxier proves a sync was a diff. */
+export interface DestOpCounters {
+  add: number;
+  edit: number;
+  del: number;
+}
+
+export class VirtualService implements SchedService {
+  readonly protocol: number;
+  readonly addr: number;
+  readonly port: number;
+  readonly fwmark: number;
+  flags: number;
+  timeout: number;
+  netmask: number;
+  schedulerName: string;
+  scheduler: IpvsScheduler;
+  readonly head = new DestNode();
+  numDests = 0;
+  readonly stats = new IpvsStats();
+  /** Times a scheduler found no usable destination, and its last reason. */
+  noDestCount = 0;
+  lastSchedulerError = '';
+  /** Removed while still referenced by connections (ip_vs_dest_trash). */
+  readonly trash = new Map<number, IpvsDest>();
+  private readonly byKey = new Map<number, IpvsDest>();
+
+  constructor(
+    spec: ServiceSpec,
+    private readonly ops: DestOpCounters = { add: 0, edit: 0, del: 0 },
+  ) {
+    this.protocol = spec.fwmark ? 0 : spec.protocol;
+    this.addr = spec.fwmark ? 0 : spec.addr >>> 0;
+    this.port = spec.fwmark ? 0 : spec.port;
+    this.fwmark = spec.fwmark ?? 0;
+    this.flags = (spec.flags ?? 0) | SvcFlag.HASHED;
+    this.timeout = spec.timeout ?? 0;
+    this.netmask = (spec.netmask ?? 0xffffffff) >>> 0;
+    this.schedulerName = spec.scheduler;
+    this.scheduler = createScheduler(spec.scheduler);
+    this.scheduler.initService(this);
+  }
+
+  get persistent(): boolean {
+    return (this.flags & SvcFlag.PERSISTENT) !== 0;
+  }
+
+  get isTcp(): boolean {
+    return this.protocol === IPPROTO_TCP;
+  }
+
+  schedulerError(msg: string): void {
+    this.noDestCount++;
+    this.lastSchedulerError = msg;
+  }
+
+  getDest(addr: number, port: number): IpvsDest | undefined {
+    return this.byKey.get(destKey(addr, port));
+  }
+
+  /** Destinations in list order (newest first, as the kernel lists them before sorting). */
+  dests(): IpvsDest[] {
+    return listToArray(this.head);
+  }
+
+  /** ip_vs_add_dest(); throws "Destination already exists". */
+  addDest(spec: DestSpec): IpvsDest {
+    const key = destKey(spec.addr, spec.port);
+    if (this.byKey.has(key)) throw new Error('Destination already exists');
+    // ip_vs_trash_get_dest(): a dest still serving old connections comes back as it was.
+    let dest = this.trash.get(key);
+    if (dest !== undefined) this.trash.delete(key);
+    else dest = new IpvsDest(spec.addr >>> 0, spec.port, spec.weight);
+    this.update(dest, spec, true);
+    this.byKey.set(key, dest);
+    this.ops.add++;
+    return dest;
+  }
+
+  /** ip_vs_edit_dest(); throws "No such destination". */
+  editDest(spec: DestSpec): IpvsDest {
+    const dest = this.byKey.get(destKey(spec.addr, spec.port));
+    if (dest === undefined) throw new Error('No such destination');
+    this.update(dest, spec, false);
+    this.ops.edit++;
+    return dest;
+  }
+
+  /** ip_vs_del_dest(); throws "No such destination". */
+  delDest(addr: number, port: number): IpvsDest {
+    const key = destKey(addr, port);
+    const dest = this.byKey.get(key);
+    if (dest === undefined) throw new Error('No such destination');
+    this.byKey.delete(key);
+    this.unlink(dest);
+    if (dest.totalConns + dest.persistConns > 0) this.trash.set(key, dest);
+    this.ops.del++;
+    return dest;
+  }
+
+  /** Drop trashed destinations no connection uses any more. */
+  purgeTrash(): void {
+    for (const [k, d] of this.trash) if (d.totalConns + d.persistConns === 0) this.trash.delete(k);
+  }
+
+  /** ip_vs_edit_service(): new scheduler (rebound) and/or flags, timeout, netmask. */
+  edit(spec: ServiceSpec): void {
+    if (spec.scheduler !== this.schedulerName) {
+      this.scheduler.doneService(this);
+      this.schedulerName = spec.scheduler;
+      this.scheduler = createScheduler(spec.scheduler);
+      this.scheduler.initService(this);
+    }
+    this.flags = (spec.flags ?? 0) | SvcFlag.HASHED;
+    this.timeout = spec.timeout ?? 0;
+    this.netmask = (spec.netmask ?? 0xffffffff) >>> 0;
+  }
+
+  /** __ip_vs_del_service(): unlink every destination and release the scheduler. */
+  destroy(): void {
+    for (const d of this.dests()) {
+      this.byKey.delete(d.key);
+      d.flags &= ~DestFlag.AVAILABLE;
+      listDel(d);
+      this.numDests--;
+      if (d.totalConns + d.persistConns > 0) this.trash.set(d.key, d);
+    }
+    this.scheduler.doneService(this);
+  }
+
+  /** __ip_vs_update_dest(). */
+  private update(dest: IpvsDest, spec: DestSpec, add: boolean): void {
+    // Keep last_weight at the latest non-zero weight (mh keeps a quiesced server's slots).
+    if (add || spec.weight !== 0) dest.lastWeight = spec.weight;
+    dest.weight = spec.weight;
+    if (spec.connFlags !== undefined) dest.connFlags = spec.connFlags;
+    dest.flags |= DestFlag.AVAILABLE;
+    const u = spec.uThreshold ?? 0;
+    if (u === 0 || u > dest.uThreshold) dest.flags &= ~DestFlag.OVERLOAD;
+    dest.uThreshold = u;
+    dest.lThreshold = spec.lThreshold ?? 0;
+    if (add) {
+      listAddHead(this.head, dest);
+      this.numDests++;
+      this.scheduler.addDest(this, dest);
+    } else {
+      this.scheduler.updDest(this, dest);
+    }
+  }
+
+  /** __ip_vs_unlink_dest(): not available, off the list, then the scheduler is told. */
+  private unlink(dest: IpvsDest): void {
+    dest.flags &= ~DestFlag.AVAILABLE;
+    listDel(dest);
+    this.numDests--;
+    this.scheduler.delDest(this, dest);
+  }
+}

@@ -1,0 +1,83 @@
+// rr and wrr against ip_vs_rr.c / ip_vs_wrr.c: list order is newest first, the cursor wraps,
+// weight 0 is quiesced, deleting the cursor's server continues from its predecessor.
+import test from 'ava';
+import { ipToU32 } from '../../../src/packet/addr.ts';
+import { picks, service } from './helpers.ts';
+
+test('rr walks the list newest first and wraps', (t) => {
+  const svc = service('rr', ['10.244.1.2', '10.244.2.3', '10.244.3.4']);
+  t.deepEqual(picks(svc, 6), [
+    '10.244.3.4',
+    '10.244.2.3',
+    '10.244.1.2',
+    '10.244.3.4',
+    '10.244.2.3',
+    '10.244.1.2',
+  ]);
+});
+
+test('rr skips a quiesced (weight 0) server', (t) => {
+  const svc = service('rr', ['10.244.1.2', '10.244.2.3:0', '10.244.3.4']);
+  t.deepEqual(picks(svc, 4), ['10.244.3.4', '10.244.1.2', '10.244.3.4', '10.244.1.2']);
+});
+
+test('rr continues after the deleted cursor server', (t) => {
+  const svc = service('rr', ['10.244.1.2', '10.244.2.3', '10.244.3.4']);
+  t.deepEqual(picks(svc, 2), ['10.244.3.4', '10.244.2.3']);
+  svc.delDest(ipToU32('10.244.2.3'), 8080);
+  t.deepEqual(picks(svc, 3), ['10.244.1.2', '10.244.3.4', '10.244.1.2']);
+});
+
+test('rr with no usable server returns null and counts it', (t) => {
+  const svc = service('rr', ['10.244.1.2:0']);
+  t.deepEqual(picks(svc, 2), [null, null]);
+  t.is(svc.noDestCount, 2);
+  t.is(svc.lastSchedulerError, 'no destination available');
+});
+
+test('wrr interleaves by weight 3:2:1, starting where the adds left cw', (t) => {
+  // Added A(3) B(2) C(1): the kernel's list is C, B, A. Adding A alone set di=3, mw=cw=1;
+  // the later adds keep cw=1 (ip_vs_wrr_dest_changed), so the first round is the cw=1 pass.
+  const svc = service('wrr', ['10.0.0.1:3', '10.0.0.2:2', '10.0.0.3:1']);
+  const A = '10.0.0.1';
+  const B = '10.0.0.2';
+  const C = '10.0.0.3';
+  t.deepEqual(picks(svc, 12), [C, B, A, A, B, A, C, B, A, A, B, A]);
+});
+
+test('wrr from a fresh mark (init with all servers) starts at the max weight', (t) => {
+  const svc = service('wrr', ['10.0.0.1:3', '10.0.0.2:2', '10.0.0.3:1']);
+  svc.edit({ protocol: svc.protocol, addr: svc.addr, port: svc.port, scheduler: 'rr' });
+  svc.edit({ protocol: svc.protocol, addr: svc.addr, port: svc.port, scheduler: 'wrr' });
+  t.deepEqual(picks(svc, 6), [
+    '10.0.0.1',
+    '10.0.0.2',
+    '10.0.0.1',
+    '10.0.0.3',
+    '10.0.0.2',
+    '10.0.0.1',
+  ]);
+});
+
+test('wrr ratios hold over many picks, gcd-reduced weights too', (t) => {
+  const svc = service('wrr', ['10.0.0.1:40', '10.0.0.2:20', '10.0.0.3:20', '10.0.0.4:0']);
+  const counts = new Map<string | null, number>();
+  for (const p of picks(svc, 400)) counts.set(p, (counts.get(p) ?? 0) + 1);
+  t.is(counts.get('10.0.0.1'), 200);
+  t.is(counts.get('10.0.0.2'), 100);
+  t.is(counts.get('10.0.0.3'), 100);
+  t.false(counts.has('10.0.0.4'));
+});
+
+test('wrr: every server quiesced -> null with the reason', (t) => {
+  const svc = service('wrr', ['10.0.0.1:0', '10.0.0.2:0']);
+  t.is(picks(svc, 1)[0], null);
+  t.is(svc.noDestCount, 1);
+});
+
+test('wrr: all overloaded -> "all destinations are overloaded"', (t) => {
+  const svc = service('wrr', ['10.0.0.1:1', '10.0.0.2:1']);
+  for (const d of svc.dests()) d.flags |= 2; // IP_VS_DEST_F_OVERLOAD
+  t.is(picks(svc, 1)[0], null);
+  t.is(svc.lastSchedulerError, 'no destination available: all destinations are overloaded');
+});
