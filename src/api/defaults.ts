@@ -105,7 +105,7 @@ function defaultService(o: Obj, aliases: PathAlias[]): void {
     if (!isPlainObject(p)) return;
     setStr(p, 'protocol', 'TCP');
     if (isEmpty(p['targetPort'])) {
-      p['targetPort'] = p['port'];
+      p['targetPort'] = p['port'] ?? 0;
       aliases.push({ from: ['spec', 'ports', i, 'targetPort'], to: ['spec', 'ports', i, 'port'] });
     }
   });
