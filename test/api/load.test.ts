@@ -84,12 +84,13 @@ items:
 test('JSON files load, and errors in them have line:column', (t) => {
   const objs = ok(loadManifests([join(DIR, '30-config.json')]));
   t.deepEqual((objs[0] as ConfigMap).data, { mode: 'test', level: '3' });
+  // Tab-indented JSON is fine: inside {} YAML allows tabs as white space.
   const bad =
-    '{\n  "apiVersion": "v1",\n  "kind": "Service",\n  "metadata": {"name": "x"},\n  "spec": {"ports": [{"port": 0}]}\n}\n';
+    '{\n\t"apiVersion": "v1",\n\t"kind": "Service",\n\t"metadata": {"name": "x"},\n\t"spec": {"ports": [{"port": 0}]}\n}\n';
   const r = parseManifestText(bad, 'svc.json');
   t.deepEqual(r.ok ? [] : r.errors.map((e) => e.format()), [
-    'svc.json:5:31 spec.ports[0].port: Invalid value: 0: must be between 1 and 65535, inclusive',
-    'svc.json:5:31 spec.ports[0].targetPort: Invalid value: 0: must be between 1 and 65535, inclusive',
+    'svc.json:5:30 spec.ports[0].port: Invalid value: 0: must be between 1 and 65535, inclusive',
+    'svc.json:5:30 spec.ports[0].targetPort: Invalid value: 0: must be between 1 and 65535, inclusive',
   ]);
 });
 
