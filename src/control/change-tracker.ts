@@ -1,0 +1,89 @@
+// kube-proxy's change trackers (pkg/proxy/servicechangetracker.go,
+// endpointschangetracker.go): one {previous, current} per object between two syncs.
+// A later change to the same object folds into the pending entry (coalesced), and an
+// entry whose previous and current look the same to kube-proxy is dropped: a
+// status-only or resourceVersion-only update, or an add followed by a delete.
+import type { KubeObject } from '../api/types.ts';
+import { objectKey } from './objects.ts';
+
+/**
+ * What kube-proxy sees of an object, as a comparable string; null when kube-proxy
+ * ignores the object entirely (e.g. a headless Service).
+ */
+export type Projection<T> = (obj: T) => string | null;
+
+export interface Change<T> {
+  key: string;
+  previous?: T;
+  current?: T;
+}
+
+interface Pending<T> extends Change<T> {
+  previousView: string | null;
+  currentView: string | null;
+}
+
+export interface ChangeTrackerStats {
+  /** update() calls. */
+  updates: number;
+  /** Updates folded into an already pending entry. */
+  coalesced: number;
+  /** Entries dropped because nothing kube-proxy cares about changed. */
+  noOps: number;
+}
+
+export class ChangeTracker<T extends KubeObject> {
+  private pending = new Map<string, Pending<T>>();
+  readonly stats: ChangeTrackerStats = { updates: 0, coalesced: 0, noOps: 0 };
+
+  constructor(private readonly project: Projection<T>) {}
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  /** Record a change (previous undefined: add; current undefined: delete). True if pending. */
+  update(previous: T | undefined, current: T | undefined): boolean {
+    const obj = current ?? previous;
+    if (obj === undefined) return false;
+    this.stats.updates++;
+    const key = objectKey(obj);
+    let entry = this.pending.get(key);
+    if (entry === undefined) {
+      entry = {
+        key,
+        previousView: previous === undefined ? null : this.project(previous),
+        currentView: null,
+      };
+      if (previous !== undefined) entry.previous = previous;
+      this.pending.set(key, entry);
+    } else {
+      this.stats.coalesced++;
+    }
+    entry.currentView = current === undefined ? null : this.project(current);
+    if (current === undefined) delete entry.current;
+    else entry.current = current;
+    if (entry.previousView === entry.currentView) {
+      this.pending.delete(key);
+      this.stats.noOps++;
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Take the pending changes (first-changed first). An object kube-proxy ignored before
+   * shows up without `previous` (an add); one it ignores now, without `current` (a delete).
+   */
+  drain(): Change<T>[] {
+    const out: Change<T>[] = [];
+    for (const e of this.pending.values()) {
+      const c: Change<T> = { key: e.key };
+      if (e.previousView !== null && e.previous !== undefined) c.previous = e.previous;
+      if (e.currentView !== null && e.current !== undefined) c.current = e.current;
+      out.push(c);
+    }
+    this.pending = new Map();
+    return out;
+  }
+}

@@ -1,0 +1,144 @@
+// Endpoints controller (pkg/controller/endpoint): the legacy core/v1 Endpoints object
+// named after each Service with a selector, as `kubectl get endpoints` reads it. Ready
+// pods go to addresses, unready ones to notReadyAddresses (publishNotReadyAddresses
+// puts everything in addresses); terminating pods are left out unless published.
+// Subsets are repacked so addresses with the same ports share one subset.
+import type { EndpointAddress, EndpointPort, Endpoints, Service } from '../../api/types.ts';
+import { hasServiceSelector } from '../../api/selector.ts';
+import { tryIpToU32 } from '../../packet/addr.ts';
+import type { PodIndex, ServiceIndex } from '../indexes.ts';
+import type { Store } from '../store.ts';
+import { WorkQueue, drainQueue } from '../workqueue.ts';
+import type { Controller } from '../workqueue.ts';
+import { deepEqual, objectKey } from '../objects.ts';
+import {
+  endpointPorts,
+  hostnameFor,
+  podEndpointsChanged,
+  shouldPodBeInEndpoints,
+} from '../endpoint-util.ts';
+import { isPodReady } from '../pod-util.ts';
+import { HEADLESS_LABEL } from './endpointslice.ts';
+
+/** Endpoints objects are capped; the rest is dropped and annotated (over-capacity). */
+export const MAX_ENDPOINTS_ADDRESSES = 1000;
+export const OVER_CAPACITY_ANNOTATION = 'endpoints.kubernetes.io/over-capacity';
+
+type Subset = Endpoints['subsets'][number];
+
+const portKey = (p: EndpointPort): string => `${p.name ?? ''}/${p.port}/${p.protocol}`;
+
+export class EndpointsController implements Controller {
+  readonly name = 'endpoints';
+  private readonly queue = new WorkQueue();
+
+  constructor(
+    private readonly store: Store,
+    private readonly pods: PodIndex,
+    private readonly services: ServiceIndex,
+  ) {
+    store.watch('Service', (ev) => this.queue.add(objectKey(ev.object)));
+    store.watch('Pod', (ev) => {
+      const pod = ev.object;
+      if (ev.old !== undefined && !podEndpointsChanged(ev.old, pod)) return;
+      const ns = pod.metadata.namespace!;
+      for (const key of this.services.selecting(ns, pod.metadata.labels)) this.queue.add(key);
+      if (ev.old !== undefined && ev.old.metadata.labels !== pod.metadata.labels) {
+        for (const key of this.services.selecting(ns, ev.old.metadata.labels)) this.queue.add(key);
+      }
+    });
+  }
+
+  drain(): boolean {
+    return drainQueue(this.queue, (key) => this.sync(key));
+  }
+
+  private sync(key: string): void {
+    const slash = key.indexOf('/');
+    const ns = key.slice(0, slash);
+    const name = key.slice(slash + 1);
+    const svc = this.store.get('Service', ns, name);
+    const current = this.store.get('Endpoints', ns, name);
+    if (svc === undefined) {
+      if (current !== undefined) this.store.delete('Endpoints', ns, name);
+      return;
+    }
+    // Without a selector the user owns the Endpoints object.
+    if (svc.spec.type === 'ExternalName' || !hasServiceSelector(svc.spec.selector)) return;
+    const { subsets, truncated } = this.subsets(svc);
+    const labels: Record<string, string> = { ...svc.metadata.labels };
+    if (svc.spec.clusterIP === 'None') labels[HEADLESS_LABEL] = '';
+    const annotations: Record<string, string> = {};
+    if (truncated) annotations[OVER_CAPACITY_ANNOTATION] = 'truncated';
+    const metadata: Endpoints['metadata'] = { name, namespace: ns, labels };
+    if (truncated) metadata.annotations = annotations;
+    if (current === undefined) {
+      this.store.create<Endpoints>({ apiVersion: 'v1', kind: 'Endpoints', metadata, subsets });
+      return;
+    }
+    if (
+      deepEqual(current.subsets, subsets) &&
+      deepEqual(current.metadata.labels, labels) &&
+      deepEqual(current.metadata.annotations, metadata.annotations)
+    ) {
+      return;
+    }
+    this.store.update({ ...current, metadata: { ...current.metadata, ...metadata }, subsets });
+  }
+
+  private subsets(svc: Service): { subsets: Subset[]; truncated: boolean } {
+    const publish = svc.spec.publishNotReadyAddresses === true;
+    const headlessNoPorts = svc.spec.clusterIP === 'None' && svc.spec.ports.length === 0;
+    // address ip -> {address, ready, ports}
+    const byAddress = new Map<
+      string,
+      { addr: EndpointAddress; ready: boolean; ports: EndpointPort[] }
+    >();
+    for (const pod of this.pods.selectedBy(svc.metadata.namespace!, svc.spec.selector)) {
+      if (!shouldPodBeInEndpoints(pod, publish)) continue;
+      const ports = headlessNoPorts ? [] : endpointPorts(svc, pod);
+      if (ports.length === 0 && !headlessNoPorts) continue;
+      const addr: EndpointAddress = { ip: pod.status.podIP! };
+      const hostname = hostnameFor(pod, svc);
+      if (hostname !== undefined) addr.hostname = hostname;
+      if (pod.spec.nodeName) addr.nodeName = pod.spec.nodeName;
+      addr.targetRef = {
+        kind: 'Pod',
+        namespace: pod.metadata.namespace!,
+        name: pod.metadata.name,
+        uid: pod.metadata.uid!,
+      };
+      byAddress.set(addr.ip, { addr, ready: publish || isPodReady(pod), ports });
+    }
+    // RepackSubsets: one subset per distinct port set.
+    const bySet = new Map<
+      string,
+      Subset & { addresses: EndpointAddress[]; notReadyAddresses: EndpointAddress[] }
+    >();
+    let total = 0;
+    const ips = [...byAddress.keys()]
+      .map((ip) => ({ ip, n: tryIpToU32(ip) ?? 0 }))
+      .sort((a, b) => a.n - b.n)
+      .map((x) => x.ip);
+    for (const ip of ips) {
+      if (total >= MAX_ENDPOINTS_ADDRESSES) break;
+      total++;
+      const e = byAddress.get(ip)!;
+      const ports = [...e.ports].sort((a, b) => (portKey(a) < portKey(b) ? -1 : 1));
+      const k = ports.map(portKey).join(',');
+      let s = bySet.get(k);
+      if (s === undefined) bySet.set(k, (s = { addresses: [], notReadyAddresses: [], ports }));
+      (e.ready ? s.addresses : s.notReadyAddresses).push(e.addr);
+    }
+    const subsets: Subset[] = [];
+    for (const k of [...bySet.keys()].sort()) {
+      const s = bySet.get(k)!;
+      const out: Subset = {};
+      if (s.addresses.length > 0) out.addresses = s.addresses;
+      if (s.notReadyAddresses.length > 0) out.notReadyAddresses = s.notReadyAddresses;
+      if (s.ports!.length > 0) out.ports = s.ports!;
+      subsets.push(out);
+    }
+    return { subsets, truncated: byAddress.size > MAX_ENDPOINTS_ADDRESSES };
+  }
+}

@@ -1,0 +1,203 @@
+// The kubelets of all nodes, collapsed into one controller. For a pod bound to its node:
+// the CNI (host-local IPAM on the node's pod CIDR) gives it an address, containers start
+// after `startDelay` (phase Running, podIP published) and it turns Ready after
+// `readyDelay` (a readiness probe's initial delay) unless readiness was set by hand.
+// A pod marked for deletion keeps running (and serving) until its deletionTimestamp,
+// then is removed and its address freed.
+import type { Node, Pod, PodCondition } from '../../api/types.ts';
+import type { TimerHandle, VirtualClock } from '../clock.ts';
+import { HostLocalIpam } from '../ipam.ts';
+import type { Store } from '../store.ts';
+import { WorkQueue, drainQueue } from '../workqueue.ts';
+import type { Controller } from '../workqueue.ts';
+import { objectKey } from '../objects.ts';
+
+export interface KubeletTiming {
+  startDelayNs: number;
+  readyDelayNs: number;
+}
+
+interface PodRecord {
+  uid: string;
+  ip?: string;
+  pooled: boolean;
+  node: string;
+  timer?: TimerHandle;
+  removing: boolean;
+}
+
+interface NodeRecord {
+  ip: string;
+  ipam?: HostLocalIpam;
+}
+
+function conditions(ready: boolean): PodCondition[] {
+  const r = ready ? 'True' : 'False';
+  return [
+    { type: 'Initialized', status: 'True' },
+    { type: 'Ready', status: r },
+    { type: 'ContainersReady', status: r },
+    { type: 'PodScheduled', status: 'True' },
+  ];
+}
+
+export class Kubelet implements Controller {
+  readonly name = 'kubelet';
+  private readonly queue = new WorkQueue();
+  private readonly pods = new Map<string, PodRecord>();
+  private readonly nodes = new Map<string, NodeRecord>();
+  /** Readiness forced by setPodReady (a probe result), by pod key. */
+  private readonly forced = new Map<string, boolean>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: VirtualClock,
+    private readonly timing: KubeletTiming,
+  ) {
+    store.watch('Node', (ev) => this.onNode(ev.type, ev.object));
+    store.watch('Pod', (ev) => {
+      const key = objectKey(ev.object);
+      if (ev.type === 'DELETED') this.forget(key, ev.object.metadata.uid!);
+      else if (ev.object.spec.nodeName && this.needsSync(key, ev.object)) this.queue.add(key);
+    });
+  }
+
+  drain(): boolean {
+    return drainQueue(this.queue, (key) => this.sync(key));
+  }
+
+  /** Force a pod's readiness (true/false), like a readiness probe starting to pass/fail. */
+  setReady(namespace: string, name: string, ready: boolean): Pod {
+    const pod = this.store.get('Pod', namespace, name);
+    if (pod === undefined) throw new Error(`pod ${namespace}/${name} not found`);
+    this.forced.set(objectKey(pod), ready);
+    if (pod.status.phase !== 'Running') return pod;
+    return this.store.update({ ...pod, status: { ...pod.status, conditions: conditions(ready) } });
+  }
+
+  /** The address a pod was given (also before it is published in status). */
+  addressOf(namespace: string, name: string): string | undefined {
+    return this.pods.get(`${namespace}/${name}`)?.ip;
+  }
+
+  /** Only new pods on a node and newly deleted pods need the kubelet's attention. */
+  private needsSync(key: string, pod: Pod): boolean {
+    const rec = this.pods.get(key);
+    if (rec === undefined || rec.uid !== pod.metadata.uid) return true;
+    return pod.metadata.deletionTimestamp !== undefined && !rec.removing;
+  }
+
+  private onNode(type: string, node: Node): void {
+    const name = node.metadata.name;
+    if (type === 'DELETED') {
+      this.nodes.delete(name);
+      return;
+    }
+    if (this.nodes.has(name)) return;
+    const ip = node.status.addresses.find((a) => a.type === 'InternalIP')?.address ?? '';
+    const rec: NodeRecord = { ip };
+    if (node.spec.podCIDR !== undefined) rec.ipam = new HostLocalIpam(node.spec.podCIDR);
+    this.nodes.set(name, rec);
+  }
+
+  private sync(key: string): void {
+    const slash = key.indexOf('/');
+    const pod = this.store.get('Pod', key.slice(0, slash), key.slice(slash + 1));
+    if (pod === undefined || !pod.spec.nodeName) return;
+    let rec = this.pods.get(key);
+    if (rec !== undefined && rec.uid !== pod.metadata.uid) {
+      this.forget(key, rec.uid);
+      rec = undefined;
+    }
+    if (pod.metadata.deletionTimestamp !== undefined) {
+      if (rec?.removing) return;
+      if (rec === undefined)
+        this.pods.set(
+          key,
+          (rec = {
+            uid: pod.metadata.uid!,
+            node: pod.spec.nodeName,
+            pooled: false,
+            removing: true,
+          }),
+        );
+      rec.removing = true;
+      this.clock.cancel(rec.timer);
+      const uid = pod.metadata.uid!;
+      rec.timer = this.clock.schedule(pod.metadata.deletionTimestamp, () => this.remove(key, uid));
+      return;
+    }
+    if (rec !== undefined || pod.status.phase !== 'Pending') return;
+    const node = this.nodes.get(pod.spec.nodeName);
+    if (node === undefined) return;
+    rec = { uid: pod.metadata.uid!, node: pod.spec.nodeName, pooled: false, removing: false };
+    if (pod.spec.hostNetwork) {
+      rec.ip = node.ip;
+    } else {
+      const ip = node.ipam?.allocate();
+      // No address left: the sandbox cannot be created and the pod stays ContainerCreating.
+      if (ip === undefined) return;
+      rec.ip = ip;
+      rec.pooled = true;
+    }
+    this.pods.set(key, rec);
+    const uid = rec.uid;
+    rec.timer = this.clock.after(this.timing.startDelayNs, () => this.start(key, uid));
+  }
+
+  private start(key: string, uid: string): void {
+    const rec = this.pods.get(key);
+    const pod = this.current(key, uid);
+    if (rec === undefined || pod === undefined || pod.metadata.deletionTimestamp !== undefined) {
+      return;
+    }
+    const node = this.nodes.get(rec.node);
+    const forced = this.forced.get(key);
+    const ready = forced ?? this.timing.readyDelayNs <= 0;
+    const status: Pod['status'] = {
+      ...pod.status,
+      phase: 'Running',
+      hostIP: node?.ip ?? '',
+      podIP: rec.ip!,
+      startTime: this.clock.now(),
+      conditions: conditions(ready),
+    };
+    this.store.update({ ...pod, status });
+    if (forced === undefined && !ready) {
+      rec.timer = this.clock.after(this.timing.readyDelayNs, () => this.becomeReady(key, uid));
+    } else {
+      delete rec.timer;
+    }
+  }
+
+  private becomeReady(key: string, uid: string): void {
+    const pod = this.current(key, uid);
+    if (pod === undefined || this.forced.has(key) || pod.metadata.deletionTimestamp !== undefined) {
+      return;
+    }
+    this.store.update({ ...pod, status: { ...pod.status, conditions: conditions(true) } });
+  }
+
+  private remove(key: string, uid: string): void {
+    const pod = this.current(key, uid);
+    if (pod !== undefined)
+      this.store.delete('Pod', pod.metadata.namespace, pod.metadata.name, {
+        gracePeriodSeconds: 0,
+      });
+  }
+
+  private current(key: string, uid: string): Pod | undefined {
+    const slash = key.indexOf('/');
+    const pod = this.store.get('Pod', key.slice(0, slash), key.slice(slash + 1));
+    return pod?.metadata.uid === uid ? pod : undefined;
+  }
+
+  private forget(key: string, uid: string): void {
+    const rec = this.pods.get(key);
+    if (rec === undefined || rec.uid !== uid) return;
+    this.clock.cancel(rec.timer);
+    if (rec.pooled && rec.ip !== undefined) this.nodes.get(rec.node)?.ipam?.release(rec.ip);
+    this.pods.delete(key);
+    this.forced.delete(key);
+  }
+}

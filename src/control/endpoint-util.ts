@@ -1,0 +1,93 @@
+// Shared pieces of the Endpoints and EndpointSlice controllers
+// (k8s.io/endpointslice/utils.go, pkg/api/v1/pod FindPort, endpoints/util).
+import type { Endpoint, EndpointPort, Pod, Service, ServicePort } from '../api/types.ts';
+import { isPodReady } from './pod-util.ts';
+
+/**
+ * podutil.FindPort: a numeric targetPort is used as is; a named one is looked up in the
+ * pod's containers by name AND protocol, so two pods may resolve it differently.
+ */
+export function findPort(pod: Pod, port: ServicePort): number | undefined {
+  const tp = port.targetPort;
+  if (typeof tp === 'number') return tp;
+  if (/^\d+$/.test(tp)) return Number(tp);
+  for (const c of pod.spec.containers) {
+    for (const cp of c.ports ?? []) {
+      if (cp.name === tp && cp.protocol === port.protocol) return cp.containerPort;
+    }
+  }
+  return undefined;
+}
+
+/** The endpoint ports of `pod` for `svc` (service ports it cannot resolve are skipped). */
+export function endpointPorts(svc: Service, pod: Pod): EndpointPort[] {
+  const out: EndpointPort[] = [];
+  for (const sp of svc.spec.ports) {
+    const port = findPort(pod, sp);
+    if (port === undefined) continue;
+    const ep: EndpointPort = { name: sp.name ?? '', port, protocol: sp.protocol };
+    if (sp.appProtocol !== undefined) ep.appProtocol = sp.appProtocol;
+    out.push(ep);
+  }
+  return out;
+}
+
+/** ShouldPodBeInEndpoints: has an IP, is not finished, and (unless included) not terminating. */
+export function shouldPodBeInEndpoints(pod: Pod, includeTerminating: boolean): boolean {
+  if (!pod.status.podIP) return false;
+  if (pod.status.phase === 'Succeeded' || pod.status.phase === 'Failed') return false;
+  if (!includeTerminating && pod.metadata.deletionTimestamp !== undefined) return false;
+  return true;
+}
+
+/** ShouldSetHostname: the pod's hostname when its subdomain names this service. */
+export function hostnameFor(pod: Pod, svc: Service): string | undefined {
+  const h = pod.spec.hostname;
+  return h &&
+    pod.spec.subdomain === svc.metadata.name &&
+    pod.metadata.namespace === svc.metadata.namespace
+    ? h
+    : undefined;
+}
+
+/**
+ * podToEndpoint: serving mirrors readiness, terminating is deletionTimestamp != nil, and
+ * ready is never true for a terminating pod unless publishNotReadyAddresses is set.
+ */
+export function podToEndpoint(pod: Pod, svc: Service, zone?: string): Endpoint {
+  const serving = isPodReady(pod);
+  const terminating = pod.metadata.deletionTimestamp !== undefined;
+  const ready = svc.spec.publishNotReadyAddresses === true || (serving && !terminating);
+  const ep: Endpoint = {
+    addresses: [pod.status.podIP!],
+    conditions: { ready, serving, terminating },
+  };
+  const hostname = hostnameFor(pod, svc);
+  if (hostname !== undefined) ep.hostname = hostname;
+  if (pod.spec.nodeName) ep.nodeName = pod.spec.nodeName;
+  if (zone !== undefined) ep.zone = zone;
+  ep.targetRef = {
+    kind: 'Pod',
+    namespace: pod.metadata.namespace!,
+    name: pod.metadata.name,
+    uid: pod.metadata.uid!,
+  };
+  return ep;
+}
+
+/** Does a pod change matter to endpoints (podEndpointsChanged)? */
+export function podEndpointsChanged(old: Pod, cur: Pod): boolean {
+  // A pod without an address is in no endpoints, before or after.
+  if (!old.status.podIP && !cur.status.podIP) return false;
+  return (
+    old.status.podIP !== cur.status.podIP ||
+    isPodReady(old) !== isPodReady(cur) ||
+    old.metadata.deletionTimestamp !== cur.metadata.deletionTimestamp ||
+    old.status.phase !== cur.status.phase ||
+    old.spec.nodeName !== cur.spec.nodeName ||
+    old.spec.hostname !== cur.spec.hostname ||
+    old.spec.subdomain !== cur.spec.subdomain ||
+    old.spec.containers !== cur.spec.containers ||
+    old.metadata.labels !== cur.metadata.labels
+  );
+}

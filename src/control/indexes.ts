@@ -1,0 +1,169 @@
+// Informer-style indexes the controllers share, kept current from store watches so a
+// pod event costs O(labels) and a service sync O(selected pods), never a full scan:
+// pods by namespace + label pair and by controlling owner; services by one pair of
+// their selector (every selected pod must carry that pair, so the lookup is complete).
+import type { Pod, Service } from '../api/types.ts';
+import { hasServiceSelector, matchesServiceSelector } from '../api/selector.ts';
+import type { Store } from './store.ts';
+import { controllerOf, objectKey } from './objects.ts';
+
+/** namespace -> label key -> label value -> object keys. */
+type NsIndex = Map<string, Map<string, Map<string, Set<string>>>>;
+
+function indexAdd(index: NsIndex, ns: string, k: string, v: string, key: string): void {
+  let keys = index.get(ns);
+  if (keys === undefined) index.set(ns, (keys = new Map()));
+  let values = keys.get(k);
+  if (values === undefined) keys.set(k, (values = new Map()));
+  let set = values.get(v);
+  if (set === undefined) values.set(v, (set = new Set()));
+  set.add(key);
+}
+
+function indexDel(index: NsIndex, ns: string, k: string, v: string, key: string): void {
+  const values = index.get(ns)?.get(k);
+  const set = values?.get(v);
+  if (set === undefined) return;
+  set.delete(key);
+  if (set.size === 0) values!.delete(v);
+}
+
+function indexGet(index: NsIndex, ns: string, k: string, v: string): Set<string> | undefined {
+  return index.get(ns)?.get(k)?.get(v);
+}
+
+const EMPTY: ReadonlySet<string> = new Set();
+
+export class PodIndex {
+  private readonly byLabel: NsIndex = new Map();
+  private readonly byOwner = new Map<string, Set<string>>();
+  /** key -> current pod (the informer cache). */
+  private readonly current = new Map<string, Pod>();
+
+  constructor(store: Store) {
+    store.watch('Pod', (ev) => {
+      const key = objectKey(ev.object);
+      if (ev.type === 'DELETED') this.current.delete(key);
+      else this.current.set(key, ev.object);
+      const old = ev.old;
+      // Status updates keep labels and owners: nothing to re-index.
+      if (
+        old !== undefined &&
+        old.metadata.labels === ev.object.metadata.labels &&
+        old.metadata.ownerReferences === ev.object.metadata.ownerReferences
+      ) {
+        return;
+      }
+      if (ev.type !== 'ADDED') this.remove(old ?? ev.object);
+      if (ev.type !== 'DELETED') this.add(ev.object);
+    });
+  }
+
+  /** Keys (`ns/name`) of the pods controlled by the owner with this uid. */
+  ownedBy(uid: string): ReadonlySet<string> {
+    return this.byOwner.get(uid) ?? EMPTY;
+  }
+
+  /** The current pod with this key. */
+  get(key: string): Pod | undefined {
+    return this.current.get(key);
+  }
+
+  /** Pods in `ns` matching a Service's map selector (none when it has no selector). */
+  selectedBy(ns: string, selector: Readonly<Record<string, string>> | undefined): Pod[] {
+    if (!hasServiceSelector(selector)) return [];
+    let best: Set<string> | undefined;
+    for (const k in selector) {
+      const set = indexGet(this.byLabel, ns, k, selector[k]!);
+      if (set === undefined) return [];
+      if (best === undefined || set.size < best.size) best = set;
+    }
+    const out: Pod[] = [];
+    for (const key of best!) {
+      const pod = this.current.get(key);
+      if (pod !== undefined && matchesServiceSelector(selector, pod.metadata.labels)) out.push(pod);
+    }
+    return out;
+  }
+
+  private add(pod: Pod): void {
+    const key = objectKey(pod);
+    const ns = pod.metadata.namespace!;
+    const labels = pod.metadata.labels;
+    for (const k in labels) indexAdd(this.byLabel, ns, k, labels[k]!, key);
+    const owner = controllerOf(pod);
+    if (owner !== undefined) {
+      let set = this.byOwner.get(owner.uid);
+      if (set === undefined) this.byOwner.set(owner.uid, (set = new Set()));
+      set.add(key);
+    }
+  }
+
+  private remove(pod: Pod): void {
+    const key = objectKey(pod);
+    const ns = pod.metadata.namespace!;
+    const labels = pod.metadata.labels;
+    for (const k in labels) indexDel(this.byLabel, ns, k, labels[k]!, key);
+    const owner = controllerOf(pod);
+    if (owner !== undefined) {
+      const set = this.byOwner.get(owner.uid);
+      set?.delete(key);
+      if (set?.size === 0) this.byOwner.delete(owner.uid);
+    }
+  }
+}
+
+export class ServiceIndex {
+  private readonly bySelector: NsIndex = new Map();
+  /** key -> selector of the indexed services. */
+  private readonly selectors = new Map<string, Readonly<Record<string, string>>>();
+
+  constructor(store: Store) {
+    store.watch('Service', (ev) => {
+      const old = ev.old;
+      if (old !== undefined && old.spec.selector === ev.object.spec.selector) return;
+      if (ev.type !== 'ADDED') this.remove(old ?? ev.object);
+      if (ev.type !== 'DELETED') this.add(ev.object);
+    });
+  }
+
+  /** Keys of the services in `ns` whose selector matches `labels`. */
+  selecting(ns: string, labels: Readonly<Record<string, string>> | undefined): string[] {
+    const keys = this.bySelector.get(ns);
+    if (keys === undefined || labels === undefined) return [];
+    const out: string[] = [];
+    for (const k in labels) {
+      const set = keys.get(k)?.get(labels[k]!);
+      if (set === undefined) continue;
+      for (const key of set) {
+        if (matchesServiceSelector(this.selectors.get(key), labels)) out.push(key);
+      }
+    }
+    return out;
+  }
+
+  /** The indexed pair: the smallest key of the selector (any pair would do). */
+  private pair(svc: Service): [string, string] | undefined {
+    const sel = svc.spec.selector;
+    if (!hasServiceSelector(sel)) return undefined;
+    let min: string | undefined;
+    for (const k in sel) if (min === undefined || k < min) min = k;
+    return [min!, sel![min!]!];
+  }
+
+  private add(svc: Service): void {
+    const p = this.pair(svc);
+    if (p === undefined) return;
+    const key = objectKey(svc);
+    indexAdd(this.bySelector, svc.metadata.namespace!, p[0], p[1], key);
+    this.selectors.set(key, svc.spec.selector!);
+  }
+
+  private remove(svc: Service): void {
+    const p = this.pair(svc);
+    if (p === undefined) return;
+    const key = objectKey(svc);
+    indexDel(this.bySelector, svc.metadata.namespace!, p[0], p[1], key);
+    this.selectors.delete(key);
+  }
+}

@@ -1,0 +1,92 @@
+// Small helpers over stored objects: keys, deep freezing (stored objects are
+// immutable: controllers build new objects instead of mutating), canonical JSON.
+import type { KubeObject } from '../api/types.ts';
+
+/** `namespace/name`, or `name` for cluster-scoped objects (client-go's MetaNamespaceKey). */
+export function objectKey(obj: { metadata: { name: string; namespace?: string } }): string {
+  const ns = obj.metadata.namespace;
+  return ns === undefined || ns === '' ? obj.metadata.name : `${ns}/${obj.metadata.name}`;
+}
+
+export function nsNameKey(namespace: string | undefined, name: string): string {
+  return namespace === undefined || namespace === '' ? name : `${namespace}/${name}`;
+}
+
+/** Freeze an object graph in place (typed arrays are left alone: they cannot be frozen). */
+export function deepFreeze<T>(value: T): T {
+  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
+  if (ArrayBuffer.isView(value)) return value;
+  Object.freeze(value);
+  for (const k of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[k]);
+  return value;
+}
+
+/** JSON with object keys sorted at every level; typed arrays as plain number arrays. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => {
+    if (v === null || typeof v !== 'object') return v;
+    if (ArrayBuffer.isView(v)) return Array.from(v as Uint8Array);
+    if (Array.isArray(v)) return v;
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) out[k] = (v as Record<string, unknown>)[k];
+    return out;
+  });
+}
+
+/** 32-bit FNV-1a over the UTF-16 code units of `s` (k8s hashes with fnv32a). */
+export function fnv32a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    // Hash UTF-8-ish: low byte then high byte for non-ASCII, enough for determinism.
+    h = Math.imul(h ^ (c & 0xff), 0x01000193);
+    if (c > 0xff) h = Math.imul(h ^ (c >>> 8), 0x01000193);
+  }
+  return h >>> 0;
+}
+
+function cloneValue(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  if (ArrayBuffer.isView(v)) return (v as Uint8Array).slice();
+  if (Array.isArray(v)) return v.map(cloneValue);
+  const out: Record<string, unknown> = {};
+  for (const k in v) out[k] = cloneValue((v as Record<string, unknown>)[k]);
+  return out;
+}
+
+/** Deep copy of a JSON-like object (user input crosses into the store this way). */
+export function cloneObject<T extends KubeObject>(obj: T): T {
+  return cloneValue(obj) as T;
+}
+
+/** Does `obj` have a controller owner reference with this uid? */
+export function controllerOf(
+  obj: KubeObject,
+): { kind: string; name: string; uid: string } | undefined {
+  for (const r of obj.metadata.ownerReferences ?? []) if (r.controller === true) return r;
+  return undefined;
+}
+
+/** Structural equality of two JSON-like values (typed arrays compared bytewise). */
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  if (ArrayBuffer.isView(a) || ArrayBuffer.isView(b)) {
+    if (!ArrayBuffer.isView(a) || !ArrayBuffer.isView(b)) return false;
+    const x = a as Uint8Array;
+    const y = b as Uint8Array;
+    if (x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+    return true;
+  }
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (const k of ka) {
+    if (!Object.prototype.hasOwnProperty.call(b, k)) return false;
+    if (!deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+      return false;
+  }
+  return true;
+}

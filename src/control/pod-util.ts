@@ -1,0 +1,18 @@
+// Pod predicates shared by controllers (pkg/api/v1/pod).
+import type { Pod } from '../api/types.ts';
+
+export function isPodReady(pod: Pod): boolean {
+  const c = pod.status.conditions;
+  if (c === undefined) return false;
+  for (const x of c) if (x.type === 'Ready') return x.status === 'True';
+  return false;
+}
+
+/** Counted towards replicas: not being deleted and not finished. */
+export function isPodActive(pod: Pod): boolean {
+  return (
+    pod.metadata.deletionTimestamp === undefined &&
+    pod.status.phase !== 'Succeeded' &&
+    pod.status.phase !== 'Failed'
+  );
+}
