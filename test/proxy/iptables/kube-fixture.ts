@@ -97,7 +97,7 @@ export function entriesOf(
 }
 
 /** TestLoadBalancer (v1.28): two LB IPs, source ranges that include the node IP. */
-export function loadBalancerFixture() {
+export function loadBalancerObjects(): { services: Service[]; slices: EndpointSlice[] } {
   const svc = makeService(
     'ns1',
     'svc1',
@@ -116,11 +116,11 @@ export function loadBalancerFixture() {
     [ep('10.180.0.1')],
     [{ name: 'p80', port: 80, protocol: 'TCP' }],
   );
-  return entriesOf([svc], [slice]);
+  return { services: [svc], slices: [slice] };
 }
 
 /** TestTerminatingEndpointsTrafficPolicyLocal "ready endpoints exist" (v1.28). */
-export function localAffinityFixture() {
+export function localAffinityObjects(): { services: Service[]; slices: EndpointSlice[] } {
   const svc = makeService(
     'ns1',
     'svc1',
@@ -152,5 +152,15 @@ export function localAffinityFixture() {
     ],
     [{ name: '', port: 80, protocol: 'TCP' }],
   );
-  return entriesOf([svc], [slice]);
+  return { services: [svc], slices: [slice] };
+}
+
+export function loadBalancerFixture(): readonly ServicePortEntry[] {
+  const o = loadBalancerObjects();
+  return entriesOf(o.services, o.slices);
+}
+
+export function localAffinityFixture(): readonly ServicePortEntry[] {
+  const o = localAffinityObjects();
+  return entriesOf(o.services, o.slices);
 }

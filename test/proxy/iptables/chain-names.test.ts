@@ -1,0 +1,78 @@
+// Chain names must be kube-proxy's, hash for hash: users grep real nodes for them.
+import test from 'ava';
+import {
+  base32,
+  isServiceChainName,
+  serviceExternalChainName,
+  serviceFirewallChainName,
+  servicePortEndpointChainName,
+  servicePortPolicyClusterChain,
+  servicePortPolicyLocalChainName,
+} from '../../../src/proxy/iptables/chain-names.ts';
+
+test('base32 follows RFC 4648 test vectors (Go base32.StdEncoding)', (t) => {
+  const enc = (s: string) => base32(new TextEncoder().encode(s));
+  t.is(enc(''), '');
+  t.is(enc('f'), 'MY======');
+  t.is(enc('fo'), 'MZXQ====');
+  t.is(enc('foo'), 'MZXW6===');
+  t.is(enc('foob'), 'MZXW6YQ=');
+  t.is(enc('fooba'), 'MZXW6YTB');
+  t.is(enc('foobar'), 'MZXW6YTBOI======');
+});
+
+test('default/kubernetes:https tcp is KUBE-SVC-NPX46M4PTMTKRN6Y', (t) => {
+  t.is(
+    servicePortPolicyClusterChain('default/kubernetes:https', 'tcp'),
+    'KUBE-SVC-NPX46M4PTMTKRN6Y',
+  );
+});
+
+// Names from kube-proxy's proxier_test.go expectations.
+const SERVICE_HASHES: [string, string][] = [
+  ['ns1/svc1:p80', 'XPGD46QRK7WJZT7O'],
+  ['ns2/svc2:p80', 'GNZBNJ2PO5MGZ6GT'],
+  ['ns3/svc3:p80', 'X27LE4BHSL4DOUIK'],
+  ['ns4/svc4:p80', '4SW47YFZTEDKD3PK'],
+  ['ns5/svc5:p80', 'NUKIZ6OKUXPJNT4C'],
+  ['ns1/svc1', 'AQI2S6QIMU7PVVRP'],
+];
+
+for (const [spn, hash] of SERVICE_HASHES) {
+  test(`service chains of ${spn}`, (t) => {
+    t.is(servicePortPolicyClusterChain(spn, 'tcp'), `KUBE-SVC-${hash}`);
+    t.is(servicePortPolicyLocalChainName(spn, 'tcp'), `KUBE-SVL-${hash}`);
+    t.is(serviceExternalChainName(spn, 'tcp'), `KUBE-EXT-${hash}`);
+    t.is(serviceFirewallChainName(spn, 'tcp'), `KUBE-FW-${hash}`);
+  });
+}
+
+const ENDPOINT_HASHES: [string, string, string][] = [
+  ['ns1/svc1:p80', '10.180.0.1:80', 'SXIVWICOYRO3J4NJ'],
+  ['ns2/svc2:p80', '10.180.0.2:80', 'RS4RBKLTHTF2IUXJ'],
+  ['ns3/svc3:p80', '10.180.0.3:80', 'OYPFS5VJICHGATKP'],
+  ['ns4/svc4:p80', '10.180.0.4:80', 'UKSFD7AGPMPPLUHC'],
+  ['ns4/svc4:p80', '10.180.0.5:80', 'C6EBXVWJJZMIWKLZ'],
+  ['ns5/svc5:p80', '10.180.0.3:80', 'I77PXRDZVX7PMWMN'],
+  ['ns1/svc1', '10.0.1.1:80', '3JOIVZTXZZRGORX4'],
+];
+
+test('endpoint chains hash name + protocol + ip:port', (t) => {
+  for (const [spn, endpoint, hash] of ENDPOINT_HASHES) {
+    t.is(servicePortEndpointChainName(spn, 'tcp', endpoint), `KUBE-SEP-${hash}`, endpoint);
+  }
+});
+
+test('the protocol is part of the hash', (t) => {
+  t.not(
+    servicePortPolicyClusterChain('ns1/svc1:p80', 'udp'),
+    servicePortPolicyClusterChain('ns1/svc1:p80', 'tcp'),
+  );
+});
+
+test('isServiceChainName knows the per-service prefixes only', (t) => {
+  t.true(isServiceChainName('KUBE-SVC-XPGD46QRK7WJZT7O'));
+  t.true(isServiceChainName('KUBE-SEP-SXIVWICOYRO3J4NJ'));
+  t.false(isServiceChainName('KUBE-SERVICES'));
+  t.false(isServiceChainName('KUBE-MARK-MASQ'));
+});
