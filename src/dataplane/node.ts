@@ -1,0 +1,454 @@
+// One node's userspace dataplane: the netfilter path a Linux node running kube-proxy
+// gives an IPv4 packet, as one process(packet, ingressIf) call.
+//
+//   PREROUTING  conntrack lookup ── hit ──► apply the flow's NAT ───────────────┐
+//   (OUTPUT for    │ miss                                                       │
+//    local ones)   ▼                                                            │
+//               proxy nat table (DNAT, MARK 0x4000) for the flow's first packet │
+//   routing ◄──────────────────────────────────────────────────────────────────┘
+//   FORWARD / INPUT filter (REJECT → ICMP port unreachable, DROP, ctstate INVALID)
+//   TTL (forwarded packets; ICMP time exceeded at 0)
+//   POSTROUTING nat: MASQUERADE when marked → SNAT to the out interface's address
+//   conntrack insert (original + reply tuple) ─► rewrite the packet in place
+//
+// The pipeline knows nothing of simulation or TUN devices: the driver hands it bytes
+// and an ingress interface, and gets back a verdict plus the out interface and next hop.
+import { Conntrack, type ConntrackConfig } from '../conntrack/conntrack.ts';
+import {
+  CtStatus,
+  CtVerdict,
+  IPPROTO_ICMP,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+} from '../conntrack/constants.ts';
+import { icmpKey, icmpReplyType } from '../conntrack/icmp.ts';
+import { type Cidr, u32ToIp } from '../packet/addr.ts';
+import { buildPortUnreachable, buildTimeExceeded } from '../packet/icmp-error.ts';
+import { ipv4DecTtlWithChecksum } from '../packet/ipv4.ts';
+import { KEEP, natRewriteDst, natRewriteIcmpEchoId, natRewriteSrc } from '../packet/nat.ts';
+import { classify, newPacketInfo } from '../packet/parse.ts';
+import {
+  ADDR_DST_LOCAL,
+  ADDR_SRC_LOCAL,
+  CtState,
+  type DataplaneProxier,
+  type EvalResult,
+  Hook,
+  TABLE_FILTER,
+  TABLE_NAT,
+  Verdict as RuleVerdict,
+  newEvalResult,
+  newPacketMeta,
+} from '../proxy/hooks.ts';
+import { DataplaneCounters, Drop, Verdict } from './counters.ts';
+import { natRelatedIcmp } from './icmp-related.ts';
+import { type Iface, IfaceKind, RoutingTable } from './routes.ts';
+import { tcpWindowScale } from './tcp-fields.ts';
+
+export const LOCAL_IF = 0;
+const MASQ_PORT_MIN = 1024;
+const MASQ_PORT_MAX = 65535;
+
+export interface NodeDataplaneOptions {
+  name: string;
+  /** The node's address on the node network (the uplink's address). */
+  nodeIP: number;
+  /** The address the node has toward its pods (cni0's, the pod CIDR's .1). */
+  podGateway: number;
+  proxier: DataplaneProxier;
+  /** Milliseconds on the caller's clock (virtual in simulation, real in the lab). */
+  nowMs: () => number;
+  /** Sends a packet the node itself generates (ICMP errors) out of an interface. */
+  emit: (packet: Uint8Array, ifIndex: number) => void;
+  /** Uniform [0,1) for MASQUERADE --random-fully port choice; seeded by the caller. */
+  random: () => number;
+  conntrack?: ConntrackConfig;
+}
+
+export class NodeDataplane {
+  readonly name: string;
+  readonly ct: Conntrack;
+  readonly routes = new RoutingTable();
+  readonly counters = new DataplaneCounters();
+  readonly ifaces: Iface[] = [];
+  /** Set by process() when it returns Forward. */
+  outIf = -1;
+  nextHop = 0;
+
+  private readonly opts: NodeDataplaneOptions;
+  private readonly info = newPacketInfo();
+  private readonly meta = newPacketMeta();
+  private readonly res: EvalResult = newEvalResult();
+  private readonly localAddrs = new Set<number>();
+
+  constructor(opts: NodeDataplaneOptions) {
+    this.opts = opts;
+    this.name = opts.name;
+    this.ct = new Conntrack(opts.conntrack ?? {});
+    this.addIface('lo', IfaceKind.Local, opts.nodeIP);
+    this.addIface('eth0', IfaceKind.Uplink, opts.nodeIP);
+    this.localAddrs.add(opts.nodeIP >>> 0);
+    this.localAddrs.add(opts.podGateway >>> 0);
+  }
+
+  get proxier(): DataplaneProxier {
+    return this.opts.proxier;
+  }
+
+  /** Switch proxy mode: the new proxier starts from a clean conntrack, as after a reboot. */
+  setProxier(proxier: DataplaneProxier): void {
+    this.opts.proxier = proxier;
+    this.ct.table.flush();
+  }
+
+  addIface(name: string, kind: IfaceKind, addr: number): Iface {
+    const iface: Iface = { index: this.ifaces.length, name, kind, addr: addr >>> 0 };
+    this.ifaces.push(iface);
+    return iface;
+  }
+
+  /** A pod's veth and its /32 route. Returns the interface index. */
+  addPod(name: string, podIP: number): number {
+    const iface = this.addIface(name, IfaceKind.Pod, this.opts.podGateway);
+    this.routes.add({ cidr: { base: podIP >>> 0, prefix: 32 }, ifIndex: iface.index, gateway: 0 });
+    return iface.index;
+  }
+
+  removePod(podIP: number): void {
+    this.routes.remove({ base: podIP >>> 0, prefix: 32 });
+  }
+
+  /** Route `cidr` out of the uplink via `gateway` (another node's pod CIDR, or the default). */
+  addUplinkRoute(cidr: Cidr, gateway: number): void {
+    this.routes.add({ cidr, ifIndex: 1, gateway: gateway >>> 0 });
+  }
+
+  /** addrtype LOCAL: the node's addresses and whatever the proxy binds (ipvs VIPs). */
+  isLocal(ip: number): boolean {
+    return (
+      this.localAddrs.has(ip >>> 0) || ip >>> 24 === 127 || this.opts.proxier.isLocalAddress(ip)
+    );
+  }
+
+  /**
+   * Run one packet (an IPv4 datagram at b[0..]) through the node. NAT rewrites it in
+   * place. Forward: see outIf/nextHop. Never throws on packet contents.
+   */
+  process(b: Uint8Array, inIf: number): Verdict {
+    const info = this.info;
+    const c = this.counters;
+    if (classify(b, 0, b.length, info) !== 0) {
+      c.malformedByReason.set(info.reason, (c.malformedByReason.get(info.reason) ?? 0) + 1);
+      return c.drop(Drop.Malformed);
+    }
+    // The kernel's conntrack reassembles fragments first; svclab does not.
+    if (info.fragment) return c.drop(Drop.Fragment);
+    const now = this.opts.nowMs();
+    if (info.innerOffset >= 0) {
+      if (natRelatedIcmp(this, b, info, now)) return this.finish(b, inIf, CtState.RELATED, true);
+      return this.untracked(b, inIf, CtState.INVALID);
+    }
+
+    const proto = info.proto;
+    const tracked = proto === IPPROTO_TCP || proto === IPPROTO_UDP || proto === IPPROTO_ICMP;
+    const sport = proto === IPPROTO_ICMP ? info.icmpId : info.sport;
+    const dport = proto === IPPROTO_ICMP ? icmpKey(info.icmpType, info.icmpCode) : info.dport;
+    let ref = tracked ? this.ct.lookup(proto, info.src, info.dst, sport, dport, now) : -1;
+    if (ref >= 0) {
+      const v = this.track(ref, b, now);
+      if (v === CtVerdict.REPEAT) ref = -1;
+      else if (v === CtVerdict.INVALID) return this.untracked(b, inIf, CtState.INVALID);
+      else {
+        c.established++;
+        this.applyNat(b, ref);
+        return this.finish(b, inIf, CtState.ESTABLISHED, true);
+      }
+    }
+    if (!tracked) return this.untracked(b, inIf, CtState.UNTRACKED);
+    if (!this.ct.newAllowed(proto, info.tcpFlags, info.icmpType)) {
+      return this.untracked(b, inIf, CtState.INVALID);
+    }
+    return this.newFlow(b, inIf, sport, dport, now);
+  }
+
+  /** The flow's first packet: nat rules, route, filter, masquerade, conntrack insert. */
+  private newFlow(b: Uint8Array, inIf: number, sport: number, dport: number, now: number): Verdict {
+    const info = this.info;
+    const c = this.counters;
+    const px = this.opts.proxier;
+    const fromLocal = inIf === LOCAL_IF;
+    const m = this.fillMeta(info.src, info.dst, info.sport, info.dport, 0, CtState.NEW, inIf);
+    c.newFlows++;
+
+    // nat PREROUTING (OUTPUT for the node's own packets, which also walks filter OUTPUT).
+    const r = px.classify(
+      m,
+      fromLocal ? Hook.Output : Hook.Prerouting,
+      fromLocal ? TABLE_NAT | TABLE_FILTER : TABLE_NAT,
+      this.res,
+    );
+    c.rulesVisited += r.rulesVisited;
+    if (r.verdict !== RuleVerdict.Accept) return this.ruleDrop(b, inIf, r.verdict);
+    const dnat = r.dnat;
+    const dst = dnat ? r.dnatIp >>> 0 : info.dst;
+    const dstPort = dnat ? r.dnatPort : info.dport;
+    const mark = r.mark;
+
+    const route = this.route(dst);
+    if (route === undefined) return c.drop(Drop.NoRoute);
+    const local = route === LOCAL_IF;
+    const m2 = this.fillMeta(
+      info.src,
+      dst,
+      info.sport,
+      dstPort,
+      mark,
+      CtState.NEW | (dnat ? CtState.DNAT : 0),
+      inIf,
+    );
+    if (!fromLocal) {
+      const f = px.classify(m2, local ? Hook.Input : Hook.Forward, TABLE_FILTER, this.res);
+      c.rulesVisited += f.rulesVisited;
+      if (f.verdict !== RuleVerdict.Accept) return this.ruleDrop(b, inIf, f.verdict);
+      if (!local && info.ttl <= 1) return this.ttlExceeded(b, inIf);
+    }
+
+    // nat POSTROUTING: kube-proxy's KUBE-POSTROUTING masquerades packets marked 0x4000.
+    let snat = 0;
+    let snatPort = info.sport;
+    if (!local) {
+      const p = px.classify(m2, Hook.Postrouting, TABLE_NAT, this.res);
+      c.rulesVisited += p.rulesVisited;
+      if (p.verdict !== RuleVerdict.Accept) return this.ruleDrop(b, inIf, p.verdict);
+      if (p.masquerade) {
+        snat = this.ifaces[route]!.addr;
+        snatPort = this.pickSnatPort(
+          info.proto,
+          dst,
+          dstPort,
+          snat,
+          info.sport,
+          p.masqueradeRandomFully,
+          now,
+        );
+      }
+    }
+
+    // Conntrack: the reply comes from the backend to the masquerade address (or the client).
+    const proto = info.proto;
+    const isIcmp = proto === IPPROTO_ICMP;
+    const rsrc = dst;
+    const rdst = snat !== 0 ? snat : info.src;
+    const rsport = isIcmp ? (snat !== 0 ? snatPort : sport) : dstPort;
+    const rdport = isIcmp ? icmpKey(icmpReplyType(info.icmpType), info.icmpCode) : snatPort;
+    const e = this.ct.insert(
+      proto,
+      info.src,
+      info.dst,
+      sport,
+      dport,
+      rsrc,
+      rdst,
+      rsport,
+      rdport,
+      now,
+      mark,
+    );
+    if (e === -1) return c.drop(Drop.CtTableFull);
+    if (e < 0) return c.drop(Drop.CtClash);
+    const v = this.track(e * 2, b, now);
+    if (v === CtVerdict.INVALID) {
+      this.ct.table.remove(e);
+      return c.drop(Drop.CtInvalid);
+    }
+    this.applyNat(b, e * 2);
+    return this.finish(b, inIf, -1, false, route);
+  }
+
+  /** Packets conntrack does not follow (INVALID, other protocols): filter decides, no NAT. */
+  private untracked(b: Uint8Array, inIf: number, state: number): Verdict {
+    const info = this.info;
+    const route = this.route(info.dst);
+    if (route === undefined) return this.counters.drop(Drop.NoRoute);
+    const m = this.fillMeta(info.src, info.dst, info.sport, info.dport, 0, state, inIf);
+    const hook = inIf === LOCAL_IF ? Hook.Output : route === LOCAL_IF ? Hook.Input : Hook.Forward;
+    const f = this.opts.proxier.classify(m, hook, TABLE_FILTER, this.res);
+    if (f.verdict !== RuleVerdict.Accept) {
+      return state === CtState.INVALID
+        ? this.counters.drop(Drop.CtInvalid)
+        : this.ruleDrop(b, inIf, f.verdict);
+    }
+    return this.finish(b, inIf, -1, false, route);
+  }
+
+  /**
+   * Route (unless given), filter established traffic, decrement TTL when forwarding,
+   * and set outIf/nextHop. `ctstate` >= 0 asks for a filter walk with that state.
+   */
+  finish(b: Uint8Array, inIf: number, ctstate: number, established: boolean, route = -2): Verdict {
+    const c = this.counters;
+    const dst = ((b[16]! << 24) | (b[17]! << 16) | (b[18]! << 8) | b[19]!) >>> 0;
+    const r = route === -2 ? this.route(dst) : route;
+    if (r === undefined) return c.drop(Drop.NoRoute);
+    const fromLocal = inIf === LOCAL_IF;
+    if (established && !fromLocal) {
+      const info = this.info;
+      const src = ((b[12]! << 24) | (b[13]! << 16) | (b[14]! << 8) | b[15]!) >>> 0;
+      // Ports after NAT, read back from the packet (ICMP has none: 0).
+      const l4 = info.l4Offset;
+      const ported = info.proto === IPPROTO_TCP || info.proto === IPPROTO_UDP;
+      const sport = ported ? (b[l4]! << 8) | b[l4 + 1]! : 0;
+      const dport = ported ? (b[l4 + 2]! << 8) | b[l4 + 3]! : 0;
+      const m = this.fillMeta(src, dst, sport, dport, 0, ctstate, inIf);
+      const f = this.opts.proxier.classify(
+        m,
+        r === LOCAL_IF ? Hook.Input : Hook.Forward,
+        TABLE_FILTER,
+        this.res,
+      );
+      if (f.verdict !== RuleVerdict.Accept) return this.ruleDrop(b, inIf, f.verdict);
+    }
+    if (r === LOCAL_IF) {
+      c.verdicts[Verdict.Local]!++;
+      return Verdict.Local;
+    }
+    if (!fromLocal) {
+      if (b[8]! <= 1) return this.ttlExceeded(b, inIf);
+      ipv4DecTtlWithChecksum(b, 0);
+    }
+    const rt = this.routes.lookup(dst);
+    this.outIf = r;
+    this.nextHop = rt !== undefined && rt.gateway !== 0 ? rt.gateway : dst;
+    c.verdicts[Verdict.Forward]!++;
+    return Verdict.Forward;
+  }
+
+  /** LOCAL_IF for local delivery, else the out interface; undefined without a route. */
+  route(dst: number): number | undefined {
+    if (this.isLocal(dst)) return LOCAL_IF;
+    return this.routes.lookup(dst)?.ifIndex;
+  }
+
+  /** Rewrite the packet to what the flow's other tuple expects (both directions). */
+  applyNat(b: Uint8Array, ref: number): void {
+    const t = this.ct.table;
+    const e = ref >> 1;
+    const st = t.status[e]!;
+    if ((st & (CtStatus.DST_NAT | CtStatus.SRC_NAT)) === 0) return;
+    const info = this.info;
+    const isIcmp = info.proto === IPPROTO_ICMP;
+    const wantSrc = t.natSrc(ref);
+    const wantDst = t.natDst(ref);
+    if (isIcmp) {
+      const wantId = t.natIcmpId(ref);
+      if (wantDst !== info.dst) natRewriteDst(b, 0, wantDst, KEEP);
+      if (wantSrc !== info.src) natRewriteSrc(b, 0, wantSrc, KEEP);
+      if (wantId !== info.icmpId) natRewriteIcmpEchoId(b, 0, wantId);
+    } else {
+      const wantSport = t.natSport(ref);
+      const wantDport = t.natDport(ref);
+      if (wantDst !== info.dst || wantDport !== info.dport) {
+        natRewriteDst(b, 0, wantDst, wantDport === info.dport ? KEEP : wantDport);
+      }
+      if (wantSrc !== info.src || wantSport !== info.sport) {
+        natRewriteSrc(b, 0, wantSrc, wantSport === info.sport ? KEEP : wantSport);
+      }
+    }
+    this.counters.natRewrites++;
+  }
+
+  /** Feed the packet to its protocol tracker. */
+  private track(ref: number, b: Uint8Array, now: number): number {
+    const info = this.info;
+    const len = info.l4Offset + info.l4Length;
+    if (info.proto === IPPROTO_TCP) {
+      const l4 = info.l4Offset;
+      const seq = ((b[l4 + 4]! << 24) | (b[l4 + 5]! << 16) | (b[l4 + 6]! << 8) | b[l4 + 7]!) >>> 0;
+      const ack =
+        ((b[l4 + 8]! << 24) | (b[l4 + 9]! << 16) | (b[l4 + 10]! << 8) | b[l4 + 11]!) >>> 0;
+      const win = (b[l4 + 14]! << 8) | b[l4 + 15]!;
+      const hl = (b[l4 + 12]! >>> 4) << 2;
+      const payload = info.l4Length - hl;
+      const ws = info.tcpFlags & 0x02 ? tcpWindowScale(b, l4, hl) : -1;
+      return this.ct.tcpPacket(ref, now, len, info.tcpFlags, seq, ack, win, payload, ws);
+    }
+    if (info.proto === IPPROTO_UDP) return this.ct.udpPacket(ref, now, len);
+    return this.ct.icmpPacket(ref, now, len);
+  }
+
+  private fillMeta(
+    src: number,
+    dst: number,
+    sport: number,
+    dport: number,
+    mark: number,
+    ctstate: number,
+    inIf: number,
+  ) {
+    const m = this.meta;
+    const info = this.info;
+    m.proto = info.proto;
+    m.src = src;
+    m.dst = dst;
+    m.sport = sport;
+    m.dport = dport;
+    m.mark = mark;
+    m.ctstate = ctstate;
+    m.addrFlags =
+      (this.isLocal(src) ? ADDR_SRC_LOCAL : 0) | (this.isLocal(dst) ? ADDR_DST_LOCAL : 0);
+    m.len = info.l4Offset + info.l4Length;
+    m.inIface = this.ifaces[inIf]?.name ?? '';
+    m.outIface = '';
+    return m;
+  }
+
+  /** MASQUERADE keeps the source port unless the reply tuple is taken (nf_nat_used_tuple). */
+  private pickSnatPort(
+    proto: number,
+    dst: number,
+    dport: number,
+    snat: number,
+    sport: number,
+    randomFully: boolean,
+    now: number,
+  ): number {
+    if (proto === IPPROTO_ICMP) return sport;
+    const taken = (p: number) => this.ct.table.has(proto, dst, snat, dport, p, now);
+    if (!randomFully && !taken(sport)) return sport;
+    const span = MASQ_PORT_MAX - MASQ_PORT_MIN + 1;
+    const start = Math.floor(this.opts.random() * span);
+    for (let i = 0; i < span; i++) {
+      const p = MASQ_PORT_MIN + ((start + i) % span);
+      if (!taken(p)) return p;
+    }
+    return sport;
+  }
+
+  private ruleDrop(b: Uint8Array, inIf: number, v: RuleVerdict): Verdict {
+    if (v === RuleVerdict.Reject) {
+      this.sendIcmp(buildPortUnreachable(b, { src: this.ifaceAddr(inIf) }), inIf);
+      return this.counters.drop(Drop.RuleReject);
+    }
+    return this.counters.drop(Drop.RuleDrop);
+  }
+
+  private ttlExceeded(b: Uint8Array, inIf: number): Verdict {
+    this.sendIcmp(buildTimeExceeded(b, { src: this.ifaceAddr(inIf) }), inIf);
+    return this.counters.drop(Drop.TtlExceeded);
+  }
+
+  private ifaceAddr(ifIndex: number): number {
+    return this.ifaces[ifIndex]?.addr ?? this.opts.nodeIP;
+  }
+
+  private sendIcmp(pkt: Uint8Array, inIf: number): void {
+    this.counters.icmpErrorsSent++;
+    this.opts.emit(pkt, inIf);
+  }
+
+  /** Human description of an interface, for traces. */
+  describeIface(ifIndex: number): string {
+    const i = this.ifaces[ifIndex];
+    return i === undefined ? `if${ifIndex}` : `${i.name} (${u32ToIp(i.addr)})`;
+  }
+}

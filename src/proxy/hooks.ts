@@ -1,0 +1,35 @@
+// What the node dataplane asks of a proxy mode, whatever the mode: run a packet's
+// metadata through the mode's tables at a netfilter hook and say what to do (DNAT
+// target, mark, masquerade, verdict), and tell which addresses are local. The
+// iptables mode walks its chains; ipvs and nftables answer the same questions
+// with hashes and maps. The packet metadata and result types are the iptables
+// evaluator's, shared so every mode speaks one language to the dataplane.
+import type { Proxier } from './proxier.ts';
+import type { EvalResult, PacketMeta, TraceEvent } from './iptables/evaluate.ts';
+import type { Hook } from './iptables/rules.ts';
+
+export {
+  ADDR_DST_LOCAL,
+  ADDR_SRC_LOCAL,
+  Verdict,
+  newEvalResult,
+  newPacketMeta,
+} from './iptables/evaluate.ts';
+export type { EvalResult, PacketMeta, TraceEvent } from './iptables/evaluate.ts';
+export { CtState, Hook } from './iptables/rules.ts';
+
+/** Which tables a classification consults (the nat table only sees a flow's first packet). */
+export const TABLE_NAT = 1;
+export const TABLE_FILTER = 2;
+
+export interface DataplaneProxier extends Proxier {
+  /** addrtype LOCAL: node addresses, loopback, and (ipvs) service addresses on kube-ipvs0. */
+  isLocalAddress(ip: number): boolean;
+  /**
+   * Run `meta` through the mode's tables at `hook` (nat then filter, as the kernel orders
+   * them; INPUT: filter then nat). Returns a result object the mode may reuse.
+   */
+  classify(meta: PacketMeta, hook: Hook, tables: number, out?: EvalResult): EvalResult;
+  /** classify() reporting each rule or lookup step, like `iptables -j TRACE`. */
+  trace(meta: PacketMeta, hook: Hook, onStep: (e: TraceEvent) => void, tables?: number): EvalResult;
+}
