@@ -56,8 +56,8 @@ export interface CtFilter {
 }
 
 function tupleAt(t: ConntrackTable, n: number): CtTuple {
-  const p = t.ports[n]!;
-  return { src: t.src[n]!, dst: t.dst[n]!, sport: p >>> 16, dport: p & 0xffff };
+  const p = t.tuplePorts(n);
+  return { src: t.tupleSrc(n), dst: t.tupleDst(n), sport: p >>> 16, dport: p & 0xffff };
 }
 
 /** Snapshot entry e at time `now` (ms). */
@@ -87,14 +87,14 @@ export function matches(t: ConntrackTable, e: number, f: CtFilter): boolean {
   const r = o + 1;
   return (
     (f.proto === undefined || t.proto[e] === f.proto) &&
-    (f.origSrc === undefined || t.src[o] === f.origSrc >>> 0) &&
-    (f.origDst === undefined || t.dst[o] === f.origDst >>> 0) &&
-    (f.replySrc === undefined || t.src[r] === f.replySrc >>> 0) &&
-    (f.replyDst === undefined || t.dst[r] === f.replyDst >>> 0) &&
-    (f.origSport === undefined || t.ports[o]! >>> 16 === f.origSport) &&
-    (f.origDport === undefined || (t.ports[o]! & 0xffff) === f.origDport) &&
-    (f.replySport === undefined || t.ports[r]! >>> 16 === f.replySport) &&
-    (f.replyDport === undefined || (t.ports[r]! & 0xffff) === f.replyDport) &&
+    (f.origSrc === undefined || t.tupleSrc(o) === f.origSrc >>> 0) &&
+    (f.origDst === undefined || t.tupleDst(o) === f.origDst >>> 0) &&
+    (f.replySrc === undefined || t.tupleSrc(r) === f.replySrc >>> 0) &&
+    (f.replyDst === undefined || t.tupleDst(r) === f.replyDst >>> 0) &&
+    (f.origSport === undefined || t.tuplePorts(o) >>> 16 === f.origSport) &&
+    (f.origDport === undefined || (t.tuplePorts(o) & 0xffff) === f.origDport) &&
+    (f.replySport === undefined || t.tuplePorts(r) >>> 16 === f.replySport) &&
+    (f.replyDport === undefined || (t.tuplePorts(r) & 0xffff) === f.replyDport) &&
     (f.mark === undefined || t.mark[e] === f.mark >>> 0) &&
     (f.status === undefined || (t.status[e]! & f.status) === f.status)
   );

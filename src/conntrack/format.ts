@@ -5,7 +5,7 @@
 import { u32ToIp } from '../packet/addr.ts';
 import { CtStatus, IPPROTO_ICMP, TCP_STATE_NAMES } from './constants.ts';
 import type { CtEntry, CtTuple } from './entries.ts';
-import type { CtStats } from './table.ts';
+import type { CtStats } from './stats.ts';
 
 /** The conntrack-tools version svclab impersonates. */
 export const CONNTRACK_TOOLS_VERSION = '1.4.7';

@@ -15,7 +15,7 @@ function mixIn(h: number, k: number): number {
   return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
 
-/** 32-bit hash of (proto, src, dst, packed ports) under `seed`; result is a u32. */
+/** Hash of (proto, src, dst, packed ports) under `seed`: a 31-bit non-negative integer. */
 export function hashTuple(
   seed: number,
   proto: number,
@@ -34,5 +34,5 @@ export function hashTuple(
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
-  return h >>> 0;
+  return h & 0x7fffffff; // stays a small integer in V8: no heap number, integer modulo
 }

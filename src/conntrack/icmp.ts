@@ -57,7 +57,7 @@ export function icmpPacket(
   bytes: number,
 ): CtVerdict {
   const e = ref >> 1;
-  const origType = (t.ports[e * 2]! >>> 8) & 0xff;
+  const origType = (t.tuplePorts(e * 2) >>> 8) & 0xff;
   if (!icmpCanCreate(origType)) {
     t.stats.invalid++;
     if ((t.status[e]! & CtStatus.CONFIRMED) === 0) t.remove(e);
@@ -102,7 +102,7 @@ export function lookupRelated(
   }
   const ref = t.lookup(proto, qdst, qsrc, sport, dport, now);
   // The error must be heading where that direction's packets go (else: bogus, not RELATED).
-  if (ref < 0 || t.dst[ref] !== outerDst >>> 0) {
+  if (ref < 0 || t.tupleDst(ref) !== outerDst >>> 0) {
     t.stats.error++;
     return -1;
   }

@@ -4,40 +4,20 @@
 // packet of either direction. A lookup returns that node number ("ref"): entry = ref >> 1,
 // direction = ref & 1. Expired entries are reaped when a walk meets them (as
 // ____nf_conntrack_find does) and by gc(), a bounded bucket walk like the kernel's gc worker.
+// A node's key and chain links are interleaved in one Int32Array record (NODE_STRIDE words),
+// so walking a chain costs one cache line per node instead of one per column.
 
 import { CtStatus, IPPROTO_ICMP, InsertError } from './constants.ts';
 import { hashTuple, packPorts } from './hash.ts';
-
-/** Counters in the kernel's per-cpu ip_conntrack_stat (what `conntrack -S` prints). */
-export class CtStats {
-  /** Lookups that found an entry. */
-  found = 0;
-  /** Packets tracking declared INVALID (bad flags, out of window, bad first packet). */
-  invalid = 0;
-  /** Entries inserted. */
-  insert = 0;
-  /** Inserts refused because a tuple was already taken (a clash). */
-  insertFailed = 0;
-  /** New flows dropped: table full and nothing early-droppable ("table full, dropping packet"). */
-  drop = 0;
-  /** Non-assured entries evicted to make room for a new flow. */
-  earlyDrop = 0;
-  /** ICMP errors that matched no flow. */
-  error = 0;
-  /** Lookups restarted (kernel: hash resize race); always 0 here, kept for the -S layout. */
-  searchRestart = 0;
-  /** Clashes resolved by reusing the existing entry (unused here; -S layout). */
-  clashResolve = 0;
-  /** Inserts refused for an overlong chain (unused here; -S layout). */
-  chainTooLong = 0;
-  /** Entries removed for any reason (not printed by -S; the kernel dropped it from netlink). */
-  delete = 0;
-}
+import { CtStats } from './stats.ts';
 
 export interface TableOptions {
   /** nf_conntrack_max, the fixed capacity (default 262144). */
   readonly max?: number;
-  /** nf_conntrack_buckets (default max/4, the ratio kube-proxy sets via hashsize). */
+  /**
+   * nf_conntrack_buckets (default = max, the kernel's own ratio since it defaults max_factor
+   * to 1; kube-proxy's conntrack setup writes hashsize = max/4 — pass that to mimic a node).
+   */
   readonly buckets?: number;
   /** Hash seed (the kernel's is random per boot; fixed here for reproducible runs). */
   readonly seed?: number;
@@ -46,6 +26,16 @@ export interface TableOptions {
 /** Early-drop scan bounds: NF_CT_EVICTION_RANGE buckets, and a cap on nodes looked at. */
 export const EARLY_DROP_BUCKETS = 8;
 export const EARLY_DROP_NODES = 64;
+
+/** Node record layout in `nodes` (words; addresses and ports stored as int32 bit patterns). */
+const SRC = 0;
+const DST = 1;
+const PORTS = 2;
+const PROTO = 3;
+const NEXT = 4;
+const PREV = 5;
+const BUCKET = 6;
+const NODE_SHIFT = 3; // NODE_STRIDE = 8 words = 32 bytes
 
 export class ConntrackTable {
   readonly max: number;
@@ -69,22 +59,16 @@ export class ConntrackTable {
   private readonly freeNext: Int32Array;
   private freeHead: number;
 
-  // Per hash node (ref = e*2 + dir): the tuple of that direction and its counters.
-  readonly src: Uint32Array;
-  readonly dst: Uint32Array;
-  /** sport << 16 | dport (ICMP: id << 16 | type << 8 | code). */
-  readonly ports: Uint32Array;
+  // Per hash node (ref = e*2 + dir): the tuple of that direction, chain links, counters.
+  private readonly nodes: Int32Array;
   readonly packets: Float64Array;
   readonly bytes: Float64Array;
-  private readonly next: Int32Array;
-  private readonly prev: Int32Array;
-  private readonly nodeBucket: Uint32Array;
   private readonly heads: Int32Array;
   private gcCursor = 0;
 
   constructor(opts: TableOptions = {}) {
     const max = opts.max ?? 262144;
-    const buckets = opts.buckets ?? Math.max(1, max >>> 2);
+    const buckets = opts.buckets ?? max;
     if (!Number.isInteger(max) || max < 1 || max > 1 << 26) {
       throw new RangeError(`conntrack max must be an integer in 1..2^26, got ${max}`);
     }
@@ -105,14 +89,9 @@ export class ConntrackTable {
     for (let i = 0; i < max; i++) this.freeNext[i] = i + 1 < max ? i + 1 : -1;
     this.freeHead = 0;
     const nodes = max * 2;
-    this.src = new Uint32Array(nodes);
-    this.dst = new Uint32Array(nodes);
-    this.ports = new Uint32Array(nodes);
+    this.nodes = new Int32Array(nodes << NODE_SHIFT);
     this.packets = new Float64Array(nodes);
     this.bytes = new Float64Array(nodes);
-    this.next = new Int32Array(nodes);
-    this.prev = new Int32Array(nodes);
-    this.nodeBucket = new Uint32Array(nodes);
     this.heads = new Int32Array(buckets).fill(-1);
   }
 
@@ -121,38 +100,45 @@ export class ConntrackTable {
     return hashTuple(this.seed, proto, src, dst, ports) % this.buckets;
   }
 
-  /** Find the node holding this tuple, reaping expired entries met on the way; -1 if none. */
+  /**
+   * Find the node holding this tuple (key words as int32); -1 if none. An expired match is
+   * reaped and misses; other expired nodes on the way are left to gc, forEach and early drop.
+   */
   private findNode(proto: number, src: number, dst: number, ports: number, now: number): number {
-    let n = this.heads[this.bucketOf(proto, src, dst, ports)]!;
+    return this.findIn(this.bucketOf(proto, src, dst, ports), proto, src, dst, ports, now);
+  }
+
+  private findIn(b: number, proto: number, src: number, dst: number, ports: number, now: number) {
+    const nd = this.nodes;
+    let n = this.heads[b]!;
     while (n !== -1) {
-      const e = n >> 1;
-      if (this.expires[e]! <= now) {
-        n = this.removeAndNext(e, n);
-        continue;
-      }
+      const o = n << NODE_SHIFT;
       if (
-        this.ports[n] === ports &&
-        this.src[n] === src &&
-        this.dst[n] === dst &&
-        this.proto[e] === proto
+        nd[o + PORTS] === ports &&
+        nd[o + SRC] === src &&
+        nd[o + DST] === dst &&
+        nd[o + PROTO] === proto
       ) {
-        return n;
+        const e = n >> 1;
+        if (this.expires[e]! > now) return n;
+        this.remove(e); // a tuple is in the table at most once
+        return -1;
       }
-      n = this.next[n]!;
+      n = nd[o + NEXT]!;
     }
     return -1;
   }
 
   /** Look a packet's tuple up: ref = entry*2 + dir, or -1. Counts `found`. */
   lookup(proto: number, src: number, dst: number, sport: number, dport: number, now: number) {
-    const n = this.findNode(proto, src >>> 0, dst >>> 0, packPorts(sport, dport), now);
+    const n = this.findNode(proto, src | 0, dst | 0, packPorts(sport, dport) | 0, now);
     if (n >= 0) this.stats.found++;
     return n;
   }
 
   /** Like lookup, without counting: is this tuple taken (e.g. picking a SNAT port)? */
   has(proto: number, src: number, dst: number, sport: number, dport: number, now: number) {
-    return this.findNode(proto, src >>> 0, dst >>> 0, packPorts(sport, dport), now) >= 0;
+    return this.findNode(proto, src | 0, dst | 0, packPorts(sport, dport) | 0, now) >= 0;
   }
 
   /**
@@ -162,7 +148,7 @@ export class ConntrackTable {
    */
   makeRoom(proto: number, src: number, dst: number, sport: number, dport: number, now: number) {
     if (this.count < this.max) return true;
-    const start = this.bucketOf(proto, src >>> 0, dst >>> 0, packPorts(sport, dport));
+    const start = this.bucketOf(proto, src | 0, dst | 0, packPorts(sport, dport) | 0);
     if (this.earlyDrop(start, now)) return true;
     this.stats.drop++;
     return false;
@@ -182,7 +168,7 @@ export class ConntrackTable {
           n = this.removeAndNext(e, n);
           drops++;
         } else {
-          n = this.next[n]!;
+          n = this.nodes[(n << NODE_SHIFT) + NEXT]!;
         }
       }
       if (drops > 0) {
@@ -213,20 +199,25 @@ export class ConntrackTable {
     now: number,
     mark = 0,
   ): number {
-    src >>>= 0;
-    dst >>>= 0;
-    rsrc >>>= 0;
-    rdst >>>= 0;
-    const op = packPorts(sport, dport);
-    const rp = packPorts(rsport, rdport);
+    src |= 0;
+    dst |= 0;
+    rsrc |= 0;
+    rdst |= 0;
+    const op = packPorts(sport, dport) | 0;
+    const rp = packPorts(rsport, rdport) | 0;
+    const ob = this.bucketOf(proto, src, dst, op);
+    const rb = this.bucketOf(proto, rsrc, rdst, rp);
     if (
-      this.findNode(proto, src, dst, op, now) >= 0 ||
-      this.findNode(proto, rsrc, rdst, rp, now) >= 0
+      this.findIn(ob, proto, src, dst, op, now) >= 0 ||
+      this.findIn(rb, proto, rsrc, rdst, rp, now) >= 0
     ) {
       this.stats.insertFailed++;
       return InsertError.CLASH;
     }
-    if (!this.makeRoom(proto, src, dst, sport, dport, now)) return InsertError.TABLE_FULL;
+    if (this.count >= this.max && !this.earlyDrop(ob, now)) {
+      this.stats.drop++;
+      return InsertError.TABLE_FULL;
+    }
     const e = this.freeHead;
     this.freeHead = this.freeNext[e]!;
     this.used[e] = 1;
@@ -246,36 +237,45 @@ export class ConntrackTable {
     this.created[e] = now;
     this.l4state[e] = 0;
     const o = e * 2;
-    this.setNode(o, proto, src, dst, op);
-    this.setNode(o + 1, proto, rsrc, rdst, rp);
+    this.setNode(o, ob, proto, src, dst, op);
+    this.setNode(o + 1, rb, proto, rsrc, rdst, rp);
     this.count++;
     this.stats.insert++;
     return e;
   }
 
-  private setNode(n: number, proto: number, src: number, dst: number, ports: number): void {
-    this.src[n] = src;
-    this.dst[n] = dst;
-    this.ports[n] = ports;
+  private setNode(n: number, b: number, proto: number, src: number, dst: number, ports: number) {
+    const nd = this.nodes;
+    const o = n << NODE_SHIFT;
+    nd[o + SRC] = src;
+    nd[o + DST] = dst;
+    nd[o + PORTS] = ports;
+    nd[o + PROTO] = proto;
     this.packets[n] = 0;
     this.bytes[n] = 0;
     // New nodes go to the chain head (hlist_nulls_add_head_rcu).
-    const b = this.bucketOf(proto, src, dst, ports);
     const h = this.heads[b]!;
-    this.nodeBucket[n] = b;
-    this.prev[n] = -1;
-    this.next[n] = h;
-    if (h !== -1) this.prev[h] = n;
+    nd[o + BUCKET] = b;
+    nd[o + PREV] = -1;
+    nd[o + NEXT] = h;
+    if (h !== -1) nd[(h << NODE_SHIFT) + PREV] = n;
     this.heads[b] = n;
   }
 
   private unlink(n: number): void {
-    const p = this.prev[n]!;
-    const nx = this.next[n]!;
-    if (p === -1) this.heads[this.nodeBucket[n]!] = nx;
-    else this.next[p] = nx;
-    if (nx !== -1) this.prev[nx] = p;
-    // next[n] is kept so a walk standing on n can still move on.
+    const nd = this.nodes;
+    const o = n << NODE_SHIFT;
+    const p = nd[o + PREV]!;
+    const nx = nd[o + NEXT]!;
+    if (p === -1) this.heads[nd[o + BUCKET]!] = nx;
+    else nd[(p << NODE_SHIFT) + NEXT] = nx;
+    if (nx !== -1) nd[(nx << NODE_SHIFT) + PREV] = p;
+    // NEXT of n is kept so a walk standing on n can still move on.
+  }
+
+  /** The chain successor of node n (-1 at the end). */
+  private nextOf(n: number): number {
+    return this.nodes[(n << NODE_SHIFT) + NEXT]!;
   }
 
   /** True if entry e is in the table (expired or not). */
@@ -301,9 +301,9 @@ export class ConntrackTable {
 
   /** Remove e while walking a chain at node n; return the node to continue from. */
   private removeAndNext(e: number, n: number): number {
-    let nx = this.next[n]!;
+    let nx = this.nextOf(n);
     this.remove(e);
-    while (nx !== -1 && nx >> 1 === e) nx = this.next[nx]!; // skip e's other node
+    while (nx !== -1 && nx >> 1 === e) nx = this.nextOf(nx); // skip e's other node
     return nx;
   }
 
@@ -327,7 +327,7 @@ export class ConntrackTable {
           n = this.removeAndNext(e, n);
           reaped++;
         } else {
-          n = this.next[n]!;
+          n = this.nextOf(n);
         }
       }
     }
@@ -348,10 +348,10 @@ export class ConntrackTable {
           n = this.removeAndNext(e, n);
           continue;
         }
-        let nx = this.next[n]!;
+        let nx = this.nextOf(n);
         if ((n & 1) === 0) {
           visit(e);
-          if (!this.used[e]) while (nx !== -1 && nx >> 1 === e) nx = this.next[nx]!;
+          if (!this.used[e]) while (nx !== -1 && nx >> 1 === e) nx = this.nextOf(nx);
         }
         n = nx;
       }
@@ -369,30 +369,44 @@ export class ConntrackTable {
   chainLengths(): Uint32Array {
     const out = new Uint32Array(this.buckets);
     for (let b = 0; b < this.buckets; b++) {
-      for (let n = this.heads[b]!; n !== -1; n = this.next[n]!) out[b]!++;
+      for (let n = this.heads[b]!; n !== -1; n = this.nextOf(n)) out[b]!++;
     }
     return out;
+  }
+
+  // The tuple stored at node n (ref = entry*2 + dir).
+  /** Source address of node n's tuple (u32). */
+  tupleSrc(n: number): number {
+    return this.nodes[(n << NODE_SHIFT) + SRC]! >>> 0;
+  }
+  /** Destination address of node n's tuple (u32). */
+  tupleDst(n: number): number {
+    return this.nodes[(n << NODE_SHIFT) + DST]! >>> 0;
+  }
+  /** sport << 16 | dport of node n's tuple (ICMP: id << 16 | type << 8 | code), u32. */
+  tuplePorts(n: number): number {
+    return this.nodes[(n << NODE_SHIFT) + PORTS]! >>> 0;
   }
 
   // What a packet of direction `ref` must carry after NAT: the inverse of the other tuple.
   /** Source address after NAT. */
   natSrc(ref: number): number {
-    return this.dst[ref ^ 1]!;
+    return this.tupleDst(ref ^ 1);
   }
   /** Destination address after NAT. */
   natDst(ref: number): number {
-    return this.src[ref ^ 1]!;
+    return this.tupleSrc(ref ^ 1);
   }
   /** Source port after NAT (TCP/UDP). */
   natSport(ref: number): number {
-    return this.ports[ref ^ 1]! & 0xffff;
+    return this.tuplePorts(ref ^ 1) & 0xffff;
   }
   /** Destination port after NAT (TCP/UDP). */
   natDport(ref: number): number {
-    return this.ports[ref ^ 1]! >>> 16;
+    return this.tuplePorts(ref ^ 1) >>> 16;
   }
   /** ICMP echo id after NAT. */
   natIcmpId(ref: number): number {
-    return this.ports[ref ^ 1]! >>> 16;
+    return this.tuplePorts(ref ^ 1) >>> 16;
   }
 }

@@ -88,7 +88,7 @@ test('port unreachable from the backend is RELATED to the DNATed UDP flow (reply
   t.is(ct.table.natSrc(ref), VIP);
   const quoted = ref ^ 1;
   t.deepEqual(
-    [ct.table.src[quoted], ct.table.dst[quoted], ct.table.ports[quoted]],
+    [ct.table.tupleSrc(quoted), ct.table.tupleDst(quoted), ct.table.tuplePorts(quoted)],
     [CLIENT, VIP, ((5000 << 16) | 53) >>> 0],
   );
   t.is(ct.table.expires[e], 30 * S); // related packets do not refresh
