@@ -18,7 +18,7 @@ export const NatResult = {
   NoPorts: 2,
   /** ICMP echo id rewrite asked of a packet that is not an ICMP echo; nothing changed. */
   NotEcho: 3,
-  /** ICMP error rewrite: no quoted IPv4 header + 8 bytes to rewrite; nothing changed. */
+  /** ICMP error rewrite: not an ICMP error, or no quoted IPv4 header + 8 bytes; nothing changed. */
   NoQuote: 4,
 } as const;
 export type NatResult = (typeof NatResult)[keyof typeof NatResult];
@@ -134,6 +134,9 @@ export function natRewriteIcmpInner(
   const icmp = off + ((d.getUint8(off) & 0x0f) << 2);
   const q = icmp + 8; // quoted IPv4 header
   if (d.getUint8(off + 9) !== 1 || q + 20 > end) return NatResult.NoQuote;
+  const type = d.getUint8(icmp);
+  if (type !== 3 && type !== 4 && type !== 5 && type !== 11 && type !== 12)
+    return NatResult.NoQuote;
   const qvi = d.getUint8(q);
   const qhl = (qvi & 0x0f) << 2;
   if (qvi >>> 4 !== 4 || qhl < 20 || q + qhl + 8 > end) return NatResult.NoQuote;

@@ -208,7 +208,7 @@ const REASONS: Array<[string, (p: Uint8Array) => Uint8Array, Ipv4Reason]> = [
   ['BadVersion: 0', (p) => ((p[0] = 0x05), p), Ipv4Reason.BadVersion],
   ['BadIhl: 4', (p) => ((p[0] = 0x44), p), Ipv4Reason.BadIhl],
   ['BadIhl: 0', (p) => ((p[0] = 0x40), p), Ipv4Reason.BadIhl],
-  ['BadHeaderChecksum', (p) => ((p[11] ^= 1), p), Ipv4Reason.BadHeaderChecksum],
+  ['BadHeaderChecksum', (p) => ((p[11]! ^= 1), p), Ipv4Reason.BadHeaderChecksum],
   ['BadHeaderChecksum: TTL changed alone', (p) => ((p[8] = 1), p), Ipv4Reason.BadHeaderChecksum],
   [
     'TotalLengthBeyondBuffer: tail cut off',

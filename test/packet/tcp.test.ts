@@ -204,7 +204,7 @@ for (const [name, breakIt, reason] of REASONS) {
 
 test('tcp reason — BadChecksum (only when verifying)', (t) => {
   const s = segment().slice();
-  s[30] ^= 0x40;
+  s[30]! ^= 0x40;
   t.is(tcpValidate(s, 0, s.length), TcpReason.Ok);
   t.is(tcpValidateWithChecksum(s, 0, s.length, SRC, DST), TcpReason.BadChecksum);
   const r = TcpRepr.parse(s, SRC, DST);

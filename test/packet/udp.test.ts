@@ -185,7 +185,7 @@ for (const [name, breakIt, reason] of REASONS) {
 
 test('udp reason — BadChecksum (non-zero and wrong, only when verifying)', (t) => {
   const d = datagram().slice();
-  d[20] ^= 1;
+  d[20]! ^= 1;
   t.is(udpValidate(d, 0, d.length), UdpReason.Ok);
   t.is(udpValidateWithChecksum(d, 0, d.length, SRC, DST), UdpReason.BadChecksum);
   t.deepEqual(UdpRepr.parse(d, SRC, DST), { ok: false, reason: UdpReason.BadChecksum });
