@@ -1,6 +1,8 @@
 // The `svclab` command line: one file per subcommand under src/cli/, wired here.
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
+import { CliError } from './cluster-from-files.ts';
+import { registerGet } from './get.ts';
 import { registerWalkthrough } from './walkthrough.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -14,6 +16,7 @@ export function buildProgram(): Command {
     )
     .version(pkg.version, '-V, --version')
     .exitOverride();
+  registerGet(program);
   registerWalkthrough(program);
   return program;
 }
@@ -26,6 +29,10 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof CliError) {
+      process.stderr.write(`${err.message}\n`);
+      return err.exitCode;
+    }
     throw err;
   }
 }
