@@ -11,7 +11,7 @@
 //   then rewrite the packet to table.natSrc/natDst/natSport/natDport(ref) when the status
 //   has DST_NAT / SRC_NAT.
 
-import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from './constants.ts';
+import { CtStatus, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from './constants.ts';
 import type { CtVerdict } from './constants.ts';
 import { matches, snapshot } from './entries.ts';
 import type { CtEntry, CtFilter } from './entries.ts';
@@ -151,11 +151,16 @@ export class Conntrack {
     return this.table.gc(now, budget);
   }
 
+  /** Confirmed (first packet done), unexpired and matching: what a netlink dump would see. */
+  private dumpable(e: number, filter: CtFilter): boolean {
+    return (this.table.status[e]! & CtStatus.CONFIRMED) !== 0 && matches(this.table, e, filter);
+  }
+
   /** Snapshots of the live entries matching `filter`, in dump order (conntrack -L). */
   list(now: number, filter: CtFilter = {}): CtEntry[] {
     const out: CtEntry[] = [];
     this.table.forEach(now, (e) => {
-      if (matches(this.table, e, filter)) out.push(snapshot(this.table, e, now));
+      if (this.dumpable(e, filter)) out.push(snapshot(this.table, e, now));
     });
     return out;
   }
@@ -164,7 +169,7 @@ export class Conntrack {
   deleteWhere(now: number, filter: CtFilter): CtEntry[] {
     const out: CtEntry[] = [];
     this.table.forEach(now, (e) => {
-      if (!matches(this.table, e, filter)) return;
+      if (!this.dumpable(e, filter)) return;
       out.push(snapshot(this.table, e, now));
       this.table.remove(e);
     });

@@ -91,10 +91,10 @@ export class TcpWindows {
 
   /** The memset of ct->proto.tcp in tcp_new. */
   resetEntry(e: number): void {
-    for (const n of [e * 2, e * 2 + 1]) {
-      this.resetDir(n);
-      this.tdFlags[n] = 0;
-    }
+    this.resetDir(e * 2);
+    this.resetDir(e * 2 + 1);
+    this.tdFlags[e * 2] = 0;
+    this.tdFlags[e * 2 + 1] = 0;
     this.lastIndex[e] = TcpIndex.NONE;
     this.lastDir[e] = 0;
     this.lastFlags[e] = 0;

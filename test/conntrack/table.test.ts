@@ -7,7 +7,8 @@ import {
   IPPROTO_UDP,
 } from '../../src/conntrack/constants.ts';
 import { ConntrackTable } from '../../src/conntrack/table.ts';
-import { BACKEND, CLIENT, NODE, S, VIP, ip, newCt } from './helpers.ts';
+import type { CtFilter } from '../../src/conntrack/entries.ts';
+import { BACKEND, CLIENT, NODE, S, SYN, VIP, ip, newCt } from './helpers.ts';
 
 const DNS = ip('10.96.0.10');
 const COREDNS = ip('10.244.0.3');
@@ -171,24 +172,22 @@ test('delete by filter: kube-proxy clearing UDP flows of a removed endpoint', (t
   t.is(c.count, 0);
 });
 
-test('filters on status and ports', (t) => {
-  const c = newCt();
+test('filters on status and ports; unconfirmed entries are not listed', (t) => {
+  const c = newCt({ timeouts: { tcpSynSent: 1, udp: 1 } });
   const e = c.insert(IPPROTO_TCP, CLIENT, VIP, 43210, 80, BACKEND, CLIENT, 8080, 43210, 0);
-  c.table.refresh(e * 2, 0, S, 0);
+  c.tcpPacket(e * 2, 0, 60, SYN, 1, 0, 64240, 0);
   const p = c.insert(IPPROTO_UDP, CLIENT, DNS, 5353, 53, DNS, CLIENT, 53, 5353, 0);
-  c.table.refresh(p * 2, 0, S, 0);
-  t.deepEqual(
-    c.list(0, { status: CtStatus.DST_NAT }).map((x) => x.id),
-    [e],
-  );
-  t.deepEqual(
-    c.list(0, { origDport: 53 }).map((x) => x.id),
-    [p],
-  );
-  t.deepEqual(
-    c.list(0, { replySport: 8080 }).map((x) => x.id),
-    [e],
-  );
+  c.udpPacket(p * 2, 0, 60);
+  const ids = (f: CtFilter) => c.list(0, f).map((x) => x.id);
+  t.deepEqual(ids({ status: CtStatus.DST_NAT }), [e]);
+  t.deepEqual(ids({ origDport: 53 }), [p]);
+  t.deepEqual(ids({ replySport: 8080 }), [e]);
+  t.deepEqual(ids({ origSrc: CLIENT, replyDst: CLIENT, mark: 0 }).sort(), [e, p].sort());
+  // Inserted but no packet through yet: in the table, not in a dump.
+  c.insert(IPPROTO_UDP, NODE, DNS, 1, 53, DNS, NODE, 53, 1, 0);
+  t.is(c.count, 3);
+  t.is(c.list(0).length, 2);
+  t.is(c.deleteWhere(0, { origSrc: NODE }).length, 0);
   t.is(c.list(2 * S).length, 0); // both expired by then
 });
 
