@@ -24,7 +24,10 @@ const cluster = new Cluster({
   seed: 42,
   nodes: [
     { name: 'master', ip: '10.0.0.1', controlPlane: true },
-    ...Array.from({ length: nodeCount }, (_, i) => ({ name: `node${i}`, ip: `10.0.${1 + (i >> 8)}.${i & 255}` })),
+    ...Array.from({ length: nodeCount }, (_, i) => ({
+      name: `node${i}`,
+      ip: `10.0.${1 + (i >> 8)}.${i & 255}`,
+    })),
   ],
   podCIDR: '10.128.0.0/9',
   nodeCIDRMaskSize: 20,
@@ -53,9 +56,19 @@ for (let s = 0; s < services; s++) {
     objects.push({
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: { name: `pod-${s}-${p}`, namespace: 'default', labels: { app: `app-${s}`, tier: 'web' } },
+      metadata: {
+        name: `pod-${s}-${p}`,
+        namespace: 'default',
+        labels: { app: `app-${s}`, tier: 'web' },
+      },
       spec: {
-        containers: [{ name: 'web', image: 'nginx', ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }] }],
+        containers: [
+          {
+            name: 'web',
+            image: 'nginx',
+            ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
+          },
+        ],
         restartPolicy: 'Always',
       },
       status: { phase: 'Pending' },
@@ -76,9 +89,15 @@ const heap = process.memoryUsage().heapUsed;
 
 const slices = cluster.store.count('EndpointSlice');
 const last = proxier.slices.get('default/' + [...proxier.slices.keys()].pop()!.split('/')[1]);
-console.log(`apply+settle ${services} services, ${pods} pods: ${applyMs.toFixed(0)} ms wall, ${applyCpu.toFixed(0)} ms CPU`);
-console.log(`heapUsed ${(heap / 2 ** 20).toFixed(0)} MiB (delta ${((heap - heapBefore) / 2 ** 20).toFixed(0)} MiB)`);
-console.log(`objects: ${cluster.store.count('Pod')} pods, ${slices} slices; proxier has ${proxier.services.size} services, ${proxier.slices.size} slices (last: ${last?.endpoints.length} endpoints)`);
+console.log(
+  `apply+settle ${services} services, ${pods} pods: ${applyMs.toFixed(0)} ms wall, ${applyCpu.toFixed(0)} ms CPU`,
+);
+console.log(
+  `heapUsed ${(heap / 2 ** 20).toFixed(0)} MiB (delta ${((heap - heapBefore) / 2 ** 20).toFixed(0)} MiB)`,
+);
+console.log(
+  `objects: ${cluster.store.count('Pod')} pods, ${slices} slices; proxier has ${proxier.services.size} services, ${proxier.slices.size} slices (last: ${last?.endpoints.length} endpoints)`,
+);
 console.log('feed', feed.stats);
 
 // One endpoint change: a pod's readiness flips; measure until the Proxier has it.
@@ -95,9 +114,13 @@ for (let i = 0; i < 20; i++) {
   const got = proxier.calls.some((x) => x.op === 'sliceUpdate');
   if (!got || proxier.syncs !== 1) {
     const pod = cluster.get('Pod', 'default', name);
-    throw new Error(`change not delivered: ${proxier.ops().join(',')} ${JSON.stringify(pod?.status)} ${pod?.spec.nodeName}`);
+    throw new Error(
+      `change not delivered: ${proxier.ops().join(',')} ${JSON.stringify(pod?.status)} ${pod?.spec.nodeName}`,
+    );
   }
   samples.push(ms);
 }
 samples.sort((a, b) => a - b);
-console.log(`single change -> proxier: median ${samples[10]!.toFixed(3)} ms CPU, max ${samples[19]!.toFixed(3)} ms (20 samples)`);
+console.log(
+  `single change -> proxier: median ${samples[10]!.toFixed(3)} ms CPU, max ${samples[19]!.toFixed(3)} ms (20 samples)`,
+);

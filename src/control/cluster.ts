@@ -117,7 +117,7 @@ export class Cluster {
     });
     // Fixed order: each settle round drains them in this order, deterministically.
     this.controllers = [
-      new DeploymentController(this.store),
+      new DeploymentController(this.store, this.pods),
       new ReplicaSetController(this.store, this.pods),
       new GarbageCollector(this.store),
       new Scheduler(this.store),

@@ -1,7 +1,7 @@
 // pod-template-hash (pkg/controller/controller_utils.go ComputeHash): fnv32a over the
 // pod template, then rand.SafeEncodeString of the decimal hash, mapping each digit to
 // the safe alphabet. Hence real hashes only use the characters 4-9, b, c, d, f
-// (e.g. `5cbd8d8cc4` is 1768282770). Kubernetes hashes Go's spew dump of the template;
+// (e.g. `5cbd8d8cc4` is 1768484770). Kubernetes hashes Go's spew dump of the template;
 // svclab hashes its canonical JSON, so values are deterministic but not Kubernetes' own.
 import type { PodTemplateSpec } from '../api/types.ts';
 import { SAFE_ALPHABET } from './rng.ts';

@@ -4,8 +4,9 @@
 // ReplicaSet at full size and scales the old ones down as new pods become available:
 // a rolling update with maxSurge 100% / maxUnavailable 0 (simpler than 25%/25%, and
 // never drops below the desired number of available pods). strategy Recreate scales the
-// old ones to zero first.
+// old ones to zero and starts new pods once the old pods are gone.
 import type { Deployment, ReplicaSet } from '../../api/types.ts';
+import type { PodIndex } from '../indexes.ts';
 import type { Store } from '../store.ts';
 import { WorkQueue, drainQueue } from '../workqueue.ts';
 import type { Controller } from '../workqueue.ts';
@@ -23,11 +24,24 @@ export class DeploymentController implements Controller {
   /** Deployment uid -> names of the ReplicaSets it controls. */
   private readonly owned = new Map<string, Set<string>>();
 
-  constructor(private readonly store: Store) {
+  constructor(
+    private readonly store: Store,
+    private readonly pods: PodIndex,
+  ) {
     store.watch('Deployment', (ev) => {
       // Our own status writes keep the spec object: nothing to reconcile.
       if (ev.type === 'MODIFIED' && ev.old?.spec === ev.object.spec) return;
       this.queue.add(objectKey(ev.object));
+    });
+    // Recreate waits for old pods to be gone: their removal re-checks the Deployment.
+    store.watch('Pod', (ev) => {
+      const rsRef = ev.type === 'DELETED' ? controllerOf(ev.object) : undefined;
+      if (rsRef?.kind !== 'ReplicaSet') return;
+      const rs = store.get('ReplicaSet', ev.object.metadata.namespace, rsRef.name);
+      const owner = rs === undefined ? undefined : controllerOf(rs);
+      if (owner?.kind === 'Deployment') {
+        this.queue.add(nsNameKey(ev.object.metadata.namespace, owner.name));
+      }
     });
     store.watch('ReplicaSet', (ev) => {
       const owner = controllerOf(ev.object);
@@ -62,8 +76,9 @@ export class DeploymentController implements Controller {
     const old = all.filter((rs) => rs !== current);
     // Recreate: the new ReplicaSet grows only once the old ones have no active pods.
     const recreate = d.spec.strategy?.type === 'Recreate';
-    const oldActive = old.reduce((n, rs) => n + (rs.status?.replicas ?? rs.spec.replicas), 0);
-    const desired = recreate && oldActive > 0 ? 0 : d.spec.replicas;
+    let oldPods = 0;
+    if (recreate) for (const rs of old) oldPods += this.pods.ownedBy(rs.metadata.uid!).size;
+    const desired = recreate && oldPods > 0 ? 0 : d.spec.replicas;
     if (current === undefined) {
       current = this.store.create(this.newReplicaSet(d, hash, maxRevision + 1, desired));
     } else {

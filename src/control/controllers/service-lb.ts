@@ -15,6 +15,8 @@ export class ServiceLoadBalancerController implements Controller {
   private readonly queue = new WorkQueue();
   /** service key -> assigned address. */
   private readonly assigned = new Map<string, string>();
+  /** LoadBalancer services still waiting for an address (retried when one frees up). */
+  private readonly pending = new Set<string>();
 
   constructor(
     private readonly store: Store,
@@ -23,9 +25,9 @@ export class ServiceLoadBalancerController implements Controller {
     store.watch('Service', (ev) => {
       const key = objectKey(ev.object);
       if (ev.type === 'DELETED') {
+        this.pending.delete(key);
         const ip = this.assigned.get(key);
-        if (ip !== undefined) this.pool.release(ip);
-        this.assigned.delete(key);
+        if (ip !== undefined) this.release(key, ip);
         return;
       }
       if (ev.object.spec.type === 'LoadBalancer' || this.assigned.has(key)) this.queue.add(key);
@@ -34,6 +36,12 @@ export class ServiceLoadBalancerController implements Controller {
 
   drain(): boolean {
     return drainQueue(this.queue, (key) => this.sync(key));
+  }
+
+  private release(key: string, ip: string): void {
+    this.pool.release(ip);
+    this.assigned.delete(key);
+    for (const k of this.pending) this.queue.add(k);
   }
 
   private sync(key: string): void {
@@ -46,8 +54,7 @@ export class ServiceLoadBalancerController implements Controller {
       svc.spec.type !== 'LoadBalancer' ||
       (ip !== undefined && want !== undefined && want !== ip)
     ) {
-      if (ip !== undefined) this.pool.release(ip);
-      this.assigned.delete(key);
+      if (ip !== undefined) this.release(key, ip);
       ip = undefined;
     }
     if (svc.spec.type === 'LoadBalancer' && ip === undefined) {
@@ -59,6 +66,8 @@ export class ServiceLoadBalancerController implements Controller {
         if (!(e instanceof AllocationError)) throw e;
       }
     }
+    if (svc.spec.type === 'LoadBalancer' && ip === undefined) this.pending.add(key);
+    else this.pending.delete(key);
     const ingress = ip === undefined ? undefined : [{ ip }];
     const status: NonNullable<Service['status']> = { loadBalancer: ingress ? { ingress } : {} };
     this.store.update({ ...svc, status });
