@@ -1,5 +1,13 @@
 import test from 'ava';
 import { CtStatus, CtVerdict, IPPROTO_TCP, TcpState } from '../../src/conntrack/constants.ts';
+import {
+  S_IG,
+  S_IV,
+  TcpIndex,
+  tcpFlagsValid,
+  tcpIndex,
+  tcpTransition,
+} from '../../src/conntrack/tcp-table.ts';
 import { ACK, BACKEND, CLIENT, FIN, PSH, RST, S, SYN, TcpFlow, VIP, newCt } from './helpers.ts';
 
 type Step = {
@@ -245,4 +253,47 @@ test('a server SYN/ACK while SYN_RECV is ignored, not invalid', (t) => {
   f.sseq--;
   t.is(f.s(2, SYN | ACK), CtVerdict.IGNORE);
   t.is(f.state(), TcpState.SYN_RECV);
+});
+
+test('simultaneous open goes through SYN_SENT2', (t) => {
+  const ct = newCt();
+  const f = new TcpFlow(ct);
+  f.open(0);
+  t.is(f.s(1, SYN), CtVerdict.ACCEPT);
+  t.is(f.state(), TcpState.SYN_SENT2);
+  f.cseq--; // the SYN/ACK repeats the client's ISN
+  t.is(f.c(2, SYN | ACK), CtVerdict.ACCEPT);
+  t.is(f.state(), TcpState.SYN_RECV);
+  t.is(f.s(3, ACK), CtVerdict.ACCEPT);
+  t.is(f.state(), TcpState.ESTABLISHED);
+});
+
+test('transition table spot checks against tcp_conntracks[][][]', (t) => {
+  const O = 0;
+  const R = 1;
+  const cases: [number, number, number, number][] = [
+    [O, TcpIndex.SYN, TcpState.NONE, TcpState.SYN_SENT],
+    [R, TcpIndex.SYNACK, TcpState.SYN_SENT, TcpState.SYN_RECV],
+    [O, TcpIndex.ACK, TcpState.SYN_RECV, TcpState.ESTABLISHED],
+    [O, TcpIndex.FIN, TcpState.ESTABLISHED, TcpState.FIN_WAIT],
+    [R, TcpIndex.ACK, TcpState.FIN_WAIT, TcpState.CLOSE_WAIT],
+    [R, TcpIndex.FIN, TcpState.CLOSE_WAIT, TcpState.LAST_ACK],
+    [O, TcpIndex.ACK, TcpState.LAST_ACK, TcpState.TIME_WAIT],
+    [O, TcpIndex.SYN, TcpState.TIME_WAIT, TcpState.SYN_SENT],
+    [R, TcpIndex.SYN, TcpState.SYN_SENT, TcpState.SYN_SENT2],
+    [O, TcpIndex.RST, TcpState.NONE, S_IV],
+    [O, TcpIndex.ACK, TcpState.SYN_SENT, S_IV],
+    [R, TcpIndex.ACK, TcpState.SYN_SENT, S_IG],
+    [R, TcpIndex.SYNACK, TcpState.ESTABLISHED, S_IG],
+    [O, TcpIndex.NONE, TcpState.ESTABLISHED, S_IV],
+  ];
+  for (const [dir, index, old, next] of cases) {
+    t.is(tcpTransition(dir, index, old), next, `${dir} ${index} ${old}`);
+  }
+  t.is(tcpIndex(RST | SYN), TcpIndex.RST);
+  t.is(tcpIndex(SYN | ACK), TcpIndex.SYNACK);
+  t.is(tcpIndex(FIN | ACK | PSH), TcpIndex.FIN);
+  t.is(tcpIndex(PSH), TcpIndex.NONE);
+  t.true(tcpFlagsValid(ACK | PSH | 0x80 | 0x40)); // ECE/CWR/PSH never matter
+  t.false(tcpFlagsValid(0));
 });
