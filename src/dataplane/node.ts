@@ -34,6 +34,8 @@ import {
   type DataplaneProxier,
   type EvalResult,
   Hook,
+  type PacketMeta,
+  type TraceEvent,
   TABLE_FILTER,
   TABLE_NAT,
   Verdict as RuleVerdict,
@@ -71,6 +73,8 @@ export class NodeDataplane {
   readonly routes = new RoutingTable();
   readonly counters = new DataplaneCounters();
   readonly ifaces: Iface[] = [];
+  /** When set, rule walks report every step (svclab trace, like iptables -j TRACE). */
+  tracer: ((hook: Hook, e: TraceEvent) => void) | undefined;
   /** Set by process() when it returns Forward. */
   outIf = -1;
   nextHop = 0;
@@ -175,13 +179,12 @@ export class NodeDataplane {
   private newFlow(b: Uint8Array, inIf: number, sport: number, dport: number, now: number): Verdict {
     const info = this.info;
     const c = this.counters;
-    const px = this.opts.proxier;
     const fromLocal = inIf === LOCAL_IF;
     const m = this.fillMeta(info.src, info.dst, info.sport, info.dport, 0, CtState.NEW, inIf);
     c.newFlows++;
 
     // nat PREROUTING (OUTPUT for the node's own packets, which also walks filter OUTPUT).
-    const r = px.classify(
+    const r = this.rules(
       m,
       fromLocal ? Hook.Output : Hook.Prerouting,
       fromLocal ? TABLE_NAT | TABLE_FILTER : TABLE_NAT,
@@ -207,7 +210,7 @@ export class NodeDataplane {
       inIf,
     );
     if (!fromLocal) {
-      const f = px.classify(m2, local ? Hook.Input : Hook.Forward, TABLE_FILTER, this.res);
+      const f = this.rules(m2, local ? Hook.Input : Hook.Forward, TABLE_FILTER, this.res);
       c.rulesVisited += f.rulesVisited;
       if (f.verdict !== RuleVerdict.Accept) return this.ruleDrop(b, inIf, f.verdict);
       if (!local && info.ttl <= 1) return this.ttlExceeded(b, inIf);
@@ -217,7 +220,7 @@ export class NodeDataplane {
     let snat = 0;
     let snatPort = info.sport;
     if (!local) {
-      const p = px.classify(m2, Hook.Postrouting, TABLE_NAT, this.res);
+      const p = this.rules(m2, Hook.Postrouting, TABLE_NAT, this.res);
       c.rulesVisited += p.rulesVisited;
       if (p.verdict !== RuleVerdict.Accept) return this.ruleDrop(b, inIf, p.verdict);
       if (p.masquerade) {
@@ -272,7 +275,7 @@ export class NodeDataplane {
     if (route === undefined) return this.counters.drop(Drop.NoRoute);
     const m = this.fillMeta(info.src, info.dst, info.sport, info.dport, 0, state, inIf);
     const hook = inIf === LOCAL_IF ? Hook.Output : route === LOCAL_IF ? Hook.Input : Hook.Forward;
-    const f = this.opts.proxier.classify(m, hook, TABLE_FILTER, this.res);
+    const f = this.rules(m, hook, TABLE_FILTER, this.res);
     if (f.verdict !== RuleVerdict.Accept) {
       return state === CtState.INVALID
         ? this.counters.drop(Drop.CtInvalid)
@@ -300,12 +303,7 @@ export class NodeDataplane {
       const sport = ported ? (b[l4]! << 8) | b[l4 + 1]! : 0;
       const dport = ported ? (b[l4 + 2]! << 8) | b[l4 + 3]! : 0;
       const m = this.fillMeta(src, dst, sport, dport, 0, ctstate, inIf);
-      const f = this.opts.proxier.classify(
-        m,
-        r === LOCAL_IF ? Hook.Input : Hook.Forward,
-        TABLE_FILTER,
-        this.res,
-      );
+      const f = this.rules(m, r === LOCAL_IF ? Hook.Input : Hook.Forward, TABLE_FILTER, this.res);
       if (f.verdict !== RuleVerdict.Accept) return this.ruleDrop(b, inIf, f.verdict);
     }
     if (r === LOCAL_IF) {
@@ -321,6 +319,16 @@ export class NodeDataplane {
     this.nextHop = rt !== undefined && rt.gateway !== 0 ? rt.gateway : dst;
     c.verdicts[Verdict.Forward]!++;
     return Verdict.Forward;
+  }
+
+  /** One walk of the proxy's tables at a hook (traced when a tracer is set). */
+  private rules(m: PacketMeta, hook: Hook, tables: number, out: EvalResult): EvalResult {
+    const px = this.opts.proxier;
+    const tracer = this.tracer;
+    if (tracer === undefined) return px.classify(m, hook, tables, out);
+    const r = px.trace(m, hook, (e) => tracer(hook, e), tables);
+    Object.assign(out, r);
+    return out;
   }
 
   /** LOCAL_IF for local delivery, else the out interface; undefined without a route. */
