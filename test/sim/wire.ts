@@ -96,3 +96,8 @@ export function tcpTrace(log: readonly Sent[]): string[] {
     return len > 0 ? `${s} len ${len}` : s;
   });
 }
+
+/** A SYN or SYN/ACK. */
+export function isSyn(pkt: Uint8Array): boolean {
+  return (parsePacket(pkt).tcpFlags & 0x02) !== 0;
+}

@@ -1,0 +1,325 @@
+// An HTTP/1.1 client over the simulated TCP: one connection, requests sent one after
+// another on it (keep-alive), responses framed by the parser, timings on the virtual
+// clock, and failures reported with the stage they happened in (as curl needs them).
+import type { TimerHandle } from '../../control/clock.ts';
+import { u32ToIp } from '../../packet/index.ts';
+import type { Addr } from '../../packet/index.ts';
+import type { SimHost } from '../host.ts';
+import type { TcpConnection } from '../tcp/connection.ts';
+import type { SocketError, SocketErrorCode } from '../tcp/errors.ts';
+import type { HeaderList, HeadersInit } from './message.ts';
+import {
+  bodyBytes,
+  concatBytes,
+  encodeText,
+  formatHead,
+  hasHeader,
+  headerHasToken,
+  toHeaderList,
+} from './message.ts';
+import { HttpParser } from './parser.ts';
+import type { HttpParseError, ParsedHead } from './parser.ts';
+
+export interface HttpRequestSpec {
+  method?: string;
+  path?: string;
+  /** Sent after Host, in this order. */
+  headers?: HeadersInit;
+  body?: Uint8Array | string;
+  /** Host header value (default "ip" or "ip:port" when port is not 80); false = none. */
+  host?: string | false;
+  /** Whole-request limit from the start (curl -m), ns. */
+  timeoutNs?: number;
+}
+
+export interface HttpRequestOptions extends HttpRequestSpec {
+  ip: Addr;
+  port: number;
+  srcPort?: number;
+  /** Limit on the TCP handshake (curl --connect-timeout), ns. */
+  connectTimeoutNs?: number;
+}
+
+export interface HttpTiming {
+  /** ns from the start to the end of the handshake (0 on a reused connection). */
+  connect: number;
+  firstByte: number;
+  total: number;
+}
+
+export interface HttpResult {
+  status: number;
+  reason: string;
+  version: string;
+  headers: HeaderList;
+  body: Uint8Array;
+  /** The response head exactly as received; and the request head as sent. */
+  rawHead: string;
+  requestHead: string;
+  timing: HttpTiming;
+  remote: { ip: string; port: number };
+  local: { ip: string; port: number };
+  reusedConnection: boolean;
+}
+
+export type HttpErrorCode =
+  SocketErrorCode | 'CONNECT_TIMEOUT' | 'TIMEOUT' | 'EMPTY_REPLY' | 'PARTIAL' | 'PARSE' | 'CLOSED';
+
+export class HttpClientError extends Error {
+  constructor(
+    readonly code: HttpErrorCode,
+    readonly stage: 'connect' | 'receive',
+    readonly elapsedNs: number,
+    readonly detail: {
+      socketError?: SocketError;
+      parseError?: HttpParseError;
+      head?: ParsedHead;
+      body?: Uint8Array;
+      requestHead?: string;
+    } = {},
+  ) {
+    super(detail.socketError?.message ?? detail.parseError?.message ?? code);
+    this.name = 'HttpClientError';
+  }
+}
+
+export type HttpCallback = (err: HttpClientError | undefined, res?: HttpResult) => void;
+
+/** Progress callbacks (curl -v prints from them). */
+export interface HttpProgress {
+  onConnect?(conn: TcpConnection): void;
+  onRequestSent?(head: string, body: Uint8Array): void;
+  onHead?(head: ParsedHead): void;
+}
+
+interface Pending {
+  spec: HttpRequestSpec;
+  cb: HttpCallback;
+  progress: HttpProgress;
+  start: number;
+  requestHead: string;
+  firstByte: number | undefined;
+  timer: TimerHandle | undefined;
+}
+
+/** One client TCP connection carrying requests one at a time. */
+export class HttpClientConnection {
+  readonly conn: TcpConnection;
+  connectedAt: number | undefined;
+  /** False once either side has said it will close. */
+  reusable = true;
+  private readonly queue: Pending[] = [];
+  private current: Pending | undefined;
+  private served = 0;
+  private connectTimer: TimerHandle | undefined;
+  private readonly parser: HttpParser;
+  private readonly startedAt: number;
+
+  constructor(
+    readonly host: SimHost,
+    ip: Addr,
+    readonly port: number,
+    opts: { srcPort?: number; connectTimeoutNs?: number } = {},
+  ) {
+    const clock = host.clock;
+    this.startedAt = clock.now();
+    this.conn = host.tcpConnect(
+      ip,
+      port,
+      opts.srcPort === undefined ? {} : { srcPort: opts.srcPort },
+    );
+    if (opts.connectTimeoutNs !== undefined) {
+      this.connectTimer = clock.after(opts.connectTimeoutNs, () => {
+        if (this.connectedAt !== undefined) return;
+        this.failAll('CONNECT_TIMEOUT', 'connect');
+        this.conn.destroy();
+      });
+    }
+    this.parser = new HttpParser('response', {
+      onHead: (h) => this.current?.progress.onHead?.(h),
+      onMessage: (h, body) => this.complete(h, body),
+      onError: (e) => this.parseFailed(e),
+    });
+    this.conn.onConnect = () => {
+      this.connectedAt = clock.now();
+      clock.cancel(this.connectTimer);
+      this.current?.progress.onConnect?.(this.conn);
+      this.sendCurrent();
+    };
+    this.conn.onData = (d) => {
+      if (this.current !== undefined) this.current.firstByte ??= clock.now();
+      this.parser.feed(d);
+    };
+    this.conn.onEnd = () => {
+      this.reusable = false;
+      this.parser.finish();
+      this.failAll('CLOSED', 'receive');
+      this.conn.end();
+    };
+    this.conn.onClose = (err) => {
+      this.reusable = false;
+      clock.cancel(this.connectTimer);
+      if (err !== undefined) {
+        this.failAll(err.code, this.connectedAt === undefined ? 'connect' : 'receive', err);
+      } else this.failAll('CLOSED', 'receive');
+    };
+  }
+
+  /** Queue a request; it goes out when the connection is up and the previous one is done. */
+  request(spec: HttpRequestSpec, cb: HttpCallback, progress: HttpProgress = {}): void {
+    const start = this.host.clock.now();
+    const p: Pending = {
+      spec,
+      cb,
+      progress,
+      start,
+      requestHead: '',
+      firstByte: undefined,
+      timer: undefined,
+    };
+    if (spec.timeoutNs !== undefined) {
+      p.timer = this.host.clock.after(spec.timeoutNs, () => {
+        this.failAll('TIMEOUT', this.connectedAt === undefined ? 'connect' : 'receive');
+        this.conn.destroy();
+      });
+    }
+    this.queue.push(p);
+    if (this.current === undefined) this.advance();
+  }
+
+  /** Close our side (FIN); kept-alive connections end here. */
+  close(): void {
+    this.reusable = false;
+    this.conn.end();
+  }
+
+  private advance(): void {
+    this.current = this.queue.shift();
+    if (this.current !== undefined && this.connectedAt !== undefined) this.sendCurrent();
+  }
+
+  private sendCurrent(): void {
+    const p = this.current;
+    if (p === undefined || p.requestHead !== '') return;
+    const method = (p.spec.method ?? 'GET').toUpperCase();
+    const body = bodyBytes(p.spec.body);
+    const given = toHeaderList(p.spec.headers);
+    const headers: HeaderList = [];
+    const hostValue =
+      p.spec.host ??
+      (this.port === 80 ? this.conn.remoteAddress : `${this.conn.remoteAddress}:${this.port}`);
+    if (hostValue !== false && !hasHeader(given, 'host')) headers.push(['Host', hostValue]);
+    headers.push(...given);
+    if (body.length > 0 && !hasHeader(headers, 'content-length')) {
+      headers.push(['Content-Length', String(body.length)]);
+    }
+    p.requestHead = formatHead(`${method} ${p.spec.path ?? '/'} HTTP/1.1`, headers);
+    if (headerHasToken(headers, 'connection', 'close')) this.reusable = false;
+    this.parser.expect(method);
+    this.conn.write(concatBytes([encodeText(p.requestHead), body]));
+    p.progress.onRequestSent?.(p.requestHead, body);
+  }
+
+  private complete(head: ParsedHead, body: Uint8Array): void {
+    const p = this.current;
+    if (p === undefined) return;
+    const now = this.host.clock.now();
+    this.host.clock.cancel(p.timer);
+    if (
+      headerHasToken(head.headers, 'connection', 'close') ||
+      (head.version === 'HTTP/1.0' && !headerHasToken(head.headers, 'connection', 'keep-alive'))
+    ) {
+      this.reusable = false;
+    }
+    const reused = this.served++ > 0;
+    const c = this.conn;
+    const result: HttpResult = {
+      status: head.status,
+      reason: head.reason,
+      version: head.version,
+      headers: head.headers,
+      body,
+      rawHead: head.raw,
+      requestHead: p.requestHead,
+      timing: {
+        connect: reused ? 0 : (this.connectedAt ?? now) - Math.max(p.start, this.startedAt),
+        firstByte: (p.firstByte ?? now) - p.start,
+        total: now - p.start,
+      },
+      remote: { ip: c.remoteAddress, port: c.remotePort },
+      local: { ip: u32ToIp(c.localIp), port: c.localPort },
+      reusedConnection: reused,
+    };
+    this.current = undefined;
+    p.cb(undefined, result);
+    if (!this.reusable) this.conn.end();
+    this.advance();
+  }
+
+  private parseFailed(e: HttpParseError): void {
+    const p = this.current;
+    if (p === undefined) return;
+    const nothing = p.firstByte === undefined;
+    const code = e.code === 'INCOMPLETE' ? (nothing ? 'EMPTY_REPLY' : 'PARTIAL') : 'PARSE';
+    this.failCurrent(code, 'receive', undefined, e);
+    this.conn.destroy();
+  }
+
+  private failAll(code: HttpErrorCode, stage: 'connect' | 'receive', err?: SocketError): void {
+    // A request whose response never started at EOF is an empty reply (curl 52).
+    if (code === 'CLOSED' && this.current !== undefined && this.current.firstByte === undefined) {
+      if (this.current.requestHead !== '') code = 'EMPTY_REPLY';
+    }
+    while (this.current !== undefined) {
+      this.failCurrent(code, stage, err);
+      this.current = this.queue.shift();
+    }
+  }
+
+  private failCurrent(
+    code: HttpErrorCode,
+    stage: 'connect' | 'receive',
+    socketError?: SocketError,
+    parseError?: HttpParseError,
+  ): void {
+    const p = this.current;
+    if (p === undefined) return;
+    this.current = undefined;
+    this.host.clock.cancel(p.timer);
+    const detail = {
+      requestHead: p.requestHead,
+      ...(socketError !== undefined ? { socketError } : {}),
+      ...(parseError !== undefined ? { parseError } : {}),
+    };
+    p.cb(new HttpClientError(code, stage, this.host.clock.now() - p.start, detail));
+  }
+}
+
+/** One request on a fresh connection, closed afterwards (what curl does). */
+export function httpRequest(
+  host: SimHost,
+  opts: HttpRequestOptions,
+  cb: HttpCallback,
+  progress: HttpProgress = {},
+): HttpClientConnection {
+  const c = new HttpClientConnection(host, opts.ip, opts.port, {
+    ...(opts.srcPort !== undefined ? { srcPort: opts.srcPort } : {}),
+    ...(opts.connectTimeoutNs !== undefined ? { connectTimeoutNs: opts.connectTimeoutNs } : {}),
+  });
+  c.request(
+    opts,
+    (err, res) => {
+      c.close();
+      cb(err, res);
+    },
+    progress,
+  );
+  return c;
+}
+
+/** Promise form of httpRequest; resolves once the simulation has run far enough. */
+export function httpRequestAsync(host: SimHost, opts: HttpRequestOptions): Promise<HttpResult> {
+  return new Promise((resolve, reject) =>
+    httpRequest(host, opts, (err, res) => (err ? reject(err) : resolve(res!))),
+  );
+}

@@ -1,0 +1,274 @@
+// An incremental HTTP/1.1 message parser (RFC 9112): start line, header fields, and
+// body framing by Content-Length, chunked transfer coding, or (responses) close.
+// Bytes arrive in any split; messages come out whole, pipelined ones in order.
+import type { HeaderList } from './message.ts';
+import { concatBytes, getHeader } from './message.ts';
+
+export type ParseErrorCode =
+  | 'BAD_START_LINE'
+  | 'BAD_HEADER'
+  | 'HEAD_TOO_LARGE'
+  | 'BAD_LENGTH'
+  | 'BAD_TRANSFER_ENCODING'
+  | 'BAD_CHUNK'
+  /** The connection closed in the middle of a message. */
+  | 'INCOMPLETE';
+
+export class HttpParseError extends Error {
+  readonly code: ParseErrorCode;
+  /** INCOMPLETE fixed-length bodies: how many bytes never came. */
+  readonly remaining: number | undefined;
+  constructor(code: ParseErrorCode, message: string, remaining?: number) {
+    super(message);
+    this.name = 'HttpParseError';
+    this.code = code;
+    this.remaining = remaining;
+  }
+}
+
+export interface ParsedHead {
+  /** Request: method/target; response: status/reason. Version in both. */
+  method: string;
+  target: string;
+  version: string;
+  status: number;
+  reason: string;
+  headers: HeaderList;
+  /** The head as received, up to and including the empty line. */
+  raw: string;
+}
+
+export interface ParserEvents {
+  onHead?(head: ParsedHead): void;
+  onMessage(head: ParsedHead, body: Uint8Array): void;
+  onError(err: HttpParseError): void;
+}
+
+type State = 'head' | 'fixed' | 'chunkSize' | 'chunkData' | 'chunkEnd' | 'trailers' | 'close';
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+) (HTTP\/\d\.\d)$/;
+const STATUS_LINE = /^(HTTP\/\d\.\d) (\d{3})(?: (.*))?$/;
+const latin1 = new TextDecoder('latin1');
+
+export class HttpParser {
+  private buf: Uint8Array = new Uint8Array(0);
+  private state: State = 'head';
+  private head: ParsedHead | undefined;
+  private body: Uint8Array[] = [];
+  private left = 0;
+  private failed = false;
+  /** Methods of the requests whose responses are awaited (response parsers only). */
+  private readonly methods: string[] = [];
+  /** Body bytes of the current message so far. */
+  bodyReceived = 0;
+
+  constructor(
+    private readonly kind: 'request' | 'response',
+    private readonly events: ParserEvents,
+    private readonly maxHead = 64 * 1024,
+  ) {}
+
+  /** Response parsers: the next request sent used `method` (HEAD responses have no body). */
+  expect(method: string): void {
+    this.methods.push(method.toUpperCase());
+  }
+
+  /** True between messages with nothing buffered. */
+  get idle(): boolean {
+    return this.state === 'head' && this.buf.length === 0;
+  }
+
+  /** A message head has been parsed and its body is still coming. */
+  get inBody(): boolean {
+    return this.state !== 'head';
+  }
+
+  feed(bytes: Uint8Array): void {
+    if (this.failed || bytes.length === 0) return;
+    this.buf = this.buf.length === 0 ? bytes : concatBytes([this.buf, bytes]);
+    while (!this.failed && this.step());
+  }
+
+  /** The peer closed: finish a read-until-close body, or report a cut message. */
+  finish(): void {
+    if (this.failed) return;
+    if (this.state === 'close') {
+      this.complete();
+      return;
+    }
+    if (this.state === 'head' && this.buf.length === 0) return;
+    const remaining = this.state === 'fixed' ? this.left : undefined;
+    this.fail('INCOMPLETE', 'connection closed before the message was complete', remaining);
+  }
+
+  private fail(code: ParseErrorCode, message: string, remaining?: number): void {
+    this.failed = true;
+    this.events.onError(new HttpParseError(code, message, remaining));
+  }
+
+  /** One unit of work; false when more bytes are needed. */
+  private step(): boolean {
+    switch (this.state) {
+      case 'head':
+        return this.parseHead();
+      case 'fixed':
+      case 'chunkData':
+      case 'close': {
+        const take =
+          this.state === 'close' ? this.buf.length : Math.min(this.left, this.buf.length);
+        if (take > 0) {
+          this.body.push(this.buf.slice(0, take));
+          this.bodyReceived += take;
+          this.buf = this.buf.subarray(take);
+        }
+        if (this.state === 'close') return false;
+        this.left -= take;
+        if (this.left > 0) return false;
+        if (this.state === 'fixed') this.complete();
+        else this.state = 'chunkEnd';
+        return true;
+      }
+      case 'chunkSize':
+      case 'chunkEnd':
+      case 'trailers':
+        return this.chunkLine();
+    }
+  }
+
+  private line(): string | undefined {
+    const lf = this.buf.indexOf(0x0a);
+    if (lf < 0) {
+      if (this.buf.length > this.maxHead) this.fail('HEAD_TOO_LARGE', 'line too long');
+      return undefined;
+    }
+    const end = lf > 0 && this.buf[lf - 1] === 0x0d ? lf - 1 : lf;
+    const s = latin1.decode(this.buf.subarray(0, end));
+    this.buf = this.buf.subarray(lf + 1);
+    return s;
+  }
+
+  private chunkLine(): boolean {
+    const l = this.line();
+    if (l === undefined) return false;
+    if (this.state === 'chunkEnd') {
+      if (l !== '') this.fail('BAD_CHUNK', 'chunk data not followed by CRLF');
+      this.state = 'chunkSize';
+      return true;
+    }
+    if (this.state === 'trailers') {
+      if (l === '') this.complete();
+      return true;
+    }
+    const m = /^([0-9A-Fa-f]{1,12})[ \t]*(?:;.*)?$/.exec(l);
+    if (m === null) {
+      this.fail('BAD_CHUNK', `bad chunk size line ${JSON.stringify(l)}`);
+      return false;
+    }
+    this.left = parseInt(m[1]!, 16);
+    this.state = this.left === 0 ? 'trailers' : 'chunkData';
+    return true;
+  }
+
+  private parseHead(): boolean {
+    // RFC 9112 §2.2: ignore empty lines before a request line.
+    while (this.kind === 'request' && (this.buf[0] === 0x0d || this.buf[0] === 0x0a)) {
+      this.buf = this.buf.subarray(this.buf[0] === 0x0d && this.buf[1] === 0x0a ? 2 : 1);
+    }
+    const end = headEnd(this.buf);
+    if (end < 0) {
+      if (this.buf.length > this.maxHead) this.fail('HEAD_TOO_LARGE', 'header section too large');
+      return false;
+    }
+    const raw = latin1.decode(this.buf.subarray(0, end));
+    this.buf = this.buf.subarray(end);
+    const lines = raw.split(/\r?\n/).slice(0, -2);
+    const head = this.startLine(lines[0] ?? '', raw);
+    if (head === undefined) return false;
+    for (const l of lines.slice(1)) {
+      const colon = l.indexOf(':');
+      const name = colon > 0 ? l.slice(0, colon) : '';
+      if (!TOKEN.test(name)) {
+        this.fail('BAD_HEADER', `bad header line ${JSON.stringify(l)}`);
+        return false;
+      }
+      head.headers.push([name, l.slice(colon + 1).trim()]);
+    }
+    return this.frame(head);
+  }
+
+  private startLine(l: string, raw: string): ParsedHead | undefined {
+    const base = { method: '', target: '', version: '', status: 0, reason: '', headers: [], raw };
+    const m = (this.kind === 'request' ? REQUEST_LINE : STATUS_LINE).exec(l);
+    if (m === null) {
+      this.fail('BAD_START_LINE', `bad start line ${JSON.stringify(l)}`);
+      return undefined;
+    }
+    if (this.kind === 'request') return { ...base, method: m[1]!, target: m[2]!, version: m[3]! };
+    return { ...base, version: m[1]!, status: Number(m[2]), reason: m[3] ?? '' };
+  }
+
+  /** RFC 9112 §6.3: how the body of this message is delimited. */
+  private frame(head: ParsedHead): boolean {
+    this.head = head;
+    this.body = [];
+    this.bodyReceived = 0;
+    const h = head.headers;
+    const informational = this.kind === 'response' && head.status < 200;
+    const method = this.kind === 'response' && !informational ? this.methods.shift() : undefined;
+    if (informational) {
+      this.head = undefined; // 1xx: skip, the final response follows
+      return true;
+    }
+    this.events.onHead?.(head);
+    if (method === 'HEAD' || head.status === 204 || head.status === 304) return this.complete();
+    const te = getHeader(h, 'transfer-encoding');
+    if (te !== undefined) {
+      const codings = te.split(',').map((s) => s.trim().toLowerCase());
+      if (codings[codings.length - 1] === 'chunked') {
+        this.state = 'chunkSize';
+        return true;
+      }
+      if (this.kind === 'request') {
+        this.fail('BAD_TRANSFER_ENCODING', `unsupported transfer coding ${te}`);
+        return false;
+      }
+      this.state = 'close';
+      return true;
+    }
+    const lengths = h.filter(([n]) => n.toLowerCase() === 'content-length').map(([, v]) => v);
+    if (lengths.length > 0) {
+      const vals = new Set(lengths.flatMap((v) => v.split(',').map((x) => x.trim())));
+      const v = [...vals][0]!;
+      if (vals.size !== 1 || !/^\d{1,15}$/.test(v)) {
+        this.fail('BAD_LENGTH', `bad Content-Length ${lengths.join(', ')}`);
+        return false;
+      }
+      this.left = Number(v);
+      this.state = 'fixed';
+      return this.left === 0 ? this.complete() : true;
+    }
+    if (this.kind === 'request') return this.complete();
+    this.state = 'close';
+    return true;
+  }
+
+  private complete(): boolean {
+    const head = this.head!;
+    const body = concatBytes(this.body);
+    this.head = undefined;
+    this.body = [];
+    this.state = 'head';
+    this.events.onMessage(head, body);
+    return true;
+  }
+}
+
+/** Index just past the empty line ending a head (CRLFCRLF or bare LFLF), or -1. */
+function headEnd(b: Uint8Array): number {
+  for (let i = b.indexOf(0x0a); i >= 0; i = b.indexOf(0x0a, i + 1)) {
+    if (b[i + 1] === 0x0a) return i + 2;
+    if (b[i + 1] === 0x0d && b[i + 2] === 0x0a) return i + 3;
+  }
+  return -1;
+}

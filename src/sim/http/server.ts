@@ -1,0 +1,226 @@
+// An HTTP/1.1 server over the simulated TCP: persistent connections (RFC 9112 §9.3),
+// pipelined requests answered in order, HEAD without a body, 400 on a bad request,
+// idle keep-alive timeout and a request cap per connection (nginx: 65 s, 100).
+import { SECOND } from '../../control/clock.ts';
+import type { TimerHandle } from '../../control/clock.ts';
+import type { SimHost } from '../host.ts';
+import type { TcpConnection } from '../tcp/connection.ts';
+import type { TcpListener } from '../tcp/listener.ts';
+import { httpDate } from './date.ts';
+import type { HeaderList, HeadersInit, HttpRequestMessage } from './message.ts';
+import {
+  REASONS,
+  bodyBytes,
+  concatBytes,
+  encodeText,
+  formatHead,
+  hasHeader,
+  headerHasToken,
+  toHeaderList,
+} from './message.ts';
+import { HttpParser } from './parser.ts';
+import type { HttpParseError, ParsedHead } from './parser.ts';
+
+export interface HttpServerRequest extends HttpRequestMessage {
+  remoteAddress: string;
+  remotePort: number;
+  localAddress: string;
+  localPort: number;
+  /** Requests already served on this connection before this one. */
+  connectionRequests: number;
+}
+
+export interface HttpResponseInit {
+  status: number;
+  /** Default: the server's reason table, else RFC 9110's phrase. */
+  reason?: string;
+  headers?: HeadersInit;
+  body?: Uint8Array | string;
+}
+
+export type HttpHandler = (
+  req: HttpServerRequest,
+  respond: (res: HttpResponseInit) => void,
+) => void;
+
+export interface HttpServerOptions {
+  /** `Server:` header value sent first (e.g. "nginx/1.12.2"); none when undefined. */
+  serverHeader?: string;
+  /** Send `Date:` from the host's wall clock (default true). */
+  date?: boolean;
+  /** Idle time before a kept-alive connection is closed (nginx keepalive_timeout 65 s). */
+  keepAliveTimeoutNs?: number;
+  /** Requests per connection before `Connection: close` (nginx keepalive_requests 100). */
+  maxRequests?: number;
+  reasons?: Readonly<Record<number, string>>;
+  /** 'always' (nginx) or only `Connection: close` when closing (Go's net/http). */
+  connectionHeader?: 'always' | 'when-closing';
+  /** Response to a request that cannot be parsed (default: a plain 400). */
+  badRequest?: () => HttpResponseInit;
+}
+
+export interface HttpServerStats {
+  connections: number;
+  requests: number;
+  badRequests: number;
+  byStatus: Record<number, number>;
+}
+
+export class HttpServer {
+  readonly listener: TcpListener;
+  readonly stats: HttpServerStats = { connections: 0, requests: 0, badRequests: 0, byStatus: {} };
+
+  constructor(
+    readonly host: SimHost,
+    readonly port: number,
+    private readonly handler: HttpHandler,
+    readonly options: HttpServerOptions = {},
+  ) {
+    this.listener = host.tcpListen(port, (c) => this.serve(c));
+  }
+
+  close(): void {
+    this.listener.close();
+  }
+
+  private serve(conn: TcpConnection): void {
+    this.stats.connections++;
+    const o = this.options;
+    const clock = this.host.clock;
+    // Parsed requests waiting for their turn; 'bad' stands for an unparsable one.
+    const queue: Array<HttpServerRequest | 'bad'> = [];
+    let busy = false;
+    let closing = false;
+    let peerDone = false;
+    let served = 0;
+    let idle: TimerHandle | undefined;
+    const close = () => {
+      closing = true;
+      conn.end();
+    };
+    const next = (): void => {
+      if (busy || closing) return;
+      const req = queue.shift();
+      clock.cancel(idle);
+      if (req === undefined) {
+        if (peerDone) return close();
+        idle = clock.after(o.keepAliveTimeoutNs ?? 65 * SECOND, close);
+        return;
+      }
+      if (req === 'bad') {
+        this.stats.badRequests++;
+        const res = o.badRequest?.() ?? { status: 400, body: 'Bad Request\n' };
+        conn.write(this.responseBytes(BAD, res, false));
+        return close();
+      }
+      busy = true;
+      this.stats.requests++;
+      let answered = false;
+      this.handler(req, (res) => {
+        if (answered || conn.state === 'CLOSED') return;
+        answered = true;
+        busy = false;
+        served++;
+        const keep = served < (o.maxRequests ?? 100) && wantsKeepAlive(req);
+        conn.write(this.responseBytes(req, res, keep));
+        if (keep) next();
+        else close();
+      });
+    };
+    const parser = new HttpParser('request', {
+      onMessage: (head, body) => {
+        queue.push(this.request(conn, head, body, served + queue.length + (busy ? 1 : 0)));
+        next();
+      },
+      onError: (e: HttpParseError) => {
+        // A cut-off request at EOF needs no answer; anything else gets a 400.
+        if (e.code !== 'INCOMPLETE') queue.push('bad');
+        next();
+      },
+    });
+    conn.onData = (d) => {
+      if (!closing) parser.feed(d);
+    };
+    conn.onEnd = () => {
+      peerDone = true;
+      parser.finish();
+      next();
+    };
+    conn.onClose = () => clock.cancel(idle);
+    next();
+  }
+
+  private request(
+    conn: TcpConnection,
+    head: ParsedHead,
+    body: Uint8Array,
+    before: number,
+  ): HttpServerRequest {
+    return {
+      method: head.method,
+      target: head.target,
+      version: head.version,
+      headers: head.headers,
+      body,
+      remoteAddress: conn.remoteAddress,
+      remotePort: conn.remotePort,
+      localAddress: conn.localAddress,
+      localPort: conn.localPort,
+      connectionRequests: before,
+    };
+  }
+
+  /** Status line and headers (Server and Date first, as nginx), then the body unless HEAD. */
+  private responseBytes(
+    req: Pick<HttpRequestMessage, 'method' | 'version' | 'headers'>,
+    res: HttpResponseInit,
+    keepAlive: boolean,
+  ): Uint8Array {
+    const o = this.options;
+    const body = bodyBytes(res.body);
+    const given = toHeaderList(res.headers);
+    const headers: HeaderList = [];
+    if (o.serverHeader !== undefined && !hasHeader(given, 'server')) {
+      headers.push(['Server', o.serverHeader]);
+    }
+    if (o.date !== false && !hasHeader(given, 'date')) {
+      headers.push(['Date', httpDate(this.host.wallClockMs())]);
+    }
+    const connection = keepAlive ? 'keep-alive' : 'close';
+    for (const [n, v] of given) {
+      headers.push([n, n.toLowerCase() === 'connection' ? connection : v]);
+    }
+    const bodiless = res.status < 200 || res.status === 204 || res.status === 304;
+    if (
+      !bodiless &&
+      !hasHeader(given, 'content-length') &&
+      !hasHeader(given, 'transfer-encoding')
+    ) {
+      headers.push(['Content-Length', String(body.length)]);
+    }
+    const say = o.connectionHeader !== 'when-closing' || !keepAlive;
+    if (!hasHeader(given, 'connection') && say) headers.push(['Connection', connection]);
+    const reason = res.reason ?? o.reasons?.[res.status] ?? REASONS[res.status] ?? 'Unknown';
+    const head = encodeText(formatHead(`HTTP/1.1 ${res.status} ${reason}`, headers));
+    this.stats.byStatus[res.status] = (this.stats.byStatus[res.status] ?? 0) + 1;
+    return req.method === 'HEAD' || bodiless ? head : concatBytes([head, body]);
+  }
+}
+
+/** HTTP/1.1 keeps the connection unless told to close; HTTP/1.0 only when asked. */
+function wantsKeepAlive(req: Pick<HttpRequestMessage, 'version' | 'headers'>): boolean {
+  if (headerHasToken(req.headers, 'connection', 'close')) return false;
+  if (req.version === 'HTTP/1.0') return headerHasToken(req.headers, 'connection', 'keep-alive');
+  return true;
+}
+
+const BAD = { method: 'GET', version: 'HTTP/1.1', headers: [] as HeaderList };
+
+export function createHttpServer(
+  host: SimHost,
+  port: number,
+  handler: HttpHandler,
+  options: HttpServerOptions = {},
+): HttpServer {
+  return new HttpServer(host, port, handler, options);
+}
