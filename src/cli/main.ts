@@ -2,7 +2,10 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { CliError } from './cluster-from-files.ts';
+import { registerConntrack } from './conntrack.ts';
 import { registerGet } from './get.ts';
+import { registerIptables } from './iptables.ts';
+import { registerTrace } from './trace.ts';
 import { registerWalkthrough } from './walkthrough.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -17,6 +20,9 @@ export function buildProgram(): Command {
     .version(pkg.version, '-V, --version')
     .exitOverride();
   registerGet(program);
+  registerIptables(program);
+  registerTrace(program);
+  registerConntrack(program);
   registerWalkthrough(program);
   return program;
 }

@@ -75,6 +75,8 @@ export class NodeDataplane {
   readonly ifaces: Iface[] = [];
   /** When set, rule walks report every step (svclab trace, like iptables -j TRACE). */
   tracer: ((hook: Hook, e: TraceEvent) => void) | undefined;
+  /** Where packets the node generates (ICMP errors) go; the driver may swap it. */
+  emit: (packet: Uint8Array, ifIndex: number) => void;
   /** Set by process() when it returns Forward. */
   outIf = -1;
   nextHop = 0;
@@ -88,6 +90,7 @@ export class NodeDataplane {
   constructor(opts: NodeDataplaneOptions) {
     this.opts = opts;
     this.name = opts.name;
+    this.emit = opts.emit;
     this.ct = new Conntrack(opts.conntrack ?? {});
     this.addIface('lo', IfaceKind.Local, opts.nodeIP);
     this.addIface('eth0', IfaceKind.Uplink, opts.nodeIP);
@@ -451,7 +454,7 @@ export class NodeDataplane {
 
   private sendIcmp(pkt: Uint8Array, inIf: number): void {
     this.counters.icmpErrorsSent++;
-    this.opts.emit(pkt, inIf);
+    this.emit(pkt, inIf);
   }
 
   /** Human description of an interface, for traces. */
