@@ -35,8 +35,16 @@ export interface ChangeTrackerStats {
 export class ChangeTracker<T extends KubeObject> {
   private pending = new Map<string, Pending<T>>();
   readonly stats: ChangeTrackerStats = { updates: 0, coalesced: 0, noOps: 0 };
+  /** Stored objects are immutable, so a view computed once stays valid. */
+  private readonly views = new WeakMap<T, string | null>();
 
-  constructor(private readonly project: Projection<T>) {}
+  constructor(private readonly projectFn: Projection<T>) {}
+
+  private project(obj: T): string | null {
+    let v = this.views.get(obj);
+    if (v === undefined) this.views.set(obj, (v = this.projectFn(obj)));
+    return v;
+  }
 
   get size(): number {
     return this.pending.size;

@@ -301,8 +301,7 @@ export class Cluster {
 
 /** The outcome of `kubectl apply` over an existing object (status and server-set fields kept). */
 function mergeForApply<T extends KubeObject>(existing: T, input: T): T {
-  const meta = { ...input.metadata };
-  delete meta.resourceVersion;
+  const { resourceVersion: _rv, ...meta } = input.metadata;
   if (existing.metadata.annotations !== undefined || meta.annotations !== undefined) {
     meta.annotations = { ...existing.metadata.annotations, ...meta.annotations };
   }

@@ -17,7 +17,11 @@ export function deepFreeze<T>(value: T): T {
   if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
   if (ArrayBuffer.isView(value)) return value;
   Object.freeze(value);
-  for (const k of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[k]);
+  const o = value as Record<string, unknown>;
+  for (const k in o) {
+    const v = o[k];
+    if (v !== null && typeof v === 'object') deepFreeze(v);
+  }
   return value;
 }
 

@@ -13,6 +13,11 @@ export class PodRegistry implements Strategy<Pod> {
     private readonly defaultGraceSeconds: number,
   ) {}
 
+  /** The API server ignores a posted status: a new pod starts Pending (PrepareForCreate). */
+  prepareCreate(pod: Pod): Pod {
+    return { ...pod, status: { phase: 'Pending' } };
+  }
+
   prepareDelete(pod: Pod, opts: DeleteOptions): Pod | undefined {
     const terminal = pod.status.phase === 'Succeeded' || pod.status.phase === 'Failed';
     const grace =

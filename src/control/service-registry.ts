@@ -47,7 +47,8 @@ export class ServiceRegistry implements Strategy<Service> {
   prepareCreate(svc: Service): Service {
     const txn = new Txn();
     try {
-      const out = this.allocate(undefined, svc, txn);
+      // A posted status is ignored on create (PrepareForCreate).
+      const out = this.allocate(undefined, { ...svc, status: { loadBalancer: {} } }, txn);
       txn.commit();
       return out;
     } catch (e) {
@@ -123,7 +124,7 @@ export class ServiceRegistry implements Strategy<Service> {
         txn.onCommit(() => this.ports.release(oldHc));
       }
     } else {
-      delete spec.healthCheckNodePort;
+      if (spec.healthCheckNodePort !== undefined) delete spec.healthCheckNodePort;
       if (oldHc !== undefined) txn.onCommit(() => this.ports.release(oldHc));
     }
     const status = input.status ?? old?.status ?? { loadBalancer: {} };

@@ -125,9 +125,16 @@ export class Store {
   create<T extends KubeObject>(input: T): T {
     const kind = input.kind;
     const ns = this.ns(kind, input.metadata.namespace);
-    let meta: ObjectMeta = { ...input.metadata };
-    if (ns !== '') meta.namespace = ns;
-    else delete meta.namespace;
+    // Server-set fields are dropped by rest-destructuring: `delete` would push the object
+    // into V8's slow dictionary mode.
+    const {
+      namespace: _ns,
+      resourceVersion: _rv,
+      deletionTimestamp: _dt,
+      deletionGracePeriodSeconds: _dg,
+      ...rest
+    } = input.metadata;
+    let meta: ObjectMeta = ns === '' ? rest : { ...rest, namespace: ns };
     if (meta.name === '' || meta.name === undefined) {
       if (meta.generateName === undefined || meta.generateName === '') {
         throw new ApiError(
@@ -142,17 +149,17 @@ export class Store {
     if (this.requireNamespace && ns !== '' && this.get('Namespace', undefined, ns) === undefined) {
       throw notFound('Namespace', ns);
     }
-    delete meta.resourceVersion;
-    delete meta.deletionTimestamp;
     let obj = { ...input, metadata: meta } as T;
     const strategy = this.strategies.get(kind) as Strategy<T> | undefined;
     if (strategy?.prepareCreate) obj = strategy.prepareCreate(obj);
-    meta = { ...obj.metadata };
-    meta.uid = this.rng.uuid();
-    meta.creationTimestamp = this.clock.now();
-    meta.resourceVersion = String(++this.rv);
+    const { generation: _g, ...created } = obj.metadata;
+    meta = {
+      ...created,
+      uid: this.rng.uuid(),
+      creationTimestamp: this.clock.now(),
+      resourceVersion: String(++this.rv),
+    };
     if (GENERATION_KINDS.has(kind)) meta.generation = 1;
-    else delete meta.generation;
     obj = deepFreeze({ ...obj, metadata: meta });
     this.put(kind, ns, name, obj);
     this.emit(kind, { type: 'ADDED', object: obj });

@@ -389,3 +389,17 @@ test('Recreate strategy starts new pods only once the old ones are gone', (t) =>
   c.advance(6 * SECOND);
   t.deepEqual(images(), ['v3+', 'v3+', 'v3+']);
 });
+
+test('a posted pod status is ignored; re-applying the same manifests is unchanged', (t) => {
+  const c = new Cluster({ podStartDelayNs: 5 * SECOND });
+  const p = pod('bare', { app: 'bare' });
+  p.status = { phase: 'Running', podIP: '1.2.3.4' };
+  const [created] = c.apply([p]);
+  t.deepEqual((created!.object as typeof p).status, { phase: 'Pending' });
+  t.is(c.get('Pod', 'default', 'bare')!.status.phase, 'Pending');
+  c.apply(myapp());
+  t.deepEqual(
+    c.apply([p, ...myapp()]).map((r) => r.action),
+    ['unchanged', 'unchanged', 'unchanged'],
+  );
+});

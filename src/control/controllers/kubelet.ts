@@ -10,7 +10,7 @@ import { HostLocalIpam } from '../ipam.ts';
 import type { Store } from '../store.ts';
 import { WorkQueue, drainQueue } from '../workqueue.ts';
 import type { Controller } from '../workqueue.ts';
-import { objectKey } from '../objects.ts';
+import { deepFreeze, objectKey } from '../objects.ts';
 
 export interface KubeletTiming {
   startDelayNs: number;
@@ -31,15 +31,20 @@ interface NodeRecord {
   ipam?: HostLocalIpam;
 }
 
-function conditions(ready: boolean): PodCondition[] {
+function makeConditions(ready: boolean): PodCondition[] {
   const r = ready ? 'True' : 'False';
-  return [
+  return deepFreeze([
     { type: 'Initialized', status: 'True' },
     { type: 'Ready', status: r },
     { type: 'ContainersReady', status: r },
     { type: 'PodScheduled', status: 'True' },
-  ];
+  ]);
 }
+
+// Shared, frozen: every running pod points at one of these two arrays.
+const READY = makeConditions(true);
+const NOT_READY = makeConditions(false);
+const conditions = (ready: boolean): PodCondition[] => (ready ? READY : NOT_READY);
 
 export class Kubelet implements Controller {
   readonly name = 'kubelet';
