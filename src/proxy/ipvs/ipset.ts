@@ -47,6 +47,17 @@ const PROTO_NAME: Readonly<Record<number, string>> = { 6: 'tcp', 17: 'udp', 132:
 interface Elem {
   readonly text: string;
   readonly words: readonly number[];
+  /** ip (and port/proto) as one number for packet-path tests; `ip2`/`net` for the 3-part types. */
+  readonly key: number;
+  readonly ip2: number;
+  readonly prefix: number;
+}
+
+const PROTO_IDX: Readonly<Record<number, number>> = { 6: 0, 17: 1, 132: 2 };
+
+/** (ip, proto, port) as one exact number below 2^50. */
+export function ipPortKey(ip: number, proto: number, port: number): number {
+  return ((ip >>> 0) * 65536 + port) * 4 + (PROTO_IDX[proto] ?? 3);
 }
 
 interface Bucket {
@@ -72,20 +83,23 @@ export function parseMember(type: IpsetType, s: string): Elem | undefined {
   switch (type) {
     case 'hash:ip': {
       const ip = tryIpToU32(s);
-      return ip === undefined ? undefined : { text: u32ToIp(ip), words: [bswap32(ip)] };
+      if (ip === undefined) return undefined;
+      return { text: u32ToIp(ip), words: [bswap32(ip)], key: ip, ip2: 0, prefix: 32 };
     }
     case 'hash:ip,port': {
       const p = parseIpPort(s);
       if (!p) return undefined;
       const text = `${u32ToIp(p.ip)},${PROTO_NAME[p.proto]}:${p.port}`;
-      return { text, words: [bswap32(p.ip), portWord(p.port, p.proto, p.proto)] };
+      const words = [bswap32(p.ip), portWord(p.port, p.proto, p.proto)];
+      return { text, words, key: ipPortKey(p.ip, p.proto, p.port), ip2: 0, prefix: 32 };
     }
     case 'hash:ip,port,ip': {
       const p = parseIpPort(parts.slice(0, 2).join(','));
       const ip2 = parts.length === 3 ? tryIpToU32(parts[2]!) : undefined;
       if (!p || ip2 === undefined) return undefined;
       const text = `${u32ToIp(p.ip)},${PROTO_NAME[p.proto]}:${p.port},${u32ToIp(ip2)}`;
-      return { text, words: [bswap32(p.ip), bswap32(ip2), portWord(p.port, p.proto, p.proto)] };
+      const words = [bswap32(p.ip), bswap32(ip2), portWord(p.port, p.proto, p.proto)];
+      return { text, words, key: ipPortKey(p.ip, p.proto, p.port), ip2, prefix: 32 };
     }
     case 'hash:ip,port,net': {
       const p = parseIpPort(parts.slice(0, 2).join(','));
@@ -98,6 +112,9 @@ export function parseMember(type: IpsetType, s: string): Elem | undefined {
       return {
         text: `${u32ToIp(p.ip)},${PROTO_NAME[p.proto]}:${p.port},${net}`,
         words: [bswap32(p.ip), bswap32(c.base), w2],
+        key: ipPortKey(p.ip, p.proto, p.port),
+        ip2: c.base,
+        prefix: c.prefix,
       };
     }
     case 'bitmap:port':
@@ -124,6 +141,8 @@ export class IpSet {
   private buckets: (Bucket | undefined)[];
   private extSize = 0;
   private readonly members = new Map<string, Elem>();
+  /** key -> elements with that key (one, except for the 3-part types). */
+  private readonly index = new Map<number, Elem[]>();
   private readonly ports = new Uint8Array(65536);
   private portCount = 0;
 
@@ -154,6 +173,9 @@ export class IpSet {
     if (this.members.size >= this.maxelem) throw new Error(`ipset ${this.name}: Hash is full`);
     while (!this.place(e)) this.resize();
     this.members.set(e.text, e);
+    const l = this.index.get(e.key);
+    if (l === undefined) this.index.set(e.key, [e]);
+    else l.push(e);
     return true;
   }
 
@@ -162,6 +184,12 @@ export class IpSet {
     if (this.type === 'bitmap:port') return this.setPort(entry, 0);
     const e = parseMember(this.type, entry);
     if (e === undefined || !this.members.delete(e.text)) return false;
+    const l = this.index.get(e.key)!;
+    l.splice(
+      l.findIndex((x) => x.text === e.text),
+      1,
+    );
+    if (l.length === 0) this.index.delete(e.key);
     const key = jhash2(e.words, this.initval) & ((1 << this.bits) - 1);
     const n = this.buckets[key]!;
     const i = n.slots.findIndex((x) => x?.text === e.text);
@@ -190,6 +218,27 @@ export class IpSet {
   /** bitmap:port membership, for the packet path. */
   hasPort(port: number): boolean {
     return this.ports[port] === 1;
+  }
+
+  /** hash:ip `dst` match. */
+  testIp(ip: number): boolean {
+    return this.index.has(ip >>> 0);
+  }
+
+  /** hash:ip,port `dst,dst` (or `src,dst`) match. */
+  testIpPort(ip: number, proto: number, port: number): boolean {
+    return this.index.has(ipPortKey(ip, proto, port));
+  }
+
+  /** hash:ip,port,ip / hash:ip,port,net `dst,dst,src` match: the third part holds `src`. */
+  testIpPortSrc(ip: number, proto: number, port: number, src: number): boolean {
+    const l = this.index.get(ipPortKey(ip, proto, port));
+    if (l === undefined) return false;
+    for (const e of l) {
+      const mask = e.prefix === 0 ? 0 : (0xffffffff << (32 - e.prefix)) >>> 0;
+      if ((src & mask) >>> 0 === e.ip2) return true;
+    }
+    return false;
   }
 
   /** Members in `ipset list` order. */

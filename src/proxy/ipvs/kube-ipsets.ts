@@ -1,0 +1,155 @@
+// The ipsets kube-proxy's ipvs mode keeps (pkg/proxy/ipvs/ipset.go, proxier.go ipsetInfo),
+// with their comments (used in the iptables rules) and reference-counted membership: two
+// services can contribute the same member (a shared node port protocol, a shared endpoint),
+// and a member leaves the set only when its last contributor does.
+import { IpSet } from './ipset.ts';
+import type { IpsetType } from './ipset.ts';
+import { jhash2 } from './jhash.ts';
+
+export const KUBE_LOOP_BACK = 'KUBE-LOOP-BACK';
+export const KUBE_CLUSTER_IP = 'KUBE-CLUSTER-IP';
+export const KUBE_EXTERNAL_IP = 'KUBE-EXTERNAL-IP';
+export const KUBE_EXTERNAL_IP_LOCAL = 'KUBE-EXTERNAL-IP-LOCAL';
+export const KUBE_LOAD_BALANCER = 'KUBE-LOAD-BALANCER';
+export const KUBE_LOAD_BALANCER_FW = 'KUBE-LOAD-BALANCER-FW';
+export const KUBE_LOAD_BALANCER_LOCAL = 'KUBE-LOAD-BALANCER-LOCAL';
+export const KUBE_LOAD_BALANCER_SOURCE_IP = 'KUBE-LOAD-BALANCER-SOURCE-IP';
+export const KUBE_LOAD_BALANCER_SOURCE_CIDR = 'KUBE-LOAD-BALANCER-SOURCE-CIDR';
+export const KUBE_NODE_PORT_TCP = 'KUBE-NODE-PORT-TCP';
+export const KUBE_NODE_PORT_LOCAL_TCP = 'KUBE-NODE-PORT-LOCAL-TCP';
+export const KUBE_NODE_PORT_UDP = 'KUBE-NODE-PORT-UDP';
+export const KUBE_NODE_PORT_LOCAL_UDP = 'KUBE-NODE-PORT-LOCAL-UDP';
+export const KUBE_NODE_PORT_SCTP = 'KUBE-NODE-PORT-SCTP-HASH';
+export const KUBE_NODE_PORT_LOCAL_SCTP = 'KUBE-NODE-PORT-LOCAL-SCTP-HASH';
+export const KUBE_HEALTH_CHECK_NODE_PORT = 'KUBE-HEALTH-CHECK-NODE-PORT';
+export const KUBE_IPVS_IPS = 'KUBE-IPVS-IPS';
+
+/** ipsetInfo: name, type, comment, in kube-proxy's order. */
+export const KUBE_IPSETS: readonly (readonly [string, IpsetType, string])[] = [
+  [
+    KUBE_LOOP_BACK,
+    'hash:ip,port,ip',
+    'Kubernetes endpoints dst ip:port, source ip for solving hairpin purpose',
+  ],
+  [KUBE_CLUSTER_IP, 'hash:ip,port', 'Kubernetes service cluster ip + port for masquerade purpose'],
+  [
+    KUBE_EXTERNAL_IP,
+    'hash:ip,port',
+    'Kubernetes service external ip + port for masquerade and filter purpose',
+  ],
+  [
+    KUBE_EXTERNAL_IP_LOCAL,
+    'hash:ip,port',
+    'Kubernetes service external ip + port with externalTrafficPolicy=local',
+  ],
+  [KUBE_LOAD_BALANCER, 'hash:ip,port', 'Kubernetes service lb portal'],
+  [
+    KUBE_LOAD_BALANCER_FW,
+    'hash:ip,port',
+    'Kubernetes service load balancer ip + port for load balancer with sourceRange',
+  ],
+  [
+    KUBE_LOAD_BALANCER_LOCAL,
+    'hash:ip,port',
+    'Kubernetes service load balancer ip + port with externalTrafficPolicy=local',
+  ],
+  [
+    KUBE_LOAD_BALANCER_SOURCE_IP,
+    'hash:ip,port,ip',
+    'Kubernetes service load balancer ip + port + source IP for packet filter purpose',
+  ],
+  [
+    KUBE_LOAD_BALANCER_SOURCE_CIDR,
+    'hash:ip,port,net',
+    'Kubernetes service load balancer ip + port + source cidr for packet filter purpose',
+  ],
+  [KUBE_NODE_PORT_TCP, 'bitmap:port', 'Kubernetes nodeport TCP port for masquerade purpose'],
+  [
+    KUBE_NODE_PORT_LOCAL_TCP,
+    'bitmap:port',
+    'Kubernetes nodeport TCP port with externalTrafficPolicy=local',
+  ],
+  [KUBE_NODE_PORT_UDP, 'bitmap:port', 'Kubernetes nodeport UDP port for masquerade purpose'],
+  [
+    KUBE_NODE_PORT_LOCAL_UDP,
+    'bitmap:port',
+    'Kubernetes nodeport UDP port with externalTrafficPolicy=local',
+  ],
+  [
+    KUBE_NODE_PORT_SCTP,
+    'hash:ip,port',
+    "Kubernetes nodeport SCTP port for masquerade purpose with type 'hash ip:port'",
+  ],
+  [
+    KUBE_NODE_PORT_LOCAL_SCTP,
+    'hash:ip,port',
+    "Kubernetes nodeport SCTP port with externalTrafficPolicy=local with type 'hash ip:port'",
+  ],
+  [KUBE_HEALTH_CHECK_NODE_PORT, 'bitmap:port', 'Kubernetes health check node port'],
+  [KUBE_IPVS_IPS, 'hash:ip', 'Addresses on the ipvs interface'],
+];
+
+/** One member contributed by a service: [set name, entry]. */
+export type SetEntry = readonly [string, string];
+
+export class KubeIpsets {
+  readonly sets = new Map<string, IpSet>();
+  readonly comments = new Map<string, string>();
+  private readonly refs = new Map<string, number>();
+  /** ipset add/del calls made (the sync-diff proof counts these too). */
+  adds = 0;
+  dels = 0;
+
+  /** @param seed makes each set's jhash initval reproducible (the kernel draws it at random). */
+  constructor(seed = 0) {
+    for (const [name, type, comment] of KUBE_IPSETS) {
+      const initval = jhash2(
+        [...name].map((c) => c.charCodeAt(0)),
+        seed >>> 0,
+      );
+      this.sets.set(name, new IpSet(name, type, { initval }));
+      this.comments.set(name, comment);
+    }
+  }
+
+  get(name: string): IpSet {
+    const s = this.sets.get(name);
+    if (s === undefined) throw new Error(`no ipset ${name}`);
+    return s;
+  }
+
+  isEmpty(name: string): boolean {
+    return this.get(name).size === 0;
+  }
+
+  /** One more contributor of `entry`; added to the set on the first. */
+  ref(name: string, entry: string): void {
+    const k = `${name} ${entry}`;
+    const n = this.refs.get(k) ?? 0;
+    this.refs.set(k, n + 1);
+    if (n === 0) {
+      this.get(name).add(entry);
+      this.adds++;
+    }
+  }
+
+  /** One contributor fewer; deleted from the set with the last. */
+  unref(name: string, entry: string): void {
+    const k = `${name} ${entry}`;
+    const n = this.refs.get(k) ?? 0;
+    if (n <= 1) {
+      this.refs.delete(k);
+      if (n === 1) {
+        this.get(name).del(entry);
+        this.dels++;
+      }
+    } else {
+      this.refs.set(k, n - 1);
+    }
+  }
+
+  /** Sets in kube-proxy's order (what `ipset list` shows after kube-proxy created them). */
+  all(): IpSet[] {
+    return KUBE_IPSETS.map(([name]) => this.get(name));
+  }
+}

@@ -1,0 +1,136 @@
+// The packet-path reading of ipvs mode's iptables rules (iptables-rules.ts), for the dataplane:
+// whether nat KUBE-SERVICES marks a new connection 0x4000 for masquerade, whether POSTROUTING
+// masquerades a hairpin (KUBE-LOOP-BACK), and what the filter chains do to a packet delivered
+// to a service address (source-range firewall, KUBE-IPVS-FILTER). Each function walks the
+// rules in kube-proxy's order, with set lookups instead of a rule walk.
+import { IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP } from './constants.ts';
+import type { KubeIpsets } from './kube-ipsets.ts';
+import * as S from './kube-ipsets.ts';
+
+/** What the caller knows about the packet beyond its addresses. */
+export interface PacketContext {
+  /** addrtype --src-type LOCAL: sent by this node. */
+  readonly srcLocal: boolean;
+  /** addrtype --dst-type LOCAL: a node address, a kube-ipvs0 address, or 127/8. */
+  readonly dstLocal: boolean;
+  /** physdev --physdev-is-in: arrived through a bridge port (a local pod behind a bridge). */
+  readonly fromBridge: boolean;
+}
+
+export interface MasqueradeOptions {
+  readonly masqueradeAll: boolean;
+  /** --cluster-cidr as [base, mask], or undefined without a local-traffic detector. */
+  readonly clusterCIDR: readonly [number, number] | undefined;
+}
+
+function inCluster(o: MasqueradeOptions, ip: number): boolean {
+  return o.clusterCIDR !== undefined && (ip & o.clusterCIDR[1]) >>> 0 === o.clusterCIDR[0];
+}
+
+/**
+ * nat KUBE-SERVICES for the first packet of a connection (PREROUTING or OUTPUT): true when a
+ * rule jumps to KUBE-MARK-MASQ before the chain ends or ACCEPTs.
+ */
+export function marksForMasquerade(
+  sets: KubeIpsets,
+  o: MasqueradeOptions,
+  proto: number,
+  src: number,
+  dst: number,
+  dport: number,
+  ctx: PacketContext,
+): boolean {
+  if (src >>> 24 === 127) return false; // -s 127.0.0.0/8 -j RETURN
+  let mark = false;
+  if (sets.get(S.KUBE_LOAD_BALANCER).testIpPort(dst, proto, dport)) {
+    // KUBE-LOAD-BALANCER: Local policy returns, otherwise mark.
+    if (!sets.get(S.KUBE_LOAD_BALANCER_LOCAL).testIpPort(dst, proto, dport)) mark = true;
+  }
+  const clusterIP = sets.get(S.KUBE_CLUSTER_IP);
+  if (clusterIP.size > 0) {
+    if (o.masqueradeAll) mark ||= clusterIP.testIpPort(dst, proto, dport);
+    else if (o.clusterCIDR !== undefined) {
+      mark ||= clusterIP.testIpPort(dst, proto, dport) && !inCluster(o, src);
+    } else mark ||= clusterIP.testIpPort(src, proto, dport); // src,dst: a VIP talking to a VIP
+  }
+  const externalAccept = (!ctx.fromBridge && !ctx.srcLocal) || ctx.dstLocal;
+  if (sets.get(S.KUBE_EXTERNAL_IP).testIpPort(dst, proto, dport)) {
+    mark = true;
+    if (externalAccept) return mark;
+  }
+  if (sets.get(S.KUBE_EXTERNAL_IP_LOCAL).testIpPort(dst, proto, dport) && externalAccept)
+    return mark;
+  if (ctx.dstLocal) mark ||= nodePortMarks(sets, proto, dst, dport);
+  return mark;
+}
+
+/** nat KUBE-NODE-PORT: the Local sets return first, then the node-port sets mark. */
+function nodePortMarks(sets: KubeIpsets, proto: number, dst: number, dport: number): boolean {
+  if (proto === IPPROTO_TCP) {
+    if (sets.get(S.KUBE_NODE_PORT_LOCAL_TCP).hasPort(dport)) return false;
+    return sets.get(S.KUBE_NODE_PORT_TCP).hasPort(dport);
+  }
+  if (proto === IPPROTO_UDP) {
+    if (sets.get(S.KUBE_NODE_PORT_LOCAL_UDP).hasPort(dport)) return false;
+    return sets.get(S.KUBE_NODE_PORT_UDP).hasPort(dport);
+  }
+  if (proto === IPPROTO_SCTP) {
+    if (sets.get(S.KUBE_NODE_PORT_LOCAL_SCTP).testIpPort(dst, proto, dport)) return false;
+    return sets.get(S.KUBE_NODE_PORT_SCTP).testIpPort(dst, proto, dport);
+  }
+  return false;
+}
+
+/**
+ * nat KUBE-POSTROUTING after DNAT: MASQUERADE a hairpin (KUBE-LOOP-BACK dst,dst,src: the
+ * endpoint reaching itself), or a packet carrying the 0x4000 mark.
+ */
+export function postroutingMasquerades(
+  sets: KubeIpsets,
+  proto: number,
+  src: number,
+  dst: number,
+  dport: number,
+  marked: boolean,
+): boolean {
+  return sets.get(S.KUBE_LOOP_BACK).testIpPortSrc(dst, proto, dport, src) || marked;
+}
+
+export const enum FilterVerdict {
+  Accept = 0,
+  Drop = 1,
+  /** REJECT: ICMP port unreachable. */
+  Reject = 2,
+}
+
+/**
+ * filter INPUT for a packet to a local address: KUBE-PROXY-FIREWALL (load-balancer source
+ * ranges), then KUBE-IPVS-FILTER (new connections to a kube-ipvs0 address on a port that is
+ * no service are rejected, kubernetes#72236). `isNew` is ctstate NEW.
+ */
+export function inputFilter(
+  sets: KubeIpsets,
+  proto: number,
+  src: number,
+  dst: number,
+  dport: number,
+  isNew: boolean,
+): FilterVerdict {
+  if (sets.get(S.KUBE_LOAD_BALANCER_FW).testIpPort(dst, proto, dport)) {
+    const ok =
+      sets.get(S.KUBE_LOAD_BALANCER_SOURCE_CIDR).testIpPortSrc(dst, proto, dport, src) ||
+      sets.get(S.KUBE_LOAD_BALANCER_SOURCE_IP).testIpPortSrc(dst, proto, dport, src);
+    if (!ok) return FilterVerdict.Drop;
+  }
+  for (const set of [
+    S.KUBE_LOAD_BALANCER,
+    S.KUBE_CLUSTER_IP,
+    S.KUBE_EXTERNAL_IP,
+    S.KUBE_EXTERNAL_IP_LOCAL,
+  ]) {
+    if (sets.get(set).testIpPort(dst, proto, dport)) return FilterVerdict.Accept;
+  }
+  if (sets.get(S.KUBE_HEALTH_CHECK_NODE_PORT).hasPort(dport)) return FilterVerdict.Accept;
+  if (isNew && sets.get(S.KUBE_IPVS_IPS).testIp(dst)) return FilterVerdict.Reject;
+  return FilterVerdict.Accept;
+}

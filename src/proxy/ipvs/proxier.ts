@@ -1,0 +1,371 @@
+// kube-proxy's ipvs mode as a Proxier (pkg/proxy/ipvs/proxier.go syncProxyRules): the handlers
+// feed the shared ServiceMap; sync() takes only the services that changed and DIFFS what they
+// want (desired.ts) against what is installed -- virtual services added/edited/deleted, real
+// servers added or gracefully deleted, ipset members and kube-ipvs0 addresses reference-counted
+// -- so one endpoint change is one real-server operation, whatever the cluster size.
+// classify() is the dataplane's entry for the first packet of a flow.
+import type { EndpointSlice, Service } from '../../api/types.ts';
+import { ipToU32, parseCidr, prefixMask, u32ToIp } from '../../packet/addr.ts';
+import { servicePortInfos, servicePortKey } from '../model.ts';
+import type { ServicePortInfo } from '../model.ts';
+import type { Proxier } from '../proxier.ts';
+import { ServiceMap } from '../service-map.ts';
+import type { ServiceMapSnapshot } from '../service-map.ts';
+import { SCHED_MH_FALLBACK, SvcFlag } from './constants.ts';
+import { destKey } from './dest.ts';
+import { desiredForPort } from './desired.ts';
+import type { DesiredContext, DesiredVs } from './desired.ts';
+import { GracefulTermination, rsName } from './graceful.ts';
+import { ipsetList } from './ipset.ts';
+import { ipvsIptablesRules } from './iptables-rules.ts';
+import type { IpvsRules } from './iptables-rules.ts';
+import { Ipvs } from './ipvs.ts';
+import { ipvsadmConnections, ipvsadmList } from './ipvsadm.ts';
+import type { IpvsadmListOptions } from './ipvsadm.ts';
+import { KUBE_IPVS_IPS, KubeIpsets } from './kube-ipsets.ts';
+import type { SetEntry } from './kube-ipsets.ts';
+import { marksForMasquerade } from './masquerade.ts';
+import type { MasqueradeOptions, PacketContext } from './masquerade.ts';
+import { isSchedulerName } from './schedulers/index.ts';
+import type { VirtualService } from './service.ts';
+
+/** svclab's per-service scheduler annotation (upstream kube-proxy has only the global flag). */
+export const SCHEDULER_ANNOTATION = 'svclab.io/ipvs-scheduler';
+
+export interface IpvsProxierOptions {
+  readonly nodeName: string;
+  /** This node's addresses outside kube-ipvs0 (NodePort virtual services); the first is nodeIP. */
+  readonly nodeIPs: readonly string[];
+  /** --ipvs-scheduler (default rr). */
+  readonly scheduler?: string;
+  /** Also set mh-fallback (IP_VS_SVC_F_SCHED1) on mh services; kube-proxy sets only mh-port. */
+  readonly mhFallback?: boolean;
+  readonly masqueradeAll?: boolean;
+  /** --iptables-masquerade-bit (default 14: mark 0x4000). */
+  readonly masqueradeBit?: number;
+  /** --cluster-cidr: the local-traffic detector for cluster-IP masquerade. */
+  readonly clusterCIDR?: string;
+  /** --ipvs-tcp-timeout / --ipvs-tcpfin-timeout / --ipvs-udp-timeout in seconds (0 = keep). */
+  readonly tcpTimeout?: number;
+  readonly tcpFinTimeout?: number;
+  readonly udpTimeout?: number;
+  /** Caller's clock in ms (graceful termination); default 0. */
+  readonly now?: () => number;
+  /** Seed for the ipsets' jhash initval (the kernel draws it at random). */
+  readonly ipsetSeed?: number;
+  readonly randomFully?: boolean;
+}
+
+/** What one Service has installed. */
+interface Installed {
+  readonly vs: Map<string, { svc: VirtualService; bind: boolean }>;
+  readonly entries: SetEntry[];
+  readonly lbNoNodeAccess: (readonly [string, string, number])[];
+}
+
+/** Operation counters: how a test proves a sync was a diff, not a rebuild. */
+export interface IpvsOps {
+  vsAdd: number;
+  vsEdit: number;
+  vsDel: number;
+  bind: number;
+  unbind: number;
+}
+
+export class IpvsProxier implements Proxier {
+  readonly serviceMap: ServiceMap;
+  readonly ipvs = new Ipvs();
+  readonly ipsets: KubeIpsets;
+  readonly graceful: GracefulTermination;
+  readonly ops: IpvsOps = { vsAdd: 0, vsEdit: 0, vsDel: 0, bind: 0, unbind: 0 };
+  /** Addresses on the dummy kube-ipvs0 (reference-counted: an external IP may serve two services). */
+  private readonly bound = new Map<number, number>();
+  private readonly nodeIPs: ReadonlySet<number>;
+  private readonly objects = new Map<string, Service>();
+  private readonly installed = new Map<string, Installed>();
+  private readonly vsRefs = new Map<string, { svc: VirtualService; refs: number }>();
+  private readonly extraDirty = new Set<string>();
+  private readonly desiredCtx: DesiredContext;
+  private readonly masq: MasqueradeOptions;
+  private readonly now: () => number;
+  private rules: IpvsRules | undefined;
+  private servicesSynced = false;
+  private endpointSlicesSynced = false;
+
+  constructor(readonly options: IpvsProxierOptions) {
+    const scheduler = options.scheduler ?? 'rr';
+    if (!isSchedulerName(scheduler)) throw new Error(`unknown IPVS scheduler ${scheduler}`);
+    this.serviceMap = new ServiceMap(options.nodeName);
+    this.ipsets = new KubeIpsets(options.ipsetSeed ?? 0);
+    this.graceful = new GracefulTermination(this.ipvs);
+    this.nodeIPs = new Set(options.nodeIPs.map(ipToU32));
+    this.now = options.now ?? (() => 0);
+    this.ipvs.setTimeouts(
+      options.tcpTimeout ?? 0,
+      options.tcpFinTimeout ?? 0,
+      options.udpTimeout ?? 0,
+    );
+    const cidr =
+      options.clusterCIDR === undefined ? undefined : parseCidr(options.clusterCIDR, true);
+    this.masq = {
+      masqueradeAll: options.masqueradeAll ?? false,
+      clusterCIDR: cidr === undefined ? undefined : [cidr.base, prefixMask(cidr.prefix)],
+    };
+    const fallback = options.mhFallback === true ? SCHED_MH_FALLBACK : 0;
+    this.desiredCtx = {
+      nodeIPs: options.nodeIPs,
+      nodeIP: options.nodeIPs[0] === undefined ? undefined : ipToU32(options.nodeIPs[0]),
+      scheduler: (info) => {
+        const name = this.schedulerFor(info) ?? scheduler;
+        return { name, flags: name === 'mh' ? fallback : 0 };
+      },
+    };
+  }
+
+  onServiceAdd(service: Service): void {
+    this.onServiceUpdate(undefined, service);
+  }
+  onServiceUpdate(oldService: Service | undefined, service: Service): void {
+    const key = nsName(service);
+    const before = oldService?.metadata.annotations?.[SCHEDULER_ANNOTATION];
+    if (before !== service.metadata.annotations?.[SCHEDULER_ANNOTATION]) this.extraDirty.add(key);
+    this.objects.set(key, service);
+    this.serviceMap.updateService(oldService, service);
+  }
+  onServiceDelete(service: Service): void {
+    this.objects.delete(nsName(service));
+    this.serviceMap.updateService(service, undefined);
+  }
+  onServiceSynced(): void {
+    this.servicesSynced = true;
+  }
+  onEndpointSliceAdd(slice: EndpointSlice): void {
+    this.serviceMap.updateEndpointSlice(slice, false);
+  }
+  onEndpointSliceUpdate(_old: EndpointSlice, slice: EndpointSlice): void {
+    this.serviceMap.updateEndpointSlice(slice, false);
+  }
+  onEndpointSliceDelete(slice: EndpointSlice): void {
+    this.serviceMap.updateEndpointSlice(slice, true);
+  }
+  onEndpointSlicesSynced(): void {
+    this.endpointSlicesSynced = true;
+  }
+
+  /** syncProxyRules, as a diff over the services that changed since the last sync. */
+  sync(): void {
+    if (!this.servicesSynced || !this.endpointSlicesSynced) return;
+    const snap = this.serviceMap.snapshot();
+    const names = new Set([...snap.changed, ...this.extraDirty]);
+    this.extraDirty.clear();
+    for (const name of names) this.syncService(name, snap);
+    if (names.size > 0) this.rules = undefined;
+    this.graceful.check(this.now());
+  }
+
+  /**
+   * The first packet of a flow (see Ipvs.classify): a connection slot whose real server is
+   * ipvs.conns.daddr/dport, or a negative IpvsVerdict.
+   */
+  classify(
+    proto: number,
+    saddr: number,
+    sport: number,
+    daddr: number,
+    dport: number,
+    tcpFlags: number,
+    bytes: number,
+    now: number,
+  ): number {
+    return this.ipvs.classify(proto, saddr, sport, daddr, dport, tcpFlags, bytes, now);
+  }
+
+  /** The first packet's real server as {ip, port}, or null (tests, `svclab trace`). */
+  classifyDest(
+    proto: number,
+    src: string,
+    sport: number,
+    dst: string,
+    dport: number,
+    tcpFlags: number,
+    now: number,
+  ) {
+    const id = this.classify(proto, ipToU32(src), sport, ipToU32(dst), dport, tcpFlags, 60, now);
+    if (id < 0) return null;
+    return { ip: u32ToIp(this.ipvs.conns.daddr[id]!), port: this.ipvs.conns.dport[id]! };
+  }
+
+  /** addrtype LOCAL: node addresses, kube-ipvs0 addresses and 127/8. */
+  isLocalAddress(ip: number): boolean {
+    return ip >>> 24 === 127 || this.nodeIPs.has(ip >>> 0) || this.bound.has(ip >>> 0);
+  }
+
+  /** Whether nat KUBE-SERVICES marks this new connection for masquerade. */
+  marksForMasquerade(
+    proto: number,
+    src: number,
+    dst: number,
+    dport: number,
+    ctx: PacketContext,
+  ): boolean {
+    return marksForMasquerade(this.ipsets, this.masq, proto, src, dst, dport, ctx);
+  }
+
+  /** Periodic housekeeping on the caller's clock: reap connections, graceful deletes, rates. */
+  tick(now: number): void {
+    this.ipvs.expire(now);
+    if (this.graceful.check(now) > 0) this.rules = undefined;
+    this.ipvs.tickEstimators(now);
+  }
+
+  /** `ip -4 addr show kube-ipvs0` addresses, sorted. */
+  kubeIpvs0Addresses(): string[] {
+    return [...this.bound.keys()].sort((a, b) => a - b).map(u32ToIp);
+  }
+
+  ipvsadm(opts: IpvsadmListOptions = {}): string {
+    return ipvsadmList(this.ipvs.services, opts);
+  }
+
+  ipvsadmConnections(now: number): string {
+    return ipvsadmConnections(this.ipvs, now);
+  }
+
+  /** kube-proxy's iptables-restore payload for ipvs mode. */
+  iptablesRules(): IpvsRules {
+    if (this.rules === undefined) {
+      const lbNoNodeAccess = [...this.installed.values()].flatMap((i) => i.lbNoNodeAccess);
+      const cidr = this.options.clusterCIDR;
+      this.rules = ipvsIptablesRules(this.ipsets, {
+        masqueradeAll: this.masq.masqueradeAll,
+        clusterCIDR:
+          cidr === undefined
+            ? undefined
+            : `${u32ToIp(parseCidr(cidr, true).base)}/${parseCidr(cidr, true).prefix}`,
+        mark: '0x' + (1 << (this.options.masqueradeBit ?? 14)).toString(16).padStart(8, '0'),
+        randomFully: this.options.randomFully ?? true,
+        lbNoNodeAccess,
+      });
+    }
+    return this.rules;
+  }
+
+  /** `ipset list`, References counted from the iptables rules. */
+  ipsetList(): string {
+    const refs = this.iptablesRules().references;
+    for (const s of this.ipsets.all()) s.references = refs.get(s.name) ?? 0;
+    return ipsetList(this.ipsets.all());
+  }
+
+  private schedulerFor(info: ServicePortInfo): string | undefined {
+    const obj = this.objects.get(`${info.name.namespace}/${info.name.name}`);
+    const a = obj?.metadata.annotations?.[SCHEDULER_ANNOTATION];
+    return a !== undefined && isSchedulerName(a) ? a : undefined;
+  }
+
+  private syncService(name: string, snap: ServiceMapSnapshot): void {
+    const obj = this.objects.get(name);
+    const old = this.installed.get(name);
+    const next: Installed = { vs: new Map(), entries: [], lbNoNodeAccess: [] };
+    for (const info of obj === undefined ? [] : servicePortInfos(obj)) {
+      const entry = snap.byKey.get(servicePortKey(info.name));
+      if (entry === undefined) continue;
+      const want = desiredForPort(entry, this.desiredCtx);
+      for (const d of want.vs) next.vs.set(d.key, this.applyVs(d, old?.vs.get(d.key)));
+      for (const e of want.entries) {
+        this.ipsets.ref(e[0], e[1]);
+        next.entries.push(e);
+      }
+      next.lbNoNodeAccess.push(...want.lbNoNodeAccess);
+    }
+    if (old !== undefined) {
+      for (const [key, st] of old.vs) if (!next.vs.has(key)) this.releaseVs(key, st.bind, st.svc);
+      for (const e of old.entries) this.ipsets.unref(e[0], e[1]);
+    }
+    if (next.vs.size === 0 && next.entries.length === 0) this.installed.delete(name);
+    else this.installed.set(name, next);
+  }
+
+  /** syncService() + syncEndpoint() for one virtual service. */
+  private applyVs(
+    d: DesiredVs,
+    prev: { svc: VirtualService; bind: boolean } | undefined,
+  ): { svc: VirtualService; bind: boolean } {
+    let ref = this.vsRefs.get(d.key);
+    if (ref === undefined) {
+      ref = { svc: this.ipvs.services.add(d.spec), refs: 0 };
+      this.vsRefs.set(d.key, ref);
+      this.ops.vsAdd++;
+    }
+    if (prev === undefined) ref.refs++;
+    const svc = ref.svc;
+    const s = d.spec;
+    const flags = svc.flags & ~SvcFlag.HASHED;
+    if (
+      svc.schedulerName !== s.scheduler ||
+      svc.timeout !== (s.timeout ?? 0) ||
+      flags !== (s.flags ?? 0)
+    ) {
+      svc.edit(s);
+      this.ops.vsEdit++;
+    }
+    const wasBound = prev?.bind ?? false;
+    if (d.bind && !wasBound) this.bind(s.addr);
+    if (!d.bind && wasBound) this.unbind(s.addr);
+    this.syncDests(svc, d);
+    return { svc, bind: d.bind };
+  }
+
+  private releaseVs(key: string, wasBound: boolean, svc: VirtualService): void {
+    if (wasBound) this.unbind(svc.addr);
+    const ref = this.vsRefs.get(key);
+    if (ref === undefined || --ref.refs > 0) return;
+    this.vsRefs.delete(key);
+    this.graceful.dropService(svc);
+    this.ipvs.services.delete(svc);
+    this.ops.vsDel++;
+  }
+
+  /** syncEndpoint(): add what is missing, gracefully delete what is no longer wanted. */
+  private syncDests(svc: VirtualService, d: DesiredVs): void {
+    const want = new Set<number>();
+    for (const ep of d.endpoints) {
+      want.add(destKey(ep.ip, ep.port));
+      if (svc.getDest(ep.ip, ep.port) !== undefined) {
+        const rs = rsName(d.key, ep.ip, ep.port);
+        if (!this.graceful.inTerminationList(rs)) continue;
+        this.graceful.moveOut(rs);
+      }
+      svc.addDest({ addr: ep.ip, port: ep.port, weight: 1 });
+    }
+    for (const dest of svc.dests()) {
+      if (want.has(dest.key)) continue;
+      const rs = rsName(d.key, dest.addr, dest.port);
+      if (!this.graceful.inTerminationList(rs))
+        this.graceful.gracefulDelete(rs, svc, dest.addr, dest.port);
+    }
+  }
+
+  private bind(addr: number): void {
+    const n = this.bound.get(addr) ?? 0;
+    this.bound.set(addr, n + 1);
+    if (n === 0) {
+      this.ops.bind++;
+      this.ipsets.ref(KUBE_IPVS_IPS, u32ToIp(addr));
+    }
+  }
+
+  private unbind(addr: number): void {
+    const n = this.bound.get(addr) ?? 0;
+    if (n > 1) this.bound.set(addr, n - 1);
+    else if (n === 1) {
+      this.bound.delete(addr);
+      this.ops.unbind++;
+      this.ipsets.unref(KUBE_IPVS_IPS, u32ToIp(addr));
+    }
+  }
+}
+
+function nsName(s: Service): string {
+  return `${s.metadata.namespace ?? 'default'}/${s.metadata.name}`;
+}
