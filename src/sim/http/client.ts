@@ -73,6 +73,7 @@ export class HttpClientError extends Error {
     readonly detail: {
       socketError?: SocketError;
       parseError?: HttpParseError;
+      /** The response head and body bytes received before the failure, if any. */
       head?: ParsedHead;
       body?: Uint8Array;
       requestHead?: string;
@@ -110,6 +111,7 @@ export class HttpClientConnection {
   reusable = true;
   private readonly queue: Pending[] = [];
   private current: Pending | undefined;
+  private currentHead: ParsedHead | undefined;
   private served = 0;
   private connectTimer: TimerHandle | undefined;
   private readonly parser: HttpParser;
@@ -136,7 +138,10 @@ export class HttpClientConnection {
       });
     }
     this.parser = new HttpParser('response', {
-      onHead: (h) => this.current?.progress.onHead?.(h),
+      onHead: (h) => {
+        this.currentHead = h;
+        this.current?.progress.onHead?.(h);
+      },
       onMessage: (h, body) => this.complete(h, body),
       onError: (e) => this.parseFailed(e),
     });
@@ -232,6 +237,7 @@ export class HttpClientConnection {
       this.reusable = false;
     }
     const reused = this.served++ > 0;
+    this.currentHead = undefined;
     const c = this.conn;
     const result: HttpResult = {
       status: head.status,
@@ -286,8 +292,11 @@ export class HttpClientConnection {
     if (p === undefined) return;
     this.current = undefined;
     this.host.clock.cancel(p.timer);
+    const head = this.currentHead;
+    this.currentHead = undefined;
     const detail = {
       requestHead: p.requestHead,
+      ...(head !== undefined ? { head, body: this.parser.partialBody() } : {}),
       ...(socketError !== undefined ? { socketError } : {}),
       ...(parseError !== undefined ? { parseError } : {}),
     };

@@ -74,6 +74,11 @@ export class HttpParser {
     this.methods.push(method.toUpperCase());
   }
 
+  /** Body bytes of the message in progress (after a failure: what had arrived). */
+  partialBody(): Uint8Array {
+    return concatBytes(this.body);
+  }
+
   /** True between messages with nothing buffered. */
   get idle(): boolean {
     return this.state === 'head' && this.buf.length === 0;
@@ -99,7 +104,14 @@ export class HttpParser {
     }
     if (this.state === 'head' && this.buf.length === 0) return;
     const remaining = this.state === 'fixed' ? this.left : undefined;
-    this.fail('INCOMPLETE', 'connection closed before the message was complete', remaining);
+    this.failed = true;
+    this.events.onError(
+      new HttpParseError(
+        'INCOMPLETE',
+        'connection closed before the message was complete',
+        remaining,
+      ),
+    );
   }
 
   private fail(code: ParseErrorCode, message: string, remaining?: number): void {
