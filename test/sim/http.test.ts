@@ -1,6 +1,6 @@
 import test from 'ava';
 import { SECOND } from '../../src/control/clock.ts';
-import { HttpClientConnection, httpRequest } from '../../src/sim/http/client.ts';
+import { HttpClientConnection, httpRequest, httpRequestAsync } from '../../src/sim/http/client.ts';
 import type { HttpClientError, HttpResult } from '../../src/sim/http/client.ts';
 import { getHeader } from '../../src/sim/http/message.ts';
 import { createHttpServer } from '../../src/sim/http/server.ts';
@@ -148,4 +148,23 @@ test('client errors: refused, empty reply, timeout', (t) => {
   t.is(errs[81]?.code, 'EMPTY_REPLY');
   t.is(errs[82]?.code, 'TIMEOUT');
   t.is(errs[82]?.elapsedNs, 3 * SECOND);
+});
+
+test('httpRequestAsync resolves once the simulation has run', async (t) => {
+  const w = wire();
+  createHttpServer(w.b, 8080, (_q, respond) => respond({ status: 201, body: 'made' }));
+  const pending = httpRequestAsync(w.a, { ip: '10.0.0.2', port: 8080, method: 'PUT', path: '/x' });
+  w.run(10 * SECOND);
+  const res = await pending;
+  t.is(res.status, 201);
+  t.is(res.reason, 'Created');
+  t.deepEqual(res.remote, { ip: '10.0.0.2', port: 8080 });
+  await t.throwsAsync(
+    () => {
+      const p = httpRequestAsync(w.a, { ip: '10.0.0.2', port: 9 });
+      w.run(20 * SECOND);
+      return p;
+    },
+    { message: 'Connection refused' },
+  );
 });

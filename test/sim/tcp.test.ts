@@ -193,3 +193,26 @@ test('an ACK to a listening port with no connection gets a bare RST with seq = i
   w.b.receive(buildTcp({ src: '10.0.0.1', dst: '10.0.0.2', sport: 40000, dport: 80, flags: 0x04 }));
   t.is(out.length, 1);
 });
+
+test('write() and end() right after tcpConnect() wait for the handshake', (t) => {
+  const w = wire();
+  let got = '';
+  w.b.tcpListen(80, (s) => {
+    s.onData = (d) => (got += str(d));
+    s.onEnd = () => s.end();
+  });
+  const c = w.a.tcpConnect('10.0.0.2', 80);
+  c.write(text('early'));
+  c.end();
+  const gone = w.a.tcpConnect('10.0.0.2', 80);
+  gone.destroy(); // before the SYN: nothing is ever sent
+  w.run(10 * SECOND);
+  t.is(got, 'early');
+  t.deepEqual(tcpTrace(w.log).slice(0, 4), [
+    'a [S] seq 0',
+    'b [S.] seq 0 ack 1',
+    'a [.] seq 1 ack 1',
+    'a [FP.] seq 1 ack 1 len 5',
+  ]);
+  t.is(w.log.length, 6);
+});

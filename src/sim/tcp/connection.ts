@@ -6,59 +6,17 @@ import { TcpFlags, buildTcp, emitTcpOptions, u32ToIp } from '../../packet/index.
 import type { TcpOption } from '../../packet/index.ts';
 import { ByteQueue } from './byte-queue.ts';
 import type { TcpHostContext } from './context.ts';
-import { SocketError, icmpToErrno } from './errors.ts';
+import { SocketError } from './errors.ts';
 import type { SocketErrorCode } from './errors.ts';
-import { segmentArrives } from './input.ts';
+import { icmpArrives, segmentArrives } from './input.ts';
+import { SYNCHRONIZED, newTcpStats } from './state.ts';
+import type { TcpState, TcpStats } from './state.ts';
 import { Reassembly } from './reassembly.ts';
 import { RttEstimator } from './rtt.ts';
 import type { Segment } from './segment.ts';
 import { seqAdd, seqDiff, seqGt, seqInRange, seqLt } from './seq.ts';
 
-export type TcpState =
-  | 'CLOSED'
-  | 'SYN-SENT'
-  | 'SYN-RECEIVED'
-  | 'ESTABLISHED'
-  | 'FIN-WAIT-1'
-  | 'FIN-WAIT-2'
-  | 'CLOSE-WAIT'
-  | 'CLOSING'
-  | 'LAST-ACK'
-  | 'TIME-WAIT';
-
-export interface TcpStats {
-  segmentsSent: number;
-  segmentsReceived: number;
-  /** Application bytes sent for the first time. */
-  bytesSent: number;
-  bytesRetransmitted: number;
-  bytesAcked: number;
-  /** Application bytes delivered in order. */
-  bytesReceived: number;
-  /** Segments sent again (timeouts and fast retransmits). */
-  retransmits: number;
-  /** Retransmission-timer expiries. */
-  timeouts: number;
-  fastRetransmits: number;
-  /** RFC 6298 state, ns (0 before the first sample). */
-  srttNs: number;
-  rttvarNs: number;
-  rtoNs: number;
-  lastRttNs: number;
-  /** Virtual times (ns) of the opening and of reaching ESTABLISHED / being closed. */
-  openedAt: number;
-  establishedAt: number | undefined;
-  closedAt: number | undefined;
-}
-
-const SYNCHRONIZED: ReadonlySet<TcpState> = new Set([
-  'ESTABLISHED',
-  'FIN-WAIT-1',
-  'FIN-WAIT-2',
-  'CLOSE-WAIT',
-  'CLOSING',
-  'LAST-ACK',
-]);
+export type { TcpState, TcpStats } from './state.ts';
 
 export class TcpConnection {
   readonly localIp: number;
@@ -138,24 +96,7 @@ export class TcpConnection {
     this.mss = cfg.mss;
     this.rtt = new RttEstimator(cfg.initialRtoNs, cfg.minRtoNs, cfg.maxRtoNs);
     this.ipId = ctx.rng.int(0x10000);
-    this.stats = {
-      segmentsSent: 0,
-      segmentsReceived: 0,
-      bytesSent: 0,
-      bytesRetransmitted: 0,
-      bytesAcked: 0,
-      bytesReceived: 0,
-      retransmits: 0,
-      timeouts: 0,
-      fastRetransmits: 0,
-      srttNs: 0,
-      rttvarNs: 0,
-      rtoNs: cfg.initialRtoNs,
-      lastRttNs: 0,
-      openedAt: ctx.clock.now(),
-      establishedAt: undefined,
-      closedAt: undefined,
-    };
+    this.stats = newTcpStats(ctx.clock.now(), cfg.initialRtoNs);
   }
 
   get localAddress(): string {
@@ -171,7 +112,7 @@ export class TcpConnection {
 
   /** Queue bytes for sending. False when the sending side is already closed. */
   write(bytes: Uint8Array): boolean {
-    if (this.finQueued || this.state === 'CLOSED' || this.state === 'TIME-WAIT') return false;
+    if (this.finQueued || this.over || this.state === 'TIME-WAIT') return false;
     if (this.state === 'FIN-WAIT-1' || this.state === 'FIN-WAIT-2') return false;
     if (this.state === 'CLOSING' || this.state === 'LAST-ACK') return false;
     this.sendQ.push(bytes);
@@ -181,7 +122,7 @@ export class TcpConnection {
 
   /** Close the sending side: FIN after the queued bytes (shutdown(SHUT_WR)). */
   end(): void {
-    if (this.finQueued || this.state === 'CLOSED' || this.state === 'TIME-WAIT') return;
+    if (this.finQueued || this.over || this.state === 'TIME-WAIT') return;
     this.finQueued = true;
     this.enterFinState();
     this.output();
@@ -189,11 +130,16 @@ export class TcpConnection {
 
   /** Abort: send RST (unless still in SYN-SENT, as Linux) and close at once. */
   destroy(): void {
-    if (this.state === 'CLOSED') return;
-    if (this.state !== 'SYN-SENT' && this.state !== 'TIME-WAIT') {
+    if (this.over) return;
+    if (SYNCHRONIZED.has(this.state) || this.state === 'SYN-RECEIVED') {
       this.sendControl(this.sndNxt, this.rcvNxt, TcpFlags.RST | TcpFlags.ACK);
     }
     this.finish(undefined);
+  }
+
+  /** CLOSED after having been open (a connection not yet started is CLOSED too). */
+  private get over(): boolean {
+    return this.state === 'CLOSED' && this.closeNotified;
   }
 
   // ---- opening ----
@@ -444,7 +390,7 @@ export class TcpConnection {
     this.notifyClose(error);
   }
 
-  private closeNotified = false;
+  /** @internal */ closeNotified = false;
   private notifyClose(error: SocketError | undefined): void {
     if (this.closeNotified) return;
     this.closeNotified = true;
@@ -460,18 +406,7 @@ export class TcpConnection {
 
   /** @internal An ICMP error quoting one of our segments (Linux tcp_v4_err). */
   icmpError(type: number, code: number, from: number, quotedSeq: number): void {
-    const e = icmpToErrno(type, code);
-    if (e === undefined) return;
-    // Only errors about data in flight count (between SND.UNA and SND.NXT).
-    if (!seqInRange(quotedSeq, this.sndUna, seqAdd(this.sndMax, 1))) {
-      this.ctx.count('tcp.icmpOutOfWindow');
-      return;
-    }
-    const icmp = { type, code, from };
-    if (this.state === 'SYN-SENT') return this.fail(e.code, icmp);
-    if (this.state === 'SYN-RECEIVED') return this.finish(undefined);
-    // Connected: a soft error, reported only if the connection later times out.
-    this.softError = { code: e.code, icmp };
+    icmpArrives(this, type, code, from, quotedSeq);
   }
 
   /** @internal Update the RTT estimate from an ACK covering the timed segment. */

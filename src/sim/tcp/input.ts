@@ -2,6 +2,7 @@
 // checks in RFC order — sequence, RST (RFC 5961), SYN, ACK, text, FIN — and TIME-WAIT.
 import { TcpFlags } from '../../packet/index.ts';
 import type { TcpConnection } from './connection.ts';
+import { icmpToErrno } from './errors.ts';
 import type { Segment } from './segment.ts';
 import { seqAdd, seqDiff, seqGe, seqGt, seqInRange, seqLe, seqLt } from './seq.ts';
 
@@ -266,4 +267,26 @@ function timeWait(c: TcpConnection, seg: Segment): boolean {
     if (f & FIN) c.enterTimeWait();
   }
   return false;
+}
+
+/** An ICMP error about our segment (Linux tcp_v4_err): fatal while connecting, else soft. */
+export function icmpArrives(
+  c: TcpConnection,
+  type: number,
+  code: number,
+  from: number,
+  quotedSeq: number,
+): void {
+  const e = icmpToErrno(type, code);
+  if (e === undefined) return;
+  // Only errors about data in flight count (between SND.UNA and SND.NXT).
+  if (!seqInRange(quotedSeq, c.sndUna, seqAdd(c.sndMax, 1))) {
+    c.ctx.count('tcp.icmpOutOfWindow');
+    return;
+  }
+  const icmp = { type, code, from };
+  if (c.state === 'SYN-SENT') return c.fail(e.code, icmp);
+  if (c.state === 'SYN-RECEIVED') return c.finish(undefined);
+  // Connected: a soft error, reported only if the connection later times out.
+  c.softError = { code: e.code, icmp };
 }
