@@ -1,0 +1,252 @@
+// The simulated cluster network: every node's dataplane, the hosts on it (pods on their
+// node's veths, each node's own stack, outside clients behind the node network's
+// router) and the links between them, with latency, on the cluster's virtual clock.
+//
+//   pod ──veth──► node dataplane ──uplink──► other node's dataplane ──veth──► pod
+//                      │ local                        ▲
+//                      ▼                              │
+//                 node's own stack          router ◄──┴──► outside clients
+//
+// Every packet that crosses a link can be captured (pcap), and every step is a timer
+// on the virtual clock, so a run is deterministic.
+import type { Cluster } from '../control/cluster.ts';
+import { MICROSECOND } from '../control/clock.ts';
+import { resolveNodes } from '../control/cluster-config.ts';
+import { Verdict } from '../dataplane/counters.ts';
+import { LOCAL_IF } from '../dataplane/node.ts';
+import { IfaceKind } from '../dataplane/routes.ts';
+import { ipToU32, tryIpToU32, u32ToIp } from '../packet/addr.ts';
+import { SimHost } from './host.ts';
+import {
+  type NodeSetupOptions,
+  type ProxyMode,
+  type SimNode,
+  defaultRouter,
+  seededStream,
+  setUpNode,
+} from './node-setup.ts';
+import { Rng } from '../control/rng.ts';
+
+export interface LinkLatencies {
+  /** pod ↔ node (veth). */
+  vethNs: number;
+  /** node ↔ node and node ↔ router on the node network. */
+  nodeNs: number;
+  /** router ↔ outside client. */
+  externalNs: number;
+}
+
+export const DEFAULT_LATENCIES: LinkLatencies = {
+  vethNs: 10 * MICROSECOND,
+  nodeNs: 100 * MICROSECOND,
+  externalNs: 1000 * MICROSECOND,
+};
+
+/** Where a captured packet was seen. */
+export interface CaptureEvent {
+  tsNs: number;
+  packet: Uint8Array;
+  /** e.g. `k8s-node01:eth0:in`, `pod/myapp-…:out`, `external/client:in`. */
+  point: string;
+}
+
+export interface SimNetworkOptions {
+  mode: ProxyMode;
+  latencies?: Partial<LinkLatencies>;
+  conntrack?: NodeSetupOptions['conntrack'];
+  capture?: (e: CaptureEvent) => void;
+}
+
+interface PodAttachment {
+  host: SimHost;
+  node: SimNode;
+  ifIndex: number;
+}
+
+export class SimNetwork {
+  readonly cluster: Cluster;
+  readonly mode: ProxyMode;
+  readonly nodes = new Map<string, SimNode>();
+  /** Each node's own stack (its node IP): kubelet, host-network pods, NodePort replies. */
+  readonly nodeHosts = new Map<string, SimHost>();
+  readonly routerIP: number;
+  /** Packets the router dropped (no outside host at that address). */
+  routerDrops = 0;
+  private readonly lat: LinkLatencies;
+  private readonly capture: ((e: CaptureEvent) => void) | undefined;
+  private readonly pods = new Map<number, PodAttachment>();
+  private readonly external = new Map<number, SimHost>();
+  private readonly nodeByIp = new Map<number, SimNode>();
+  private readonly hostRng: Rng;
+
+  constructor(cluster: Cluster, opts: SimNetworkOptions) {
+    this.cluster = cluster;
+    this.mode = opts.mode;
+    this.lat = { ...DEFAULT_LATENCIES, ...opts.latencies };
+    this.capture = opts.capture;
+    this.hostRng = new Rng(Math.floor(seededStream(cluster.config.seed, 'hosts')() * 2 ** 32));
+    const nodes = resolveNodes(cluster.config);
+    this.routerIP = ipToU32(defaultRouter(nodes[0]!.ip));
+    for (const n of nodes) {
+      const sim = setUpNode(cluster, n.name, {
+        mode: opts.mode,
+        ...(opts.conntrack ? { conntrack: opts.conntrack } : {}),
+      });
+      sim.dataplane.emit = (pkt, ifIndex) => this.out(sim, pkt, ifIndex, this.nextHopFor(sim, pkt));
+      this.nodes.set(n.name, sim);
+      this.nodeByIp.set(sim.ip, sim);
+      const host = this.newHost(n.name, [n.ip]);
+      host.transmit = (pkt) => {
+        this.tap(`${n.name}:lo:out`, pkt);
+        this.atNode(sim, pkt, LOCAL_IF);
+      };
+      this.nodeHosts.set(n.name, host);
+    }
+  }
+
+  newHost(name: string, addresses: string[]): SimHost {
+    return new SimHost({
+      name,
+      addresses,
+      clock: this.cluster.clock,
+      rng: new Rng(this.hostRng.nextU32()),
+    });
+  }
+
+  /** Put a pod's host on its node's veth (the pod must be scheduled and have an IP). */
+  attachPod(host: SimHost, nodeName: string): void {
+    const sim = this.nodes.get(nodeName);
+    const ip = host.addresses[0]!;
+    const ifIndex = sim?.podIfaces.get(ip);
+    if (sim === undefined || ifIndex === undefined) {
+      throw new Error(`pod ${host.name} (${u32ToIp(ip)}) has no veth on ${nodeName}`);
+    }
+    this.pods.set(ip, { host, node: sim, ifIndex });
+    host.transmit = (pkt) => {
+      this.tap(`pod/${host.name}:out`, pkt);
+      this.after(this.lat.vethNs, () => this.atNode(sim, pkt, ifIndex));
+    };
+  }
+
+  detachPod(ip: number): void {
+    const a = this.pods.get(ip >>> 0);
+    if (a === undefined) return;
+    a.host.transmit = undefined;
+    this.pods.delete(ip >>> 0);
+  }
+
+  podHost(ip: string | number): SimHost | undefined {
+    const n = typeof ip === 'number' ? ip : tryIpToU32(ip);
+    return n === undefined ? undefined : this.pods.get(n >>> 0)?.host;
+  }
+
+  /** An outside client on the router's far side (e.g. the seed's Windows browser). */
+  addExternalHost(name: string, ip: string): SimHost {
+    const host = this.newHost(name, [ip]);
+    this.external.set(ipToU32(ip), host);
+    host.transmit = (pkt) => {
+      this.tap(`external/${name}:out`, pkt);
+      this.after(this.lat.externalNs, () => this.atRouter(pkt));
+    };
+    return host;
+  }
+
+  private after(ns: number, fn: () => void): void {
+    this.cluster.clock.after(ns, fn);
+  }
+
+  private tap(point: string, packet: Uint8Array): void {
+    this.capture?.({ tsNs: this.cluster.now(), packet: packet.slice(), point });
+  }
+
+  /** A packet arrives at a node's dataplane through interface `inIf`. */
+  private atNode(sim: SimNode, pkt: Uint8Array, inIf: number): void {
+    const dp = sim.dataplane;
+    const v = dp.process(pkt, inIf);
+    if (v === Verdict.Drop) return;
+    if (v === Verdict.Local) {
+      const host = this.nodeHosts.get(sim.node.name)!;
+      this.tap(`${sim.node.name}:lo:in`, pkt);
+      host.receive(pkt);
+      return;
+    }
+    this.out(sim, pkt, dp.outIf, dp.nextHop);
+  }
+
+  /** Send a packet out of a node interface toward `nextHop`. */
+  private out(sim: SimNode, pkt: Uint8Array, ifIndex: number, nextHop: number): void {
+    const iface = sim.dataplane.ifaces[ifIndex];
+    if (iface === undefined) return;
+    if (iface.kind === IfaceKind.Pod) {
+      const dst = ((pkt[16]! << 24) | (pkt[17]! << 16) | (pkt[18]! << 8) | pkt[19]!) >>> 0;
+      const pod = this.pods.get(dst);
+      this.tap(`${sim.node.name}:${iface.name}:out`, pkt);
+      if (pod !== undefined && pod.node === sim)
+        this.after(this.lat.vethNs, () => pod.host.receive(pkt));
+      return;
+    }
+    if (iface.kind === IfaceKind.Local) {
+      this.nodeHosts.get(sim.node.name)?.receive(pkt);
+      return;
+    }
+    this.tap(`${sim.node.name}:eth0:out`, pkt);
+    const peer = this.nodeByIp.get(nextHop >>> 0);
+    if (peer !== undefined) {
+      this.after(this.lat.nodeNs, () => {
+        this.tap(`${peer.node.name}:eth0:in`, pkt);
+        this.atNode(peer, pkt, 1);
+      });
+    } else {
+      this.after(this.lat.nodeNs, () => this.atRouter(pkt));
+    }
+  }
+
+  /** Next hop for a packet the node itself emits out of `ifIndex`. */
+  private nextHopFor(sim: SimNode, pkt: Uint8Array): number {
+    const dst = ((pkt[16]! << 24) | (pkt[17]! << 16) | (pkt[18]! << 8) | pkt[19]!) >>> 0;
+    const r = sim.dataplane.routes.lookup(dst);
+    return r !== undefined && r.gateway !== 0 ? r.gateway : dst;
+  }
+
+  /**
+   * The node network's router: node IPs go to that node, LoadBalancer IPs to the node
+   * announcing them (the first node, as a MetalLB L2 speaker would), the rest outside.
+   */
+  private atRouter(pkt: Uint8Array): void {
+    const dst = ((pkt[16]! << 24) | (pkt[17]! << 16) | (pkt[18]! << 8) | pkt[19]!) >>> 0;
+    const ext = this.external.get(dst);
+    if (ext !== undefined) {
+      this.after(this.lat.externalNs, () => {
+        this.tap(`external/${ext.name}:in`, pkt);
+        ext.receive(pkt);
+      });
+      return;
+    }
+    const node =
+      this.nodeByIp.get(dst) ??
+      (this.isServiceAddress(dst) ? this.nodes.values().next().value : undefined);
+    if (node === undefined) {
+      this.routerDrops++;
+      return;
+    }
+    this.after(this.lat.nodeNs, () => {
+      this.tap(`${node.node.name}:eth0:in`, pkt);
+      this.atNode(node, pkt, 1);
+    });
+  }
+
+  /** LoadBalancer ingress IPs and externalIPs: routed to the cluster by the router. */
+  private isServiceAddress(ip: number): boolean {
+    for (const svc of this.cluster.list('Service')) {
+      for (const i of svc.status?.loadBalancer.ingress ?? [])
+        if (i.ip && tryIpToU32(i.ip) === ip) return true;
+      for (const e of svc.spec.externalIPs ?? []) if (tryIpToU32(e) === ip) return true;
+    }
+    return false;
+  }
+
+  /** Run the simulation (controllers, timers, packets) for `ns` of virtual time. */
+  run(ns: number): void {
+    this.cluster.advance(ns);
+  }
+}
