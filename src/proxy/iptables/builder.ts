@@ -3,15 +3,35 @@
 // Rules written through chain()/rule() form kube-proxy's iptables-restore payload;
 // ensureChain()/builtinRule() model what kube-proxy sets up with EnsureChain and
 // EnsureRule (the jumps from PREROUTING, OUTPUT, ...), which are not in that payload.
+import type { GenerationalCache } from './compile-cache.ts';
 import { parseRuleArgs } from './parse.ts';
-import { BUILTIN_CHAINS, Counters, TargetKind } from './rules.ts';
+import { BUILTIN_CHAINS, Counters, TargetKind, packHeaders } from './rules.ts';
 import type { Chain, Rule, RuleSet, Table, TableName } from './rules.ts';
 
 type Part = string | readonly string[];
 
+/**
+ * An argument list written like the rule it makes: literal text splits on spaces,
+ * each interpolated value stays one argument (arrays are spliced in), e.g.
+ * argv`-A ${chain} -m comment --comment ${q(text)} -j ${target}`.
+ */
+export function argv(
+  strings: TemplateStringsArray,
+  ...values: (string | readonly string[])[]
+): string[] {
+  const out: string[] = [];
+  strings.forEach((lit, i) => {
+    for (const w of lit.split(' ')) if (w !== '') out.push(w);
+    const v = values[i];
+    if (typeof v === 'string') out.push(v);
+    else if (v !== undefined) out.push(...v);
+  });
+  return out;
+}
+
 /** Arguments containing spaces are quoted as a shell (or iptables-restore) needs. */
 function quote(arg: string): string {
-  return /\s/.test(arg) && !(arg.startsWith('"') && arg.endsWith('"')) ? `"${arg}"` : arg;
+  return arg.includes(' ') && !(arg.startsWith('"') && arg.endsWith('"')) ? `"${arg}"` : arg;
 }
 
 function flatten(parts: readonly Part[]): string[] {
@@ -32,7 +52,10 @@ class TableBuilder {
   readonly rulesByChain = new Map<string, Rule[]>();
   readonly policies = new Map<string, 'ACCEPT' | 'DROP'>();
 
-  constructor(readonly name: TableName) {
+  constructor(
+    readonly name: TableName,
+    private readonly cache: GenerationalCache<Rule> | undefined,
+  ) {
     for (const c of BUILTIN_CHAINS[name]) {
       this.rulesByChain.set(c, []);
       this.policies.set(c, 'ACCEPT');
@@ -46,8 +69,12 @@ class TableBuilder {
   }
 
   /** Chains may be declared after their rules (kube-proxy fills separate buffers); build() checks. */
-  add(args: string[]): Rule {
-    const rule = parseRuleArgs(args);
+  add(args: string[], line: string = args.join(' ')): Rule {
+    // Rules are immutable, so one with the same text can be shared between rule sets.
+    const rule =
+      this.cache === undefined
+        ? parseRuleArgs(args)
+        : this.cache.get(line, () => parseRuleArgs(args));
     let list = this.rulesByChain.get(rule.chain);
     if (list === undefined) this.rulesByChain.set(rule.chain, (list = []));
     list.push(rule);
@@ -56,10 +83,15 @@ class TableBuilder {
 }
 
 export class RuleSetBuilder {
-  private readonly tables: { readonly [T in TableName]: TableBuilder } = {
-    filter: new TableBuilder('filter'),
-    nat: new TableBuilder('nat'),
-  };
+  private readonly tables: { readonly [T in TableName]: TableBuilder };
+
+  /** @param cache parsed rules from earlier builds, keyed by rule text (optional). */
+  constructor(cache?: GenerationalCache<Rule>) {
+    this.tables = {
+      filter: new TableBuilder('filter', cache),
+      nat: new TableBuilder('nat', cache),
+    };
+  }
 
   /** `:CHAIN - [0:0]` in the restore payload (utiliptables.MakeChainLine). */
   chain(table: TableName, name: string): void {
@@ -72,8 +104,9 @@ export class RuleSetBuilder {
   rule(table: TableName, ...parts: Part[]): void {
     const args = flatten(parts).map(quote);
     const t = this.tables[table];
-    t.add(args);
-    t.ruleLines.push(args.join(' '));
+    const line = args.join(' ');
+    t.add(args, line);
+    t.ruleLines.push(line);
   }
 
   /** A chain that exists outside the payload (EnsureChain). */
@@ -148,6 +181,7 @@ function linkTable(t: TableBuilder): Table {
     rules,
     jump,
     references,
+    ...packHeaders(rules),
     counters: new Counters(rules.length, chains.length),
   };
 }

@@ -3,7 +3,7 @@
 // fixed chains and jumps; compile-services.ts writes the per-service-port rules.
 import { parseCidr, formatCidr } from '../../packet/addr.ts';
 import type { ServicePortEntry } from '../service-map.ts';
-import { RuleSetBuilder } from './builder.ts';
+import { RuleSetBuilder, argv } from './builder.ts';
 import {
   KUBE_EXTERNAL_SERVICES,
   KUBE_FIREWALL,
@@ -15,7 +15,9 @@ import {
   KUBE_PROXY_FIREWALL,
   KUBE_SERVICES,
 } from './chain-names.ts';
-import { writeServicePort } from './compile-services.ts';
+import { CompileCache } from './compile-cache.ts';
+import { writeServiceChains } from './compile-service-chains.ts';
+import { planServicePort, writeCaptures } from './compile-services.ts';
 import type { ServiceWriteContext } from './compile-services.ts';
 import { goHex08, kubeProxyProbability } from './format.ts';
 import type { RuleSet, TableName } from './rules.ts';
@@ -180,12 +182,17 @@ function writeJumps(b: RuleSetBuilder): void {
   }
 }
 
-/** Compile the rules for every service port in `entries` (sorted by key). */
+/**
+ * Compile the rules for every service port in `entries` (sorted by key). Pass the
+ * same `cache` to successive compiles to reuse hashes and parsed rules.
+ */
 export function compileRuleSet(
   entries: readonly ServicePortEntry[],
   opts: IptablesOptions,
+  cache: CompileCache = new CompileCache(),
 ): RuleSet {
-  const b = new RuleSetBuilder();
+  cache.nextGeneration();
+  const b = new RuleSetBuilder(cache.rules);
   const bit = opts.masqueradeBit ?? 14;
   const mark = opts.masqueradeMarkText ?? goHex08(1 << bit);
   const localhostNodePorts = opts.localhostNodePorts ?? true;
@@ -211,56 +218,22 @@ export function compileRuleSet(
 
   // KUBE-POSTROUTING: only marked packets are masqueraded; the mark is cleared first
   // so a packet that re-traverses the stack is not masqueraded twice.
+  const markMask = `${mark}/${mark}`;
+  b.rule('nat', argv`-A ${KUBE_POSTROUTING} -m mark ! --mark ${markMask} -j RETURN`);
+  b.rule('nat', argv`-A ${KUBE_POSTROUTING} -j MARK --xor-mark ${mark}`);
+  const randomFully = (opts.randomFully ?? true) ? ['--random-fully'] : [];
   b.rule(
     'nat',
-    '-A',
-    KUBE_POSTROUTING,
-    '-m',
-    'mark',
-    '!',
-    '--mark',
-    `${mark}/${mark}`,
-    '-j',
-    'RETURN',
+    argv`-A ${KUBE_POSTROUTING} -m comment --comment ${'"kubernetes service traffic requiring SNAT"'} -j MASQUERADE ${randomFully}`,
   );
-  b.rule('nat', '-A', KUBE_POSTROUTING, '-j', 'MARK', '--xor-mark', mark);
-  const masq = [
-    '-A',
-    KUBE_POSTROUTING,
-    '-m',
-    'comment',
-    '--comment',
-    '"kubernetes service traffic requiring SNAT"',
-    '-j',
-    'MASQUERADE',
-  ];
-  if (opts.randomFully ?? true) masq.push('--random-fully');
-  b.rule('nat', masq);
-  b.rule('nat', '-A', KUBE_MARK_MASQ, '-j', 'MARK', '--or-mark', mark);
+  b.rule('nat', argv`-A ${KUBE_MARK_MASQ} -j MARK --or-mark ${mark}`);
 
   if (localhostNodePorts) {
     // route_localnet opens 127.0.0.0/8 to the outside; this rule closes that hole.
     b.chain('filter', KUBE_FIREWALL);
     b.rule(
       'filter',
-      '-A',
-      KUBE_FIREWALL,
-      '-m',
-      'comment',
-      '--comment',
-      '"block incoming localnet connections"',
-      '-d',
-      '127.0.0.0/8',
-      '!',
-      '-s',
-      '127.0.0.0/8',
-      '-m',
-      'conntrack',
-      '!',
-      '--ctstate',
-      'RELATED,ESTABLISHED,DNAT',
-      '-j',
-      'DROP',
+      argv`-A ${KUBE_FIREWALL} -m comment --comment ${'"block incoming localnet connections"'} -d 127.0.0.0/8 ! -s 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP`,
     );
   }
 
@@ -271,61 +244,35 @@ export function compileRuleSet(
   const probabilities: string[] = [];
   const ctx: ServiceWriteContext = {
     b,
+    names: cache,
     masqueradeAll: opts.masqueradeAll ?? false,
     clusterCIDR: cidr,
     nodeIP: opts.nodeIPs[0],
     largeClusterMode: totalEndpoints > LARGE_CLUSTER_ENDPOINTS_THRESHOLD,
     probability: (n) => (probabilities[n] ??= kubeProxyProbability(n)),
   };
-  for (const e of entries) writeServicePort(ctx, e);
+  for (const e of entries) {
+    const plan = planServicePort(ctx, e);
+    writeCaptures(ctx, plan);
+    writeServiceChains(ctx, plan);
+  }
 
   // The tail call to KUBE-NODEPORTS must be the last rule of KUBE-SERVICES.
-  const dest = ['-m', 'addrtype', '--dst-type', 'LOCAL'];
-  if (!localhostNodePorts) dest.push('!', '-d', '127.0.0.0/8');
+  const dest = localhostNodePorts ? [] : ['!', '-d', '127.0.0.0/8'];
   b.rule(
     'nat',
-    '-A',
-    KUBE_SERVICES,
-    '-m',
-    'comment',
-    '--comment',
-    '"kubernetes service nodeports; NOTE: this must be the last rule in this chain"',
-    dest,
-    '-j',
-    KUBE_NODEPORTS,
+    argv`-A ${KUBE_SERVICES} -m comment --comment ${'"kubernetes service nodeports; NOTE: this must be the last rule in this chain"'} -m addrtype --dst-type LOCAL ${dest} -j ${KUBE_NODEPORTS}`,
   );
 
   // Drop INVALID packets, which would otherwise reset connections (kubernetes#74839).
-  b.rule('filter', '-A', KUBE_FORWARD, '-m', 'conntrack', '--ctstate', 'INVALID', '-j', 'DROP');
+  b.rule('filter', argv`-A ${KUBE_FORWARD} -m conntrack --ctstate INVALID -j DROP`);
   b.rule(
     'filter',
-    '-A',
-    KUBE_FORWARD,
-    '-m',
-    'comment',
-    '--comment',
-    '"kubernetes forwarding rules"',
-    '-m',
-    'mark',
-    '--mark',
-    `${mark}/${mark}`,
-    '-j',
-    'ACCEPT',
+    argv`-A ${KUBE_FORWARD} -m comment --comment ${'"kubernetes forwarding rules"'} -m mark --mark ${markMask} -j ACCEPT`,
   );
   b.rule(
     'filter',
-    '-A',
-    KUBE_FORWARD,
-    '-m',
-    'comment',
-    '--comment',
-    '"kubernetes forwarding conntrack rule"',
-    '-m',
-    'conntrack',
-    '--ctstate',
-    'RELATED,ESTABLISHED',
-    '-j',
-    'ACCEPT',
+    argv`-A ${KUBE_FORWARD} -m comment --comment ${'"kubernetes forwarding conntrack rule"'} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
   );
 
   return b.build();

@@ -5,7 +5,20 @@
 // index or cache: the cost of a first packet grows with the rules in front of its
 // service, which is the point of comparing it with ipvs hashing.
 import type { RecentTables } from './recent.ts';
-import { BUILTIN_CHAINS, HOOK_CHAIN, MatchKind, RecentMode, TargetKind } from './rules.ts';
+import {
+  BUILTIN_CHAINS,
+  HDR_DST,
+  HDR_DST_INV,
+  HDR_PROTO,
+  HDR_PROTO_INV,
+  HDR_SLOW,
+  HDR_SRC,
+  HDR_SRC_INV,
+  HOOK_CHAIN,
+  MatchKind,
+  RecentMode,
+  TargetKind,
+} from './rules.ts';
 import type { Hook, Match, Rule, Table } from './rules.ts';
 
 export const enum Verdict {
@@ -155,13 +168,29 @@ function matchModule(m: Match, p: PacketMeta, out: EvalResult, ctx: EvalContext)
   }
 }
 
-/** ip_packet_match plus every match module, in rule order (modules may have side effects). */
-function ruleMatches(r: Rule, p: PacketMeta, out: EvalResult, ctx: EvalContext): boolean {
-  if (r.srcPrefix >= 0 && ((p.src & r.srcMask) >>> 0 === r.src) === r.srcInv) return false;
-  if (r.dstPrefix >= 0 && ((p.dst & r.dstMask) >>> 0 === r.dst) === r.dstInv) return false;
+/** ip_packet_match for the packed header (addresses, protocol); see Table.hdr. */
+function headerMatches(t: Table, i: number, f: number, p: PacketMeta): boolean {
+  const hdr = t.hdr;
+  const k = i << 2;
+  if (
+    f & HDR_SRC &&
+    ((p.src & (hdr[k + 1] as number)) >>> 0 === hdr[k]) === ((f & HDR_SRC_INV) !== 0)
+  ) {
+    return false;
+  }
+  if (
+    f & HDR_DST &&
+    ((p.dst & (hdr[k + 3] as number)) >>> 0 === hdr[k + 2]) === ((f & HDR_DST_INV) !== 0)
+  ) {
+    return false;
+  }
+  return !(f & HDR_PROTO && (p.proto === t.hproto[i]) === ((f & HDR_PROTO_INV) !== 0));
+}
+
+/** The rest of ip_packet_match, then every match module in rule order (modules may have side effects). */
+function slowMatches(r: Rule, p: PacketMeta, out: EvalResult, ctx: EvalContext): boolean {
   if (r.inIface !== '' && (p.inIface === r.inIface) === r.inInv) return false;
   if (r.outIface !== '' && (p.outIface === r.outIface) === r.outInv) return false;
-  if (r.proto !== 0 && (p.proto === r.proto) === r.protoInv) return false;
   const ms = r.matches;
   for (let i = 0; i < ms.length; i++) {
     if (!matchModule(ms[i] as Match, p, out, ctx)) return false;
@@ -189,6 +218,7 @@ export function evaluateTable(
   const chains = table.chains;
   const jump = table.jump;
   const counters = table.counters;
+  const hflags = table.hflags;
   const trace = ctx.trace;
   let depth = 0;
   let ci = start;
@@ -199,9 +229,14 @@ export function evaluateTable(
   for (;;) {
     const fellOff = i >= end;
     if (!fellOff) {
-      const r = rules[i] as Rule;
       out.rulesVisited++;
-      if (!ruleMatches(r, p, out, ctx)) {
+      const f = hflags[i] as number;
+      if (!headerMatches(table, i, f, p)) {
+        i++;
+        continue;
+      }
+      const r = rules[i] as Rule;
+      if (f & HDR_SLOW && !slowMatches(r, p, out, ctx)) {
         i++;
         continue;
       }

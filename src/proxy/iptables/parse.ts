@@ -133,6 +133,39 @@ function newMatch(args: readonly string[], module: string): AnyMatch {
   }
 }
 
+interface ParseState {
+  readonly args: readonly string[];
+  i: number;
+  readonly matches: AnyMatch[];
+}
+
+/** The value after option args[i]; advances past it. */
+function val(st: ParseState): string {
+  const a = st.args[st.i];
+  const v = st.args[++st.i];
+  return v ?? fail(st.args, `${String(a)} needs a value`);
+}
+
+/** The most recently loaded match of a kind (where iptables sends its options). */
+function last<K extends Match['kind']>(
+  st: ParseState,
+  kind: K,
+): Extract<AnyMatch, { kind: K }> | undefined {
+  for (let i = st.matches.length - 1; i >= 0; i--) {
+    const m = st.matches[i];
+    if (m !== undefined && m.kind === kind) return m as Extract<AnyMatch, { kind: K }>;
+  }
+  return undefined;
+}
+
+function need<K extends Match['kind']>(
+  st: ParseState,
+  kind: K,
+  opt: string,
+): Extract<AnyMatch, { kind: K }> {
+  return last(st, kind) ?? fail(st.args, `${opt} without its -m module`);
+}
+
 /** Parse `-A CHAIN ...` (already split into arguments) into a Rule. */
 export function parseRuleArgs(args: readonly string[]): Rule {
   if (args[0] !== '-A' || args[1] === undefined) fail(args, 'must start with -A CHAIN');
@@ -160,31 +193,19 @@ export function parseRuleArgs(args: readonly string[]): Rule {
   const t: { ip: string; port: number; value: number; mask: number; random: boolean; rw: string } =
     { ip: '', port: 0, value: 0, mask: 0, random: false, rw: 'icmp-port-unreachable' };
   let inv = false;
-  const last = <K extends Match['kind']>(kind: K): Extract<AnyMatch, { kind: K }> | undefined => {
-    for (let i = matches.length - 1; i >= 0; i--) {
-      const m = matches[i];
-      if (m !== undefined && m.kind === kind) return m as Extract<AnyMatch, { kind: K }>;
-    }
-    return undefined;
-  };
-  const need = <K extends Match['kind']>(kind: K, opt: string) =>
-    last(kind) ?? fail(args, `${opt} without its -m module`);
+  // Parser state lives in one object so the helpers below need no per-call closures.
+  const st: ParseState = { args, i: 2, matches };
 
-  for (let i = 2; i < args.length; i++) {
-    const a = args[i] as string;
+  for (; st.i < args.length; st.i++) {
+    const a = args[st.i] as string;
     if (a === '!') {
       inv = true;
       continue;
     }
-    const v = args[i + 1];
-    const val = (): string => {
-      i++;
-      return v ?? fail(args, `${a} needs a value`);
-    };
     switch (a) {
       case '-s':
       case '--source': {
-        const p = parseAddr(args, val());
+        const p = parseAddr(args, val(st));
         r.src = p.addr;
         r.srcPrefix = p.prefix;
         r.srcMask = prefixMask(p.prefix);
@@ -193,7 +214,7 @@ export function parseRuleArgs(args: readonly string[]): Rule {
       }
       case '-d':
       case '--destination': {
-        const p = parseAddr(args, val());
+        const p = parseAddr(args, val(st));
         r.dst = p.addr;
         r.dstPrefix = p.prefix;
         r.dstMask = prefixMask(p.prefix);
@@ -202,17 +223,17 @@ export function parseRuleArgs(args: readonly string[]): Rule {
       }
       case '-i':
       case '--in-interface':
-        r.inIface = val();
+        r.inIface = val(st);
         r.inInv = inv;
         break;
       case '-o':
       case '--out-interface':
-        r.outIface = val();
+        r.outIface = val(st);
         r.outInv = inv;
         break;
       case '-p':
       case '--protocol': {
-        const p = val();
+        const p = val(st);
         const n = PROTOCOLS[p] ?? Number(p);
         if (!Number.isInteger(n) || n < 0 || n > 255) fail(args, `bad protocol ${p}`);
         r.proto = n;
@@ -221,27 +242,27 @@ export function parseRuleArgs(args: readonly string[]): Rule {
       }
       case '-m':
       case '--match':
-        matches.push(newMatch(args, val()));
+        matches.push(newMatch(args, val(st)));
         break;
       case '-j':
       case '--jump':
-        targetName = val();
+        targetName = val(st);
         break;
       case '--comment':
-        need(MatchKind.Comment, a).text = unquote(val());
+        need(st, MatchKind.Comment, a).text = unquote(val(st));
         break;
       case '--sport':
       case '--source-port':
       case '--dport':
       case '--destination-port': {
         // A port option with no -m tcp/udp/sctp loads the protocol's match (iptables does).
-        let m = last(MatchKind.Port);
+        let m = last(st, MatchKind.Port);
         if (m === undefined) {
           const name = PROTOCOL_NAMES[r.proto] ?? fail(args, `${a} needs -p tcp|udp|sctp`);
           m = newMatch(args, name) as Extract<AnyMatch, { kind: MatchKind.Port }>;
           matches.push(m);
         }
-        const [lo, hi] = parsePorts(args, val());
+        const [lo, hi] = parsePorts(args, val(st));
         if (a === '--sport' || a === '--source-port') {
           m.sportLo = lo;
           m.sportHi = hi;
@@ -254,24 +275,24 @@ export function parseRuleArgs(args: readonly string[]): Rule {
         break;
       }
       case '--src-type': {
-        const m = need(MatchKind.AddrType, a);
-        m.srcType = addrType(args, val());
+        const m = need(st, MatchKind.AddrType, a);
+        m.srcType = addrType(args, val(st));
         m.srcInv = inv;
         break;
       }
       case '--dst-type': {
-        const m = need(MatchKind.AddrType, a);
-        m.dstType = addrType(args, val());
+        const m = need(st, MatchKind.AddrType, a);
+        m.dstType = addrType(args, val(st));
         m.dstInv = inv;
         break;
       }
       case '--mode':
-        need(MatchKind.Statistic, a);
-        if (val() !== 'random') fail(args, 'only --mode random is supported');
+        need(st, MatchKind.Statistic, a);
+        if (val(st) !== 'random') fail(args, 'only --mode random is supported');
         break;
       case '--probability': {
-        const m = need(MatchKind.Statistic, a);
-        m.probability = Number(val());
+        const m = need(st, MatchKind.Statistic, a);
+        m.probability = Number(val(st));
         if (!(m.probability >= 0 && m.probability <= 1)) fail(args, 'bad probability');
         // libxt_statistic: lround(0x80000000 * probability).
         m.p31 = Math.round(0x80000000 * m.probability);
@@ -282,7 +303,7 @@ export function parseRuleArgs(args: readonly string[]): Rule {
       case '--rcheck':
       case '--update':
       case '--remove': {
-        const m = need(MatchKind.Recent, a);
+        const m = need(st, MatchKind.Recent, a);
         m.mode =
           a === '--set'
             ? RecentMode.Set
@@ -295,36 +316,36 @@ export function parseRuleArgs(args: readonly string[]): Rule {
         break;
       }
       case '--name':
-        need(MatchKind.Recent, a).name = val();
+        need(st, MatchKind.Recent, a).name = val(st);
         break;
       case '--seconds':
-        need(MatchKind.Recent, a).seconds = parseNum(args, val());
+        need(st, MatchKind.Recent, a).seconds = parseNum(args, val(st));
         break;
       case '--reap':
-        need(MatchKind.Recent, a).reap = true;
+        need(st, MatchKind.Recent, a).reap = true;
         break;
       case '--rsource':
-        need(MatchKind.Recent, a).side = 'source';
+        need(st, MatchKind.Recent, a).side = 'source';
         break;
       case '--rdest':
-        need(MatchKind.Recent, a).side = 'dest';
+        need(st, MatchKind.Recent, a).side = 'dest';
         break;
       case '--mask': {
-        const m = need(MatchKind.Recent, a);
-        m.mask = tryIpToU32(val()) ?? fail(args, 'bad --mask');
+        const m = need(st, MatchKind.Recent, a);
+        m.mask = tryIpToU32(val(st)) ?? fail(args, 'bad --mask');
         break;
       }
       case '--mark': {
-        const m = need(MatchKind.Mark, a);
-        const [value, mask] = val().split('/');
+        const m = need(st, MatchKind.Mark, a);
+        const [value, mask] = val(st).split('/');
         m.value = parseNum(args, value);
         m.mask = mask === undefined ? 0xffffffff : parseNum(args, mask);
         m.invert = inv;
         break;
       }
       case '--ctstate': {
-        const m = need(MatchKind.Conntrack, a);
-        for (const s of val().split(',')) {
+        const m = need(st, MatchKind.Conntrack, a);
+        for (const s of val(st).split(',')) {
           const bit = (CtState as Record<string, number>)[s];
           if (bit === undefined) fail(args, `bad ctstate ${s}`);
           m.states |= bit;
@@ -333,26 +354,26 @@ export function parseRuleArgs(args: readonly string[]): Rule {
         break;
       }
       case '--to-destination': {
-        const [ip, port] = val().split(':');
+        const [ip, port] = val(st).split(':');
         t.ip = ip ?? '';
         t.port = port === undefined ? 0 : parseNum(args, port);
         break;
       }
       // MARK target forms, normalised as libxt_MARK does: new = (old & ~mask) ^ value.
       case '--or-mark':
-        t.value = t.mask = parseNum(args, val());
+        t.value = t.mask = parseNum(args, val(st));
         break;
       case '--xor-mark':
-        t.value = parseNum(args, val());
+        t.value = parseNum(args, val(st));
         t.mask = 0;
         break;
       case '--and-mark':
         t.value = 0;
-        t.mask = ~parseNum(args, val()) >>> 0;
+        t.mask = ~parseNum(args, val(st)) >>> 0;
         break;
       case '--set-mark':
       case '--set-xmark': {
-        const [value, mask] = val().split('/');
+        const [value, mask] = val(st).split('/');
         t.value = parseNum(args, value);
         t.mask = mask === undefined ? 0xffffffff : parseNum(args, mask);
         // libxt_MARK: --set-mark v/m becomes mask = v | m.
@@ -363,7 +384,7 @@ export function parseRuleArgs(args: readonly string[]): Rule {
         t.random = true;
         break;
       case '--reject-with':
-        t.rw = val();
+        t.rw = val(st);
         break;
       default:
         fail(args, `unsupported option ${a}`);

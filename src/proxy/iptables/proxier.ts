@@ -7,6 +7,7 @@ import type { EndpointSlice, Service } from '../../api/types.ts';
 import type { Proxier } from '../proxier.ts';
 import { ServiceMap } from '../service-map.ts';
 import type { ServiceMapSnapshot } from '../service-map.ts';
+import { CompileCache } from './compile-cache.ts';
 import { compileRuleSet } from './compile.ts';
 import type { IptablesOptions } from './compile.ts';
 import {
@@ -56,6 +57,7 @@ export class IptablesProxier implements Proxier {
   readonly recent = new RecentTables();
   private rules: RuleSet;
   private compiledGeneration = -1;
+  private readonly cache = new CompileCache();
   private readonly localIPs: ReadonlySet<number>;
   private readonly ctx: EvalContext;
   private readonly result = newEvalResult();
@@ -111,7 +113,7 @@ export class IptablesProxier implements Proxier {
   sync(): void {
     const snap: ServiceMapSnapshot = this.serviceMap.snapshot();
     if (snap.generation === this.compiledGeneration) return;
-    const next = compileRuleSet(snap.entries, this.options);
+    const next = compileRuleSet(snap.entries, this.options, this.cache);
     carryBuiltinCounters(this.rules.filter, next.filter);
     carryBuiltinCounters(this.rules.nat, next.nat);
     this.rules = next; // the userspace iptables-restore: one reference assignment

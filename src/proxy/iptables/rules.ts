@@ -230,7 +230,43 @@ export interface Table {
   readonly jump: Int32Array;
   /** Chain index -> number of rules jumping to it (iptables -L "references"). */
   readonly references: Uint32Array;
+  /**
+   * Each rule's IP-header part packed like the kernel's contiguous ipt_entry blob, so
+   * the linear walk reads memory sequentially: hdr[4i..4i+3] = src, srcMask, dst,
+   * dstMask; hflags[i] = HDR_* bits; hproto[i] = protocol.
+   */
+  readonly hdr: Uint32Array;
+  readonly hflags: Uint8Array;
+  readonly hproto: Uint8Array;
   readonly counters: Counters;
+}
+
+/** hflags bits. HDR_SLOW: interfaces or match modules, which need the Rule object. */
+export const HDR_SRC = 1;
+export const HDR_SRC_INV = 2;
+export const HDR_DST = 4;
+export const HDR_DST_INV = 8;
+export const HDR_PROTO = 16;
+export const HDR_PROTO_INV = 32;
+export const HDR_SLOW = 64;
+
+/** Pack the IP-header part of `rules` (see Table.hdr). */
+export function packHeaders(rules: readonly Rule[]): Pick<Table, 'hdr' | 'hflags' | 'hproto'> {
+  const hdr = new Uint32Array(rules.length * 4);
+  const hflags = new Uint8Array(rules.length);
+  const hproto = new Uint8Array(rules.length);
+  rules.forEach((r, i) => {
+    let f = 0;
+    if (r.srcPrefix >= 0) f |= HDR_SRC | (r.srcInv ? HDR_SRC_INV : 0);
+    if (r.dstPrefix >= 0) f |= HDR_DST | (r.dstInv ? HDR_DST_INV : 0);
+    if (r.proto !== 0) f |= HDR_PROTO | (r.protoInv ? HDR_PROTO_INV : 0);
+    const onlyComments = r.matches.every((m) => m.kind === MatchKind.Comment);
+    if (r.inIface !== '' || r.outIface !== '' || !onlyComments) f |= HDR_SLOW;
+    hdr.set([r.src, r.srcMask, r.dst, r.dstMask], i * 4);
+    hflags[i] = f;
+    hproto[i] = r.proto;
+  });
+  return { hdr, hflags, hproto };
 }
 
 export interface RuleSet {

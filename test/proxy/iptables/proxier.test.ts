@@ -147,3 +147,21 @@ test('the node IPs and loopback are LOCAL for addrtype', (t) => {
   t.true(px.isLocalAddress(ipToU32('127.0.0.53')));
   t.false(px.isLocalAddress(ipToU32('10.0.100.12')));
 });
+
+test('a re-sync after a small change reuses the parsed rules of untouched services', (t) => {
+  const px = fresh();
+  px.onServiceAdd(
+    makeService('default', 'other', { clusterIP: '10.96.0.101', ports: web.spec.ports }),
+  );
+  px.sync();
+  const before = new Set(px.ruleSet.nat.rules);
+  px.onEndpointSliceUpdate(slice, { ...slice, endpoints: [ep('10.244.1.10')] });
+  px.sync();
+  const after = px.ruleSet.nat.rules;
+  const shared = after.filter((r) => before.has(r)).length;
+  t.true(shared >= after.length - 4, `${shared} of ${after.length} rules shared`);
+  t.true(
+    after.some((r) => !before.has(r)),
+    'the changed service has new rules',
+  );
+});
