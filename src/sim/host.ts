@@ -94,6 +94,8 @@ export class SimHost implements TcpHostContext, UdpHostContext {
   private readonly tcpPorts = new Map<number, number>();
   private readonly udpSockets = new Map<number, UdpSocket[]>();
   private ipId: number;
+  /** Nesting of receive()/transmit() on the call stack (see receive()). */
+  private depth = 0;
 
   constructor(o: SimHostOptions) {
     if (o.addresses.length === 0) throw new Error(`host ${o.name}: no address`);
@@ -151,7 +153,12 @@ export class SimHost implements TcpHostContext, UdpHostContext {
     } else if (this.transmit === undefined) {
       this.count('tx.noTransmit');
     } else {
-      this.transmit(pkt);
+      this.depth++;
+      try {
+        this.transmit(pkt);
+      } finally {
+        this.depth--;
+      }
     }
   }
 
@@ -257,6 +264,21 @@ export class SimHost implements TcpHostContext, UdpHostContext {
 
   /** A packet from the link. Never throws on malformed input: it is counted and dropped. */
   receive(packet: Uint8Array): void {
+    // A link that delivers synchronously must not re-enter the stack mid-send or
+    // mid-receive: such a packet is taken at the same virtual instant, just after.
+    if (this.depth > 0) {
+      this.clock.after(0, () => this.receive(packet));
+      return;
+    }
+    this.depth++;
+    try {
+      this.receivePacket(packet);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private receivePacket(packet: Uint8Array): void {
     this.counters.rxPackets++;
     this.counters.rxBytes += packet.length;
     const info = this.info;

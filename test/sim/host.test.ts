@@ -191,3 +191,20 @@ test('mutated valid packets never throw', (t) => {
   t.notThrows(() => w.run(600 * SECOND));
   t.is(w.b.tcpConnections().length, 0);
 });
+
+test('a link that delivers synchronously still works (re-entry is deferred, not nested)', (t) => {
+  const w = wire();
+  w.a.transmit = (p) => w.b.receive(p);
+  w.b.transmit = (p) => w.a.receive(p);
+  w.b.tcpListen(80, (s) => (s.onData = (d) => s.write(d)));
+  const c = w.a.tcpConnect('10.0.0.2', 80);
+  let echoed = '';
+  c.onConnect = () => c.write(text('x'.repeat(5000)));
+  c.onData = (d) => {
+    echoed += new TextDecoder().decode(d);
+    if (echoed.length === 5000) c.end();
+  };
+  w.run(100 * SECOND);
+  t.is(echoed, 'x'.repeat(5000));
+  t.is(c.stats.retransmits, 0);
+});
