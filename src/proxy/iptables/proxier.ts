@@ -4,7 +4,8 @@
 // for one packet at one netfilter hook, in the kernel's table order for that hook.
 import { tryIpToU32 } from '../../packet/addr.ts';
 import type { EndpointSlice, Service } from '../../api/types.ts';
-import type { Proxier } from '../proxier.ts';
+import { TABLE_FILTER, TABLE_NAT } from '../hooks.ts';
+import type { DataplaneProxier } from '../hooks.ts';
 import { ServiceMap } from '../service-map.ts';
 import type { ServiceMapSnapshot } from '../service-map.ts';
 import { CompileCache } from './compile-cache.ts';
@@ -30,8 +31,7 @@ import { iptablesSave } from './save.ts';
 import type { SaveOptions } from './save.ts';
 
 /** Which tables classify() consults (nat only sees a connection's first packet). */
-export const TABLE_NAT = 1;
-export const TABLE_FILTER = 2;
+export { TABLE_FILTER, TABLE_NAT };
 
 export interface IptablesProxierOptions extends IptablesOptions {
   /** Uniform [0, 1) source for `-m statistic`; default a fixed-seed generator. */
@@ -52,7 +52,7 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-export class IptablesProxier implements Proxier {
+export class IptablesProxier implements DataplaneProxier {
   readonly serviceMap: ServiceMap;
   readonly recent = new RecentTables();
   private rules: RuleSet;
