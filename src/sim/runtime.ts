@@ -1,0 +1,97 @@
+// The container runtime of the simulation: every pod that gets an IP becomes a host on
+// its node's veth, and when its containers run, the workload its image stands for
+// starts listening. Images svclab knows:
+//   wangyanglinux/myapp:vN                 the seed's nginx test page (myapp)
+//   …coredns…                              CoreDNS with the kubernetes plugin on :53
+//   …ingress-nginx/controller…,
+//   …nginx-ingress-controller…             ingress-nginx on :80 and :443
+//   anything else                          an HTTP echo on each declared TCP containerPort
+import type { Pod } from '../api/types.ts';
+import type { Cluster } from '../control/cluster.ts';
+import { tryIpToU32 } from '../packet/addr.ts';
+import type { SimHost } from './host.ts';
+import type { SimNetwork } from './network.ts';
+import { startCoreDns } from './workloads/coredns.ts';
+import { startHttpEcho } from './workloads/http-echo.ts';
+import { startIngressNginx } from './workloads/ingress-nginx.ts';
+import { startMyApp } from './workloads/myapp.ts';
+
+export type WorkloadKind = 'myapp' | 'coredns' | 'ingress-nginx' | 'http-echo';
+
+export function workloadFor(image: string): WorkloadKind {
+  if (/(^|\/)myapp(:|$)/.test(image)) return 'myapp';
+  if (/coredns/.test(image)) return 'coredns';
+  if (/ingress-nginx\/controller|nginx-ingress-controller/.test(image)) return 'ingress-nginx';
+  return 'http-echo';
+}
+
+interface Running {
+  host: SimHost;
+  ip: number;
+  started: boolean;
+}
+
+export class PodRuntime {
+  private readonly running = new Map<string, Running>();
+
+  constructor(
+    readonly cluster: Cluster,
+    readonly net: SimNetwork,
+  ) {
+    const sync = () => this.sync();
+    cluster.store.watch('Pod', sync);
+  }
+
+  /** The host of a pod (`namespace/name`), once it has an IP. */
+  host(namespace: string, name: string): SimHost | undefined {
+    return this.running.get(`${namespace}/${name}`)?.host;
+  }
+
+  private sync(): void {
+    const seen = new Set<string>();
+    for (const pod of this.cluster.list('Pod')) {
+      if (pod.spec.hostNetwork || pod.spec.nodeName === undefined) continue;
+      const ip = pod.status.podIP === undefined ? undefined : tryIpToU32(pod.status.podIP);
+      if (ip === undefined) continue;
+      const key = `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name}`;
+      seen.add(key);
+      let r = this.running.get(key);
+      if (r === undefined) {
+        const host = this.net.newHost(pod.metadata.name, [pod.status.podIP!]);
+        this.net.attachPod(host, pod.spec.nodeName);
+        r = { host, ip, started: false };
+        this.running.set(key, r);
+      }
+      if (!r.started && pod.status.phase === 'Running') {
+        this.start(pod, r.host);
+        r.started = true;
+      }
+    }
+    for (const [key, r] of this.running) {
+      if (seen.has(key)) continue;
+      this.net.detachPod(r.ip);
+      this.running.delete(key);
+    }
+  }
+
+  private start(pod: Pod, host: SimHost): void {
+    for (const c of pod.spec.containers) {
+      switch (workloadFor(c.image)) {
+        case 'myapp':
+          startMyApp(host, { image: c.image, podName: pod.metadata.name });
+          break;
+        case 'coredns':
+          startCoreDns(host, this.cluster);
+          break;
+        case 'ingress-nginx':
+          startIngressNginx(host, this.cluster);
+          break;
+        default:
+          for (const p of c.ports ?? []) {
+            if (p.protocol === 'TCP')
+              startHttpEcho(host, { port: p.containerPort, name: pod.metadata.name });
+          }
+      }
+    }
+  }
+}

@@ -1,0 +1,150 @@
+// The ingress-nginx controller as a pod: nginx listening on 80 and 443, configured from
+// every Ingress in the cluster (src/ingress), proxying to the backend Service's endpoints
+// directly (ingress-nginx balances over endpoints itself, round robin, not via the
+// ClusterIP) with the X-Forwarded-* headers it adds.
+//
+// In simulation port 443 speaks plain HTTP and is treated as the TLS-terminated side
+// (scheme https): the packets are real, the TLS records are not. The lab uses real TLS.
+import type { Cluster } from '../../control/cluster.ts';
+import { type IngressConfig, buildIngressConfig } from '../../ingress/config.ts';
+import { nginxPage, reasonPhrase } from '../../ingress/pages.ts';
+import { routeRequest } from '../../ingress/route.ts';
+import { httpRequest } from '../http/client.ts';
+import { getHeader } from '../http/message.ts';
+import { type HttpResponseInit, type HttpServerRequest, createHttpServer } from '../http/server.ts';
+import type { SimHost } from '../host.ts';
+
+export interface IngressNginx {
+  /** Requests by final status. */
+  statuses: Map<number, number>;
+  config(): IngressConfig;
+}
+
+const SERVER = 'nginx';
+
+/** The backend endpoint for a Service port, round robin over ready endpoints. */
+function pickEndpoint(
+  cluster: Cluster,
+  rr: Map<string, number>,
+  ns: string,
+  name: string,
+  port: number | string,
+): { ip: string; port: number } | undefined {
+  const svc = cluster.get('Service', ns, name);
+  const sp = svc?.spec.ports.find((p) =>
+    typeof port === 'number' ? p.port === port : p.name === port,
+  );
+  if (svc === undefined || sp === undefined) return undefined;
+  const targets: { ip: string; port: number }[] = [];
+  for (const slice of cluster.list('EndpointSlice', ns)) {
+    if (slice.metadata.labels?.['kubernetes.io/service-name'] !== name) continue;
+    const epPort = slice.ports.find((p) => (p.name ?? '') === (sp.name ?? ''));
+    if (epPort === undefined) continue;
+    for (const ep of slice.endpoints) {
+      if (ep.conditions.ready === false) continue;
+      for (const ip of ep.addresses) targets.push({ ip, port: epPort.port });
+    }
+  }
+  if (targets.length === 0) return undefined;
+  targets.sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0));
+  const key = `${ns}/${name}:${sp.port}`;
+  const i = rr.get(key) ?? 0;
+  rr.set(key, i + 1);
+  return targets[i % targets.length];
+}
+
+export function startIngressNginx(host: SimHost, cluster: Cluster): IngressNginx {
+  let cached: IngressConfig | undefined;
+  const dirty = () => {
+    cached = undefined;
+  };
+  cluster.store.watch('Ingress', dirty);
+  cluster.store.watch('Secret', dirty);
+  const config = (): IngressConfig =>
+    (cached ??= buildIngressConfig(cluster.list('Ingress'), (ns, name) =>
+      cluster.get('Secret', ns, name),
+    ));
+  const statuses = new Map<number, number>();
+  const rr = new Map<string, number>();
+  let requestId = 0;
+
+  const handle = (
+    scheme: 'http' | 'https',
+    req: HttpServerRequest,
+    respond: (r: HttpResponseInit) => void,
+  ) => {
+    const finish = (r: HttpResponseInit) => {
+      statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+      respond(r);
+    };
+    const headers: Record<string, string> = {};
+    for (const [k, v] of req.headers) headers[k.toLowerCase()] = v;
+    const hostHeader = getHeader(req.headers, 'host') ?? '';
+    const d = routeRequest(config(), { scheme, host: hostHeader, uri: req.target, headers });
+    if (d.kind === 'respond') {
+      finish({
+        status: d.status,
+        reason: reasonPhrase(d.status),
+        headers: d.headers,
+        body: d.body,
+      });
+      return;
+    }
+    const ep = pickEndpoint(cluster, rr, d.service.namespace, d.service.name, d.service.port);
+    if (ep === undefined) {
+      finish({
+        status: 503,
+        reason: reasonPhrase(503),
+        headers: { 'Content-Type': 'text/html' },
+        body: nginxPage(503),
+      });
+      return;
+    }
+    // What ingress-nginx's proxy_set_header adds upstream.
+    const id = (++requestId).toString(16).padStart(32, '0');
+    const fwd: [string, string][] = [
+      ['X-Request-ID', id],
+      ['X-Real-IP', req.remoteAddress],
+      ['X-Forwarded-For', req.remoteAddress],
+      ['X-Forwarded-Host', hostHeader.replace(/:\d+$/, '')],
+      ['X-Forwarded-Port', String(req.localPort)],
+      ['X-Forwarded-Proto', scheme],
+      ['X-Forwarded-Scheme', scheme],
+      ['X-Scheme', scheme],
+    ];
+    const passed = req.headers.filter(([k]) => !/^(host|connection)$/i.test(k));
+    httpRequest(
+      host,
+      {
+        ip: ep.ip,
+        port: ep.port,
+        method: req.method,
+        path: d.upstreamUri,
+        host: hostHeader,
+        headers: [...fwd, ...passed],
+        body: req.body,
+      },
+      (err, res) => {
+        if (err || res === undefined) {
+          finish({
+            status: 502,
+            reason: reasonPhrase(502),
+            headers: { 'Content-Type': 'text/html' },
+            body: nginxPage(502),
+          });
+          return;
+        }
+        // nginx hides the upstream's Server and Date (proxy_hide_header) and sends its own.
+        const keep = res.headers.filter(
+          ([k]) => !/^(server|date|connection|keep-alive|transfer-encoding)$/i.test(k),
+        );
+        finish({ status: res.status, reason: res.reason, headers: keep, body: res.body });
+      },
+    );
+  };
+
+  const opts = { serverHeader: SERVER };
+  createHttpServer(host, 80, (req, respond) => handle('http', req, respond), opts);
+  createHttpServer(host, 443, (req, respond) => handle('https', req, respond), opts);
+  return { statuses, config };
+}
