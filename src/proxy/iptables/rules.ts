@@ -255,17 +255,23 @@ export function packHeaders(rules: readonly Rule[]): Pick<Table, 'hdr' | 'hflags
   const hdr = new Uint32Array(rules.length * 4);
   const hflags = new Uint8Array(rules.length);
   const hproto = new Uint8Array(rules.length);
-  rules.forEach((r, i) => {
+  for (let i = 0; i < rules.length; i++) {
+    const r = rules[i] as Rule;
     let f = 0;
     if (r.srcPrefix >= 0) f |= HDR_SRC | (r.srcInv ? HDR_SRC_INV : 0);
     if (r.dstPrefix >= 0) f |= HDR_DST | (r.dstInv ? HDR_DST_INV : 0);
     if (r.proto !== 0) f |= HDR_PROTO | (r.protoInv ? HDR_PROTO_INV : 0);
-    const onlyComments = r.matches.every((m) => m.kind === MatchKind.Comment);
-    if (r.inIface !== '' || r.outIface !== '' || !onlyComments) f |= HDR_SLOW;
-    hdr.set([r.src, r.srcMask, r.dst, r.dstMask], i * 4);
+    let slow = r.inIface !== '' || r.outIface !== '';
+    for (const m of r.matches) if (m.kind !== MatchKind.Comment) slow = true;
+    if (slow) f |= HDR_SLOW;
+    const k = i * 4;
+    hdr[k] = r.src;
+    hdr[k + 1] = r.srcMask;
+    hdr[k + 2] = r.dst;
+    hdr[k + 3] = r.dstMask;
     hflags[i] = f;
     hproto[i] = r.proto;
-  });
+  }
   return { hdr, hflags, hproto };
 }
 
