@@ -1,0 +1,269 @@
+// The table kube-proxy (v1.31, pkg/proxy/nftables/proxier.go) keeps in nftables
+// mode, compiled from a ServiceMap snapshot. This file writes the fixed part
+// (setupNFTables: base chains, jump chains, masquerading, the dispatch maps and the
+// no-endpoint / firewall / cluster-IP checks); compile-services.ts writes each
+// service port's elements and chains.
+import { cidrContains, parseCidr, tryIpToU32 } from '../../packet/addr.ts';
+import type { Cidr } from '../../packet/addr.ts';
+import { Hook } from '../hooks.ts';
+import type { ServicePortEntry } from '../service-map.ts';
+import type { AffinityTables } from './affinity.ts';
+import { RulesetBuilder } from './builder.ts';
+import { addrElement, writeServicePort } from './compile-services.ts';
+import type { ServiceContext } from './compile-services.ts';
+import * as x from './exprs.ts';
+import * as N from './names.ts';
+import type { NameCache } from './names.ts';
+import type { BaseChainSpec, ChainType, NftChain, Ruleset } from './ruleset.ts';
+
+export interface NftablesOptions {
+  /** This node's name: endpoints with this nodeName are local. */
+  readonly nodeName: string;
+  /** This node's IPv4 addresses; the first is kube-proxy's node IP. */
+  readonly nodeIPs: readonly string[];
+  /** --cluster-cidr: the local-traffic detector (`ip saddr [!=] CIDR`). */
+  readonly clusterCIDR?: string;
+  /** --masquerade-all. */
+  readonly masqueradeAll?: boolean;
+  /** --iptables-masquerade-bit (default 14, mark 0x4000). */
+  readonly masqueradeBit?: number;
+  /**
+   * --nodeport-addresses: CIDRs selecting which node IPs take NodePort traffic (they go
+   * into `set nodeport-ips`), or 'all' for kube-proxy's match-all form (`fib daddr type
+   * local ip daddr != 127.0.0.0/8`). Default: every node IP.
+   */
+  readonly nodePortAddresses?: readonly string[] | 'all';
+  /**
+   * ServiceCIDRs (kube-proxy's OnServiceCIDRsChanged): traffic to an unallocated
+   * address in them is dropped by cluster-ips-check. Default: none (no drop rule).
+   */
+  readonly serviceCIDRs?: readonly string[];
+}
+
+/** knftables priorities: "dstnat" is -100, "srcnat" 100. */
+const DSTNAT = -100;
+const SRCNAT = 100;
+
+interface BaseChainDef {
+  readonly name: string;
+  readonly type: ChainType;
+  readonly hook: Hook;
+  readonly hookName: BaseChainSpec['hookName'];
+  readonly priority: number;
+}
+
+/** nftablesBaseChains, in kube-proxy's order. Filters run before DNAT (pre-DNAT dest IPs). */
+const BASE_CHAINS: readonly BaseChainDef[] = [
+  {
+    name: N.FILTER_PREROUTING,
+    type: 'filter',
+    hook: Hook.Prerouting,
+    hookName: 'prerouting',
+    priority: DSTNAT - 10,
+  },
+  { name: N.FILTER_INPUT, type: 'filter', hook: Hook.Input, hookName: 'input', priority: -110 },
+  {
+    name: N.FILTER_FORWARD,
+    type: 'filter',
+    hook: Hook.Forward,
+    hookName: 'forward',
+    priority: -110,
+  },
+  { name: N.FILTER_OUTPUT, type: 'filter', hook: Hook.Output, hookName: 'output', priority: -110 },
+  {
+    name: N.FILTER_OUTPUT_POST_DNAT,
+    type: 'filter',
+    hook: Hook.Output,
+    hookName: 'output',
+    priority: DSTNAT + 10,
+  },
+  {
+    name: N.NAT_PREROUTING,
+    type: 'nat',
+    hook: Hook.Prerouting,
+    hookName: 'prerouting',
+    priority: DSTNAT,
+  },
+  { name: N.NAT_OUTPUT, type: 'nat', hook: Hook.Output, hookName: 'output', priority: DSTNAT },
+  {
+    name: N.NAT_POSTROUTING,
+    type: 'nat',
+    hook: Hook.Postrouting,
+    hookName: 'postrouting',
+    priority: SRCNAT,
+  },
+];
+
+/** nftablesJumpChains: [destination, source, `ct state new`?]. */
+const JUMP_CHAINS: readonly (readonly [string, string, boolean])[] = [
+  // reject is only valid in input/forward/output hooks on kernels before 5.9.
+  [N.NODEPORT_ENDPOINTS_CHECK, N.FILTER_INPUT, true],
+  [N.SERVICE_ENDPOINTS_CHECK, N.FILTER_INPUT, true],
+  [N.SERVICE_ENDPOINTS_CHECK, N.FILTER_FORWARD, true],
+  [N.SERVICE_ENDPOINTS_CHECK, N.FILTER_OUTPUT, true],
+  [N.FIREWALL_CHECK, N.FILTER_PREROUTING, true],
+  [N.FIREWALL_CHECK, N.FILTER_OUTPUT, true],
+  [N.SERVICES_CHAIN, N.NAT_OUTPUT, false],
+  [N.SERVICES_CHAIN, N.NAT_PREROUTING, false],
+  [N.MASQUERADING_CHAIN, N.NAT_POSTROUTING, false],
+  [N.CLUSTER_IPS_CHECK, N.FILTER_FORWARD, true],
+  [N.CLUSTER_IPS_CHECK, N.FILTER_OUTPUT_POST_DNAT, true],
+];
+
+const CONCAT_TYPE = 'ipv4_addr . inet_proto . inet_service : verdict';
+const PORT_TYPE = 'inet_proto . inet_service : verdict';
+const LOCALHOST: Cidr = { base: 0x7f000000, prefix: 8 };
+
+/** Base chains of each hook, in priority order (nft runs them lowest first). */
+function hookOrder(chains: readonly NftChain[]): number[][] {
+  const out: number[][] = [[], [], [], [], []];
+  chains.forEach((c, i) => {
+    if (c.base !== undefined) out[c.base.hook]!.push(i);
+  });
+  for (const l of out) l.sort((a, b) => chains[a]!.base!.priority - chains[b]!.base!.priority);
+  return out;
+}
+
+/** Node IPs taking NodePort traffic: those inside --nodeport-addresses, never loopback. */
+export function nodePortIPs(opts: NftablesOptions): number[] {
+  const ips = opts.nodeIPs.map((s) => tryIpToU32(s)).filter((n): n is number => n !== undefined);
+  const sel = opts.nodePortAddresses;
+  const cidrs = sel === undefined || sel === 'all' ? undefined : sel.map((s) => parseCidr(s, true));
+  return ips.filter(
+    (ip) => ip >>> 24 !== 127 && (cidrs === undefined || cidrs.some((c) => cidrContains(c, ip))),
+  );
+}
+
+/** Compile the whole table for `entries` (sorted by key, as the snapshot gives them). */
+export function compileRuleset(
+  entries: readonly ServicePortEntry[],
+  opts: NftablesOptions,
+  names: NameCache,
+  affinity: AffinityTables,
+): Ruleset {
+  names.nextGeneration();
+  affinity.begin();
+  const b = new RulesetBuilder(N.KUBE_PROXY_TABLE, 'rules for kube-proxy');
+  const mark = 1 << (opts.masqueradeBit ?? 14);
+  const matchAll = opts.nodePortAddresses === 'all';
+
+  for (const bc of BASE_CHAINS) {
+    b.chain(bc.name, {
+      base: { type: bc.type, hook: bc.hook, hookName: bc.hookName, priority: bc.priority },
+    });
+  }
+  for (const [dst, src, ctNew] of JUMP_CHAINS) {
+    b.chain(dst);
+    b.rule(src, ctNew ? [x.ctStateNew()] : [], x.jump(dst));
+  }
+  for (const c of [N.SERVICES_CHAIN, N.CLUSTER_IPS_CHECK, N.MASQUERADING_CHAIN, N.MARK_MASQ_CHAIN])
+    b.chain(c);
+
+  b.rule(N.MARK_MASQ_CHAIN, [], x.markOr(mark));
+  // Only marked packets are masqueraded; the mark is cleared so a packet that goes
+  // through the stack again is not masqueraded twice.
+  b.rule(N.MASQUERADING_CHAIN, [x.markAnd(mark, 0)], x.ret());
+  b.rule(N.MASQUERADING_CHAIN, [], x.markXor(mark));
+  b.rule(N.MASQUERADING_CHAIN, [], x.masquerade(true));
+
+  let expected = 0;
+  for (const e of entries)
+    expected += 1 + e.info.externalIPs.length + e.info.loadBalancerIPs.length;
+  const clusterIPs = b.set(N.CLUSTER_IPS_SET, {
+    type: 'ipv4_addr',
+    comment: 'Active ClusterIPs',
+    expected: entries.length,
+  });
+  b.rule(
+    N.CLUSTER_IPS_CHECK,
+    [x.daddrInSet(N.CLUSTER_IPS_SET, clusterIPs.table)],
+    x.reject(),
+    'Reject traffic to invalid ports of ClusterIPs',
+  );
+  const serviceCIDRs = (opts.serviceCIDRs ?? []).map((s) => parseCidr(s, true));
+  if (serviceCIDRs.length > 0) {
+    b.rule(
+      N.CLUSTER_IPS_CHECK,
+      [x.addrIn('daddr', serviceCIDRs)],
+      x.drop(),
+      'Drop traffic to unallocated ClusterIPs',
+    );
+  }
+
+  // With match-all --nodeport-addresses kube-proxy deletes the set instead.
+  const nodePortSet = matchAll
+    ? undefined
+    : b.set(N.NODEPORT_IPS_SET, { type: 'ipv4_addr', comment: 'IPs that accept NodePort traffic' });
+  if (nodePortSet !== undefined) {
+    for (const ip of nodePortIPs(opts)) {
+      addrElement(b, nodePortSet, ip);
+    }
+  }
+
+  const noEndpointServices = b.set(N.NO_ENDPOINT_SERVICES_MAP, {
+    type: CONCAT_TYPE,
+    isMap: true,
+    comment: 'vmap to drop or reject packets to services with no endpoints',
+  });
+  const noEndpointNodePorts = b.set(N.NO_ENDPOINT_NODEPORTS_MAP, {
+    type: PORT_TYPE,
+    isMap: true,
+    comment: 'vmap to drop or reject packets to service nodeports with no endpoints',
+  });
+  b.chain(N.REJECT_CHAIN, { comment: 'helper for @no-endpoint-services / @no-endpoint-nodeports' });
+  b.rule(N.REJECT_CHAIN, [], x.reject());
+  b.rule(N.SERVICE_ENDPOINTS_CHECK, [], x.vmapAddrProtoPort(noEndpointServices));
+  const nodePortDst =
+    nodePortSet === undefined
+      ? x.addr('daddr', LOCALHOST, true)
+      : x.daddrInSet(N.NODEPORT_IPS_SET, nodePortSet.table);
+  b.rule(N.NODEPORT_ENDPOINTS_CHECK, [nodePortDst], x.vmapProtoPort(noEndpointNodePorts));
+
+  const firewallIPs = b.set(N.FIREWALL_IPS_MAP, {
+    type: CONCAT_TYPE,
+    isMap: true,
+    comment: 'destinations that are subject to LoadBalancerSourceRanges',
+  });
+  b.rule(N.FIREWALL_CHECK, [], x.vmapAddrProtoPort(firewallIPs));
+
+  const serviceIPs = b.set(N.SERVICE_IPS_MAP, {
+    type: CONCAT_TYPE,
+    isMap: true,
+    comment: 'ClusterIP, ExternalIP and LoadBalancer IP traffic',
+    expected,
+  });
+  const serviceNodePorts = b.set(N.SERVICE_NODEPORTS_MAP, {
+    type: PORT_TYPE,
+    isMap: true,
+    comment: 'NodePort traffic',
+  });
+  b.rule(N.SERVICES_CHAIN, [], x.vmapAddrProtoPort(serviceIPs));
+  b.rule(
+    N.SERVICES_CHAIN,
+    nodePortSet === undefined
+      ? [x.fibDaddrLocal(), x.addr('daddr', LOCALHOST, true)]
+      : [x.daddrInSet(N.NODEPORT_IPS_SET, nodePortSet.table)],
+    x.vmapProtoPort(serviceNodePorts),
+  );
+
+  const nodeIP = opts.nodeIPs[0] === undefined ? undefined : tryIpToU32(opts.nodeIPs[0]);
+  const ctx: ServiceContext = {
+    b,
+    names,
+    affinity,
+    masqueradeAll: opts.masqueradeAll ?? false,
+    clusterCIDR: opts.clusterCIDR === undefined ? undefined : parseCidr(opts.clusterCIDR, true),
+    nodeIP,
+    sets: {
+      clusterIPs,
+      serviceIPs,
+      serviceNodePorts,
+      noEndpointServices,
+      noEndpointNodePorts,
+      firewallIPs,
+    },
+  };
+  for (const e of entries) writeServicePort(ctx, e);
+  affinity.end();
+  return b.build(hookOrder);
+}

@@ -1,0 +1,117 @@
+// kube-proxy's nftables names (pkg/proxy/nftables/proxier.go, v1.31): the fixed chains,
+// sets and maps of table `ip kube-proxy`, and the per-service chain names, which are
+// readable (`service-ULMVA6XW-ns1/svc1/tcp/p80`) with an 8-character hash in front so
+// chains of one service that differ in a digit still look different.
+import { createHash } from 'node:crypto';
+import { base32 } from '../iptables/chain-names.ts';
+import type { ServicePortName } from '../model.ts';
+
+export const KUBE_PROXY_TABLE = 'kube-proxy';
+
+// Base chains: "${type}-${hook}".
+export const FILTER_PREROUTING = 'filter-prerouting';
+export const FILTER_INPUT = 'filter-input';
+export const FILTER_FORWARD = 'filter-forward';
+export const FILTER_OUTPUT = 'filter-output';
+export const FILTER_OUTPUT_POST_DNAT = 'filter-output-post-dnat';
+export const NAT_PREROUTING = 'nat-prerouting';
+export const NAT_OUTPUT = 'nat-output';
+export const NAT_POSTROUTING = 'nat-postrouting';
+
+// Service dispatch.
+export const SERVICES_CHAIN = 'services';
+export const SERVICE_IPS_MAP = 'service-ips';
+export const SERVICE_NODEPORTS_MAP = 'service-nodeports';
+export const NODEPORT_IPS_SET = 'nodeport-ips';
+export const CLUSTER_IPS_SET = 'cluster-ips';
+
+// Services without endpoints.
+export const SERVICE_ENDPOINTS_CHECK = 'service-endpoints-check';
+export const NODEPORT_ENDPOINTS_CHECK = 'nodeport-endpoints-check';
+export const NO_ENDPOINT_SERVICES_MAP = 'no-endpoint-services';
+export const NO_ENDPOINT_NODEPORTS_MAP = 'no-endpoint-nodeports';
+export const REJECT_CHAIN = 'reject-chain';
+
+// Unallocated ClusterIPs and unserved ports of ClusterIPs.
+export const CLUSTER_IPS_CHECK = 'cluster-ips-check';
+
+// loadBalancerSourceRanges.
+export const FIREWALL_IPS_MAP = 'firewall-ips';
+export const FIREWALL_CHECK = 'firewall-check';
+
+// Masquerading.
+export const MARK_MASQ_CHAIN = 'mark-for-masquerade';
+export const MASQUERADING_CHAIN = 'masquerading';
+
+export const SERVICE_PREFIX = 'service-';
+export const LOCAL_PREFIX = 'local-';
+export const EXTERNAL_PREFIX = 'external-';
+export const ENDPOINT_PREFIX = 'endpoint-';
+export const AFFINITY_PREFIX = 'affinity-';
+export const FIREWALL_PREFIX = 'firewall-';
+
+/** knftables.NameLengthMax (the kernel's NFT_NAME_MAXLEN - 1). */
+export const NAME_LENGTH_MAX = 256;
+/** chainNamePrefixLengthMax: the longest prefix above, with its hyphen, fits in 16. */
+const CHAIN_NAME_BASE_LENGTH_MAX = NAME_LENGTH_MAX - 16;
+
+/** hashAndTruncate: `HASH8-name`, cut to the base length with `...` if ever too long. */
+export function hashAndTruncate(name: string): string {
+  const hash = base32(createHash('sha256').update(name).digest()).slice(0, 8);
+  const s = `${hash}-${name}`;
+  return s.length > CHAIN_NAME_BASE_LENGTH_MAX
+    ? s.slice(0, CHAIN_NAME_BASE_LENGTH_MAX - 3) + '...'
+    : s;
+}
+
+/** servicePortChainNameBase: `HASH-namespace/name/protocol/portName`. */
+export function servicePortChainNameBase(spn: ServicePortName, protocolLower: string): string {
+  return hashAndTruncate(`${spn.namespace}/${spn.name}/${protocolLower}/${spn.port}`);
+}
+
+/** servicePortEndpointChainNameBase: `HASH-namespace/name/protocol/portName__ip/port`. */
+export function servicePortEndpointChainNameBase(
+  spn: ServicePortName,
+  protocolLower: string,
+  endpointIP: string,
+  endpointPort: number,
+): string {
+  return hashAndTruncate(
+    `${spn.namespace}/${spn.name}/${protocolLower}/${spn.port}__${endpointIP}/${endpointPort}`,
+  );
+}
+
+/** isServiceChainName: per-service chains are the only ones with a `/`. */
+export function isServiceChainName(chain: string): boolean {
+  return chain.includes('/');
+}
+
+/** Memo of chain-name bases between syncs (kube-proxy keeps them on its service infos). */
+export class NameCache {
+  private cur = new Map<string, string>();
+  private prev = new Map<string, string>();
+
+  /** Start a compile: names unused by the previous compile are forgotten. */
+  nextGeneration(): void {
+    this.prev = this.cur;
+    this.cur = new Map();
+  }
+
+  servicePort(spn: ServicePortName, proto: string, nameString: string): string {
+    return this.get(`${nameString} ${proto}`, () => servicePortChainNameBase(spn, proto));
+  }
+
+  endpoint(spn: ServicePortName, proto: string, nameString: string, ip: string, port: number) {
+    return this.get(`${nameString} ${proto} ${ip}:${port}`, () =>
+      servicePortEndpointChainNameBase(spn, proto, ip, port),
+    );
+  }
+
+  private get(key: string, make: () => string): string {
+    let v = this.cur.get(key);
+    if (v !== undefined) return v;
+    v = this.prev.get(key) ?? make();
+    this.cur.set(key, v);
+    return v;
+  }
+}

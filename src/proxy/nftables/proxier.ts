@@ -1,0 +1,188 @@
+// kube-proxy's nftables mode as a DataplaneProxier: the handlers feed a ServiceMap,
+// sync() compiles the whole `ip kube-proxy` table and swaps it in with one reference
+// assignment (one nft transaction), and classify() runs a packet through the base
+// chains registered at a hook, in priority order, as the kernel's nf_hook_slow does.
+import type { EndpointSlice, Service } from '../../api/types.ts';
+import { tryIpToU32 } from '../../packet/addr.ts';
+import {
+  ADDR_DST_LOCAL,
+  ADDR_SRC_LOCAL,
+  CtState,
+  Hook,
+  TABLE_FILTER,
+  TABLE_NAT,
+  Verdict,
+  newEvalResult,
+  newPacketMeta,
+} from '../hooks.ts';
+import type { DataplaneProxier, EvalResult, PacketMeta, TraceEvent } from '../hooks.ts';
+import { seededRandom } from '../iptables/proxier.ts';
+import { ServiceMap } from '../service-map.ts';
+import { AffinityTables } from './affinity.ts';
+import { compileRuleset } from './compile.ts';
+import type { NftablesOptions } from './compile.ts';
+import { runBaseChain } from './evaluate.ts';
+import type { NftEvalContext } from './evaluate.ts';
+import { listRuleset } from './list.ts';
+import { NameCache } from './names.ts';
+import type { Ruleset } from './ruleset.ts';
+
+export interface NftablesProxierOptions extends NftablesOptions {
+  /** Uniform [0, 1) source for `numgen random`; default a fixed-seed generator. */
+  readonly random?: () => number;
+  /** Clock in seconds for affinity timeouts; default wall-clock time. */
+  readonly now?: () => number;
+}
+
+function reset(out: EvalResult, mark: number): void {
+  out.verdict = Verdict.Accept;
+  out.dnat = false;
+  out.dnatIp = 0;
+  out.dnatPort = 0;
+  out.mark = mark;
+  out.masquerade = false;
+  out.masqueradeRandomFully = false;
+  out.rulesVisited = 0;
+}
+
+export class NftablesProxier implements DataplaneProxier {
+  readonly serviceMap: ServiceMap;
+  /** Affinity set contents, kept across syncs as the kernel keeps them. */
+  readonly affinity = new AffinityTables();
+  private rules: Ruleset;
+  private compiledGeneration = -1;
+  private readonly names = new NameCache();
+  private readonly localIPs: ReadonlySet<number>;
+  private readonly ctx: NftEvalContext;
+  private readonly result = newEvalResult();
+  private readonly scratch = newPacketMeta();
+  private servicesSynced = false;
+  private endpointSlicesSynced = false;
+
+  constructor(readonly options: NftablesProxierOptions) {
+    this.serviceMap = new ServiceMap(options.nodeName);
+    this.localIPs = new Set(
+      options.nodeIPs.map((ip) => tryIpToU32(ip)).filter((n): n is number => n !== undefined),
+    );
+    this.ctx = {
+      random: options.random ?? seededRandom(1),
+      now: options.now ?? (() => Date.now() / 1000),
+      trace: undefined,
+    };
+    this.rules = compileRuleset([], options, this.names, this.affinity);
+  }
+
+  onServiceAdd(service: Service): void {
+    this.serviceMap.updateService(undefined, service);
+  }
+  onServiceUpdate(oldService: Service, service: Service): void {
+    this.serviceMap.updateService(oldService, service);
+  }
+  onServiceDelete(service: Service): void {
+    this.serviceMap.updateService(service, undefined);
+  }
+  onServiceSynced(): void {
+    this.servicesSynced = true;
+  }
+  onEndpointSliceAdd(slice: EndpointSlice): void {
+    this.serviceMap.updateEndpointSlice(slice, false);
+  }
+  onEndpointSliceUpdate(_oldSlice: EndpointSlice, slice: EndpointSlice): void {
+    this.serviceMap.updateEndpointSlice(slice, false);
+  }
+  onEndpointSliceDelete(slice: EndpointSlice): void {
+    this.serviceMap.updateEndpointSlice(slice, true);
+  }
+  onEndpointSlicesSynced(): void {
+    this.endpointSlicesSynced = true;
+  }
+
+  /** Both initial lists were delivered (kube-proxy does not sync before that; we do). */
+  get initialized(): boolean {
+    return this.servicesSynced && this.endpointSlicesSynced;
+  }
+
+  /** Compile the current state and swap it in; unchanged state keeps the table. */
+  sync(): void {
+    const snap = this.serviceMap.snapshot();
+    if (snap.generation === this.compiledGeneration) return;
+    const next = compileRuleset(snap.entries, this.options, this.names, this.affinity);
+    this.rules = next; // the nft transaction: one reference assignment
+    this.compiledGeneration = snap.generation;
+  }
+
+  /** The installed table. */
+  get ruleset(): Ruleset {
+    return this.rules;
+  }
+
+  /** `fib ... type local`: a node IP or loopback. */
+  isLocalAddress(ip: number): boolean {
+    return ip >>> 24 === 127 || this.localIPs.has(ip >>> 0);
+  }
+
+  /** ADDR_SRC_LOCAL / ADDR_DST_LOCAL for a source and destination. */
+  addrFlags(src: number, dst: number): number {
+    return (
+      (this.isLocalAddress(src) ? ADDR_SRC_LOCAL : 0) |
+      (this.isLocalAddress(dst) ? ADDR_DST_LOCAL : 0)
+    );
+  }
+
+  /**
+   * Run `meta` through the base chains at `hook` in priority order: nat chains when
+   * `tables` has TABLE_NAT, filter chains when it has TABLE_FILTER. filter-prerouting
+   * (priority dstnat - 10, kube-proxy's pre-DNAT firewall) also runs with TABLE_NAT
+   * alone, because the dataplane consults PREROUTING only for a flow's first packet,
+   * as nat. After a DNAT, later chains see the new destination and CtState.DNAT.
+   */
+  classify(
+    meta: PacketMeta,
+    hook: Hook,
+    tables = TABLE_NAT | TABLE_FILTER,
+    out: EvalResult = this.result,
+  ): EvalResult {
+    const rs = this.rules;
+    reset(out, meta.mark);
+    const list = rs.hookChains[hook];
+    if (list === undefined) return out;
+    const filterOn =
+      (tables & TABLE_FILTER) !== 0 || (hook === Hook.Prerouting && (tables & TABLE_NAT) !== 0);
+    let p = meta;
+    for (let k = 0; k < list.length; k++) {
+      const ci = list[k]!;
+      const nat = rs.chains[ci]!.base!.type === 'nat';
+      if (nat ? (tables & TABLE_NAT) === 0 : !filterOn) continue;
+      if (runBaseChain(rs, ci, p, this.ctx, out) !== Verdict.Accept) return out;
+      if (out.dnat && p === meta) {
+        p = Object.assign(this.scratch, meta);
+        p.dst = out.dnatIp;
+        p.dport = out.dnatPort;
+        p.ctstate |= CtState.DNAT;
+        p.addrFlags = this.addrFlags(p.src, p.dst);
+      }
+    }
+    out.verdict = Verdict.Accept;
+    return out;
+  }
+
+  /** classify() reporting each rule that matched, each return and policy (see docs). */
+  trace(
+    meta: PacketMeta,
+    hook: Hook,
+    onStep: (e: TraceEvent) => void,
+    tables = TABLE_NAT | TABLE_FILTER,
+  ): EvalResult {
+    this.ctx.trace = onStep;
+    try {
+      return this.classify(meta, hook, tables, newEvalResult());
+    } finally {
+      this.ctx.trace = undefined;
+    }
+  }
+
+  /** `nft list ruleset`, as nft 1.0.6 prints this table. */
+  listRuleset(): string {
+    return listRuleset(this.rules, this.ctx.now());
+  }
+}
