@@ -42,7 +42,7 @@ export class PodIndex {
 
   constructor(store: Store) {
     store.watch('Pod', (ev) => {
-      const key = objectKey(ev.object);
+      const key = ev.key;
       if (ev.type === 'DELETED') this.current.delete(key);
       else this.current.set(key, ev.object);
       const old = ev.old;

@@ -10,13 +10,15 @@ import type { Kind, KubeObject, ObjectMeta, ObjectOfKind } from '../api/types.ts
 import type { VirtualClock } from './clock.ts';
 import type { Rng } from './rng.ts';
 import { ApiError, CLUSTER_SCOPED, alreadyExists, conflict, notFound } from './errors.ts';
-import { deepEqual, deepFreeze } from './objects.ts';
+import { deepEqual, deepFreeze, nsNameKey, objectKey } from './objects.ts';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
 export interface WatchEvent<T extends KubeObject = KubeObject> {
   type: WatchEventType;
   object: T;
+  /** `namespace/name` (or `name`), computed once per event. */
+  key: string;
   /** For MODIFIED: the object before the change (informer-style old object). */
   old?: T;
 }
@@ -50,6 +52,28 @@ const GENERATION_KINDS: ReadonlySet<Kind> = new Set<Kind>(['Deployment', 'Replic
 
 /** names.SimpleNameGenerator: base truncated to 58 chars + 5 random characters. */
 const MAX_GENERATED_BASE = 58;
+
+/** Metadata the server sets on create; a client's values are dropped. */
+const SERVER_SET = new Set([
+  'namespace',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+]);
+
+/** Copy client metadata without server-set fields (no `delete`, no rest-spread: both are slow in V8). */
+function copyMeta(m: ObjectMeta): ObjectMeta {
+  const out = { name: m.name } as ObjectMeta;
+  for (const k in m) {
+    if (k !== 'name' && !SERVER_SET.has(k)) {
+      (out as unknown as Record<string, unknown>)[k] = (m as unknown as Record<string, unknown>)[k];
+    }
+  }
+  return out;
+}
 
 interface History {
   events: { rv: number; event: WatchEvent }[];
@@ -125,44 +149,33 @@ export class Store {
   create<T extends KubeObject>(input: T): T {
     const kind = input.kind;
     const ns = this.ns(kind, input.metadata.namespace);
-    // Server-set fields are dropped by rest-destructuring: `delete` would push the object
-    // into V8's slow dictionary mode.
-    const {
-      namespace: _ns,
-      resourceVersion: _rv,
-      deletionTimestamp: _dt,
-      deletionGracePeriodSeconds: _dg,
-      ...rest
-    } = input.metadata;
-    let meta: ObjectMeta = ns === '' ? rest : { ...rest, namespace: ns };
-    if (meta.name === '' || meta.name === undefined) {
-      if (meta.generateName === undefined || meta.generateName === '') {
+    let name = input.metadata.name;
+    if (name === '' || name === undefined) {
+      const base = input.metadata.generateName;
+      if (base === undefined || base === '') {
         throw new ApiError(
           'Invalid',
           `${kind} "" is invalid: metadata.name: Required value: name or generateName is required`,
         );
       }
-      meta.name = this.generateName(kind, ns, meta.generateName);
+      name = this.generateName(kind, ns, base);
     }
-    const name = meta.name;
     if (this.get(kind, ns, name) !== undefined) throw alreadyExists(kind, name);
     if (this.requireNamespace && ns !== '' && this.get('Namespace', undefined, ns) === undefined) {
       throw notFound('Namespace', ns);
     }
-    let obj = { ...input, metadata: meta } as T;
+    let obj = { ...input, metadata: { ...input.metadata, name } } as T;
     const strategy = this.strategies.get(kind) as Strategy<T> | undefined;
     if (strategy?.prepareCreate) obj = strategy.prepareCreate(obj);
-    const { generation: _g, ...created } = obj.metadata;
-    meta = {
-      ...created,
-      uid: this.rng.uuid(),
-      creationTimestamp: this.clock.now(),
-      resourceVersion: String(++this.rv),
-    };
+    const meta = copyMeta(obj.metadata);
+    if (ns !== '') meta.namespace = ns;
+    meta.uid = this.rng.uuid();
+    meta.creationTimestamp = this.clock.now();
+    meta.resourceVersion = String(++this.rv);
     if (GENERATION_KINDS.has(kind)) meta.generation = 1;
     obj = deepFreeze({ ...obj, metadata: meta });
     this.put(kind, ns, name, obj);
-    this.emit(kind, { type: 'ADDED', object: obj });
+    this.emit(kind, { type: 'ADDED', object: obj, key: nsNameKey(ns, name) });
     return obj;
   }
 
@@ -202,7 +215,7 @@ export class Store {
     meta.resourceVersion = String(++this.rv);
     deepFreeze(obj);
     this.put(kind, ns, name, obj);
-    this.emit(kind, { type: 'MODIFIED', object: obj, old });
+    this.emit(kind, { type: 'MODIFIED', object: obj, old, key: nsNameKey(ns, name) });
     return obj;
   }
 
@@ -226,7 +239,7 @@ export class Store {
       const meta = { ...kept.metadata, resourceVersion: String(++this.rv) };
       const obj = deepFreeze({ ...kept, metadata: meta });
       this.put(kind, ns, name, obj);
-      this.emit(kind, { type: 'MODIFIED', object: obj, old });
+      this.emit(kind, { type: 'MODIFIED', object: obj, old, key: nsNameKey(ns, name) });
       return obj;
     }
     const names = this.objects.get(kind)!.get(ns)!;
@@ -236,7 +249,7 @@ export class Store {
       ...old,
       metadata: { ...old.metadata, resourceVersion: String(++this.rv) },
     });
-    this.emit(kind, { type: 'DELETED', object: gone });
+    this.emit(kind, { type: 'DELETED', object: gone, key: nsNameKey(ns, name) });
     strategy?.afterDelete?.(gone);
     return undefined;
   }
@@ -253,7 +266,7 @@ export class Store {
   ): () => void {
     const l = listener as unknown as WatchListener;
     if (fromResourceVersion === undefined) {
-      for (const obj of this.list(kind)) l({ type: 'ADDED', object: obj });
+      for (const obj of this.list(kind)) l({ type: 'ADDED', object: obj, key: objectKey(obj) });
     } else {
       const from = Number(fromResourceVersion);
       const h = this.history.get(kind);

@@ -10,7 +10,7 @@ import type { PodIndex } from '../indexes.ts';
 import type { Store } from '../store.ts';
 import { WorkQueue, drainQueue } from '../workqueue.ts';
 import type { Controller } from '../workqueue.ts';
-import { controllerOf, nsNameKey, objectKey } from '../objects.ts';
+import { controllerOf, nsNameKey } from '../objects.ts';
 import { POD_TEMPLATE_HASH, podTemplateHash } from '../template-hash.ts';
 
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
@@ -31,7 +31,7 @@ export class DeploymentController implements Controller {
     store.watch('Deployment', (ev) => {
       // Our own status writes keep the spec object: nothing to reconcile.
       if (ev.type === 'MODIFIED' && ev.old?.spec === ev.object.spec) return;
-      this.queue.add(objectKey(ev.object));
+      this.queue.add(ev.key);
     });
     // Recreate waits for old pods to be gone: their removal re-checks the Deployment.
     store.watch('Pod', (ev) => {

@@ -10,7 +10,7 @@ import type { PodIndex, ServiceIndex } from '../indexes.ts';
 import type { Store } from '../store.ts';
 import { WorkQueue, drainQueue } from '../workqueue.ts';
 import type { Controller } from '../workqueue.ts';
-import { deepEqual, objectKey } from '../objects.ts';
+import { deepEqual } from '../objects.ts';
 import {
   endpointPorts,
   hostnameFor,
@@ -37,7 +37,7 @@ export class EndpointsController implements Controller {
     private readonly pods: PodIndex,
     private readonly services: ServiceIndex,
   ) {
-    store.watch('Service', (ev) => this.queue.add(objectKey(ev.object)));
+    store.watch('Service', (ev) => this.queue.add(ev.key));
     store.watch('Pod', (ev) => {
       const pod = ev.object;
       if (ev.old !== undefined && !podEndpointsChanged(ev.old, pod)) return;

@@ -8,7 +8,7 @@ import { hasServiceSelector } from '../../api/selector.ts';
 import type { Store } from '../store.ts';
 import { WorkQueue, drainQueue } from '../workqueue.ts';
 import type { Controller } from '../workqueue.ts';
-import { deepEqual, nsNameKey, objectKey } from '../objects.ts';
+import { deepEqual, nsNameKey } from '../objects.ts';
 import { MANAGED_BY_LABEL, MAX_ENDPOINTS_PER_SLICE, SERVICE_NAME_LABEL } from './endpointslice.ts';
 
 export const MIRRORING_CONTROLLER_NAME = 'endpointslicemirroring-controller.k8s.io';
@@ -25,8 +25,8 @@ export class EndpointSliceMirroringController implements Controller {
   private readonly managed = new Map<string, Set<string>>();
 
   constructor(private readonly store: Store) {
-    store.watch('Endpoints', (ev) => this.queue.add(objectKey(ev.object)));
-    store.watch('Service', (ev) => this.queue.add(objectKey(ev.object)));
+    store.watch('Endpoints', (ev) => this.queue.add(ev.key));
+    store.watch('Service', (ev) => this.queue.add(ev.key));
     store.watch('EndpointSlice', (ev) => {
       const l = ev.object.metadata.labels;
       const svc = l?.[SERVICE_NAME_LABEL];

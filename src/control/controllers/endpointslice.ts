@@ -10,7 +10,7 @@ import type { PodIndex, ServiceIndex } from '../indexes.ts';
 import type { Store } from '../store.ts';
 import { WorkQueue, drainQueue } from '../workqueue.ts';
 import type { Controller } from '../workqueue.ts';
-import { deepEqual, nsNameKey, objectKey } from '../objects.ts';
+import { deepEqual, nsNameKey } from '../objects.ts';
 import { tryIpToU32 } from '../../packet/addr.ts';
 import {
   endpointPorts,
@@ -64,7 +64,7 @@ export class EndpointSliceController implements Controller {
     private readonly services: ServiceIndex,
     private readonly maxPerSlice = MAX_ENDPOINTS_PER_SLICE,
   ) {
-    store.watch('Service', (ev) => this.queue.add(objectKey(ev.object)));
+    store.watch('Service', (ev) => this.queue.add(ev.key));
     store.watch('Pod', (ev) => {
       const pod = ev.object;
       if (ev.old !== undefined && !podEndpointsChanged(ev.old, pod)) return;

@@ -61,7 +61,7 @@ export class Kubelet implements Controller {
   ) {
     store.watch('Node', (ev) => this.onNode(ev.type, ev.object));
     store.watch('Pod', (ev) => {
-      const key = objectKey(ev.object);
+      const key = ev.key;
       if (ev.type === 'DELETED') this.forget(key, ev.object.metadata.uid!);
       else if (ev.object.spec.nodeName && this.needsSync(key, ev.object)) this.queue.add(key);
     });
@@ -147,7 +147,9 @@ export class Kubelet implements Controller {
     }
     this.pods.set(key, rec);
     const uid = rec.uid;
-    rec.timer = this.clock.after(this.timing.startDelayNs, () => this.start(key, uid));
+    // No start delay: start within this reconcile (same instant, one write fewer to react to).
+    if (this.timing.startDelayNs <= 0) this.start(key, uid);
+    else rec.timer = this.clock.after(this.timing.startDelayNs, () => this.start(key, uid));
   }
 
   private start(key: string, uid: string): void {

@@ -7,7 +7,7 @@ import type { PodIndex } from '../indexes.ts';
 import type { Store } from '../store.ts';
 import { WorkQueue, drainQueue } from '../workqueue.ts';
 import type { Controller } from '../workqueue.ts';
-import { controllerOf, nsNameKey, objectKey } from '../objects.ts';
+import { controllerOf, nsNameKey } from '../objects.ts';
 import { isPodActive, isPodReady } from '../pod-util.ts';
 
 const PHASE_RANK: Record<string, number> = { Pending: 0, Unknown: 1, Running: 2 };
@@ -38,7 +38,7 @@ export class ReplicaSetController implements Controller {
   ) {
     store.watch('ReplicaSet', (ev) => {
       if (ev.type === 'MODIFIED' && ev.old?.spec === ev.object.spec) return;
-      this.queue.add(objectKey(ev.object));
+      this.queue.add(ev.key);
     });
     store.watch('Pod', (ev) => {
       const owner = controllerOf(ev.object);

@@ -43,24 +43,34 @@ export function nodeFeasible(node: Node, pod: Pod): string | undefined {
   return undefined;
 }
 
+interface Feasible {
+  /** Slot indexes of the feasible nodes, in join order. */
+  slots: number[];
+  reasons: Map<string, number>;
+}
+
 export class Scheduler implements Controller {
   readonly name = 'scheduler';
   private readonly queue = new WorkQueue();
-  /** Nodes in the order they joined (current objects, kept from the watch). */
-  private readonly nodes: Node[] = [];
-  private readonly podsOnNode = new Map<string, number>();
-  /** owner uid -> node -> pods. */
-  private readonly ownerOnNode = new Map<string, Map<string, number>>();
+  /** Node slots in join order (a deleted node's slot stays, marked undefined). */
+  private readonly nodes: (Node | undefined)[] = [];
+  private readonly slotOf = new Map<string, number>();
+  /** Pods per node slot, all owners together and per owner uid. */
+  private readonly podsOnNode: number[] = [];
+  private readonly ownerOnNode = new Map<string, number[]>();
   /** Feasible nodes per (tolerations, nodeSelector) signature; reset when nodes change. */
-  private feasibleCache = new Map<string, { nodes: Node[]; reasons: Map<string, number> }>();
+  private feasibleCache = new Map<string, Feasible>();
 
   constructor(private readonly store: Store) {
     store.watch('Node', (ev) => {
       const name = ev.object.metadata.name;
-      const i = this.nodes.findIndex((n) => n.metadata.name === name);
-      if (ev.type === 'DELETED') this.nodes.splice(i, 1);
-      else if (i < 0) this.nodes.push(ev.object);
-      else this.nodes[i] = ev.object;
+      let slot = this.slotOf.get(name);
+      if (slot === undefined) {
+        slot = this.nodes.length;
+        this.slotOf.set(name, slot);
+        this.podsOnNode.push(0);
+      }
+      this.nodes[slot] = ev.type === 'DELETED' ? undefined : ev.object;
       this.feasibleCache = new Map();
       // A node joining or changing may make pending pods schedulable.
       if (ev.type !== 'DELETED') for (const pod of store.each('Pod')) this.enqueueIfPending(pod);
@@ -86,30 +96,30 @@ export class Scheduler implements Controller {
 
   private count(pod: Pod, delta: number): void {
     const node = pod.spec.nodeName;
-    if (!node) return;
-    this.podsOnNode.set(node, (this.podsOnNode.get(node) ?? 0) + delta);
+    const slot = node ? this.slotOf.get(node) : undefined;
+    if (slot === undefined) return;
+    this.podsOnNode[slot]! += delta;
     const owner = controllerOf(pod);
     if (owner === undefined) return;
-    let m = this.ownerOnNode.get(owner.uid);
-    if (m === undefined) this.ownerOnNode.set(owner.uid, (m = new Map()));
-    const n = (m.get(node) ?? 0) + delta;
-    if (n === 0) m.delete(node);
-    else m.set(node, n);
-    if (m.size === 0) this.ownerOnNode.delete(owner.uid);
+    let counts = this.ownerOnNode.get(owner.uid);
+    if (counts === undefined) this.ownerOnNode.set(owner.uid, (counts = []));
+    counts[slot] = (counts[slot] ?? 0) + delta;
+    if (delta < 0 && counts.every((n) => !n)) this.ownerOnNode.delete(owner.uid);
   }
 
-  private feasible(pod: Pod): { nodes: Node[]; reasons: Map<string, number> } {
+  private feasible(pod: Pod): Feasible {
     const t = pod.spec.tolerations;
     const sel = pod.spec.nodeSelector;
     const sig = t === undefined && sel === undefined ? '' : JSON.stringify([t, sel]);
     let hit = this.feasibleCache.get(sig);
     if (hit === undefined) {
-      hit = { nodes: [], reasons: new Map() };
-      for (const node of this.nodes) {
+      hit = { slots: [], reasons: new Map() };
+      this.nodes.forEach((node, slot) => {
+        if (node === undefined) return;
         const why = nodeFeasible(node, pod);
-        if (why === undefined) hit.nodes.push(node);
-        else hit.reasons.set(why, (hit.reasons.get(why) ?? 0) + 1);
-      }
+        if (why === undefined) hit!.slots.push(slot);
+        else hit!.reasons.set(why, (hit!.reasons.get(why) ?? 0) + 1);
+      });
       this.feasibleCache.set(sig, hit);
     }
     return hit;
@@ -123,25 +133,29 @@ export class Scheduler implements Controller {
     }
     const owner = controllerOf(pod);
     const mine = owner === undefined ? undefined : this.ownerOnNode.get(owner.uid);
-    let best: string | undefined;
-    let bestScore: [number, number] = [Infinity, Infinity];
-    const { nodes, reasons } = this.feasible(pod);
-    for (const node of nodes) {
-      const name = node.metadata.name;
-      const score: [number, number] = [mine?.get(name) ?? 0, this.podsOnNode.get(name) ?? 0];
-      if (score[0] < bestScore[0] || (score[0] === bestScore[0] && score[1] < bestScore[1])) {
-        best = name;
-        bestScore = score;
+    const { slots, reasons } = this.feasible(pod);
+    // Lexicographic (pods of this owner, pods overall), first slot wins ties.
+    let best = -1;
+    let bestOwn = Infinity;
+    let bestAll = Infinity;
+    for (const slot of slots) {
+      const own = mine?.[slot] ?? 0;
+      const all = this.podsOnNode[slot]!;
+      if (own < bestOwn || (own === bestOwn && all < bestAll)) {
+        best = slot;
+        bestOwn = own;
+        bestAll = all;
       }
     }
     const others = (pod.status.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
-    if (best === undefined) {
+    if (best < 0) {
       // Stays Pending with the scheduler's FailedScheduling summary (kubectl describe).
       const detail = [...reasons]
         .map(([why, n]) => `${n} ${why}`)
         .sort()
         .join(', ');
-      const message = `0/${this.nodes.length} nodes are available: ${detail}.`;
+      const total = this.nodes.filter((n) => n !== undefined).length;
+      const message = `0/${total} nodes are available: ${detail}.`;
       this.store.update({
         ...pod,
         status: {
@@ -156,7 +170,7 @@ export class Scheduler implements Controller {
     }
     this.store.update({
       ...pod,
-      spec: { ...pod.spec, nodeName: best },
+      spec: { ...pod.spec, nodeName: this.nodes[best]!.metadata.name },
       status: { ...pod.status, conditions: [...others, { type: 'PodScheduled', status: 'True' }] },
     });
   }

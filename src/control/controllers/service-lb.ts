@@ -8,7 +8,6 @@ import type { LoadBalancerPool } from '../allocators/load-balancer.ts';
 import type { Store } from '../store.ts';
 import { WorkQueue, drainQueue } from '../workqueue.ts';
 import type { Controller } from '../workqueue.ts';
-import { objectKey } from '../objects.ts';
 
 export class ServiceLoadBalancerController implements Controller {
   readonly name = 'service-lb';
@@ -23,7 +22,7 @@ export class ServiceLoadBalancerController implements Controller {
     private readonly pool: LoadBalancerPool,
   ) {
     store.watch('Service', (ev) => {
-      const key = objectKey(ev.object);
+      const key = ev.key;
       if (ev.type === 'DELETED') {
         this.pending.delete(key);
         const ip = this.assigned.get(key);
