@@ -164,7 +164,10 @@ export class Store {
     if (this.requireNamespace && ns !== '' && this.get('Namespace', undefined, ns) === undefined) {
       throw notFound('Namespace', ns);
     }
-    let obj = { ...input, metadata: { ...input.metadata, name } } as T;
+    let obj =
+      name === input.metadata.name
+        ? input
+        : ({ ...input, metadata: { ...input.metadata, name } } as T);
     const strategy = this.strategies.get(kind) as Strategy<T> | undefined;
     if (strategy?.prepareCreate) obj = strategy.prepareCreate(obj);
     const meta = copyMeta(obj.metadata);
