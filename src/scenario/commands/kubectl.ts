@@ -1,0 +1,235 @@
+// kubectl on the session's cluster: apply/create/delete -f, get (tables, -o yaml/json/
+// jsonpath), delete pod, scale, create secret tls|generic. Output lines as kubectl
+// prints them (`deployment.apps/myapp-deploy created`).
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { loadManifests } from '../../api/load.ts';
+import { sourceOf } from '../../api/source.ts';
+import type { Kind, KubeObject, Secret } from '../../api/types.ts';
+import { toApiList, toApiObject } from '../../api/wire.ts';
+import { KIND_REF, formatApplyResult } from '../../control/cluster.ts';
+import { renderGet, lookupResource } from '../../cli/get.ts';
+import { jsonpath } from '../jsonpath.ts';
+import type { ExecResult } from '../session.ts';
+import { type CommandContext, fail, ok } from './index.ts';
+
+interface Parsed {
+  positional: string[];
+  flags: Map<string, string[]>;
+}
+
+/** kubectl-style flags: `-f X`, `--file=X`, `-oyaml`, `-n ns`, booleans like `-A`. */
+function parse(args: string[]): Parsed {
+  const valued = new Set([
+    '-f',
+    '--filename',
+    '-n',
+    '--namespace',
+    '-o',
+    '--output',
+    '--replicas',
+    '--key',
+    '--cert',
+    '--from-file',
+    '--from-literal',
+    '-l',
+    '--selector',
+    '--type',
+  ]);
+  const positional: string[] = [];
+  const flags = new Map<string, string[]>();
+  const add = (k: string, v: string) => flags.set(k, [...(flags.get(k) ?? []), v]);
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const eq = a.indexOf('=');
+    if (a.startsWith('--') && eq > 0) add(a.slice(0, eq), a.slice(eq + 1));
+    else if (valued.has(a)) add(a, args[++i] ?? '');
+    else if (/^-[on]\S+$/.test(a)) add(a.slice(0, 2), a.slice(2));
+    else if (a.startsWith('-')) add(a, 'true');
+    else positional.push(a);
+  }
+  return { positional, flags };
+}
+
+const one = (p: Parsed, ...names: string[]): string | undefined => {
+  for (const n of names) {
+    const v = p.flags.get(n);
+    if (v !== undefined) return v[v.length - 1];
+  }
+  return undefined;
+};
+const all = (p: Parsed, ...names: string[]): string[] => names.flatMap((n) => p.flags.get(n) ?? []);
+
+function resolvePath(ctx: CommandContext, f: string): string {
+  return isAbsolute(f) ? f : join(ctx.session.baseDir, f);
+}
+
+/** `deployment.extensions/x` when the manifest said extensions/v1beta1, as old kubectl printed. */
+function refFor(obj: KubeObject | undefined, kind: Kind): string {
+  const written = obj === undefined ? undefined : sourceOf(obj)?.apiVersion;
+  const group = written?.includes('/') ? written.split('/')[0] : undefined;
+  if (group === 'extensions') return `${kind.toLowerCase()}.extensions`;
+  return KIND_REF[kind];
+}
+
+function load(ctx: CommandContext, p: Parsed): KubeObject[] {
+  const files = all(p, '-f', '--filename').map((f) => resolvePath(ctx, f));
+  if (files.length === 0) throw new Error('error: must specify one of -f and -k');
+  const cfg = ctx.session.cluster.config;
+  const r = loadManifests(files, {
+    serviceCidr: cfg.serviceCIDR,
+    nodePortRange: cfg.nodePortRange,
+  });
+  if (!r.ok) throw new Error(r.errors.map((e) => `error: ${e.format()}`).join('\n'));
+  return r.objects;
+}
+
+function applyOrCreate(ctx: CommandContext, p: Parsed, create: boolean): ExecResult {
+  const objs = load(ctx, p);
+  const cluster = ctx.session.cluster;
+  if (create) {
+    const exists = objs.find(
+      (o) => cluster.get(o.kind, o.metadata.namespace, o.metadata.name) !== undefined,
+    );
+    if (exists !== undefined) {
+      return fail(
+        `Error from server (AlreadyExists): error when creating "${one(p, '-f', '--filename')}": ${lookupResource(exists.kind === 'Service' ? 'svc' : exists.kind.toLowerCase()).plural} "${exists.metadata.name}" already exists\n`,
+      );
+    }
+  }
+  const results = cluster.apply(objs);
+  let stdout = '';
+  let stderr = '';
+  results.forEach((r, i) => {
+    if (r.error !== undefined) stderr += `${formatApplyResult(r)}\n`;
+    else stdout += `${refFor(objs[i], r.kind)}/${r.name} ${r.action}\n`;
+  });
+  return { stdout, stderr, exitCode: stderr === '' ? 0 : 1 };
+}
+
+function deleteCmd(ctx: CommandContext, p: Parsed): ExecResult {
+  const cluster = ctx.session.cluster;
+  const ns = one(p, '-n', '--namespace') ?? 'default';
+  const targets: { kind: Kind; ns: string | undefined; name: string; obj?: KubeObject }[] =
+    all(p, '-f', '--filename').length > 0
+      ? load(ctx, p).map((o) => ({
+          kind: o.kind,
+          ns: o.metadata.namespace,
+          name: o.metadata.name,
+          obj: o,
+        }))
+      : p.positional
+          .slice(1)
+          .map((name) => ({ kind: lookupResource(p.positional[0] ?? '').kind, ns, name }));
+  let stdout = '';
+  let stderr = '';
+  for (const t of targets) {
+    if (cluster.get(t.kind, t.ns, t.name) === undefined) {
+      stderr += `Error from server (NotFound): ${lookupResource(t.kind === 'Service' ? 'svc' : t.kind.toLowerCase()).plural} "${t.name}" not found\n`;
+      continue;
+    }
+    cluster.delete(t.kind, t.ns, t.name);
+    stdout += `${refFor(t.obj, t.kind).split('.')[0]} "${t.name}" deleted\n`;
+  }
+  return { stdout, stderr, exitCode: stderr === '' ? 0 : 1 };
+}
+
+function get(ctx: CommandContext, p: Parsed): ExecResult {
+  const [resource, ...names] = p.positional.slice(1);
+  if (resource === undefined) return fail('You must specify the type of resource to get.\n');
+  const output = one(p, '-o', '--output');
+  const opts = {
+    namespace: one(p, '-n', '--namespace') ?? 'default',
+    allNamespaces: p.flags.has('-A') || p.flags.has('--all-namespaces'),
+  };
+  const cluster = ctx.session.cluster;
+  if (output?.startsWith('jsonpath=')) {
+    const res = lookupResource(resource);
+    const ns = res.namespaced && !opts.allNamespaces ? opts.namespace : undefined;
+    const objs = cluster
+      .list(res.kind, ns)
+      .filter((o) => names.length === 0 || names.includes(o.metadata.name));
+    if (names.length > 0 && objs.length === 0)
+      return fail(`Error from server (NotFound): ${res.plural} "${names[0]}" not found\n`);
+    const doc = names.length === 1 ? toApiObject(objs[0]!) : toApiList(objs);
+    return ok(jsonpath(output.slice('jsonpath='.length), doc));
+  }
+  const types = resource.split(',');
+  const outs = types.map((r) =>
+    renderGet(cluster, r, names, {
+      ...opts,
+      withKind: types.length > 1,
+      ...(output !== undefined ? { output } : {}),
+    }),
+  );
+  const stdout = outs
+    .map((o) => o.stdout)
+    .filter((s) => s !== '')
+    .join('\n');
+  return ok(stdout, stdout === '' ? (outs[0]?.stderr ?? '') : '');
+}
+
+function createSecret(ctx: CommandContext, p: Parsed): ExecResult {
+  const [, , type, name] = p.positional;
+  if (name === undefined) return fail('error: exactly one NAME is required\n');
+  const ns = one(p, '-n', '--namespace') ?? 'default';
+  const data: Record<string, Uint8Array> = {};
+  let secretType = 'Opaque';
+  if (type === 'tls') {
+    secretType = 'kubernetes.io/tls';
+    data['tls.crt'] = readFileSync(resolvePath(ctx, one(p, '--cert') ?? ''));
+    data['tls.key'] = readFileSync(resolvePath(ctx, one(p, '--key') ?? ''));
+  } else if (type === 'generic') {
+    for (const f of all(p, '--from-file')) {
+      const [key, path] = f.includes('=')
+        ? (f.split('=', 2) as [string, string])
+        : [f.split('/').pop()!, f];
+      data[key] = readFileSync(resolvePath(ctx, path));
+    }
+    for (const l of all(p, '--from-literal')) {
+      const [key, ...rest] = l.split('=');
+      data[key!] = Buffer.from(rest.join('='));
+    }
+  } else return fail(`error: unknown secret type "${type}" (tls or generic)\n`);
+  const secret: Secret = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace: ns },
+    type: secretType,
+    data,
+  };
+  const [r] = ctx.session.cluster.apply([secret]);
+  if (r?.error !== undefined) return fail(`${formatApplyResult(r)}\n`);
+  return ok(`secret/${name} created\n`);
+}
+
+function scale(ctx: CommandContext, p: Parsed): ExecResult {
+  const target = p.positional.slice(1).join('/');
+  const name = target.replace(/^(deploy|deployment|deployments)(\.apps)?\//, '');
+  const replicas = Number(one(p, '--replicas'));
+  if (!Number.isInteger(replicas) || replicas < 0)
+    return fail('error: --replicas=COUNT is required\n');
+  ctx.session.cluster.scale(one(p, '-n', '--namespace') ?? 'default', name, replicas);
+  return ok(`deployment.apps/${name} scaled\n`);
+}
+
+export function kubectl(args: string[], ctx: CommandContext): ExecResult {
+  const p = parse(args);
+  const verb = p.positional[0];
+  switch (verb) {
+    case 'apply':
+      return applyOrCreate(ctx, p, false);
+    case 'create':
+      return p.positional[1] === 'secret' ? createSecret(ctx, p) : applyOrCreate(ctx, p, true);
+    case 'delete':
+      return deleteCmd(ctx, p);
+    case 'get':
+      return get(ctx, p);
+    case 'scale':
+      return scale(ctx, p);
+    default:
+      return fail(
+        `error: unknown command "${verb ?? ''}" for "kubectl" (svclab simulates apply, create, delete, get, scale)\n`,
+      );
+  }
+}

@@ -1,0 +1,128 @@
+// A session: one simulated cluster with its network and pods running, and a prompt on
+// which the walkthrough's commands run — `kubectl …`, `curl …`, `dig …`, `ipvsadm -Ln`,
+// `iptables -t nat -nvL` — on a node, in a pod or on an outside machine, each printing
+// what the real tool prints. Commands that wait on the network run virtual time until
+// they finish.
+import { SECOND } from '../control/clock.ts';
+import { Cluster } from '../control/cluster.ts';
+import { resolveNodes } from '../control/cluster-config.ts';
+import type { SimHost } from '../sim/host.ts';
+import { type CaptureEvent, SimNetwork } from '../sim/network.ts';
+import type { ProxyMode } from '../sim/node-setup.ts';
+import { PodRuntime } from '../sim/runtime.ts';
+import { type CommandContext, COMMANDS } from './commands/index.ts';
+import { splitWords } from './shell.ts';
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+  /** stdout and stderr interleaved as a terminal shows them, when the tool knows. */
+  transcript?: string;
+}
+
+export interface SessionOptions {
+  mode: ProxyMode;
+  seed?: number;
+  /** Where relative file names in commands are found. */
+  baseDir: string;
+  capture?: (e: CaptureEvent) => void;
+}
+
+/** The outside machine of the seed (the Windows browser), on the router's far side. */
+export const EXTERNAL_CLIENT_IP = '192.168.1.100';
+
+export class Session {
+  readonly cluster: Cluster;
+  readonly net: SimNetwork;
+  readonly runtime: PodRuntime;
+  readonly mode: ProxyMode;
+  baseDir: string;
+  private externalHost: SimHost | undefined;
+
+  constructor(opts: SessionOptions) {
+    this.mode = opts.mode;
+    this.baseDir = opts.baseDir;
+    this.cluster = new Cluster({ seed: opts.seed ?? 1 });
+    this.net = new SimNetwork(this.cluster, {
+      mode: opts.mode,
+      ...(opts.capture ? { capture: opts.capture } : {}),
+    });
+    this.runtime = new PodRuntime(this.cluster, this.net);
+    // Let the bootstrap pods (CoreDNS) come up before the first command.
+    this.wait(5 * SECOND);
+  }
+
+  /** Run virtual time forward. */
+  wait(ns: number): void {
+    this.cluster.advance(ns);
+  }
+
+  /** Run virtual time until `done()` or `limitNs` has passed; returns whether it finished. */
+  runUntil(done: () => boolean, limitNs = 200 * SECOND): boolean {
+    const clock = this.cluster.clock;
+    const deadline = clock.now() + limitNs;
+    this.cluster.settle();
+    while (!done()) {
+      const t = clock.nextTime();
+      if (t === undefined || t > deadline) return false;
+      this.cluster.advance(Math.max(0, t - clock.now()));
+    }
+    return true;
+  }
+
+  /** The host a command runs on: a node name, `pod/NAME` (prefix ok), or `external`. */
+  host(on: string): SimHost {
+    if (on === 'external') {
+      this.externalHost ??= this.net.addExternalHost('external', EXTERNAL_CLIENT_IP);
+      return this.externalHost;
+    }
+    const node = this.net.nodeHosts.get(on);
+    if (node !== undefined) return node;
+    const rest = on.replace(/^pod\//, '');
+    const ns = rest.includes('/') ? rest.split('/')[0]! : 'default';
+    const prefix = rest.includes('/') ? rest.slice(rest.indexOf('/') + 1) : rest;
+    const pod = this.cluster
+      .list('Pod', ns)
+      .filter(
+        (p) => p.metadata.name.startsWith(prefix) && p.metadata.deletionTimestamp === undefined,
+      )
+      .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))[0];
+    const host = pod === undefined ? undefined : this.runtime.host(ns, pod.metadata.name);
+    if (host === undefined) {
+      const nodes = resolveNodes(this.cluster.config).map((n) => n.name);
+      throw new Error(
+        `no host "${on}" (nodes: ${nodes.join(', ')}; pods as pod/NAME; or external)`,
+      );
+    }
+    return host;
+  }
+
+  /** Namespace of the pod a host belongs to (for its resolv.conf), or undefined for nodes. */
+  podNamespace(on: string): string | undefined {
+    if (on === 'external' || this.net.nodeHosts.has(on)) return undefined;
+    const rest = on.replace(/^pod\//, '');
+    return rest.includes('/') ? rest.split('/')[0] : 'default';
+  }
+
+  /** Run one command line `on` a host. */
+  async exec(line: string, on = 'k8s-master01'): Promise<ExecResult> {
+    let words: string[];
+    try {
+      words = await splitWords(line, async (inner) => (await this.exec(inner, on)).stdout);
+    } catch (err) {
+      return { stdout: '', stderr: `${(err as Error).message}\n`, exitCode: 2 };
+    }
+    const [cmd, ...args] = words;
+    if (cmd === undefined) return { stdout: '', stderr: '', exitCode: 0 };
+    const impl = COMMANDS[cmd];
+    if (impl === undefined)
+      return { stdout: '', stderr: `bash: ${cmd}: command not found\n`, exitCode: 127 };
+    const ctx: CommandContext = { session: this, on };
+    try {
+      return await impl(args, ctx);
+    } catch (err) {
+      return { stdout: '', stderr: `${(err as Error).message}\n`, exitCode: 1 };
+    }
+  }
+}
