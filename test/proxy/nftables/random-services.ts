@@ -48,7 +48,7 @@ export function randomServices(n: number, seed: number, node: string) {
         'random',
         name,
         {
-          type: (['ClusterIP', 'NodePort', 'NodePort', 'LoadBalancer'] as const)[kind],
+          type: (['ClusterIP', 'NodePort', 'NodePort', 'LoadBalancer'] as const)[kind]!,
           clusterIP: ip('10.96.0.0', 20),
           ports,
           ...(rnd() < 0.3 ? { externalIPs: [ip('203.0.113.0', 8)] } : {}),
