@@ -168,11 +168,11 @@ test('an explicitly named file loads whatever its extension', (t) => {
 });
 
 test('source locations: file, line, written apiVersion, and field positions', (t) => {
-  const objs = ok(loadManifests(['test/fixtures/manifests/seed/ingress.http.yaml']));
+  const objs = ok(loadManifests(['scenarios/seed/manifests/ingress.http.yaml']));
   const svc = objs[1];
   if (svc === undefined) return t.fail();
   const src = sourceOf(svc);
-  t.is(src?.file, 'test/fixtures/manifests/seed/ingress.http.yaml');
+  t.is(src?.file, 'scenarios/seed/manifests/ingress.http.yaml');
   t.is(src?.line, 19);
   t.is(src?.apiVersion, 'v1');
   t.deepEqual(src?.locate(['spec', 'ports', 0, 'targetPort']), { line: 26, column: 19 });
@@ -212,8 +212,8 @@ test('defaultNamespace option applies to objects without a namespace only', (t) 
     loadManifests(
       [
         join(DIR, '20-app.yml'),
-        'test/fixtures/manifests/seed/svc-none.yaml',
-        'test/fixtures/manifests/seed/ingress1.yaml',
+        'scenarios/seed/manifests/svc-none.yaml',
+        'scenarios/seed/manifests/ingress1.yaml',
       ],
       { defaultNamespace: 'team' },
     ),

@@ -1,4 +1,4 @@
-// The seed walkthrough's manifests (test/fixtures/manifests/seed, copied verbatim,
+// The seed walkthrough's manifests (scenarios/seed/manifests, copied verbatim,
 // comments and old API versions included) are the loader's first acceptance test.
 import test from 'ava';
 import { readFileSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { loadManifests } from '../../src/api/load.ts';
 import { sourceOf } from '../../src/api/source.ts';
 import type { Deployment, Ingress, KubeObject, Service } from '../../src/api/types.ts';
 
-const SEED = 'test/fixtures/manifests/seed';
+const SEED = 'scenarios/seed/manifests';
 
 function load(file: string): KubeObject[] {
   const r = loadManifests([join(SEED, file)]);

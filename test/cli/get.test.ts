@@ -3,7 +3,7 @@ import { clusterFromFiles } from '../../src/cli/cluster-from-files.ts';
 import { renderGet } from '../../src/cli/get.ts';
 import { matchGolden } from './golden.ts';
 
-const SEED = 'test/fixtures/manifests/seed';
+const SEED = 'scenarios/seed/manifests';
 const files = (...names: string[]) => names.map((n) => `${SEED}/${n}`);
 
 const clusterIpCluster = () =>

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const SEED = 'test/fixtures/manifests/seed';
+const SEED = 'scenarios/seed/manifests';
 const F = ['-f', `${SEED}/svc-deployment.yaml`, '-f', `${SEED}/nodeport.yaml`];
 const svclab = (...args: string[]) =>
   spawnSync('node', ['bin/svclab.js', ...args], { encoding: 'utf8' });

@@ -7,7 +7,7 @@ import type { HttpResult } from '../../src/sim/http/client.ts';
 import { SimNetwork } from '../../src/sim/network.ts';
 import { startMyApp } from '../../src/sim/workloads/myapp.ts';
 
-const SEED = 'test/fixtures/manifests/seed';
+const SEED = 'scenarios/seed/manifests';
 
 function seedCluster(files: string[]) {
   const cluster = new Cluster({ seed: 1 });
