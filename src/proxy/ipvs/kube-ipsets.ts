@@ -99,6 +99,9 @@ export class KubeIpsets {
   /** ipset add/del calls made (the sync-diff proof counts these too). */
   adds = 0;
   dels = 0;
+  /** Failed adds (e.g. "Hash is full" past maxelem 65536); kube-proxy logs them and goes on. */
+  errors = 0;
+  lastError = '';
 
   /** @param seed makes each set's jhash initval reproducible (the kernel draws it at random). */
   constructor(seed = 0) {
@@ -128,8 +131,13 @@ export class KubeIpsets {
     const n = this.refs.get(k) ?? 0;
     this.refs.set(k, n + 1);
     if (n === 0) {
-      this.get(name).add(entry);
-      this.adds++;
+      try {
+        this.get(name).add(entry);
+        this.adds++;
+      } catch (e) {
+        this.errors++;
+        this.lastError = e instanceof Error ? e.message : String(e);
+      }
     }
   }
 

@@ -78,6 +78,8 @@ export class IpvsProxier implements Proxier {
   readonly ipsets: KubeIpsets;
   readonly graceful: GracefulTermination;
   readonly ops: IpvsOps = { vsAdd: 0, vsEdit: 0, vsDel: 0, bind: 0, unbind: 0 };
+  /** The last sync: services re-synced, time in ServiceMap.snapshot() and in the ipvs diff (wall ms). */
+  lastSync = { services: 0, snapshotMs: 0, diffMs: 0 };
   /** Addresses on the dummy kube-ipvs0 (reference-counted: an external IP may serve two services). */
   private readonly bound = new Map<number, number>();
   private readonly nodeIPs: ReadonlySet<number>;
@@ -155,12 +157,15 @@ export class IpvsProxier implements Proxier {
   /** syncProxyRules, as a diff over the services that changed since the last sync. */
   sync(): void {
     if (!this.servicesSynced || !this.endpointSlicesSynced) return;
+    const t0 = performance.now();
     const snap = this.serviceMap.snapshot();
+    const t1 = performance.now();
     const names = new Set([...snap.changed, ...this.extraDirty]);
     this.extraDirty.clear();
     for (const name of names) this.syncService(name, snap);
     if (names.size > 0) this.rules = undefined;
     this.graceful.check(this.now());
+    this.lastSync = { services: names.size, snapshotMs: t1 - t0, diffMs: performance.now() - t1 };
   }
 
   /**

@@ -23,8 +23,8 @@ function mix(addr: number, pp: number): number {
 
 export class ServiceTable {
   private cap = 1024;
-  private addrs = new Uint32Array(this.cap);
-  private pps = new Uint32Array(this.cap);
+  /** Interleaved [portProto, addr] per slot: one cache line holds a probe run. */
+  private keys = new Uint32Array(this.cap * 2);
   private slots: (VirtualService | null)[] = new Array<VirtualService | null>(this.cap).fill(null);
   private used = 0; // live + tombstones
   private live = 0;
@@ -48,10 +48,11 @@ export class ServiceTable {
     const pp = portProto(proto, port);
     const a = addr >>> 0;
     const mask = this.cap - 1;
+    const keys = this.keys;
     for (let i = mix(a, pp) & mask; ; i = (i + 1) & mask) {
-      const k = this.pps[i]!;
+      const k = keys[2 * i]!;
       if (k === EMPTY) return null;
-      if (k === pp && this.addrs[i] === a) return this.slots[i] ?? null;
+      if (k === pp && keys[2 * i + 1] === a) return this.slots[i] ?? null;
     }
   }
 
@@ -101,10 +102,10 @@ export class ServiceTable {
     const pp = portProto(svc.protocol, svc.port);
     const mask = this.cap - 1;
     for (let i = mix(svc.addr, pp) & mask; ; i = (i + 1) & mask) {
-      const k = this.pps[i]!;
+      const k = this.keys[2 * i]!;
       if (k === EMPTY) return;
-      if (k === pp && this.addrs[i] === svc.addr) {
-        this.pps[i] = TOMB;
+      if (k === pp && this.keys[2 * i + 1] === svc.addr) {
+        this.keys[2 * i] = TOMB;
         this.slots[i] = null;
         this.live--;
         return;
@@ -123,10 +124,10 @@ export class ServiceTable {
     const pp = portProto(svc.protocol, svc.port);
     const mask = this.cap - 1;
     let i = mix(svc.addr, pp) & mask;
-    while (this.pps[i] !== EMPTY && this.pps[i] !== TOMB) i = (i + 1) & mask;
-    if (this.pps[i] === EMPTY) this.used++;
-    this.pps[i] = pp;
-    this.addrs[i] = svc.addr;
+    while (this.keys[2 * i] !== EMPTY && this.keys[2 * i] !== TOMB) i = (i + 1) & mask;
+    if (this.keys[2 * i] === EMPTY) this.used++;
+    this.keys[2 * i] = pp;
+    this.keys[2 * i + 1] = svc.addr;
     this.slots[i] = svc;
     this.live++;
   }
@@ -135,8 +136,7 @@ export class ServiceTable {
   private rehash(cap: number): void {
     const old = this.slots;
     this.cap = cap;
-    this.addrs = new Uint32Array(cap);
-    this.pps = new Uint32Array(cap);
+    this.keys = new Uint32Array(cap * 2);
     this.slots = new Array<VirtualService | null>(cap).fill(null);
     this.used = 0;
     this.live = 0;

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import test from 'ava';
 import { IpSet, ipsetList, ipsetSave } from '../../../src/proxy/ipvs/ipset.ts';
 import { jhash2 } from '../../../src/proxy/ipvs/jhash.ts';
+import { KubeIpsets } from '../../../src/proxy/ipvs/kube-ipsets.ts';
 import { ipsetCases } from './ipset-cases.ts';
 
 const fixture = readFileSync(new URL('./fixtures/ipset-list.txt', import.meta.url), 'utf8');
@@ -85,4 +86,18 @@ test('jhash2 with no words is JHASH_INITVAL + initval (the case-0 path)', (t) =>
   t.is(jhash2([], 0), 0xdeadbeef);
   t.is(jhash2([], 1), 0xdeadbef0);
   t.not(jhash2([1], 0), jhash2([2], 0));
+});
+
+test('past maxelem an add fails with "Hash is full"; kube-proxy logs it and goes on', (t) => {
+  const s = new IpSet('KUBE-CLUSTER-IP', 'hash:ip,port', { maxelem: 3 });
+  for (let i = 1; i <= 3; i++) s.add(`10.96.0.${i},tcp:80`);
+  t.throws(() => s.add('10.96.0.4,tcp:80'), { message: 'ipset KUBE-CLUSTER-IP: Hash is full' });
+  const k = new KubeIpsets();
+  const full = k.get('KUBE-IPVS-IPS');
+  for (let i = 0; i < 65536; i++)
+    k.ref('KUBE-IPVS-IPS', `10.${96 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`);
+  t.is(full.size, 65536);
+  k.ref('KUBE-IPVS-IPS', '10.97.0.0');
+  t.is(k.errors, 1);
+  t.is(k.lastError, 'ipset KUBE-IPVS-IPS: Hash is full');
 });
