@@ -5,6 +5,7 @@ import { CliError } from './cluster-from-files.ts';
 import { registerConntrack } from './conntrack.ts';
 import { registerGet } from './get.ts';
 import { registerIptables } from './iptables.ts';
+import { registerRun } from './run.ts';
 import { registerTrace } from './trace.ts';
 import { registerWalkthrough } from './walkthrough.ts';
 
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerGet(program);
   registerIptables(program);
   registerTrace(program);
+  registerRun(program);
   registerConntrack(program);
   registerWalkthrough(program);
   return program;
@@ -36,7 +38,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
     if (err instanceof CliError) {
-      process.stderr.write(`${err.message}\n`);
+      if (err.message !== '') process.stderr.write(`${err.message}\n`);
       return err.exitCode;
     }
     throw err;

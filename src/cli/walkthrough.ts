@@ -1,5 +1,12 @@
-// `svclab walkthrough`: replays the seed walkthrough (what `npm start` runs).
+// `svclab walkthrough` (what `npm start` runs): the seed walkthrough replayed in
+// simulation — every scenario in scenarios/seed, in order, printed as a terminal session.
 import type { Command } from 'commander';
+import { fileURLToPath } from 'node:url';
+import { CliError } from './cluster-from-files.ts';
+import { proxyMode } from './node-view.ts';
+import { runAll, scenarioFiles, summarize } from './run.ts';
+
+export const SEED_SCENARIOS = fileURLToPath(new URL('../../scenarios/seed', import.meta.url));
 
 export function registerWalkthrough(program: Command): void {
   program
@@ -7,8 +14,19 @@ export function registerWalkthrough(program: Command): void {
     .description(
       'replay the seed walkthrough (Services, kube-proxy modes, DNS, Ingress) in simulation',
     )
-    .action(() => {
-      console.log('svclab walkthrough: the simulated seed walkthrough is not built yet.');
-      console.log('Available now: the packet layer (src/packet). See README.md for the roadmap.');
+    .option('--proxy-mode <mode>', "iptables, ipvs or nftables (default: each scenario's own)")
+    .option('--pcap <file>', 'write every packet to a pcap file')
+    .action(async (o: { proxyMode?: string; pcap?: string }) => {
+      process.stdout.write(
+        'svclab: the seed walkthrough (k8s详解Service和Ingress), replayed on a simulated 3-node cluster.\n' +
+          'Every curl and dig below is real IPv4 packets through a userspace kube-proxy dataplane.\n',
+      );
+      const reports = await runAll(scenarioFiles([SEED_SCENARIOS]), {
+        ...(o.proxyMode ? { mode: proxyMode(o.proxyMode) } : {}),
+        ...(o.pcap ? { pcap: o.pcap } : {}),
+        onOutput: (s) => process.stdout.write(s),
+      });
+      process.stdout.write(`\n${summarize(reports)}`);
+      if (reports.some((r) => r.failures.length > 0)) throw new CliError('', 1);
     });
 }

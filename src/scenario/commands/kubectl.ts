@@ -119,8 +119,8 @@ function deleteCmd(ctx: CommandContext, p: Parsed): ExecResult {
           obj: o,
         }))
       : p.positional
-          .slice(1)
-          .map((name) => ({ kind: lookupResource(p.positional[0] ?? '').kind, ns, name }));
+          .slice(2)
+          .map((name) => ({ kind: lookupResource(p.positional[1] ?? '').kind, ns, name }));
   let stdout = '';
   let stderr = '';
   for (const t of targets) {

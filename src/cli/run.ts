@@ -1,0 +1,108 @@
+// `svclab run SCENARIO... [--proxy-mode M] [--seed N] [--json] [--pcap FILE] [--quiet]`:
+// replay scenarios; exit 0 iff every expectation holds.
+import type { Command } from 'commander';
+import { statSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createPcapFileWriter } from '../packet/pcap-file.ts';
+import { DEFAULT_EPOCH_MS } from '../api/wire.ts';
+import { ScenarioError, loadScenario } from '../scenario/format.ts';
+import { type ScenarioReport, runScenario } from '../scenario/runner.ts';
+import type { ProxyMode } from '../sim/node-setup.ts';
+import { CliError } from './cluster-from-files.ts';
+import { proxyMode } from './node-view.ts';
+
+/** Scenario files named on the command line; folders give their *.yaml files, sorted. */
+export function scenarioFiles(paths: string[]): string[] {
+  return paths.flatMap((p) => {
+    let st;
+    try {
+      st = statSync(p);
+    } catch {
+      throw new CliError(`error: ${p}: no such file or directory`);
+    }
+    if (!st.isDirectory()) return [p];
+    return readdirSync(p)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .sort()
+      .map((f) => join(p, f));
+  });
+}
+
+export interface RunAllOptions {
+  mode?: ProxyMode;
+  seed?: number;
+  pcap?: string;
+  onOutput?: (s: string) => void;
+}
+
+export async function runAll(files: string[], o: RunAllOptions): Promise<ScenarioReport[]> {
+  const scenarios = files.map((f) => {
+    try {
+      return loadScenario(f);
+    } catch (err) {
+      if (err instanceof ScenarioError) throw new CliError(`error: ${err.message}`);
+      throw err;
+    }
+  });
+  const pcap = o.pcap ? createPcapFileWriter(o.pcap, { resolution: 'ns' }) : undefined;
+  const reports: ScenarioReport[] = [];
+  try {
+    for (const sc of scenarios) {
+      reports.push(
+        await runScenario(sc, {
+          ...(o.mode ? { mode: o.mode } : {}),
+          ...(o.seed !== undefined ? { seed: o.seed } : {}),
+          ...(o.onOutput ? { onOutput: o.onOutput } : {}),
+          // Each scenario restarts virtual time; the capture keeps the seed's wall clock.
+          ...(pcap
+            ? {
+                capture: (e) =>
+                  pcap.write(BigInt(DEFAULT_EPOCH_MS) * 1_000_000n + BigInt(e.tsNs), e.packet),
+              }
+            : {}),
+        }),
+      );
+    }
+  } finally {
+    pcap?.close();
+  }
+  return reports;
+}
+
+export function summarize(reports: ScenarioReport[]): string {
+  const lines = reports.map((r) => {
+    const status = r.failures.length === 0 ? 'PASS' : 'FAIL';
+    return `${status}  ${r.file} [${r.mode}] ${r.checks - new Set(r.failures.map((f) => f.where)).size}/${r.checks} checks`;
+  });
+  for (const r of reports)
+    for (const f of r.failures) lines.push(`  ${f.where}: ${f.command}\n    ${f.message}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('replay scenario files (or folders of them); exit 0 iff every expectation holds')
+    .argument('<scenario...>', 'scenario files or folders')
+    .option('--proxy-mode <mode>', "iptables, ipvs or nftables (default: the scenario's)")
+    .option('--seed <n>', 'seed of the simulation', (v) => Number.parseInt(v, 10))
+    .option('--json', 'print a JSON report instead of the transcript')
+    .option('--pcap <file>', 'write every packet on every link to a pcap file')
+    .option('-q, --quiet', 'print only the summary')
+    .action(
+      async (
+        paths: string[],
+        o: { proxyMode?: string; seed?: number; json?: boolean; pcap?: string; quiet?: boolean },
+      ) => {
+        const reports = await runAll(scenarioFiles(paths), {
+          ...(o.proxyMode ? { mode: proxyMode(o.proxyMode) } : {}),
+          ...(o.seed !== undefined ? { seed: o.seed } : {}),
+          ...(o.pcap ? { pcap: o.pcap } : {}),
+          ...(!o.json && !o.quiet ? { onOutput: (s: string) => process.stdout.write(s) } : {}),
+        });
+        if (o.json) process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
+        else process.stdout.write(`\n${summarize(reports)}`);
+        if (reports.some((r) => r.failures.length > 0)) throw new CliError('', 1);
+      },
+    );
+}

@@ -1,0 +1,218 @@
+// Scenario files (YAML): a title, the manifests' folder, and steps a reader would take —
+// commands with expectations, waits, notes. Errors name file:line and the field.
+// See docs/scenarios.md for the format.
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { LineCounter, isMap, isSeq, parseDocument } from 'yaml';
+import type { Node as YamlNode } from 'yaml';
+import { PROXY_MODES, type ProxyMode } from '../sim/node-setup.ts';
+
+export interface Matcher {
+  /** Exact text. */
+  equals?: string;
+  contains?: string[];
+  /** Regular expressions (multiline); each must match. */
+  matches?: string[];
+  /** How many times `matches[0]` must match. */
+  count?: number;
+  /** Text that must not appear. */
+  absent?: string[];
+}
+
+export interface Expect {
+  exitCode?: number;
+  stdout?: Matcher;
+  stderr?: Matcher;
+  /** Distinct stdouts over `repeat` runs (load balancing shows as several answers). */
+  distinct?: number;
+}
+
+export type Step =
+  | { kind: 'note'; text: string; line: number }
+  | { kind: 'wait'; ns: number; line: number }
+  | {
+      kind: 'run';
+      command: string;
+      on: string;
+      repeat: number;
+      show: boolean;
+      expect?: Expect;
+      /** Run only in these proxy modes (e.g. ipvsadm in ipvs mode). */
+      only?: ProxyMode[];
+      line: number;
+    };
+
+export interface Scenario {
+  file: string;
+  title: string;
+  /** Where the seed walkthrough tells this part (section name). */
+  section?: string;
+  /** Folder relative file names in commands are looked up in. */
+  dir: string;
+  proxyMode?: ProxyMode;
+  seed?: number;
+  steps: Step[];
+}
+
+export class ScenarioError extends Error {}
+
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+const UNIT_NS: Record<string, number> = { ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+
+export function parseDuration(s: string): number | undefined {
+  const m = DURATION.exec(s.trim());
+  return m ? Number(m[1]) * UNIT_NS[m[2]!]! : undefined;
+}
+
+function matcher(v: unknown, where: string): Matcher {
+  if (typeof v === 'string') return { equals: v };
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    throw new ScenarioError(
+      `${where}: must be a string or a mapping (contains, matches, count, absent)`,
+    );
+  }
+  const o = v as Record<string, unknown>;
+  const list = (k: string): string[] | undefined => {
+    const x = o[k];
+    if (x === undefined) return undefined;
+    const arr = Array.isArray(x) ? x : [x];
+    if (!arr.every((s) => typeof s === 'string'))
+      throw new ScenarioError(`${where}.${k}: must be text`);
+    return arr as string[];
+  };
+  for (const k of Object.keys(o)) {
+    if (!['equals', 'contains', 'matches', 'count', 'absent'].includes(k)) {
+      throw new ScenarioError(`${where}: unknown field "${k}"`);
+    }
+  }
+  const m: Matcher = {};
+  const eq = o.equals;
+  if (eq !== undefined) {
+    if (typeof eq !== 'string') throw new ScenarioError(`${where}.equals: must be text`);
+    m.equals = eq;
+  }
+  const contains = list('contains');
+  const matches = list('matches');
+  const absent = list('absent');
+  if (contains) m.contains = contains;
+  if (matches) {
+    for (const r of matches) {
+      try {
+        new RegExp(r, 'm');
+      } catch (err) {
+        throw new ScenarioError(`${where}.matches: ${(err as Error).message}`);
+      }
+    }
+    m.matches = matches;
+  }
+  if (absent) m.absent = absent;
+  if (o.count !== undefined) {
+    if (!Number.isInteger(o.count)) throw new ScenarioError(`${where}.count: must be an integer`);
+    m.count = o.count as number;
+  }
+  return m;
+}
+
+export function parseScenario(text: string, file: string): Scenario {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const pos = lc.linePos(e.pos[0]);
+    throw new ScenarioError(`${file}:${pos.line}:${pos.col}: ${e.message.split('\n')[0]}`);
+  }
+  const lineOf = (n: YamlNode | null | undefined) => (n?.range ? lc.linePos(n.range[0]).line : 1);
+  const root = doc.contents;
+  if (!isMap(root))
+    throw new ScenarioError(`${file}:1: a scenario is a mapping with title and steps`);
+  const top = doc.toJS() as Record<string, unknown>;
+  const at = (line: number, msg: string) => new ScenarioError(`${file}:${line}: ${msg}`);
+  for (const k of Object.keys(top)) {
+    if (!['title', 'section', 'dir', 'proxyMode', 'seed', 'steps'].includes(k)) {
+      throw at(lineOf(root.get(k, true) as YamlNode), `unknown field "${k}"`);
+    }
+  }
+  if (typeof top.title !== 'string') throw at(1, 'title: required text');
+  const mode = top.proxyMode;
+  if (mode !== undefined && !PROXY_MODES.includes(mode as ProxyMode)) {
+    throw at(
+      lineOf(root.get('proxyMode', true) as YamlNode),
+      `proxyMode: must be one of ${PROXY_MODES.join(', ')}`,
+    );
+  }
+  const stepsNode = root.get('steps', true) as YamlNode | undefined;
+  if (!isSeq(stepsNode)) throw at(lineOf(stepsNode), 'steps: required list');
+  const steps: Step[] = stepsNode.items.map((item, i) => {
+    const line = lineOf(item as YamlNode);
+    const where = `steps[${i}]`;
+    const s = (item as { toJSON(): unknown }).toJSON() as Record<string, unknown> | string;
+    if (typeof s === 'string')
+      return { kind: 'run', command: s, on: 'k8s-master01', repeat: 1, show: true, line };
+    if (typeof s.note === 'string') return { kind: 'note', text: s.note, line };
+    if (s.wait !== undefined) {
+      const ns = parseDuration(String(s.wait));
+      if (ns === undefined) throw at(line, `${where}.wait: a duration like 5s, 500ms or 2m`);
+      return { kind: 'wait', ns, line };
+    }
+    if (typeof s.run !== 'string') throw at(line, `${where}: needs run, wait or note`);
+    for (const k of Object.keys(s)) {
+      if (!['run', 'on', 'repeat', 'show', 'expect', 'only'].includes(k))
+        throw at(line, `${where}: unknown field "${k}"`);
+    }
+    const only = s.only === undefined ? undefined : Array.isArray(s.only) ? s.only : [s.only];
+    if (only !== undefined && !only.every((m) => PROXY_MODES.includes(m as ProxyMode))) {
+      throw at(line, `${where}.only: proxy modes among ${PROXY_MODES.join(', ')}`);
+    }
+    const repeat = s.repeat ?? 1;
+    if (!Number.isInteger(repeat) || (repeat as number) < 1)
+      throw at(line, `${where}.repeat: a positive integer`);
+    let expect: Expect | undefined;
+    if (s.expect !== undefined) {
+      const e = s.expect as Record<string, unknown>;
+      expect = {};
+      for (const k of Object.keys(e)) {
+        if (!['exitCode', 'stdout', 'stderr', 'distinct'].includes(k))
+          throw at(line, `${where}.expect: unknown field "${k}"`);
+      }
+      if (e.exitCode !== undefined) expect.exitCode = Number(e.exitCode);
+      if (e.distinct !== undefined) expect.distinct = Number(e.distinct);
+      try {
+        if (e.stdout !== undefined) expect.stdout = matcher(e.stdout, `${where}.expect.stdout`);
+        if (e.stderr !== undefined) expect.stderr = matcher(e.stderr, `${where}.expect.stderr`);
+      } catch (err) {
+        throw at(line, (err as Error).message);
+      }
+    }
+    return {
+      kind: 'run',
+      command: s.run,
+      on: typeof s.on === 'string' ? s.on : 'k8s-master01',
+      repeat: repeat as number,
+      show: s.show !== false,
+      ...(expect ? { expect } : {}),
+      ...(only ? { only: only as ProxyMode[] } : {}),
+      line,
+    };
+  });
+  return {
+    file,
+    title: top.title,
+    ...(typeof top.section === 'string' ? { section: top.section } : {}),
+    dir: resolve(dirname(file), typeof top.dir === 'string' ? top.dir : '.'),
+    ...(mode !== undefined ? { proxyMode: mode as ProxyMode } : {}),
+    ...(typeof top.seed === 'number' ? { seed: top.seed } : {}),
+    steps,
+  };
+}
+
+export function loadScenario(file: string): Scenario {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ScenarioError(
+      `${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+    );
+  }
+  return parseScenario(text, file);
+}
