@@ -1,6 +1,5 @@
 // IPv4 header (RFC 791 §3.1): zero-copy view, checks, Repr, checksum-updating setters.
 import { applyDelta, delta16, delta32, fold, onesSum } from './checksum.ts';
-import { dataViewOf } from './dataview.ts';
 
 //  0                   1                   2                   3
 //  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
@@ -130,29 +129,15 @@ export function ipv4Validate(b: Uint8Array, off: number, len: number): Ipv4Reaso
   const hl = (vi & 0x0f) << 2;
   if (hl < IPV4_MIN_HEADER_LEN) return Ipv4Reason.BadIhl;
   if (len < hl) return Ipv4Reason.Truncated;
-  // A correct header sums to all ones (RFC 1071 §1(3)); 20 bytes as five u32 loads.
-  let s: number;
-  if (hl === 20) {
-    const d = dataViewOf(b);
-    const w0 = d.getUint32(off);
-    const w1 = d.getUint32(off + 4);
-    const w2 = d.getUint32(off + 8);
-    const w3 = d.getUint32(off + 12);
-    const w4 = d.getUint32(off + 16);
-    s =
-      (w0 >>> 16) +
-      (w0 & 0xffff) +
-      (w1 >>> 16) +
-      (w1 & 0xffff) +
-      (w2 >>> 16) +
-      (w2 & 0xffff) +
-      (w3 >>> 16) +
-      (w3 & 0xffff) +
-      (w4 >>> 16) +
-      (w4 & 0xffff);
-  } else {
-    s = onesSum(b, off, off + hl);
+  // A correct header sums to all ones (RFC 1071 §1(3)). Sums every header word
+  // (options too); even and odd bytes are added apart, then combined.
+  let hi = 0;
+  let lo = 0;
+  for (let i = off; i < off + hl; i += 2) {
+    hi += b[i]!;
+    lo += b[i + 1]!;
   }
+  let s = (hi << 8) + lo;
   s = (s & 0xffff) + (s >>> 16);
   s = (s & 0xffff) + (s >>> 16);
   if (s !== 0xffff) return Ipv4Reason.BadHeaderChecksum;

@@ -4,8 +4,8 @@
 // address (pseudo-header) + port. UDP checksum 0 ("none", RFC 768) stays 0.
 //
 // Callers pass a packet already accepted by ipv4Validate + the L4 check. Nothing
-// here allocates or throws; results are small integers.
-import { dataViewOf } from './dataview.ts';
+// here allocates or throws; results are small integers. Plain byte arithmetic:
+// see bytes.ts for why not DataView.
 
 /** Pass as address or port to leave that field unchanged. */
 export const KEEP = -1;
@@ -26,36 +26,47 @@ export type NatResult = (typeof NatResult)[keyof typeof NatResult];
 const SRC_ADDR = 12;
 const DST_ADDR = 16;
 
-/** ~HC + delta, folded, complemented (RFC 1624 eqn. 3), stored at d[i]. */
-function applyAt(d: DataView, i: number, delta: number): void {
-  let s = (~d.getUint16(i) & 0xffff) + delta;
+/** ~HC + delta, folded, complemented (RFC 1624 eqn. 3), stored big-endian at b[i]. */
+function applyAt(b: Uint8Array, i: number, delta: number): void {
+  let s = (~((b[i]! << 8) | b[i + 1]!) & 0xffff) + delta;
   s = (s & 0xffff) + (s >>> 16);
   s = (s & 0xffff) + (s >>> 16);
-  d.setUint16(i, ~s & 0xffff);
+  s = ~s & 0xffff;
+  b[i] = s >>> 8;
+  b[i + 1] = s & 0xff;
 }
 
 /** Same for a UDP checksum: 0 stays 0, a 0 result is stored as 0xffff. */
-function applyAtUdp(d: DataView, i: number, delta: number): void {
-  const hc = d.getUint16(i);
+function applyAtUdp(b: Uint8Array, i: number, delta: number): void {
+  const hc = (b[i]! << 8) | b[i + 1]!;
   if (hc === 0) return;
   let s = (~hc & 0xffff) + delta;
   s = (s & 0xffff) + (s >>> 16);
   s = (s & 0xffff) + (s >>> 16);
   s = ~s & 0xffff;
-  d.setUint16(i, s === 0 ? 0xffff : s);
+  if (s === 0) s = 0xffff;
+  b[i] = s >>> 8;
+  b[i + 1] = s & 0xff;
 }
 
-/** Write a u32 at d[i] and return the checksum delta of the change. */
-function swapAddr(d: DataView, i: number, addr: number): number {
-  const o = d.getUint32(i);
-  d.setUint32(i, addr);
-  return (~o >>> 16) + (~o & 0xffff) + (addr >>> 16) + (addr & 0xffff);
+/** Write a u32 at b[i] and return the checksum delta of the change. */
+function swapAddr(b: Uint8Array, i: number, addr: number): number {
+  const oh = (b[i]! << 8) | b[i + 1]!;
+  const ol = (b[i + 2]! << 8) | b[i + 3]!;
+  const nh = (addr >>> 16) & 0xffff;
+  const nl = addr & 0xffff;
+  b[i] = nh >>> 8;
+  b[i + 1] = nh & 0xff;
+  b[i + 2] = nl >>> 8;
+  b[i + 3] = nl & 0xff;
+  return (~oh & 0xffff) + (~ol & 0xffff) + nh + nl;
 }
 
-/** Write a u16 at d[i] and return the checksum delta of the change. */
-function swapPort(d: DataView, i: number, port: number): number {
-  const o = d.getUint16(i);
-  d.setUint16(i, port);
+/** Write a u16 at b[i] and return the checksum delta of the change. */
+function swapPort(b: Uint8Array, i: number, port: number): number {
+  const o = (b[i]! << 8) | b[i + 1]!;
+  b[i] = (port >>> 8) & 0xff;
+  b[i + 1] = port & 0xff;
   return (~o & 0xffff) + (port & 0xffff);
 }
 
@@ -67,26 +78,24 @@ function rewrite(
   addr: number,
   port: number,
 ): NatResult {
-  const d = dataViewOf(b);
-  const w2 = d.getUint32(off + 8); // TTL, Protocol, checksum
-  const proto = (w2 >>> 16) & 0xff;
+  const proto = b[off + 9]!;
   const hasPorts = proto === 6 || proto === 17;
   if (port >= 0 && !hasPorts) return NatResult.NoPorts;
   let delta = 0;
   if (addr >= 0) {
-    delta = swapAddr(d, off + addrAt, addr);
-    applyAt(d, off + 10, delta);
+    delta = swapAddr(b, off + addrAt, addr);
+    applyAt(b, off + 10, delta);
   }
   // Only a first fragment (offset 0) carries the L4 header; its checksum covers the
   // whole datagram but an incremental update needs only the changed words.
-  if ((d.getUint16(off + 6) & 0x1fff) !== 0) {
+  if ((((b[off + 6]! & 0x1f) << 8) | b[off + 7]!) !== 0) {
     return hasPorts || port >= 0 ? NatResult.L4Absent : NatResult.Ok;
   }
   if (!hasPorts) return NatResult.Ok; // ICMP: no pseudo-header
-  const l4 = off + ((d.getUint8(off) & 0x0f) << 2);
-  if (port >= 0) delta += swapPort(d, l4 + portAt, port);
-  if (proto === 6) applyAt(d, l4 + 16, delta);
-  else applyAtUdp(d, l4 + 6, delta);
+  const l4 = off + ((b[off]! & 0x0f) << 2);
+  if (port >= 0) delta += swapPort(b, l4 + portAt, port);
+  if (proto === 6) applyAt(b, l4 + 16, delta);
+  else applyAtUdp(b, l4 + 6, delta);
   return NatResult.Ok;
 }
 
@@ -105,11 +114,10 @@ export function natRewriteDst(b: Uint8Array, off: number, addr: number, port: nu
 
 /** Rewrite the identifier of an ICMP echo request/reply (the "port" of ICMP conntrack). */
 export function natRewriteIcmpEchoId(b: Uint8Array, off: number, ident: number): NatResult {
-  const d = dataViewOf(b);
-  const l4 = off + ((d.getUint8(off) & 0x0f) << 2);
-  const t = d.getUint8(l4);
-  if (d.getUint8(off + 9) !== 1 || (t !== 0 && t !== 8)) return NatResult.NotEcho;
-  applyAt(d, l4 + 2, swapPort(d, l4 + 4, ident));
+  const l4 = off + ((b[off]! & 0x0f) << 2);
+  const t = b[l4]!;
+  if (b[off + 9] !== 1 || (t !== 0 && t !== 8)) return NatResult.NotEcho;
+  applyAt(b, l4 + 2, swapPort(b, l4 + 4, ident));
   return NatResult.Ok;
 }
 
@@ -130,45 +138,43 @@ export function natRewriteIcmpInner(
 ): NatResult {
   const end = Math.min(off + len, b.length);
   if (!(off >= 0 && off + 20 <= end)) return NatResult.NoQuote;
-  const d = dataViewOf(b);
-  const icmp = off + ((d.getUint8(off) & 0x0f) << 2);
+  const icmp = off + ((b[off]! & 0x0f) << 2);
   const q = icmp + 8; // quoted IPv4 header
-  if (d.getUint8(off + 9) !== 1 || q + 20 > end) return NatResult.NoQuote;
-  const type = d.getUint8(icmp);
+  if (b[off + 9] !== 1 || q + 20 > end) return NatResult.NoQuote;
+  const type = b[icmp]!;
   if (type !== 3 && type !== 4 && type !== 5 && type !== 11 && type !== 12)
     return NatResult.NoQuote;
-  const qvi = d.getUint8(q);
-  const qhl = (qvi & 0x0f) << 2;
-  if (qvi >>> 4 !== 4 || qhl < 20 || q + qhl + 8 > end) return NatResult.NoQuote;
-  const proto = d.getUint8(q + 9);
+  const qhl = (b[q]! & 0x0f) << 2;
+  if (b[q]! >>> 4 !== 4 || qhl < 20 || q + qhl + 8 > end) return NatResult.NoQuote;
+  const proto = b[q + 9]!;
   const hasPorts = proto === 6 || proto === 17;
   if (port >= 0 && !hasPorts) return NatResult.NoPorts;
   const l4 = q + qhl;
   let outer = 0; // delta of every changed word of the ICMP message
   let pseudo = 0;
   if (addr >= 0) {
-    pseudo = swapAddr(d, q + (inner === 'src' ? SRC_ADDR : DST_ADDR), addr);
-    const oldCs = d.getUint16(q + 10);
-    applyAt(d, q + 10, pseudo);
-    outer = pseudo + (~oldCs & 0xffff) + d.getUint16(q + 10);
+    pseudo = swapAddr(b, q + (inner === 'src' ? SRC_ADDR : DST_ADDR), addr);
+    const oldCs = (b[q + 10]! << 8) | b[q + 11]!;
+    applyAt(b, q + 10, pseudo);
+    outer = pseudo + ((~oldCs & 0xffff) + ((b[q + 10]! << 8) | b[q + 11]!));
   }
-  if (hasPorts && (d.getUint16(q + 6) & 0x1fff) === 0) {
+  if (hasPorts && (((b[q + 6]! & 0x1f) << 8) | b[q + 7]!) === 0) {
     let l4delta = pseudo;
     if (port >= 0) {
-      const pd = swapPort(d, l4 + (inner === 'src' ? 0 : 2), port);
-      l4delta += pd;
-      outer += pd;
+      const d = swapPort(b, l4 + (inner === 'src' ? 0 : 2), port);
+      l4delta += d;
+      outer += d;
     }
     // TCP's checksum (offset 16) is only present if the quote reaches it (Linux
     // tcp_manip_pkt: 8 bytes guaranteed); UDP's (offset 6) always is.
     const csAt = proto === 6 ? l4 + 16 : l4 + 6;
     if (csAt + 2 <= end) {
-      const oldCs = d.getUint16(csAt);
-      if (proto === 6) applyAt(d, csAt, l4delta);
-      else applyAtUdp(d, csAt, l4delta);
-      outer += (~oldCs & 0xffff) + d.getUint16(csAt);
+      const oldCs = (b[csAt]! << 8) | b[csAt + 1]!;
+      if (proto === 6) applyAt(b, csAt, l4delta);
+      else applyAtUdp(b, csAt, l4delta);
+      outer += (~oldCs & 0xffff) + ((b[csAt]! << 8) | b[csAt + 1]!);
     }
   }
-  applyAt(d, icmp + 2, outer);
+  applyAt(b, icmp + 2, outer);
   return NatResult.Ok;
 }

@@ -1,7 +1,7 @@
 // One entry for the dataplane: check IPv4, then the L4 header, and fill a
 // reusable PacketInfo (no allocation per packet, never throws on any bytes).
 import { l4ChecksumValid, onesSum } from './checksum.ts';
-import { dataViewOf } from './dataview.ts';
+import { rd16, rd32 } from './bytes.ts';
 import { IcmpReason, icmpIsError, icmpValidateWithChecksum } from './icmp.ts';
 import { IpProto, Ipv4Reason } from './ipv4.ts';
 import { TcpReason } from './tcp.ts';
@@ -92,33 +92,44 @@ export function classify(
   let dst = 0;
   if (!(off >= 0 && off + len <= b.length) || !(len >= 20)) r = Ipv4Reason.Truncated;
   else {
-    const d = dataViewOf(b);
-    w0 = d.getUint32(off); // version/IHL, DSCP/ECN, Total Length
-    const vhl = w0 >>> 24;
-    const hl = (vhl & 0x0f) << 2;
-    if (vhl >>> 4 !== 4) r = Ipv4Reason.BadVersion;
+    const b0 = b[off]!;
+    const hl = (b0 & 0x0f) << 2;
+    if (b0 >>> 4 !== 4) r = Ipv4Reason.BadVersion;
     else if (hl < 20) r = Ipv4Reason.BadIhl;
     else if (len < hl) r = Ipv4Reason.Truncated;
     else {
-      w1 = d.getUint32(off + 4); // Identification, flags/fragment offset
-      w2 = d.getUint32(off + 8); // TTL, Protocol, header checksum
-      src = d.getUint32(off + 12);
-      dst = d.getUint32(off + 16);
+      // Each header byte is loaded once; the checksum adds even and odd bytes apart.
+      const b1 = b[off + 1]!;
+      const b2 = b[off + 2]!;
+      const b3 = b[off + 3]!;
+      const b4 = b[off + 4]!;
+      const b5 = b[off + 5]!;
+      const b6 = b[off + 6]!;
+      const b7 = b[off + 7]!;
+      const b8 = b[off + 8]!;
+      const b9 = b[off + 9]!;
+      const b10 = b[off + 10]!;
+      const b11 = b[off + 11]!;
+      const b12 = b[off + 12]!;
+      const b13 = b[off + 13]!;
+      const b14 = b[off + 14]!;
+      const b15 = b[off + 15]!;
+      const b16 = b[off + 16]!;
+      const b17 = b[off + 17]!;
+      const b18 = b[off + 18]!;
+      const b19 = b[off + 19]!;
+      w0 = (b0 << 24) | (b1 << 16) | (b2 << 8) | b3;
+      w1 = (b4 << 24) | (b5 << 16) | (b6 << 8) | b7;
+      w2 = (b8 << 24) | (b9 << 16) | (b10 << 8) | b11;
+      src = ((b12 << 24) | (b13 << 16) | (b14 << 8) | b15) >>> 0;
+      dst = ((b16 << 24) | (b17 << 16) | (b18 << 8) | b19) >>> 0;
       let s =
-        (w0 >>> 16) +
-        (w0 & 0xffff) +
-        (w1 >>> 16) +
-        (w1 & 0xffff) +
-        (w2 >>> 16) +
-        (w2 & 0xffff) +
-        (src >>> 16) +
-        (src & 0xffff) +
-        (dst >>> 16) +
-        (dst & 0xffff);
+        ((b0 + b2 + b4 + b6 + b8 + b10 + b12 + b14 + b16 + b18) << 8) +
+        (b1 + b3 + b5 + b7 + b9 + b11 + b13 + b15 + b17 + b19);
       if (hl > 20) s = onesSum(b, off + 20, off + hl, s);
       s = (s & 0xffff) + (s >>> 16);
       s = (s & 0xffff) + (s >>> 16);
-      const tl = w0 & 0xffff;
+      const tl = (b2 << 8) | b3;
       if (s !== 0xffff) r = Ipv4Reason.BadHeaderChecksum;
       else if (tl > len) r = Ipv4Reason.TotalLengthBeyondBuffer;
       else if (tl < hl) r = Ipv4Reason.TotalLengthTooSmall;
@@ -135,7 +146,6 @@ export function classify(
     out.l4Length = 0;
     return r;
   }
-  const d = dataViewOf(b);
   const hl = (w0 >>> 22) & 0x3c;
   const l4 = off + hl;
   const l4len = (w0 & 0xffff) - hl;
@@ -158,29 +168,29 @@ export function classify(
   } else if (proto === IpProto.TCP) {
     if (l4len < 20) reason = TcpReason.Truncated;
     else {
-      const thl = (d.getUint8(l4 + 12) >>> 4) << 2;
+      const thl = (b[l4 + 12]! >>> 4) << 2;
       if (thl < 20) reason = TcpReason.DataOffsetTooSmall;
       else if (thl > l4len) reason = TcpReason.Truncated;
       else if (verify && !l4ChecksumValid(b, l4, l4len, src, dst, 6)) {
         reason = TcpReason.BadChecksum;
       }
       if (reason === 0) {
-        const ports = d.getUint32(l4);
+        const ports = rd32(b, l4);
         out.sport = ports >>> 16;
         out.dport = ports & 0xffff;
-        out.tcpFlags = d.getUint8(l4 + 13);
+        out.tcpFlags = b[l4 + 13]!;
       }
     }
   } else if (proto === IpProto.UDP) {
     if (l4len < 8) reason = UdpReason.Truncated;
     else {
-      const ulen = d.getUint16(l4 + 4);
+      const ulen = rd16(b, l4 + 4);
       if (fragWord === 0 && (ulen < 8 || ulen > l4len)) reason = UdpReason.LengthMismatch;
-      else if (verify && d.getUint16(l4 + 6) !== 0 && !l4ChecksumValid(b, l4, ulen, src, dst, 17)) {
+      else if (verify && rd16(b, l4 + 6) !== 0 && !l4ChecksumValid(b, l4, ulen, src, dst, 17)) {
         reason = UdpReason.BadChecksum;
       }
       if (reason === 0) {
-        const ports = d.getUint32(l4);
+        const ports = rd32(b, l4);
         out.sport = ports >>> 16;
         out.dport = ports & 0xffff;
       }
