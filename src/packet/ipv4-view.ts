@@ -76,6 +76,13 @@ export class Ipv4View {
   set ident(v: number) {
     this.dv.setUint16(F.IDENT, v);
   }
+  /** Same field as `ident` (the name builders use). */
+  get id(): number {
+    return this.dv.getUint16(F.IDENT);
+  }
+  set id(v: number) {
+    this.dv.setUint16(F.IDENT, v);
+  }
   get reservedFlag(): boolean {
     return (this.dv.getUint16(F.FLG_OFF) & Ipv4FlagBits.RESERVED) !== 0;
   }

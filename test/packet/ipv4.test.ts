@@ -152,6 +152,9 @@ test('view setters write every field', (t) => {
     totalLength: 44,
     isFragment: true,
   });
+  t.is(v.id, 0xbeef);
+  v.id = 0x1234;
+  t.is(v.ident, 0x1234);
   t.is(pkt[1], (46 << 2) | 2);
   t.is(toHex(pkt.subarray(6, 8)), 'a0b9'); // RF|MF + 1480/8 = 185
   v.version = 6;
