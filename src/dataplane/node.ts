@@ -167,6 +167,8 @@ export class NodeDataplane {
       else if (v === CtVerdict.INVALID) return this.untracked(b, inIf, CtState.INVALID);
       else {
         c.established++;
+        const px = this.opts.proxier;
+        if (px.onTracked !== undefined) this.tellProxier(px, ref, info.l4Offset + info.l4Length);
         this.applyNat(b, ref);
         return this.finish(b, inIf, CtState.ESTABLISHED, true);
       }
@@ -258,7 +260,6 @@ export class NodeDataplane {
       rsport,
       rdport,
       now,
-      mark,
     );
     if (e === -1) return c.drop(Drop.CtTableFull);
     if (e < 0) return c.drop(Drop.CtClash);
@@ -368,6 +369,23 @@ export class NodeDataplane {
     this.counters.natRewrites++;
   }
 
+  /** Hand the proxy an established packet by its flow's original tuple. */
+  private tellProxier(px: DataplaneProxier, ref: number, bytes: number): void {
+    const t = this.ct.table;
+    const o = ref & ~1;
+    const ports = t.tuplePorts(o);
+    px.onTracked!(
+      this.info.proto,
+      t.tupleSrc(o),
+      ports >>> 16,
+      t.tupleDst(o),
+      ports & 0xffff,
+      this.info.tcpFlags,
+      bytes,
+      (ref & 1) === 1,
+    );
+  }
+
   /** Feed the packet to its protocol tracker. */
   private track(ref: number, b: Uint8Array, now: number): number {
     const info = this.info;
@@ -408,6 +426,7 @@ export class NodeDataplane {
     m.addrFlags =
       (this.isLocal(src) ? ADDR_SRC_LOCAL : 0) | (this.isLocal(dst) ? ADDR_DST_LOCAL : 0);
     m.len = info.l4Offset + info.l4Length;
+    m.tcpFlags = info.tcpFlags;
     m.inIface = this.ifaces[inIf]?.name ?? '';
     m.outIface = '';
     return m;

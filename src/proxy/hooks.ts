@@ -30,6 +30,20 @@ export interface DataplaneProxier extends Proxier {
    * them; INPUT: filter then nat). Returns a result object the mode may reuse.
    */
   classify(meta: PacketMeta, hook: Hook, tables: number, out?: EvalResult): EvalResult;
+  /**
+   * Optional: told about every tracked packet of an established flow, by the flow's
+   * original tuple (ipvs keeps its own connection states and counters this way).
+   */
+  onTracked?(
+    proto: number,
+    src: number,
+    sport: number,
+    dst: number,
+    dport: number,
+    tcpFlags: number,
+    bytes: number,
+    reply: boolean,
+  ): void;
   /** classify() reporting each rule or lookup step, like `iptables -j TRACE`. */
   trace(meta: PacketMeta, hook: Hook, onStep: (e: TraceEvent) => void, tables?: number): EvalResult;
 }

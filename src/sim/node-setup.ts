@@ -13,12 +13,16 @@ import type { ConntrackConfig } from '../conntrack/conntrack.ts';
 import { ipToU32, parseCidr, tryIpToU32 } from '../packet/addr.ts';
 import type { DataplaneProxier } from '../proxy/hooks.ts';
 import { IptablesProxier } from '../proxy/iptables/proxier.ts';
+import { IpvsDataplaneProxier } from '../proxy/ipvs/dataplane.ts';
+import { IpvsProxier } from '../proxy/ipvs/proxier.ts';
 
 export type ProxyMode = 'iptables' | 'ipvs' | 'nftables';
 export const PROXY_MODES: readonly ProxyMode[] = ['iptables', 'ipvs', 'nftables'];
 
 export interface NodeSetupOptions {
   mode: ProxyMode;
+  /** --ipvs-scheduler (ipvs mode; default rr). */
+  scheduler?: string;
   /** Address of the node network's router (default .1 of the first node's /24). */
   routerIP?: string;
   conntrack?: ConntrackConfig;
@@ -49,6 +53,7 @@ export function makeProxier(
   cluster: Cluster,
   node: ResolvedNode,
   mode: ProxyMode,
+  scheduler?: string,
 ): DataplaneProxier {
   const cfg = cluster.config;
   const common = {
@@ -59,6 +64,17 @@ export function makeProxier(
     now: () => cluster.now() / SECOND,
   };
   if (mode === 'iptables') return new IptablesProxier(common);
+  const nowMs = () => cluster.now() / 1e6;
+  if (mode === 'ipvs') {
+    const ipvs = new IpvsProxier({
+      nodeName: node.name,
+      nodeIPs: [node.ip],
+      clusterCIDR: cfg.podCIDR,
+      now: nowMs,
+      ...(scheduler !== undefined ? { scheduler } : {}),
+    });
+    return new IpvsDataplaneProxier(ipvs, nowMs);
+  }
   throw new Error(`proxy mode ${mode} is not available yet`);
 }
 
@@ -66,7 +82,7 @@ export function makeProxier(
 export function setUpNode(cluster: Cluster, nodeName: string, opts: NodeSetupOptions): SimNode {
   const node = resolveNodes(cluster.config).find((n) => n.name === nodeName);
   if (node === undefined) throw new Error(`no node named ${nodeName}`);
-  const proxier = makeProxier(cluster, node, opts.mode);
+  const proxier = makeProxier(cluster, node, opts.mode, opts.scheduler);
   const podCidr = parseCidr(node.podCIDR);
   const dataplane = new NodeDataplane({
     name: node.name,

@@ -47,6 +47,8 @@ export interface PacketMeta {
   addrFlags: number;
   /** Bytes, for the byte counters. */
   len: number;
+  /** TCP flags of the packet (0 for other protocols); ipvs scheduling needs the SYN. */
+  tcpFlags: number;
   inIface: string;
   outIface: string;
 }
@@ -62,6 +64,7 @@ export function newPacketMeta(init: Partial<PacketMeta> = {}): PacketMeta {
     ctstate: 0,
     addrFlags: 0,
     len: 0,
+    tcpFlags: 0,
     inIface: '',
     outIface: '',
     ...init,

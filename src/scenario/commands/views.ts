@@ -25,7 +25,8 @@ interface ViewProxier {
 }
 
 export function ipvsadmCommand(args: string[], ctx: CommandContext): ExecResult {
-  const px = nodeOf(ctx).proxier as unknown as ViewProxier;
+  const outer = nodeOf(ctx).proxier as unknown as ViewProxier & { ipvs?: ViewProxier };
+  const px = outer.ipvs ?? outer;
   const flags = args.join(' ');
   if (!/-L|--list|-l/.test(flags))
     return fail('svclab: only ipvsadm -L/-Ln (with --stats, --rate, -c) is simulated\n', 2);

@@ -19,6 +19,12 @@ export interface CurlOptions {
   /** -o FILE: the body is not printed (only /dev/null makes sense here). */
   output: string | undefined;
   writeOut: string | undefined;
+  /** --resolve host:port:addr entries (a hosts-file line for one URL, as the seed's reader used). */
+  resolve: string[];
+  /** -u user:password: Basic authentication. */
+  user: string | undefined;
+  /** -k: accepted; the simulation does not verify (or speak) TLS. */
+  insecure: boolean;
 }
 
 export const CURL_VERSION = '7.88.1';
@@ -40,6 +46,9 @@ const WITH_ARG = new Map([
   ['--write-out', 'write'],
   ['-A', 'agent'],
   ['--user-agent', 'agent'],
+  ['--resolve', 'resolve'],
+  ['-u', 'user'],
+  ['--user', 'user'],
 ]);
 
 const FLAGS: Record<string, keyof CurlOptions> = {
@@ -53,6 +62,8 @@ const FLAGS: Record<string, keyof CurlOptions> = {
   '--include': 'include',
   '-I': 'head',
   '--head': 'head',
+  '-k': 'insecure',
+  '--insecure': 'insecure',
 };
 
 /** Parse argv (without "curl"); a string is curl's own complaint. */
@@ -72,11 +83,14 @@ export function parseCurlArgs(args: readonly string[]): CurlOptions | string {
     connectTimeoutNs: undefined,
     output: undefined,
     writeOut: undefined,
+    resolve: [],
+    user: undefined,
+    insecure: false,
   };
   const expanded: string[] = [];
   for (const a of args) {
     // Bundled short flags: -sSv = -s -S -v.
-    if (/^-[vsSiI]{2,}$/.test(a)) expanded.push(...[...a.slice(1)].map((c) => `-${c}`));
+    if (/^-[vsSiIk]{2,}$/.test(a)) expanded.push(...[...a.slice(1)].map((c) => `-${c}`));
     else expanded.push(a);
   }
   for (let i = 0; i < expanded.length; i++) {
@@ -104,6 +118,8 @@ export function parseCurlArgs(args: readonly string[]): CurlOptions | string {
     else if (kind === 'output') o.output = v;
     else if (kind === 'write') o.writeOut = v;
     else if (kind === 'agent') o.userAgent = v;
+    else if (kind === 'resolve') o.resolve.push(v);
+    else if (kind === 'user') o.user = v;
   }
   if (o.url === '') return 'curl: no URL specified!';
   return o;

@@ -71,13 +71,31 @@ export function curl(
     finish(code, undefined, error);
   };
   if (url === undefined) return fail(3, `URL using bad/illegal format or missing URL`);
-  if (url.scheme !== 'http') {
+  // https: the simulation carries HTTP to port 443 where the ingress terminates TLS; the
+  // packets are real, the TLS records are not (the Linux lab speaks real TLS).
+  if (url.scheme !== 'http' && url.scheme !== 'https') {
     return fail(1, `Protocol "${url.scheme}" not supported or disabled in libcurl`);
   }
   if (o.method === 'POST' && o.data !== undefined) {
     io.err('Note: Unnecessary use of -X or --request, POST is already inferred.\n');
   }
   const conf = env.resolvConf ?? podResolvConf('default');
+  const pinned = o.resolve
+    .map((e) => e.split(':'))
+    .find((e) => e[0] === url.host && Number(e[1]) === url.port);
+  if (pinned?.[2] !== undefined) {
+    if (o.verbose)
+      io.err(
+        `* Added ${url.host}:${url.port}:${pinned[2]} to DNS cache\n* Hostname ${url.host} was found in DNS cache\n`,
+      );
+    const showData = env.tty === false || o.output !== undefined;
+    attempt(
+      host,
+      { o, url, ips: [pinned[2]], io, fail, finish, showData, start: host.clock.now() },
+      0,
+    );
+    return;
+  }
   resolveName(host, url.host, conf, (r) => {
     if (r.ips.length === 0) return fail(6, `Could not resolve host: ${url.host}`);
     const showData = env.tty === false || o.output !== undefined;
@@ -149,6 +167,9 @@ function requestHeaders(o: CurlOptions, url: ParsedUrl): HeaderList {
   const custom = o.headers;
   const defaults: HeaderList = [
     ['Host', url.hostHeader],
+    ...(o.user !== undefined
+      ? ([['Authorization', `Basic ${Buffer.from(o.user).toString('base64')}`]] as HeaderList)
+      : []),
     ['User-Agent', o.userAgent],
     ['Accept', '*/*'],
   ];

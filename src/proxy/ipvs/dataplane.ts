@@ -1,0 +1,182 @@
+// ipvs mode as the node dataplane sees it (DataplaneProxier): the few iptables rules
+// kube-proxy still writes, read through ipset lookups (masquerade.ts), and IPVS itself —
+// the virtual-service hash and the scheduler — for a new connection's first packet.
+//
+// Kernel order for a packet to a service address: PREROUTING (nat KUBE-SERVICES may mark
+// 0x4000) → routing says local (the VIP sits on kube-ipvs0) → filter INPUT (source-range
+// firewall, KUBE-IPVS-FILTER) → IPVS at LOCAL_IN schedules and NATs to the real server →
+// POSTROUTING masquerades marked or hairpin traffic. The dataplane asks for all of it at
+// PREROUTING, where it applies DNAT for every mode.
+import type { EndpointSlice, Service } from '../../api/types.ts';
+import {
+  ADDR_DST_LOCAL,
+  ADDR_SRC_LOCAL,
+  CtState,
+  type DataplaneProxier,
+  type EvalResult,
+  Hook,
+  type PacketMeta,
+  TABLE_FILTER,
+  TABLE_NAT,
+  type TraceEvent,
+  Verdict,
+  newEvalResult,
+} from '../hooks.ts';
+import { resetEvalResult } from '../iptables/evaluate.ts';
+import { IpvsVerdict } from './ipvs.ts';
+import { FilterVerdict, inputFilter, postroutingMasquerades } from './masquerade.ts';
+import type { IpvsProxier } from './proxier.ts';
+
+const MASQ_MARK = 0x4000;
+const step = (chain: string, n: number): TraceEvent => ({
+  table: 'ipvs',
+  chain,
+  ruleNum: n,
+  kind: 'rule',
+  rule: undefined,
+});
+
+export class IpvsDataplaneProxier implements DataplaneProxier {
+  /** The last trace, as text lines (ipvs steps have no iptables rule to print). */
+  readonly traceText: string[] = [];
+  private readonly result = newEvalResult();
+
+  constructor(
+    readonly ipvs: IpvsProxier,
+    private readonly nowMs: () => number,
+  ) {}
+
+  onServiceAdd(s: Service): void {
+    this.ipvs.onServiceAdd(s);
+  }
+  onServiceUpdate(o: Service, s: Service): void {
+    this.ipvs.onServiceUpdate(o, s);
+  }
+  onServiceDelete(s: Service): void {
+    this.ipvs.onServiceDelete(s);
+  }
+  onServiceSynced(): void {
+    this.ipvs.onServiceSynced();
+  }
+  onEndpointSliceAdd(s: EndpointSlice): void {
+    this.ipvs.onEndpointSliceAdd(s);
+  }
+  onEndpointSliceUpdate(o: EndpointSlice, s: EndpointSlice): void {
+    this.ipvs.onEndpointSliceUpdate(o, s);
+  }
+  onEndpointSliceDelete(s: EndpointSlice): void {
+    this.ipvs.onEndpointSliceDelete(s);
+  }
+  onEndpointSlicesSynced(): void {
+    this.ipvs.onEndpointSlicesSynced();
+  }
+  sync(): void {
+    this.ipvs.sync();
+  }
+
+  isLocalAddress(ip: number): boolean {
+    return this.ipvs.isLocalAddress(ip);
+  }
+
+  classify(
+    m: PacketMeta,
+    hook: Hook,
+    tables: number,
+    out: EvalResult = this.result,
+    trace?: (e: TraceEvent) => void,
+  ): EvalResult {
+    resetEvalResult(out, m.mark);
+    const px = this.ipvs;
+    const sets = px.ipsets;
+    const isNew = (m.ctstate & CtState.NEW) !== 0;
+    if (tables & TABLE_NAT && (hook === Hook.Prerouting || hook === Hook.Output)) {
+      const ctx = {
+        srcLocal: (m.addrFlags & ADDR_SRC_LOCAL) !== 0,
+        dstLocal: (m.addrFlags & ADDR_DST_LOCAL) !== 0,
+        fromBridge: false,
+      };
+      out.rulesVisited++;
+      if (px.marksForMasquerade(m.proto, m.src, m.dst, m.dport, ctx)) {
+        out.mark = (out.mark | MASQ_MARK) >>> 0;
+        trace?.(step('KUBE-SERVICES', 1));
+      }
+      if (ctx.dstLocal && hook === Hook.Prerouting) {
+        // filter INPUT runs before IPVS sees a packet for a local (kube-ipvs0) address.
+        const f = inputFilter(sets, m.proto, m.src, m.dst, m.dport, isNew);
+        out.rulesVisited++;
+        if (f !== FilterVerdict.Accept) {
+          out.verdict = f === FilterVerdict.Drop ? Verdict.Drop : Verdict.Reject;
+          trace?.(step('KUBE-IPVS-FILTER', 1));
+          return out;
+        }
+      }
+      if (isNew) {
+        const id = px.classify(
+          m.proto,
+          m.src,
+          m.sport,
+          m.dst,
+          m.dport,
+          m.tcpFlags,
+          m.len,
+          this.nowMs(),
+        );
+        out.rulesVisited++;
+        if (id >= 0) {
+          out.dnat = true;
+          out.dnatIp = px.ipvs.conns.daddr[id]!;
+          out.dnatPort = px.ipvs.conns.dport[id]!;
+          trace?.(step('IPVS', id));
+        } else if (id === IpvsVerdict.NO_DEST) {
+          // ip_vs_leave(): no usable real server → ICMP port unreachable.
+          out.verdict = Verdict.Reject;
+          trace?.(step('IPVS', -1));
+        }
+      }
+    }
+    if (tables & TABLE_FILTER && out.verdict === Verdict.Accept) {
+      // KUBE-FORWARD: drop ctstate INVALID, accept the rest.
+      if (hook === Hook.Forward && m.ctstate & CtState.INVALID) out.verdict = Verdict.Drop;
+    }
+    if (tables & TABLE_NAT && hook === Hook.Postrouting) {
+      out.masquerade = postroutingMasquerades(
+        sets,
+        m.proto,
+        m.src,
+        m.dst,
+        m.dport,
+        (m.mark & MASQ_MARK) !== 0,
+      );
+      out.masqueradeRandomFully = out.masquerade;
+    }
+    return out;
+  }
+
+  trace(
+    m: PacketMeta,
+    hook: Hook,
+    onStep: (e: TraceEvent) => void,
+    tables = TABLE_NAT | TABLE_FILTER,
+  ): EvalResult {
+    return this.classify(m, hook, tables, newEvalResult(), onStep);
+  }
+
+  /** Established packets keep IPVS's connection states and counters (ActiveConn/InActConn). */
+  onTracked(
+    proto: number,
+    client: number,
+    cport: number,
+    vaddr: number,
+    vport: number,
+    tcpFlags: number,
+    bytes: number,
+    reply: boolean,
+  ): void {
+    const now = this.nowMs();
+    const ipvs = this.ipvs.ipvs;
+    const id = ipvs.lookupIn(proto, client, cport, vaddr, vport, now);
+    if (id < 0) return;
+    if (reply) ipvs.packetOut(id, tcpFlags, bytes, now);
+    else ipvs.packetIn(id, tcpFlags, bytes, now);
+  }
+}
