@@ -14,7 +14,11 @@ export function registerWalkthrough(program: Command): void {
     .description(
       'replay the seed walkthrough (Services, kube-proxy modes, DNS, Ingress) in simulation',
     )
-    .option('--proxy-mode <mode>', "iptables, ipvs or nftables (default: each scenario's own)")
+    .option(
+      '--proxy-mode <mode>',
+      "iptables, ipvs or nftables (default ipvs, as in the seed's cluster)",
+      'ipvs',
+    )
     .option('--pcap <file>', 'write every packet to a pcap file')
     .action(async (o: { proxyMode?: string; pcap?: string }) => {
       process.stdout.write(
@@ -22,7 +26,7 @@ export function registerWalkthrough(program: Command): void {
           'Every curl and dig below is real IPv4 packets through a userspace kube-proxy dataplane.\n',
       );
       const reports = await runAll(scenarioFiles([SEED_SCENARIOS]), {
-        ...(o.proxyMode ? { mode: proxyMode(o.proxyMode) } : {}),
+        mode: proxyMode(o.proxyMode),
         ...(o.pcap ? { pcap: o.pcap } : {}),
         onOutput: (s) => process.stdout.write(s),
       });
