@@ -6,7 +6,7 @@
 import { PairTable } from './pair-table.ts';
 import type { AffinitySet } from './affinity.ts';
 import type { Part, Stmt } from './exprs.ts';
-import { ActionKind } from './ruleset.ts';
+import { ActionKind, packVerdict } from './ruleset.ts';
 import type {
   BaseChainSpec,
   NftChain,
@@ -124,8 +124,12 @@ export class RulesetBuilder {
         if (r.action.kind === ActionKind.Numgen) r.action.entries.forEach(resolve);
       }
     }
-    for (const s of this.sets) for (const e of s.elements) resolve(e.value ?? null);
+    for (const s of this.sets) {
+      for (const e of s.elements) resolve(e.value ?? null);
+      if (s.isMap) s.table.remap((i) => packVerdict(s.elements[i]!.value!));
+    }
     const chains: NftChain[] = this.chains;
+    const hookChains = hookOrder(chains);
     return {
       family: 'ip',
       name: this.name,
@@ -133,7 +137,8 @@ export class RulesetBuilder {
       sets: this.sets,
       chains,
       chainIndex: this.chainIndex,
-      hookChains: hookOrder(chains),
+      hookChains,
+      hookChainIsNat: hookChains.map((l) => l.map((ci) => chains[ci]!.base!.type === 'nat')),
     };
   }
 }

@@ -11,7 +11,7 @@ import type { Rule, TargetKind } from '../iptables/rules.ts';
 import type { EvalResult, PacketMeta } from '../hooks.ts';
 import { ADDR_DST_LOCAL, ADDR_SRC_LOCAL, Verdict } from '../hooks.ts';
 import { ActionKind, MatchKind, VerdictKind } from './ruleset.ts';
-import type { NftChain, NftMatch, NftRule, NftVerdict, Ruleset } from './ruleset.ts';
+import type { NftChain, NftMatch, NftRule, Ruleset } from './ruleset.ts';
 
 export interface NftEvalContext {
   /** Uniform [0, 1): numgen's get_random_u32(), seeded by the caller. */
@@ -20,6 +20,41 @@ export interface NftEvalContext {
   now(): number;
   trace: ((e: TraceEvent) => void) | undefined;
 }
+
+// Enum members and imported constants copied into module constants: the TypeScript
+// loader turns imports into property getters, too slow to call per rule.
+const M_CT_STATE = MatchKind.CtState;
+const M_SADDR = MatchKind.Saddr;
+const M_DADDR = MatchKind.Daddr;
+const M_SADDR_RANGES = MatchKind.SaddrRanges;
+const M_DADDR_RANGES = MatchKind.DaddrRanges;
+const M_DADDR_IN_SET = MatchKind.DaddrInSet;
+const M_SADDR_IN_DYN_SET = MatchKind.SaddrInDynSet;
+const M_L4PROTO = MatchKind.L4Proto;
+const M_DPORT = MatchKind.Dport;
+const M_FIB_SADDR_LOCAL = MatchKind.FibSaddrLocal;
+const M_FIB_DADDR_LOCAL = MatchKind.FibDaddrLocal;
+const M_MARK_AND = MatchKind.MarkAnd;
+const A_VERDICT = ActionKind.Verdict;
+const A_REJECT = ActionKind.Reject;
+const A_VMAP_ADDR = ActionKind.VmapAddrProtoPort;
+const A_VMAP_PORT = ActionKind.VmapProtoPort;
+const A_NUMGEN = ActionKind.Numgen;
+const A_MARK_OR = ActionKind.MarkOr;
+const A_MARK_XOR = ActionKind.MarkXor;
+const A_UPDATE = ActionKind.UpdateSaddr;
+const A_DNAT = ActionKind.Dnat;
+const A_MASQUERADE = ActionKind.Masquerade;
+const V_JUMP = VerdictKind.Jump;
+const V_GOTO = VerdictKind.Goto;
+const V_RETURN = VerdictKind.Return;
+const V_ACCEPT = VerdictKind.Accept;
+const V_DROP = VerdictKind.Drop;
+const ACCEPT = Verdict.Accept;
+const DROP = Verdict.Drop;
+const REJECT = Verdict.Reject;
+const SRC_LOCAL = ADDR_SRC_LOCAL;
+const DST_LOCAL = ADDR_DST_LOCAL;
 
 const MAX_DEPTH = 16; // NFT_JUMP_STACK_SIZE
 const stackChain = new Int32Array(MAX_DEPTH);
@@ -33,29 +68,29 @@ function inRanges(r: Uint32Array, ip: number): boolean {
 
 function matches(m: NftMatch, p: PacketMeta, out: EvalResult, ctx: NftEvalContext): boolean {
   switch (m.kind) {
-    case MatchKind.CtState:
+    case M_CT_STATE:
       return (p.ctstate & m.value) !== 0;
-    case MatchKind.Saddr:
+    case M_SADDR:
       return ((p.src & m.mask) >>> 0 === m.value) !== m.neg;
-    case MatchKind.Daddr:
+    case M_DADDR:
       return ((p.dst & m.mask) >>> 0 === m.value) !== m.neg;
-    case MatchKind.SaddrRanges:
+    case M_SADDR_RANGES:
       return inRanges(m.ranges, p.src) !== m.neg;
-    case MatchKind.DaddrRanges:
+    case M_DADDR_RANGES:
       return inRanges(m.ranges, p.dst) !== m.neg;
-    case MatchKind.DaddrInSet:
+    case M_DADDR_IN_SET:
       return m.set!.has(p.dst, 0);
-    case MatchKind.SaddrInDynSet:
+    case M_SADDR_IN_DYN_SET:
       return m.dyn!.has(p.src, ctx.now());
-    case MatchKind.L4Proto:
+    case M_L4PROTO:
       return p.proto === m.value;
-    case MatchKind.Dport:
+    case M_DPORT:
       return p.proto === m.proto && p.dport === m.value;
-    case MatchKind.FibSaddrLocal:
-      return (p.addrFlags & ADDR_SRC_LOCAL) !== 0;
-    case MatchKind.FibDaddrLocal:
-      return (p.addrFlags & ADDR_DST_LOCAL) !== 0;
-    case MatchKind.MarkAnd:
+    case M_FIB_SADDR_LOCAL:
+      return (p.addrFlags & SRC_LOCAL) !== 0;
+    case M_FIB_DADDR_LOCAL:
+      return (p.addrFlags & DST_LOCAL) !== 0;
+    case M_MARK_AND:
       return (out.mark & m.mask) >>> 0 === m.value;
   }
 }
@@ -126,7 +161,9 @@ export function runBaseChain(
   let rules = chain.rules;
   let i = 0;
   for (;;) {
-    let v: NftVerdict | null = null;
+    // The verdict to apply: kind and target chain (-1 for none).
+    let vk = -1;
+    let vc = -1;
     if (i < rules.length) {
       const r = rules[i]!;
       out.rulesVisited++;
@@ -144,78 +181,77 @@ export function runBaseChain(
       }
       const a = r.action;
       switch (a.kind) {
-        case ActionKind.Verdict:
-          v = a.verdict;
+        case A_VERDICT: {
+          const v = a.verdict!;
+          vk = v.kind;
+          vc = v.chain;
           break;
-        case ActionKind.VmapAddrProtoPort:
-        case ActionKind.VmapProtoPort: {
-          const map = a.map!;
+        }
+        case A_VMAP_ADDR:
+        case A_VMAP_PORT: {
           const key = (p.proto << 16) | (p.dport & 0xffff);
-          const at = map.table.get(a.kind === ActionKind.VmapAddrProtoPort ? p.dst : 0, key);
-          if (at < 0) {
+          const code = a.map!.table.get(a.kind === A_VMAP_ADDR ? p.dst : 0, key);
+          if (code < 0) {
             i++;
             continue; // no element: NFT_BREAK, on to the next rule
           }
-          v = map.elements[at]!.value!;
+          vk = code & 7;
+          vc = (code >>> 3) - 1;
           break;
         }
-        case ActionKind.Numgen: {
+        case A_NUMGEN: {
           // nft_ng_random: reciprocal_scale(get_random_u32(), modulus).
           const n = a.entries.length;
           const u = Math.floor(ctx.random() * 4294967296);
-          v = a.entries[Math.floor((u * n) / 4294967296)]!;
+          const v = a.entries[Math.floor((u * n) / 4294967296)]!;
+          vk = v.kind;
+          vc = v.chain;
           break;
         }
-        case ActionKind.MarkOr:
+        case A_MARK_OR:
           out.mark = (out.mark | a.value) >>> 0;
           break;
-        case ActionKind.MarkXor:
+        case A_MARK_XOR:
           out.mark = (out.mark ^ a.value) >>> 0;
           break;
-        case ActionKind.UpdateSaddr:
+        case A_UPDATE:
           a.dyn!.update(p.src, ctx.now());
           break;
-        case ActionKind.Reject:
+        case A_REJECT:
           if (tracing) emit(ctx, rs, chain, i + 1, 'rule', r);
-          return (out.verdict = Verdict.Reject);
-        case ActionKind.Dnat:
+          return (out.verdict = REJECT);
+        case A_DNAT:
           if (tracing) emit(ctx, rs, chain, i + 1, 'rule', r);
           out.dnat = true;
           out.dnatIp = a.value;
           out.dnatPort = a.port;
-          return (out.verdict = Verdict.Accept);
-        case ActionKind.Masquerade:
+          return (out.verdict = ACCEPT);
+        case A_MASQUERADE:
           if (tracing) emit(ctx, rs, chain, i + 1, 'rule', r);
           out.masquerade = true;
           out.masqueradeRandomFully = a.randomFully;
-          return (out.verdict = Verdict.Accept);
+          return (out.verdict = ACCEPT);
       }
       if (tracing) emit(ctx, rs, chain, i + 1, 'rule', r);
-      if (v === null) {
-        i++;
+      if (vk === V_ACCEPT) return (out.verdict = ACCEPT);
+      if (vk === V_DROP) return (out.verdict = DROP);
+      if (vk === V_JUMP || vk === V_GOTO) {
+        // A jump is a goto that remembers where to come back to.
+        if (vk === V_JUMP) {
+          if (depth === MAX_DEPTH) return (out.verdict = DROP); // -ELOOP
+          stackChain[depth] = ci;
+          stackRule[depth] = i + 1;
+          depth++;
+        }
+        ci = vc;
+        chain = chains[ci]!;
+        rules = chain.rules;
+        i = 0;
         continue;
       }
-      switch (v.kind) {
-        case VerdictKind.Accept:
-          return (out.verdict = Verdict.Accept);
-        case VerdictKind.Drop:
-          return (out.verdict = Verdict.Drop);
-        case VerdictKind.Jump:
-        case VerdictKind.Goto:
-          // A jump is a goto that remembers where to come back to.
-          if (v.kind === VerdictKind.Jump) {
-            if (depth === MAX_DEPTH) return (out.verdict = Verdict.Drop); // -ELOOP
-            stackChain[depth] = ci;
-            stackRule[depth] = i + 1;
-            depth++;
-          }
-          ci = v.chain;
-          chain = chains[ci]!;
-          rules = chain.rules;
-          i = 0;
-          continue;
-        case VerdictKind.Return:
-          break;
+      if (vk !== V_RETURN) {
+        i++; // a statement without a verdict: on to the next rule
+        continue;
       }
     } else if (tracing && chain.base === undefined) {
       emit(ctx, rs, chain, rules.length + 1, 'return', undefined);
@@ -224,7 +260,7 @@ export function runBaseChain(
     if (depth === 0) {
       if (tracing)
         emit(ctx, rs, chains[start]!, chains[start]!.rules.length + 1, 'policy', undefined);
-      return (out.verdict = Verdict.Accept);
+      return (out.verdict = ACCEPT);
     }
     depth--;
     ci = stackChain[depth]!;

@@ -34,8 +34,30 @@ export interface NftablesProxierOptions extends NftablesOptions {
   readonly now?: () => number;
 }
 
+// Imported constants copied once: the TypeScript loader turns imports into getters.
+const ACCEPT = Verdict.Accept;
+const NAT = TABLE_NAT;
+const FILTER = TABLE_FILTER;
+const PREROUTING = Hook.Prerouting;
+const CT_DNAT = CtState.DNAT;
+
+function copyMeta(to: PacketMeta, from: PacketMeta): PacketMeta {
+  to.proto = from.proto;
+  to.src = from.src;
+  to.dst = from.dst;
+  to.sport = from.sport;
+  to.dport = from.dport;
+  to.mark = from.mark;
+  to.ctstate = from.ctstate;
+  to.addrFlags = from.addrFlags;
+  to.len = from.len;
+  to.inIface = from.inIface;
+  to.outIface = from.outIface;
+  return to;
+}
+
 function reset(out: EvalResult, mark: number): void {
-  out.verdict = Verdict.Accept;
+  out.verdict = ACCEPT;
   out.dnat = false;
   out.dnatIp = 0;
   out.dnatPort = 0;
@@ -146,23 +168,22 @@ export class NftablesProxier implements DataplaneProxier {
     reset(out, meta.mark);
     const list = rs.hookChains[hook];
     if (list === undefined) return out;
-    const filterOn =
-      (tables & TABLE_FILTER) !== 0 || (hook === Hook.Prerouting && (tables & TABLE_NAT) !== 0);
+    const filterOn = (tables & FILTER) !== 0 || (hook === PREROUTING && (tables & NAT) !== 0);
+    const natOn = (tables & NAT) !== 0;
+    const isNat = rs.hookChainIsNat[hook]!;
     let p = meta;
     for (let k = 0; k < list.length; k++) {
-      const ci = list[k]!;
-      const nat = rs.chains[ci]!.base!.type === 'nat';
-      if (nat ? (tables & TABLE_NAT) === 0 : !filterOn) continue;
-      if (runBaseChain(rs, ci, p, this.ctx, out) !== Verdict.Accept) return out;
+      if (isNat[k] ? !natOn : !filterOn) continue;
+      if (runBaseChain(rs, list[k]!, p, this.ctx, out) !== ACCEPT) return out;
       if (out.dnat && p === meta) {
-        p = Object.assign(this.scratch, meta);
+        p = copyMeta(this.scratch, meta);
         p.dst = out.dnatIp;
         p.dport = out.dnatPort;
-        p.ctstate |= CtState.DNAT;
+        p.ctstate |= CT_DNAT;
         p.addrFlags = this.addrFlags(p.src, p.dst);
       }
     }
-    out.verdict = Verdict.Accept;
+    out.verdict = ACCEPT;
     return out;
   }
 

@@ -64,6 +64,11 @@ export interface NftVerdict {
   readonly text: string;
 }
 
+/** A verdict as one non-negative integer: kind in the low 3 bits, chain index + 1 above. */
+export function packVerdict(v: NftVerdict): number {
+  return v.kind | ((v.chain + 1) << 3);
+}
+
 export const enum ActionKind {
   /** A verdict statement (jump, goto, return, accept, drop). */
   Verdict = 0,
@@ -148,7 +153,10 @@ export interface NftSet {
   readonly size: number | undefined;
   /** Static elements in insertion order (listing sorts them). */
   readonly elements: readonly NftElement[];
-  /** Key -> element index (maps: index into `elements`, whose value is the verdict). */
+  /**
+   * The hash. Sets: key -> index into `elements`. Maps, once built: key -> the
+   * element's verdict packed by packVerdict(), so a lookup needs no other load.
+   */
   readonly table: PairTable;
   /** Dynamic contents (affinity sets), else null. */
   readonly dyn: AffinitySet | null;
@@ -165,4 +173,6 @@ export interface Ruleset {
   readonly chainIndex: ReadonlyMap<string, number>;
   /** Per Hook value: base chain indexes in priority order. */
   readonly hookChains: readonly (readonly number[])[];
+  /** Beside hookChains: whether each of those base chains is of type nat. */
+  readonly hookChainIsNat: readonly (readonly boolean[])[];
 }
