@@ -5,6 +5,7 @@ import { CliError } from './cluster-from-files.ts';
 import { registerConntrack } from './conntrack.ts';
 import { registerGet } from './get.ts';
 import { registerIptables } from './iptables.ts';
+import { registerIpvs } from './ipvs.ts';
 import { registerRun } from './run.ts';
 import { registerTrace } from './trace.ts';
 import { registerWalkthrough } from './walkthrough.ts';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerGet(program);
   registerIptables(program);
+  registerIpvs(program);
   registerTrace(program);
   registerRun(program);
   registerConntrack(program);
