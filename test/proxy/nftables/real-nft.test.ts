@@ -62,6 +62,11 @@ if (missing.length > 0) {
     t.is(reloaded(merged), table('ip saddr != 10.0.0.0/24 drop'));
   });
 
+  test('real nft prints the empty table back unchanged', (t) => {
+    const text = nftProxier([], [], GOLDEN_OPTIONS).listRuleset();
+    t.is(roundTrip(t, text), text);
+  });
+
   test('real nft prints the golden service set back unchanged', (t) => {
     const text = nftProxier(goldenServices(), goldenSlices(), GOLDEN_OPTIONS).listRuleset();
     t.is(roundTrip(t, text), text);
