@@ -1,7 +1,8 @@
-// `svclab iptables-save` and `svclab iptables -t TABLE -nvL [CHAIN]`: the rules kube-proxy
-// writes in iptables mode on one node, in the real tools' formats.
+// `svclab iptables-save`, `svclab iptables -t TABLE -nvL [CHAIN]` and `svclab nft list
+// ruleset`: the rules kube-proxy writes on one node, in the real tools' formats.
 import type { Command } from 'commander';
 import { IptablesProxier } from '../proxy/iptables/proxier.ts';
+import { NftablesProxier } from '../proxy/nftables/proxier.ts';
 import type { TableName } from '../proxy/iptables/rules.ts';
 import { CliError } from './cluster-from-files.ts';
 import { type NodeViewOptions, nodeView, nodeViewOptions } from './node-view.ts';
@@ -71,4 +72,21 @@ export function registerIptables(program: Command): void {
       );
     },
   );
+}
+
+export function registerNft(program: Command): void {
+  nodeViewOptions(
+    program
+      .command('nft')
+      .description("the node's kube-proxy table in nftables mode, as `nft list ruleset` prints it")
+      .argument('<words...>', 'list ruleset'),
+    'nftables',
+  ).action((words: string[], o: NodeViewOptions) => {
+    if (words.join(' ') !== 'list ruleset')
+      throw new CliError('svclab: only `nft list ruleset` is simulated');
+    const { sim } = nodeView({ ...o, proxyMode: o.proxyMode ?? 'nftables' });
+    if (!(sim.proxier instanceof NftablesProxier))
+      throw new CliError('error: nft views need --proxy-mode nftables');
+    process.stdout.write(sim.proxier.listRuleset());
+  });
 }

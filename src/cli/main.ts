@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { CliError } from './cluster-from-files.ts';
 import { registerConntrack } from './conntrack.ts';
 import { registerGet } from './get.ts';
-import { registerIptables } from './iptables.ts';
+import { registerIptables, registerNft } from './iptables.ts';
 import { registerIpvs } from './ipvs.ts';
 import { registerRun } from './run.ts';
 import { registerTrace } from './trace.ts';
@@ -24,6 +24,7 @@ export function buildProgram(): Command {
   registerGet(program);
   registerIptables(program);
   registerIpvs(program);
+  registerNft(program);
   registerTrace(program);
   registerRun(program);
   registerConntrack(program);

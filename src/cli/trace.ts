@@ -41,7 +41,12 @@ export function entryNode(cluster: Cluster, from: number, to: number): string {
 
 function traceLine(hook: Hook, e: TraceEvent): string {
   const head = `${e.table}:${e.chain}:${e.kind}:${e.ruleNum}`;
-  if (e.kind === 'rule' && e.rule !== undefined) return `${head}  ${saveRuleLine(e.rule)}`;
+  // nftables steps carry the nft rule text in rule.line; ipvs steps have no rule text.
+  if (e.kind === 'rule' && e.rule !== undefined) {
+    return `${head}  ${e.table === 'kube-proxy' ? e.rule.line : saveRuleLine(e.rule)}`;
+  }
+  if (e.table === 'ipvs')
+    return `${head}  ${e.chain === 'IPVS' ? (e.ruleNum >= 0 ? 'virtual service hit, scheduled a real server' : 'virtual service without a usable real server') : 'set match'}`;
   return `${head}  (${e.kind === 'policy' ? 'chain policy' : 'return'} at ${HOOK_CHAIN[hook]})`;
 }
 

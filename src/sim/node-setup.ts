@@ -15,6 +15,7 @@ import type { DataplaneProxier } from '../proxy/hooks.ts';
 import { IptablesProxier } from '../proxy/iptables/proxier.ts';
 import { IpvsDataplaneProxier } from '../proxy/ipvs/dataplane.ts';
 import { IpvsProxier } from '../proxy/ipvs/proxier.ts';
+import { NftablesProxier } from '../proxy/nftables/proxier.ts';
 
 export type ProxyMode = 'iptables' | 'ipvs' | 'nftables';
 export const PROXY_MODES: readonly ProxyMode[] = ['iptables', 'ipvs', 'nftables'];
@@ -75,7 +76,7 @@ export function makeProxier(
     });
     return new IpvsDataplaneProxier(ipvs, nowMs);
   }
-  throw new Error(`proxy mode ${mode} is not available yet`);
+  return new NftablesProxier({ ...common, serviceCIDRs: [cfg.serviceCIDR] });
 }
 
 /** Build the node's proxy and dataplane and keep its pod veths in step with the cluster. */

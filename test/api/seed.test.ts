@@ -185,7 +185,10 @@ for (const [file, want] of services) {
 test('the whole seed folder loads as one set (recursive)', (t) => {
   const r = loadManifests([SEED], { recursive: true });
   if (!r.ok) return t.fail(r.errors.map((e) => e.format()).join('\n'));
-  t.is(r.objects.length, 19);
+  // 19 objects from the seed's own YAML, plus ingress/: the ingress-nginx namespace,
+  // controller Deployment and NodePort Service the walkthrough installs.
+  t.is(r.objects.length, 19 + 3);
+  t.is(r.objects.filter((o) => o.metadata.namespace === 'ingress-nginx').length, 2);
 });
 
 test('the seed’s unnamed TLS Ingress example loads too', (t) => {
