@@ -1,5 +1,5 @@
 import test from 'ava';
-import { humanDuration } from '../../../src/cli/kubectl/age.ts';
+import { humanDuration } from '../../../src/api/kubectl/age.ts';
 
 const S = 1_000_000_000;
 

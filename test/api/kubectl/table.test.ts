@@ -1,5 +1,5 @@
 import test from 'ava';
-import { renderTable } from '../../../src/cli/kubectl/table.ts';
+import { renderTable } from '../../../src/api/kubectl/table.ts';
 
 test('columns are padded to the widest cell plus three blanks; the last is not padded', (t) => {
   const out = renderTable(

@@ -11,7 +11,7 @@ import type {
   Pod,
   ReplicaSet,
   Service,
-} from '../../api/types.ts';
+} from '../types.ts';
 import { humanDuration } from './age.ts';
 
 export interface PrintContext {
