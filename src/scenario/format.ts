@@ -19,8 +19,16 @@ export interface Matcher {
   absent?: string[];
 }
 
+export interface Distribution {
+  /** How many different answers the repeated runs must give. */
+  answers: number;
+  /** Each answer's share must lie within 1/answers ± tolerance. */
+  tolerance: number;
+}
+
 export interface Expect {
   exitCode?: number;
+  distribution?: Distribution;
   stdout?: Matcher;
   stderr?: Matcher;
   /** Distinct stdouts over `repeat` runs (load balancing shows as several answers). */
@@ -30,6 +38,7 @@ export interface Expect {
 export type Step =
   | { kind: 'note'; text: string; line: number }
   | { kind: 'wait'; ns: number; line: number }
+  | { kind: 'apply'; manifest: string; expect?: Expect; line: number }
   | {
       kind: 'run';
       command: string;
@@ -42,8 +51,21 @@ export type Step =
       line: number;
     };
 
+/** Cluster settings a scenario may change (defaults: the seed's three-node cluster). */
+export interface ScenarioCluster {
+  nodes?: { name: string; ip: string; controlPlane?: boolean }[];
+  podCIDR?: string;
+  serviceCIDR?: string;
+  dnsServiceIP?: string;
+  /** Let ordinary pods run on the control-plane node. */
+  taintControlPlane?: boolean;
+  /** --ipvs-scheduler in ipvs mode (rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, mh). */
+  scheduler?: string;
+}
+
 export interface Scenario {
   file: string;
+  cluster?: ScenarioCluster;
   title: string;
   /** Where the seed walkthrough tells this part (section name). */
   section?: string;
@@ -128,7 +150,7 @@ export function parseScenario(text: string, file: string): Scenario {
   const top = doc.toJS() as Record<string, unknown>;
   const at = (line: number, msg: string) => new ScenarioError(`${file}:${line}: ${msg}`);
   for (const k of Object.keys(top)) {
-    if (!['title', 'section', 'dir', 'proxyMode', 'seed', 'steps'].includes(k)) {
+    if (!['title', 'section', 'dir', 'proxyMode', 'seed', 'cluster', 'steps'].includes(k)) {
       throw at(lineOf(root.get(k, true) as YamlNode), `unknown field "${k}"`);
     }
   }
@@ -140,6 +162,10 @@ export function parseScenario(text: string, file: string): Scenario {
       `proxyMode: must be one of ${PROXY_MODES.join(', ')}`,
     );
   }
+  const cluster =
+    top.cluster === undefined
+      ? undefined
+      : parseCluster(top.cluster, (m) => at(lineOf(root.get('cluster', true) as YamlNode), m));
   const stepsNode = root.get('steps', true) as YamlNode | undefined;
   if (!isSeq(stepsNode)) throw at(lineOf(stepsNode), 'steps: required list');
   const steps: Step[] = stepsNode.items.map((item, i) => {
@@ -154,7 +180,41 @@ export function parseScenario(text: string, file: string): Scenario {
       if (ns === undefined) throw at(line, `${where}.wait: a duration like 5s, 500ms or 2m`);
       return { kind: 'wait', ns, line };
     }
-    if (typeof s.run !== 'string') throw at(line, `${where}: needs run, wait or note`);
+    const parseExpect = (): Expect | undefined => {
+      if (s.expect === undefined) return undefined;
+      const e = s.expect as Record<string, unknown>;
+      const out: Expect = {};
+      for (const k of Object.keys(e)) {
+        if (!['exitCode', 'stdout', 'stderr', 'distinct', 'distribution'].includes(k))
+          throw at(line, `${where}.expect: unknown field "${k}"`);
+      }
+      if (e.exitCode !== undefined) out.exitCode = Number(e.exitCode);
+      if (e.distinct !== undefined) out.distinct = Number(e.distinct);
+      if (e.distribution !== undefined) {
+        const d = e.distribution as Record<string, unknown>;
+        if (!Number.isInteger(d.answers) || typeof d.tolerance !== 'number')
+          throw at(
+            line,
+            `${where}.expect.distribution: needs answers (integer) and tolerance (a fraction)`,
+          );
+        out.distribution = { answers: d.answers as number, tolerance: d.tolerance };
+      }
+      try {
+        if (e.stdout !== undefined) out.stdout = matcher(e.stdout, `${where}.expect.stdout`);
+        if (e.stderr !== undefined) out.stderr = matcher(e.stderr, `${where}.expect.stderr`);
+      } catch (err) {
+        throw at(line, (err as Error).message);
+      }
+      return out;
+    };
+    if (typeof s.apply === 'string') {
+      for (const k of Object.keys(s)) {
+        if (!['apply', 'expect'].includes(k)) throw at(line, `${where}: unknown field "${k}"`);
+      }
+      const expect = parseExpect();
+      return { kind: 'apply', manifest: s.apply, ...(expect ? { expect } : {}), line };
+    }
+    if (typeof s.run !== 'string') throw at(line, `${where}: needs run, apply, wait or note`);
     for (const k of Object.keys(s)) {
       if (!['run', 'on', 'repeat', 'show', 'expect', 'only'].includes(k))
         throw at(line, `${where}: unknown field "${k}"`);
@@ -166,23 +226,7 @@ export function parseScenario(text: string, file: string): Scenario {
     const repeat = s.repeat ?? 1;
     if (!Number.isInteger(repeat) || (repeat as number) < 1)
       throw at(line, `${where}.repeat: a positive integer`);
-    let expect: Expect | undefined;
-    if (s.expect !== undefined) {
-      const e = s.expect as Record<string, unknown>;
-      expect = {};
-      for (const k of Object.keys(e)) {
-        if (!['exitCode', 'stdout', 'stderr', 'distinct'].includes(k))
-          throw at(line, `${where}.expect: unknown field "${k}"`);
-      }
-      if (e.exitCode !== undefined) expect.exitCode = Number(e.exitCode);
-      if (e.distinct !== undefined) expect.distinct = Number(e.distinct);
-      try {
-        if (e.stdout !== undefined) expect.stdout = matcher(e.stdout, `${where}.expect.stdout`);
-        if (e.stderr !== undefined) expect.stderr = matcher(e.stderr, `${where}.expect.stderr`);
-      } catch (err) {
-        throw at(line, (err as Error).message);
-      }
-    }
+    const expect = parseExpect();
     return {
       kind: 'run',
       command: s.run,
@@ -201,8 +245,40 @@ export function parseScenario(text: string, file: string): Scenario {
     dir: resolve(dirname(file), typeof top.dir === 'string' ? top.dir : '.'),
     ...(mode !== undefined ? { proxyMode: mode as ProxyMode } : {}),
     ...(typeof top.seed === 'number' ? { seed: top.seed } : {}),
+    ...(cluster ? { cluster } : {}),
     steps,
   };
+}
+
+function parseCluster(v: unknown, fail: (m: string) => Error): ScenarioCluster {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw fail('cluster: a mapping');
+  const o = v as Record<string, unknown>;
+  const known = [
+    'nodes',
+    'podCIDR',
+    'serviceCIDR',
+    'dnsServiceIP',
+    'taintControlPlane',
+    'scheduler',
+  ];
+  for (const k of Object.keys(o))
+    if (!known.includes(k)) throw fail(`cluster: unknown field "${k}"`);
+  const c: ScenarioCluster = {};
+  if (o.nodes !== undefined) {
+    if (
+      !Array.isArray(o.nodes) ||
+      !o.nodes.every((n) => typeof n?.name === 'string' && typeof n?.ip === 'string')
+    )
+      throw fail('cluster.nodes: a list of {name, ip, controlPlane?}');
+    c.nodes = o.nodes as ScenarioCluster['nodes'] & object;
+  }
+  for (const k of ['podCIDR', 'serviceCIDR', 'dnsServiceIP', 'scheduler'] as const) {
+    if (o[k] === undefined) continue;
+    if (typeof o[k] !== 'string') throw fail(`cluster.${k}: text`);
+    c[k] = o[k] as string;
+  }
+  if (o.taintControlPlane !== undefined) c.taintControlPlane = o.taintControlPlane === true;
+  return c;
 }
 
 export function loadScenario(file: string): Scenario {

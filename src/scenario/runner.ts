@@ -59,6 +59,20 @@ function checkAll(e: Expect, results: ExecResult[]): string[] {
     if (e.stdout) errs.push(...check(e.stdout, r.stdout, `stdout${tag}`));
     if (e.stderr) errs.push(...check(e.stderr, r.stderr, `stderr${tag}`));
   });
+  if (e.distribution !== undefined) {
+    const { answers, tolerance } = e.distribution;
+    const counts = new Map<string, number>();
+    for (const r of results) counts.set(r.stdout, (counts.get(r.stdout) ?? 0) + 1);
+    if (counts.size !== answers) errs.push(`${counts.size} different answers, want ${answers}`);
+    for (const [answer, n] of counts) {
+      const share = n / results.length;
+      if (Math.abs(share - 1 / answers) > tolerance) {
+        errs.push(
+          `answer ${JSON.stringify(answer.trim())} got ${(share * 100).toFixed(1)}% of ${results.length} runs, want ${(100 / answers).toFixed(1)}% ± ${(tolerance * 100).toFixed(1)}%`,
+        );
+      }
+    }
+  }
   if (e.distinct !== undefined) {
     const n = new Set(results.map((r) => r.stdout)).size;
     if (n !== e.distinct)
@@ -98,6 +112,19 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
     }
     if (step.kind === 'wait') {
       session.wait(step.ns);
+      continue;
+    }
+    if (step.kind === 'apply') {
+      const r = session.applyText(step.manifest, `${sc.file}:${step.line}`);
+      out(
+        `${prompt('k8s-master01')}kubectl apply -f - <<EOF\n${step.manifest.trimEnd()}\nEOF\n${r.stdout}${r.stderr}`,
+      );
+      session.wait(1e8);
+      if (step.expect !== undefined) {
+        checks++;
+        for (const message of checkAll(step.expect, [r]))
+          failures.push({ where, command: 'apply', message });
+      }
       continue;
     }
     if (step.only !== undefined && !step.only.includes(mode)) continue;

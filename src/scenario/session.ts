@@ -12,6 +12,9 @@ import type { ProxyMode } from '../sim/node-setup.ts';
 import { PodRuntime } from '../sim/runtime.ts';
 import { type CommandContext, COMMANDS } from './commands/index.ts';
 import { splitWords } from './shell.ts';
+import type { ScenarioCluster } from './format.ts';
+import { parseManifestText } from '../api/load.ts';
+import { formatApplyResult } from '../control/cluster.ts';
 
 export interface ExecResult {
   stdout: string;
@@ -26,6 +29,8 @@ export interface SessionOptions {
   seed?: number;
   /** Where relative file names in commands are found. */
   baseDir: string;
+  /** Cluster settings beyond the seed's defaults, and the ipvs scheduler. */
+  cluster?: ScenarioCluster;
   capture?: (e: CaptureEvent) => void;
 }
 
@@ -43,9 +48,11 @@ export class Session {
   constructor(opts: SessionOptions) {
     this.mode = opts.mode;
     this.baseDir = opts.baseDir;
-    this.cluster = new Cluster({ seed: opts.seed ?? 1 });
+    const { scheduler, ...clusterOpts } = opts.cluster ?? {};
+    this.cluster = new Cluster({ seed: opts.seed ?? 1, ...clusterOpts });
     this.net = new SimNetwork(this.cluster, {
       mode: opts.mode,
+      ...(scheduler !== undefined ? { scheduler } : {}),
       ...(opts.capture ? { capture: opts.capture } : {}),
     });
     this.runtime = new PodRuntime(this.cluster, this.net);
@@ -103,6 +110,28 @@ export class Session {
     if (on === 'external' || this.net.nodeHosts.has(on)) return undefined;
     const rest = on.replace(/^pod\//, '');
     return rest.includes('/') ? rest.split('/')[0] : 'default';
+  }
+
+  /** `kubectl apply -f -` of manifest text (a scenario's inline manifests). */
+  applyText(text: string, name: string): ExecResult {
+    const cfg = this.cluster.config;
+    const r = parseManifestText(text, name, {
+      serviceCidr: cfg.serviceCIDR,
+      nodePortRange: cfg.nodePortRange,
+    });
+    if (!r.ok)
+      return {
+        stdout: '',
+        stderr: r.errors.map((e) => `error: ${e.format()}\n`).join(''),
+        exitCode: 1,
+      };
+    let stdout = '';
+    let stderr = '';
+    for (const res of this.cluster.apply(r.objects)) {
+      if (res.error !== undefined) stderr += `${formatApplyResult(res)}\n`;
+      else stdout += `${formatApplyResult(res)}\n`;
+    }
+    return { stdout, stderr, exitCode: stderr === '' ? 0 : 1 };
   }
 
   /** Run one command line `on` a host. */

@@ -52,6 +52,8 @@ export interface CaptureEvent {
 
 export interface SimNetworkOptions {
   mode: ProxyMode;
+  /** --ipvs-scheduler for ipvs mode. */
+  scheduler?: string;
   latencies?: Partial<LinkLatencies>;
   conntrack?: NodeSetupOptions['conntrack'];
   capture?: (e: CaptureEvent) => void;
@@ -90,6 +92,7 @@ export class SimNetwork {
     for (const n of nodes) {
       const sim = setUpNode(cluster, n.name, {
         mode: opts.mode,
+        ...(opts.scheduler !== undefined ? { scheduler: opts.scheduler } : {}),
         ...(opts.conntrack ? { conntrack: opts.conntrack } : {}),
       });
       sim.dataplane.emit = (pkt, ifIndex) => this.out(sim, pkt, ifIndex, this.nextHopFor(sim, pkt));

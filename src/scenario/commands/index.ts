@@ -2,6 +2,7 @@
 import type { ExecResult, Session } from '../session.ts';
 import { kubectl } from './kubectl.ts';
 import { curlCommand, digCommand } from './net.ts';
+import { countersCommand, packetCommand, readyCommand } from './sim.ts';
 import {
   conntrackCommand,
   iptablesCommand,
@@ -27,6 +28,9 @@ export const COMMANDS: Record<string, Command> = {
   'iptables-save': iptablesSaveCommand,
   nft: nftCommand,
   conntrack: conntrackCommand,
+  ready: readyCommand,
+  packet: packetCommand,
+  counters: countersCommand,
   sleep: (args, ctx) => {
     const s = Number(args[0] ?? '0');
     if (!(s >= 0))
