@@ -6,6 +6,7 @@ import { registerConntrack } from './conntrack.ts';
 import { registerGet } from './get.ts';
 import { registerIptables, registerNft } from './iptables.ts';
 import { registerIpvs } from './ipvs.ts';
+import { registerReplay } from './replay.ts';
 import { registerRun } from './run.ts';
 import { registerTrace } from './trace.ts';
 import { registerWalkthrough } from './walkthrough.ts';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerTrace(program);
   registerRun(program);
   registerConntrack(program);
+  registerReplay(program);
   registerWalkthrough(program);
   return program;
 }
