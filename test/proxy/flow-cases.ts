@@ -1,7 +1,8 @@
 // The packet-flow tables every proxy mode runs (kube-proxy's runPacketFlowTests cases,
 // v1.28, plus svclab's own): which objects, which first packets, and the DNAT target
 // or REJECT/DROP each must get. Where kube-proxy's own nftables tests expect something
-// else for the same packet, the case says so in `nftables`, with the reason.
+// else for the same packet, the case says so in `nftables`, with the reason; where the
+// kernel's ipvs mode answers differently, in `ipvs`.
 import type { EndpointSlice, Service } from '../../src/api/types.ts';
 import { ep, makeService, makeSlice, tcp } from './fixtures.ts';
 import {
@@ -33,9 +34,18 @@ export interface FlowCase {
   /** `ip:port[, ip:port...]` (every target seen), REJECT, DROP, or '' (untouched). */
   readonly output: string;
   readonly masq?: boolean;
+  /**
+   * ClientIP affinity: every connection from the client reaches the same ONE of the
+   * endpoints in `output` (which one is the mode's random or scheduler pick).
+   */
+  readonly sticky?: boolean;
   /** kube-proxy's nftables mode answers differently (its proxier_test.go says so). */
   readonly nftables?: FlowOverride;
+  /** kube-proxy's ipvs mode (IPVS + its few iptables rules) answers differently. */
+  readonly ipvs?: FlowOverride;
 }
+
+export type FlowMode = 'iptables' | 'nftables' | 'ipvs';
 
 /** Mode-neutral proxier options a scenario changes from the kube-proxy test defaults. */
 export interface ScenarioOptions {
@@ -52,8 +62,8 @@ export interface FlowScenario {
 }
 
 /** The case as a given mode expects it. */
-export function expectedFor(f: FlowCase, mode: 'iptables' | 'nftables'): FlowCase {
-  const o = mode === 'nftables' ? f.nftables : undefined;
+export function expectedFor(f: FlowCase, mode: FlowMode): FlowCase {
+  const o = mode === 'iptables' ? undefined : f[mode];
   if (o === undefined) return f;
   const { masq: _m, ...rest } = f;
   return { ...rest, output: o.output, ...(o.masq === undefined ? {} : { masq: o.masq }) };
@@ -64,6 +74,18 @@ const p80 = { name: 'p80', port: 80, protocol: 'TCP' as const, targetPort: 80 };
 /** nftables mode rejects any port of an allocated cluster IP it does not serve. */
 const CLUSTER_IPS_CHECK =
   'nftables cluster-ips-check rejects unserved ports of an active ClusterIP (TestClusterIPGeneral)';
+
+/** ipvs mode's filter INPUT rejects new connections to unserved ports of a kube-ipvs0 address. */
+const IPVS_FILTER =
+  'KUBE-IPVS-FILTER: ctstate NEW to a KUBE-IPVS-IPS address on a port in no service set is REJECTed (kubernetes#72236)';
+
+/** ipvs syncEndpoint(): ExternalPolicyLocal with no local endpoint falls back to all of them. */
+const IPVS_LOCAL_FALLBACK =
+  'ipvs syncEndpoint() gives a Local-policy virtual service with no local endpoint the cluster endpoints (kubernetes#97081); KUBE-*-LOCAL sets skip the masquerade mark, so the source is kept';
+
+/** ipvs has no short-circuit for in-cluster traffic to a Local LB/external IP. */
+const IPVS_NO_SHORT_CIRCUIT =
+  'ipvs: the LB IP virtual service holds only the local endpoints (syncEndpoint(ExternalPolicyLocal)), for pods and the node too; no KUBE-XLB-style short-circuit to the cluster policy, and KUBE-LOAD-BALANCER-LOCAL returns before KUBE-MARK-MASQ';
 
 export const FLOW_SCENARIOS: readonly FlowScenario[] = [
   // TestNoEndpointsReject.
@@ -238,6 +260,7 @@ export const FLOW_SCENARIOS: readonly FlowScenario[] = [
         proto: 'udp',
         output: '',
         nftables: { output: 'REJECT', why: CLUSTER_IPS_CHECK },
+        ipvs: { output: 'REJECT', why: IPVS_FILTER },
       },
       {
         name: "svc1 does not accept svc2's ports",
@@ -246,6 +269,7 @@ export const FLOW_SCENARIOS: readonly FlowScenario[] = [
         dport: 443,
         output: '',
         nftables: { output: 'REJECT', why: CLUSTER_IPS_CHECK },
+        ipvs: { output: 'REJECT', why: IPVS_FILTER },
       },
       {
         name: 'off-cluster source is masqueraded',
@@ -417,6 +441,11 @@ export const FLOW_SCENARIOS: readonly FlowScenario[] = [
           masq: false,
           why: 'nftables mode never serves NodePorts on 127.0.0.0/8 (no route_localnet; KEP-3866)',
         },
+        ipvs: {
+          output: '',
+          masq: false,
+          why: 'ipvs syncProxyRules skips loopback node addresses (a.IsLoopback()): no virtual service on 127.0.0.1:nodePort; localhostNodePorts is iptables-only',
+        },
       },
       {
         name: 'nodePort on an address that is not the node',
@@ -504,6 +533,7 @@ export const FLOW_SCENARIOS: readonly FlowScenario[] = [
         dport: 80,
         output: '10.180.0.1:80, 10.180.2.1:80',
         masq: false,
+        ipvs: { output: '10.180.2.1:80', masq: false, why: IPVS_NO_SHORT_CIRCUIT },
       },
       {
         name: 'node to LB IP is masqueraded and uses the cluster policy',
@@ -512,6 +542,7 @@ export const FLOW_SCENARIOS: readonly FlowScenario[] = [
         dport: 80,
         output: '10.180.0.1:80, 10.180.2.1:80',
         masq: true,
+        ipvs: { output: '10.180.2.1:80', masq: false, why: IPVS_NO_SHORT_CIRCUIT },
       },
     ],
   },
@@ -535,6 +566,7 @@ export const FLOW_SCENARIOS: readonly FlowScenario[] = [
         dst: '1.2.3.4',
         dport: 80,
         output: 'DROP',
+        ipvs: { output: '10.180.0.2:80', masq: false, why: IPVS_LOCAL_FALLBACK },
       },
       {
         name: 'ns2 Local LB still serves pods',
@@ -550,6 +582,7 @@ export const FLOW_SCENARIOS: readonly FlowScenario[] = [
         dst: TEST_NODE_IP,
         dport: 3001,
         output: 'DROP',
+        ipvs: { output: '10.180.0.2:80', masq: false, why: IPVS_LOCAL_FALLBACK },
       },
       {
         name: 'ns3 NodePort',
@@ -583,11 +616,75 @@ export const FLOW_SCENARIOS: readonly FlowScenario[] = [
         output: 'DROP',
       },
       {
+        // The node reaching its own LB IP picks that IP as source (local route, src = dst).
+        name: 'ns5 LB from the node, whose IP is outside the source ranges',
+        src: '5.6.7.8',
+        dst: '5.6.7.8',
+        dport: 80,
+        output: 'DROP',
+      },
+      {
         name: 'ns6 without endpoints rejects',
         src: '10.0.0.2',
         dst: '172.30.0.46',
         dport: 80,
         output: 'REJECT',
+      },
+    ],
+  },
+
+  // ClientIP session affinity (iptables `recent`, nftables affinity sets, ipvs
+  // `persistent TIMEOUT`): one client's connections all reach one endpoint.
+  {
+    title: 'session affinity',
+    objects: () => ({
+      services: [
+        makeService('ns1', 'svc1', {
+          type: 'NodePort',
+          clusterIP: '172.30.0.41',
+          externalIPs: ['192.168.99.44'],
+          sessionAffinity: 'ClientIP',
+          sessionAffinityConfig: { clientIP: { timeoutSeconds: 10800 } },
+          ports: [{ ...p80, nodePort: 3001 }],
+        }),
+      ],
+      slices: [
+        makeSlice(
+          'ns1',
+          'svc1',
+          'svc1-1',
+          [ep('10.180.0.1'), ep('10.180.2.1'), ep('10.180.3.1')],
+          [tcp('p80', 80)],
+        ),
+      ],
+    }),
+    flows: [
+      {
+        name: 'pod to cluster IP sticks to one endpoint',
+        src: '10.0.0.2',
+        dst: '172.30.0.41',
+        dport: 80,
+        output: '10.180.0.1:80, 10.180.2.1:80, 10.180.3.1:80',
+        sticky: true,
+        masq: false,
+      },
+      {
+        name: 'external to NodePort sticks to one endpoint',
+        src: EXTERNAL_CLIENT,
+        dst: TEST_NODE_IP,
+        dport: 3001,
+        output: '10.180.0.1:80, 10.180.2.1:80, 10.180.3.1:80',
+        sticky: true,
+        masq: true,
+      },
+      {
+        name: 'external to external IP sticks to one endpoint',
+        src: EXTERNAL_CLIENT,
+        dst: '192.168.99.44',
+        dport: 80,
+        output: '10.180.0.1:80, 10.180.2.1:80, 10.180.3.1:80',
+        sticky: true,
+        masq: true,
       },
     ],
   },
@@ -627,6 +724,7 @@ export const FLOW_SCENARIOS: readonly FlowScenario[] = [
         dst: '1.2.3.4',
         dport: 80,
         output: 'DROP',
+        ipvs: { output: '10.180.0.2:80', masq: false, why: IPVS_LOCAL_FALLBACK },
       },
     ],
   },

@@ -2,8 +2,11 @@
 // runPacketFlowTests: a new connection's first packet goes through the hooks a real
 // node runs (PREROUTING or OUTPUT, then INPUT/FORWARD filters, then POSTROUTING)
 // and the test reads the DNAT target (or REJECT/DROP) and whether it was
-// masqueraded. Same walk as ../iptables/flow.ts, with addrtype from isLocalAddress.
-import { ipToU32, u32ToIp } from '../../../src/packet/addr.ts';
+// masqueraded. Same walk as iptables/flow.ts, with addrtype from isLocalAddress.
+// A TCP first packet is a bare SYN (IPVS schedules nothing else, ip_vs_in()).
+import type { ExecutionContext } from 'ava';
+import { ipToU32, u32ToIp } from '../../src/packet/addr.ts';
+import { TcpFlags } from '../../src/packet/tcp.ts';
 import {
   ADDR_DST_LOCAL,
   ADDR_SRC_LOCAL,
@@ -13,9 +16,9 @@ import {
   TABLE_NAT,
   Verdict,
   newPacketMeta,
-} from '../../../src/proxy/hooks.ts';
-import type { DataplaneProxier } from '../../../src/proxy/hooks.ts';
-import type { FlowCase } from '../flow-cases.ts';
+} from '../../src/proxy/hooks.ts';
+import type { DataplaneProxier } from '../../src/proxy/hooks.ts';
+import type { FlowCase } from './flow-cases.ts';
 
 const PROTO = { tcp: 6, udp: 17, sctp: 132 } as const;
 
@@ -39,8 +42,9 @@ const refused = (v: Verdict) => (v === Verdict.Reject ? 'REJECT' : 'DROP');
 export function sendFirstPacket(px: DataplaneProxier, f: FlowPacket, sport = 40000): FlowResult {
   const src = ipToU32(f.src);
   const dst = ipToU32(f.dst);
+  const proto = PROTO[f.proto ?? 'tcp'];
   const meta = newPacketMeta({
-    proto: PROTO[f.proto ?? 'tcp'],
+    proto,
     src,
     dst,
     sport,
@@ -48,6 +52,7 @@ export function sendFirstPacket(px: DataplaneProxier, f: FlowPacket, sport = 400
     ctstate: CtState.NEW,
     addrFlags: flags(px, src, dst),
     len: 60,
+    tcpFlags: proto === PROTO.tcp ? TcpFlags.SYN : 0,
   });
   const fromNode = px.isLocalAddress(src);
   const r1 = px.classify(meta, fromNode ? Hook.Output : Hook.Prerouting, TABLE_NAT | TABLE_FILTER);
@@ -91,4 +96,23 @@ export function runFlow(
     masq ||= r.masq;
   }
   return { output: [...outputs].sort().join(', '), masq };
+}
+
+/**
+ * Assert a runFlow() result against a case as a mode expects it: the exact outcome, or for
+ * a sticky (ClientIP affinity) case exactly one of the case's endpoints.
+ */
+export function checkFlow(
+  t: ExecutionContext,
+  got: { output: string; masq: boolean },
+  f: FlowCase,
+  why?: string,
+): void {
+  if (f.sticky === true) {
+    t.true(
+      f.output.split(', ').includes(got.output),
+      `sticks to one of ${f.output}, got ${got.output}${why === undefined ? '' : ` (${why})`}`,
+    );
+  } else t.is(got.output, f.output, why);
+  if (f.masq !== undefined) t.is(got.masq, f.masq, why);
 }

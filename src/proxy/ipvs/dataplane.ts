@@ -5,7 +5,8 @@
 // Kernel order for a packet to a service address: PREROUTING (nat KUBE-SERVICES may mark
 // 0x4000) → routing says local (the VIP sits on kube-ipvs0) → filter INPUT (source-range
 // firewall, KUBE-IPVS-FILTER) → IPVS at LOCAL_IN schedules and NATs to the real server →
-// POSTROUTING masquerades marked or hairpin traffic. The dataplane asks for all of it at
+// POSTROUTING masquerades marked or hairpin traffic. The node's own packets: nat OUTPUT →
+// IPVS at LOCAL_OUT → filter OUTPUT (KUBE-IPVS-OUT-FILTER) → POSTROUTING. The dataplane asks for all of it at
 // PREROUTING, where it applies DNAT for every mode.
 import type { EndpointSlice, Service } from '../../api/types.ts';
 import {
@@ -137,6 +138,15 @@ export class IpvsDataplaneProxier implements DataplaneProxier {
     if (tables & TABLE_FILTER && out.verdict === Verdict.Accept) {
       // KUBE-FORWARD: drop ctstate INVALID, accept the rest.
       if (hook === Hook.Forward && m.ctstate & CtState.INVALID) out.verdict = Verdict.Drop;
+      // filter OUTPUT runs after IPVS (LOCAL_OUT): KUBE-IPVS-OUT-FILTER's `-m ipvs` drops the
+      // node's own connections to an LB IP whose source ranges leave the node out.
+      if (hook === Hook.Output && out.dnat) {
+        out.rulesVisited++;
+        if (px.dropsNodeToLoadBalancer(m.proto, m.src, m.dst, m.dport)) {
+          out.verdict = Verdict.Drop;
+          trace?.(step('KUBE-IPVS-OUT-FILTER', 1));
+        }
+      }
     }
     if (tables & TABLE_NAT && hook === Hook.Postrouting) {
       out.masquerade = postroutingMasquerades(

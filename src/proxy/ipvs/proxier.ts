@@ -11,7 +11,7 @@ import type { ServicePortInfo } from '../model.ts';
 import type { Proxier } from '../proxier.ts';
 import { ServiceMap } from '../service-map.ts';
 import type { ServiceMapSnapshot } from '../service-map.ts';
-import { SCHED_MH_FALLBACK, SvcFlag } from './constants.ts';
+import { IPPROTO_TCP, IPPROTO_UDP, SCHED_MH_FALLBACK, SvcFlag } from './constants.ts';
 import { destKey } from './dest.ts';
 import { desiredForPort } from './desired.ts';
 import type { DesiredContext, DesiredVs } from './desired.ts';
@@ -91,6 +91,8 @@ export class IpvsProxier implements Proxier {
   private readonly masq: MasqueradeOptions;
   private readonly now: () => number;
   private rules: IpvsRules | undefined;
+  /** KUBE-IPVS-OUT-FILTER's `LB ip,proto,port` keys, rebuilt after a sync that changed something. */
+  private lbNoNodeAccess: Set<string> | undefined;
   private servicesSynced = false;
   private endpointSlicesSynced = false;
 
@@ -163,7 +165,10 @@ export class IpvsProxier implements Proxier {
     const names = new Set([...snap.changed, ...this.extraDirty]);
     this.extraDirty.clear();
     for (const name of names) this.syncService(name, snap);
-    if (names.size > 0) this.rules = undefined;
+    if (names.size > 0) {
+      this.rules = undefined;
+      this.lbNoNodeAccess = undefined;
+    }
     this.graceful.check(this.now());
     this.lastSync = { services: names.size, snapshotMs: t1 - t0, diffMs: performance.now() - t1 };
   }
@@ -214,6 +219,25 @@ export class IpvsProxier implements Proxier {
     ctx: PacketContext,
   ): boolean {
     return marksForMasquerade(this.ipsets, this.masq, proto, src, dst, dport, ctx);
+  }
+
+  /**
+   * filter OUTPUT KUBE-IPVS-OUT-FILTER for a node-originated packet IPVS took for virtual service
+   * vaddr:vport: `-s LB -m ipvs --vaddr LB --vproto P --vport N -j DROP` for each LB IP whose
+   * source ranges leave out the node IP (the node reaching an address bound to kube-ipvs0 uses
+   * that address as source: "for IPVS src and dst both would be lbIP").
+   */
+  dropsNodeToLoadBalancer(proto: number, src: number, vaddr: number, vport: number): boolean {
+    if (src >>> 0 !== vaddr >>> 0) return false;
+    if (this.lbNoNodeAccess === undefined) {
+      this.lbNoNodeAccess = new Set();
+      for (const i of this.installed.values()) {
+        for (const [ip, p, port] of i.lbNoNodeAccess) this.lbNoNodeAccess.add(`${ip},${p},${port}`);
+      }
+    }
+    if (this.lbNoNodeAccess.size === 0) return false;
+    const p = proto === IPPROTO_TCP ? 'tcp' : proto === IPPROTO_UDP ? 'udp' : 'sctp';
+    return this.lbNoNodeAccess.has(`${u32ToIp(vaddr)},${p},${vport}`);
   }
 
   /** Periodic housekeeping on the caller's clock: reap connections, graceful deletes, rates. */

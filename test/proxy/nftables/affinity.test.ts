@@ -8,7 +8,7 @@ import { AffinitySet } from '../../../src/proxy/nftables/affinity.ts';
 import { ep, makeService, makeSlice, tcp } from '../fixtures.ts';
 import { localAffinityObjects } from '../iptables/kube-fixture.ts';
 import { nftProxier } from './fixture.ts';
-import { sendFirstPacket } from './flow.ts';
+import { sendFirstPacket } from '../flow.ts';
 
 const THREE = makeSlice(
   'default',

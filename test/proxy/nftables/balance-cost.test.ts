@@ -7,7 +7,7 @@ import { u32ToIp } from '../../../src/packet/addr.ts';
 import { seededRandom } from '../../../src/proxy/iptables/proxier.ts';
 import { ep, makeService, makeSlice, tcp } from '../fixtures.ts';
 import { nftProxier } from './fixture.ts';
-import { sendFirstPacket } from './flow.ts';
+import { sendFirstPacket } from '../flow.ts';
 
 const THREE = makeSlice(
   'default',

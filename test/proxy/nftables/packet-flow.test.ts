@@ -4,7 +4,7 @@ import test from 'ava';
 import { FLOW_SCENARIOS, expectedFor } from '../flow-cases.ts';
 import { makeService } from '../fixtures.ts';
 import { nftProxier, scenarioProxier } from './fixture.ts';
-import { runFlow } from './flow.ts';
+import { checkFlow, runFlow } from '../flow.ts';
 
 for (const s of FLOW_SCENARIOS) {
   for (const flow of s.flows) {
@@ -12,8 +12,7 @@ for (const s of FLOW_SCENARIOS) {
     const note = flow.nftables === undefined ? '' : ' (nftables differs)';
     test(`${s.title}: ${flow.name}${note}`, (t) => {
       const got = runFlow(scenarioProxier(s), f);
-      t.is(got.output, f.output, flow.nftables?.why);
-      if (f.masq !== undefined) t.is(got.masq, f.masq);
+      checkFlow(t, got, f, flow.nftables?.why);
     });
   }
 }
