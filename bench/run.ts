@@ -3,7 +3,16 @@
 // `npm run bench -- packet dataplane` runs only those.
 import { spawnSync } from 'node:child_process';
 
-const SUITES = ['packet', 'dataplane', 'conntrack', 'iptables', 'ipvs', 'nftables', 'control'];
+const SUITES = [
+  'packet',
+  'dataplane',
+  'conntrack',
+  'iptables',
+  'ipvs',
+  'nftables',
+  'control',
+  'sim',
+];
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = chosen.filter((s) => !SUITES.includes(s));
 if (unknown.length > 0) {

@@ -100,7 +100,7 @@ export class SimNetwork {
       this.nodeByIp.set(sim.ip, sim);
       const host = this.newHost(n.name, [n.ip]);
       host.transmit = (pkt) => {
-        this.tap(`${n.name}:lo:out`, pkt);
+        if (this.capture) this.tap(`${n.name}:lo:out`, pkt);
         this.atNode(sim, pkt, LOCAL_IF);
       };
       this.nodeHosts.set(n.name, host);
@@ -126,7 +126,7 @@ export class SimNetwork {
     }
     this.pods.set(ip, { host, node: sim, ifIndex });
     host.transmit = (pkt) => {
-      this.tap(`pod/${host.name}:out`, pkt);
+      if (this.capture) this.tap(`pod/${host.name}:out`, pkt);
       this.after(this.lat.vethNs, () => this.atNode(sim, pkt, ifIndex));
     };
   }
@@ -148,7 +148,7 @@ export class SimNetwork {
     const host = this.newHost(name, [ip]);
     this.external.set(ipToU32(ip), host);
     host.transmit = (pkt) => {
-      this.tap(`external/${name}:out`, pkt);
+      if (this.capture) this.tap(`external/${name}:out`, pkt);
       this.after(this.lat.externalNs, () => this.atRouter(pkt));
     };
     return host;
@@ -158,6 +158,7 @@ export class SimNetwork {
     this.cluster.clock.after(ns, fn);
   }
 
+  // Callers test `this.capture` first: the point name is then only built when capturing.
   private tap(point: string, packet: Uint8Array): void {
     this.capture?.({ tsNs: this.cluster.now(), packet: packet.slice(), point });
   }
@@ -169,7 +170,7 @@ export class SimNetwork {
     if (v === Verdict.Drop) return;
     if (v === Verdict.Local) {
       const host = this.nodeHosts.get(sim.node.name)!;
-      this.tap(`${sim.node.name}:lo:in`, pkt);
+      if (this.capture) this.tap(`${sim.node.name}:lo:in`, pkt);
       host.receive(pkt);
       return;
     }
@@ -183,7 +184,7 @@ export class SimNetwork {
     if (iface.kind === IfaceKind.Pod) {
       const dst = ((pkt[16]! << 24) | (pkt[17]! << 16) | (pkt[18]! << 8) | pkt[19]!) >>> 0;
       const pod = this.pods.get(dst);
-      this.tap(`${sim.node.name}:${iface.name}:out`, pkt);
+      if (this.capture) this.tap(`${sim.node.name}:${iface.name}:out`, pkt);
       if (pod !== undefined && pod.node === sim)
         this.after(this.lat.vethNs, () => pod.host.receive(pkt));
       return;
@@ -192,11 +193,11 @@ export class SimNetwork {
       this.nodeHosts.get(sim.node.name)?.receive(pkt);
       return;
     }
-    this.tap(`${sim.node.name}:eth0:out`, pkt);
+    if (this.capture) this.tap(`${sim.node.name}:eth0:out`, pkt);
     const peer = this.nodeByIp.get(nextHop >>> 0);
     if (peer !== undefined) {
       this.after(this.lat.nodeNs, () => {
-        this.tap(`${peer.node.name}:eth0:in`, pkt);
+        if (this.capture) this.tap(`${peer.node.name}:eth0:in`, pkt);
         this.atNode(peer, pkt, 1);
       });
     } else {
@@ -220,7 +221,7 @@ export class SimNetwork {
     const ext = this.external.get(dst);
     if (ext !== undefined) {
       this.after(this.lat.externalNs, () => {
-        this.tap(`external/${ext.name}:in`, pkt);
+        if (this.capture) this.tap(`external/${ext.name}:in`, pkt);
         ext.receive(pkt);
       });
       return;
@@ -233,7 +234,7 @@ export class SimNetwork {
       return;
     }
     this.after(this.lat.nodeNs, () => {
-      this.tap(`${node.node.name}:eth0:in`, pkt);
+      if (this.capture) this.tap(`${node.node.name}:eth0:in`, pkt);
       this.atNode(node, pkt, 1);
     });
   }
