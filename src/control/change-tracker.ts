@@ -50,12 +50,15 @@ export class ChangeTracker<T extends KubeObject> {
     return this.pending.size;
   }
 
-  /** Record a change (previous undefined: add; current undefined: delete). True if pending. */
-  update(previous: T | undefined, current: T | undefined): boolean {
+  /**
+   * Record a change (previous undefined: add; current undefined: delete). True if pending.
+   * `key` is the object's `namespace/name` when the caller has it (a watch event does).
+   */
+  update(previous: T | undefined, current: T | undefined, key?: string): boolean {
     const obj = current ?? previous;
     if (obj === undefined) return false;
     this.stats.updates++;
-    const key = objectKey(obj);
+    key ??= objectKey(obj);
     let entry = this.pending.get(key);
     if (entry === undefined) {
       entry = {

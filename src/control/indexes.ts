@@ -5,7 +5,7 @@
 import type { Pod, Service } from '../api/types.ts';
 import { hasServiceSelector, matchesServiceSelector } from '../api/selector.ts';
 import type { Store } from './store.ts';
-import { controllerOf, objectKey } from './objects.ts';
+import { controllerOf } from './objects.ts';
 
 /** namespace -> label key -> label value -> object keys. */
 type NsIndex = Map<string, Map<string, Map<string, Set<string>>>>;
@@ -37,14 +37,14 @@ const EMPTY: ReadonlySet<string> = new Set();
 export class PodIndex {
   private readonly byLabel: NsIndex = new Map();
   private readonly byOwner = new Map<string, Set<string>>();
-  /** key -> current pod (the informer cache). */
-  private readonly current = new Map<string, Pod>();
 
-  constructor(store: Store) {
+  /**
+   * The store is the informer cache: listeners run synchronously after each write, so
+   * the store's current pod is what an informer would hold by the time anyone asks.
+   */
+  constructor(private readonly store: Store) {
     store.watch('Pod', (ev) => {
       const key = ev.key;
-      if (ev.type === 'DELETED') this.current.delete(key);
-      else this.current.set(key, ev.object);
       const old = ev.old;
       // Status updates keep labels and owners: nothing to re-index.
       if (
@@ -54,8 +54,8 @@ export class PodIndex {
       ) {
         return;
       }
-      if (ev.type !== 'ADDED') this.remove(old ?? ev.object);
-      if (ev.type !== 'DELETED') this.add(ev.object);
+      if (ev.type !== 'ADDED') this.remove(old ?? ev.object, key);
+      if (ev.type !== 'DELETED') this.add(ev.object, key);
     });
   }
 
@@ -66,7 +66,7 @@ export class PodIndex {
 
   /** The current pod with this key. */
   get(key: string): Pod | undefined {
-    return this.current.get(key);
+    return this.store.getByKey('Pod', key);
   }
 
   /** Pods in `ns` matching a Service's map selector (none when it has no selector). */
@@ -80,14 +80,13 @@ export class PodIndex {
     }
     const out: Pod[] = [];
     for (const key of best!) {
-      const pod = this.current.get(key);
+      const pod = this.store.getByKey('Pod', key);
       if (pod !== undefined && matchesServiceSelector(selector, pod.metadata.labels)) out.push(pod);
     }
     return out;
   }
 
-  private add(pod: Pod): void {
-    const key = objectKey(pod);
+  private add(pod: Pod, key: string): void {
     const ns = pod.metadata.namespace!;
     const labels = pod.metadata.labels;
     for (const k in labels) indexAdd(this.byLabel, ns, k, labels[k]!, key);
@@ -99,8 +98,7 @@ export class PodIndex {
     }
   }
 
-  private remove(pod: Pod): void {
-    const key = objectKey(pod);
+  private remove(pod: Pod, key: string): void {
     const ns = pod.metadata.namespace!;
     const labels = pod.metadata.labels;
     for (const k in labels) indexDel(this.byLabel, ns, k, labels[k]!, key);
@@ -122,8 +120,8 @@ export class ServiceIndex {
     store.watch('Service', (ev) => {
       const old = ev.old;
       if (old !== undefined && old.spec.selector === ev.object.spec.selector) return;
-      if (ev.type !== 'ADDED') this.remove(old ?? ev.object);
-      if (ev.type !== 'DELETED') this.add(ev.object);
+      if (ev.type !== 'ADDED') this.remove(old ?? ev.object, ev.key);
+      if (ev.type !== 'DELETED') this.add(ev.object, ev.key);
     });
   }
 
@@ -151,18 +149,16 @@ export class ServiceIndex {
     return [min!, sel![min!]!];
   }
 
-  private add(svc: Service): void {
+  private add(svc: Service, key: string): void {
     const p = this.pair(svc);
     if (p === undefined) return;
-    const key = objectKey(svc);
     indexAdd(this.bySelector, svc.metadata.namespace!, p[0], p[1], key);
     this.selectors.set(key, svc.spec.selector!);
   }
 
-  private remove(svc: Service): void {
+  private remove(svc: Service, key: string): void {
     const p = this.pair(svc);
     if (p === undefined) return;
-    const key = objectKey(svc);
     indexDel(this.bySelector, svc.metadata.namespace!, p[0], p[1], key);
     this.selectors.delete(key);
   }

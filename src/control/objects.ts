@@ -12,17 +12,41 @@ export function nsNameKey(namespace: string | undefined, name: string): string {
   return namespace === undefined || namespace === '' ? name : `${namespace}/${name}`;
 }
 
-/** Freeze an object graph in place (typed arrays are left alone: they cannot be frozen). */
+/**
+ * Freeze an object graph in place (typed arrays are left alone: they cannot be frozen).
+ * A frozen node is not entered again: stored objects share frozen subtrees, so freezing
+ * a new version only walks what the writer built. Arrays are walked by index (`for in`
+ * over an array enumerates its indexes as strings, the slow path).
+ */
 export function deepFreeze<T>(value: T): T {
   if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
   if (ArrayBuffer.isView(value)) return value;
   Object.freeze(value);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      if (v !== null && typeof v === 'object') deepFreeze(v);
+    }
+    return value;
+  }
   const o = value as Record<string, unknown>;
   for (const k in o) {
     const v = o[k];
     if (v !== null && typeof v === 'object') deepFreeze(v);
   }
   return value;
+}
+
+/**
+ * A shallow copy built key by key into `{}` (same key order). An object that was spread
+ * and then had fields added or deleted may carry a hidden class of its own in V8; the
+ * copy shares the common one, which keeps the many readers of stored objects fast.
+ */
+export function plainCopy<T extends object>(obj: T): T {
+  const out: Record<string, unknown> = {};
+  const src = obj as Record<string, unknown>;
+  for (const k in src) out[k] = src[k];
+  return out as T;
 }
 
 /** JSON with object keys sorted at every level; typed arrays as plain number arrays. */
@@ -83,14 +107,25 @@ export function deepEqual(a: unknown, b: unknown): boolean {
     for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
     return true;
   }
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  if (ka.length !== kb.length) return false;
-  for (const k of ka) {
-    if (!Object.prototype.hasOwnProperty.call(b, k)) return false;
-    if (!deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
-      return false;
+  const arrA = Array.isArray(a);
+  if (arrA !== Array.isArray(b)) return false;
+  if (arrA) {
+    const x = a as unknown[];
+    const y = b as unknown[];
+    if (x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (!deepEqual(x[i], y[i])) return false;
+    return true;
   }
-  return true;
+  // Plain objects: same own enumerable keys, equal values (no key arrays allocated).
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let na = 0;
+  for (const k in x) {
+    if (!Object.prototype.hasOwnProperty.call(y, k)) return false;
+    if (!deepEqual(x[k], y[k])) return false;
+    na++;
+  }
+  let nb = 0;
+  for (const _ in y) nb++;
+  return na === nb;
 }

@@ -130,12 +130,12 @@ export class ProxyFeed {
       this.store.watch('Service', (ev) => {
         const prev = ev.type === 'ADDED' ? undefined : (ev.old ?? ev.object);
         const cur = ev.type === 'DELETED' ? undefined : ev.object;
-        if (this.services.update(prev, cur)) this.runner.run();
+        if (this.services.update(prev, cur, ev.key)) this.runner.run();
       }),
       this.store.watch('EndpointSlice', (ev) => {
         const prev = ev.type === 'ADDED' ? undefined : (ev.old ?? ev.object);
         const cur = ev.type === 'DELETED' ? undefined : ev.object;
-        if (this.slices.update(prev, cur)) this.runner.run();
+        if (this.slices.update(prev, cur, ev.key)) this.runner.run();
       }),
     );
     this.runner.start();

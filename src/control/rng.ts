@@ -62,9 +62,10 @@ export class Rng {
 
   /** `n` characters drawn from `alphabet` (default: Kubernetes' safe alphabet). */
   string(n: number, alphabet: string = SAFE_ALPHABET): string {
-    let out = '';
-    for (let i = 0; i < n; i++) out += alphabet[this.int(alphabet.length)];
-    return out;
+    const out: string[] = [];
+    for (let i = 0; i < n; i++) out.push(alphabet[this.int(alphabet.length)]!);
+    // join() yields one flat string (`+=` builds a tree of cons strings that stays in the heap).
+    return out.join('');
   }
 
   /** An RFC 4122 version-4 UUID, as the API server assigns to metadata.uid. */
@@ -73,6 +74,13 @@ export class Rng {
     const b = ((this.nextU32() & 0xffff0fff) | 0x00004000) >>> 0; // version 4
     const c = ((this.nextU32() & 0x3fffffff) | 0x80000000) >>> 0; // variant 10
     const d = this.nextU32();
-    return `${hex8(a)}-${hex4(b >>> 16)}-${hex4(b & 0xffff)}-${hex4(c >>> 16)}-${hex4(c & 0xffff)}${hex8(d)}`;
+    // One flat string (a template literal leaves a tree of cons strings in every stored uid).
+    return [
+      hex8(a),
+      hex4(b >>> 16),
+      hex4(b & 0xffff),
+      hex4(c >>> 16),
+      hex4(c & 0xffff) + hex8(d),
+    ].join('-');
   }
 }

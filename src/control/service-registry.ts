@@ -9,6 +9,7 @@ import type { ClusterIPAllocator } from './allocators/cluster-ip.ts';
 import type { NodePortAllocator } from './allocators/node-port.ts';
 import { ApiError, invalid } from './errors.ts';
 import type { Strategy } from './store.ts';
+import { plainCopy } from './objects.ts';
 
 const needsClusterIP = (s: Service): boolean =>
   s.spec.type !== 'ExternalName' && s.spec.clusterIP !== 'None';
@@ -128,7 +129,7 @@ export class ServiceRegistry implements Strategy<Service> {
       if (oldHc !== undefined) txn.onCommit(() => this.ports.release(oldHc));
     }
     const status = input.status ?? old?.status ?? { loadBalancer: {} };
-    return { ...input, spec, status };
+    return { ...input, spec: plainCopy(spec), status };
   }
 
   private nodePorts(old: Service | undefined, svc: Service, txn: Txn): ServicePort[] {

@@ -10,7 +10,7 @@ import type { Kind, KubeObject, ObjectMeta, ObjectOfKind } from '../api/types.ts
 import type { VirtualClock } from './clock.ts';
 import type { Rng } from './rng.ts';
 import { ApiError, CLUSTER_SCOPED, alreadyExists, conflict, notFound } from './errors.ts';
-import { deepEqual, deepFreeze, nsNameKey, objectKey } from './objects.ts';
+import { deepEqual, deepFreeze, objectKey } from './objects.ts';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -75,16 +75,47 @@ function copyMeta(m: ObjectMeta): ObjectMeta {
   return out;
 }
 
+/**
+ * `{ ...obj, metadata }`, built key by key from an empty object. A spread that replaces
+ * a field of a (frozen) object gives every result its own hidden class in V8, which
+ * makes every later property access, freeze and walk of stored objects slow; keyed
+ * stores into `{}` follow one shared transition tree. Key order is kept.
+ */
+function withMetadata<T extends KubeObject>(obj: T, metadata: ObjectMeta): T {
+  const out: Record<string, unknown> = {};
+  const src = obj as unknown as Record<string, unknown>;
+  for (const k in src) out[k] = k === 'metadata' ? metadata : src[k];
+  return out as unknown as T;
+}
+
 interface History {
   events: { rv: number; event: WatchEvent }[];
   /** Highest resourceVersion dropped from the window. */
   compacted: number;
 }
 
+/**
+ * One stored object. The entry lives as long as the object does and an update swaps
+ * `obj` in place; `key` is the one `namespace/name` string every watch event of the
+ * object carries, so maps keyed by it hash it once (a fresh string is hashed per lookup).
+ */
+interface Entry {
+  readonly key: string;
+  obj: KubeObject;
+}
+
+/** Everything the store keeps for one kind. */
+interface KindTable {
+  /** namespace -> name -> entry; Maps keep insertion order (each() follows it). */
+  readonly byNs: Map<string, Map<string, Entry>>;
+  /** `namespace/name` -> entry. */
+  readonly byKey: Map<string, Entry>;
+  listeners: WatchListener[];
+  readonly history: History;
+}
+
 export class Store {
-  private readonly objects = new Map<Kind, Map<string, Map<string, KubeObject>>>();
-  private readonly listeners = new Map<Kind, WatchListener[]>();
-  private readonly history = new Map<Kind, History>();
+  private readonly tables = new Map<Kind, KindTable>();
   private readonly strategies = new Map<Kind, Strategy>();
   private rv = 0;
   private readonly historyLimit: number;
@@ -113,13 +144,18 @@ export class Store {
     namespace: string | undefined,
     name: string,
   ): ObjectOfKind<K> | undefined {
-    return this.objects.get(kind)?.get(this.ns(kind, namespace))?.get(name) as
+    return this.tables.get(kind)?.byNs.get(this.ns(kind, namespace))?.get(name)?.obj as
       ObjectOfKind<K> | undefined;
+  }
+
+  /** The object with this `namespace/name` key (`name` for cluster-scoped kinds), as in watch events. */
+  getByKey<K extends Kind>(kind: K, key: string): ObjectOfKind<K> | undefined {
+    return this.tables.get(kind)?.byKey.get(key)?.obj as ObjectOfKind<K> | undefined;
   }
 
   /** Objects of a kind (in one namespace if given), sorted by namespace then name like etcd keys. */
   list<K extends Kind>(kind: K, namespace?: string): ObjectOfKind<K>[] {
-    const byNs = this.objects.get(kind);
+    const byNs = this.tables.get(kind)?.byNs;
     if (byNs === undefined) return [];
     const out: KubeObject[] = [];
     const namespaces =
@@ -127,22 +163,20 @@ export class Store {
     for (const ns of namespaces) {
       const names = byNs.get(ns);
       if (names === undefined) continue;
-      for (const name of [...names.keys()].sort()) out.push(names.get(name)!);
+      for (const name of [...names.keys()].sort()) out.push(names.get(name)!.obj);
     }
     return out as ObjectOfKind<K>[];
   }
 
   /** Number of stored objects of a kind (cheap, unsorted). */
   count(kind: Kind): number {
-    let n = 0;
-    for (const m of this.objects.get(kind)?.values() ?? []) n += m.size;
-    return n;
+    return this.tables.get(kind)?.byKey.size ?? 0;
   }
 
   /** Iterate a kind without sorting (controllers' cold paths). */
   *each<K extends Kind>(kind: K): IterableIterator<ObjectOfKind<K>> {
-    for (const m of this.objects.get(kind)?.values() ?? []) {
-      yield* m.values() as IterableIterator<ObjectOfKind<K>>;
+    for (const m of this.tables.get(kind)?.byNs.values() ?? []) {
+      for (const e of m.values()) yield e.obj as ObjectOfKind<K>;
     }
   }
 
@@ -160,7 +194,9 @@ export class Store {
       }
       name = this.generateName(kind, ns, base);
     }
-    if (this.get(kind, ns, name) !== undefined) throw alreadyExists(kind, name);
+    const table = this.table(kind);
+    let names = table.byNs.get(ns);
+    if (names?.get(name) !== undefined) throw alreadyExists(kind, name);
     if (this.requireNamespace && ns !== '' && this.get('Namespace', undefined, ns) === undefined) {
       throw notFound('Namespace', ns);
     }
@@ -176,9 +212,16 @@ export class Store {
     meta.creationTimestamp = this.clock.now();
     meta.resourceVersion = String(++this.rv);
     if (GENERATION_KINDS.has(kind)) meta.generation = 1;
-    obj = deepFreeze({ ...obj, metadata: meta });
-    this.put(kind, ns, name, obj);
-    this.emit(kind, { type: 'ADDED', object: obj, key: nsNameKey(ns, name) });
+    obj = withMetadata(obj, meta);
+    obj = deepFreeze(obj);
+    // A flat string: it is hashed by every map that holds it and lives as long as the object.
+    const entry: Entry = { key: ns === '' ? name : [ns, name].join('/'), obj };
+    // The strategy may have created objects of this kind meanwhile: look the map up again.
+    names = table.byNs.get(ns);
+    if (names === undefined) table.byNs.set(ns, (names = new Map()));
+    names.set(name, entry);
+    table.byKey.set(entry.key, entry);
+    this.emit(table, { type: 'ADDED', object: obj, key: entry.key });
     return obj;
   }
 
@@ -191,8 +234,10 @@ export class Store {
     const kind = input.kind;
     const ns = this.ns(kind, input.metadata.namespace);
     const name = input.metadata.name;
-    const old = this.get(kind, ns, name) as T | undefined;
-    if (old === undefined) throw notFound(kind, name);
+    const table = this.table(kind);
+    const entry = table.byNs.get(ns)?.get(name);
+    if (entry === undefined) throw notFound(kind, name);
+    const old = entry.obj as T;
     const wantRv = input.metadata.resourceVersion;
     if (wantRv !== undefined && wantRv !== old.metadata.resourceVersion) throw conflict(kind, name);
     let obj = input;
@@ -213,12 +258,12 @@ export class Store {
       const changed = specOld !== specNew && !deepEqual(specOld, specNew);
       meta.generation = old.metadata.generation + (changed ? 1 : 0);
     }
-    obj = { ...obj, metadata: meta };
+    obj = withMetadata(obj, meta);
     if (deepEqual(old, obj)) return old;
     meta.resourceVersion = String(++this.rv);
     deepFreeze(obj);
-    this.put(kind, ns, name, obj);
-    this.emit(kind, { type: 'MODIFIED', object: obj, old, key: nsNameKey(ns, name) });
+    entry.obj = obj;
+    this.emit(table, { type: 'MODIFIED', object: obj, old, key: entry.key });
     return obj;
   }
 
@@ -233,26 +278,28 @@ export class Store {
     opts: DeleteOptions = {},
   ): ObjectOfKind<K> | undefined {
     const ns = this.ns(kind, namespace);
-    const old = this.get(kind, ns, name);
-    if (old === undefined) throw notFound(kind, name);
+    const table = this.table(kind);
+    const entry = table.byNs.get(ns)?.get(name);
+    if (entry === undefined) throw notFound(kind, name);
+    const old = entry.obj as ObjectOfKind<K>;
     const strategy = this.strategies.get(kind) as Strategy<ObjectOfKind<K>> | undefined;
     const kept = strategy?.prepareDelete?.(old, opts);
     if (kept !== undefined) {
       if (kept === old) return old;
       const meta = { ...kept.metadata, resourceVersion: String(++this.rv) };
-      const obj = deepFreeze({ ...kept, metadata: meta });
-      this.put(kind, ns, name, obj);
-      this.emit(kind, { type: 'MODIFIED', object: obj, old, key: nsNameKey(ns, name) });
+      const obj = deepFreeze(withMetadata(kept, meta));
+      entry.obj = obj;
+      this.emit(table, { type: 'MODIFIED', object: obj, old, key: entry.key });
       return obj;
     }
-    const names = this.objects.get(kind)!.get(ns)!;
+    const names = table.byNs.get(ns)!;
     names.delete(name);
-    if (names.size === 0) this.objects.get(kind)!.delete(ns);
-    const gone = deepFreeze({
-      ...old,
-      metadata: { ...old.metadata, resourceVersion: String(++this.rv) },
-    });
-    this.emit(kind, { type: 'DELETED', object: gone, key: nsNameKey(ns, name) });
+    if (names.size === 0) table.byNs.delete(ns);
+    table.byKey.delete(entry.key);
+    const gone = deepFreeze(
+      withMetadata(old, { ...old.metadata, resourceVersion: String(++this.rv) }),
+    );
+    this.emit(table, { type: 'DELETED', object: gone, key: entry.key });
     strategy?.afterDelete?.(gone);
     return undefined;
   }
@@ -268,29 +315,25 @@ export class Store {
     fromResourceVersion?: string,
   ): () => void {
     const l = listener as unknown as WatchListener;
+    const table = this.table(kind);
     if (fromResourceVersion === undefined) {
-      for (const obj of this.list(kind)) l({ type: 'ADDED', object: obj, key: objectKey(obj) });
+      for (const obj of this.list(kind)) {
+        l({ type: 'ADDED', object: obj, key: table.byKey.get(objectKey(obj))!.key });
+      }
     } else {
       const from = Number(fromResourceVersion);
-      const h = this.history.get(kind);
+      const h = table.history;
       if (!Number.isInteger(from) || from < 0) {
         throw new ApiError('BadRequest', `invalid resource version: ${fromResourceVersion}`);
       }
-      if (h !== undefined && from < h.compacted) {
+      if (from < h.compacted) {
         throw new ApiError('Gone', `too old resource version: ${from} (${h.compacted + 1})`);
       }
-      for (const e of h?.events ?? []) if (e.rv > from) l(e.event);
+      for (const e of h.events) if (e.rv > from) l(e.event);
     }
-    let arr = this.listeners.get(kind);
-    if (arr === undefined) this.listeners.set(kind, (arr = []));
-    arr.push(l);
+    table.listeners.push(l);
     return () => {
-      const cur = this.listeners.get(kind);
-      if (cur !== undefined)
-        this.listeners.set(
-          kind,
-          cur.filter((x) => x !== l),
-        );
+      table.listeners = table.listeners.filter((x) => x !== l);
     };
   }
 
@@ -308,24 +351,28 @@ export class Store {
     throw new ApiError('AlreadyExists', `could not generate a unique name for ${base}`);
   }
 
-  private put(kind: Kind, ns: string, name: string, obj: KubeObject): void {
-    let byNs = this.objects.get(kind);
-    if (byNs === undefined) this.objects.set(kind, (byNs = new Map()));
-    let names = byNs.get(ns);
-    if (names === undefined) byNs.set(ns, (names = new Map()));
-    names.set(name, obj);
+  private table(kind: Kind): KindTable {
+    let t = this.tables.get(kind);
+    if (t === undefined) {
+      t = {
+        byNs: new Map(),
+        byKey: new Map(),
+        listeners: [],
+        history: { events: [], compacted: 0 },
+      };
+      this.tables.set(kind, t);
+    }
+    return t;
   }
 
-  private emit(kind: Kind, event: WatchEvent): void {
-    let h = this.history.get(kind);
-    if (h === undefined) this.history.set(kind, (h = { events: [], compacted: 0 }));
+  private emit(table: KindTable, event: WatchEvent): void {
+    const h = table.history;
     h.events.push({ rv: this.rv, event });
     if (h.events.length >= 2 * this.historyLimit) {
       const drop = h.events.length - this.historyLimit;
       h.compacted = h.events[drop - 1]!.rv;
       h.events.splice(0, drop);
     }
-    const ls = this.listeners.get(kind);
-    if (ls !== undefined) for (const l of ls) l(event);
+    for (const l of table.listeners) l(event);
   }
 }

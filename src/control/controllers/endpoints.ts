@@ -57,8 +57,8 @@ export class EndpointsController implements Controller {
     const slash = key.indexOf('/');
     const ns = key.slice(0, slash);
     const name = key.slice(slash + 1);
-    const svc = this.store.get('Service', ns, name);
-    const current = this.store.get('Endpoints', ns, name);
+    const svc = this.store.getByKey('Service', key);
+    const current = this.store.getByKey('Endpoints', key);
     if (svc === undefined) {
       if (current !== undefined) this.store.delete('Endpoints', ns, name);
       return;

@@ -113,7 +113,7 @@ export class EndpointSliceController implements Controller {
   private sync(key: string): void {
     const slash = key.indexOf('/');
     const ns = key.slice(0, slash);
-    const svc = this.store.get('Service', ns, key.slice(slash + 1));
+    const svc = this.store.getByKey('Service', key);
     const existing = [...(this.managed.get(key) ?? [])]
       .sort()
       .map((n) => this.store.get('EndpointSlice', ns, n))

@@ -106,8 +106,7 @@ export class Kubelet implements Controller {
   }
 
   private sync(key: string): void {
-    const slash = key.indexOf('/');
-    const pod = this.store.get('Pod', key.slice(0, slash), key.slice(slash + 1));
+    const pod = this.store.getByKey('Pod', key);
     if (pod === undefined || !pod.spec.nodeName) return;
     let rec = this.pods.get(key);
     if (rec !== undefined && rec.uid !== pod.metadata.uid) {
@@ -194,8 +193,7 @@ export class Kubelet implements Controller {
   }
 
   private current(key: string, uid: string): Pod | undefined {
-    const slash = key.indexOf('/');
-    const pod = this.store.get('Pod', key.slice(0, slash), key.slice(slash + 1));
+    const pod = this.store.getByKey('Pod', key);
     return pod?.metadata.uid === uid ? pod : undefined;
   }
 

@@ -62,7 +62,7 @@ export class ReplicaSetController implements Controller {
   private sync(key: string): void {
     const slash = key.indexOf('/');
     const ns = key.slice(0, slash);
-    const rs = this.store.get('ReplicaSet', ns, key.slice(slash + 1));
+    const rs = this.store.getByKey('ReplicaSet', key);
     if (rs === undefined) return;
     const active: Pod[] = [];
     for (const podKey of this.pods.ownedBy(rs.metadata.uid!)) {

@@ -3,11 +3,11 @@
 // scores: fewest pods of the same owner first, then fewest pods overall, ties by node
 // order. kubeadm taints the control plane NoSchedule, so by default pods land on the
 // workers unless they tolerate the taint (CoreDNS does).
-import type { Node, Pod, Taint, Toleration } from '../../api/types.ts';
+import type { Node, Pod, PodCondition, Taint, Toleration } from '../../api/types.ts';
 import type { Store } from '../store.ts';
 import { WorkQueue, drainQueue } from '../workqueue.ts';
 import type { Controller } from '../workqueue.ts';
-import { controllerOf, objectKey } from '../objects.ts';
+import { controllerOf, deepFreeze, objectKey } from '../objects.ts';
 
 /** v1helper.TolerationsTolerateTaint for NoSchedule/NoExecute taints. */
 export function tolerates(tolerations: readonly Toleration[] | undefined, taint: Taint): boolean {
@@ -43,6 +43,9 @@ export function nodeFeasible(node: Node, pod: Pod): string | undefined {
   return undefined;
 }
 
+/** The conditions of a freshly bound pod, shared (stored objects are frozen anyway). */
+const SCHEDULED: readonly PodCondition[] = deepFreeze([{ type: 'PodScheduled', status: 'True' }]);
+
 interface Feasible {
   /** Slot indexes of the feasible nodes, in join order. */
   slots: number[];
@@ -73,13 +76,15 @@ export class Scheduler implements Controller {
       this.nodes[slot] = ev.type === 'DELETED' ? undefined : ev.object;
       this.feasibleCache = new Map();
       // A node joining or changing may make pending pods schedulable.
-      if (ev.type !== 'DELETED') for (const pod of store.each('Pod')) this.enqueueIfPending(pod);
+      if (ev.type !== 'DELETED') {
+        for (const pod of store.each('Pod')) this.enqueueIfPending(pod, objectKey(pod));
+      }
     });
     store.watch('Pod', (ev) => {
       if (ev.type !== 'ADDED') this.count(ev.old ?? ev.object, -1);
       if (ev.type !== 'DELETED') {
         this.count(ev.object, +1);
-        this.enqueueIfPending(ev.object);
+        this.enqueueIfPending(ev.object, ev.key);
       }
     });
   }
@@ -88,9 +93,9 @@ export class Scheduler implements Controller {
     return drainQueue(this.queue, (key) => this.schedule(key));
   }
 
-  private enqueueIfPending(pod: Pod): void {
+  private enqueueIfPending(pod: Pod, key: string): void {
     if (!pod.spec.nodeName && pod.metadata.deletionTimestamp === undefined) {
-      this.queue.add(objectKey(pod));
+      this.queue.add(key);
     }
   }
 
@@ -126,8 +131,7 @@ export class Scheduler implements Controller {
   }
 
   private schedule(key: string): void {
-    const slash = key.indexOf('/');
-    const pod = this.store.get('Pod', key.slice(0, slash), key.slice(slash + 1));
+    const pod = this.store.getByKey('Pod', key);
     if (pod === undefined || pod.spec.nodeName || pod.metadata.deletionTimestamp !== undefined) {
       return;
     }
@@ -147,7 +151,11 @@ export class Scheduler implements Controller {
         bestAll = all;
       }
     }
-    const others = (pod.status.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
+    const conditions = pod.status.conditions;
+    const others =
+      conditions === undefined || conditions.length === 0
+        ? []
+        : conditions.filter((c) => c.type !== 'PodScheduled');
     if (best < 0) {
       // Stays Pending with the scheduler's FailedScheduling summary (kubectl describe).
       const detail = [...reasons]
@@ -171,7 +179,13 @@ export class Scheduler implements Controller {
     this.store.update({
       ...pod,
       spec: { ...pod.spec, nodeName: this.nodes[best]!.metadata.name },
-      status: { ...pod.status, conditions: [...others, { type: 'PodScheduled', status: 'True' }] },
+      status: {
+        ...pod.status,
+        conditions:
+          others.length === 0
+            ? (SCHEDULED as PodCondition[])
+            : [...others, { type: 'PodScheduled', status: 'True' }],
+      },
     });
   }
 }

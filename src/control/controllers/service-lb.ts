@@ -44,8 +44,7 @@ export class ServiceLoadBalancerController implements Controller {
   }
 
   private sync(key: string): void {
-    const slash = key.indexOf('/');
-    const svc = this.store.get('Service', key.slice(0, slash), key.slice(slash + 1));
+    const svc = this.store.getByKey('Service', key);
     if (svc === undefined) return;
     let ip = this.assigned.get(key);
     const want = svc.spec.loadBalancerIP || undefined;
