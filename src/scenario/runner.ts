@@ -95,6 +95,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
     mode,
     seed,
     baseDir: sc.dir,
+    ...(sc.cluster ? { cluster: sc.cluster } : {}),
     ...(opts.capture ? { capture: opts.capture } : {}),
   });
   let transcript = '';
