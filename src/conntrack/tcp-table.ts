@@ -52,11 +52,11 @@ export function tcpTransition(dir: number, index: number, old: number): number {
 
 /** get_conntrack_index: RST wins, then SYN (with or without ACK), FIN, ACK. */
 export function tcpIndex(flags: number): number {
-  if (flags & TcpFlags.RST) return TcpIndex.RST;
-  if (flags & TcpFlags.SYN) return flags & TcpFlags.ACK ? TcpIndex.SYNACK : TcpIndex.SYN;
-  if (flags & TcpFlags.FIN) return TcpIndex.FIN;
-  if (flags & TcpFlags.ACK) return TcpIndex.ACK;
-  return TcpIndex.NONE;
+  if (flags & R) return I_RST;
+  if (flags & S) return flags & A ? I_SYNACK : I_SYN;
+  if (flags & F) return I_FIN;
+  if (flags & A) return I_ACK;
+  return I_NONE;
 }
 
 const F = TcpFlags.FIN;
@@ -64,6 +64,12 @@ const S = TcpFlags.SYN;
 const R = TcpFlags.RST;
 const A = TcpFlags.ACK;
 const U = TcpFlags.URG;
+const I_SYN = TcpIndex.SYN;
+const I_SYNACK = TcpIndex.SYNACK;
+const I_FIN = TcpIndex.FIN;
+const I_ACK = TcpIndex.ACK;
+const I_RST = TcpIndex.RST;
+const I_NONE = TcpIndex.NONE;
 const VALID = new Uint8Array(F | S | R | A | U | 1);
 for (const f of [S, S | U, S | A, R, R | A, F | A, F | A | U, A, A | U]) VALID[f] = 1;
 

@@ -10,7 +10,6 @@
 import { TcpFlags } from '../packet/tcp.ts';
 import { CtDir, CtVerdict, TcpState } from './constants.ts';
 import { TcpIndex } from './tcp-table.ts';
-
 /** seen[dir].flags bits (IP_CT_TCP_FLAG_* in uapi nf_conntrack_tcp.h). */
 export const TcpSeenFlag = {
   WINDOW_SCALE: 0x01,
@@ -20,6 +19,25 @@ export const TcpSeenFlag = {
   DATA_UNACKNOWLEDGED: 0x10,
   MAXACK_SET: 0x20,
 } as const;
+
+// Enum members as module constants: read per packet, each would otherwise be a
+// module-binding load plus a property load.
+const CtDir_REPLY = CtDir.REPLY;
+const CtVerdict_ACCEPT = CtVerdict.ACCEPT;
+const CtVerdict_IGNORE = CtVerdict.IGNORE;
+const CtVerdict_INVALID = CtVerdict.INVALID;
+const TcpFlags_ACK = TcpFlags.ACK;
+const TcpFlags_FIN = TcpFlags.FIN;
+const TcpFlags_RST = TcpFlags.RST;
+const TcpFlags_SYN = TcpFlags.SYN;
+const TcpIndex_ACK = TcpIndex.ACK;
+const TcpIndex_NONE = TcpIndex.NONE;
+const TcpSeenFlag_BE_LIBERAL = TcpSeenFlag.BE_LIBERAL;
+const TcpSeenFlag_DATA_UNACKNOWLEDGED = TcpSeenFlag.DATA_UNACKNOWLEDGED;
+const TcpSeenFlag_MAXACK_SET = TcpSeenFlag.MAXACK_SET;
+const TcpSeenFlag_WINDOW_SCALE = TcpSeenFlag.WINDOW_SCALE;
+const TcpState_SYN_RECV = TcpState.SYN_RECV;
+const TcpState_SYN_SENT = TcpState.SYN_SENT;
 
 const TCP_MAX_WSCALE = 14;
 const MAXACKWINCONST = 66000;
@@ -38,7 +56,7 @@ function seqEq(a: number, b: number): boolean {
 
 /** segment_seq_plus_len: the sequence number just past this segment (SYN and FIN count one). */
 export function segEnd(seq: number, flags: number, payloadLen: number): number {
-  const extra = (flags & TcpFlags.SYN ? 1 : 0) + (flags & TcpFlags.FIN ? 1 : 0);
+  const extra = (flags & TcpFlags_SYN ? 1 : 0) + (flags & TcpFlags_FIN ? 1 : 0);
   return (seq + payloadLen + extra) >>> 0;
 }
 
@@ -86,7 +104,7 @@ export class TcpWindows {
     this.tdMaxWin[n] = 0;
     this.tdMaxAck[n] = 0;
     this.tdScale[n] = 0;
-    this.tdFlags[n]! &= TcpSeenFlag.BE_LIBERAL;
+    this.tdFlags[n]! &= TcpSeenFlag_BE_LIBERAL;
   }
 
   /** The memset of ct->proto.tcp in tcp_new. */
@@ -95,7 +113,7 @@ export class TcpWindows {
     this.resetDir(e * 2 + 1);
     this.tdFlags[e * 2] = 0;
     this.tdFlags[e * 2 + 1] = 0;
-    this.lastIndex[e] = TcpIndex.NONE;
+    this.lastIndex[e] = TcpIndex_NONE;
     this.lastDir[e] = 0;
     this.lastFlags[e] = 0;
     this.lastWscale[e] = 0;
@@ -109,10 +127,10 @@ export class TcpWindows {
   /** tcp_options for a SYN: wscale is the window-scale option's shift, or -1 if absent. */
   options(n: number, wscale: number): void {
     this.tdScale[n] = 0;
-    this.tdFlags[n]! &= TcpSeenFlag.BE_LIBERAL;
+    this.tdFlags[n]! &= TcpSeenFlag_BE_LIBERAL;
     if (wscale >= 0) {
       this.tdScale[n] = wscale > TCP_MAX_WSCALE ? TCP_MAX_WSCALE : wscale;
-      this.tdFlags[n]! |= TcpSeenFlag.WINDOW_SCALE;
+      this.tdFlags[n]! |= TcpSeenFlag_WINDOW_SCALE;
     }
   }
 
@@ -123,8 +141,8 @@ export class TcpWindows {
     this.tdMaxWin[s] = win === 0 ? 1 : win;
     this.options(s, wscale);
     // RFC 1323: scaling is on only if both sides sent the option.
-    const both = this.tdFlags[s]! & this.tdFlags[r]! & TcpSeenFlag.WINDOW_SCALE;
-    if (dir === CtDir.REPLY && !both) {
+    const both = this.tdFlags[s]! & this.tdFlags[r]! & TcpSeenFlag_WINDOW_SCALE;
+    if (dir === CtDir_REPLY && !both) {
       this.tdScale[s] = 0;
       this.tdScale[r] = 0;
     }
@@ -149,9 +167,9 @@ export class TcpWindows {
   ): CtVerdict {
     const s = e * 2 + dir;
     const r = e * 2 + (dir ^ 1);
-    const syn = (flags & TcpFlags.SYN) !== 0;
-    const hasAck = (flags & TcpFlags.ACK) !== 0;
-    const rst = (flags & TcpFlags.RST) !== 0;
+    const syn = (flags & TcpFlags_SYN) !== 0;
+    const hasAck = (flags & TcpFlags_ACK) !== 0;
+    const rst = (flags & TcpFlags_RST) !== 0;
     const winRaw = win;
     let end = segEnd(seq, flags, payloadLen);
     let sack = ack;
@@ -159,7 +177,7 @@ export class TcpWindows {
     if (this.tdMaxWin[s] === 0) {
       if (syn) {
         this.initSender(s, r, end, win, wscale, dir);
-        if (!hasAck) return CtVerdict.ACCEPT; // simultaneous open
+        if (!hasAck) return CtVerdict_ACCEPT; // simultaneous open
       } else {
         // Mid-stream: history lost, trust the packet.
         this.tdEnd[s] = end;
@@ -176,23 +194,23 @@ export class TcpWindows {
     } else if (
       syn &&
       after(end, this.tdEnd[s]!) &&
-      (state === TcpState.SYN_SENT || state === TcpState.SYN_RECV)
+      (state === TcpState_SYN_SENT || state === TcpState_SYN_RECV)
     ) {
       // RFC 793: a reinitialised SYN(-ACK) with a higher sequence restarts this direction.
       this.initSender(s, r, end, win, wscale, dir);
-      if (dir === CtDir.REPLY && !hasAck) return CtVerdict.ACCEPT;
+      if (dir === CtDir_REPLY && !hasAck) return CtVerdict_ACCEPT;
     }
 
     if (!hasAck || (rst && ack === 0)) {
       // No ACK (or a broken RST+ACK with ack 0): pretend it acks everything seen.
       ack = sack = this.tdEnd[r]!;
     }
-    if (rst && seq === 0 && state === TcpState.SYN_SENT) {
+    if (rst && seq === 0 && state === TcpState_SYN_SENT) {
       seq = end = this.tdEnd[s]!; // RST answering a SYN
     }
 
     // nf_tcp_log_invalid: a liberal tracker lets every out-of-window packet through.
-    const lax = liberal || (this.tdFlags[s]! & TcpSeenFlag.BE_LIBERAL) !== 0;
+    const lax = liberal || (this.tdFlags[s]! & TcpSeenFlag_BE_LIBERAL) !== 0;
     const maxAckWin = this.tdMaxWin[s]! > MAXACKWINCONST ? this.tdMaxWin[s]! : MAXACKWINCONST;
 
     if (!before(seq, this.tdMaxEnd[s]! + 1)) {
@@ -204,31 +222,31 @@ export class TcpWindows {
       if (inRecvWin && ackOk && overshot <= this.tdMaxWin[r]! && before(sack, this.tdEnd[r]! + 1)) {
         // A TCP sending a little more than allowed: remember the data, ignore the packet.
         this.tdEnd[s] = end;
-        this.tdFlags[s]! |= TcpSeenFlag.DATA_UNACKNOWLEDGED;
-        return lax ? CtVerdict.ACCEPT : CtVerdict.IGNORE;
+        this.tdFlags[s]! |= TcpSeenFlag_DATA_UNACKNOWLEDGED;
+        return lax ? CtVerdict_ACCEPT : CtVerdict_IGNORE;
       }
-      return lax ? CtVerdict.ACCEPT : CtVerdict.INVALID;
+      return lax ? CtVerdict_ACCEPT : CtVerdict_INVALID;
     }
     // III: ACK for data never seen.
-    if (!before(sack, this.tdEnd[r]! + 1)) return lax ? CtVerdict.ACCEPT : CtVerdict.INVALID;
+    if (!before(sack, this.tdEnd[r]! + 1)) return lax ? CtVerdict_ACCEPT : CtVerdict_INVALID;
     // II: already-acked data retransmitted.
     const inRecvWin = this.tdMaxWin[r] === 0 || after(end, this.tdEnd[s]! - this.tdMaxWin[r]! - 1);
-    if (!inRecvWin) return lax ? CtVerdict.ACCEPT : CtVerdict.IGNORE;
+    if (!inRecvWin) return lax ? CtVerdict_ACCEPT : CtVerdict_IGNORE;
     // IV: overly delayed ACK.
     if (!after(sack, this.tdEnd[r]! - maxAckWin - 1))
-      return lax ? CtVerdict.ACCEPT : CtVerdict.IGNORE;
+      return lax ? CtVerdict_ACCEPT : CtVerdict_IGNORE;
 
     if (!syn) win = win << this.tdScale[s]!;
     // Update the sender.
     if (this.tdMaxWin[s]! < win) this.tdMaxWin[s] = win;
     if (after(end, this.tdEnd[s]!)) {
       this.tdEnd[s] = end;
-      this.tdFlags[s]! |= TcpSeenFlag.DATA_UNACKNOWLEDGED;
+      this.tdFlags[s]! |= TcpSeenFlag_DATA_UNACKNOWLEDGED;
     }
     if (hasAck) {
-      if (!(this.tdFlags[s]! & TcpSeenFlag.MAXACK_SET)) {
+      if (!(this.tdFlags[s]! & TcpSeenFlag_MAXACK_SET)) {
         this.tdMaxAck[s] = ack;
-        this.tdFlags[s]! |= TcpSeenFlag.MAXACK_SET;
+        this.tdFlags[s]! |= TcpSeenFlag_MAXACK_SET;
       } else if (after(ack, this.tdMaxAck[s]!)) {
         this.tdMaxAck[s] = ack;
       }
@@ -240,10 +258,10 @@ export class TcpWindows {
     if (after(sack + win, this.tdMaxEnd[r]! - 1)) {
       this.tdMaxEnd[r] = sack + win + (win === 0 ? 1 : 0);
     }
-    if (seqEq(ack, this.tdEnd[r]!)) this.tdFlags[r]! &= ~TcpSeenFlag.DATA_UNACKNOWLEDGED;
+    if (seqEq(ack, this.tdEnd[r]!)) this.tdFlags[r]! &= ~TcpSeenFlag_DATA_UNACKNOWLEDGED;
 
     // Count retransmissions of the same pure ACK.
-    if (index === TcpIndex.ACK) {
+    if (index === TcpIndex_ACK) {
       if (
         this.lastDir[e] === dir &&
         this.lastSeq[e] === seq >>> 0 &&
@@ -261,6 +279,6 @@ export class TcpWindows {
         this.retrans[e] = 0;
       }
     }
-    return CtVerdict.ACCEPT;
+    return CtVerdict_ACCEPT;
   }
 }

@@ -9,6 +9,38 @@ import { S_IG, S_IV, TcpIndex, tcpFlagsValid, tcpIndex, tcpTransition } from './
 import { TcpSeenFlag, TcpWindows, before, segEnd } from './tcp-window.ts';
 import { TCP_RETRANS_SLOT, TCP_UNACK_SLOT } from './timeouts.ts';
 
+// Enum members as module constants: read per packet, each would otherwise be a
+// module-binding load plus a property load.
+const CtDir_ORIGINAL = CtDir.ORIGINAL;
+const CtDir_REPLY = CtDir.REPLY;
+const CtStatus_ASSURED = CtStatus.ASSURED;
+const CtStatus_CONFIRMED = CtStatus.CONFIRMED;
+const CtStatus_SEEN_REPLY = CtStatus.SEEN_REPLY;
+const CtVerdict_ACCEPT = CtVerdict.ACCEPT;
+const CtVerdict_IGNORE = CtVerdict.IGNORE;
+const CtVerdict_INVALID = CtVerdict.INVALID;
+const CtVerdict_REPEAT = CtVerdict.REPEAT;
+const TcpFlags_RST = TcpFlags.RST;
+const TcpIndex_ACK = TcpIndex.ACK;
+const TcpIndex_FIN = TcpIndex.FIN;
+const TcpIndex_RST = TcpIndex.RST;
+const TcpIndex_SYN = TcpIndex.SYN;
+const TcpIndex_SYNACK = TcpIndex.SYNACK;
+const TcpSeenFlag_BE_LIBERAL = TcpSeenFlag.BE_LIBERAL;
+const TcpSeenFlag_CLOSE_INIT = TcpSeenFlag.CLOSE_INIT;
+const TcpSeenFlag_DATA_UNACKNOWLEDGED = TcpSeenFlag.DATA_UNACKNOWLEDGED;
+const TcpSeenFlag_MAXACK_SET = TcpSeenFlag.MAXACK_SET;
+const TcpSeenFlag_SACK_PERM = TcpSeenFlag.SACK_PERM;
+const TcpSeenFlag_WINDOW_SCALE = TcpSeenFlag.WINDOW_SCALE;
+const TcpState_CLOSE = TcpState.CLOSE;
+const TcpState_ESTABLISHED = TcpState.ESTABLISHED;
+const TcpState_FIN_WAIT = TcpState.FIN_WAIT;
+const TcpState_LAST_ACK = TcpState.LAST_ACK;
+const TcpState_NONE = TcpState.NONE;
+const TcpState_SYN_RECV = TcpState.SYN_RECV;
+const TcpState_SYN_SENT = TcpState.SYN_SENT;
+const TcpState_SYN_SENT2 = TcpState.SYN_SENT2;
+const TcpState_TIME_WAIT = TcpState.TIME_WAIT;
 /** last_flags bits private to the kernel (IP_CT_EXP_CHALLENGE_ACK, IP_CT_TCP_SIMULTANEOUS_OPEN). */
 const EXP_CHALLENGE_ACK = 0x40;
 const SIMULTANEOUS_OPEN = 0x80;
@@ -39,8 +71,8 @@ export class TcpTracker {
   /** May a packet with these flags start a new entry? (tcp_error + tcp_new, no side effects.) */
   canCreate(flags: number): boolean {
     if (!tcpFlagsValid(flags)) return false;
-    const first = tcpTransition(CtDir.ORIGINAL, tcpIndex(flags), TcpState.NONE);
-    return first === TcpState.SYN_SENT || (first === TcpState.ESTABLISHED && this.opts.loose);
+    const first = tcpTransition(CtDir_ORIGINAL, tcpIndex(flags), TcpState_NONE);
+    return first === TcpState_SYN_SENT || (first === TcpState_ESTABLISHED && this.opts.loose);
   }
 
   /**
@@ -71,7 +103,7 @@ export class TcpTracker {
     win &= 0xffff;
     if (!tcpFlagsValid(flags)) return this.invalid(e);
     if (
-      (t.status[e]! & CtStatus.CONFIRMED) === 0 &&
+      (t.status[e]! & CtStatus_CONFIRMED) === 0 &&
       !this.tcpNew(e, flags, seq, win, payloadLen, wscale)
     ) {
       return this.invalid(e);
@@ -82,14 +114,14 @@ export class TcpTracker {
     let next = tcpTransition(dir, index, old);
     let checkWindow = true;
 
-    if (next === TcpState.SYN_SENT && old >= TcpState.TIME_WAIT) {
+    if (next === TcpState_SYN_SENT && old >= TcpState_TIME_WAIT) {
       // RFC 1122: a SYN may reopen a closed connection: kill the entry and start over.
       if (
-        (w.tdFlags[s]! | w.tdFlags[r]!) & TcpSeenFlag.CLOSE_INIT ||
-        (w.lastDir[e] === dir && w.lastIndex[e] === TcpIndex.RST)
+        (w.tdFlags[s]! | w.tdFlags[r]!) & TcpSeenFlag_CLOSE_INIT ||
+        (w.lastDir[e] === dir && w.lastIndex[e] === TcpIndex_RST)
       ) {
         t.remove(e);
-        return CtVerdict.REPEAT;
+        return CtVerdict_REPEAT;
       }
       next = S_IG; // otherwise handled like an ignored packet
     }
@@ -98,13 +130,13 @@ export class TcpTracker {
       case S_IG: {
         // b) a SYN/ACK answering a SYN we ignored: both ends are in sync, we are not.
         if (
-          index === TcpIndex.SYNACK &&
-          w.lastIndex[e] === TcpIndex.SYN &&
+          index === TcpIndex_SYNACK &&
+          w.lastIndex[e] === TcpIndex_SYN &&
           w.lastDir[e] !== dir &&
           ack === w.lastEnd[e]
         ) {
-          old = TcpState.SYN_SENT;
-          next = TcpState.SYN_RECV;
+          old = TcpState_SYN_SENT;
+          next = TcpState_SYN_RECV;
           const l = e * 2 + w.lastDir[e]!;
           w.tdEnd[l] = w.lastEnd[e]!;
           w.tdMaxEnd[l] = w.lastEnd[e]!;
@@ -121,45 +153,45 @@ export class TcpTracker {
         w.lastEnd[e] = segEnd(seq, flags, payloadLen);
         w.lastWin[e] = win;
         // a) a SYN in ORIGINAL while we think the connection is up: note its options.
-        if (index === TcpIndex.SYN && dir === CtDir.ORIGINAL) {
+        if (index === TcpIndex_SYN && dir === CtDir_ORIGINAL) {
           w.lastFlags[e] = 0;
           w.lastWscale[e] = 0;
           if (wscale >= 0) {
-            w.lastFlags[e] = TcpSeenFlag.WINDOW_SCALE;
+            w.lastFlags[e] = TcpSeenFlag_WINDOW_SCALE;
             w.lastWscale[e] = wscale > 14 ? 14 : wscale;
           }
-          if (old === TcpState.LAST_ACK) w.lastFlags[e]! |= EXP_CHALLENGE_ACK;
+          if (old === TcpState_LAST_ACK) w.lastFlags[e]! |= EXP_CHALLENGE_ACK;
         }
-        if (old === TcpState.SYN_SENT && index === TcpIndex.ACK && dir === CtDir.REPLY) {
+        if (old === TcpState_SYN_SENT && index === TcpIndex_ACK && dir === CtDir_REPLY) {
           w.lastAck[e] = ack; // possible challenge ACK answering the SYN
         }
-        return this.accepted(e, dir, CtVerdict.IGNORE);
+        return this.accepted(e, dir, CtVerdict_IGNORE);
       }
       case S_IV:
         return this.invalid(e);
-      case TcpState.TIME_WAIT:
+      case TcpState_TIME_WAIT:
         // RFC 5961 challenge ACK answering a SYN must not be taken for the last ACK.
         if (
-          old === TcpState.LAST_ACK &&
-          index === TcpIndex.ACK &&
+          old === TcpState_LAST_ACK &&
+          index === TcpIndex_ACK &&
           w.lastDir[e] !== dir &&
-          w.lastIndex[e] === TcpIndex.SYN &&
+          w.lastIndex[e] === TcpIndex_SYN &&
           w.lastFlags[e]! & EXP_CHALLENGE_ACK
         ) {
           w.lastFlags[e]! &= ~EXP_CHALLENGE_ACK;
-          return this.accepted(e, dir, CtVerdict.IGNORE);
+          return this.accepted(e, dir, CtVerdict_IGNORE);
         }
         break;
-      case TcpState.SYN_SENT2:
+      case TcpState_SYN_SENT2:
         w.lastFlags[e]! |= SIMULTANEOUS_OPEN;
         break;
-      case TcpState.SYN_RECV:
-        if (dir === CtDir.REPLY && index === TcpIndex.ACK && w.lastFlags[e]! & SIMULTANEOUS_OPEN) {
-          next = TcpState.ESTABLISHED;
+      case TcpState_SYN_RECV:
+        if (dir === CtDir_REPLY && index === TcpIndex_ACK && w.lastFlags[e]! & SIMULTANEOUS_OPEN) {
+          next = TcpState_ESTABLISHED;
         }
         break;
-      case TcpState.CLOSE:
-        if (index !== TcpIndex.RST) break;
+      case TcpState_CLOSE:
+        if (index !== TcpIndex_RST) break;
         next = this.checkRst(e, dir, old, seq, ack);
         if (next === S_IV) return this.invalid(e);
         if (next >= 0x80) {
@@ -184,8 +216,8 @@ export class TcpTracker {
         wscale,
         this.opts.beLiberal,
       );
-      if (res === CtVerdict.IGNORE) return this.accepted(e, dir, CtVerdict.IGNORE);
-      if (res === CtVerdict.INVALID) {
+      if (res === CtVerdict_IGNORE) return this.accepted(e, dir, CtVerdict_IGNORE);
+      if (res === CtVerdict_INVALID) {
         this.handleInvalid(e, dir, index, now);
         return this.invalid(e);
       }
@@ -195,17 +227,17 @@ export class TcpTracker {
     w.lastIndex[e] = index;
     w.lastDir[e] = dir;
     t.l4state[e] = next;
-    if (old !== next && next === TcpState.FIN_WAIT) w.tdFlags[s]! |= TcpSeenFlag.CLOSE_INIT;
+    if (old !== next && next === TcpState_FIN_WAIT) w.tdFlags[s]! |= TcpSeenFlag_CLOSE_INIT;
 
     const to = this.timeouts;
     const limit = to[next]!;
     let timeout: number;
     if (w.retrans[e]! >= this.opts.maxRetrans && limit > to[TCP_RETRANS_SLOT]!) {
       timeout = to[TCP_RETRANS_SLOT]!;
-    } else if (index === TcpIndex.RST) {
-      timeout = to[TcpState.CLOSE]!;
+    } else if (index === TcpIndex_RST) {
+      timeout = to[TcpState_CLOSE]!;
     } else if (
-      (w.tdFlags[e * 2]! | w.tdFlags[e * 2 + 1]!) & TcpSeenFlag.DATA_UNACKNOWLEDGED &&
+      (w.tdFlags[e * 2]! | w.tdFlags[e * 2 + 1]!) & TcpSeenFlag_DATA_UNACKNOWLEDGED &&
       limit > to[TCP_UNACK_SLOT]!
     ) {
       timeout = to[TCP_UNACK_SLOT]!;
@@ -216,29 +248,29 @@ export class TcpTracker {
     }
 
     const status = t.status[e]!;
-    if ((status & CtStatus.SEEN_REPLY) === 0) {
+    if ((status & CtStatus_SEEN_REPLY) === 0) {
       // Only a RST came back: no connection to keep (the kernel kills it at once).
-      if (flags & TcpFlags.RST) {
+      if (flags & TcpFlags_RST) {
         t.remove(e);
-        return CtVerdict.ACCEPT;
+        return CtVerdict_ACCEPT;
       }
       // Retransmitted SYN: do not renew, or port reuse could keep the entry alive forever.
-      if (index === TcpIndex.SYN && old === TcpState.SYN_SENT) {
-        return this.accepted(e, dir, CtVerdict.ACCEPT);
+      if (index === TcpIndex_SYN && old === TcpState_SYN_SENT) {
+        return this.accepted(e, dir, CtVerdict_ACCEPT);
       }
       // Picked up mid-stream and unanswered: no 5-day timeout yet.
-      if (next === TcpState.ESTABLISHED && timeout > to[TCP_UNACK_SLOT]!) {
+      if (next === TcpState_ESTABLISHED && timeout > to[TCP_UNACK_SLOT]!) {
         timeout = to[TCP_UNACK_SLOT]!;
       }
     } else if (
-      (status & CtStatus.ASSURED) === 0 &&
-      (old === TcpState.SYN_RECV || old === TcpState.ESTABLISHED) &&
-      next === TcpState.ESTABLISHED
+      (status & CtStatus_ASSURED) === 0 &&
+      (old === TcpState_SYN_RECV || old === TcpState_ESTABLISHED) &&
+      next === TcpState_ESTABLISHED
     ) {
-      t.status[e] = status | CtStatus.ASSURED;
+      t.status[e] = status | CtStatus_ASSURED;
     }
     t.refresh(ref, now, timeout, bytes);
-    return this.accepted(e, dir, CtVerdict.ACCEPT);
+    return this.accepted(e, dir, CtVerdict_ACCEPT);
   }
 
   /**
@@ -250,31 +282,31 @@ export class TcpTracker {
     const t = this.t;
     const r = e * 2 + (dir ^ 1);
     // Closing already (tcp_can_early_drop): the tuple may be reused, skip validation.
-    if (old >= TcpState.FIN_WAIT && old <= TcpState.CLOSE) return TcpState.CLOSE | 0x80;
-    let next: number = TcpState.CLOSE;
-    const established = old === TcpState.ESTABLISHED && (t.status[e]! & CtStatus.ASSURED) !== 0;
-    if (w.tdFlags[r]! & TcpSeenFlag.MAXACK_SET && w.lastIndex[e] !== TcpIndex.SYN) {
+    if (old >= TcpState_FIN_WAIT && old <= TcpState_CLOSE) return TcpState_CLOSE | 0x80;
+    let next: number = TcpState_CLOSE;
+    const established = old === TcpState_ESTABLISHED && (t.status[e]! & CtStatus_ASSURED) !== 0;
+    if (w.tdFlags[r]! & TcpSeenFlag_MAXACK_SET && w.lastIndex[e] !== TcpIndex_SYN) {
       if (seq === 0 && !established) return next;
       if (before(seq, w.tdMaxAck[r]!) && !this.opts.ignoreInvalidRst) return S_IV;
       if (!established || seq === w.tdMaxAck[r]) return next;
       // Part of a train: data then RST right after it.
-      if (w.lastIndex[e] === TcpIndex.ACK && w.lastDir[e] === dir && seq === w.lastEnd[e]) {
+      if (w.lastIndex[e] === TcpIndex_ACK && w.lastDir[e] === dir && seq === w.lastEnd[e]) {
         return next;
       }
       next = old; // sequence not exact: stay, a challenge ACK may follow
     }
     const status = t.status[e]!;
     if (
-      ((status & CtStatus.SEEN_REPLY && w.lastIndex[e] === TcpIndex.SYN) ||
-        ((status & CtStatus.ASSURED) === 0 && w.lastIndex[e] === TcpIndex.ACK)) &&
+      ((status & CtStatus_SEEN_REPLY && w.lastIndex[e] === TcpIndex_SYN) ||
+        ((status & CtStatus_ASSURED) === 0 && w.lastIndex[e] === TcpIndex_ACK)) &&
       ack === w.lastEnd[e]
     ) {
       return next | 0x80; // RST answering a SYN or ACK we let through
     }
     if (
-      old === TcpState.SYN_SENT &&
-      w.lastIndex[e] === TcpIndex.ACK &&
-      w.lastDir[e] === CtDir.REPLY &&
+      old === TcpState_SYN_SENT &&
+      w.lastIndex[e] === TcpIndex_ACK &&
+      w.lastDir[e] === CtDir_REPLY &&
       seq === w.lastAck[e]
     ) {
       return next | 0x80; // RST answering a challenge ACK
@@ -291,23 +323,23 @@ export class TcpTracker {
     payloadLen: number,
     wscale: number,
   ): boolean {
-    const first = tcpTransition(CtDir.ORIGINAL, tcpIndex(flags), TcpState.NONE);
+    const first = tcpTransition(CtDir_ORIGINAL, tcpIndex(flags), TcpState_NONE);
     if (first >= S_IV) return false;
-    if (first !== TcpState.SYN_SENT && !this.opts.loose) return false;
+    if (first !== TcpState_SYN_SENT && !this.opts.loose) return false;
     const w = this.w;
     const s = e * 2;
     w.resetEntry(e);
-    this.t.l4state[e] = TcpState.NONE;
+    this.t.l4state[e] = TcpState_NONE;
     w.tdEnd[s] = segEnd(seq, flags, payloadLen);
     w.tdMaxWin[s] = win === 0 ? 1 : win;
-    if (first === TcpState.SYN_SENT) {
+    if (first === TcpState_SYN_SENT) {
       w.tdMaxEnd[s] = w.tdEnd[s]!;
       w.options(s, wscale);
     } else {
       // Mid-stream pickup: history lost; be liberal since window scaling is unknown.
       w.tdMaxEnd[s] = w.tdEnd[s]! + w.tdMaxWin[s]!;
-      w.tdFlags[s] = TcpSeenFlag.SACK_PERM | TcpSeenFlag.BE_LIBERAL;
-      w.tdFlags[s + 1] = TcpSeenFlag.SACK_PERM | TcpSeenFlag.BE_LIBERAL;
+      w.tdFlags[s] = TcpSeenFlag_SACK_PERM | TcpSeenFlag_BE_LIBERAL;
+      w.tdFlags[s + 1] = TcpSeenFlag_SACK_PERM | TcpSeenFlag_BE_LIBERAL;
     }
     return true;
   }
@@ -316,10 +348,10 @@ export class TcpTracker {
   private handleInvalid(e: number, dir: number, index: number, now: number): void {
     const t = this.t;
     const w = this.w;
-    if ((t.status[e]! & CtStatus.ASSURED) === 0) return;
-    if (index !== TcpIndex.RST && index !== TcpIndex.FIN) return;
+    if ((t.status[e]! & CtStatus_ASSURED) === 0) return;
+    if (index !== TcpIndex_RST && index !== TcpIndex_FIN) return;
     const li = w.lastIndex[e];
-    if (w.lastDir[e] !== dir && (li === TcpIndex.FIN || li === TcpIndex.RST)) {
+    if (w.lastDir[e] !== dir && (li === TcpIndex_FIN || li === TcpIndex_RST)) {
       const left = t.expires[e]! - now;
       const unack = this.timeouts[TCP_UNACK_SLOT]!;
       if (left >= 120_000 && left > unack) t.expires[e] = now + unack;
@@ -331,14 +363,14 @@ export class TcpTracker {
 
   /** The packet belongs to the flow: the core marks SEEN_REPLY and confirms the entry. */
   private accepted(e: number, dir: number, v: CtVerdict): CtVerdict {
-    this.t.status[e]! |= CtStatus.CONFIRMED | (dir === CtDir.REPLY ? CtStatus.SEEN_REPLY : 0);
+    this.t.status[e]! |= CtStatus_CONFIRMED | (dir === CtDir_REPLY ? CtStatus_SEEN_REPLY : 0);
     return v;
   }
 
   /** Count an INVALID packet; an entry that never got confirmed is thrown away. */
   private invalid(e: number): CtVerdict {
     this.t.stats.invalid++;
-    if ((this.t.status[e]! & CtStatus.CONFIRMED) === 0) this.t.remove(e);
-    return CtVerdict.INVALID;
+    if ((this.t.status[e]! & CtStatus_CONFIRMED) === 0) this.t.remove(e);
+    return CtVerdict_INVALID;
   }
 }

@@ -24,7 +24,6 @@ import {
 import { icmpKey, icmpReplyType } from '../conntrack/icmp.ts';
 import { type Cidr, u32ToIp } from '../packet/addr.ts';
 import { buildPortUnreachable, buildTimeExceeded } from '../packet/icmp-error.ts';
-import { ipv4DecTtlWithChecksum } from '../packet/ipv4.ts';
 import { KEEP, natRewriteDst, natRewriteIcmpEchoId, natRewriteSrc } from '../packet/nat.ts';
 import { classify, newPacketInfo } from '../packet/parse.ts';
 import {
@@ -48,6 +47,25 @@ import { type Iface, IfaceKind, RoutingTable } from './routes.ts';
 import { tcpWindowScale } from './tcp-fields.ts';
 
 export const LOCAL_IF = 0;
+
+// Imported enum members copied to module constants: read per packet, they would
+// otherwise be a module-binding load plus a property load each time.
+const TCP = IPPROTO_TCP;
+const UDP = IPPROTO_UDP;
+const ICMP = IPPROTO_ICMP;
+const CT_REPEAT = CtVerdict.REPEAT;
+const CT_INVALID = CtVerdict.INVALID;
+const NAT_BITS = CtStatus.DST_NAT | CtStatus.SRC_NAT;
+const ST_ESTABLISHED = CtState.ESTABLISHED;
+const ST_INVALID = CtState.INVALID;
+const HOOK_INPUT = Hook.Input;
+const HOOK_FORWARD = Hook.Forward;
+const FILTER = TABLE_FILTER;
+const ACCEPT = RuleVerdict.Accept;
+const V_FORWARD = Verdict.Forward;
+const V_LOCAL = Verdict.Local;
+const SRC_LOCAL = ADDR_SRC_LOCAL;
+const DST_LOCAL = ADDR_DST_LOCAL;
 const MASQ_PORT_MIN = 1024;
 const MASQ_PORT_MAX = 65535;
 
@@ -133,7 +151,7 @@ export class NodeDataplane {
   /** addrtype LOCAL: the node's addresses and whatever the proxy binds (ipvs VIPs). */
   isLocal(ip: number): boolean {
     return (
-      this.localAddrs.has(ip >>> 0) || ip >>> 24 === 127 || this.opts.proxier.isLocalAddress(ip)
+      ip >>> 24 === 127 || this.localAddrs.has(ip >>> 0) || this.opts.proxier.isLocalAddress(ip)
     );
   }
 
@@ -157,20 +175,20 @@ export class NodeDataplane {
     }
 
     const proto = info.proto;
-    const tracked = proto === IPPROTO_TCP || proto === IPPROTO_UDP || proto === IPPROTO_ICMP;
-    const sport = proto === IPPROTO_ICMP ? info.icmpId : info.sport;
-    const dport = proto === IPPROTO_ICMP ? icmpKey(info.icmpType, info.icmpCode) : info.dport;
-    let ref = tracked ? this.ct.lookup(proto, info.src, info.dst, sport, dport, now) : -1;
+    const tracked = proto === TCP || proto === UDP || proto === ICMP;
+    const sport = proto === ICMP ? info.icmpId : info.sport;
+    const dport = proto === ICMP ? icmpKey(info.icmpType, info.icmpCode) : info.dport;
+    let ref = tracked ? this.ct.table.lookup(proto, info.src, info.dst, sport, dport, now) : -1;
     if (ref >= 0) {
       const v = this.track(ref, b, now);
-      if (v === CtVerdict.REPEAT) ref = -1;
-      else if (v === CtVerdict.INVALID) return this.untracked(b, inIf, CtState.INVALID);
+      if (v === CT_REPEAT) ref = -1;
+      else if (v === CT_INVALID) return this.untracked(b, inIf, ST_INVALID);
       else {
         c.established++;
         const px = this.opts.proxier;
         if (px.onTracked !== undefined) this.tellProxier(px, ref, info.l4Offset + info.l4Length);
         this.applyNat(b, ref);
-        return this.finish(b, inIf, CtState.ESTABLISHED, true);
+        return this.finish(b, inIf, ST_ESTABLISHED, true);
       }
     }
     if (!tracked) return this.untracked(b, inIf, CtState.UNTRACKED);
@@ -295,34 +313,69 @@ export class NodeDataplane {
   finish(b: Uint8Array, inIf: number, ctstate: number, established: boolean, route = -2): Verdict {
     const c = this.counters;
     const dst = ((b[16]! << 24) | (b[17]! << 16) | (b[18]! << 8) | b[19]!) >>> 0;
-    const r = route === -2 ? this.route(dst) : route;
-    if (r === undefined) return c.drop(Drop.NoRoute);
+    // One local test and one route lookup per packet: the route gives the next hop too.
+    let r: number;
+    let gw = 0;
+    let dstLocal: boolean;
+    if (route === -2) {
+      dstLocal = this.isLocal(dst);
+      if (dstLocal) r = LOCAL_IF;
+      else {
+        const rt = this.routes.lookup(dst);
+        if (rt === undefined) return c.drop(Drop.NoRoute);
+        r = rt.ifIndex;
+        gw = rt.gateway;
+      }
+    } else {
+      r = route;
+      dstLocal = r === LOCAL_IF || this.isLocal(dst);
+      if (r !== LOCAL_IF) gw = this.routes.lookup(dst)?.gateway ?? 0;
+    }
     const fromLocal = inIf === LOCAL_IF;
     if (established && !fromLocal) {
       const info = this.info;
       const src = ((b[12]! << 24) | (b[13]! << 16) | (b[14]! << 8) | b[15]!) >>> 0;
       // Ports after NAT, read back from the packet (ICMP has none: 0).
       const l4 = info.l4Offset;
-      const ported = info.proto === IPPROTO_TCP || info.proto === IPPROTO_UDP;
+      const ported = info.proto === TCP || info.proto === UDP;
       const sport = ported ? (b[l4]! << 8) | b[l4 + 1]! : 0;
       const dport = ported ? (b[l4 + 2]! << 8) | b[l4 + 3]! : 0;
-      const m = this.fillMeta(src, dst, sport, dport, 0, ctstate, inIf);
-      const f = this.rules(m, r === LOCAL_IF ? Hook.Input : Hook.Forward, TABLE_FILTER, this.res);
-      if (f.verdict !== RuleVerdict.Accept) return this.ruleDrop(b, inIf, f.verdict);
+      const m = this.meta;
+      m.proto = info.proto;
+      m.src = src;
+      m.dst = dst;
+      m.sport = sport;
+      m.dport = dport;
+      m.mark = 0;
+      m.ctstate = ctstate;
+      m.addrFlags = (this.isLocal(src) ? SRC_LOCAL : 0) | (dstLocal ? DST_LOCAL : 0);
+      m.len = info.l4Offset + info.l4Length;
+      m.tcpFlags = info.tcpFlags;
+      m.inIface = this.ifaces[inIf]?.name ?? '';
+      m.outIface = '';
+      const f = this.rules(m, r === LOCAL_IF ? HOOK_INPUT : HOOK_FORWARD, FILTER, this.res);
+      if (f.verdict !== ACCEPT) return this.ruleDrop(b, inIf, f.verdict);
     }
     if (r === LOCAL_IF) {
-      c.verdicts[Verdict.Local]!++;
-      return Verdict.Local;
+      c.verdicts[V_LOCAL]!++;
+      return V_LOCAL;
     }
     if (!fromLocal) {
-      if (b[8]! <= 1) return this.ttlExceeded(b, inIf);
-      ipv4DecTtlWithChecksum(b, 0);
+      const ttl = b[8]!;
+      if (ttl <= 1) return this.ttlExceeded(b, inIf);
+      // TTL - 1 with the header checksum fixed up (RFC 1624: the TTL/protocol word drops 0x0100).
+      b[8] = ttl - 1;
+      let s = (~((b[10]! << 8) | b[11]!) & 0xffff) + 0xfeff;
+      s = (s & 0xffff) + (s >>> 16);
+      s = (s & 0xffff) + (s >>> 16);
+      s = ~s & 0xffff;
+      b[10] = s >>> 8;
+      b[11] = s & 0xff;
     }
-    const rt = this.routes.lookup(dst);
     this.outIf = r;
-    this.nextHop = rt !== undefined && rt.gateway !== 0 ? rt.gateway : dst;
-    c.verdicts[Verdict.Forward]!++;
-    return Verdict.Forward;
+    this.nextHop = gw !== 0 ? gw : dst;
+    c.verdicts[V_FORWARD]!++;
+    return V_FORWARD;
   }
 
   /** One walk of the proxy's tables at a hook (traced when a tracer is set). */
@@ -346,9 +399,9 @@ export class NodeDataplane {
     const t = this.ct.table;
     const e = ref >> 1;
     const st = t.status[e]!;
-    if ((st & (CtStatus.DST_NAT | CtStatus.SRC_NAT)) === 0) return;
+    if ((st & NAT_BITS) === 0) return;
     const info = this.info;
-    const isIcmp = info.proto === IPPROTO_ICMP;
+    const isIcmp = info.proto === ICMP;
     const wantSrc = t.natSrc(ref);
     const wantDst = t.natDst(ref);
     if (isIcmp) {
@@ -390,7 +443,7 @@ export class NodeDataplane {
   private track(ref: number, b: Uint8Array, now: number): number {
     const info = this.info;
     const len = info.l4Offset + info.l4Length;
-    if (info.proto === IPPROTO_TCP) {
+    if (info.proto === TCP) {
       const l4 = info.l4Offset;
       const seq = ((b[l4 + 4]! << 24) | (b[l4 + 5]! << 16) | (b[l4 + 6]! << 8) | b[l4 + 7]!) >>> 0;
       const ack =
@@ -399,9 +452,9 @@ export class NodeDataplane {
       const hl = (b[l4 + 12]! >>> 4) << 2;
       const payload = info.l4Length - hl;
       const ws = info.tcpFlags & 0x02 ? tcpWindowScale(b, l4, hl) : -1;
-      return this.ct.tcpPacket(ref, now, len, info.tcpFlags, seq, ack, win, payload, ws);
+      return this.ct.tcp.packet(ref, now, len, info.tcpFlags, seq, ack, win, payload, ws);
     }
-    if (info.proto === IPPROTO_UDP) return this.ct.udpPacket(ref, now, len);
+    if (info.proto === UDP) return this.ct.udpPacket(ref, now, len);
     return this.ct.icmpPacket(ref, now, len);
   }
 

@@ -171,32 +171,208 @@ function matchModule(m: Match, p: PacketMeta, out: EvalResult, ctx: EvalContext)
   }
 }
 
-/** ip_packet_match for the packed header (addresses, protocol); see Table.hdr. */
-function headerMatches(t: Table, i: number, f: number, p: PacketMeta): boolean {
-  const hdr = t.hdr;
-  const k = i << 2;
-  if (
-    f & HDR_SRC &&
-    ((p.src & (hdr[k + 1] as number)) >>> 0 === hdr[k]) === ((f & HDR_SRC_INV) !== 0)
-  ) {
-    return false;
+// The walk reads each table through a flat form built once per table (WeakMap by
+// identity; tables are immutable): per rule, its match modules as op codes and
+// parameters in typed arrays and its target kind, so the per-rule loop touches
+// monomorphic arrays instead of match objects of seven shapes. Comments have no
+// effect and are left out; every other module is still tested, in rule order.
+const OP_PORT = 1;
+const OP_ADDRTYPE = 2;
+const OP_MARK = 3;
+const OP_CONNTRACK = 4;
+/** Statistic / recent: side effects and state, evaluated from the Match object. */
+const OP_OBJECT = 5;
+
+const K_COMMENT = MatchKind.Comment;
+const K_PORT = MatchKind.Port;
+const K_ADDRTYPE = MatchKind.AddrType;
+const K_MARK = MatchKind.Mark;
+const K_CONNTRACK = MatchKind.Conntrack;
+
+const T_NONE = TargetKind.None;
+const T_JUMP = TargetKind.Jump;
+const T_ACCEPT = TargetKind.Accept;
+const T_DROP = TargetKind.Drop;
+const T_RETURN = TargetKind.Return;
+const T_REJECT = TargetKind.Reject;
+const T_DNAT = TargetKind.Dnat;
+const T_MARK = TargetKind.Mark;
+const T_MASQUERADE = TargetKind.Masquerade;
+
+const F_SRC = HDR_SRC;
+const F_SRC_INV = HDR_SRC_INV;
+const F_DST = HDR_DST;
+const F_DST_INV = HDR_DST_INV;
+const F_PROTO = HDR_PROTO;
+const F_PROTO_INV = HDR_PROTO_INV;
+const F_SLOW = HDR_SLOW;
+
+const V_ACCEPT = Verdict.Accept;
+const V_DROP = Verdict.Drop;
+const V_REJECT = Verdict.Reject;
+
+interface Flat {
+  /** Rule i's ops are op[opStart[i] .. opStart[i + 1]). */
+  readonly opStart: Int32Array;
+  readonly op: Uint8Array;
+  /** Four parameters per op, and the inversion bits (1: first test, 2: second test). */
+  readonly arg: Int32Array;
+  readonly inv: Uint8Array;
+  /** The Match of each OP_OBJECT op. */
+  readonly obj: (Match | undefined)[];
+  /** Rules with an -i/-o test. */
+  readonly iface: Uint8Array;
+  readonly target: Uint8Array;
+  /** Per chain: first rule, one past the last, built-in, policy DROP. */
+  readonly chainFirst: Int32Array;
+  readonly chainEnd: Int32Array;
+  readonly chainBuiltin: Uint8Array;
+  readonly chainDrop: Uint8Array;
+}
+
+const flatCache = new WeakMap<Table, Flat>();
+let lastTable: Table | undefined;
+let lastFlat: Flat | undefined;
+
+function flatten(t: Table): Flat {
+  const n = t.rules.length;
+  const opStart = new Int32Array(n + 1);
+  const ops: number[] = [];
+  const args: number[] = [];
+  const invs: number[] = [];
+  const obj: (Match | undefined)[] = [];
+  const iface = new Uint8Array(n);
+  const target = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const r = t.rules[i] as Rule;
+    opStart[i] = ops.length;
+    iface[i] = r.inIface !== '' || r.outIface !== '' ? 1 : 0;
+    target[i] = r.target.kind;
+    for (const m of r.matches) {
+      let op: number;
+      let a0 = 0;
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
+      let inv = 0;
+      let o: Match | undefined;
+      switch (m.kind) {
+        case K_COMMENT:
+          continue;
+        case K_PORT:
+          op = OP_PORT;
+          [a0, a1, a2, a3] = [m.sportLo, m.sportHi, m.dportLo, m.dportHi];
+          inv = (m.sportInv ? 1 : 0) | (m.dportInv ? 2 : 0);
+          break;
+        case K_ADDRTYPE:
+          op = OP_ADDRTYPE;
+          a0 = m.srcType !== '' ? 1 : 0;
+          a1 = m.dstType !== '' ? 1 : 0;
+          inv = (m.srcInv ? 1 : 0) | (m.dstInv ? 2 : 0);
+          break;
+        case K_MARK:
+          op = OP_MARK;
+          a0 = m.mask;
+          a1 = m.value;
+          inv = m.invert ? 1 : 0;
+          break;
+        case K_CONNTRACK:
+          op = OP_CONNTRACK;
+          a0 = m.states;
+          inv = m.invert ? 1 : 0;
+          break;
+        default:
+          op = OP_OBJECT;
+          o = m;
+      }
+      ops.push(op);
+      args.push(a0, a1, a2, a3);
+      invs.push(inv);
+      obj.push(o);
+    }
   }
-  if (
-    f & HDR_DST &&
-    ((p.dst & (hdr[k + 3] as number)) >>> 0 === hdr[k + 2]) === ((f & HDR_DST_INV) !== 0)
-  ) {
-    return false;
+  opStart[n] = ops.length;
+  const c = t.chains.length;
+  const chainFirst = new Int32Array(c);
+  const chainEnd = new Int32Array(c);
+  const chainBuiltin = new Uint8Array(c);
+  const chainDrop = new Uint8Array(c);
+  t.chains.forEach((ch, k) => {
+    chainFirst[k] = ch.first;
+    chainEnd[k] = ch.first + ch.count;
+    chainBuiltin[k] = ch.builtin ? 1 : 0;
+    chainDrop[k] = ch.policy === 'DROP' ? 1 : 0;
+  });
+  return {
+    opStart,
+    op: Uint8Array.from(ops),
+    arg: Int32Array.from(args),
+    inv: Uint8Array.from(invs),
+    obj,
+    iface,
+    target,
+    chainFirst,
+    chainEnd,
+    chainBuiltin,
+    chainDrop,
+  };
+}
+
+function flatOf(t: Table): Flat {
+  if (t === lastTable) return lastFlat as Flat;
+  let f = flatCache.get(t);
+  if (f === undefined) {
+    f = flatten(t);
+    flatCache.set(t, f);
   }
-  return !(f & HDR_PROTO && (p.proto === t.hproto[i]) === ((f & HDR_PROTO_INV) !== 0));
+  lastTable = t;
+  lastFlat = f;
+  return f;
 }
 
 /** The rest of ip_packet_match, then every match module in rule order (modules may have side effects). */
-function slowMatches(r: Rule, p: PacketMeta, out: EvalResult, ctx: EvalContext): boolean {
-  if (r.inIface !== '' && (p.inIface === r.inIface) === r.inInv) return false;
-  if (r.outIface !== '' && (p.outIface === r.outIface) === r.outInv) return false;
-  const ms = r.matches;
-  for (let i = 0; i < ms.length; i++) {
-    if (!matchModule(ms[i] as Match, p, out, ctx)) return false;
+function slowMatches(
+  f: Flat,
+  i: number,
+  r: Rule,
+  p: PacketMeta,
+  out: EvalResult,
+  ctx: EvalContext,
+): boolean {
+  if (f.iface[i] === 1) {
+    if (r.inIface !== '' && (p.inIface === r.inIface) === r.inInv) return false;
+    if (r.outIface !== '' && (p.outIface === r.outIface) === r.outInv) return false;
+  }
+  const op = f.op;
+  const arg = f.arg;
+  const invs = f.inv;
+  const end = f.opStart[i + 1]!;
+  for (let k = f.opStart[i]!; k < end; k++) {
+    const a = k << 2;
+    const inv = invs[k]!;
+    switch (op[k]) {
+      case OP_CONNTRACK:
+        if (((p.ctstate & arg[a]!) !== 0) === (inv !== 0)) return false;
+        break;
+      case OP_MARK:
+        if ((((out.mark & arg[a]!) | 0) === arg[a + 1]!) === (inv !== 0)) return false;
+        break;
+      case OP_PORT: {
+        const sp = p.sport;
+        const dp = p.dport;
+        if ((sp >= arg[a]! && sp <= arg[a + 1]!) === ((inv & 1) !== 0)) return false;
+        if ((dp >= arg[a + 2]! && dp <= arg[a + 3]!) === ((inv & 2) !== 0)) return false;
+        break;
+      }
+      case OP_ADDRTYPE: {
+        const fl = p.addrFlags;
+        if (arg[a] !== 0 && ((fl & ADDR_SRC_LOCAL) !== 0) === ((inv & 1) !== 0)) return false;
+        if (arg[a + 1] !== 0 && ((fl & ADDR_DST_LOCAL) !== 0) === ((inv & 2) !== 0)) return false;
+        break;
+      }
+      default:
+        if (!matchModule(f.obj[k] as Match, p, out, ctx)) return false;
+    }
   }
   return true;
 }
@@ -217,86 +393,124 @@ export function evaluateTable(
   ctx: EvalContext,
   out: EvalResult,
 ): Verdict {
-  const rules = table.rules;
   const chains = table.chains;
+  if (chains[start] === undefined) throw new Error(`no chain #${start} in ${table.name}`);
+  const f = flatOf(table);
+  const rules = table.rules;
   const jump = table.jump;
   const counters = table.counters;
+  const pkts = counters.pkts;
+  const bytes = counters.bytes;
   const hflags = table.hflags;
+  const hdr = table.hdr;
+  const hproto = table.hproto;
+  const target = f.target;
+  const chainFirst = f.chainFirst;
+  const chainEnd = f.chainEnd;
   const trace = ctx.trace;
+  const src = p.src;
+  const dst = p.dst;
+  const proto = p.proto;
+  const len = p.len;
+  let visited = 0;
   let depth = 0;
   let ci = start;
-  let chain = chains[ci];
-  if (chain === undefined) throw new Error(`no chain #${start} in ${table.name}`);
-  let i = chain.first;
-  let end = i + chain.count;
+  let i = chainFirst[ci]!;
+  let end = chainEnd[ci]!;
   for (;;) {
     const fellOff = i >= end;
     if (!fellOff) {
-      out.rulesVisited++;
-      const f = hflags[i] as number;
-      if (!headerMatches(table, i, f, p)) {
-        i++;
-        continue;
+      visited++;
+      const fl = hflags[i]!;
+      // ip_packet_match for the packed header (addresses, protocol); see Table.hdr.
+      if (fl !== 0) {
+        const k = i << 2;
+        if (fl & F_SRC && ((src & hdr[k + 1]!) >>> 0 === hdr[k]) === ((fl & F_SRC_INV) !== 0)) {
+          i++;
+          continue;
+        }
+        if (fl & F_DST && ((dst & hdr[k + 3]!) >>> 0 === hdr[k + 2]) === ((fl & F_DST_INV) !== 0)) {
+          i++;
+          continue;
+        }
+        if (fl & F_PROTO && (proto === hproto[i]) === ((fl & F_PROTO_INV) !== 0)) {
+          i++;
+          continue;
+        }
+        if (fl & F_SLOW && !slowMatches(f, i, rules[i] as Rule, p, out, ctx)) {
+          i++;
+          continue;
+        }
       }
-      const r = rules[i] as Rule;
-      if (f & HDR_SLOW && !slowMatches(r, p, out, ctx)) {
-        i++;
-        continue;
-      }
-      counters.pkts[i]! += 1;
-      counters.bytes[i]! += p.len;
+      pkts[i]! += 1;
+      bytes[i]! += len;
       if (trace !== undefined) {
+        const chain = chains[ci]!;
         trace({
           table: table.name,
           chain: chain.name,
           ruleNum: i - chain.first + 1,
           kind: 'rule',
-          rule: r,
+          rule: rules[i] as Rule,
         });
       }
-      const t = r.target;
-      switch (t.kind) {
-        case TargetKind.None:
+      switch (target[i]) {
+        case T_NONE:
           i++;
           continue;
-        case TargetKind.Jump:
-          if (depth === MAX_DEPTH) throw new Error(`${table.name}: jump depth over ${MAX_DEPTH}`);
+        case T_JUMP:
+          if (depth === MAX_DEPTH) {
+            out.rulesVisited += visited;
+            throw new Error(`${table.name}: jump depth over ${MAX_DEPTH}`);
+          }
           stackRule[depth] = i + 1;
           stackChain[depth] = ci;
           depth++;
-          ci = jump[i] as number;
-          chain = chains[ci] as (typeof chains)[number];
-          i = chain.first;
-          end = i + chain.count;
+          ci = jump[i]!;
+          i = chainFirst[ci]!;
+          end = chainEnd[ci]!;
           continue;
-        case TargetKind.Mark:
+        case T_MARK: {
+          const t = (rules[i] as Rule).target as { value: number; mask: number };
           out.mark = ((out.mark & ~t.mask) ^ t.value) >>> 0;
           i++;
           continue;
-        case TargetKind.Return:
+        }
+        case T_RETURN:
           break;
-        case TargetKind.Accept:
-          return (out.verdict = Verdict.Accept);
-        case TargetKind.Drop:
-          return (out.verdict = Verdict.Drop);
-        case TargetKind.Reject:
-          return (out.verdict = Verdict.Reject);
-        case TargetKind.Dnat:
+        case T_ACCEPT:
+          out.rulesVisited += visited;
+          return (out.verdict = V_ACCEPT);
+        case T_DROP:
+          out.rulesVisited += visited;
+          return (out.verdict = V_DROP);
+        case T_REJECT:
+          out.rulesVisited += visited;
+          return (out.verdict = V_REJECT);
+        case T_DNAT: {
+          const t = (rules[i] as Rule).target as { ip: number; port: number };
+          out.rulesVisited += visited;
           out.dnat = true;
           out.dnatIp = t.ip;
           out.dnatPort = t.port === 0 ? p.dport : t.port;
-          return (out.verdict = Verdict.Accept);
-        case TargetKind.Masquerade:
+          return (out.verdict = V_ACCEPT);
+        }
+        case T_MASQUERADE: {
+          const t = (rules[i] as Rule).target as { randomFully: boolean };
+          out.rulesVisited += visited;
           out.masquerade = true;
           out.masqueradeRandomFully = t.randomFully;
-          return (out.verdict = Verdict.Accept);
+          return (out.verdict = V_ACCEPT);
+        }
       }
     }
     // RETURN, or the end of a chain.
-    if (depth === 0 || chain.builtin) {
+    if (depth === 0 || f.chainBuiltin[ci] === 1) {
+      out.rulesVisited += visited;
       counters.policyPkts[ci]! += 1;
-      counters.policyBytes[ci]! += p.len;
+      counters.policyBytes[ci]! += len;
       if (trace !== undefined) {
+        const chain = chains[ci]!;
         trace({
           table: table.name,
           chain: chain.name,
@@ -305,9 +519,10 @@ export function evaluateTable(
           rule: undefined,
         });
       }
-      return (out.verdict = chain.policy === 'DROP' ? Verdict.Drop : Verdict.Accept);
+      return (out.verdict = f.chainDrop[ci] === 1 ? V_DROP : V_ACCEPT);
     }
     if (trace !== undefined && fellOff) {
+      const chain = chains[ci]!;
       trace({
         table: table.name,
         chain: chain.name,
@@ -317,9 +532,8 @@ export function evaluateTable(
       });
     }
     depth--;
-    ci = stackChain[depth] as number;
-    chain = chains[ci] as (typeof chains)[number];
-    i = stackRule[depth] as number;
-    end = chain.first + chain.count;
+    ci = stackChain[depth]!;
+    i = stackRule[depth]!;
+    end = chainEnd[ci]!;
   }
 }

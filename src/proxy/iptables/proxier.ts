@@ -40,6 +40,12 @@ export interface IptablesProxierOptions extends IptablesOptions {
   readonly now?: () => number;
 }
 
+const HOOK_INPUT = Hook.Input;
+const NAT = TABLE_NAT;
+const FILTER = TABLE_FILTER;
+const ACCEPT = Verdict.Accept;
+const CT_DNAT = CtState.DNAT;
+
 /** mulberry32: a small seeded PRNG so default runs are reproducible. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
@@ -55,7 +61,10 @@ export function seededRandom(seed: number): () => number {
 export class IptablesProxier implements DataplaneProxier {
   readonly serviceMap: ServiceMap;
   readonly recent = new RecentTables();
-  private rules: RuleSet;
+  private rules!: RuleSet;
+  /** Built-in chain index per hook for the installed rules (-1: none), nat then filter. */
+  private natStart = new Int32Array(5);
+  private filterStart = new Int32Array(5);
   private compiledGeneration = -1;
   private readonly cache = new CompileCache();
   private readonly localIPs: ReadonlySet<number>;
@@ -76,7 +85,15 @@ export class IptablesProxier implements DataplaneProxier {
       recent: this.recent,
       trace: undefined,
     };
-    this.rules = compileRuleSet([], options);
+    this.install(compileRuleSet([], options));
+  }
+
+  private install(rs: RuleSet): void {
+    this.rules = rs;
+    for (let h = 0; h < 5; h++) {
+      this.natStart[h] = hookChainIndex(rs.nat, h as Hook);
+      this.filterStart[h] = hookChainIndex(rs.filter, h as Hook);
+    }
   }
 
   onServiceAdd(service: Service): void {
@@ -116,7 +133,7 @@ export class IptablesProxier implements DataplaneProxier {
     const next = compileRuleSet(snap.entries, this.options, this.cache);
     carryBuiltinCounters(this.rules.filter, next.filter);
     carryBuiltinCounters(this.rules.nat, next.nat);
-    this.rules = next; // the userspace iptables-restore: one reference assignment
+    this.install(next); // the userspace iptables-restore: one reference assignment
     this.compiledGeneration = snap.generation;
   }
 
@@ -151,25 +168,32 @@ export class IptablesProxier implements DataplaneProxier {
   ): EvalResult {
     const rs = this.rules;
     resetEvalResult(out, meta.mark);
-    const natFirst = hook !== Hook.Input;
+    const natFirst = hook !== HOOK_INPUT;
     let p = meta;
-    if (natFirst && tables & TABLE_NAT) this.walk(rs.nat, hook, p, out);
-    if (out.verdict !== Verdict.Accept) return out;
+    if (natFirst && tables & NAT) this.walk(rs.nat, this.natStart[hook]!, p, out);
+    if (out.verdict !== ACCEPT) return out;
     if (out.dnat) {
-      p = Object.assign(this.scratch, meta);
+      p = this.scratch;
+      p.proto = meta.proto;
+      p.src = meta.src;
       p.dst = out.dnatIp;
+      p.sport = meta.sport;
       p.dport = out.dnatPort;
-      p.ctstate |= CtState.DNAT;
+      p.mark = meta.mark;
+      p.ctstate = meta.ctstate | CT_DNAT;
       p.addrFlags = this.addrFlags(p.src, p.dst);
+      p.len = meta.len;
+      p.tcpFlags = meta.tcpFlags;
+      p.inIface = meta.inIface;
+      p.outIface = meta.outIface;
     }
-    if (tables & TABLE_FILTER) this.walk(rs.filter, hook, p, out);
-    if (out.verdict !== Verdict.Accept) return out;
-    if (!natFirst && tables & TABLE_NAT) this.walk(rs.nat, hook, p, out);
+    if (tables & FILTER) this.walk(rs.filter, this.filterStart[hook]!, p, out);
+    if (out.verdict !== ACCEPT) return out;
+    if (!natFirst && tables & NAT) this.walk(rs.nat, this.natStart[hook]!, p, out);
     return out;
   }
 
-  private walk(t: Table, hook: Hook, p: PacketMeta, out: EvalResult): void {
-    const start = hookChainIndex(t, hook);
+  private walk(t: Table, start: number, p: PacketMeta, out: EvalResult): void {
     if (start >= 0) evaluateTable(t, start, p, this.ctx, out);
   }
 
