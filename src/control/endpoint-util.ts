@@ -10,19 +10,36 @@ import { isPodReady } from './pod-util.ts';
 export function findPort(pod: Pod, port: ServicePort): number | undefined {
   const tp = port.targetPort;
   if (typeof tp === 'number') return tp;
-  if (/^\d+$/.test(tp)) return Number(tp);
-  for (const c of pod.spec.containers) {
-    for (const cp of c.ports ?? []) {
+  if (isDigits(tp)) return Number(tp);
+  // Indexed loops: stored arrays are frozen, and for-of over them allocates per step.
+  const containers = pod.spec.containers;
+  for (let i = 0; i < containers.length; i++) {
+    const ports = containers[i]!.ports;
+    if (ports === undefined) continue;
+    for (let j = 0; j < ports.length; j++) {
+      const cp = ports[j]!;
       if (cp.name === tp && cp.protocol === port.protocol) return cp.containerPort;
     }
   }
   return undefined;
 }
 
+/** /^\d+$/ without the regex machinery. */
+function isDigits(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
 /** The endpoint ports of `pod` for `svc` (service ports it cannot resolve are skipped). */
 export function endpointPorts(svc: Service, pod: Pod): EndpointPort[] {
   const out: EndpointPort[] = [];
-  for (const sp of svc.spec.ports) {
+  const ports = svc.spec.ports;
+  for (let i = 0; i < ports.length; i++) {
+    const sp = ports[i]!;
     const port = findPort(pod, sp);
     if (port === undefined) continue;
     const ep: EndpointPort = { name: sp.name ?? '', port, protocol: sp.protocol };

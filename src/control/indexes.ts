@@ -4,23 +4,30 @@
 // their selector (every selected pod must carry that pair, so the lookup is complete).
 import type { Pod, Service } from '../api/types.ts';
 import { hasServiceSelector, matchesServiceSelector } from '../api/selector.ts';
-import type { Store } from './store.ts';
+import type { Store, StoreHandle } from './store.ts';
 import { controllerOf } from './objects.ts';
 
-/** namespace -> label key -> label value -> object keys. */
-type NsIndex = Map<string, Map<string, Map<string, Set<string>>>>;
+/** namespace -> label key -> label value -> object key -> V (what the index keeps per object). */
+type NsIndex<V> = Map<string, Map<string, Map<string, Map<string, V>>>>;
 
-function indexAdd(index: NsIndex, ns: string, k: string, v: string, key: string): void {
+function indexAdd<V>(
+  index: NsIndex<V>,
+  ns: string,
+  k: string,
+  v: string,
+  key: string,
+  val: V,
+): void {
   let keys = index.get(ns);
   if (keys === undefined) index.set(ns, (keys = new Map()));
   let values = keys.get(k);
   if (values === undefined) keys.set(k, (values = new Map()));
   let set = values.get(v);
-  if (set === undefined) values.set(v, (set = new Set()));
-  set.add(key);
+  if (set === undefined) values.set(v, (set = new Map()));
+  set.set(key, val);
 }
 
-function indexDel(index: NsIndex, ns: string, k: string, v: string, key: string): void {
+function indexDel<V>(index: NsIndex<V>, ns: string, k: string, v: string, key: string): void {
   const values = index.get(ns)?.get(k);
   const set = values?.get(v);
   if (set === undefined) return;
@@ -28,14 +35,20 @@ function indexDel(index: NsIndex, ns: string, k: string, v: string, key: string)
   if (set.size === 0) values!.delete(v);
 }
 
-function indexGet(index: NsIndex, ns: string, k: string, v: string): Set<string> | undefined {
+function indexGet<V>(
+  index: NsIndex<V>,
+  ns: string,
+  k: string,
+  v: string,
+): Map<string, V> | undefined {
   return index.get(ns)?.get(k)?.get(v);
 }
 
 const EMPTY: ReadonlySet<string> = new Set();
 
 export class PodIndex {
-  private readonly byLabel: NsIndex = new Map();
+  /** Per label pair: the pods' store handles (reading a pod is then no map lookup). */
+  private readonly byLabel: NsIndex<StoreHandle<Pod>> = new Map();
   private readonly byOwner = new Map<string, Set<string>>();
 
   /**
@@ -72,24 +85,24 @@ export class PodIndex {
   /** Pods in `ns` matching a Service's map selector (none when it has no selector). */
   selectedBy(ns: string, selector: Readonly<Record<string, string>> | undefined): Pod[] {
     if (!hasServiceSelector(selector)) return [];
-    let best: Set<string> | undefined;
+    let best: Map<string, StoreHandle<Pod>> | undefined;
     for (const k in selector) {
       const set = indexGet(this.byLabel, ns, k, selector[k]!);
       if (set === undefined) return [];
       if (best === undefined || set.size < best.size) best = set;
     }
     const out: Pod[] = [];
-    for (const key of best!) {
-      const pod = this.store.getByKey('Pod', key);
-      if (pod !== undefined && matchesServiceSelector(selector, pod.metadata.labels)) out.push(pod);
-    }
+    best!.forEach((h) => {
+      if (matchesServiceSelector(selector, h.obj.metadata.labels)) out.push(h.obj);
+    });
     return out;
   }
 
   private add(pod: Pod, key: string): void {
     const ns = pod.metadata.namespace!;
     const labels = pod.metadata.labels;
-    for (const k in labels) indexAdd(this.byLabel, ns, k, labels[k]!, key);
+    const h = this.store.handle('Pod', key)!;
+    for (const k in labels) indexAdd(this.byLabel, ns, k, labels[k]!, key, h);
     const owner = controllerOf(pod);
     if (owner !== undefined) {
       let set = this.byOwner.get(owner.uid);
@@ -112,9 +125,8 @@ export class PodIndex {
 }
 
 export class ServiceIndex {
-  private readonly bySelector: NsIndex = new Map();
-  /** key -> selector of the indexed services. */
-  private readonly selectors = new Map<string, Readonly<Record<string, string>>>();
+  /** Per selector pair: the services' selectors by key. */
+  private readonly bySelector: NsIndex<Readonly<Record<string, string>>> = new Map();
 
   constructor(store: Store) {
     store.watch('Service', (ev) => {
@@ -133,9 +145,9 @@ export class ServiceIndex {
     for (const k in labels) {
       const set = keys.get(k)?.get(labels[k]!);
       if (set === undefined) continue;
-      for (const key of set) {
-        if (matchesServiceSelector(this.selectors.get(key), labels)) out.push(key);
-      }
+      set.forEach((selector, key) => {
+        if (matchesServiceSelector(selector, labels)) out.push(key);
+      });
     }
     return out;
   }
@@ -152,14 +164,12 @@ export class ServiceIndex {
   private add(svc: Service, key: string): void {
     const p = this.pair(svc);
     if (p === undefined) return;
-    indexAdd(this.bySelector, svc.metadata.namespace!, p[0], p[1], key);
-    this.selectors.set(key, svc.spec.selector!);
+    indexAdd(this.bySelector, svc.metadata.namespace!, p[0], p[1], key, svc.spec.selector!);
   }
 
   private remove(svc: Service, key: string): void {
     const p = this.pair(svc);
     if (p === undefined) return;
     indexDel(this.bySelector, svc.metadata.namespace!, p[0], p[1], key);
-    this.selectors.delete(key);
   }
 }

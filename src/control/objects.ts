@@ -91,7 +91,9 @@ export function cloneObject<T extends KubeObject>(obj: T): T {
 export function controllerOf(
   obj: KubeObject,
 ): { kind: string; name: string; uid: string } | undefined {
-  for (const r of obj.metadata.ownerReferences ?? []) if (r.controller === true) return r;
+  const refs = obj.metadata.ownerReferences;
+  if (refs === undefined) return undefined;
+  for (let i = 0; i < refs.length; i++) if (refs[i]!.controller === true) return refs[i];
   return undefined;
 }
 

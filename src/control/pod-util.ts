@@ -4,7 +4,8 @@ import type { Pod } from '../api/types.ts';
 export function isPodReady(pod: Pod): boolean {
   const c = pod.status.conditions;
   if (c === undefined) return false;
-  for (const x of c) if (x.type === 'Ready') return x.status === 'True';
+  // Indexed loops over stored (frozen) arrays: for-of allocates an iterator result per step there.
+  for (let i = 0; i < c.length; i++) if (c[i]!.type === 'Ready') return c[i]!.status === 'True';
   return false;
 }
 

@@ -88,6 +88,12 @@ function withMetadata<T extends KubeObject>(obj: T, metadata: ObjectMeta): T {
   return out as unknown as T;
 }
 
+/** See Store.handle(). */
+export interface StoreHandle<T extends KubeObject = KubeObject> {
+  readonly key: string;
+  readonly obj: T;
+}
+
 interface History {
   events: { rv: number; event: WatchEvent }[];
   /** Highest resourceVersion dropped from the window. */
@@ -151,6 +157,14 @@ export class Store {
   /** The object with this `namespace/name` key (`name` for cluster-scoped kinds), as in watch events. */
   getByKey<K extends Kind>(kind: K, key: string): ObjectOfKind<K> | undefined {
     return this.tables.get(kind)?.byKey.get(key)?.obj as ObjectOfKind<K> | undefined;
+  }
+
+  /**
+   * A live handle on a stored object: `obj` is its current version for as long as it
+   * exists (an update swaps it in place). Indexes keep handles to skip a map lookup per read.
+   */
+  handle<K extends Kind>(kind: K, key: string): StoreHandle<ObjectOfKind<K>> | undefined {
+    return this.tables.get(kind)?.byKey.get(key) as StoreHandle<ObjectOfKind<K>> | undefined;
   }
 
   /** Objects of a kind (in one namespace if given), sorted by namespace then name like etcd keys. */

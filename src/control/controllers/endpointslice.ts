@@ -183,7 +183,8 @@ export class EndpointSliceController implements Controller {
   private reconcileGroup(group: Group, slices: EndpointSlice[], plan: Plan): void {
     const home = new Map<string, number>();
     slices.forEach((s, i) => {
-      for (const e of s.endpoints) home.set(e.addresses[0]!, i);
+      const eps = s.endpoints;
+      for (let j = 0; j < eps.length; j++) home.set(eps[j]!.addresses[0]!, i);
     });
     const fill: Endpoint[][] = slices.map(() => []);
     let homeless: Endpoint[] = [];

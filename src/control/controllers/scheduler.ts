@@ -142,7 +142,8 @@ export class Scheduler implements Controller {
     let best = -1;
     let bestOwn = Infinity;
     let bestAll = Infinity;
-    for (const slot of slots) {
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i]!;
       const own = mine?.[slot] ?? 0;
       const all = this.podsOnNode[slot]!;
       if (own < bestOwn || (own === bestOwn && all < bestAll)) {
