@@ -216,6 +216,8 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     `\nclassify ratio ${last.services}/${first.services} services: hot set ${(last.classifyNs / first.classifyNs).toFixed(2)}x (target <= 1.5x), ` +
       `all services ${(last.classifySpreadNs / first.classifySpreadNs).toFixed(2)}x` +
       `\nipvs diff for one endpoint change: ${first.diffMs.toFixed(3)} ms at ${first.services}, ` +
-      `${last.diffMs.toFixed(3)} ms at ${last.services} services (one real-server operation each)`,
+      `${last.diffMs.toFixed(3)} ms at ${last.services} services (one real-server operation each)` +
+      `\nServiceMap.snapshot for one endpoint change: ${first.snapshotMs.toFixed(3)} ms at ${first.services}, ` +
+      `${last.snapshotMs.toFixed(3)} ms at ${last.services} services (only the changed service is recomputed)`,
   );
 }
