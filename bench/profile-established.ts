@@ -1,8 +1,9 @@
-// Profiling aid (not part of the suite): a tight loop of established packets in iptables mode.
-// Run: node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/profile-established.ts
+// Profiling aid (not part of the suite): a tight loop of established packets (iptables mode
+// unless the second argument says ipvs).
+// Run: node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/profile-established.ts [n] [ipvs]
 import { established } from './dataplane.ts';
 
-const e = established('iptables');
+const e = established(process.argv[3] === 'ipvs' ? 'ipvs' : 'iptables');
 const work = new Uint8Array(e.out.length);
 const n = Number(process.argv[2] ?? 2_000_000);
 const t0 = process.hrtime.bigint();

@@ -165,6 +165,18 @@ export class TcpWindows {
     wscale: number,
     liberal: boolean,
   ): CtVerdict {
+    const lastAck = this.lastAck;
+    const lastDir = this.lastDir;
+    const lastEnd = this.lastEnd;
+    const lastSeq = this.lastSeq;
+    const lastWin = this.lastWin;
+    const retrans = this.retrans;
+    const tdEnd = this.tdEnd;
+    const tdFlags = this.tdFlags;
+    const tdMaxAck = this.tdMaxAck;
+    const tdMaxEnd = this.tdMaxEnd;
+    const tdMaxWin = this.tdMaxWin;
+    const tdScale = this.tdScale;
     const s = e * 2 + dir;
     const r = e * 2 + (dir ^ 1);
     const syn = (flags & TcpFlags_SYN) !== 0;
@@ -174,26 +186,26 @@ export class TcpWindows {
     let end = segEnd(seq, flags, payloadLen);
     let sack = ack;
 
-    if (this.tdMaxWin[s] === 0) {
+    if (tdMaxWin[s] === 0) {
       if (syn) {
         this.initSender(s, r, end, win, wscale, dir);
         if (!hasAck) return CtVerdict_ACCEPT; // simultaneous open
       } else {
         // Mid-stream: history lost, trust the packet.
-        this.tdEnd[s] = end;
-        const swin = win << this.tdScale[s]!;
-        this.tdMaxWin[s] = swin === 0 ? 1 : swin;
-        this.tdMaxEnd[s] = end + this.tdMaxWin[s]!;
-        if (this.tdMaxWin[r] === 0) {
-          this.tdEnd[r] = sack;
-          this.tdMaxEnd[r] = sack;
-        } else if (seqEq(sack, this.tdEnd[r]! + 1)) {
-          this.tdEnd[r] = this.tdEnd[r]! + 1; // likely a keepalive reply
+        tdEnd[s] = end;
+        const swin = win << tdScale[s]!;
+        tdMaxWin[s] = swin === 0 ? 1 : swin;
+        tdMaxEnd[s] = end + tdMaxWin[s]!;
+        if (tdMaxWin[r] === 0) {
+          tdEnd[r] = sack;
+          tdMaxEnd[r] = sack;
+        } else if (seqEq(sack, tdEnd[r]! + 1)) {
+          tdEnd[r] = tdEnd[r]! + 1; // likely a keepalive reply
         }
       }
     } else if (
       syn &&
-      after(end, this.tdEnd[s]!) &&
+      after(end, tdEnd[s]!) &&
       (state === TcpState_SYN_SENT || state === TcpState_SYN_RECV)
     ) {
       // RFC 793: a reinitialised SYN(-ACK) with a higher sequence restarts this direction.
@@ -203,80 +215,78 @@ export class TcpWindows {
 
     if (!hasAck || (rst && ack === 0)) {
       // No ACK (or a broken RST+ACK with ack 0): pretend it acks everything seen.
-      ack = sack = this.tdEnd[r]!;
+      ack = sack = tdEnd[r]!;
     }
     if (rst && seq === 0 && state === TcpState_SYN_SENT) {
-      seq = end = this.tdEnd[s]!; // RST answering a SYN
+      seq = end = tdEnd[s]!; // RST answering a SYN
     }
 
     // nf_tcp_log_invalid: a liberal tracker lets every out-of-window packet through.
-    const lax = liberal || (this.tdFlags[s]! & TcpSeenFlag_BE_LIBERAL) !== 0;
-    const maxAckWin = this.tdMaxWin[s]! > MAXACKWINCONST ? this.tdMaxWin[s]! : MAXACKWINCONST;
+    const lax = liberal || (tdFlags[s]! & TcpSeenFlag_BE_LIBERAL) !== 0;
+    const maxAckWin = tdMaxWin[s]! > MAXACKWINCONST ? tdMaxWin[s]! : MAXACKWINCONST;
 
-    if (!before(seq, this.tdMaxEnd[s]! + 1)) {
+    if (!before(seq, tdMaxEnd[s]! + 1)) {
       // I fails: SEQ over the receiver's window.
-      const overshot = (end - this.tdMaxEnd[s]! + 1) >>> 0;
-      const ackOk = after(sack, this.tdEnd[r]! - maxAckWin - 1);
-      const inRecvWin =
-        this.tdMaxWin[r] !== 0 && after(end, this.tdEnd[s]! - this.tdMaxWin[r]! - 1);
-      if (inRecvWin && ackOk && overshot <= this.tdMaxWin[r]! && before(sack, this.tdEnd[r]! + 1)) {
+      const overshot = (end - tdMaxEnd[s]! + 1) >>> 0;
+      const ackOk = after(sack, tdEnd[r]! - maxAckWin - 1);
+      const inRecvWin = tdMaxWin[r] !== 0 && after(end, tdEnd[s]! - tdMaxWin[r]! - 1);
+      if (inRecvWin && ackOk && overshot <= tdMaxWin[r]! && before(sack, tdEnd[r]! + 1)) {
         // A TCP sending a little more than allowed: remember the data, ignore the packet.
-        this.tdEnd[s] = end;
-        this.tdFlags[s]! |= TcpSeenFlag_DATA_UNACKNOWLEDGED;
+        tdEnd[s] = end;
+        tdFlags[s]! |= TcpSeenFlag_DATA_UNACKNOWLEDGED;
         return lax ? CtVerdict_ACCEPT : CtVerdict_IGNORE;
       }
       return lax ? CtVerdict_ACCEPT : CtVerdict_INVALID;
     }
     // III: ACK for data never seen.
-    if (!before(sack, this.tdEnd[r]! + 1)) return lax ? CtVerdict_ACCEPT : CtVerdict_INVALID;
+    if (!before(sack, tdEnd[r]! + 1)) return lax ? CtVerdict_ACCEPT : CtVerdict_INVALID;
     // II: already-acked data retransmitted.
-    const inRecvWin = this.tdMaxWin[r] === 0 || after(end, this.tdEnd[s]! - this.tdMaxWin[r]! - 1);
+    const inRecvWin = tdMaxWin[r] === 0 || after(end, tdEnd[s]! - tdMaxWin[r]! - 1);
     if (!inRecvWin) return lax ? CtVerdict_ACCEPT : CtVerdict_IGNORE;
     // IV: overly delayed ACK.
-    if (!after(sack, this.tdEnd[r]! - maxAckWin - 1))
-      return lax ? CtVerdict_ACCEPT : CtVerdict_IGNORE;
+    if (!after(sack, tdEnd[r]! - maxAckWin - 1)) return lax ? CtVerdict_ACCEPT : CtVerdict_IGNORE;
 
-    if (!syn) win = win << this.tdScale[s]!;
+    if (!syn) win = win << tdScale[s]!;
     // Update the sender.
-    if (this.tdMaxWin[s]! < win) this.tdMaxWin[s] = win;
-    if (after(end, this.tdEnd[s]!)) {
-      this.tdEnd[s] = end;
-      this.tdFlags[s]! |= TcpSeenFlag_DATA_UNACKNOWLEDGED;
+    if (tdMaxWin[s]! < win) tdMaxWin[s] = win;
+    if (after(end, tdEnd[s]!)) {
+      tdEnd[s] = end;
+      tdFlags[s]! |= TcpSeenFlag_DATA_UNACKNOWLEDGED;
     }
     if (hasAck) {
-      if (!(this.tdFlags[s]! & TcpSeenFlag_MAXACK_SET)) {
-        this.tdMaxAck[s] = ack;
-        this.tdFlags[s]! |= TcpSeenFlag_MAXACK_SET;
-      } else if (after(ack, this.tdMaxAck[s]!)) {
-        this.tdMaxAck[s] = ack;
+      if (!(tdFlags[s]! & TcpSeenFlag_MAXACK_SET)) {
+        tdMaxAck[s] = ack;
+        tdFlags[s]! |= TcpSeenFlag_MAXACK_SET;
+      } else if (after(ack, tdMaxAck[s]!)) {
+        tdMaxAck[s] = ack;
       }
     }
     // Update the receiver.
-    if (this.tdMaxWin[r] !== 0 && after(end, this.tdMaxEnd[s]!)) {
-      this.tdMaxWin[r] = this.tdMaxWin[r]! + ((end - this.tdMaxEnd[s]!) >>> 0);
+    if (tdMaxWin[r] !== 0 && after(end, tdMaxEnd[s]!)) {
+      tdMaxWin[r] = tdMaxWin[r]! + ((end - tdMaxEnd[s]!) >>> 0);
     }
-    if (after(sack + win, this.tdMaxEnd[r]! - 1)) {
-      this.tdMaxEnd[r] = sack + win + (win === 0 ? 1 : 0);
+    if (after(sack + win, tdMaxEnd[r]! - 1)) {
+      tdMaxEnd[r] = sack + win + (win === 0 ? 1 : 0);
     }
-    if (seqEq(ack, this.tdEnd[r]!)) this.tdFlags[r]! &= ~TcpSeenFlag_DATA_UNACKNOWLEDGED;
+    if (seqEq(ack, tdEnd[r]!)) tdFlags[r]! &= ~TcpSeenFlag_DATA_UNACKNOWLEDGED;
 
     // Count retransmissions of the same pure ACK.
     if (index === TcpIndex_ACK) {
       if (
-        this.lastDir[e] === dir &&
-        this.lastSeq[e] === seq >>> 0 &&
-        this.lastAck[e] === ack >>> 0 &&
-        this.lastEnd[e] === end &&
-        this.lastWin[e] === winRaw
+        lastDir[e] === dir &&
+        lastSeq[e] === seq >>> 0 &&
+        lastAck[e] === ack >>> 0 &&
+        lastEnd[e] === end &&
+        lastWin[e] === winRaw
       ) {
-        if (this.retrans[e]! < 255) this.retrans[e]!++;
+        if (retrans[e]! < 255) retrans[e]!++;
       } else {
-        this.lastDir[e] = dir;
-        this.lastSeq[e] = seq;
-        this.lastAck[e] = ack;
-        this.lastEnd[e] = end;
-        this.lastWin[e] = winRaw;
-        this.retrans[e] = 0;
+        lastDir[e] = dir;
+        lastSeq[e] = seq;
+        lastAck[e] = ack;
+        lastEnd[e] = end;
+        lastWin[e] = winRaw;
+        retrans[e] = 0;
       }
     }
     return CtVerdict_ACCEPT;

@@ -44,6 +44,8 @@ const TcpState_TIME_WAIT = TcpState.TIME_WAIT;
 /** last_flags bits private to the kernel (IP_CT_EXP_CHALLENGE_ACK, IP_CT_TCP_SIMULTANEOUS_OPEN). */
 const EXP_CHALLENGE_ACK = 0x40;
 const SIMULTANEOUS_OPEN = 0x80;
+const RETRANS_SLOT = TCP_RETRANS_SLOT;
+const UNACK_SLOT = TCP_UNACK_SLOT;
 
 export interface TcpTrackerOptions {
   /** nf_conntrack_tcp_loose: pick up connections from a mid-stream ACK (default true). */
@@ -58,6 +60,9 @@ export interface TcpTrackerOptions {
 
 export class TcpTracker {
   readonly w: TcpWindows;
+  // Options read per packet, copied out of the options object.
+  private readonly beLiberal: boolean;
+  private readonly maxRetrans: number;
 
   /** `timeouts` in ms as laid out by tcpTimeoutTable(). */
   constructor(
@@ -66,6 +71,8 @@ export class TcpTracker {
     private readonly opts: TcpTrackerOptions,
   ) {
     this.w = new TcpWindows(t.max);
+    this.beLiberal = opts.beLiberal;
+    this.maxRetrans = opts.maxRetrans;
   }
 
   /** May a packet with these flags start a new entry? (tcp_error + tcp_new, no side effects.) */
@@ -214,7 +221,7 @@ export class TcpTracker {
         win,
         payloadLen,
         wscale,
-        this.opts.beLiberal,
+        this.beLiberal,
       );
       if (res === CtVerdict_IGNORE) return this.accepted(e, dir, CtVerdict_IGNORE);
       if (res === CtVerdict_INVALID) {
@@ -232,17 +239,17 @@ export class TcpTracker {
     const to = this.timeouts;
     const limit = to[next]!;
     let timeout: number;
-    if (w.retrans[e]! >= this.opts.maxRetrans && limit > to[TCP_RETRANS_SLOT]!) {
-      timeout = to[TCP_RETRANS_SLOT]!;
+    if (w.retrans[e]! >= this.maxRetrans && limit > to[RETRANS_SLOT]!) {
+      timeout = to[RETRANS_SLOT]!;
     } else if (index === TcpIndex_RST) {
       timeout = to[TcpState_CLOSE]!;
     } else if (
       (w.tdFlags[e * 2]! | w.tdFlags[e * 2 + 1]!) & TcpSeenFlag_DATA_UNACKNOWLEDGED &&
-      limit > to[TCP_UNACK_SLOT]!
+      limit > to[UNACK_SLOT]!
     ) {
-      timeout = to[TCP_UNACK_SLOT]!;
-    } else if (w.lastWin[e] === 0 && limit > to[TCP_RETRANS_SLOT]!) {
-      timeout = to[TCP_RETRANS_SLOT]!;
+      timeout = to[UNACK_SLOT]!;
+    } else if (w.lastWin[e] === 0 && limit > to[RETRANS_SLOT]!) {
+      timeout = to[RETRANS_SLOT]!;
     } else {
       timeout = limit;
     }
@@ -259,8 +266,8 @@ export class TcpTracker {
         return this.accepted(e, dir, CtVerdict_ACCEPT);
       }
       // Picked up mid-stream and unanswered: no 5-day timeout yet.
-      if (next === TcpState_ESTABLISHED && timeout > to[TCP_UNACK_SLOT]!) {
-        timeout = to[TCP_UNACK_SLOT]!;
+      if (next === TcpState_ESTABLISHED && timeout > to[UNACK_SLOT]!) {
+        timeout = to[UNACK_SLOT]!;
       }
     } else if (
       (status & CtStatus_ASSURED) === 0 &&
@@ -353,7 +360,7 @@ export class TcpTracker {
     const li = w.lastIndex[e];
     if (w.lastDir[e] !== dir && (li === TcpIndex_FIN || li === TcpIndex_RST)) {
       const left = t.expires[e]! - now;
-      const unack = this.timeouts[TCP_UNACK_SLOT]!;
+      const unack = this.timeouts[UNACK_SLOT]!;
       if (left >= 120_000 && left > unack) t.expires[e] = now + unack;
     } else {
       w.lastIndex[e] = index;

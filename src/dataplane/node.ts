@@ -103,7 +103,9 @@ export class NodeDataplane {
   private readonly info = newPacketInfo();
   private readonly meta = newPacketMeta();
   private readonly res: EvalResult = newEvalResult();
-  private readonly localAddrs = new Set<number>();
+  /** The node's own addresses (addrtype LOCAL besides loopback and the proxy's). */
+  private readonly nodeAddr: number;
+  private readonly gatewayAddr: number;
 
   constructor(opts: NodeDataplaneOptions) {
     this.opts = opts;
@@ -112,8 +114,8 @@ export class NodeDataplane {
     this.ct = new Conntrack(opts.conntrack ?? {});
     this.addIface('lo', IfaceKind.Local, opts.nodeIP);
     this.addIface('eth0', IfaceKind.Uplink, opts.nodeIP);
-    this.localAddrs.add(opts.nodeIP >>> 0);
-    this.localAddrs.add(opts.podGateway >>> 0);
+    this.nodeAddr = opts.nodeIP >>> 0;
+    this.gatewayAddr = opts.podGateway >>> 0;
   }
 
   get proxier(): DataplaneProxier {
@@ -150,8 +152,12 @@ export class NodeDataplane {
 
   /** addrtype LOCAL: the node's addresses and whatever the proxy binds (ipvs VIPs). */
   isLocal(ip: number): boolean {
+    const a = ip >>> 0;
     return (
-      ip >>> 24 === 127 || this.localAddrs.has(ip >>> 0) || this.opts.proxier.isLocalAddress(ip)
+      a >>> 24 === 127 ||
+      a === this.nodeAddr ||
+      a === this.gatewayAddr ||
+      this.opts.proxier.isLocalAddress(ip)
     );
   }
 
