@@ -95,7 +95,9 @@ export interface StoreHandle<T extends KubeObject = KubeObject> {
 }
 
 interface History {
-  events: { rv: number; event: WatchEvent }[];
+  /** Retained events and, index by index, their resourceVersions (no wrapper object per write). */
+  events: WatchEvent[];
+  rvs: number[];
   /** Highest resourceVersion dropped from the window. */
   compacted: number;
 }
@@ -343,7 +345,7 @@ export class Store {
       if (from < h.compacted) {
         throw new ApiError('Gone', `too old resource version: ${from} (${h.compacted + 1})`);
       }
-      for (const e of h.events) if (e.rv > from) l(e.event);
+      for (let i = 0; i < h.events.length; i++) if (h.rvs[i]! > from) l(h.events[i]!);
     }
     table.listeners.push(l);
     return () => {
@@ -372,7 +374,7 @@ export class Store {
         byNs: new Map(),
         byKey: new Map(),
         listeners: [],
-        history: { events: [], compacted: 0 },
+        history: { events: [], rvs: [], compacted: 0 },
       };
       this.tables.set(kind, t);
     }
@@ -381,11 +383,13 @@ export class Store {
 
   private emit(table: KindTable, event: WatchEvent): void {
     const h = table.history;
-    h.events.push({ rv: this.rv, event });
+    h.events.push(event);
+    h.rvs.push(this.rv);
     if (h.events.length >= 2 * this.historyLimit) {
       const drop = h.events.length - this.historyLimit;
-      h.compacted = h.events[drop - 1]!.rv;
+      h.compacted = h.rvs[drop - 1]!;
       h.events.splice(0, drop);
+      h.rvs.splice(0, drop);
     }
     for (const l of table.listeners) l(event);
   }
