@@ -222,6 +222,8 @@ interface Flat {
   readonly obj: (Match | undefined)[];
   /** Rules with an -i/-o test. */
   readonly iface: Uint8Array;
+  /** The op of a rule whose only test is one conntrack or mark match (walk inlines it), else 0. */
+  readonly single: Uint8Array;
   readonly target: Uint8Array;
   /** Per chain: first rule, one past the last, built-in, policy DROP. */
   readonly chainFirst: Int32Array;
@@ -292,6 +294,14 @@ function flatten(t: Table): Flat {
     }
   }
   opStart[n] = ops.length;
+  const single = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const k = opStart[i]!;
+    const op = ops[k];
+    if (iface[i] === 0 && opStart[i + 1] === k + 1 && (op === OP_CONNTRACK || op === OP_MARK)) {
+      single[i] = op;
+    }
+  }
   const c = t.chains.length;
   const chainFirst = new Int32Array(c);
   const chainEnd = new Int32Array(c);
@@ -310,6 +320,7 @@ function flatten(t: Table): Flat {
     inv: Uint8Array.from(invs),
     obj,
     iface,
+    single,
     target,
     chainFirst,
     chainEnd,
@@ -405,6 +416,11 @@ export function evaluateTable(
   const hdr = table.hdr;
   const hproto = table.hproto;
   const target = f.target;
+  const single = f.single;
+  const opStart = f.opStart;
+  const arg = f.arg;
+  const inv = f.inv;
+  const ctstate = p.ctstate;
   const chainFirst = f.chainFirst;
   const chainEnd = f.chainEnd;
   const trace = ctx.trace;
@@ -437,9 +453,26 @@ export function evaluateTable(
           i++;
           continue;
         }
-        if (fl & F_SLOW && !slowMatches(f, i, rules[i] as Rule, p, out, ctx)) {
-          i++;
-          continue;
+        if (fl & F_SLOW) {
+          // kube-proxy's common one-module rules (-m conntrack / -m mark) tested inline.
+          const one = single[i]!;
+          if (one === OP_CONNTRACK) {
+            const k = opStart[i]!;
+            if (((ctstate & arg[k << 2]!) !== 0) === (inv[k] !== 0)) {
+              i++;
+              continue;
+            }
+          } else if (one === OP_MARK) {
+            const k = opStart[i]!;
+            const a = k << 2;
+            if ((((out.mark & arg[a]!) | 0) === arg[a + 1]!) === (inv[k] !== 0)) {
+              i++;
+              continue;
+            }
+          } else if (!slowMatches(f, i, rules[i] as Rule, p, out, ctx)) {
+            i++;
+            continue;
+          }
         }
       }
       pkts[i]! += 1;
