@@ -2,11 +2,10 @@
 // compiles the whole rule set (kube-proxy restores all its chains every sync) and
 // swaps it in with one reference assignment, and classify() walks the current rules
 // for one packet at one netfilter hook, in the kernel's table order for that hook.
+import { ServiceMapProxier } from '../service-map-proxier.ts';
 import { tryIpToU32 } from '../../packet/addr.ts';
-import type { EndpointSlice, Service } from '../../api/types.ts';
 import { TABLE_FILTER, TABLE_NAT } from '../hooks.ts';
 import type { DataplaneProxier } from '../hooks.ts';
-import { ServiceMap } from '../service-map.ts';
 import type { ServiceMapSnapshot } from '../service-map.ts';
 import { CompileCache } from './compile-cache.ts';
 import { compileRuleSet } from './compile.ts';
@@ -58,8 +57,7 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-export class IptablesProxier implements DataplaneProxier {
-  readonly serviceMap: ServiceMap;
+export class IptablesProxier extends ServiceMapProxier implements DataplaneProxier {
   readonly recent = new RecentTables();
   private rules!: RuleSet;
   /** Built-in chain index per hook for the installed rules (-1: none), nat then filter. */
@@ -72,11 +70,9 @@ export class IptablesProxier implements DataplaneProxier {
   private readonly ctx: EvalContext;
   private readonly result = newEvalResult();
   private readonly scratch = newPacketMeta();
-  private servicesSynced = false;
-  private endpointSlicesSynced = false;
 
   constructor(readonly options: IptablesProxierOptions) {
-    this.serviceMap = new ServiceMap(options.nodeName);
+    super(options.nodeName);
     this.localIPs = Uint32Array.from(
       new Set(
         options.nodeIPs.map((ip) => tryIpToU32(ip)).filter((n): n is number => n !== undefined),
@@ -97,36 +93,6 @@ export class IptablesProxier implements DataplaneProxier {
       this.natStart[h] = hookChainIndex(rs.nat, h as Hook);
       this.filterStart[h] = hookChainIndex(rs.filter, h as Hook);
     }
-  }
-
-  onServiceAdd(service: Service): void {
-    this.serviceMap.updateService(undefined, service);
-  }
-  onServiceUpdate(oldService: Service, service: Service): void {
-    this.serviceMap.updateService(oldService, service);
-  }
-  onServiceDelete(service: Service): void {
-    this.serviceMap.updateService(service, undefined);
-  }
-  onServiceSynced(): void {
-    this.servicesSynced = true;
-  }
-  onEndpointSliceAdd(slice: EndpointSlice): void {
-    this.serviceMap.updateEndpointSlice(slice, false);
-  }
-  onEndpointSliceUpdate(_oldSlice: EndpointSlice, slice: EndpointSlice): void {
-    this.serviceMap.updateEndpointSlice(slice, false);
-  }
-  onEndpointSliceDelete(slice: EndpointSlice): void {
-    this.serviceMap.updateEndpointSlice(slice, true);
-  }
-  onEndpointSlicesSynced(): void {
-    this.endpointSlicesSynced = true;
-  }
-
-  /** Both initial lists were delivered (kube-proxy does not sync before that; we do). */
-  get initialized(): boolean {
-    return this.servicesSynced && this.endpointSlicesSynced;
   }
 
   /** Compile the current state and swap it in; unchanged state keeps the rule set. */

@@ -2,7 +2,7 @@
 // sync() compiles the whole `ip kube-proxy` table and swaps it in with one reference
 // assignment (one nft transaction), and classify() runs a packet through the base
 // chains registered at a hook, in priority order, as the kernel's nf_hook_slow does.
-import type { EndpointSlice, Service } from '../../api/types.ts';
+import { ServiceMapProxier } from '../service-map-proxier.ts';
 import { tryIpToU32 } from '../../packet/addr.ts';
 import {
   ADDR_DST_LOCAL,
@@ -17,7 +17,6 @@ import {
 } from '../hooks.ts';
 import type { DataplaneProxier, EvalResult, PacketMeta, TraceEvent } from '../hooks.ts';
 import { seededRandom } from '../iptables/proxier.ts';
-import { ServiceMap } from '../service-map.ts';
 import { AffinityTables } from './affinity.ts';
 import { compileRuleset } from './compile.ts';
 import type { NftablesOptions } from './compile.ts';
@@ -67,8 +66,7 @@ function reset(out: EvalResult, mark: number): void {
   out.rulesVisited = 0;
 }
 
-export class NftablesProxier implements DataplaneProxier {
-  readonly serviceMap: ServiceMap;
+export class NftablesProxier extends ServiceMapProxier implements DataplaneProxier {
   /** Affinity set contents, kept across syncs as the kernel keeps them. */
   readonly affinity = new AffinityTables();
   private rules: Ruleset;
@@ -78,11 +76,9 @@ export class NftablesProxier implements DataplaneProxier {
   private readonly ctx: NftEvalContext;
   private readonly result = newEvalResult();
   private readonly scratch = newPacketMeta();
-  private servicesSynced = false;
-  private endpointSlicesSynced = false;
 
   constructor(readonly options: NftablesProxierOptions) {
-    this.serviceMap = new ServiceMap(options.nodeName);
+    super(options.nodeName);
     this.localIPs = new Set(
       options.nodeIPs.map((ip) => tryIpToU32(ip)).filter((n): n is number => n !== undefined),
     );
@@ -92,36 +88,6 @@ export class NftablesProxier implements DataplaneProxier {
       trace: undefined,
     };
     this.rules = compileRuleset([], options, this.names, this.affinity);
-  }
-
-  onServiceAdd(service: Service): void {
-    this.serviceMap.updateService(undefined, service);
-  }
-  onServiceUpdate(oldService: Service, service: Service): void {
-    this.serviceMap.updateService(oldService, service);
-  }
-  onServiceDelete(service: Service): void {
-    this.serviceMap.updateService(service, undefined);
-  }
-  onServiceSynced(): void {
-    this.servicesSynced = true;
-  }
-  onEndpointSliceAdd(slice: EndpointSlice): void {
-    this.serviceMap.updateEndpointSlice(slice, false);
-  }
-  onEndpointSliceUpdate(_oldSlice: EndpointSlice, slice: EndpointSlice): void {
-    this.serviceMap.updateEndpointSlice(slice, false);
-  }
-  onEndpointSliceDelete(slice: EndpointSlice): void {
-    this.serviceMap.updateEndpointSlice(slice, true);
-  }
-  onEndpointSlicesSynced(): void {
-    this.endpointSlicesSynced = true;
-  }
-
-  /** Both initial lists were delivered (kube-proxy does not sync before that; we do). */
-  get initialized(): boolean {
-    return this.servicesSynced && this.endpointSlicesSynced;
   }
 
   /** Compile the current state and swap it in; unchanged state keeps the table. */
