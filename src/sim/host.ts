@@ -205,6 +205,17 @@ export class SimHost implements TcpHostContext, UdpHostContext {
     return conn;
   }
 
+  /**
+   * The container's processes exit (a pod being deleted): listeners close, open TCP
+   * connections are reset as the kernel resets the sockets of a killed process, UDP
+   * sockets close. The address stays until the topology detaches the host.
+   */
+  shutdown(): void {
+    for (const list of [...this.listeners.values()]) for (const l of [...list]) l.close();
+    for (const c of [...this.conns.values()]) c.destroy();
+    for (const socks of [...this.udpSockets.values()]) for (const u of [...socks]) u.close();
+  }
+
   /** All TCP connections this host still knows (including TIME-WAIT), for `ss`-like views. */
   tcpConnections(): TcpConnection[] {
     return [...this.conns.values()];

@@ -29,6 +29,7 @@ interface Running {
   host: SimHost;
   ip: number;
   started: boolean;
+  stopped: boolean;
 }
 
 export class PodRuntime {
@@ -59,12 +60,21 @@ export class PodRuntime {
       if (r === undefined) {
         const host = this.net.newHost(pod.metadata.name, [pod.status.podIP!]);
         this.net.attachPod(host, pod.spec.nodeName);
-        r = { host, ip, started: false };
+        r = { host, ip, started: false, stopped: false };
         this.running.set(key, r);
       }
-      if (!r.started && pod.status.phase === 'Running') {
+      if (
+        !r.started &&
+        pod.status.phase === 'Running' &&
+        pod.metadata.deletionTimestamp === undefined
+      ) {
         this.start(pod, r.host);
         r.started = true;
+      }
+      // A terminating pod's containers get SIGTERM and exit: their connections are reset.
+      if (r.started && !r.stopped && pod.metadata.deletionTimestamp !== undefined) {
+        r.host.shutdown();
+        r.stopped = true;
       }
     }
     for (const [key, r] of this.running) {
