@@ -4,6 +4,8 @@ import type { Command } from 'commander';
 import { statSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPcapFileWriter } from '../packet/pcap-file.ts';
+import { LINKTYPE_LINUX_SLL2, LinkCapture } from '../sim/capture.ts';
+import type { CaptureEvent } from '../sim/network.ts';
 import { DEFAULT_EPOCH_MS } from '../api/wire.ts';
 import { ScenarioError, loadScenario } from '../scenario/format.ts';
 import { type ScenarioReport, runScenario } from '../scenario/runner.ts';
@@ -33,6 +35,8 @@ export interface RunAllOptions {
   seed?: number;
   pcap?: string;
   onOutput?: (s: string) => void;
+  /** Told the capture's interface table once the pcap is written. */
+  onPcap?: (table: string) => void;
 }
 
 export async function runAll(files: string[], o: RunAllOptions): Promise<ScenarioReport[]> {
@@ -44,7 +48,11 @@ export async function runAll(files: string[], o: RunAllOptions): Promise<Scenari
       throw err;
     }
   });
-  const pcap = o.pcap ? createPcapFileWriter(o.pcap, { resolution: 'ns' }) : undefined;
+  const pcap = o.pcap
+    ? createPcapFileWriter(o.pcap, { resolution: 'ns', linkType: LINKTYPE_LINUX_SLL2 })
+    : undefined;
+  // One capture across scenarios: each restarts virtual time; timestamps keep the seed's clock.
+  const links = pcap ? new LinkCapture(pcap, BigInt(DEFAULT_EPOCH_MS) * 1_000_000n) : undefined;
   const reports: ScenarioReport[] = [];
   try {
     for (const sc of scenarios) {
@@ -53,18 +61,15 @@ export async function runAll(files: string[], o: RunAllOptions): Promise<Scenari
           ...(o.mode ? { mode: o.mode } : {}),
           ...(o.seed !== undefined ? { seed: o.seed } : {}),
           ...(o.onOutput ? { onOutput: o.onOutput } : {}),
-          // Each scenario restarts virtual time; the capture keeps the seed's wall clock.
-          ...(pcap
-            ? {
-                capture: (e) =>
-                  pcap.write(BigInt(DEFAULT_EPOCH_MS) * 1_000_000n + BigInt(e.tsNs), e.packet),
-              }
-            : {}),
+          ...(links ? { capture: (e: CaptureEvent) => links.add(e) } : {}),
         }),
       );
     }
   } finally {
     pcap?.close();
+  }
+  if (links && o.pcap) {
+    o.onPcap?.(`pcap ${o.pcap}: LINUX_SLL2, interfaces by sll.ifindex:\n${links.table()}\n`);
   }
   return reports;
 }
@@ -97,7 +102,7 @@ export function registerRun(program: Command): void {
         const reports = await runAll(scenarioFiles(paths), {
           ...(o.proxyMode ? { mode: proxyMode(o.proxyMode) } : {}),
           ...(o.seed !== undefined ? { seed: o.seed } : {}),
-          ...(o.pcap ? { pcap: o.pcap } : {}),
+          ...(o.pcap ? { pcap: o.pcap, onPcap: (t: string) => process.stderr.write(t) } : {}),
           ...(!o.json && !o.quiet ? { onOutput: (s: string) => process.stdout.write(s) } : {}),
         });
         if (o.json) process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);

@@ -27,7 +27,7 @@ export function registerWalkthrough(program: Command): void {
       );
       const reports = await runAll(scenarioFiles([SEED_SCENARIOS]), {
         mode: proxyMode(o.proxyMode),
-        ...(o.pcap ? { pcap: o.pcap } : {}),
+        ...(o.pcap ? { pcap: o.pcap, onPcap: (t: string) => process.stderr.write(t) } : {}),
         onOutput: (s) => process.stdout.write(s),
       });
       process.stdout.write(`\n${summarize(reports)}`);

@@ -132,9 +132,16 @@ function syncPodIfaces(pods: Pod[], sim: SimNode): void {
     }
   }
   for (const [ip, name] of want) {
-    if (!sim.podIfaces.has(ip))
-      sim.podIfaces.set(ip, sim.dataplane.addPod(`veth-${name}`.slice(0, 15), ip));
+    if (!sim.podIfaces.has(ip)) sim.podIfaces.set(ip, sim.dataplane.addPod(vethName(name), ip));
   }
+}
+
+/** A pod's host-side veth name: `veth` + 8 hex digits of the pod name, as CNIs hash them (IFNAMSIZ 15). */
+export function vethName(podName: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < podName.length; i++)
+    h = Math.imul(h ^ podName.charCodeAt(i), 0x01000193) >>> 0;
+  return `veth${h.toString(16).padStart(8, '0')}`;
 }
 
 /** The node network's router: .1 of the node's /24 (10.0.100.1 for the seed's nodes). */
