@@ -341,3 +341,39 @@ test('locally generated packets take the OUTPUT path (no TTL decrement)', (t) =>
   t.true([BACKEND_LOCAL, BACKEND_REMOTE].includes(o.dst));
   t.is(p[8], 64);
 });
+
+test('switching proxy mode rebuilds from the same services and leaves nothing behind', async (t) => {
+  const { IpvsDataplaneProxier } = await import('../../src/proxy/ipvs/dataplane.ts');
+  const { IpvsProxier } = await import('../../src/proxy/ipvs/proxier.ts');
+  const { defaultServices, defaultSlices } = await import('./harness.ts');
+  const h = makeNode();
+  const syn = buildTcp({ src: CLIENT, dst: VIP, sport: 45000, dport: 80, flags: SYN, seq: 1 });
+  t.is(h.dp.process(syn, h.clientIf), Verdict.Forward);
+  t.is(h.dp.ct.count, 1);
+  const ipvs = new IpvsDataplaneProxier(
+    new IpvsProxier({
+      nodeName: 'k8s-node01',
+      nodeIPs: ['10.0.100.11'],
+      clusterCIDR: '10.244.0.0/16',
+      now: () => h.clock.ms,
+    }),
+    () => h.clock.ms,
+  );
+  for (const s of defaultServices()) ipvs.onServiceAdd(s);
+  for (const s of defaultSlices()) ipvs.onEndpointSliceAdd(s);
+  // ipvs mode, like kube-proxy, installs nothing before both initial lists have arrived.
+  ipvs.onServiceSynced();
+  ipvs.onEndpointSlicesSynced();
+  ipvs.sync();
+  h.dp.setProxier(ipvs);
+  t.is(h.dp.ct.count, 0, 'conntrack starts clean, as after the mode switch and a flush');
+  t.true(h.dp.isLocal(VIP), 'in ipvs mode the ClusterIP sits on kube-ipvs0');
+  // rr over the two endpoints: two new connections reach both.
+  const seen = new Set<number>();
+  for (const sport of [45001, 45002]) {
+    const p = buildTcp({ src: CLIENT, dst: VIP, sport, dport: 80, flags: SYN, seq: 1 });
+    t.is(h.dp.process(p, h.clientIf), Verdict.Forward);
+    seen.add(parsePacket(p).dst);
+  }
+  t.deepEqual([...seen].sort(), [BACKEND_LOCAL, BACKEND_REMOTE].sort());
+});
