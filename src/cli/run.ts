@@ -2,19 +2,44 @@
 // replay scenarios; exit 0 iff every expectation holds.
 import type { Command } from 'commander';
 import { statSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { createPcapFileWriter } from '../packet/pcap-file.ts';
 import { LINKTYPE_LINUX_SLL2, LinkCapture } from '../sim/capture.ts';
 import type { CaptureEvent } from '../sim/network.ts';
 import { DEFAULT_EPOCH_MS } from '../api/wire.ts';
-import { ScenarioError, loadScenario } from '../scenario/format.ts';
+import { ScenarioError, loadScenario, scenarioParts } from '../scenario/format.ts';
 import { type ScenarioReport, runScenario } from '../scenario/runner.ts';
 import type { ProxyMode } from '../sim/node-setup.ts';
 import { CliError } from './cluster-from-files.ts';
 import { proxyMode } from './node-view.ts';
 
-/** Scenario files named on the command line; folders give their *.yaml files, sorted. */
+/**
+ * Scenario files named on the command line; folders give their *.yaml files, sorted; a
+ * file of `parts` gives its parts. Each file runs once, in first-seen order.
+ */
 export function scenarioFiles(paths: string[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const f of listed(paths)) {
+    let parts: string[] | undefined;
+    try {
+      parts = scenarioParts(f);
+    } catch (err) {
+      if (err instanceof ScenarioError) throw new CliError(`error: ${err.message}`);
+      throw err;
+    }
+    for (const p of parts ?? [f]) {
+      const key = resolve(p);
+      if (!seen.has(key)) {
+        seen.add(key);
+        out.push(parts ? relative(process.cwd(), p) || p : p);
+      }
+    }
+  }
+  return out;
+}
+
+function listed(paths: string[]): string[] {
   return paths.flatMap((p) => {
     let st;
     try {

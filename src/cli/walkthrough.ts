@@ -1,12 +1,14 @@
 // `svclab walkthrough` (what `npm start` runs): the seed walkthrough replayed in
-// simulation — every scenario in scenarios/seed, in order, printed as a terminal session.
+// simulation — scenarios/seed/walkthrough.yaml, its parts in order, as a terminal session.
 import type { Command } from 'commander';
 import { fileURLToPath } from 'node:url';
 import { CliError } from './cluster-from-files.ts';
 import { proxyMode } from './node-view.ts';
 import { runAll, scenarioFiles, summarize } from './run.ts';
 
-export const SEED_SCENARIOS = fileURLToPath(new URL('../../scenarios/seed', import.meta.url));
+export const SEED_WALKTHROUGH = fileURLToPath(
+  new URL('../../scenarios/seed/walkthrough.yaml', import.meta.url),
+);
 
 export function registerWalkthrough(program: Command): void {
   program
@@ -25,7 +27,7 @@ export function registerWalkthrough(program: Command): void {
         'svclab: the seed walkthrough (k8s详解Service和Ingress), replayed on a simulated 3-node cluster.\n' +
           'Every curl and dig below is real IPv4 packets through a userspace kube-proxy dataplane.\n',
       );
-      const reports = await runAll(scenarioFiles([SEED_SCENARIOS]), {
+      const reports = await runAll(scenarioFiles([SEED_WALKTHROUGH]), {
         mode: proxyMode(o.proxyMode),
         ...(o.pcap ? { pcap: o.pcap, onPcap: (t: string) => process.stderr.write(t) } : {}),
         onOutput: (s) => process.stdout.write(s),

@@ -281,6 +281,26 @@ function parseCluster(v: unknown, fail: (m: string) => Error): ScenarioCluster {
   return c;
 }
 
+/**
+ * A file of `parts` (e.g. scenarios/seed/walkthrough.yaml) chains other scenario files,
+ * each replayed on its own fresh cluster, in order. Returns the part files (resolved), or
+ * undefined when the file is an ordinary scenario.
+ */
+export function scenarioParts(file: string): string[] | undefined {
+  let doc: unknown;
+  try {
+    doc = parseDocument(readFileSync(file, 'utf8')).toJS();
+  } catch {
+    return undefined;
+  }
+  if (doc === null || typeof doc !== 'object' || !('parts' in doc)) return undefined;
+  const parts = (doc as { parts: unknown }).parts;
+  if (!Array.isArray(parts) || !parts.every((p) => typeof p === 'string')) {
+    throw new ScenarioError(`${file}: parts: a list of scenario file names`);
+  }
+  return parts.map((p: string) => resolve(dirname(file), p));
+}
+
 export function loadScenario(file: string): Scenario {
   let text: string;
   try {

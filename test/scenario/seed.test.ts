@@ -2,8 +2,9 @@
 // mode that can run it (the expectations are written to hold in all of them).
 import test from 'ava';
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { loadScenario } from '../../src/scenario/format.ts';
+import { join, relative } from 'node:path';
+import { loadScenario, scenarioParts } from '../../src/scenario/format.ts';
+import { scenarioFiles } from '../../src/cli/run.ts';
 import { runScenario } from '../../src/scenario/runner.ts';
 import { PROXY_MODES } from '../../src/sim/node-setup.ts';
 import { makeProxier } from '../../src/sim/node-setup.ts';
@@ -12,7 +13,7 @@ import { resolveNodes } from '../../src/control/cluster-config.ts';
 
 const DIR = 'scenarios/seed';
 const files = readdirSync(DIR)
-  .filter((f) => f.endsWith('.yaml'))
+  .filter((f) => f.endsWith('.yaml') && f !== 'walkthrough.yaml')
   .sort()
   .map((f) => join(DIR, f));
 
@@ -26,8 +27,17 @@ function modeAvailable(mode: (typeof PROXY_MODES)[number]): boolean {
   }
 }
 
-test('the seed scenarios are all there', (t) => {
-  t.true(files.length >= 9, files.join(', '));
+test('the seed scenarios are all there, and walkthrough.yaml chains every one in order', (t) => {
+  t.true(files.length >= 10, files.join(', '));
+  const parts = scenarioParts(join(DIR, 'walkthrough.yaml'))?.map((p) =>
+    relative(process.cwd(), p),
+  );
+  t.deepEqual(parts, files);
+  t.deepEqual(
+    scenarioFiles([DIR]),
+    [...files],
+    'a folder with walkthrough.yaml runs each part once',
+  );
 });
 
 for (const mode of PROXY_MODES) {
