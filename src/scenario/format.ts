@@ -6,6 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { LineCounter, isMap, isSeq, parseDocument } from 'yaml';
 import type { Node as YamlNode } from 'yaml';
 import { PROXY_MODES, type ProxyMode } from '../sim/node-setup.ts';
+import type { LinkKind, LinkProfile } from '../sim/network.ts';
 
 export interface Matcher {
   /** Exact text. */
@@ -61,6 +62,50 @@ export interface ScenarioCluster {
   taintControlPlane?: boolean;
   /** --ipvs-scheduler in ipvs mode (rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, mh). */
   scheduler?: string;
+  /** Link profiles by kind (veth, node, external): latency, bandwidth, MTU, loss. */
+  links?: Partial<Record<LinkKind, Partial<LinkProfile>>>;
+}
+
+const BANDWIDTH = /^(\d+(?:\.\d+)?)\s*(bit|kbit|mbit|gbit)$/i;
+const BW_UNIT: Record<string, number> = { bit: 1, kbit: 1e3, mbit: 1e6, gbit: 1e9 };
+
+function parseLinks(v: unknown, fail: (m: string) => Error): ScenarioCluster['links'] {
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    throw fail('cluster.links: a mapping');
+  const out: Partial<Record<LinkKind, Partial<LinkProfile>>> = {};
+  for (const [kind, raw] of Object.entries(v as Record<string, unknown>)) {
+    if (kind !== 'veth' && kind !== 'node' && kind !== 'external') {
+      throw fail(`cluster.links: unknown link kind "${kind}" (veth, node, external)`);
+    }
+    const o = (raw ?? {}) as Record<string, unknown>;
+    const p: Partial<LinkProfile> = {};
+    for (const k of Object.keys(o)) {
+      if (!['latency', 'bandwidth', 'mtu', 'loss'].includes(k))
+        throw fail(`cluster.links.${kind}: unknown field "${k}"`);
+    }
+    if (o.latency !== undefined) {
+      const ns = parseDuration(String(o.latency));
+      if (ns === undefined) throw fail(`cluster.links.${kind}.latency: a duration like 2ms`);
+      p.latencyNs = ns;
+    }
+    if (o.bandwidth !== undefined) {
+      const m = BANDWIDTH.exec(String(o.bandwidth));
+      if (!m) throw fail(`cluster.links.${kind}.bandwidth: like 100Mbit`);
+      p.bandwidthBps = Number(m[1]) * BW_UNIT[m[2]!.toLowerCase()]!;
+    }
+    if (o.mtu !== undefined) {
+      if (!Number.isInteger(o.mtu) || (o.mtu as number) < 68)
+        throw fail(`cluster.links.${kind}.mtu: an integer >= 68`);
+      p.mtu = o.mtu as number;
+    }
+    if (o.loss !== undefined) {
+      if (typeof o.loss !== 'number' || o.loss < 0 || o.loss >= 1)
+        throw fail(`cluster.links.${kind}.loss: a fraction in [0, 1)`);
+      p.loss = o.loss;
+    }
+    out[kind] = p;
+  }
+  return out;
 }
 
 export interface Scenario {
@@ -260,6 +305,7 @@ function parseCluster(v: unknown, fail: (m: string) => Error): ScenarioCluster {
     'dnsServiceIP',
     'taintControlPlane',
     'scheduler',
+    'links',
   ];
   for (const k of Object.keys(o))
     if (!known.includes(k)) throw fail(`cluster: unknown field "${k}"`);
@@ -278,6 +324,7 @@ function parseCluster(v: unknown, fail: (m: string) => Error): ScenarioCluster {
     c[k] = o[k] as string;
   }
   if (o.taintControlPlane !== undefined) c.taintControlPlane = o.taintControlPlane === true;
+  if (o.links !== undefined) c.links = parseLinks(o.links, fail)!;
   return c;
 }
 

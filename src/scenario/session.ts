@@ -48,11 +48,12 @@ export class Session {
   constructor(opts: SessionOptions) {
     this.mode = opts.mode;
     this.baseDir = opts.baseDir;
-    const { scheduler, ...clusterOpts } = opts.cluster ?? {};
+    const { scheduler, links, ...clusterOpts } = opts.cluster ?? {};
     this.cluster = new Cluster({ seed: opts.seed ?? 1, ...clusterOpts });
     this.net = new SimNetwork(this.cluster, {
       mode: opts.mode,
       ...(scheduler !== undefined ? { scheduler } : {}),
+      ...(links !== undefined ? { links } : {}),
       ...(opts.capture ? { capture: opts.capture } : {}),
     });
     this.runtime = new PodRuntime(this.cluster, this.net);

@@ -27,20 +27,33 @@ import {
 } from './node-setup.ts';
 import { Rng } from '../control/rng.ts';
 
-export interface LinkLatencies {
-  /** pod ↔ node (veth). */
-  vethNs: number;
-  /** node ↔ node and node ↔ router on the node network. */
-  nodeNs: number;
-  /** router ↔ outside client. */
-  externalNs: number;
+/** One kind of link: propagation delay, serialization at a bandwidth, an MTU, random loss. */
+export interface LinkProfile {
+  latencyNs: number;
+  /** Bits per second; 0 = no serialization delay. Packets queue FIFO behind each other. */
+  bandwidthBps: number;
+  /** Larger packets are dropped (and counted): svclab does not fragment. */
+  mtu: number;
+  /** Probability in [0, 1) that a packet is lost, from the seeded RNG. */
+  loss: number;
 }
 
-export const DEFAULT_LATENCIES: LinkLatencies = {
-  vethNs: 10 * MICROSECOND,
-  nodeNs: 100 * MICROSECOND,
-  externalNs: 1000 * MICROSECOND,
+export type LinkKind = 'veth' | 'node' | 'external';
+
+export const DEFAULT_LINKS: Readonly<Record<LinkKind, LinkProfile>> = {
+  /** pod ↔ node. */
+  veth: { latencyNs: 10 * MICROSECOND, bandwidthBps: 0, mtu: 1500, loss: 0 },
+  /** node ↔ node and node ↔ router on the node network. */
+  node: { latencyNs: 100 * MICROSECOND, bandwidthBps: 0, mtu: 1500, loss: 0 },
+  /** router ↔ outside client. */
+  external: { latencyNs: 1000 * MICROSECOND, bandwidthBps: 0, mtu: 1500, loss: 0 },
 };
+
+/** Packets the links dropped, by reason. */
+export interface LinkDrops {
+  mtu: number;
+  loss: number;
+}
 
 /** Where a captured packet was seen. */
 export interface CaptureEvent {
@@ -54,7 +67,7 @@ export interface SimNetworkOptions {
   mode: ProxyMode;
   /** --ipvs-scheduler for ipvs mode. */
   scheduler?: string;
-  latencies?: Partial<LinkLatencies>;
+  links?: Partial<Record<LinkKind, Partial<LinkProfile>>>;
   conntrack?: NodeSetupOptions['conntrack'];
   capture?: (e: CaptureEvent) => void;
 }
@@ -74,7 +87,11 @@ export class SimNetwork {
   readonly routerIP: number;
   /** Packets the router dropped (no outside host at that address). */
   routerDrops = 0;
-  private readonly lat: LinkLatencies;
+  private readonly links: Record<LinkKind, LinkProfile>;
+  /** When each link (by key) finishes sending what is queued on it, ns. */
+  private readonly busyUntil = new Map<string, number>();
+  private readonly lossRandom: () => number;
+  readonly linkDrops: LinkDrops = { mtu: 0, loss: 0 };
   private readonly capture: ((e: CaptureEvent) => void) | undefined;
   private readonly pods = new Map<number, PodAttachment>();
   private readonly external = new Map<number, SimHost>();
@@ -84,7 +101,12 @@ export class SimNetwork {
   constructor(cluster: Cluster, opts: SimNetworkOptions) {
     this.cluster = cluster;
     this.mode = opts.mode;
-    this.lat = { ...DEFAULT_LATENCIES, ...opts.latencies };
+    this.links = {
+      veth: { ...DEFAULT_LINKS.veth, ...opts.links?.veth },
+      node: { ...DEFAULT_LINKS.node, ...opts.links?.node },
+      external: { ...DEFAULT_LINKS.external, ...opts.links?.external },
+    };
+    this.lossRandom = seededStream(cluster.config.seed, 'link-loss');
     this.capture = opts.capture;
     this.hostRng = new Rng(Math.floor(seededStream(cluster.config.seed, 'hosts')() * 2 ** 32));
     const nodes = resolveNodes(cluster.config);
@@ -127,7 +149,7 @@ export class SimNetwork {
     this.pods.set(ip, { host, node: sim, ifIndex });
     host.transmit = (pkt) => {
       if (this.capture) this.tap(`pod/${host.name}:out`, pkt);
-      this.after(this.lat.vethNs, () => this.atNode(sim, pkt, ifIndex));
+      this.send('veth', `${host.name}>`, pkt, () => this.atNode(sim, pkt, ifIndex));
     };
   }
 
@@ -149,13 +171,34 @@ export class SimNetwork {
     this.external.set(ipToU32(ip), host);
     host.transmit = (pkt) => {
       if (this.capture) this.tap(`external/${name}:out`, pkt);
-      this.after(this.lat.externalNs, () => this.atRouter(pkt));
+      this.send('external', `${name}>`, pkt, () => this.atRouter(pkt));
     };
     return host;
   }
 
-  private after(ns: number, fn: () => void): void {
-    this.cluster.clock.after(ns, fn);
+  /**
+   * Put a packet on a link: dropped if over the MTU or lost, else delivered after the
+   * link's queue, its serialization time and its propagation delay.
+   */
+  private send(kind: LinkKind, key: string, pkt: Uint8Array, deliver: () => void): void {
+    const l = this.links[kind];
+    if (pkt.length > l.mtu) {
+      this.linkDrops.mtu++;
+      return;
+    }
+    if (l.loss > 0 && this.lossRandom() < l.loss) {
+      this.linkDrops.loss++;
+      return;
+    }
+    let delay = l.latencyNs;
+    if (l.bandwidthBps > 0) {
+      const now = this.cluster.now();
+      const start = Math.max(now, this.busyUntil.get(key) ?? 0);
+      const done = start + (pkt.length * 8 * 1e9) / l.bandwidthBps;
+      this.busyUntil.set(key, done);
+      delay += done - now;
+    }
+    this.cluster.clock.after(delay, deliver);
   }
 
   // Callers test `this.capture` first: the point name is then only built when capturing.
@@ -186,7 +229,7 @@ export class SimNetwork {
       const pod = this.pods.get(dst);
       if (this.capture) this.tap(`${sim.node.name}:${iface.name}:out`, pkt);
       if (pod !== undefined && pod.node === sim)
-        this.after(this.lat.vethNs, () => pod.host.receive(pkt));
+        this.send('veth', `>${pod.host.name}`, pkt, () => pod.host.receive(pkt));
       return;
     }
     if (iface.kind === IfaceKind.Local) {
@@ -196,12 +239,12 @@ export class SimNetwork {
     if (this.capture) this.tap(`${sim.node.name}:eth0:out`, pkt);
     const peer = this.nodeByIp.get(nextHop >>> 0);
     if (peer !== undefined) {
-      this.after(this.lat.nodeNs, () => {
+      this.send('node', `${sim.node.name}>${peer.node.name}`, pkt, () => {
         if (this.capture) this.tap(`${peer.node.name}:eth0:in`, pkt);
         this.atNode(peer, pkt, 1);
       });
     } else {
-      this.after(this.lat.nodeNs, () => this.atRouter(pkt));
+      this.send('node', `${sim.node.name}>router`, pkt, () => this.atRouter(pkt));
     }
   }
 
@@ -220,7 +263,7 @@ export class SimNetwork {
     const dst = ((pkt[16]! << 24) | (pkt[17]! << 16) | (pkt[18]! << 8) | pkt[19]!) >>> 0;
     const ext = this.external.get(dst);
     if (ext !== undefined) {
-      this.after(this.lat.externalNs, () => {
+      this.send('external', `>${ext.name}`, pkt, () => {
         if (this.capture) this.tap(`external/${ext.name}:in`, pkt);
         ext.receive(pkt);
       });
@@ -233,7 +276,7 @@ export class SimNetwork {
       this.routerDrops++;
       return;
     }
-    this.after(this.lat.nodeNs, () => {
+    this.send('node', `router>${node.node.name}`, pkt, () => {
       if (this.capture) this.tap(`${node.node.name}:eth0:in`, pkt);
       this.atNode(node, pkt, 1);
     });

@@ -71,3 +71,43 @@ test('NodePort from an outside client on every node IP', async (t) => {
     t.regex(new TextDecoder().decode(res.body), /Version: v2/);
   }
 });
+
+test('links: loss is survived by TCP retransmission, over-MTU packets are dropped, bandwidth adds serialization delay', async (t) => {
+  const build = (links: ConstructorParameters<typeof SimNetwork>[1]['links']) => {
+    const cluster = new Cluster({ seed: 1 });
+    const loaded = loadManifests([`${SEED}/svc-deployment.yaml`, `${SEED}/nodeport.yaml`]);
+    if (!loaded.ok) throw new Error('manifests');
+    cluster.apply(loaded.objects);
+    cluster.advance(5 * SECOND);
+    const net = new SimNetwork(cluster, { mode: 'iptables', ...(links ? { links } : {}) });
+    for (const p of cluster.list('Pod', 'default')) {
+      const host = net.newHost(p.metadata.name, [p.status.podIP!]);
+      net.attachPod(host, p.spec.nodeName!);
+      startMyApp(host, { image: p.spec.containers[0]!.image });
+    }
+    const port = cluster.get('Service', 'default', 'myapp')!.spec.ports[0]!.nodePort!;
+    const client = net.addExternalHost('far', '192.168.1.77');
+    const get = (path = '/') =>
+      new Promise<HttpResult>((resolve, reject) => {
+        httpRequest(client, { ip: '10.0.100.11', port, path, timeoutNs: 100 * SECOND }, (e, r) =>
+          e ? reject(e) : resolve(r!),
+        );
+        net.run(110 * SECOND);
+      });
+    return { net, get };
+  };
+  const lossy = build({ external: { loss: 0.3 } });
+  for (let i = 0; i < 5; i++) t.is((await lossy.get()).status, 200);
+  t.true(lossy.net.linkDrops.loss > 0, 'packets were lost');
+
+  const small = build({ external: { mtu: 100 } });
+  await t.throwsAsync(() => small.get(), undefined, 'a response larger than the MTU cannot arrive');
+  t.true(small.net.linkDrops.mtu > 0);
+
+  const fast = await build(undefined).get();
+  const slow = await build({ external: { bandwidthBps: 100_000 } }).get();
+  t.true(
+    slow.timing.total > fast.timing.total + 5_000_000,
+    `${slow.timing.total} vs ${fast.timing.total} ns`,
+  );
+});

@@ -111,9 +111,9 @@ export function countersCommand(args: string[], ctx: CommandContext): ExecResult
   const sim = ctx.session.net.nodes.get(name);
   if (sim === undefined) return fail(`counters: no node "${name}"\n`);
   const s = sim.dataplane.counters.summary();
-  return ok(
-    Object.entries(s)
-      .map(([k, v]) => `${k}: ${v}\n`)
-      .join(''),
-  );
+  const links = ctx.session.net.linkDrops;
+  const lines = Object.entries(s).map(([k, v]) => `${k}: ${v}\n`);
+  // Link drops are the network's, not the node's: shown with every node's counters.
+  lines.push(`links:lost: ${links.loss}\n`, `links:over-mtu: ${links.mtu}\n`);
+  return ok(lines.join(''));
 }
