@@ -1,7 +1,10 @@
 // The front half every rule-compiling mode shares: the Proxier handlers feed one
-// ServiceMap (kube-proxy's service and endpoint change trackers), and `initialized`
-// says both initial lists have arrived. Modes extend it and compile in sync().
+// ServiceMap (kube-proxy's service and endpoint change trackers), `initialized` says
+// both initial lists have arrived, and addrtype LOCAL knows the node's addresses.
+// Modes extend it and compile in sync().
 import type { EndpointSlice, Service } from '../api/types.ts';
+import { tryIpToU32 } from '../packet/addr.ts';
+import { ADDR_DST_LOCAL, ADDR_SRC_LOCAL } from './iptables/evaluate.ts';
 import type { Proxier } from './proxier.ts';
 import { ServiceMap } from './service-map.ts';
 
@@ -10,8 +13,31 @@ export abstract class ServiceMapProxier implements Proxier {
   private servicesSynced = false;
   private endpointSlicesSynced = false;
 
-  constructor(nodeName: string) {
+  /** The node IPs, as a short list: a loop over a few u32s beats a Set lookup per packet. */
+  private readonly localIPs: Uint32Array;
+
+  constructor(nodeName: string, nodeIPs: readonly string[]) {
     this.serviceMap = new ServiceMap(nodeName);
+    this.localIPs = Uint32Array.from(
+      new Set(nodeIPs.map((ip) => tryIpToU32(ip)).filter((n): n is number => n !== undefined)),
+    );
+  }
+
+  /** addrtype LOCAL (nftables: `fib daddr type local`): a node IP or loopback. */
+  isLocalAddress(ip: number): boolean {
+    const a = ip >>> 0;
+    if (a >>> 24 === 127) return true;
+    const l = this.localIPs;
+    for (let i = 0; i < l.length; i++) if (l[i] === a) return true;
+    return false;
+  }
+
+  /** ADDR_SRC_LOCAL / ADDR_DST_LOCAL for a source and destination. */
+  addrFlags(src: number, dst: number): number {
+    return (
+      (this.isLocalAddress(src) ? ADDR_SRC_LOCAL : 0) |
+      (this.isLocalAddress(dst) ? ADDR_DST_LOCAL : 0)
+    );
   }
 
   onServiceAdd(service: Service): void {

@@ -3,7 +3,6 @@
 // swaps it in with one reference assignment, and classify() walks the current rules
 // for one packet at one netfilter hook, in the kernel's table order for that hook.
 import { ServiceMapProxier } from '../service-map-proxier.ts';
-import { tryIpToU32 } from '../../packet/addr.ts';
 import { TABLE_FILTER, TABLE_NAT } from '../hooks.ts';
 import type { DataplaneProxier } from '../hooks.ts';
 import type { ServiceMapSnapshot } from '../service-map.ts';
@@ -11,8 +10,6 @@ import { CompileCache } from './compile-cache.ts';
 import { compileRuleSet } from './compile.ts';
 import type { IptablesOptions } from './compile.ts';
 import {
-  ADDR_DST_LOCAL,
-  ADDR_SRC_LOCAL,
   Verdict,
   evaluateTable,
   hookChainIndex,
@@ -65,19 +62,12 @@ export class IptablesProxier extends ServiceMapProxier implements DataplaneProxi
   private filterStart = new Int32Array(5);
   private compiledGeneration = -1;
   private readonly cache = new CompileCache();
-  /** The node IPs, as a short list: a loop over a few u32s beats a Set lookup per packet. */
-  private readonly localIPs: Uint32Array;
   private readonly ctx: EvalContext;
   private readonly result = newEvalResult();
   private readonly scratch = newPacketMeta();
 
   constructor(readonly options: IptablesProxierOptions) {
-    super(options.nodeName);
-    this.localIPs = Uint32Array.from(
-      new Set(
-        options.nodeIPs.map((ip) => tryIpToU32(ip)).filter((n): n is number => n !== undefined),
-      ),
-    );
+    super(options.nodeName, options.nodeIPs);
     this.ctx = {
       random: options.random ?? seededRandom(1),
       now: options.now ?? (() => Date.now() / 1000),
@@ -109,23 +99,6 @@ export class IptablesProxier extends ServiceMapProxier implements DataplaneProxi
   /** The installed rule set. */
   get ruleSet(): RuleSet {
     return this.rules;
-  }
-
-  /** addrtype LOCAL: a node IP or loopback. */
-  isLocalAddress(ip: number): boolean {
-    const a = ip >>> 0;
-    if (a >>> 24 === 127) return true;
-    const l = this.localIPs;
-    for (let i = 0; i < l.length; i++) if (l[i] === a) return true;
-    return false;
-  }
-
-  /** ADDR_SRC_LOCAL / ADDR_DST_LOCAL for a source and destination. */
-  addrFlags(src: number, dst: number): number {
-    return (
-      (this.isLocalAddress(src) ? ADDR_SRC_LOCAL : 0) |
-      (this.isLocalAddress(dst) ? ADDR_DST_LOCAL : 0)
-    );
   }
 
   /**

@@ -3,10 +3,7 @@
 // assignment (one nft transaction), and classify() runs a packet through the base
 // chains registered at a hook, in priority order, as the kernel's nf_hook_slow does.
 import { ServiceMapProxier } from '../service-map-proxier.ts';
-import { tryIpToU32 } from '../../packet/addr.ts';
 import {
-  ADDR_DST_LOCAL,
-  ADDR_SRC_LOCAL,
   CtState,
   Hook,
   TABLE_FILTER,
@@ -72,16 +69,12 @@ export class NftablesProxier extends ServiceMapProxier implements DataplaneProxi
   private rules: Ruleset;
   private compiledGeneration = -1;
   private readonly names = new NameCache();
-  private readonly localIPs: ReadonlySet<number>;
   private readonly ctx: NftEvalContext;
   private readonly result = newEvalResult();
   private readonly scratch = newPacketMeta();
 
   constructor(readonly options: NftablesProxierOptions) {
-    super(options.nodeName);
-    this.localIPs = new Set(
-      options.nodeIPs.map((ip) => tryIpToU32(ip)).filter((n): n is number => n !== undefined),
-    );
+    super(options.nodeName, options.nodeIPs);
     this.ctx = {
       random: options.random ?? seededRandom(1),
       now: options.now ?? (() => Date.now() / 1000),
@@ -102,19 +95,6 @@ export class NftablesProxier extends ServiceMapProxier implements DataplaneProxi
   /** The installed table. */
   get ruleset(): Ruleset {
     return this.rules;
-  }
-
-  /** `fib ... type local`: a node IP or loopback. */
-  isLocalAddress(ip: number): boolean {
-    return ip >>> 24 === 127 || this.localIPs.has(ip >>> 0);
-  }
-
-  /** ADDR_SRC_LOCAL / ADDR_DST_LOCAL for a source and destination. */
-  addrFlags(src: number, dst: number): number {
-    return (
-      (this.isLocalAddress(src) ? ADDR_SRC_LOCAL : 0) |
-      (this.isLocalAddress(dst) ? ADDR_DST_LOCAL : 0)
-    );
   }
 
   /**
