@@ -15,6 +15,7 @@ import { ipToU32, u32ToIp } from '../src/packet/addr.ts';
 import { IPPROTO_TCP, TCP_SYN } from '../src/proxy/ipvs/constants.ts';
 import { IpvsProxier } from '../src/proxy/ipvs/proxier.ts';
 import type { SchedPacket } from '../src/proxy/ipvs/schedulers/index.ts';
+import { cpuNsPerOp, shuffled } from './measure.ts';
 
 const ENDPOINTS = 10;
 const SVC_BASE = ipToU32('10.96.0.0') + 16;
@@ -68,35 +69,6 @@ function cluster(n: number): IpvsProxier {
   px.onEndpointSlicesSynced();
   px.sync();
   return px;
-}
-
-/** A fixed pseudo-random permutation of 0..n-1 (xorshift Fisher-Yates). */
-function shuffled(n: number): Uint32Array {
-  const a = Uint32Array.from({ length: n }, (_, i) => i);
-  let x = 0x9e3779b9;
-  for (let i = n - 1; i > 0; i--) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    const j = (x >>> 0) % (i + 1);
-    const t = a[i]!;
-    a[i] = a[j]!;
-    a[j] = t;
-  }
-  return a;
-}
-
-/** CPU ns per op: median over rounds of `ops` calls. */
-function cpuNsPerOp(ops: number, rounds: number, fn: (k: number) => void): number {
-  const r: number[] = [];
-  for (let round = 0; round < rounds; round++) {
-    const c0 = process.cpuUsage();
-    for (let k = 0; k < ops; k++) fn(k);
-    const cu = process.cpuUsage(c0);
-    r.push(((cu.user + cu.system) * 1000) / ops);
-  }
-  r.sort((a, b) => a - b);
-  return r[r.length >> 1]!;
 }
 
 export interface IpvsBenchRow {
