@@ -1,22 +1,46 @@
-// Node pipeline benchmark: established-flow packets through NodeDataplane.process()
-// (classify, conntrack hit + TCP state, reverse/forward NAT with incremental checksums,
-// the filter FORWARD walk, routing, TTL) in iptables and ipvs modes, and new connections
-// (first packets: nat rules or IPVS scheduling + conntrack insert) per second.
-// Target (issue 4): established forwarding >= 3 M packets/s on one core.
-// Run: npx tsx bench/dataplane.ts
-import b from 'benny';
+// Node pipeline benchmark: packets through NodeDataplane.process(), the entry the simulator
+// and the lab drive, in iptables, ipvs and nftables modes.
+//
+// established: one TCP flow to a ClusterIP after a Linux-like handshake (MSS, SACK, timestamps,
+// window scale), then alternating client data segments (64 payload bytes, seq advancing) and
+// backend ACKs (ack advancing): classify, conntrack hit + TCP window tracking, DNAT / reverse
+// NAT with incremental checksums, the filter FORWARD walk, routing, TTL. Every packet is
+// distinct and goes through once (NAT rewrites in place); each batch is written outside the
+// timed region, and every verdict is checked to be Forward.
+// new-connection: first packets (SYNs) of distinct flows from many client addresses: nat
+// rules or IPVS scheduling, filter, masquerade decision, conntrack insert.
+//
+// Figures are CPU time (process.cpuUsage), median over rounds. Target (issue 4): established
+// >= 3 M packets/s on one core; stretch (issue 8) 5 M.
+// Run: npx tsx bench/dataplane.ts [--quick]
+import { pathToFileURL } from 'node:url';
+import { Verdict } from '../src/dataplane/counters.ts';
 import { NodeDataplane } from '../src/dataplane/node.ts';
 import { ipToU32, parseCidr } from '../src/packet/addr.ts';
 import { buildTcp } from '../src/packet/build.ts';
+import { l4Checksum } from '../src/packet/checksum.ts';
 import { TcpFlags } from '../src/packet/tcp.ts';
 import type { DataplaneProxier } from '../src/proxy/hooks.ts';
 import { IptablesProxier, seededRandom } from '../src/proxy/iptables/proxier.ts';
 import { IpvsDataplaneProxier } from '../src/proxy/ipvs/dataplane.ts';
 import { IpvsProxier } from '../src/proxy/ipvs/proxier.ts';
+import { NftablesProxier } from '../src/proxy/nftables/proxier.ts';
 import { ep, makeService, makeSlice, tcp } from '../test/proxy/fixtures.ts';
+import { type Figure, figure, isQuick, printSuiteResult } from './figures.ts';
+
+export type DataplaneMode = 'iptables' | 'ipvs' | 'nftables';
+export const MODES: readonly DataplaneMode[] = ['iptables', 'ipvs', 'nftables'];
 
 const CLIENT = ipToU32('10.244.1.2');
 const VIP = ipToU32('10.96.0.100');
+const UPLINK_IF = 1;
+const PAYLOAD = 64;
+/** Linux SYN options: MSS 1460, SACK permitted, timestamps, NOP, window scale 7. */
+const SYN_OPTIONS = Uint8Array.from([
+  2, 4, 5, 180, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7,
+]);
+/** NOP NOP timestamps: what every later segment of a Linux flow carries. */
+const TS_OPTIONS = Uint8Array.from([1, 1, 8, 10, 0, 0, 0, 2, 0, 0, 0, 1]);
 
 function feed(px: DataplaneProxier): void {
   px.onServiceAdd(
@@ -39,26 +63,33 @@ function feed(px: DataplaneProxier): void {
   px.sync();
 }
 
-function node(mode: 'iptables' | 'ipvs') {
+function proxier(mode: DataplaneMode, clock: { ms: number }): DataplaneProxier {
+  const common = {
+    nodeName: 'k8s-node01',
+    nodeIPs: ['10.0.100.11'],
+    clusterCIDR: '10.244.0.0/16',
+    random: seededRandom(1),
+    now: () => clock.ms / 1000,
+  };
+  if (mode === 'iptables') return new IptablesProxier(common);
+  if (mode === 'nftables')
+    return new NftablesProxier({ ...common, serviceCIDRs: ['10.96.0.0/12'] });
+  const nowMs = () => clock.ms;
+  return new IpvsDataplaneProxier(
+    new IpvsProxier({
+      nodeName: 'k8s-node01',
+      nodeIPs: ['10.0.100.11'],
+      clusterCIDR: '10.244.0.0/16',
+      now: nowMs,
+    }),
+    nowMs,
+  );
+}
+
+/** A node as the simulator sets one up: a client pod's veth, the backends' node via the uplink. */
+export function benchNode(mode: DataplaneMode) {
   const clock = { ms: 1000 };
-  const px: DataplaneProxier =
-    mode === 'iptables'
-      ? new IptablesProxier({
-          nodeName: 'k8s-node01',
-          nodeIPs: ['10.0.100.11'],
-          clusterCIDR: '10.244.0.0/16',
-          random: seededRandom(1),
-          now: () => clock.ms / 1000,
-        })
-      : new IpvsDataplaneProxier(
-          new IpvsProxier({
-            nodeName: 'k8s-node01',
-            nodeIPs: ['10.0.100.11'],
-            clusterCIDR: '10.244.0.0/16',
-            now: () => clock.ms,
-          }),
-          () => clock.ms,
-        );
+  const px = proxier(mode, clock);
   feed(px);
   const dp = new NodeDataplane({
     name: 'k8s-node01',
@@ -74,109 +105,271 @@ function node(mode: 'iptables' | 'ipvs') {
   return { dp, clientIf, clock };
 }
 
-/** An established flow: handshake done; returns the two packet templates (both directions). */
-export function established(mode: 'iptables' | 'ipvs') {
-  const n = node(mode);
+const readU32 = (p: Uint8Array, i: number) =>
+  ((p[i]! << 24) | (p[i + 1]! << 16) | (p[i + 2]! << 8) | p[i + 3]!) >>> 0;
+
+function writeU32(p: Uint8Array, i: number, v: number): void {
+  p[i] = v >>> 24;
+  p[i + 1] = (v >>> 16) & 0xff;
+  p[i + 2] = (v >>> 8) & 0xff;
+  p[i + 3] = v & 0xff;
+}
+
+/** Set seq, ack and TSval of a built TCP segment (20-byte IP header) and redo its checksum. */
+function setSegment(p: Uint8Array, seq: number, ack: number, tsval: number): void {
+  writeU32(p, 24, seq >>> 0);
+  writeU32(p, 28, ack >>> 0);
+  writeU32(p, 44, tsval >>> 0);
+  const c = l4Checksum(p, 20, p.length - 20, readU32(p, 12), readU32(p, 16), 6, 16);
+  p[36] = c >>> 8;
+  p[37] = c & 0xff;
+}
+
+/**
+ * An established flow through a fresh node, and a stream of its next packets: batch k holds
+ * `pairs` client segments and as many backend ACKs, interleaved, in one buffer the way a TUN
+ * batch read would hand them over.
+ */
+export function establishedFlow(mode: DataplaneMode, pairs = 2048) {
+  const n = benchNode(mode);
+  const cisn = 0x1d22a95d;
+  const sisn = 0x6b8b4567;
   const syn = buildTcp({
     src: CLIENT,
     dst: VIP,
     sport: 40000,
     dport: 80,
     flags: TcpFlags.SYN,
-    seq: 1,
+    seq: cisn,
+    window: 64240,
+    options: SYN_OPTIONS,
   });
-  n.dp.process(syn, n.clientIf);
-  const backend = (syn[16]! << 24) | (syn[17]! << 16) | (syn[18]! << 8) | syn[19]!;
-  n.dp.process(
-    buildTcp({
-      src: backend,
-      dst: CLIENT,
-      sport: 80,
-      dport: 40000,
-      flags: TcpFlags.SYN | TcpFlags.ACK,
-      seq: 100,
-      ack: 2,
-    }),
-    1,
-  );
+  if (n.dp.process(syn, n.clientIf) !== Verdict.Forward) throw new Error(`${mode}: SYN dropped`);
+  const backend = readU32(syn, 16);
+  const synAck = buildTcp({
+    src: backend,
+    dst: CLIENT,
+    sport: 80,
+    dport: 40000,
+    flags: TcpFlags.SYN | TcpFlags.ACK,
+    seq: sisn,
+    ack: cisn + 1,
+    window: 65160,
+    options: SYN_OPTIONS,
+  });
+  if (n.dp.process(synAck, UPLINK_IF) !== Verdict.Forward) {
+    throw new Error(`${mode}: SYN-ACK dropped`);
+  }
   const out = buildTcp({
     src: CLIENT,
     dst: VIP,
     sport: 40000,
     dport: 80,
-    flags: TcpFlags.ACK,
-    seq: 2,
-    ack: 101,
-    window: 65535,
+    flags: TcpFlags.ACK | TcpFlags.PSH,
+    seq: cisn + 1,
+    ack: sisn + 1,
+    window: 502,
+    options: TS_OPTIONS,
+    payload: new Uint8Array(PAYLOAD).fill(0x61),
   });
   const back = buildTcp({
-    src: backend >>> 0,
+    src: backend,
     dst: CLIENT,
     sport: 80,
     dport: 40000,
     flags: TcpFlags.ACK,
-    seq: 101,
-    ack: 2,
-    window: 65535,
+    seq: sisn + 1,
+    ack: cisn + 1,
+    window: 509,
+    options: TS_OPTIONS,
   });
-  n.dp.process(out.slice(), n.clientIf);
-  return { ...n, out, back };
+  const buf = new Uint8Array(pairs * (out.length + back.length));
+  const packets: Uint8Array[] = [];
+  const ifs = new Int32Array(pairs * 2);
+  let at = 0;
+  for (let i = 0; i < pairs; i++) {
+    packets.push(buf.subarray(at, at + out.length));
+    at += out.length;
+    packets.push(buf.subarray(at, at + back.length));
+    at += back.length;
+    ifs[2 * i] = n.clientIf;
+    ifs[2 * i + 1] = UPLINK_IF;
+  }
+  let sent = 0; // client bytes sent so far
+  let ts = 2;
+  /** Write the next batch (not timed): segment i carries bytes sent..sent+64, the ACK follows. */
+  const fill = () => {
+    for (let i = 0; i < pairs; i++) {
+      const p = packets[2 * i]!;
+      p.set(out);
+      setSegment(p, cisn + 1 + sent, sisn + 1, ts);
+      sent += PAYLOAD;
+      const q = packets[2 * i + 1]!;
+      q.set(back);
+      setSegment(q, sisn + 1, cisn + 1 + sent, ts);
+      ts++;
+    }
+  };
+  return { ...n, packets, ifs, fill, out, back };
 }
 
-export async function dataplaneSuite() {
-  const cases = (['iptables', 'ipvs'] as const).flatMap((mode) => {
-    const e = established(mode);
-    const work = new Uint8Array(e.out.length);
-    let flip = 0;
-    const fresh = node(mode);
-    let port = 1024;
-    const syn = buildTcp({
-      src: CLIENT,
-      dst: VIP,
-      sport: 1024,
-      dport: 80,
-      flags: TcpFlags.SYN,
-      seq: 1,
+/** Kept for bench/profile-established.ts and older callers: the flow and its two templates. */
+export function established(mode: DataplaneMode) {
+  return establishedFlow(mode);
+}
+
+/** Push one filled batch through process(); returns the CPU ns it took. */
+function runBatch(f: ReturnType<typeof establishedFlow>): number {
+  const { dp, packets, ifs } = f;
+  let bad = 0;
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < packets.length; i++) {
+    if (dp.process(packets[i]!, ifs[i]!) !== Verdict.Forward) bad++;
+  }
+  const cu = process.cpuUsage(c0);
+  if (bad !== 0) throw new Error(`${bad} established packets not forwarded`);
+  return (cu.user + cu.system) * 1000;
+}
+
+/** CPU ns per established packet: one sample per round, each `batches` batches. */
+export function establishedSamples(mode: DataplaneMode, rounds: number, batches: number): number[] {
+  const f = establishedFlow(mode);
+  const out: number[] = [];
+  for (let w = 0; w < 3; w++) {
+    f.fill();
+    runBatch(f); // warm-up: let the JIT settle
+  }
+  for (let r = 0; r < rounds; r++) {
+    let ns = 0;
+    for (let k = 0; k < batches; k++) {
+      f.fill();
+      ns += runBatch(f);
+    }
+    out.push(ns / (batches * f.packets.length));
+  }
+  return out;
+}
+
+/** CPU ns per new connection (its SYN): each round a fresh node and `conns` distinct flows. */
+export function newConnSamples(mode: DataplaneMode, rounds: number, conns: number): number[] {
+  const template = buildTcp({
+    src: CLIENT,
+    dst: VIP,
+    sport: 1024,
+    dport: 80,
+    flags: TcpFlags.SYN,
+    seq: 0x1d22a95d,
+    window: 64240,
+    options: SYN_OPTIONS,
+  });
+  const len = template.length;
+  const buf = new Uint8Array(conns * len);
+  const out: number[] = [];
+  for (let r = -1; r < rounds; r++) {
+    // Client 10.244.1.x (x from 2) port 1024 + k: distinct tuples, checksums fixed by hand.
+    for (let k = 0; k < conns; k++) {
+      const p = buf.subarray(k * len, (k + 1) * len);
+      p.set(template);
+      const src = CLIENT + (k >>> 14);
+      const port = 1024 + (k & 0x3fff);
+      writeU32(p, 12, src);
+      p[20] = port >>> 8;
+      p[21] = port & 0xff;
+      let s = 0;
+      p[10] = 0;
+      p[11] = 0;
+      for (let i = 0; i < 20; i += 2) s += (p[i]! << 8) | p[i + 1]!;
+      while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+      s = ~s & 0xffff;
+      p[10] = s >>> 8;
+      p[11] = s & 0xff;
+      const c = l4Checksum(p, 20, len - 20, src, VIP, 6, 16);
+      p[36] = c >>> 8;
+      p[37] = c & 0xff;
+    }
+    const n = benchNode(mode);
+    for (let k = 0; k < conns >>> 14; k++) n.dp.addPod(`veth-c${k}`, CLIENT + k + 1);
+    let bad = 0;
+    const c0 = process.cpuUsage();
+    for (let k = 0; k < conns; k++) {
+      n.clock.ms += 0.001;
+      if (n.dp.process(buf.subarray(k * len, (k + 1) * len), n.clientIf) !== Verdict.Forward) {
+        bad++;
+      }
+    }
+    const cu = process.cpuUsage(c0);
+    if (bad !== 0) throw new Error(`${mode}: ${bad} SYNs not forwarded`);
+    if (r >= 0) out.push(((cu.user + cu.system) * 1000) / conns);
+  }
+  return out;
+}
+
+export interface DataplaneRow {
+  mode: DataplaneMode;
+  establishedNsPerPacket: number;
+  pps: number;
+  newConnNsPerConn: number;
+  connsPerSecond: number;
+}
+
+export interface DataplaneOptions {
+  quick?: boolean;
+  modes?: readonly DataplaneMode[];
+}
+
+/** Measure every mode; returns the suite's figures and one summary row per mode. */
+export function dataplaneFigures(opts: DataplaneOptions = {}): {
+  figures: Figure[];
+  rows: DataplaneRow[];
+} {
+  const quick = opts.quick ?? false;
+  const figures: Figure[] = [];
+  const rows: DataplaneRow[] = [];
+  for (const mode of opts.modes ?? MODES) {
+    const est = establishedSamples(mode, quick ? 3 : 9, quick ? 10 : 40);
+    const conn = newConnSamples(mode, quick ? 3 : 7, quick ? 10_000 : 40_000);
+    const e = figure('established', 'ns/packet', est, { mode });
+    const c = figure('new-connection', 'ns/connection', conn, { mode });
+    figures.push(
+      e,
+      figure(
+        'established',
+        'packets/s',
+        est.map((ns) => 1e9 / ns),
+        { mode },
+      ),
+      c,
+      figure(
+        'new-connection',
+        'connections/s',
+        conn.map((ns) => 1e9 / ns),
+        { mode },
+      ),
+    );
+    rows.push({
+      mode,
+      establishedNsPerPacket: e.median,
+      pps: 1e9 / e.median,
+      newConnNsPerConn: c.median,
+      connsPerSecond: 1e9 / c.median,
     });
-    const synWork = new Uint8Array(syn.length);
-    return [
-      b.add(`${mode}: established packet (both directions)`, () => {
-        // A fresh copy each time: NAT rewrites the packet in place.
-        if ((flip ^= 1)) {
-          work.set(e.out);
-          e.dp.process(work, e.clientIf);
-        } else {
-          work.set(e.back);
-          e.dp.process(work, 1);
-        }
-      }),
-      b.add(`${mode}: new connection (first packet)`, () => {
-        // A new source port each time: a new flow (conntrack entries expire by table reuse).
-        synWork.set(syn);
-        port = port === 65535 ? 1024 : port + 1;
-        synWork[20] = port >> 8;
-        synWork[21] = port & 0xff;
-        fresh.clock.ms += 0.001;
-        fresh.dp.process(synWork, fresh.clientIf);
-      }),
-    ];
-  });
-  return b.suite(
-    'dataplane',
-    ...cases,
-    b.add('copy of a 60-byte template (the harness cost included above)', () => {
-      copyWork.set(copyTemplate);
-    }),
-    b.cycle((r: { name: string; ops: number }) => {
-      console.log(
-        `  ${r.name}: ${(1e9 / r.ops).toFixed(0)} ns/packet, ${(r.ops / 1e6).toFixed(2)} M packets/s`,
-      );
-    }),
-    b.complete(),
-  );
+  }
+  return { figures, rows };
 }
 
-const copyTemplate = new Uint8Array(60);
-const copyWork = new Uint8Array(60);
+/** For `svclab bench`: the summary rows per mode. */
+export async function dataplaneBench(opts: DataplaneOptions = {}): Promise<DataplaneRow[]> {
+  return dataplaneFigures(opts).rows;
+}
 
-if (import.meta.url === `file://${process.argv[1]}`) await dataplaneSuite();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const { figures, rows } = dataplaneFigures({ quick: isQuick() });
+  for (const r of rows) {
+    console.log(
+      `  ${r.mode}: established ${r.establishedNsPerPacket.toFixed(0)} ns/packet ` +
+        `(${(r.pps / 1e6).toFixed(2)} M packets/s), new connection ` +
+        `${r.newConnNsPerConn.toFixed(0)} ns (${(r.connsPerSecond / 1e3).toFixed(0)} k/s)`,
+    );
+  }
+  printSuiteResult({ suite: 'dataplane', figures });
+}

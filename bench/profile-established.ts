@@ -1,20 +1,25 @@
-// Profiling aid (not part of the suite): a tight loop of established packets (iptables mode
-// unless the second argument says ipvs).
-// Run: node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/profile-established.ts [n] [ipvs]
-import { established } from './dataplane.ts';
+// Profiling aid (not part of the suite): established-flow batches through the node pipeline,
+// the same packets bench/dataplane.ts times (iptables mode unless the mode argument says).
+// Run: node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/profile-established.ts \
+//        [iptables|ipvs|nftables] [packets]
+import { Verdict } from '../src/dataplane/counters.ts';
+import { type DataplaneMode, MODES, establishedFlow } from './dataplane.ts';
 
-const e = established(process.argv[3] === 'ipvs' ? 'ipvs' : 'iptables');
-const work = new Uint8Array(e.out.length);
-const n = Number(process.argv[2] ?? 2_000_000);
-const t0 = process.hrtime.bigint();
-for (let i = 0; i < n; i++) {
-  if (i & 1) {
-    work.set(e.out);
-    e.dp.process(work, e.clientIf);
-  } else {
-    work.set(e.back);
-    e.dp.process(work, 1);
+const arg = process.argv[2] ?? 'iptables';
+const mode = (MODES as readonly string[]).includes(arg) ? (arg as DataplaneMode) : 'iptables';
+const f = establishedFlow(mode);
+const n = Number(process.argv[3] ?? 4_000_000);
+let bad = 0;
+let ns = 0;
+for (let done = 0; done < n; done += f.packets.length) {
+  f.fill();
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < f.packets.length; i++) {
+    if (f.dp.process(f.packets[i]!, f.ifs[i]!) !== Verdict.Forward) bad++;
   }
+  ns += Number(process.hrtime.bigint() - t0);
 }
-const ns = Number(process.hrtime.bigint() - t0) / n;
-console.log(`${ns.toFixed(0)} ns/packet`, e.dp.counters.summary());
+console.log(
+  `${mode}: ${(ns / n).toFixed(0)} ns/packet, ${bad} not forwarded`,
+  f.dp.counters.summary(),
+);
