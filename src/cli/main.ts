@@ -6,6 +6,7 @@ import { registerConntrack } from './conntrack.ts';
 import { registerGet } from './get.ts';
 import { registerIptables, registerNft } from './iptables.ts';
 import { registerIpvs } from './ipvs.ts';
+import { registerProbe } from './probe.ts';
 import { registerReplay } from './replay.ts';
 import { registerRun } from './run.ts';
 import { registerTrace } from './trace.ts';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerRun(program);
   registerConntrack(program);
   registerReplay(program);
+  registerProbe(program);
   registerWalkthrough(program);
   return program;
 }
