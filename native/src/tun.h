@@ -1,0 +1,59 @@
+// One TUN device: the fd from /dev/net/tun, a libuv poll on it and the buffers a
+// batch of packets travels through between the kernel and JS.
+#pragma once
+#include <napi.h>
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace svclab {
+
+class TunDevice : public Napi::ObjectWrap<TunDevice> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  /** Close every device opened in `env` (env cleanup hook). */
+  static void CloseAll(napi_env env);
+
+  explicit TunDevice(const Napi::CallbackInfo& info);
+  ~TunDevice() override;
+
+ private:
+  Napi::Value Start(const Napi::CallbackInfo& info);
+  Napi::Value Stop(const Napi::CallbackInfo& info);
+  Napi::Value Write(const Napi::CallbackInfo& info);
+  Napi::Value WriteOne(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value GetFd(const Napi::CallbackInfo& info);
+  Napi::Value GetName(const Napi::CallbackInfo& info);
+  Napi::Value GetClosed(const Napi::CallbackInfo& info);
+
+  static void OnPoll(uv_poll_t* handle, int status, int events);
+  void ReadBatch();
+  void StopPolling();
+  void CloseInternal();
+  bool WritePacket(const uint8_t* data, size_t len);
+
+  napi_env env_;
+  int fd_ = -1;
+  std::string name_;
+  bool closed_ = false;
+  bool polling_ = false;
+  uv_poll_t* poll_ = nullptr;
+
+  // The receive slab: batch_ slots of slot_ bytes; lens_[i] is slot i's packet length.
+  uint32_t batch_ = 64;
+  size_t slot_ = 65536;
+  uint8_t* slab_ = nullptr;
+  uint32_t* lens_ = nullptr;
+  // rxPackets, rxBytes, txPackets, txBytes, txDropped, rxErrors, lastErrno
+  double* stats_ = nullptr;
+  Napi::ObjectReference slabRef_;
+  Napi::ObjectReference lensRef_;
+  Napi::ObjectReference statsRef_;
+  Napi::FunctionReference cb_;
+  std::unique_ptr<Napi::AsyncContext> async_;
+};
+
+}  // namespace svclab

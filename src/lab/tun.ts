@@ -1,0 +1,243 @@
+// TUN devices for the lab: a thin layer over the native addon (native/src/tun.cc).
+// The addon reads packets in batches into one reused slab and calls back once per
+// batch; here each packet becomes a Uint8Array view into that slab. Views are valid
+// only during the callback: the next batch overwrites the slab.
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type TunSupport = { ok: true } | { ok: false; reason: string };
+
+export interface TunOptions {
+  /** IFF_MULTI_QUEUE: several fds (Tun.open with the same name) may serve one device. */
+  multiQueue?: boolean;
+  /** max packets per 'packets' callback (default 64) */
+  batch?: number;
+}
+
+export interface TunStats {
+  rxPackets: number;
+  rxBytes: number;
+  txPackets: number;
+  txBytes: number;
+  txDropped: number;
+}
+
+/** The addon's device object (native/src/tun.h). */
+interface NativeDevice {
+  readonly fd: number;
+  readonly name: string;
+  readonly closed: boolean;
+  /** batch × slot bytes; packet i starts at i × slot. */
+  readonly slab: ArrayBuffer;
+  readonly lengths: Uint32Array;
+  /** rxPackets, rxBytes, txPackets, txBytes, txDropped, rxErrors, lastErrno */
+  readonly statsArray: Float64Array;
+  readonly slot: number;
+  readonly batch: number;
+  start(cb: (count: number) => void): void;
+  stop(): void;
+  write(packets: readonly Uint8Array[], count?: number): number;
+  writeOne(packet: Uint8Array): boolean;
+  close(): void;
+}
+
+interface Addon {
+  TunDevice: new (name: string, multiQueue: boolean, batch: number, slot: number) => NativeDevice;
+}
+
+const ADDON_PATH = join('native', 'build', 'Release', 'svclab_tun.node');
+/** Linux interface names: IFNAMSIZ (16) with the terminating NUL. */
+export const MAX_TUN_NAME = 15;
+const DEFAULT_BATCH = 64;
+/** A slot holds the largest IPv4 datagram, whatever MTU the lab sets. */
+const SLOT_BYTES = 65536;
+const CAP_NET_ADMIN = 12;
+
+/** The repository root: the nearest folder above this file holding native/. */
+function repoRoot(): string | undefined {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'native', 'binding.gyp'))) return dir;
+    const up = dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}
+
+let loaded: { addon: Addon } | { error: string } | undefined;
+
+function loadAddon(): { addon: Addon } | { error: string } {
+  if (loaded !== undefined) return loaded;
+  const root = repoRoot();
+  if (root === undefined) return (loaded = { error: 'native/ not found above src/lab' });
+  const file = join(root, ADDON_PATH);
+  if (!existsSync(file)) {
+    let why = 'not built';
+    try {
+      why = readFileSync(join(root, 'native', 'build', 'BUILD_FAILED'), 'utf8').trim();
+    } catch {
+      // No failure note: the install script never ran here.
+    }
+    return (loaded = { error: `TUN addon ${ADDON_PATH} missing (${why}); run npm rebuild` });
+  }
+  try {
+    return (loaded = { addon: createRequire(import.meta.url)(file) as Addon });
+  } catch (e) {
+    return (loaded = { error: `TUN addon failed to load: ${(e as Error).message}` });
+  }
+}
+
+/** Bit `cap` of this process's effective capability set (/proc/self/status CapEff). */
+function hasCapability(cap: number): boolean {
+  try {
+    const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m === null) return false;
+    return ((BigInt('0x' + m[1]!) >> BigInt(cap)) & 1n) === 1n;
+  } catch {
+    return process.getuid?.() === 0;
+  }
+}
+
+/** Can this process open TUN devices? Checks: addon built (else the build error / "run npm rebuild"), Linux, /dev/net/tun exists, root (CAP_NET_ADMIN). */
+export function tunSupport(): TunSupport {
+  if (process.platform !== 'linux')
+    return { ok: false, reason: `TUN devices need Linux, this is ${process.platform}` };
+  const a = loadAddon();
+  if ('error' in a) return { ok: false, reason: a.error };
+  if (!existsSync('/dev/net/tun'))
+    return { ok: false, reason: '/dev/net/tun does not exist (modprobe tun, or no TUN here)' };
+  if (!hasCapability(CAP_NET_ADMIN))
+    return { ok: false, reason: 'opening TUN devices needs root (CAP_NET_ADMIN)' };
+  try {
+    accessSync('/dev/net/tun', constants.R_OK | constants.W_OK);
+  } catch {
+    return { ok: false, reason: '/dev/net/tun is not readable and writable by this process' };
+  }
+  return { ok: true };
+}
+
+function codedError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+export class Tun {
+  readonly name: string;
+  readonly fd: number;
+  private readonly dev: NativeDevice;
+  private readonly bytes: Uint8Array;
+  /** The array handed to callbacks, reused; views are cached per slot and length. */
+  private readonly batchArr: Uint8Array[] = [];
+  private readonly views: Uint8Array[] = [];
+  private cb: ((packets: Uint8Array[]) => void) | undefined;
+  private errorCb: ((err: Error) => void) | undefined;
+
+  private constructor(dev: NativeDevice) {
+    this.dev = dev;
+    this.name = dev.name;
+    this.fd = dev.fd;
+    this.bytes = new Uint8Array(dev.slab);
+  }
+
+  /**
+   * Open (or create) the TUN device `name` (IFF_TUN | IFF_NO_PI, non-blocking, close-on-exec).
+   * Throws an Error with `errno` (negative, as Node reports it), `code` ('EPERM') and
+   * `syscall`; a name over 15 characters throws code 'ENAMETOOLONG' before any syscall.
+   */
+  static open(name: string, opts: TunOptions = {}): Tun {
+    if (name.length > MAX_TUN_NAME)
+      throw Object.assign(
+        new Error(
+          `TUN name "${name}" has ${name.length} characters; Linux interface names have at most ${MAX_TUN_NAME}`,
+        ),
+        { code: 'ENAMETOOLONG' },
+      );
+    const a = loadAddon();
+    if ('error' in a) throw codedError('ERR_TUN_UNAVAILABLE', a.error);
+    const batch = opts.batch ?? DEFAULT_BATCH;
+    if (!Number.isInteger(batch) || batch < 1 || batch > 4096)
+      throw new RangeError(`TunOptions.batch must be an integer 1..4096, got ${batch}`);
+    return new Tun(new a.addon.TunDevice(name, opts.multiQueue === true, batch, SLOT_BYTES));
+  }
+
+  /**
+   * Called with a batch of packets read from the device; the arrays are views into a
+   * reused buffer, valid only during the call. Starts reading; a second call replaces
+   * the callback.
+   */
+  onPackets(cb: (packets: Uint8Array[]) => void): void {
+    this.cb = cb;
+    this.dev.start((count) => this.deliver(count));
+  }
+
+  /** Called once if reading fails (the device went away); reading has stopped. */
+  onError(cb: (err: Error) => void): void {
+    this.errorCb = cb;
+  }
+
+  /** Stop reading (the device stays open); onPackets starts again. */
+  pause(): void {
+    if (!this.dev.closed) this.dev.stop();
+  }
+
+  private deliver(count: number): void {
+    if (count < 0) {
+      const err = Object.assign(new Error(`read ${this.name}: errno ${-count}`), {
+        errno: count,
+        syscall: 'read',
+      });
+      if (this.errorCb !== undefined) this.errorCb(err);
+      else throw err;
+      return;
+    }
+    const lens = this.dev.lengths;
+    const slot = this.dev.slot;
+    const views = this.views;
+    const out = this.batchArr;
+    out.length = count;
+    for (let i = 0; i < count; i++) {
+      const len = lens[i]!;
+      let v = views[i];
+      // Same slot, same length as last time: the old view is still exactly right.
+      if (v === undefined || v.length !== len) {
+        v = this.bytes.subarray(i * slot, i * slot + len);
+        views[i] = v;
+      }
+      out[i] = v;
+    }
+    this.cb?.(out);
+  }
+
+  /** Write each packet with one write(); returns how many went (the rest count in txDropped). */
+  send(packets: readonly Uint8Array[]): number {
+    if (this.dev.closed) throw codedError('ERR_TUN_CLOSED', `TUN ${this.name} is closed`);
+    return this.dev.write(packets);
+  }
+
+  sendOne(packet: Uint8Array): boolean {
+    if (this.dev.closed) throw codedError('ERR_TUN_CLOSED', `TUN ${this.name} is closed`);
+    return this.dev.writeOne(packet);
+  }
+
+  get stats(): TunStats {
+    const s = this.dev.statsArray;
+    return {
+      rxPackets: s[0]!,
+      rxBytes: s[1]!,
+      txPackets: s[2]!,
+      txBytes: s[3]!,
+      txDropped: s[4]!,
+    };
+  }
+
+  get closed(): boolean {
+    return this.dev.closed;
+  }
+
+  /** Stop reading and close the fd; idempotent. The device itself goes when no fd holds it. */
+  close(): void {
+    this.dev.close();
+    this.cb = undefined;
+  }
+}
