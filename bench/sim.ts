@@ -11,7 +11,7 @@ import { Cluster, formatApplyResult } from '../src/control/cluster.ts';
 import { httpRequest } from '../src/sim/http/client.ts';
 import type { SimHost } from '../src/sim/host.ts';
 import { SimNetwork } from '../src/sim/network.ts';
-import type { ProxyMode } from '../src/sim/node-setup.ts';
+import type { ProxyMode } from '../src/control/node-setup.ts';
 import { PodRuntime } from '../src/sim/runtime.ts';
 
 const clients = Number(process.argv[2] ?? 1000);

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { resolveNodes } from '../control/cluster-config.ts';
 import type { Cluster } from '../control/cluster.ts';
-import { PROXY_MODES, type ProxyMode, type SimNode, setUpNode } from '../sim/node-setup.ts';
+import { PROXY_MODES, type ProxyMode, type SimNode, setUpNode } from '../control/node-setup.ts';
 import { CliError, clusterFromFiles, collect } from './cluster-from-files.ts';
 
 export interface NodeViewOptions {

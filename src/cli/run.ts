@@ -9,7 +9,7 @@ import type { CaptureEvent } from '../sim/network.ts';
 import { DEFAULT_EPOCH_MS } from '../api/wire.ts';
 import { ScenarioError, loadScenario, scenarioParts } from '../scenario/format.ts';
 import { type ScenarioReport, runScenario } from '../scenario/runner.ts';
-import type { ProxyMode } from '../sim/node-setup.ts';
+import type { ProxyMode } from '../control/node-setup.ts';
 import { CliError } from './cluster-from-files.ts';
 import { proxyMode } from './node-view.ts';
 

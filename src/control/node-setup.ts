@@ -3,11 +3,11 @@
 // the other nodes' pod CIDRs (host-gw) and a default route to the node network's router.
 // Pods coming and going on the node add and remove their veths.
 import type { Pod } from '../api/types.ts';
-import { SECOND } from '../control/clock.ts';
-import type { Cluster } from '../control/cluster.ts';
-import { type ResolvedNode, resolveNodes } from '../control/cluster-config.ts';
-import type { ProxyFeed } from '../control/proxy-feed.ts';
-import { Rng } from '../control/rng.ts';
+import { SECOND } from './clock.ts';
+import type { Cluster } from './cluster.ts';
+import { type ResolvedNode, resolveNodes } from './cluster-config.ts';
+import type { ProxyFeed } from './proxy-feed.ts';
+import { Rng } from './rng.ts';
 import { NodeDataplane } from '../dataplane/node.ts';
 import type { ConntrackConfig } from '../conntrack/conntrack.ts';
 import { ipToU32, parseCidr, tryIpToU32 } from '../packet/addr.ts';

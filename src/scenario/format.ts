@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, isMap, isSeq, parseDocument } from 'yaml';
 import type { Node as YamlNode } from 'yaml';
-import { PROXY_MODES, type ProxyMode } from '../sim/node-setup.ts';
+import { PROXY_MODES, type ProxyMode } from '../control/node-setup.ts';
 import type { LinkKind, LinkProfile } from '../sim/network.ts';
 
 export interface Matcher {

@@ -1,7 +1,7 @@
 // Runs a scenario on a fresh session: each step's command on its host, the transcript as
 // a terminal would show it, and every expectation checked. The run passes iff all hold.
 import type { CaptureEvent } from '../sim/network.ts';
-import type { ProxyMode } from '../sim/node-setup.ts';
+import type { ProxyMode } from '../control/node-setup.ts';
 import type { Expect, Matcher, Scenario } from './format.ts';
 import { type ExecResult, Session } from './session.ts';
 

@@ -8,7 +8,7 @@ import { Cluster } from '../control/cluster.ts';
 import { resolveNodes } from '../control/cluster-config.ts';
 import type { SimHost } from '../sim/host.ts';
 import { type CaptureEvent, SimNetwork } from '../sim/network.ts';
-import type { ProxyMode } from '../sim/node-setup.ts';
+import type { ProxyMode } from '../control/node-setup.ts';
 import { PodRuntime } from '../sim/runtime.ts';
 import { type CommandContext, COMMANDS } from './commands/index.ts';
 import { splitWords } from './shell.ts';

@@ -24,7 +24,7 @@ import {
   defaultRouter,
   seededStream,
   setUpNode,
-} from './node-setup.ts';
+} from '../control/node-setup.ts';
 import { Rng } from '../control/rng.ts';
 
 /** One kind of link: propagation delay, serialization at a bandwidth, an MTU, random loss. */

@@ -8,7 +8,7 @@ import { buildTcp, buildUdp } from '../packet/build.ts';
 import { parsePacket } from '../packet/parse.ts';
 import { TcpFlags } from '../packet/tcp.ts';
 import type { Hook, TraceEvent } from '../proxy/hooks.ts';
-import type { SimNode } from './node-setup.ts';
+import type { SimNode } from '../control/node-setup.ts';
 
 export interface ProbeSpec {
   proto: 'tcp' | 'udp';

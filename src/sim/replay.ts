@@ -6,7 +6,7 @@
 import type { Cluster } from '../control/cluster.ts';
 import { Verdict } from '../dataplane/counters.ts';
 import type { PcapPacket } from '../packet/pcap-read.ts';
-import type { SimNode } from './node-setup.ts';
+import type { SimNode } from '../control/node-setup.ts';
 import { ingressFor } from './probe.ts';
 
 export interface ReplayStats {

@@ -1,11 +1,6 @@
 // The container runtime of the simulation: every pod that gets an IP becomes a host on
 // its node's veth, and when its containers run, the workload its image stands for
-// starts listening. Images svclab knows:
-//   wangyanglinux/myapp:vN                 the seed's nginx test page (myapp)
-//   …coredns…                              CoreDNS with the kubernetes plugin on :53
-//   …ingress-nginx/controller…,
-//   …nginx-ingress-controller…             ingress-nginx on :80 and :443
-//   anything else                          an HTTP echo on each declared TCP containerPort
+// starts listening (src/workloads/kind.ts says which workload an image stands for).
 import type { Pod } from '../api/types.ts';
 import type { Cluster } from '../control/cluster.ts';
 import { tryIpToU32 } from '../packet/addr.ts';
@@ -15,15 +10,9 @@ import { startCoreDns } from './workloads/coredns.ts';
 import { startHttpEcho } from './workloads/http-echo.ts';
 import { startIngressNginx } from './workloads/ingress-nginx.ts';
 import { startMyApp } from './workloads/myapp.ts';
+import { workloadFor } from '../workloads/kind.ts';
 
-export type WorkloadKind = 'myapp' | 'coredns' | 'ingress-nginx' | 'http-echo';
-
-export function workloadFor(image: string): WorkloadKind {
-  if (/(^|\/)myapp(:|$)/.test(image)) return 'myapp';
-  if (/coredns/.test(image)) return 'coredns';
-  if (/ingress-nginx\/controller|nginx-ingress-controller/.test(image)) return 'ingress-nginx';
-  return 'http-echo';
-}
+export { type WorkloadKind, workloadFor } from '../workloads/kind.ts';
 
 interface Running {
   host: SimHost;

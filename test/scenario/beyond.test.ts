@@ -6,7 +6,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadScenario } from '../../src/scenario/format.ts';
 import { runScenario } from '../../src/scenario/runner.ts';
-import { PROXY_MODES } from '../../src/sim/node-setup.ts';
+import { PROXY_MODES } from '../../src/control/node-setup.ts';
 
 const DIR = 'scenarios/beyond';
 const files = readdirSync(DIR)

@@ -6,8 +6,8 @@ import { join, relative } from 'node:path';
 import { loadScenario, scenarioParts } from '../../src/scenario/format.ts';
 import { scenarioFiles } from '../../src/cli/run.ts';
 import { runScenario } from '../../src/scenario/runner.ts';
-import { PROXY_MODES } from '../../src/sim/node-setup.ts';
-import { makeProxier } from '../../src/sim/node-setup.ts';
+import { PROXY_MODES } from '../../src/control/node-setup.ts';
+import { makeProxier } from '../../src/control/node-setup.ts';
 import { Cluster } from '../../src/control/cluster.ts';
 import { resolveNodes } from '../../src/control/cluster-config.ts';
 

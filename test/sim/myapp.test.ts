@@ -1,7 +1,7 @@
 import test from 'ava';
 import { SECOND } from '../../src/control/clock.ts';
 import { startMyApp, myappVersion } from '../../src/sim/workloads/myapp.ts';
-import { nginx112Page } from '../../src/sim/workloads/nginx.ts';
+import { nginx112Page } from '../../src/workloads/nginx.ts';
 import { startUdpEcho } from '../../src/sim/workloads/udp-echo.ts';
 import { wire } from './wire.ts';
 

@@ -10,7 +10,7 @@ import { parsePacket } from '../../src/packet/parse.ts';
 import { PcapWriter } from '../../src/packet/pcap.ts';
 import { readPcap } from '../../src/packet/pcap-read.ts';
 import { TcpFlags } from '../../src/packet/tcp.ts';
-import { setUpNode } from '../../src/sim/node-setup.ts';
+import { setUpNode } from '../../src/control/node-setup.ts';
 import { probe } from '../../src/sim/probe.ts';
 import { replayPackets } from '../../src/sim/replay.ts';
 

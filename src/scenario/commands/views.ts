@@ -3,7 +3,7 @@
 import { formatCount, formatList, formatStats } from '../../conntrack/format.ts';
 import { IptablesProxier } from '../../proxy/iptables/proxier.ts';
 import type { TableName } from '../../proxy/iptables/rules.ts';
-import type { SimNode } from '../../sim/node-setup.ts';
+import type { SimNode } from '../../control/node-setup.ts';
 import type { ExecResult } from '../session.ts';
 import { type CommandContext, fail, ok } from './index.ts';
 

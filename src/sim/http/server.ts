@@ -6,7 +6,7 @@ import type { TimerHandle } from '../../control/clock.ts';
 import type { SimHost } from '../host.ts';
 import type { TcpConnection } from '../tcp/connection.ts';
 import type { TcpListener } from '../tcp/listener.ts';
-import { httpDate } from './date.ts';
+import { httpDate } from '../../workloads/http-date.ts';
 import type { HeaderList, HeadersInit, HttpRequestMessage } from './message.ts';
 import {
   REASONS,

@@ -1,0 +1,93 @@
+// The wangyanglinux/myapp:vN image of the seed walkthrough: nginx 1.12.2 serving
+//   /               Hello MyApp | Version: vN | <a href="hostname.html">Pod Name</a>
+//   /hostname.html  the pod's name
+// with nginx's static-file headers, 304 on a matching If-None-Match, 405 for other
+// methods and nginx's own 404/400 pages. Server and Date are the server's to add.
+import { httpDate } from './http-date.ts';
+import {
+  type HeaderList,
+  type WorkloadHandler,
+  type WorkloadResponse,
+  headerValue,
+  utf8,
+} from './http.ts';
+import { nginx112Page, nginxEtag } from './nginx.ts';
+
+/**
+ * Modification time of index.html in the images: 2018-03-02 03:39:12 UTC, the ETag
+ * "5a98c760-41" that `curl -I` shows for myapp:v1 (assumed the same for every tag).
+ */
+export const MYAPP_INDEX_MTIME_MS = 0x5a98c760 * 1000;
+
+/** "wangyanglinux/myapp:v2" → "v2". Throws for a tag that is not vN. */
+export function myappVersion(image: string): string {
+  const m = /^(?:.*\/)?myapp:(v\d+)$/.exec(image);
+  if (m === null) throw new Error(`not a wangyanglinux/myapp:vN image: ${image}`);
+  return m[1]!;
+}
+
+export function myappIndex(version: string): string {
+  return `Hello MyApp | Version: ${version} | <a href="hostname.html">Pod Name</a>\n`;
+}
+
+export interface MyAppFiles {
+  image: string;
+  podName: string;
+  /** When the container started: hostname.html is written then. */
+  startedAtMs: number;
+}
+
+interface StaticFile {
+  body: Uint8Array;
+  mtimeMs: number;
+}
+
+/** nginx's own pages: Content-Type, Content-Length, Connection (close after a 400). */
+export function nginxPageResponse(status: number): WorkloadResponse {
+  const body = utf8(nginx112Page(status));
+  const headers: HeaderList = [
+    ['Content-Type', 'text/html'],
+    ['Content-Length', String(body.length)],
+  ];
+  if (status !== 400) headers.push(['Connection', 'keep-alive']);
+  return { status, headers, body };
+}
+
+/** The request handler of one myapp container. */
+export function myappHandler(o: MyAppFiles): WorkloadHandler {
+  const version = myappVersion(o.image);
+  const files = new Map<string, StaticFile>([
+    ['/index.html', { body: utf8(myappIndex(version)), mtimeMs: MYAPP_INDEX_MTIME_MS }],
+    ['/hostname.html', { body: utf8(`${o.podName}\n`), mtimeMs: o.startedAtMs }],
+  ]);
+  return (req) => {
+    const path = req.target.split('?')[0]!;
+    const file = files.get(path === '/' ? '/index.html' : path);
+    if (req.method !== 'GET' && req.method !== 'HEAD') return nginxPageResponse(405);
+    if (file === undefined) return nginxPageResponse(404);
+    const etag = nginxEtag(file.mtimeMs, file.body.length);
+    const lastModified = httpDate(file.mtimeMs);
+    if (headerValue(req.headers, 'if-none-match') === etag) {
+      return {
+        status: 304,
+        headers: [
+          ['Last-Modified', lastModified],
+          ['Connection', 'keep-alive'],
+          ['ETag', etag],
+        ],
+      };
+    }
+    return {
+      status: 200,
+      headers: [
+        ['Content-Type', 'text/html'],
+        ['Content-Length', String(file.body.length)],
+        ['Last-Modified', lastModified],
+        ['Connection', 'keep-alive'],
+        ['ETag', etag],
+        ['Accept-Ranges', 'bytes'],
+      ],
+      body: file.body,
+    };
+  };
+}
