@@ -1,139 +1,323 @@
-// Control-plane scale bench (not a test): 10,000 Services each selecting 10 pods
-// (100,000 pods created directly as bare pods, not through Deployments, to measure the
-// endpoint machinery rather than ReplicaSet churn), settle, then one endpoint change
-// and the CPU time until the Proxier has received it.
-// Run: node --import=tsx --expose-gc bench/control.ts [services] [podsPerService]
-import type { Pod, Service } from '../src/api/types.ts';
+// Control-plane scale bench (not a test): N Services each selecting M pods (created
+// directly as bare pods, not through Deployments, to measure the endpoint machinery
+// rather than ReplicaSet churn), settle, then one endpoint change and the CPU time until
+// the Proxier has received it; optionally each real proxy mode's full sync of the result.
+// Run: node --import=tsx --expose-gc bench/control.ts [--services 1000,10000]
+//      [--per-service 10] [--reps 3] [--no-full-sync] [--quick]
+// Issue #3's target: 10,000 x 10 applied and settled in under 2 s and 1 GiB; one change
+// reaches the Proxier in under 1 ms of CPU.
+import { pathToFileURL } from 'node:url';
+import type { EndpointSlice, Pod, Service } from '../src/api/types.ts';
 import { Cluster } from '../src/control/cluster.ts';
 import { SECOND } from '../src/control/clock.ts';
 import { FakeProxier } from '../src/proxy/fake.ts';
+import type { Proxier } from '../src/proxy/proxier.ts';
+import { IptablesProxier, seededRandom } from '../src/proxy/iptables/proxier.ts';
+import { IpvsDataplaneProxier } from '../src/proxy/ipvs/dataplane.ts';
+import { IpvsProxier } from '../src/proxy/ipvs/proxier.ts';
+import { NftablesProxier } from '../src/proxy/nftables/proxier.ts';
+import { figure, isQuick, printSuiteResult } from './figures.ts';
+import type { Figure } from './figures.ts';
 
-const services = Number(process.argv[2] ?? 10_000);
-const perService = Number(process.argv[3] ?? 10);
-const pods = services * perService;
-const nodeCount = 50;
+const NODE_COUNT = 50;
+const POD_CIDR = '10.128.0.0/9';
+const MODES = ['iptables', 'ipvs', 'nftables'] as const;
+type Mode = (typeof MODES)[number];
+
+export interface ControlBenchOptions {
+  /** Fresh-cluster apply+settle repetitions (default 3). */
+  reps?: number;
+  /** Endpoint-change samples on the last cluster (default 20). */
+  changes?: number;
+  /** Also time each real proxy mode's full sync of the settled state (default true). */
+  fullSync?: boolean;
+  /** Progress lines (default: none). */
+  log?: (line: string) => void;
+}
+
+export interface ControlFigures {
+  services: number;
+  pods: number;
+  /** apply + settle, CPU ms per repetition (includes GC threads). */
+  applySettleCpuMs: number[];
+  /** The same, wall-clock ms (noisy on a shared machine). */
+  applySettleWallMs: number[];
+  /** heapUsed after settle and a full GC, MiB per repetition. */
+  heapMiB: number[];
+  /** One pod readiness flip until the Proxier has it, CPU ms per sample. */
+  endpointChangeCpuMs: number[];
+  /** Per mode: CPU ms of feeding every Service and slice (onServiceAdd/onEndpointSliceAdd). */
+  fullSyncFeedCpuMs: Partial<Record<Mode, number[]>>;
+  /** Per mode: CPU ms of the first sync() after that (compile + swap in). */
+  fullSyncCpuMs: Partial<Record<Mode, number[]>>;
+  figures: Figure[];
+}
 
 const gc = (globalThis as { gc?: () => void }).gc;
+
 const cpuMs = (start: NodeJS.CpuUsage): number => {
   const d = process.cpuUsage(start);
   return (d.user + d.system) / 1000;
 };
 
-// 50 workers with /20 pod CIDRs (4094 addresses each) out of 10.128.0.0/9.
-const cluster = new Cluster({
-  seed: 42,
-  nodes: [
-    { name: 'master', ip: '10.0.0.1', controlPlane: true },
-    ...Array.from({ length: nodeCount }, (_, i) => ({
-      name: `node${i}`,
-      ip: `10.0.${1 + (i >> 8)}.${i & 255}`,
-    })),
-  ],
-  podCIDR: '10.128.0.0/9',
-  nodeCIDRMaskSize: 20,
-  podStartDelayNs: 0,
-  podReadyDelayNs: 0,
-  systemPods: false,
-});
-const proxier = new FakeProxier();
-const feed = cluster.attachProxier(proxier);
-
-const objects: (Service | Pod)[] = [];
-for (let s = 0; s < services; s++) {
-  objects.push({
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { name: `svc-${s}`, namespace: 'default' },
-    spec: {
-      type: 'ClusterIP',
-      selector: { app: `app-${s}` },
-      ports: [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 'http' }],
-      sessionAffinity: 'None',
-      ipFamilies: ['IPv4'],
-    },
+function newCluster(): Cluster {
+  // 50 workers with /20 pod CIDRs (4094 addresses each) out of 10.128.0.0/9.
+  return new Cluster({
+    seed: 42,
+    nodes: [
+      { name: 'master', ip: '10.0.0.1', controlPlane: true },
+      ...Array.from({ length: NODE_COUNT }, (_, i) => ({
+        name: `node${i}`,
+        ip: `10.0.${1 + (i >> 8)}.${i & 255}`,
+      })),
+    ],
+    podCIDR: POD_CIDR,
+    nodeCIDRMaskSize: 20,
+    podStartDelayNs: 0,
+    podReadyDelayNs: 0,
+    systemPods: false,
   });
-  for (let p = 0; p < perService; p++) {
-    objects.push({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        name: `pod-${s}-${p}`,
-        namespace: 'default',
-        labels: { app: `app-${s}`, tier: 'web' },
-      },
-      spec: {
-        containers: [
-          {
-            name: 'web',
-            image: 'nginx',
-            ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
-          },
-        ],
-        restartPolicy: 'Always',
-      },
-      status: { phase: 'Pending' },
-    });
-  }
 }
 
-gc?.();
-const heapBefore = process.memoryUsage().heapUsed;
-const t0 = performance.now();
-const c0 = process.cpuUsage();
-cluster.apply(objects, { settle: false });
-const storeMs = performance.now() - t0;
-cluster.advance(2 * SECOND);
-const applyMs = performance.now() - t0;
-const applyCpu = cpuMs(c0);
-gc?.();
-const heap = process.memoryUsage().heapUsed;
+function manifests(services: number, perService: number): (Service | Pod)[] {
+  const objects: (Service | Pod)[] = [];
+  for (let s = 0; s < services; s++) {
+    objects.push({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: `svc-${s}`, namespace: 'default' },
+      spec: {
+        type: 'ClusterIP',
+        selector: { app: `app-${s}` },
+        ports: [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 'http' }],
+        sessionAffinity: 'None',
+        ipFamilies: ['IPv4'],
+      },
+    });
+    for (let p = 0; p < perService; p++) {
+      objects.push({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          name: `pod-${s}-${p}`,
+          namespace: 'default',
+          labels: { app: `app-${s}`, tier: 'web' },
+        },
+        spec: {
+          containers: [
+            {
+              name: 'web',
+              image: 'nginx',
+              ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
+            },
+          ],
+          restartPolicy: 'Always',
+        },
+        status: { phase: 'Pending' },
+      });
+    }
+  }
+  return objects;
+}
 
-const slices = cluster.store.count('EndpointSlice');
-const last = proxier.slices.get('default/' + [...proxier.slices.keys()].pop()!.split('/')[1]);
-console.log(
-  `apply+settle ${services} services, ${pods} pods: ${applyMs.toFixed(0)} ms wall (apply ${storeMs.toFixed(0)}, settle ${(applyMs - storeMs).toFixed(0)}), ${applyCpu.toFixed(0)} ms CPU`,
-);
-console.log(
-  `heapUsed ${(heap / 2 ** 20).toFixed(0)} MiB (delta ${((heap - heapBefore) / 2 ** 20).toFixed(0)} MiB)`,
-);
-console.log(
-  `objects: ${cluster.store.count('Pod')} pods, ${slices} slices; proxier has ${proxier.services.size} services, ${proxier.slices.size} slices (last: ${last?.endpoints.length} endpoints)`,
-);
-console.log('feed', feed.stats);
+interface Settled {
+  cluster: Cluster;
+  proxier: FakeProxier;
+  cpu: number;
+  wall: number;
+  heap: number;
+}
 
-// A machine-speed reference, to read the figures above against (typically ~60-100 ms).
-{
+/** One fresh cluster: apply every manifest, then run 2 s of virtual time. */
+function applyAndSettle(services: number, perService: number): Settled {
+  const cluster = newCluster();
+  const proxier = new FakeProxier();
+  cluster.attachProxier(proxier);
+  const objects = manifests(services, perService);
+  gc?.();
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  cluster.apply(objects, { settle: false });
+  cluster.advance(2 * SECOND);
+  const wall = performance.now() - t0;
+  const cpu = cpuMs(c0);
+  objects.length = 0;
+  gc?.();
+  const heap = process.memoryUsage().heapUsed / 2 ** 20;
+  const pods = services * perService;
+  if (proxier.services.size < services || proxier.slices.size < services) {
+    throw new Error(
+      `not settled: proxier has ${proxier.services.size} services, ${proxier.slices.size} slices`,
+    );
+  }
+  if (cluster.store.count('Pod') < pods) throw new Error('pods missing');
+  return { cluster, proxier, cpu, wall, heap };
+}
+
+/** Pod readiness flips (unready, then ready again), CPU ms each until the Proxier has it. */
+function endpointChanges(s: Settled, services: number, perService: number, n: number): number[] {
+  const { cluster, proxier } = s;
+  const samples: number[] = [];
+  for (let i = 0; i < n; i++) {
+    cluster.advance(2 * SECOND); // past the min sync period
+    const j = i >> 1;
+    const name = `pod-${(j * 7919) % services}-${j % perService}`;
+    proxier.reset();
+    const c = process.cpuUsage();
+    cluster.setPodReady('default', name, i % 2 === 1);
+    samples.push(cpuMs(c));
+    if (!proxier.calls.some((x) => x.op === 'sliceUpdate') || proxier.syncs !== 1) {
+      const pod = cluster.get('Pod', 'default', name);
+      throw new Error(
+        `change not delivered: ${proxier.ops().join(',')} ${JSON.stringify(pod?.status)}`,
+      );
+    }
+  }
+  return samples;
+}
+
+function realProxier(mode: Mode): Proxier {
+  const base = { nodeName: 'node0', nodeIPs: ['10.0.1.0'], clusterCIDR: POD_CIDR };
+  if (mode === 'iptables') return new IptablesProxier({ ...base, random: seededRandom(1) });
+  if (mode === 'ipvs') {
+    return new IpvsDataplaneProxier(new IpvsProxier({ ...base, now: () => 0 }), () => 0);
+  }
+  return new NftablesProxier({
+    ...base,
+    serviceCIDRs: ['10.96.0.0/12'],
+    random: seededRandom(1),
+    now: () => 0,
+  });
+}
+
+/** Feed a fresh proxier of `mode` everything the settled cluster's proxier received, then sync. */
+function fullSync(
+  services: readonly Service[],
+  slices: readonly EndpointSlice[],
+  mode: Mode,
+): { feed: number; sync: number } {
+  gc?.();
+  const px = realProxier(mode);
+  const c0 = process.cpuUsage();
+  for (const svc of services) px.onServiceAdd(svc);
+  for (const sl of slices) px.onEndpointSliceAdd(sl);
+  px.onServiceSynced();
+  px.onEndpointSlicesSynced();
+  const feed = cpuMs(c0);
+  const c1 = process.cpuUsage();
+  px.sync();
+  return { feed, sync: cpuMs(c1) };
+}
+
+/** A machine-speed yardstick to read the figures against: 1M Map.get with fresh string keys. */
+export function referenceMs(): number {
   const m = new Map<string, number>();
   for (let i = 0; i < 100_000; i++) m.set(`default/pod-${i}`, i);
   const c = process.cpuUsage();
   let sum = 0;
   for (let r = 0; r < 10; r++) for (let i = 0; i < 100_000; i++) sum += m.get(`default/pod-${i}`)!;
-  console.log(
-    `reference: 1M Map.get with fresh string keys ${cpuMs(c).toFixed(0)} ms CPU (${sum > 0 ? 'ok' : ''})`,
-  );
+  if (sum <= 0) throw new Error('unreachable');
+  return cpuMs(c);
 }
 
-// One endpoint change: a pod's readiness flips; measure until the Proxier has it.
-const samples: number[] = [];
-for (let i = 0; i < 20; i++) {
-  cluster.advance(2 * SECOND); // past the min sync period
-  // Pairs of samples: one pod turns unready, then ready again.
-  const j = i >> 1;
-  const name = `pod-${(j * 7919) % services}-${j % perService}`;
-  proxier.reset();
-  const c = process.cpuUsage();
-  cluster.setPodReady('default', name, i % 2 === 1);
-  const ms = cpuMs(c);
-  const got = proxier.calls.some((x) => x.op === 'sliceUpdate');
-  if (!got || proxier.syncs !== 1) {
-    const pod = cluster.get('Pod', 'default', name);
-    throw new Error(
-      `change not delivered: ${proxier.ops().join(',')} ${JSON.stringify(pod?.status)} ${pod?.spec.nodeName}`,
+export function controlBench(
+  services: number,
+  perService: number,
+  opts: ControlBenchOptions = {},
+): ControlFigures {
+  const reps = opts.reps ?? 3;
+  const log = opts.log ?? (() => undefined);
+  const pods = services * perService;
+  const out: ControlFigures = {
+    services,
+    pods,
+    applySettleCpuMs: [],
+    applySettleWallMs: [],
+    heapMiB: [],
+    endpointChangeCpuMs: [],
+    fullSyncFeedCpuMs: {},
+    fullSyncCpuMs: {},
+    figures: [],
+  };
+  let last: Settled | undefined;
+  for (let r = 0; r < reps; r++) {
+    last = undefined; // let the previous cluster go before building the next
+    last = applyAndSettle(services, perService);
+    out.applySettleCpuMs.push(last.cpu);
+    out.applySettleWallMs.push(last.wall);
+    out.heapMiB.push(last.heap);
+    log(
+      `apply+settle ${services} services, ${pods} pods: ${last.cpu.toFixed(0)} ms CPU, ` +
+        `${last.wall.toFixed(0)} ms wall, heapUsed ${last.heap.toFixed(0)} MiB`,
     );
   }
-  samples.push(ms);
+  out.endpointChangeCpuMs = endpointChanges(last!, services, perService, opts.changes ?? 20);
+  const changes = [...out.endpointChangeCpuMs].sort((a, b) => a - b);
+  log(
+    `single change -> proxier: median ${changes[changes.length >> 1]!.toFixed(3)} ms CPU, ` +
+      `max ${changes[changes.length - 1]!.toFixed(3)} ms (${changes.length} samples)`,
+  );
+  if (opts.fullSync !== false) {
+    const svcs = [...last!.proxier.services.values()];
+    const slices = [...last!.proxier.slices.values()];
+    last = undefined;
+    for (const mode of MODES) {
+      const feeds: number[] = [];
+      const syncs: number[] = [];
+      for (let r = 0; r < Math.min(reps, 3); r++) {
+        const t = fullSync(svcs, slices, mode);
+        feeds.push(t.feed);
+        syncs.push(t.sync);
+      }
+      out.fullSyncFeedCpuMs[mode] = feeds;
+      out.fullSyncCpuMs[mode] = syncs;
+      const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
+      log(
+        `full sync ${mode}: feed ${med(feeds).toFixed(0)} ms CPU, sync() ${med(syncs).toFixed(0)} ms CPU`,
+      );
+    }
+  }
+  const reference = [referenceMs(), referenceMs(), referenceMs()];
+  log(`reference: 1M Map.get with fresh string keys ${reference[1]!.toFixed(0)} ms CPU`);
+  const at = { services };
+  out.figures.push(
+    figure('reference-map-get', 'ms', reference, at),
+    figure('apply-settle', 'ms', out.applySettleCpuMs, at),
+    figure('apply-settle-wall', 'ms', out.applySettleWallMs, at),
+    figure('heap', 'MiB', out.heapMiB, at),
+    figure('endpoint-change', 'ms', out.endpointChangeCpuMs, at),
+  );
+  for (const mode of MODES) {
+    const feed = out.fullSyncFeedCpuMs[mode];
+    const sync = out.fullSyncCpuMs[mode];
+    if (feed !== undefined) out.figures.push(figure('full-sync-feed', 'ms', feed, { mode, ...at }));
+    if (sync !== undefined) out.figures.push(figure('full-sync', 'ms', sync, { mode, ...at }));
+  }
+  return out;
 }
-samples.sort((a, b) => a - b);
-console.log(
-  `single change -> proxier: median ${samples[10]!.toFixed(3)} ms CPU, max ${samples[19]!.toFixed(3)} ms (20 samples)`,
-);
+
+function argValue(argv: readonly string[], name: string): string | undefined {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+function main(argv: readonly string[]): void {
+  const quick = isQuick(argv);
+  const sizes = (argValue(argv, '--services') ?? (quick ? '1000' : '10000')).split(',').map(Number);
+  const perService = Number(argValue(argv, '--per-service') ?? 10);
+  const reps = Number(argValue(argv, '--reps') ?? 3);
+  const figures: Figure[] = [];
+  for (const n of sizes) {
+    const r = controlBench(n, perService, {
+      reps,
+      fullSync: !argv.includes('--no-full-sync'),
+      log: (line) => console.log(line),
+    });
+    figures.push(...r.figures);
+  }
+  printSuiteResult({ suite: 'control', figures });
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2));
+}
