@@ -1,7 +1,7 @@
 // `svclab get RESOURCE [-n NS|-A] [-o wide|yaml|json] -f MANIFESTS...`: kubectl get,
 // on a fresh simulated cluster with the manifests applied.
 import type { Command } from 'commander';
-import { KubectlError, renderGet } from '../scenario/kubectl-get.ts';
+import { KubectlError, renderGet } from '../control/kubectl-get.ts';
 import { CliError, clusterFromFiles, collect } from './cluster-from-files.ts';
 
 /** kubectl's own errors become the CLI's exit status 1 with the same message. */

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { clusterFromFiles } from '../../src/cli/cluster-from-files.ts';
-import { renderGet } from '../../src/scenario/kubectl-get.ts';
+import { renderGet } from '../../src/control/kubectl-get.ts';
 import { matchGolden } from './golden.ts';
 
 const SEED = 'scenarios/seed/manifests';

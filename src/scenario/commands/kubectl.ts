@@ -8,7 +8,7 @@ import { sourceOf } from '../../api/source.ts';
 import type { Kind, KubeObject, Secret } from '../../api/types.ts';
 import { toApiList, toApiObject } from '../../api/wire.ts';
 import { KIND_REF, formatApplyResult } from '../../control/cluster.ts';
-import { lookupResource, renderGet } from '../kubectl-get.ts';
+import { lookupResource, renderGet } from '../../control/kubectl-get.ts';
 import { jsonpath } from '../jsonpath.ts';
 import type { ExecResult } from '../session.ts';
 import { type CommandContext, fail, ok } from './index.ts';

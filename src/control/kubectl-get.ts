@@ -1,0 +1,137 @@
+// kubectl get's output for a cluster: resource names and aliases, tables with kubectl's
+// columns, -o yaml/json. Used by `svclab get`, a session's `kubectl get` and `svclab lab show`.
+import { stringify } from 'yaml';
+import type { Kind, KubeObject } from '../api/types.ts';
+import { toApiList, toApiObject } from '../api/wire.ts';
+import { type Cluster, KIND_REF } from './cluster.ts';
+import {
+  type Printer,
+  deploymentPrinter,
+  endpointSlicePrinter,
+  endpointsPrinter,
+  ingressPrinter,
+  nodePrinter,
+  podPrinter,
+  replicaSetPrinter,
+  servicePrinter,
+} from '../api/kubectl/printers.ts';
+import { renderTable } from '../api/kubectl/table.ts';
+
+/** A kubectl-style failure: the message is what kubectl prints. */
+export class KubectlError extends Error {}
+
+interface Resource {
+  kind: Kind;
+  plural: string;
+  namespaced: boolean;
+  printer: Printer<never>;
+}
+
+const RESOURCES: [string[], Resource][] = [
+  [
+    ['svc', 'service', 'services'],
+    { kind: 'Service', plural: 'services', namespaced: true, printer: servicePrinter },
+  ],
+  [['po', 'pod', 'pods'], { kind: 'Pod', plural: 'pods', namespaced: true, printer: podPrinter }],
+  [
+    ['ep', 'endpoints'],
+    { kind: 'Endpoints', plural: 'endpoints', namespaced: true, printer: endpointsPrinter },
+  ],
+  [
+    ['endpointslice', 'endpointslices'],
+    {
+      kind: 'EndpointSlice',
+      plural: 'endpointslices',
+      namespaced: true,
+      printer: endpointSlicePrinter,
+    },
+  ],
+  [
+    ['ing', 'ingress', 'ingresses'],
+    { kind: 'Ingress', plural: 'ingresses', namespaced: true, printer: ingressPrinter },
+  ],
+  [
+    ['deploy', 'deployment', 'deployments'],
+    { kind: 'Deployment', plural: 'deployments', namespaced: true, printer: deploymentPrinter },
+  ],
+  [
+    ['rs', 'replicaset', 'replicasets'],
+    { kind: 'ReplicaSet', plural: 'replicasets', namespaced: true, printer: replicaSetPrinter },
+  ],
+  [
+    ['no', 'node', 'nodes'],
+    { kind: 'Node', plural: 'nodes', namespaced: false, printer: nodePrinter },
+  ],
+];
+
+export function lookupResource(name: string): Resource {
+  const found = RESOURCES.find(([names]) => names.includes(name.toLowerCase()));
+  if (found === undefined) {
+    throw new KubectlError(`error: the server doesn't have a resource type "${name}"`);
+  }
+  return found[1];
+}
+
+export interface GetOptions {
+  namespace?: string;
+  allNamespaces?: boolean;
+  output?: string;
+  /** Prefix names with `<resource>/` (kubectl does when several types are listed). */
+  withKind?: boolean;
+}
+
+/** kubectl get's output for one resource type; `stderr` holds "No resources found". */
+export function renderGet(
+  cluster: Cluster,
+  resourceName: string,
+  names: string[],
+  opts: GetOptions,
+): { stdout: string; stderr: string } {
+  const res = lookupResource(resourceName);
+  const ns = res.namespaced && !opts.allNamespaces ? (opts.namespace ?? 'default') : undefined;
+  let objs: KubeObject[] = cluster.list(res.kind, ns);
+  objs.sort((a, b) =>
+    `${a.metadata.namespace ?? ''}/${a.metadata.name}`.localeCompare(
+      `${b.metadata.namespace ?? ''}/${b.metadata.name}`,
+    ),
+  );
+  if (names.length > 0) {
+    const missing = names.filter((n) => !objs.some((o) => o.metadata.name === n));
+    if (missing.length > 0) {
+      const group =
+        res.kind === 'Deployment' || res.kind === 'ReplicaSet' ? `${res.plural}.apps` : res.plural;
+      throw new KubectlError(`Error from server (NotFound): ${group} "${missing[0]}" not found`);
+    }
+    objs = names.map((n) => objs.find((o) => o.metadata.name === n)!);
+  }
+  const output = opts.output ?? '';
+  if (output === 'yaml' || output === 'json') {
+    const single = names.length === 1;
+    const doc = single ? toApiObject(objs[0]!) : toApiList(objs);
+    const text =
+      output === 'json'
+        ? `${JSON.stringify(doc, null, 4)}\n`
+        : stringify(doc, { indentSeq: false, version: '1.1' });
+    return { stdout: text, stderr: '' };
+  }
+  if (output !== '' && output !== 'wide') {
+    throw new KubectlError(
+      `error: unable to match a printer suitable for the output format "${output}"`,
+    );
+  }
+  if (objs.length === 0) {
+    const where = ns === undefined ? '' : ` in ${ns} namespace`;
+    return { stdout: '', stderr: `No resources found${where}.\n` };
+  }
+  const wide = output === 'wide';
+  const ctx = { now: cluster.now(), wide };
+  const printer = res.printer as Printer<KubeObject>;
+  const all = opts.allNamespaces === true && res.namespaced;
+  const headers = [...(all ? ['NAMESPACE'] : []), ...printer.headers(wide)];
+  const rows = objs.map((o) => {
+    const row = printer.row(o, ctx);
+    if (opts.withKind) row[0] = `${KIND_REF[o.kind]}/${row[0]}`;
+    return [...(all ? [o.metadata.namespace ?? ''] : []), ...row];
+  });
+  return { stdout: renderTable(headers, rows), stderr: '' };
+}
