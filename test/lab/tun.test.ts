@@ -1,0 +1,223 @@
+// The TUN binding (src/lab/tun.ts + native/): open, move into a namespace, read what the
+// kernel routes to the device, write replies back. Root-only parts skip with the reason
+// when this process cannot open TUN devices (not root, no /dev/net/tun, addon not built).
+import test from 'ava';
+import type { ExecutionContext } from 'ava';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Tun, tunSupport } from '../../src/lab/tun.ts';
+import { u32ToIp } from '../../src/packet/addr.ts';
+import { buildIcmpEcho, buildUdp } from '../../src/packet/build.ts';
+import { internetChecksum } from '../../src/packet/checksum.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const tunModule = join(root, 'src', 'lab', 'tun.ts');
+const support = tunSupport();
+const isRoot = process.getuid?.() === 0;
+const prefix = `svl-t${process.pid}`;
+
+function skipUnlessTun(t: ExecutionContext): boolean {
+  if (support.ok) return false;
+  t.log(`skipped: ${support.reason}`);
+  t.pass();
+  return true;
+}
+
+const ipAt = (p: Uint8Array, off: number): string =>
+  u32ToIp(((p[off]! << 24) | (p[off + 1]! << 16) | (p[off + 2]! << 8) | p[off + 3]!) >>> 0);
+
+/** Resolve with a copy of the first packet `want` accepts (views die with the callback). */
+function nextPacket(tun: Tun, want: (p: Uint8Array) => boolean, ms = 5000): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no matching packet on ${tun.name}`)), ms);
+    tun.onPackets((packets) => {
+      for (const p of packets) {
+        // IPv4 only: the kernel also sends IPv6 router solicitations and MLD reports.
+        if (p[0]! >> 4 === 4 && want(p)) {
+          clearTimeout(timer);
+          resolve(p.slice());
+          return;
+        }
+      }
+    });
+  });
+}
+
+/** A TUN device moved into a fresh namespace as 10.99.0.1/24, up; cleaned up after `body`. */
+async function inNamespace(
+  tag: string,
+  body: (tun: Tun, ns: string) => Promise<void>,
+): Promise<void> {
+  const ns = `${prefix}-${tag}`;
+  const tun = Tun.open(`${prefix}${tag}`);
+  try {
+    execFileSync('ip', ['netns', 'add', ns]);
+    execFileSync('ip', ['link', 'set', 'dev', tun.name, 'netns', ns]);
+    execFileSync('ip', ['-n', ns, 'addr', 'add', '10.99.0.1/24', 'dev', tun.name]);
+    execFileSync('ip', ['-n', ns, 'link', 'set', tun.name, 'up']);
+    execFileSync('ip', ['-n', ns, 'route', 'add', 'default', 'dev', tun.name]);
+    await body(tun, ns);
+  } finally {
+    tun.close();
+    spawnSync('ip', ['netns', 'delete', ns]);
+    spawnSync('ip', ['link', 'delete', tun.name]);
+  }
+}
+
+/** Run `code` (an ES module importing tun.ts as T) in a child node as nobody; its stdout. */
+function runAsNobody(code: string): string {
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--input-type=module', '-e', `import * as T from '${tunModule}';\n${code}`],
+    { cwd: root, uid: 65534, gid: 65534, encoding: 'utf8', env: { ...process.env, HOME: '/tmp' } },
+  );
+  if (r.status !== 0) throw new Error(`child failed (${r.status}): ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+test('a name over 15 characters is refused before any syscall', (t) => {
+  const err = t.throws(() => Tun.open('svl-0123456789ab'));
+  t.is((err as Error & { code?: string }).code, 'ENAMETOOLONG');
+  t.regex(err!.message, /16 characters.*at most 15/);
+});
+
+test('tunSupport() says ok or gives a reason', (t) => {
+  if (support.ok) t.pass();
+  else t.regex(support.reason, /\S/);
+});
+
+test.serial(
+  'ping through the TUN: the echo request is read, a crafted reply answers it',
+  async (t) => {
+    if (skipUnlessTun(t)) return;
+    await inNamespace('a', async (tun, ns) => {
+      const ping = spawn('ip', ['netns', 'exec', ns, 'ping', '-c1', '-W5', '10.99.0.2']);
+      const done = new Promise<number | null>((res) => ping.on('exit', res));
+      const req = await nextPacket(tun, (p) => p[9] === 1 && p[20] === 8);
+      t.is(ipAt(req, 12), '10.99.0.1');
+      t.is(ipAt(req, 16), '10.99.0.2');
+      const ihl = (req[0]! & 15) * 4;
+      t.is(internetChecksum(req, ihl), 0, 'the kernel sent a valid ICMP checksum');
+      const reply = buildIcmpEcho({
+        src: '10.99.0.2',
+        dst: '10.99.0.1',
+        echoId: (req[ihl + 4]! << 8) | req[ihl + 5]!,
+        seq: (req[ihl + 6]! << 8) | req[ihl + 7]!,
+        data: req.subarray(ihl + 8),
+        reply: true,
+      });
+      t.true(tun.sendOne(reply));
+      t.is(await done, 0, 'ping got its reply');
+      const s = tun.stats;
+      t.true(s.rxPackets >= 1);
+      t.is(s.txPackets, 1);
+      t.is(s.txBytes, reply.length);
+      t.is(s.txDropped, 0);
+    });
+  },
+);
+
+test.serial(
+  'UDP through the TUN: a datagram from the namespace is read and answered',
+  async (t) => {
+    if (skipUnlessTun(t)) return;
+    await inNamespace('b', async (tun, ns) => {
+      const client = spawn(
+        'ip',
+        [
+          'netns',
+          'exec',
+          ns,
+          process.execPath,
+          '-e',
+          `const s = require('node:dgram').createSocket('udp4');
+         s.on('message', (m) => { console.log(m.toString()); s.close(); });
+         s.bind(40000, '10.99.0.1', () => s.send('ping-udp', 9999, '10.99.0.2'));
+         setTimeout(() => process.exit(3), 5000).unref();`,
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      let out = '';
+      client.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const done = new Promise<number | null>((res) => client.on('exit', res));
+      const dgram = await nextPacket(tun, (p) => p[9] === 17);
+      const ihl = (dgram[0]! & 15) * 4;
+      t.is(ipAt(dgram, 16), '10.99.0.2');
+      t.is((dgram[ihl]! << 8) | dgram[ihl + 1]!, 40000);
+      t.is((dgram[ihl + 2]! << 8) | dgram[ihl + 3]!, 9999);
+      t.is(Buffer.from(dgram.subarray(ihl + 8)).toString(), 'ping-udp');
+      const reply = buildUdp({
+        src: '10.99.0.2',
+        dst: '10.99.0.1',
+        sport: 9999,
+        dport: 40000,
+        payload: new TextEncoder().encode('pong-udp'),
+      });
+      // A batch of two: one the kernel refuses (IP version 0: EINVAL), then the reply.
+      t.is(tun.send([new Uint8Array(20), reply]), 1);
+      t.is(await done, 0);
+      t.is(out.trim(), 'pong-udp');
+      t.is(tun.stats.txDropped, 1);
+    });
+  },
+);
+
+test.serial('close is idempotent; send after close is a clear error', (t) => {
+  if (skipUnlessTun(t)) return;
+  const tun = Tun.open(`${prefix}c`);
+  t.regex(tun.name, /^svl-t\d+c$/);
+  t.true(tun.fd >= 0);
+  tun.close();
+  t.notThrows(() => tun.close());
+  const err = t.throws(() => tun.send([new Uint8Array(20)]));
+  t.is((err as Error & { code?: string }).code, 'ERR_TUN_CLOSED');
+  t.throws(() => tun.sendOne(new Uint8Array(20)), { message: /closed/ });
+  // The device went with its only fd: the name is free again.
+  const again = Tun.open(`${prefix}c`);
+  again.close();
+  t.pass();
+});
+
+test.serial('multiQueue: two fds serve one device', (t) => {
+  if (skipUnlessTun(t)) return;
+  const a = Tun.open(`${prefix}m`, { multiQueue: true });
+  try {
+    const b = Tun.open(`${prefix}m`, { multiQueue: true });
+    t.is(b.name, a.name);
+    t.not(b.fd, a.fd);
+    b.close();
+  } finally {
+    a.close();
+  }
+});
+
+test.serial(
+  'an unprivileged process gets EPERM/EACCES from open and a reason from tunSupport()',
+  (t) => {
+    if (!isRoot) {
+      t.log('skipped: spawning a child as nobody needs root');
+      t.pass();
+      return;
+    }
+    if (skipUnlessTun(t)) return;
+    const out = runAsNobody(
+      `const s = T.tunSupport();
+     let code = 'none', message = '';
+     try { T.Tun.open('${prefix}n').close(); } catch (e) { code = e.code; message = e.message; }
+     console.log(JSON.stringify({ s, code, message }));`,
+    );
+    const r = JSON.parse(out) as {
+      s: { ok: boolean; reason?: string };
+      code: string;
+      message: string;
+    };
+    t.false(r.s.ok);
+    t.regex(r.s.reason ?? '', /root|CAP_NET_ADMIN/);
+    t.true(r.code === 'EPERM' || r.code === 'EACCES', `code ${r.code}`);
+    t.regex(
+      r.message,
+      /(open \/dev\/net\/tun|TUNSETIFF).*: (Permission denied|Operation not permitted)/,
+    );
+  },
+);
