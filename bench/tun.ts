@@ -64,6 +64,9 @@ interface Run {
   cpuNs: number;
 }
 
+/** The forwarder's packets moved (both directions) and CPU time so far. */
+type Sampler = () => Promise<{ forwarded: number; cpuNs: number }>;
+
 /** Everything this suite made, so finally / SIGINT can take it all down. */
 class Cleanup {
   children = new Set<ChildProcess>();
@@ -279,10 +282,7 @@ export async function tunBench(opts: TunBenchOptions = {}): Promise<SuiteResult>
     };
 
     /** Run the load for one window; `sample` is read at "go" and at the end. */
-    const load = async (
-      dst: string,
-      sample: () => Promise<{ forwarded: number; cpuNs: number }>,
-    ): Promise<Omit<Run, 'mode' | 'rep'>> => {
+    const load = async (dst: string, sample: Sampler): Promise<Omit<Run, 'mode' | 'rep'>> => {
       const client = spawn(
         'ip',
         [
@@ -322,28 +322,35 @@ export async function tunBench(opts: TunBenchOptions = {}): Promise<SuiteResult>
       };
     };
 
-    const runC = async (): Promise<Omit<Run, 'mode' | 'rep'>> => {
-      const fwd = spawn(bin('tun-forward'), [devClient, devPod], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      clean.children.add(fwd);
-      const next = lines(fwd);
-      try {
-        if ((await next(5000)) !== 'ready') throw new Error('tun-forward: expected "ready"');
-        wire();
-        return await load(POD_IP, async () => {
-          fwd.kill('SIGUSR1');
-          const c = JSON.parse(await next(5000)) as { fwd: number[]; cpuNs: number };
-          return { forwarded: c.fwd[0]! + c.fwd[1]!, cpuNs: c.cpuNs };
+    /**
+     * Open the pair of devices with `mode`'s forwarder, wire them into the namespaces, run
+     * `body` with the address the client should use and a sampler of the forwarder's
+     * counters, and take the devices down again.
+     */
+    const withForwarder = async <T>(
+      mode: TunBenchMode,
+      body: (dst: string, sample: Sampler) => Promise<T>,
+    ): Promise<T> => {
+      if (mode === 'c-forwarder') {
+        const fwd = spawn(bin('tun-forward'), [devClient, devPod], {
+          stdio: ['ignore', 'pipe', 'inherit'],
         });
-      } finally {
-        fwd.kill('SIGTERM');
-        await exited(fwd);
-        clean.children.delete(fwd);
+        clean.children.add(fwd);
+        const next = lines(fwd);
+        try {
+          if ((await next(5000)) !== 'ready') throw new Error('tun-forward: expected "ready"');
+          wire();
+          return await body(POD_IP, async () => {
+            fwd.kill('SIGUSR1');
+            const c = JSON.parse(await next(5000)) as { fwd: number[]; cpuNs: number };
+            return { forwarded: c.fwd[0]! + c.fwd[1]!, cpuNs: c.cpuNs };
+          });
+        } finally {
+          fwd.kill('SIGTERM');
+          await exited(fwd);
+          clean.children.delete(fwd);
+        }
       }
-    };
-
-    const runSvclab = async (mode: 'iptables' | 'ipvs'): Promise<Omit<Run, 'mode' | 'rep'>> => {
       const client = Tun.open(devClient);
       clean.tuns.add(client);
       const pod = Tun.open(devPod);
@@ -351,14 +358,14 @@ export async function tunBench(opts: TunBenchOptions = {}): Promise<SuiteResult>
       try {
         const dp = attachSvclab(mode, client, pod);
         wire();
-        const r = await load(VIP, () => {
+        const r = await body(VIP, () => {
           const cu = process.cpuUsage();
           return Promise.resolve({
             forwarded: client.stats.txPackets + pod.stats.txPackets,
             cpuNs: (cu.user + cu.system) * 1000,
           });
         });
-        if (r.forwarded > 0 && dp.counters.newFlows === 0) throw new Error('no flow was NATed');
+        if (dp.counters.newFlows === 0) throw new Error(`${mode}: no flow went through svclab`);
         return r;
       } finally {
         client.close();
@@ -371,13 +378,13 @@ export async function tunBench(opts: TunBenchOptions = {}): Promise<SuiteResult>
     const runs: Run[] = [];
     for (let rep = 0; rep < reps; rep++) {
       for (const mode of modes) {
-        const r = mode === 'c-forwarder' ? await runC() : await runSvclab(mode);
+        const r = await withForwarder(mode, load);
         const run = { mode, rep, ...r };
         runs.push(run);
         log(
           `${mode.padEnd(11)} rep ${rep + 1}/${reps}: ${fmt(pps(run))} packets/s forwarded, ` +
             `${fmt(run.replies / run.seconds)} replies/s, ${fmt(run.cpuNs / Math.max(1, run.forwarded))} CPU ns/packet` +
-            (run.stalls > 0 ? `, ${run.stalls} stalls (losses)` : ''),
+            (run.stalls > 0 ? `, ${run.stalls} stalls (20 ms without a reply)` : ''),
         );
       }
     }
@@ -415,13 +422,19 @@ export async function tunBench(opts: TunBenchOptions = {}): Promise<SuiteResult>
       }
     }
     if (opts.iperf !== false) {
-      const f = await iperf(dir, quick ? 1 : 3, { devClient, devPod, nsClient, nsPod }, clean);
-      if (typeof f === 'string') log(`iperf3: skipped (${f})`);
-      else {
-        figures.push(f);
-        log(
-          `iperf3 TCP client → ClusterIP through svclab (iptables): ${f.median.toFixed(0)} Mbit/s`,
-        );
+      if (spawnSync('iperf3', ['--version'], { stdio: 'ignore' }).error !== undefined) {
+        log('iperf3: not installed, no TCP throughput figure');
+      } else {
+        const iperfModes = modes.filter((m) => m !== 'ipvs');
+        for (const mode of iperfModes) {
+          const mbps = await withForwarder(mode, (dst) =>
+            iperf(dst, quick ? 1 : 3, nsClient, nsPod, clean),
+          );
+          figures.push(figure('tcp-throughput', 'Mbit/s', [mbps], { mode }));
+          log(
+            `iperf3 TCP client → ${mode === 'c-forwarder' ? 'pod IP' : 'ClusterIP'} through ${mode}: ${mbps.toFixed(0)} Mbit/s`,
+          );
+        }
       }
     }
     return { suite: 'lab', figures };
@@ -432,49 +445,32 @@ export async function tunBench(opts: TunBenchOptions = {}): Promise<SuiteResult>
   }
 }
 
-/** iperf3 TCP client → ClusterIP:5201 → pod through svclab in iptables mode (a bonus figure). */
+/** iperf3 TCP client → dst:5201 in the pod namespace for `seconds`; Mbit/s received. */
 async function iperf(
-  _dir: string,
+  dst: string,
   seconds: number,
-  n: { devClient: string; devPod: string; nsClient: string; nsPod: string },
+  nsClient: string,
+  nsPod: string,
   clean: Cleanup,
-): Promise<Figure | string> {
-  if (spawnSync('iperf3', ['--version'], { stdio: 'ignore' }).error !== undefined)
-    return 'iperf3 not installed';
-  const client = Tun.open(n.devClient);
-  clean.tuns.add(client);
-  const pod = Tun.open(n.devPod);
-  clean.tuns.add(pod);
+): Promise<number> {
   const server = spawn(
     'ip',
-    ['netns', 'exec', n.nsPod, 'iperf3', '-s', '-1', '-p', `${IPERF_PORT}`],
-    {
-      stdio: 'ignore',
-    },
+    ['netns', 'exec', nsPod, 'iperf3', '-s', '-1', '-p', `${IPERF_PORT}`],
+    { stdio: 'ignore' },
   );
   clean.children.add(server);
   try {
-    attachSvclab('iptables', client, pod);
-    for (const [dev, ns, addr] of [
-      [n.devClient, n.nsClient, CLIENT_IP],
-      [n.devPod, n.nsPod, POD_IP],
-    ] as const) {
-      ip('link', 'set', 'dev', dev, 'netns', ns);
-      ip('-n', ns, 'addr', 'add', `${addr}/32`, 'dev', dev);
-      ip('-n', ns, 'link', 'set', dev, 'up');
-      ip('-n', ns, 'route', 'add', 'default', 'dev', dev);
-    }
-    await new Promise((r) => setTimeout(r, 300)); // the server's listen
+    await new Promise((r) => setTimeout(r, 300)); // the server's listen()
     const c = spawn(
       'ip',
       [
         'netns',
         'exec',
-        n.nsClient,
+        nsClient,
         'iperf3',
         '-J',
         '-c',
-        VIP,
+        dst,
         '-p',
         `${IPERF_PORT}`,
         '-t',
@@ -486,19 +482,19 @@ async function iperf(
     let out = '';
     c.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     const code = await exited(c);
-    if (code !== 0) return `iperf3 client exited ${code}`;
-    const j = JSON.parse(out) as { end?: { sum_received?: { bits_per_second?: number } } };
+    clean.children.delete(c);
+    const j = JSON.parse(out || '{}') as {
+      error?: string;
+      end?: { sum_received?: { bits_per_second?: number } };
+    };
     const bps = j.end?.sum_received?.bits_per_second;
-    if (bps === undefined) return 'no iperf3 result';
-    return figure('tcp-throughput', 'Mbit/s', [bps / 1e6], { mode: 'iptables' });
+    if (code !== 0 || bps === undefined)
+      throw new Error(`iperf3 to ${dst} failed (${code}): ${j.error ?? 'no result'}`);
+    return bps / 1e6;
   } finally {
-    server.kill('SIGKILL');
+    if (server.exitCode === null) server.kill('SIGKILL');
     await exited(server);
     clean.children.delete(server);
-    client.close();
-    pod.close();
-    clean.tuns.delete(client);
-    clean.tuns.delete(pod);
   }
 }
 
