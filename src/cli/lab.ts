@@ -1,0 +1,391 @@
+// `svclab lab up|down|status|exec|show|apply|delete`: the cluster as Linux network
+// namespaces, the userspace dataplane forwarding real packets between TUN devices,
+// real processes answering (src/lab). Needs root and the native TUN addon.
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { cleanupLab } from '../lab/cleanup.ts';
+import { request } from '../lab/client.ts';
+import type { LabReply, LabRequest, LabStatus } from '../lab/daemon.ts';
+import { DEFAULT_PREFIX, checkPrefix } from '../lab/names.ts';
+import { ensureStateDir, labPaths, livePid } from '../lab/state.ts';
+import { tunSupport } from '../lab/tun.ts';
+import { SHOW_VIEWS } from '../lab/views.ts';
+import { CliError, collect } from './cluster-from-files.ts';
+import { proxyMode } from './node-view.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/svclab.js', import.meta.url));
+
+interface UpOptions {
+  proxyMode: string;
+  scheduler?: string;
+  prefix: string;
+  seed: number;
+  foreground?: boolean;
+  recursive?: boolean;
+  timeout: number;
+}
+
+/** Why the lab cannot run here, as a CliError (not root, no addon, no /dev/net/tun). */
+function requireLab(): void {
+  const s = tunSupport();
+  if (!s.ok) throw new CliError(`svclab lab: ${s.reason}`);
+}
+
+/**
+ * A scenario file stands for the manifests it applies (`apply:` steps and
+ * `kubectl apply -f` runs, relative to its `dir`); anything else is a manifest path.
+ */
+export function manifestsOf(args: string[]): string[] {
+  const files: string[] = [];
+  for (const a of args) {
+    if (!/\.ya?ml$/.test(a) || !existsSync(a)) {
+      files.push(a);
+      continue;
+    }
+    let doc: unknown;
+    try {
+      doc = parseYaml(readFileSync(a, 'utf8'));
+    } catch {
+      files.push(a);
+      continue;
+    }
+    const sc = doc as { steps?: Array<{ apply?: string; run?: string }>; dir?: string } | null;
+    if (sc === null || typeof sc !== 'object' || !Array.isArray(sc.steps)) {
+      files.push(a);
+      continue;
+    }
+    const base = resolve(dirname(a), sc.dir ?? '.');
+    for (const s of sc.steps) {
+      if (typeof s.apply === 'string') files.push(resolve(base, s.apply));
+      const m = typeof s.run === 'string' ? /^kubectl apply -f (\S+)/.exec(s.run) : null;
+      if (m) files.push(resolve(base, m[1]!));
+    }
+  }
+  return files;
+}
+
+async function ask(prefix: string, req: LabRequest): Promise<LabReply> {
+  if (livePid(labPaths(prefix)) === undefined)
+    throw new CliError(`svclab lab: no lab "${prefix}" is running (svclab lab up first)`);
+  try {
+    return await request(prefix, req);
+  } catch (e) {
+    throw new CliError(`svclab lab: ${(e as Error).message}`);
+  }
+}
+
+/** Print a reply's output; a failed request becomes the exit status. */
+function emit(reply: LabReply): void {
+  if (!reply.ok) throw new CliError(reply.error);
+  if (reply.stdout) process.stdout.write(reply.stdout);
+  if (reply.stderr) process.stderr.write(reply.stderr);
+  if ((reply.exitCode ?? 0) !== 0) throw new CliError('', reply.exitCode);
+}
+
+async function status(prefix: string): Promise<LabStatus> {
+  const r = await ask(prefix, { cmd: 'status' });
+  if (!r.ok || r.status === undefined) throw new CliError(r.ok ? 'no status' : r.error);
+  return r.status;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function daemonArgs(files: string[], o: UpOptions): string[] {
+  return [
+    'lab',
+    'daemon',
+    ...files,
+    '--proxy-mode',
+    o.proxyMode,
+    '--prefix',
+    o.prefix,
+    '--seed',
+    String(o.seed),
+    ...(o.scheduler !== undefined ? ['--scheduler', o.scheduler] : []),
+    ...(o.recursive ? ['-R'] : []),
+  ];
+}
+
+async function up(args: string[], o: UpOptions): Promise<void> {
+  requireLab();
+  const prefix = checkPrefix(o.prefix);
+  const mode = proxyMode(o.proxyMode);
+  const paths = labPaths(prefix);
+  const pid = livePid(paths);
+  if (pid !== undefined)
+    throw new CliError(`svclab lab: lab "${prefix}" is already up (pid ${pid}); lab down first`);
+  const files = manifestsOf(args);
+  if (o.foreground) {
+    const { runDaemon } = await import('../lab/daemon.ts');
+    await runDaemon({
+      prefix,
+      mode,
+      files,
+      seed: o.seed,
+      ...(o.scheduler !== undefined ? { scheduler: o.scheduler } : {}),
+      ...(o.recursive ? { recursive: true } : {}),
+    });
+    return;
+  }
+  ensureStateDir(paths);
+  const log = openSync(paths.logFile, 'w');
+  const child = spawn(process.execPath, [BIN, ...daemonArgs(files, o)], {
+    detached: true,
+    stdio: ['ignore', log, log],
+  });
+  closeSync(log);
+  let exited: number | null | undefined;
+  child.on('exit', (code) => {
+    exited = code;
+  });
+  child.unref();
+  const deadline = Date.now() + o.timeout * 1000;
+  for (;;) {
+    await sleep(200);
+    if (exited !== undefined) {
+      const tail = readFileSync(paths.logFile, 'utf8').split('\n').slice(-15).join('\n');
+      throw new CliError(
+        `svclab lab: the daemon exited (${exited}) before the lab was ready:\n${tail}`,
+      );
+    }
+    if (Date.now() > deadline)
+      throw new CliError(`svclab lab: not ready after ${o.timeout}s (see ${paths.logFile})`);
+    let s: LabStatus;
+    try {
+      const r = await request(prefix, { cmd: 'status' }, 2000);
+      if (!r.ok || r.status === undefined) continue;
+      s = r.status;
+    } catch {
+      continue;
+    }
+    if (!s.ready) continue;
+    const pods = s.hosts.filter((h) => h.kind === 'pod').length;
+    process.stdout.write(
+      `lab ${prefix} up (${mode} mode): ${pods} pods, client, external, ` +
+        `${s.hosts.filter((h) => h.kind === 'node').length} nodes; daemon pid ${s.pid}, ` +
+        `state ${s.stateDir}\n`,
+    );
+    return;
+  }
+}
+
+async function down(prefix: string): Promise<void> {
+  const paths = labPaths(checkPrefix(prefix));
+  const pid = livePid(paths);
+  if (pid !== undefined) {
+    await request(prefix, { cmd: 'down' }, 5000).catch(() => process.kill(pid, 'SIGTERM'));
+    for (let i = 0; i < 100 && livePid(paths) === pid; i++) await sleep(100);
+    if (livePid(paths) === pid) process.kill(pid, 'SIGKILL');
+  }
+  // Whatever a crashed daemon left behind (and idempotent when nothing is left).
+  const r = await cleanupLab(prefix);
+  const left = r.namespaces.length + r.devices.length + r.processes.length;
+  process.stdout.write(
+    pid !== undefined || left > 0
+      ? `lab ${prefix} down${left > 0 ? ` (removed ${left} leftovers)` : ''}\n`
+      : `no lab ${prefix} was running\n`,
+  );
+}
+
+function formatStatus(s: LabStatus): string {
+  let out =
+    `lab ${s.prefix}: ${s.mode} mode, ${s.ready ? 'ready' : 'starting'}\n` +
+    `daemon pid ${s.pid}\nstate dir ${s.stateDir}\nlog ${s.log}\n` +
+    `packets: ${s.counters.received} received, ${s.counters.forwarded} forwarded, ` +
+    `${s.counters.localDelivered} to node stacks, ${s.counters.dropped} dropped by dataplanes, ` +
+    `${s.counters.noDevice} with no device, ${s.counters.txDropped} tx dropped\n\n`;
+  const rows = s.hosts.map((h) => [
+    h.kind,
+    h.namespace !== undefined ? `${h.namespace}/${h.name}` : h.name,
+    h.ip,
+    h.node ?? '',
+    h.kind === 'pod' ? (h.ready ? 'ready' : 'not ready') : '',
+    h.netns,
+    h.dev,
+  ]);
+  const head = ['KIND', 'NAME', 'IP', 'NODE', 'STATE', 'NETNS', 'DEVICE'];
+  const widths = head.map((t, i) => Math.max(t.length, ...rows.map((r) => r[i]!.length)));
+  for (const r of [head, ...rows])
+    out += `${r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('   ')
+      .trimEnd()}\n`;
+  return out;
+}
+
+/** The namespace of a lab name: a pod (NAME or NS/NAME), `client`, `external` or a node. */
+export function netnsFor(s: Pick<LabStatus, 'hosts'>, name: string): string | undefined {
+  const byName = s.hosts.filter(
+    (h) => h.name === name || (h.namespace !== undefined && `${h.namespace}/${h.name}` === name),
+  );
+  const exact = byName.find((h) => h.kind !== 'pod') ?? byName[0];
+  return exact?.netns;
+}
+
+async function exec(prefix: string, name: string, cmd: string[]): Promise<number> {
+  if (cmd.length === 0) throw new CliError('svclab lab exec: give a command after --');
+  const s = await status(prefix);
+  const netns = netnsFor(s, name);
+  if (netns === undefined)
+    throw new CliError(
+      `svclab lab exec: no pod, node or host named "${name}" (try: ${s.hosts.map((h) => h.name).join(', ')})`,
+    );
+  const child = spawn('ip', ['netns', 'exec', netns, ...cmd], { stdio: 'inherit' });
+  return new Promise((resolveExit) => {
+    child.on('exit', (code, signal) => resolveExit(code ?? (signal ? 128 : 1)));
+    child.on('error', () => resolveExit(127));
+  });
+}
+
+const prefixOption = (cmd: Command) =>
+  cmd.option('--prefix <prefix>', 'name prefix of the lab', DEFAULT_PREFIX);
+
+function upOptions(cmd: Command): Command {
+  return prefixOption(cmd)
+    .argument('[manifests...]', 'manifest files or directories, or a scenario file')
+    .option('--proxy-mode <mode>', 'iptables, ipvs or nftables', 'iptables')
+    .option('--scheduler <name>', 'ipvs scheduler (--ipvs-scheduler)')
+    .option('--seed <n>', 'seed of the cluster', (v) => Number.parseInt(v, 10), 1)
+    .option('-R, --recursive', 'walk directories recursively')
+    .option('--timeout <s>', 'seconds to wait for the lab', (v) => Number.parseInt(v, 10), 90);
+}
+
+export function registerLab(program: Command): void {
+  const lab = program
+    .command('lab')
+    .description(
+      'the cluster in Linux network namespaces, real packets through TUN devices (root)',
+    )
+    .enablePositionalOptions();
+
+  upOptions(lab.command('up').description('build the lab and start its daemon'))
+    .option('--foreground', 'stay attached (Ctrl-C takes the lab down)')
+    .action(async (args: string[], o: UpOptions) => up(args, o));
+
+  upOptions(lab.command('daemon', { hidden: true }).description('run the lab daemon')).action(
+    async (args: string[], o: UpOptions) => {
+      requireLab();
+      const { runDaemon } = await import('../lab/daemon.ts');
+      await runDaemon({
+        prefix: checkPrefix(o.prefix),
+        mode: proxyMode(o.proxyMode),
+        files: args,
+        seed: o.seed,
+        ...(o.scheduler !== undefined ? { scheduler: o.scheduler } : {}),
+        ...(o.recursive ? { recursive: true } : {}),
+      });
+    },
+  );
+
+  prefixOption(
+    lab.command('down').description('remove every namespace, device and process of the lab'),
+  ).action(async (o: { prefix: string }) => down(o.prefix));
+
+  prefixOption(lab.command('status').description('namespaces, pods, daemon, counters'))
+    .option('--json', 'as JSON')
+    .action(async (o: { prefix: string; json?: boolean }) => {
+      const s = await status(o.prefix);
+      process.stdout.write(o.json ? `${JSON.stringify(s, null, 2)}\n` : formatStatus(s));
+    });
+
+  prefixOption(
+    lab
+      .command('exec')
+      .description('run a command in a namespace: a pod, client, external or a node')
+      .argument('<name>', 'pod name, client, external or node name')
+      .argument('[cmd...]', 'the command (after --)')
+      .passThroughOptions(),
+  ).action(async (name: string, cmd: string[], o: { prefix: string }) => {
+    const code = await exec(o.prefix, name, cmd);
+    if (code !== 0) throw new CliError('', code);
+  });
+
+  prefixOption(
+    lab
+      .command('show')
+      .description(`the live state: ${SHOW_VIEWS.join('|')}`)
+      .argument('<what>', SHOW_VIEWS.join('|'))
+      .option('--node <name>', "the node whose tables to show (default: the client's node)")
+      .option('-n, --namespace <ns>', 'namespace (kubectl views)', 'default')
+      .option('-A, --all-namespaces', 'all namespaces (kubectl views)')
+      .option('-o, --output <format>', 'wide, yaml or json (kubectl views)', 'wide'),
+  ).action(
+    async (
+      what: string,
+      o: {
+        prefix: string;
+        node?: string;
+        namespace: string;
+        allNamespaces?: boolean;
+        output: string;
+      },
+    ) => {
+      emit(
+        await ask(o.prefix, {
+          cmd: 'show',
+          what,
+          namespace: o.namespace,
+          output: o.output,
+          ...(o.node !== undefined ? { node: o.node } : {}),
+          ...(o.allNamespaces ? { allNamespaces: true } : {}),
+        }),
+      );
+    },
+  );
+
+  prefixOption(
+    lab
+      .command('apply')
+      .description('kubectl apply to the running lab')
+      .requiredOption('-f, --filename <path>', 'manifest file (repeatable)', collect, []),
+  ).action(async (o: { prefix: string; filename: string[] }) => {
+    emit(await ask(o.prefix, { cmd: 'apply', files: o.filename.map((f) => resolve(f)) }));
+  });
+
+  prefixOption(
+    lab
+      .command('delete')
+      .description('kubectl delete -f FILE, or delete KIND NAME (pod, svc, deploy)')
+      .argument('[kind]', 'pod, svc or deploy')
+      .argument('[name]', 'object name')
+      .option('-f, --filename <path>', 'manifest file (repeatable)', collect, [])
+      .option('-n, --namespace <ns>', 'namespace', 'default')
+      .option('--grace-period <s>', 'seconds to terminate', (v) => Number.parseInt(v, 10)),
+  ).action(
+    async (
+      kind: string | undefined,
+      name: string | undefined,
+      o: { prefix: string; filename: string[]; namespace: string; gracePeriod?: number },
+    ) => {
+      if (o.filename.length > 0) {
+        emit(await ask(o.prefix, { cmd: 'delete', files: o.filename.map((f) => resolve(f)) }));
+        return;
+      }
+      const kinds: Record<string, 'Pod' | 'Service' | 'Deployment'> = {
+        pod: 'Pod',
+        pods: 'Pod',
+        po: 'Pod',
+        svc: 'Service',
+        service: 'Service',
+        deploy: 'Deployment',
+        deployment: 'Deployment',
+      };
+      const k = kind === undefined ? undefined : kinds[kind];
+      if (k === undefined || name === undefined)
+        throw new CliError('svclab lab delete: -f FILE, or KIND NAME (pod, svc, deploy)');
+      emit(
+        await ask(o.prefix, {
+          cmd: 'delete-object',
+          kind: k,
+          namespace: o.namespace,
+          name,
+          ...(o.gracePeriod !== undefined ? { gracePeriodSeconds: o.gracePeriod } : {}),
+        }),
+      );
+    },
+  );
+}

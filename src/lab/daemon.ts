@@ -1,0 +1,413 @@
+// The lab daemon: one process holding the cluster (control plane on a clock that follows
+// the wall clock), every node's dataplane, every TUN device and every worker process.
+// It answers on a unix socket in the state directory (one JSON request per line, one
+// JSON reply): status, show, apply, delete, down. SIGINT/SIGTERM take the lab down.
+import { rmSync, writeFileSync } from 'node:fs';
+import { type Server, type Socket, createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { loadManifests } from '../api/load.ts';
+import type { Kind, KubeObject } from '../api/types.ts';
+import { resolveNodes } from '../control/cluster-config.ts';
+import { Cluster, formatApplyResult } from '../control/cluster.ts';
+import type { ProxyMode } from '../control/node-setup.ts';
+import { ipToU32, parseCidr, u32ToIp } from '../packet/addr.ts';
+import { IpvsDataplaneProxier } from '../proxy/ipvs/dataplane.ts';
+import { cleanupLab } from './cleanup.ts';
+import { LabDns } from './dns.ts';
+import { clientNetns, externalNetns, nodeNetns } from './names.ts';
+import { LabNetwork } from './network.ts';
+import { ip } from './netns.ts';
+import { LabRuntime } from './runtime.ts';
+import { type LabPaths, ensureStateDir, labPaths, writePid } from './state.ts';
+import { type ShowRequest, renderShow } from './views.ts';
+
+/** The outside host, as in the simulation's sessions (a browser on the office LAN). */
+export const EXTERNAL_IP = '192.168.1.100';
+/** How often the cluster's clock catches up with the wall clock. */
+const TICK_MS = 5;
+
+export interface DaemonOptions {
+  prefix: string;
+  mode: ProxyMode;
+  scheduler?: string;
+  files: string[];
+  recursive?: boolean;
+  seed?: number;
+  /** Write progress here (the log file in the background, the terminal in the foreground). */
+  log?: (line: string) => void;
+}
+
+export type LabRequest =
+  | { cmd: 'status' }
+  | ({ cmd: 'show' } & ShowRequest)
+  | { cmd: 'apply'; files: string[] }
+  | { cmd: 'delete'; files: string[] }
+  | {
+      cmd: 'delete-object';
+      kind: Kind;
+      namespace: string;
+      name: string;
+      gracePeriodSeconds?: number;
+    }
+  | { cmd: 'down' };
+
+export interface LabStatus {
+  prefix: string;
+  mode: ProxyMode;
+  pid: number;
+  ready: boolean;
+  stateDir: string;
+  log: string;
+  socket: string;
+  clientNode: string;
+  hosts: ReturnType<LabRuntime['list']>;
+  counters: Record<string, number>;
+}
+
+export type LabReply =
+  | { ok: true; status?: LabStatus; stdout?: string; stderr?: string; exitCode?: number }
+  | { ok: false; error: string };
+
+function workerCommand(): string[] {
+  const worker = fileURLToPath(new URL('./workers/pod.ts', import.meta.url));
+  return [process.execPath, '--import', import.meta.resolve('tsx'), worker];
+}
+
+/** The client's address: the last host address of the first worker node's pod CIDR. */
+export function clientAddress(podCIDR: string): string {
+  const c = parseCidr(podCIDR);
+  const size = 2 ** (32 - c.prefix);
+  return u32ToIp((c.base + size - 2) >>> 0);
+}
+
+export class LabDaemon {
+  readonly cluster: Cluster;
+  readonly net: LabNetwork;
+  readonly runtime: LabRuntime;
+  readonly dns: LabDns;
+  readonly paths: LabPaths;
+  readonly clientNode: string;
+  private server: Server | undefined;
+  private clock: NodeJS.Timeout | undefined;
+  private ipvsSync: NodeJS.Timeout | undefined;
+  private readySinceMs: number | undefined;
+  private stopping: Promise<void> | undefined;
+  private readonly log: (line: string) => void;
+  /** Addresses put on each node namespace's kube-ipvs0. */
+  private readonly ipvsBound = new Map<string, Set<string>>();
+  private vipDevice = 'kube-ipvs0';
+  onStopped: (() => void) | undefined;
+
+  constructor(readonly o: DaemonOptions) {
+    this.log = o.log ?? ((l) => process.stdout.write(`${l}\n`));
+    this.paths = labPaths(o.prefix);
+    this.cluster = new Cluster({ seed: o.seed ?? 1 });
+    this.net = new LabNetwork(this.cluster, {
+      mode: o.mode,
+      ...(o.scheduler !== undefined ? { scheduler: o.scheduler } : {}),
+    });
+    this.dns = new LabDns(this.cluster);
+    this.runtime = new LabRuntime({
+      prefix: o.prefix,
+      cluster: this.cluster,
+      net: this.net,
+      dns: this.dns,
+      workerCommand: workerCommand(),
+      log: this.log,
+      changed: () => this.writeState(),
+    });
+    const nodes = resolveNodes(this.cluster.config);
+    this.clientNode = (nodes.find((n) => !n.controlPlane) ?? nodes[0]!).name;
+  }
+
+  /** Build the lab: leftovers gone, hosts wired, manifests applied, clock running. */
+  async start(): Promise<void> {
+    const o = this.o;
+    const leftovers = await cleanupLab(o.prefix);
+    if (leftovers.namespaces.length + leftovers.devices.length > 0)
+      this.log(`removed leftovers: ${[...leftovers.namespaces, ...leftovers.devices].join(' ')}`);
+    ensureStateDir(this.paths);
+    writePid(this.paths, process.pid);
+    await this.listen();
+    const nodes = resolveNodes(this.cluster.config);
+    await Promise.all(
+      nodes.map(async (n) => {
+        const netns = nodeNetns(o.prefix, n.name);
+        const tun = await this.runtime.openHost(
+          { kind: 'node', name: n.name, netns, ip: n.ip, node: n.name },
+          [`${n.ip}/32`],
+          (p) => this.net.fromNode(n.name, p),
+        );
+        this.net.attachNode(n.name, tun);
+        if (o.mode === 'ipvs') {
+          // kube-proxy's dummy device; without the dummy module the VIPs go on lo instead.
+          this.vipDevice = await ip(['-n', netns, 'link', 'add', 'kube-ipvs0', 'type', 'dummy'])
+            .then(() => 'kube-ipvs0')
+            .catch(() => 'lo');
+        }
+      }),
+    );
+    const client = nodes.find((n) => n.name === this.clientNode)!;
+    const clientIP = clientAddress(client.podCIDR);
+    const cNetns = clientNetns(o.prefix);
+    const cTun = await this.runtime.openHost(
+      { kind: 'client', name: 'client', netns: cNetns, ip: clientIP, node: client.name },
+      [`${clientIP}/32`],
+      (p) => this.net.fromPod(ipToU32(clientIP), p),
+    );
+    this.net.attachPodLike('client', clientIP, client.name, cTun);
+    this.runtime.resolvConf(cNetns);
+    const eTun = await this.runtime.openHost(
+      { kind: 'external', name: 'external', netns: externalNetns(o.prefix), ip: EXTERNAL_IP },
+      [`${EXTERNAL_IP}/32`],
+      (p) => this.net.fromExternal(p),
+    );
+    this.net.attachExternal(EXTERNAL_IP, eTun);
+    if (o.files.length > 0) {
+      const err = this.applyFiles(o.files, o.recursive === true);
+      if (err !== undefined) throw new Error(err);
+    }
+    this.startClock();
+    this.runtime.kick();
+    this.writeState();
+    this.log(`lab ${o.prefix} up in ${o.mode} mode (pid ${process.pid})`);
+  }
+
+  private startClock(): void {
+    let last = process.hrtime.bigint();
+    this.clock = setInterval(() => {
+      const now = process.hrtime.bigint();
+      const ns = Number(now - last);
+      last = now;
+      try {
+        this.cluster.advance(ns);
+      } catch (e) {
+        this.log(`clock: ${(e as Error).message}`);
+      }
+      const ready = this.runtime.allPodsServing();
+      if (!ready) this.readySinceMs = undefined;
+      else this.readySinceMs ??= Date.now();
+    }, TICK_MS);
+    if (this.o.mode === 'ipvs') {
+      this.ipvsSync = setInterval(() => void this.syncKubeIpvs0(), 500);
+    }
+  }
+
+  /**
+   * ipvs mode binds every service address to the dummy kube-ipvs0 in the node's
+   * namespace, as kube-proxy does: the node's own stack then answers for the VIPs
+   * (ping, RST on a port no virtual service has).
+   */
+  private async syncKubeIpvs0(): Promise<void> {
+    for (const [name, node] of this.net.nodes) {
+      if (!(node.proxier instanceof IpvsDataplaneProxier)) continue;
+      const want = new Set(node.proxier.ipvs.kubeIpvs0Addresses());
+      const have = this.ipvsBound.get(name) ?? new Set<string>();
+      const lines: string[] = [];
+      for (const a of want) if (!have.has(a)) lines.push(`addr add ${a}/32 dev ${this.vipDevice}`);
+      for (const a of have) if (!want.has(a)) lines.push(`addr del ${a}/32 dev ${this.vipDevice}`);
+      if (lines.length === 0) continue;
+      this.ipvsBound.set(name, want);
+      await ip(
+        ['-force', '-n', nodeNetns(this.o.prefix, name), '-batch', '-'],
+        `${lines.join('\n')}\n`,
+      ).catch((e: unknown) => this.log(`kube-ipvs0: ${(e as Error).message}`));
+    }
+  }
+
+  /** Ready: every pod serving, and long enough for kube-proxy's syncs to catch up. */
+  get ready(): boolean {
+    return this.readySinceMs !== undefined && Date.now() - this.readySinceMs >= 1200;
+  }
+
+  private applyFiles(files: string[], recursive: boolean): string | undefined {
+    const loaded = loadManifests(files, {
+      recursive,
+      serviceCidr: this.cluster.config.serviceCIDR,
+      nodePortRange: this.cluster.config.nodePortRange,
+    });
+    if (!loaded.ok) return loaded.errors.map((e) => `error: ${e.format()}`).join('\n');
+    const results = this.cluster.apply(loaded.objects);
+    const out = results.map(formatApplyResult).join('\n');
+    this.readySinceMs = undefined;
+    this.runtime.kick();
+    return results.some((r) => r.error !== undefined) ? out : undefined;
+  }
+
+  private applyReport(files: string[]): LabReply {
+    const loaded = loadManifests(files, {
+      recursive: false,
+      serviceCidr: this.cluster.config.serviceCIDR,
+      nodePortRange: this.cluster.config.nodePortRange,
+    });
+    if (!loaded.ok)
+      return { ok: false, error: loaded.errors.map((e) => `error: ${e.format()}`).join('\n') };
+    const results = this.cluster.apply(loaded.objects);
+    this.readySinceMs = undefined;
+    this.runtime.kick();
+    return {
+      ok: true,
+      stdout: `${results.map(formatApplyResult).join('\n')}\n`,
+      exitCode: results.some((r) => r.error !== undefined) ? 1 : 0,
+    };
+  }
+
+  private deleteReport(objects: KubeObject[]): LabReply {
+    let stdout = '';
+    let stderr = '';
+    for (const obj of objects) {
+      const ns = obj.metadata.namespace || 'default';
+      const kind = obj.kind;
+      try {
+        if (this.cluster.get(kind, ns, obj.metadata.name) === undefined) {
+          stderr += `Error from server (NotFound): ${kind.toLowerCase()}s "${obj.metadata.name}" not found\n`;
+          continue;
+        }
+        this.cluster.delete(kind, ns, obj.metadata.name);
+        stdout += `${kind.toLowerCase()} "${obj.metadata.name}" deleted\n`;
+      } catch (e) {
+        stderr += `${(e as Error).message}\n`;
+      }
+    }
+    this.readySinceMs = undefined;
+    this.runtime.kick();
+    return { ok: true, stdout, stderr, exitCode: stderr === '' ? 0 : 1 };
+  }
+
+  status(): LabStatus {
+    const t = this.net.dataplaneTotals();
+    return {
+      prefix: this.o.prefix,
+      mode: this.o.mode,
+      pid: process.pid,
+      ready: this.ready,
+      stateDir: this.paths.dir,
+      log: this.paths.logFile,
+      socket: this.paths.socket,
+      clientNode: this.clientNode,
+      hosts: this.runtime.list(),
+      counters: {
+        ...this.net.counters,
+        forwarded: t.forwarded,
+        localDelivered: t.local,
+        dropped: t.dropped,
+        dnsQueries: this.dns.stats.queries,
+      },
+    };
+  }
+
+  handle(req: LabRequest): LabReply {
+    switch (req.cmd) {
+      case 'status':
+        return { ok: true, status: this.status() };
+      case 'show': {
+        const node = this.net.nodes.get(req.node ?? this.clientNode);
+        if (node === undefined) return { ok: false, error: `no node named ${req.node}` };
+        return { ok: true, ...renderShow(this.cluster, node, req) };
+      }
+      case 'apply':
+        return this.applyReport(req.files);
+      case 'delete': {
+        const loaded = loadManifests(req.files, {
+          recursive: false,
+          serviceCidr: this.cluster.config.serviceCIDR,
+          nodePortRange: this.cluster.config.nodePortRange,
+        });
+        if (!loaded.ok)
+          return { ok: false, error: loaded.errors.map((e) => `error: ${e.format()}`).join('\n') };
+        return this.deleteReport(loaded.objects);
+      }
+      case 'delete-object': {
+        if (this.cluster.get(req.kind, req.namespace, req.name) === undefined)
+          return {
+            ok: true,
+            stderr: `Error from server (NotFound): ${req.kind.toLowerCase()}s "${req.name}" not found\n`,
+            exitCode: 1,
+          };
+        this.cluster.delete(req.kind, req.namespace, req.name, {
+          ...(req.gracePeriodSeconds !== undefined
+            ? { gracePeriodSeconds: req.gracePeriodSeconds }
+            : {}),
+        });
+        this.readySinceMs = undefined;
+        this.runtime.kick();
+        return { ok: true, stdout: `${req.kind.toLowerCase()} "${req.name}" deleted\n` };
+      }
+      case 'down':
+        setImmediate(() => void this.stop());
+        return { ok: true, stdout: '' };
+      default:
+        return { ok: false, error: `unknown request ${(req as { cmd: string }).cmd}` };
+    }
+  }
+
+  private listen(): Promise<void> {
+    rmSync(this.paths.socket, { force: true });
+    this.server = createServer((sock: Socket) => {
+      let buf = '';
+      sock.setEncoding('utf8');
+      sock.on('data', (d: string) => {
+        buf += d;
+        for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+          const line = buf.slice(0, i);
+          buf = buf.slice(i + 1);
+          let reply: LabReply;
+          try {
+            reply = this.handle(JSON.parse(line) as LabRequest);
+          } catch (e) {
+            reply = { ok: false, error: (e as Error).message };
+          }
+          sock.write(`${JSON.stringify(reply)}\n`);
+        }
+      });
+      sock.on('error', () => undefined);
+    });
+    return new Promise((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(this.paths.socket, () => resolve());
+    });
+  }
+
+  private writeState(): void {
+    try {
+      writeFileSync(this.paths.stateFile, `${JSON.stringify(this.status(), null, 2)}\n`);
+    } catch {
+      // state dir gone (lab down racing): nothing to record
+    }
+  }
+
+  /** Take everything down (idempotent): workers, devices, namespaces, state files. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.log(`lab ${this.o.prefix} going down`);
+      if (this.clock) clearInterval(this.clock);
+      if (this.ipvsSync) clearInterval(this.ipvsSync);
+      this.server?.close();
+      await this.runtime.close().catch((e: unknown) => this.log(String(e)));
+      await cleanupLab(this.o.prefix).catch((e: unknown) => this.log(String(e)));
+      this.log(`lab ${this.o.prefix} down`);
+      this.onStopped?.();
+    })();
+    return this.stopping;
+  }
+}
+
+/** Run a lab in this process until it is taken down (SIGINT, SIGTERM or `lab down`). */
+export async function runDaemon(o: DaemonOptions): Promise<void> {
+  const d = new LabDaemon(o);
+  const stopped = new Promise<void>((resolve) => {
+    d.onStopped = resolve;
+  });
+  const onSignal = () => void d.stop();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await d.start();
+  } catch (e) {
+    await d.stop();
+    throw e;
+  }
+  await stopped;
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+}

@@ -1,0 +1,173 @@
+// A pod's containers as a real process, run inside the pod's network namespace by the
+// lab daemon (`ip netns exec NS node --import tsx pod.ts SPEC`):
+//   myapp      nginx 1.12.2's answers (src/workloads/myapp.ts) on POD_IP:80
+//   coredns    DNS on POD_IP:53 over UDP and TCP; each query goes over the IPC channel
+//              to the daemon, which holds the live cluster and answers it (src/dns)
+//   http-echo  the echo on each declared TCP port (also stands in for ingress-nginx)
+// It says 'listening' once every socket is bound, and exits when the daemon goes away.
+import { createSocket } from 'node:dgram';
+import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
+import { type Socket, createServer as createTcpServer } from 'node:net';
+import { httpDate } from '../../workloads/http-date.ts';
+import { httpEchoHandler } from '../../workloads/http-echo.ts';
+import type { HeaderList, WorkloadHandler } from '../../workloads/http.ts';
+import { myappHandler, nginxPageResponse } from '../../workloads/myapp.ts';
+import { NGINX_REASONS, NGINX_VERSION } from '../../workloads/nginx.ts';
+import type { DaemonMessage, WorkerMessage, WorkerSpec } from './protocol.ts';
+
+const spec = JSON.parse(process.argv[2] ?? '{}') as WorkerSpec;
+const send = (m: WorkerMessage) => process.send?.(m);
+
+// The daemon holds the other end: without it the pod has no network anyway.
+process.on('disconnect', () => process.exit(0));
+process.on('SIGTERM', () => process.exit(0));
+
+function collectBody(req: IncomingMessage): Promise<Uint8Array> {
+  return new Promise((resolve) => {
+    const parts: Buffer[] = [];
+    req.on('data', (c: Buffer) => parts.push(c));
+    req.on('end', () => resolve(Buffer.concat(parts)));
+  });
+}
+
+function rawHeaders(req: IncomingMessage): HeaderList {
+  const out: HeaderList = [];
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2)
+    out.push([req.rawHeaders[i]!, req.rawHeaders[i + 1]!]);
+  return out;
+}
+
+interface ServeOptions {
+  nginx: boolean;
+}
+
+/** One HTTP server on ip:port answering with `handle`, headers in the handler's order. */
+function serveHttp(port: number, handle: WorkloadHandler, o: ServeOptions): Promise<void> {
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    void collectBody(req).then((body) => {
+      const r = handle({
+        method: req.method ?? 'GET',
+        target: req.url ?? '/',
+        version: `HTTP/${req.httpVersion}`,
+        headers: rawHeaders(req),
+        body,
+        remoteAddress: req.socket.remoteAddress ?? '',
+        remotePort: req.socket.remotePort ?? 0,
+      });
+      res.sendDate = false;
+      const headers: HeaderList = o.nginx
+        ? [
+            ['Server', NGINX_VERSION],
+            ['Date', httpDate(Date.now())],
+          ]
+        : [];
+      headers.push(...r.headers);
+      const reason = o.nginx ? NGINX_REASONS[r.status] : undefined;
+      res.writeHead(r.status, reason ?? '', headers.flat());
+      res.end(req.method === 'HEAD' ? undefined : r.body);
+    });
+  });
+  if (o.nginx) {
+    // nginx answers an unparsable request with its own 400 page and closes.
+    server.on('clientError', (_err, socket: Socket) => {
+      const r = nginxPageResponse(400);
+      let head = `HTTP/1.1 400 Bad Request\r\nServer: ${NGINX_VERSION}\r\nDate: ${httpDate(Date.now())}\r\n`;
+      for (const [n, v] of r.headers) head += `${n}: ${v}\r\n`;
+      head += 'Connection: close\r\n\r\n';
+      socket.end(Buffer.concat([Buffer.from(head), Buffer.from(r.body ?? new Uint8Array())]));
+    });
+    server.keepAliveTimeout = 65_000;
+  }
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, spec.ip, () => resolve());
+  });
+}
+
+let nextId = 1;
+const pending = new Map<number, (answer: Buffer | undefined) => void>();
+process.on('message', (m: DaemonMessage) => {
+  if (m.type !== 'dns-answer') return;
+  const done = pending.get(m.id);
+  pending.delete(m.id);
+  done?.(m.data === null ? undefined : Buffer.from(m.data, 'base64'));
+});
+
+function ask(transport: 'udp' | 'tcp', query: Buffer): Promise<Buffer | undefined> {
+  const id = nextId++;
+  return new Promise((resolve) => {
+    pending.set(id, resolve);
+    send({ type: 'dns-query', id, transport, data: query.toString('base64') });
+  });
+}
+
+async function serveDns(port: number): Promise<void> {
+  const udp = createSocket('udp4');
+  udp.on('message', (msg, rinfo) => {
+    void ask('udp', msg).then((a) => {
+      if (a !== undefined) udp.send(a, rinfo.port, rinfo.address);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    udp.once('error', reject);
+    udp.bind(port, spec.ip, () => resolve());
+  });
+  // DNS over TCP: each message is prefixed by its two-byte length (RFC 1035 §4.2.2).
+  const tcp = createTcpServer((conn) => {
+    let buf = Buffer.alloc(0);
+    conn.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      while (buf.length >= 2) {
+        const len = buf.readUInt16BE(0);
+        if (buf.length < 2 + len) break;
+        const q = buf.subarray(2, 2 + len);
+        buf = buf.subarray(2 + len);
+        void ask('tcp', Buffer.from(q)).then((a) => {
+          if (a === undefined) return;
+          const framed = Buffer.alloc(a.length + 2);
+          framed.writeUInt16BE(a.length, 0);
+          a.copy(framed, 2);
+          conn.write(framed);
+        });
+      }
+    });
+    conn.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve, reject) => {
+    tcp.once('error', reject);
+    tcp.listen(port, spec.ip, () => resolve());
+  });
+}
+
+async function main(): Promise<void> {
+  const ports: number[] = [];
+  switch (spec.kind) {
+    case 'myapp':
+      await serveHttp(
+        80,
+        myappHandler({ image: spec.image, podName: spec.pod, startedAtMs: spec.startedAtMs }),
+        { nginx: true },
+      );
+      ports.push(80);
+      break;
+    case 'coredns':
+      await serveDns(53);
+      ports.push(53);
+      break;
+    default:
+      for (const p of spec.ports) {
+        await serveHttp(
+          p,
+          httpEchoHandler({ name: spec.pod, addresses: [spec.ip], nowMs: () => Date.now() }),
+          { nginx: false },
+        );
+        ports.push(p);
+      }
+  }
+  send({ type: 'listening', ports });
+}
+
+main().catch((e: unknown) => {
+  send({ type: 'error', message: String((e as Error).message ?? e) });
+  process.exit(1);
+});
