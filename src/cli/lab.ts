@@ -257,9 +257,7 @@ function upOptions(cmd: Command): Command {
 export function registerLab(program: Command): void {
   const lab = program
     .command('lab')
-    .description(
-      'the cluster in Linux network namespaces, real packets through TUN devices (root)',
-    )
+    .description('the cluster in Linux network namespaces, real packets through TUN devices (root)')
     .enablePositionalOptions();
 
   upOptions(lab.command('up').description('build the lab and start its daemon'))
