@@ -6,6 +6,7 @@ import { registerConntrack } from './conntrack.ts';
 import { registerGet } from './get.ts';
 import { registerIptables, registerNft } from './iptables.ts';
 import { registerIpvs } from './ipvs.ts';
+import { registerLab } from './lab.ts';
 import { registerProbe } from './probe.ts';
 import { registerReplay } from './replay.ts';
 import { registerRun } from './run.ts';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerReplay(program);
   registerProbe(program);
   registerWalkthrough(program);
+  registerLab(program);
   return program;
 }
 
