@@ -131,7 +131,11 @@ export class RuleSetBuilder {
     const restoreLines: string[] = [];
     for (const name of ['filter', 'nat'] as const) {
       const t = this.tables[name];
-      restoreLines.push(`*${name}`, ...t.chainLines, ...t.ruleLines, 'COMMIT');
+      // A loop, not push(...lines): spreading 100k+ lines overflows the call stack.
+      restoreLines.push(`*${name}`);
+      for (const l of t.chainLines) restoreLines.push(l);
+      for (const l of t.ruleLines) restoreLines.push(l);
+      restoreLines.push('COMMIT');
     }
     return {
       filter: linkTable(this.tables.filter),
