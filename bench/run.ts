@@ -1,30 +1,10 @@
-// `npm run bench`: every benchmark suite in turn, each in its own process so one suite's
-// heap and JIT state do not colour the next. Figures are printed by each suite.
-// `npm run bench -- packet dataplane` runs only those.
-import { spawnSync } from 'node:child_process';
+// `npm run bench`: the same as `svclab bench` (src/cli/bench.ts → bench/harness.ts).
+// `npm run bench -- --quick`, `npm run bench -- classify render` (bare names are --suite).
+import { main } from '../src/cli/main.ts';
 
-const SUITES = [
-  'packet',
-  'dataplane',
-  'conntrack',
-  'iptables',
-  'ipvs',
-  'nftables',
-  'control',
-  'sim',
-];
-const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-const unknown = chosen.filter((s) => !SUITES.includes(s));
-if (unknown.length > 0) {
-  console.error(`unknown suite(s): ${unknown.join(', ')} (have: ${SUITES.join(', ')})`);
-  process.exit(2);
-}
-let failed = 0;
-for (const suite of chosen.length > 0 ? chosen : SUITES) {
-  console.log(`\n== bench/${suite}.ts`);
-  const r = spawnSync(process.execPath, ['--import=tsx', '--expose-gc', `bench/${suite}.ts`], {
-    stdio: 'inherit',
-  });
-  if (r.status !== 0) failed++;
-}
-process.exit(failed === 0 ? 0 : 1);
+const args = process.argv
+  .slice(2)
+  .flatMap((a, i, all) =>
+    a.startsWith('-') || ['--suite', '--out'].includes(all[i - 1] ?? '') ? [a] : ['--suite', a],
+  );
+process.exitCode = await main(['bench', ...args]);

@@ -1,6 +1,7 @@
 // The `svclab` command line: one file per subcommand under src/cli/, wired here.
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
+import { registerBench } from './bench.ts';
 import { CliError } from './cluster-from-files.ts';
 import { registerConntrack } from './conntrack.ts';
 import { registerGet } from './get.ts';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerProbe(program);
   registerWalkthrough(program);
   registerLab(program);
+  registerBench(program);
   return program;
 }
 

@@ -1,0 +1,220 @@
+// Classification: the cost of a new connection's first packet at nat PREROUTING vs the
+// number of services (each 10 endpoints), in iptables (linear KUBE-SERVICES walk), ipvs
+// (ipset tests + virtual-service hash + rr scheduler) and nftables (verdict-map probes)
+// modes, plus the rules or lookups visited per packet. Packets go to services spread over
+// the whole table in shuffled order, so iptables walks half the list on average and the
+// hashed modes pay this machine's cache misses once the tables outgrow the caches.
+// Figures: `first-packet` (ns/packet, min/median/max over rounds of CPU time) and
+// `visited` (rules, mean over the sampled services), per mode and size.
+// Run: node --import=tsx --expose-gc bench/classify.ts [--quick] [--mode M] [--iptables-max N] [N...]
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import {
+  BENCH_JSON_PREFIX,
+  type Figure,
+  type SuiteResult,
+  figure,
+  isQuick,
+  printSuiteResult,
+} from './figures.ts';
+import { shuffled } from './measure.ts';
+import {
+  ADDR_DST_LOCAL,
+  CtState,
+  type DataplaneProxier,
+  Hook,
+  type PacketMeta,
+  TABLE_NAT,
+  newPacketMeta,
+} from '../src/proxy/hooks.ts';
+import { ipToU32 } from '../src/packet/addr.ts';
+import { IpvsDataplaneProxier } from '../src/proxy/ipvs/dataplane.ts';
+import { CLIENT_IP, MODES, type Mode, SVC_BASE, fill, newProxier, spread } from './workload.ts';
+
+export const FULL_SIZES = [10, 100, 1_000, 10_000, 30_000, 100_000];
+export const QUICK_SIZES = [10, 100, 1_000];
+/** Largest iptables size in a default full run (compiling 100k × 10 takes minutes). */
+export const IPTABLES_MAX = 30_000;
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+export interface ClassifyRow {
+  mode: Mode;
+  services: number;
+  buildMs: number;
+  /** CPU ns per first packet, one entry per round. */
+  ns: number[];
+  meanVisited: number;
+}
+
+/** Target services' ClusterIPs in visiting order: every service shuffled, or a spread sample. */
+function targets(n: number, count: number): Uint32Array {
+  if (count >= n) return Uint32Array.from(shuffled(n), (i) => SVC_BASE + i);
+  const idx = spread(n, count);
+  return Uint32Array.from(shuffled(idx.length), (j) => SVC_BASE + idx[j]!);
+}
+
+/** ipvs keeps a connection entry per first packet: drop them between rounds, untimed. */
+function forget(px: DataplaneProxier): void {
+  if (!(px instanceof IpvsDataplaneProxier)) return;
+  const ipvs = px.ipvs.ipvs;
+  for (const id of ipvs.conns.ids()) ipvs.expireNow(id, 0);
+}
+
+export function classifyBench(mode: Mode, n: number, quick: boolean): ClassifyRow {
+  const t0 = performance.now();
+  const px = fill(newProxier(mode), n);
+  const buildMs = performance.now() - t0;
+  gc?.();
+  return { mode, services: n, buildMs, ...firstPacket(px, n, quick) };
+}
+
+/** CPU ns per first packet (one entry per round) and mean rules visited, on a filled proxier. */
+export function firstPacket(
+  px: DataplaneProxier,
+  n: number,
+  quick: boolean,
+): { ns: number[]; meanVisited: number } {
+  const mode = px.constructor.name;
+  const vips = targets(n, 1024);
+  // addrtype LOCAL as the dataplane decides it (ipvs: the VIP sits on kube-ipvs0).
+  const flags = Uint8Array.from(vips, (ip) => (px.isLocalAddress(ip) ? ADDR_DST_LOCAL : 0));
+  const meta: PacketMeta = newPacketMeta({
+    src: ipToU32(CLIENT_IP),
+    sport: 40000,
+    dport: 80,
+    ctstate: CtState.NEW,
+    tcpFlags: 0x02,
+    len: 60,
+  });
+  const hook = Hook.Prerouting;
+  const nat = TABLE_NAT;
+  // Rules visited, and a check that every sampled service really DNATs.
+  let visited = 0;
+  for (let j = 0; j < vips.length; j++) {
+    meta.dst = vips[j]!;
+    meta.addrFlags = flags[j]!;
+    const r = px.classify(meta, hook, nat);
+    if (!r.dnat) throw new Error(`${mode}: service ${meta.dst} not DNATed`);
+    visited += r.rulesVisited;
+  }
+  forget(px);
+  let sink = 0;
+  let sport = 1024;
+  // Timed in chunks with ipvs's connection entries dropped between them (untimed), so the
+  // connection table stays small, as it does when connections come and go.
+  const run = (count: number): number => {
+    let us = 0;
+    for (let done = 0; done < count;) {
+      const chunk = Math.min(4096, count - done);
+      const c0 = process.cpuUsage();
+      for (let k = 0; k < chunk; k++) {
+        const j = (done + k) % vips.length;
+        meta.dst = vips[j]!;
+        meta.addrFlags = flags[j]!;
+        meta.sport = sport;
+        sport = sport === 65535 ? 1024 : sport + 1;
+        sink += px.classify(meta, hook, nat).dnatPort;
+      }
+      const cu = process.cpuUsage(c0);
+      us += cu.user + cu.system;
+      done += chunk;
+      forget(px);
+    }
+    return (us * 1000) / count;
+  };
+  // Warm up and calibrate on wall time, doubling the batch until it lasts 20 ms, so one
+  // round costs about roundMs of CPU (CPU time is accounted in ticks: rounds must be long).
+  // iptables at 100k services spends ~ms per packet, the hashed modes ~100s of ns.
+  const roundNs = (quick ? 40 : 100) * 1e6;
+  let est = 0;
+  for (let count = 8; ; count *= 2) {
+    const w0 = performance.now();
+    run(count);
+    const dt = performance.now() - w0;
+    if (dt >= 20 || count >= 1 << 16) {
+      est = (dt * 1e6) / count;
+      break;
+    }
+  }
+  const perRound = Math.min(1 << 18, Math.max(16, Math.floor(roundNs / est)));
+  const rounds = quick ? 5 : 7;
+  const ns: number[] = [];
+  for (let r = 0; r < rounds; r++) ns.push(run(perRound));
+  if (sink === -1) console.log(sink);
+  return { ns, meanVisited: visited / vips.length };
+}
+
+export function classifyFigures(rows: readonly ClassifyRow[]): Figure[] {
+  const out: Figure[] = [];
+  for (const r of rows) {
+    out.push(figure('first-packet', 'ns/packet', r.ns, { mode: r.mode, services: r.services }));
+    out.push(figure('visited', 'rules', [r.meanVisited], { mode: r.mode, services: r.services }));
+  }
+  return out;
+}
+
+function argValue(argv: readonly string[], name: string): string | undefined {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+/**
+ * Each mode in its own process: a fresh heap (iptables at 30k services holds ~2 GB), and
+ * call sites in this file that see only one proxier class, as in a real node.
+ */
+function eachModeInChild(argv: readonly string[]): Figure[] {
+  const figures: Figure[] = [];
+  for (const mode of MODES) {
+    const r = spawnSync(
+      process.execPath,
+      [...process.execArgv, fileURLToPath(import.meta.url), ...argv, '--mode', mode],
+      { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 26 },
+    );
+    const out = r.stdout ?? '';
+    process.stdout.write(
+      out
+        .split('\n')
+        .filter((l) => !l.startsWith(BENCH_JSON_PREFIX))
+        .join('\n'),
+    );
+    const line = out.split('\n').find((l) => l.startsWith(BENCH_JSON_PREFIX));
+    if (r.status !== 0 || line === undefined)
+      throw new Error(`classify --mode ${mode} failed (exit ${r.status ?? r.signal})`);
+    figures.push(...(JSON.parse(line.slice(BENCH_JSON_PREFIX.length)) as SuiteResult).figures);
+  }
+  return figures;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const argv = process.argv.slice(2);
+  const quick = isQuick(argv);
+  const only = argValue(argv, '--mode') as Mode | undefined;
+  if (only === undefined) {
+    printSuiteResult({ suite: 'classify', figures: eachModeInChild(argv) });
+  } else {
+    if (!MODES.includes(only)) throw new Error(`unknown mode ${only}`);
+    const given = argv.filter((a) => /^\d+$/.test(a)).map(Number);
+    const iptMax = Number(argValue(argv, '--iptables-max') ?? IPTABLES_MAX);
+    const sizes = (given.length > 0 ? given : quick ? QUICK_SIZES : FULL_SIZES).filter(
+      (n) => only !== 'iptables' || given.length > 0 || n <= iptMax,
+    );
+    const rows: ClassifyRow[] = [];
+    for (const n of sizes) {
+      const r = classifyBench(only, n, quick);
+      rows.push(r);
+      const med = [...r.ns].sort((a, b) => a - b)[r.ns.length >> 1]!;
+      console.log(
+        `${only.padEnd(8)} ${String(n).padStart(7)} services: build+sync ${r.buildMs.toFixed(0).padStart(6)} ms | ` +
+          `first packet ${med.toFixed(0).padStart(9)} ns | ${r.meanVisited.toFixed(1).padStart(9)} rules visited`,
+      );
+      gc?.();
+    }
+    if (only === 'iptables' && given.length === 0 && !quick && iptMax < 100_000)
+      console.log(
+        `iptables at 100,000 services not run: compiling 100k × 10 endpoints (~3.2M rules) takes ` +
+          `~6 min and ~7 GB here; add it with --iptables-max 100000`,
+      );
+    printSuiteResult({ suite: 'classify', figures: classifyFigures(rows) });
+  }
+}

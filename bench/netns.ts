@@ -1,0 +1,68 @@
+// Throw-away network namespaces for the kernel-side benchmarks: names carry a per-process
+// prefix, every one made is remembered and deleted in cleanup(), which also runs on SIGINT
+// and SIGTERM, so an interrupted run leaves nothing behind.
+import { execFileSync, spawnSync } from 'node:child_process';
+
+export const PREFIX = `svl-k${process.pid}-`;
+
+/** Why kernel benchmarks cannot run here, or undefined when they can. */
+export function kernelSkipReason(tools: readonly string[]): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root (network namespaces, iptables, nft)';
+  for (const t of ['ip', ...tools]) {
+    const r = spawnSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' });
+    if (r.status !== 0) return `${t} not found`;
+  }
+  return undefined;
+}
+
+export function run(cmd: string, args: readonly string[], input?: string): string {
+  return execFileSync(cmd, args, {
+    encoding: 'utf8',
+    stdio: ['pipe', 'pipe', 'pipe'],
+    maxBuffer: 1 << 30,
+    ...(input !== undefined ? { input } : {}),
+  });
+}
+
+export const inNs = (ns: string, cmd: string, args: readonly string[], input?: string): string =>
+  run('ip', ['netns', 'exec', ns, cmd, ...args], input);
+
+const made = new Set<string>();
+
+export function addNs(suffix: string): string {
+  const name = PREFIX + suffix;
+  run('ip', ['netns', 'add', name]);
+  made.add(name);
+  inNs(name, 'ip', ['link', 'set', 'lo', 'up']);
+  return name;
+}
+
+export function delNs(name: string): void {
+  spawnSync('ip', ['netns', 'del', name], { stdio: 'ignore' });
+  made.delete(name);
+}
+
+const cleanups: (() => void)[] = [];
+
+/** Run fn at cleanup (before the namespaces go), e.g. killing a server. */
+export function atCleanup(fn: () => void): void {
+  cleanups.push(fn);
+}
+
+export function cleanup(): void {
+  for (const fn of cleanups.splice(0)) {
+    try {
+      fn();
+    } catch {
+      // best effort: the namespaces below must still go
+    }
+  }
+  for (const ns of [...made]) delNs(ns);
+}
+
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    cleanup();
+    process.exit(130);
+  });
+}
