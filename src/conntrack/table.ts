@@ -63,6 +63,11 @@ export class ConntrackTable {
   private readonly nodes: Int32Array;
   readonly packets: Float64Array;
   readonly bytes: Float64Array;
+  /**
+   * Per hash node, a word for the table's user (the dataplane's flow cache stamp), zeroed
+   * whenever the node is (re)created: nothing remembered for an old flow survives slot reuse.
+   */
+  readonly nodeStamp: Int32Array;
   private readonly heads: Int32Array;
   private gcCursor = 0;
 
@@ -92,6 +97,7 @@ export class ConntrackTable {
     this.nodes = new Int32Array(nodes << NODE_SHIFT);
     this.packets = new Float64Array(nodes);
     this.bytes = new Float64Array(nodes);
+    this.nodeStamp = new Int32Array(nodes);
     this.heads = new Int32Array(buckets).fill(-1);
   }
 
@@ -253,6 +259,7 @@ export class ConntrackTable {
     nd[o + PROTO] = proto;
     this.packets[n] = 0;
     this.bytes[n] = 0;
+    this.nodeStamp[n] = 0;
     // New nodes go to the chain head (hlist_nulls_add_head_rcu).
     const h = this.heads[b]!;
     nd[o + BUCKET] = b;

@@ -66,6 +66,12 @@ const V_FORWARD = Verdict.Forward;
 const V_LOCAL = Verdict.Local;
 const SRC_LOCAL = ADDR_SRC_LOCAL;
 const DST_LOCAL = ADDR_DST_LOCAL;
+/** Flow cache record (words per conntrack node): out interface, next hop, in interface, token. */
+const FC_STRIDE = 4;
+const FC_OUT = 0;
+const FC_HOP = 1;
+const FC_IN = 2;
+const FC_TOKEN = 3;
 const MASQ_PORT_MIN = 1024;
 const MASQ_PORT_MAX = 65535;
 
@@ -106,6 +112,16 @@ export class NodeDataplane {
   /** The node's own addresses (addrtype LOCAL besides loopback and the proxy's). */
   private readonly nodeAddr: number;
   private readonly gatewayAddr: number;
+  /**
+   * The flow cache: per conntrack node (a flow direction), what finish() found for its last
+   * packet — out interface, next hop, in interface, the proxy's filter-walk token — valid while
+   * ct.table.nodeStamp[ref] equals `stamp`. The stamp moves on whenever routes, the proxy's
+   * rules or its local addresses change, so every flow re-walks once after a change.
+   */
+  private readonly flowCache: Int32Array;
+  private stamp = 1;
+  private seenRoutes = -1;
+  private seenProxy = -1;
 
   constructor(opts: NodeDataplaneOptions) {
     this.opts = opts;
@@ -116,6 +132,7 @@ export class NodeDataplane {
     this.addIface('eth0', IfaceKind.Uplink, opts.nodeIP);
     this.nodeAddr = opts.nodeIP >>> 0;
     this.gatewayAddr = opts.podGateway >>> 0;
+    this.flowCache = new Int32Array(this.ct.table.max * 2 * FC_STRIDE);
   }
 
   get proxier(): DataplaneProxier {
@@ -126,6 +143,7 @@ export class NodeDataplane {
   setProxier(proxier: DataplaneProxier): void {
     this.opts.proxier = proxier;
     this.ct.table.flush();
+    this.stamp++;
   }
 
   addIface(name: string, kind: IfaceKind, addr: number): Iface {
@@ -194,7 +212,7 @@ export class NodeDataplane {
         const px = this.opts.proxier;
         if (px.onTracked !== undefined) this.tellProxier(px, ref, info.l4Offset + info.l4Length);
         this.applyNat(b, ref);
-        return this.finish(b, inIf, ST_ESTABLISHED, true);
+        return this.established(b, inIf, ref);
       }
     }
     if (!tracked) return this.untracked(b, inIf, CtState.UNTRACKED);
@@ -362,11 +380,87 @@ export class NodeDataplane {
       const f = this.rules(m, r === LOCAL_IF ? HOOK_INPUT : HOOK_FORWARD, FILTER, this.res);
       if (f.verdict !== ACCEPT) return this.ruleDrop(b, inIf, f.verdict);
     }
+    return this.forwardOut(b, inIf, r, gw !== 0 ? gw : dst);
+  }
+
+  /**
+   * An established packet after NAT: what finish(…, ESTABLISHED, true) does, remembered per
+   * flow direction. The route and the filter walk depend only on fields that stay the same
+   * along a flow direction after NAT (addresses, ports, protocol, ctstate, addrtype, in
+   * interface), so a repeat packet re-counts the remembered walk's rules instead of walking,
+   * and takes the remembered route; TTL and the verdict counters are per packet as ever.
+   */
+  private established(b: Uint8Array, inIf: number, ref: number): Verdict {
+    const px = this.opts.proxier;
+    if (inIf === LOCAL_IF || this.tracer !== undefined || px.flowGeneration === undefined) {
+      return this.finish(b, inIf, ST_ESTABLISHED, true);
+    }
+    const pg = px.flowGeneration();
+    const rg = this.routes.generation;
+    if (pg !== this.seenProxy || rg !== this.seenRoutes) {
+      this.seenProxy = pg;
+      this.seenRoutes = rg;
+      this.stamp++;
+    }
+    const stamps = this.ct.table.nodeStamp;
+    const fc = this.flowCache;
+    const k = ref * FC_STRIDE;
+    const info = this.info;
+    const len = info.l4Offset + info.l4Length;
+    if (stamps[ref] === this.stamp && fc[k + FC_IN] === inIf) {
+      const token = fc[k + FC_TOKEN]!;
+      px.countPath!(token, len);
+      return this.forwardOut(b, inIf, fc[k + FC_OUT]!, fc[k + FC_HOP]! >>> 0);
+    }
+    // First packet of this direction since a change: route and walk, then remember.
+    const dst = ((b[16]! << 24) | (b[17]! << 16) | (b[18]! << 8) | b[19]!) >>> 0;
+    const src = ((b[12]! << 24) | (b[13]! << 16) | (b[14]! << 8) | b[15]!) >>> 0;
+    const dstLocal = this.isLocal(dst);
+    let r = LOCAL_IF;
+    let gw = 0;
+    if (!dstLocal) {
+      const rt = this.routes.lookup(dst);
+      if (rt === undefined) return this.counters.drop(Drop.NoRoute);
+      r = rt.ifIndex;
+      gw = rt.gateway;
+    }
+    const l4 = info.l4Offset;
+    const ported = info.proto === TCP || info.proto === UDP;
+    const m = this.meta;
+    m.proto = info.proto;
+    m.src = src;
+    m.dst = dst;
+    m.sport = ported ? (b[l4]! << 8) | b[l4 + 1]! : 0;
+    m.dport = ported ? (b[l4 + 2]! << 8) | b[l4 + 3]! : 0;
+    m.mark = 0;
+    m.ctstate = ST_ESTABLISHED;
+    m.addrFlags = (this.isLocal(src) ? SRC_LOCAL : 0) | (dstLocal ? DST_LOCAL : 0);
+    m.len = len;
+    m.tcpFlags = info.tcpFlags;
+    m.inIface = this.ifaces[inIf]?.name ?? '';
+    m.outIface = '';
+    const out = this.res;
+    const token = px.filterEstablished!(m, r === LOCAL_IF ? HOOK_INPUT : HOOK_FORWARD, out);
+    if (out.verdict !== ACCEPT) return this.ruleDrop(b, inIf, out.verdict);
+    const hop = gw !== 0 ? gw : dst;
+    if (token >= 0) {
+      fc[k + FC_OUT] = r;
+      fc[k + FC_HOP] = hop | 0;
+      fc[k + FC_IN] = inIf;
+      fc[k + FC_TOKEN] = token;
+      stamps[ref] = this.stamp;
+    }
+    return this.forwardOut(b, inIf, r, hop);
+  }
+
+  /** Deliver locally, or decrement TTL and forward out of `r` to `hop`. */
+  private forwardOut(b: Uint8Array, inIf: number, r: number, hop: number): Verdict {
+    const c = this.counters;
     if (r === LOCAL_IF) {
       c.verdicts[V_LOCAL]!++;
       return V_LOCAL;
     }
-    if (!fromLocal) {
+    if (inIf !== LOCAL_IF) {
       const ttl = b[8]!;
       if (ttl <= 1) return this.ttlExceeded(b, inIf);
       // TTL - 1 with the header checksum fixed up (RFC 1624: the TTL/protocol word drops 0x0100).
@@ -379,7 +473,7 @@ export class NodeDataplane {
       b[11] = s & 0xff;
     }
     this.outIf = r;
-    this.nextHop = gw !== 0 ? gw : dst;
+    this.nextHop = hop;
     c.verdicts[V_FORWARD]!++;
     return V_FORWARD;
   }

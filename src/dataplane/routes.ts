@@ -39,6 +39,8 @@ export class RoutingTable {
   private nets: Route[] = [];
   private netBase = new Uint32Array(0);
   private netMask = new Uint32Array(0);
+  /** Bumped by every change, so a cached route knows when it may be stale. */
+  generation = 0;
 
   add(route: Route): void {
     this.routes = [...this.routes.filter((r) => !sameCidr(r.cidr, route.cidr)), route].sort(
@@ -82,6 +84,7 @@ export class RoutingTable {
     this.nets = nets;
     this.netBase = Uint32Array.from(nets, (r) => r.cidr.base);
     this.netMask = Uint32Array.from(nets, (r) => prefixMask(r.cidr.prefix));
+    this.generation++;
   }
 }
 

@@ -44,6 +44,21 @@ export interface DataplaneProxier extends Proxier {
     bytes: number,
     reply: boolean,
   ): void;
+  /**
+   * Optional, for the dataplane's per-flow cache: a number that changes whenever
+   * filterEstablished() or isLocalAddress() could answer differently for the same packet
+   * (rules swapped in, addresses bound or unbound). Without it nothing is cached.
+   */
+  flowGeneration?(): number;
+  /**
+   * classify(meta, hook, TABLE_FILTER, out) for a packet of an established flow, and whether
+   * the walk may stand for every later packet of that flow direction: a path token >= 0 when
+   * it read only what stays the same along a flow direction (addresses, ports, protocol,
+   * ctstate, mark, addrtype, interfaces), -1 when something else decided (random, time).
+   */
+  filterEstablished?(meta: PacketMeta, hook: Hook, out: EvalResult): number;
+  /** Count one more packet of `len` bytes on the rules a remembered walk counted. */
+  countPath?(token: number, len: number): void;
   /** classify() reporting each rule or lookup step, like `iptables -j TRACE`. */
   trace(meta: PacketMeta, hook: Hook, onStep: (e: TraceEvent) => void, tables?: number): EvalResult;
 }

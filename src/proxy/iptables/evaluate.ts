@@ -129,6 +129,11 @@ export interface EvalContext {
   trace?: ((e: TraceEvent) => void) | undefined;
 }
 
+/** While a walk is recorded: the rules it counts (index, or ~chain for a policy). */
+let recording: number[] | undefined;
+/** Set when a recorded walk evaluated statistic or recent (random, time, side effects). */
+let volatileWalk = false;
+
 const MAX_DEPTH = 256;
 const stackRule = new Int32Array(MAX_DEPTH);
 const stackChain = new Int32Array(MAX_DEPTH);
@@ -382,6 +387,7 @@ function slowMatches(
         break;
       }
       default:
+        volatileWalk = true;
         if (!matchModule(f.obj[k] as Match, p, out, ctx)) return false;
     }
   }
@@ -477,6 +483,7 @@ export function evaluateTable(
       }
       pkts[i]! += 1;
       bytes[i]! += len;
+      if (recording !== undefined) recording.push(i);
       if (trace !== undefined) {
         const chain = chains[ci]!;
         trace({
@@ -542,6 +549,7 @@ export function evaluateTable(
       out.rulesVisited += visited;
       counters.policyPkts[ci]! += 1;
       counters.policyBytes[ci]! += len;
+      if (recording !== undefined) recording.push(~ci);
       if (trace !== undefined) {
         const chain = chains[ci]!;
         trace({
@@ -568,5 +576,43 @@ export function evaluateTable(
     ci = stackChain[depth]!;
     i = stackRule[depth]!;
     end = chainEnd[ci]!;
+  }
+}
+
+/**
+ * evaluateTable, also listing in `path` the rules it counted (rule index, or ~chain for a
+ * chain policy). Returns false when statistic or recent took part, so the outcome may not
+ * repeat for the same packet fields.
+ */
+export function evaluateTableRecorded(
+  table: Table,
+  start: number,
+  p: PacketMeta,
+  ctx: EvalContext,
+  out: EvalResult,
+  path: number[],
+): boolean {
+  recording = path;
+  volatileWalk = false;
+  try {
+    evaluateTable(table, start, p, ctx, out);
+  } finally {
+    recording = undefined;
+  }
+  return !volatileWalk;
+}
+
+/** Count one packet of `len` bytes on every rule and policy of a recorded path. */
+export function countRecordedPath(table: Table, path: Int32Array, len: number): void {
+  const c = table.counters;
+  for (let k = 0; k < path.length; k++) {
+    const x = path[k]!;
+    if (x >= 0) {
+      c.pkts[x]! += 1;
+      c.bytes[x]! += len;
+    } else {
+      c.policyPkts[~x]! += 1;
+      c.policyBytes[~x]! += len;
+    }
   }
 }

@@ -11,7 +11,9 @@ import { compileRuleSet } from './compile.ts';
 import type { IptablesOptions } from './compile.ts';
 import {
   Verdict,
+  countRecordedPath,
   evaluateTable,
+  evaluateTableRecorded,
   hookChainIndex,
   newEvalResult,
   newPacketMeta,
@@ -65,6 +67,12 @@ export class IptablesProxier extends ServiceMapProxier implements DataplaneProxi
   private readonly ctx: EvalContext;
   private readonly result = newEvalResult();
   private readonly scratch = newPacketMeta();
+  /** Bumped when rules are swapped in: remembered filter walks are void then. */
+  private generation = 0;
+  /** Recorded filter walks of established packets (the installed rules'), by token. */
+  private paths: Int32Array[] = [];
+  private pathTokens = new Map<string, number>();
+  private readonly pathScratch: number[] = [];
 
   constructor(readonly options: IptablesProxierOptions) {
     super(options.nodeName, options.nodeIPs);
@@ -79,6 +87,9 @@ export class IptablesProxier extends ServiceMapProxier implements DataplaneProxi
 
   private install(rs: RuleSet): void {
     this.rules = rs;
+    this.generation++;
+    this.paths = [];
+    this.pathTokens = new Map();
     for (let h = 0; h < 5; h++) {
       this.natStart[h] = hookChainIndex(rs.nat, h as Hook);
       this.filterStart[h] = hookChainIndex(rs.filter, h as Hook);
@@ -137,6 +148,39 @@ export class IptablesProxier extends ServiceMapProxier implements DataplaneProxi
     if (out.verdict !== ACCEPT) return out;
     if (!natFirst && tables & NAT) this.walk(rs.nat, this.natStart[hook]!, p, out);
     return out;
+  }
+
+  flowGeneration(): number {
+    return this.generation;
+  }
+
+  /**
+   * The filter walk of an established packet, recorded: a token for countPath(), or -1
+   * when statistic or recent took part. Same verdict and counters as
+   * classify(meta, hook, TABLE_FILTER, out).
+   */
+  filterEstablished(meta: PacketMeta, hook: Hook, out: EvalResult): number {
+    resetEvalResult(out, meta.mark);
+    const start = this.filterStart[hook]!;
+    const path = this.pathScratch;
+    path.length = 0;
+    if (start >= 0 && !evaluateTableRecorded(this.rules.filter, start, meta, this.ctx, out, path)) {
+      return -1;
+    }
+    const key = path.join(',');
+    let token = this.pathTokens.get(key);
+    if (token === undefined) {
+      token = this.paths.length;
+      this.paths.push(Int32Array.from(path));
+      this.pathTokens.set(key, token);
+    }
+    return token;
+  }
+
+  /** One more packet along a recorded filter walk: the counters it bumped, bumped again. */
+  countPath(token: number, len: number): void {
+    const path = this.paths[token];
+    if (path !== undefined && path.length > 0) countRecordedPath(this.rules.filter, path, len);
   }
 
   private walk(t: Table, start: number, p: PacketMeta, out: EvalResult): void {

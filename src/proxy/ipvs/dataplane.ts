@@ -162,6 +162,19 @@ export class IpvsDataplaneProxier implements DataplaneProxier {
     return out;
   }
 
+  /** What filterEstablished() and isLocalAddress() answer changes only with kube-ipvs0's addresses. */
+  flowGeneration(): number {
+    return this.ipvs.localGeneration;
+  }
+
+  /** The filter walk of an established packet: deterministic, and no rule counters to repeat. */
+  filterEstablished(m: PacketMeta, hook: Hook, out: EvalResult): number {
+    this.classify(m, hook, TABLE_FILTER, out);
+    return 0;
+  }
+
+  countPath(): void {}
+
   trace(
     m: PacketMeta,
     hook: Hook,

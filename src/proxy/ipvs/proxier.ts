@@ -82,6 +82,8 @@ export class IpvsProxier implements Proxier {
   lastSync = { services: 0, snapshotMs: 0, diffMs: 0 };
   /** Addresses on the dummy kube-ipvs0 (reference-counted: an external IP may serve two services). */
   private readonly bound = new Map<number, number>();
+  /** Bumped whenever an address is bound to or unbound from kube-ipvs0 (isLocalAddress changes). */
+  localGeneration = 0;
   private readonly nodeIPs: ReadonlySet<number>;
   private readonly objects = new Map<string, Service>();
   private readonly installed = new Map<string, Installed>();
@@ -379,6 +381,7 @@ export class IpvsProxier implements Proxier {
     const n = this.bound.get(addr) ?? 0;
     this.bound.set(addr, n + 1);
     if (n === 0) {
+      this.localGeneration++;
       this.ops.bind++;
       this.ipsets.ref(KUBE_IPVS_IPS, u32ToIp(addr));
     }
@@ -389,6 +392,7 @@ export class IpvsProxier implements Proxier {
     if (n > 1) this.bound.set(addr, n - 1);
     else if (n === 1) {
       this.bound.delete(addr);
+      this.localGeneration++;
       this.ops.unbind++;
       this.ipsets.unref(KUBE_IPVS_IPS, u32ToIp(addr));
     }

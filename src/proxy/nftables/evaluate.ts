@@ -56,6 +56,19 @@ const REJECT = Verdict.Reject;
 const SRC_LOCAL = ADDR_SRC_LOCAL;
 const DST_LOCAL = ADDR_DST_LOCAL;
 
+/** Set when a walk read the clock or the random source or updated a set (see flowVolatile). */
+let volatileWalk = false;
+
+/** Start watching walks for what makes their outcome not repeatable for the same packet. */
+export function watchVolatile(): void {
+  volatileWalk = false;
+}
+
+/** Whether a walk since watchVolatile() used numgen, a dynamic set or a set update. */
+export function sawVolatile(): boolean {
+  return volatileWalk;
+}
+
 const MAX_DEPTH = 16; // NFT_JUMP_STACK_SIZE
 const stackChain = new Int32Array(MAX_DEPTH);
 const stackRule = new Int32Array(MAX_DEPTH);
@@ -81,6 +94,7 @@ function matches(m: NftMatch, p: PacketMeta, out: EvalResult, ctx: NftEvalContex
     case M_DADDR_IN_SET:
       return m.set!.has(p.dst, 0);
     case M_SADDR_IN_DYN_SET:
+      volatileWalk = true;
       return m.dyn!.has(p.src, ctx.now());
     case M_L4PROTO:
       return p.proto === m.value;
@@ -200,6 +214,7 @@ export function runBaseChain(
           break;
         }
         case A_NUMGEN: {
+          volatileWalk = true;
           // nft_ng_random: reciprocal_scale(get_random_u32(), modulus).
           const n = a.entries.length;
           const u = Math.floor(ctx.random() * 4294967296);
@@ -215,6 +230,7 @@ export function runBaseChain(
           out.mark = (out.mark ^ a.value) >>> 0;
           break;
         case A_UPDATE:
+          volatileWalk = true;
           a.dyn!.update(p.src, ctx.now());
           break;
         case A_REJECT:

@@ -17,7 +17,7 @@ import { seededRandom } from '../iptables/proxier.ts';
 import { AffinityTables } from './affinity.ts';
 import { compileRuleset } from './compile.ts';
 import type { NftablesOptions } from './compile.ts';
-import { runBaseChain } from './evaluate.ts';
+import { runBaseChain, sawVolatile, watchVolatile } from './evaluate.ts';
 import type { NftEvalContext } from './evaluate.ts';
 import { listRuleset } from './list.ts';
 import { NameCache } from './names.ts';
@@ -72,6 +72,8 @@ export class NftablesProxier extends ServiceMapProxier implements DataplaneProxi
   private readonly ctx: NftEvalContext;
   private readonly result = newEvalResult();
   private readonly scratch = newPacketMeta();
+  /** Bumped when a table is swapped in: remembered filter walks are void then. */
+  private generation = 0;
 
   constructor(readonly options: NftablesProxierOptions) {
     super(options.nodeName, options.nodeIPs);
@@ -89,6 +91,7 @@ export class NftablesProxier extends ServiceMapProxier implements DataplaneProxi
     if (snap.generation === this.compiledGeneration) return;
     const next = compileRuleset(snap.entries, this.options, this.names, this.affinity);
     this.rules = next; // the nft transaction: one reference assignment
+    this.generation++;
     this.compiledGeneration = snap.generation;
   }
 
@@ -132,6 +135,22 @@ export class NftablesProxier extends ServiceMapProxier implements DataplaneProxi
     out.verdict = ACCEPT;
     return out;
   }
+
+  flowGeneration(): number {
+    return this.generation;
+  }
+
+  /**
+   * classify(meta, hook, TABLE_FILTER, out) for an established packet: token 0 (nft rules
+   * here keep no counters, nothing to count again) or -1 when numgen or a dynamic set took part.
+   */
+  filterEstablished(meta: PacketMeta, hook: Hook, out: EvalResult): number {
+    watchVolatile();
+    this.classify(meta, hook, FILTER, out);
+    return sawVolatile() ? -1 : 0;
+  }
+
+  countPath(): void {}
 
   /** classify() reporting each rule that matched, each return and policy (see docs). */
   trace(
