@@ -62,10 +62,19 @@ interface Run {
   /** Packets the forwarder moved in the measured window (both directions). */
   forwarded: number;
   cpuNs: number;
+  sysNs: number;
+  batches: number;
 }
 
 /** The forwarder's packets moved (both directions) and CPU time so far. */
-type Sampler = () => Promise<{ forwarded: number; cpuNs: number }>;
+type Sampler = () => Promise<Sample>;
+interface Sample {
+  forwarded: number;
+  cpuNs: number;
+  sysNs: number;
+  /** Reads that found packets (callbacks for svclab, readable fds for C). */
+  batches: number;
+}
 
 /** Everything this suite made, so finally / SIGINT can take it all down. */
 class Cleanup {
@@ -319,6 +328,8 @@ export async function tunBench(opts: TunBenchOptions = {}): Promise<SuiteResult>
         stalls: result.stalls,
         forwarded: s1.forwarded - s0.forwarded,
         cpuNs: s1.cpuNs - s0.cpuNs,
+        sysNs: s1.sysNs - s0.sysNs,
+        batches: s1.batches - s0.batches,
       };
     };
 
@@ -342,8 +353,18 @@ export async function tunBench(opts: TunBenchOptions = {}): Promise<SuiteResult>
           wire();
           return await body(POD_IP, async () => {
             fwd.kill('SIGUSR1');
-            const c = JSON.parse(await next(5000)) as { fwd: number[]; cpuNs: number };
-            return { forwarded: c.fwd[0]! + c.fwd[1]!, cpuNs: c.cpuNs };
+            const c = JSON.parse(await next(5000)) as {
+              fwd: number[];
+              userNs: number;
+              sysNs: number;
+              wakeups: number;
+            };
+            return {
+              forwarded: c.fwd[0]! + c.fwd[1]!,
+              cpuNs: c.userNs + c.sysNs,
+              sysNs: c.sysNs,
+              batches: c.wakeups,
+            };
           });
         } finally {
           fwd.kill('SIGTERM');
@@ -363,6 +384,8 @@ export async function tunBench(opts: TunBenchOptions = {}): Promise<SuiteResult>
           return Promise.resolve({
             forwarded: client.stats.txPackets + pod.stats.txPackets,
             cpuNs: (cu.user + cu.system) * 1000,
+            sysNs: cu.system * 1000,
+            batches: client.rxBatches + pod.rxBatches,
           });
         });
         if (dp.counters.newFlows === 0) throw new Error(`${mode}: no flow went through svclab`);
@@ -381,10 +404,12 @@ export async function tunBench(opts: TunBenchOptions = {}): Promise<SuiteResult>
         const r = await withForwarder(mode, load);
         const run = { mode, rep, ...r };
         runs.push(run);
+        const per = Math.max(1, run.forwarded);
         log(
           `${mode.padEnd(11)} rep ${rep + 1}/${reps}: ${fmt(pps(run))} packets/s forwarded, ` +
-            `${fmt(run.replies / run.seconds)} replies/s, ${fmt(run.cpuNs / Math.max(1, run.forwarded))} CPU ns/packet` +
-            (run.stalls > 0 ? `, ${run.stalls} stalls (20 ms without a reply)` : ''),
+            `${fmt(run.replies / run.seconds)} replies/s; CPU ${fmt(run.cpuNs / per)} ns/packet ` +
+            `(${fmt(run.sysNs / per)} system), ${(run.forwarded / Math.max(1, run.batches)).toFixed(1)} packets/batch` +
+            (run.stalls > 0 ? `; ${run.stalls} stalls (20 ms without a reply)` : ''),
         );
       }
     }
@@ -412,13 +437,21 @@ export async function tunBench(opts: TunBenchOptions = {}): Promise<SuiteResult>
     }
     if (modes.includes('c-forwarder')) {
       for (const mode of modes.filter((m) => m !== 'c-forwarder')) {
+        // Per repetition (neighbouring runs): packets/s svclab ÷ C, and the CPU-time view of
+        // the same, C's ns/packet ÷ svclab's, which a busy machine disturbs less.
         const ratios: number[] = [];
+        const cpuRatios: number[] = [];
         for (let rep = 0; rep < reps; rep++) {
           const c = runs.find((r) => r.mode === 'c-forwarder' && r.rep === rep);
           const s = runs.find((r) => r.mode === mode && r.rep === rep);
-          if (c && s && pps(c) > 0) ratios.push(pps(s) / pps(c));
+          if (c === undefined || s === undefined) continue;
+          if (pps(c) > 0) ratios.push(pps(s) / pps(c));
+          if (c.forwarded > 0 && s.forwarded > 0 && s.cpuNs > 0)
+            cpuRatios.push(c.cpuNs / c.forwarded / (s.cpuNs / s.forwarded));
         }
         if (ratios.length > 0) figures.push(figure('ratio', 'svclab/c', ratios, { mode }));
+        if (cpuRatios.length > 0)
+          figures.push(figure('cpu-ratio', 'c/svclab', cpuRatios, { mode }));
       }
     }
     if (opts.iperf !== false) {

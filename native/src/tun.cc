@@ -21,7 +21,17 @@ namespace svclab {
 
 namespace {
 
-enum Stat { RX_PACKETS, RX_BYTES, TX_PACKETS, TX_BYTES, TX_DROPPED, RX_ERRORS, LAST_ERRNO, NSTATS };
+enum Stat {
+  RX_PACKETS,
+  RX_BYTES,
+  TX_PACKETS,
+  TX_BYTES,
+  TX_DROPPED,
+  RX_ERRORS,
+  LAST_ERRNO,
+  RX_BATCHES,
+  NSTATS
+};
 
 // Open devices, so an env's cleanup hook can close the ones it owns.
 std::mutex registryMu;
@@ -194,6 +204,7 @@ void TunDevice::ReadBatch() {
     stats_[LAST_ERRNO] = err;
   }
   if (n == 0 && err == 0) return;
+  if (n > 0) stats_[RX_BATCHES] += 1;
   Napi::Env env(env_);
   Napi::HandleScope scope(env);
   // Keep the wrapper alive across the call even if JS closes the device inside it.

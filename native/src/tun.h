@@ -47,7 +47,7 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
   size_t slot_ = 65536;
   uint8_t* slab_ = nullptr;
   uint32_t* lens_ = nullptr;
-  // rxPackets, rxBytes, txPackets, txBytes, txDropped, rxErrors, lastErrno
+  // rxPackets, rxBytes, txPackets, txBytes, txDropped, rxErrors, lastErrno, rxBatches
   double* stats_ = nullptr;
   Napi::ObjectReference slabRef_;
   Napi::ObjectReference lensRef_;

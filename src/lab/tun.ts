@@ -32,7 +32,7 @@ interface NativeDevice {
   /** batch × slot bytes; packet i starts at i × slot. */
   readonly slab: ArrayBuffer;
   readonly lengths: Uint32Array;
-  /** rxPackets, rxBytes, txPackets, txBytes, txDropped, rxErrors, lastErrno */
+  /** rxPackets, rxBytes, txPackets, txBytes, txDropped, rxErrors, lastErrno, rxBatches */
   readonly statsArray: Float64Array;
   readonly slot: number;
   readonly batch: number;
@@ -229,6 +229,11 @@ export class Tun {
       txBytes: s[3]!,
       txDropped: s[4]!,
     };
+  }
+
+  /** Callbacks made so far: rxPackets / rxBatches is the mean batch size. */
+  get rxBatches(): number {
+    return this.dev.statsArray[7]!;
   }
 
   get closed(): boolean {
