@@ -6,6 +6,7 @@ import type { ExecutionContext } from 'ava';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { Tun, tunSupport } from '../../src/lab/tun.ts';
 import { u32ToIp } from '../../src/packet/addr.ts';
 import { buildIcmpEcho, buildUdp } from '../../src/packet/build.ts';
@@ -219,5 +220,29 @@ test.serial(
       r.message,
       /(open \/dev\/net\/tun|TUNSETIFF).*: (Permission denied|Operation not permitted)/,
     );
+  },
+);
+
+test.serial(
+  'a worker that exits without close() leaves no device behind (env cleanup)',
+  async (t) => {
+    if (skipUnlessTun(t)) return;
+    const name = `${prefix}w`;
+    const addon = join(root, 'native', 'build', 'Release', 'svclab_tun.node');
+    const worker = new Worker(
+      `const { TunDevice } = require(${JSON.stringify(addon)});
+     const d = new TunDevice(${JSON.stringify(name)}, false, 4, 2048);
+     d.start(() => {});
+     require('node:worker_threads').parentPort.postMessage(d.name);`,
+      { eval: true },
+    );
+    try {
+      t.is(await new Promise((res) => worker.once('message', res)), name);
+      t.is(spawnSync('ip', ['link', 'show', name]).status, 0, 'the device exists while open');
+      await worker.terminate();
+      t.not(spawnSync('ip', ['link', 'show', name]).status, 0, 'the device went with the worker');
+    } finally {
+      spawnSync('ip', ['link', 'delete', name]);
+    }
   },
 );
