@@ -12,6 +12,9 @@ import { objectKey } from './objects.ts';
  */
 export type Projection<T> = (obj: T) => string | null;
 
+/** The cheap half of a Projection: true when it would return null. */
+export type Ignored<T> = (obj: T) => boolean;
+
 export interface Change<T> {
   key: string;
   previous?: T;
@@ -19,8 +22,9 @@ export interface Change<T> {
 }
 
 interface Pending<T> extends Change<T> {
-  previousView: string | null;
-  currentView: string | null;
+  /** previous / current exist and kube-proxy does not ignore them. */
+  previousSeen: boolean;
+  currentSeen: boolean;
 }
 
 export interface ChangeTrackerStats {
@@ -37,8 +41,18 @@ export class ChangeTracker<T extends KubeObject> {
   readonly stats: ChangeTrackerStats = { updates: 0, coalesced: 0, noOps: 0 };
   /** Stored objects are immutable, so a view computed once stays valid. */
   private readonly views = new WeakMap<T, string | null>();
+  private readonly ignoredFn: Ignored<T>;
 
-  constructor(private readonly projectFn: Projection<T>) {}
+  /**
+   * `ignored` must agree with `projectFn` returning null; with it, views are only built
+   * when an update has to be compared with what kube-proxy already has (never for adds).
+   */
+  constructor(
+    private readonly projectFn: Projection<T>,
+    ignored?: Ignored<T>,
+  ) {
+    this.ignoredFn = ignored ?? ((obj) => this.project(obj) === null);
+  }
 
   private project(obj: T): string | null {
     let v = this.views.get(obj);
@@ -63,23 +77,32 @@ export class ChangeTracker<T extends KubeObject> {
     if (entry === undefined) {
       entry = {
         key,
-        previousView: previous === undefined ? null : this.project(previous),
-        currentView: null,
+        previousSeen: previous !== undefined && !this.ignoredFn(previous),
+        currentSeen: false,
       };
       if (previous !== undefined) entry.previous = previous;
       this.pending.set(key, entry);
     } else {
       this.stats.coalesced++;
     }
-    entry.currentView = current === undefined ? null : this.project(current);
+    entry.currentSeen = current !== undefined && !this.ignoredFn(current);
     if (current === undefined) delete entry.current;
     else entry.current = current;
-    if (entry.previousView === entry.currentView) {
+    if (this.same(entry)) {
       this.pending.delete(key);
       this.stats.noOps++;
       return false;
     }
     return true;
+  }
+
+  /** Does kube-proxy see the same thing before and after? */
+  private same(e: Pending<T>): boolean {
+    if (e.previousSeen !== e.currentSeen) return false;
+    if (!e.previousSeen) return true;
+    const p = e.previous!;
+    const c = e.current!;
+    return p === c || this.project(p) === this.project(c);
   }
 
   /**
@@ -90,8 +113,8 @@ export class ChangeTracker<T extends KubeObject> {
     const out: Change<T>[] = [];
     for (const e of this.pending.values()) {
       const c: Change<T> = { key: e.key };
-      if (e.previousView !== null && e.previous !== undefined) c.previous = e.previous;
-      if (e.currentView !== null && e.current !== undefined) c.current = e.current;
+      if (e.previousSeen) c.previous = e.previous!;
+      if (e.currentSeen) c.current = e.current!;
       out.push(c);
     }
     this.pending = new Map();

@@ -30,7 +30,7 @@ import { Scheduler } from './controllers/scheduler.ts';
 import { ServiceLoadBalancerController } from './controllers/service-lb.ts';
 import { ApiError, CLUSTER_SCOPED } from './errors.ts';
 import { PodIndex, ServiceIndex } from './indexes.ts';
-import { cloneObject } from './objects.ts';
+import { cloneForStore } from './objects.ts';
 import { PodRegistry } from './pod-registry.ts';
 import { ProxyFeed } from './proxy-feed.ts';
 import type { ProxyFeedOptions } from './proxy-feed.ts';
@@ -246,14 +246,15 @@ export class Cluster {
     const result: ApplyResult = { kind, name };
     if (namespace !== undefined) result.namespace = namespace;
     try {
-      const obj = cloneObject(input);
+      const obj = cloneForStore(input);
       if (namespace !== undefined) obj.metadata.namespace = namespace;
-      const existing = this.store.get(kind, namespace, name);
-      if (existing === undefined) {
-        result.object = this.store.create(obj);
+      const created = this.store.createIfAbsent(obj);
+      if (created !== undefined) {
+        result.object = created;
         result.action = 'created';
         return result;
       }
+      const existing = this.store.get(kind, namespace, name)!;
       const merged = mergeForApply(existing, obj);
       result.object = this.store.update(merged);
       result.action = result.object === existing ? 'unchanged' : 'configured';

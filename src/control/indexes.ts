@@ -68,7 +68,7 @@ export class PodIndex {
         return;
       }
       if (ev.type !== 'ADDED') this.remove(old ?? ev.object, key);
-      if (ev.type !== 'DELETED') this.add(ev.object, key);
+      if (ev.type !== 'DELETED') this.add(ev.object, ev.handle);
     });
   }
 
@@ -98,10 +98,10 @@ export class PodIndex {
     return out;
   }
 
-  private add(pod: Pod, key: string): void {
+  private add(pod: Pod, h: StoreHandle<Pod>): void {
+    const key = h.key;
     const ns = pod.metadata.namespace!;
     const labels = pod.metadata.labels;
-    const h = this.store.handle('Pod', key)!;
     for (const k in labels) indexAdd(this.byLabel, ns, k, labels[k]!, key, h);
     const owner = controllerOf(pod);
     if (owner !== undefined) {
@@ -127,21 +127,36 @@ export class PodIndex {
 export class ServiceIndex {
   /** Per selector pair: the services' selectors by key. */
   private readonly bySelector: NsIndex<Readonly<Record<string, string>>> = new Map();
+  /** The last selecting() question and answer. */
+  private memoNs = '';
+  private memoLabels: Readonly<Record<string, string>> | undefined;
+  private memo: string[] = [];
 
   constructor(store: Store) {
     store.watch('Service', (ev) => {
       const old = ev.old;
       if (old !== undefined && old.spec.selector === ev.object.spec.selector) return;
+      this.memoLabels = undefined;
       if (ev.type !== 'ADDED') this.remove(old ?? ev.object, ev.key);
       if (ev.type !== 'DELETED') this.add(ev.object, ev.key);
     });
   }
 
-  /** Keys of the services in `ns` whose selector matches `labels`. */
-  selecting(ns: string, labels: Readonly<Record<string, string>> | undefined): string[] {
+  /**
+   * Keys of the services in `ns` whose selector matches `labels` (do not modify). The
+   * endpoints and slice controllers ask about the same pod one after the other: the last
+   * answer is kept until the index changes.
+   */
+  selecting(ns: string, labels: Readonly<Record<string, string>> | undefined): readonly string[] {
+    if (labels === this.memoLabels && ns === this.memoNs && labels !== undefined) {
+      return this.memo;
+    }
     const keys = this.bySelector.get(ns);
     if (keys === undefined || labels === undefined) return [];
     const out: string[] = [];
+    this.memoNs = ns;
+    this.memoLabels = labels;
+    this.memo = out;
     for (const k in labels) {
       const set = keys.get(k)?.get(labels[k]!);
       if (set === undefined) continue;

@@ -87,6 +87,41 @@ export function cloneObject<T extends KubeObject>(obj: T): T {
   return cloneValue(obj) as T;
 }
 
+/** cloneValue, freezing as it goes (typed arrays are copied, they cannot be frozen). */
+function frozenCloneValue(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  if (ArrayBuffer.isView(v)) return (v as Uint8Array).slice();
+  if (Array.isArray(v)) {
+    const a: unknown[] = new Array<unknown>(v.length);
+    for (let i = 0; i < v.length; i++) a[i] = frozenCloneValue(v[i]);
+    return Object.freeze(a);
+  }
+  const out: Record<string, unknown> = {};
+  for (const k in v) out[k] = frozenCloneValue((v as Record<string, unknown>)[k]);
+  return Object.freeze(out);
+}
+
+/**
+ * Deep copy of user input on its way into the store: the object and its metadata stay
+ * writable (apply fills the namespace, the store replaces metadata), everything below
+ * them is frozen while copied, so the store's deepFreeze has nothing left to walk there.
+ */
+export function cloneForStore<T extends KubeObject>(obj: T): T {
+  const out: Record<string, unknown> = {};
+  const src = obj as unknown as Record<string, unknown>;
+  for (const k in src) {
+    const v = src[k];
+    if (k === 'metadata' && v !== null && typeof v === 'object') {
+      const m: Record<string, unknown> = {};
+      for (const mk in v) m[mk] = frozenCloneValue((v as Record<string, unknown>)[mk]);
+      out[k] = m;
+    } else {
+      out[k] = frozenCloneValue(v);
+    }
+  }
+  return out as unknown as T;
+}
+
 /** Does `obj` have a controller owner reference with this uid? */
 export function controllerOf(
   obj: KubeObject,

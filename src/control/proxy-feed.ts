@@ -44,15 +44,21 @@ export interface ProxyFeedStats {
   runsDeferred: number;
 }
 
+/** Services kube-proxy skips: another proxy's, headless, ExternalName, no ClusterIP. */
+export function serviceIgnored(svc: Service): boolean {
+  const s = svc.spec;
+  if (svc.metadata.labels?.[SERVICE_PROXY_NAME_LABEL] !== undefined) return true;
+  return s.type === 'ExternalName' || !s.clusterIP || s.clusterIP === 'None';
+}
+
 /**
  * The fields of a Service kube-proxy builds ServicePorts from (BaseServicePortInfo);
  * null when it skips the Service (headless, ExternalName, no ClusterIP, other proxy).
  * targetPort is absent: kube-proxy takes ports from the endpoints.
  */
 export function serviceProjection(svc: Service): string | null {
+  if (serviceIgnored(svc)) return null;
   const s = svc.spec;
-  if (svc.metadata.labels?.[SERVICE_PROXY_NAME_LABEL] !== undefined) return null;
-  if (s.type === 'ExternalName' || !s.clusterIP || s.clusterIP === 'None') return null;
   return JSON.stringify([
     svc.metadata.namespace,
     svc.metadata.name,
@@ -72,19 +78,25 @@ export function serviceProjection(svc: Service): string | null {
   ]);
 }
 
+/** Slices kube-proxy does not watch: unlabelled, headless, another proxy's, not IPv4. */
+export function sliceIgnored(slice: EndpointSlice): boolean {
+  const labels = slice.metadata.labels;
+  if (labels?.[SERVICE_NAME_LABEL] === undefined || labels[HEADLESS_LABEL] !== undefined) {
+    return true;
+  }
+  return labels[SERVICE_PROXY_NAME_LABEL] !== undefined || slice.addressType !== 'IPv4';
+}
+
 /**
  * What the endpoint slice cache keeps of a slice: ports and, per endpoint, the address,
  * ready (nil = true), serving (nil = ready), terminating, node and zone.
  */
 export function sliceProjection(slice: EndpointSlice): string | null {
-  const labels = slice.metadata.labels;
-  const svc = labels?.[SERVICE_NAME_LABEL];
-  if (svc === undefined || labels?.[HEADLESS_LABEL] !== undefined) return null;
-  if (labels?.[SERVICE_PROXY_NAME_LABEL] !== undefined || slice.addressType !== 'IPv4') return null;
+  if (sliceIgnored(slice)) return null;
   return JSON.stringify([
     slice.metadata.namespace,
     slice.metadata.name,
-    svc,
+    slice.metadata.labels![SERVICE_NAME_LABEL],
     slice.ports.map((p) => [p.name ?? '', p.port, p.protocol]),
     slice.endpoints.map((e) => {
       const ready = e.conditions.ready ?? true;
@@ -101,8 +113,8 @@ export function sliceProjection(slice: EndpointSlice): string | null {
 }
 
 export class ProxyFeed {
-  readonly services = new ChangeTracker<Service>(serviceProjection);
-  readonly slices = new ChangeTracker<EndpointSlice>(sliceProjection);
+  readonly services = new ChangeTracker<Service>(serviceProjection, serviceIgnored);
+  readonly slices = new ChangeTracker<EndpointSlice>(sliceProjection, sliceIgnored);
   readonly runner: BoundedFrequencyRunner;
   private syncs = 0;
   private serviceChanges = 0;

@@ -21,6 +21,8 @@ export interface WatchEvent<T extends KubeObject = KubeObject> {
   key: string;
   /** For MODIFIED: the object before the change (informer-style old object). */
   old?: T;
+  /** The object's live handle (after DELETED: dead), for queues that skip key lookups. */
+  handle: StoreHandle<T>;
 }
 
 export type WatchListener<T extends KubeObject = KubeObject> = (event: WatchEvent<T>) => void;
@@ -91,7 +93,12 @@ function withMetadata<T extends KubeObject>(obj: T, metadata: ObjectMeta): T {
 /** See Store.handle(). */
 export interface StoreHandle<T extends KubeObject = KubeObject> {
   readonly key: string;
+  /** The current version while live; the last one stored once deleted. */
   readonly obj: T;
+  /** False once the object is deleted (a new object with the same key gets a new handle). */
+  readonly live: boolean;
+  /** Queue membership bits (see HandleQueue): which queues hold this handle now. */
+  queued: number;
 }
 
 interface History {
@@ -110,6 +117,8 @@ interface History {
 interface Entry {
   readonly key: string;
   obj: KubeObject;
+  live: boolean;
+  queued: number;
 }
 
 /** Everything the store keeps for one kind. */
@@ -126,6 +135,7 @@ export class Store {
   private readonly tables = new Map<Kind, KindTable>();
   private readonly strategies = new Map<Kind, Strategy>();
   private rv = 0;
+  private queueBits = 0;
   private readonly historyLimit: number;
   private readonly requireNamespace: boolean;
 
@@ -189,6 +199,19 @@ export class Store {
     return this.tables.get(kind)?.byKey.size ?? 0;
   }
 
+  /** Handles of a kind, unsorted (in each()'s order). */
+  *eachHandle<K extends Kind>(kind: K): IterableIterator<StoreHandle<ObjectOfKind<K>>> {
+    for (const m of this.tables.get(kind)?.byNs.values() ?? []) {
+      yield* m.values() as IterableIterator<StoreHandle<ObjectOfKind<K>>>;
+    }
+  }
+
+  /** A queue-membership bit of its own for a HandleQueue over this store's handles. */
+  queueBit(): number {
+    if (this.queueBits >= 31) throw new Error('out of handle queue bits');
+    return 1 << this.queueBits++;
+  }
+
   /** Iterate a kind without sorting (controllers' cold paths). */
   *each<K extends Kind>(kind: K): IterableIterator<ObjectOfKind<K>> {
     for (const m of this.tables.get(kind)?.byNs.values() ?? []) {
@@ -197,6 +220,15 @@ export class Store {
   }
 
   create<T extends KubeObject>(input: T): T {
+    return this.insert(input, false)!;
+  }
+
+  /** create(), or undefined when the object exists (kubectl apply's one lookup). */
+  createIfAbsent<T extends KubeObject>(input: T): T | undefined {
+    return this.insert(input, true);
+  }
+
+  private insert<T extends KubeObject>(input: T, ifAbsent: boolean): T | undefined {
     const kind = input.kind;
     const ns = this.ns(kind, input.metadata.namespace);
     let name = input.metadata.name;
@@ -212,7 +244,10 @@ export class Store {
     }
     const table = this.table(kind);
     let names = table.byNs.get(ns);
-    if (names?.get(name) !== undefined) throw alreadyExists(kind, name);
+    if (names?.get(name) !== undefined) {
+      if (ifAbsent) return undefined;
+      throw alreadyExists(kind, name);
+    }
     if (this.requireNamespace && ns !== '' && this.get('Namespace', undefined, ns) === undefined) {
       throw notFound('Namespace', ns);
     }
@@ -231,13 +266,18 @@ export class Store {
     obj = withMetadata(obj, meta);
     obj = deepFreeze(obj);
     // A flat string: it is hashed by every map that holds it and lives as long as the object.
-    const entry: Entry = { key: ns === '' ? name : [ns, name].join('/'), obj };
+    const entry: Entry = {
+      key: ns === '' ? name : [ns, name].join('/'),
+      obj,
+      live: true,
+      queued: 0,
+    };
     // The strategy may have created objects of this kind meanwhile: look the map up again.
     names = table.byNs.get(ns);
     if (names === undefined) table.byNs.set(ns, (names = new Map()));
     names.set(name, entry);
     table.byKey.set(entry.key, entry);
-    this.emit(table, { type: 'ADDED', object: obj, key: entry.key });
+    this.emit(table, { type: 'ADDED', object: obj, key: entry.key, handle: entry });
     return obj;
   }
 
@@ -279,7 +319,7 @@ export class Store {
     meta.resourceVersion = String(++this.rv);
     deepFreeze(obj);
     entry.obj = obj;
-    this.emit(table, { type: 'MODIFIED', object: obj, old, key: entry.key });
+    this.emit(table, { type: 'MODIFIED', object: obj, old, key: entry.key, handle: entry });
     return obj;
   }
 
@@ -305,17 +345,18 @@ export class Store {
       const meta = { ...kept.metadata, resourceVersion: String(++this.rv) };
       const obj = deepFreeze(withMetadata(kept, meta));
       entry.obj = obj;
-      this.emit(table, { type: 'MODIFIED', object: obj, old, key: entry.key });
+      this.emit(table, { type: 'MODIFIED', object: obj, old, key: entry.key, handle: entry });
       return obj;
     }
     const names = table.byNs.get(ns)!;
     names.delete(name);
     if (names.size === 0) table.byNs.delete(ns);
     table.byKey.delete(entry.key);
+    entry.live = false;
     const gone = deepFreeze(
       withMetadata(old, { ...old.metadata, resourceVersion: String(++this.rv) }),
     );
-    this.emit(table, { type: 'DELETED', object: gone, key: entry.key });
+    this.emit(table, { type: 'DELETED', object: gone, key: entry.key, handle: entry });
     strategy?.afterDelete?.(gone);
     return undefined;
   }
@@ -334,7 +375,8 @@ export class Store {
     const table = this.table(kind);
     if (fromResourceVersion === undefined) {
       for (const obj of this.list(kind)) {
-        l({ type: 'ADDED', object: obj, key: table.byKey.get(objectKey(obj))!.key });
+        const entry = table.byKey.get(objectKey(obj))!;
+        l({ type: 'ADDED', object: obj, key: entry.key, handle: entry });
       }
     } else {
       const from = Number(fromResourceVersion);

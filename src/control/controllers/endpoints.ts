@@ -28,6 +28,24 @@ type Subset = Endpoints['subsets'][number];
 
 const portKey = (p: EndpointPort): string => `${p.name ?? ''}/${p.port}/${p.protocol}`;
 
+/** Field-by-field equal port lists (same order). */
+function samePortList(a: readonly EndpointPort[], b: readonly EndpointPort[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (
+      x.port !== y.port ||
+      x.protocol !== y.protocol ||
+      x.name !== y.name ||
+      x.appProtocol !== y.appProtocol
+    ) {
+      return false;
+    }
+  }
+  return true;
+}
+
 export class EndpointsController implements Controller {
   readonly name = 'endpoints';
   private readonly queue = new WorkQueue();
@@ -116,18 +134,32 @@ export class EndpointsController implements Controller {
       Subset & { addresses: EndpointAddress[]; notReadyAddresses: EndpointAddress[] }
     >();
     let total = 0;
-    const ips = [...byAddress.keys()]
-      .map((ip) => ({ ip, n: tryIpToU32(ip) ?? 0 }))
-      .sort((a, b) => a.n - b.n)
-      .map((x) => x.ip);
-    for (const ip of ips) {
+    const entries = [...byAddress.values()];
+    const n = new Float64Array(entries.length);
+    for (let i = 0; i < entries.length; i++) n[i] = tryIpToU32(entries[i]!.addr.ip) ?? 0;
+    // Stable by address, like the sort of (ip, number) pairs it replaces.
+    const order = Array.from({ length: entries.length }, (_, i) => i).sort(
+      (a, b) => n[a]! - n[b]! || a - b,
+    );
+    // Addresses of one Service nearly always have the same ports: sort and key them once.
+    let lastRaw: EndpointPort[] | undefined;
+    let lastSorted: EndpointPort[] = [];
+    let lastKey = '';
+    for (let o = 0; o < order.length; o++) {
       if (total >= MAX_ENDPOINTS_ADDRESSES) break;
       total++;
-      const e = byAddress.get(ip)!;
-      const ports = [...e.ports].sort((a, b) => (portKey(a) < portKey(b) ? -1 : 1));
-      const k = ports.map(portKey).join(',');
+      const e = entries[order[o]!]!;
+      if (lastRaw === undefined || !samePortList(lastRaw, e.ports)) {
+        lastRaw = e.ports;
+        lastSorted = [...e.ports].sort((a, b) => (portKey(a) < portKey(b) ? -1 : 1));
+        lastKey = lastSorted.map(portKey).join(',');
+      }
+      const ports = lastSorted;
+      const k = lastKey;
       let s = bySet.get(k);
-      if (s === undefined) bySet.set(k, (s = { addresses: [], notReadyAddresses: [], ports }));
+      if (s === undefined) {
+        bySet.set(k, (s = { addresses: [], notReadyAddresses: [], ports: [...ports] }));
+      }
       (e.ready ? s.addresses : s.notReadyAddresses).push(e.addr);
     }
     const subsets: Subset[] = [];

@@ -39,14 +39,40 @@ interface Plan {
 
 /** Endpoints ordered by address (numerically), for stable, readable slices. */
 function sortByIp(endpoints: Endpoint[]): Endpoint[] {
-  return endpoints
-    .map((e) => ({ e, n: tryIpToU32(e.addresses[0]!) ?? 0 }))
-    .sort((a, b) => a.n - b.n)
-    .map((x) => x.e);
+  const n = endpoints.length;
+  if (n < 2) return endpoints;
+  const ips = new Float64Array(n);
+  let sorted = true;
+  for (let i = 0; i < n; i++) {
+    ips[i] = tryIpToU32(endpoints[i]!.addresses[0]!) ?? 0;
+    if (i > 0 && ips[i]! < ips[i - 1]!) sorted = false;
+  }
+  if (sorted) return endpoints;
+  // Stable, like Array.prototype.sort on the (endpoint, address) pairs it replaces.
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => ips[a]! - ips[b]! || a - b);
+  return order.map((i) => endpoints[i]!);
 }
 
 const portsKey = (ports: readonly EndpointPort[]): string =>
   ports.map((p) => `${p.name ?? ''}/${p.port}/${p.protocol}/${p.appProtocol ?? ''}`).join(',');
+
+/** Same endpoint ports, in the same order (what equal portsKey()s say, without the strings). */
+function samePorts(a: readonly EndpointPort[], b: readonly EndpointPort[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (
+      x.port !== y.port ||
+      x.protocol !== y.protocol ||
+      (x.name ?? '') !== (y.name ?? '') ||
+      (x.appProtocol ?? '') !== (y.appProtocol ?? '')
+    ) {
+      return false;
+    }
+  }
+  return true;
+}
 
 export class EndpointSliceController implements Controller {
   readonly name = 'endpointslice';
@@ -164,12 +190,19 @@ export class EndpointSliceController implements Controller {
     const groups = new Map<string, Group>();
     const ns = svc.metadata.namespace!;
     const pods: Pod[] = this.pods.selectedBy(ns, svc.spec.selector);
-    for (const pod of pods) {
+    // Pods of one Service nearly always resolve the same ports: reuse the last group.
+    let last: Group | undefined;
+    for (let i = 0; i < pods.length; i++) {
+      const pod = pods[i]!;
       if (!shouldPodBeInEndpoints(pod, true)) continue;
       const ports = endpointPorts(svc, pod);
-      const k = portsKey(ports);
-      let g = groups.get(k);
-      if (g === undefined) groups.set(k, (g = { ports, endpoints: [] }));
+      let g = last !== undefined && samePorts(last.ports, ports) ? last : undefined;
+      if (g === undefined) {
+        const k = portsKey(ports);
+        g = groups.get(k);
+        if (g === undefined) groups.set(k, (g = { ports, endpoints: [] }));
+        last = g;
+      }
       g.endpoints.push(podToEndpoint(pod, svc, this.zoneOf(pod)));
     }
     return groups;

@@ -7,8 +7,8 @@
 import type { Node, Pod, PodCondition } from '../../api/types.ts';
 import type { TimerHandle, VirtualClock } from '../clock.ts';
 import { HostLocalIpam } from '../ipam.ts';
-import type { Store } from '../store.ts';
-import { WorkQueue, drainQueue } from '../workqueue.ts';
+import type { Store, StoreHandle } from '../store.ts';
+import { HandleQueue, drainHandles } from '../workqueue.ts';
 import type { Controller } from '../workqueue.ts';
 import { deepFreeze, objectKey } from '../objects.ts';
 
@@ -48,27 +48,34 @@ const conditions = (ready: boolean): PodCondition[] => (ready ? READY : NOT_READ
 
 export class Kubelet implements Controller {
   readonly name = 'kubelet';
-  private readonly queue = new WorkQueue();
+  private readonly queue: HandleQueue<Pod>;
   private readonly pods = new Map<string, PodRecord>();
   private readonly nodes = new Map<string, NodeRecord>();
   /** Readiness forced by setPodReady (a probe result), by pod key. */
   private readonly forced = new Map<string, boolean>();
+  /** The pod this kubelet is writing (its own event needs no resync). */
+  private writing: string | undefined;
 
   constructor(
     private readonly store: Store,
     private readonly clock: VirtualClock,
     private readonly timing: KubeletTiming,
   ) {
+    this.queue = new HandleQueue(store);
     store.watch('Node', (ev) => this.onNode(ev.type, ev.object));
     store.watch('Pod', (ev) => {
       const key = ev.key;
       if (ev.type === 'DELETED') this.forget(key, ev.object.metadata.uid!);
-      else if (ev.object.spec.nodeName && this.needsSync(key, ev.object)) this.queue.add(key);
+      else if (!ev.object.spec.nodeName || key === this.writing) return;
+      // Just bound: no record of this pod can exist yet (needsSync would say so).
+      else if (ev.old?.spec.nodeName === undefined || ev.old.spec.nodeName === '') {
+        this.queue.add(ev.handle);
+      } else if (this.needsSync(key, ev.object)) this.queue.add(ev.handle);
     });
   }
 
   drain(): boolean {
-    return drainQueue(this.queue, (key) => this.sync(key));
+    return drainHandles(this.queue, (h) => this.sync(h));
   }
 
   /** Force a pod's readiness (true/false), like a readiness probe starting to pass/fail. */
@@ -105,8 +112,9 @@ export class Kubelet implements Controller {
     this.nodes.set(name, rec);
   }
 
-  private sync(key: string): void {
-    const pod = this.store.getByKey('Pod', key);
+  private sync(h: StoreHandle<Pod>): void {
+    const key = h.key;
+    const pod = h.live ? h.obj : this.store.getByKey('Pod', key);
     if (pod === undefined || !pod.spec.nodeName) return;
     let rec = this.pods.get(key);
     if (rec !== undefined && rec.uid !== pod.metadata.uid) {
@@ -147,7 +155,7 @@ export class Kubelet implements Controller {
     this.pods.set(key, rec);
     const uid = rec.uid;
     // No start delay: start within this reconcile (same instant, one write fewer to react to).
-    if (this.timing.startDelayNs <= 0) this.start(key, uid);
+    if (this.timing.startDelayNs <= 0) this.run(key, rec, pod);
     else rec.timer = this.clock.after(this.timing.startDelayNs, () => this.start(key, uid));
   }
 
@@ -157,6 +165,12 @@ export class Kubelet implements Controller {
     if (rec === undefined || pod === undefined || pod.metadata.deletionTimestamp !== undefined) {
       return;
     }
+    this.run(key, rec, pod);
+  }
+
+  /** Containers up: Running with its IP (and Ready unless a readiness delay applies). */
+  private run(key: string, rec: PodRecord, pod: Pod): void {
+    const uid = rec.uid;
     const node = this.nodes.get(rec.node);
     const forced = this.forced.get(key);
     const ready = forced ?? this.timing.readyDelayNs <= 0;
@@ -168,7 +182,12 @@ export class Kubelet implements Controller {
       startTime: this.clock.now(),
       conditions: conditions(ready),
     };
-    this.store.update({ ...pod, status });
+    this.writing = key;
+    try {
+      this.store.update({ ...pod, status });
+    } finally {
+      this.writing = undefined;
+    }
     if (forced === undefined && !ready) {
       rec.timer = this.clock.after(this.timing.readyDelayNs, () => this.becomeReady(key, uid));
     } else {

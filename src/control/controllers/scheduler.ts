@@ -4,10 +4,10 @@
 // order. kubeadm taints the control plane NoSchedule, so by default pods land on the
 // workers unless they tolerate the taint (CoreDNS does).
 import type { Node, Pod, PodCondition, Taint, Toleration } from '../../api/types.ts';
-import type { Store } from '../store.ts';
-import { WorkQueue, drainQueue } from '../workqueue.ts';
+import type { Store, StoreHandle } from '../store.ts';
+import { HandleQueue, drainHandles } from '../workqueue.ts';
 import type { Controller } from '../workqueue.ts';
-import { controllerOf, deepFreeze, objectKey } from '../objects.ts';
+import { controllerOf, deepFreeze } from '../objects.ts';
 
 /** v1helper.TolerationsTolerateTaint for NoSchedule/NoExecute taints. */
 export function tolerates(tolerations: readonly Toleration[] | undefined, taint: Taint): boolean {
@@ -54,7 +54,7 @@ interface Feasible {
 
 export class Scheduler implements Controller {
   readonly name = 'scheduler';
-  private readonly queue = new WorkQueue();
+  private readonly queue: HandleQueue<Pod>;
   /** Node slots in join order (a deleted node's slot stays, marked undefined). */
   private readonly nodes: (Node | undefined)[] = [];
   private readonly slotOf = new Map<string, number>();
@@ -65,6 +65,7 @@ export class Scheduler implements Controller {
   private feasibleCache = new Map<string, Feasible>();
 
   constructor(private readonly store: Store) {
+    this.queue = new HandleQueue(store);
     store.watch('Node', (ev) => {
       const name = ev.object.metadata.name;
       let slot = this.slotOf.get(name);
@@ -77,25 +78,25 @@ export class Scheduler implements Controller {
       this.feasibleCache = new Map();
       // A node joining or changing may make pending pods schedulable.
       if (ev.type !== 'DELETED') {
-        for (const pod of store.each('Pod')) this.enqueueIfPending(pod, objectKey(pod));
+        for (const h of store.eachHandle('Pod')) this.enqueueIfPending(h.obj, h);
       }
     });
     store.watch('Pod', (ev) => {
       if (ev.type !== 'ADDED') this.count(ev.old ?? ev.object, -1);
       if (ev.type !== 'DELETED') {
         this.count(ev.object, +1);
-        this.enqueueIfPending(ev.object, ev.key);
+        this.enqueueIfPending(ev.object, ev.handle);
       }
     });
   }
 
   drain(): boolean {
-    return drainQueue(this.queue, (key) => this.schedule(key));
+    return drainHandles(this.queue, (h) => this.schedule(h));
   }
 
-  private enqueueIfPending(pod: Pod, key: string): void {
+  private enqueueIfPending(pod: Pod, h: StoreHandle<Pod>): void {
     if (!pod.spec.nodeName && pod.metadata.deletionTimestamp === undefined) {
-      this.queue.add(key);
+      this.queue.add(h);
     }
   }
 
@@ -130,8 +131,9 @@ export class Scheduler implements Controller {
     return hit;
   }
 
-  private schedule(key: string): void {
-    const pod = this.store.getByKey('Pod', key);
+  private schedule(h: StoreHandle<Pod>): void {
+    // A handle names its object; a dead one's key may belong to a successor by now.
+    const pod = h.live ? h.obj : this.store.getByKey('Pod', h.key);
     if (pod === undefined || pod.spec.nodeName || pod.metadata.deletionTimestamp !== undefined) {
       return;
     }
