@@ -1,0 +1,118 @@
+import test from 'ava';
+import { chartSpec, panels, renderSvg } from '../../bench/chart.ts';
+import { classifyExit, parseBenchJson } from '../../bench/harness.ts';
+import { Progress, clock } from '../../bench/progress.ts';
+import { headlineRatios } from '../../bench/ratios.ts';
+import { suiteByName } from '../../bench/suites.ts';
+import { summaryMarkdown } from '../../bench/summary.ts';
+import { fixedResults } from './fixtures.ts';
+
+test('headline ratios come from the same run and are judged against the targets', (t) => {
+  const r = fixedResults();
+  const byId = new Map(headlineRatios(r).map((x) => [x.id, x]));
+  const ipt = byId.get('iptables-over-ipvs')!;
+  t.is(ipt.value, 50_000 / 400);
+  t.true(ipt.met);
+  const ipvs = byId.get('ipvs-flatness')!;
+  t.is(ipvs.value, 600 / 400);
+  t.true(ipvs.met);
+  t.is(byId.get('nftables-flatness')!.value, 1);
+  t.true(byId.get('established-iptables')!.met);
+  t.false(byId.get('established-ipvs')!.met);
+  // Not measured: the control suite did not run.
+  t.is(byId.get('full-sync')!.value, null);
+  t.is(byId.get('full-sync')!.met, null);
+  const linear = byId.get('iptables-linear')!;
+  t.is(linear.value, 500_000 / 5_000 / 100);
+});
+
+test('a run without the 10k size says its iptables/ipvs ratio is not the target comparison', (t) => {
+  const r = fixedResults();
+  const c = r.suites[0]!;
+  c.figures = c.figures.filter((f) => f.services !== 10_000 && f.services !== 100_000);
+  const x = headlineRatios(r).find((y) => y.id === 'iptables-over-ipvs')!;
+  t.regex(x.label, /1k services/);
+  t.is(x.met, null);
+  t.regex(x.note, /not comparable/);
+});
+
+test('summary.md: ratio table, one pivot table per swept metric, skipped suites with reasons', (t) => {
+  const r = fixedResults();
+  r.ratios = headlineRatios(r);
+  const md = summaryMarkdown(r);
+  t.regex(md, /^# svclab bench --full/);
+  t.regex(md, /\| comparison \| measured \| target \| met \|/);
+  t.regex(
+    md,
+    /first packet, iptables \/ ipvs at 10k services \| 125× \| ≥ 100× at 10k services \| yes \|/,
+  );
+  t.regex(md, /\| services \| iptables \| ipvs \| nftables \|/);
+  t.regex(md, /\| 10,000 \| 50,000 \(45,000–55,000\) \| 400 \(360–440\) \| 500 \(450–550\) \|/);
+  t.regex(md, /\| metric \| mode \| unit \| median \| min \| max \| samples \|/);
+  t.regex(md, /\| kernel \| skipped \| needs root \|/);
+  t.regex(md, /!\[classify\]\(\.\/classify\.svg\)|## classify/);
+});
+
+test('chart panels: one per unit, swept figures as lines per mode, the rest as bars', (t) => {
+  const r = fixedResults();
+  const ps = panels(r.suites[0]!.figures);
+  t.deepEqual(
+    ps.map((p) => [p.title, p.swept]),
+    [
+      ['first-packet (ns/packet)', true],
+      ['visited (rules)', true],
+    ],
+  );
+  t.deepEqual([...new Set(ps[0]!.rows.map((x) => x.series))], ['iptables', 'ipvs', 'nftables']);
+  const dp = panels(r.suites[1]!.figures);
+  t.is(dp.length, 2);
+  t.false(dp[0]!.swept);
+  t.is(chartSpec(r.suites[2]!), undefined);
+});
+
+test('a suite chart renders to SVG headlessly with a log-scale services axis', async (t) => {
+  const r = fixedResults();
+  const spec = chartSpec(r.suites[0]!)!;
+  const json = JSON.stringify(spec);
+  t.regex(json, /"field":"services","type":"quantitative","scale":\{"type":"log"\}/);
+  const svg = await renderSvg(spec);
+  t.true(svg.startsWith('<svg'));
+  t.regex(svg, /iptables/);
+  t.regex(svg, /nftables/);
+});
+
+test('BENCH_JSON: the last line is parsed; a suite without one has no figures; a crash is a crash', (t) => {
+  const spec = suiteByName('classify')!;
+  const line =
+    'BENCH_JSON {"suite":"classify","figures":[{"metric":"m","unit":"ms","min":1,"median":2,"max":3,"samples":3}]}';
+  t.is(parseBenchJson(`hello\n${line}\n`)!.figures.length, 1);
+  t.is(parseBenchJson('no json here\n'), undefined);
+  t.is(classifyExit(spec, { code: 0, signal: null, stdout: `${line}\n` }).status, 'ok');
+  const none = classifyExit(spec, { code: 0, signal: null, stdout: 'just text\n' });
+  t.is(none.status, 'no-figures');
+  t.regex(none.reason!, /no BENCH_JSON/);
+  const skipped = classifyExit(spec, {
+    code: 0,
+    signal: null,
+    stdout: 'BENCH_JSON {"suite":"kernel","figures":[],"skipped":"needs root"}\n',
+  });
+  t.deepEqual([skipped.status, skipped.reason], ['skipped', 'needs root']);
+  t.is(classifyExit(spec, { code: 1, signal: null, stdout: '' }).status, 'crashed');
+  t.regex(classifyExit(spec, { code: null, signal: 'SIGKILL', stdout: '' }).reason!, /SIGKILL/);
+});
+
+test('progress: suite i/n, elapsed and time left from the estimates, plain lines off a TTY', (t) => {
+  const chunks: string[] = [];
+  const out = {
+    write: (s: string) => (chunks.push(s), true),
+    isTTY: false,
+  } as unknown as NodeJS.WritableStream;
+  const p = new Progress(out, ['a', 'b'], [10_000, 20_000]);
+  t.is(p.left(), 30_000);
+  p.start(0);
+  t.regex(chunks[0]!, /^\[1\/2\] a {2}0:00 \(total 0:00\) {2}~0:30 left\n$/);
+  p.finish(0, 'ok');
+  t.regex(chunks[1]!, /^\[1\/2\] a ok in 0:00\n$/);
+  p.close();
+  t.is(clock(61_000), '1:01');
+});
