@@ -9,7 +9,7 @@
 // packets/s (both directions), the forwarder's CPU ns per packet, and svclab / C per
 // repetition (runs interleave, so machine noise hits all modes alike). Target: ≥ 0.6×.
 // Bonus: iperf3 TCP client → ClusterIP:5201 through svclab when iperf3 is installed.
-// Run (root): npx tsx bench/tun.ts [--quick]
+// Run (root): npx tsx bench/tun.ts [--quick] [--modes=c-forwarder,js-forwarder,iptables,ipvs]
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,7 +26,9 @@ import { IpvsProxier } from '../src/proxy/ipvs/proxier.ts';
 import { ep, makeService, makeSlice } from '../test/proxy/fixtures.ts';
 import { type Figure, type SuiteResult, figure, isQuick, printSuiteResult } from './figures.ts';
 
-export type TunBenchMode = 'c-forwarder' | 'iptables' | 'ipvs';
+/** js-forwarder: the Tun binding alone (read → write, no dataplane), the binding's own cost. */
+export type TunBenchMode = 'c-forwarder' | 'js-forwarder' | 'iptables' | 'ipvs';
+export const DEFAULT_MODES: readonly TunBenchMode[] = ['c-forwarder', 'iptables', 'ipvs'];
 
 export interface TunBenchOptions {
   /** Short runs: 1 s each, one repetition (default: 5 s, three). */
@@ -219,6 +221,13 @@ function attachSvclab(mode: 'iptables' | 'ipvs', client: Tun, pod: Tun): NodeDat
   return dp;
 }
 
+/** The binding alone: every packet read from one device is written to the other. */
+function attachPlain(a: Tun, b: Tun): undefined {
+  a.onPackets((packets) => b.send(packets));
+  b.onPackets((packets) => a.send(packets));
+  return undefined;
+}
+
 export async function tunBench(opts: TunBenchOptions = {}): Promise<SuiteResult> {
   const log = opts.log ?? ((l: string) => console.log(l));
   const support = tunSupport();
@@ -230,7 +239,7 @@ export async function tunBench(opts: TunBenchOptions = {}): Promise<SuiteResult>
   const quick = opts.quick ?? false;
   const seconds = opts.seconds ?? (quick ? 1 : 5);
   const reps = opts.reps ?? (quick ? 1 : 3);
-  const modes = opts.modes ?? ['c-forwarder', 'iptables', 'ipvs'];
+  const modes = opts.modes ?? DEFAULT_MODES;
   const window = opts.window ?? 128;
   const size = opts.size ?? 64;
 
@@ -377,9 +386,10 @@ export async function tunBench(opts: TunBenchOptions = {}): Promise<SuiteResult>
       const pod = Tun.open(devPod);
       clean.tuns.add(pod);
       try {
-        const dp = attachSvclab(mode, client, pod);
+        const dp =
+          mode === 'js-forwarder' ? attachPlain(client, pod) : attachSvclab(mode, client, pod);
         wire();
-        const r = await body(VIP, () => {
+        const r = await body(dp === undefined ? POD_IP : VIP, () => {
           const cu = process.cpuUsage();
           return Promise.resolve({
             forwarded: client.stats.txPackets + pod.stats.txPackets,
@@ -388,7 +398,8 @@ export async function tunBench(opts: TunBenchOptions = {}): Promise<SuiteResult>
             batches: client.rxBatches + pod.rxBatches,
           });
         });
-        if (dp.counters.newFlows === 0) throw new Error(`${mode}: no flow went through svclab`);
+        if (dp !== undefined && dp.counters.newFlows === 0)
+          throw new Error(`${mode}: no flow went through svclab`);
         return r;
       } finally {
         client.close();
@@ -458,14 +469,14 @@ export async function tunBench(opts: TunBenchOptions = {}): Promise<SuiteResult>
       if (spawnSync('iperf3', ['--version'], { stdio: 'ignore' }).error !== undefined) {
         log('iperf3: not installed, no TCP throughput figure');
       } else {
-        const iperfModes = modes.filter((m) => m !== 'ipvs');
+        const iperfModes = modes.filter((m) => m === 'c-forwarder' || m === 'iptables');
         for (const mode of iperfModes) {
           const mbps = await withForwarder(mode, (dst) =>
             iperf(dst, quick ? 1 : 3, nsClient, nsPod, clean),
           );
           figures.push(figure('tcp-throughput', 'Mbit/s', [mbps], { mode }));
           log(
-            `iperf3 TCP client → ${mode === 'c-forwarder' ? 'pod IP' : 'ClusterIP'} through ${mode}: ${mbps.toFixed(0)} Mbit/s`,
+            `iperf3 TCP client → ${mode === 'iptables' ? 'ClusterIP' : 'pod IP'} through ${mode}: ${mbps.toFixed(0)} Mbit/s`,
           );
         }
       }
@@ -535,7 +546,9 @@ const pps = (r: Run): number => r.forwarded / r.seconds;
 const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const result = await tunBench({ quick: isQuick() });
+  const m = process.argv.find((a) => a.startsWith('--modes='));
+  const modes = m?.slice('--modes='.length).split(',') as TunBenchMode[] | undefined;
+  const result = await tunBench({ quick: isQuick(), ...(modes ? { modes } : {}) });
   if (result.skipped !== undefined) console.log(`tun bench skipped: ${result.skipped}`);
   printSuiteResult(result);
 }

@@ -3,7 +3,8 @@
 //   client DST PORT SECONDS WARMUP_MS WINDOW SIZE: keep WINDOW requests of SIZE bytes in
 //     flight to DST:PORT (sendmmsg bursts), count replies (recvmmsg). After WARMUP_MS it
 //     prints "go"; after SECONDS more, one JSON line: replies, sent, seconds, stalls (times
-//     nothing came back for 20 ms and the window was refilled, i.e. losses).
+//     nothing came back for 20 ms and the window was refilled: a loss, or a forwarder that
+//     was not scheduled for that long on a busy machine).
 // Build: cc -O2 -o udp-pingpong udp-pingpong.c
 #define _GNU_SOURCE
 #include <arpa/inet.h>
