@@ -4,7 +4,7 @@
 // does, and 1,000 outside hosts each making 10 HTTP requests (a fresh connection each,
 // as curl does) to a node's NodePort, clients spread over the three nodes.
 // Reports wall time (target: under 5 s), dataplane packets per wall second and requests
-// completed. Run: npx tsx bench/sim.ts [clients] [requestsPerClient] [mode]
+// completed. Run: npx tsx bench/sim.ts [--quick] [clients] [requestsPerClient] [mode]
 import { loadManifests } from '../src/api/load.ts';
 import { MILLISECOND, SECOND } from '../src/control/clock.ts';
 import { Cluster, formatApplyResult } from '../src/control/cluster.ts';
@@ -13,10 +13,14 @@ import type { SimHost } from '../src/sim/host.ts';
 import { SimNetwork } from '../src/sim/network.ts';
 import type { ProxyMode } from '../src/control/node-setup.ts';
 import { PodRuntime } from '../src/sim/runtime.ts';
+import { figure, isQuick, printSuiteResult } from './figures.ts';
 
-const clients = Number(process.argv[2] ?? 1000);
-const perClient = Number(process.argv[3] ?? 10);
-const mode = (process.argv[4] ?? 'iptables') as ProxyMode;
+// --quick (svclab bench --quick): 100 clients × 5 requests.
+const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const quick = isQuick();
+const clients = Number(args[0] ?? (quick ? 100 : 1000));
+const perClient = Number(args[1] ?? (quick ? 5 : 10));
+const mode = (args[2] ?? 'iptables') as ProxyMode;
 const M = 'scenarios/seed/manifests';
 
 const setupStart = performance.now();
@@ -95,4 +99,13 @@ console.log(
   `  dataplane packets: ${f(packets)} (${f(packets / (wallMs / 1000))} packets per wall second)`,
 );
 console.log(`  virtual time simulated: ${((cluster.now() - v0) / SECOND).toFixed(3)} s`);
+printSuiteResult({
+  suite: 'sim',
+  figures: [
+    figure('http-requests-wall', 's', [wallMs / 1000], { mode }),
+    figure('http-requests-cpu', 's', [(cpu.user + cpu.system) / 1e6], { mode }),
+    figure('sim-packets', 'packets/s', [packets / (wallMs / 1000)], { mode }),
+    figure('requests-completed', 'requests', [completed], { mode }),
+  ],
+});
 process.exitCode = pending === 0 ? 0 : 1;
