@@ -4,7 +4,6 @@
 // JSON reply): status, show, apply, delete, down. SIGINT/SIGTERM take the lab down.
 import { rmSync, writeFileSync } from 'node:fs';
 import { type Server, type Socket, createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { loadManifests } from '../api/load.ts';
 import type { Kind, KubeObject } from '../api/types.ts';
 import { resolveNodes } from '../control/cluster-config.ts';
@@ -18,6 +17,7 @@ import { clientNetns, externalNetns, nodeNetns } from './names.ts';
 import { LabNetwork } from './network.ts';
 import { ip } from './netns.ts';
 import { LabRuntime } from './runtime.ts';
+import { workerCommand } from './worker-command.ts';
 import { type LabPaths, ensureStateDir, labPaths, writePid } from './state.ts';
 import { type ShowRequest, renderShow } from './views.ts';
 
@@ -68,11 +68,6 @@ export type LabReply =
   | { ok: true; status?: LabStatus; stdout?: string; stderr?: string; exitCode?: number }
   | { ok: false; error: string };
 
-function workerCommand(): string[] {
-  const worker = fileURLToPath(new URL('./workers/pod.ts', import.meta.url));
-  return [process.execPath, '--import', import.meta.resolve('tsx'), worker];
-}
-
 /** The client's address: the last host address of the first worker node's pod CIDR. */
 export function clientAddress(podCIDR: string): string {
   const c = parseCidr(podCIDR);
@@ -99,7 +94,7 @@ export class LabDaemon {
   onStopped: (() => void) | undefined;
 
   constructor(readonly o: DaemonOptions) {
-    this.log = o.log ?? ((l) => process.stdout.write(`${l}\n`));
+    this.log = o.log ?? ((l) => process.stdout.write(`${new Date().toISOString()} ${l}\n`));
     this.paths = labPaths(o.prefix);
     this.cluster = new Cluster({ seed: o.seed ?? 1 });
     this.net = new LabNetwork(this.cluster, {
@@ -112,7 +107,7 @@ export class LabDaemon {
       cluster: this.cluster,
       net: this.net,
       dns: this.dns,
-      workerCommand: workerCommand(),
+      workerCommand: [],
       log: this.log,
       changed: () => this.writeState(),
     });
@@ -126,7 +121,7 @@ export class LabDaemon {
     const leftovers = await cleanupLab(o.prefix);
     if (leftovers.namespaces.length + leftovers.devices.length > 0)
       this.log(`removed leftovers: ${[...leftovers.namespaces, ...leftovers.devices].join(' ')}`);
-    ensureStateDir(this.paths);
+    this.runtime.workerCommand = workerCommand(ensureStateDir(this.paths));
     writePid(this.paths, process.pid);
     await this.listen();
     const nodes = resolveNodes(this.cluster.config);

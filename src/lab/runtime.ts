@@ -2,7 +2,7 @@
 // and a TUN device (held here, moved into the namespace), and when it runs, a worker
 // process inside it serves what its image stands for. The pod turns Ready when the
 // worker listens (a readiness probe passing), not-Ready when the worker dies (it is
-// restarted a second later), and a deleted pod's namespace, device and process go.
+// restarted after a back-off), and a deleted pod's namespace, device and process go.
 // The fixed hosts — one namespace per node, the client, the external host — are
 // wired the same way.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -78,8 +78,11 @@ export class LabRuntime {
   private dirty = false;
   private running: Promise<void> | undefined;
   private closed = false;
+  /** argv before a worker's spec (set once the worker is bundled). */
+  workerCommand: string[];
 
   constructor(private readonly o: RuntimeOptions) {
+    this.workerCommand = o.workerCommand;
     o.cluster.store.watch('Pod', () => this.kick());
   }
 
@@ -257,7 +260,7 @@ export class LabRuntime {
     const spec = this.workerSpec(lp);
     const child = spawn(
       'ip',
-      ['netns', 'exec', lp.netns, ...this.o.workerCommand, JSON.stringify(spec)],
+      ['netns', 'exec', lp.netns, ...this.workerCommand, JSON.stringify(spec)],
       { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
     );
     lp.worker = child;
@@ -286,9 +289,11 @@ export class LabRuntime {
       this.o.log(`pod ${lp.key}: worker exited (${signal ?? code}); restarting`);
       this.setReady(lp, false);
       this.o.changed();
+      // CrashLoopBackOff, shortened: 1 s, 2 s, 4 s … at most 10 s.
+      const backoff = Math.min(10_000, 1000 * 2 ** Math.min(lp.restarts - 1, 4));
       setTimeout(() => {
         if (!lp.stopping && !this.closed) this.startWorker(lp);
-      }, 1000).unref();
+      }, backoff).unref();
     });
   }
 

@@ -25,8 +25,9 @@ export function labPaths(prefix: string): LabPaths {
   };
 }
 
-export function ensureStateDir(p: LabPaths): void {
+export function ensureStateDir(p: LabPaths): string {
   mkdirSync(p.dir, { recursive: true, mode: 0o755 });
+  return p.dir;
 }
 
 /** The daemon's pid when its pid file names a live process. */
@@ -48,5 +49,6 @@ export function writePid(p: LabPaths, pid: number): void {
 
 /** Drop the pid file, socket and lab.json; the log stays for a post-mortem. */
 export function clearState(p: LabPaths): void {
-  for (const f of [p.pidFile, p.socket, p.stateFile]) rmSync(f, { force: true });
+  for (const f of [p.pidFile, p.socket, p.stateFile, join(p.dir, 'pod-worker.mjs')])
+    rmSync(f, { force: true });
 }
