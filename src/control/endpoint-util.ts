@@ -49,6 +49,31 @@ export function endpointPorts(svc: Service, pod: Pod): EndpointPort[] {
   return out;
 }
 
+/**
+ * Would endpointPorts(svc, pod) equal `ports` (name, port, protocol, appProtocol, in
+ * order)? Answers without building the list: pods of one Service mostly resolve alike.
+ */
+export function sameEndpointPorts(svc: Service, pod: Pod, ports: readonly EndpointPort[]): boolean {
+  const sps = svc.spec.ports;
+  let j = 0;
+  for (let i = 0; i < sps.length; i++) {
+    const sp = sps[i]!;
+    const port = findPort(pod, sp);
+    if (port === undefined) continue;
+    const ep = ports[j++];
+    if (
+      ep === undefined ||
+      ep.port !== port ||
+      ep.protocol !== sp.protocol ||
+      ep.name !== (sp.name ?? '') ||
+      ep.appProtocol !== sp.appProtocol
+    ) {
+      return false;
+    }
+  }
+  return j === ports.length;
+}
+
 /** ShouldPodBeInEndpoints: has an IP, is not finished, and (unless included) not terminating. */
 export function shouldPodBeInEndpoints(pod: Pod, includeTerminating: boolean): boolean {
   if (!pod.status.podIP) return false;

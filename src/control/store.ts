@@ -283,15 +283,24 @@ export class Store {
 
   /**
    * Replace an object. A set metadata.resourceVersion must match the stored one
-   * (409 Conflict otherwise). A write that changes nothing is not stored and emits
+   * (409 Conflict otherwise). `handle`, when the caller has the object's, saves a lookup. A write that changes nothing is not stored and emits
    * nothing, like the API server's no-op update short-cut.
    */
-  update<T extends KubeObject>(input: T): T {
+  update<T extends KubeObject>(input: T, handle?: StoreHandle<T>): T {
     const kind = input.kind;
     const ns = this.ns(kind, input.metadata.namespace);
     const name = input.metadata.name;
     const table = this.table(kind);
-    const entry = table.byNs.get(ns)?.get(name);
+    // A caller holding the object's handle spares the lookup (checked, not trusted).
+    const hint = handle as Entry | undefined;
+    const entry =
+      hint !== undefined &&
+      hint.live &&
+      hint.obj.kind === kind &&
+      hint.obj.metadata.name === name &&
+      (hint.obj.metadata.namespace ?? '') === ns
+        ? hint
+        : table.byNs.get(ns)?.get(name);
     if (entry === undefined) throw notFound(kind, name);
     const old = entry.obj as T;
     const wantRv = input.metadata.resourceVersion;

@@ -15,6 +15,7 @@ import {
   endpointPorts,
   hostnameFor,
   podEndpointsChanged,
+  sameEndpointPorts,
   shouldPodBeInEndpoints,
 } from '../endpoint-util.ts';
 import { isPodReady } from '../pod-util.ts';
@@ -30,6 +31,7 @@ const portKey = (p: EndpointPort): string => `${p.name ?? ''}/${p.port}/${p.prot
 
 /** Field-by-field equal port lists (same order). */
 function samePortList(a: readonly EndpointPort[], b: readonly EndpointPort[]): boolean {
+  if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) {
     const x = a[i]!;
@@ -112,9 +114,14 @@ export class EndpointsController implements Controller {
       string,
       { addr: EndpointAddress; ready: boolean; ports: EndpointPort[] }
     >();
+    // Pods of one Service mostly resolve the same ports: share the last list.
+    let last: EndpointPort[] | undefined;
     for (const pod of this.pods.selectedBy(svc.metadata.namespace!, svc.spec.selector)) {
       if (!shouldPodBeInEndpoints(pod, publish)) continue;
-      const ports = headlessNoPorts ? [] : endpointPorts(svc, pod);
+      let ports: EndpointPort[];
+      if (headlessNoPorts) ports = [];
+      else if (last !== undefined && sameEndpointPorts(svc, pod, last)) ports = last;
+      else ports = last = endpointPorts(svc, pod);
       if (ports.length === 0 && !headlessNoPorts) continue;
       const addr: EndpointAddress = { ip: pod.status.podIP! };
       const hostname = hostnameFor(pod, svc);

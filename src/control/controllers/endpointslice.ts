@@ -16,6 +16,7 @@ import {
   endpointPorts,
   podEndpointsChanged,
   podToEndpoint,
+  sameEndpointPorts,
   shouldPodBeInEndpoints,
 } from '../endpoint-util.ts';
 
@@ -55,24 +56,6 @@ function sortByIp(endpoints: Endpoint[]): Endpoint[] {
 
 const portsKey = (ports: readonly EndpointPort[]): string =>
   ports.map((p) => `${p.name ?? ''}/${p.port}/${p.protocol}/${p.appProtocol ?? ''}`).join(',');
-
-/** Same endpoint ports, in the same order (what equal portsKey()s say, without the strings). */
-function samePorts(a: readonly EndpointPort[], b: readonly EndpointPort[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (
-      x.port !== y.port ||
-      x.protocol !== y.protocol ||
-      (x.name ?? '') !== (y.name ?? '') ||
-      (x.appProtocol ?? '') !== (y.appProtocol ?? '')
-    ) {
-      return false;
-    }
-  }
-  return true;
-}
 
 export class EndpointSliceController implements Controller {
   readonly name = 'endpointslice';
@@ -195,9 +178,9 @@ export class EndpointSliceController implements Controller {
     for (let i = 0; i < pods.length; i++) {
       const pod = pods[i]!;
       if (!shouldPodBeInEndpoints(pod, true)) continue;
-      const ports = endpointPorts(svc, pod);
-      let g = last !== undefined && samePorts(last.ports, ports) ? last : undefined;
+      let g = last !== undefined && sameEndpointPorts(svc, pod, last.ports) ? last : undefined;
       if (g === undefined) {
+        const ports = endpointPorts(svc, pod);
         const k = portsKey(ports);
         g = groups.get(k);
         if (g === undefined) groups.set(k, (g = { ports, endpoints: [] }));

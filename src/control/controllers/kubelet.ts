@@ -155,7 +155,7 @@ export class Kubelet implements Controller {
     this.pods.set(key, rec);
     const uid = rec.uid;
     // No start delay: start within this reconcile (same instant, one write fewer to react to).
-    if (this.timing.startDelayNs <= 0) this.run(key, rec, pod);
+    if (this.timing.startDelayNs <= 0) this.run(key, rec, pod, h);
     else rec.timer = this.clock.after(this.timing.startDelayNs, () => this.start(key, uid));
   }
 
@@ -169,7 +169,7 @@ export class Kubelet implements Controller {
   }
 
   /** Containers up: Running with its IP (and Ready unless a readiness delay applies). */
-  private run(key: string, rec: PodRecord, pod: Pod): void {
+  private run(key: string, rec: PodRecord, pod: Pod, h?: StoreHandle<Pod>): void {
     const uid = rec.uid;
     const node = this.nodes.get(rec.node);
     const forced = this.forced.get(key);
@@ -184,7 +184,7 @@ export class Kubelet implements Controller {
     };
     this.writing = key;
     try {
-      this.store.update({ ...pod, status });
+      this.store.update({ ...pod, status }, h);
     } finally {
       this.writing = undefined;
     }

@@ -82,9 +82,16 @@ export class Scheduler implements Controller {
       }
     });
     store.watch('Pod', (ev) => {
-      if (ev.type !== 'ADDED') this.count(ev.old ?? ev.object, -1);
+      const old = ev.old;
+      const pod = ev.object;
+      // Same node and owners (status writes): the -1 and +1 would cancel out.
+      const moved =
+        old === undefined ||
+        old.spec.nodeName !== pod.spec.nodeName ||
+        old.metadata.ownerReferences !== pod.metadata.ownerReferences;
+      if (ev.type !== 'ADDED' && moved) this.count(old ?? pod, -1);
       if (ev.type !== 'DELETED') {
-        this.count(ev.object, +1);
+        if (moved) this.count(pod, +1);
         this.enqueueIfPending(ev.object, ev.handle);
       }
     });
@@ -179,16 +186,19 @@ export class Scheduler implements Controller {
       });
       return;
     }
-    this.store.update({
-      ...pod,
-      spec: { ...pod.spec, nodeName: this.nodes[best]!.metadata.name },
-      status: {
-        ...pod.status,
-        conditions:
-          others.length === 0
-            ? (SCHEDULED as PodCondition[])
-            : [...others, { type: 'PodScheduled', status: 'True' }],
+    this.store.update(
+      {
+        ...pod,
+        spec: { ...pod.spec, nodeName: this.nodes[best]!.metadata.name },
+        status: {
+          ...pod.status,
+          conditions:
+            others.length === 0
+              ? (SCHEDULED as PodCondition[])
+              : [...others, { type: 'PodScheduled', status: 'True' }],
+        },
       },
-    });
+      h,
+    );
   }
 }
