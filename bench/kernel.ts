@@ -32,7 +32,9 @@ import {
   spread,
 } from './workload.ts';
 
-export const FULL_SIZES = [100, 1_000, 5_000, 10_000, 30_000];
+// 30k is left out of a default full run: compiling and loading its ~1M rules takes ~10 min
+// here (iptables-restore ~3 min, nft -f longer); pass 30000 to measure it.
+export const FULL_SIZES = [100, 1_000, 5_000, 10_000];
 export const QUICK_SIZES = [100, 1_000];
 const BACKEND_IP = '10.0.100.12';
 const TARGETS = 8;
