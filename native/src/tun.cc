@@ -67,7 +67,7 @@ void TunDevice::CloseAll(napi_env env) {
   for (TunDevice* d : mine) d->CloseInternal();
 }
 
-// new TunDevice(name, multiQueue, batch, slotBytes)
+// new TunDevice(name, multiQueue, batch, typicalPacketBytes)
 TunDevice::TunDevice(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<TunDevice>(info), env_(info.Env()) {
   Napi::Env env = info.Env();
@@ -84,7 +84,7 @@ TunDevice::TunDevice(const Napi::CallbackInfo& info)
   if (info.Length() > 3 && info[3].IsNumber()) {
     int64_t s = info[3].As<Napi::Number>().Int64Value();
     if (s < 576 || s > 65536)
-      throw CodedError(env, "ERR_OUT_OF_RANGE", "TunDevice: slot size must be 576..65536");
+      throw CodedError(env, "ERR_OUT_OF_RANGE", "TunDevice: packet budget must be 576..65536");
     slot_ = static_cast<size_t>(s);
   }
   if (name.size() > IFNAMSIZ - 1)
@@ -109,21 +109,27 @@ TunDevice::TunDevice(const Napi::CallbackInfo& info)
   fd_ = fd;
   name_ = std::string(ifr.ifr_name, strnlen(ifr.ifr_name, IFNAMSIZ));
 
-  Napi::ArrayBuffer slab = Napi::ArrayBuffer::New(env, batch_ * slot_);
+  // Room for a batch of typical packets plus one of the largest: reads pack densely and
+  // a read always has MAX_PACKET bytes to land in, whatever MTU the device gets later.
+  slabSize_ = batch_ * slot_ + MAX_PACKET;
+  Napi::ArrayBuffer slab = Napi::ArrayBuffer::New(env, slabSize_);
   slab_ = static_cast<uint8_t*>(slab.Data());
   Napi::Uint32Array lens = Napi::Uint32Array::New(env, batch_);
   lens_ = lens.Data();
+  Napi::Uint32Array offs = Napi::Uint32Array::New(env, batch_);
+  offs_ = offs.Data();
   Napi::Float64Array stats = Napi::Float64Array::New(env, NSTATS);
   stats_ = stats.Data();
   std::fill(stats_, stats_ + NSTATS, 0.0);
   slabRef_ = Napi::Persistent(static_cast<Napi::Object>(slab));
   lensRef_ = Napi::Persistent(static_cast<Napi::Object>(lens));
+  offsRef_ = Napi::Persistent(static_cast<Napi::Object>(offs));
   statsRef_ = Napi::Persistent(static_cast<Napi::Object>(stats));
   Napi::Object self = info.This().As<Napi::Object>();
   self.Set("slab", slab);
   self.Set("lengths", lens);
+  self.Set("offsets", offs);
   self.Set("statsArray", stats);
-  self.Set("slot", Napi::Number::New(env, static_cast<double>(slot_)));
   self.Set("batch", Napi::Number::New(env, batch_));
 
   std::lock_guard<std::mutex> lock(registryMu);
@@ -187,14 +193,22 @@ void TunDevice::OnPoll(uv_poll_t* handle, int status, int events) {
 void TunDevice::ReadBatch() {
   uint32_t n = 0;
   int err = 0;
-  while (n < batch_) {
-    ssize_t r = read(fd_, slab_ + n * slot_, slot_);
+  size_t off = 0;
+  while (n < batch_ && slabSize_ - off >= MAX_PACKET) {
+    ssize_t r = read(fd_, slab_ + off, slabSize_ - off);
     if (r < 0) {
       if (errno == EINTR) continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK) err = errno;
       break;
     }
+    if (static_cast<size_t>(r) > MAX_PACKET) {
+      // Longer than any IPv4 datagram (the kernel reports the length, copies what fits).
+      stats_[RX_ERRORS] += 1;
+      continue;
+    }
+    offs_[n] = static_cast<uint32_t>(off);
     lens_[n] = static_cast<uint32_t>(r);
+    off = (off + static_cast<size_t>(r) + 63) & ~static_cast<size_t>(63);  // cache-line aligned
     stats_[RX_BYTES] += static_cast<double>(r);
     n++;
   }

@@ -42,15 +42,20 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
   bool polling_ = false;
   uv_poll_t* poll_ = nullptr;
 
-  // The receive slab: batch_ slots of slot_ bytes; lens_[i] is slot i's packet length.
+  // The receive slab: packet i of a batch is at offs_[i], lens_[i] bytes long. Packets are
+  // packed (64-byte aligned); a read is only tried with MAX_PACKET bytes left.
+  static constexpr size_t MAX_PACKET = 65536;
   uint32_t batch_ = 64;
-  size_t slot_ = 65536;
+  size_t slot_ = 2048;  // typical packet budget: slab = batch_ * slot_ + MAX_PACKET
+  size_t slabSize_ = 0;
   uint8_t* slab_ = nullptr;
   uint32_t* lens_ = nullptr;
+  uint32_t* offs_ = nullptr;
   // rxPackets, rxBytes, txPackets, txBytes, txDropped, rxErrors, lastErrno, rxBatches
   double* stats_ = nullptr;
   Napi::ObjectReference slabRef_;
   Napi::ObjectReference lensRef_;
+  Napi::ObjectReference offsRef_;
   Napi::ObjectReference statsRef_;
   Napi::FunctionReference cb_;
   std::unique_ptr<Napi::AsyncContext> async_;

@@ -29,12 +29,12 @@ interface NativeDevice {
   readonly fd: number;
   readonly name: string;
   readonly closed: boolean;
-  /** batch × slot bytes; packet i starts at i × slot. */
+  /** Where a batch lands: packet i is offsets[i], lengths[i] bytes. */
   readonly slab: ArrayBuffer;
   readonly lengths: Uint32Array;
+  readonly offsets: Uint32Array;
   /** rxPackets, rxBytes, txPackets, txBytes, txDropped, rxErrors, lastErrno, rxBatches */
   readonly statsArray: Float64Array;
-  readonly slot: number;
   readonly batch: number;
   start(cb: (count: number) => void): void;
   stop(): void;
@@ -44,15 +44,23 @@ interface NativeDevice {
 }
 
 interface Addon {
-  TunDevice: new (name: string, multiQueue: boolean, batch: number, slot: number) => NativeDevice;
+  TunDevice: new (
+    name: string,
+    multiQueue: boolean,
+    batch: number,
+    typicalPacket: number,
+  ) => NativeDevice;
 }
 
 const ADDON_PATH = join('native', 'build', 'Release', 'svclab_tun.node');
 /** Linux interface names: IFNAMSIZ (16) with the terminating NUL. */
 export const MAX_TUN_NAME = 15;
 const DEFAULT_BATCH = 64;
-/** A slot holds the largest IPv4 datagram, whatever MTU the lab sets. */
-const SLOT_BYTES = 65536;
+/**
+ * The slab holds batch × this plus one largest datagram (64 KiB): reads pack densely (a
+ * small slab stays in cache) and any packet fits, whatever MTU the lab sets later.
+ */
+const TYPICAL_PACKET = 2048;
 const CAP_NET_ADMIN = 12;
 
 /** The repository root: the nearest folder above this file holding native/. */
@@ -127,7 +135,7 @@ export class Tun {
   readonly fd: number;
   private readonly dev: NativeDevice;
   private readonly bytes: Uint8Array;
-  /** The array handed to callbacks, reused; views are cached per slot and length. */
+  /** The array handed to callbacks, reused; views are cached per index, offset and length. */
   private readonly batchArr: Uint8Array[] = [];
   private readonly views: Uint8Array[] = [];
   private cb: ((packets: Uint8Array[]) => void) | undefined;
@@ -158,7 +166,7 @@ export class Tun {
     const batch = opts.batch ?? DEFAULT_BATCH;
     if (!Number.isInteger(batch) || batch < 1 || batch > 4096)
       throw new RangeError(`TunOptions.batch must be an integer 1..4096, got ${batch}`);
-    return new Tun(new a.addon.TunDevice(name, opts.multiQueue === true, batch, SLOT_BYTES));
+    return new Tun(new a.addon.TunDevice(name, opts.multiQueue === true, batch, TYPICAL_PACKET));
   }
 
   /**
@@ -192,16 +200,17 @@ export class Tun {
       return;
     }
     const lens = this.dev.lengths;
-    const slot = this.dev.slot;
+    const offs = this.dev.offsets;
     const views = this.views;
     const out = this.batchArr;
     out.length = count;
     for (let i = 0; i < count; i++) {
       const len = lens[i]!;
+      const off = offs[i]!;
       let v = views[i];
-      // Same slot, same length as last time: the old view is still exactly right.
-      if (v === undefined || v.length !== len) {
-        v = this.bytes.subarray(i * slot, i * slot + len);
+      // Same place, same length as last time: the old view is still exactly right.
+      if (v === undefined || v.length !== len || v.byteOffset !== off) {
+        v = this.bytes.subarray(off, off + len);
         views[i] = v;
       }
       out[i] = v;

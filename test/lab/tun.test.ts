@@ -164,6 +164,72 @@ test.serial(
   },
 );
 
+test.serial(
+  'a burst of datagrams of many sizes arrives intact, batched into one slab',
+  async (t) => {
+    if (skipUnlessTun(t)) return;
+    await inNamespace('d', async (tun, ns) => {
+      // MTU 9000: one datagram larger than any typical budget rides along.
+      execFileSync('ip', ['-n', ns, 'link', 'set', tun.name, 'mtu', '9000']);
+      const sizes = [...Array.from({ length: 300 }, (_, i) => 2 + ((i * 37) % 1400)), 8900];
+      const client = spawn(
+        'ip',
+        [
+          'netns',
+          'exec',
+          ns,
+          process.execPath,
+          '-e',
+          `const s = require('node:dgram').createSocket('udp4');
+         const sizes = ${JSON.stringify(sizes)};
+         s.bind(40001, '10.99.0.1', () => {
+           let left = sizes.length;
+           sizes.forEach((n, i) => {
+             const b = Buffer.alloc(n, i & 255);
+             b.writeUInt16BE(i, 0);
+             s.send(b, 9999, '10.99.0.2', () => { if (--left === 0) s.close(); });
+           });
+         });`,
+        ],
+        { stdio: 'ignore' },
+      );
+      const seen = new Map<number, number>();
+      let batches = 0;
+      let largest = 0;
+      let bad = 0;
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`saw ${seen.size} of ${sizes.length}`)),
+          10_000,
+        );
+        tun.onPackets((packets) => {
+          batches++;
+          largest = Math.max(largest, packets.length);
+          for (const p of packets) {
+            if (p[0]! >> 4 !== 4 || p[9] !== 17) continue;
+            const ihl = (p[0]! & 15) * 4;
+            const payload = p.subarray(ihl + 8);
+            const i = (payload[0]! << 8) | payload[1]!;
+            // Payload i: its index, then (i & 255) up to sizes[i] bytes.
+            const n = sizes[i] ?? -1;
+            const fill = payload.subarray(2).every((x) => x === (i & 255));
+            if (payload.length !== n || !fill) bad++;
+            seen.set(i, payload.length);
+          }
+          if (seen.size + bad >= sizes.length) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      });
+      await new Promise((res) => client.on('exit', res));
+      t.log(`${batches} batches, largest ${largest} packets`);
+      t.is(bad, 0);
+      t.is(seen.get(sizes.length - 1), 8900, 'the 8900-byte datagram came through whole');
+    });
+  },
+);
+
 test.serial('close is idempotent; send after close is a clear error', (t) => {
   if (skipUnlessTun(t)) return;
   const tun = Tun.open(`${prefix}c`);
