@@ -15,6 +15,8 @@ interface Row {
   median: number;
   min: number;
   max: number;
+  /** Repetitions behind min/max; raw distributions (e.g. 2000 connections) get no bars. */
+  samples: number;
 }
 
 interface Panel {
@@ -24,6 +26,8 @@ interface Panel {
 }
 
 const LOG_SPAN = 30;
+/** min–max bars for repeated rounds only; min/max of thousands of samples are outliers. */
+const MAX_BAR_SAMPLES = 20;
 
 export function panels(figures: readonly Figure[]): Panel[] {
   const byKey = new Map<string, Figure[]>();
@@ -51,6 +55,7 @@ export function panels(figures: readonly Figure[]): Panel[] {
           median: f.median,
           min: f.min,
           max: f.max,
+          samples: f.samples,
         };
       }),
     });
@@ -59,7 +64,9 @@ export function panels(figures: readonly Figure[]): Panel[] {
 }
 
 function logScale(rows: readonly Row[]): boolean {
-  const vals = rows.flatMap((r) => [r.min, r.max]).filter((v) => v > 0);
+  const vals = rows
+    .flatMap((r) => (r.samples <= MAX_BAR_SAMPLES ? [r.min, r.max] : [r.median]))
+    .filter((v) => v > 0);
   if (vals.length === 0) return false;
   return Math.max(...vals) / Math.min(...vals) > LOG_SPAN && rows.every((r) => r.min > 0);
 }
@@ -74,7 +81,7 @@ function panelSpec(p: Panel): Record<string, unknown> {
       scale: { type: 'log' },
       axis: { title: 'services', format: '~s' },
     };
-    const color = { field: 'series', type: 'nominal', legend: { title: null } };
+    const color = { field: 'series', type: 'nominal', legend: { title: null, labelLimit: 400 } };
     return {
       title: p.title,
       width: 520,
@@ -82,6 +89,7 @@ function panelSpec(p: Panel): Record<string, unknown> {
       data: { values: p.rows },
       layer: [
         {
+          transform: [{ filter: `datum.samples > 1 && datum.samples <= ${MAX_BAR_SAMPLES}` }],
           mark: { type: 'rule', opacity: 0.5 },
           encoding: {
             x,

@@ -14,7 +14,7 @@
 // `connect-latency-p90` (µs), `kernel-load` (ms wall to load the rules), per mode
 // kernel-iptables / kernel-nftables; `first-packet` (µs CPU) for svclab's iptables/nftables.
 // Run: node --import=tsx --expose-gc bench/kernel.ts [--quick] [N...]
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,6 +70,43 @@ function one() {
   s.once('error', () => { clearTimeout(timer); fails++; next(); });
 }
 one();
+`;
+
+// The same in C when a compiler is here: a lower floor (no event loop), so the rule walk
+// stands out more. connect() blocks until established; close with RST.
+const C_CLIENT = `// Sequential TCP connects; prints one connect() latency in microseconds per line.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+int main(int argc, char **argv) {
+  if (argc < 4) return 2;
+  int port = atoi(argv[1]), count = atoi(argv[2]), fails = 0;
+  int nv = argc - 3;
+  for (int i = 0; i < count; i++) {
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    inet_pton(AF_INET, argv[3 + i % nv], &a.sin_addr);
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct timeval tv = {.tv_sec = 3};
+    setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int r = connect(s, (struct sockaddr *)&a, sizeof a);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (r == 0) printf("%.3f\\n", (t1.tv_sec - t0.tv_sec) * 1e6 + (t1.tv_nsec - t0.tv_nsec) / 1e3);
+    else fails++;
+    struct linger l = {1, 0}; // close with RST: no TIME_WAIT pile-up
+    setsockopt(s, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    close(s);
+  }
+  fprintf(stderr, "fails %d\\n", fails);
+  return 0;
+}
 `;
 
 type Backend = 'iptables' | 'nftables';
@@ -173,12 +210,39 @@ function load(backend: Backend, node: string, file: string): number {
   return performance.now() - t0;
 }
 
-function connect(t: Topology, vips: readonly string[], count: number, dir: string): number[] {
+/** The C client's path when cc can build it, else undefined (the Node client is used). */
+function buildCClient(dir: string): string | undefined {
+  const src = join(dir, 'connect.c');
+  const bin = join(dir, 'connect');
+  writeFileSync(src, C_CLIENT);
+  const r = spawnSync('cc', ['-O2', '-o', bin, src], { stdio: 'ignore' });
+  return r.status === 0 ? bin : undefined;
+}
+
+function connect(
+  t: Topology,
+  vips: readonly string[],
+  count: number,
+  dir: string,
+  cClient: string | undefined,
+): number[] {
+  const warm = Math.min(100, count);
+  if (cClient !== undefined) {
+    const out = inNs(t.client, cClient, ['80', String(count + warm), ...vips]);
+    const us = out
+      .split('\n')
+      .filter((l) => l !== '')
+      .map(Number)
+      .slice(warm);
+    if (us.length === 0) throw new Error('no connection succeeded');
+    if (us.length < count) console.log(`  ${count - us.length} connections failed`);
+    return us;
+  }
   const out = inNs(t.client, process.execPath, [
     join(dir, 'client.mjs'),
     '80',
     String(count),
-    String(Math.min(100, count)),
+    String(warm),
     vips.join(','),
   ]);
   const r = JSON.parse(out) as { us: number[]; fails: number };
@@ -196,6 +260,10 @@ export async function kernelBench(sizes: readonly number[], quick: boolean): Pro
   writeFileSync(join(dir, 'server.mjs'), SERVER);
   writeFileSync(join(dir, 'client.mjs'), CLIENT);
   const count = quick ? 300 : 2000;
+  const cClient = buildCClient(dir);
+  console.log(
+    `client: ${cClient !== undefined ? 'C (connect() in a loop)' : 'Node net.connect (no cc here)'}`,
+  );
   try {
     for (const n of sizes) {
       const idx = spread(n, TARGETS);
@@ -229,7 +297,7 @@ export async function kernelBench(sizes: readonly number[], quick: boolean): Pro
         const t = await topology(`${n}${backend[0]}`, idx, dir);
         try {
           const loadMs = load(backend, t.node, file);
-          const us = connect(t, vips, count, dir).sort((a, b) => a - b);
+          const us = connect(t, vips, count, dir, cClient).sort((a, b) => a - b);
           const mode = `kernel-${backend}`;
           figures.push(figure('connect-latency', 'µs', us, { mode, services: n }));
           figures.push(figure('connect-latency-p90', 'µs', [pct(us, 0.9)], { mode, services: n }));
