@@ -94,6 +94,15 @@ async function status(prefix: string): Promise<LabStatus> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function daemonArgs(files: string[], o: UpOptions): string[] {
   return [
     'lab',
@@ -129,7 +138,7 @@ async function up(args: string[], o: UpOptions): Promise<void> {
       ...(o.scheduler !== undefined ? { scheduler: o.scheduler } : {}),
       ...(o.recursive ? { recursive: true } : {}),
     });
-    return;
+    process.exit(0);
   }
   ensureStateDir(paths);
   const log = openSync(paths.logFile, 'w');
@@ -178,8 +187,8 @@ async function down(prefix: string): Promise<void> {
   const pid = livePid(paths);
   if (pid !== undefined) {
     await request(prefix, { cmd: 'down' }, 5000).catch(() => process.kill(pid, 'SIGTERM'));
-    for (let i = 0; i < 100 && livePid(paths) === pid; i++) await sleep(100);
-    if (livePid(paths) === pid) process.kill(pid, 'SIGKILL');
+    for (let i = 0; i < 150 && alive(pid); i++) await sleep(100);
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
   }
   // Whatever a crashed daemon left behind (and idempotent when nothing is left).
   const r = await cleanupLab(prefix);
@@ -226,7 +235,9 @@ export function netnsFor(s: Pick<LabStatus, 'hosts'>, name: string): string | un
   return exact?.netns;
 }
 
-async function exec(prefix: string, name: string, cmd: string[]): Promise<number> {
+async function exec(prefix: string, name: string, argv: string[]): Promise<number> {
+  // With options before NAME, commander passes the `--` on with the command.
+  const cmd = argv[0] === '--' ? argv.slice(1) : argv;
   if (cmd.length === 0) throw new CliError('svclab lab exec: give a command after --');
   const s = await status(prefix);
   const netns = netnsFor(s, name);
@@ -276,6 +287,8 @@ export function registerLab(program: Command): void {
         ...(o.scheduler !== undefined ? { scheduler: o.scheduler } : {}),
         ...(o.recursive ? { recursive: true } : {}),
       });
+      // Down: nothing of the lab is left to keep this process, whatever handles linger.
+      process.exit(0);
     },
   );
 
