@@ -41,6 +41,8 @@ export class ConntrackTable {
   readonly max: number;
   readonly buckets: number;
   readonly seed: number;
+  /** buckets - 1 when buckets is a power of two (a mask instead of a division), else -1. */
+  private readonly bucketMask: number;
   readonly stats = new CtStats();
   /** Live entries, expired-but-unreaped included (nf_conntrack_count). */
   count = 0;
@@ -83,6 +85,7 @@ export class ConntrackTable {
     this.max = max;
     this.buckets = buckets;
     this.seed = (opts.seed ?? 0x5eed) | 0;
+    this.bucketMask = (buckets & (buckets - 1)) === 0 ? buckets - 1 : -1;
     this.proto = new Uint8Array(max);
     this.status = new Uint32Array(max);
     this.mark = new Uint32Array(max);
@@ -103,7 +106,10 @@ export class ConntrackTable {
 
   /** Bucket of a tuple (ports already packed). */
   bucketOf(proto: number, src: number, dst: number, ports: number): number {
-    return hashTuple(this.seed, proto, src, dst, ports) % this.buckets;
+    const h = hashTuple(this.seed, proto, src, dst, ports);
+    // The hash is non-negative, so h & (2^k - 1) === h % 2^k: the same bucket, no division.
+    const m = this.bucketMask;
+    return m >= 0 ? h & m : h % this.buckets;
   }
 
   /**

@@ -106,6 +106,7 @@ export class NodeDataplane {
   nextHop = 0;
 
   private readonly opts: NodeDataplaneOptions;
+  private readonly nowMs: () => number;
   private readonly info = newPacketInfo();
   private readonly meta = newPacketMeta();
   private readonly res: EvalResult = newEvalResult();
@@ -119,12 +120,15 @@ export class NodeDataplane {
    * rules or its local addresses change, so every flow re-walks once after a change.
    */
   private readonly flowCache: Int32Array;
+  /** Per conntrack entry: what the proxy's onTracked() returned last (ipvs: its connection). */
+  private readonly proxyHint: Int32Array;
   private stamp = 1;
   private seenRoutes = -1;
   private seenProxy = -1;
 
   constructor(opts: NodeDataplaneOptions) {
     this.opts = opts;
+    this.nowMs = opts.nowMs;
     this.name = opts.name;
     this.emit = opts.emit;
     this.ct = new Conntrack(opts.conntrack ?? {});
@@ -133,6 +137,7 @@ export class NodeDataplane {
     this.nodeAddr = opts.nodeIP >>> 0;
     this.gatewayAddr = opts.podGateway >>> 0;
     this.flowCache = new Int32Array(this.ct.table.max * 2 * FC_STRIDE);
+    this.proxyHint = new Int32Array(this.ct.table.max).fill(-1);
   }
 
   get proxier(): DataplaneProxier {
@@ -192,7 +197,7 @@ export class NodeDataplane {
     }
     // The kernel's conntrack reassembles fragments first; svclab does not.
     if (info.fragment) return c.drop(Drop.Fragment);
-    const now = this.opts.nowMs();
+    const now = this.nowMs();
     if (info.innerOffset >= 0) {
       if (natRelatedIcmp(this, b, info, now)) return this.finish(b, inIf, CtState.RELATED, true);
       return this.untracked(b, inIf, CtState.INVALID);
@@ -409,7 +414,7 @@ export class NodeDataplane {
     const len = info.l4Offset + info.l4Length;
     if (stamps[ref] === this.stamp && fc[k + FC_IN] === inIf) {
       const token = fc[k + FC_TOKEN]!;
-      px.countPath!(token, len);
+      if (token !== 0) px.countPath!(token, len);
       return this.forwardOut(b, inIf, fc[k + FC_OUT]!, fc[k + FC_HOP]! >>> 0);
     }
     // First packet of this direction since a change: route and walk, then remember.
@@ -527,7 +532,9 @@ export class NodeDataplane {
     const t = this.ct.table;
     const o = ref & ~1;
     const ports = t.tuplePorts(o);
-    px.onTracked!(
+    const e = ref >> 1;
+    const hints = this.proxyHint;
+    hints[e] = px.onTracked!(
       this.info.proto,
       t.tupleSrc(o),
       ports >>> 16,
@@ -536,6 +543,7 @@ export class NodeDataplane {
       this.info.tcpFlags,
       bytes,
       (ref & 1) === 1,
+      hints[e]!,
     );
   }
 

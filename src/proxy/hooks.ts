@@ -32,7 +32,9 @@ export interface DataplaneProxier extends Proxier {
   classify(meta: PacketMeta, hook: Hook, tables: number, out?: EvalResult): EvalResult;
   /**
    * Optional: told about every tracked packet of an established flow, by the flow's
-   * original tuple (ipvs keeps its own connection states and counters this way).
+   * original tuple (ipvs keeps its own connection states and counters this way). `hint` is
+   * what the previous call for this flow returned (-1 if none): the mode may try it before
+   * searching, and must check it, since the flow's slot may have been reused since.
    */
   onTracked?(
     proto: number,
@@ -43,7 +45,8 @@ export interface DataplaneProxier extends Proxier {
     tcpFlags: number,
     bytes: number,
     reply: boolean,
-  ): void;
+    hint: number,
+  ): number;
   /**
    * Optional, for the dataplane's per-flow cache: a number that changes whenever
    * filterEstablished() or isLocalAddress() could answer differently for the same packet
@@ -55,6 +58,7 @@ export interface DataplaneProxier extends Proxier {
    * the walk may stand for every later packet of that flow direction: a path token >= 0 when
    * it read only what stays the same along a flow direction (addresses, ports, protocol,
    * ctstate, mark, addrtype, interfaces), -1 when something else decided (random, time).
+   * Token 0 means the walk counted nothing (the dataplane then skips countPath).
    */
   filterEstablished?(meta: PacketMeta, hook: Hook, out: EvalResult): number;
   /** Count one more packet of `len` bytes on the rules a remembered walk counted. */

@@ -70,7 +70,7 @@ export class IptablesProxier extends ServiceMapProxier implements DataplaneProxi
   /** Bumped when rules are swapped in: remembered filter walks are void then. */
   private generation = 0;
   /** Recorded filter walks of established packets (the installed rules'), by token. */
-  private paths: Int32Array[] = [];
+  private paths: Int32Array[] = [new Int32Array(0)];
   private pathTokens = new Map<string, number>();
   private readonly pathScratch: number[] = [];
 
@@ -88,7 +88,7 @@ export class IptablesProxier extends ServiceMapProxier implements DataplaneProxi
   private install(rs: RuleSet): void {
     this.rules = rs;
     this.generation++;
-    this.paths = [];
+    this.paths = [new Int32Array(0)]; // token 0: the empty path
     this.pathTokens = new Map();
     for (let h = 0; h < 5; h++) {
       this.natStart[h] = hookChainIndex(rs.nat, h as Hook);
@@ -167,6 +167,7 @@ export class IptablesProxier extends ServiceMapProxier implements DataplaneProxi
     if (start >= 0 && !evaluateTableRecorded(this.rules.filter, start, meta, this.ctx, out, path)) {
       return -1;
     }
+    if (path.length === 0) return 0; // counted nothing: token 0, nothing to repeat
     const key = path.join(',');
     let token = this.pathTokens.get(key);
     if (token === undefined) {

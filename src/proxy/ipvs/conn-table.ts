@@ -112,6 +112,28 @@ export class ConnTable {
     this.count--;
   }
 
+  /** Is slot `id` a live connection (not a template) with this client-side tuple? */
+  isConnIn(
+    id: number,
+    proto: number,
+    caddr: number,
+    cport: number,
+    vaddr: number,
+    vport: number,
+  ): boolean {
+    return (
+      id >= 0 &&
+      id < this.top &&
+      this.live[id] === 1 &&
+      this.caddr[id] === caddr &&
+      this.cport[id] === cport &&
+      this.vaddr[id] === vaddr &&
+      this.vport[id] === vport &&
+      this.proto[id] === proto &&
+      (this.flags[id]! & ConnFlag.TEMPLATE) === 0
+    );
+  }
+
   /** Client-side lookup (ip_vs_conn_in_get / ip_vs_ct_in_get for templates). */
   findIn(
     proto: number,

@@ -184,7 +184,10 @@ export class IpvsDataplaneProxier implements DataplaneProxier {
     return this.classify(m, hook, tables, newEvalResult(), onStep);
   }
 
-  /** Established packets keep IPVS's connection states and counters (ActiveConn/InActConn). */
+  /**
+   * Established packets keep IPVS's connection states and counters (ActiveConn/InActConn).
+   * Returns the connection's slot, the `hint` for the flow's next packet (or -1).
+   */
   onTracked(
     proto: number,
     client: number,
@@ -194,12 +197,14 @@ export class IpvsDataplaneProxier implements DataplaneProxier {
     tcpFlags: number,
     bytes: number,
     reply: boolean,
-  ): void {
+    hint = -1,
+  ): number {
     const now = this.nowMs();
     const ipvs = this.ipvs.ipvs;
-    const id = ipvs.lookupIn(proto, client, cport, vaddr, vport, now);
-    if (id < 0) return;
+    const id = ipvs.lookupIn(proto, client, cport, vaddr, vport, now, hint);
+    if (id < 0) return -1;
     if (reply) ipvs.packetOut(id, tcpFlags, bytes, now);
     else ipvs.packetIn(id, tcpFlags, bytes, now);
+    return id;
   }
 }

@@ -110,9 +110,24 @@ export class Ipvs {
     return id;
   }
 
-  /** ip_vs_conn_in_get() for a client-side packet; -1 if none (or expired, or its server gone). */
-  lookupIn(proto: number, caddr: number, cport: number, vaddr: number, vport: number, now: number) {
-    const id = this.conns.findIn(proto, caddr, cport, vaddr, vport, false);
+  /**
+   * ip_vs_conn_in_get() for a client-side packet; -1 if none (or expired, or its server gone).
+   * `hint`: a slot to try first (the connection this flow had last time); it is checked.
+   */
+  lookupIn(
+    proto: number,
+    caddr: number,
+    cport: number,
+    vaddr: number,
+    vport: number,
+    now: number,
+    hint = -1,
+  ) {
+    const c = this.conns;
+    // A live connection is unique per tuple, so a matching hint is what the search would find.
+    const id = c.isConnIn(hint, proto, caddr, cport, vaddr, vport)
+      ? hint
+      : c.findIn(proto, caddr, cport, vaddr, vport, false);
     return id < 0 ? -1 : this.checkExisting(id, 0, now);
   }
 

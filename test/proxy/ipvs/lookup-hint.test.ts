@@ -1,0 +1,32 @@
+// lookupIn's hint (the slot a flow's connection had on its previous packet) is only a
+// shortcut: a stale or wrong hint must give what the hash search gives.
+import test from 'ava';
+import { ipToU32 } from '../../../src/packet/addr.ts';
+import { IPPROTO_TCP, TCP_ACK, TCP_SYN } from '../../../src/proxy/ipvs/constants.ts';
+import { myapp, myappSlice, proxier } from './proxier-fixture.ts';
+
+test('a hint is used only when it holds the same connection; otherwise the search decides', (t) => {
+  const clock = { now: 0 };
+  const p = proxier({}, clock);
+  p.onServiceAdd(myapp());
+  p.onEndpointSliceAdd(myappSlice());
+  p.sync();
+  const vip = ipToU32('10.96.72.106');
+  const client = ipToU32('10.244.1.9');
+  const a = p.classify(IPPROTO_TCP, client, 50000, vip, 80, TCP_SYN, 60, 0);
+  const b = p.classify(IPPROTO_TCP, client, 50001, vip, 80, TCP_SYN, 60, 0);
+  t.true(a >= 0 && b >= 0 && a !== b);
+  const ipvs = p.ipvs;
+  for (const hint of [-1, a, b, 12345, 1 << 30]) {
+    t.is(ipvs.lookupIn(IPPROTO_TCP, client, 50000, vip, 80, 1, hint), a, `hint ${hint}`);
+    t.is(ipvs.lookupIn(IPPROTO_TCP, client, 50001, vip, 80, 1, hint), b, `hint ${hint}`);
+    t.is(ipvs.lookupIn(IPPROTO_TCP, client, 50002, vip, 80, 1, hint), -1, `hint ${hint}`);
+  }
+  // Connection a expires; its slot goes to a new connection with another tuple.
+  t.true(ipvs.expireNow(a, 1));
+  const c = p.classify(IPPROTO_TCP, client, 50003, vip, 80, TCP_SYN, 60, 2);
+  t.is(c, a, 'the freed slot is reused');
+  t.is(ipvs.lookupIn(IPPROTO_TCP, client, 50000, vip, 80, 3, a), -1, 'stale hint: no connection');
+  t.is(ipvs.lookupIn(IPPROTO_TCP, client, 50003, vip, 80, 3, a), c);
+  ipvs.packetIn(c, TCP_ACK, 52, 3);
+});
