@@ -1,12 +1,14 @@
 // Conntrack benchmark: lookups (hit and miss) in a table holding 100k flows, inserts at a
 // steady 100k (insert one, remove the oldest), and lookup + UDP / TCP tracking per packet.
-// Each op is a batch of BATCH packets over precomputed keys, so figures are per packet.
-// Run: npx tsx bench/conntrack.ts
+// Each op is a batch of BATCH packets over precomputed keys, so figures are per packet:
+// CPU time (process.cpuUsage), each sample a separately timed group of ops, min/median/max
+// over the samples, printed and then reported as one BENCH_JSON line (figures.ts).
+// Run: npx tsx bench/conntrack.ts [--quick]
 import { pathToFileURL } from 'node:url';
-import b from 'benny';
 import { Conntrack } from '../src/conntrack/conntrack.ts';
 import { IPPROTO_TCP, IPPROTO_UDP } from '../src/conntrack/constants.ts';
 import { TcpFlags } from '../src/packet/tcp.ts';
+import { type Figure, figure, isQuick, printSuiteResult } from './figures.ts';
 
 const FLOWS = 100_000;
 const BATCH = 1024;
@@ -28,7 +30,11 @@ function filled(buckets: number | undefined, proto: number): Conntrack {
   return ct;
 }
 
-export async function conntrackSuite(): ReturnType<typeof b.suite> {
+/** Ops (of BATCH packets) per timed sample. */
+const OPS_PER_SAMPLE = 16;
+
+/** Figures per case: ns/packet and packets/s, metric = the case's key. */
+export function conntrackFigures(quick = false): Figure[] {
   const udp = filled(undefined, IPPROTO_UDP); // buckets = max, the kernel's default ratio
   const quarter = filled(131072 / 4, IPPROTO_UDP); // buckets = max/4, kube-proxy's hashsize
   const tcp = filled(undefined, IPPROTO_TCP);
@@ -105,46 +111,44 @@ export async function conntrackSuite(): ReturnType<typeof b.suite> {
     }
   };
 
-  const cases: [string, () => void][] = [
-    ['lookup hit (buckets = max)', hit(udp)],
-    ['lookup hit (buckets = max/4)', hit(quarter)],
-    ['lookup miss', miss],
-    ['insert + remove oldest', insert],
-    ['lookup + UDP track', udpTrack],
-    ['lookup + TCP track (in-window data)', tcpTrack],
+  const cases: [metric: string, label: string, fn: () => void][] = [
+    ['lookup-hit', 'lookup hit (buckets = max)', hit(udp)],
+    ['lookup-hit-quarter-buckets', 'lookup hit (buckets = max/4)', hit(quarter)],
+    ['lookup-miss', 'lookup miss', miss],
+    ['insert-remove', 'insert + remove oldest', insert],
+    ['udp-track', 'lookup + UDP track', udpTrack],
+    ['tcp-track', 'lookup + TCP track (in-window data)', tcpTrack],
   ];
-  // CPU time per packet as well: on a shared machine wall-clock figures mostly measure the
-  // other tenants, process.cpuUsage() only this process's own time.
-  const cpuNs = new Map<string, number>();
-  for (const [name, fn] of cases) {
-    for (let i = 0; i < 20; i++) fn();
-    const c0 = process.cpuUsage();
-    for (let i = 0; i < 200; i++) fn();
-    const c1 = process.cpuUsage(c0);
-    cpuNs.set(name, ((c1.user + c1.system) * 1000) / (200 * BATCH));
+  const samples = quick ? 9 : 41;
+  const figures: Figure[] = [];
+  for (const [metric, label, fn] of cases) {
+    for (let i = 0; i < 20; i++) fn(); // warm-up
+    const ns: number[] = [];
+    for (let k = 0; k < samples; k++) {
+      const c0 = process.cpuUsage();
+      for (let i = 0; i < OPS_PER_SAMPLE; i++) fn();
+      const cu = process.cpuUsage(c0);
+      ns.push(((cu.user + cu.system) * 1000) / (OPS_PER_SAMPLE * BATCH));
+    }
+    const f = figure(metric, 'ns/packet', ns);
+    figures.push(
+      f,
+      figure(
+        metric,
+        'packets/s',
+        ns.map((x) => 1e9 / x),
+      ),
+    );
+    console.log(
+      `  ${label.padEnd(38)} ${f.median.toFixed(1).padStart(6)} ns/packet ` +
+        `${(1e3 / f.median).toFixed(2).padStart(6)} M packets/s (CPU, median of ${samples})`,
+    );
   }
-
-  const summary = await b.suite(
-    `conntrack, ${FLOWS.toLocaleString('en-US')} flows, ${BATCH} packets/op`,
-    ...cases.map(([name, fn]) => b.add(name, fn)),
-    b.cycle(),
-    b.complete((s) => {
-      console.log('\nper packet:');
-      for (const r of s.results) {
-        const pps = r.ops * BATCH;
-        const cpu = cpuNs.get(r.name) ?? NaN;
-        console.log(
-          `  ${r.name.padEnd(38)} wall ${(1e9 / pps).toFixed(0).padStart(5)} ns ` +
-            `${(pps / 1e6).toFixed(2).padStart(5)} M/s (±${r.margin}%)   ` +
-            `cpu ${cpu.toFixed(0).padStart(5)} ns ${(1e3 / cpu).toFixed(2).padStart(5)} M/s`,
-        );
-      }
-    }),
-  );
   if (sink === 0.5) console.log(sink); // keep the work observable
-  return summary;
+  return figures;
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await conntrackSuite();
+  console.log(`conntrack, ${FLOWS.toLocaleString('en-US')} flows, ${BATCH} packets/op`);
+  printSuiteResult({ suite: 'conntrack', figures: conntrackFigures(isQuick()) });
 }

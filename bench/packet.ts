@@ -1,14 +1,16 @@
 // Packet hot-path benchmark: classify (IPv4 + TCP checks, header checksum verified)
 // + DNAT of destination address and port with incremental checksum updates, on a
 // 60-byte TCP SYN. Target: >= 10 M packets/s on one core (<= 100 ns/packet).
-// Run: npx tsx bench/packet.ts
+// CPU time (process.cpuUsage), each sample a separately timed group of ops; min/median/max
+// over the samples, printed and then reported as one BENCH_JSON line (figures.ts).
+// Run: npx tsx bench/packet.ts [--quick]
 import { pathToFileURL } from 'node:url';
-import b from 'benny';
 import { ipToU32 } from '../src/packet/addr.ts';
 import { buildTcp } from '../src/packet/build.ts';
 import { KEEP, natRewriteDst } from '../src/packet/nat.ts';
 import { classify, newPacketInfo } from '../src/packet/parse.ts';
 import { TcpFlags } from '../src/packet/tcp.ts';
+import { type Figure, figure, isQuick, printSuiteResult } from './figures.ts';
 
 const VIP = ipToU32('10.96.0.10');
 const BACKEND = ipToU32('10.244.1.7');
@@ -30,8 +32,11 @@ function synPacket(): Uint8Array {
   return p;
 }
 
-/** Returns ns/packet for each case; prints benny's table plus ns/op and packets/s. */
-export async function packetSuite(): ReturnType<typeof b.suite> {
+/** Packets per timed sample. */
+const PACKETS_PER_SAMPLE = 65536;
+
+/** Figures per case (ns/packet and packets/s); prints one line per case. */
+export function packetFigures(quick = false): Figure[] {
   const info = newPacketInfo();
   const one = synPacket();
   // BATCH packets laid out back to back in one buffer, as a TUN read batch would be.
@@ -66,49 +71,43 @@ export async function packetSuite(): ReturnType<typeof b.suite> {
     sink ^= natRewriteDst(one, 0, flip ? BACKEND : VIP, KEEP);
   };
 
-  const perPacket: Record<string, number> = {
-    'classify + DNAT (1 packet/op)': 1,
-    [`classify + DNAT (${BATCH} packets/op)`]: BATCH,
-    'classify only': 1,
-    'DNAT address only': 1,
-  };
-  const summary = await b.suite(
-    'packet hot path (60-byte TCP SYN)',
-    b.add('classify + DNAT (1 packet/op)', dnatOne),
-    b.add(`classify + DNAT (${BATCH} packets/op)`, dnatBatch),
-    b.add('classify only', classifyOnly),
-    b.add('DNAT address only', natOnly),
-    b.cycle(),
-    b.complete((s) => {
-      console.log('\nper packet:');
-      for (const r of s.results) {
-        const n = perPacket[r.name] ?? 1;
-        const pps = r.ops * n;
-        console.log(
-          `  ${r.name.padEnd(36)} ${(1e9 / pps).toFixed(1).padStart(7)} ns/packet  ` +
-            `${(pps / 1e6).toFixed(2).padStart(7)} M packets/s  (${r.ops.toLocaleString('en-US')} ops/s, ` +
-            `${(1e9 / r.ops).toFixed(1)} ns/op, ±${r.margin}%)`,
-        );
-      }
-    }),
-  );
-  // benny reports wall-clock time, which a busy shared machine inflates. Also report
-  // the CPU time this process spends per packet (best of 5 rounds of 20M packets).
-  let best = Infinity;
-  for (let round = 0; round < 5; round++) {
-    const c0 = process.cpuUsage();
-    for (let k = 0; k < 20_000_000 / BATCH; k++) dnatBatch();
-    const cu = process.cpuUsage(c0);
-    best = Math.min(best, ((cu.user + cu.system) * 1000) / 20_000_000);
+  const cases: [metric: string, label: string, fn: () => void, packetsPerOp: number][] = [
+    ['classify-dnat', 'classify + DNAT (1 packet/op)', dnatOne, 1],
+    ['classify-dnat-batch', `classify + DNAT (${BATCH} packets/op)`, dnatBatch, BATCH],
+    ['classify', 'classify only', classifyOnly, 1],
+    ['dnat-address', 'DNAT address only', natOnly, 1],
+  ];
+  const samples = quick ? 9 : 41;
+  const figures: Figure[] = [];
+  for (const [metric, label, fn, per] of cases) {
+    const ops = PACKETS_PER_SAMPLE / per;
+    for (let i = 0; i < ops; i++) fn(); // warm-up
+    const ns: number[] = [];
+    for (let k = 0; k < samples; k++) {
+      const c0 = process.cpuUsage();
+      for (let i = 0; i < ops; i++) fn();
+      const cu = process.cpuUsage(c0);
+      ns.push(((cu.user + cu.system) * 1000) / PACKETS_PER_SAMPLE);
+    }
+    const f = figure(metric, 'ns/packet', ns);
+    figures.push(
+      f,
+      figure(
+        metric,
+        'packets/s',
+        ns.map((x) => 1e9 / x),
+      ),
+    );
+    console.log(
+      `  ${label.padEnd(36)} ${f.median.toFixed(1).padStart(7)} ns/packet ` +
+        `${(1e3 / f.median).toFixed(2).padStart(7)} M packets/s (CPU, median of ${samples})`,
+    );
   }
-  console.log(
-    `\nCPU time, classify + DNAT: ${best.toFixed(1)} ns/packet = ` +
-      `${(1000 / best).toFixed(1)} M packets/s on one core (target >= 10 M, <= 100 ns)`,
-  );
   if (sink === -1) console.log(sink); // keep the work observable
-  return summary;
+  return figures;
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await packetSuite();
+  console.log('packet hot path (60-byte TCP SYN), target >= 10 M packets/s (<= 100 ns)');
+  printSuiteResult({ suite: 'packet', figures: packetFigures(isQuick()) });
 }
