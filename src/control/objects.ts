@@ -49,6 +49,19 @@ export function plainCopy<T extends object>(obj: T): T {
   return out as T;
 }
 
+/**
+ * `{ ...obj, ...fields }` with the same key order, built key by key into `{}`: a spread
+ * that overrides a field can leave every result with a hidden class of its own in V8.
+ */
+export function withFields<T extends object>(obj: T, fields: Partial<T>): T {
+  const out: Record<string, unknown> = {};
+  const src = obj as Record<string, unknown>;
+  const f = fields as Record<string, unknown>;
+  for (const k in src) out[k] = Object.prototype.hasOwnProperty.call(f, k) ? f[k] : src[k];
+  for (const k in f) if (!Object.prototype.hasOwnProperty.call(src, k)) out[k] = f[k];
+  return out as T;
+}
+
 /** JSON with object keys sorted at every level; typed arrays as plain number arrays. */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => {

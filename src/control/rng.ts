@@ -17,9 +17,19 @@ function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-const hex4 = (x: number): string => HEX[(x >>> 8) & 0xff]! + HEX[x & 0xff]!;
-const hex8 = (x: number): string => hex4(x >>> 16) + hex4(x & 0xffff);
+const HEX_CODES = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+/** The 36 character codes of a uuid being formatted (dashes stay in place). */
+const UUID_CODES: number[] = Array.from('00000000-0000-0000-0000-000000000000', (c) =>
+  c.charCodeAt(0),
+);
+
+/** `n` lowercase hex digits of `x` into UUID_CODES at `at`. */
+function putHex(x: number, at: number, n: number): void {
+  for (let i = n - 1; i >= 0; i--) {
+    UUID_CODES[at + i] = HEX_CODES[x & 15]!;
+    x >>>= 4;
+  }
+}
 
 export class Rng {
   private readonly s = new Uint32Array(4);
@@ -74,13 +84,14 @@ export class Rng {
     const b = ((this.nextU32() & 0xffff0fff) | 0x00004000) >>> 0; // version 4
     const c = ((this.nextU32() & 0x3fffffff) | 0x80000000) >>> 0; // variant 10
     const d = this.nextU32();
-    // One flat string (a template literal leaves a tree of cons strings in every stored uid).
-    return [
-      hex8(a),
-      hex4(b >>> 16),
-      hex4(b & 0xffff),
-      hex4(c >>> 16),
-      hex4(c & 0xffff) + hex8(d),
-    ].join('-');
+    // One flat string from char codes (a template literal leaves a tree of cons strings in
+    // every stored uid; joining pieces allocates them first).
+    putHex(a, 0, 8);
+    putHex(b >>> 16, 9, 4);
+    putHex(b & 0xffff, 14, 4);
+    putHex(c >>> 16, 19, 4);
+    putHex(c & 0xffff, 24, 4);
+    putHex(d, 28, 8);
+    return String.fromCharCode.apply(null, UUID_CODES);
   }
 }

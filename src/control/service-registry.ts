@@ -9,7 +9,7 @@ import type { ClusterIPAllocator } from './allocators/cluster-ip.ts';
 import type { NodePortAllocator } from './allocators/node-port.ts';
 import { ApiError, invalid } from './errors.ts';
 import type { Strategy } from './store.ts';
-import { plainCopy } from './objects.ts';
+import { plainCopy, withFields } from './objects.ts';
 
 const needsClusterIP = (s: Service): boolean =>
   s.spec.type !== 'ExternalName' && s.spec.clusterIP !== 'None';
@@ -49,7 +49,7 @@ export class ServiceRegistry implements Strategy<Service> {
     const txn = new Txn();
     try {
       // A posted status is ignored on create (PrepareForCreate).
-      const out = this.allocate(undefined, { ...svc, status: { loadBalancer: {} } }, txn);
+      const out = this.allocate(undefined, withFields(svc, { status: { loadBalancer: {} } }), txn);
       txn.commit();
       return out;
     } catch (e) {
@@ -102,7 +102,9 @@ export class ServiceRegistry implements Strategy<Service> {
       }
       spec.clusterIPs = [spec.clusterIP];
     }
-    if (old !== undefined && oldIP !== undefined && !needsClusterIP({ ...input, spec })) {
+    // What the checks below read of the service being written (no full copy).
+    const view = { metadata: input.metadata, spec } as Service;
+    if (old !== undefined && oldIP !== undefined && !needsClusterIP(view)) {
       // Type changed to ExternalName: the address goes back to the pool on success.
       txn.onCommit(() => this.ips.release(oldIP));
     }
@@ -111,10 +113,10 @@ export class ServiceRegistry implements Strategy<Service> {
       spec.ipFamilyPolicy ??= 'SingleStack';
     }
     // ---- NodePorts
-    spec.ports = this.nodePorts(old, { ...input, spec }, txn);
+    spec.ports = this.nodePorts(old, view, txn);
     // ---- healthCheckNodePort (LoadBalancer + externalTrafficPolicy: Local)
     const oldHc = old?.spec.healthCheckNodePort;
-    if (needsHealthCheckPort({ ...input, spec })) {
+    if (needsHealthCheckPort(view)) {
       const want = spec.healthCheckNodePort ?? oldHc;
       if (want !== undefined && want !== oldHc) {
         this.claimPort(name, 'spec.healthCheckNodePort', want);
@@ -129,7 +131,7 @@ export class ServiceRegistry implements Strategy<Service> {
       if (oldHc !== undefined) txn.onCommit(() => this.ports.release(oldHc));
     }
     const status = input.status ?? old?.status ?? { loadBalancer: {} };
-    return { ...input, spec: plainCopy(spec), status };
+    return withFields(input, { spec: plainCopy(spec), status });
   }
 
   private nodePorts(old: Service | undefined, svc: Service, txn: Txn): ServicePort[] {

@@ -125,8 +125,8 @@ interface Entry {
 interface KindTable {
   /** namespace -> name -> entry; Maps keep insertion order (each() follows it). */
   readonly byNs: Map<string, Map<string, Entry>>;
-  /** `namespace/name` -> entry. */
-  readonly byKey: Map<string, Entry>;
+  /** Stored objects (a second map by `namespace/name` would cost an insert per create). */
+  size: number;
   listeners: WatchListener[];
   readonly history: History;
 }
@@ -168,7 +168,7 @@ export class Store {
 
   /** The object with this `namespace/name` key (`name` for cluster-scoped kinds), as in watch events. */
   getByKey<K extends Kind>(kind: K, key: string): ObjectOfKind<K> | undefined {
-    return this.tables.get(kind)?.byKey.get(key)?.obj as ObjectOfKind<K> | undefined;
+    return this.entry(kind, key)?.obj as ObjectOfKind<K> | undefined;
   }
 
   /**
@@ -176,7 +176,16 @@ export class Store {
    * exists (an update swaps it in place). Indexes keep handles to skip a map lookup per read.
    */
   handle<K extends Kind>(kind: K, key: string): StoreHandle<ObjectOfKind<K>> | undefined {
-    return this.tables.get(kind)?.byKey.get(key) as StoreHandle<ObjectOfKind<K>> | undefined;
+    return this.entry(kind, key) as StoreHandle<ObjectOfKind<K>> | undefined;
+  }
+
+  /** The entry with this `namespace/name` (or `name`) key. */
+  private entry(kind: Kind, key: string): Entry | undefined {
+    const byNs = this.tables.get(kind)?.byNs;
+    if (byNs === undefined) return undefined;
+    const slash = key.indexOf('/');
+    if (slash < 0) return byNs.get('')?.get(key);
+    return byNs.get(key.slice(0, slash))?.get(key.slice(slash + 1));
   }
 
   /** Objects of a kind (in one namespace if given), sorted by namespace then name like etcd keys. */
@@ -196,7 +205,7 @@ export class Store {
 
   /** Number of stored objects of a kind (cheap, unsorted). */
   count(kind: Kind): number {
-    return this.tables.get(kind)?.byKey.size ?? 0;
+    return this.tables.get(kind)?.size ?? 0;
   }
 
   /** Handles of a kind, unsorted (in each()'s order). */
@@ -276,7 +285,7 @@ export class Store {
     names = table.byNs.get(ns);
     if (names === undefined) table.byNs.set(ns, (names = new Map()));
     names.set(name, entry);
-    table.byKey.set(entry.key, entry);
+    table.size++;
     this.emit(table, { type: 'ADDED', object: obj, key: entry.key, handle: entry });
     return obj;
   }
@@ -360,7 +369,7 @@ export class Store {
     const names = table.byNs.get(ns)!;
     names.delete(name);
     if (names.size === 0) table.byNs.delete(ns);
-    table.byKey.delete(entry.key);
+    table.size--;
     entry.live = false;
     const gone = deepFreeze(
       withMetadata(old, { ...old.metadata, resourceVersion: String(++this.rv) }),
@@ -384,7 +393,7 @@ export class Store {
     const table = this.table(kind);
     if (fromResourceVersion === undefined) {
       for (const obj of this.list(kind)) {
-        const entry = table.byKey.get(objectKey(obj))!;
+        const entry = this.entry(kind, objectKey(obj))!;
         l({ type: 'ADDED', object: obj, key: entry.key, handle: entry });
       }
     } else {
@@ -423,7 +432,7 @@ export class Store {
     if (t === undefined) {
       t = {
         byNs: new Map(),
-        byKey: new Map(),
+        size: 0,
         listeners: [],
         history: { events: [], rvs: [], compacted: 0 },
       };
