@@ -176,6 +176,25 @@ export async function runBench(opts: BenchOptions): Promise<BenchRun> {
   );
   const timeoutMs = (opts.quick ? 5 : 40) * 60_000;
   const runs: SuiteRun[] = [];
+  const assemble = (): BenchResults => {
+    const r: BenchResults = {
+      version: 1,
+      date: started.toISOString(),
+      argv: [...(opts.argv ?? process.argv.slice(2))],
+      quick: opts.quick,
+      machine: machine(),
+      node: process.version,
+      commit,
+      dirty,
+      durationMs: Date.now() - started.getTime(),
+      suites: runs,
+      ratios: [],
+    };
+    r.ratios = headlineRatios(r);
+    return r;
+  };
+  const write = (r: BenchResults) =>
+    writeFileSync(join(outDir, 'results.json'), JSON.stringify(r, null, 2) + '\n');
   try {
     for (const [i, spec] of specs.entries()) {
       const logName = `${spec.name}.log`;
@@ -205,6 +224,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchRun> {
       }
       progress.finish(i, run.status, run.reason);
       runs.push(run);
+      // Written after every suite, so an interrupted long run keeps what it measured.
+      write(assemble());
     }
   } finally {
     progress.close();
@@ -217,21 +238,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchRun> {
     writeFileSync(join(outDir, file), await renderSvg(spec));
     run.chart = file;
   }
-  const results: BenchResults = {
-    version: 1,
-    date: started.toISOString(),
-    argv: [...(opts.argv ?? process.argv.slice(2))],
-    quick: opts.quick,
-    machine: machine(),
-    node: process.version,
-    commit,
-    dirty,
-    durationMs: Date.now() - started.getTime(),
-    suites: runs,
-    ratios: [],
-  };
-  results.ratios = headlineRatios(results);
-  writeFileSync(join(outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  const results = assemble();
+  write(results);
   writeFileSync(join(outDir, 'summary.md'), summaryMarkdown(results));
   const crashed = runs.some((r) => r.status === 'crashed');
   return { results, outDir, exitCode: crashed ? 1 : 0 };

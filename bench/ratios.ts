@@ -92,7 +92,7 @@ function flatness(r: Results, mode: 'ipvs' | 'nftables'): Ratio {
 function iptablesLinear(r: Results): Ratio {
   const s = sizes(r, 'classify', 'first-packet', 'iptables');
   const top = s[s.length - 1];
-  const base = s.includes(1000) ? 1000 : s[0];
+  const base = s.includes(1000) && top !== undefined && top > 1000 ? 1000 : s[0];
   const a =
     base === undefined
       ? undefined
@@ -140,12 +140,14 @@ function established(r: Results): Ratio[] {
   );
 }
 
+/** Full sync per mode at 10k services × 10 (or the largest size the control suite ran). */
 function fullSync(r: Results): Ratio[] {
   const s = r.suites.find((x) => x.name === 'control');
-  const figs = (s?.figures ?? []).filter(
-    (f) => f.metric === 'full-sync' && f.services === 10_000 && f.unit === 'ms',
-  );
-  if (figs.length === 0)
+  const all = (s?.figures ?? []).filter((f) => f.metric === 'full-sync' && f.unit === 'ms');
+  const sizes = [...new Set(all.map((f) => f.services ?? 0))].sort((a, b) => a - b);
+  const n = sizes.includes(10_000) ? 10_000 : sizes[sizes.length - 1];
+  const figs = all.filter((f) => (f.services ?? 0) === n);
+  if (figs.length === 0 || n === undefined)
     return [
       ratio(
         'full-sync',
@@ -159,11 +161,12 @@ function fullSync(r: Results): Ratio[] {
   return figs.map((f) =>
     ratio(
       `full-sync-${f.mode ?? 'control'}`,
-      `full sync 10k services × 10 endpoints${f.mode ? `, ${f.mode}` : ''}`,
+      `full sync ${k(n)} services × 10 endpoints${f.mode ? `, ${f.mode}` : ''}`,
       f.median,
       'ms',
-      '≤ 500 ms',
-      (x) => x <= 500,
+      '≤ 500 ms at 10k services',
+      n === 10_000 ? (x) => x <= 500 : undefined,
+      n !== 10_000 ? `largest size measured: ${k(n)}` : '',
     ),
   );
 }
