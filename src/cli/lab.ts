@@ -206,7 +206,10 @@ function formatStatus(s: LabStatus): string {
     `daemon pid ${s.pid}\nstate dir ${s.stateDir}\nlog ${s.log}\n` +
     `packets: ${s.counters.received} received, ${s.counters.forwarded} forwarded, ` +
     `${s.counters.localDelivered} to node stacks, ${s.counters.dropped} dropped by dataplanes, ` +
-    `${s.counters.noDevice} with no device, ${s.counters.txDropped} tx dropped\n\n`;
+    `${s.counters.noDevice} with no device, ${s.counters.txDropped} tx dropped\n`;
+  const drops = Object.entries(s.drops).map(([k, v]) => `${k}=${v}`);
+  if (drops.length > 0) out += `dataplane drops: ${drops.join(' ')}\n`;
+  out += '\n';
   const rows = s.hosts.map((h) => [
     h.kind,
     h.namespace !== undefined ? `${h.namespace}/${h.name}` : h.name,

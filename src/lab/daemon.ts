@@ -7,7 +7,7 @@ import { type Server, type Socket, createServer } from 'node:net';
 import { loadManifests } from '../api/load.ts';
 import type { Kind, KubeObject } from '../api/types.ts';
 import { resolveNodes } from '../control/cluster-config.ts';
-import { Cluster, formatApplyResult } from '../control/cluster.ts';
+import { Cluster, KIND_REF, formatApplyResult } from '../control/cluster.ts';
 import type { ProxyMode } from '../control/node-setup.ts';
 import { ipToU32, parseCidr, u32ToIp } from '../packet/addr.ts';
 import { IpvsDataplaneProxier } from '../proxy/ipvs/dataplane.ts';
@@ -62,6 +62,8 @@ export interface LabStatus {
   clientNode: string;
   hosts: ReturnType<LabRuntime['list']>;
   counters: Record<string, number>;
+  /** Dataplane drops by reason. */
+  drops: Record<string, number>;
 }
 
 export type LabReply =
@@ -259,7 +261,7 @@ export class LabDaemon {
           continue;
         }
         this.cluster.delete(kind, ns, obj.metadata.name);
-        stdout += `${kind.toLowerCase()} "${obj.metadata.name}" deleted\n`;
+        stdout += `${KIND_REF[kind]} "${obj.metadata.name}" deleted\n`;
       } catch (e) {
         stderr += `${(e as Error).message}\n`;
       }
@@ -288,6 +290,7 @@ export class LabDaemon {
         dropped: t.dropped,
         dnsQueries: this.dns.stats.queries,
       },
+      drops: this.net.dropReasons(),
     };
   }
 
@@ -326,7 +329,7 @@ export class LabDaemon {
         });
         this.readySinceMs = undefined;
         this.runtime.kick();
-        return { ok: true, stdout: `${req.kind.toLowerCase()} "${req.name}" deleted\n` };
+        return { ok: true, stdout: `${KIND_REF[req.kind]} "${req.name}" deleted\n` };
       }
       case 'down':
         setImmediate(() => void this.stop());

@@ -86,6 +86,9 @@ export async function wireNetns(ns: string, o: NetnsIface): Promise<void> {
   const lines = [
     'link set lo up',
     ...o.addresses.map((a) => `addr add ${a} dev ${o.dev}`),
+    // No IPv6 link-local address: the kernel then sends no router or MLD solicitations
+    // the (IPv4) dataplane would only drop.
+    `link set ${o.dev} addrgenmode none`,
     `link set ${o.dev} up`,
     `route add default dev ${o.dev}`,
     ...(o.extra ?? []),

@@ -259,6 +259,17 @@ export class LabNetwork {
     }
   }
 
+  /** Why the dataplanes dropped packets (`drop:…`, `malformed:…`), summed over nodes. */
+  dropReasons(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const n of this.nodes.values()) {
+      for (const [k, v] of Object.entries(n.dataplane.counters.summary())) {
+        if (k.startsWith('drop:') || k.startsWith('malformed:')) out[k] = (out[k] ?? 0) + v;
+      }
+    }
+    return out;
+  }
+
   /** Packets forwarded and dropped by all dataplanes together. */
   dataplaneTotals(): { forwarded: number; local: number; dropped: number } {
     let forwarded = 0;
