@@ -45,6 +45,7 @@ export function nodeFeasible(node: Node, pod: Pod): string | undefined {
 
 /** The conditions of a freshly bound pod, shared (stored objects are frozen anyway). */
 const SCHEDULED: readonly PodCondition[] = deepFreeze([{ type: 'PodScheduled', status: 'True' }]);
+const NO_CONDITIONS: readonly PodCondition[] = Object.freeze([]);
 
 interface Feasible {
   /** Slot indexes of the feasible nodes, in join order. */
@@ -164,7 +165,7 @@ export class Scheduler implements Controller {
     const conditions = pod.status.conditions;
     const others =
       conditions === undefined || conditions.length === 0
-        ? []
+        ? NO_CONDITIONS
         : conditions.filter((c) => c.type !== 'PodScheduled');
     if (best < 0) {
       // Stays Pending with the scheduler's FailedScheduling summary (kubectl describe).
