@@ -1,6 +1,7 @@
 // TUN devices for the lab: open + TUNSETIFF, batched non-blocking reads driven by a
-// uv_poll_t on the env's loop (one JS call per batch), batched writes (one write()
-// per packet, never blocking: EAGAIN and other failures count as drops).
+// uv_poll_t on the env's loop (one JS call per batch), batched writes from a transmit
+// slab JS fills (one write() per packet, never blocking: EAGAIN and other failures
+// count as drops).
 #include "tun.h"
 
 #include <errno.h>
@@ -47,7 +48,7 @@ Napi::Function TunDevice::Define(Napi::Env env) {
                      {
                          InstanceMethod<&TunDevice::Start>("start"),
                          InstanceMethod<&TunDevice::Stop>("stop"),
-                         InstanceMethod<&TunDevice::Write>("write"),
+                         InstanceMethod<&TunDevice::WriteTx>("writeTx"),
                          InstanceMethod<&TunDevice::WriteOne>("writeOne"),
                          InstanceMethod<&TunDevice::Close>("close"),
                          InstanceAccessor<&TunDevice::GetFd>("fd"),
@@ -118,6 +119,12 @@ TunDevice::TunDevice(const Napi::CallbackInfo& info)
   lens_ = lens.Data();
   Napi::Uint32Array offs = Napi::Uint32Array::New(env, batch_);
   offs_ = offs.Data();
+  Napi::ArrayBuffer txSlab = Napi::ArrayBuffer::New(env, TX_SLAB);
+  txSlab_ = static_cast<uint8_t*>(txSlab.Data());
+  Napi::Uint32Array txLens = Napi::Uint32Array::New(env, TX_MAX);
+  txLens_ = txLens.Data();
+  txSlabRef_ = Napi::Persistent(static_cast<Napi::Object>(txSlab));
+  txLensRef_ = Napi::Persistent(static_cast<Napi::Object>(txLens));
   Napi::Float64Array stats = Napi::Float64Array::New(env, NSTATS);
   stats_ = stats.Data();
   std::fill(stats_, stats_ + NSTATS, 0.0);
@@ -129,6 +136,8 @@ TunDevice::TunDevice(const Napi::CallbackInfo& info)
   self.Set("slab", slab);
   self.Set("lengths", lens);
   self.Set("offsets", offs);
+  self.Set("txSlab", txSlab);
+  self.Set("txLengths", txLens);
   self.Set("statsArray", stats);
   self.Set("batch", Napi::Number::New(env, batch_));
 
@@ -253,32 +262,19 @@ bool TunDevice::WritePacket(const uint8_t* data, size_t len) {
   }
 }
 
-// write(packets: Uint8Array[], count = packets.length): number written.
-Napi::Value TunDevice::Write(const Napi::CallbackInfo& info) {
-  napi_env env = info.Env();
-  if (closed_) throw CodedError(info.Env(), "ERR_TUN_CLOSED", "TUN " + name_ + " is closed");
-  if (info.Length() < 1 || !info[0].IsArray())
-    throw CodedError(info.Env(), "ERR_INVALID_ARG_TYPE", "write: packets must be an array");
-  napi_value arr = info[0];
-  uint32_t len = 0;
-  napi_get_array_length(env, arr, &len);
-  if (info.Length() > 1 && info[1].IsNumber()) {
-    uint32_t c = info[1].As<Napi::Number>().Uint32Value();
-    if (c < len) len = c;
-  }
+// writeTx(n): write the n packets JS laid back to back in the transmit slab.
+Napi::Value TunDevice::WriteTx(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (closed_) throw CodedError(env, "ERR_TUN_CLOSED", "TUN " + name_ + " is closed");
+  uint32_t n = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Uint32Value() : 0;
+  if (n > TX_MAX) throw CodedError(env, "ERR_OUT_OF_RANGE", "writeTx: too many packets");
+  size_t off = 0;
   uint32_t written = 0;
-  for (uint32_t i = 0; i < len; i++) {
-    napi_value v;
-    napi_typedarray_type type;
-    size_t length = 0;
-    void* data = nullptr;
-    if (napi_get_element(env, arr, i, &v) != napi_ok ||
-        napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr) != napi_ok ||
-        type != napi_uint8_array) {
-      throw CodedError(info.Env(), "ERR_INVALID_ARG_TYPE",
-                       "write: packets[" + std::to_string(i) + "] is not a Uint8Array");
-    }
-    if (WritePacket(static_cast<const uint8_t*>(data), length)) written++;
+  for (uint32_t i = 0; i < n; i++) {
+    size_t len = txLens_[i];
+    if (len > TX_SLAB - off) throw CodedError(env, "ERR_OUT_OF_RANGE", "writeTx: past the slab");
+    if (WritePacket(txSlab_ + off, len)) written++;
+    off += len;
   }
   return Napi::Number::New(env, written);
 }

@@ -22,7 +22,7 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
  private:
   Napi::Value Start(const Napi::CallbackInfo& info);
   Napi::Value Stop(const Napi::CallbackInfo& info);
-  Napi::Value Write(const Napi::CallbackInfo& info);
+  Napi::Value WriteTx(const Napi::CallbackInfo& info);
   Napi::Value WriteOne(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value GetFd(const Napi::CallbackInfo& info);
@@ -56,6 +56,14 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
   Napi::ObjectReference slabRef_;
   Napi::ObjectReference lensRef_;
   Napi::ObjectReference offsRef_;
+  // The transmit slab: JS copies a batch in back to back, txLens_[i] bytes each, and
+  // calls writeTx(n) — one N-API call per batch instead of several per packet.
+  static constexpr size_t TX_SLAB = 256 * 1024;
+  static constexpr uint32_t TX_MAX = 1024;
+  uint8_t* txSlab_ = nullptr;
+  uint32_t* txLens_ = nullptr;
+  Napi::ObjectReference txSlabRef_;
+  Napi::ObjectReference txLensRef_;
   Napi::ObjectReference statsRef_;
   Napi::FunctionReference cb_;
   std::unique_ptr<Napi::AsyncContext> async_;
