@@ -3,12 +3,14 @@
 //   c-forwarder  native/bench/tun-forward.c: read from one TUN, write to the other (the
 //                practical ceiling of this machine), the client sending to the pod IP;
 //   iptables     one NodeDataplane in this process (iptables mode), the client sending to
-//   ipvs         the ClusterIP 10.96.0.100:80 → 10.244.2.2:80 (DNAT, conntrack, reverse NAT).
+//   ipvs         the ClusterIP 10.96.0.100:80 → 10.244.2.2:80 (DNAT, conntrack, reverse NAT);
+//   js-forwarder (opt-in) the Tun binding alone, read → write, no dataplane.
 // Load: native/bench/udp-pingpong.c, a client keeping WINDOW requests in flight and a server
 // echoing them (sendmmsg/recvmmsg), for SECONDS after a warm-up. Figures: forwarded
 // packets/s (both directions), the forwarder's CPU ns per packet, and svclab / C per
-// repetition (runs interleave, so machine noise hits all modes alike). Target: ≥ 0.6×.
-// Bonus: iperf3 TCP client → ClusterIP:5201 through svclab when iperf3 is installed.
+// repetition (runs interleave, so machine noise hits all modes alike), also as C's CPU
+// per packet ÷ svclab's. Target: ≥ 0.6×. Bonus: iperf3 TCP throughput through the C
+// forwarder (pod IP) and svclab iptables mode (ClusterIP:5201) when iperf3 is installed.
 // Run (root): npx tsx bench/tun.ts [--quick] [--modes=c-forwarder,js-forwarder,iptables,ipvs]
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -31,7 +33,7 @@ export type TunBenchMode = 'c-forwarder' | 'js-forwarder' | 'iptables' | 'ipvs';
 export const DEFAULT_MODES: readonly TunBenchMode[] = ['c-forwarder', 'iptables', 'ipvs'];
 
 export interface TunBenchOptions {
-  /** Short runs: 1 s each, one repetition (default: 5 s, three). */
+  /** Short runs: 1 s each, one repetition (default: 3 s, five — more, shorter runs give steadier medians on a busy machine). */
   quick?: boolean;
   seconds?: number;
   reps?: number;
@@ -237,8 +239,8 @@ export async function tunBench(opts: TunBenchOptions = {}): Promise<SuiteResult>
       return { suite: 'lab', figures: [], skipped: `${tool} not found` };
   }
   const quick = opts.quick ?? false;
-  const seconds = opts.seconds ?? (quick ? 1 : 5);
-  const reps = opts.reps ?? (quick ? 1 : 3);
+  const seconds = opts.seconds ?? (quick ? 1 : 3);
+  const reps = opts.reps ?? (quick ? 1 : 5);
   const modes = opts.modes ?? DEFAULT_MODES;
   const window = opts.window ?? 128;
   const size = opts.size ?? 64;
