@@ -74,6 +74,13 @@ export function sameEndpointPorts(svc: Service, pod: Pod, ports: readonly Endpoi
   return j === ports.length;
 }
 
+/** Indexes 0..n-1 ordered by `keys[i]`, ties by index (a stable sort by key). */
+export function orderByKey(keys: readonly number[]): number[] {
+  const order: number[] = [];
+  for (let i = 0; i < keys.length; i++) order.push(i);
+  return order.sort((a, b) => keys[a]! - keys[b]! || a - b);
+}
+
 /** ShouldPodBeInEndpoints: has an IP, is not finished, and (unless included) not terminating. */
 export function shouldPodBeInEndpoints(pod: Pod, includeTerminating: boolean): boolean {
   if (!pod.status.podIP) return false;

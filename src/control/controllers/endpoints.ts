@@ -14,6 +14,7 @@ import { deepEqual } from '../objects.ts';
 import {
   endpointPorts,
   hostnameFor,
+  orderByKey,
   podEndpointsChanged,
   sameEndpointPorts,
   shouldPodBeInEndpoints,
@@ -142,12 +143,10 @@ export class EndpointsController implements Controller {
     >();
     let total = 0;
     const entries = [...byAddress.values()];
-    const n = new Float64Array(entries.length);
+    const n: number[] = new Array<number>(entries.length);
     for (let i = 0; i < entries.length; i++) n[i] = tryIpToU32(entries[i]!.addr.ip) ?? 0;
     // Stable by address, like the sort of (ip, number) pairs it replaces.
-    const order = Array.from({ length: entries.length }, (_, i) => i).sort(
-      (a, b) => n[a]! - n[b]! || a - b,
-    );
+    const order = orderByKey(n);
     // Addresses of one Service nearly always have the same ports: sort and key them once.
     let lastRaw: EndpointPort[] | undefined;
     let lastSorted: EndpointPort[] = [];

@@ -14,6 +14,7 @@ import { deepEqual, nsNameKey } from '../objects.ts';
 import { tryIpToU32 } from '../../packet/addr.ts';
 import {
   endpointPorts,
+  orderByKey,
   podEndpointsChanged,
   podToEndpoint,
   sameEndpointPorts,
@@ -42,7 +43,7 @@ interface Plan {
 function sortByIp(endpoints: Endpoint[]): Endpoint[] {
   const n = endpoints.length;
   if (n < 2) return endpoints;
-  const ips = new Float64Array(n);
+  const ips: number[] = new Array<number>(n);
   let sorted = true;
   for (let i = 0; i < n; i++) {
     ips[i] = tryIpToU32(endpoints[i]!.addresses[0]!) ?? 0;
@@ -50,7 +51,7 @@ function sortByIp(endpoints: Endpoint[]): Endpoint[] {
   }
   if (sorted) return endpoints;
   // Stable, like Array.prototype.sort on the (endpoint, address) pairs it replaces.
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => ips[a]! - ips[b]! || a - b);
+  const order = orderByKey(ips);
   return order.map((i) => endpoints[i]!);
 }
 
