@@ -196,10 +196,11 @@ void TunDevice::StopPolling() {
 void TunDevice::OnPoll(uv_poll_t* handle, int status, int events) {
   TunDevice* self = static_cast<TunDevice*>(handle->data);
   if (self == nullptr || !self->polling_) return;
-  self->ReadBatch();
+  // status < 0: libuv saw POLLERR and stopped the poll; the read below says why.
+  self->ReadBatch(status < 0 ? -status : 0);
 }
 
-void TunDevice::ReadBatch() {
+void TunDevice::ReadBatch(int pollErr) {
   uint32_t n = 0;
   int err = 0;
   size_t off = 0;
@@ -222,6 +223,7 @@ void TunDevice::ReadBatch() {
     n++;
   }
   stats_[RX_PACKETS] += n;
+  if (err == 0 && n == 0) err = pollErr;
   if (err != 0) {
     stats_[RX_ERRORS] += 1;
     stats_[LAST_ERRNO] = err;
@@ -239,7 +241,8 @@ void TunDevice::ReadBatch() {
     if (err != 0) {
       // A failing fd (the device went away) would make the poll spin: stop and report.
       StopPolling();
-      cb.MakeCallback(self, {Napi::Number::New(env, -err)}, *async_);
+      Napi::Error e = SystemError(env, err, "read", name_);
+      cb.MakeCallback(self, {Napi::Number::New(env, -err), e.Value()}, *async_);
     }
   } catch (const Napi::Error& e) {
     // No JS frame to throw into: make it the process's uncaught exception.

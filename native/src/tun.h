@@ -30,7 +30,7 @@ class TunDevice : public Napi::ObjectWrap<TunDevice> {
   Napi::Value GetClosed(const Napi::CallbackInfo& info);
 
   static void OnPoll(uv_poll_t* handle, int status, int events);
-  void ReadBatch();
+  void ReadBatch(int pollErr);
   void StopPolling();
   void CloseInternal();
   bool WritePacket(const uint8_t* data, size_t len);

@@ -36,7 +36,8 @@ interface NativeDevice {
   /** rxPackets, rxBytes, txPackets, txBytes, txDropped, rxErrors, lastErrno, rxBatches */
   readonly statsArray: Float64Array;
   readonly batch: number;
-  start(cb: (count: number) => void): void;
+  /** cb(count) per batch; cb(-errno, error) once when reading fails and stops. */
+  start(cb: (count: number, err?: Error) => void): void;
   stop(): void;
   /** Write the n packets laid back to back in txSlab (txLengths[i] bytes each). */
   writeTx(n: number): number;
@@ -145,6 +146,7 @@ export class Tun {
   private readonly views: Uint8Array[] = [];
   private cb: ((packets: Uint8Array[]) => void) | undefined;
   private errorCb: ((err: Error) => void) | undefined;
+  private readErr: Error | undefined;
 
   private constructor(dev: NativeDevice) {
     this.dev = dev;
@@ -183,10 +185,14 @@ export class Tun {
    */
   onPackets(cb: (packets: Uint8Array[]) => void): void {
     this.cb = cb;
-    this.dev.start((count) => this.deliver(count));
+    this.dev.start((count, err) => this.deliver(count, err));
   }
 
-  /** Called once if reading fails (the device went away); reading has stopped. */
+  /**
+   * Called once if reading fails (the device went away: `read svl-x: File descriptor in
+   * bad state`, code EBADFD); reading has stopped. Without a callback the error is only
+   * kept in `readError`.
+   */
   onError(cb: (err: Error) => void): void {
     this.errorCb = cb;
   }
@@ -196,14 +202,12 @@ export class Tun {
     if (!this.dev.closed) this.dev.stop();
   }
 
-  private deliver(count: number): void {
+  private deliver(count: number, err?: Error): void {
     if (count < 0) {
-      const err = Object.assign(new Error(`read ${this.name}: errno ${-count}`), {
-        errno: count,
-        syscall: 'read',
-      });
-      if (this.errorCb !== undefined) this.errorCb(err);
-      else throw err;
+      // The device went away (its namespace was deleted, `ip link del`): reading has
+      // stopped. Not an exception: a lab tearing down may delete namespaces first.
+      this.readErr = err ?? new Error(`read ${this.name}: errno ${-count}`);
+      this.errorCb?.(this.readErr);
       return;
     }
     const lens = this.dev.lengths;
@@ -276,6 +280,11 @@ export class Tun {
   /** Callbacks made so far: rxPackets / rxBatches is the mean batch size. */
   get rxBatches(): number {
     return this.dev.statsArray[7]!;
+  }
+
+  /** Why reading stopped, if it failed (see onError). */
+  get readError(): Error | undefined {
+    return this.readErr;
   }
 
   get closed(): boolean {

@@ -268,6 +268,32 @@ test.serial('send() takes batches past the transmit slab (2000 packets, 2 MB)', 
   });
 });
 
+test.serial(
+  'deleting the namespace under a reading Tun stops it with EBADFD, no crash',
+  async (t) => {
+    if (skipUnlessTun(t)) return;
+    const ns = `${prefix}-f`;
+    const tun = Tun.open(`${prefix}f`);
+    try {
+      execFileSync('ip', ['netns', 'add', ns]);
+      execFileSync('ip', ['link', 'set', 'dev', tun.name, 'netns', ns]);
+      const failed = new Promise<Error>((res) => tun.onError(res));
+      tun.onPackets(() => undefined);
+      execFileSync('ip', ['netns', 'delete', ns]);
+      const err = await failed;
+      t.is((err as Error & { code?: string }).code, 'EBADFD');
+      t.regex(err.message, new RegExp(`^read ${tun.name}: `));
+      t.is(tun.readError, err);
+      // Writes to the orphaned fd fail and count as drops; nothing throws.
+      t.is(tun.send([buildUdp({ src: '10.99.0.2', dst: '10.99.0.1', sport: 1, dport: 2 })]), 0);
+      t.is(tun.stats.txDropped, 1);
+    } finally {
+      tun.close();
+      spawnSync('ip', ['netns', 'delete', ns]);
+    }
+  },
+);
+
 test.serial('close is idempotent; send after close is a clear error', (t) => {
   if (skipUnlessTun(t)) return;
   const tun = Tun.open(`${prefix}c`);
