@@ -3,6 +3,8 @@
 // (protocol, client address, client port) -- the one key both directions know, which is
 // why the kernel hashes there too. Lifetimes, counters and state live in ipvs.ts.
 import { ConnFlag } from './constants.ts';
+
+const F_TEMPLATE = ConnFlag.TEMPLATE; // a module constant: read per packet
 import type { IpvsDest } from './dest.ts';
 import type { VirtualService } from './service.ts';
 
@@ -130,7 +132,7 @@ export class ConnTable {
       this.vaddr[id] === vaddr &&
       this.vport[id] === vport &&
       this.proto[id] === proto &&
-      (this.flags[id]! & ConnFlag.TEMPLATE) === 0
+      (this.flags[id]! & F_TEMPLATE) === 0
     );
   }
 

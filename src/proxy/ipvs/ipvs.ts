@@ -50,6 +50,11 @@ export interface IpvsTimeouts {
 
 /** Estimation steps caught up at most at once; older intervals have decayed below 1. */
 const MAX_ESTIMATOR_STEPS = 64;
+// Imported constants copied to module constants for the per-packet paths.
+const DIR_INPUT = Dir.INPUT;
+const DIR_OUTPUT = Dir.OUTPUT;
+const DEST_AVAILABLE = DestFlag.AVAILABLE;
+const TCP_TIME_WAIT = TcpState.TIME_WAIT;
 
 export class Ipvs {
   readonly services = new ServiceTable();
@@ -148,34 +153,40 @@ export class Ipvs {
 
   /** A client->server packet of connection `id`: counters, state, timer (ip_vs_in). */
   packetIn(id: number, tcpFlags: number, bytes: number, now: number): void {
-    const d = this.conns.dest[id];
-    if (d && d.available) {
-      d.stats.inpkts++;
-      d.stats.inbytes += bytes;
-      const s = this.conns.svc[id];
+    const c = this.conns;
+    const d = c.dest[id];
+    if (d && (d.flags & DEST_AVAILABLE) !== 0) {
+      const ds = d.stats;
+      ds.inpkts++;
+      ds.inbytes += bytes;
+      const s = c.svc[id];
       if (s) {
-        s.stats.inpkts++;
-        s.stats.inbytes += bytes;
+        const ss = s.stats;
+        ss.inpkts++;
+        ss.inbytes += bytes;
       }
     }
-    setConnState(this.conns, id, Dir.INPUT, tcpFlags, this.stateTimeouts);
-    this.conns.expires[id] = now + this.conns.timeoutMs[id]!;
+    setConnState(c, id, DIR_INPUT, tcpFlags, this.stateTimeouts);
+    c.expires[id] = now + c.timeoutMs[id]!;
   }
 
   /** A server->client reply of connection `id` (ip_vs_out handle_response). */
   packetOut(id: number, tcpFlags: number, bytes: number, now: number): void {
-    const d = this.conns.dest[id];
-    if (d && d.available) {
-      d.stats.outpkts++;
-      d.stats.outbytes += bytes;
-      const s = this.conns.svc[id];
+    const c = this.conns;
+    const d = c.dest[id];
+    if (d && (d.flags & DEST_AVAILABLE) !== 0) {
+      const ds = d.stats;
+      ds.outpkts++;
+      ds.outbytes += bytes;
+      const s = c.svc[id];
       if (s) {
-        s.stats.outpkts++;
-        s.stats.outbytes += bytes;
+        const ss = s.stats;
+        ss.outpkts++;
+        ss.outbytes += bytes;
       }
     }
-    setConnState(this.conns, id, Dir.OUTPUT, tcpFlags, this.stateTimeouts);
-    this.conns.expires[id] = now + this.conns.timeoutMs[id]!;
+    setConnState(c, id, DIR_OUTPUT, tcpFlags, this.stateTimeouts);
+    c.expires[id] = now + c.timeoutMs[id]!;
   }
 
   /** ip_vs_conn_expire_now(); templates still controlling connections stay. */
@@ -229,13 +240,14 @@ export class Ipvs {
     const c = this.conns;
     if (c.expires[id]! <= now && this.expireOne(id, now)) return -1;
     const d = c.dest[id];
+    const syn = isTcpSyn(tcpFlags);
     if (d && this.expireNodestConn) {
       // A server that left (or, for a new SYN on a reused tuple, was quiesced): expire.
-      const resched = !d.available || (isTcpSyn(tcpFlags) && d.weight === 0);
+      const resched = (d.flags & DEST_AVAILABLE) === 0 || (syn && d.weight === 0);
       if (resched && this.expireOne(id, now)) return -1;
     }
     // conn_reuse_mode 1: a SYN for a tuple in TIME_WAIT is a new connection.
-    if (isTcpSyn(tcpFlags) && c.state[id] === TcpState.TIME_WAIT && c.nControl[id] === 0) {
+    if (syn && c.state[id] === TCP_TIME_WAIT && c.nControl[id] === 0) {
       if (this.expireOne(id, now)) return -1;
     }
     return id;

@@ -28,6 +28,23 @@ const sLI = TcpState.LISTEN;
 
 const N = 11;
 
+// Imported constants copied to module constants: read per packet, each would otherwise be a
+// module-binding load (plus a property load for the enum objects).
+const F_TEMPLATE = ConnFlag.TEMPLATE;
+const F_NOOUTPUT = ConnFlag.NOOUTPUT;
+const F_INACTIVE = ConnFlag.INACTIVE;
+const D_OUTPUT = Dir.OUTPUT;
+const D_INPUT_ONLY = Dir.INPUT_ONLY;
+const P_TCP = IPPROTO_TCP;
+const P_SCTP = IPPROTO_SCTP;
+const T_ESTABLISHED = TcpState.ESTABLISHED;
+const T_CLOSE = TcpState.CLOSE;
+const SYN = TCP_SYN;
+const ACK = TCP_ACK;
+const FIN = TCP_FIN;
+const RST = TCP_RST;
+const SYN_ACK_FIN_RST = TCP_SYN | TCP_ACK | TCP_FIN | TCP_RST;
+
 /* prettier-ignore */
 const TABLE = Uint8Array.from([
   // INPUT        NO   ES   sSS  sSR  sFW  sTW  sCL  sCW  sLA  sLI  sSA
@@ -49,10 +66,10 @@ const TABLE = Uint8Array.from([
 
 /** tcp_state_idx(): rst 3, syn 0, fin 1, ack 2, none -1. */
 function stateIdx(tcpFlags: number): number {
-  if (tcpFlags & TCP_RST) return 3;
-  if (tcpFlags & TCP_SYN) return 0;
-  if (tcpFlags & TCP_FIN) return 1;
-  if (tcpFlags & TCP_ACK) return 2;
+  if (tcpFlags & RST) return 3;
+  if (tcpFlags & SYN) return 0;
+  if (tcpFlags & FIN) return 1;
+  if (tcpFlags & ACK) return 2;
   return -1;
 }
 
@@ -65,7 +82,7 @@ export function tcpNextState(state: number, dir: Dir, tcpFlags: number): number 
 
 /** tcp_conn_schedule(): only a bare SYN opens a connection (sloppy_tcp = 0). */
 export function isTcpSyn(tcpFlags: number): boolean {
-  return (tcpFlags & (TCP_SYN | TCP_ACK | TCP_FIN | TCP_RST)) === TCP_SYN;
+  return (tcpFlags & SYN_ACK_FIN_RST) === SYN;
 }
 
 /** sctp_state_name_table[7]; svclab tracks SCTP as NONE until a reply, then ESTABLISHED. */
@@ -87,39 +104,44 @@ export function setConnState(
 ): void {
   const proto = c.proto[id];
   const f = c.flags[id]!;
-  if ((f & ConnFlag.TEMPLATE) !== 0) return;
+  if ((f & F_TEMPLATE) !== 0) return;
+  const state = c.state[id]!;
   let next: number;
   let timeout: number;
-  if (proto === IPPROTO_TCP) {
+  if (proto === P_TCP) {
     let off: Dir = dir;
-    if ((f & ConnFlag.NOOUTPUT) !== 0) {
-      if (dir === Dir.OUTPUT) c.flags[id] = f & ~ConnFlag.NOOUTPUT;
-      else off = Dir.INPUT_ONLY;
+    if ((f & F_NOOUTPUT) !== 0) {
+      if (dir === D_OUTPUT) c.flags[id] = f & ~F_NOOUTPUT;
+      else off = D_INPUT_ONLY;
     }
-    next = tcpNextState(c.state[id]!, off, tcpFlags);
+    const idx = stateIdx(tcpFlags);
+    next = idx < 0 ? T_CLOSE : TABLE[(off * 4 + idx) * N + state]!;
     timeout = timeouts.tcp[next]!;
-  } else if (proto === IPPROTO_SCTP) {
-    next = dir === Dir.OUTPUT || c.state[id] === SCTP_ESTABLISHED ? SCTP_ESTABLISHED : 0;
+  } else if (proto === P_SCTP) {
+    next = dir === D_OUTPUT || state === SCTP_ESTABLISHED ? SCTP_ESTABLISHED : 0;
     timeout = next === SCTP_ESTABLISHED ? 900 : 2;
   } else {
     // UDP (and anything else): one state, one timeout.
     c.timeoutMs[id] = timeouts.udp * 1000;
     return;
   }
-  const established = proto === IPPROTO_TCP ? TcpState.ESTABLISHED : SCTP_ESTABLISHED;
-  const d = c.dest[id];
-  if (next !== c.state[id] && d) {
-    const inactive = (c.flags[id]! & ConnFlag.INACTIVE) !== 0;
-    if (!inactive && next !== established) {
-      d.activeConns--;
-      d.inactConns++;
-      c.flags[id] = c.flags[id]! | ConnFlag.INACTIVE;
-    } else if (inactive && next === established) {
-      d.activeConns++;
-      d.inactConns--;
-      c.flags[id] = c.flags[id]! & ~ConnFlag.INACTIVE;
+  if (next !== state) {
+    const d = c.dest[id];
+    if (d) {
+      const established = proto === P_TCP ? T_ESTABLISHED : SCTP_ESTABLISHED;
+      const fl = c.flags[id]!;
+      const inactive = (fl & F_INACTIVE) !== 0;
+      if (!inactive && next !== established) {
+        d.activeConns--;
+        d.inactConns++;
+        c.flags[id] = fl | F_INACTIVE;
+      } else if (inactive && next === established) {
+        d.activeConns++;
+        d.inactConns--;
+        c.flags[id] = fl & ~F_INACTIVE;
+      }
     }
+    c.state[id] = next;
   }
-  c.state[id] = next;
   c.timeoutMs[id] = timeout * 1000;
 }
