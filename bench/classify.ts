@@ -8,7 +8,9 @@
 // Figures: `first-packet` (ns/packet, min/median/max over rounds of CPU time) and
 // `visited` (rules, mean over the sampled services), per mode and size.
 // Run: node --import=tsx --expose-gc bench/classify.ts [--quick] [--mode M] [--iptables-max N] [N...]
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import {
   BENCH_JSON_PREFIX,
@@ -165,24 +167,24 @@ function argValue(argv: readonly string[], name: string): string | undefined {
  * Each mode in its own process: a fresh heap (iptables at 30k services holds ~2 GB), and
  * call sites in this file that see only one proxier class, as in a real node.
  */
-function eachModeInChild(argv: readonly string[]): Figure[] {
+async function eachModeInChild(argv: readonly string[]): Promise<Figure[]> {
   const figures: Figure[] = [];
   for (const mode of MODES) {
-    const r = spawnSync(
+    const child = spawn(
       process.execPath,
       [...process.execArgv, fileURLToPath(import.meta.url), ...argv, '--mode', mode],
-      { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 26 },
+      { stdio: ['ignore', 'pipe', 'inherit'] },
     );
-    const out = r.stdout ?? '';
-    process.stdout.write(
-      out
-        .split('\n')
-        .filter((l) => !l.startsWith(BENCH_JSON_PREFIX))
-        .join('\n'),
-    );
-    const line = out.split('\n').find((l) => l.startsWith(BENCH_JSON_PREFIX));
-    if (r.status !== 0 || line === undefined)
-      throw new Error(`classify --mode ${mode} failed (exit ${r.status ?? r.signal})`);
+    // Pass the child's lines on as they come (svclab bench shows the latest), keep its result.
+    let line: string | undefined;
+    const lines = createInterface({ input: child.stdout });
+    lines.on('line', (l) => {
+      if (l.startsWith(BENCH_JSON_PREFIX)) line = l;
+      else console.log(l);
+    });
+    const [code] = (await once(child, 'close')) as [number | null];
+    if (code !== 0 || line === undefined)
+      throw new Error(`classify --mode ${mode} failed (exit ${code})`);
     figures.push(...(JSON.parse(line.slice(BENCH_JSON_PREFIX.length)) as SuiteResult).figures);
   }
   return figures;
@@ -193,7 +195,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const quick = isQuick(argv);
   const only = argValue(argv, '--mode') as Mode | undefined;
   if (only === undefined) {
-    printSuiteResult({ suite: 'classify', figures: eachModeInChild(argv) });
+    printSuiteResult({ suite: 'classify', figures: await eachModeInChild(argv) });
   } else {
     if (!MODES.includes(only)) throw new Error(`unknown mode ${only}`);
     const given = argv.filter((a) => /^\d+$/.test(a)).map(Number);
@@ -203,6 +205,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     );
     const rows: ClassifyRow[] = [];
     for (const n of sizes) {
+      console.log(`${only} ${n} services: building and measuring…`);
       const r = classifyBench(only, n, quick);
       rows.push(r);
       const med = [...r.ns].sort((a, b) => a - b)[r.ns.length >> 1]!;

@@ -103,6 +103,7 @@ function runSuite(
   logFile: string,
   verbose: boolean,
   timeoutMs: number,
+  onLine: (line: string) => void,
 ): Promise<Exit> {
   const args = ['--import=tsx', '--expose-gc', join(BENCH_DIR, spec.file)];
   if (quick) args.push('--quick');
@@ -118,6 +119,8 @@ function runSuite(
     child.stdout.on('data', (s: string) => {
       stdout += s;
       log.push(s);
+      const lines = s.split('\n').filter((l) => l.trim() !== '');
+      if (lines.length > 0) onLine(lines[lines.length - 1]!);
       if (verbose) process.stderr.write(s);
     });
     child.stderr.on('data', (s: string) => {
@@ -219,6 +222,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchRun> {
           join(outDir, logName),
           opts.verbose === true,
           timeoutMs,
+          (l) => progress.note(l),
         );
         run = { ...classifyExit(spec, exit), durationMs: performance.now() - t0, log: logName };
       }

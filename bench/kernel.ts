@@ -269,6 +269,7 @@ export async function kernelBench(sizes: readonly number[], quick: boolean): Pro
       const idx = spread(n, TARGETS);
       const vips = idx.map(serviceIp);
       for (const backend of ['iptables', 'nftables'] as const) {
+        console.log(`${n} services ${backend}: building, loading into the kernel, connecting…`);
         // svclab's rules for this size: the text to load, and svclab's own first packet.
         let text: string;
         let px;

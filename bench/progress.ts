@@ -15,6 +15,8 @@ export class Progress {
   private current = -1;
   private timer: NodeJS.Timeout | undefined;
   private readonly tty: boolean;
+  /** The suite's latest output line (it names the size being measured). */
+  private last = '';
 
   constructor(
     private readonly out: Out,
@@ -38,12 +40,20 @@ export class Progress {
     const i = this.current;
     return (
       `[${i + 1}/${this.names.length}] ${this.names[i] ?? ''}  ` +
-      `${clock(now - this.suiteT0)} (total ${clock(now - this.t0)})  ~${clock(this.left(now))} left`
+      `${clock(now - this.suiteT0)} (total ${clock(now - this.t0)})  ~${clock(this.left(now))} left` +
+      (this.last === '' ? '' : `  | ${this.last}`)
     );
+  }
+
+  /** The suite printed a line: shown after the times on a terminal. */
+  note(line: string): void {
+    const l = line.trim().replace(/\s+/g, ' ');
+    if (l !== '' && !l.startsWith('BENCH_JSON')) this.last = l;
   }
 
   start(i: number): void {
     this.current = i;
+    this.last = '';
     this.suiteT0 = Date.now();
     if (this.tty) {
       this.draw();
@@ -67,7 +77,7 @@ export class Progress {
   }
 
   private draw(): void {
-    const width = this.out.columns ?? 100;
+    const width = this.out.columns || 100;
     this.out.write(`\r\x1b[K${this.line().slice(0, width - 1)}`);
   }
 }

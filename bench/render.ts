@@ -45,6 +45,7 @@ export function renderBench(sizes: readonly number[], quick: boolean): Figure[] 
   const restoreVersion = skip === undefined ? run('iptables-restore', ['--version']).trim() : '';
   try {
     for (const n of sizes) {
+      console.log(`${n} services: building, rendering${skip === undefined ? ', restoring' : ''}…`);
       const px = fill(newIptables(), n);
       gc?.();
       const rounds = n >= 10_000 ? 3 : quick ? 5 : 7;

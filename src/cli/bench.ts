@@ -8,7 +8,7 @@ import { SUITES } from '../../bench/suites.ts';
 interface BenchCliOptions {
   quick?: boolean;
   full?: boolean;
-  suite: string[];
+  suite?: string[];
   out?: string;
   verbose?: boolean;
 }
@@ -23,7 +23,6 @@ export function registerBench(program: Command): void {
       '--suite <name>',
       `only this suite (repeatable): ${SUITES.map((s) => s.name).join(', ')}`,
       collect,
-      [],
     )
     .option('--out <dir>', 'output directory (default bench/results/<date>-<commit>/)')
     .option('-v, --verbose', "show each suite's own output as it runs")
@@ -33,12 +32,12 @@ export function registerBench(program: Command): void {
       try {
         run = await runBench({
           quick: o.quick === true,
-          suites: o.suite,
+          suites: o.suite ?? [],
           ...(o.out !== undefined ? { outDir: o.out } : {}),
           verbose: o.verbose === true,
           argv: [
             o.quick ? '--quick' : '--full',
-            ...o.suite.flatMap((s) => ['--suite', s]),
+            ...(o.suite ?? []).flatMap((s) => ['--suite', s]),
             ...(o.out !== undefined ? ['--out', o.out] : []),
           ],
         });
