@@ -144,6 +144,7 @@ export class LabDaemon {
         }
       }),
     );
+    this.log(`${nodes.length} node namespaces wired`);
     const client = nodes.find((n) => n.name === this.clientNode)!;
     const clientIP = clientAddress(client.podCIDR);
     const cNetns = clientNetns(o.prefix);
@@ -183,7 +184,11 @@ export class LabDaemon {
       }
       const ready = this.runtime.allPodsServing();
       if (!ready) this.readySinceMs = undefined;
-      else this.readySinceMs ??= Date.now();
+      else if (this.readySinceMs === undefined) {
+        this.readySinceMs = Date.now();
+        const pods = this.runtime.list().filter((h) => h.kind === 'pod').length;
+        this.log(`all ${pods} pods serving`);
+      }
     }, TICK_MS);
     if (this.o.mode === 'ipvs') {
       this.ipvsSync = setInterval(() => void this.syncKubeIpvs0(), 500);
