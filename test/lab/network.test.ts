@@ -151,3 +151,25 @@ test('no device for an address: counted, not thrown', (t) => {
   );
   t.is(l.net.counters.noDevice, 1);
 });
+
+test('ping of a ClusterIP: no answer in iptables mode, REJECTed in nftables and ipvs modes', (t) => {
+  for (const mode of ['iptables', 'nftables', 'ipvs'] as const) {
+    const l = lab(mode);
+    const vip = myapp(l.cluster).spec.clusterIP!;
+    l.net.fromPod(
+      ipToU32(l.clientIP),
+      buildIcmpEcho({ src: l.clientIP, dst: vip, echoId: 7, seq: 1 }),
+    );
+    t.is(allGot(l.pods).length, 0, mode);
+    if (mode === 'iptables') {
+      // Nothing holds the VIP: the echo request leaves toward the router and is lost.
+      t.is(l.client.got.length, 0, mode);
+      t.is(l.net.counters.noDevice, 1, mode);
+    } else {
+      // nftables: cluster-ips-check rejects other ports of a ClusterIP; ipvs:
+      // KUBE-IPVS-FILTER rejects a kube-ipvs0 address with no virtual service for it.
+      t.is(l.client.got.length, 1, mode);
+      t.is(l.client.got[0]![20], 3, `${mode}: destination unreachable`);
+    }
+  }
+});
