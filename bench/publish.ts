@@ -11,16 +11,16 @@ import { summaryMarkdown } from './summary.ts';
 
 export const NOTES_MARK = '<!-- notes: written by hand, kept by bench/publish.ts -->';
 
-export function publish(runDir: string): void {
+export function publish(runDir: string, benchDir: string = BENCH_DIR): void {
   const results = JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8')) as BenchResults;
-  const latest = join(BENCH_DIR, 'results', 'latest');
+  const latest = join(benchDir, 'results', 'latest');
   rmSync(latest, { recursive: true, force: true });
   mkdirSync(latest, { recursive: true });
   for (const f of readdirSync(runDir)) {
     if (f.endsWith('.svg') || f === 'results.json' || f === 'summary.md')
       copyFileSync(join(runDir, f), join(latest, f));
   }
-  const file = join(BENCH_DIR, 'RESULTS.md');
+  const file = join(benchDir, 'RESULTS.md');
   let notes = '';
   try {
     const old = readFileSync(file, 'utf8');
