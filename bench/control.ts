@@ -40,6 +40,8 @@ export interface ControlFigures {
   pods: number;
   /** apply + settle, CPU ms per repetition (includes GC threads). */
   applySettleCpuMs: number[];
+  /** Of that, apply alone (store writes + watch events), CPU ms. */
+  applyCpuMs: number[];
   /** The same, wall-clock ms (noisy on a shared machine). */
   applySettleWallMs: number[];
   /** heapUsed after settle and a full GC, MiB per repetition. */
@@ -124,6 +126,8 @@ interface Settled {
   cluster: Cluster;
   proxier: FakeProxier;
   cpu: number;
+  /** CPU ms of apply alone (the store writes and watch events, before any controller runs). */
+  applyCpu: number;
   wall: number;
   heap: number;
 }
@@ -138,6 +142,7 @@ function applyAndSettle(services: number, perService: number): Settled {
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   cluster.apply(objects, { settle: false });
+  const applyCpu = cpuMs(c0);
   cluster.advance(2 * SECOND);
   const wall = performance.now() - t0;
   const cpu = cpuMs(c0);
@@ -151,7 +156,7 @@ function applyAndSettle(services: number, perService: number): Settled {
     );
   }
   if (cluster.store.count('Pod') < pods) throw new Error('pods missing');
-  return { cluster, proxier, cpu, wall, heap };
+  return { cluster, proxier, cpu, applyCpu, wall, heap };
 }
 
 /** Pod readiness flips (unready, then ready again), CPU ms each until the Proxier has it. */
@@ -232,6 +237,7 @@ export function controlBench(
     services,
     pods,
     applySettleCpuMs: [],
+    applyCpuMs: [],
     applySettleWallMs: [],
     heapMiB: [],
     endpointChangeCpuMs: [],
@@ -244,11 +250,16 @@ export function controlBench(
     last = undefined; // let the previous cluster go before building the next
     last = applyAndSettle(services, perService);
     out.applySettleCpuMs.push(last.cpu);
+    out.applyCpuMs.push(last.applyCpu);
     out.applySettleWallMs.push(last.wall);
     out.heapMiB.push(last.heap);
+    const st = last.cluster.store;
     log(
-      `apply+settle ${services} services, ${pods} pods: ${last.cpu.toFixed(0)} ms CPU, ` +
-        `${last.wall.toFixed(0)} ms wall, heapUsed ${last.heap.toFixed(0)} MiB`,
+      `apply+settle ${services} services, ${pods} pods: ${last.cpu.toFixed(0)} ms CPU ` +
+        `(apply ${last.applyCpu.toFixed(0)}, settle ${(last.cpu - last.applyCpu).toFixed(0)}), ` +
+        `${last.wall.toFixed(0)} ms wall, heapUsed ${last.heap.toFixed(0)} MiB; ` +
+        `${st.count('Pod')} pods, ${st.count('EndpointSlice')} slices, ` +
+        `proxier has ${last.proxier.services.size} services, ${last.proxier.slices.size} slices`,
     );
   }
   out.endpointChangeCpuMs = endpointChanges(last!, services, perService, opts.changes ?? 20);
@@ -283,6 +294,7 @@ export function controlBench(
   out.figures.push(
     figure('reference-map-get', 'ms', reference, at),
     figure('apply-settle', 'ms', out.applySettleCpuMs, at),
+    figure('apply', 'ms', out.applyCpuMs, at),
     figure('apply-settle-wall', 'ms', out.applySettleWallMs, at),
     figure('heap', 'MiB', out.heapMiB, at),
     figure('endpoint-change', 'ms', out.endpointChangeCpuMs, at),
