@@ -166,7 +166,7 @@ export class LabDaemon {
       if (err !== undefined) throw new Error(err);
     }
     this.startClock();
-    this.runtime.kick();
+    this.runtime.enable();
     this.writeState();
     this.log(`lab ${o.prefix} up in ${o.mode} mode (pid ${process.pid})`);
   }

@@ -78,6 +78,7 @@ export class LabRuntime {
   private dirty = false;
   private running: Promise<void> | undefined;
   private closed = false;
+  private enabled = false;
   /** argv before a worker's spec (set once the worker is bundled). */
   workerCommand: string[];
 
@@ -152,8 +153,15 @@ export class LabRuntime {
     return !this.dirty && this.running === undefined;
   }
 
+  /** Start running pods (the daemon calls it once leftovers are gone and hosts are wired). */
+  enable(): void {
+    this.enabled = true;
+    this.kick();
+  }
+
   kick(): void {
-    if (this.closed) return;
+    // A Pod watch fires as soon as it is set up; nothing may be made before enable().
+    if (this.closed || !this.enabled) return;
     this.dirty = true;
     this.running ??= this.loop();
   }
