@@ -259,7 +259,7 @@ export async function kernelBench(sizes: readonly number[], quick: boolean): Pro
   const dir = mkdtempSync(join(tmpdir(), 'svclab-kernel-'));
   writeFileSync(join(dir, 'server.mjs'), SERVER);
   writeFileSync(join(dir, 'client.mjs'), CLIENT);
-  const count = quick ? 300 : 2000;
+  const count = quick ? 200 : 2000;
   const cClient = buildCClient(dir);
   console.log(
     `client: ${cClient !== undefined ? 'C (connect() in a loop)' : 'Node net.connect (no cc here)'}`,

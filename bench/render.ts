@@ -48,7 +48,7 @@ export function renderBench(sizes: readonly number[], quick: boolean): Figure[] 
       console.log(`${n} services: building, rendering${skip === undefined ? ', restoring' : ''}…`);
       const px = fill(newIptables(), n);
       gc?.();
-      const rounds = n >= 10_000 ? 3 : quick ? 5 : 7;
+      const rounds = n >= 10_000 || quick ? 3 : 7;
       let text = '';
       const ms: number[] = [];
       for (let r = 0; r < rounds; r++) ms.push(cpuMs(() => (text = px.save())));
@@ -65,7 +65,7 @@ export function renderBench(sizes: readonly number[], quick: boolean): Figure[] 
           );
           continue;
         }
-        const kr = n >= 10_000 ? 1 : 3;
+        const kr = n >= 10_000 || (quick && n >= 1000) ? 1 : 3;
         const loads: number[] = [];
         for (let r = 0; r < kr; r++) loads.push(kernelRestore(file, n, r));
         figures.push(
