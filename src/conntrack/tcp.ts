@@ -5,7 +5,14 @@
 import { TcpFlags } from '../packet/tcp.ts';
 import { CtDir, CtStatus, CtVerdict, TcpState } from './constants.ts';
 import type { ConntrackTable } from './table.ts';
-import { S_IG, S_IV, TcpIndex, tcpFlagsValid, tcpIndex, tcpTransition } from './tcp-table.ts';
+import {
+  S_IG as SIG,
+  S_IV as SIV,
+  TcpIndex,
+  tcpFlagsValid,
+  tcpIndex,
+  tcpTransition,
+} from './tcp-table.ts';
 import { TcpSeenFlag, TcpWindows, before, segEnd } from './tcp-window.ts';
 import { TCP_RETRANS_SLOT, TCP_UNACK_SLOT } from './timeouts.ts';
 
@@ -45,6 +52,8 @@ const TcpState_TIME_WAIT = TcpState.TIME_WAIT;
 const EXP_CHALLENGE_ACK = 0x40;
 const SIMULTANEOUS_OPEN = 0x80;
 const RETRANS_SLOT = TCP_RETRANS_SLOT;
+const S_IG = SIG;
+const S_IV = SIV;
 const UNACK_SLOT = TCP_UNACK_SLOT;
 
 export interface TcpTrackerOptions {

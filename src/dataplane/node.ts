@@ -24,7 +24,12 @@ import {
 import { icmpKey, icmpReplyType } from '../conntrack/icmp.ts';
 import { type Cidr, u32ToIp } from '../packet/addr.ts';
 import { buildPortUnreachable, buildTimeExceeded } from '../packet/icmp-error.ts';
-import { KEEP, natRewriteDst, natRewriteIcmpEchoId, natRewriteSrc } from '../packet/nat.ts';
+import {
+  KEEP as NAT_KEEP,
+  natRewriteDst,
+  natRewriteIcmpEchoId,
+  natRewriteSrc,
+} from '../packet/nat.ts';
 import { classify, newPacketInfo } from '../packet/parse.ts';
 import {
   ADDR_DST_LOCAL,
@@ -72,6 +77,7 @@ const FC_OUT = 0;
 const FC_HOP = 1;
 const FC_IN = 2;
 const FC_TOKEN = 3;
+const KEEP = NAT_KEEP;
 const MASQ_PORT_MIN = 1024;
 const MASQ_PORT_MAX = 65535;
 

@@ -7,6 +7,13 @@ import { IpProto, Ipv4Reason } from './ipv4.ts';
 import { TcpReason } from './tcp.ts';
 import { UdpReason } from './udp.ts';
 
+// Imported enum members read per packet, copied to module constants (an import would cost a
+// module-binding load plus a property load each time).
+const IPV4_OK = Ipv4Reason.Ok;
+const PROTO_TCP = IpProto.TCP;
+const PROTO_UDP = IpProto.UDP;
+const PROTO_ICMP = IpProto.ICMP;
+
 /** Reason codes of every header check, unique across headers (0 = Ok). */
 export type PacketReason = Ipv4Reason | TcpReason | UdpReason | IcmpReason;
 
@@ -15,6 +22,7 @@ export const ClassifyFlags = {
   /** Also verify TCP/UDP/ICMP checksums (Linux nf_conntrack_checksum=1 does, in PREROUTING). */
   VERIFY_L4_CHECKSUM: 1,
 } as const;
+const VERIFY_L4 = ClassifyFlags.VERIFY_L4_CHECKSUM;
 
 /** What the dataplane needs to know about a packet; one instance reused per worker. */
 export interface PacketInfo {
@@ -84,7 +92,7 @@ export function classify(
   out.innerOffset = -1;
   // IPv4 checks, fused with field extraction; same order and codes as ipv4Validate
   // (Linux ip_rcv_core), which the tests hold it to.
-  let r: PacketReason = Ipv4Reason.Ok;
+  let r: PacketReason = IPV4_OK;
   let w0 = 0;
   let w1 = 0;
   let w2 = 0;
@@ -135,7 +143,7 @@ export function classify(
       else if (tl < hl) r = Ipv4Reason.TotalLengthTooSmall;
     }
   }
-  if (r !== Ipv4Reason.Ok) {
+  if (r !== IPV4_OK) {
     out.reason = r;
     out.proto = 0;
     out.src = 0;
@@ -161,11 +169,11 @@ export function classify(
   out.l4Length = l4len;
   // A non-first fragment has no L4 header; a first fragment's L4 lengths and
   // checksums refer to the whole datagram, so only the header presence is checked.
-  const verify = (flags & ClassifyFlags.VERIFY_L4_CHECKSUM) !== 0 && fragWord === 0;
+  const verify = (flags & VERIFY_L4) !== 0 && fragWord === 0;
   let reason: PacketReason = 0;
   if (nonFirst) {
     // nothing to check
-  } else if (proto === IpProto.TCP) {
+  } else if (proto === PROTO_TCP) {
     if (l4len < 20) reason = TcpReason.Truncated;
     else {
       const thl = (b[l4 + 12]! >>> 4) << 2;
@@ -181,7 +189,7 @@ export function classify(
         out.tcpFlags = b[l4 + 13]!;
       }
     }
-  } else if (proto === IpProto.UDP) {
+  } else if (proto === PROTO_UDP) {
     if (l4len < 8) reason = UdpReason.Truncated;
     else {
       const ulen = rd16(b, l4 + 4);
@@ -195,7 +203,7 @@ export function classify(
         out.dport = ports & 0xffff;
       }
     }
-  } else if (proto === IpProto.ICMP) {
+  } else if (proto === PROTO_ICMP) {
     reason = verify ? icmpValidateWithChecksum(b, l4, l4len) : l4len < 8 ? IcmpReason.Truncated : 0;
     if (reason === 0) {
       const t = b[l4]!;
