@@ -30,10 +30,13 @@ const LOG_SPAN = 30;
 const MAX_BAR_SAMPLES = 20;
 
 export function panels(figures: readonly Figure[]): Panel[] {
+  // A service-count axis only when the suite swept more than one size.
+  const sizes = new Set(figures.map((f) => f.services).filter((n) => n !== undefined));
+  const sweeps = sizes.size > 1;
   const byKey = new Map<string, Figure[]>();
   for (const f of figures) {
     if (!(f.median > 0 || f.median === 0)) continue;
-    const key = `${f.unit}\u0000${f.services !== undefined}`;
+    const key = `${f.unit}\u0000${sweeps && f.services !== undefined}`;
     const list = byKey.get(key) ?? [];
     list.push(f);
     byKey.set(key, list);
@@ -42,7 +45,7 @@ export function panels(figures: readonly Figure[]): Panel[] {
   for (const list of byKey.values()) {
     const metrics = [...new Set(list.map((f) => f.metric))];
     const several = metrics.length > 1;
-    const swept = list[0]!.services !== undefined;
+    const swept = sweeps && list[0]!.services !== undefined;
     out.push({
       title: `${metrics.join(', ')} (${list[0]!.unit})`,
       swept,
@@ -50,7 +53,9 @@ export function panels(figures: readonly Figure[]): Panel[] {
         const series = f.mode === undefined ? f.metric : several ? `${f.mode} ${f.metric}` : f.mode;
         return {
           series,
-          label: swept ? series : f.mode === undefined ? f.metric : `${f.metric} ${f.mode}`,
+          label:
+            (f.mode === undefined ? f.metric : `${f.metric} ${f.mode}`) +
+            (!swept && f.services !== undefined ? ` @ ${f.services.toLocaleString('en-US')}` : ''),
           services: f.services ?? null,
           median: f.median,
           min: f.min,
@@ -114,14 +119,21 @@ function panelSpec(p: Panel): Record<string, unknown> {
       ],
     };
   }
+  // Bars need a zero to start from; on a log scale the values are dots instead.
+  const unit = p.title.replace(/^.*\(/, '').replace(/\)$/, '');
   return {
     title: p.title,
     width: 520,
     data: { values: p.rows },
-    mark: 'bar',
+    mark: log ? { type: 'point', filled: true, size: 90 } : 'bar',
     encoding: {
-      y: { field: 'label', type: 'nominal', sort: null, axis: { title: null } },
-      x: { field: 'median', type: 'quantitative', scale: log ? { type: 'log' } : { zero: true } },
+      y: { field: 'label', type: 'nominal', sort: null, axis: { title: null, labelLimit: 400 } },
+      x: {
+        field: 'median',
+        type: 'quantitative',
+        scale: log ? { type: 'log' } : { zero: true },
+        axis: { title: `${unit} (median)` },
+      },
       color: { field: 'series', type: 'nominal', legend: null },
     },
   };
