@@ -241,6 +241,7 @@ export class Store {
     const kind = input.kind;
     const ns = this.ns(kind, input.metadata.namespace);
     let name = input.metadata.name;
+    let generated = false;
     if (name === '' || name === undefined) {
       const base = input.metadata.generateName;
       if (base === undefined || base === '') {
@@ -250,10 +251,12 @@ export class Store {
         );
       }
       name = this.generateName(kind, ns, base);
+      generated = true;
     }
     const table = this.table(kind);
     let names = table.byNs.get(ns);
-    if (names?.get(name) !== undefined) {
+    // A generated name was just checked to be free.
+    if (!generated && names?.get(name) !== undefined) {
       if (ifAbsent) return undefined;
       throw alreadyExists(kind, name);
     }

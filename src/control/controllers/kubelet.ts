@@ -172,7 +172,7 @@ export class Kubelet implements Controller {
   private run(key: string, rec: PodRecord, pod: Pod, h?: StoreHandle<Pod>): void {
     const uid = rec.uid;
     const node = this.nodes.get(rec.node);
-    const forced = this.forced.get(key);
+    const forced = this.forced.size === 0 ? undefined : this.forced.get(key);
     const ready = forced ?? this.timing.readyDelayNs <= 0;
     const status: Pod['status'] = {
       ...pod.status,
@@ -191,7 +191,7 @@ export class Kubelet implements Controller {
     if (forced === undefined && !ready) {
       rec.timer = this.clock.after(this.timing.readyDelayNs, () => this.becomeReady(key, uid));
     } else {
-      delete rec.timer;
+      if (rec.timer !== undefined) delete rec.timer;
     }
   }
 
