@@ -68,6 +68,21 @@ test('chart panels: one per unit, swept figures as lines per mode, the rest as b
   t.is(dp.length, 2);
   t.false(dp[0]!.swept);
   t.is(chartSpec(r.suites[2]!), undefined);
+  // One size only (a control run at 10k services): no services axis, labels say the size.
+  const one = panels([
+    {
+      metric: 'full-sync',
+      mode: 'ipvs',
+      services: 10_000,
+      unit: 'ms',
+      min: 1,
+      median: 2,
+      max: 3,
+      samples: 3,
+    },
+  ]);
+  t.false(one[0]!.swept);
+  t.is(one[0]!.rows[0]!.label, 'full-sync ipvs @ 10,000');
 });
 
 test('a suite chart renders to SVG headlessly with a log-scale services axis', async (t) => {
