@@ -130,7 +130,7 @@ export function firstPacket(
   // Warm up and calibrate on wall time, doubling the batch until it lasts 20 ms, so one
   // round costs about roundMs of CPU (CPU time is accounted in ticks: rounds must be long).
   // iptables at 100k services spends ~ms per packet, the hashed modes ~100s of ns.
-  const roundNs = (quick ? 40 : 100) * 1e6;
+  const roundNs = (quick ? 40 : 60) * 1e6;
   let est = 0;
   for (let count = 8; ; count *= 2) {
     const w0 = performance.now();
@@ -142,7 +142,7 @@ export function firstPacket(
     }
   }
   const perRound = Math.min(1 << 18, Math.max(16, Math.floor(roundNs / est)));
-  const rounds = quick ? 5 : 9;
+  const rounds = quick ? 5 : 15;
   const ns: number[] = [];
   for (let r = 0; r < rounds; r++) ns.push(run(perRound));
   if (sink === -1) console.log(sink);
