@@ -234,9 +234,42 @@ if (skip !== undefined) {
         );
         t.regex(await show('ipvs'), /rr/);
 
-        // A killed worker: not Ready, new connections go to the other two.
+        // lab apply / delete -f: a Service appears, kube-proxy syncs it, it answers; then goes.
+        const late = join(dir, 'late.yaml');
+        writeFileSync(
+          late,
+          'apiVersion: v1\nkind: Service\nmetadata: { name: late }\n' +
+            'spec: { selector: { app: myapp }, ports: [{ port: 8080, targetPort: 80 }] }\n',
+        );
+        const applied = await request(PREFIX, { cmd: 'apply', files: [late] });
+        t.true(applied.ok && applied.stdout === 'service/late created\n', JSON.stringify(applied));
+        const lateIP = /^late\s+ClusterIP\s+(\S+)/m.exec(await show('svc'))![1]!;
+        let lateOut = '';
+        for (let i = 0; i < 20 && !lateOut.includes('Hello MyApp'); i++) {
+          await sleep(250);
+          lateOut = curl(client, `http://${lateIP}:8080/`).stdout;
+        }
+        t.regex(lateOut, /Hello MyApp/);
+        const deleted = await request(PREFIX, { cmd: 'delete', files: [late] });
+        t.true(
+          deleted.ok && deleted.stdout === 'service "late" deleted\n',
+          JSON.stringify(deleted),
+        );
+        t.notRegex(await show('svc'), /^late\s/m);
+
+        // A killed worker: its pod turns not Ready and kube-proxy's next sync (at most its
+        // 1 s min-sync-period later) takes it out of IPVS; new connections go to the others
+        // until the restarted worker is Ready again.
         process.kill(pod.pid!, 'SIGKILL');
-        await sleep(300);
+        const podRs = `${pod.ip}:80`;
+        // Gone, or weight 0 while its connections drain (kube-proxy's graceful termination).
+        const serving = new RegExp(`-> ${podRs.replaceAll('.', '\\.')}\\s+Masq\\s+1\\s`);
+        let gone = false;
+        for (let i = 0; i < 60 && !gone; i++) {
+          await sleep(50);
+          gone = !serving.test(await show('ipvs'));
+        }
+        t.true(gone, 'the killed pod left the virtual service');
         const after = [0, 1, 2, 3].map(() => curl(client, `http://${clusterIP}/hostname.html`));
         t.true(
           after.every((r) => r.code === 0),
