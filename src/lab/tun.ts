@@ -262,8 +262,15 @@ export class Tun {
   }
 
   sendOne(packet: Uint8Array): boolean {
-    if (this.dev.closed) throw codedError('ERR_TUN_CLOSED', `TUN ${this.name} is closed`);
-    return this.dev.writeOne(packet);
+    const dev = this.dev;
+    if (dev.closed) throw codedError('ERR_TUN_CLOSED', `TUN ${this.name} is closed`);
+    // Through the transmit slab too: copy + one call beats writeOne's N-API reads of the
+    // array (~150-250 ns less per packet).
+    const len = packet.length;
+    if (len > this.tx.length) return dev.writeOne(packet);
+    this.tx.set(packet, 0);
+    this.txLens[0] = len;
+    return dev.writeTx(1) === 1;
   }
 
   get stats(): TunStats {
