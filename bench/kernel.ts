@@ -261,6 +261,7 @@ export async function kernelBench(sizes: readonly number[], quick: boolean): Pro
   writeFileSync(join(dir, 'client.mjs'), CLIENT);
   const count = quick ? 200 : 2000;
   const cClient = buildCClient(dir);
+  const failures: string[] = [];
   console.log(
     `client: ${cClient !== undefined ? 'C (connect() in a loop)' : 'Node net.connect (no cc here)'}`,
   );
@@ -297,6 +298,7 @@ export async function kernelBench(sizes: readonly number[], quick: boolean): Pro
         gc?.();
         const t = await topology(`${n}${backend[0]}`, idx, dir);
         try {
+          // One size or backend failing (a load error, no connection) must not lose the rest.
           const loadMs = load(backend, t.node, file);
           const us = connect(t, vips, count, dir, cClient).sort((a, b) => a - b);
           const mode = `kernel-${backend}`;
@@ -309,6 +311,10 @@ export async function kernelBench(sizes: readonly number[], quick: boolean): Pro
               `p90 ${pct(us, 0.9).toFixed(0)} µs (${us.length} connections), load ${loadMs.toFixed(0)} ms | ` +
               `svclab first packet ${fpMed.toFixed(2)} µs`,
           );
+        } catch (err) {
+          const why = (err as Error).message.split('\n')[0];
+          failures.push(`${n} ${backend}: ${why}`);
+          console.log(`${n} services ${backend}: failed: ${why}`);
         } finally {
           teardown(t);
         }
@@ -318,6 +324,8 @@ export async function kernelBench(sizes: readonly number[], quick: boolean): Pro
     cleanup();
     rmSync(dir, { recursive: true, force: true });
   }
+  if (failures.length > 0 && !figures.some((f) => f.metric === 'connect-latency'))
+    throw new Error(`every kernel measurement failed: ${failures.join('; ')}`);
   return figures;
 }
 
