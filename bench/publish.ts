@@ -5,13 +5,14 @@
 // Run: node --import=tsx bench/publish.ts bench/results/<run>/
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { chartSpec, renderSvg } from './chart.ts';
 import { BENCH_DIR } from './harness.ts';
 import type { BenchResults } from './results.ts';
 import { summaryMarkdown } from './summary.ts';
 
 export const NOTES_MARK = '<!-- notes: written by hand, kept by bench/publish.ts -->';
 
-export function publish(runDir: string, benchDir: string = BENCH_DIR): void {
+export async function publish(runDir: string, benchDir: string = BENCH_DIR): Promise<void> {
   const results = JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8')) as BenchResults;
   const latest = join(benchDir, 'results', 'latest');
   rmSync(latest, { recursive: true, force: true });
@@ -20,6 +21,17 @@ export function publish(runDir: string, benchDir: string = BENCH_DIR): void {
     if (f.endsWith('.svg') || f === 'results.json' || f === 'summary.md')
       copyFileSync(join(runDir, f), join(latest, f));
   }
+  // A run stopped before its end has results.json (written after every suite) but no
+  // charts or summary yet: make them here.
+  for (const run of results.suites) {
+    if (run.chart !== undefined) continue;
+    const spec = chartSpec(run);
+    if (spec === undefined) continue;
+    run.chart = `${run.name}.svg`;
+    writeFileSync(join(latest, run.chart), await renderSvg(spec));
+  }
+  writeFileSync(join(latest, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(join(latest, 'summary.md'), summaryMarkdown(results));
   const file = join(benchDir, 'RESULTS.md');
   let notes = '';
   try {
@@ -58,6 +70,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.error('usage: bench/publish.ts RUN_DIR');
     process.exit(2);
   }
-  publish(dir);
+  await publish(dir);
   console.log(`published ${dir} → bench/results/latest/, bench/RESULTS.md`);
 }

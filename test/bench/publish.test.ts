@@ -6,7 +6,7 @@ import { NOTES_MARK, publish } from '../../bench/publish.ts';
 import { headlineRatios } from '../../bench/ratios.ts';
 import { fixedResults } from './fixtures.ts';
 
-test('publish copies a run to results/latest and writes RESULTS.md, keeping hand-written notes', (t) => {
+test('publish copies a run to results/latest and writes RESULTS.md, keeping hand-written notes', async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'svclab-publish-'));
   try {
     const run = join(root, 'run');
@@ -19,9 +19,11 @@ test('publish copies a run to results/latest and writes RESULTS.md, keeping hand
     writeFileSync(join(run, 'classify.svg'), '<svg/>');
     writeFileSync(join(run, 'classify.log'), 'not published');
     const bench = join(root, 'bench');
-    publish(run, bench);
+    await publish(run, bench);
     t.true(existsSync(join(bench, 'results/latest/classify.svg')));
     t.true(existsSync(join(bench, 'results/latest/results.json')));
+    // The dataplane suite had no chart in the run (stopped early): drawn here.
+    t.regex(readFileSync(join(bench, 'results/latest/dataplane.svg'), 'utf8'), /^<svg/);
     t.false(existsSync(join(bench, 'results/latest/classify.log')));
     const md = readFileSync(join(bench, 'RESULTS.md'), 'utf8');
     t.regex(md, /`npx svclab bench --full`/);
@@ -33,7 +35,7 @@ test('publish copies a run to results/latest and writes RESULTS.md, keeping hand
       join(bench, 'RESULTS.md'),
       `${md.split(NOTES_MARK)[0]}${NOTES_MARK}\n\nmy note\n`,
     );
-    publish(run, bench);
+    await publish(run, bench);
     t.regex(readFileSync(join(bench, 'RESULTS.md'), 'utf8'), /my note/);
   } finally {
     rmSync(root, { recursive: true, force: true });
