@@ -214,6 +214,30 @@ function fullSync(
   return { feed, sync: cpuMs(c1) };
 }
 
+/** One fresh cluster's apply + settle, recorded into `out`; the cluster is left in `held`. */
+function oneRep(
+  held: { last: Settled | undefined },
+  services: number,
+  perService: number,
+  out: ControlFigures,
+  log: (line: string) => void,
+): void {
+  const s = applyAndSettle(services, perService);
+  held.last = s;
+  out.applySettleCpuMs.push(s.cpu);
+  out.applyCpuMs.push(s.applyCpu);
+  out.applySettleWallMs.push(s.wall);
+  out.heapMiB.push(s.heap);
+  const st = s.cluster.store;
+  log(
+    `apply+settle ${services} services, ${s.cluster.store.count('Pod')} pods: ` +
+      `${s.cpu.toFixed(0)} ms CPU (apply ${s.applyCpu.toFixed(0)}, ` +
+      `settle ${(s.cpu - s.applyCpu).toFixed(0)}), ${s.wall.toFixed(0)} ms wall, ` +
+      `heapUsed ${s.heap.toFixed(0)} MiB; ${st.count('EndpointSlice')} slices, ` +
+      `proxier has ${s.proxier.services.size} services, ${s.proxier.slices.size} slices`,
+  );
+}
+
 /** A machine-speed yardstick to read the figures against: 1M Map.get with fresh string keys. */
 export function referenceMs(): number {
   const m = new Map<string, number>();
@@ -245,33 +269,24 @@ export function controlBench(
     fullSyncCpuMs: {},
     figures: [],
   };
-  let last: Settled | undefined;
+  // The settled cluster lives in a heap slot, never in a local of this frame: an optimizing
+  // compiler may drop `local = undefined` before a reassignment, and the previous cluster
+  // would then stay alive (and in heapUsed) through the next one's measurement.
+  const held: { last: Settled | undefined } = { last: undefined };
   for (let r = 0; r < reps; r++) {
-    last = undefined; // let the previous cluster go before building the next
-    last = applyAndSettle(services, perService);
-    out.applySettleCpuMs.push(last.cpu);
-    out.applyCpuMs.push(last.applyCpu);
-    out.applySettleWallMs.push(last.wall);
-    out.heapMiB.push(last.heap);
-    const st = last.cluster.store;
-    log(
-      `apply+settle ${services} services, ${pods} pods: ${last.cpu.toFixed(0)} ms CPU ` +
-        `(apply ${last.applyCpu.toFixed(0)}, settle ${(last.cpu - last.applyCpu).toFixed(0)}), ` +
-        `${last.wall.toFixed(0)} ms wall, heapUsed ${last.heap.toFixed(0)} MiB; ` +
-        `${st.count('Pod')} pods, ${st.count('EndpointSlice')} slices, ` +
-        `proxier has ${last.proxier.services.size} services, ${last.proxier.slices.size} slices`,
-    );
+    held.last = undefined;
+    oneRep(held, services, perService, out, log);
   }
-  out.endpointChangeCpuMs = endpointChanges(last!, services, perService, opts.changes ?? 20);
+  out.endpointChangeCpuMs = endpointChanges(held.last!, services, perService, opts.changes ?? 20);
   const changes = [...out.endpointChangeCpuMs].sort((a, b) => a - b);
   log(
     `single change -> proxier: median ${changes[changes.length >> 1]!.toFixed(3)} ms CPU, ` +
       `max ${changes[changes.length - 1]!.toFixed(3)} ms (${changes.length} samples)`,
   );
   if (opts.fullSync !== false) {
-    const svcs = [...last!.proxier.services.values()];
-    const slices = [...last!.proxier.slices.values()];
-    last = undefined;
+    const svcs = [...held.last!.proxier.services.values()];
+    const slices = [...held.last!.proxier.slices.values()];
+    held.last = undefined;
     for (const mode of MODES) {
       const feeds: number[] = [];
       const syncs: number[] = [];
