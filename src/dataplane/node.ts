@@ -143,7 +143,8 @@ export class NodeDataplane {
     this.nodeAddr = opts.nodeIP >>> 0;
     this.gatewayAddr = opts.podGateway >>> 0;
     this.flowCache = new Int32Array(this.ct.table.max * 2 * FC_STRIDE);
-    this.proxyHint = new Int32Array(this.ct.table.max).fill(-1);
+    // Zeros, not -1: a hint is always checked by the proxy, and zeros cost no page touches.
+    this.proxyHint = new Int32Array(this.ct.table.max);
   }
 
   get proxier(): DataplaneProxier {

@@ -33,8 +33,8 @@ export interface DataplaneProxier extends Proxier {
   /**
    * Optional: told about every tracked packet of an established flow, by the flow's
    * original tuple (ipvs keeps its own connection states and counters this way). `hint` is
-   * what the previous call for this flow returned (-1 if none): the mode may try it before
-   * searching, and must check it, since the flow's slot may have been reused since.
+   * what the previous call for this flow returned (any number the first time): the mode may
+   * try it before searching, and must check it, since the flow's slot may have been reused.
    */
   onTracked?(
     proto: number,
