@@ -24,7 +24,7 @@ import { type ShowRequest, renderShow } from './views.ts';
 /** The outside host, as in the simulation's sessions (a browser on the office LAN). */
 export const EXTERNAL_IP = '192.168.1.100';
 /** How often the cluster's clock catches up with the wall clock. */
-const TICK_MS = 5;
+const TICK_MS = 10;
 
 export interface DaemonOptions {
   prefix: string;
