@@ -4,7 +4,12 @@ import { BoundedFrequencyRunner } from '../../src/control/bounded-frequency-runn
 import { ChangeTracker } from '../../src/control/change-tracker.ts';
 import { MILLISECOND, SECOND, VirtualClock } from '../../src/control/clock.ts';
 import { Cluster } from '../../src/control/cluster.ts';
-import { serviceProjection, sliceProjection } from '../../src/control/proxy-feed.ts';
+import {
+  serviceIgnored,
+  serviceProjection,
+  sliceIgnored,
+  sliceProjection,
+} from '../../src/control/proxy-feed.ts';
 import { FakeProxier } from '../../src/proxy/fake.ts';
 import { myapp, service } from './fixtures.ts';
 
@@ -92,22 +97,61 @@ const trackerCases: [string, Step[], { pending: string[]; coalesced: number; noO
 ];
 
 for (const [name, steps, want] of trackerCases) {
-  test(`service change tracker: ${name}`, (t) => {
-    const tr = new ChangeTracker<Service>(serviceProjection);
-    for (const [prev, cur] of steps) tr.update(prev, cur);
-    const got = tr.drain().map((c) => {
-      if (c.previous === undefined) return 'add';
-      if (c.current === undefined) return 'delete';
-      return c.previous.spec.type === c.current.spec.type
-        ? 'update'
-        : `update ${c.previous.spec.sessionAffinity}->${c.current.spec.type}`;
+  // With the cheap ignored() check (views built lazily) and without it: the same answers.
+  for (const lazy of [false, true]) {
+    test(`service change tracker${lazy ? ' (lazy views)' : ''}: ${name}`, (t) => {
+      const tr = lazy
+        ? new ChangeTracker<Service>(serviceProjection, serviceIgnored)
+        : new ChangeTracker<Service>(serviceProjection);
+      for (const [prev, cur] of steps) tr.update(prev, cur);
+      const got = tr.drain().map((c) => {
+        if (c.previous === undefined) return 'add';
+        if (c.current === undefined) return 'delete';
+        return c.previous.spec.type === c.current.spec.type
+          ? 'update'
+          : `update ${c.previous.spec.sessionAffinity}->${c.current.spec.type}`;
+      });
+      t.deepEqual(got, want.pending);
+      t.is(tr.stats.coalesced, want.coalesced);
+      t.is(tr.stats.noOps, want.noOps);
+      t.is(tr.size, 0);
     });
-    t.deepEqual(got, want.pending);
-    t.is(tr.stats.coalesced, want.coalesced);
-    t.is(tr.stats.noOps, want.noOps);
-    t.is(tr.size, 0);
-  });
+  }
 }
+
+test('the ignored() checks agree with the projections returning null', (t) => {
+  const svc = (over: Pick<Service['spec'], 'type' | 'clusterIP'>): Service => ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 's', namespace: 'default' },
+    spec: { ports: [], sessionAffinity: 'None', ipFamilies: ['IPv4'], ...over },
+  });
+  for (const s of [
+    svc({ type: 'ClusterIP', clusterIP: '10.96.0.5' }),
+    svc({ type: 'ClusterIP', clusterIP: 'None' }),
+    svc({ type: 'ClusterIP', clusterIP: '' }),
+    svc({ type: 'ExternalName' }),
+  ]) {
+    t.is(serviceIgnored(s), serviceProjection(s) === null);
+  }
+  const slice = (labels: Record<string, string>, addressType = 'IPv4'): EndpointSlice => ({
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: 'x', namespace: 'default', labels },
+    addressType: addressType as EndpointSlice['addressType'],
+    endpoints: [],
+    ports: [],
+  });
+  for (const sl of [
+    slice({ 'kubernetes.io/service-name': 's' }),
+    slice({}),
+    slice({ 'kubernetes.io/service-name': 's', 'service.kubernetes.io/headless': '' }),
+    slice({ 'kubernetes.io/service-name': 's', 'service.kubernetes.io/service-proxy-name': 'x' }),
+    slice({ 'kubernetes.io/service-name': 's' }, 'IPv6'),
+  ]) {
+    t.is(sliceIgnored(sl), sliceProjection(sl) === null);
+  }
+});
 
 test('slice projection: readiness counts, hostname and targetRef do not; nil ready means ready', (t) => {
   const base: EndpointSlice = {
