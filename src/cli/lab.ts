@@ -68,7 +68,7 @@ export function manifestsOf(args: string[]): string[] {
   return files;
 }
 
-async function ask(prefix: string, req: LabRequest): Promise<LabReply> {
+export async function ask(prefix: string, req: LabRequest): Promise<LabReply> {
   if (livePid(labPaths(prefix)) === undefined)
     throw new CliError(`svclab lab: no lab "${prefix}" is running (svclab lab up first)`);
   try {
@@ -86,7 +86,7 @@ function emit(reply: LabReply): void {
   if ((reply.exitCode ?? 0) !== 0) throw new CliError('', reply.exitCode);
 }
 
-async function status(prefix: string): Promise<LabStatus> {
+export async function labStatus(prefix: string): Promise<LabStatus> {
   const r = await ask(prefix, { cmd: 'status' });
   if (!r.ok || r.status === undefined) throw new CliError(r.ok ? 'no status' : r.error);
   return r.status;
@@ -242,7 +242,7 @@ async function exec(prefix: string, name: string, argv: string[]): Promise<numbe
   // With options before NAME, commander passes the `--` on with the command.
   const cmd = argv[0] === '--' ? argv.slice(1) : argv;
   if (cmd.length === 0) throw new CliError('svclab lab exec: give a command after --');
-  const s = await status(prefix);
+  const s = await labStatus(prefix);
   const netns = netnsFor(s, name);
   if (netns === undefined)
     throw new CliError(
@@ -302,7 +302,7 @@ export function registerLab(program: Command): void {
   prefixOption(lab.command('status').description('namespaces, pods, daemon, counters'))
     .option('--json', 'as JSON')
     .action(async (o: { prefix: string; json?: boolean }) => {
-      const s = await status(o.prefix);
+      const s = await labStatus(o.prefix);
       process.stdout.write(o.json ? `${JSON.stringify(s, null, 2)}\n` : formatStatus(s));
     });
 

@@ -4,7 +4,7 @@ import { buildIcmp, buildTcp, buildUdp } from '../../src/packet/build.ts';
 import { TcpFlags } from '../../src/packet/tcp.ts';
 import { match, formatProbe, loadRawSocket } from '../../src/lab/probe.ts';
 import { probeInNamespace } from '../../src/lab/probe-run.ts';
-import { parseProbeTarget } from '../../src/cli/probe.ts';
+import { backendFromConntrack, parseProbeTarget } from '../../src/cli/probe.ts';
 
 const CLIENT = '10.9.0.2';
 const VIP = '10.96.0.100';
@@ -132,4 +132,25 @@ test('probe in a namespace: SYN-ACK, RST, ICMP port unreachable, echo reply, tim
     server.kill();
     ip('netns', 'del', ns);
   }
+});
+
+test('backendFromConntrack: the reply source of the probe flow names the backend', (t) => {
+  const listing = [
+    'tcp      6 9 CLOSE src=10.244.1.254 dst=10.98.98.191 sport=40001 dport=80 src=10.244.2.2 dst=10.244.1.254 sport=80 dport=40001 mark=0 use=1',
+    'tcp      6 9 CLOSE src=10.244.1.254 dst=10.98.98.191 sport=40000 dport=80 src=10.244.1.3 dst=10.244.1.254 sport=8080 dport=40000 mark=0 use=1',
+    'icmp     1 29 src=10.244.1.254 dst=10.244.1.3 type=8 code=0 id=7 src=10.244.1.3 dst=10.244.1.254 type=0 code=0 id=7 mark=0 use=1',
+  ].join('\n');
+  const probe = { proto: 'tcp' as const, src: '10.244.1.254', sport: 40000, dst: '10.98.98.191' };
+  t.is(backendFromConntrack(listing, probe), '10.244.1.3:8080');
+  t.is(backendFromConntrack(listing, { ...probe, sport: 40002 }), undefined);
+  // Not NATed (a pod probed directly): no backend to name.
+  t.is(
+    backendFromConntrack(listing, {
+      proto: 'icmp',
+      src: '10.244.1.254',
+      sport: 7,
+      dst: '10.244.1.3',
+    }),
+    undefined,
+  );
 });
