@@ -217,7 +217,7 @@ if (skip !== undefined) {
         dump.stdout.on('data', (d: Buffer) => (dumped += d.toString()));
         let listening = false;
         dump.stderr.on('data', (d: Buffer) => (listening ||= d.toString().includes('listening')));
-        for (let i = 0; i < 50 && !listening; i++) await sleep(100);
+        for (const end = Date.now() + 15_000; Date.now() < end && !listening;) await sleep(100);
         for (let i = 0; i < 3; i++) curl(client, `http://${clusterIP}/`);
         const dumpDone = new Promise((r) => dump.on('exit', r));
         await Promise.race([dumpDone, sleep(5000)]);
@@ -245,7 +245,10 @@ if (skip !== undefined) {
         t.true(applied.ok && applied.stdout === 'service/late created\n', JSON.stringify(applied));
         const lateIP = /^late\s+ClusterIP\s+(\S+)/m.exec(await show('svc'))![1]!;
         let lateOut = '';
-        for (let i = 0; i < 20 && !lateOut.includes('Hello MyApp'); i++) {
+        for (
+          const end = Date.now() + 15_000;
+          Date.now() < end && !lateOut.includes('Hello MyApp');
+        ) {
           await sleep(250);
           lateOut = curl(client, `http://${lateIP}:8080/`).stdout;
         }
@@ -265,7 +268,7 @@ if (skip !== undefined) {
         // Gone, or weight 0 while its connections drain (kube-proxy's graceful termination).
         const serving = new RegExp(`-> ${podRs.replaceAll('.', '\\.')}\\s+Masq\\s+1\\s`);
         let gone = false;
-        for (let i = 0; i < 60 && !gone; i++) {
+        for (const end = Date.now() + 20_000; Date.now() < end && !gone;) {
           await sleep(50);
           gone = !serving.test(await show('ipvs'));
         }
