@@ -43,10 +43,8 @@ export function deepFreeze<T>(value: T): T {
  * copy shares the common one, which keeps the many readers of stored objects fast.
  */
 export function plainCopy<T extends object>(obj: T): T {
-  const out: Record<string, unknown> = {};
-  const src = obj as Record<string, unknown>;
-  for (const k in src) out[k] = src[k];
-  return out as T;
+  // Object.assign into `{}` follows the same transitions as keyed stores, on a faster path.
+  return Object.assign({}, obj);
 }
 
 /**
@@ -54,12 +52,7 @@ export function plainCopy<T extends object>(obj: T): T {
  * that overrides a field can leave every result with a hidden class of its own in V8.
  */
 export function withFields<T extends object>(obj: T, fields: Partial<T>): T {
-  const out: Record<string, unknown> = {};
-  const src = obj as Record<string, unknown>;
-  const f = fields as Record<string, unknown>;
-  for (const k in src) out[k] = Object.prototype.hasOwnProperty.call(f, k) ? f[k] : src[k];
-  for (const k in f) if (!Object.prototype.hasOwnProperty.call(src, k)) out[k] = f[k];
-  return out as T;
+  return Object.assign(Object.assign({}, obj), fields);
 }
 
 /** JSON with object keys sorted at every level; typed arrays as plain number arrays. */
@@ -109,9 +102,16 @@ function frozenCloneValue(v: unknown): unknown {
     for (let i = 0; i < v.length; i++) a[i] = frozenCloneValue(v[i]);
     return Object.freeze(a);
   }
-  const out: Record<string, unknown> = {};
-  for (const k in v) out[k] = frozenCloneValue((v as Record<string, unknown>)[k]);
-  return Object.freeze(out);
+  return Object.freeze(cloneChildren(Object.assign({}, v) as Record<string, unknown>));
+}
+
+/** Replace the object-valued fields of a fresh shallow copy by frozen deep copies. */
+function cloneChildren(out: Record<string, unknown>): Record<string, unknown> {
+  for (const k in out) {
+    const x = out[k];
+    if (x !== null && typeof x === 'object') out[k] = frozenCloneValue(x);
+  }
+  return out;
 }
 
 /**
@@ -125,9 +125,7 @@ export function cloneForStore<T extends KubeObject>(obj: T): T {
   for (const k in src) {
     const v = src[k];
     if (k === 'metadata' && v !== null && typeof v === 'object') {
-      const m: Record<string, unknown> = {};
-      for (const mk in v) m[mk] = frozenCloneValue((v as Record<string, unknown>)[mk]);
-      out[k] = m;
+      out[k] = cloneChildren(Object.assign({}, v) as Record<string, unknown>);
     } else {
       out[k] = frozenCloneValue(v);
     }
