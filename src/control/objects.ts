@@ -38,6 +38,27 @@ export function deepFreeze<T>(value: T): T {
 }
 
 /**
+ * deepFreeze of a new version of a stored object: subtrees it shares with the previous
+ * (frozen) version are skipped by identity, without asking V8 whether they are frozen.
+ */
+export function deepFreezeAgainst<T>(value: T, old: unknown): T {
+  if (value === old || value === null || typeof value !== 'object') return value;
+  if (ArrayBuffer.isView(value) || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  const prev = old !== null && typeof old === 'object' ? (old as Record<string, unknown>) : {};
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) deepFreezeAgainst(value[i] as unknown, prev[i]);
+    return value;
+  }
+  const o = value as Record<string, unknown>;
+  for (const k in o) {
+    const v = o[k];
+    if (v !== null && typeof v === 'object') deepFreezeAgainst(v, prev[k]);
+  }
+  return value;
+}
+
+/**
  * A shallow copy built key by key into `{}` (same key order). An object that was spread
  * and then had fields added or deleted may carry a hidden class of its own in V8; the
  * copy shares the common one, which keeps the many readers of stored objects fast.

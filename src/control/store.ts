@@ -10,7 +10,7 @@ import type { Kind, KubeObject, ObjectMeta, ObjectOfKind } from '../api/types.ts
 import type { VirtualClock } from './clock.ts';
 import type { Rng } from './rng.ts';
 import { ApiError, CLUSTER_SCOPED, alreadyExists, conflict, notFound } from './errors.ts';
-import { deepEqual, deepFreeze, objectKey } from './objects.ts';
+import { deepEqual, deepFreeze, deepFreezeAgainst, objectKey } from './objects.ts';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -356,7 +356,7 @@ export class Store {
     obj = withMetadata(obj, meta);
     if (sameObject(old, obj)) return old;
     meta.resourceVersion = String(++this.rv);
-    deepFreeze(obj);
+    deepFreezeAgainst(obj, old);
     entry.obj = obj;
     this.emit(table, { type: 'MODIFIED', object: obj, old, key: entry.key, handle: entry });
     return obj;
