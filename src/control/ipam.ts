@@ -21,6 +21,14 @@ export function nodePodCidr(clusterCidr: string, maskSize: number, index: number
   return formatCidr({ base: (c.base + index * 2 ** (32 - maskSize)) >>> 0, prefix: maskSize });
 }
 
+/**
+ * Dotted quad as one flat string: a template literal of 13+ characters is a tree of cons
+ * strings, flattened (copied) again by the first map or parser that reads the pod's IP.
+ */
+function flatIp(n: number): string {
+  return [(n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff].join('.');
+}
+
 /** host-local IPAM for one node's pod CIDR. */
 export class HostLocalIpam {
   readonly cidr: Cidr;
@@ -53,7 +61,7 @@ export class HostLocalIpam {
       if (!this.used.has(n)) {
         this.used.add(n);
         this.lastReserved = n;
-        return u32ToIp(n >>> 0);
+        return flatIp(n >>> 0);
       }
     }
     return undefined;
