@@ -25,6 +25,7 @@ import { Verdict } from '../dataplane/counters.ts';
 import { LOCAL_IF } from '../dataplane/node.ts';
 import { IfaceKind } from '../dataplane/routes.ts';
 import { ipToU32, tryIpToU32 } from '../packet/addr.ts';
+import { isRoutedServiceAddress } from '../control/service-addresses.ts';
 
 /** Where the network writes packets: a TUN device in the lab, an array in tests. */
 export interface PacketPort {
@@ -226,21 +227,12 @@ export class LabNetwork {
     }
     const node =
       this.nodeByIp.get(dst) ??
-      (this.isServiceAddress(dst) ? this.nodes.values().next().value : undefined);
+      (isRoutedServiceAddress(this.cluster, dst) ? this.nodes.values().next().value : undefined);
     if (node === undefined) {
       this.counters.noDevice++;
       return;
     }
     this.atNode(node, packet, 1);
-  }
-
-  private isServiceAddress(ip: number): boolean {
-    for (const svc of this.cluster.list('Service')) {
-      for (const i of svc.status?.loadBalancer.ingress ?? [])
-        if (i.ip && tryIpToU32(i.ip) === ip) return true;
-      for (const e of svc.spec.externalIPs ?? []) if (tryIpToU32(e) === ip) return true;
-    }
-    return false;
   }
 
   /** Packets the dataplanes generated while processing: out of the interface they name. */

@@ -26,6 +26,7 @@ import {
   setUpNode,
 } from '../control/node-setup.ts';
 import { Rng } from '../control/rng.ts';
+import { isRoutedServiceAddress } from '../control/service-addresses.ts';
 
 /** One kind of link: propagation delay, serialization at a bandwidth, an MTU, random loss. */
 export interface LinkProfile {
@@ -271,7 +272,7 @@ export class SimNetwork {
     }
     const node =
       this.nodeByIp.get(dst) ??
-      (this.isServiceAddress(dst) ? this.nodes.values().next().value : undefined);
+      (isRoutedServiceAddress(this.cluster, dst) ? this.nodes.values().next().value : undefined);
     if (node === undefined) {
       this.routerDrops++;
       return;
@@ -280,16 +281,6 @@ export class SimNetwork {
       if (this.capture) this.tap(`${node.node.name}:eth0:in`, pkt);
       this.atNode(node, pkt, 1);
     });
-  }
-
-  /** LoadBalancer ingress IPs and externalIPs: routed to the cluster by the router. */
-  private isServiceAddress(ip: number): boolean {
-    for (const svc of this.cluster.list('Service')) {
-      for (const i of svc.status?.loadBalancer.ingress ?? [])
-        if (i.ip && tryIpToU32(i.ip) === ip) return true;
-      for (const e of svc.spec.externalIPs ?? []) if (tryIpToU32(e) === ip) return true;
-    }
-    return false;
   }
 
   /** Run the simulation (controllers, timers, packets) for `ns` of virtual time. */
