@@ -2,6 +2,8 @@
 // pod event costs O(labels) and a service sync O(selected pods), never a full scan:
 // pods by namespace + label pair and by controlling owner; services by one pair of
 // their selector (every selected pod must carry that pair, so the lookup is complete).
+// Pods are indexed only under label keys some selector has asked about: a label nobody
+// selects on (`tier: web` on every pod) would otherwise build one huge map for nothing.
 import type { Pod, Service } from '../api/types.ts';
 import { hasServiceSelector, matchesServiceSelector } from '../api/selector.ts';
 import type { Store, StoreHandle } from './store.ts';
@@ -49,6 +51,10 @@ const EMPTY: ReadonlySet<string> = new Set();
 export class PodIndex {
   /** Per label pair: the pods' store handles (reading a pod is then no map lookup). */
   private readonly byLabel: NsIndex<StoreHandle<Pod>> = new Map();
+  /** The label keys byLabel covers: those a selector has used so far. */
+  private readonly keys = new Set<string>();
+  /** Counts add()s: a handle's `indexed` stamp orders a late-built key like an eager one. */
+  private seq = 0;
   private readonly byOwner = new Map<string, Set<string>>();
 
   /**
@@ -85,6 +91,7 @@ export class PodIndex {
   /** Pods in `ns` matching a Service's map selector (none when it has no selector). */
   selectedBy(ns: string, selector: Readonly<Record<string, string>> | undefined): Pod[] {
     if (!hasServiceSelector(selector)) return [];
+    for (const k in selector) if (!this.keys.has(k)) this.indexKey(k);
     let best: Map<string, StoreHandle<Pod>> | undefined;
     for (const k in selector) {
       const set = indexGet(this.byLabel, ns, k, selector[k]!);
@@ -98,11 +105,37 @@ export class PodIndex {
     return out;
   }
 
+  /**
+   * Start indexing label key `k`: file every pod carrying it, in the order of their last
+   * add() (what each value's map would hold had the key been indexed from the start;
+   * selectedBy's order decides e.g. which slice a port group lands in).
+   */
+  private indexKey(k: string): void {
+    this.keys.add(k);
+    const carriers: StoreHandle<Pod>[] = [];
+    for (const h of this.store.eachHandle('Pod')) {
+      const labels = h.obj.metadata.labels;
+      if (labels !== undefined && Object.prototype.hasOwnProperty.call(labels, k)) {
+        carriers.push(h);
+      }
+    }
+    carriers.sort((a, b) => a.indexed - b.indexed);
+    for (const h of carriers) {
+      const pod = h.obj;
+      indexAdd(this.byLabel, pod.metadata.namespace!, k, pod.metadata.labels![k]!, h.key, h);
+    }
+  }
+
   private add(pod: Pod, h: StoreHandle<Pod>): void {
     const key = h.key;
     const ns = pod.metadata.namespace!;
     const labels = pod.metadata.labels;
-    for (const k in labels) indexAdd(this.byLabel, ns, k, labels[k]!, key, h);
+    h.indexed = ++this.seq;
+    if (this.keys.size > 0) {
+      for (const k in labels) {
+        if (this.keys.has(k)) indexAdd(this.byLabel, ns, k, labels[k]!, key, h);
+      }
+    }
     const owner = controllerOf(pod);
     if (owner !== undefined) {
       let set = this.byOwner.get(owner.uid);
@@ -114,7 +147,9 @@ export class PodIndex {
   private remove(pod: Pod, key: string): void {
     const ns = pod.metadata.namespace!;
     const labels = pod.metadata.labels;
-    for (const k in labels) indexDel(this.byLabel, ns, k, labels[k]!, key);
+    if (this.keys.size > 0) {
+      for (const k in labels) if (this.keys.has(k)) indexDel(this.byLabel, ns, k, labels[k]!, key);
+    }
     const owner = controllerOf(pod);
     if (owner !== undefined) {
       const set = this.byOwner.get(owner.uid);

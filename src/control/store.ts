@@ -117,6 +117,8 @@ export interface StoreHandle<T extends KubeObject = KubeObject> {
   readonly live: boolean;
   /** Queue membership bits (see HandleQueue): which queues hold this handle now. */
   queued: number;
+  /** When an index last (re)filed this object (see PodIndex); 0 until then. */
+  indexed: number;
 }
 
 interface History {
@@ -137,6 +139,7 @@ interface Entry {
   obj: KubeObject;
   live: boolean;
   queued: number;
+  indexed: number;
 }
 
 /** Everything the store keeps for one kind. */
@@ -301,6 +304,7 @@ export class Store {
       obj,
       live: true,
       queued: 0,
+      indexed: 0,
     };
     // The strategy may have created objects of this kind meanwhile: look the map up again.
     names = table.byNs.get(ns);
