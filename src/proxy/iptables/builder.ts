@@ -3,10 +3,11 @@
 // Rules written through chain()/rule() form kube-proxy's iptables-restore payload;
 // ensureChain()/builtinRule() model what kube-proxy sets up with EnsureChain and
 // EnsureRule (the jumps from PREROUTING, OUTPUT, ...), which are not in that payload.
-import type { GenerationalCache } from './compile-cache.ts';
 import { parseRuleArgs } from './parse.ts';
 import { BUILTIN_CHAINS, Counters, TargetKind, packHeaders } from './rules.ts';
 import type { Chain, Rule, RuleSet, Table, TableName } from './rules.ts';
+import type { GenerationalCache } from './compile-cache.ts';
+import type { ServiceFragment } from './service-fragment.ts';
 
 type Part = string | readonly string[];
 
@@ -43,10 +44,13 @@ function flatten(parts: readonly Part[]): string[] {
   return out;
 }
 
+/** A restore-payload position filled by a service fragment's lines. */
+type Lines = string | ServiceFragment;
+
 class TableBuilder {
   /** Chain lines in the order written to the restore payload. */
-  readonly chainLines: string[] = [];
-  readonly ruleLines: string[] = [];
+  readonly chainLines: Lines[] = [];
+  readonly ruleLines: Lines[] = [];
   /** Declared user chains (restore payload or ensured). */
   readonly userChains = new Set<string>();
   readonly rulesByChain = new Map<string, Rule[]>();
@@ -69,23 +73,34 @@ class TableBuilder {
   }
 
   /** Chains may be declared after their rules (kube-proxy fills separate buffers); build() checks. */
-  add(args: string[], line: string = args.join(' ')): Rule {
+  add(args: string[]): Rule {
     // Rules are immutable, so one with the same text can be shared between rule sets.
-    const rule =
-      this.cache === undefined
-        ? parseRuleArgs(args)
-        : this.cache.get(line, () => parseRuleArgs(args));
+    if (this.cache === undefined) return this.push(parseRuleArgs(args));
+    return this.push(this.cache.get(args.join(' '), () => parseRuleArgs(args)));
+  }
+
+  push(rule: Rule): Rule {
     let list = this.rulesByChain.get(rule.chain);
     if (list === undefined) this.rulesByChain.set(rule.chain, (list = []));
     list.push(rule);
     return rule;
+  }
+
+  /** Restore lines, expanding fragments (nat: declared chains / rules in write order). */
+  lines(which: 'chains' | 'rules', out: string[]): void {
+    const src = which === 'chains' ? this.chainLines : this.ruleLines;
+    for (const l of src) {
+      if (typeof l === 'string') out.push(l);
+      else if (which === 'chains') for (const c of l.declared) out.push(`:${c} - [0:0]`);
+      else for (const r of this.name === 'nat' ? l.natOrder : l.filter) out.push(r.line);
+    }
   }
 }
 
 export class RuleSetBuilder {
   private readonly tables: { readonly [T in TableName]: TableBuilder };
 
-  /** @param cache parsed rules from earlier builds, keyed by rule text (optional). */
+  /** @param cache parsed fixed rules from earlier builds, keyed by rule text (optional). */
   constructor(cache?: GenerationalCache<Rule>) {
     this.tables = {
       filter: new TableBuilder('filter', cache),
@@ -104,9 +119,27 @@ export class RuleSetBuilder {
   rule(table: TableName, ...parts: Part[]): void {
     const args = flatten(parts).map(quote);
     const t = this.tables[table];
-    const line = args.join(' ');
-    t.add(args, line);
-    t.ruleLines.push(line);
+    t.ruleLines.push(t.add(args).line);
+  }
+
+  /** A service port's chains and rules, written in the payload where this is called. */
+  fragment(f: ServiceFragment): void {
+    const nat = this.tables.nat;
+    const filter = this.tables.filter;
+    for (const r of f.natShared) nat.push(r);
+    for (const r of f.filter) filter.push(r);
+    for (const c of f.chains) {
+      if (c.declared) {
+        if (nat.policies.has(c.name)) throw new Error(`${c.name} is a built-in chain`);
+        nat.userChains.add(c.name);
+      }
+      const had = nat.rulesByChain.get(c.name);
+      if (had === undefined) nat.rulesByChain.set(c.name, c.rules);
+      else for (const r of c.rules) had.push(r);
+    }
+    if (f.declared.length > 0) nat.chainLines.push(f);
+    if (f.natOrder.length > 0) nat.ruleLines.push(f);
+    if (f.filter.length > 0) filter.ruleLines.push(f);
   }
 
   /** A chain that exists outside the payload (EnsureChain). */
@@ -128,19 +161,25 @@ export class RuleSetBuilder {
 
   /** Link jumps, check every jump target exists, allocate counters. */
   build(): RuleSet {
-    const restoreLines: string[] = [];
-    for (const name of ['filter', 'nat'] as const) {
-      const t = this.tables[name];
-      // A loop, not push(...lines): spreading 100k+ lines overflows the call stack.
-      restoreLines.push(`*${name}`);
-      for (const l of t.chainLines) restoreLines.push(l);
-      for (const l of t.ruleLines) restoreLines.push(l);
-      restoreLines.push('COMMIT');
-    }
+    const filter = this.tables.filter;
+    const nat = this.tables.nat;
+    let restore: string[] | undefined;
     return {
-      filter: linkTable(this.tables.filter),
-      nat: linkTable(this.tables.nat),
-      restoreLines,
+      filter: linkTable(filter),
+      nat: linkTable(nat),
+      // Rendered on first read: a large cluster's payload is hundreds of thousands of lines.
+      get restoreLines(): readonly string[] {
+        if (restore === undefined) {
+          restore = [];
+          for (const t of [filter, nat]) {
+            restore.push(`*${t.name}`);
+            t.lines('chains', restore);
+            t.lines('rules', restore);
+            restore.push('COMMIT');
+          }
+        }
+        return restore;
+      },
     };
   }
 }
@@ -151,33 +190,39 @@ function linkTable(t: TableBuilder): Table {
       throw new Error(`${t.name}: rules for undeclared chain ${chain}`);
     }
   }
-  const names = [...BUILTIN_CHAINS[t.name], ...[...t.userChains].sort()];
+  const user = [...t.userChains].sort();
+  const builtins = BUILTIN_CHAINS[t.name];
+  const names = builtins.length === 0 ? user : [...builtins, ...user];
   const chainIndex = new Map<string, number>();
-  names.forEach((n, i) => chainIndex.set(n, i));
+  for (let i = 0; i < names.length; i++) chainIndex.set(names[i]!, i);
   const chains: Chain[] = [];
-  const rules: Rule[] = [];
+  let total = 0;
+  for (const n of names) total += t.rulesByChain.get(n)?.length ?? 0;
+  const rules: Rule[] = new Array<Rule>(total);
+  let k = 0;
   for (const n of names) {
     const list = t.rulesByChain.get(n) ?? [];
     chains.push({
       name: n,
       builtin: t.policies.has(n),
       policy: t.policies.get(n),
-      first: rules.length,
+      first: k,
       count: list.length,
     });
-    for (const r of list) rules.push(r);
+    for (let i = 0; i < list.length; i++) rules[k++] = list[i]!;
   }
   const jump = new Int32Array(rules.length).fill(-1);
   const references = new Uint32Array(chains.length);
-  rules.forEach((r, i) => {
-    if (r.target.kind !== TargetKind.Jump) return;
+  for (let i = 0; i < rules.length; i++) {
+    const r = rules[i]!;
+    if (r.target.kind !== TargetKind.Jump) continue;
     const j = chainIndex.get(r.target.chain);
     if (j === undefined) throw new Error(`${t.name}: ${r.line}: no chain ${r.target.chain}`);
-    if (chains[j]?.builtin)
+    if (chains[j]!.builtin)
       throw new Error(`${t.name}: ${r.line}: cannot jump to a built-in chain`);
     jump[i] = j;
-    references[j] = (references[j] ?? 0) + 1;
-  });
+    references[j] = references[j]! + 1;
+  }
   return {
     name: t.name,
     chains,

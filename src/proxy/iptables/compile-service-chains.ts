@@ -5,133 +5,176 @@
 // per endpoint (hairpin masquerade, affinity --set, DNAT).
 import { cidrContains, tryIpToU32 } from '../../packet/addr.ts';
 import type { EndpointInfo } from '../model.ts';
-import { argv } from './builder.ts';
 import { KUBE_MARK_MASQ } from './chain-names.ts';
-import { comment, q } from './compile-services.ts';
+import { q } from './compile-services.ts';
 import type { ServicePortPlan, ServiceWriteContext } from './compile-services.ts';
+import { ADDRTYPE_SRC_LOCAL, commentMatch } from './rule-writer.ts';
+import type { RuleWriter } from './rule-writer.ts';
+import type { OwnedChain, ServiceFragment } from './service-fragment.ts';
+import { TargetKind } from './rules.ts';
+import type { Match, Target } from './rules.ts';
 
-function sep(ctx: ServiceWriteContext, p: ServicePortPlan, ep: EndpointInfo): string {
-  return ctx.names.endpointChain(p.svc.nameString, p.proto, ep.endpoint);
-}
+const MARK_MASQ: Target = { kind: TargetKind.Jump, chain: KUBE_MARK_MASQ };
 
-export function writeServiceChains(ctx: ServiceWriteContext, p: ServicePortPlan): void {
-  const { b } = ctx;
+export function writeServiceChains(
+  ctx: ServiceWriteContext,
+  p: ServicePortPlan,
+  f: ServiceFragment,
+): void {
+  const { w } = ctx;
   const { svc, proto } = p;
   const name = svc.nameString;
-  const pm = ['-m', proto, '-p', proto];
 
   // Internal traffic: masquerade off-cluster sources (or everything with masqueradeAll),
   // so a static route to the service range through any node works.
-  if (p.hasInternalEndpoints) {
-    const head = argv`-A ${p.internalTrafficChain} -m comment --comment ${q(`${name} cluster IP`)} ${pm} -d ${svc.clusterIPString} --dport ${String(svc.port)}`;
-    if (ctx.masqueradeAll) b.rule('nat', head, argv`-j ${KUBE_MARK_MASQ}`);
-    else if (ctx.clusterCIDR !== undefined) {
-      b.rule('nat', head, argv`! -s ${ctx.clusterCIDR} -j ${KUBE_MARK_MASQ}`);
-    }
+  if (p.hasInternalEndpoints && (ctx.masqueradeAll || ctx.clusterCIDR !== undefined)) {
+    const c = q(`${name} cluster IP`);
+    const ch = f.owned(p.internalTrafficChain);
+    w.begin(ch.name)
+      .comment(c, commentMatch(c))
+      .proto_(proto)
+      .dstHost(svc.clusterIPString, svc.clusterIP)
+      .dport_(svc.port, String(svc.port));
+    if (!ctx.masqueradeAll) w.source(ctx.clusterCIDR!, true);
+    f.ownedRule(ch, w.target(MARK_MASQ, KUBE_MARK_MASQ));
   }
 
   if (p.usesExternalTrafficChain) {
-    const ext = p.externalTrafficChain;
-    b.chain('nat', ext);
+    const ext = f.declare(p.externalTrafficChain);
     if (!svc.externalPolicyLocal) {
       // Endpoints may be on other nodes: masquerade so replies come back through us.
-      b.rule(
-        'nat',
-        argv`-A ${ext} -m comment --comment ${q(`masquerade traffic for ${name} external destinations`)} -j ${KUBE_MARK_MASQ}`,
+      const c = q(`masquerade traffic for ${name} external destinations`);
+      f.ownedRule(
+        ext,
+        w.begin(ext.name).comment(c, commentMatch(c)).target(MARK_MASQ, KUBE_MARK_MASQ),
       );
     } else {
       if (ctx.clusterCIDR !== undefined) {
         // Pods reaching an external IP act as if they went out and back: Cluster policy.
-        b.rule(
-          'nat',
-          argv`-A ${ext} -m comment --comment ${q(`pod traffic for ${name} external destinations`)} -s ${ctx.clusterCIDR} -j ${p.clusterPolicyChain}`,
+        const c = q(`pod traffic for ${name} external destinations`);
+        f.ownedRule(
+          ext,
+          w
+            .begin(ext.name)
+            .comment(c, commentMatch(c))
+            .source(ctx.clusterCIDR)
+            .jump(p.clusterPolicyChain),
         );
       }
       // The node itself picks the external IP as source: it must be masqueraded.
-      b.rule(
-        'nat',
-        argv`-A ${ext} -m comment --comment ${q(`masquerade LOCAL traffic for ${name} external destinations`)} -m addrtype --src-type LOCAL -j ${KUBE_MARK_MASQ}`,
+      const c1 = q(`masquerade LOCAL traffic for ${name} external destinations`);
+      f.ownedRule(
+        ext,
+        w
+          .begin(ext.name)
+          .comment(c1, commentMatch(c1))
+          .addrType(ADDRTYPE_SRC_LOCAL, false)
+          .target(MARK_MASQ, KUBE_MARK_MASQ),
       );
-      b.rule(
-        'nat',
-        argv`-A ${ext} -m comment --comment ${q(`route LOCAL traffic for ${name} external destinations`)} -m addrtype --src-type LOCAL -j ${p.clusterPolicyChain}`,
+      const c2 = q(`route LOCAL traffic for ${name} external destinations`);
+      f.ownedRule(
+        ext,
+        w
+          .begin(ext.name)
+          .comment(c2, commentMatch(c2))
+          .addrType(ADDRTYPE_SRC_LOCAL, false)
+          .jump(p.clusterPolicyChain),
       );
     }
-    if (p.hasExternalEndpoints) b.rule('nat', argv`-A ${ext} -j ${p.externalPolicyChain}`);
+    if (p.hasExternalEndpoints) f.ownedRule(ext, w.begin(ext.name).jump(p.externalPolicyChain));
   }
 
   if (p.usesFWChain) {
-    b.chain('nat', p.fwChain);
-    const head = argv`-A ${p.fwChain} -m comment --comment ${q(`${name} loadbalancer IP`)}`;
+    const fw = f.declare(p.fwChain);
+    const c = q(`${name} loadbalancer IP`);
+    const cm = commentMatch(c);
     const nodeIP = ctx.nodeIP === undefined ? undefined : tryIpToU32(ctx.nodeIP);
     let allowFromNode = false;
     svc.loadBalancerSourceRanges.forEach((src, i) => {
-      b.rule('nat', head, argv`-s ${src} -j ${p.externalTrafficChain}`);
-      const c = svc.loadBalancerSourceCidrs[i];
-      if (c !== undefined && nodeIP !== undefined && cidrContains(c, nodeIP)) allowFromNode = true;
+      f.ownedRule(fw, w.begin(fw.name).comment(c, cm).source(src).jump(p.externalTrafficChain));
+      const cidr = svc.loadBalancerSourceCidrs[i];
+      if (cidr !== undefined && nodeIP !== undefined && cidrContains(cidr, nodeIP)) {
+        allowFromNode = true;
+      }
     });
     // A node reaching a VIP-style LB IP it holds locally arrives with the LB IP as source.
     if (allowFromNode) {
-      for (const ip of svc.loadBalancerIPs)
-        b.rule('nat', head, argv`-s ${ip} -j ${p.externalTrafficChain}`);
+      for (const ip of svc.loadBalancerIPs) {
+        f.ownedRule(fw, w.begin(fw.name).comment(c, cm).source(ip).jump(p.externalTrafficChain));
+      }
     }
     // Whatever falls off the end was not DNATed; KUBE-PROXY-FIREWALL drops it.
-    b.rule(
-      'nat',
-      argv`-A ${p.fwChain} -m comment --comment ${q(`other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL`)}`,
-    );
+    const o = q(`other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL`);
+    f.ownedRule(fw, w.begin(fw.name).comment(o, commentMatch(o)).none());
   }
 
+  // One comment match per service port (endpoint rules use the bare name).
+  const nameMatch = ctx.largeClusterMode ? undefined : commentMatch(name);
   if (p.usesClusterPolicyChain) {
-    b.chain('nat', p.clusterPolicyChain);
-    writeServiceToEndpointRules(ctx, p, p.clusterPolicyChain, p.clusterEndpoints);
+    const ch = f.declare(p.clusterPolicyChain);
+    writeServiceToEndpointRules(ctx, p, f, ch, p.clusterEndpoints);
   }
   if (p.usesLocalPolicyChain) {
-    b.chain('nat', p.localPolicyChain);
-    writeServiceToEndpointRules(ctx, p, p.localPolicyChain, p.localEndpoints);
+    const ch = f.declare(p.localPolicyChain);
+    writeServiceToEndpointRules(ctx, p, f, ch, p.localEndpoints);
   }
 
+  const affinity = svc.sessionAffinity === 'ClientIP';
   for (const ep of p.allReachableEndpoints) {
-    const chain = sep(ctx, p, ep);
-    b.chain('nat', chain);
-    const head = argv`-A ${chain} ${comment(ctx, name)}`;
+    const sep = f.declare(p.names.endpoint(ep.endpoint));
     // Hairpin: a pod reaching itself through the service must be masqueraded.
-    b.rule('nat', head, argv`-s ${ep.ipString} -j ${KUBE_MARK_MASQ}`);
-    const affinity =
-      svc.sessionAffinity === 'ClientIP' ? argv`-m recent --name ${chain} --set` : [];
-    b.rule('nat', head, affinity, argv`${pm} -j DNAT --to-destination ${ep.endpoint}`);
+    sepHead(w, sep, name, nameMatch).source(ep.ipString, false, ep.ip);
+    f.ownedRule(sep, w.target(MARK_MASQ, KUBE_MARK_MASQ));
+    sepHead(w, sep, name, nameMatch);
+    if (affinity) w.recentSet(sep.name);
+    f.ownedRule(sep, w.proto_(proto).dnat(ep.endpoint, ep.ipString, ep.ip, ep.port));
   }
+}
+
+function sepHead(
+  w: RuleWriter,
+  sep: OwnedChain,
+  name: string,
+  nameMatch: Match | undefined,
+): RuleWriter {
+  w.begin(sep.name);
+  if (nameMatch !== undefined) w.comment(name, nameMatch);
+  return w;
 }
 
 /** writeServiceToEndpointRules: affinity checks first, then the 1/(n-i) cascade. */
 function writeServiceToEndpointRules(
   ctx: ServiceWriteContext,
   p: ServicePortPlan,
-  svcChain: string,
+  f: ServiceFragment,
+  svcChain: OwnedChain,
   endpoints: readonly EndpointInfo[],
 ): void {
-  const { b } = ctx;
+  const { w } = ctx;
   const name = p.svc.nameString;
+  const large = ctx.largeClusterMode;
   if (p.svc.sessionAffinity === 'ClientIP') {
     const seconds = String(p.svc.stickyMaxAgeSeconds);
     for (const ep of endpoints) {
-      const chain = sep(ctx, p, ep);
-      b.rule(
-        'nat',
-        argv`-A ${svcChain} ${comment(ctx, q(`${name} -> ${ep.endpoint}`))} -m recent --name ${chain} --rcheck --seconds ${seconds} --reap -j ${chain}`,
-      );
+      const chain = p.names.endpoint(ep.endpoint);
+      w.begin(svcChain.name);
+      if (!large) {
+        const c = q(`${name} -> ${ep.endpoint}`);
+        w.comment(c, commentMatch(c));
+      }
+      f.ownedRule(svcChain, w.recentCheck(chain, seconds).jump(chain));
     }
   }
   const n = endpoints.length;
-  endpoints.forEach((ep, i) => {
+  for (let i = 0; i < n; i++) {
+    const ep = endpoints[i]!;
     // Rule i matches 1/(n-i) of what reaches it: every endpoint gets 1/n overall.
-    const stat =
-      i < n - 1 ? argv`-m statistic --mode random --probability ${ctx.probability(n - i)}` : [];
-    b.rule(
-      'nat',
-      argv`-A ${svcChain} ${comment(ctx, q(`${name} -> ${ep.endpoint}`))}`,
-      stat,
-      argv`-j ${sep(ctx, p, ep)}`,
-    );
-  });
+    w.begin(svcChain.name);
+    if (!large) {
+      const c = q(`${name} -> ${ep.endpoint}`);
+      w.comment(c, commentMatch(c));
+    }
+    if (i < n - 1) w.statistic(ctx.probability(n - i));
+    f.ownedRule(svcChain, w.jump(p.names.endpoint(ep.endpoint)));
+  }
 }

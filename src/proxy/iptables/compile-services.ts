@@ -3,6 +3,7 @@
 // KUBE-NODEPORTS, and the filter-table REJECT/DROP rules for missing endpoints.
 // compile-service-chains.ts writes the KUBE-EXT/FW/SVC/SVL/SEP chains themselves.
 // Argument lists are exactly kube-proxy's, so the payload matches its unit tests.
+import { tryIpToU32 } from '../../packet/addr.ts';
 import {
   categorizeEndpoints,
   externallyAccessible,
@@ -11,18 +12,19 @@ import {
 } from '../model.ts';
 import type { EndpointInfo, ServicePortInfo } from '../model.ts';
 import type { ServicePortEntry } from '../service-map.ts';
-import { argv } from './builder.ts';
-import type { RuleSetBuilder } from './builder.ts';
 import {
   KUBE_EXTERNAL_SERVICES,
   KUBE_NODEPORTS,
   KUBE_PROXY_FIREWALL,
   KUBE_SERVICES,
 } from './chain-names.ts';
-import type { CompileCache } from './compile-cache.ts';
+import type { CompileCache, PortNames } from './compile-cache.ts';
+import { ADDRTYPE_DST_LOCAL, commentMatch } from './rule-writer.ts';
+import type { RuleWriter } from './rule-writer.ts';
+import type { ServiceFragment } from './service-fragment.ts';
 
 export interface ServiceWriteContext {
-  readonly b: RuleSetBuilder;
+  readonly w: RuleWriter;
   /** Memoised chain-name hashes (chain-names.ts does the hashing). */
   readonly names: CompileCache;
   readonly masqueradeAll: boolean;
@@ -40,6 +42,7 @@ export interface ServicePortPlan {
   readonly svc: ServicePortInfo;
   /** Lower-case protocol, as in `-m tcp -p tcp` and the chain hashes. */
   readonly proto: string;
+  readonly names: PortNames;
   readonly clusterEndpoints: readonly EndpointInfo[];
   readonly localEndpoints: readonly EndpointInfo[];
   readonly allReachableEndpoints: readonly EndpointInfo[];
@@ -62,11 +65,6 @@ export interface ServicePortPlan {
 /** kube-proxy quotes multi-word comments itself (the args go through iptables-restore). */
 export const q = (s: string): string => `"${s}"`;
 
-/** appendServiceCommentLocked: comments are dropped in large-cluster mode. */
-export function comment(ctx: ServiceWriteContext, text: string): string[] {
-  return ctx.largeClusterMode ? [] : ['-m', 'comment', '--comment', text];
-}
-
 export function planServicePort(
   ctx: ServiceWriteContext,
   entry: ServicePortEntry,
@@ -76,11 +74,11 @@ export function planServicePort(
   const c = categorizeEndpoints(entry.endpoints, svc);
   const hasEndpoints = c.hasAnyEndpoints;
   // KUBE-SVC/SVL/EXT/FW share one hash of the service port name and protocol.
-  const hash = ctx.names.portHash(svc.nameString, proto);
-  const clusterPolicyChain = `KUBE-SVC-${hash}`;
-  const localPolicyChain = `KUBE-SVL-${hash}`;
-  const externalTrafficChain = `KUBE-EXT-${hash}`;
-  const fwChain = `KUBE-FW-${hash}`;
+  const names = ctx.names.portNames(entry.key, svc.nameString, proto);
+  const clusterPolicyChain = names.clusterPolicy;
+  const localPolicyChain = names.localPolicy;
+  const externalTrafficChain = names.external;
+  const fwChain = names.firewall;
   const internalLocal = svc.internalPolicyLocal;
   const externalLocal = svc.externalPolicyLocal;
   const noLocal = c.localEndpoints.length === 0;
@@ -89,6 +87,7 @@ export function planServicePort(
   return {
     svc,
     proto,
+    names,
     ...c,
     hasEndpoints,
     hasInternalEndpoints: hasEndpoints && !(internalLocal && noLocal),
@@ -110,68 +109,124 @@ export function planServicePort(
 }
 
 /** Rules that capture traffic for the service's addresses, or refuse it in filter. */
-export function writeCaptures(ctx: ServiceWriteContext, p: ServicePortPlan): void {
-  const { b } = ctx;
+export function writeCaptures(
+  ctx: ServiceWriteContext,
+  p: ServicePortPlan,
+  f: ServiceFragment,
+): void {
+  const { w } = ctx;
   const { svc, proto } = p;
   const name = svc.nameString;
-  const port = String(svc.port);
-  const pm = ['-m', proto, '-p', proto];
+  const port = svc.port;
+  const portText = String(port);
 
   // No endpoints at all: REJECT everything. Local policy without local endpoints: DROP.
-  const noneComment = q(`${name} has no endpoints`);
-  const noLocalComment = q(`${name} has no local endpoints`);
   const intTarget = p.hasEndpoints ? 'DROP' : 'REJECT';
-  const intComment = p.hasEndpoints ? noLocalComment : noneComment;
+  const intComment = q(
+    p.hasEndpoints ? `${name} has no local endpoints` : `${name} has no endpoints`,
+  );
+  const intMatch = commentMatch(intComment);
   const extTarget = intTarget;
   const extComment = intComment;
+  const extMatch = intMatch;
 
   if (p.hasInternalEndpoints) {
-    b.rule(
-      'nat',
-      argv`-A ${KUBE_SERVICES} -m comment --comment ${q(`${name} cluster IP`)} ${pm} -d ${svc.clusterIPString} --dport ${port} -j ${p.internalTrafficChain}`,
+    const c = q(`${name} cluster IP`);
+    f.natRule(
+      w
+        .begin(KUBE_SERVICES)
+        .comment(c, commentMatch(c))
+        .proto_(proto)
+        .dstHost(svc.clusterIPString, svc.clusterIP)
+        .dport_(port, portText)
+        .jump(p.internalTrafficChain),
     );
   } else {
-    b.rule(
-      'filter',
-      argv`-A ${KUBE_SERVICES} -m comment --comment ${intComment} ${pm} -d ${svc.clusterIPString} --dport ${port} -j ${intTarget}`,
+    f.filterRule(
+      w
+        .begin(KUBE_SERVICES)
+        .comment(intComment, intMatch)
+        .proto_(proto)
+        .dstHost(svc.clusterIPString, svc.clusterIP)
+        .dport_(port, portText)
+        .verdict(intTarget),
     );
   }
 
-  for (const ip of svc.externalIPs) {
-    if (p.hasEndpoints) {
-      b.rule(
-        'nat',
-        argv`-A ${KUBE_SERVICES} -m comment --comment ${q(`${name} external IP`)} ${pm} -d ${ip} --dport ${port} -j ${p.externalTrafficChain}`,
-      );
-    }
-    if (!p.hasExternalEndpoints) {
-      b.rule(
-        'filter',
-        argv`-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${extComment} ${pm} -d ${ip} --dport ${port} -j ${extTarget}`,
-      );
+  const dstIp = (ip: string) => tryIpToU32(ip) ?? 0;
+
+  if (svc.externalIPs.length > 0) {
+    const c = q(`${name} external IP`);
+    const cm = commentMatch(c);
+    for (const ip of svc.externalIPs) {
+      const u = dstIp(ip);
+      if (p.hasEndpoints) {
+        f.natRule(
+          w
+            .begin(KUBE_SERVICES)
+            .comment(c, cm)
+            .proto_(proto)
+            .dstHost(ip, u)
+            .dport_(port, portText)
+            .jump(p.externalTrafficChain),
+        );
+      }
+      if (!p.hasExternalEndpoints) {
+        f.filterRule(
+          w
+            .begin(KUBE_EXTERNAL_SERVICES)
+            .comment(extComment, extMatch)
+            .proto_(proto)
+            .dstHost(ip, u)
+            .dport_(port, portText)
+            .verdict(extTarget),
+        );
+      }
     }
   }
 
-  for (const ip of svc.loadBalancerIPs) {
-    if (p.hasEndpoints) {
-      b.rule(
-        'nat',
-        argv`-A ${KUBE_SERVICES} -m comment --comment ${q(`${name} loadbalancer IP`)} ${pm} -d ${ip} --dport ${port} -j ${p.loadBalancerTrafficChain}`,
-      );
-    }
-    if (p.usesFWChain) {
-      b.rule(
-        'filter',
-        argv`-A ${KUBE_PROXY_FIREWALL} -m comment --comment ${q(`${name} traffic not accepted by ${p.fwChain}`)} ${pm} -d ${ip} --dport ${port} -j DROP`,
-      );
-    }
-  }
-  if (!p.hasExternalEndpoints) {
+  if (svc.loadBalancerIPs.length > 0) {
+    const c = q(`${name} loadbalancer IP`);
+    const cm = commentMatch(c);
+    const fc = q(`${name} traffic not accepted by ${p.fwChain}`);
+    const fm = commentMatch(fc);
     for (const ip of svc.loadBalancerIPs) {
-      b.rule(
-        'filter',
-        argv`-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${extComment} ${pm} -d ${ip} --dport ${port} -j ${extTarget}`,
-      );
+      const u = dstIp(ip);
+      if (p.hasEndpoints) {
+        f.natRule(
+          w
+            .begin(KUBE_SERVICES)
+            .comment(c, cm)
+            .proto_(proto)
+            .dstHost(ip, u)
+            .dport_(port, portText)
+            .jump(p.loadBalancerTrafficChain),
+        );
+      }
+      if (p.usesFWChain) {
+        f.filterRule(
+          w
+            .begin(KUBE_PROXY_FIREWALL)
+            .comment(fc, fm)
+            .proto_(proto)
+            .dstHost(ip, u)
+            .dport_(port, portText)
+            .verdict('DROP'),
+        );
+      }
+    }
+    if (!p.hasExternalEndpoints) {
+      for (const ip of svc.loadBalancerIPs) {
+        f.filterRule(
+          w
+            .begin(KUBE_EXTERNAL_SERVICES)
+            .comment(extComment, extMatch)
+            .proto_(proto)
+            .dstHost(ip, dstIp(ip))
+            .dport_(port, portText)
+            .verdict(extTarget),
+        );
+      }
     }
   }
 
@@ -179,24 +234,38 @@ export function writeCaptures(ctx: ServiceWriteContext, p: ServicePortPlan): voi
   if (svc.nodePort !== 0) {
     const nodePort = String(svc.nodePort);
     if (p.hasEndpoints) {
-      b.rule(
-        'nat',
-        argv`-A ${KUBE_NODEPORTS} -m comment --comment ${name} ${pm} --dport ${nodePort} -j ${p.externalTrafficChain}`,
+      f.natRule(
+        w
+          .begin(KUBE_NODEPORTS)
+          .comment(name, commentMatch(name))
+          .proto_(proto)
+          .dport_(svc.nodePort, nodePort)
+          .jump(p.externalTrafficChain),
       );
     }
     if (!p.hasExternalEndpoints) {
-      b.rule(
-        'filter',
-        argv`-A ${KUBE_EXTERNAL_SERVICES} -m comment --comment ${extComment} -m addrtype --dst-type LOCAL ${pm} --dport ${nodePort} -j ${extTarget}`,
+      f.filterRule(
+        w
+          .begin(KUBE_EXTERNAL_SERVICES)
+          .comment(extComment, extMatch)
+          .addrType(ADDRTYPE_DST_LOCAL, true)
+          .proto_(proto)
+          .dport_(svc.nodePort, nodePort)
+          .verdict(extTarget),
       );
     }
   }
 
   // Health check node ports are accepted whether or not there are local endpoints.
   if (svc.healthCheckNodePort !== 0) {
-    b.rule(
-      'filter',
-      argv`-A ${KUBE_NODEPORTS} -m comment --comment ${q(`${name} health check node port`)} -m tcp -p tcp --dport ${String(svc.healthCheckNodePort)} -j ACCEPT`,
+    const c = q(`${name} health check node port`);
+    f.filterRule(
+      w
+        .begin(KUBE_NODEPORTS)
+        .comment(c, commentMatch(c))
+        .proto_('tcp')
+        .dport_(svc.healthCheckNodePort, String(svc.healthCheckNodePort))
+        .verdict('ACCEPT'),
     );
   }
 }

@@ -19,6 +19,8 @@ import { CompileCache } from './compile-cache.ts';
 import { writeServiceChains } from './compile-service-chains.ts';
 import { planServicePort, writeCaptures } from './compile-services.ts';
 import type { ServiceWriteContext } from './compile-services.ts';
+import { RuleWriter } from './rule-writer.ts';
+import { ServiceFragment } from './service-fragment.ts';
 import { goHex08, kubeProxyProbability } from './format.ts';
 import type { RuleSet, TableName } from './rules.ts';
 
@@ -242,19 +244,30 @@ export function compileRuleSet(
   const cidr =
     opts.clusterCIDR === undefined ? undefined : formatCidr(parseCidr(opts.clusterCIDR, true));
   const probabilities: string[] = [];
+  const largeClusterMode = totalEndpoints > LARGE_CLUSTER_ENDPOINTS_THRESHOLD;
   const ctx: ServiceWriteContext = {
-    b,
+    w: new RuleWriter(),
     names: cache,
     masqueradeAll: opts.masqueradeAll ?? false,
     clusterCIDR: cidr,
     nodeIP: opts.nodeIPs[0],
-    largeClusterMode: totalEndpoints > LARGE_CLUSTER_ENDPOINTS_THRESHOLD,
+    largeClusterMode,
     probability: (n) => (probabilities[n] ??= kubeProxyProbability(n)),
   };
+  const fragments = cache.fragments;
   for (const e of entries) {
-    const plan = planServicePort(ctx, e);
-    writeCaptures(ctx, plan);
-    writeServiceChains(ctx, plan);
+    // An entry object the ServiceMap kept is unchanged: reuse the rules written for it.
+    let f = fragments.get(e);
+    if (f === undefined || f.large !== largeClusterMode) {
+      f = new ServiceFragment(e, largeClusterMode);
+      const plan = planServicePort(ctx, e);
+      writeCaptures(ctx, plan, f);
+      writeServiceChains(ctx, plan, f);
+      fragments.set(e, f);
+    } else {
+      ctx.names.portNames(e.key, e.info.nameString, e.info.protocol.toLowerCase());
+    }
+    b.fragment(f);
   }
 
   // The tail call to KUBE-NODEPORTS must be the last rule of KUBE-SERVICES.

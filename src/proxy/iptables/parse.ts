@@ -61,7 +61,8 @@ export function tokenizeLine(line: string): string[] {
   return out;
 }
 
-function parseAddr(args: readonly string[], s: string): { addr: number; prefix: number } {
+/** `a.b.c.d[/n]` as iptables' -s/-d read it (host bits cleared). */
+export function parseAddr(args: readonly string[], s: string): { addr: number; prefix: number } {
   const slash = s.indexOf('/');
   const ip = tryIpToU32(slash < 0 ? s : s.slice(0, slash));
   const prefix = slash < 0 ? 32 : Number(s.slice(slash + 1));

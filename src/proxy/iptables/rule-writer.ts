@@ -1,0 +1,293 @@
+// Builds the typed Rule of a kube-proxy service rule directly, in the order kube-proxy
+// writes its arguments, instead of writing text and parsing it back: the full sync of a
+// large cluster writes hundreds of thousands of rules. The text (the iptables-restore
+// line) is kept as the argument list and joined only when someone reads `line`.
+// test/proxy/iptables/rule-writer.test.ts checks every rule against parseRuleArgs(line).
+import { prefixMask } from '../../packet/addr.ts';
+import { parseAddr, unquote } from './parse.ts';
+import { MatchKind, RecentMode, TargetKind } from './rules.ts';
+import type { Match, PortMatch, Rule, StatisticMatch, Target } from './rules.ts';
+
+/** Arguments containing spaces are quoted as a shell (or iptables-restore) needs. */
+export function quoteArg(arg: string): string {
+  return arg.includes(' ') && !(arg.startsWith('"') && arg.endsWith('"')) ? `"${arg}"` : arg;
+}
+
+const PROTO_NUMBERS: Readonly<Record<string, number>> = { tcp: 6, udp: 17, sctp: 132 };
+
+/** A Rule whose restore text is rendered on first read. */
+export class WrittenRule implements Rule {
+  private text: string | undefined;
+  constructor(
+    readonly chain: string,
+    private readonly args: readonly string[],
+    readonly src: number,
+    readonly srcMask: number,
+    readonly srcPrefix: number,
+    readonly srcInv: boolean,
+    readonly dst: number,
+    readonly dstMask: number,
+    readonly dstPrefix: number,
+    readonly proto: number,
+    readonly matches: readonly Match[],
+    readonly target: Target,
+  ) {}
+  get line(): string {
+    return (this.text ??= this.args.join(' '));
+  }
+  get dstInv(): boolean {
+    return false;
+  }
+  get inIface(): string {
+    return '';
+  }
+  get inInv(): boolean {
+    return false;
+  }
+  get outIface(): string {
+    return '';
+  }
+  get outInv(): boolean {
+    return false;
+  }
+  get protoInv(): boolean {
+    return false;
+  }
+}
+
+export const ACCEPT: Target = { kind: TargetKind.Accept };
+export const DROP: Target = { kind: TargetKind.Drop };
+export const REJECT: Target = { kind: TargetKind.Reject, rejectWith: 'icmp-port-unreachable' };
+export const NO_TARGET: Target = { kind: TargetKind.None };
+
+const portMatches = new Map<string, PortMatch>();
+const statistics = new Map<string, StatisticMatch>();
+
+/** `-m tcp|udp|sctp [--dport N]` (immutable, so shared between rules). */
+function portMatch(module: string, dport: number): PortMatch {
+  const key = `${module} ${dport}`;
+  let m = portMatches.get(key);
+  if (m === undefined) {
+    m = {
+      kind: MatchKind.Port,
+      module: module as PortMatch['module'],
+      sportLo: 0,
+      sportHi: 65535,
+      sportInv: false,
+      dportLo: dport < 0 ? 0 : dport,
+      dportHi: dport < 0 ? 65535 : dport,
+      dportInv: false,
+    };
+    portMatches.set(key, m);
+  }
+  return m;
+}
+
+/**
+ * One rule at a time: begin(chain), then the options in the order kube-proxy writes them,
+ * then a target call returns the Rule. The writer itself is reused.
+ */
+export class RuleWriter {
+  private chain = '';
+  private args: string[] = [];
+  private matches: Match[] = [];
+  private src = 0;
+  private srcMask = 0;
+  private srcPrefix = -1;
+  private srcInv = false;
+  private dst = 0;
+  private dstMask = 0;
+  private dstPrefix = -1;
+  private proto = 0;
+  /** Index in `matches` of the pending port match (-1: none), filled by dport() or the end. */
+  private portAt = -1;
+  private portModule = '';
+  private dport = -1;
+
+  begin(chain: string): this {
+    this.chain = chain;
+    this.args = ['-A', chain];
+    this.matches = [];
+    this.srcPrefix = -1;
+    this.src = this.srcMask = 0;
+    this.srcInv = false;
+    this.dstPrefix = -1;
+    this.dst = this.dstMask = 0;
+    this.proto = 0;
+    this.portAt = -1;
+    this.dport = -1;
+    return this;
+  }
+
+  /** `-m comment --comment TEXT`, TEXT as kube-proxy writes it (quoted when multi-word). */
+  comment(text: string, match: Match): this {
+    this.args.push('-m', 'comment', '--comment', quoteArg(text));
+    this.matches.push(match);
+    return this;
+  }
+
+  /** `-m P -p P` (P lower-case tcp/udp/sctp). */
+  proto_(p: string): this {
+    this.args.push('-m', p, '-p', p);
+    this.portAt = this.matches.length;
+    this.portModule = p;
+    this.matches.push(NO_MATCH);
+    this.proto = PROTO_NUMBERS[p] ?? 0;
+    return this;
+  }
+
+  /** `-d A.B.C.D` (a host address). */
+  dstHost(ipString: string, ip: number): this {
+    this.args.push('-d', ipString);
+    this.dst = ip >>> 0;
+    this.dstMask = 0xffffffff;
+    this.dstPrefix = 32;
+    return this;
+  }
+
+  /** `[!] -s ADDR[/N]`; `ip` when the caller already has a host address's u32. */
+  source(text: string, inv = false, ip?: number): this {
+    if (inv) this.args.push('!');
+    this.args.push('-s', text);
+    if (ip !== undefined) {
+      this.src = ip >>> 0;
+      this.srcPrefix = 32;
+    } else {
+      const a = parseAddr([this.chain, text], text);
+      this.src = a.addr;
+      this.srcPrefix = a.prefix;
+    }
+    this.srcMask = prefixMask(this.srcPrefix);
+    this.srcInv = inv;
+    return this;
+  }
+
+  /** `--dport N` for the pending -m tcp/udp/sctp. */
+  dport_(port: number, text: string): this {
+    this.args.push('--dport', text);
+    this.dport = port;
+    return this;
+  }
+
+  /** `-m addrtype --src-type LOCAL` / `--dst-type LOCAL`. */
+  addrType(match: Match, dst: boolean): this {
+    this.args.push('-m', 'addrtype', dst ? '--dst-type' : '--src-type', 'LOCAL');
+    this.matches.push(match);
+    return this;
+  }
+
+  /** `-m statistic --mode random --probability P`. */
+  statistic(p: string): this {
+    this.args.push('-m', 'statistic', '--mode', 'random', '--probability', p);
+    let m = statistics.get(p);
+    if (m === undefined) {
+      const probability = Number(p);
+      m = {
+        kind: MatchKind.Statistic,
+        probability,
+        p31: Math.round(0x80000000 * probability),
+        invert: false,
+      };
+      statistics.set(p, m);
+    }
+    this.matches.push(m);
+    return this;
+  }
+
+  /** `-m recent --name N --set`. */
+  recentSet(name: string): this {
+    this.args.push('-m', 'recent', '--name', name, '--set');
+    this.matches.push(recent(name, RecentMode.Set, 0, false));
+    return this;
+  }
+
+  /** `-m recent --name N --rcheck --seconds S --reap`. */
+  recentCheck(name: string, seconds: string): this {
+    this.args.push('-m', 'recent', '--name', name, '--rcheck', '--seconds', seconds, '--reap');
+    this.matches.push(recent(name, RecentMode.Check, Number(seconds) >>> 0, true));
+    return this;
+  }
+
+  /** `-j CHAIN` and the rule. */
+  jump(chain: string): Rule {
+    this.args.push('-j', chain);
+    return this.end({ kind: TargetKind.Jump, chain });
+  }
+
+  /** `-j ACCEPT|DROP|REJECT` (a shared target constant) and the rule. */
+  verdict(name: 'ACCEPT' | 'DROP' | 'REJECT'): Rule {
+    this.args.push('-j', name);
+    return this.end(name === 'ACCEPT' ? ACCEPT : name === 'DROP' ? DROP : REJECT);
+  }
+
+  /** `-j DNAT --to-destination IP:PORT` and the rule. */
+  dnat(endpoint: string, ipString: string, ip: number, port: number): Rule {
+    this.args.push('-j', 'DNAT', '--to-destination', endpoint);
+    return this.end({ kind: TargetKind.Dnat, ip, ipString, port });
+  }
+
+  /** No -j: a rule that only counts. */
+  none(): Rule {
+    return this.end(NO_TARGET);
+  }
+
+  /** The rule with a target shared by the caller (e.g. one Jump object per chain). */
+  target(t: Target, name: string): Rule {
+    this.args.push('-j', name);
+    return this.end(t);
+  }
+
+  private end(target: Target): Rule {
+    const m = this.matches;
+    if (this.portAt >= 0) m[this.portAt] = portMatch(this.portModule, this.dport);
+    return new WrittenRule(
+      this.chain,
+      this.args,
+      this.src,
+      this.srcMask,
+      this.srcPrefix,
+      this.srcInv,
+      this.dst,
+      this.dstMask,
+      this.dstPrefix,
+      this.proto,
+      m,
+      target,
+    );
+  }
+}
+
+const NO_MATCH: Match = { kind: MatchKind.Comment, text: '' };
+
+function recent(name: string, mode: RecentMode, seconds: number, reap: boolean): Match {
+  return {
+    kind: MatchKind.Recent,
+    name,
+    mode,
+    seconds,
+    reap,
+    mask: 0xffffffff,
+    side: 'source',
+    invert: false,
+  };
+}
+
+/** The comment match for comment text as written (quotes stripped as the parser does). */
+export function commentMatch(text: string): Match {
+  return { kind: MatchKind.Comment, text: unquote(quoteArg(text)) };
+}
+
+export const ADDRTYPE_SRC_LOCAL: Match = {
+  kind: MatchKind.AddrType,
+  srcType: 'LOCAL',
+  srcInv: false,
+  dstType: '',
+  dstInv: false,
+};
+export const ADDRTYPE_DST_LOCAL: Match = {
+  kind: MatchKind.AddrType,
+  srcType: '',
+  srcInv: false,
+  dstType: 'LOCAL',
+  dstInv: false,
+};

@@ -1,0 +1,71 @@
+// The rules one service port contributes to the rule set, kept between syncs: the
+// Proxier reuses a fragment as long as its ServicePortEntry object is the same (the
+// ServiceMap replaces an entry only when the service or its endpoints changed), so an
+// incremental sync writes rules only for changed services, as kube-proxy rewrites only
+// changed chains.
+import type { ServicePortEntry } from '../service-map.ts';
+import type { Rule } from './rules.ts';
+
+/** A chain the service port owns (KUBE-SVC/SVL/EXT/FW/SEP-...), always in nat. */
+export interface OwnedChain {
+  readonly name: string;
+  readonly rules: Rule[];
+  declared: boolean;
+}
+
+export class ServiceFragment {
+  /** nat rules of chains the fragment does not own (KUBE-SERVICES, KUBE-NODEPORTS). */
+  readonly natShared: Rule[] = [];
+  /** filter rules (all in shared chains), in write order. */
+  readonly filter: Rule[] = [];
+  /** Owned chains, in the order first written or declared. */
+  readonly chains: OwnedChain[] = [];
+  /** Names of declared chains in declaration order (the restore payload's chain lines). */
+  readonly declared: string[] = [];
+  /** Every nat rule in write order (the restore payload's rule lines). */
+  readonly natOrder: Rule[] = [];
+  /** Number of nat rules in owned chains. */
+  ownedRules = 0;
+
+  constructor(
+    readonly entry: ServicePortEntry,
+    /** Large-cluster mode (no endpoint comments) it was written in. */
+    readonly large: boolean,
+  ) {}
+
+  /** The owned chain `name`, created on first use. */
+  owned(name: string): OwnedChain {
+    const cs = this.chains;
+    for (let i = 0; i < cs.length; i++) if (cs[i]!.name === name) return cs[i]!;
+    const c: OwnedChain = { name, rules: [], declared: false };
+    cs.push(c);
+    return c;
+  }
+
+  /** `:NAME - [0:0]`: declare an owned chain. */
+  declare(name: string): OwnedChain {
+    const c = this.owned(name);
+    if (!c.declared) {
+      c.declared = true;
+      this.declared.push(name);
+    }
+    return c;
+  }
+
+  /** A nat rule in an owned chain. */
+  ownedRule(c: OwnedChain, r: Rule): void {
+    c.rules.push(r);
+    this.natOrder.push(r);
+    this.ownedRules++;
+  }
+
+  /** A nat rule in a shared chain. */
+  natRule(r: Rule): void {
+    this.natShared.push(r);
+    this.natOrder.push(r);
+  }
+
+  filterRule(r: Rule): void {
+    this.filter.push(r);
+  }
+}
