@@ -196,20 +196,18 @@ function linkTable(t: TableBuilder): Table {
   const chainIndex = new Map<string, number>();
   for (let i = 0; i < names.length; i++) chainIndex.set(names[i]!, i);
   const chains: Chain[] = [];
-  let total = 0;
-  for (const n of names) total += t.rulesByChain.get(n)?.length ?? 0;
-  const rules: Rule[] = new Array<Rule>(total);
-  let k = 0;
+  // push, not new Array(total): past ~100k elements V8 makes a preallocated array a dictionary.
+  const rules: Rule[] = [];
   for (const n of names) {
     const list = t.rulesByChain.get(n) ?? [];
     chains.push({
       name: n,
       builtin: t.policies.has(n),
       policy: t.policies.get(n),
-      first: k,
+      first: rules.length,
       count: list.length,
     });
-    for (let i = 0; i < list.length; i++) rules[k++] = list[i]!;
+    for (let i = 0; i < list.length; i++) rules.push(list[i]!);
   }
   const jump = new Int32Array(rules.length).fill(-1);
   const references = new Uint32Array(chains.length);
