@@ -52,6 +52,8 @@ export interface ControlFigures {
   fullSyncFeedCpuMs: Partial<Record<Mode, number[]>>;
   /** Per mode: CPU ms of the first sync() after that (compile + swap in). */
   fullSyncCpuMs: Partial<Record<Mode, number[]>>;
+  /** Per mode: CPU ms of a sync() after one endpoint's readiness flipped (then flipped back). */
+  changeSyncCpuMs: Partial<Record<Mode, number[]>>;
   figures: Figure[];
 }
 
@@ -200,7 +202,7 @@ function fullSync(
   services: readonly Service[],
   slices: readonly EndpointSlice[],
   mode: Mode,
-): { feed: number; sync: number } {
+): { feed: number; sync: number; change: number[] } {
   gc?.();
   const px = realProxier(mode);
   const c0 = process.cpuUsage();
@@ -211,7 +213,31 @@ function fullSync(
   const feed = cpuMs(c0);
   const c1 = process.cpuUsage();
   px.sync();
-  return { feed, sync: cpuMs(c1) };
+  const sync = cpuMs(c1);
+  // One endpoint turns unready, then ready again: each is one incremental sync.
+  const change: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const old = slices[(i * 7919) % slices.length]!;
+    const ep = old.endpoints[0];
+    if (ep === undefined) continue;
+    const flipped = {
+      ...old,
+      endpoints: [
+        { ...ep, conditions: { ...ep.conditions, ready: false } },
+        ...old.endpoints.slice(1),
+      ],
+    };
+    for (const [a, b] of [
+      [old, flipped],
+      [flipped, old],
+    ] as const) {
+      px.onEndpointSliceUpdate(a, b);
+      const c = process.cpuUsage();
+      px.sync();
+      change.push(cpuMs(c));
+    }
+  }
+  return { feed, sync, change };
 }
 
 /** One fresh cluster's apply + settle, recorded into `out`; the cluster is left in `held`. */
@@ -267,6 +293,7 @@ export function controlBench(
     endpointChangeCpuMs: [],
     fullSyncFeedCpuMs: {},
     fullSyncCpuMs: {},
+    changeSyncCpuMs: {},
     figures: [],
   };
   // The settled cluster lives in a heap slot, never in a local of this frame: an optimizing
@@ -290,16 +317,20 @@ export function controlBench(
     for (const mode of MODES) {
       const feeds: number[] = [];
       const syncs: number[] = [];
+      const changes: number[] = [];
       for (let r = 0; r < Math.min(reps, 3); r++) {
         const t = fullSync(svcs, slices, mode);
         feeds.push(t.feed);
         syncs.push(t.sync);
+        changes.push(...t.change);
       }
       out.fullSyncFeedCpuMs[mode] = feeds;
       out.fullSyncCpuMs[mode] = syncs;
+      out.changeSyncCpuMs[mode] = changes;
       const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
       log(
-        `full sync ${mode}: feed ${med(feeds).toFixed(0)} ms CPU, sync() ${med(syncs).toFixed(0)} ms CPU`,
+        `full sync ${mode}: feed ${med(feeds).toFixed(0)} ms CPU, sync() ${med(syncs).toFixed(0)} ms CPU; ` +
+          `one-change sync() median ${med(changes).toFixed(2)} ms CPU (${changes.length} samples)`,
       );
     }
   }
@@ -319,6 +350,10 @@ export function controlBench(
     const sync = out.fullSyncCpuMs[mode];
     if (feed !== undefined) out.figures.push(figure('full-sync-feed', 'ms', feed, { mode, ...at }));
     if (sync !== undefined) out.figures.push(figure('full-sync', 'ms', sync, { mode, ...at }));
+    const change = out.changeSyncCpuMs[mode];
+    if (change !== undefined && change.length > 0) {
+      out.figures.push(figure('one-change-sync', 'ms', change, { mode, ...at }));
+    }
   }
   return out;
 }
