@@ -4,6 +4,7 @@
 // ensureChain()/builtinRule() model what kube-proxy sets up with EnsureChain and
 // EnsureRule (the jumps from PREROUTING, OUTPUT, ...), which are not in that payload.
 import { parseRuleArgs } from './parse.ts';
+import { WrittenRule } from './rule-writer.ts';
 import { BUILTIN_CHAINS, Counters, TargetKind, packHeaders } from './rules.ts';
 import type { Chain, Rule, RuleSet, Table, TableName } from './rules.ts';
 import type { GenerationalCache } from './compile-cache.ts';
@@ -55,6 +56,8 @@ class TableBuilder {
   readonly userChains = new Set<string>();
   readonly rulesByChain = new Map<string, Rule[]>();
   readonly policies = new Map<string, 'ACCEPT' | 'DROP'>();
+  /** Service fragments whose owned chains follow the fixed chains (nat only). */
+  readonly fragments: ServiceFragment[] = [];
 
   constructor(
     readonly name: TableName,
@@ -128,15 +131,7 @@ export class RuleSetBuilder {
     const filter = this.tables.filter;
     for (const r of f.natShared) nat.push(r);
     for (const r of f.filter) filter.push(r);
-    for (const c of f.chains) {
-      if (c.declared) {
-        if (nat.policies.has(c.name)) throw new Error(`${c.name} is a built-in chain`);
-        nat.userChains.add(c.name);
-      }
-      const had = nat.rulesByChain.get(c.name);
-      if (had === undefined) nat.rulesByChain.set(c.name, c.rules);
-      else for (const r of c.rules) had.push(r);
-    }
+    if (f.chains.length > 0) nat.fragments.push(f);
     if (f.declared.length > 0) nat.chainLines.push(f);
     if (f.natOrder.length > 0) nat.ruleLines.push(f);
     if (f.filter.length > 0) filter.ruleLines.push(f);
@@ -190,11 +185,11 @@ function linkTable(t: TableBuilder): Table {
       throw new Error(`${t.name}: rules for undeclared chain ${chain}`);
     }
   }
-  const user = [...t.userChains].sort();
-  const builtins = BUILTIN_CHAINS[t.name];
-  const names = builtins.length === 0 ? user : [...builtins, ...user];
-  const chainIndex = new Map<string, number>();
-  for (let i = 0; i < names.length; i++) chainIndex.set(names[i]!, i);
+  // Built-ins, the fixed user chains, then each fragment's chains (in no global order:
+  // views sort them for printing, see chainPrintOrder).
+  const names = [...BUILTIN_CHAINS[t.name], ...[...t.userChains].sort()];
+  const fixedIndex = new Map<string, number>();
+  for (let i = 0; i < names.length; i++) fixedIndex.set(names[i]!, i);
   const chains: Chain[] = [];
   // push, not new Array(total): past ~100k elements V8 makes a preallocated array a dictionary.
   const rules: Rule[] = [];
@@ -209,26 +204,65 @@ function linkTable(t: TableBuilder): Table {
     });
     for (let i = 0; i < list.length; i++) rules.push(list[i]!);
   }
+  for (const f of t.fragments) {
+    f.base = chains.length;
+    for (const c of f.chains) {
+      if (!c.declared) {
+        if (c.rules.length > 0) throw new Error(`${t.name}: rules for undeclared chain ${c.name}`);
+        continue;
+      }
+      if (fixedIndex.has(c.name)) throw new Error(`${t.name}: chain ${c.name} declared twice`);
+      chains.push({
+        name: c.name,
+        builtin: false,
+        policy: undefined,
+        first: rules.length,
+        count: c.rules.length,
+      });
+      const list = c.rules;
+      for (let i = 0; i < list.length; i++) rules.push(list[i]!);
+    }
+  }
+  let chainIndex: Map<string, number> | undefined;
+  const index = (): Map<string, number> => {
+    if (chainIndex === undefined) {
+      chainIndex = new Map();
+      for (let i = 0; i < chains.length; i++) chainIndex.set(chains[i]!.name, i);
+    }
+    return chainIndex;
+  };
   const jump = new Int32Array(rules.length).fill(-1);
   const references = new Uint32Array(chains.length);
   for (let i = 0; i < rules.length; i++) {
     const r = rules[i]!;
-    if (r.target.kind !== TargetKind.Jump) continue;
-    const j = chainIndex.get(r.target.chain);
-    if (j === undefined) throw new Error(`${t.name}: ${r.line}: no chain ${r.target.chain}`);
+    const target = r.target;
+    if (target.kind !== TargetKind.Jump) continue;
+    let j: number | undefined;
+    if (r instanceof WrittenRule && r.owner !== undefined) j = r.owner.base + r.slot;
+    else
+      j =
+        fixedIndex.get(target.chain) ??
+        (t.fragments.length > 0 ? index().get(target.chain) : undefined);
+    if (j === undefined) throw new Error(`${t.name}: ${r.line}: no chain ${target.chain}`);
     if (chains[j]!.builtin)
       throw new Error(`${t.name}: ${r.line}: cannot jump to a built-in chain`);
     jump[i] = j;
     references[j] = references[j]! + 1;
   }
+  const packed = packHeaders(rules);
   return {
     name: t.name,
     chains,
-    chainIndex,
+    // Built on first read: the evaluator follows `jump`, only views and tests ask by name.
+    get chainIndex(): ReadonlyMap<string, number> {
+      return index();
+    },
     rules,
     jump,
     references,
-    ...packHeaders(rules),
+    hdr: packed.hdr,
+    hflags: packed.hflags,
+    hproto: packed.hproto,
     counters: new Counters(rules.length, chains.length),
   };
 }

@@ -263,6 +263,7 @@ export function compileRuleSet(
       const plan = planServicePort(ctx, e);
       writeCaptures(ctx, plan, f);
       writeServiceChains(ctx, plan, f);
+      f.seal();
       fragments.set(e, f);
     } else {
       ctx.names.portNames(e.key, e.info.nameString, e.info.protocol.toLowerCase());

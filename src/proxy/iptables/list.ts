@@ -4,6 +4,7 @@
 import { u32ToIp } from '../../packet/addr.ts';
 import { PROTOCOL_NAMES } from './parse.ts';
 import { listRuleOptions, targetName } from './render.ts';
+import { chainPrintOrder } from './rules.ts';
 import type { Rule, RuleSet, Table, TableName } from './rules.ts';
 
 export interface ListOptions {
@@ -90,8 +91,9 @@ export function iptablesList(rs: RuleSet, table: TableName, opts: ListOptions = 
     numeric: opts.numeric ?? true,
   };
   const blocks: string[] = [];
-  t.chains.forEach((ch, ci) => {
-    if (opts.chain !== undefined && ch.name !== opts.chain) return;
+  for (const ci of chainPrintOrder(t)) {
+    const ch = t.chains[ci]!;
+    if (opts.chain !== undefined && ch.name !== opts.chain) continue;
     const lines: string[] = [];
     if (ch.builtin) {
       let pol = `Chain ${ch.name} (policy ${ch.policy ?? 'ACCEPT'}`;
@@ -109,7 +111,7 @@ export function iptablesList(rs: RuleSet, table: TableName, opts: ListOptions = 
       if (r !== undefined) lines.push(row(t, i, r, o));
     }
     blocks.push(lines.join('\n'));
-  });
+  }
   if (opts.chain !== undefined && blocks.length === 0) {
     throw new Error(`iptables: No chain/target/match by that name (${opts.chain}).`);
   }

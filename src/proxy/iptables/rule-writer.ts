@@ -5,7 +5,16 @@
 // test/proxy/iptables/rule-writer.test.ts checks every rule against parseRuleArgs(line).
 import { prefixMask } from '../../packet/addr.ts';
 import { parseAddr, unquote } from './parse.ts';
-import { MatchKind, RecentMode, TargetKind } from './rules.ts';
+import {
+  HDR_DST,
+  HDR_PROTO,
+  HDR_SLOW,
+  HDR_SRC,
+  HDR_SRC_INV,
+  MatchKind,
+  RecentMode,
+  TargetKind,
+} from './rules.ts';
 import type { Match, PortMatch, Rule, StatisticMatch, Target } from './rules.ts';
 
 /** Arguments containing spaces are quoted as a shell (or iptables-restore) needs. */
@@ -18,6 +27,12 @@ const PROTO_NUMBERS: Readonly<Record<string, number>> = { tcp: 6, udp: 17, sctp:
 /** A Rule whose restore text is rendered on first read. */
 export class WrittenRule implements Rule {
   private text: string | undefined;
+  /** Index of the jump target among its fragment's owned chains, -1 when not owned. */
+  slot = -1;
+  /** Its fragment's first chain index in the table being linked (set while linking). */
+  owner: { base: number } | undefined = undefined;
+  /** The HDR_* bits of packHeaders, known at write time. */
+  readonly hf: number;
   constructor(
     readonly chain: string,
     private readonly args: readonly string[],
@@ -31,7 +46,19 @@ export class WrittenRule implements Rule {
     readonly proto: number,
     readonly matches: readonly Match[],
     readonly target: Target,
-  ) {}
+  ) {
+    let f = 0;
+    if (srcPrefix >= 0) f |= HDR_SRC | (srcInv ? HDR_SRC_INV : 0);
+    if (dstPrefix >= 0) f |= HDR_DST;
+    if (proto !== 0) f |= HDR_PROTO;
+    for (let i = 0; i < matches.length; i++) {
+      if (matches[i]!.kind !== MatchKind.Comment) {
+        f |= HDR_SLOW;
+        break;
+      }
+    }
+    this.hf = f;
+  }
   get line(): string {
     return (this.text ??= this.args.join(' '));
   }

@@ -221,7 +221,11 @@ export class Counters {
 
 export interface Table {
   readonly name: TableName;
-  /** Built-ins first (BUILTIN_CHAINS order), then user chains sorted by name. */
+  /**
+   * Built-ins first (BUILTIN_CHAINS order), then user chains: the compiler's in no
+   * particular order (a full sort of 100k names per sync is wasted on the evaluator);
+   * views print them in chainPrintOrder().
+   */
   readonly chains: readonly Chain[];
   readonly chainIndex: ReadonlyMap<string, number>;
   /** Every rule, grouped by chain in `chains` order. */
@@ -257,13 +261,17 @@ export function packHeaders(rules: readonly Rule[]): Pick<Table, 'hdr' | 'hflags
   const hproto = new Uint8Array(rules.length);
   for (let i = 0; i < rules.length; i++) {
     const r = rules[i] as Rule;
-    let f = 0;
-    if (r.srcPrefix >= 0) f |= HDR_SRC | (r.srcInv ? HDR_SRC_INV : 0);
-    if (r.dstPrefix >= 0) f |= HDR_DST | (r.dstInv ? HDR_DST_INV : 0);
-    if (r.proto !== 0) f |= HDR_PROTO | (r.protoInv ? HDR_PROTO_INV : 0);
-    let slow = r.inIface !== '' || r.outIface !== '';
-    for (const m of r.matches) if (m.kind !== MatchKind.Comment) slow = true;
-    if (slow) f |= HDR_SLOW;
+    // Rules written by the compiler carry their flags (rule-writer.ts).
+    let f = (r as { hf?: number }).hf ?? -1;
+    if (f < 0) {
+      f = 0;
+      if (r.srcPrefix >= 0) f |= HDR_SRC | (r.srcInv ? HDR_SRC_INV : 0);
+      if (r.dstPrefix >= 0) f |= HDR_DST | (r.dstInv ? HDR_DST_INV : 0);
+      if (r.proto !== 0) f |= HDR_PROTO | (r.protoInv ? HDR_PROTO_INV : 0);
+      let slow = r.inIface !== '' || r.outIface !== '';
+      for (const m of r.matches) if (m.kind !== MatchKind.Comment) slow = true;
+      if (slow) f |= HDR_SLOW;
+    }
     const k = i * 4;
     hdr[k] = r.src;
     hdr[k + 1] = r.srcMask;
@@ -289,6 +297,27 @@ export function restoreText(rs: RuleSet): string {
 
 export function tableOf(rs: RuleSet, name: TableName): Table {
   return name === 'filter' ? rs.filter : rs.nat;
+}
+
+const printOrders = new WeakMap<Table, Uint32Array>();
+
+/** Chain indices as iptables lists them: built-ins, then user chains sorted by name. */
+export function chainPrintOrder(t: Table): Uint32Array {
+  let o = printOrders.get(t);
+  if (o === undefined) {
+    const chains = t.chains;
+    const idx = Array.from(chains.keys());
+    const builtins = BUILTIN_CHAINS[t.name].length;
+    const user = idx.slice(builtins);
+    user.sort((a, b) => {
+      const x = chains[a]!.name;
+      const y = chains[b]!.name;
+      return x < y ? -1 : x > y ? 1 : 0;
+    });
+    o = Uint32Array.from([...idx.slice(0, builtins), ...user]);
+    printOrders.set(t, o);
+  }
+  return o;
 }
 
 /** Number of rules in a table, or in one chain of it. */

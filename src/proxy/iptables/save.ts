@@ -2,7 +2,7 @@
 // comment, `*table`, chain lines (built-ins with policy and policy counters, then user
 // chains sorted by name), the rules grouped by chain in that order, COMMIT, footer.
 import { saveRuleLine } from './render.ts';
-import { TABLE_NAMES } from './rules.ts';
+import { TABLE_NAMES, chainPrintOrder } from './rules.ts';
 import type { RuleSet, Table, TableName } from './rules.ts';
 
 export interface SaveOptions {
@@ -34,14 +34,19 @@ export function ctimeUTC(d: Date): string {
 function saveTable(t: Table, counters: boolean, out: string[]): void {
   const c = t.counters;
   out.push(`*${t.name}`);
-  t.chains.forEach((ch, i) => {
+  const order = chainPrintOrder(t);
+  for (const i of order) {
+    const ch = t.chains[i]!;
     const cnt = ch.builtin ? `[${c.policyPkts[i] ?? 0}:${c.policyBytes[i] ?? 0}]` : '[0:0]';
     out.push(`:${ch.name} ${ch.policy ?? '-'} ${cnt}`);
-  });
-  t.rules.forEach((r, i) => {
-    const line = saveRuleLine(r);
-    out.push(counters ? `[${c.pkts[i] ?? 0}:${c.bytes[i] ?? 0}] ${line}` : line);
-  });
+  }
+  for (const ci of order) {
+    const ch = t.chains[ci]!;
+    for (let i = ch.first; i < ch.first + ch.count; i++) {
+      const line = saveRuleLine(t.rules[i]!);
+      out.push(counters ? `[${c.pkts[i] ?? 0}:${c.bytes[i] ?? 0}] ${line}` : line);
+    }
+  }
   out.push('COMMIT');
 }
 

@@ -4,6 +4,8 @@
 // incremental sync writes rules only for changed services, as kube-proxy rewrites only
 // changed chains.
 import type { ServicePortEntry } from '../service-map.ts';
+import { WrittenRule } from './rule-writer.ts';
+import { TargetKind } from './rules.ts';
 import type { Rule } from './rules.ts';
 
 /** A chain the service port owns (KUBE-SVC/SVL/EXT/FW/SEP-...), always in nat. */
@@ -26,6 +28,8 @@ export class ServiceFragment {
   readonly natOrder: Rule[] = [];
   /** Number of nat rules in owned chains. */
   ownedRules = 0;
+  /** Index of the first owned chain in the table being linked (scratch for the linker). */
+  base = 0;
 
   constructor(
     readonly entry: ServicePortEntry,
@@ -67,5 +71,24 @@ export class ServiceFragment {
 
   filterRule(r: Rule): void {
     this.filter.push(r);
+  }
+
+  /**
+   * After writing: every nat rule that jumps to an owned chain learns that chain's place
+   * in `chains`, so linking resolves it by arithmetic instead of a name lookup.
+   */
+  seal(): void {
+    for (const r of this.natOrder) {
+      if (!(r instanceof WrittenRule) || r.target.kind !== TargetKind.Jump) continue;
+      const name = r.target.chain;
+      const cs = this.chains;
+      for (let i = 0; i < cs.length; i++) {
+        if (cs[i]!.name === name) {
+          r.slot = i;
+          r.owner = this;
+          break;
+        }
+      }
+    }
   }
 }
