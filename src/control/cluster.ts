@@ -153,7 +153,15 @@ export class Cluster {
    * Errors are reported per object; the others are still applied.
    */
   apply(objects: readonly KubeObject[], opts: WriteOptions = {}): ApplyResult[] {
-    const results = objects.map((o) => this.applyOne(o));
+    const results: ApplyResult[] = new Array<ApplyResult>(objects.length);
+    // The previous object's frozen copy: the next one of its kind may share spec and labels.
+    let prev: KubeObject | undefined;
+    for (let i = 0; i < objects.length; i++) {
+      const o = objects[i]!;
+      const copy = cloneForStore(o, prev?.kind === o.kind ? prev : undefined);
+      results[i] = this.applyOne(o, copy);
+      prev = copy;
+    }
     if (opts.settle !== false) this.settle();
     return results;
   }
@@ -239,14 +247,14 @@ export class Cluster {
     return kinds.flatMap((k) => this.store.list(k));
   }
 
-  private applyOne(input: KubeObject): ApplyResult {
+  /** Apply one object; `obj` is its copy for the store (cloneForStore). */
+  private applyOne(input: KubeObject, obj: KubeObject): ApplyResult {
     const kind = input.kind;
     const name = input.metadata.name;
     const namespace = CLUSTER_SCOPED.has(kind) ? undefined : input.metadata.namespace || 'default';
     const result: ApplyResult = { kind, name };
     if (namespace !== undefined) result.namespace = namespace;
     try {
-      const obj = cloneForStore(input);
       if (namespace !== undefined) obj.metadata.namespace = namespace;
       const created = this.store.createIfAbsent(obj);
       if (created !== undefined) {

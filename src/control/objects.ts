@@ -136,17 +136,65 @@ function cloneChildren(out: Record<string, unknown>): Record<string, unknown> {
 }
 
 /**
+ * Equal JSON-like trees with the same key order (sharing one would otherwise change how
+ * the other prints); typed arrays never match (they cannot be frozen, so not shared).
+ */
+export function sameTree(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  if (ArrayBuffer.isView(a) || ArrayBuffer.isView(b)) return false;
+  const arrA = Array.isArray(a);
+  if (arrA !== Array.isArray(b)) return false;
+  if (arrA) {
+    const x = a as unknown[];
+    const y = b as unknown[];
+    if (x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (!sameTree(x[i], y[i])) return false;
+    return true;
+  }
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (let i = 0; i < ka.length; i++) {
+    const k = ka[i]!;
+    if (k !== kb[i]) return false;
+    if (!sameTree((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
  * Deep copy of user input on its way into the store: the object and its metadata stay
  * writable (apply fills the namespace, the store replaces metadata), everything below
  * them is frozen while copied, so the store's deepFreeze has nothing left to walk there.
+ * `like`, an earlier result of this function, lends its (frozen) spec and labels when
+ * they are equal: objects applied in a row often share them (the pods of one template),
+ * and one frozen copy is less to allocate, copy through the young generation and keep.
  */
-export function cloneForStore<T extends KubeObject>(obj: T): T {
+export function cloneForStore<T extends KubeObject>(obj: T, like?: KubeObject): T {
   const out: Record<string, unknown> = {};
   const src = obj as unknown as Record<string, unknown>;
   for (const k in src) {
     const v = src[k];
     if (k === 'metadata' && v !== null && typeof v === 'object') {
-      out[k] = cloneChildren(Object.assign({}, v) as Record<string, unknown>);
+      const meta = Object.assign({}, v) as Record<string, unknown>;
+      const labels = like?.metadata.labels;
+      if (labels !== undefined && sameTree(meta.labels, labels)) {
+        meta.labels = undefined;
+        cloneChildren(meta);
+        meta.labels = labels;
+      } else {
+        cloneChildren(meta);
+      }
+      out[k] = meta;
+    } else if (
+      k === 'spec' &&
+      like !== undefined &&
+      sameTree(v, (like as { spec?: unknown }).spec)
+    ) {
+      out[k] = (like as { spec?: unknown }).spec;
     } else {
       out[k] = frozenCloneValue(v);
     }

@@ -1,0 +1,47 @@
+// Objects applied in a row share equal (frozen) spec and labels copies; only equal trees
+// with the same key order are shared, so every object still prints as it was written.
+import test from 'ava';
+import type { Pod } from '../../src/api/types.ts';
+import { Cluster } from '../../src/control/cluster.ts';
+import { canonicalJson, sameTree } from '../../src/control/objects.ts';
+import { pod } from './fixtures.ts';
+
+test('pods applied in a row with equal spec and labels share one frozen copy', (t) => {
+  const c = new Cluster({ systemPods: false });
+  const a = pod('a', { app: 'web' });
+  const b = pod('b', { app: 'web' });
+  const d = pod('d', { app: 'other' });
+  c.apply([a, b, d], { settle: false });
+  const [pa, pb, pd] = ['a', 'b', 'd'].map((n) => c.get('Pod', 'default', n)!);
+  t.is(pa!.spec, pb!.spec);
+  t.is(pa!.metadata.labels, pb!.metadata.labels);
+  t.not(pb!.metadata.labels, pd!.metadata.labels);
+  t.deepEqual(pd!.metadata.labels, { app: 'other' });
+  t.true(Object.isFrozen(pb!.spec.containers[0]));
+  // The input is not shared: a later change to it does not reach the store.
+  (b.spec.containers[0] as { image: string }).image = 'changed';
+  t.not(c.get('Pod', 'default', 'b')!.spec.containers[0]!.image, 'changed');
+});
+
+test('a spec with the same content in another key order is copied, not shared', (t) => {
+  const c = new Cluster({ systemPods: false });
+  const a = pod('a', { app: 'web' });
+  const spec = a.spec as unknown as Record<string, unknown>;
+  const reordered: Record<string, unknown> = {};
+  for (const k of Object.keys(spec).reverse()) reordered[k] = spec[k];
+  const b: Pod = { ...pod('b', { app: 'web' }), spec: reordered as unknown as Pod['spec'] };
+  c.apply([a, b], { settle: false });
+  const pa = c.get('Pod', 'default', 'a')!;
+  const pb = c.get('Pod', 'default', 'b')!;
+  t.not(pa.spec, pb.spec);
+  t.deepEqual(Object.keys(pb.spec), Object.keys(reordered));
+  t.is(canonicalJson(pa.spec), canonicalJson(pb.spec));
+});
+
+test('sameTree: order-sensitive, typed arrays never equal', (t) => {
+  t.true(sameTree({ a: [1, { b: 'x' }] }, { a: [1, { b: 'x' }] }));
+  t.false(sameTree({ a: 1, b: 2 }, { b: 2, a: 1 }));
+  t.false(sameTree({ a: 1 }, { a: 1, b: undefined }));
+  t.false(sameTree(new Uint8Array([1]), new Uint8Array([1])));
+  t.false(sameTree([1, 2], { 0: 1, 1: 2 }));
+});
