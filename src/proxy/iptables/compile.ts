@@ -184,6 +184,19 @@ function writeJumps(b: RuleSetBuilder): void {
   }
 }
 
+/** Writes an entry's rules again keeping their text (the restore payload is read rarely). */
+function textWriter(
+  ctx: ServiceWriteContext,
+  e: ServicePortEntry,
+): (into: ServiceFragment) => void {
+  return (into) => {
+    const c: ServiceWriteContext = { ...ctx, w: new RuleWriter(true) };
+    const plan = planServicePort(c, e);
+    writeCaptures(c, plan, into);
+    writeServiceChains(c, plan, into);
+  };
+}
+
 /**
  * Compile the rules for every service port in `entries` (sorted by key). Pass the
  * same `cache` to successive compiles to reuse hashes and parsed rules.
@@ -264,6 +277,7 @@ export function compileRuleSet(
       writeCaptures(ctx, plan, f);
       writeServiceChains(ctx, plan, f);
       f.seal();
+      f.rewrite = textWriter(ctx, e);
       fragments.set(e, f);
     } else {
       ctx.names.portNames(e.key, e.info.nameString, e.info.protocol.toLowerCase());

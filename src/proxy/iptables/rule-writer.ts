@@ -1,7 +1,8 @@
 // Builds the typed Rule of a kube-proxy service rule directly, in the order kube-proxy
 // writes its arguments, instead of writing text and parsing it back: the full sync of a
 // large cluster writes hundreds of thousands of rules. The text (the iptables-restore
-// line) is kept as the argument list and joined only when someone reads `line`.
+// line) is not kept: the first read of `line` has the rule's fragment write its rules
+// again with a text-keeping writer (reads are rare: the restore payload, errors).
 // test/proxy/iptables/rule-writer.test.ts checks every rule against parseRuleArgs(line).
 import { prefixMask } from '../../packet/addr.ts';
 import { parseAddr, unquote } from './parse.ts';
@@ -24,9 +25,16 @@ export function quoteArg(arg: string): string {
 
 const PROTO_NUMBERS: Readonly<Record<string, number>> = { tcp: 6, udp: 17, sctp: 132 };
 
+/** What renders a rule's text on demand: its service fragment. */
+export interface TextSource {
+  renderText(): void;
+}
+
 /** A Rule whose restore text is rendered on first read. */
 export class WrittenRule implements Rule {
   private text: string | undefined;
+  /** The fragment that can render the text (set when the rule is added to one). */
+  home: TextSource | undefined = undefined;
   /** Index of the jump target among its fragment's owned chains, -1 when not owned. */
   slot = -1;
   /** Its fragment's first chain index in the table being linked (set while linking). */
@@ -35,7 +43,7 @@ export class WrittenRule implements Rule {
   readonly hf: number;
   constructor(
     readonly chain: string,
-    private readonly args: readonly string[],
+    args: readonly string[] | undefined,
     readonly src: number,
     readonly srcMask: number,
     readonly srcPrefix: number,
@@ -47,6 +55,7 @@ export class WrittenRule implements Rule {
     readonly matches: readonly Match[],
     readonly target: Target,
   ) {
+    if (args !== undefined) this.text = args.join(' ');
     let f = 0;
     if (srcPrefix >= 0) f |= HDR_SRC | (srcInv ? HDR_SRC_INV : 0);
     if (dstPrefix >= 0) f |= HDR_DST;
@@ -60,7 +69,13 @@ export class WrittenRule implements Rule {
     this.hf = f;
   }
   get line(): string {
-    return (this.text ??= this.args.join(' '));
+    if (this.text === undefined) this.home?.renderText();
+    if (this.text === undefined) throw new Error(`${this.chain}: rule text unavailable`);
+    return this.text;
+  }
+  /** Set by the fragment's text rendering. */
+  setText(text: string): void {
+    this.text = text;
   }
   get dstInv(): boolean {
     return false;
@@ -117,6 +132,9 @@ function portMatch(module: string, dport: number): PortMatch {
 export class RuleWriter {
   private chain = '';
   private args: string[] = [];
+  /** @param keepText keep each rule's argument list (the fast writer reuses one scratch list). */
+  constructor(private readonly keepText = false) {}
+
   private matches: Match[] = [];
   private src = 0;
   private srcMask = 0;
@@ -133,7 +151,11 @@ export class RuleWriter {
 
   begin(chain: string): this {
     this.chain = chain;
-    this.args = ['-A', chain];
+    if (this.keepText) this.args = ['-A', chain];
+    else {
+      this.args.length = 0;
+      this.args.push('-A', chain);
+    }
     this.matches = [];
     this.srcPrefix = -1;
     this.src = this.srcMask = 0;
@@ -265,11 +287,23 @@ export class RuleWriter {
   }
 
   private end(target: Target): Rule {
-    const m = this.matches;
-    if (this.portAt >= 0) m[this.portAt] = portMatch(this.portModule, this.dport);
+    const list = this.matches;
+    if (this.portAt >= 0) list[this.portAt] = portMatch(this.portModule, this.dport);
+    // Most rules have none or one shared match: share the list too (rules are immutable).
+    let m: readonly Match[] = list;
+    if (list.length === 0) m = NO_MATCHES;
+    else if (list.length === 1) {
+      const only = list[0]!;
+      const shared = singleLists.get(only);
+      if (shared !== undefined) m = shared;
+      else if (only.kind === MatchKind.Port || only.kind === MatchKind.Statistic) {
+        // Only shared matches are worth a table entry; a fresh one would pin it forever.
+        singleLists.set(only, list);
+      }
+    }
     return new WrittenRule(
       this.chain,
-      this.args,
+      this.keepText ? this.args : undefined,
       this.src,
       this.srcMask,
       this.srcPrefix,
@@ -285,6 +319,8 @@ export class RuleWriter {
 }
 
 const NO_MATCH: Match = { kind: MatchKind.Comment, text: '' };
+const NO_MATCHES: readonly Match[] = [];
+const singleLists = new Map<Match, readonly Match[]>();
 
 function recent(name: string, mode: RecentMode, seconds: number, reap: boolean): Match {
   return {

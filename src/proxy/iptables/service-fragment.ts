@@ -30,6 +30,10 @@ export class ServiceFragment {
   ownedRules = 0;
   /** Index of the first owned chain in the table being linked (scratch for the linker). */
   base = 0;
+  /** Every rule in the order written (the order rewrite() writes them again). */
+  readonly all: Rule[] = [];
+  /** Write the same rules again into another fragment, with a text-keeping writer. */
+  rewrite: ((into: ServiceFragment) => void) | undefined = undefined;
 
   constructor(
     readonly entry: ServicePortEntry,
@@ -56,8 +60,26 @@ export class ServiceFragment {
     return c;
   }
 
+  private add(r: Rule): void {
+    this.all.push(r);
+    if (r instanceof WrittenRule) r.home = this;
+  }
+
+  /** Give every rule its restore text (on the first read of any rule's `line`). */
+  renderText(): void {
+    if (this.rewrite === undefined) return;
+    const shadow = new ServiceFragment(this.entry, this.large);
+    this.rewrite(shadow);
+    if (shadow.all.length !== this.all.length) throw new Error('fragment rewrite differs');
+    for (let i = 0; i < this.all.length; i++) {
+      const r = this.all[i];
+      if (r instanceof WrittenRule) r.setText(shadow.all[i]!.line);
+    }
+  }
+
   /** A nat rule in an owned chain. */
   ownedRule(c: OwnedChain, r: Rule): void {
+    this.add(r);
     c.rules.push(r);
     this.natOrder.push(r);
     this.ownedRules++;
@@ -65,11 +87,13 @@ export class ServiceFragment {
 
   /** A nat rule in a shared chain. */
   natRule(r: Rule): void {
+    this.add(r);
     this.natShared.push(r);
     this.natOrder.push(r);
   }
 
   filterRule(r: Rule): void {
+    this.add(r);
     this.filter.push(r);
   }
 
