@@ -103,13 +103,18 @@ export function hostnameFor(pod: Pod, svc: Service): string | undefined {
  * podToEndpoint: serving mirrors readiness, terminating is deletionTimestamp != nil, and
  * ready is never true for a terminating pod unless publishNotReadyAddresses is set.
  */
+/** The 8 possible endpoint conditions, frozen and shared (stored slices are frozen anyway). */
+const CONDITIONS: readonly Endpoint['conditions'][] = Array.from({ length: 8 }, (_, i) =>
+  Object.freeze({ ready: (i & 4) !== 0, serving: (i & 2) !== 0, terminating: (i & 1) !== 0 }),
+);
+
 export function podToEndpoint(pod: Pod, svc: Service, zone?: string): Endpoint {
   const serving = isPodReady(pod);
   const terminating = pod.metadata.deletionTimestamp !== undefined;
   const ready = svc.spec.publishNotReadyAddresses === true || (serving && !terminating);
   const ep: Endpoint = {
     addresses: [pod.status.podIP!],
-    conditions: { ready, serving, terminating },
+    conditions: CONDITIONS[(ready ? 4 : 0) | (serving ? 2 : 0) | (terminating ? 1 : 0)]!,
   };
   const hostname = hostnameFor(pod, svc);
   if (hostname !== undefined) ep.hostname = hostname;

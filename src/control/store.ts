@@ -157,6 +157,7 @@ export class Store {
   private readonly strategies = new Map<Kind, Strategy>();
   private rv = 0;
   private queueBits = 0;
+  private lastNamespace: Entry | undefined;
   private readonly historyLimit: number;
   private readonly requireNamespace: boolean;
 
@@ -281,7 +282,7 @@ export class Store {
       if (ifAbsent) return undefined;
       throw alreadyExists(kind, name);
     }
-    if (this.requireNamespace && ns !== '' && this.get('Namespace', undefined, ns) === undefined) {
+    if (this.requireNamespace && ns !== '' && !this.namespaceExists(ns)) {
       throw notFound('Namespace', ns);
     }
     let obj =
@@ -436,6 +437,16 @@ export class Store {
     return () => {
       table.listeners = table.listeners.filter((x) => x !== l);
     };
+  }
+
+  /** Does Namespace `ns` exist? The last one found is remembered (creates come in runs). */
+  private namespaceExists(ns: string): boolean {
+    const last = this.lastNamespace;
+    if (last !== undefined && last.live && last.key === ns) return true;
+    const e = this.tables.get('Namespace')?.byNs.get('')?.get(ns);
+    if (e === undefined) return false;
+    this.lastNamespace = e;
+    return true;
   }
 
   private ns(kind: Kind, namespace: string | undefined): string {
