@@ -1,8 +1,8 @@
 // Memo tables kept by the Proxier between syncs: chain names per service port (kube-proxy
 // caches them per service port too; SHA-256 per chain is a large part of a full sync),
 // and each service port's compiled rules (service-fragment.ts), reused while its
-// ServiceMap entry is the same object. Two generations for the names: whatever one
-// compile did not use is dropped by the next, so the caches never outgrow the rule set.
+// ServiceMap entry is the same object. Names of vanished ports are pruned once the memo
+// has grown to twice the table; the parsed fixed rules keep two generations.
 import type { ServicePortEntry } from '../service-map.ts';
 import { portProtoHash, servicePortEndpointChainName } from './chain-names.ts';
 import type { Rule } from './rules.ts';
@@ -60,26 +60,40 @@ export class PortNames {
     return n;
   }
 
-  /** Keep only the given endpoints' names (after the endpoint list changed). */
-  retain(endpoints: ReadonlySet<string>): void {
-    for (const k of this.seps.keys()) if (!endpoints.has(k)) this.seps.delete(k);
+  /** Forget endpoints no longer listed, once the memo has grown well past the list. */
+  prune(endpoints: readonly { readonly endpoint: string }[]): void {
+    if (this.seps.size <= 2 * endpoints.length + 8) return;
+    const keep = new Set(endpoints.map((e) => e.endpoint));
+    for (const k of this.seps.keys()) if (!keep.has(k)) this.seps.delete(k);
   }
 }
 
 export class CompileCache {
   /** The fixed rules (jumps, KUBE-POSTROUTING, ...), parsed once, by text. */
   readonly rules = new GenerationalCache<Rule>();
-  private readonly names = new GenerationalCache<PortNames>();
+  /** By entry key; pruned when it has grown well past the table (see prune). */
+  private readonly names = new Map<string, PortNames>();
   /** Compiled rules per entry; an entry replaced in the ServiceMap is collected with it. */
   readonly fragments = new WeakMap<ServicePortEntry, ServiceFragment>();
 
   nextGeneration(): void {
     this.rules.nextGeneration();
-    this.names.nextGeneration();
   }
 
   /** The chain names of a service port (`proto` lower-case), memoised by entry key. */
   portNames(key: string, spn: string, proto: string): PortNames {
-    return this.names.get(key, () => new PortNames(spn, proto));
+    let n = this.names.get(key);
+    if (n === undefined) {
+      n = new PortNames(spn, proto);
+      this.names.set(key, n);
+    }
+    return n;
+  }
+
+  /** Drop the names of service ports gone from `entries` (amortised: only past 2x). */
+  prune(entries: readonly ServicePortEntry[]): void {
+    if (this.names.size <= 2 * entries.length + 64) return;
+    const keep = new Set(entries.map((e) => e.key));
+    for (const k of this.names.keys()) if (!keep.has(k)) this.names.delete(k);
   }
 }

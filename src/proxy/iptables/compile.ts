@@ -279,11 +279,11 @@ export function compileRuleSet(
       f.seal();
       f.rewrite = textWriter(ctx, e);
       fragments.set(e, f);
-    } else {
-      ctx.names.portNames(e.key, e.info.nameString, e.info.protocol.toLowerCase());
+      plan.names.prune(e.endpoints);
     }
     b.fragment(f);
   }
+  cache.prune(entries);
 
   // The tail call to KUBE-NODEPORTS must be the last rule of KUBE-SERVICES.
   const dest = localhostNodePorts ? [] : ['!', '-d', '127.0.0.0/8'];
