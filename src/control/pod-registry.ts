@@ -5,6 +5,7 @@
 import type { Pod } from '../api/types.ts';
 import type { VirtualClock } from './clock.ts';
 import { SECOND } from './clock.ts';
+import { PENDING_STATUS } from './pod-util.ts';
 import type { DeleteOptions, Strategy } from './store.ts';
 
 export class PodRegistry implements Strategy<Pod> {
@@ -15,7 +16,7 @@ export class PodRegistry implements Strategy<Pod> {
 
   /** The API server ignores a posted status: a new pod starts Pending (PrepareForCreate). */
   prepareCreate(pod: Pod): Pod {
-    return { ...pod, status: { phase: 'Pending' } };
+    return { ...pod, status: PENDING_STATUS };
   }
 
   prepareDelete(pod: Pod, opts: DeleteOptions): Pod | undefined {

@@ -1,5 +1,19 @@
 // Pod predicates shared by controllers (pkg/api/v1/pod).
-import type { Pod } from '../api/types.ts';
+import type { Pod, PodCondition } from '../api/types.ts';
+
+/**
+ * The status of every new pod (the API server drops a posted one) and of every pod just
+ * bound with no other condition: frozen and shared, one object instead of one per pod.
+ */
+export const PENDING_STATUS: Pod['status'] = Object.freeze({ phase: 'Pending' });
+/** The conditions of a freshly bound pod, shared (stored objects are frozen anyway). */
+export const SCHEDULED: readonly PodCondition[] = Object.freeze([
+  Object.freeze({ type: 'PodScheduled', status: 'True' }),
+]);
+export const BOUND_STATUS: Pod['status'] = Object.freeze({
+  phase: 'Pending',
+  conditions: SCHEDULED as PodCondition[],
+});
 
 export function isPodReady(pod: Pod): boolean {
   const c = pod.status.conditions;

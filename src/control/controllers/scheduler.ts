@@ -7,7 +7,8 @@ import type { Node, Pod, PodCondition, Taint, Toleration } from '../../api/types
 import type { Store, StoreHandle } from '../store.ts';
 import { HandleQueue, drainHandles } from '../workqueue.ts';
 import type { Controller } from '../workqueue.ts';
-import { controllerOf, deepFreeze } from '../objects.ts';
+import { controllerOf } from '../objects.ts';
+import { BOUND_STATUS, PENDING_STATUS, SCHEDULED } from '../pod-util.ts';
 
 /** v1helper.TolerationsTolerateTaint for NoSchedule/NoExecute taints. */
 export function tolerates(tolerations: readonly Toleration[] | undefined, taint: Taint): boolean {
@@ -43,8 +44,6 @@ export function nodeFeasible(node: Node, pod: Pod): string | undefined {
   return undefined;
 }
 
-/** The conditions of a freshly bound pod, shared (stored objects are frozen anyway). */
-const SCHEDULED: readonly PodCondition[] = deepFreeze([{ type: 'PodScheduled', status: 'True' }]);
 const NO_CONDITIONS: readonly PodCondition[] = Object.freeze([]);
 
 interface Feasible {
@@ -187,18 +186,19 @@ export class Scheduler implements Controller {
       });
       return;
     }
+    // The usual new pod: the shared bound status (the same fields the spread would give).
+    const status: Pod['status'] =
+      pod.status === PENDING_STATUS
+        ? BOUND_STATUS
+        : {
+            ...pod.status,
+            conditions:
+              others.length === 0
+                ? (SCHEDULED as PodCondition[])
+                : [...others, { type: 'PodScheduled', status: 'True' }],
+          };
     this.store.update(
-      {
-        ...pod,
-        spec: { ...pod.spec, nodeName: this.nodes[best]!.metadata.name },
-        status: {
-          ...pod.status,
-          conditions:
-            others.length === 0
-              ? (SCHEDULED as PodCondition[])
-              : [...others, { type: 'PodScheduled', status: 'True' }],
-        },
-      },
+      { ...pod, spec: { ...pod.spec, nodeName: this.nodes[best]!.metadata.name }, status },
       h,
     );
   }
