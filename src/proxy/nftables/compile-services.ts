@@ -104,16 +104,16 @@ export function writeServicePort(ctx: ServiceContext, e: ServicePortEntry): void
   const name = svc.nameString;
   const c = categorizeEndpoints(e.endpoints, svc);
   const hasEndpoints = c.hasAnyEndpoints;
-  const base = names.servicePort(svc.name, proto, name);
-  const epBase = (ep: EndpointInfo) => names.endpoint(svc.name, proto, name, ep.ipString, ep.port);
-  const epChain = (ep: EndpointInfo) => N.ENDPOINT_PREFIX + epBase(ep);
+  const pn = names.port(e.key, svc.name, proto);
+  const epBase = (ep: EndpointInfo) => pn.endpointBase(ep.ipString, ep.port);
+  const epChain = (ep: EndpointInfo) => pn.endpointChain(ep.ipString, ep.port);
   const affinity = svc.sessionAffinity === 'ClientIP';
 
   for (const ep of c.allReachableEndpoints) b.chain(epChain(ep));
-  const clusterPolicyChain = N.SERVICE_PREFIX + base;
+  const clusterPolicyChain = pn.service;
   const usesClusterPolicyChain = c.clusterEndpoints.length > 0 && usesClusterEndpoints(svc);
   if (usesClusterPolicyChain) b.chain(clusterPolicyChain);
-  const localPolicyChain = N.LOCAL_PREFIX + base;
+  const localPolicyChain = pn.local;
   const usesLocalPolicyChain = c.localEndpoints.length > 0 && usesLocalEndpoints(svc);
   if (usesLocalPolicyChain) b.chain(localPolicyChain);
 
@@ -122,7 +122,7 @@ export function writeServicePort(ctx: ServiceContext, e: ServicePortEntry): void
   const hasInternalEndpoints = hasEndpoints && !(svc.internalPolicyLocal && noLocal);
   const externalPolicyChain = svc.externalPolicyLocal ? localPolicyChain : clusterPolicyChain;
   const hasExternalEndpoints = hasEndpoints && !(svc.externalPolicyLocal && noLocal);
-  const externalTrafficChain = N.EXTERNAL_PREFIX + base;
+  const externalTrafficChain = pn.external;
   // Based on hasEndpoints, not hasExternalEndpoints: the short-circuit rules for
   // local traffic are needed even when no endpoint takes external traffic.
   const usesExternalTrafficChain = hasEndpoints && externallyAccessible(svc);
@@ -158,7 +158,7 @@ export function writeServicePort(ctx: ServiceContext, e: ServicePortEntry): void
   }
 
   const usesFWChain = svc.loadBalancerIPs.length > 0 && svc.loadBalancerSourceCidrs.length > 0;
-  const fwChain = N.FIREWALL_PREFIX + base;
+  const fwChain = pn.firewall;
   if (usesFWChain) b.chain(fwChain);
   for (const ipString of svc.loadBalancerIPs) {
     const ip = ipToU32(ipString);

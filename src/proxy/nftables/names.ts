@@ -86,31 +86,65 @@ export function isServiceChainName(chain: string): boolean {
   return chain.includes('/');
 }
 
-/** Memo of chain-name bases between syncs (kube-proxy keeps them on its service infos). */
-export class NameCache {
-  private cur = new Map<string, string>();
-  private prev = new Map<string, string>();
+/** The chain names of one service port, each string built once (so map lookups hash it once). */
+export class PortChainNames {
+  readonly service: string;
+  readonly local: string;
+  readonly external: string;
+  readonly firewall: string;
+  /** endpoint port -> endpoint IP -> [base, `endpoint-` + base]. */
+  private readonly eps = new Map<number, Map<string, readonly [string, string]>>();
 
-  /** Start a compile: names unused by the previous compile are forgotten. */
+  constructor(
+    private readonly spn: ServicePortName,
+    private readonly proto: string,
+    readonly base: string,
+  ) {
+    this.service = SERVICE_PREFIX + base;
+    this.local = LOCAL_PREFIX + base;
+    this.external = EXTERNAL_PREFIX + base;
+    this.firewall = FIREWALL_PREFIX + base;
+  }
+
+  private ep(ip: string, port: number): readonly [string, string] {
+    let byIp = this.eps.get(port);
+    if (byIp === undefined) this.eps.set(port, (byIp = new Map()));
+    let v = byIp.get(ip);
+    if (v === undefined) {
+      const b = servicePortEndpointChainNameBase(this.spn, this.proto, ip, port);
+      v = [b, ENDPOINT_PREFIX + b];
+      byIp.set(ip, v);
+    }
+    return v;
+  }
+
+  /** servicePortEndpointChainNameBase, memoised. */
+  endpointBase(ip: string, port: number): string {
+    return this.ep(ip, port)[0];
+  }
+
+  /** `endpoint-` + the base, memoised. */
+  endpointChain(ip: string, port: number): string {
+    return this.ep(ip, port)[1];
+  }
+}
+
+/** Memo of chain names between syncs (kube-proxy keeps them on its service infos). */
+export class NameCache {
+  private cur = new Map<string, PortChainNames>();
+  private prev = new Map<string, PortChainNames>();
+
+  /** Start a compile: service ports unused by the previous compile are forgotten. */
   nextGeneration(): void {
     this.prev = this.cur;
     this.cur = new Map();
   }
 
-  servicePort(spn: ServicePortName, proto: string, nameString: string): string {
-    return this.get(`${nameString} ${proto}`, () => servicePortChainNameBase(spn, proto));
-  }
-
-  endpoint(spn: ServicePortName, proto: string, nameString: string, ip: string, port: number) {
-    return this.get(`${nameString} ${proto} ${ip}:${port}`, () =>
-      servicePortEndpointChainNameBase(spn, proto, ip, port),
-    );
-  }
-
-  private get(key: string, make: () => string): string {
+  /** The names of a service port (`key`: its ServiceMap key, unique per port and protocol). */
+  port(key: string, spn: ServicePortName, proto: string): PortChainNames {
     let v = this.cur.get(key);
     if (v !== undefined) return v;
-    v = this.prev.get(key) ?? make();
+    v = this.prev.get(key) ?? new PortChainNames(spn, proto, servicePortChainNameBase(spn, proto));
     this.cur.set(key, v);
     return v;
   }
