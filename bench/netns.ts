@@ -2,16 +2,32 @@
 // prefix, every one made is remembered and deleted in cleanup(), which also runs on SIGINT
 // and SIGTERM, so an interrupted run leaves nothing behind.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 
 export const PREFIX = `svl-k${process.pid}-`;
+
+/**
+ * The system's `name` (e.g. nft), never a node_modules/.bin namesake: under `npm run` and
+ * `npx` those come first in PATH, and @vercel/nft installs a `nft` that exits 0 doing nothing.
+ */
+export function systemTool(name: string): string | undefined {
+  const dirs = (process.env.PATH ?? '').split(delimiter).filter((d) => !d.includes('node_modules'));
+  for (const d of [...dirs, '/usr/sbin', '/sbin']) {
+    try {
+      accessSync(join(d, name), constants.X_OK);
+      return join(d, name);
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
 
 /** Why kernel benchmarks cannot run here, or undefined when they can. */
 export function kernelSkipReason(tools: readonly string[]): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (network namespaces, iptables, nft)';
-  for (const t of ['ip', ...tools]) {
-    const r = spawnSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' });
-    if (r.status !== 0) return `${t} not found`;
-  }
+  for (const t of ['ip', ...tools]) if (systemTool(t) === undefined) return `${t} not found`;
   return undefined;
 }
 

@@ -9,7 +9,7 @@ import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Figure, figure, isQuick, printSuiteResult } from './figures.ts';
-import { addNs, cleanup, delNs, kernelSkipReason, run } from './netns.ts';
+import { addNs, cleanup, delNs, kernelSkipReason, run, systemTool } from './netns.ts';
 import { fill, newIptables } from './workload.ts';
 
 export const FULL_SIZES = [10, 100, 1_000, 10_000, 30_000];
@@ -31,7 +31,7 @@ function kernelRestore(file: string, n: number, round: number): number {
   const ns = addNs(`r${n}-${round}`);
   try {
     const t0 = performance.now();
-    run('sh', ['-c', `ip netns exec ${ns} iptables-restore < ${file}`]);
+    run('sh', ['-c', `ip netns exec ${ns} ${systemTool('iptables-restore')} < ${file}`]);
     return performance.now() - t0;
   } finally {
     delNs(ns);
@@ -42,7 +42,8 @@ export function renderBench(sizes: readonly number[], quick: boolean): Figure[] 
   const figures: Figure[] = [];
   const skip = kernelSkipReason(['iptables-restore']);
   const dir = mkdtempSync(join(tmpdir(), 'svclab-render-'));
-  const restoreVersion = skip === undefined ? run('iptables-restore', ['--version']).trim() : '';
+  const restoreVersion =
+    skip === undefined ? run(systemTool('iptables-restore')!, ['--version']).trim() : '';
   try {
     for (const n of sizes) {
       console.log(`${n} services: building, rendering${skip === undefined ? ', restoring' : ''}…`);
