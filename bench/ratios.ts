@@ -92,7 +92,13 @@ function flatness(r: Results, mode: 'ipvs' | 'nftables'): Ratio {
 function iptablesLinear(r: Results): Ratio {
   const s = sizes(r, 'classify', 'first-packet', 'iptables');
   const top = s[s.length - 1];
-  const base = s.includes(1000) && top !== undefined && top > 1000 ? 1000 : s[0];
+  // From 10k up (1k if the run stops there) the walk dominates fixed per-packet costs.
+  const base =
+    top !== undefined && top > 10_000 && s.includes(10_000)
+      ? 10_000
+      : s.includes(1000) && top !== undefined && top > 1000
+        ? 1000
+        : s[0];
   const a =
     base === undefined
       ? undefined

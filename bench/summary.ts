@@ -25,7 +25,7 @@ const cell = (f: Figure | undefined): string =>
       : num(f.median);
 
 function pivot(metric: string, unit: string, figs: readonly Figure[]): string[] {
-  const modes = [...new Set(figs.map((f) => f.mode ?? '–'))];
+  const modes = [...new Set(figs.map((f) => f.mode ?? 'value'))];
   const services = [...new Set(figs.map((f) => f.services!))].sort((a, b) => a - b);
   const lines = [
     `**${metric}** (${unit}; median, min–max in parentheses)`,
