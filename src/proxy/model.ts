@@ -171,9 +171,13 @@ export function externallyAccessible(s: ServicePortInfo): boolean {
   return s.nodePort !== 0 || s.loadBalancerIPs.length > 0 || s.externalIPs.length > 0;
 }
 
-/** UsesClusterEndpoints: some traffic class uses the Cluster policy. */
+/**
+ * UsesClusterEndpoints: the internal policy is Cluster, or the port takes external
+ * traffic at all — even with externalTrafficPolicy Local, pod → external-IP traffic is
+ * short-circuited to the Cluster endpoints (kube-proxy's serviceport.go).
+ */
 export function usesClusterEndpoints(s: ServicePortInfo): boolean {
-  return !s.internalPolicyLocal || (externallyAccessible(s) && !s.externalPolicyLocal);
+  return !s.internalPolicyLocal || externallyAccessible(s);
 }
 
 /** UsesLocalEndpoints: some traffic class uses the Local policy. */

@@ -7,6 +7,8 @@ import {
   servicePortInfos,
   servicePortKey,
   servicePortNameString,
+  usesClusterEndpoints,
+  usesLocalEndpoints,
 } from '../../src/proxy/model.ts';
 import { ep, makeService, makeSlice, tcp } from './fixtures.ts';
 
@@ -220,4 +222,25 @@ test('categorize: Local policy uses local endpoints and the union is reachable',
     c.allReachableEndpoints.map((e) => e.ipString),
     ['10.0.0.1', '10.0.0.2'],
   );
+});
+
+// kube-proxy's serviceport.go: an externally reachable port always uses Cluster endpoints
+// (pod → external IP traffic is short-circuited to them), even with both policies Local.
+test('usesClusterEndpoints: internal Local + external Local still uses Cluster endpoints when reachable from outside', (t) => {
+  const both = { internalTrafficPolicy: 'Local' as const, externalTrafficPolicy: 'Local' as const };
+  const [nodePort] = servicePortInfos(
+    makeService('ns', 'np', {
+      type: 'NodePort',
+      clusterIP: '10.96.0.5',
+      ports: [{ ...port, nodePort: 30000 }],
+      ...both,
+    }),
+  );
+  const [clusterOnly] = servicePortInfos(
+    makeService('ns', 'c', { clusterIP: '10.96.0.6', ports: [port], ...both }),
+  );
+  if (nodePort === undefined || clusterOnly === undefined) return t.fail();
+  t.true(usesClusterEndpoints(nodePort));
+  t.false(usesClusterEndpoints(clusterOnly));
+  t.true(usesLocalEndpoints(clusterOnly));
 });
