@@ -112,21 +112,27 @@ export function podToEndpoint(pod: Pod, svc: Service, zone?: string): Endpoint {
   const serving = isPodReady(pod);
   const terminating = pod.metadata.deletionTimestamp !== undefined;
   const ready = svc.spec.publishNotReadyAddresses === true || (serving && !terminating);
-  const ep: Endpoint = {
-    addresses: [pod.status.podIP!],
-    conditions: CONDITIONS[(ready ? 4 : 0) | (serving ? 2 : 0) | (terminating ? 1 : 0)]!,
-  };
+  const addresses = [pod.status.podIP!];
+  const conditions = CONDITIONS[(ready ? 4 : 0) | (serving ? 2 : 0) | (terminating ? 1 : 0)]!;
+  const targetRef = podRef(pod);
   const hostname = hostnameFor(pod, svc);
+  const nodeName = pod.spec.nodeName;
+  // The usual endpoint as one literal (fields added one by one spill into a PropertyArray).
+  if (hostname === undefined && nodeName && zone === undefined) {
+    return { addresses, conditions, nodeName, targetRef };
+  }
+  const ep: Endpoint = { addresses, conditions };
   if (hostname !== undefined) ep.hostname = hostname;
-  if (pod.spec.nodeName) ep.nodeName = pod.spec.nodeName;
+  if (nodeName) ep.nodeName = nodeName;
   if (zone !== undefined) ep.zone = zone;
-  ep.targetRef = {
-    kind: 'Pod',
-    namespace: pod.metadata.namespace!,
-    name: pod.metadata.name,
-    uid: pod.metadata.uid!,
-  };
+  ep.targetRef = targetRef;
   return ep;
+}
+
+/** An endpoint's reference to its pod. */
+export function podRef(pod: Pod): NonNullable<Endpoint['targetRef']> {
+  const m = pod.metadata;
+  return { kind: 'Pod', namespace: m.namespace!, name: m.name, uid: m.uid! };
 }
 
 /** Does a pod change matter to endpoints (podEndpointsChanged)? */

@@ -11,6 +11,7 @@ import type { VirtualClock } from './clock.ts';
 import type { Rng } from './rng.ts';
 import { ApiError, CLUSTER_SCOPED, alreadyExists, conflict, notFound } from './errors.ts';
 import { deepEqual, deepFreeze, deepFreezeAgainst, objectKey } from './objects.ts';
+import { LiteralCopier } from './shapes.ts';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -66,29 +67,51 @@ const SERVER_SET = new Set([
   'deletionGracePeriodSeconds',
 ]);
 
-/** Copy client metadata without server-set fields (no `delete`, no rest-spread: both are slow in V8). */
-function copyMeta(m: ObjectMeta): ObjectMeta {
-  const out = { name: m.name } as ObjectMeta;
-  for (const k in m) {
-    if (k !== 'name' && !SERVER_SET.has(k)) {
-      (out as unknown as Record<string, unknown>)[k] = (m as unknown as Record<string, unknown>)[k];
-    }
-  }
-  return out;
+/** Sets an object's metadata, in place (every stored version is built by it). */
+const WITH_METADATA = new LiteralCopier(['metadata']);
+
+/** `{ ...obj, metadata }` as one literal (see shapes.ts). */
+function withMetadata<T extends KubeObject>(obj: T, metadata: ObjectMeta): T {
+  return WITH_METADATA.copy(obj, [metadata]);
 }
 
 /**
- * `{ ...obj, metadata }`, built key by key from an empty object. A spread that replaces
- * a field of a (frozen) object gives every result its own hidden class in V8, which
- * makes every later property access, freeze and walk of stored objects slow; keyed
- * stores into `{}` follow one shared transition tree. Key order is kept.
+ * Copiers of client metadata on create: server-set fields dropped, then namespace (for
+ * namespaced kinds), uid, creationTimestamp, resourceVersion and generation (for kinds
+ * that have one) appended. Indexed by (namespaced ? 1 : 0) | (generation ? 2 : 0).
  */
-function withMetadata<T extends KubeObject>(obj: T, metadata: ObjectMeta): T {
-  // Object.assign into `{}` takes the same transitions as keyed stores, on a faster path.
-  const out = Object.assign({}, obj);
-  out.metadata = metadata;
-  return out;
-}
+const CREATE_META = [0, 1, 2, 3].map(
+  (v) =>
+    new LiteralCopier(
+      [
+        ...(v & 1 ? ['namespace'] : []),
+        'uid',
+        'creationTimestamp',
+        'resourceVersion',
+        ...(v & 2 ? ['generation'] : []),
+      ],
+      SERVER_SET,
+    ),
+);
+
+/**
+ * Copiers of metadata on update, immutable fields set from the stored object. Indexed by
+ * (namespaced ? 1 : 0) | (deletionTimestamp ? 2 : 0) | (generation ? 4 : 0).
+ */
+const UPDATE_META = [0, 1, 2, 3, 4, 5, 6, 7].map(
+  (v) =>
+    new LiteralCopier([
+      ...(v & 1 ? ['namespace'] : []),
+      'uid',
+      'creationTimestamp',
+      'resourceVersion',
+      ...(v & 2 ? ['deletionTimestamp'] : []),
+      ...(v & 4 ? ['generation'] : []),
+    ]),
+);
+
+/** `{ ...metadata, resourceVersion }` (deletes). */
+const WITH_RV = new LiteralCopier(['resourceVersion']);
 
 /**
  * deepEqual(old, obj) with metadata compared last: a write nearly always changes spec or
@@ -291,12 +314,22 @@ export class Store {
         : ({ ...input, metadata: { ...input.metadata, name } } as T);
     const strategy = this.strategies.get(kind) as Strategy<T> | undefined;
     if (strategy?.prepareCreate) obj = strategy.prepareCreate(obj);
-    const meta = copyMeta(obj.metadata);
-    if (ns !== '') meta.namespace = ns;
-    meta.uid = this.rng.uuid();
-    meta.creationTimestamp = this.clock.now();
-    meta.resourceVersion = String(++this.rv);
-    if (GENERATION_KINDS.has(kind)) meta.generation = 1;
+    const generation = GENERATION_KINDS.has(kind);
+    const uid = this.rng.uuid();
+    const now = this.clock.now();
+    const rv = String(++this.rv);
+    const values =
+      ns === ''
+        ? generation
+          ? [uid, now, rv, 1]
+          : [uid, now, rv]
+        : generation
+          ? [ns, uid, now, rv, 1]
+          : [ns, uid, now, rv];
+    const meta = CREATE_META[(ns === '' ? 0 : 1) | (generation ? 2 : 0)]!.copy(
+      obj.metadata,
+      values,
+    );
     obj = withMetadata(obj, meta);
     obj = deepFreeze(obj);
     // A flat string: it is hashed by every map that holds it and lives as long as the object.
@@ -343,21 +376,22 @@ export class Store {
     let obj = input;
     const strategy = this.strategies.get(kind) as Strategy<T> | undefined;
     if (strategy?.prepareUpdate) obj = strategy.prepareUpdate(old, obj);
-    const meta: ObjectMeta = { ...obj.metadata };
-    if (ns !== '') meta.namespace = ns;
     // Immutable metadata comes from the stored object.
-    meta.uid = old.metadata.uid!;
-    meta.creationTimestamp = old.metadata.creationTimestamp!;
-    meta.resourceVersion = old.metadata.resourceVersion!;
-    if (old.metadata.deletionTimestamp !== undefined) {
-      meta.deletionTimestamp = old.metadata.deletionTimestamp;
-    }
-    if (old.metadata.generation !== undefined) {
+    const m = old.metadata;
+    const values: unknown[] = ns === '' ? [] : [ns];
+    values.push(m.uid, m.creationTimestamp, m.resourceVersion);
+    if (m.deletionTimestamp !== undefined) values.push(m.deletionTimestamp);
+    if (m.generation !== undefined) {
       const specOld = (old as { spec?: unknown }).spec;
       const specNew = (obj as { spec?: unknown }).spec;
       const changed = specOld !== specNew && !deepEqual(specOld, specNew);
-      meta.generation = old.metadata.generation + (changed ? 1 : 0);
+      values.push(m.generation + (changed ? 1 : 0));
     }
+    const variant =
+      (ns === '' ? 0 : 1) |
+      (m.deletionTimestamp !== undefined ? 2 : 0) |
+      (m.generation !== undefined ? 4 : 0);
+    const meta: ObjectMeta = UPDATE_META[variant]!.copy(obj.metadata, values);
     obj = withMetadata(obj, meta);
     if (sameObject(old, obj)) return old;
     meta.resourceVersion = String(++this.rv);
@@ -386,7 +420,7 @@ export class Store {
     const kept = strategy?.prepareDelete?.(old, opts);
     if (kept !== undefined) {
       if (kept === old) return old;
-      const meta = { ...kept.metadata, resourceVersion: String(++this.rv) };
+      const meta = WITH_RV.copy(kept.metadata, [String(++this.rv)]);
       const obj = deepFreeze(withMetadata(kept, meta));
       entry.obj = obj;
       this.emit(table, { type: 'MODIFIED', object: obj, old, key: entry.key, handle: entry });
@@ -397,9 +431,7 @@ export class Store {
     if (names.size === 0) table.byNs.delete(ns);
     table.size--;
     entry.live = false;
-    const gone = deepFreeze(
-      withMetadata(old, { ...old.metadata, resourceVersion: String(++this.rv) }),
-    );
+    const gone = deepFreeze(withMetadata(old, WITH_RV.copy(old.metadata, [String(++this.rv)])));
     this.emit(table, { type: 'DELETED', object: gone, key: entry.key, handle: entry });
     strategy?.afterDelete?.(gone);
     return undefined;

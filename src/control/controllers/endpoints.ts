@@ -16,6 +16,7 @@ import {
   hostnameFor,
   orderByKey,
   podEndpointsChanged,
+  podRef,
   sameEndpointPorts,
   shouldPodBeInEndpoints,
 } from '../endpoint-util.ts';
@@ -124,16 +125,19 @@ export class EndpointsController implements Controller {
       else if (last !== undefined && sameEndpointPorts(svc, pod, last)) ports = last;
       else ports = last = endpointPorts(svc, pod);
       if (ports.length === 0 && !headlessNoPorts) continue;
-      const addr: EndpointAddress = { ip: pod.status.podIP! };
+      const ip = pod.status.podIP!;
       const hostname = hostnameFor(pod, svc);
-      if (hostname !== undefined) addr.hostname = hostname;
-      if (pod.spec.nodeName) addr.nodeName = pod.spec.nodeName;
-      addr.targetRef = {
-        kind: 'Pod',
-        namespace: pod.metadata.namespace!,
-        name: pod.metadata.name,
-        uid: pod.metadata.uid!,
-      };
+      const nodeName = pod.spec.nodeName;
+      let addr: EndpointAddress;
+      // The usual address as one literal (fields added one by one spill into a PropertyArray).
+      if (hostname === undefined && nodeName) {
+        addr = { ip, nodeName, targetRef: podRef(pod) };
+      } else {
+        addr = { ip };
+        if (hostname !== undefined) addr.hostname = hostname;
+        if (nodeName) addr.nodeName = nodeName;
+        addr.targetRef = podRef(pod);
+      }
       byAddress.set(addr.ip, { addr, ready: publish || isPodReady(pod), ports });
     }
     // RepackSubsets: one subset per distinct port set.

@@ -11,6 +11,7 @@ import type { Store, StoreHandle } from '../store.ts';
 import { HandleQueue, drainHandles } from '../workqueue.ts';
 import type { Controller } from '../workqueue.ts';
 import { deepFreeze, objectKey } from '../objects.ts';
+import { LiteralCopier } from '../shapes.ts';
 
 export interface KubeletTiming {
   startDelayNs: number;
@@ -19,12 +20,28 @@ export interface KubeletTiming {
 
 interface PodRecord {
   uid: string;
-  ip?: string;
-  pooled: boolean;
   node: string;
-  timer?: TimerHandle;
+  /** The pod's address ('' until the CNI gave one). */
+  ip: string;
+  /** The address came from the node's IPAM (not hostNetwork) and goes back there. */
+  pooled: boolean;
+  timer: TimerHandle | undefined;
   removing: boolean;
 }
+
+/** Every field in one literal: added later, a field would go to a separate PropertyArray. */
+function podRecord(
+  uid: string,
+  node: string,
+  ip: string,
+  pooled: boolean,
+  removing: boolean,
+): PodRecord {
+  return { uid, node, ip, pooled, timer: undefined, removing };
+}
+
+/** A running pod's status: `{ ...status, phase, hostIP, podIP, startTime, conditions }`. */
+const RUNNING_STATUS = new LiteralCopier(['phase', 'hostIP', 'podIP', 'startTime', 'conditions']);
 
 interface NodeRecord {
   ip: string;
@@ -89,7 +106,7 @@ export class Kubelet implements Controller {
 
   /** The address a pod was given (also before it is published in status). */
   addressOf(namespace: string, name: string): string | undefined {
-    return this.pods.get(`${namespace}/${name}`)?.ip;
+    return this.pods.get(`${namespace}/${name}`)?.ip || undefined;
   }
 
   /** Only new pods on a node and newly deleted pods need the kubelet's attention. */
@@ -123,16 +140,12 @@ export class Kubelet implements Controller {
     }
     if (pod.metadata.deletionTimestamp !== undefined) {
       if (rec?.removing) return;
-      if (rec === undefined)
+      if (rec === undefined) {
         this.pods.set(
           key,
-          (rec = {
-            uid: pod.metadata.uid!,
-            node: pod.spec.nodeName,
-            pooled: false,
-            removing: true,
-          }),
+          (rec = podRecord(pod.metadata.uid!, pod.spec.nodeName, '', false, true)),
         );
+      }
       rec.removing = true;
       this.clock.cancel(rec.timer);
       const uid = pod.metadata.uid!;
@@ -142,16 +155,11 @@ export class Kubelet implements Controller {
     if (rec !== undefined || pod.status.phase !== 'Pending') return;
     const node = this.nodes.get(pod.spec.nodeName);
     if (node === undefined) return;
-    rec = { uid: pod.metadata.uid!, node: pod.spec.nodeName, pooled: false, removing: false };
-    if (pod.spec.hostNetwork) {
-      rec.ip = node.ip;
-    } else {
-      const ip = node.ipam?.allocate();
-      // No address left: the sandbox cannot be created and the pod stays ContainerCreating.
-      if (ip === undefined) return;
-      rec.ip = ip;
-      rec.pooled = true;
-    }
+    const pooled = pod.spec.hostNetwork !== true;
+    const ip = pooled ? node.ipam?.allocate() : node.ip;
+    // No address left: the sandbox cannot be created and the pod stays ContainerCreating.
+    if (ip === undefined) return;
+    rec = podRecord(pod.metadata.uid!, pod.spec.nodeName, ip, pooled, false);
     this.pods.set(key, rec);
     const uid = rec.uid;
     // No start delay: start within this reconcile (same instant, one write fewer to react to).
@@ -174,14 +182,13 @@ export class Kubelet implements Controller {
     const node = this.nodes.get(rec.node);
     const forced = this.forced.size === 0 ? undefined : this.forced.get(key);
     const ready = forced ?? this.timing.readyDelayNs <= 0;
-    const status: Pod['status'] = {
-      ...pod.status,
-      phase: 'Running',
-      hostIP: node?.ip ?? '',
-      podIP: rec.ip!,
-      startTime: this.clock.now(),
-      conditions: conditions(ready),
-    };
+    const status: Pod['status'] = RUNNING_STATUS.copy(pod.status, [
+      'Running',
+      node?.ip ?? '',
+      rec.ip,
+      this.clock.now(),
+      conditions(ready),
+    ]);
     this.writing = key;
     try {
       this.store.update({ ...pod, status }, h);
@@ -191,7 +198,7 @@ export class Kubelet implements Controller {
     if (forced === undefined && !ready) {
       rec.timer = this.clock.after(this.timing.readyDelayNs, () => this.becomeReady(key, uid));
     } else {
-      if (rec.timer !== undefined) delete rec.timer;
+      rec.timer = undefined;
     }
   }
 
@@ -220,7 +227,7 @@ export class Kubelet implements Controller {
     const rec = this.pods.get(key);
     if (rec === undefined || rec.uid !== uid) return;
     this.clock.cancel(rec.timer);
-    if (rec.pooled && rec.ip !== undefined) this.nodes.get(rec.node)?.ipam?.release(rec.ip);
+    if (rec.pooled && rec.ip !== '') this.nodes.get(rec.node)?.ipam?.release(rec.ip);
     this.pods.delete(key);
     this.forced.delete(key);
   }

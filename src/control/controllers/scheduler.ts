@@ -9,6 +9,7 @@ import { HandleQueue, drainHandles } from '../workqueue.ts';
 import type { Controller } from '../workqueue.ts';
 import { controllerOf } from '../objects.ts';
 import { BOUND_STATUS, PENDING_STATUS, SCHEDULED } from '../pod-util.ts';
+import { LiteralCopier } from '../shapes.ts';
 
 /** v1helper.TolerationsTolerateTaint for NoSchedule/NoExecute taints. */
 export function tolerates(tolerations: readonly Toleration[] | undefined, taint: Taint): boolean {
@@ -45,6 +46,9 @@ export function nodeFeasible(node: Node, pod: Pod): string | undefined {
 }
 
 const NO_CONDITIONS: readonly PodCondition[] = Object.freeze([]);
+
+/** The binding: `{ ...spec, nodeName }` as one literal (see shapes.ts). */
+const WITH_NODE_NAME = new LiteralCopier(['nodeName']);
 
 interface Feasible {
   /** Slot indexes of the feasible nodes, in join order. */
@@ -197,9 +201,7 @@ export class Scheduler implements Controller {
                 ? (SCHEDULED as PodCondition[])
                 : [...others, { type: 'PodScheduled', status: 'True' }],
           };
-    this.store.update(
-      { ...pod, spec: { ...pod.spec, nodeName: this.nodes[best]!.metadata.name }, status },
-      h,
-    );
+    const spec = WITH_NODE_NAME.copy(pod.spec, [this.nodes[best]!.metadata.name]);
+    this.store.update({ ...pod, spec, status }, h);
   }
 }
