@@ -83,7 +83,7 @@ function newCluster(): Cluster {
   });
 }
 
-function manifests(services: number, perService: number): (Service | Pod)[] {
+export function manifests(services: number, perService: number): (Service | Pod)[] {
   const objects: (Service | Pod)[] = [];
   for (let s = 0; s < services; s++) {
     objects.push({

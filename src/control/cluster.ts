@@ -78,14 +78,6 @@ export interface WriteOptions {
   settle?: boolean;
 }
 
-/**
- * A large apply lets the controllers run every this many objects, as a real cluster's
- * controllers watch while kubectl is still writing. Each pod's pending, bound and running
- * versions then die young instead of all 100k of a kind being held through every phase.
- * Applies smaller than this (every seed manifest) settle once, at the end.
- */
-const APPLY_BATCH = 1024;
-
 /** Upper bound on settle rounds: a controller that never converges is a bug. */
 const MAX_SETTLE_STEPS = 10_000_000;
 
@@ -164,15 +156,13 @@ export class Cluster {
     const results: ApplyResult[] = new Array<ApplyResult>(objects.length);
     // The previous object's frozen copy: the next one of its kind may share spec and labels.
     let prev: KubeObject | undefined;
-    const settle = opts.settle !== false;
     for (let i = 0; i < objects.length; i++) {
       const o = objects[i]!;
       const copy = cloneForStore(o, prev?.kind === o.kind ? prev : undefined);
       results[i] = this.applyOne(o, copy);
       prev = copy;
-      if (settle && (i + 1) % APPLY_BATCH === 0) this.settle();
     }
-    if (settle) this.settle();
+    if (opts.settle !== false) this.settle();
     return results;
   }
 

@@ -76,9 +76,22 @@ export function sameEndpointPorts(svc: Service, pod: Pod, ports: readonly Endpoi
 
 /** Indexes 0..n-1 ordered by `keys[i]`, ties by index (a stable sort by key). */
 export function orderByKey(keys: readonly number[]): number[] {
-  const order: number[] = [];
-  for (let i = 0; i < keys.length; i++) order.push(i);
-  return order.sort((a, b) => keys[a]! - keys[b]! || a - b);
+  const n = keys.length;
+  const order: number[] = new Array<number>(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  if (n > 32) return order.sort((a, b) => keys[a]! - keys[b]! || a - b);
+  // A Service's few endpoints: an insertion sort (stable), without sort()'s scratch arrays.
+  for (let i = 1; i < n; i++) {
+    const o = order[i]!;
+    const k = keys[o]!;
+    let j = i - 1;
+    while (j >= 0 && keys[order[j]!]! > k) {
+      order[j + 1] = order[j]!;
+      j--;
+    }
+    order[j + 1] = o;
+  }
+  return order;
 }
 
 /** ShouldPodBeInEndpoints: has an IP, is not finished, and (unless included) not terminating. */

@@ -152,18 +152,28 @@ export function sameTree(a: unknown, b: unknown): boolean {
     for (let i = 0; i < x.length; i++) if (!sameTree(x[i], y[i])) return false;
     return true;
   }
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  if (ka.length !== kb.length) return false;
-  for (let i = 0; i < ka.length; i++) {
-    const k = ka[i]!;
-    if (k !== kb[i]) return false;
-    if (!sameTree((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) {
-      return false;
+  // b's keys go on a shared stack (no array per call: this runs for every applied object).
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  const base = keyTop;
+  for (const k in y) keyStack[keyTop++] = k;
+  let i = base;
+  let same = true;
+  for (const k in x) {
+    if (i >= keyTop || keyStack[i] !== k || !sameTree(x[k], y[k])) {
+      same = false;
+      break;
     }
+    i++;
   }
-  return true;
+  same = same && i === keyTop;
+  keyTop = base;
+  return same;
 }
+
+/** sameTree's stack of key lists, one frame per nesting level being compared. */
+const keyStack: string[] = [];
+let keyTop = 0;
 
 /**
  * Deep copy of user input on its way into the store: the object and its metadata stay

@@ -34,18 +34,26 @@ const MAX_SHAPES = 16;
 export class LiteralCopier {
   private readonly set: readonly string[];
   private readonly omit: ReadonlySet<string>;
+  /** Where each set key's value is in copy()'s `values`. */
+  private readonly slots: readonly number[];
   /** Most recently used first. */
   private readonly shapes: Shape[] = [];
   private readonly slow: Build;
 
-  constructor(set: readonly string[], omit: Iterable<string> = []) {
+  /**
+   * `slots[i]`, when given, is the index in copy()'s `values` of the value for `set[i]`:
+   * callers with several copiers (one per set of keys) can then pass one values array.
+   */
+  constructor(set: readonly string[], omit: Iterable<string> = [], slots?: readonly number[]) {
     this.set = [...set];
     this.omit = new Set(omit);
+    this.slots = slots ?? this.set.map((_, i) => i);
+    if (this.slots.length !== this.set.length) throw new Error('one slot per key');
     for (const k of this.set) if (UNSAFE_KEY.test(k)) throw new Error(`unsafe key ${k}`);
     this.slow = (s, v) => this.generic(s, v);
   }
 
-  /** The copy of `src` with this copier's keys set to `values` (in the constructor's order). */
+  /** The copy of `src` with this copier's keys set to `values` (in the constructor's order, or by its slots). */
   copy<T extends object>(src: T, values: readonly unknown[]): T {
     const s = src as Readonly<Record<string, unknown>>;
     const shapes = this.shapes;
@@ -66,7 +74,7 @@ export class LiteralCopier {
     const src = Object.keys(s);
     let build = this.slow;
     if (src.length <= MAX_KEYS && !src.some((k) => UNSAFE_KEY.test(k))) {
-      build = compile(src, this.set, this.omit);
+      build = compile(src, this.set, this.omit, this.slots);
     }
     const shape: Shape = { src, build };
     this.shapes.unshift(shape);
@@ -79,14 +87,21 @@ export class LiteralCopier {
     for (const k in s) {
       if (this.omit.has(k)) continue;
       const at = this.set.indexOf(k);
-      out[k] = at >= 0 ? v[at] : s[k];
+      put(out, k, at >= 0 ? v[this.slots[at]!] : s[k]);
     }
     for (let i = 0; i < this.set.length; i++) {
       const k = this.set[i]!;
-      if (!Object.prototype.hasOwnProperty.call(out, k)) out[k] = v[i];
+      if (!Object.prototype.hasOwnProperty.call(out, k)) put(out, k, v[this.slots[i]!]);
     }
     return out;
   }
+}
+
+/** `out[k] = value` as an own data property (`out.__proto__ = x` would set the prototype). */
+function put(out: Record<string, unknown>, k: string, value: unknown): void {
+  if (k !== '__proto__') out[k] = value;
+  else
+    Object.defineProperty(out, k, { value, writable: true, enumerable: true, configurable: true });
 }
 
 /** Does `s` have exactly these own enumerable keys, in this order? (No allocation.) */
@@ -99,7 +114,12 @@ function sameKeys(s: Readonly<Record<string, unknown>>, keys: readonly string[])
   return i === keys.length;
 }
 
-function compile(src: readonly string[], set: readonly string[], omit: ReadonlySet<string>): Build {
+function compile(
+  src: readonly string[],
+  set: readonly string[],
+  omit: ReadonlySet<string>,
+  slots: readonly number[],
+): Build {
   const parts: string[] = [];
   const placed = new Set<string>();
   for (const k of src) {
@@ -107,12 +127,11 @@ function compile(src: readonly string[], set: readonly string[], omit: ReadonlyS
     const at = set.indexOf(k);
     const name = JSON.stringify(k);
     if (at >= 0) placed.add(k);
-    parts.push(at >= 0 ? `${name}: v[${at}]` : `${name}: s[${name}]`);
+    parts.push(at >= 0 ? `${name}: v[${slots[at]}]` : `${name}: s[${name}]`);
   }
   set.forEach((k, at) => {
-    if (!placed.has(k)) parts.push(`${JSON.stringify(k)}: v[${at}]`);
+    if (!placed.has(k)) parts.push(`${JSON.stringify(k)}: v[${slots[at]}]`);
   });
   // Generated from key names only (quoted by JSON.stringify, unsafe ones excluded above).
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
   return new Function('s', 'v', `return { ${parts.join(', ')} };`) as Build;
 }

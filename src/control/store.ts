@@ -76,39 +76,52 @@ function withMetadata<T extends KubeObject>(obj: T, metadata: ObjectMeta): T {
 }
 
 /**
- * Copiers of client metadata on create: server-set fields dropped, then namespace (for
- * namespaced kinds), uid, creationTimestamp, resourceVersion and generation (for kinds
- * that have one) appended. Indexed by (namespaced ? 1 : 0) | (generation ? 2 : 0).
+ * Keys of `variant`'s copier among `keys` (bit i of the variant, for each optional key
+ * i, says whether it is set), with each key's slot in a values array ordered like `keys`.
  */
-const CREATE_META = [0, 1, 2, 3].map(
-  (v) =>
-    new LiteralCopier(
-      [
-        ...(v & 1 ? ['namespace'] : []),
-        'uid',
-        'creationTimestamp',
-        'resourceVersion',
-        ...(v & 2 ? ['generation'] : []),
-      ],
-      SERVER_SET,
-    ),
-);
+function metaCopier(
+  keys: readonly (readonly [string, boolean])[],
+  variant: number,
+  omit: Iterable<string> = [],
+): LiteralCopier {
+  const set: string[] = [];
+  const slots: number[] = [];
+  let bit = 0;
+  keys.forEach(([k, optional], slot) => {
+    if (optional && (variant & (1 << bit++)) === 0) return;
+    set.push(k);
+    slots.push(slot);
+  });
+  return new LiteralCopier(set, omit, slots);
+}
 
 /**
- * Copiers of metadata on update, immutable fields set from the stored object. Indexed by
- * (namespaced ? 1 : 0) | (deletionTimestamp ? 2 : 0) | (generation ? 4 : 0).
+ * Metadata on create: the client's without server-set fields, then these appended.
+ * Values in this order; namespace only for namespaced kinds (bit 0), generation only
+ * for kinds that have one (bit 1).
  */
-const UPDATE_META = [0, 1, 2, 3, 4, 5, 6, 7].map(
-  (v) =>
-    new LiteralCopier([
-      ...(v & 1 ? ['namespace'] : []),
-      'uid',
-      'creationTimestamp',
-      'resourceVersion',
-      ...(v & 2 ? ['deletionTimestamp'] : []),
-      ...(v & 4 ? ['generation'] : []),
-    ]),
-);
+const CREATE_KEYS = [
+  ['namespace', true],
+  ['uid', false],
+  ['creationTimestamp', false],
+  ['resourceVersion', false],
+  ['generation', true],
+] as const;
+const CREATE_META = [0, 1, 2, 3].map((v) => metaCopier(CREATE_KEYS, v, SERVER_SET));
+
+/**
+ * Metadata on update, the immutable fields from the stored object. Values in this order;
+ * bits: namespaced, deletionTimestamp set, generation set.
+ */
+const UPDATE_KEYS = [
+  ['namespace', true],
+  ['uid', false],
+  ['creationTimestamp', false],
+  ['resourceVersion', false],
+  ['deletionTimestamp', true],
+  ['generation', true],
+] as const;
+const UPDATE_META = [0, 1, 2, 3, 4, 5, 6, 7].map((v) => metaCopier(UPDATE_KEYS, v));
 
 /** `{ ...metadata, resourceVersion }` (deletes). */
 const WITH_RV = new LiteralCopier(['resourceVersion']);
@@ -318,18 +331,13 @@ export class Store {
     const uid = this.rng.uuid();
     const now = this.clock.now();
     const rv = String(++this.rv);
-    const values =
-      ns === ''
-        ? generation
-          ? [uid, now, rv, 1]
-          : [uid, now, rv]
-        : generation
-          ? [ns, uid, now, rv, 1]
-          : [ns, uid, now, rv];
-    const meta = CREATE_META[(ns === '' ? 0 : 1) | (generation ? 2 : 0)]!.copy(
-      obj.metadata,
-      values,
-    );
+    const meta = CREATE_META[(ns === '' ? 0 : 1) | (generation ? 2 : 0)]!.copy(obj.metadata, [
+      ns,
+      uid,
+      now,
+      rv,
+      1,
+    ]);
     obj = withMetadata(obj, meta);
     obj = deepFreeze(obj);
     // A flat string: it is hashed by every map that holds it and lives as long as the object.
@@ -378,19 +386,25 @@ export class Store {
     if (strategy?.prepareUpdate) obj = strategy.prepareUpdate(old, obj);
     // Immutable metadata comes from the stored object.
     const m = old.metadata;
-    const values: unknown[] = ns === '' ? [] : [ns];
-    values.push(m.uid, m.creationTimestamp, m.resourceVersion);
-    if (m.deletionTimestamp !== undefined) values.push(m.deletionTimestamp);
+    let generation = 0;
     if (m.generation !== undefined) {
       const specOld = (old as { spec?: unknown }).spec;
       const specNew = (obj as { spec?: unknown }).spec;
       const changed = specOld !== specNew && !deepEqual(specOld, specNew);
-      values.push(m.generation + (changed ? 1 : 0));
+      generation = m.generation + (changed ? 1 : 0);
     }
     const variant =
       (ns === '' ? 0 : 1) |
       (m.deletionTimestamp !== undefined ? 2 : 0) |
       (m.generation !== undefined ? 4 : 0);
+    const values = [
+      ns,
+      m.uid,
+      m.creationTimestamp,
+      m.resourceVersion,
+      m.deletionTimestamp,
+      generation,
+    ];
     const meta: ObjectMeta = UPDATE_META[variant]!.copy(obj.metadata, values);
     obj = withMetadata(obj, meta);
     if (sameObject(old, obj)) return old;

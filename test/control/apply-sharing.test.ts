@@ -45,3 +45,14 @@ test('sameTree: order-sensitive, typed arrays never equal', (t) => {
   t.false(sameTree(new Uint8Array([1]), new Uint8Array([1])));
   t.false(sameTree([1, 2], { 0: 1, 1: 2 }));
 });
+
+test('sameTree: nested objects compare key order at every level, after a mismatch too', (t) => {
+  const deep = (last: string): unknown => ({ a: { b: { c: [1, { d: 2 }] }, e: 3 }, [last]: 4 });
+  t.false(sameTree(deep('f'), deep('g')));
+  t.false(sameTree({ a: { x: 1, y: 2 } }, { a: { y: 2, x: 1 } }));
+  t.false(sameTree({ a: { x: 1 }, b: 1 }, { a: { x: 1 } }));
+  t.false(sameTree({ a: { x: 1 } }, { a: { x: 1 }, b: 1 }));
+  // The shared key stack is back at its base after every answer.
+  t.true(sameTree(deep('f'), deep('f')));
+  t.true(sameTree({}, {}));
+});

@@ -297,6 +297,23 @@ test('headless Service: labelled slice, hostname for pods whose subdomain names 
   );
 });
 
+test('pods sharing an address (hostNetwork) are one Endpoints address: the last one listed', (t) => {
+  const c = new Cluster();
+  const node = 'k8s-node01';
+  c.apply([
+    pod('host-a', { app: 'agent' }, undefined, { hostNetwork: true, nodeName: node }),
+    pod('host-b', { app: 'agent' }, undefined, { hostNetwork: true, nodeName: node }),
+    pod('other', { app: 'agent' }),
+    service('agent', { app: 'agent' }, [{ name: 'http', port: 80, targetPort: 80 }]),
+  ]);
+  c.advance(3 * SECOND);
+  const addresses = c.get('Endpoints', 'default', 'agent')!.subsets[0]!.addresses!;
+  t.deepEqual(
+    addresses.map((a) => `${a.ip} ${a.targetRef!.name}`),
+    ['10.0.100.11 host-b', `${c.get('Pod', 'default', 'other')!.status.podIP} other`].sort(),
+  );
+});
+
 test('a Service without selector gets no managed endpoints; hand-written Endpoints are mirrored', (t) => {
   const c = new Cluster();
   c.apply([

@@ -62,7 +62,8 @@ export class EndpointsController implements Controller {
     store.watch('Service', (ev) => this.queue.add(ev.key));
     store.watch('Pod', (ev) => {
       const pod = ev.object;
-      if (ev.old !== undefined && !podEndpointsChanged(ev.old, pod)) return;
+      // A new pod has no address yet: it joins endpoints when it gets one (a MODIFIED).
+      if (ev.old === undefined ? !pod.status.podIP : !podEndpointsChanged(ev.old, pod)) return;
       const ns = pod.metadata.namespace!;
       for (const key of this.services.selecting(ns, pod.metadata.labels)) this.queue.add(key);
       if (ev.old !== undefined && ev.old.metadata.labels !== pod.metadata.labels) {
@@ -111,11 +112,8 @@ export class EndpointsController implements Controller {
   private subsets(svc: Service): { subsets: Subset[]; truncated: boolean } {
     const publish = svc.spec.publishNotReadyAddresses === true;
     const headlessNoPorts = svc.spec.clusterIP === 'None' && svc.spec.ports.length === 0;
-    // address ip -> {address, ready, ports}
-    const byAddress = new Map<
-      string,
-      { addr: EndpointAddress; ready: boolean; ports: EndpointPort[] }
-    >();
+    // One entry per pod with an address; pods sharing an IP (hostNetwork) are merged below.
+    const entries: { addr: EndpointAddress; ready: boolean; ports: EndpointPort[] }[] = [];
     // Pods of one Service mostly resolve the same ports: share the last list.
     let last: EndpointPort[] | undefined;
     for (const pod of this.pods.selectedBy(svc.metadata.namespace!, svc.spec.selector)) {
@@ -138,7 +136,7 @@ export class EndpointsController implements Controller {
         if (nodeName) addr.nodeName = nodeName;
         addr.targetRef = podRef(pod);
       }
-      byAddress.set(addr.ip, { addr, ready: publish || isPodReady(pod), ports });
+      entries.push({ addr, ready: publish || isPodReady(pod), ports });
     }
     // RepackSubsets: one subset per distinct port set.
     const bySet = new Map<
@@ -146,19 +144,21 @@ export class EndpointsController implements Controller {
       Subset & { addresses: EndpointAddress[]; notReadyAddresses: EndpointAddress[] }
     >();
     let total = 0;
-    const entries = [...byAddress.values()];
+    let unique = 0;
     const n: number[] = new Array<number>(entries.length);
     for (let i = 0; i < entries.length; i++) n[i] = tryIpToU32(entries[i]!.addr.ip) ?? 0;
-    // Stable by address, like the sort of (ip, number) pairs it replaces.
+    // Stable by address; of pods sharing an address the last one listed stands for it.
     const order = orderByKey(n);
     // Addresses of one Service nearly always have the same ports: sort and key them once.
     let lastRaw: EndpointPort[] | undefined;
     let lastSorted: EndpointPort[] = [];
     let lastKey = '';
     for (let o = 0; o < order.length; o++) {
-      if (total >= MAX_ENDPOINTS_ADDRESSES) break;
-      total++;
       const e = entries[order[o]!]!;
+      if (o + 1 < order.length && entries[order[o + 1]!]!.addr.ip === e.addr.ip) continue;
+      unique++;
+      if (total >= MAX_ENDPOINTS_ADDRESSES) continue;
+      total++;
       if (lastRaw === undefined || !samePortList(lastRaw, e.ports)) {
         lastRaw = e.ports;
         lastSorted = [...e.ports].sort((a, b) => (portKey(a) < portKey(b) ? -1 : 1));
@@ -181,6 +181,6 @@ export class EndpointsController implements Controller {
       if (s.ports!.length > 0) out.ports = s.ports!;
       subsets.push(out);
     }
-    return { subsets, truncated: byAddress.size > MAX_ENDPOINTS_ADDRESSES };
+    return { subsets, truncated: unique > MAX_ENDPOINTS_ADDRESSES };
   }
 }

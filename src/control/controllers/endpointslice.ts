@@ -77,7 +77,8 @@ export class EndpointSliceController implements Controller {
     store.watch('Service', (ev) => this.queue.add(ev.key));
     store.watch('Pod', (ev) => {
       const pod = ev.object;
-      if (ev.old !== undefined && !podEndpointsChanged(ev.old, pod)) return;
+      // A new pod has no address yet: it joins endpoints when it gets one (a MODIFIED).
+      if (ev.old === undefined ? !pod.status.podIP : !podEndpointsChanged(ev.old, pod)) return;
       const ns = pod.metadata.namespace!;
       for (const key of this.services.selecting(ns, pod.metadata.labels)) this.queue.add(key);
       if (ev.old !== undefined && ev.old.metadata.labels !== pod.metadata.labels) {

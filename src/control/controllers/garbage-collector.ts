@@ -30,7 +30,10 @@ export class GarbageCollector implements Controller {
   constructor(private readonly store: Store) {
     for (const kind of DEPENDENT_KINDS) {
       store.watch(kind, (ev) => {
-        if (ev.old?.metadata.ownerReferences === ev.object.metadata.ownerReferences) return;
+        const refs = ev.object.metadata.ownerReferences;
+        if (ev.old?.metadata.ownerReferences === refs) return;
+        // Owned by nothing, now and before: nothing to link (most pods of a bare apply).
+        if (refs === undefined && ev.old?.metadata.ownerReferences === undefined) return;
         const ref = `${kind}/${ev.object.metadata.namespace ?? ''}/${ev.object.metadata.name}`;
         if (ev.old !== undefined) this.unlink(ev.old, ref);
         if (ev.type === 'DELETED') this.unlink(ev.object, ref);
