@@ -155,6 +155,11 @@ export interface StoreHandle<T extends KubeObject = KubeObject> {
   queued: number;
   /** When an index last (re)filed this object (see PodIndex); 0 until then. */
   indexed: number;
+  /**
+   * The one controller that keeps state per object keeps it here (the kubelet's pod
+   * record): no map keyed by name to look up per event. Undefined until it sets it.
+   */
+  local: unknown;
 }
 
 interface History {
@@ -176,6 +181,7 @@ interface Entry {
   live: boolean;
   queued: number;
   indexed: number;
+  local: unknown;
 }
 
 /** Everything the store keeps for one kind. */
@@ -347,6 +353,7 @@ export class Store {
       live: true,
       queued: 0,
       indexed: 0,
+      local: undefined,
     };
     // The strategy may have created objects of this kind meanwhile: look the map up again.
     names = table.byNs.get(ns);

@@ -18,8 +18,8 @@ export interface KubeletTiming {
   readyDelayNs: number;
 }
 
+/** What the kubelet keeps of a pod on its node (on the pod's store handle, see `local`). */
 interface PodRecord {
-  uid: string;
   node: string;
   /** The pod's address ('' until the CNI gave one). */
   ip: string;
@@ -30,15 +30,11 @@ interface PodRecord {
 }
 
 /** Every field in one literal: added later, a field would go to a separate PropertyArray. */
-function podRecord(
-  uid: string,
-  node: string,
-  ip: string,
-  pooled: boolean,
-  removing: boolean,
-): PodRecord {
-  return { uid, node, ip, pooled, timer: undefined, removing };
+function podRecord(node: string, ip: string, pooled: boolean, removing: boolean): PodRecord {
+  return { node, ip, pooled, timer: undefined, removing };
 }
+
+const recordOf = (h: StoreHandle<Pod>): PodRecord | undefined => h.local as PodRecord | undefined;
 
 /** A running pod's status: `{ ...status, phase, hostIP, podIP, startTime, conditions }`. */
 const RUNNING_STATUS = new LiteralCopier(['phase', 'hostIP', 'podIP', 'startTime', 'conditions']);
@@ -66,7 +62,6 @@ const conditions = (ready: boolean): PodCondition[] => (ready ? READY : NOT_READ
 export class Kubelet implements Controller {
   readonly name = 'kubelet';
   private readonly queue: HandleQueue<Pod>;
-  private readonly pods = new Map<string, PodRecord>();
   private readonly nodes = new Map<string, NodeRecord>();
   /** Readiness forced by setPodReady (a probe result), by pod key. */
   private readonly forced = new Map<string, boolean>();
@@ -82,12 +77,12 @@ export class Kubelet implements Controller {
     store.watch('Node', (ev) => this.onNode(ev.type, ev.object));
     store.watch('Pod', (ev) => {
       const key = ev.key;
-      if (ev.type === 'DELETED') this.forget(key, ev.object.metadata.uid!);
+      if (ev.type === 'DELETED') this.forget(ev.handle);
       else if (!ev.object.spec.nodeName || key === this.writing) return;
       // Just bound: no record of this pod can exist yet (needsSync would say so).
       else if (ev.old?.spec.nodeName === undefined || ev.old.spec.nodeName === '') {
         this.queue.add(ev.handle);
-      } else if (this.needsSync(key, ev.object)) this.queue.add(ev.handle);
+      } else if (this.needsSync(ev.handle)) this.queue.add(ev.handle);
     });
   }
 
@@ -106,14 +101,15 @@ export class Kubelet implements Controller {
 
   /** The address a pod was given (also before it is published in status). */
   addressOf(namespace: string, name: string): string | undefined {
-    return this.pods.get(`${namespace}/${name}`)?.ip || undefined;
+    const h = this.store.handle('Pod', `${namespace}/${name}`);
+    return (h === undefined ? undefined : recordOf(h)?.ip) || undefined;
   }
 
   /** Only new pods on a node and newly deleted pods need the kubelet's attention. */
-  private needsSync(key: string, pod: Pod): boolean {
-    const rec = this.pods.get(key);
-    if (rec === undefined || rec.uid !== pod.metadata.uid) return true;
-    return pod.metadata.deletionTimestamp !== undefined && !rec.removing;
+  private needsSync(h: StoreHandle<Pod>): boolean {
+    const rec = recordOf(h);
+    if (rec === undefined) return true;
+    return h.obj.metadata.deletionTimestamp !== undefined && !rec.removing;
   }
 
   private onNode(type: string, node: Node): void {
@@ -129,27 +125,20 @@ export class Kubelet implements Controller {
     this.nodes.set(name, rec);
   }
 
-  private sync(h: StoreHandle<Pod>): void {
+  private sync(queued: StoreHandle<Pod>): void {
+    // A handle names its object; a dead one's key may belong to a successor by now.
+    const h = queued.live ? queued : this.store.handle('Pod', queued.key);
+    if (h === undefined) return;
     const key = h.key;
-    const pod = h.live ? h.obj : this.store.getByKey('Pod', key);
-    if (pod === undefined || !pod.spec.nodeName) return;
-    let rec = this.pods.get(key);
-    if (rec !== undefined && rec.uid !== pod.metadata.uid) {
-      this.forget(key, rec.uid);
-      rec = undefined;
-    }
+    const pod = h.obj;
+    if (!pod.spec.nodeName) return;
+    let rec = recordOf(h);
     if (pod.metadata.deletionTimestamp !== undefined) {
       if (rec?.removing) return;
-      if (rec === undefined) {
-        this.pods.set(
-          key,
-          (rec = podRecord(pod.metadata.uid!, pod.spec.nodeName, '', false, true)),
-        );
-      }
+      if (rec === undefined) h.local = rec = podRecord(pod.spec.nodeName, '', false, true);
       rec.removing = true;
       this.clock.cancel(rec.timer);
-      const uid = pod.metadata.uid!;
-      rec.timer = this.clock.schedule(pod.metadata.deletionTimestamp, () => this.remove(key, uid));
+      rec.timer = this.clock.schedule(pod.metadata.deletionTimestamp, () => this.remove(h));
       return;
     }
     if (rec !== undefined || pod.status.phase !== 'Pending') return;
@@ -159,26 +148,21 @@ export class Kubelet implements Controller {
     const ip = pooled ? node.ipam?.allocate() : node.ip;
     // No address left: the sandbox cannot be created and the pod stays ContainerCreating.
     if (ip === undefined) return;
-    rec = podRecord(pod.metadata.uid!, pod.spec.nodeName, ip, pooled, false);
-    this.pods.set(key, rec);
-    const uid = rec.uid;
+    h.local = rec = podRecord(pod.spec.nodeName, ip, pooled, false);
     // No start delay: start within this reconcile (same instant, one write fewer to react to).
-    if (this.timing.startDelayNs <= 0) this.run(key, rec, pod, h);
-    else rec.timer = this.clock.after(this.timing.startDelayNs, () => this.start(key, uid));
+    if (this.timing.startDelayNs <= 0) this.run(key, rec, h);
+    else rec.timer = this.clock.after(this.timing.startDelayNs, () => this.start(h));
   }
 
-  private start(key: string, uid: string): void {
-    const rec = this.pods.get(key);
-    const pod = this.current(key, uid);
-    if (rec === undefined || pod === undefined || pod.metadata.deletionTimestamp !== undefined) {
-      return;
-    }
-    this.run(key, rec, pod);
+  private start(h: StoreHandle<Pod>): void {
+    const rec = recordOf(h);
+    if (!h.live || rec === undefined || h.obj.metadata.deletionTimestamp !== undefined) return;
+    this.run(h.key, rec, h);
   }
 
   /** Containers up: Running with its IP (and Ready unless a readiness delay applies). */
-  private run(key: string, rec: PodRecord, pod: Pod, h?: StoreHandle<Pod>): void {
-    const uid = rec.uid;
+  private run(key: string, rec: PodRecord, h: StoreHandle<Pod>): void {
+    const pod = h.obj;
     const node = this.nodes.get(rec.node);
     const forced = this.forced.size === 0 ? undefined : this.forced.get(key);
     const ready = forced ?? this.timing.readyDelayNs <= 0;
@@ -196,39 +180,30 @@ export class Kubelet implements Controller {
       this.writing = undefined;
     }
     if (forced === undefined && !ready) {
-      rec.timer = this.clock.after(this.timing.readyDelayNs, () => this.becomeReady(key, uid));
+      rec.timer = this.clock.after(this.timing.readyDelayNs, () => this.becomeReady(h));
     } else {
       rec.timer = undefined;
     }
   }
 
-  private becomeReady(key: string, uid: string): void {
-    const pod = this.current(key, uid);
-    if (pod === undefined || this.forced.has(key) || pod.metadata.deletionTimestamp !== undefined) {
-      return;
-    }
-    this.store.update({ ...pod, status: { ...pod.status, conditions: conditions(true) } });
+  private becomeReady(h: StoreHandle<Pod>): void {
+    const pod = h.obj;
+    if (!h.live || this.forced.has(h.key) || pod.metadata.deletionTimestamp !== undefined) return;
+    this.store.update({ ...pod, status: { ...pod.status, conditions: conditions(true) } }, h);
   }
 
-  private remove(key: string, uid: string): void {
-    const pod = this.current(key, uid);
-    if (pod !== undefined)
-      this.store.delete('Pod', pod.metadata.namespace, pod.metadata.name, {
-        gracePeriodSeconds: 0,
-      });
+  private remove(h: StoreHandle<Pod>): void {
+    if (!h.live) return;
+    const pod = h.obj;
+    this.store.delete('Pod', pod.metadata.namespace, pod.metadata.name, { gracePeriodSeconds: 0 });
   }
 
-  private current(key: string, uid: string): Pod | undefined {
-    const pod = this.store.getByKey('Pod', key);
-    return pod?.metadata.uid === uid ? pod : undefined;
-  }
-
-  private forget(key: string, uid: string): void {
-    const rec = this.pods.get(key);
-    if (rec === undefined || rec.uid !== uid) return;
+  private forget(h: StoreHandle<Pod>): void {
+    const rec = recordOf(h);
+    if (rec === undefined) return;
+    h.local = undefined;
     this.clock.cancel(rec.timer);
     if (rec.pooled && rec.ip !== '') this.nodes.get(rec.node)?.ipam?.release(rec.ip);
-    this.pods.delete(key);
-    this.forced.delete(key);
+    this.forced.delete(h.key);
   }
 }
