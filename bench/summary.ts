@@ -25,7 +25,8 @@ const cell = (f: Figure | undefined): string =>
       : num(f.median);
 
 function pivot(metric: string, unit: string, figs: readonly Figure[]): string[] {
-  const modes = [...new Set(figs.map((f) => f.mode ?? 'value'))];
+  const modeOf = (f: Figure): string => f.mode ?? 'value';
+  const modes = [...new Set(figs.map(modeOf))];
   const services = [...new Set(figs.map((f) => f.services!))].sort((a, b) => a - b);
   const lines = [
     `**${metric}** (${unit}; median, min–max in parentheses)`,
@@ -34,7 +35,7 @@ function pivot(metric: string, unit: string, figs: readonly Figure[]): string[] 
     `| ---: | ${modes.map(() => '---:').join(' | ')} |`,
   ];
   for (const n of services) {
-    const row = modes.map((m) => cell(figs.find((f) => f.services === n && (f.mode ?? '–') === m)));
+    const row = modes.map((m) => cell(figs.find((f) => f.services === n && modeOf(f) === m)));
     lines.push(`| ${n.toLocaleString('en-US')} | ${row.join(' | ')} |`);
   }
   return [...lines, ''];

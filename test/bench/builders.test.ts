@@ -4,7 +4,7 @@ import { classifyExit, parseBenchJson } from '../../bench/harness.ts';
 import { Progress, clock } from '../../bench/progress.ts';
 import { headlineRatios } from '../../bench/ratios.ts';
 import { suiteByName } from '../../bench/suites.ts';
-import { summaryMarkdown } from '../../bench/summary.ts';
+import { suiteTables, summaryMarkdown } from '../../bench/summary.ts';
 import { fixedResults } from './fixtures.ts';
 
 test('headline ratios come from the same run and are judged against the targets', (t) => {
@@ -130,4 +130,22 @@ test('progress: suite i/n, elapsed and time left from the estimates, plain lines
   t.regex(chunks[1]!, /^\[1\/2\] a ok in 0:00\n$/);
   p.close();
   t.is(clock(61_000), '1:01');
+});
+
+test('summary.md: a swept figure without a mode fills its value column', (t) => {
+  const md = suiteTables({
+    figures: [
+      {
+        metric: 'apply-settle',
+        services: 10_000,
+        unit: 'ms',
+        min: 1,
+        median: 2,
+        max: 3,
+        samples: 3,
+      },
+    ],
+  }).join('\n');
+  t.regex(md, /\| services \| value \|/);
+  t.regex(md, /\| 10,000 \| 2\.00 \(1\.00–3\.00\) \|/);
 });
