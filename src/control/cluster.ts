@@ -154,13 +154,14 @@ export class Cluster {
    */
   apply(objects: readonly KubeObject[], opts: WriteOptions = {}): ApplyResult[] {
     const results: ApplyResult[] = new Array<ApplyResult>(objects.length);
-    // The previous object's frozen copy: the next one of its kind may share spec and labels.
-    let prev: KubeObject | undefined;
+    // The last frozen copy of each kind: the next object of that kind may share its spec
+    // and labels (a Service between two pods of one template does not break the chain).
+    const last = new Map<string, KubeObject>();
     for (let i = 0; i < objects.length; i++) {
       const o = objects[i]!;
-      const copy = cloneForStore(o, prev?.kind === o.kind ? prev : undefined);
+      const copy = cloneForStore(o, last.get(o.kind));
       results[i] = this.applyOne(o, copy);
-      prev = copy;
+      last.set(o.kind, copy);
     }
     if (opts.settle !== false) this.settle();
     return results;

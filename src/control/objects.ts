@@ -180,8 +180,9 @@ let keyTop = 0;
  * writable (apply fills the namespace, the store replaces metadata), everything below
  * them is frozen while copied, so the store's deepFreeze has nothing left to walk there.
  * `like`, an earlier result of this function, lends its (frozen) spec and labels when
- * they are equal: objects applied in a row often share them (the pods of one template),
- * and one frozen copy is less to allocate, copy through the young generation and keep.
+ * they are equal: objects of a kind applied one after another often share them (the pods
+ * of one template), and one frozen copy is less to allocate, copy through the young
+ * generation and keep.
  */
 export function cloneForStore<T extends KubeObject>(obj: T, like?: KubeObject): T {
   const out: Record<string, unknown> = {};

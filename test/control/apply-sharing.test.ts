@@ -1,10 +1,10 @@
-// Objects applied in a row share equal (frozen) spec and labels copies; only equal trees
+// Objects of a kind applied one after another share equal (frozen) spec and labels copies; only equal trees
 // with the same key order are shared, so every object still prints as it was written.
 import test from 'ava';
 import type { Pod } from '../../src/api/types.ts';
 import { Cluster } from '../../src/control/cluster.ts';
 import { canonicalJson, sameTree } from '../../src/control/objects.ts';
-import { pod } from './fixtures.ts';
+import { pod, service } from './fixtures.ts';
 
 test('pods applied in a row with equal spec and labels share one frozen copy', (t) => {
   const c = new Cluster({ systemPods: false });
@@ -21,6 +21,14 @@ test('pods applied in a row with equal spec and labels share one frozen copy', (
   // The input is not shared: a later change to it does not reach the store.
   (b.spec.containers[0] as { image: string }).image = 'changed';
   t.not(c.get('Pod', 'default', 'b')!.spec.containers[0]!.image, 'changed');
+});
+
+test('an object of another kind in between does not stop the sharing', (t) => {
+  const c = new Cluster({ systemPods: false });
+  c.apply([pod('a', { app: 'a' }), service('a', { app: 'a' }), pod('b', { app: 'b' })], {
+    settle: false,
+  });
+  t.is(c.get('Pod', 'default', 'a')!.spec, c.get('Pod', 'default', 'b')!.spec);
 });
 
 test('a spec with the same content in another key order is copied, not shared', (t) => {
