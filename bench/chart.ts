@@ -3,8 +3,7 @@
 // panels draw one line per series (mode, plus the metric when a panel holds several) on a
 // log-scale x axis, with min–max bars; other panels are horizontal bars. The y axis goes
 // log-scale when a panel's values span more than 30×.
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import type { Figure } from './figures.ts';
 import type { SuiteRun } from './results.ts';
 
@@ -153,6 +152,9 @@ export function chartSpec(run: Pick<SuiteRun, 'name' | 'figures'>): TopLevelSpec
 }
 
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  // Loaded on first use: vega takes ~0.2 s to load and only charts need it (the svclab
+  // command is one bundle whose static imports all load at start).
+  const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { repoRoot } from '../src/lab/repo.ts';
 import { chartSpec, renderSvg } from './chart.ts';
 import { BENCH_JSON_PREFIX, type SuiteResult } from './figures.ts';
 import { gitCommit, machine } from './machine.ts';
@@ -15,8 +15,9 @@ import type { BenchResults, SuiteRun } from './results.ts';
 import { SUITES, type SuiteSpec, suiteByName } from './suites.ts';
 import { summaryMarkdown } from './summary.ts';
 
-export const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
-export const REPO_DIR = resolve(BENCH_DIR, '..');
+// From the repository root, not this module's URL: the CLI may run from a bundle in dist/.
+export const REPO_DIR = repoRoot();
+export const BENCH_DIR = join(REPO_DIR, 'bench');
 export const RESULTS_DIR = join(BENCH_DIR, 'results');
 
 export interface BenchOptions {

@@ -2,7 +2,6 @@
 // progress line, results.json, one SVG chart per suite and summary.md (bench/harness.ts).
 import type { Command } from 'commander';
 import { CliError, collect } from './cluster-from-files.ts';
-import { UnknownSuiteError, runBench, shortPath } from '../../bench/harness.ts';
 import { SUITES } from '../../bench/suites.ts';
 
 interface BenchCliOptions {
@@ -28,6 +27,8 @@ export function registerBench(program: Command): void {
     .option('-v, --verbose', "show each suite's own output as it runs")
     .action(async (o: BenchCliOptions) => {
       if (o.quick && o.full) throw new CliError('error: --quick and --full exclude each other', 2);
+      // Loaded here: the harness brings vega for its charts, which no other command needs.
+      const { UnknownSuiteError, runBench, shortPath } = await import('../../bench/harness.ts');
       let run;
       try {
         run = await runBench({

@@ -4,7 +4,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { cleanupLab } from '../lab/cleanup.ts';
@@ -12,12 +11,13 @@ import { request } from '../lab/client.ts';
 import type { LabReply, LabRequest, LabStatus } from '../lab/daemon.ts';
 import { DEFAULT_PREFIX, checkPrefix } from '../lab/names.ts';
 import { ensureStateDir, labPaths, livePid } from '../lab/state.ts';
+import { repoPath } from '../lab/repo.ts';
 import { tunSupport } from '../lab/tun.ts';
 import { SHOW_VIEWS } from '../lab/views.ts';
 import { CliError, collect } from './cluster-from-files.ts';
 import { proxyMode } from './node-view.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/svclab.js', import.meta.url));
+const BIN = repoPath('bin', 'svclab.js');
 
 interface UpOptions {
   proxyMode: string;

@@ -8,13 +8,14 @@ import { registerGet } from './get.ts';
 import { registerIptables, registerNft } from './iptables.ts';
 import { registerIpvs } from './ipvs.ts';
 import { registerLab } from './lab.ts';
+import { repoPath } from '../lab/repo.ts';
 import { registerProbe } from './probe.ts';
 import { registerReplay } from './replay.ts';
 import { registerRun } from './run.ts';
 import { registerTrace } from './trace.ts';
 import { registerWalkthrough } from './walkthrough.ts';
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+const pkg = JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as {
   version: string;
 };
 

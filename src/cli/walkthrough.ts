@@ -1,14 +1,12 @@
 // `svclab walkthrough` (what `npm start` runs): the seed walkthrough replayed in
 // simulation — scenarios/seed/walkthrough.yaml, its parts in order, as a terminal session.
 import type { Command } from 'commander';
-import { fileURLToPath } from 'node:url';
+import { repoPath } from '../lab/repo.ts';
 import { CliError } from './cluster-from-files.ts';
 import { proxyMode } from './node-view.ts';
 import { runAll, scenarioFiles, summarize } from './run.ts';
 
-export const SEED_WALKTHROUGH = fileURLToPath(
-  new URL('../../scenarios/seed/walkthrough.yaml', import.meta.url),
-);
+export const SEED_WALKTHROUGH = repoPath('scenarios', 'seed', 'walkthrough.yaml');
 
 export function registerWalkthrough(program: Command): void {
   program

@@ -1,10 +1,10 @@
 // Runs a probe inside a network namespace: a raw socket is bound to the namespace of the
 // process that opens it, so the probe runs as a child under `ip netns exec`.
 import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { repoPath } from './repo.ts';
 import type { ProbeRequest, ProbeResult } from './probe.ts';
 
-const WORKER = fileURLToPath(new URL('./probe-worker.ts', import.meta.url));
+const WORKER = repoPath('src', 'lab', 'probe-worker.ts');
 const TSX = import.meta.resolve('tsx');
 
 export function probeInNamespace(netns: string, req: ProbeRequest): Promise<ProbeResult> {

@@ -4,8 +4,8 @@
 // only during the callback: the next batch overwrites the slab.
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { repoRoot } from './repo.ts';
 
 export type TunSupport = { ok: true } | { ok: false; reason: string };
 
@@ -67,23 +67,11 @@ const DEFAULT_BATCH = 64;
 const TYPICAL_PACKET = 2048;
 const CAP_NET_ADMIN = 12;
 
-/** The repository root: the nearest folder above this file holding native/. */
-function repoRoot(): string | undefined {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'native', 'binding.gyp'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) return undefined;
-    dir = up;
-  }
-}
-
 let loaded: { addon: Addon } | { error: string } | undefined;
 
 function loadAddon(): { addon: Addon } | { error: string } {
   if (loaded !== undefined) return loaded;
   const root = repoRoot();
-  if (root === undefined) return (loaded = { error: 'native/ not found above src/lab' });
   const file = join(root, ADDON_PATH);
   if (!existsSync(file)) {
     let why = 'not built';

@@ -1,22 +1,19 @@
 // How the daemon starts a pod's worker. Loading tsx costs a worker most of a second of
-// start-up; bundling src/lab/workers/pod.ts once into plain JavaScript (esbuild, which
-// tsx brings along) makes each worker a bare `node pod-worker.mjs`. Without esbuild,
-// the workers run through tsx.
+// start-up; bundling src/lab/workers/pod.ts once into plain JavaScript (esbuild) makes
+// each worker a bare `node pod-worker.mjs`. If bundling fails, the workers run through tsx.
+import type * as Esbuild from 'esbuild';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-interface EsbuildLike {
-  buildSync(o: Record<string, unknown>): unknown;
-}
+import { repoPath } from './repo.ts';
 
 export function workerCommand(outDir: string): string[] {
-  const source = fileURLToPath(new URL('./workers/pod.ts', import.meta.url));
+  const source = repoPath('src', 'lab', 'workers', 'pod.ts');
   const tsx = import.meta.resolve('tsx');
   try {
-    const esbuild = createRequire(fileURLToPath(tsx))('esbuild') as EsbuildLike;
+    // Required here, not imported: only the lab daemon bundles, every other command skips it.
+    const { buildSync } = createRequire(import.meta.url)('esbuild') as typeof Esbuild;
     const outfile = join(outDir, 'pod-worker.mjs');
-    esbuild.buildSync({
+    buildSync({
       entryPoints: [source],
       bundle: true,
       platform: 'node',
