@@ -9,6 +9,7 @@ import { Hook } from '../hooks.ts';
 import type { ServicePortEntry } from '../service-map.ts';
 import type { AffinityTables } from './affinity.ts';
 import { RulesetBuilder } from './builder.ts';
+import type { RecordedOp } from './builder.ts';
 import { addrElement, writeServicePort } from './compile-services.ts';
 import type { ServiceContext } from './compile-services.ts';
 import * as x from './exprs.ts';
@@ -134,13 +135,53 @@ export function nodePortIPs(opts: NftablesOptions): number[] {
   );
 }
 
+/**
+ * What each service port's compile wrote, by ServiceMap key, for the next compile: a
+ * snapshot keeps the entry object of a service port that did not change, and such an
+ * entry's chains, rules and elements are replayed instead of compiled again (a sync after
+ * one endpoint change then rebuilds one service's part, not all 10,000).
+ */
+export class ServicePortCache {
+  private cur = new Map<string, { entry: ServicePortEntry; ops: RecordedOp[] }>();
+  private prev = this.cur;
+
+  /** Start a compile: ports the previous compile did not see are forgotten. */
+  begin(): void {
+    this.prev = this.cur;
+    this.cur = new Map();
+  }
+
+  /** The recording of `e`, if it is the same entry as last time. */
+  take(e: ServicePortEntry): RecordedOp[] | undefined {
+    const hit = this.prev.get(e.key);
+    if (hit === undefined || hit.entry !== e) return undefined;
+    this.cur.set(e.key, hit);
+    return hit.ops;
+  }
+
+  put(e: ServicePortEntry, ops: RecordedOp[]): void {
+    this.cur.set(e.key, { entry: e, ops });
+  }
+}
+
+/** Replay `ops` if every affinity set they name is still the one they were recorded with. */
+function replayable(ops: readonly RecordedOp[], affinity: AffinityTables): boolean {
+  for (const o of ops) {
+    if (o.op !== 'set' || o.spec.dyn === undefined) continue;
+    if (affinity.get(o.name, o.spec.dyn.timeout) !== o.spec.dyn) return false;
+  }
+  return true;
+}
+
 /** Compile the whole table for `entries` (sorted by key, as the snapshot gives them). */
 export function compileRuleset(
   entries: readonly ServicePortEntry[],
   opts: NftablesOptions,
   names: NameCache,
   affinity: AffinityTables,
+  cache: ServicePortCache = new ServicePortCache(),
 ): Ruleset {
+  cache.begin();
   names.nextGeneration();
   affinity.begin();
   const b = new RulesetBuilder(N.KUBE_PROXY_TABLE, 'rules for kube-proxy');
@@ -263,7 +304,16 @@ export function compileRuleset(
       firewallIPs,
     },
   };
-  for (const e of entries) writeServicePort(ctx, e);
+  for (const e of entries) {
+    const ops = cache.take(e);
+    if (ops !== undefined && replayable(ops, affinity)) {
+      b.replay(ops);
+      continue;
+    }
+    b.record();
+    writeServicePort(ctx, e);
+    cache.put(e, b.stopRecording());
+  }
   affinity.end();
   return b.build(hookOrder);
 }

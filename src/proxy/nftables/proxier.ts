@@ -15,7 +15,7 @@ import {
 import type { DataplaneProxier, EvalResult, PacketMeta, TraceEvent } from '../hooks.ts';
 import { seededRandom } from '../iptables/proxier.ts';
 import { AffinityTables } from './affinity.ts';
-import { compileRuleset } from './compile.ts';
+import { ServicePortCache, compileRuleset } from './compile.ts';
 import type { NftablesOptions } from './compile.ts';
 import { runBaseChain, sawVolatile, watchVolatile } from './evaluate.ts';
 import type { NftEvalContext } from './evaluate.ts';
@@ -69,6 +69,8 @@ export class NftablesProxier extends ServiceMapProxier implements DataplaneProxi
   private rules: Ruleset;
   private compiledGeneration = -1;
   private readonly names = new NameCache();
+  /** Each service port's chains, rules and elements from the last compile. */
+  private readonly ports = new ServicePortCache();
   private readonly ctx: NftEvalContext;
   private readonly result = newEvalResult();
   private readonly scratch = newPacketMeta();
@@ -82,14 +84,14 @@ export class NftablesProxier extends ServiceMapProxier implements DataplaneProxi
       now: options.now ?? (() => Date.now() / 1000),
       trace: undefined,
     };
-    this.rules = compileRuleset([], options, this.names, this.affinity);
+    this.rules = compileRuleset([], options, this.names, this.affinity, this.ports);
   }
 
   /** Compile the current state and swap it in; unchanged state keeps the table. */
   sync(): void {
     const snap = this.serviceMap.snapshot();
     if (snap.generation === this.compiledGeneration) return;
-    const next = compileRuleset(snap.entries, this.options, this.names, this.affinity);
+    const next = compileRuleset(snap.entries, this.options, this.names, this.affinity, this.ports);
     this.rules = next; // the nft transaction: one reference assignment
     this.generation++;
     this.compiledGeneration = snap.generation;
