@@ -5,7 +5,7 @@ import { Progress, clock } from '../../bench/progress.ts';
 import { headlineRatios } from '../../bench/ratios.ts';
 import { suiteByName } from '../../bench/suites.ts';
 import { suiteTables, summaryMarkdown } from '../../bench/summary.ts';
-import { fixedResults } from './fixtures.ts';
+import { f, fixedResults } from './fixtures.ts';
 
 test('headline ratios come from the same run and are judged against the targets', (t) => {
   const r = fixedResults();
@@ -133,19 +133,9 @@ test('progress: suite i/n, elapsed and time left from the estimates, plain lines
 });
 
 test('summary.md: a swept figure without a mode fills its value column', (t) => {
-  const md = suiteTables({
-    figures: [
-      {
-        metric: 'apply-settle',
-        services: 10_000,
-        unit: 'ms',
-        min: 1,
-        median: 2,
-        max: 3,
-        samples: 3,
-      },
-    ],
-  }).join('\n');
+  const md = suiteTables({ figures: [f('apply-settle', 'ms', 2000, { services: 10_000 })] }).join(
+    '\n',
+  );
   t.regex(md, /\| services \| value \|/);
-  t.regex(md, /\| 10,000 \| 2\.00 \(1\.00–3\.00\) \|/);
+  t.regex(md, /\| 10,000 \| 2,000 \(1,800–2,200\) \|/);
 });

@@ -5,7 +5,8 @@ import test from 'ava';
 import type { EndpointSlice, Service } from '../../../src/api/types.ts';
 import { ipToU32 } from '../../../src/packet/addr.ts';
 import { CtState, Hook, TABLE_NAT, newPacketMeta } from '../../../src/proxy/hooks.ts';
-import { NftablesProxier } from '../../../src/proxy/nftables/proxier.ts';
+import type { NftablesProxier } from '../../../src/proxy/nftables/proxier.ts';
+import { nftProxier } from './fixture.ts';
 import { randomServices } from './random-services.ts';
 
 const NODE = 'k8s-node01';
@@ -18,15 +19,8 @@ const opts = {
   now: () => 0,
 };
 
-function fresh(services: readonly Service[], slices: readonly EndpointSlice[]): NftablesProxier {
-  const px = new NftablesProxier(opts);
-  for (const s of services) px.onServiceAdd(s);
-  for (const s of slices) px.onEndpointSliceAdd(s);
-  px.onServiceSynced();
-  px.onEndpointSlicesSynced();
-  px.sync();
-  return px;
-}
+const fresh = (services: readonly Service[], slices: readonly EndpointSlice[]): NftablesProxier =>
+  nftProxier(services, slices, opts);
 
 /** The listing without affinity set contents (classifying adds them, as in the kernel). */
 const listing = (px: NftablesProxier): string =>
@@ -43,7 +37,7 @@ function verdicts(px: NftablesProxier, services: readonly Service[], client: str
       m.dst = ipToU32(s.spec.clusterIP!);
       m.sport = 40000;
       m.dport = p.port;
-      m.ctstate = CtState.New;
+      m.ctstate = CtState.NEW;
       const r = px.classify(m, Hook.Prerouting, TABLE_NAT);
       out.push(
         `${s.metadata.name}:${p.port} ${r.verdict} ${r.dnat ? `${r.dnatIp}:${r.dnatPort}` : '-'}`,
