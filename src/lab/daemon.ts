@@ -13,6 +13,7 @@ import { ipToU32, parseCidr, u32ToIp } from '../packet/addr.ts';
 import { IpvsDataplaneProxier } from '../proxy/ipvs/dataplane.ts';
 import { cleanupLab } from './cleanup.ts';
 import { LabDns } from './dns.ts';
+import { LabIngress } from './ingress.ts';
 import { clientNetns, externalNetns, nodeNetns } from './names.ts';
 import { LabNetwork } from './network.ts';
 import { ip } from './netns.ts';
@@ -109,6 +110,7 @@ export class LabDaemon {
       cluster: this.cluster,
       net: this.net,
       dns: this.dns,
+      ingress: new LabIngress(this.cluster, this.paths.dir, this.log),
       workerCommand: [],
       log: this.log,
       changed: () => this.writeState(),

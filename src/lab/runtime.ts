@@ -11,6 +11,7 @@ import type { Cluster } from '../control/cluster.ts';
 import { ipToU32 } from '../packet/addr.ts';
 import { workloadFor } from '../workloads/kind.ts';
 import type { LabDns } from './dns.ts';
+import type { LabIngress } from './ingress.ts';
 import { deviceName, podNetns } from './names.ts';
 import type { LabNetwork } from './network.ts';
 import { addNetns, deleteNetns, removeResolvConf, wireNetns, writeResolvConf } from './netns.ts';
@@ -53,6 +54,8 @@ export interface RuntimeOptions {
   cluster: Cluster;
   net: LabNetwork;
   dns: LabDns;
+  /** Routes and certificates for ingress-nginx workers. */
+  ingress: LabIngress;
   /** argv before the worker's spec: node, loader, worker script. */
   workerCommand: string[];
   log: (line: string) => void;
@@ -253,8 +256,7 @@ export class LabRuntime {
         if ((port.protocol ?? 'TCP') === 'TCP' && !ports.includes(port.containerPort))
           ports.push(port.containerPort);
     return {
-      // ingress-nginx in the lab is an echo on its ports (its routing runs in simulation).
-      kind: kind === 'ingress-nginx' ? 'http-echo' : kind,
+      kind,
       namespace: lp.namespace,
       pod: lp.name,
       image,
@@ -282,6 +284,22 @@ export class LabRuntime {
           type: 'dns-answer',
           id: m.id,
           data: a === undefined ? null : Buffer.from(a).toString('base64'),
+        };
+        if (child.connected) child.send(reply);
+      } else if (m.type === 'ingress-route') {
+        const reply: DaemonMessage = {
+          type: 'ingress-route',
+          id: m.id,
+          answer: this.o.ingress.route(m.query),
+        };
+        if (child.connected) child.send(reply);
+      } else if (m.type === 'ingress-cert') {
+        const pem = this.o.ingress.certificate(m.host);
+        const reply: DaemonMessage = {
+          type: 'ingress-cert',
+          id: m.id,
+          cert: pem?.cert ?? null,
+          key: pem?.key ?? null,
         };
         if (child.connected) child.send(reply);
       } else if (m.type === 'error') {

@@ -15,9 +15,27 @@ export interface WorkerSpec {
   startedAtMs: number;
 }
 
+/** An ingress-nginx worker's request, for the daemon to route (it holds the Ingresses). */
+export interface IngressRouteQuery {
+  scheme: 'http' | 'https';
+  host: string;
+  uri: string;
+  headers: Record<string, string>;
+}
+
+/** The daemon's routing answer: nginx answers itself, or proxies to an endpoint. */
+export type IngressRouteAnswer =
+  | { kind: 'respond'; status: number; headers: Record<string, string>; body: string }
+  | { kind: 'proxy'; ip: string; port: number; uri: string };
+
 export type WorkerMessage =
   | { type: 'listening'; ports: number[] }
   | { type: 'dns-query'; id: number; transport: 'udp' | 'tcp'; data: string }
+  | { type: 'ingress-route'; id: number; query: IngressRouteQuery }
+  | { type: 'ingress-cert'; id: number; host: string }
   | { type: 'error'; message: string };
 
-export type DaemonMessage = { type: 'dns-answer'; id: number; data: string | null };
+export type DaemonMessage =
+  | { type: 'dns-answer'; id: number; data: string | null }
+  | { type: 'ingress-route'; id: number; answer: IngressRouteAnswer }
+  | { type: 'ingress-cert'; id: number; cert: string | null; key: string | null };

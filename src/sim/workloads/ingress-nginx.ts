@@ -9,6 +9,12 @@ import type { Cluster } from '../../control/cluster.ts';
 import { type IngressConfig, buildIngressConfig } from '../../ingress/config.ts';
 import { nginxPage, reasonPhrase } from '../../ingress/pages.ts';
 import { routeRequest } from '../../ingress/route.ts';
+import {
+  forwardedHeaders,
+  keptFromUpstream,
+  passedUpstream,
+  pickEndpoint,
+} from '../../ingress/upstream.ts';
 import { httpRequest } from '../http/client.ts';
 import { getHeader } from '../http/message.ts';
 import { type HttpResponseInit, type HttpServerRequest, createHttpServer } from '../http/server.ts';
@@ -21,37 +27,6 @@ export interface IngressNginx {
 }
 
 const SERVER = 'nginx';
-
-/** The backend endpoint for a Service port, round robin over ready endpoints. */
-function pickEndpoint(
-  cluster: Cluster,
-  rr: Map<string, number>,
-  ns: string,
-  name: string,
-  port: number | string,
-): { ip: string; port: number } | undefined {
-  const svc = cluster.get('Service', ns, name);
-  const sp = svc?.spec.ports.find((p) =>
-    typeof port === 'number' ? p.port === port : p.name === port,
-  );
-  if (svc === undefined || sp === undefined) return undefined;
-  const targets: { ip: string; port: number }[] = [];
-  for (const slice of cluster.list('EndpointSlice', ns)) {
-    if (slice.metadata.labels?.['kubernetes.io/service-name'] !== name) continue;
-    const epPort = slice.ports.find((p) => (p.name ?? '') === (sp.name ?? ''));
-    if (epPort === undefined) continue;
-    for (const ep of slice.endpoints) {
-      if (ep.conditions.ready === false) continue;
-      for (const ip of ep.addresses) targets.push({ ip, port: epPort.port });
-    }
-  }
-  if (targets.length === 0) return undefined;
-  targets.sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0));
-  const key = `${ns}/${name}:${sp.port}`;
-  const i = rr.get(key) ?? 0;
-  rr.set(key, i + 1);
-  return targets[i % targets.length];
-}
 
 export function startIngressNginx(host: SimHost, cluster: Cluster): IngressNginx {
   let cached: IngressConfig | undefined;
@@ -100,19 +75,8 @@ export function startIngressNginx(host: SimHost, cluster: Cluster): IngressNginx
       });
       return;
     }
-    // What ingress-nginx's proxy_set_header adds upstream.
-    const id = (++requestId).toString(16).padStart(32, '0');
-    const fwd: [string, string][] = [
-      ['X-Request-ID', id],
-      ['X-Real-IP', req.remoteAddress],
-      ['X-Forwarded-For', req.remoteAddress],
-      ['X-Forwarded-Host', hostHeader.replace(/:\d+$/, '')],
-      ['X-Forwarded-Port', String(req.localPort)],
-      ['X-Forwarded-Proto', scheme],
-      ['X-Forwarded-Scheme', scheme],
-      ['X-Scheme', scheme],
-    ];
-    const passed = req.headers.filter(([k]) => !/^(host|connection)$/i.test(k));
+    const fwd = forwardedHeaders(++requestId, req.remoteAddress, hostHeader, req.localPort, scheme);
+    const passed = req.headers.filter(([k]) => passedUpstream(k));
     httpRequest(
       host,
       {
@@ -135,9 +99,7 @@ export function startIngressNginx(host: SimHost, cluster: Cluster): IngressNginx
           return;
         }
         // nginx hides the upstream's Server and Date (proxy_hide_header) and sends its own.
-        const keep = res.headers.filter(
-          ([k]) => !/^(server|date|connection|keep-alive|transfer-encoding)$/i.test(k),
-        );
+        const keep = res.headers.filter(([k]) => keptFromUpstream(k));
         finish({ status: res.status, reason: res.reason, headers: keep, body: res.body });
       },
     );

@@ -1,0 +1,133 @@
+// The lab's ingress-nginx (root): the seed's controller, virtual hosts, HTTPS with the
+// seed's TLS secret (and the fake certificate for other hosts), the HTTP → HTTPS redirect
+// and basic auth, all through the real NodePort with real curl from the external host.
+// Elsewhere (not root, no TUN addon, tools missing) it skips with the reason.
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cleanupLab } from '../../src/lab/cleanup.ts';
+import { tunSupport } from '../../src/lab/tun.ts';
+
+const PREFIX = `svl-i${process.pid}-`;
+const SEED = 'scenarios/seed/manifests';
+const BIN = 'bin/svclab.js';
+const NODE_IP = '10.0.100.10';
+
+function whyNot(): string | undefined {
+  const s = tunSupport();
+  if (!s.ok) return s.reason;
+  for (const tool of ['ip', 'curl', 'openssl'])
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0)
+      return `${tool} is not installed`;
+  return undefined;
+}
+const skip = whyNot();
+
+const b64 = (file: string) => readFileSync(file).toString('base64');
+
+/** What `kubectl create secret tls` and `create secret generic --from-file` make. */
+function secrets(): string {
+  return `apiVersion: v1
+kind: Secret
+metadata: { name: tls-secret }
+type: kubernetes.io/tls
+data:
+  tls.crt: ${b64(`${SEED}/https/tls.crt`)}
+  tls.key: ${b64(`${SEED}/https/tls.key`)}
+---
+apiVersion: v1
+kind: Secret
+metadata: { name: basic-auth }
+type: Opaque
+data:
+  auth: ${b64(`${SEED}/basic-auth/auth`)}
+`;
+}
+
+function svclab(args: string[]): { code: number; stdout: string; stderr: string } {
+  const argv = [...args.slice(0, 2), '--prefix', PREFIX, ...args.slice(2)];
+  const r = spawnSync(process.execPath, [BIN, ...argv], { encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** curl from the external host to HOST at the node's NodePort (as the seed resolves it). */
+function curl(host: string, port: number, path: string, extra: string[] = []): string {
+  const scheme = port === 31401 ? 'https' : 'http';
+  const r = spawnSync(
+    'ip',
+    ['netns', 'exec', `${PREFIX}external`, 'curl', '-s', '-m', '5', ...extra].concat([
+      '--resolve',
+      `${host}:${port}:${NODE_IP}`,
+      `${scheme}://${host}:${port}${path}`,
+    ]),
+    { encoding: 'utf8', timeout: 20_000 },
+  );
+  return `${r.stdout}${r.stderr}`;
+}
+
+if (skip !== undefined) {
+  test('lab ingress (skipped)', (t) => {
+    t.log(`skipped: ${skip}`);
+    t.pass();
+  });
+} else {
+  test.serial(
+    'lab ingress-nginx: virtual hosts, TLS from the Secret, redirect, basic auth',
+    async (t) => {
+      const dir = mkdtempSync(join(tmpdir(), 'svclab-ing-'));
+      const sec = join(dir, 'secrets.yaml');
+      writeFileSync(sec, secrets());
+      try {
+        const up = svclab(
+          ['lab', 'up'].concat(
+            [
+              'ingress/mandatory.yaml',
+              'ingress/service-nodeport.yaml',
+              'ingress-vh/deployment.yaml',
+              'ingress-vh/deployment2.yaml',
+              'ingressrule.yaml',
+              'https/deployment.yaml',
+              'https.ingress.yaml',
+              'basic-auth/ingress.yaml',
+            ].map((f) => `${SEED}/${f}`),
+            [sec, '--proxy-mode', 'iptables'],
+          ),
+        );
+        t.is(up.code, 0, up.stderr);
+
+        // Virtual hosts: one address and port, the Host header picks the Service.
+        t.regex(curl('www1.atguigu.com', 32510, '/'), /Hello MyApp \| Version: v1/);
+        t.regex(curl('www2.atguigu.com', 32510, '/'), /Hello MyApp \| Version: v2/);
+        t.regex(curl('www2.atguigu.com', 32510, '/hostname.html'), /^deployment2-/);
+        t.regex(curl('nobody.example', 32510, '/', ['-i']), /^HTTP\/1\.1 404 Not Found/);
+
+        // HTTPS: the Ingress's Secret (CN=nginxsvc), real TLS; plain HTTP is redirected.
+        const https = curl('www3.atguigu.com', 31401, '/', ['-k', '-v']);
+        t.regex(https, /subject: CN\s*=\s*nginxsvc/);
+        t.regex(https, /Hello MyApp \| Version: v3/);
+        const redirect = curl('www3.atguigu.com', 32510, '/hostname.html', ['-i']);
+        t.regex(redirect, /^HTTP\/1\.1 308 Permanent Redirect/);
+        t.regex(redirect, /Location: https:\/\/www3\.atguigu\.com\/hostname\.html/i);
+        // A host without a TLS Secret gets ingress-nginx's fake certificate.
+        t.regex(
+          curl('www1.atguigu.com', 31401, '/', ['-k', '-v']),
+          /subject: O\s*=\s*Acme Co, CN\s*=\s*Kubernetes Ingress Controller Fake Certificate|subject: O=Acme Co; CN=Kubernetes Ingress Controller Fake Certificate/,
+        );
+
+        // Basic auth from the htpasswd Secret.
+        t.regex(curl('auth.atguigu.com', 32510, '/', ['-i']), /^HTTP\/1\.1 401 Unauthorized/);
+        t.regex(curl('auth.atguigu.com', 32510, '/', ['-u', 'foo:bar']), /Hello MyApp/);
+      } finally {
+        svclab(['lab', 'down']);
+        await cleanupLab(PREFIX);
+        rmSync(dir, { recursive: true, force: true });
+      }
+      const left = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter((l) => l.startsWith(PREFIX));
+      t.deepEqual(left, []);
+    },
+  );
+}
