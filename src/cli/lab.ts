@@ -2,10 +2,12 @@
 // namespaces, the userspace dataplane forwarding real packets between TUN devices,
 // real processes answering (src/lab). Needs root and the native TUN addon.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { secretFromFiles } from '../api/secret-from-files.ts';
+import { toApiObject } from '../api/wire.ts';
 import { cleanupLab } from '../lab/cleanup.ts';
 import { request } from '../lab/client.ts';
 import type { LabReply, LabRequest, LabStatus } from '../lab/daemon.ts';
@@ -359,6 +361,66 @@ export function registerLab(program: Command): void {
   ).action(async (o: { prefix: string; filename: string[] }) => {
     emit(await ask(o.prefix, { cmd: 'apply', files: o.filename.map((f) => resolve(f)) }));
   });
+
+  prefixOption(
+    lab
+      .command('create')
+      .description(
+        'kubectl create secret tls|generic NAME to the running lab (--cert/--key, --from-file, --from-literal)',
+      )
+      .argument('<what>', 'secret')
+      .argument('<type>', 'tls or generic')
+      .argument('<name>', 'the Secret name')
+      .option('-n, --namespace <ns>', 'namespace', 'default')
+      .option('--cert <file>', 'tls: the certificate (PEM)')
+      .option('--key <file>', 'tls: the private key (PEM)')
+      .option('--from-file <[key=]path>', 'generic: a key from a file (repeatable)', collect, [])
+      .option('--from-literal <key=value>', 'generic: a literal key (repeatable)', collect, []),
+  ).action(
+    async (
+      what: string,
+      type: string,
+      name: string,
+      o: {
+        prefix: string;
+        namespace: string;
+        cert?: string;
+        key?: string;
+        fromFile: string[];
+        fromLiteral: string[];
+      },
+    ) => {
+      if (what !== 'secret')
+        throw new CliError(`error: lab create makes secrets, not "${what}"`, 2);
+      let secret;
+      try {
+        secret = secretFromFiles(
+          type,
+          name,
+          o.namespace,
+          {
+            ...(o.cert !== undefined ? { cert: o.cert } : {}),
+            ...(o.key !== undefined ? { key: o.key } : {}),
+            fromFile: o.fromFile,
+            fromLiteral: o.fromLiteral,
+          },
+          (f) => readFileSync(resolve(f)),
+        );
+      } catch (e) {
+        throw new CliError(`error: ${(e as Error).message}`, 1);
+      }
+      if (typeof secret === 'string') throw new CliError(secret, 1);
+      const paths = labPaths(o.prefix);
+      if (livePid(paths) === undefined) {
+        throw new CliError(`svclab lab: no lab "${o.prefix}" is running (svclab lab up first)`);
+      }
+      // The daemon applies files: the Secret as the API returns it (data base64), kept in
+      // the lab's state directory.
+      const file = resolve(paths.dir, `secret-${o.namespace}-${name}.yaml`);
+      writeFileSync(file, stringifyYaml(toApiObject(secret)), { mode: 0o600 });
+      emit(await ask(o.prefix, { cmd: 'apply', files: [file] }));
+    },
+  );
 
   prefixOption(
     lab

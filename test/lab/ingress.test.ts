@@ -1,12 +1,10 @@
 // The lab's ingress-nginx (root): the seed's controller, virtual hosts, HTTPS with the
-// seed's TLS secret (and the fake certificate for other hosts), the HTTP → HTTPS redirect
-// and basic auth, all through the real NodePort with real curl from the external host.
+// seed's TLS secret made by `lab create secret` (and the fake certificate for other
+// hosts), the HTTP → HTTPS redirect and basic auth, all through the real NodePort with
+// real curl from the external host.
 // Elsewhere (not root, no TUN addon, tools missing) it skips with the reason.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { cleanupLab } from '../../src/lab/cleanup.ts';
 import { tunSupport } from '../../src/lab/tun.ts';
 
@@ -24,27 +22,6 @@ function whyNot(): string | undefined {
   return undefined;
 }
 const skip = whyNot();
-
-const b64 = (file: string) => readFileSync(file).toString('base64');
-
-/** What `kubectl create secret tls` and `create secret generic --from-file` make. */
-function secrets(): string {
-  return `apiVersion: v1
-kind: Secret
-metadata: { name: tls-secret }
-type: kubernetes.io/tls
-data:
-  tls.crt: ${b64(`${SEED}/https/tls.crt`)}
-  tls.key: ${b64(`${SEED}/https/tls.key`)}
----
-apiVersion: v1
-kind: Secret
-metadata: { name: basic-auth }
-type: Opaque
-data:
-  auth: ${b64(`${SEED}/basic-auth/auth`)}
-`;
-}
 
 function svclab(args: string[]): { code: number; stdout: string; stderr: string } {
   const argv = [...args.slice(0, 2), '--prefix', PREFIX, ...args.slice(2)];
@@ -76,9 +53,6 @@ if (skip !== undefined) {
   test.serial(
     'lab ingress-nginx: virtual hosts, TLS from the Secret, redirect, basic auth',
     async (t) => {
-      const dir = mkdtempSync(join(tmpdir(), 'svclab-ing-'));
-      const sec = join(dir, 'secrets.yaml');
-      writeFileSync(sec, secrets());
       try {
         const up = svclab(
           ['lab', 'up'].concat(
@@ -92,10 +66,26 @@ if (skip !== undefined) {
               'https.ingress.yaml',
               'basic-auth/ingress.yaml',
             ].map((f) => `${SEED}/${f}`),
-            [sec, '--proxy-mode', 'iptables'],
+            ['--proxy-mode', 'iptables'],
           ),
         );
         t.is(up.code, 0, up.stderr);
+        // The seed's `kubectl create secret tls …` and `create secret generic --from-file`.
+        const tls = svclab(
+          ['lab', 'create', 'secret', 'tls', 'tls-secret'].concat([
+            '--key',
+            `${SEED}/https/tls.key`,
+            '--cert',
+            `${SEED}/https/tls.crt`,
+          ]),
+        );
+        t.is(tls.stdout, 'secret/tls-secret created\n', tls.stderr);
+        const auth = svclab(
+          ['lab', 'create', 'secret', 'generic', 'basic-auth'].concat([
+            `--from-file=${SEED}/basic-auth/auth`,
+          ]),
+        );
+        t.is(auth.stdout, 'secret/basic-auth created\n', auth.stderr);
 
         // Virtual hosts: one address and port, the Host header picks the Service.
         t.regex(curl('www1.atguigu.com', 32510, '/'), /Hello MyApp \| Version: v1/);
@@ -122,7 +112,6 @@ if (skip !== undefined) {
       } finally {
         svclab(['lab', 'down']);
         await cleanupLab(PREFIX);
-        rmSync(dir, { recursive: true, force: true });
       }
       const left = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
         .stdout.split('\n')

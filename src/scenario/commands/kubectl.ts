@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { loadManifests } from '../../api/load.ts';
 import { sourceOf } from '../../api/source.ts';
-import type { Kind, KubeObject, Secret } from '../../api/types.ts';
+import { secretFromFiles } from '../../api/secret-from-files.ts';
+import type { Kind, KubeObject } from '../../api/types.ts';
 import { toApiList, toApiObject } from '../../api/wire.ts';
 import { KIND_REF, formatApplyResult } from '../../control/cluster.ts';
 import { lookupResource, renderGet } from '../../control/kubectl-get.ts';
@@ -173,31 +174,21 @@ function createSecret(ctx: CommandContext, p: Parsed): ExecResult {
   const [, , type, name] = p.positional;
   if (name === undefined) return fail('error: exactly one NAME is required\n');
   const ns = one(p, '-n', '--namespace') ?? 'default';
-  const data: Record<string, Uint8Array> = {};
-  let secretType = 'Opaque';
-  if (type === 'tls') {
-    secretType = 'kubernetes.io/tls';
-    data['tls.crt'] = readFileSync(resolvePath(ctx, one(p, '--cert') ?? ''));
-    data['tls.key'] = readFileSync(resolvePath(ctx, one(p, '--key') ?? ''));
-  } else if (type === 'generic') {
-    for (const f of all(p, '--from-file')) {
-      const [key, path] = f.includes('=')
-        ? (f.split('=', 2) as [string, string])
-        : [f.split('/').pop()!, f];
-      data[key] = readFileSync(resolvePath(ctx, path));
-    }
-    for (const l of all(p, '--from-literal')) {
-      const [key, ...rest] = l.split('=');
-      data[key!] = Buffer.from(rest.join('='));
-    }
-  } else return fail(`error: unknown secret type "${type}" (tls or generic)\n`);
-  const secret: Secret = {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name, namespace: ns },
-    type: secretType,
-    data,
-  };
+  const cert = one(p, '--cert');
+  const key = one(p, '--key');
+  const secret = secretFromFiles(
+    type,
+    name,
+    ns,
+    {
+      ...(cert !== undefined ? { cert } : {}),
+      ...(key !== undefined ? { key } : {}),
+      fromFile: all(p, '--from-file'),
+      fromLiteral: all(p, '--from-literal'),
+    },
+    (f) => readFileSync(resolvePath(ctx, f)),
+  );
+  if (typeof secret === 'string') return fail(`${secret}\n`);
   const [r] = ctx.session.cluster.apply([secret]);
   if (r?.error !== undefined) return fail(`${formatApplyResult(r)}\n`);
   return ok(`secret/${name} created\n`);
