@@ -44,11 +44,14 @@ function sha256(s: string): Uint8Array {
     : createHash('sha256').update(s).digest();
 }
 
-/** The first 16 base32 characters (80 bits: the first 10 bytes) of sha256(s). */
-function hash16(s: string): string {
+/**
+ * The first `groups` × 8 base32 characters of sha256(s) (each group: 5 bytes, 40 bits),
+ * as `base32(sha256(s)).slice(0, 8 * groups)` without encoding the other bytes.
+ */
+export function sha256Base32(s: string, groups: number): string {
   const d = sha256(s);
   let out = '';
-  for (let i = 0; i < 10; i += 5) {
+  for (let i = 0; i < 5 * groups; i += 5) {
     const b0 = d[i]!;
     const b1 = d[i + 1]!;
     const b2 = d[i + 2]!;
@@ -66,6 +69,9 @@ function hash16(s: string): string {
   }
   return out;
 }
+
+/** The first 16 base32 characters (80 bits: the first 10 bytes) of sha256(s). */
+const hash16 = (s: string): string => sha256Base32(s, 2);
 
 /** portProtoHash: first 16 base32 chars of sha256(servicePortName + protocol). */
 export function portProtoHash(servicePortName: string, protocolLower: string): string {

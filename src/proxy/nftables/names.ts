@@ -2,8 +2,7 @@
 // sets and maps of table `ip kube-proxy`, and the per-service chain names, which are
 // readable (`service-ULMVA6XW-ns1/svc1/tcp/p80`) with an 8-character hash in front so
 // chains of one service that differ in a digit still look different.
-import { createHash } from 'node:crypto';
-import { base32 } from '../iptables/chain-names.ts';
+import { sha256Base32 } from '../iptables/chain-names.ts';
 import type { ServicePortName } from '../model.ts';
 
 export const KUBE_PROXY_TABLE = 'kube-proxy';
@@ -57,7 +56,7 @@ const CHAIN_NAME_BASE_LENGTH_MAX = NAME_LENGTH_MAX - 16;
 
 /** hashAndTruncate: `HASH8-name`, cut to the base length with `...` if ever too long. */
 export function hashAndTruncate(name: string): string {
-  const hash = base32(createHash('sha256').update(name).digest()).slice(0, 8);
+  const hash = sha256Base32(name, 1);
   const s = `${hash}-${name}`;
   return s.length > CHAIN_NAME_BASE_LENGTH_MAX
     ? s.slice(0, CHAIN_NAME_BASE_LENGTH_MAX - 3) + '...'

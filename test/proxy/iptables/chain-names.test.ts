@@ -8,7 +8,9 @@ import {
   servicePortEndpointChainName,
   servicePortPolicyClusterChain,
   servicePortPolicyLocalChainName,
+  sha256Base32,
 } from '../../../src/proxy/iptables/chain-names.ts';
+import { createHash } from 'node:crypto';
 
 test('base32 follows RFC 4648 test vectors (Go base32.StdEncoding)', (t) => {
   const enc = (s: string) => base32(new TextEncoder().encode(s));
@@ -19,6 +21,14 @@ test('base32 follows RFC 4648 test vectors (Go base32.StdEncoding)', (t) => {
   t.is(enc('foob'), 'MZXW6YQ=');
   t.is(enc('fooba'), 'MZXW6YTB');
   t.is(enc('foobar'), 'MZXW6YTBOI======');
+});
+
+test('sha256Base32 is the leading 8 or 16 characters of base32(sha256(s))', (t) => {
+  for (const s of ['', 'ns1/svc1/tcp/p80', 'default/kubernetes/tcp/https__10.0.0.1/6443']) {
+    const full = base32(createHash('sha256').update(s).digest());
+    t.is(sha256Base32(s, 1), full.slice(0, 8), s);
+    t.is(sha256Base32(s, 2), full.slice(0, 16), s);
+  }
 });
 
 test('default/kubernetes:https tcp is KUBE-SVC-NPX46M4PTMTKRN6Y', (t) => {
