@@ -39,9 +39,11 @@ function requireLab(): void {
 
 /**
  * A scenario file stands for the manifests it applies (`apply:` steps and
- * `kubectl apply -f` runs, relative to its `dir`); anything else is a manifest path.
+ * `kubectl apply -f` runs, relative to its `dir`) and the Secrets its `kubectl create
+ * secret` runs make (written as manifests into `secretDir`); anything else is a
+ * manifest path.
  */
-export function manifestsOf(args: string[]): string[] {
+export function manifestsOf(args: string[], secretDir?: string): string[] {
   const files: string[] = [];
   for (const a of args) {
     if (!/\.ya?ml$/.test(a) || !existsSync(a)) {
@@ -63,11 +65,54 @@ export function manifestsOf(args: string[]): string[] {
     const base = resolve(dirname(a), sc.dir ?? '.');
     for (const s of sc.steps) {
       if (typeof s.apply === 'string') files.push(resolve(base, s.apply));
-      const m = typeof s.run === 'string' ? /^kubectl apply -f (\S+)/.exec(s.run) : null;
-      if (m) files.push(resolve(base, m[1]!));
+      const run = typeof s.run === 'string' ? s.run : '';
+      if (run.startsWith('kubectl apply ')) {
+        // Every -f FILE (also -f=FILE, --filename FILE) of the run.
+        const argv = run.split(/\s+/);
+        for (let i = 2; i < argv.length; i++) {
+          const [flag, inline] = argv[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
+          if (flag !== '-f' && flag !== '--filename') continue;
+          const value = inline ?? argv[++i];
+          if (value !== undefined) files.push(resolve(base, value));
+        }
+      }
+      if (secretDir !== undefined && run.startsWith('kubectl create secret ')) {
+        files.push(secretManifest(run.split(/\s+/).slice(3), base, secretDir));
+      }
     }
   }
   return files;
+}
+
+/** `kubectl create secret TYPE NAME …` as a Secret manifest in `dir`; its path. */
+function secretManifest(argv: string[], base: string, dir: string): string {
+  const [type, name] = argv;
+  const opts = new Map<string, string[]>();
+  for (let i = 2; i < argv.length; i++) {
+    const [flag, inline] = argv[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
+    const value = inline ?? argv[++i] ?? '';
+    opts.set(flag, [...(opts.get(flag) ?? []), value]);
+  }
+  const one = (f: string) => opts.get(f)?.[0];
+  const ns = one('-n') ?? one('--namespace') ?? 'default';
+  const cert = one('--cert');
+  const key = one('--key');
+  const secret = secretFromFiles(
+    type,
+    name ?? '',
+    ns,
+    {
+      ...(cert !== undefined ? { cert } : {}),
+      ...(key !== undefined ? { key } : {}),
+      fromFile: opts.get('--from-file') ?? [],
+      fromLiteral: opts.get('--from-literal') ?? [],
+    },
+    (f) => readFileSync(resolve(base, f)),
+  );
+  if (typeof secret === 'string') throw new CliError(`svclab lab: ${secret} (${argv.join(' ')})`);
+  const file = resolve(dir, `secret-${ns}-${name}.yaml`);
+  writeFileSync(file, stringifyYaml(toApiObject(secret)), { mode: 0o600 });
+  return file;
 }
 
 export async function ask(prefix: string, req: LabRequest): Promise<LabReply> {
@@ -129,7 +174,8 @@ async function up(args: string[], o: UpOptions): Promise<void> {
   const pid = livePid(paths);
   if (pid !== undefined)
     throw new CliError(`svclab lab: lab "${prefix}" is already up (pid ${pid}); lab down first`);
-  const files = manifestsOf(args);
+  ensureStateDir(paths);
+  const files = manifestsOf(args, paths.dir);
   if (o.foreground) {
     const { runDaemon } = await import('../lab/daemon.ts');
     await runDaemon({
@@ -142,7 +188,6 @@ async function up(args: string[], o: UpOptions): Promise<void> {
     });
     process.exit(0);
   }
-  ensureStateDir(paths);
   const log = openSync(paths.logFile, 'w');
   const child = spawn(process.execPath, [BIN, ...daemonArgs(files, o)], {
     detached: true,

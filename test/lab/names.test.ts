@@ -1,6 +1,10 @@
 // The lab's names: devices fit IFNAMSIZ, everything carries the prefix, and cleanup
 // matches only what a lab with that prefix makes (another lab's names are left alone).
 import test from 'ava';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { isLabDevice, isLabNetns } from '../../src/lab/cleanup.ts';
 import { clientAddress } from '../../src/lab/daemon.ts';
 import {
@@ -82,4 +86,33 @@ test('a scenario file stands for the manifests it applies', (t) => {
   t.deepEqual(manifestsOf(['scenarios/seed/manifests/svc.yaml']), [
     'scenarios/seed/manifests/svc.yaml',
   ]);
+});
+
+test("a scenario's `kubectl create secret` runs become Secret manifests in the state dir", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'svl-secrets-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const files = manifestsOf(['scenarios/seed/08-ingress-https.yaml'], dir);
+  // `kubectl apply -f A -f B`: both.
+  t.true(files.some((f) => f.endsWith('manifests/ingress/mandatory.yaml')));
+  t.true(files.some((f) => f.endsWith('manifests/ingress/service-nodeport.yaml')));
+  const secretFile = files.find((f) => f.startsWith(dir));
+  t.truthy(secretFile, files.join(' '));
+  const doc = parseYaml(readFileSync(secretFile!, 'utf8')) as {
+    kind: string;
+    type: string;
+    metadata: { name: string };
+    data: Record<string, string>;
+  };
+  t.is(doc.kind, 'Secret');
+  t.is(doc.type, 'kubernetes.io/tls');
+  t.is(doc.metadata.name, 'tls-secret');
+  t.is(
+    doc.data['tls.crt'],
+    readFileSync('scenarios/seed/manifests/https/tls.crt').toString('base64'),
+  );
+  const auth = manifestsOf(['scenarios/seed/09-ingress-basic-auth.yaml'], dir).find((f) =>
+    f.startsWith(dir),
+  );
+  const authDoc = parseYaml(readFileSync(auth!, 'utf8')) as { data: Record<string, string> };
+  t.deepEqual(Object.keys(authDoc.data), ['auth']);
 });
