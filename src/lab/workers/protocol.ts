@@ -1,4 +1,5 @@
 // What the daemon and a pod's worker process say over the IPC channel (JSON messages).
+import type { IngressRequest } from '../../ingress/route.ts';
 import type { WorkloadKind } from '../../workloads/kind.ts';
 
 /** argv[2] of a worker: what to run, where. */
@@ -16,12 +17,7 @@ export interface WorkerSpec {
 }
 
 /** An ingress-nginx worker's request, for the daemon to route (it holds the Ingresses). */
-export interface IngressRouteQuery {
-  scheme: 'http' | 'https';
-  host: string;
-  uri: string;
-  headers: Record<string, string>;
-}
+export type IngressRouteQuery = IngressRequest;
 
 /** The daemon's routing answer: nginx answers itself, or proxies to an endpoint. */
 export type IngressRouteAnswer =
