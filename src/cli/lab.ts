@@ -12,7 +12,7 @@ import { cleanupLab } from '../lab/cleanup.ts';
 import { request } from '../lab/client.ts';
 import type { LabReply, LabRequest, LabStatus } from '../lab/daemon.ts';
 import { DEFAULT_PREFIX, checkPrefix } from '../lab/names.ts';
-import { ensureStateDir, labPaths, livePid } from '../lab/state.ts';
+import { clearSecrets, ensureStateDir, labPaths, livePid } from '../lab/state.ts';
 import { repoPath } from '../lab/repo.ts';
 import { tunSupport } from '../lab/tun.ts';
 import { SHOW_VIEWS } from '../lab/views.ts';
@@ -239,6 +239,7 @@ async function down(prefix: string): Promise<void> {
   }
   // Whatever a crashed daemon left behind (and idempotent when nothing is left).
   const r = await cleanupLab(prefix);
+  clearSecrets(paths);
   const left = r.namespaces.length + r.devices.length + r.processes.length;
   process.stdout.write(
     pid !== undefined || left > 0

@@ -1,7 +1,7 @@
 // The lab's state directory, /run/svclab/<prefix>/: the daemon's pid file, its log,
 // its control socket and lab.json (what it made), so that `lab status`, `lab show`,
 // `lab down` and a later `lab up` find a running or crashed lab.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const STATE_ROOT = process.env.SVCLAB_STATE_ROOT ?? '/run/svclab';
@@ -51,4 +51,22 @@ export function writePid(p: LabPaths, pid: number): void {
 export function clearState(p: LabPaths): void {
   for (const f of [p.pidFile, p.socket, p.stateFile, join(p.dir, 'pod-worker.mjs')])
     rmSync(f, { force: true });
+}
+
+/**
+ * Drop the key material a lab kept (Secret manifests made by `lab create secret` or a
+ * scenario's `kubectl create secret`, ingress-nginx's fake certificate): `lab down` does,
+ * not the start-up cleanup (a new lab's secrets are written before its daemon starts).
+ */
+export function clearSecrets(p: LabPaths): void {
+  let names: string[] = [];
+  try {
+    names = readdirSync(p.dir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    if (/^secret-.*\.yaml$|^ingress-fake\.(crt|key)$/.test(n))
+      rmSync(join(p.dir, n), { force: true });
+  }
 }

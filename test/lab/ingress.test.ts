@@ -5,7 +5,9 @@
 // Elsewhere (not root, no TUN addon, tools missing) it skips with the reason.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { cleanupLab } from '../../src/lab/cleanup.ts';
+import { labPaths } from '../../src/lab/state.ts';
 import { tunSupport } from '../../src/lab/tun.ts';
 
 const PREFIX = `svl-i${process.pid}-`;
@@ -117,6 +119,12 @@ if (skip !== undefined) {
         .stdout.split('\n')
         .filter((l) => l.startsWith(PREFIX));
       t.deepEqual(left, []);
+      // lab down drops the key material it kept (the secrets' manifests, the fake certificate).
+      const dir = labPaths(PREFIX).dir;
+      const kept = existsSync(dir)
+        ? readdirSync(dir).filter((n) => /secret|ingress-fake/.test(n))
+        : [];
+      t.deepEqual(kept, []);
     },
   );
 }
