@@ -5,7 +5,7 @@
 // EnsureRule (the jumps from PREROUTING, OUTPUT, ...), which are not in that payload.
 import { parseRuleArgs } from './parse.ts';
 import { WrittenRule } from './rule-writer.ts';
-import { BUILTIN_CHAINS, Counters, TargetKind, packHeaders } from './rules.ts';
+import { BUILTIN_CHAINS, Counters, TargetKind, packHeaders, packHeadersInto } from './rules.ts';
 import type { Chain, Rule, RuleSet, Table, TableName } from './rules.ts';
 import type { GenerationalCache } from './compile-cache.ts';
 import type { ServiceFragment } from './service-fragment.ts';
@@ -204,8 +204,12 @@ function linkTable(t: TableBuilder): Table {
     });
     for (let i = 0; i < list.length; i++) rules.push(list[i]!);
   }
+  const fixedRules = rules.length;
+  /** Where each fragment's owned rules start in `rules`. */
+  const fragmentAt: number[] = [];
   for (const f of t.fragments) {
     f.base = chains.length;
+    fragmentAt.push(rules.length);
     for (const c of f.chains) {
       if (!c.declared) {
         if (c.rules.length > 0) throw new Error(`${t.name}: rules for undeclared chain ${c.name}`);
@@ -249,7 +253,25 @@ function linkTable(t: TableBuilder): Table {
     jump[i] = j;
     references[j] = references[j]! + 1;
   }
-  const packed = packHeaders(rules);
+  // The fixed chains' rules are packed here; each fragment's once, when first linked,
+  // and then copied (an incremental sync leaves most fragments as they were).
+  const packed = {
+    hdr: new Uint32Array(rules.length * 4),
+    hflags: new Uint8Array(rules.length),
+    hproto: new Uint8Array(rules.length),
+  };
+  packHeadersInto(packed, rules, 0, fixedRules, 0);
+  t.fragments.forEach((f, n) => {
+    const at = fragmentAt[n]!;
+    const end = n + 1 < fragmentAt.length ? fragmentAt[n + 1]! : rules.length;
+    let p = f.packed;
+    if (p === undefined || p.hflags.length !== end - at) {
+      p = f.packed = packHeaders(rules.slice(at, end));
+    }
+    packed.hdr.set(p.hdr, at * 4);
+    packed.hflags.set(p.hflags, at);
+    packed.hproto.set(p.hproto, at);
+  });
   return {
     name: t.name,
     chains,

@@ -256,10 +256,25 @@ export const HDR_SLOW = 64;
 
 /** Pack the IP-header part of `rules` (see Table.hdr). */
 export function packHeaders(rules: readonly Rule[]): Pick<Table, 'hdr' | 'hflags' | 'hproto'> {
-  const hdr = new Uint32Array(rules.length * 4);
-  const hflags = new Uint8Array(rules.length);
-  const hproto = new Uint8Array(rules.length);
-  for (let i = 0; i < rules.length; i++) {
+  const out = {
+    hdr: new Uint32Array(rules.length * 4),
+    hflags: new Uint8Array(rules.length),
+    hproto: new Uint8Array(rules.length),
+  };
+  packHeadersInto(out, rules, 0, rules.length, 0);
+  return out;
+}
+
+/** packHeaders of rules[from, to) into `out` from rule index `at` on. */
+export function packHeadersInto(
+  out: Pick<Table, 'hdr' | 'hflags' | 'hproto'>,
+  rules: readonly Rule[],
+  from: number,
+  to: number,
+  at: number,
+): void {
+  const { hdr, hflags, hproto } = out;
+  for (let i = from; i < to; i++) {
     const r = rules[i] as Rule;
     // Rules written by the compiler carry their flags (rule-writer.ts).
     let f = (r as { hf?: number }).hf ?? -1;
@@ -272,15 +287,15 @@ export function packHeaders(rules: readonly Rule[]): Pick<Table, 'hdr' | 'hflags
       for (const m of r.matches) if (m.kind !== MatchKind.Comment) slow = true;
       if (slow) f |= HDR_SLOW;
     }
-    const k = i * 4;
+    const j = at + i - from;
+    const k = j * 4;
     hdr[k] = r.src;
     hdr[k + 1] = r.srcMask;
     hdr[k + 2] = r.dst;
     hdr[k + 3] = r.dstMask;
-    hflags[i] = f;
-    hproto[i] = r.proto;
+    hflags[j] = f;
+    hproto[j] = r.proto;
   }
-  return { hdr, hflags, hproto };
 }
 
 export interface RuleSet {

@@ -6,7 +6,7 @@
 import type { ServicePortEntry } from '../service-map.ts';
 import { WrittenRule } from './rule-writer.ts';
 import { TargetKind } from './rules.ts';
-import type { Rule } from './rules.ts';
+import type { Rule, Table } from './rules.ts';
 
 /** A chain the service port owns (KUBE-SVC/SVL/EXT/FW/SEP-...), always in nat. */
 export interface OwnedChain {
@@ -32,6 +32,11 @@ export class ServiceFragment {
   base = 0;
   /** Every rule in the order written (the order rewrite() writes them again). */
   readonly all: Rule[] = [];
+  /**
+   * The packed headers of the rules of its declared owned chains, in chain order (as
+   * the linker lays them out): made once, copied into every table that links the fragment.
+   */
+  packed: Pick<Table, 'hdr' | 'hflags' | 'hproto'> | undefined = undefined;
   /** Write the same rules again into another fragment, with a text-keeping writer. */
   rewrite: ((into: ServiceFragment) => void) | undefined = undefined;
 
