@@ -108,6 +108,20 @@ if (skip !== undefined) {
           /subject: O\s*=\s*Acme Co, CN\s*=\s*Kubernetes Ingress Controller Fake Certificate|subject: O=Acme Co; CN=Kubernetes Ingress Controller Fake Certificate/,
         );
 
+        // No server name (an address in the URL): the default (fake) certificate, and the
+        // Host header still picks the virtual host.
+        const bare = spawnSync(
+          'ip',
+          ['netns', 'exec', `${PREFIX}external`, 'curl', '-sk', '-v', '-m', '5'].concat([
+            '-H',
+            'Host: www1.atguigu.com',
+            `https://${NODE_IP}:31401/`,
+          ]),
+          { encoding: 'utf8', timeout: 20_000 },
+        );
+        t.regex(bare.stderr, /Kubernetes Ingress Controller Fake Certificate/);
+        t.regex(bare.stdout, /Hello MyApp \| Version: v1/);
+
         // Basic auth from the htpasswd Secret.
         t.regex(curl('auth.atguigu.com', 32510, '/', ['-i']), /^HTTP\/1\.1 401 Unauthorized/);
         t.regex(curl('auth.atguigu.com', 32510, '/', ['-u', 'foo:bar']), /Hello MyApp/);

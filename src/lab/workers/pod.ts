@@ -267,8 +267,16 @@ async function serveIngress(): Promise<void> {
     createServer((req, res) => ingressRequest('http', req, res)),
     80,
   );
+  // A client that sends no server name (an address in the URL) gets the default
+  // certificate, as nginx's default server: the daemon's answer for no host.
+  const def = await askDaemon((id) => ({ type: 'ingress-cert', id, host: '' }));
+  const defaults =
+    def.type === 'ingress-cert' && def.cert !== null && def.key !== null
+      ? { cert: def.cert, key: def.key }
+      : {};
   const https = createHttpsServer(
     {
+      ...defaults,
       SNICallback: (servername, cb) => {
         contextFor(servername).then(
           (ctx) => cb(null, ctx),
