@@ -14,6 +14,7 @@ export const SHOW_VIEWS = [
   'endpoints',
   'endpointslices',
   'deploy',
+  'ingress',
   'nodes',
   'ipvs',
   'iptables',
