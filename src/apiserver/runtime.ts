@@ -1,0 +1,51 @@
+// What the API server needs from the world the cluster runs in, beyond the store:
+// running a command in a pod (kubectl exec) and a pod's log (kubectl logs). The
+// simulation (`svclab serve`) and the lab (`svclab lab up`) each implement it.
+import type { Cluster } from '../control/cluster.ts';
+
+export interface ExecRequest {
+  namespace: string;
+  pod: string;
+  /** The container asked for (`-c`); undefined means the pod's first. */
+  container?: string;
+  /** argv, as kubectl sends it (`command=` repeated). */
+  command: string[];
+  stdin: boolean;
+  tty: boolean;
+}
+
+/** The streams of one exec: what the pod writes, and what the user types. */
+export interface ExecStreams {
+  stdout(chunk: Uint8Array | string): void;
+  stderr(chunk: Uint8Array | string): void;
+  /** Bytes the user sends (only when `stdin`); ends when the user closes stdin. */
+  stdin?: AsyncIterable<Uint8Array>;
+  /** Aborted when the client goes away. */
+  signal: AbortSignal;
+}
+
+export interface LogOptions {
+  container?: string;
+  /** Lines from the end (`--tail`). */
+  tailLines?: number;
+  timestamps?: boolean;
+}
+
+/** One cluster world: the sim session or the live lab. */
+export interface ClusterRuntime {
+  readonly cluster: Cluster;
+  /** Wall-clock milliseconds that virtual time zero stands for (creationTimestamp, AGE). */
+  readonly epochMs: number;
+  /**
+   * Run a command in a pod. Resolves to the exit code; rejects with an Error whose message
+   * is what kubectl should print (no such container, command not found ...).
+   */
+  exec(req: ExecRequest, streams: ExecStreams): Promise<number>;
+  /** The pod's log so far, or undefined when its workload writes none. */
+  logs(namespace: string, pod: string, opts: LogOptions): string | undefined;
+  /**
+   * Run `fn` with the cluster to itself (writes and their settling), so a long apply does
+   * not interleave with a clock tick. Runtimes that are single-threaded just call it.
+   */
+  write<T>(fn: () => T): T;
+}
