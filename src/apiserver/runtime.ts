@@ -31,6 +31,12 @@ export interface LogOptions {
   timestamps?: boolean;
 }
 
+export interface PodLog {
+  lines: readonly string[];
+  /** Lines dropped before lines[0]. */
+  dropped: number;
+}
+
 /** One cluster world: the sim session or the live lab. */
 export interface ClusterRuntime {
   readonly cluster: Cluster;
@@ -41,8 +47,12 @@ export interface ClusterRuntime {
    * is what kubectl should print (no such container, command not found ...).
    */
   exec(req: ExecRequest, streams: ExecStreams): Promise<number>;
-  /** The pod's log so far, or undefined when its workload writes none. */
-  logs(namespace: string, pod: string, opts: LogOptions): string | undefined;
+  /**
+   * The pod's log so far: the lines kept, and how many older ones were rotated away
+   * (so a follower can tell new lines by their absolute index). Undefined when the
+   * pod's workload writes no log.
+   */
+  logs(namespace: string, pod: string, opts: LogOptions): PodLog | undefined;
   /**
    * Run `fn` with the cluster to itself (writes and their settling), so a long apply does
    * not interleave with a clock tick. Runtimes that are single-threaded just call it.

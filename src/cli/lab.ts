@@ -11,6 +11,7 @@ import { toApiObject } from '../api/wire.ts';
 import { cleanupLab } from '../lab/cleanup.ts';
 import { request } from '../lab/client.ts';
 import type { LabReply, LabRequest, LabStatus } from '../lab/daemon.ts';
+import { labApi, labKubeconfig } from './lab-api.ts';
 import { DEFAULT_PREFIX, checkPrefix } from '../lab/names.ts';
 import { clearSecrets, ensureStateDir, labPaths, livePid } from '../lab/state.ts';
 import { repoPath } from '../lab/repo.ts';
@@ -29,6 +30,7 @@ interface UpOptions {
   foreground?: boolean;
   recursive?: boolean;
   timeout: number;
+  apiPort: number;
 }
 
 /** Why the lab cannot run here, as a CliError (not root, no addon, no /dev/net/tun). */
@@ -163,6 +165,8 @@ function daemonArgs(files: string[], o: UpOptions): string[] {
     String(o.seed),
     ...(o.scheduler !== undefined ? ['--scheduler', o.scheduler] : []),
     ...(o.recursive ? ['-R'] : []),
+    '--api-port',
+    String(o.apiPort),
   ];
 }
 
@@ -185,6 +189,7 @@ async function up(args: string[], o: UpOptions): Promise<void> {
       seed: o.seed,
       ...(o.scheduler !== undefined ? { scheduler: o.scheduler } : {}),
       ...(o.recursive ? { recursive: true } : {}),
+      onStarted: labApi(o.apiPort),
     });
     process.exit(0);
   }
@@ -223,7 +228,10 @@ async function up(args: string[], o: UpOptions): Promise<void> {
     process.stdout.write(
       `lab ${prefix} up (${mode} mode): ${pods} pods, client, external, ` +
         `${s.hosts.filter((h) => h.kind === 'node').length} nodes; daemon pid ${s.pid}, ` +
-        `state ${s.stateDir}\n`,
+        `state ${s.stateDir}\n` +
+        (s.apiServer === undefined
+          ? ''
+          : `Kubernetes API at ${s.apiServer}:\n  export KUBECONFIG=${labKubeconfig(s.stateDir)}\n`),
     );
     return;
   }
@@ -313,7 +321,13 @@ function upOptions(cmd: Command): Command {
     .option('--scheduler <name>', 'ipvs scheduler (--ipvs-scheduler)')
     .option('--seed <n>', 'seed of the cluster', (v) => Number.parseInt(v, 10), 1)
     .option('-R, --recursive', 'walk directories recursively')
-    .option('--timeout <s>', 'seconds to wait for the lab', (v) => Number.parseInt(v, 10), 90);
+    .option('--timeout <s>', 'seconds to wait for the lab', (v) => Number.parseInt(v, 10), 90)
+    .option(
+      '--api-port <n>',
+      'port of the Kubernetes API on 127.0.0.1 (0: any; taken: any)',
+      (v) => Number.parseInt(v, 10),
+      6443,
+    );
 }
 
 export function registerLab(program: Command): void {
@@ -337,6 +351,7 @@ export function registerLab(program: Command): void {
         seed: o.seed,
         ...(o.scheduler !== undefined ? { scheduler: o.scheduler } : {}),
         ...(o.recursive ? { recursive: true } : {}),
+        onStarted: labApi(o.apiPort),
       });
       // Down: nothing of the lab is left to keep this process, whatever handles linger.
       process.exit(0);

@@ -12,6 +12,7 @@ import { repoPath } from '../lab/repo.ts';
 import { registerProbe } from './probe.ts';
 import { registerReplay } from './replay.ts';
 import { registerRun } from './run.ts';
+import { registerServe } from './serve.ts';
 import { registerTrace } from './trace.ts';
 import { registerWalkthrough } from './walkthrough.ts';
 
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerReplay(program);
   registerProbe(program);
   registerWalkthrough(program);
+  registerServe(program);
   registerLab(program);
   registerBench(program);
   return program;

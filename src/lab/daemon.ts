@@ -36,6 +36,11 @@ export interface DaemonOptions {
   seed?: number;
   /** Write progress here (the log file in the background, the terminal in the foreground). */
   log?: (line: string) => void;
+  /**
+   * Called once the lab is up, with the daemon (the CLI starts the Kubernetes API here);
+   * the function it returns runs when the lab goes down.
+   */
+  onStarted?: (d: LabDaemon) => Promise<() => Promise<void>>;
 }
 
 export type LabRequest =
@@ -61,6 +66,8 @@ export interface LabStatus {
   log: string;
   socket: string;
   clientNode: string;
+  /** The Kubernetes API's URL (svclab kubeconfig --lab points kubectl at it). */
+  apiServer?: string;
   hosts: ReturnType<LabRuntime['list']>;
   counters: Record<string, number>;
   /** Dataplane drops by reason. */
@@ -95,6 +102,9 @@ export class LabDaemon {
   private readonly ipvsBound = new Map<string, Set<string>>();
   private vipDevice = 'kube-ipvs0';
   onStopped: (() => void) | undefined;
+  /** Set by whoever serves the Kubernetes API for this lab. */
+  apiServer: string | undefined;
+  private stopHook: (() => Promise<void>) | undefined;
 
   constructor(readonly o: DaemonOptions) {
     this.log = o.log ?? ((l) => process.stdout.write(`${new Date().toISOString()} ${l}\n`));
@@ -169,8 +179,15 @@ export class LabDaemon {
     }
     this.startClock();
     this.runtime.enable();
+    if (o.onStarted !== undefined) this.stopHook = await o.onStarted(this);
     this.writeState();
     this.log(`lab ${o.prefix} up in ${o.mode} mode (pid ${process.pid})`);
+  }
+
+  /** After a write from outside (the API): pods may need workers, readiness is re-earned. */
+  changed(): void {
+    this.readySinceMs = undefined;
+    this.runtime.kick();
   }
 
   private startClock(): void {
@@ -289,6 +306,7 @@ export class LabDaemon {
       log: this.paths.logFile,
       socket: this.paths.socket,
       clientNode: this.clientNode,
+      ...(this.apiServer === undefined ? {} : { apiServer: this.apiServer }),
       hosts: this.runtime.list(),
       counters: {
         ...this.net.counters,
@@ -388,6 +406,7 @@ export class LabDaemon {
       if (this.clock) clearInterval(this.clock);
       if (this.ipvsSync) clearInterval(this.ipvsSync);
       this.server?.close();
+      await this.stopHook?.().catch((e: unknown) => this.log(String(e)));
       await this.runtime.close().catch((e: unknown) => this.log(String(e)));
       await cleanupLab(this.o.prefix).catch((e: unknown) => this.log(String(e)));
       this.log(`lab ${this.o.prefix} down`);

@@ -21,8 +21,12 @@ interface Running {
   stopped: boolean;
 }
 
+/** Log lines kept per pod (the kubelet rotates container logs; this is the bound). */
+const MAX_LOG_LINES = 1000;
+
 export class PodRuntime {
   private readonly running = new Map<string, Running>();
+  private readonly podLogs = new Map<string, { lines: string[]; dropped: number }>();
 
   constructor(
     readonly cluster: Cluster,
@@ -35,6 +39,25 @@ export class PodRuntime {
   /** The host of a pod (`namespace/name`), once it has an IP. */
   host(namespace: string, name: string): SimHost | undefined {
     return this.running.get(`${namespace}/${name}`)?.host;
+  }
+
+  /** The pod's log lines so far (`namespace/name`), or undefined when its workload logs nothing. */
+  logs(namespace: string, name: string): { lines: readonly string[]; dropped: number } | undefined {
+    return this.podLogs.get(`${namespace}/${name}`);
+  }
+
+  private logTo(key: string): (line: string) => void {
+    const log = { lines: [] as string[], dropped: 0 };
+    this.podLogs.set(key, log);
+    return (line) => {
+      log.lines.push(line);
+      // Drop in batches so a busy pod does not shift the array on every line.
+      if (log.lines.length > 2 * MAX_LOG_LINES) {
+        const drop = log.lines.length - MAX_LOG_LINES;
+        log.lines.splice(0, drop);
+        log.dropped += drop;
+      }
+    };
   }
 
   private sync(): void {
@@ -70,6 +93,7 @@ export class PodRuntime {
       if (seen.has(key)) continue;
       this.net.detachPod(r.ip);
       this.running.delete(key);
+      this.podLogs.delete(key);
     }
   }
 
@@ -77,7 +101,11 @@ export class PodRuntime {
     for (const c of pod.spec.containers) {
       switch (workloadFor(c.image)) {
         case 'myapp':
-          startMyApp(host, { image: c.image, podName: pod.metadata.name });
+          startMyApp(host, {
+            image: c.image,
+            podName: pod.metadata.name,
+            log: this.logTo(`${pod.metadata.namespace ?? 'default'}/${pod.metadata.name}`),
+          });
           break;
         case 'coredns':
           startCoreDns(host, this.cluster);

@@ -2,6 +2,8 @@
 // its reason phrases and its built-in error pages (ngx_http_special_response.c of
 // 1.12: `<body bgcolor="white">` and the version in the footer, server_tokens on).
 
+import { type WorkloadRequest, type WorkloadResponse, headerValue } from './http.ts';
+
 export const NGINX_VERSION = 'nginx/1.12.2';
 
 /** nginx's status-line reason phrases (ngx_http_status_lines). */
@@ -35,4 +37,34 @@ export function nginx112Page(status: number): string {
 /** nginx's ETag for a static file: "<mtime hex>-<size hex>" (ngx_http_set_etag). */
 export function nginxEtag(mtimeMs: number, size: number): string {
   return `"${Math.floor(mtimeMs / 1000).toString(16)}-${size.toString(16)}"`;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** nginx's $time_local: `26/Jul/2022:11:18:20 +0000` (the pods run in UTC). */
+function timeLocal(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return (
+    `${p(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:` +
+    `${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`
+  );
+}
+
+/**
+ * One line of the access log in nginx's `main` format, which the myapp image's
+ * nginx.conf uses: `$remote_addr - $remote_user [$time_local] "$request" $status
+ * $body_bytes_sent "$http_referer" "$http_user_agent" "$http_x_forwarded_for"`.
+ */
+export function nginxAccessLogLine(
+  req: WorkloadRequest,
+  res: WorkloadResponse,
+  nowMs: number,
+): string {
+  const h = (name: string): string => headerValue(req.headers, name) ?? '-';
+  const request = `${req.method} ${req.target} ${req.version}`;
+  return (
+    `${req.remoteAddress} - - [${timeLocal(nowMs)}] "${request}" ${res.status} ` +
+    `${res.body?.length ?? 0} "${h('referer')}" "${h('user-agent')}" "${h('x-forwarded-for')}"`
+  );
 }

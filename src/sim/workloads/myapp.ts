@@ -4,7 +4,7 @@ import type { SimHost } from '../host.ts';
 import { createHttpServer } from '../http/server.ts';
 import type { HttpServer } from '../http/server.ts';
 import { myappHandler, nginxPageResponse } from '../../workloads/myapp.ts';
-import { NGINX_REASONS, NGINX_VERSION } from '../../workloads/nginx.ts';
+import { NGINX_REASONS, NGINX_VERSION, nginxAccessLogLine } from '../../workloads/nginx.ts';
 
 export { MYAPP_INDEX_MTIME_MS, myappIndex, myappVersion } from '../../workloads/myapp.ts';
 
@@ -15,6 +15,8 @@ export interface MyAppOptions {
   port?: number;
   /** When the container started: hostname.html is written then (default: now). */
   startedAtMs?: number;
+  /** Receives each access-log line (what `kubectl logs` shows for the pod). */
+  log?: (line: string) => void;
 }
 
 export function startMyApp(host: SimHost, o: MyAppOptions): HttpServer {
@@ -23,7 +25,13 @@ export function startMyApp(host: SimHost, o: MyAppOptions): HttpServer {
     podName: o.podName ?? host.name,
     startedAtMs: o.startedAtMs ?? host.wallClockMs(),
   });
-  return createHttpServer(host, o.port ?? 80, (req, respond) => respond(handle(req)), {
+  const log = o.log;
+  const serve = (req: Parameters<typeof handle>[0]) => {
+    const res = handle(req);
+    if (log !== undefined) log(nginxAccessLogLine(req, res, host.wallClockMs()));
+    return res;
+  };
+  return createHttpServer(host, o.port ?? 80, (req, respond) => respond(serve(req)), {
     serverHeader: NGINX_VERSION,
     reasons: NGINX_REASONS,
     badRequest: () => nginxPageResponse(400),

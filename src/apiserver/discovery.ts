@@ -1,0 +1,152 @@
+// Discovery documents: /version, /api, /apis, /api/v1, /apis/GROUP[/VERSION], in the
+// shapes kube-apiserver serves (the legacy APIVersions/APIGroupList/APIResourceList,
+// and the aggregated APIGroupDiscoveryList kubectl asks for first).
+import { RESOURCES, type ServedResource, groupVersion, servedGroups } from './resources.ts';
+
+/** The Kubernetes version svclab's API speaks (kubectl warns beyond ±1 minor). */
+export const KUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-svclab' };
+
+export function versionInfo(): Record<string, string> {
+  return {
+    major: KUBE_VERSION.major,
+    minor: KUBE_VERSION.minor,
+    gitVersion: KUBE_VERSION.gitVersion,
+    gitCommit: '0000000000000000000000000000000000000000',
+    gitTreeState: 'clean',
+    buildDate: '2026-01-01T00:00:00Z',
+    goVersion: 'go1.23.0',
+    compiler: 'gc',
+    platform: 'linux/amd64',
+  };
+}
+
+export function apiVersions(): Record<string, unknown> {
+  return {
+    kind: 'APIVersions',
+    versions: ['v1'],
+    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }],
+  };
+}
+
+function groupEntry(group: string, versions: string[]): Record<string, unknown> {
+  const gvs = versions.map((v) => ({ groupVersion: groupVersion(group, v), version: v }));
+  return { name: group, versions: gvs, preferredVersion: gvs[0] };
+}
+
+export function apiGroupList(): Record<string, unknown> {
+  return {
+    kind: 'APIGroupList',
+    apiVersion: 'v1',
+    groups: servedGroups()
+      .filter((g) => g.group !== '')
+      .map((g) => groupEntry(g.group, g.versions)),
+  };
+}
+
+/** /apis/GROUP, or undefined when the group is not served. */
+export function apiGroup(group: string): Record<string, unknown> | undefined {
+  const g = servedGroups().find((x) => x.group === group && group !== '');
+  return g === undefined
+    ? undefined
+    : { kind: 'APIGroup', apiVersion: 'v1', ...groupEntry(g.group, g.versions) };
+}
+
+const SUB_VERBS: Record<string, string[]> = {
+  status: ['get', 'patch', 'update'],
+  scale: ['get', 'patch', 'update'],
+  log: ['get'],
+  exec: ['create', 'get'],
+};
+
+function subKind(
+  res: ServedResource,
+  sub: string,
+): { kind: string; group?: string; version?: string } {
+  if (sub === 'scale') return { kind: 'Scale', group: 'autoscaling', version: 'v1' };
+  if (sub === 'exec') return { kind: 'PodExecOptions' };
+  return { kind: res.kind };
+}
+
+/** /api/v1 or /apis/GROUP/VERSION, or undefined when not served. */
+export function apiResourceList(
+  group: string,
+  version: string,
+): Record<string, unknown> | undefined {
+  const served = RESOURCES.filter((r) => r.group === group && r.version === version);
+  if (served.length === 0) return undefined;
+  const resources: Record<string, unknown>[] = [];
+  for (const res of served) {
+    const entry: Record<string, unknown> = {
+      name: res.resource,
+      singularName: res.singular,
+      namespaced: res.namespaced,
+      kind: res.kind,
+      verbs: res.verbs,
+    };
+    if (res.shortNames.length > 0) entry['shortNames'] = res.shortNames;
+    if (res.categories.length > 0) entry['categories'] = res.categories;
+    resources.push(entry);
+    for (const sub of res.subresources) {
+      resources.push({
+        name: `${res.resource}/${sub}`,
+        singularName: '',
+        namespaced: res.namespaced,
+        ...subKind(res, sub),
+        verbs: SUB_VERBS[sub],
+      });
+    }
+  }
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: groupVersion(group, version),
+    resources,
+  };
+}
+
+/** The aggregated discovery document (apidiscovery.k8s.io/v2) for /api (core) or /apis. */
+export function aggregatedDiscovery(core: boolean): Record<string, unknown> {
+  const items = servedGroups()
+    .filter((g) => (g.group === '') === core)
+    .map((g) => ({
+      metadata: { name: g.group, creationTimestamp: null },
+      versions: g.versions.map((v) => ({
+        version: v,
+        resources: RESOURCES.filter((r) => r.group === g.group && r.version === v).map((res) => {
+          const entry: Record<string, unknown> = {
+            resource: res.resource,
+            responseKind: { group: res.group, version: res.version, kind: res.kind },
+            scope: res.namespaced ? 'Namespaced' : 'Cluster',
+            singularResource: res.singular,
+            verbs: res.verbs,
+          };
+          if (res.shortNames.length > 0) entry['shortNames'] = res.shortNames;
+          if (res.categories.length > 0) entry['categories'] = res.categories;
+          if (res.subresources.length > 0) {
+            entry['subresources'] = res.subresources.map((sub) => {
+              const k = subKind(res, sub);
+              return {
+                subresource: sub,
+                responseKind: {
+                  group: k.group ?? res.group,
+                  version: k.version ?? res.version,
+                  kind: k.kind,
+                },
+                verbs: SUB_VERBS[sub],
+              };
+            });
+          }
+          return entry;
+        }),
+        freshness: 'Current',
+      })),
+    }));
+  return {
+    kind: 'APIGroupDiscoveryList',
+    apiVersion: 'apidiscovery.k8s.io/v2',
+    metadata: {},
+    items,
+  };
+}
+
+export const AGGREGATED_V2 = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';

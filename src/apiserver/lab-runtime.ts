@@ -1,0 +1,41 @@
+// The live lab as a ClusterRuntime: the daemon's cluster (its clock already follows the
+// wall clock), `kubectl exec` in the pod's network namespace, and writes that kick the
+// lab's runtime so new pods get their namespaces and workers.
+import type { LabDaemon } from '../lab/daemon.ts';
+import { labExec } from '../lab/exec-stream.ts';
+import type { ClusterRuntime, ExecRequest, ExecStreams, LogOptions, PodLog } from './runtime.ts';
+
+export class LabClusterRuntime implements ClusterRuntime {
+  readonly cluster;
+  readonly epochMs: number;
+
+  constructor(private readonly daemon: LabDaemon) {
+    this.cluster = daemon.cluster;
+    this.epochMs = Date.now() - Math.floor(this.cluster.now() / 1e6);
+  }
+
+  exec(req: ExecRequest, streams: ExecStreams): Promise<number> {
+    const host = this.daemon.runtime
+      .list()
+      .find((h) => h.kind === 'pod' && h.namespace === req.namespace && h.name === req.pod);
+    if (host === undefined) {
+      return Promise.reject(
+        new Error(`unable to upgrade connection: pod ${req.pod} has no network namespace yet`),
+      );
+    }
+    return labExec(host.netns, req, streams);
+  }
+
+  /** The lab's workers write no log the daemon keeps (yet): nothing to show. */
+  logs(_namespace: string, _pod: string, _opts: LogOptions): PodLog | undefined {
+    return undefined;
+  }
+
+  write<T>(fn: () => T): T {
+    try {
+      return fn();
+    } finally {
+      this.daemon.changed();
+    }
+  }
+}

@@ -1,0 +1,158 @@
+// The resources the API server serves: each group/version's REST resources with the
+// names, short names, verbs and subresources kube-apiserver's discovery gives them, and
+// the stored kind behind each. Old group versions (extensions/v1beta1) are served as
+// the seed's cluster served them, converted to and from the stored version.
+import type { Kind } from '../api/types.ts';
+
+export type Subresource = 'status' | 'scale' | 'log' | 'exec';
+
+export interface ServedResource {
+  /** '' for the core group. */
+  group: string;
+  version: string;
+  /** The plural, as in URLs: `deployments`. */
+  resource: string;
+  singular: string;
+  /** The kind in this group version (may differ from the stored kind's version). */
+  kind: string;
+  stored: Kind;
+  namespaced: boolean;
+  shortNames: string[];
+  categories: string[];
+  verbs: string[];
+  subresources: Subresource[];
+}
+
+const ALL_VERBS = [
+  'create',
+  'delete',
+  'deletecollection',
+  'get',
+  'list',
+  'patch',
+  'update',
+  'watch',
+];
+const NO_COLLECTION_DELETE = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
+
+function r(
+  group: string,
+  version: string,
+  resource: string,
+  kind: string,
+  stored: Kind,
+  extra: Partial<ServedResource> = {},
+): ServedResource {
+  return {
+    group,
+    version,
+    resource,
+    singular: kind.toLowerCase(),
+    kind,
+    stored,
+    namespaced: true,
+    shortNames: [],
+    categories: [],
+    verbs: ALL_VERBS,
+    subresources: [],
+    ...extra,
+  };
+}
+
+const workloads = (group: string, version: string): ServedResource[] => [
+  r(group, version, 'deployments', 'Deployment', 'Deployment', {
+    shortNames: ['deploy'],
+    categories: ['all'],
+    subresources: ['scale', 'status'],
+  }),
+  r(group, version, 'replicasets', 'ReplicaSet', 'ReplicaSet', {
+    shortNames: ['rs'],
+    categories: ['all'],
+    subresources: ['scale', 'status'],
+  }),
+];
+
+const ingresses = (group: string, version: string): ServedResource =>
+  r(group, version, 'ingresses', 'Ingress', 'Ingress', {
+    shortNames: ['ing'],
+    subresources: ['status'],
+  });
+
+/** Every served resource, groups in discovery order (the RESTMapper prefers earlier ones). */
+export const RESOURCES: readonly ServedResource[] = [
+  r('', 'v1', 'configmaps', 'ConfigMap', 'ConfigMap', { shortNames: ['cm'] }),
+  r('', 'v1', 'endpoints', 'Endpoints', 'Endpoints', { shortNames: ['ep'], singular: 'endpoints' }),
+  r('', 'v1', 'events', 'Event', 'Event', { shortNames: ['ev'] }),
+  r('', 'v1', 'namespaces', 'Namespace', 'Namespace', {
+    namespaced: false,
+    shortNames: ['ns'],
+    verbs: NO_COLLECTION_DELETE,
+    subresources: ['status'],
+  }),
+  r('', 'v1', 'nodes', 'Node', 'Node', {
+    namespaced: false,
+    shortNames: ['no'],
+    subresources: ['status'],
+  }),
+  r('', 'v1', 'pods', 'Pod', 'Pod', {
+    shortNames: ['po'],
+    categories: ['all'],
+    subresources: ['status', 'log', 'exec'],
+  }),
+  r('', 'v1', 'secrets', 'Secret', 'Secret'),
+  r('', 'v1', 'services', 'Service', 'Service', {
+    shortNames: ['svc'],
+    categories: ['all'],
+    subresources: ['status'],
+  }),
+  ...workloads('apps', 'v1'),
+  r('events.k8s.io', 'v1', 'events', 'Event', 'Event', { shortNames: ['ev'] }),
+  r('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice', 'EndpointSlice'),
+  ingresses('networking.k8s.io', 'v1'),
+  r('networking.k8s.io', 'v1', 'ingressclasses', 'IngressClass', 'IngressClass', {
+    namespaced: false,
+  }),
+  ...workloads('extensions', 'v1beta1'),
+  ingresses('extensions', 'v1beta1'),
+];
+
+/** `apps/v1`, or `v1` for the core group. */
+export function groupVersion(group: string, version: string): string {
+  return group === '' ? version : `${group}/${version}`;
+}
+
+/** The served groups, in discovery order, each with its versions (preferred first). */
+export function servedGroups(): { group: string; versions: string[] }[] {
+  const out: { group: string; versions: string[] }[] = [];
+  for (const res of RESOURCES) {
+    let g = out.find((x) => x.group === res.group);
+    if (g === undefined) out.push((g = { group: res.group, versions: [] }));
+    if (!g.versions.includes(res.version)) g.versions.push(res.version);
+  }
+  return out;
+}
+
+const byPath = new Map<string, ServedResource>(
+  RESOURCES.map((res) => [`${groupVersion(res.group, res.version)}/${res.resource}`, res]),
+);
+
+/** The resource at `group/version/plural`, if served. */
+export function findResource(
+  group: string,
+  version: string,
+  resource: string,
+): ServedResource | undefined {
+  return byPath.get(`${groupVersion(group, version)}/${resource}`);
+}
+
+/** The resource serving `apiVersion` + `kind`, if served (kubectl sends the kind it read). */
+export function resourceForKind(apiVersion: string, kind: string): ServedResource | undefined {
+  return RESOURCES.find(
+    (res) => groupVersion(res.group, res.version) === apiVersion && res.kind === kind,
+  );
+}
+
+/** The preferred (first) resource storing `kind`: what owner references and events name. */
+export function preferredResource(kind: Kind): ServedResource | undefined {
+  return RESOURCES.find((res) => res.stored === kind);
+}
