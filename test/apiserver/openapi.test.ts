@@ -1,0 +1,774 @@
+// The served OpenAPI: the v3 index and documents, the v2 document, the unknown-field check,
+// and the real kubectl (explain; apply's validation and patches) against a stub server that
+// serves them with just enough discovery. Without kubectl on PATH the kubectl tests are
+// skipped. Without the data folder of Kubernetes' documents (SVCLAB_OPENAPI_DATA, or
+// ../shared/openapi) the skeleton documents are served, and the tests of the schemas
+// (explain, unknown fields) are skipped.
+import test from 'ava';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import {
+  GROUP_VERSIONS,
+  openapiDataDir,
+  openapiV2Document,
+  openapiV3Document,
+  openapiV3Hash,
+  openapiV3Index,
+  openapiV3Source,
+  unknownFields,
+} from '../../src/apiserver/openapi/index.ts';
+
+/** Whether every document is Kubernetes' own (else some are skeletons, without schemas). */
+const FULL = GROUP_VERSIONS.every((gv) => openapiV3Source(gv) !== 'skeleton');
+console.log(
+  FULL
+    ? `OpenAPI documents from ${openapiDataDir()}`
+    : "no OpenAPI data folder (SVCLAB_OPENAPI_DATA, ../shared/openapi): skeleton documents; the tests of Kubernetes' schemas are skipped",
+);
+const fullTest = FULL ? test : test.skip;
+const skeletonTest = FULL ? test.skip : test;
+
+interface Gvk {
+  group: string;
+  version: string;
+  kind: string;
+}
+
+const KINDS: Record<string, string[]> = {
+  'api/v1': ['Namespace', 'Node', 'Pod', 'Service', 'Endpoints', 'Secret', 'ConfigMap', 'Event'],
+  'apis/apps/v1': ['Deployment', 'ReplicaSet'],
+  'apis/discovery.k8s.io/v1': ['EndpointSlice'],
+  'apis/networking.k8s.io/v1': ['Ingress', 'IngressClass'],
+  'apis/events.k8s.io/v1': ['Event'],
+  'apis/extensions/v1beta1': ['Deployment', 'ReplicaSet', 'Ingress'],
+};
+
+function gvOf(path: string): { group: string; version: string } {
+  const parts = path.split('/');
+  return parts[0] === 'api'
+    ? { group: '', version: parts[1]! }
+    : { group: parts[1]!, version: parts[2]! };
+}
+
+interface Doc {
+  openapi: string;
+  paths: Record<string, Record<string, { [k: string]: unknown }>>;
+  components: { schemas: Record<string, { [k: string]: unknown }> };
+}
+
+function doc(path: string): Doc {
+  const text = openapiV3Document(path);
+  if (text === undefined) throw new Error(`no document for ${path}`);
+  return JSON.parse(text) as Doc;
+}
+
+function schemaOf(d: Doc, gvk: Gvk): { [k: string]: unknown } | undefined {
+  return Object.values(d.components.schemas).find((s) =>
+    ((s['x-kubernetes-group-version-kind'] as Gvk[] | undefined) ?? []).some(
+      (g) => g.group === gvk.group && g.version === gvk.version && g.kind === gvk.kind,
+    ),
+  );
+}
+
+test('the v3 index lists every served group version, with its document hash', (t) => {
+  const index = openapiV3Index() as { paths: Record<string, { serverRelativeURL: string }> };
+  t.deepEqual(Object.keys(index.paths).sort(), Object.keys(KINDS).sort());
+  t.deepEqual([...GROUP_VERSIONS].sort(), Object.keys(KINDS).sort());
+  for (const [gv, { serverRelativeURL }] of Object.entries(index.paths)) {
+    const hash = openapiV3Hash(gv)!;
+    t.regex(hash, /^[0-9A-F]{128}$/);
+    t.is(serverRelativeURL, `/openapi/v3/${gv}?hash=${hash}`);
+  }
+  t.is(openapiV3Document('apis/batch/v1'), undefined);
+  t.is(openapiV3Document('/openapi/v3/apis/apps/v1?hash=x'), openapiV3Document('apis/apps/v1'));
+});
+
+fullTest('each document has the schema of each of its kinds, described', (t) => {
+  for (const [gv, kinds] of Object.entries(KINDS)) {
+    const d = doc(gv);
+    const { group, version } = gvOf(gv);
+    for (const kind of kinds) {
+      const schema = schemaOf(d, { group, version, kind });
+      t.truthy(schema, `${gv} ${kind} schema`);
+      t.truthy(schema?.description, `${gv} ${kind} description`);
+    }
+  }
+});
+
+skeletonTest('the skeleton documents name no kind in their schemas', (t) => {
+  // So that kubectl apply builds its strategic merge patches from its built-in types.
+  for (const gv of GROUP_VERSIONS) {
+    t.is(openapiV3Source(gv), 'skeleton');
+    t.false(openapiV3Document(gv)!.includes('"x-kubernetes-group-version-kind":['), gv);
+  }
+  t.deepEqual(unknownFields('apps/v1', 'Deployment', { spec: { replica: 1 } }), []);
+});
+
+test('each document has the patch operation of each of its kinds', (t) => {
+  for (const [gv, kinds] of Object.entries(KINDS)) {
+    const d = doc(gv);
+    t.is(d.openapi, '3.0.0');
+    const { group, version } = gvOf(gv);
+    for (const kind of kinds) {
+      // The PATCH of the kind, with the media types and fieldValidation kubectl looks for.
+      const patch = Object.values(d.paths)
+        .map((p) => p.patch)
+        .find((op) => {
+          const g = op?.['x-kubernetes-group-version-kind'] as Gvk | undefined;
+          return g?.group === group && g.version === version && g.kind === kind;
+        });
+      t.truthy(patch, `${gv} ${kind} patch`);
+      const content = (patch?.requestBody as { content: object } | undefined)?.content ?? {};
+      t.deepEqual(Object.keys(content).sort(), [
+        'application/apply-patch+yaml',
+        'application/json-patch+json',
+        'application/merge-patch+json',
+        'application/strategic-merge-patch+json',
+      ]);
+      const params = (patch?.parameters as { name: string }[] | undefined) ?? [];
+      t.true(
+        params.some((p) => p.name === 'fieldValidation'),
+        `${gv} ${kind} fieldValidation`,
+      );
+    }
+  }
+});
+
+test('every $ref of every document resolves within it', (t) => {
+  for (const gv of GROUP_VERSIONS) {
+    const text = openapiV3Document(gv)!;
+    const d = JSON.parse(text) as Doc;
+    const refs = new Set([...text.matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)]);
+    for (const [, name] of refs) t.truthy(d.components.schemas[name!], `${gv}: ${name}`);
+  }
+});
+
+test('apps/v1 has the real paths and operations', (t) => {
+  const d = doc('apis/apps/v1');
+  const item = d.paths['/apis/apps/v1/namespaces/{namespace}/deployments/{name}']!;
+  t.deepEqual(
+    Object.keys(item)
+      .filter((k) => k !== 'parameters')
+      .sort(),
+    ['delete', 'get', 'patch', 'put'],
+  );
+  for (const verb of ['put', 'patch'])
+    t.true(
+      (item[verb]!.parameters as { name: string }[]).some((p) => p.name === 'fieldValidation'),
+    );
+  const post = d.paths['/apis/apps/v1/namespaces/{namespace}/deployments']!.post!;
+  t.true((post.parameters as { name: string }[]).some((p) => p.name === 'fieldValidation'));
+  const scale = d.paths['/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale']!;
+  t.deepEqual(scale.patch!['x-kubernetes-group-version-kind'], {
+    group: 'autoscaling',
+    kind: 'Scale',
+    version: 'v1',
+  });
+  t.truthy(d.paths['/apis/apps/v1/namespaces/{namespace}/deployments/{name}/status']!.put);
+  t.truthy(d.paths['/apis/apps/v1/deployments']!.get);
+  const core = doc('api/v1');
+  t.truthy(core.paths['/api/v1/namespaces/{namespace}/pods/{name}/log']!.get);
+  t.truthy(core.paths['/api/v1/namespaces/{namespace}/pods/{name}/exec']!.post);
+  t.truthy(core.paths['/api/v1/namespaces/{name}']!.patch);
+  t.truthy(core.paths['/api/v1/nodes/{name}/status']!.patch);
+});
+
+fullTest('apps/v1 has the patch metadata of the schemas', (t) => {
+  const d = doc('apis/apps/v1');
+  const podSpec = d.components.schemas['io.k8s.api.core.v1.PodSpec']!;
+  const containers = (podSpec.properties as Record<string, Record<string, unknown>>).containers!;
+  t.is(containers['x-kubernetes-patch-merge-key'], 'name');
+  t.is(containers['x-kubernetes-patch-strategy'], 'merge');
+  t.truthy(d.components.schemas['io.k8s.api.autoscaling.v1.Scale']);
+  t.truthy(d.components.schemas['io.k8s.apimachinery.pkg.apis.meta.v1.WatchEvent']);
+});
+
+fullTest('extensions/v1beta1 has the old Ingress and Deployment shapes', (t) => {
+  const d = doc('apis/extensions/v1beta1');
+  const s = d.components.schemas;
+  const props = (name: string): Record<string, { [k: string]: unknown }> =>
+    s[`io.k8s.api.extensions.v1beta1.${name}`]!.properties as Record<
+      string,
+      { [k: string]: unknown }
+    >;
+  t.deepEqual(Object.keys(props('IngressSpec')).sort(), [
+    'backend',
+    'ingressClassName',
+    'rules',
+    'tls',
+  ]);
+  t.deepEqual(Object.keys(props('IngressBackend')).sort(), [
+    'resource',
+    'serviceName',
+    'servicePort',
+  ]);
+  t.deepEqual(Object.keys(props('HTTPIngressPath')).sort(), ['backend', 'path', 'pathType']);
+  t.truthy(props('DeploymentSpec').rollbackTo);
+  t.deepEqual(s['io.k8s.api.extensions.v1beta1.DeploymentSpec']!.required, ['template']);
+  t.false(JSON.stringify(d).includes('io.k8s.api.networking.v1.'));
+  t.false(JSON.stringify(d).includes('io.k8s.api.apps.v1.'));
+  t.truthy(d.paths['/apis/extensions/v1beta1/namespaces/{namespace}/ingresses/{name}']);
+});
+
+interface V2 {
+  swagger: string;
+  paths: Record<string, Record<string, { [k: string]: unknown }>>;
+  definitions: Record<string, { [k: string]: unknown }>;
+}
+
+test('the v2 document is in swagger 2.0 form', (t) => {
+  const text = openapiV2Document();
+  const v2 = JSON.parse(text) as V2;
+  t.is(v2.swagger, '2.0');
+  t.false(text.includes('#/components/'));
+  t.true(text.includes('"$ref":"#/definitions/'));
+  const patch = v2.paths['/apis/apps/v1/namespaces/{namespace}/deployments/{name}']!.patch!;
+  t.true((patch.consumes as string[]).includes('application/strategic-merge-patch+json'));
+  t.true((patch.parameters as { name: string; in: string }[]).some((p) => p.in === 'body'));
+  t.true(
+    (patch.parameters as { name: string; in: string }[]).some(
+      (p) => p.name === 'fieldValidation' && p.in === 'query',
+    ),
+  );
+});
+
+fullTest('the v2 document covers the same kinds', (t) => {
+  const v2 = JSON.parse(openapiV2Document()) as V2;
+  for (const [gv, kinds] of Object.entries(KINDS)) {
+    const { group, version } = gvOf(gv);
+    for (const kind of kinds) {
+      t.truthy(
+        Object.values(v2.definitions).find((d) =>
+          ((d['x-kubernetes-group-version-kind'] as Gvk[] | undefined) ?? []).some(
+            (g) => g.group === group && g.version === version && g.kind === kind,
+          ),
+        ),
+        `${gv} ${kind}`,
+      );
+    }
+  }
+  const spec = v2.definitions['io.k8s.api.apps.v1.DeploymentSpec']!;
+  const template = (spec.properties as Record<string, Record<string, unknown>>).template!;
+  t.is(template.$ref, '#/definitions/io.k8s.api.core.v1.PodTemplateSpec');
+  t.is(
+    template.description,
+    'Template describes the pods that will be created. The only allowed template.spec.restartPolicy value is "Always".',
+  );
+});
+
+fullTest('unknownFields finds misspelt fields at depth and takes map keys', (t) => {
+  const deployment = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', labels: { 'any.key/x': 'v' }, annotations: { a: 'b' } },
+    spec: {
+      replica: 3,
+      selector: { matchLabels: { app: 'web' } },
+      template: {
+        metadata: { labels: { app: 'web' } },
+        spec: {
+          containers: [
+            { name: 'a', image: 'x' },
+            {
+              name: 'b',
+              image: 'y',
+              imagePullPolcy: 'Always',
+              resources: { limits: { cpu: '1' } },
+              ports: [{ containerPort: 80, prot: 'TCP' }],
+            },
+          ],
+        },
+      },
+    },
+  };
+  t.deepEqual(unknownFields('apps/v1', 'Deployment', deployment), [
+    'spec.replica',
+    'spec.template.spec.containers[1].imagePullPolcy',
+    'spec.template.spec.containers[1].ports[0].prot',
+  ]);
+  t.deepEqual(
+    unknownFields('v1', 'ConfigMap', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'c' },
+      data: { 'some.key': 'v', other: 'w' },
+      binaryData: { b: 'AA==' },
+    }),
+    [],
+  );
+  t.deepEqual(
+    unknownFields('v1', 'Secret', {
+      metadata: { name: 's', annotations: { 'x/y': 'z' } },
+      type: 'Opaque',
+      stringData: { k: 'v' },
+      dat: {},
+    }),
+    ['dat'],
+  );
+  // managedFields' fieldsV1 is free-form.
+  t.deepEqual(
+    unknownFields('v1', 'Service', {
+      metadata: { managedFields: [{ fieldsV1: { 'f:spec': { 'f:ports': {} } } }] },
+      spec: { ports: [{ port: 80, targetPort: 'http' }], selector: { a: 'b' } },
+    }),
+    [],
+  );
+  t.deepEqual(unknownFields('batch/v1', 'Job', { spec: { nonsense: 1 } }), []);
+  t.deepEqual(unknownFields('autoscaling/v1', 'Scale', { spec: { replicas: 2, x: 1 } }), [
+    'spec.x',
+  ]);
+});
+
+fullTest('unknownFields takes the seed manifests, old API versions included', (t) => {
+  const files = [
+    'scenarios/seed/manifests/svc-deployment.yaml',
+    'scenarios/seed/manifests/ingress-vh/deployment.yaml',
+    'scenarios/seed/manifests/ingress1.yaml',
+    'scenarios/seed/manifests/re.yaml',
+  ];
+  const seen = new Set<string>();
+  for (const file of files) {
+    for (const d of parseAllDocuments(readFileSync(file, 'utf8'))) {
+      const obj = d.toJS() as { apiVersion: string; kind: string } | null;
+      if (!obj) continue;
+      seen.add(`${obj.apiVersion} ${obj.kind}`);
+      t.deepEqual(unknownFields(obj.apiVersion, obj.kind, obj), [], `${file} ${obj.kind}`);
+    }
+  }
+  t.true(seen.has('apps/v1 Deployment'));
+  t.true(seen.has('extensions/v1beta1 Deployment'));
+  t.true(seen.has('extensions/v1beta1 Ingress'));
+  // The v1beta1 backend fields are not networking/v1's.
+  const ingress = {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    spec: { rules: [{ http: { paths: [{ path: '/', backend: { serviceName: 's' } }] } }] },
+  };
+  t.deepEqual(unknownFields('networking.k8s.io/v1', 'Ingress', ingress), [
+    'spec.rules[0].http.paths[0].backend.serviceName',
+  ]);
+  t.deepEqual(
+    unknownFields('extensions/v1beta1', 'Deployment', {
+      spec: { rollbackTo: { revision: 1 }, template: { spec: { containers: [{ nam: 'x' }] } } },
+    }),
+    ['spec.template.spec.containers[0].nam'],
+  );
+});
+
+// ---- the real kubectl against a stub server ------------------------------------------------
+
+const hasKubectl = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;
+if (!hasKubectl) console.log('kubectl not on PATH: the kubectl tests are skipped');
+const kubectlTest = hasKubectl ? test.serial : test.skip;
+const fullKubectlTest = hasKubectl && FULL ? test.serial : test.skip;
+const skeletonKubectlTest = hasKubectl && !FULL ? test.serial : test.skip;
+
+interface ResourceDef {
+  name: string;
+  singularName: string;
+  kind: string;
+  namespaced: boolean;
+  shortNames?: string[];
+}
+
+const RESOURCES: Record<string, ResourceDef[]> = {
+  v1: [
+    {
+      name: 'services',
+      singularName: 'service',
+      kind: 'Service',
+      namespaced: true,
+      shortNames: ['svc'],
+    },
+    { name: 'pods', singularName: 'pod', kind: 'Pod', namespaced: true, shortNames: ['po'] },
+    {
+      name: 'configmaps',
+      singularName: 'configmap',
+      kind: 'ConfigMap',
+      namespaced: true,
+      shortNames: ['cm'],
+    },
+  ],
+  'apps/v1': [
+    {
+      name: 'deployments',
+      singularName: 'deployment',
+      kind: 'Deployment',
+      namespaced: true,
+      shortNames: ['deploy'],
+    },
+  ],
+  'extensions/v1beta1': [
+    {
+      name: 'deployments',
+      singularName: 'deployment',
+      kind: 'Deployment',
+      namespaced: true,
+      shortNames: ['deploy'],
+    },
+    {
+      name: 'ingresses',
+      singularName: 'ingress',
+      kind: 'Ingress',
+      namespaced: true,
+      shortNames: ['ing'],
+    },
+  ],
+  'networking.k8s.io/v1': [
+    {
+      name: 'ingresses',
+      singularName: 'ingress',
+      kind: 'Ingress',
+      namespaced: true,
+      shortNames: ['ing'],
+    },
+  ],
+};
+
+const GROUPS = ['apps', 'networking.k8s.io', 'extensions'];
+const preferred = (group: string): string =>
+  Object.keys(RESOURCES)
+    .find((gv) => gv.startsWith(`${group}/`))!
+    .split('/')[1]!;
+
+/** What the stub was asked: method, URL and Accept of each request. */
+const requests: string[] = [];
+/** The objects created through the stub, by URL path. */
+const objects = new Map<string, unknown>();
+/** The PATCH requests' Content-Type and body. */
+const patches: { type: string; body: string }[] = [];
+
+function stub(req: IncomingMessage, res: ServerResponse): void {
+  const url = new URL(req.url ?? '/', 'http://stub');
+  const path = url.pathname;
+  requests.push(`${req.method} ${req.url} Accept: ${req.headers.accept ?? ''}`);
+  const json = (code: number, body: unknown, type = 'application/json'): void => {
+    res.writeHead(code, { 'Content-Type': type });
+    res.end(typeof body === 'string' ? body : JSON.stringify(body));
+  };
+  if (path === '/openapi/v3') return json(200, openapiV3Index());
+  if (path.startsWith('/openapi/v3/')) {
+    const text = openapiV3Document(path.slice('/openapi/v3/'.length));
+    return text === undefined ? json(404, { kind: 'Status', code: 404 }) : json(200, text);
+  }
+  if (path === '/openapi/v2') return json(200, openapiV2Document());
+  if (path === '/api')
+    return json(200, {
+      kind: 'APIVersions',
+      versions: ['v1'],
+      serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1:6443' }],
+    });
+  if (path === '/apis')
+    return json(200, {
+      kind: 'APIGroupList',
+      apiVersion: 'v1',
+      groups: GROUPS.map((g) => ({
+        name: g,
+        versions: Object.keys(RESOURCES)
+          .filter((gv) => gv.startsWith(`${g}/`))
+          .map((gv) => ({ groupVersion: gv, version: gv.split('/')[1] })),
+        preferredVersion: { groupVersion: `${g}/${preferred(g)}`, version: preferred(g) },
+      })),
+    });
+  const gv = path === '/api/v1' ? 'v1' : path.replace(/^\/apis\//, '');
+  const resources = RESOURCES[gv];
+  if (resources)
+    return json(200, {
+      kind: 'APIResourceList',
+      apiVersion: 'v1',
+      groupVersion: gv,
+      resources: resources.map((r) => ({
+        ...r,
+        verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+      })),
+    });
+  // A create, as the API server makes it with ?fieldValidation=Strict (dry run or not);
+  // a patch (recorded, not applied); a get of what was created.
+  if (req.method === 'POST' || req.method === 'PATCH') {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      if (req.method === 'PATCH') {
+        patches.push({ type: req.headers['content-type'] ?? '', body });
+        return json(200, objects.get(path));
+      }
+      const obj = JSON.parse(body) as {
+        apiVersion: string;
+        kind: string;
+        metadata: { name: string; resourceVersion?: string };
+      };
+      const unknown = unknownFields(obj.apiVersion, obj.kind, obj);
+      if (url.searchParams.get('fieldValidation') === 'Strict' && unknown.length > 0) {
+        const version = obj.apiVersion.split('/').pop();
+        return json(400, {
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Failure',
+          message: `${obj.kind} in version "${version}" cannot be handled as a ${obj.kind}: strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`,
+          reason: 'BadRequest',
+          code: 400,
+        });
+      }
+      obj.metadata.resourceVersion = '1';
+      if (!url.searchParams.has('dryRun')) objects.set(`${path}/${obj.metadata.name}`, obj);
+      json(201, obj);
+    });
+    return;
+  }
+  const stored = req.method === 'GET' ? objects.get(path) : undefined;
+  if (stored) return json(200, stored);
+  // Everything else (the GET apply makes of the object) does not exist.
+  json(404, {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: `${path} not found`,
+    reason: 'NotFound',
+    details: { name: path.split('/').pop() },
+    code: 404,
+  });
+}
+
+let server: Server | undefined;
+let dir = '';
+
+test.before(async () => {
+  if (!hasKubectl) return;
+  dir = mkdtempSync(join(tmpdir(), 'svclab-openapi-'));
+  server = createServer(stub);
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  writeFileSync(
+    join(dir, 'kubeconfig'),
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      '- name: stub',
+      '  cluster:',
+      `    server: http://127.0.0.1:${port}`,
+      'users:',
+      '- name: u',
+      '  user:',
+      '    token: any-token',
+      'contexts:',
+      '- name: stub',
+      '  context: {cluster: stub, user: u, namespace: default}',
+      'current-context: stub',
+      '',
+    ].join('\n'),
+  );
+});
+
+test.after.always(() => {
+  server?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs kubectl against the stub (async, so the stub in this process can answer). */
+function kubectl(
+  args: string[],
+  cache = 'cache',
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(
+      'kubectl',
+      ['--kubeconfig', join(dir, 'kubeconfig'), '--cache-dir', join(dir, cache), ...args],
+      { env: { ...process.env, HOME: dir, KUBECONFIG: '' } },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => child.kill(), 60_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
+fullKubectlTest('kubectl explain deployment.spec.replicas', async (t) => {
+  const r = await kubectl(['explain', 'deployment.spec.replicas']);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /GROUP:\s+apps/);
+  t.regex(r.stdout, /KIND:\s+Deployment/);
+  t.regex(r.stdout, /VERSION:\s+v1/);
+  t.regex(r.stdout, /FIELD: replicas <integer>/);
+  t.regex(r.stdout, /Number of desired pods/);
+});
+
+fullKubectlTest('kubectl explain svc.spec.ports (a list of objects)', async (t) => {
+  const r = await kubectl(['explain', 'svc.spec.ports']);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /FIELD: ports <\[\]ServicePort>/);
+  t.regex(r.stdout, /targetPort\s+<IntOrString>/);
+  t.regex(r.stdout, /port\s+<integer> -required-/);
+});
+
+fullKubectlTest(
+  'kubectl explain ingress.spec.backend --api-version=extensions/v1beta1',
+  async (t) => {
+    const r = await kubectl([
+      'explain',
+      'ingress.spec.backend',
+      '--api-version=extensions/v1beta1',
+    ]);
+    t.is(r.code, 0, r.stderr);
+    t.regex(r.stdout, /GROUP:\s+extensions/);
+    t.regex(r.stdout, /VERSION:\s+v1beta1/);
+    t.regex(r.stdout, /A default backend capable of servicing requests/);
+    t.regex(r.stdout, /serviceName\s+<string>/);
+    t.regex(r.stdout, /servicePort\s+<IntOrString>/);
+    const ga = await kubectl(['explain', 'ingress.spec.defaultBackend']);
+    t.is(ga.code, 0, ga.stderr);
+    t.regex(ga.stdout, /GROUP:\s+networking\.k8s\.io/);
+  },
+);
+
+skeletonKubectlTest('kubectl explain with the skeleton says the schema is missing', async (t) => {
+  const r = await kubectl(['explain', 'deployment.spec.replicas']);
+  t.not(r.code, 0);
+  t.regex(r.stderr, /GVK .*Deployment.* not found in OpenAPI schema/);
+});
+
+fullKubectlTest('kubectl explain reports a field that does not exist', async (t) => {
+  const r = await kubectl(['explain', 'deployment.spec.replica']);
+  t.not(r.code, 0);
+  t.regex(r.stderr, /field "replica" does not exist/);
+});
+
+kubectlTest(
+  'kubectl apply --validate=strict --dry-run=client leaves validation to the server',
+  async (t) => {
+    requests.length = 0;
+    const r = await kubectl(
+      [
+        'apply',
+        '--dry-run=client',
+        '--validate=strict',
+        '-f',
+        'scenarios/seed/manifests/svc-deployment.yaml',
+        '-o',
+        'name',
+      ],
+      'cache-apply',
+    );
+    t.is(r.code, 0, r.stderr);
+    t.is(r.stdout.trim(), 'deployment.apps/myapp-deploy');
+    t.log(requests.join('\n'));
+    // kubectl read the v3 index and the apps/v1 document (to see that the server validates
+    // fields itself), then looked the object up; it never needed the v2 document.
+    t.true(requests.some((q) => /^GET \/openapi\/v3[? ]/.test(q)));
+    t.true(requests.some((q) => q.startsWith('GET /openapi/v3/apis/apps/v1?hash=')));
+    t.true(
+      requests.some((q) =>
+        q.startsWith('GET /apis/apps/v1/namespaces/default/deployments/myapp-deploy'),
+      ),
+    );
+    t.false(requests.some((q) => q.startsWith('GET /openapi/v2')));
+
+    // A misspelt field is no client-side error: the server is trusted to reject it.
+    const bad = join(dir, 'bad.yaml');
+    const manifest = readFileSync('scenarios/seed/manifests/svc-deployment.yaml', 'utf8');
+    writeFileSync(bad, manifest.replace('replicas:', 'replica:'));
+    const b = await kubectl([
+      'apply',
+      '--dry-run=client',
+      '--validate=strict',
+      '-f',
+      bad,
+      '-o',
+      'name',
+    ]);
+    t.is(b.code, 0, b.stderr);
+
+    // With the server's dry run, the create reaches the server with fieldValidation=Strict,
+    // and the unknown field comes back as the API server words it.
+    requests.length = 0;
+    const s = await kubectl(['apply', '--dry-run=server', '-f', bad, '-o', 'name']);
+    if (FULL) {
+      t.not(s.code, 0);
+      t.regex(s.stderr, /strict decoding error: unknown field "spec\.replica"/);
+    } else t.is(s.code, 0, s.stderr); // the skeleton knows no field names
+    const post = requests.find((q) => q.startsWith('POST '));
+    t.regex(post ?? '', /^POST \/apis\/apps\/v1\/namespaces\/default\/deployments\?/);
+    t.regex(post ?? '', /[?&]fieldValidation=Strict(&|\s)/);
+    t.regex(post ?? '', /[?&]dryRun=All(&|\s)/);
+    t.log(post);
+  },
+);
+
+kubectlTest(
+  'kubectl apply of a changed object sends a strategic merge patch, merging containers by name',
+  async (t) => {
+    const file = join(dir, 'deploy.yaml');
+    const manifest = readFileSync('scenarios/seed/manifests/svc-deployment.yaml', 'utf8');
+    writeFileSync(file, manifest);
+    const created = await kubectl(['apply', '-f', file]);
+    t.is(created.code, 0, created.stderr);
+    t.regex(created.stdout, /deployment.apps\/myapp-deploy created/);
+    writeFileSync(file, manifest.replace('myapp:v2', 'myapp:v3'));
+    patches.length = 0;
+    requests.length = 0;
+    const changed = await kubectl(['apply', '-f', file]);
+    t.is(changed.code, 0, changed.stderr);
+    t.notRegex(changed.stderr, /warning/);
+    // With Kubernetes' documents the patch comes from the v3 one (x-kubernetes-patch-merge-key
+    // and -strategy): no fallback to the v2 one. With the skeleton, kubectl tries the v2
+    // one (as protobuf, which it cannot parse here) and uses its built-in types.
+    t.is(
+      requests.some((q) => q.startsWith('GET /openapi/v2')),
+      !FULL,
+    );
+    t.is(patches.length, 1);
+    t.is(patches[0]!.type, 'application/strategic-merge-patch+json');
+    // containers is merged by name.
+    const patch = JSON.parse(patches[0]!.body) as {
+      spec: { template: { spec: Record<string, unknown> } };
+    };
+    t.deepEqual(patch.spec.template.spec['$setElementOrder/containers'], [{ name: 'myapp' }]);
+    t.deepEqual(patch.spec.template.spec.containers, [
+      { image: 'wangyanglinux/myapp:v3', name: 'myapp' },
+    ]);
+  },
+);
+
+kubectlTest(
+  "kubectl apply of extensions/v1beta1 manifests reads that group's document",
+  async (t) => {
+    requests.length = 0;
+    const r = await kubectl([
+      'apply',
+      '--dry-run=server',
+      '-f',
+      'scenarios/seed/manifests/ingress1.yaml',
+      '-f',
+      'scenarios/seed/manifests/ingress-vh/deployment.yaml',
+      '-o',
+      'name',
+    ]);
+    t.is(r.code, 0, r.stderr);
+    t.deepEqual(r.stdout.trim().split('\n').sort(), [
+      'deployment.extensions/deployment1',
+      'ingress.extensions/nginx-test',
+      'service/svc-1',
+    ]);
+    t.true(requests.some((q) => q.startsWith('GET /openapi/v3/apis/extensions/v1beta1?hash=')));
+    t.true(
+      requests.some((q) =>
+        /^POST \/apis\/extensions\/v1beta1\/namespaces\/default\/ingresses\?.*fieldValidation=Strict/.test(
+          q,
+        ),
+      ),
+    );
+    t.false(requests.some((q) => q.startsWith('GET /openapi/v2')));
+  },
+);
