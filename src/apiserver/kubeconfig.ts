@@ -1,5 +1,6 @@
 // The kubeconfig that points kubectl at a live svclab cluster: one cluster, one user
-// with the bearer token, one context (namespace default). Written 0600 in a 0700
+// with the bearer token, one context (namespace default), the CA inline so kubectl
+// verifies the server without extra flags. Written 0600 in a 0700
 // directory whatever the umask, replaced atomically.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,8 @@ import { stringify } from 'yaml';
 export interface KubeconfigOptions {
   server: string;
   token: string;
+  /** PEM of the CA that signed the server's certificate. */
+  caPem: string;
   /** Cluster, user and context names (default svclab). */
   name?: string;
 }
@@ -18,7 +21,15 @@ export function kubeconfigText(o: KubeconfigOptions): string {
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name, cluster: { server: o.server } }],
+    clusters: [
+      {
+        name,
+        cluster: {
+          server: o.server,
+          'certificate-authority-data': Buffer.from(o.caPem).toString('base64'),
+        },
+      },
+    ],
     users: [{ name: `${name}-admin`, user: { token: o.token } }],
     contexts: [{ name, context: { cluster: name, user: `${name}-admin`, namespace: 'default' } }],
     'current-context': name,

@@ -567,8 +567,13 @@ function deleteOptions(body: unknown, query: URLSearchParams): DeleteOpts {
 }
 
 function toPatchStatus(err: PatchError): HttpStatusError {
-  const code = err.reason === 'UnsupportedMediaType' ? 415 : err.reason === 'Invalid' ? 422 : 400;
-  return new HttpStatusError(code, err.reason, err.message);
+  const details = err.details === undefined ? undefined : { causes: err.details.causes ?? [] };
+  return new HttpStatusError(
+    err.code,
+    err.reason === '' ? 'InternalError' : err.reason,
+    err.message,
+    details,
+  );
 }
 
 export { qualifiedKind };

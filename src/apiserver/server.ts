@@ -1,10 +1,12 @@
-// The Kubernetes API over HTTP: kubectl, client libraries and the web view talk to the
-// live cluster here. Loopback only, a bearer token on every request (401 as a Status
-// otherwise), bodies bounded, every failure a metav1.Status. Routing follows
+// The Kubernetes API over HTTPS: kubectl, client libraries and the web view talk to the
+// live cluster here. Loopback only, TLS from a CA made at start (kubectl sends tokens
+// only over TLS), a bearer token on every request (401 as a Status otherwise), bodies
+// bounded, every failure a metav1.Status. Routing follows
 // kube-apiserver's URL layout: /api/v1/..., /apis/GROUP/VERSION/...,
 // [namespaces/NS/]RESOURCE[/NAME[/SUBRESOURCE]], ?watch=true or /watch/ for watches.
 import { timingSafeEqual } from 'node:crypto';
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
@@ -46,6 +48,8 @@ export interface ApiServerOptions {
   runtime: ClusterRuntime;
   /** The bearer token every request must carry. */
   token: string;
+  /** The serving certificate and key (tls.ts makes them with a fresh CA). */
+  tls: { certPem: string; keyPem: string };
   /** Port on 127.0.0.1; 0 picks a free one. */
   port: number;
   watch?: Partial<WatchOptions>;
@@ -209,7 +213,10 @@ export class ApiServer {
 
   /** Listen on 127.0.0.1; resolves to the port. */
   listen(): Promise<number> {
-    const server = createServer((req, res) => void this.handle(req, res));
+    const server = createServer(
+      { cert: this.opts.tls.certPem, key: this.opts.tls.keyPem },
+      (req, res) => void this.handle(req, res),
+    );
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       this.upgrade(req, socket, head),
     );

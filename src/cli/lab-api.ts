@@ -13,18 +13,20 @@ export function labApi(port: number): (d: LabDaemon) => Promise<() => Promise<vo
     const { ApiServer } = await import('../apiserver/server.ts');
     const { LabClusterRuntime } = await import('../apiserver/lab-runtime.ts');
     const runtime = new LabClusterRuntime(d);
+    const { makeServingTls } = await import('../apiserver/tls.ts');
     const token = newToken();
-    let server = new ApiServer({ runtime, token, port });
+    const tls = makeServingTls();
+    let server = new ApiServer({ runtime, token, tls, port });
     let listening: number;
     try {
       listening = await server.listen();
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || port === 0) throw err;
       // Another cluster has the port (a `svclab serve`, a second lab): take any free one.
-      server = new ApiServer({ runtime, token, port: 0 });
+      server = new ApiServer({ runtime, token, tls, port: 0 });
       listening = await server.listen();
     }
-    d.apiServer = `http://127.0.0.1:${listening}`;
+    d.apiServer = `https://127.0.0.1:${listening}`;
     const file = labKubeconfig(d.paths.dir);
     writePrivateFile(
       file,

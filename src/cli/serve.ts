@@ -10,6 +10,7 @@ import { formatApplyResult } from '../control/cluster.ts';
 import { kubeconfigText, newToken, writePrivateFile } from '../apiserver/kubeconfig.ts';
 import { ApiServer } from '../apiserver/server.ts';
 import { SimRuntime } from '../apiserver/sim-runtime.ts';
+import { makeServingTls } from '../apiserver/tls.ts';
 import { Session } from '../scenario/session.ts';
 import { CliError, collect } from './cluster-from-files.ts';
 import { proxyMode } from './node-view.ts';
@@ -61,9 +62,11 @@ export async function serve(o: ServeOptions): Promise<void> {
   }
   const runtime = new SimRuntime(session);
   const token = newToken();
+  const tls = makeServingTls();
   const server = new ApiServer({
     runtime,
     token,
+    tls,
     port: port(o.port),
     ...(o.verbose ? { log: (l: string) => process.stderr.write(`${l}\n`) } : {}),
   });
@@ -78,7 +81,11 @@ export async function serve(o: ServeOptions): Promise<void> {
   runtime.start();
   const dir = o.stateDir ?? serveStateDir();
   const kubeconfig = join(dir, 'kubeconfig');
-  const text = kubeconfigText({ server: `http://127.0.0.1:${listening}`, token });
+  const text = kubeconfigText({
+    server: `https://127.0.0.1:${listening}`,
+    token,
+    caPem: tls.caPem,
+  });
   writePrivateFile(kubeconfig, text);
   writePrivateFile(
     join(dir, 'serve.json'),
@@ -87,7 +94,7 @@ export async function serve(o: ServeOptions): Promise<void> {
   if (o.kubeconfig !== undefined) writePrivateFile(o.kubeconfig, text);
   const nodes = session.cluster.list('Node').length;
   process.stdout.write(
-    `svclab serve: a simulated ${nodes}-node cluster (${mode} mode) at http://127.0.0.1:${listening}\n` +
+    `svclab serve: a simulated ${nodes}-node cluster (${mode} mode) at https://127.0.0.1:${listening}\n` +
       `  export KUBECONFIG=${o.kubeconfig ?? kubeconfig}\n` +
       `  kubectl get nodes\n` +
       `Ctrl-C stops it.\n`,
