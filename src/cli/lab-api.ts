@@ -33,6 +33,7 @@ export function labApi(port: number): (d: LabDaemon) => Promise<() => Promise<vo
       kubeconfigText({
         server: d.apiServer,
         token,
+        caPem: tls.caPem,
         name: `svclab-${d.o.prefix.replace(/-$/, '')}`,
       }),
     );

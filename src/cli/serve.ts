@@ -130,12 +130,19 @@ export function registerServe(program: Command): void {
     .command('kubeconfig')
     .description('print the kubeconfig of the running `svclab serve` (or write it with -o)')
     .option('--state-dir <dir>', 'the serve state directory (default ~/.svclab/serve)')
+    .option('--lab', "the running lab's instead (root)")
+    .option('--prefix <prefix>', 'the lab prefix (with --lab)', DEFAULT_PREFIX)
     .option('-o, --output <file>', 'write it to FILE (mode 0600) instead of printing')
-    .action((o: { stateDir?: string; output?: string }) => {
-      const file = join(o.stateDir ?? serveStateDir(), 'kubeconfig');
+    .action((o: { stateDir?: string; output?: string; lab?: boolean; prefix: string }) => {
+      const file =
+        o.lab === true
+          ? labKubeconfig(labPaths(checkPrefix(o.prefix)).dir)
+          : join(o.stateDir ?? serveStateDir(), 'kubeconfig');
       if (!existsSync(file)) {
         throw new CliError(
-          'error: no running `svclab serve` found (start one with `svclab serve`)',
+          o.lab === true
+            ? `error: no running lab "${o.prefix}" with a Kubernetes API (svclab lab up)`
+            : 'error: no running `svclab serve` found (start one with `svclab serve`)',
         );
       }
       const text = readFileSync(file, 'utf8');

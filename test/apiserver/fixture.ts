@@ -1,5 +1,8 @@
 // A live simulated cluster behind the API server, for the apiserver tests.
+import { request } from 'node:https';
+import { Readable } from 'node:stream';
 import { ApiServer } from '../../src/apiserver/server.ts';
+import { type ServingTls, makeServingTls } from '../../src/apiserver/tls.ts';
 import { SimRuntime } from '../../src/apiserver/sim-runtime.ts';
 import type { WatchOptions } from '../../src/apiserver/watch.ts';
 import { Session } from '../../src/scenario/session.ts';
@@ -11,6 +14,7 @@ export interface Served {
   server: ApiServer;
   url: string;
   token: string;
+  tls: ServingTls;
   /** fetch with the token (and a JSON body when given an object). */
   api(
     path: string,
@@ -28,21 +32,24 @@ export async function serveSim(
   });
   const runtime = new SimRuntime(session);
   const token = 'test-token-0123456789';
+  const tls = makeServingTls();
   const server = new ApiServer({
     runtime,
     token,
+    tls,
     port: 0,
     ...(opts.watch ? { watch: opts.watch } : {}),
   });
   const port = await server.listen();
   if (opts.live === true) runtime.start();
-  const url = `http://127.0.0.1:${port}`;
+  const url = `https://127.0.0.1:${port}`;
   return {
     session,
     runtime,
     server,
     url,
     token,
+    tls,
     api: (path, init = {}) => {
       const headers: Record<string, string> = { authorization: `Bearer ${token}`, ...init.headers };
       let body: string | undefined;
@@ -50,15 +57,35 @@ export async function serveSim(
         body = typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
         headers['content-type'] ??= 'application/json';
       }
-      return fetch(`${url}${path}`, {
-        method: init.method ?? 'GET',
-        headers,
-        ...(body === undefined ? {} : { body }),
-      });
+      return httpsFetch(`${url}${path}`, init.method ?? 'GET', headers, body, tls.caPem);
     },
     close: async () => {
       runtime.stop();
       await server.close();
     },
   };
+}
+
+/** fetch() over HTTPS trusting `ca` (the global fetch cannot be given a CA). */
+export function httpsFetch(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+  ca: string,
+): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers, ca }, (res) => {
+      const h = new Headers();
+      for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') h.set(k, v);
+      resolve(
+        new Response(Readable.toWeb(res) as ReadableStream, {
+          status: res.statusCode ?? 0,
+          headers: h,
+        }),
+      );
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }

@@ -1,9 +1,10 @@
 // The API server at the HTTP level: access, discovery, CRUD with concurrency, patch,
 // Status errors, selectors and paging, Table, watch, subresources, limits.
+/* eslint-disable @typescript-eslint/no-explicit-any -- API bodies are read as loose JSON */
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
-import { type Served, serveSim } from './fixture.ts';
+import { parse, parseAllDocuments } from 'yaml';
+import { type Served, httpsFetch, serveSim } from './fixture.ts';
 
 let s: Served;
 test.before(async () => {
@@ -24,17 +25,23 @@ const svc = (name: string, labels: Record<string, string> = {}) => ({
 });
 
 test('a request without the token gets 401 as a Status', async (t) => {
-  const r = await fetch(`${s.url}/api/v1/pods`);
+  const r = await httpsFetch(`${s.url}/api/v1/pods`, 'GET', {}, undefined, s.tls.caPem);
   t.is(r.status, 401);
   const body = await json(r);
   t.is(body['kind'], 'Status');
   t.is(body['reason'], 'Unauthorized');
-  const wrong = await fetch(`${s.url}/version`, { headers: { authorization: 'Bearer nope' } });
+  const wrong = await httpsFetch(
+    `${s.url}/version`,
+    'GET',
+    { authorization: 'Bearer nope' },
+    undefined,
+    s.tls.caPem,
+  );
   t.is(wrong.status, 401);
 });
 
 test('the server listens on loopback only', (t) => {
-  t.true(s.url.startsWith('http://127.0.0.1:'));
+  t.true(s.url.startsWith('https://127.0.0.1:'));
 });
 
 test('discovery: versions, groups, resources with short names and subresources', async (t) => {
@@ -236,19 +243,27 @@ test('Table: kubectl columns with wide ones at priority 1', async (t) => {
 });
 
 test('extensions/v1beta1: the seed Deployment is stored as apps/v1 and served back in its version', async (t) => {
-  const doc = parse(readFileSync('scenarios/seed/manifests/svc-deployment.yaml', 'utf8'));
+  const doc = parseAllDocuments(
+    readFileSync('scenarios/seed/manifests/ingress.http.yaml', 'utf8'),
+  )[0]!.toJS();
   t.is(doc.apiVersion, 'extensions/v1beta1');
   const r = await s.api('/apis/extensions/v1beta1/namespaces/default/deployments', {
     method: 'POST',
     body: doc,
   });
   t.is(r.status, 201, JSON.stringify(await r.clone().json()));
-  t.is((await json(r))['apiVersion'], 'extensions/v1beta1');
+  const served = await json(r);
+  t.is(served['apiVersion'], 'extensions/v1beta1');
+  t.deepEqual(
+    served['spec']['selector'],
+    { matchLabels: { name: 'nginx' } },
+    'the old default: the template labels',
+  );
   const asApps = await json(
     await s.api(`/apis/apps/v1/namespaces/default/deployments/${doc.metadata.name}`),
   );
   t.is(asApps['apiVersion'], 'apps/v1');
-  t.is(asApps['spec']['replicas'], doc.spec.replicas);
+  t.is(asApps['spec']['replicas'], 2);
   const missing = await s.api('/apis/extensions/v1beta1/namespaces/default/deployments/nope');
   t.is((await json(missing))['message'], 'deployments.extensions "nope" not found');
 });
@@ -295,7 +310,7 @@ test('scale subresource: GET a Scale, PATCH replicas, the ReplicaSet follows', a
   doc.metadata.name = 'scaled';
   t.is(
     (
-      await s.api('/apis/extensions/v1beta1/namespaces/default/deployments', {
+      await s.api('/apis/apps/v1/namespaces/default/deployments', {
         method: 'POST',
         body: doc,
       })
@@ -407,7 +422,7 @@ test('pod log: the myapp nginx access log', async (t) => {
   const s2 = await serveSim();
   try {
     const doc = parse(readFileSync('scenarios/seed/manifests/svc-deployment.yaml', 'utf8'));
-    await s2.api('/apis/extensions/v1beta1/namespaces/default/deployments', {
+    await s2.api('/apis/apps/v1/namespaces/default/deployments', {
       method: 'POST',
       body: doc,
     });

@@ -1,0 +1,219 @@
+// The real kubectl against `svclab serve`'s API, running the seed walkthrough's commands
+// verbatim in the seed's manifest folder. Skipped, with the reason printed, when kubectl
+// is not on PATH.
+import test from 'ava';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { kubeconfigText } from '../../src/apiserver/kubeconfig.ts';
+import { type Served, serveSim } from './fixture.ts';
+
+const hasKubectl = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;
+if (!hasKubectl) console.log('kubectl tests skipped: kubectl is not on PATH');
+const kt = hasKubectl ? test.serial : test.serial.skip;
+
+const MANIFESTS = resolve('scenarios/seed/manifests');
+let s: Served;
+let home: string;
+let env: NodeJS.ProcessEnv;
+
+test.before(async () => {
+  if (!hasKubectl) return;
+  s = await serveSim({ mode: 'ipvs', live: true });
+  home = mkdtempSync(join(tmpdir(), 'svclab-kubectl-'));
+  const kubeconfig = join(home, 'kubeconfig');
+  writeFileSync(kubeconfig, kubeconfigText({ server: s.url, token: s.token, caPem: s.tls.caPem }), {
+    mode: 0o600,
+  });
+  env = { ...process.env, HOME: home, KUBECONFIG: kubeconfig };
+});
+test.after.always(async () => {
+  if (!hasKubectl) return;
+  await s.close();
+  rmSync(home, { recursive: true, force: true });
+});
+
+interface Run {
+  stdout: string;
+  stderr: string;
+  status: number;
+}
+
+function kubectl(line: string, input?: string): Promise<Run> {
+  const args = line.split(' ').slice(1);
+  return new Promise((done) => {
+    const child = spawn('kubectl', args, { cwd: MANIFESTS, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    if (input !== undefined) child.stdin.end(input);
+    else child.stdin.end();
+    child.on('close', (status) => done({ stdout, stderr, status: status ?? -1 }));
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Poll a kubectl command until its output satisfies `ok` (the cluster runs in real time). */
+async function until(line: string, ok: (r: Run) => boolean, ms = 15_000): Promise<Run> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const r = await kubectl(line);
+    if (ok(r) || Date.now() > deadline) return r;
+    await sleep(250);
+  }
+}
+
+const runningPods = (r: Run): string[][] =>
+  r.stdout
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(/\s+/))
+    .filter((c) => c[2] === 'Running' && c[1] === '1/1');
+
+kt(
+  'kubectl apply -f svc-deployment.yaml creates the Deployment; get pod -o wide shows 3 pods with IPs and nodes',
+  async (t) => {
+    const r = await kubectl('kubectl apply -f svc-deployment.yaml');
+    t.is(r.stdout, 'deployment.apps/myapp-deploy created\n', r.stderr);
+    const pods = await until('kubectl get pod -o wide', (x) => runningPods(x).length === 3);
+    t.regex(
+      pods.stdout,
+      /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+NOMINATED NODE\s+READINESS GATES\n/,
+    );
+    const rows = runningPods(pods);
+    t.is(rows.length, 3, pods.stdout);
+    for (const row of rows) {
+      t.regex(row[0]!, /^myapp-deploy-[a-z0-9]+-[a-z0-9]{5}$/);
+      t.regex(row[5]!, /^10\.244\.\d+\.\d+$/);
+      t.regex(row[6]!, /^k8s-node0[12]$/);
+    }
+  },
+);
+
+kt(
+  'kubectl apply -f svc.yaml, get svc, get svc,ep; a second apply is unchanged, a changed one configured',
+  async (t) => {
+    t.is((await kubectl('kubectl apply -f svc.yaml')).stdout, 'service/myapp created\n');
+    const svc = await kubectl('kubectl get svc');
+    t.regex(svc.stdout, /^NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE\n/);
+    t.regex(svc.stdout, /\nmyapp\s+ClusterIP\s+10\.\d+\.\d+\.\d+\s+<none>\s+80\/TCP\s+\d+s\n/);
+    t.regex(svc.stdout, /\nkubernetes\s+ClusterIP\s+10\.96\.0\.1\s+<none>\s+443\/TCP/);
+    const both = await until('kubectl get svc,ep', (x) =>
+      /endpoints\/myapp\s+10\.244\.\d+\.\d+:80,10\.244/.test(x.stdout),
+    );
+    t.regex(both.stdout, /service\/myapp\s+ClusterIP/);
+    t.regex(
+      both.stdout,
+      /endpoints\/myapp\s+10\.244\.\d+\.\d+:80,10\.244\.\d+\.\d+:80,10\.244\.\d+\.\d+:80\s/,
+    );
+    t.is((await kubectl('kubectl apply -f svc.yaml')).stdout, 'service/myapp unchanged\n');
+    const changed = join(home, 'svc-changed.yaml');
+    writeFileSync(
+      changed,
+      (await import('node:fs'))
+        .readFileSync(join(MANIFESTS, 'svc.yaml'), 'utf8')
+        .replace('port: 80', 'port: 8080'),
+    );
+    const c = await kubectl(`kubectl apply -f ${changed}`);
+    t.is(c.stdout, 'service/myapp configured\n', c.stderr);
+    t.is(s.session.cluster.get('Service', 'default', 'myapp')!.spec.ports[0]!.port, 8080);
+    t.is((await kubectl('kubectl apply -f svc.yaml')).stdout, 'service/myapp configured\n');
+  },
+);
+
+kt('kubectl describe svc myapp shows selector, IP and endpoints', async (t) => {
+  const r = await kubectl('kubectl describe svc myapp');
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stdout, /Name:\s+myapp\n/);
+  t.regex(r.stdout, /Selector:\s+app=myapp,release=stabel\n/);
+  t.regex(r.stdout, /IP:\s+10\.\d+\.\d+\.\d+\n/);
+  t.regex(r.stdout, /Endpoints:\s+10\.244\.\d+\.\d+:80,/);
+});
+
+kt(
+  'kubectl exec POD -- curl -s myapp.default.svc.cluster.local answers from a backend',
+  async (t) => {
+    const pods = await kubectl('kubectl get pod -o name');
+    const pod = pods.stdout.trim().split('\n')[0]!.replace('pod/', '');
+    const r = await kubectl(`kubectl exec ${pod} -- curl -s myapp.default.svc.cluster.local`);
+    t.is(r.status, 0, r.stderr);
+    t.is(r.stdout, 'Hello MyApp | Version: v2 | <a href="hostname.html">Pod Name</a>\n');
+    const host = await kubectl(`kubectl exec ${pod} -- curl -s myapp/hostname.html`);
+    t.regex(host.stdout, /^myapp-deploy-[a-z0-9]+-[a-z0-9]{5}\n$/);
+    const logs = await kubectl(`kubectl logs ${host.stdout.trim()}`);
+    t.regex(logs.stdout, /"GET \/hostname\.html HTTP\/1\.1" 200 /);
+  },
+);
+
+kt('kubectl scale deployment myapp-deploy --replicas=5 gives five running pods', async (t) => {
+  const r = await kubectl('kubectl scale deployment myapp-deploy --replicas=5');
+  t.is(r.stdout, 'deployment.apps/myapp-deploy scaled\n', r.stderr);
+  const pods = await until('kubectl get pod', (x) => runningPods(x).length === 5);
+  t.is(runningPods(pods).length, 5, pods.stdout);
+});
+
+kt('kubectl get pods -w sees a deleted pod replaced', async (t) => {
+  const before = runningPods(await kubectl('kubectl get pod')).map((c) => c[0]!);
+  const watcher: ChildProcess = spawn('kubectl', ['get', 'pods', '-w'], { cwd: MANIFESTS, env });
+  let out = '';
+  watcher.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  try {
+    await sleep(1500);
+    t.is(
+      (await kubectl(`kubectl delete pod ${before[0]} --wait=false`)).stdout,
+      `pod "${before[0]}" deleted\n`,
+    );
+    const deadline = Date.now() + 15_000;
+    const fresh = () =>
+      out
+        .split('\n')
+        .filter((l) => /^myapp-deploy-/.test(l) && !before.includes(l.split(/\s+/)[0]!));
+    while (Date.now() < deadline && !fresh().some((l) => /\s1\/1\s+Running\s/.test(l)))
+      await sleep(200);
+    t.regex(out, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\n/);
+    t.true(
+      out.split('\n').some((l) => l.startsWith(before[0]!) && /Terminating/.test(l)),
+      out,
+    );
+    t.true(
+      fresh().some((l) => /\s1\/1\s+Running\s/.test(l)),
+      out,
+    );
+  } finally {
+    watcher.kill();
+  }
+});
+
+kt('kubectl delete -f svc.yaml; errors read as the real server words them', async (t) => {
+  t.is((await kubectl('kubectl delete -f svc.yaml')).stdout, 'service "myapp" deleted\n');
+  const r = await kubectl('kubectl get svc myapp');
+  t.is(r.status, 1);
+  t.is(r.stderr, 'Error from server (NotFound): services "myapp" not found\n');
+});
+
+kt(
+  'ingress-nginx: the seed files apply verbatim (deployment.extensions) and get ingress / svc -n ingress-nginx show them',
+  async (t) => {
+    const a = await kubectl('kubectl apply -f ingress/mandatory.yaml');
+    t.is(a.status, 0, a.stderr);
+    t.regex(a.stdout, /namespace\/ingress-nginx created\n/);
+    const n = await kubectl('kubectl apply -f ingress/service-nodeport.yaml');
+    t.is(n.stdout, 'service/ingress-nginx created\n');
+    const svc = await kubectl('kubectl get svc -n ingress-nginx');
+    t.regex(
+      svc.stdout,
+      /ingress-nginx\s+NodePort\s+10\.\d+\.\d+\.\d+\s+<none>\s+80:32510\/TCP,443:31401\/TCP/,
+    );
+    const h = await kubectl('kubectl apply -f ingress.http.yaml');
+    t.is(h.stdout, 'deployment.extensions/nginx-dm created\nservice/nginx-svc created\n', h.stderr);
+    const i = await kubectl('kubectl apply -f ingress1.yaml');
+    t.regex(i.stdout, /^ingress\.extensions\/nginx-test created\n$/, i.stderr);
+    const ing = await kubectl('kubectl get ingress');
+    t.regex(ing.stdout, /^NAME\s+CLASS\s+HOSTS\s+ADDRESS\s+PORTS\s+AGE\n/);
+    t.regex(ing.stdout, /www1\.atguigu\.com/);
+  },
+);
