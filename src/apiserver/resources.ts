@@ -59,22 +59,29 @@ function r(
   };
 }
 
+/**
+ * The old group has no `all` category and no short names: `kubectl get all` lists each
+ * object once, and `deploy`/`ing` resolve to apps and networking.k8s.io without
+ * kubectl's "could also match lower priority resource" warning.
+ */
+const current = (group: string): boolean => group !== 'extensions';
+
 const workloads = (group: string, version: string): ServedResource[] => [
   r(group, version, 'deployments', 'Deployment', 'Deployment', {
-    shortNames: ['deploy'],
-    categories: ['all'],
+    shortNames: current(group) ? ['deploy'] : [],
+    categories: current(group) ? ['all'] : [],
     subresources: ['scale', 'status'],
   }),
   r(group, version, 'replicasets', 'ReplicaSet', 'ReplicaSet', {
-    shortNames: ['rs'],
-    categories: ['all'],
+    shortNames: current(group) ? ['rs'] : [],
+    categories: current(group) ? ['all'] : [],
     subresources: ['scale', 'status'],
   }),
 ];
 
 const ingresses = (group: string, version: string): ServedResource =>
   r(group, version, 'ingresses', 'Ingress', 'Ingress', {
-    shortNames: ['ing'],
+    shortNames: current(group) ? ['ing'] : [],
     subresources: ['status'],
   });
 

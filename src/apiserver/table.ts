@@ -11,6 +11,8 @@ import {
   type Printer,
   deploymentPrinter,
   endpointSlicePrinter,
+  eventPrinter,
+  ingressClassPrinter,
   endpointsPrinter,
   ingressPrinter,
   nodePrinter,
@@ -33,6 +35,8 @@ const PRINTERS: Partial<Record<Kind, Printer<never>>> = {
   Namespace: namespacePrinter,
   Secret: secretPrinter,
   ConfigMap: configMapPrinter,
+  Event: eventPrinter,
+  IngressClass: ingressClassPrinter,
 };
 
 /** Register a printer for a kind (kinds whose printers live elsewhere). */
@@ -69,10 +73,11 @@ function printerOf(kind: Kind): Printer<KubeObject> {
 export function tableColumns(kind: Kind): TableColumn[] {
   const p = printerOf(kind);
   const narrow = new Set(p.headers(false));
-  return p.headers(true).map((h, i) => ({
+  return p.headers(true).map((h) => ({
     name: h,
     type: 'string',
-    format: i === 0 ? 'name' : '',
+    // kubectl finds the column to prefix with `kind/` by this format.
+    format: h === 'NAME' ? 'name' : '',
     description: '',
     priority: narrow.has(h) ? 0 : 1,
   }));
