@@ -35,6 +35,9 @@ class BareRuntime implements ClusterRuntime {
   logs(): undefined {
     return undefined;
   }
+  nodeTool(): Promise<{ stdout: string; stderr: string; exitCode: number }> {
+    return Promise.resolve({ stdout: '', stderr: 'no nodes run here\n', exitCode: 1 });
+  }
   write<T>(fn: () => T): T {
     return fn();
   }

@@ -37,6 +37,22 @@ export interface PodLog {
   dropped: number;
 }
 
+/** What a node tool printed (iptables-save, ipvsadm -Ln, nft list ruleset, conntrack -L). */
+export interface ToolResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+/** The node tools a client may run through `/svclab/v1/nodes/NODE/tool`. */
+export const NODE_TOOLS: readonly string[] = [
+  'iptables-save',
+  'iptables',
+  'nft',
+  'ipvsadm',
+  'conntrack',
+];
+
 /** One cluster world: the sim session or the live lab. */
 export interface ClusterRuntime {
   readonly cluster: Cluster;
@@ -53,6 +69,8 @@ export interface ClusterRuntime {
    * pod's workload writes no log.
    */
   logs(namespace: string, pod: string, opts: LogOptions): PodLog | undefined;
+  /** Run one of NODE_TOOLS on a node (argv[0] is the tool), as `svclab iptables-save` would. */
+  nodeTool(node: string, argv: string[]): Promise<ToolResult>;
   /**
    * Run `fn` with the cluster to itself (writes and their settling), so a long apply does
    * not interleave with a clock tick. Runtimes that are single-threaded just call it.

@@ -27,7 +27,7 @@ import {
 } from './openapi/index.ts';
 import { RESOURCES, type ServedResource, findResource } from './resources.ts';
 import { type Reply, RestHandlers, type Target, notFound } from './rest.ts';
-import type { ClusterRuntime } from './runtime.ts';
+import { type ClusterRuntime, NODE_TOOLS, type ToolResult } from './runtime.ts';
 import {
   HttpStatusError,
   badRequest,
@@ -301,6 +301,12 @@ export class ApiServer {
         return;
       }
     }
+    const tool = /^\/svclab\/v1\/nodes\/([^/]+)\/tool$/.exec(path);
+    if (tool !== null) {
+      if (method !== 'POST') throw methodNotAllowed(method);
+      sendJson(res, 200, await this.nodeTool(decodeURIComponent(tool[1]!), await readJson(req)));
+      return;
+    }
     const route = parseRoute(path);
     if (route === undefined) throw notFoundPath();
     if (route.rest.length === 0) {
@@ -392,6 +398,32 @@ export class ApiServer {
       default:
         throw methodNotAllowed(method);
     }
+  }
+
+  /**
+   * svclab's own endpoint: a node tool's output (`svclab iptables-save --server`). The
+   * body is `{"argv": ["ipvsadm", "-Ln"]}`; only NODE_TOOLS run, on a node that exists.
+   */
+  private nodeTool(node: string, body: unknown): Promise<ToolResult> {
+    const argv = (body as { argv?: unknown } | undefined)?.argv;
+    if (
+      !Array.isArray(argv) ||
+      argv.length === 0 ||
+      argv.length > 64 ||
+      !argv.every((a): a is string => typeof a === 'string' && a.length <= 4096)
+    ) {
+      throw badRequest('expected {"argv": [TOOL, ARGS...]} with at most 64 short strings');
+    }
+    if (!NODE_TOOLS.includes(argv[0]!)) {
+      throw badRequest(`not a node tool: ${argv[0]} (${NODE_TOOLS.join(', ')})`);
+    }
+    if (this.opts.runtime.cluster.store.get('Node', undefined, node) === undefined) {
+      throw new HttpStatusError(404, 'NotFound', `nodes "${node}" not found`, {
+        name: node,
+        kind: 'nodes',
+      });
+    }
+    return this.opts.runtime.nodeTool(node, argv);
   }
 
   /** Paths that are not resources: version, health, discovery roots, OpenAPI. */

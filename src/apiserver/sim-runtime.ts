@@ -2,8 +2,15 @@
 // clock (a tick every few milliseconds advances it to "now"), so pods start, turn
 // ready and terminate in real seconds while packets still cross each node's dataplane.
 import type { Session } from '../scenario/session.ts';
-import type { ClusterRuntime, ExecRequest, ExecStreams, LogOptions, PodLog } from './runtime.ts';
-import { simExec } from './sim-exec.ts';
+import type {
+  ClusterRuntime,
+  ExecRequest,
+  ExecStreams,
+  LogOptions,
+  PodLog,
+  ToolResult,
+} from './runtime.ts';
+import { quoteWord, simExec } from './sim-exec.ts';
 
 const TICK_MS = 10;
 
@@ -41,6 +48,11 @@ export class SimRuntime implements ClusterRuntime {
 
   logs(namespace: string, pod: string, _opts: LogOptions): PodLog | undefined {
     return this.session.runtime.logs(namespace, pod);
+  }
+
+  /** The session's own node commands: the same tools a scenario runs on a node. */
+  nodeTool(node: string, argv: string[]): Promise<ToolResult> {
+    return this.session.exec(argv.map(quoteWord).join(' '), node);
   }
 
   write<T>(fn: () => T): T {

@@ -2,6 +2,7 @@
 // on a fresh simulated cluster with the manifests applied.
 import type { Command } from 'commander';
 import { KubectlError, renderGet } from '../control/kubectl-get.ts';
+import { type RemoteOptions, remoteGet, wantsRemote } from './remote.ts';
 import { CliError, clusterFromFiles, collect } from './cluster-from-files.ts';
 
 /** kubectl's own errors become the CLI's exit status 1 with the same message. */
@@ -12,6 +13,17 @@ function kubectlToCli<T>(fn: () => T): T {
     if (err instanceof KubectlError) throw new CliError(err.message);
     throw err;
   }
+}
+
+/** kubectl's output for several types: tables separated by a blank line. */
+function print(outs: { stdout: string; stderr: string }[]): void {
+  process.stdout.write(
+    outs
+      .map((x) => x.stdout)
+      .filter((x) => x !== '')
+      .join('\n'),
+  );
+  if (outs.every((x) => x.stdout === '')) process.stderr.write(outs[0]?.stderr ?? '');
 }
 
 export function registerGet(program: Command): void {
@@ -25,19 +37,40 @@ export function registerGet(program: Command): void {
       'resource type (svc, pods, endpoints, endpointslices, ingress, deploy, rs, nodes)',
     )
     .argument('[names...]', 'object names')
-    .requiredOption('-f, --filename <path>', 'manifest file or directory (repeatable)', collect, [])
+    .option('-f, --filename <path>', 'manifest file or directory (repeatable)', collect, [])
+    .option('--server', 'the running cluster (svclab serve, or the lab via KUBECONFIG)')
+    .option('--kubeconfig <file>', 'the running cluster of this kubeconfig')
     .option('-n, --namespace <ns>', 'namespace', 'default')
     .option('-A, --all-namespaces', 'list across all namespaces')
     .option('-o, --output <format>', 'wide, yaml or json')
     .option('-R, --recursive', 'walk directories given with -f recursively')
     .option('--seed <n>', 'seed of the simulated cluster', (v) => Number.parseInt(v, 10), 1)
-    .action((resource: string, names: string[], o: Record<string, unknown>) => {
+    .action(async (resource: string, names: string[], o: Record<string, unknown>) => {
+      const types = resource.split(',').filter((r) => r !== '');
+      const remote = o as RemoteOptions;
+      if (wantsRemote(remote)) {
+        const outs: { stdout: string; stderr: string }[] = [];
+        for (const r of types) {
+          outs.push(
+            await remoteGet(remote, r, names, {
+              namespace: o.namespace as string,
+              allNamespaces: o.allNamespaces === true,
+              withKind: types.length > 1,
+              ...(typeof o.output === 'string' ? { output: o.output } : {}),
+            }),
+          );
+        }
+        print(outs);
+        return;
+      }
+      if ((o.filename as string[]).length === 0) {
+        throw new CliError('error: -f MANIFESTS is required (or --server for a running cluster)');
+      }
       const cluster = clusterFromFiles({
         files: o.filename as string[],
         seed: o.seed as number,
         recursive: o.recursive === true,
       });
-      const types = resource.split(',').filter((r) => r !== '');
       const outs = types.map((r) =>
         kubectlToCli(() =>
           renderGet(cluster, r, names, {
@@ -48,12 +81,6 @@ export function registerGet(program: Command): void {
           }),
         ),
       );
-      process.stdout.write(
-        outs
-          .map((x) => x.stdout)
-          .filter((x) => x !== '')
-          .join('\n'),
-      );
-      if (outs.every((x) => x.stdout === '')) process.stderr.write(outs[0]?.stderr ?? '');
+      print(outs);
     });
 }

@@ -10,6 +10,7 @@ import { registerIpvs } from './ipvs.ts';
 import { registerLab } from './lab.ts';
 import { repoPath } from '../lab/repo.ts';
 import { registerProbe } from './probe.ts';
+import { type NodeViewOptions, remoteViewHook } from './node-view.ts';
 import { registerReplay } from './replay.ts';
 import { registerRun } from './run.ts';
 import { registerServe } from './serve.ts';
@@ -46,6 +47,9 @@ export function buildProgram(): Command {
 /** Runs the CLI and returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  program.hook('preAction', (_program, action) =>
+    remoteViewHook(argv, action.opts() as NodeViewOptions),
+  );
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;

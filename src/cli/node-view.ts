@@ -5,19 +5,24 @@ import { resolveNodes } from '../control/cluster-config.ts';
 import type { Cluster } from '../control/cluster.ts';
 import { PROXY_MODES, type ProxyMode, type SimNode, setUpNode } from '../control/node-setup.ts';
 import { CliError, clusterFromFiles, collect } from './cluster-from-files.ts';
+import { firstNode, remoteTool, wantsRemote } from './remote.ts';
 
 export interface NodeViewOptions {
   filename: string[];
+  server?: boolean;
+  kubeconfig?: string;
   node?: string;
   proxyMode?: string;
   seed?: number;
   recursive?: boolean;
 }
 
-/** Adds -f, --node, --proxy-mode, --seed, -R to a command. */
+/** Adds -f, --server, --kubeconfig, --node, --proxy-mode, --seed, -R to a command. */
 export function nodeViewOptions(cmd: Command, defaultMode: ProxyMode = 'iptables'): Command {
   return cmd
-    .requiredOption('-f, --filename <path>', 'manifest file or directory (repeatable)', collect, [])
+    .option('-f, --filename <path>', 'manifest file or directory (repeatable)', collect, [])
+    .option('--server', 'show the running cluster (svclab serve, or the lab via KUBECONFIG)')
+    .option('--kubeconfig <file>', 'the running cluster of this kubeconfig')
     .option(
       '--node <name>',
       'the node whose rules to show (default: the first node, as in the seed)',
@@ -36,6 +41,9 @@ export function proxyMode(s: string | undefined): ProxyMode {
 }
 
 export function nodeView(o: NodeViewOptions): { cluster: Cluster; sim: SimNode } {
+  if (o.filename.length === 0) {
+    throw new CliError('error: -f MANIFESTS is required (or --server for a running cluster)');
+  }
   const cluster = clusterFromFiles({
     files: o.filename,
     ...(o.seed !== undefined ? { seed: o.seed } : {}),
@@ -56,4 +64,47 @@ export function nodeView(o: NodeViewOptions): { cluster: Cluster; sim: SimNode }
     throw new CliError(`error: ${(err as Error).message}`);
   }
   return { cluster, sim };
+}
+
+/** The views that can run on a running cluster's node, by svclab subcommand. */
+const REMOTE_TOOLS = new Set(['iptables-save', 'iptables', 'nft', 'ipvsadm', 'conntrack']);
+
+/** svclab's own options, dropped from the argv sent to the node (with their values). */
+const OWN_WITH_VALUE = new Set([
+  '-f',
+  '--filename',
+  '--node',
+  '--proxy-mode',
+  '--seed',
+  '--kubeconfig',
+]);
+const OWN_FLAGS = new Set(['--server', '-R', '--recursive']);
+
+/** The tool's argv from the svclab command line: `ipvsadm -Ln --server` → [ipvsadm, -Ln]. */
+export function toolArgv(raw: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const a = raw[i]!;
+    const name = a.includes('=') ? a.slice(0, a.indexOf('=')) : a;
+    if (OWN_FLAGS.has(a)) continue;
+    if (OWN_WITH_VALUE.has(name)) {
+      if (!a.includes('=')) i++;
+      continue;
+    }
+    out.push(a);
+  }
+  return out;
+}
+
+/**
+ * commander's preAction hook: a node view with --server/--kubeconfig runs its tool on
+ * the running cluster's node instead of a simulated one, then ends the command (a
+ * CliError carrying the tool's exit code, with nothing more to print).
+ */
+export async function remoteViewHook(raw: readonly string[], o: NodeViewOptions): Promise<void> {
+  if (!wantsRemote(o) || !REMOTE_TOOLS.has(raw[0] ?? '')) return;
+  if (o.filename.length > 0) throw new CliError('error: -f and --server/--kubeconfig do not mix');
+  const node = o.node ?? (await firstNode(o));
+  const code = await remoteTool(o, node, toolArgv(raw));
+  throw new CliError('', code);
 }

@@ -47,6 +47,7 @@ function fakeRuntime(cluster: Cluster, calls: ExecRequest[], events: string[]): 
     epochMs: Date.UTC(2024, 0, 1),
     logs: () => undefined,
     write: (fn) => fn(),
+    nodeTool: () => Promise.resolve({ stdout: '', stderr: '', exitCode: 1 }),
     async exec(req: ExecRequest, s: ExecStreams): Promise<number> {
       calls.push(req);
       const [cmd, ...args] = req.command;
