@@ -1,11 +1,11 @@
-// The OpenAPI v3 documents, one per served group version: Kubernetes' own (trimmed) where
-// the data folder has them, else the skeleton (skeleton.ts). Read on first use, then kept
-// with their hash. README.md says where the data folder is and what goes in it.
+// The OpenAPI v3 documents, one per served group version: the real paths and operations
+// (paths.ts) and the component schemas they reach (schemas.ts, made from
+// @kubernetes/client-node's models). Made on first use, then kept with their hash.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { repoPath } from '../../lab/repo.ts';
-import { skeletonDocument } from './skeleton.ts';
+import { groupVersionPaths } from './paths.ts';
+import { closure, META, refsIn, SCHEMA_REF } from './schemas.ts';
+
+export { SCHEMA_REF };
 
 /** An OpenAPI schema object, as far as svclab reads it. */
 export interface Schema {
@@ -38,10 +38,7 @@ export interface OpenAPIV3 {
   components: { schemas: Record<string, Schema>; securitySchemes?: Record<string, unknown> };
 }
 
-/**
- * The group versions served, as the OpenAPI v3 index names them ('api/v1',
- * 'apis/apps/v1' ...). The data folder has each as <path with / as __>.json.
- */
+/** The group versions served, as the OpenAPI v3 index names them. */
 export const GROUP_VERSIONS = [
   'api/v1',
   'apis/apps/v1',
@@ -55,13 +52,13 @@ export type GroupVersionPath = (typeof GROUP_VERSIONS)[number];
 
 export interface LoadedDocument {
   path: GroupVersionPath;
-  /** The JSON text served: the data file's, or the skeleton's. */
+  /** The JSON text served. */
   text: string;
-  /** Where `text` comes from: a data file (Kubernetes' document), or the skeleton. */
-  source: string;
   /** SHA-512 of `text`, upper-case hex: the API server's ETag and `?hash=`. */
   hash: string;
-  /** `text` parsed, on first use (read-only: shared by every caller). */
+  /** When it was made: its Last-Modified. */
+  made: Date;
+  /** `text` as an object (read-only: shared by every caller). */
   readonly doc: OpenAPIV3;
 }
 
@@ -71,47 +68,39 @@ export function isGroupVersionPath(path: string): path is GroupVersionPath {
   return (GROUP_VERSIONS as readonly string[]).includes(path);
 }
 
-let dir: string | null | undefined;
+const SECURITY_SCHEMES = {
+  BearerToken: {
+    description: 'Bearer Token authentication',
+    in: 'header',
+    name: 'authorization',
+    type: 'apiKey',
+  },
+};
 
-/**
- * The folder of Kubernetes' trimmed documents, or undefined: $SVCLAB_OPENAPI_DATA, else
- * openapi/ in the shared folder beside svclab's (../shared/openapi), where it has api__v1.json.
- */
-export function openapiDataDir(): string | undefined {
-  if (dir === undefined) {
-    const candidates = [process.env.SVCLAB_OPENAPI_DATA, repoPath('..', 'shared', 'openapi')];
-    dir = candidates.find((d) => d && existsSync(join(d, 'api__v1.json'))) ?? null;
-  }
-  return dir ?? undefined;
+/** The document of a group version: its paths and every schema they reach, plus WatchEvent. */
+function makeDocument(path: GroupVersionPath): OpenAPIV3 {
+  const paths = groupVersionPaths(path);
+  const roots = new Set([`${META}WatchEvent`]);
+  refsIn(paths, roots);
+  return {
+    components: { schemas: closure(roots), securitySchemes: SECURITY_SCHEMES },
+    info: { title: 'Kubernetes', version: 'unversioned' },
+    openapi: '3.0.0',
+    paths,
+  };
 }
 
 export function loadDocument(path: GroupVersionPath): LoadedDocument {
   let d = loaded.get(path);
   if (d === undefined) {
-    const data = openapiDataDir();
-    const file = data && join(data, `${path.replaceAll('/', '__')}.json`);
-    const fromFile = file !== undefined && existsSync(file);
-    const text = fromFile
-      ? readFileSync(file, 'utf8').trimEnd()
-      : JSON.stringify(skeletonDocument(path));
+    const doc = makeDocument(path);
+    const text = JSON.stringify(doc);
     const hash = createHash('sha512').update(text).digest('hex').toUpperCase();
-    let parsed: OpenAPIV3 | undefined;
-    d = {
-      path,
-      text,
-      hash,
-      source: fromFile ? file : 'skeleton',
-      // Parsed only when asked for: serving the document needs just the text.
-      get doc(): OpenAPIV3 {
-        return (parsed ??= JSON.parse(text) as OpenAPIV3);
-      },
-    };
+    d = { path, text, hash, made: new Date(), doc };
     loaded.set(path, d);
   }
   return d;
 }
-
-export const SCHEMA_REF = '#/components/schemas/';
 
 /** The schema a `$ref` names within `doc`, or undefined. */
 export function resolveRef(doc: OpenAPIV3, ref: string): Schema | undefined {

@@ -2,9 +2,9 @@
 // strategic merge patches, the check that the server does field validation), the swagger
 // 2.0 document, and the unknown-field check behind fieldValidation=Strict.
 //
-// The documents are Kubernetes 1.32's own, trimmed to the served kinds, where the data
-// folder has them (README.md), else skeletons with the real paths and operations but
-// placeholder schemas (skeleton.ts). What kubectl 1.32 reads from them:
+// The documents are made on first use from the real paths and operations of the served
+// resources (paths.ts) and schemas built from @kubernetes/client-node's generated models
+// (schemas.ts, extensions.ts for extensions/v1beta1). What kubectl 1.32 reads from them:
 // - GET /openapi/v3 (Accept: application/json, */*): `paths[gv].serverRelativeURL`, fetched
 //   as given (hash and all) with Accept: application/json.
 // - apply/create/replace --validate=strict (the default): whether some path's `patch`
@@ -18,9 +18,10 @@
 // - explain: the GVK of an operation under /api(s)/G/V[/namespaces/{namespace}]/R[/{name}],
 //   then the schema with that GVK; `description`, `properties`, `required`, `type`, `items`,
 //   `additionalProperties`, `allOf`, `$ref`, `enum`.
+import { createHash } from 'node:crypto';
 import { GROUP_VERSIONS, isGroupVersionPath, loadDocument } from './documents.ts';
 
-export { GROUP_VERSIONS, openapiDataDir, type GroupVersionPath } from './documents.ts';
+export { GROUP_VERSIONS, type GroupVersionPath } from './documents.ts';
 export { unknownFields, kindSchema } from './fields.ts';
 export { openapiV2Document } from './v2.ts';
 
@@ -31,15 +32,19 @@ function normalise(path: string): string {
   return p;
 }
 
+/** The serverRelativeURL of a group version's document with hash `hash`. */
+function serverRelativeURL(gv: string, hash: string): string {
+  return `/openapi/v3/${gv}?hash=${hash}`;
+}
+
 /**
  * GET /openapi/v3: `{"paths": {"api/v1": {"serverRelativeURL": "/openapi/v3/api/v1?hash=H"},
  * ...}}`, H being the document's SHA-512 (upper-case hex), as the API server has it.
  */
 export function openapiV3Index(): object {
   const paths: Record<string, { serverRelativeURL: string }> = {};
-  for (const gv of GROUP_VERSIONS) {
-    paths[gv] = { serverRelativeURL: `/openapi/v3/${gv}?hash=${loadDocument(gv).hash}` };
-  }
+  for (const gv of GROUP_VERSIONS)
+    paths[gv] = { serverRelativeURL: serverRelativeURL(gv, loadDocument(gv).hash) };
   return { paths };
 }
 
@@ -54,21 +59,119 @@ export function openapiV3Document(path: string): string | undefined {
 
 /**
  * The hash of a group version's document (its ETag, unquoted, and the `hash` of its
- * serverRelativeURL), or undefined. The API server answers a request whose ?hash= differs
- * with 301 to the current URL, and one whose hash matches with
- * `Cache-Control: public, immutable` (kubectl keeps the document in its HTTP cache).
+ * serverRelativeURL), or undefined.
  */
 export function openapiV3Hash(path: string): string | undefined {
   const p = normalise(path);
   return isGroupVersionPath(p) ? loadDocument(p).hash : undefined;
 }
 
+/** An HTTP answer: status, headers (Content-Length included) and body. */
+export interface OpenAPIReply {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+function reply(
+  status: number,
+  headers: Record<string, string>,
+  body: string,
+  ifNoneMatch: string | undefined,
+): OpenAPIReply {
+  const etag = headers.ETag;
+  if (status === 200 && etag !== undefined && ifNoneMatch !== undefined) {
+    const tags = ifNoneMatch.split(',').map((t) => t.trim().replace(/^W\//, ''));
+    if (tags.includes(etag) || tags.includes('*')) {
+      // As Go's http.ServeContent: no body, and no Content-Type or Last-Modified.
+      const h = { ...headers };
+      delete h['Content-Type'];
+      delete h['Last-Modified'];
+      return { status: 304, headers: h, body: '' };
+    }
+  }
+  return {
+    status,
+    headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) },
+    body,
+  };
+}
+
+/** Whether an Accept header takes JSON (absent, `*\/*`, `application/*`, `application/json`). */
+function acceptsJson(accept: string | undefined): boolean {
+  if (accept === undefined || accept.trim() === '') return true;
+  return accept
+    .split(',')
+    .map((c) => c.split(';')[0]!.trim().toLowerCase())
+    .some((m) => m === '*/*' || m === 'application/*' || m === 'application/json');
+}
+
 /**
- * Where a group version's document comes from: the data file's path, or 'skeleton' (no
- * schemas: kubectl explain shows nothing, unknownFields finds nothing). Undefined when the
- * group version is not served.
+ * GET /openapi/v3 and /openapi/v3/<group version>[?hash=H] answered as kube-apiserver
+ * answers them (kube-openapi's handler3 behind the API server's Cache-Control filter):
+ * - the index and each document carry `ETag: "<SHA-512>"`; If-None-Match with it gets 304;
+ * - a document asked for with a `hash` that is not its current one: 301 to its current
+ *   serverRelativeURL (kubectl follows it);
+ * - with the current hash: `Cache-Control: public, immutable` and an Expires a year ahead
+ *   (kubectl's HTTP cache keeps it); without a hash, and the index: `no-cache, private`;
+ * - an Accept that takes no JSON: 406 (the protobuf form is not made).
+ * Undefined for a path that is neither (a group version not served: the server's 404).
+ * `url` is the request's path with its query.
  */
-export function openapiV3Source(path: string): string | undefined {
-  const p = normalise(path);
-  return isGroupVersionPath(p) ? loadDocument(p).source : undefined;
+export function openapiV3Reply(
+  url: string,
+  headers: { accept?: string | undefined; 'if-none-match'?: string | undefined },
+): OpenAPIReply | undefined {
+  const u = new URL(url, 'http://localhost');
+  const pathname = u.pathname.replace(/\/+$/, '');
+  const ifNoneMatch = headers['if-none-match'];
+  if (pathname === '/openapi/v3') {
+    const body = JSON.stringify(openapiV3Index());
+    const etag = `"${createHash('sha512').update(body).digest('hex').toUpperCase()}"`;
+    return reply(
+      200,
+      {
+        'Cache-Control': 'no-cache, private',
+        'Content-Type': 'application/json',
+        ETag: etag,
+        'Last-Modified': new Date().toUTCString(),
+      },
+      body,
+      ifNoneMatch,
+    );
+  }
+  if (!pathname.startsWith('/openapi/v3/')) return undefined;
+  const gv = pathname.slice('/openapi/v3/'.length);
+  if (!isGroupVersionPath(gv)) return undefined;
+  if (!acceptsJson(headers.accept))
+    return { status: 406, headers: { Vary: 'Accept', 'Content-Length': '0' }, body: '' };
+  const doc = loadDocument(gv);
+  const h: Record<string, string> = {
+    'Cache-Control': 'no-cache, private',
+    'Content-Type': 'application/json',
+    ETag: `"${doc.hash}"`,
+    'Last-Modified': doc.made.toUTCString(),
+    Vary: 'Accept',
+  };
+  const hash = u.searchParams.get('hash');
+  if (hash !== null && hash !== '') {
+    if (hash !== doc.hash) {
+      // http.Redirect after handler3 has set Content-Type: no body is written.
+      return {
+        status: 301,
+        headers: {
+          'Cache-Control': 'no-cache, private',
+          'Content-Type': 'application/json',
+          ETag: `"${doc.hash}"`,
+          Location: serverRelativeURL(gv, doc.hash),
+          Vary: 'Accept',
+          'Content-Length': '0',
+        },
+        body: '',
+      };
+    }
+    h['Cache-Control'] = 'public, immutable';
+    h.Expires = new Date(Date.now() + 365 * 24 * 3600 * 1000).toUTCString();
+  }
+  return reply(200, h, doc.text, ifNoneMatch);
 }

@@ -1,16 +1,15 @@
-// The OpenAPI v3 document of a group version when Kubernetes' own is not at hand (see
-// README.md): the served resources' real URL paths and operations, each operation with its
-// x-kubernetes-group-version-kind, the PATCH media types and the fieldValidation parameter,
-// so kubectl apply leaves field validation to the server (and builds its strategic merge
-// patches from its built-in types, as no component schema names a kind). The component
-// schemas are placeholders that take any field: kubectl explain needs the real documents.
-import type { GroupVersionPath, OpenAPIV3, Schema } from './documents.ts';
+// The paths of a group version's OpenAPI v3 document: the served resources' real URL paths
+// and operations as kube-apiserver has them, each operation with its
+// x-kubernetes-group-version-kind, the PATCH media types and the fieldValidation parameter
+// (so kubectl apply leaves field validation to the server). Their bodies and responses
+// `$ref` the component schemas of schemas.ts.
+import type { GroupVersionPath } from './documents.ts';
 
 type Obj = Record<string, unknown>;
 
 type Sub = 'status' | 'scale' | 'log' | 'exec' | 'finalize';
 
-interface Resource {
+export interface Resource {
   resource: string;
   kind: string;
   namespaced: boolean;
@@ -24,7 +23,8 @@ const res = (resource: string, kind: string, subresources: Sub[] = [], namespace
   subresources,
 });
 
-const RESOURCES: Record<GroupVersionPath, Resource[]> = {
+/** The served resources of each group version, with their kinds and subresources. */
+export const RESOURCES: Record<GroupVersionPath, Resource[]> = {
   'api/v1': [
     res('namespaces', 'Namespace', ['status', 'finalize'], false),
     res('nodes', 'Node', ['status'], false),
@@ -61,10 +61,14 @@ interface Gvk {
   kind: string;
 }
 
+/** The package of a group in component names: '' → core, networking.k8s.io → networking. */
+export function groupPackage(group: string): string {
+  return group === '' ? 'core' : group.replace(/\.k8s\.io$/, '');
+}
+
 /** The component name of a kind: io.k8s.api.apps.v1.Deployment, io.k8s.api.core.v1.Pod. */
-function componentName(gvk: Gvk): string {
-  const pkg = gvk.group === '' ? 'core' : gvk.group.replace(/\.k8s\.io$/, '');
-  return `io.k8s.api.${pkg}.${gvk.version}.${gvk.kind}`;
+export function componentName(gvk: Gvk): string {
+  return `io.k8s.api.${groupPackage(gvk.group)}.${gvk.version}.${gvk.kind}`;
 }
 
 /** CoreV1, AppsV1, NetworkingV1, ExtensionsV1beta1: the operationId infix. */
@@ -224,31 +228,13 @@ function scaleGvk(gv: Gvk): Gvk {
     : { group: 'autoscaling', version: 'v1', kind: 'Scale' };
 }
 
-/** The placeholder document of one group version. */
-export function skeletonDocument(path: GroupVersionPath): OpenAPIV3 {
+/** The paths of one group version, sorted, as the API server's document has them. */
+export function groupVersionPaths(path: GroupVersionPath): Record<string, Record<string, unknown>> {
   const parts = path.split('/');
   const group = parts[0] === 'api' ? '' : parts[1]!;
   const version = parts[parts.length - 1]!;
   const prefix = `/${path}`;
   const paths: Record<string, Record<string, unknown>> = {};
-  const schemas: Record<string, Schema> = {};
-  const placeholder = (name: string, what: string): Schema =>
-    (schemas[name] ??= {
-      description: `${what}. (svclab has not got Kubernetes' schema of it at hand: any field is taken here, and the API server does not check field names.)`,
-      type: 'object',
-      'x-kubernetes-preserve-unknown-fields': true,
-    });
-  for (const [name, what] of [
-    ['Status', "Status is a return value for calls that don't return other objects"],
-    ['DeleteOptions', 'DeleteOptions may be provided when deleting an API object'],
-    [
-      'Patch',
-      'Patch is provided to give a concrete name and type to the Kubernetes PATCH request body',
-    ],
-    ['APIResourceList', 'APIResourceList is a list of APIResource'],
-    ['WatchEvent', 'Event represents a single event to a watched resource'],
-  ] as const)
-    placeholder(META + name, what);
 
   const gvAny: Gvk = { group, version, kind: '' };
   paths[`${prefix}/`] = {
@@ -264,8 +250,6 @@ export function skeletonDocument(path: GroupVersionPath): OpenAPIV3 {
     const gvk: Gvk = { group, version, kind: r.kind };
     const kind = componentName(gvk);
     const list = `${kind}List`;
-    placeholder(kind, r.kind);
-    placeholder(list, `${r.kind}List is a list of ${r.kind}`);
     const infix = idInfix(gvk);
     const ns = r.namespaced ? 'Namespaced' : '';
     const collection = r.namespaced
@@ -367,7 +351,6 @@ export function skeletonDocument(path: GroupVersionPath): OpenAPIV3 {
       else if (sub === 'scale') {
         const scale = scaleGvk(gvk);
         const name = componentName(scale);
-        placeholder(name, 'Scale represents a scaling request for a resource');
         paths[subPath] = itemOps('Scale', scale, ref(name), 'scale of ');
       } else if (sub === 'finalize') {
         paths[subPath] = {
@@ -420,30 +403,11 @@ export function skeletonDocument(path: GroupVersionPath): OpenAPIV3 {
     }
   }
 
-  return {
-    components: {
-      schemas: Object.fromEntries(
-        Object.keys(schemas)
-          .sort()
-          .map((k) => [k, schemas[k]!]),
-      ),
-      securitySchemes: {
-        BearerToken: {
-          description: 'Bearer Token authentication',
-          in: 'header',
-          name: 'authorization',
-          type: 'apiKey',
-        },
-      },
-    },
-    info: { title: 'Kubernetes', version: 'unversioned' },
-    openapi: '3.0.0',
-    paths: Object.fromEntries(
-      Object.keys(paths)
-        .sort()
-        .map((k) => [k, paths[k]!]),
-    ),
-  };
+  return Object.fromEntries(
+    Object.keys(paths)
+      .sort()
+      .map((k) => [k, paths[k]!]),
+  );
 }
 
 function article(kind: string): string {

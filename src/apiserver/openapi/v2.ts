@@ -1,7 +1,8 @@
 // The swagger 2.0 document (GET /openapi/v2), made from the v3 documents as the API server
 // makes its v2 one from the same definitions: `#/definitions/` refs, a single-ref allOf
 // folded into the property, body parameters and consumes/produces instead of requestBody
-// and response content, no v3-only keywords (oneOf, default).
+// and response content, no v3-only keywords (oneOf, default): IntOrString and Quantity,
+// a oneOf of string and another type in v3, are strings in v2 as in kube-apiserver's.
 import { GROUP_VERSIONS, loadDocument, SCHEMA_REF } from './documents.ts';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -15,6 +16,10 @@ function schemaV2(v: Json): Json {
   if (Array.isArray(v)) return v.map(schemaV2);
   if (!isObj(v)) return v;
   const out: Obj = {};
+  if (Array.isArray(v.oneOf) && v.type === undefined) {
+    const types = v.oneOf.map((o) => (isObj(o) ? o.type : undefined));
+    if (types.includes('string')) out.type = 'string';
+  }
   for (const [k, child] of Object.entries(v)) {
     if (k === 'oneOf' || k === 'default' || k === 'nullable') continue;
     if (k === '$ref' && typeof child === 'string') {
