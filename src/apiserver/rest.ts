@@ -198,7 +198,9 @@ export class RestHandlers {
     const unknown = this.unknownFields(groupVersion(res.group, res.version), res.kind, body);
     if (unknown.length === 0) return;
     const msgs = unknown.map((f) => `unknown field "${f}"`);
-    throw badRequest(`strict decoding error: ${msgs.join(', ')}`);
+    throw badRequest(
+      `${res.kind} in version "${res.version}" cannot be handled as a ${res.kind}: strict decoding error: ${msgs.join(', ')}`,
+    );
   }
 
   create(t: Target, body: unknown, query: URLSearchParams): Reply {

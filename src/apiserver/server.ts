@@ -19,12 +19,7 @@ import {
   versionInfo,
 } from './discovery.ts';
 import { handleExecUpgrade } from './exec.ts';
-import {
-  openapiV2Document,
-  openapiV3Document,
-  openapiV3Index,
-  unknownFields,
-} from './openapi/index.ts';
+import { openapiV2Document, openapiV3Reply, unknownFields } from './openapi/index.ts';
 import { RESOURCES, type ServedResource, findResource } from './resources.ts';
 import { type Reply, RestHandlers, type Target, notFound } from './rest.ts';
 import { type ClusterRuntime, NODE_TOOLS, type ToolResult } from './runtime.ts';
@@ -294,6 +289,13 @@ export class ApiServer {
   ): Promise<void> {
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const accept = req.headers.accept;
+    if (method === 'GET' && (path === '/openapi/v3' || path.startsWith('/openapi/v3/'))) {
+      const r = openapiV3Reply(req.url ?? path, req.headers);
+      if (r === undefined) throw notFoundPath();
+      res.writeHead(r.status, r.headers);
+      res.end(r.body);
+      return;
+    }
     if (method === 'GET') {
       const fixed = this.fixedPath(path, accept);
       if (fixed !== undefined) {
@@ -452,13 +454,6 @@ export class ApiServer {
           : { body: apiGroupList() };
       case '/openapi/v2':
         return { body: openapiV2Document() };
-      case '/openapi/v3':
-        return { body: openapiV3Index() };
-    }
-    if (path.startsWith('/openapi/v3/')) {
-      const doc = openapiV3Document(path.slice('/openapi/v3/'.length));
-      if (doc === undefined) throw notFoundPath();
-      return { body: doc };
     }
     const m = /^\/apis\/([^/]+)$/.exec(path);
     if (m !== null) {

@@ -217,3 +217,21 @@ kt(
     t.regex(ing.stdout, /www1\.atguigu\.com/);
   },
 );
+
+kt(
+  'kubectl apply rejects an unknown field (strict field validation) and explain prints the schema',
+  async (t) => {
+    const bad = join(home, 'bad.yaml');
+    writeFileSync(
+      bad,
+      'apiVersion: v1\nkind: Service\nmetadata:\n  name: typo\nspec:\n  selector: {app: x}\n  portz: [{port: 80}]\n',
+    );
+    const r = await kubectl(`kubectl apply -f ${bad}`);
+    t.is(r.status, 1);
+    t.regex(r.stderr, /strict decoding error: unknown field "spec\.portz"/);
+    t.is(s.session.cluster.get('Service', 'default', 'typo'), undefined);
+    const ex = await kubectl('kubectl explain deployment.spec.replicas');
+    t.is(ex.status, 0, ex.stderr);
+    t.regex(ex.stdout, /Number of desired pods/);
+  },
+);
