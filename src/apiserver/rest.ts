@@ -346,6 +346,45 @@ export class RestHandlers {
     return this.replace(t, existing, obj, query);
   }
 
+  /**
+   * Server-side apply (`application/apply-patch+yaml`), simplified: svclab keeps no
+   * managedFields, so there are no field owners and no conflicts. A missing object is
+   * created from the configuration; an existing one gets it merged in with the strategic
+   * merge patch's list keys (containers by name, ports by port ...), which is how apply
+   * merges those lists. Fields a configuration stops naming are not removed.
+   */
+  applyServerSide(t: Target, body: unknown, query: URLSearchParams): Reply {
+    if (t.sub !== undefined) throw badRequest(`server-side apply to ${t.sub} is not supported`);
+    if (!isObj(body)) throw badRequest('the apply configuration is not an object');
+    const meta = isObj(body['metadata']) ? body['metadata'] : {};
+    if (meta['name'] !== undefined && meta['name'] !== t.name) {
+      throw badRequest(
+        `the name of the object (${String(meta['name'])}) does not match the name on the URL (${t.name})`,
+      );
+    }
+    const strict = new URLSearchParams(query);
+    if (!strict.has('fieldValidation')) strict.set('fieldValidation', 'Strict');
+    const existing = this.store.get(t.res.stored, t.namespace, t.name!);
+    if (existing === undefined) {
+      const create = { ...body, metadata: { ...meta, name: t.name } };
+      const { name: _n, ...collection } = t;
+      return this.create(collection, create, strict);
+    }
+    this.checkStrict(strict, body, t.res);
+    let merged: Obj;
+    try {
+      merged = applyPatch('strategic', t.res.kind, this.served(existing, t.res), body) as Obj;
+    } catch (err) {
+      if (err instanceof PatchError) throw toPatchStatus(err);
+      throw err;
+    }
+    const m = isObj(merged['metadata']) ? merged['metadata'] : (merged['metadata'] = {});
+    m['resourceVersion'] = existing.metadata.resourceVersion;
+    delete merged['status'];
+    const obj = decodeBody(merged, t.res, this.limits);
+    return this.replace(t, existing, obj, query);
+  }
+
   delete(t: Target, body: unknown, query: URLSearchParams): Reply {
     const existing = this.existing(t);
     const opts = deleteOptions(body, query);

@@ -9,6 +9,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { parseDocument } from 'yaml';
 import {
   AGGREGATED_V2,
   aggregatedDiscovery,
@@ -138,6 +139,14 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   } catch (err) {
     throw badRequest(`couldn't get version/kind; json parse error: ${(err as Error).message}`);
   }
+}
+
+/** An apply configuration: YAML (JSON is YAML too), one document, aliases bounded. */
+async function readYaml(req: IncomingMessage): Promise<unknown> {
+  const text = (await readBody(req)).toString('utf8');
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) throw badRequest(`error decoding YAML: ${doc.errors[0]!.message}`);
+  return doc.toJS({ maxAliasCount: 100 }) as unknown;
 }
 
 /** `/api/v1/...` or `/apis/G/V/...` split into group, version and the rest. */
@@ -385,6 +394,10 @@ export class ApiServer {
       case 'PATCH': {
         allowed('patch');
         if (t.name === undefined) throw methodNotAllowed(method);
+        const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
+        if (type === 'application/apply-patch+yaml') {
+          return r.applyServerSide(t, await readYaml(req), q);
+        }
         const body = await readJson(req);
         return r.patch(t, req.headers['content-type'] ?? '', body, q);
       }

@@ -235,3 +235,20 @@ kt(
     t.regex(ex.stdout, /Number of desired pods/);
   },
 );
+
+kt('kubectl apply --server-side creates, then merges containers by name', async (t) => {
+  const file = join(home, 'ssa.yaml');
+  const deploy = (image: string) =>
+    `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ssa\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {app: ssa}\n  template:\n    metadata:\n      labels: {app: ssa}\n    spec:\n      containers:\n      - name: web\n        image: ${image}\n`;
+  writeFileSync(file, deploy('wangyanglinux/myapp:v1'));
+  const a = await kubectl(`kubectl apply --server-side -f ${file}`);
+  t.is(a.stdout, 'deployment.apps/ssa serverside-applied\n', a.stderr);
+  writeFileSync(file, deploy('wangyanglinux/myapp:v2'));
+  const b = await kubectl(`kubectl apply --server-side -f ${file}`);
+  t.is(b.stdout, 'deployment.apps/ssa serverside-applied\n', b.stderr);
+  const d = s.session.cluster.get('Deployment', 'default', 'ssa')!;
+  t.deepEqual(
+    d.spec.template.spec.containers.map((c) => c.image),
+    ['wangyanglinux/myapp:v2'],
+  );
+});
