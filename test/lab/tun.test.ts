@@ -2,7 +2,6 @@
 // kernel routes to the device, write replies back. Root-only parts skip with the reason
 // when this process cannot open TUN devices (not root, no /dev/net/tun, addon not built).
 import test from 'ava';
-import type { ExecutionContext } from 'ava';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,12 +17,9 @@ const support = tunSupport();
 const isRoot = process.getuid?.() === 0;
 const prefix = `svl-t${process.pid}`;
 
-function skipUnlessTun(t: ExecutionContext): boolean {
-  if (support.ok) return false;
-  t.log(`skipped: ${support.reason}`);
-  t.pass();
-  return true;
-}
+if (!support.ok) console.log(`TUN tests skipped: ${support.reason}`);
+/** Tests that need a TUN device: skipped (not passed) where there is none. */
+const tunTest = support.ok ? test : test.skip;
 
 const ipAt = (p: Uint8Array, off: number): string =>
   u32ToIp(((p[off]! << 24) | (p[off + 1]! << 16) | (p[off + 2]! << 8) | p[off + 3]!) >>> 0);
@@ -100,10 +96,9 @@ test('tunSupport() says ok or gives a reason', (t) => {
   else t.regex(support.reason, /\S/);
 });
 
-test.serial(
+tunTest.serial(
   'ping through the TUN: the echo request is read, a crafted reply answers it',
   async (t) => {
-    if (skipUnlessTun(t)) return;
     await inNamespace('a', async (tun, ns) => {
       const ping = spawn('ip', ['netns', 'exec', ns, 'ping', '-c1', '-W5', '10.99.0.2']);
       const done = new Promise<number | null>((res) => ping.on('exit', res));
@@ -131,10 +126,9 @@ test.serial(
   },
 );
 
-test.serial(
+tunTest.serial(
   'UDP through the TUN: a datagram from the namespace is read and answered',
   async (t) => {
-    if (skipUnlessTun(t)) return;
     await inNamespace('b', async (tun, ns) => {
       const client = spawn(
         'ip',
@@ -176,10 +170,9 @@ test.serial(
   },
 );
 
-test.serial(
+tunTest.serial(
   'a burst of datagrams of many sizes arrives intact, batched into one slab',
   async (t) => {
-    if (skipUnlessTun(t)) return;
     await inNamespace('d', async (tun, ns) => {
       // MTU 9000: one datagram larger than any typical budget rides along.
       execFileSync('ip', ['-n', ns, 'link', 'set', tun.name, 'mtu', '9000']);
@@ -243,8 +236,7 @@ test.serial(
   },
 );
 
-test.serial('send() takes batches past the transmit slab (2000 packets, 2 MB)', async (t) => {
-  if (skipUnlessTun(t)) return;
+tunTest.serial('send() takes batches past the transmit slab (2000 packets, 2 MB)', async (t) => {
   await inNamespace('e', async (tun, ns) => {
     const packets = Array.from({ length: 2000 }, (_, i) =>
       buildUdp({
@@ -268,10 +260,9 @@ test.serial('send() takes batches past the transmit slab (2000 packets, 2 MB)', 
   });
 });
 
-test.serial(
+tunTest.serial(
   'deleting the namespace under a reading Tun stops it with EBADFD, no crash',
   async (t) => {
-    if (skipUnlessTun(t)) return;
     const ns = `${prefix}-f`;
     const tun = Tun.open(`${prefix}f`);
     try {
@@ -294,8 +285,7 @@ test.serial(
   },
 );
 
-test.serial('close is idempotent; send after close is a clear error', (t) => {
-  if (skipUnlessTun(t)) return;
+tunTest.serial('close is idempotent; send after close is a clear error', (t) => {
   const tun = Tun.open(`${prefix}c`);
   t.regex(tun.name, /^svl-t\d+c$/);
   t.true(tun.fd >= 0);
@@ -310,8 +300,7 @@ test.serial('close is idempotent; send after close is a clear error', (t) => {
   t.pass();
 });
 
-test.serial('multiQueue: two fds serve one device', (t) => {
-  if (skipUnlessTun(t)) return;
+tunTest.serial('multiQueue: two fds serve one device', (t) => {
   const a = Tun.open(`${prefix}m`, { multiQueue: true });
   try {
     const b = Tun.open(`${prefix}m`, { multiQueue: true });
@@ -323,7 +312,7 @@ test.serial('multiQueue: two fds serve one device', (t) => {
   }
 });
 
-test.serial(
+tunTest.serial(
   'an unprivileged process gets EPERM/EACCES from open and a reason from tunSupport()',
   (t) => {
     if (!isRoot) {
@@ -331,7 +320,6 @@ test.serial(
       t.pass();
       return;
     }
-    if (skipUnlessTun(t)) return;
     const out = runAsNobody(
       `const s = T.tunSupport();
      let code = 'none', message = '';
@@ -353,10 +341,9 @@ test.serial(
   },
 );
 
-test.serial(
+tunTest.serial(
   'a worker that exits without close() leaves no device behind (env cleanup)',
   async (t) => {
-    if (skipUnlessTun(t)) return;
     const name = `${prefix}w`;
     const addon = join(root, 'native', 'build', 'Release', 'svclab_tun.node');
     const worker = new Worker(
