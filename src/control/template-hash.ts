@@ -16,11 +16,33 @@ export function safeEncodeString(s: string): string {
   return out;
 }
 
+/**
+ * The template as Go's hash sees it: a null, an empty object and an empty list are the
+ * zero value, the same as an absent field. (kubectl rollout undo sends the old template
+ * through Go structs, so it carries `creationTimestamp: null` and `resources: {}`; the
+ * hash must still name the old ReplicaSet.)
+ */
+function zeroless(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(zeroless);
+  if (v === null || typeof v !== 'object') return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) {
+    const z = zeroless(x);
+    if (z === null || z === undefined) continue;
+    if (Array.isArray(z) && z.length === 0) continue;
+    if (typeof z === 'object' && !Array.isArray(z) && Object.keys(z).length === 0) continue;
+    out[k] = z;
+  }
+  return out;
+}
+
 /** The pod-template-hash of a Deployment's template (without its own hash label). */
 export function podTemplateHash(template: PodTemplateSpec, collisionCount = 0): string {
   const labels = { ...template.metadata.labels };
   delete labels[POD_TEMPLATE_HASH];
-  const canonical = canonicalJson({ ...template, metadata: { ...template.metadata, labels } });
+  const canonical = canonicalJson(
+    zeroless({ ...template, metadata: { ...template.metadata, labels } }),
+  );
   const salt = collisionCount > 0 ? String(collisionCount) : '';
   return safeEncodeString(String(fnv32a(canonical + salt)));
 }
