@@ -46,6 +46,10 @@ export interface ControlFigures {
   applySettleWallMs: number[];
   /** heapUsed after settle and a full GC, MiB per repetition. */
   heapMiB: number[];
+  /** The same cluster with event recording on (the Cluster default): apply + settle CPU ms. */
+  eventsApplySettleCpuMs: number[];
+  /** ... and its heapUsed after settle, MiB. */
+  eventsHeapMiB: number[];
   /** One pod readiness flip until the Proxier has it, CPU ms per sample. */
   endpointChangeCpuMs: number[];
   /** Per mode: CPU ms of feeding every Service and slice (onServiceAdd/onEndpointSliceAdd). */
@@ -64,9 +68,10 @@ const cpuMs = (start: NodeJS.CpuUsage): number => {
   return (d.user + d.system) / 1000;
 };
 
-function newCluster(): Cluster {
+function newCluster(recordEvents: boolean): Cluster {
   // 50 workers with /20 pod CIDRs (4094 addresses each) out of 10.128.0.0/9.
   return new Cluster({
+    recordEvents,
     seed: 42,
     nodes: [
       { name: 'master', ip: '10.0.0.1', controlPlane: true },
@@ -134,9 +139,13 @@ interface Settled {
   heap: number;
 }
 
-/** One fresh cluster: apply every manifest, then run 2 s of virtual time. */
-function applyAndSettle(services: number, perService: number): Settled {
-  const cluster = newCluster();
+/**
+ * One fresh cluster: apply every manifest, then run 2 s of virtual time. The issue #3
+ * figures are taken with event recording off (the control plane's own work, comparable
+ * with earlier runs); `recordEvents` measures what recording events adds.
+ */
+function applyAndSettle(services: number, perService: number, recordEvents = false): Settled {
+  const cluster = newCluster(recordEvents);
   const proxier = new FakeProxier();
   cluster.attachProxier(proxier);
   const objects = manifests(services, perService);
@@ -240,6 +249,20 @@ function fullSync(
   return { feed, sync, change };
 }
 
+/** The same apply + settle with event recording on: figures into `out`, a log line back. */
+function eventsRep(services: number, perService: number, out: ControlFigures): string {
+  const e = applyAndSettle(services, perService, true);
+  out.eventsApplySettleCpuMs.push(e.cpu);
+  out.eventsHeapMiB.push(e.heap);
+  const ev = e.cluster.events.stats;
+  return (
+    `  events on: ${e.cpu.toFixed(0)} ms CPU (apply ${e.applyCpu.toFixed(0)}, ` +
+    `settle ${(e.cpu - e.applyCpu).toFixed(0)}), heapUsed ${e.heap.toFixed(0)} MiB; ` +
+    `${ev.recorded} events recorded, ${ev.dropped} dropped (queues full), ` +
+    `${e.cluster.store.count('Event')} stored`
+  );
+}
+
 /** One fresh cluster's apply + settle, recorded into `out`; the cluster is left in `held`. */
 function oneRep(
   held: { last: Settled | undefined },
@@ -248,6 +271,9 @@ function oneRep(
   out: ControlFigures,
   log: (line: string) => void,
 ): void {
+  // Events on first, in a frame of its own: that cluster is garbage before the main run
+  // measures its heap (a local set to undefined may be kept alive by the optimiser).
+  const withEvents = eventsRep(services, perService, out);
   const s = applyAndSettle(services, perService);
   held.last = s;
   out.applySettleCpuMs.push(s.cpu);
@@ -256,12 +282,13 @@ function oneRep(
   out.heapMiB.push(s.heap);
   const st = s.cluster.store;
   log(
-    `apply+settle ${services} services, ${s.cluster.store.count('Pod')} pods: ` +
+    `apply+settle ${services} services, ${s.cluster.store.count('Pod')} pods, events off: ` +
       `${s.cpu.toFixed(0)} ms CPU (apply ${s.applyCpu.toFixed(0)}, ` +
       `settle ${(s.cpu - s.applyCpu).toFixed(0)}), ${s.wall.toFixed(0)} ms wall, ` +
       `heapUsed ${s.heap.toFixed(0)} MiB; ${st.count('EndpointSlice')} slices, ` +
       `proxier has ${s.proxier.services.size} services, ${s.proxier.slices.size} slices`,
   );
+  log(withEvents);
 }
 
 /** A machine-speed yardstick to read the figures against: 1M Map.get with fresh string keys. */
@@ -290,6 +317,8 @@ export function controlBench(
     applyCpuMs: [],
     applySettleWallMs: [],
     heapMiB: [],
+    eventsApplySettleCpuMs: [],
+    eventsHeapMiB: [],
     endpointChangeCpuMs: [],
     fullSyncFeedCpuMs: {},
     fullSyncCpuMs: {},
@@ -343,6 +372,8 @@ export function controlBench(
     figure('apply', 'ms', out.applyCpuMs, at),
     figure('apply-settle-wall', 'ms', out.applySettleWallMs, at),
     figure('heap', 'MiB', out.heapMiB, at),
+    figure('apply-settle-events', 'ms', out.eventsApplySettleCpuMs, at),
+    figure('heap-events', 'MiB', out.eventsHeapMiB, at),
     figure('endpoint-change', 'ms', out.endpointChangeCpuMs, at),
   );
   for (const mode of MODES) {

@@ -7,12 +7,19 @@ import { isPlainObject } from './shape.ts';
 import type { PathAlias } from './positions.ts';
 import type { Kind } from './types.ts';
 import { KINDS } from './kinds.ts';
+import { DEFAULT_EPOCH_MS } from './wire.ts';
 
 type Obj = Record<string, unknown>;
 
 export interface DefaultOptions {
   /** Namespace for namespaced objects that name none (kubectl -n). Default `default`. */
   defaultNamespace?: string;
+  /**
+   * The wall-clock instant (ms) virtual time zero stands for: RFC 3339 times written in
+   * a manifest (an Event's firstTimestamp ...) become virtual nanoseconds against it.
+   * Default DEFAULT_EPOCH_MS (wire.ts).
+   */
+  epochMs?: number;
 }
 
 function sub(o: Obj, key: string): Obj {
@@ -145,6 +152,21 @@ function defaultEndpointPorts(ports: unknown): void {
   for (const p of objects(ports)) setStr(p, 'protocol', 'TCP');
 }
 
+/** An RFC 3339 time as virtual nanoseconds; anything else is left for validation to report. */
+function virtualTime(o: Obj, key: string, epochMs: number): void {
+  const v = o[key];
+  if (typeof v !== 'string') return;
+  const ms = Date.parse(v);
+  if (!Number.isNaN(ms)) o[key] = Math.round((ms - epochMs) * 1e6);
+}
+
+function defaultEvent(o: Obj, epochMs: number): void {
+  sub(o, 'involvedObject');
+  for (const k of ['firstTimestamp', 'lastTimestamp', 'eventTime']) virtualTime(o, k, epochMs);
+  const series = o['series'];
+  if (isPlainObject(series)) virtualTime(series, 'lastObservedTime', epochMs);
+}
+
 /**
  * Apply the API server's defaults to `o` (of `kind`, already in its stored
  * version). Returns path aliases for values copied from another field
@@ -195,6 +217,15 @@ export function applyDefaults(o: Obj, kind: Kind, opts: DefaultOptions = {}): Pa
       break;
     case 'Ingress':
       sub(o, 'spec');
+      break;
+    case 'IngressClass': {
+      // SetDefaults_IngressClass: parameters without a scope are cluster-scoped.
+      const params = sub(o, 'spec')['parameters'];
+      if (isPlainObject(params)) setStr(params, 'scope', 'Cluster');
+      break;
+    }
+    case 'Event':
+      defaultEvent(o, opts.epochMs ?? DEFAULT_EPOCH_MS);
       break;
   }
   return aliases;

@@ -44,6 +44,13 @@ const table: KindInfo[] = [
     versions: ['networking.k8s.io/v1', 'networking.k8s.io/v1beta1', 'extensions/v1beta1'],
     namespaced: true,
   },
+  { kind: 'Event', storedVersion: 'v1', versions: ['v1'], namespaced: true },
+  {
+    kind: 'IngressClass',
+    storedVersion: 'networking.k8s.io/v1',
+    versions: ['networking.k8s.io/v1'],
+    namespaced: false,
+  },
 ];
 
 export const KINDS: ReadonlyMap<string, KindInfo> = new Map(table.map((k) => [k.kind, k]));

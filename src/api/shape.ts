@@ -86,6 +86,16 @@ const endpointAddress = obj({ ip: 'str', hostname: 'str', nodeName: 'str', targe
 const endpointPort = obj({ name: 'str', port: 'int', protocol: 'str', appProtocol: 'str' });
 const lbStatus = obj({ loadBalancer: obj({ ingress: list(obj({ ip: 'str', hostname: 'str' })) }) });
 
+const objectReference = obj({
+  kind: 'str',
+  namespace: 'str',
+  name: 'str',
+  uid: 'str',
+  apiVersion: 'str',
+  resourceVersion: 'str',
+  fieldPath: 'str',
+});
+
 const ingressBackend = obj({
   service: obj({ name: 'str', port: obj({ name: 'str', number: 'int' }) }),
   resource: obj({ apiGroup: 'str', kind: 'str', name: 'str' }),
@@ -189,6 +199,35 @@ const specs: Record<Kind, Record<string, Shape>> = {
   },
   Secret: { type: 'str', data: strMap, stringData: strMap, immutable: 'bool' },
   ConfigMap: { data: strMap, binaryData: strMap, immutable: 'bool' },
+  IngressClass: {
+    spec: obj({
+      controller: 'str',
+      parameters: obj({
+        apiGroup: 'str',
+        kind: 'str',
+        name: 'str',
+        scope: 'str',
+        namespace: 'str',
+      }),
+    }),
+  },
+  // Times are RFC 3339 strings in a manifest (defaulting turns them into virtual time).
+  Event: {
+    involvedObject: objectReference,
+    related: objectReference,
+    reason: 'str',
+    message: 'str',
+    source: obj({ component: 'str', host: 'str' }),
+    firstTimestamp: 'any',
+    lastTimestamp: 'any',
+    eventTime: 'any',
+    count: 'int',
+    type: 'str',
+    series: obj({ count: 'int', lastObservedTime: 'any' }),
+    action: 'str',
+    reportingComponent: 'str',
+    reportingInstance: 'str',
+  },
 };
 
 /** The shape of a whole object of `kind` (after conversion to its stored version). */

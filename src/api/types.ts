@@ -330,6 +330,65 @@ export interface ConfigMap extends TypeMeta {
   binaryData?: Record<string, string>;
 }
 
+// ---- networking.k8s.io/v1 IngressClass -----------------------------------------------
+
+/** `ingressclass.kubernetes.io/is-default-class: "true"` marks the cluster's default class. */
+export const DEFAULT_INGRESS_CLASS_ANNOTATION = 'ingressclass.kubernetes.io/is-default-class';
+
+export interface IngressClassParametersReference {
+  apiGroup?: string;
+  kind: string;
+  name: string;
+  /** 'Cluster' (the default when parameters are given) or 'Namespace'. */
+  scope?: string;
+  namespace?: string;
+}
+
+export interface IngressClass extends TypeMeta {
+  kind: 'IngressClass';
+  metadata: ObjectMeta;
+  spec: { controller?: string; parameters?: IngressClassParametersReference };
+}
+
+// ---- core/v1 Event ------------------------------------------------------------------
+
+/** core/v1 ObjectReference: what an event is about (`spec.containers{myapp}` as fieldPath). */
+export interface ObjectReference {
+  kind?: string;
+  namespace?: string;
+  name?: string;
+  uid?: string;
+  apiVersion?: string;
+  resourceVersion?: string;
+  fieldPath?: string;
+}
+
+/**
+ * core/v1 Event. Events recorded through client-go's legacy recorder carry source,
+ * firstTimestamp, lastTimestamp and count; events written through events.k8s.io/v1
+ * (the scheduler's) carry eventTime, action, series and an empty source instead, and
+ * read back through core/v1 with `firstTimestamp: null` (null is kept, as the API shows it).
+ * Times are virtual-clock nanoseconds like every other time in svclab.
+ */
+export interface Event extends TypeMeta {
+  kind: 'Event';
+  metadata: ObjectMeta;
+  involvedObject: ObjectReference;
+  reason?: string;
+  message?: string;
+  source?: { component?: string; host?: string };
+  firstTimestamp?: number | null;
+  lastTimestamp?: number | null;
+  count?: number;
+  type?: string;
+  eventTime?: number | null;
+  series?: { count: number; lastObservedTime: number };
+  action?: string;
+  related?: ObjectReference;
+  reportingComponent?: string;
+  reportingInstance?: string;
+}
+
 export type KubeObject =
   | Namespace
   | Node
@@ -341,7 +400,9 @@ export type KubeObject =
   | EndpointSlice
   | Ingress
   | Secret
-  | ConfigMap;
+  | ConfigMap
+  | IngressClass
+  | Event;
 
 export type Kind = KubeObject['kind'];
 

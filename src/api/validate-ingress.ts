@@ -2,7 +2,7 @@
 // friends). Objects arrive converted to networking.k8s.io/v1; `writtenVersion`
 // only changes the wording the API server uses for the default backend.
 
-import { invalid, invalidRaw, notSupported, pointAt, required } from './errors.ts';
+import { forbidden, invalid, invalidRaw, notSupported, pointAt, required } from './errors.ts';
 import type { FieldError, FieldPath } from './errors.ts';
 import {
   isDNS1035Label,
@@ -14,7 +14,7 @@ import {
   isWildcardDNS1123Subdomain,
 } from './names.ts';
 import { validateObjectMeta } from './validate-meta.ts';
-import type { HTTPIngressPath, Ingress, IngressBackend } from './types.ts';
+import type { HTTPIngressPath, Ingress, IngressBackend, IngressClass } from './types.ts';
 
 const PATH_TYPES = ['Exact', 'ImplementationSpecific', 'Prefix'];
 const INVALID_SEQUENCES = ['//', '/./', '/../', '%2f', '%2F'];
@@ -146,6 +146,69 @@ export function validateIngress(
       );
       errs.push(pointAt(err, ['metadata', 'annotations', { key: CLASS_ANNOTATION }]));
     }
+  }
+  return errs;
+}
+
+// ---- IngressClass ---------------------------------------------------------------------
+
+/** maxLenIngressClassController. */
+const CONTROLLER_MAX = 250;
+const HTTP_PATH_FMT = "[A-Za-z0-9/\\-._~%!$&'()*+,;=:]+";
+const HTTP_PATH_RE = new RegExp(`^${HTTP_PATH_FMT}$`);
+
+/** validation.IsDomainPrefixedPath: `acme.io/foo`, the host a DNS subdomain. */
+function domainPrefixedPath(path: FieldPath, value: string): FieldError[] {
+  if (value === '') return [required(path)];
+  const slash = value.indexOf('/');
+  const host = slash < 0 ? value : value.slice(0, slash);
+  const rest = slash < 0 ? '' : value.slice(slash + 1);
+  if (slash < 0 || host === '' || rest === '') {
+    return [invalid(path, value, 'must be a domain-prefixed path (such as "acme.io/foo")')];
+  }
+  const errs = isDNS1123Subdomain(host).map((m) => invalid(path, host, m));
+  if (!HTTP_PATH_RE.test(rest)) {
+    errs.push(
+      invalid(path, rest, `Invalid path (regex used for validation is '${HTTP_PATH_FMT}')`),
+    );
+  }
+  return errs;
+}
+
+/** ValidateIngressClass: a DNS-subdomain name, a domain-prefixed controller, parameters. */
+export function validateIngressClass(ic: IngressClass): FieldError[] {
+  const errs = validateObjectMeta(ic.metadata, isDNS1123Subdomain, false);
+  const controller = ic.spec.controller ?? '';
+  const cp = ['spec', 'controller'];
+  if (controller.length > CONTROLLER_MAX) {
+    errs.push({ path: cp, message: `Too long: may not be longer than ${CONTROLLER_MAX}` });
+  }
+  errs.push(...domainPrefixedPath(cp, controller));
+  const params = ic.spec.parameters;
+  if (params === undefined) return errs;
+  const pp = ['spec', 'parameters'];
+  if (params.apiGroup !== undefined && params.apiGroup !== '') {
+    for (const m of isDNS1123Subdomain(params.apiGroup)) {
+      errs.push(invalid([...pp, 'apiGroup'], params.apiGroup, m));
+    }
+  }
+  if ((params.kind ?? '') === '') errs.push(required([...pp, 'kind']));
+  if ((params.name ?? '') === '') errs.push(required([...pp, 'name']));
+  const scope = params.scope ?? '';
+  const ns = params.namespace;
+  if (scope === '') errs.push(required([...pp, 'scope']));
+  else if (scope === 'Namespace') {
+    if (ns === undefined || ns === '') {
+      errs.push(required([...pp, 'namespace'], "`parameters.scope` is set to 'Namespace'"));
+    } else {
+      for (const m of isDNS1123Subdomain(ns)) errs.push(invalid([...pp, 'namespace'], ns, m));
+    }
+  } else if (scope === 'Cluster') {
+    if (ns !== undefined && ns !== '') {
+      errs.push(forbidden([...pp, 'namespace'], "`parameters.scope` is set to 'Cluster'"));
+    }
+  } else {
+    errs.push(notSupported([...pp, 'scope'], scope, ['Cluster', 'Namespace']));
   }
   return errs;
 }

@@ -10,7 +10,8 @@ import {
   validateSecret,
 } from './validate-config.ts';
 import { validateEndpointSlice, validateEndpoints } from './validate-endpoints.ts';
-import { validateIngress } from './validate-ingress.ts';
+import { validateEvent } from './validate-event.ts';
+import { validateIngress, validateIngressClass } from './validate-ingress.ts';
 import { validatePod } from './validate-pod.ts';
 import { validateService } from './validate-service.ts';
 import { validateDeployment, validateReplicaSet } from './validate-workload.ts';
@@ -45,6 +46,10 @@ export function validateWithLimits(
       return validateSecret(obj);
     case 'ConfigMap':
       return validateConfigMap(obj);
+    case 'IngressClass':
+      return validateIngressClass(obj);
+    case 'Event':
+      return validateEvent(obj);
   }
 }
 

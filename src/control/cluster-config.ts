@@ -55,6 +55,12 @@ export interface ClusterConfig {
   kubernetesVersion: string;
   /** Watch events kept per kind. */
   watchHistory: number;
+  /** Controllers record core/v1 Events (kubectl get events, describe). */
+  recordEvents: boolean;
+  /** Events kept at most; the least recently written are deleted first. */
+  maxEvents: number;
+  /** An event is deleted this long after its last write (kube-apiserver --event-ttl). */
+  eventTTLNs: number;
 }
 
 export const DEFAULT_NODES: readonly NodeConfig[] = [
@@ -84,6 +90,9 @@ export const DEFAULT_CONFIG: Readonly<ClusterConfig> = {
   systemPods: true,
   kubernetesVersion: 'v1.29.0',
   watchHistory: 1000,
+  recordEvents: true,
+  maxEvents: 5000,
+  eventTTLNs: 3600 * SECOND,
 };
 
 export type ClusterOptions = Partial<Omit<ClusterConfig, 'nodePortRange'>> & {

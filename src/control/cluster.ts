@@ -29,6 +29,7 @@ import { ReplicaSetController } from './controllers/replicaset.ts';
 import { Scheduler } from './controllers/scheduler.ts';
 import { ServiceLoadBalancerController } from './controllers/service-lb.ts';
 import { ApiError, CLUSTER_SCOPED } from './errors.ts';
+import { EventRecorder } from './events.ts';
 import { PodIndex, ServiceIndex } from './indexes.ts';
 import { cloneForStore } from './objects.ts';
 import { PodRegistry } from './pod-registry.ts';
@@ -65,6 +66,8 @@ export const KIND_REF: Record<Kind, string> = {
   Ingress: 'ingress.networking.k8s.io',
   Secret: 'secret',
   ConfigMap: 'configmap',
+  IngressClass: 'ingressclass.networking.k8s.io',
+  Event: 'event',
 };
 
 /** The line kubectl apply prints for a result. */
@@ -92,6 +95,8 @@ export class Cluster {
   readonly pods: PodIndex;
   readonly services: ServiceIndex;
   readonly kubelet: Kubelet;
+  /** The controllers' event recorder (`recordEvents: false` turns it off). */
+  readonly events: EventRecorder;
   private readonly controllers: Controller[];
   private readonly feeds: ProxyFeed[] = [];
 
@@ -111,21 +116,34 @@ export class Cluster {
     );
     this.pods = new PodIndex(this.store);
     this.services = new ServiceIndex(this.store);
-    this.kubelet = new Kubelet(this.store, this.clock, {
-      startDelayNs: cfg.podStartDelayNs,
-      readyDelayNs: cfg.podReadyDelayNs,
+    // Its own uid generator: recording events draws nothing from `rng`.
+    this.events = new EventRecorder(this.store, this.clock, {
+      seed: cfg.seed,
+      enabled: cfg.recordEvents,
+      maxEvents: cfg.maxEvents,
+      ttlNs: cfg.eventTTLNs,
     });
-    // Fixed order: each settle round drains them in this order, deterministically.
+    this.kubelet = new Kubelet(
+      this.store,
+      this.clock,
+      { startDelayNs: cfg.podStartDelayNs, readyDelayNs: cfg.podReadyDelayNs },
+      this.events,
+    );
+    // kube-scheduler runs on the (first) control-plane node: its events' reporting instance.
+    const schedulerHost = (cfg.nodes.find((n) => n.controlPlane) ?? cfg.nodes[0]!).name;
+    // Fixed order: each settle round drains them in this order, deterministically. The
+    // event recorder comes last: it writes what the others recorded during the round.
     this.controllers = [
-      new DeploymentController(this.store, this.pods),
-      new ReplicaSetController(this.store, this.pods),
+      new DeploymentController(this.store, this.pods, this.events),
+      new ReplicaSetController(this.store, this.pods, this.events),
       new GarbageCollector(this.store),
-      new Scheduler(this.store),
+      new Scheduler(this.store, this.events, `default-scheduler-${schedulerHost}`),
       this.kubelet,
       new EndpointSliceController(this.store, this.pods, this.services),
       new EndpointsController(this.store, this.pods, this.services),
       new EndpointSliceMirroringController(this.store),
-      new ServiceLoadBalancerController(this.store, this.loadBalancers),
+      new ServiceLoadBalancerController(this.store, this.loadBalancers, this.events),
+      this.events,
     ];
     this.bootstrap();
   }
@@ -242,8 +260,10 @@ export class Cluster {
       'Endpoints',
       'EndpointSlice',
       'Ingress',
+      'IngressClass',
       'Secret',
       'ConfigMap',
+      'Event',
     ];
     return kinds.flatMap((k) => this.store.list(k));
   }

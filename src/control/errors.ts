@@ -40,10 +40,16 @@ export const RESOURCE: Record<Kind, string> = {
   Ingress: 'ingresses.networking.k8s.io',
   Secret: 'secrets',
   ConfigMap: 'configmaps',
+  IngressClass: 'ingressclasses.networking.k8s.io',
+  Event: 'events',
 };
 
 /** Kinds that live outside namespaces. */
-export const CLUSTER_SCOPED: ReadonlySet<Kind> = new Set<Kind>(['Namespace', 'Node']);
+export const CLUSTER_SCOPED: ReadonlySet<Kind> = new Set<Kind>([
+  'Namespace',
+  'Node',
+  'IngressClass',
+]);
 
 export function alreadyExists(kind: Kind, name: string): ApiError {
   return new ApiError('AlreadyExists', `${RESOURCE[kind]} "${name}" already exists`);

@@ -9,6 +9,8 @@ import {
   deploymentPrinter,
   endpointSlicePrinter,
   endpointsPrinter,
+  eventPrinter,
+  ingressClassPrinter,
   ingressPrinter,
   nodePrinter,
   podPrinter,
@@ -62,6 +64,19 @@ const RESOURCES: [string[], Resource][] = [
     ['no', 'node', 'nodes'],
     { kind: 'Node', plural: 'nodes', namespaced: false, printer: nodePrinter },
   ],
+  [
+    ['ev', 'event', 'events'],
+    { kind: 'Event', plural: 'events', namespaced: true, printer: eventPrinter },
+  ],
+  [
+    ['ingressclass', 'ingressclasses'],
+    {
+      kind: 'IngressClass',
+      plural: 'ingressclasses',
+      namespaced: false,
+      printer: ingressClassPrinter,
+    },
+  ],
 ];
 
 export function lookupResource(name: string): Resource {
@@ -99,7 +114,11 @@ export function renderGet(
     const missing = names.filter((n) => !objs.some((o) => o.metadata.name === n));
     if (missing.length > 0) {
       const group =
-        res.kind === 'Deployment' || res.kind === 'ReplicaSet' ? `${res.plural}.apps` : res.plural;
+        res.kind === 'Deployment' || res.kind === 'ReplicaSet'
+          ? `${res.plural}.apps`
+          : res.kind === 'IngressClass'
+            ? `${res.plural}.networking.k8s.io`
+            : res.plural;
       throw new KubectlError(`Error from server (NotFound): ${group} "${missing[0]}" not found`);
     }
     objs = names.map((n) => objs.find((o) => o.metadata.name === n)!);

@@ -1,8 +1,9 @@
 // The object store: what etcd + the API server's generic registry give controllers.
 // Objects by kind/namespace/name, one global monotonically increasing resourceVersion,
-// uids from the cluster RNG, creationTimestamp from the virtual clock, generation for
-// kinds whose spec is reconciled, optimistic concurrency, and watches with a bounded
-// event history (a watch from a compacted version fails with 410 Gone, like etcd).
+// uids from the cluster RNG (or a kind's own source), creationTimestamp from the virtual
+// clock, generation for kinds whose spec is reconciled, optimistic concurrency, and
+// watches with a bounded event history (a watch from a compacted version fails with
+// 410 Gone, like etcd).
 //
 // Stored objects are deep-frozen: readers get them without copying, writers build new
 // objects. Listeners run synchronously and must not write back (enqueue work instead).
@@ -184,8 +185,15 @@ interface Entry {
   local: unknown;
 }
 
+/** Where uids come from (the cluster Rng, or a kind's own source: see setUidSource). */
+export interface UidSource {
+  uuid(): string;
+}
+
 /** Everything the store keeps for one kind. */
 interface KindTable {
+  /** The kind's own uid source; undefined: the store's Rng. */
+  uids: UidSource | undefined;
   /** namespace -> name -> entry; Maps keep insertion order (each() follows it). */
   readonly byNs: Map<string, Map<string, Entry>>;
   /** Stored objects (a second map by `namespace/name` would cost an insert per create). */
@@ -215,6 +223,15 @@ export class Store {
   /** The latest resourceVersion handed out. */
   get resourceVersion(): string {
     return String(this.rv);
+  }
+
+  /**
+   * Give a kind uids from a source of its own, so creating its objects draws nothing
+   * from the store's Rng (the recorder's Events: recording them must not shift pod
+   * names, ClusterIPs or NodePorts).
+   */
+  setUidSource(kind: Kind, source: UidSource): void {
+    this.table(kind).uids = source;
   }
 
   setStrategy<K extends Kind>(kind: K, strategy: Strategy<ObjectOfKind<K>>): void {
@@ -334,7 +351,7 @@ export class Store {
     const strategy = this.strategies.get(kind) as Strategy<T> | undefined;
     if (strategy?.prepareCreate) obj = strategy.prepareCreate(obj);
     const generation = GENERATION_KINDS.has(kind);
-    const uid = this.rng.uuid();
+    const uid = (table.uids ?? this.rng).uuid();
     const now = this.clock.now();
     const rv = String(++this.rv);
     const meta = CREATE_META[(ns === '' ? 0 : 1) | (generation ? 2 : 0)]!.copy(obj.metadata, [
@@ -520,6 +537,7 @@ export class Store {
     let t = this.tables.get(kind);
     if (t === undefined) {
       t = {
+        uids: undefined,
         byNs: new Map(),
         size: 0,
         listeners: [],

@@ -4,7 +4,9 @@ import type {
   Deployment,
   EndpointSlice,
   Endpoints,
+  Event,
   Ingress,
+  IngressClass,
   KubeObject,
   LabelSelector,
   Node,
@@ -214,6 +216,88 @@ export const ingressPrinter: Printer<Ingress> = {
     (ing.spec.tls ?? []).length > 0 ? '80, 443' : '80',
     age(ing, ctx),
   ],
+};
+
+export const ingressClassPrinter: Printer<IngressClass> = {
+  headers: () => ['NAME', 'CONTROLLER', 'PARAMETERS', 'AGE'],
+  row: (ic, ctx) => {
+    const p = ic.spec.parameters;
+    let parameters = '<none>';
+    if (p !== undefined) {
+      parameters = p.apiGroup === undefined ? p.kind : `${p.kind}.${p.apiGroup}`;
+      parameters += `/${p.name}`;
+    }
+    return [ic.metadata.name, ic.spec.controller ?? '', parameters, age(ic, ctx)];
+  },
+};
+
+// ---- Event -----------------------------------------------------------------------------
+
+/** translateTimestampSince: `<unknown>` for a zero (absent or null) time. */
+const since = (t: number | null | undefined, ctx: PrintContext): string =>
+  t === undefined || t === null ? '<unknown>' : humanDuration(ctx.now - t);
+
+/** formatEventSource: component (or reporting controller), `, host` when there is one. */
+export function formatEventSource(e: Event): string {
+  const component = e.source?.component || e.reportingComponent || '';
+  const host = e.source?.host || e.reportingInstance || '';
+  return host === '' ? component : `${component}, ${host}`;
+}
+
+/**
+ * printEvent: events written through events.k8s.io/v1 have no first/last timestamps
+ * (eventTime instead) and count through their series; a singleton counts 1.
+ */
+export const eventPrinter: Printer<Event> = {
+  headers: (wide) =>
+    wide
+      ? [
+          'LAST SEEN',
+          'TYPE',
+          'REASON',
+          'OBJECT',
+          'SUBOBJECT',
+          'SOURCE',
+          'MESSAGE',
+          'FIRST SEEN',
+          'COUNT',
+          'NAME',
+        ]
+      : ['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE'],
+  row: (e, ctx) => {
+    const first =
+      e.firstTimestamp === undefined || e.firstTimestamp === null
+        ? since(e.eventTime, ctx)
+        : since(e.firstTimestamp, ctx);
+    let last =
+      e.lastTimestamp === undefined || e.lastTimestamp === null
+        ? first
+        : since(e.lastTimestamp, ctx);
+    let count = e.count ?? 0;
+    if (e.series !== undefined) {
+      last = since(e.series.lastObservedTime, ctx);
+      count = e.series.count;
+    } else if (count === 0) {
+      count = 1;
+    }
+    const kind = (e.involvedObject.kind ?? '').toLowerCase();
+    const name = e.involvedObject.name ?? '';
+    const target = name === '' ? kind : `${kind}/${name}`;
+    const message = (e.message ?? '').trim();
+    if (!ctx.wide) return [last, e.type ?? '', e.reason ?? '', target, message];
+    return [
+      last,
+      e.type ?? '',
+      e.reason ?? '',
+      target,
+      e.involvedObject.fieldPath ?? '',
+      formatEventSource(e),
+      message,
+      first,
+      String(count),
+      e.metadata.name,
+    ];
+  },
 };
 
 // ---- Deployment, ReplicaSet --------------------------------------------------------------

@@ -5,7 +5,10 @@
 // a rolling update with maxSurge 100% / maxUnavailable 0 (simpler than 25%/25%, and
 // never drops below the desired number of available pods). strategy Recreate scales the
 // old ones to zero and starts new pods once the old pods are gone.
+// Every size change is a ScalingReplicaSet event on the Deployment, worded as current
+// Kubernetes words it: "Scaled up replica set <rs> from 0 to 3".
 import type { Deployment, ReplicaSet } from '../../api/types.ts';
+import { type EventRecorder, EventSource } from '../events.ts';
 import type { PodIndex } from '../indexes.ts';
 import type { Store } from '../store.ts';
 import { WorkQueue, drainQueue } from '../workqueue.ts';
@@ -15,11 +18,20 @@ import { POD_TEMPLATE_HASH, podTemplateHash } from '../template-hash.ts';
 
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
 
+const SOURCE_COMPONENT = 'deployment-controller';
+
+/** The ScalingReplicaSet message (sync.go, from→to order since Kubernetes 1.31). */
+export function scalingMessage(rs: string, from: number, to: number): string {
+  return `Scaled ${from < to ? 'up' : 'down'} replica set ${rs} from ${from} to ${to}`;
+}
+
 const revision = (rs: ReplicaSet): number =>
   Number(rs.metadata.annotations?.[REVISION_ANNOTATION] ?? '0') || 0;
 
 export class DeploymentController implements Controller {
   readonly name = 'deployment';
+  /** This controller's event broadcaster. */
+  private readonly source = new EventSource(SOURCE_COMPONENT);
   private readonly queue = new WorkQueue();
   /** Deployment uid -> names of the ReplicaSets it controls. */
   private readonly owned = new Map<string, Set<string>>();
@@ -27,6 +39,7 @@ export class DeploymentController implements Controller {
   constructor(
     private readonly store: Store,
     private readonly pods: PodIndex,
+    private readonly events: EventRecorder,
   ) {
     store.watch('Deployment', (ev) => {
       // Our own status writes keep the spec object: nothing to reconcile.
@@ -81,9 +94,11 @@ export class DeploymentController implements Controller {
     const desired = recreate && oldPods > 0 ? 0 : d.spec.replicas;
     if (current === undefined) {
       current = this.store.create(this.newReplicaSet(d, hash, maxRevision + 1, desired));
+      if (desired > 0) this.scaled(d, current.metadata.name, 0, desired);
     } else {
       const rev = revision(current) < maxRevision ? maxRevision + 1 : revision(current);
       if (current.spec.replicas !== desired || revision(current) !== rev) {
+        const from = current.spec.replicas;
         current = this.store.update({
           ...current,
           metadata: {
@@ -92,6 +107,7 @@ export class DeploymentController implements Controller {
           },
           spec: { ...current.spec, replicas: desired },
         });
+        if (from !== desired) this.scaled(d, current.metadata.name, from, desired);
       }
     }
     // Old ReplicaSets keep only what the new one cannot serve yet (newest first).
@@ -101,9 +117,14 @@ export class DeploymentController implements Controller {
       budget -= want;
       if (want !== rs.spec.replicas) {
         this.store.update({ ...rs, spec: { ...rs.spec, replicas: want } });
+        this.scaled(d, rs.metadata.name, rs.spec.replicas, want);
       }
     }
     this.updateStatus(d, current, all);
+  }
+
+  private scaled(d: Deployment, rs: string, from: number, to: number): void {
+    this.events.event(this.source, d, 'Normal', 'ScalingReplicaSet', scalingMessage(rs, from, to));
   }
 
   private newReplicaSet(d: Deployment, hash: string, rev: number, replicas: number): ReplicaSet {

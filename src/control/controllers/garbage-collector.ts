@@ -19,6 +19,7 @@ const NAMESPACED_KINDS: readonly Kind[] = [
   'Ingress',
   'Secret',
   'ConfigMap',
+  'Event',
 ];
 
 export class GarbageCollector implements Controller {

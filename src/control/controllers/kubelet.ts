@@ -4,8 +4,13 @@
 // `readyDelay` (a readiness probe's initial delay) unless readiness was set by hand.
 // A pod marked for deletion keeps running (and serving) until its deletionTimestamp,
 // then is removed and its address freed.
-import type { Node, Pod, PodCondition } from '../../api/types.ts';
+// Events, as the kubelet records them against the pod and container: Pulled ("Container
+// image ... already present on machine": svclab has no registry, every image is
+// present), Created, Started for each container when it starts, Killing when the pod is
+// deleted while running.
+import type { Container, Node, Pod, PodCondition } from '../../api/types.ts';
 import type { TimerHandle, VirtualClock } from '../clock.ts';
+import { type EventRecorder, EventSource } from '../events.ts';
 import { HostLocalIpam } from '../ipam.ts';
 import type { Store, StoreHandle } from '../store.ts';
 import { HandleQueue, drainHandles } from '../workqueue.ts';
@@ -33,6 +38,10 @@ interface PodRecord {
 function podRecord(node: string, ip: string, pooled: boolean, removing: boolean): PodRecord {
   return { node, ip, pooled, timer: undefined, removing };
 }
+
+/** kuberuntime image manager: the image is on the node, nothing is pulled. */
+const pulledMessage = (image: string): string =>
+  `Container image ${JSON.stringify(image)} already present on machine`;
 
 const recordOf = (h: StoreHandle<Pod>): PodRecord | undefined => h.local as PodRecord | undefined;
 
@@ -68,17 +77,25 @@ export class Kubelet implements Controller {
   /** The pod this kubelet is writing (its own event needs no resync). */
   private writing: string | undefined;
 
+  /** Each node's kubelet has its own event broadcaster (component kubelet, host the node). */
+  private readonly sources = new Map<string, EventSource>();
+
   constructor(
     private readonly store: Store,
     private readonly clock: VirtualClock,
     private readonly timing: KubeletTiming,
+    private readonly events: EventRecorder,
   ) {
     this.queue = new HandleQueue(store);
     store.watch('Node', (ev) => this.onNode(ev.type, ev.object));
     store.watch('Pod', (ev) => {
       const key = ev.key;
-      if (ev.type === 'DELETED') this.forget(ev.handle);
-      else if (!ev.object.spec.nodeName || key === this.writing) return;
+      if (ev.type === 'DELETED') {
+        // Deleted at once (grace period 0): its containers are stopped now.
+        const rec = recordOf(ev.handle);
+        if (rec !== undefined && !rec.removing) this.killing(ev.object, rec.node);
+        this.forget(ev.handle);
+      } else if (!ev.object.spec.nodeName || key === this.writing) return;
       // Just bound: no record of this pod can exist yet (needsSync would say so).
       else if (ev.old?.spec.nodeName === undefined || ev.old.spec.nodeName === '') {
         this.queue.add(ev.handle);
@@ -136,6 +153,7 @@ export class Kubelet implements Controller {
     if (pod.metadata.deletionTimestamp !== undefined) {
       if (rec?.removing) return;
       if (rec === undefined) h.local = rec = podRecord(pod.spec.nodeName, '', false, true);
+      else this.killing(pod, rec.node);
       rec.removing = true;
       this.clock.cancel(rec.timer);
       rec.timer = this.clock.schedule(pod.metadata.deletionTimestamp, () => this.remove(h));
@@ -173,6 +191,7 @@ export class Kubelet implements Controller {
       this.clock.now(),
       conditions(ready),
     ]);
+    this.started(pod, rec.node);
     this.writing = key;
     try {
       this.store.update({ ...pod, status }, h);
@@ -183,6 +202,47 @@ export class Kubelet implements Controller {
       rec.timer = this.clock.after(this.timing.readyDelayNs, () => this.becomeReady(h));
     } else {
       rec.timer = undefined;
+    }
+  }
+
+  private source(node: string): EventSource {
+    let s = this.sources.get(node);
+    if (s === undefined) this.sources.set(node, (s = new EventSource('kubelet', node)));
+    return s;
+  }
+
+  /** The events of starting each container: image present, created, started. */
+  private started(pod: Pod, node: string): void {
+    if (!this.events.enabled) return;
+    const src = this.source(node);
+    const init = pod.spec.initContainers;
+    if (init !== undefined) {
+      for (const c of init) if (!this.containerStarted(src, pod, c, 'spec.initContainers')) return;
+    }
+    for (const c of pod.spec.containers) {
+      if (!this.containerStarted(src, pod, c, 'spec.containers')) return;
+    }
+  }
+
+  /** False when the kubelet's event queue is full (the rest is dropped too). */
+  private containerStarted(src: EventSource, pod: Pod, c: Container, field: string): boolean {
+    const ev = this.events;
+    if (!ev.accepting(src)) return false;
+    const path = `${field}{${c.name}}`;
+    ev.event(src, pod, 'Normal', 'Pulled', pulledMessage(c.image), path);
+    ev.event(src, pod, 'Normal', 'Created', `Created container ${c.name}`, path);
+    ev.event(src, pod, 'Normal', 'Started', `Started container ${c.name}`, path);
+    return true;
+  }
+
+  /** Stopping a running pod's containers (only once it has started them). */
+  private killing(pod: Pod, node: string): void {
+    if (pod.status.phase !== 'Running' || !this.events.enabled) return;
+    const src = this.source(node);
+    for (const c of pod.spec.containers) {
+      if (!this.events.accepting(src)) return;
+      const path = `spec.containers{${c.name}}`;
+      this.events.event(src, pod, 'Normal', 'Killing', `Stopping container ${c.name}`, path);
     }
   }
 

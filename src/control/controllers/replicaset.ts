@@ -2,13 +2,18 @@
 // (deletionTimestamp set) no longer counts, so killing a pod immediately brings a
 // replacement with a new random name `<rs>-<5 chars>` (and, from the kubelet, a new IP):
 // the reason Services exist. Scale-down picks victims like controller.ActivePods.
+// Events as the pod control records them: SuccessfulCreate "Created pod: <name>",
+// SuccessfulDelete "Deleted pod: <name>".
 import type { Pod, ReplicaSet } from '../../api/types.ts';
+import { type EventRecorder, EventSource } from '../events.ts';
 import type { PodIndex } from '../indexes.ts';
 import type { Store } from '../store.ts';
 import { WorkQueue, drainQueue } from '../workqueue.ts';
 import type { Controller } from '../workqueue.ts';
 import { controllerOf, nsNameKey } from '../objects.ts';
 import { isPodActive, isPodReady } from '../pod-util.ts';
+
+const SOURCE_COMPONENT = 'replicaset-controller';
 
 const PHASE_RANK: Record<string, number> = { Pending: 0, Unknown: 1, Running: 2 };
 
@@ -30,11 +35,14 @@ export function compareForDeletion(a: Pod, b: Pod): number {
 
 export class ReplicaSetController implements Controller {
   readonly name = 'replicaset';
+  /** This controller's event broadcaster. */
+  private readonly source = new EventSource(SOURCE_COMPONENT);
   private readonly queue = new WorkQueue();
 
   constructor(
     private readonly store: Store,
     private readonly pods: PodIndex,
+    private readonly events: EventRecorder,
   ) {
     store.watch('ReplicaSet', (ev) => {
       if (ev.type === 'MODIFIED' && ev.old?.spec === ev.object.spec) return;
@@ -72,12 +80,28 @@ export class ReplicaSetController implements Controller {
     const diff = active.length - rs.spec.replicas;
     let count = active.length;
     if (diff < 0) {
-      for (let i = 0; i < -diff; i++) this.store.create(this.newPod(rs));
+      for (let i = 0; i < -diff; i++) {
+        const pod = this.store.create(this.newPod(rs));
+        this.events.event(
+          this.source,
+          rs,
+          'Normal',
+          'SuccessfulCreate',
+          `Created pod: ${pod.metadata.name}`,
+        );
+      }
       count -= diff;
     } else if (diff > 0) {
       active.sort(compareForDeletion);
       for (const victim of active.splice(0, diff)) {
         this.store.delete('Pod', ns, victim.metadata.name);
+        this.events.event(
+          this.source,
+          rs,
+          'Normal',
+          'SuccessfulDelete',
+          `Deleted pod: ${victim.metadata.name}`,
+        );
       }
       count -= diff;
     }

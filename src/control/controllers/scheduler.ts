@@ -2,8 +2,11 @@
 // tolerated, nodeSelector matched) and spreads like the default scheduler's spreading
 // scores: fewest pods of the same owner first, then fewest pods overall, ties by node
 // order. kubeadm taints the control plane NoSchedule, so by default pods land on the
-// workers unless they tolerate the taint (CoreDNS does).
+// workers unless they tolerate the taint (CoreDNS does). Events go through
+// events.k8s.io/v1 as kube-scheduler's do: `Scheduled` (action Binding) and
+// `FailedScheduling` (action Scheduling), reported by default-scheduler.
 import type { Node, Pod, PodCondition, Taint, Toleration } from '../../api/types.ts';
+import { type EventRecorder, EventSource } from '../events.ts';
 import type { Store, StoreHandle } from '../store.ts';
 import { HandleQueue, drainHandles } from '../workqueue.ts';
 import type { Controller } from '../workqueue.ts';
@@ -47,6 +50,9 @@ export function nodeFeasible(node: Node, pod: Pod): string | undefined {
 
 const NO_CONDITIONS: readonly PodCondition[] = Object.freeze([]);
 
+/** The scheduler's name, and its events' reporting controller. */
+export const SCHEDULER = 'default-scheduler';
+
 /** The binding: `{ ...spec, nodeName }` as one literal (see shapes.ts). */
 const WITH_NODE_NAME = new LiteralCopier(['nodeName']);
 
@@ -68,7 +74,19 @@ export class Scheduler implements Controller {
   /** Feasible nodes per (tolerations, nodeSelector) signature; reset when nodes change. */
   private feasibleCache = new Map<string, Feasible>();
 
-  constructor(private readonly store: Store) {
+  /** Its events.k8s.io/v1 broadcaster. */
+  private readonly source: EventSource;
+
+  /**
+   * `instance` is its events' reporting instance, `default-scheduler-<host>` (the
+   * control-plane node the scheduler runs on).
+   */
+  constructor(
+    private readonly store: Store,
+    private readonly events: EventRecorder,
+    instance: string,
+  ) {
+    this.source = new EventSource(SCHEDULER, instance);
     this.queue = new HandleQueue(store);
     store.watch('Node', (ev) => {
       const name = ev.object.metadata.name;
@@ -96,7 +114,9 @@ export class Scheduler implements Controller {
       if (ev.type !== 'ADDED' && moved) this.count(old ?? pod, -1);
       if (ev.type !== 'DELETED') {
         if (moved) this.count(pod, +1);
-        this.enqueueIfPending(ev.object, ev.handle);
+        // A status-only update (its own FailedScheduling condition) is no reason to try
+        // again, as in kube-scheduler's queue; node changes are.
+        if (old === undefined || old.spec !== pod.spec) this.enqueueIfPending(ev.object, ev.handle);
       }
     });
   }
@@ -178,6 +198,7 @@ export class Scheduler implements Controller {
         .join(', ');
       const total = this.nodes.filter((n) => n !== undefined).length;
       const message = `0/${total} nodes are available: ${detail}.`;
+      this.events.eventV1(this.source, pod, 'Warning', 'FailedScheduling', 'Scheduling', message);
       this.store.update({
         ...pod,
         status: {
@@ -201,7 +222,18 @@ export class Scheduler implements Controller {
                 ? (SCHEDULED as PodCondition[])
                 : [...others, { type: 'PodScheduled', status: 'True' }],
           };
-    const spec = WITH_NODE_NAME.copy(pod.spec, [this.nodes[best]!.metadata.name]);
+    const node = this.nodes[best]!.metadata.name;
+    const spec = WITH_NODE_NAME.copy(pod.spec, [node]);
     this.store.update({ ...pod, spec, status }, h);
+    if (!this.events.accepting(this.source)) return;
+    const m = pod.metadata;
+    this.events.eventV1(
+      this.source,
+      pod,
+      'Normal',
+      'Scheduled',
+      'Binding',
+      `Successfully assigned ${m.namespace ?? ''}/${m.name} to ${node}`,
+    );
   }
 }

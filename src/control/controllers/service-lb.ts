@@ -2,15 +2,22 @@
 // LoadBalancer Services get an address from the configured pool in
 // status.loadBalancer.ingress; a requested spec.loadBalancerIP is honoured when it is
 // in the pool and free. An exhausted pool leaves EXTERNAL-IP <pending>, as in real life.
+// Events are MetalLB's controller's (the pool is MetalLB-style): IPAllocated
+// `Assigned IP ["192.168.100.240"]`, and a Warning AllocationFailed when no address fits.
 import type { Service } from '../../api/types.ts';
 import { AllocationError } from '../allocators/bitmap.ts';
 import type { LoadBalancerPool } from '../allocators/load-balancer.ts';
+import { type EventRecorder, EventSource } from '../events.ts';
 import type { Store } from '../store.ts';
 import { WorkQueue, drainQueue } from '../workqueue.ts';
 import type { Controller } from '../workqueue.ts';
 
+const SOURCE_COMPONENT = 'metallb-controller';
+
 export class ServiceLoadBalancerController implements Controller {
   readonly name = 'service-lb';
+  /** This controller's event broadcaster. */
+  private readonly source = new EventSource(SOURCE_COMPONENT);
   private readonly queue = new WorkQueue();
   /** service key -> assigned address. */
   private readonly assigned = new Map<string, string>();
@@ -20,6 +27,7 @@ export class ServiceLoadBalancerController implements Controller {
   constructor(
     private readonly store: Store,
     private readonly pool: LoadBalancerPool,
+    private readonly events: EventRecorder,
   ) {
     store.watch('Service', (ev) => {
       const key = ev.key;
@@ -29,6 +37,8 @@ export class ServiceLoadBalancerController implements Controller {
         if (ip !== undefined) this.release(key, ip);
         return;
       }
+      // Its own status write changes nothing to reconcile (and would repeat a failure event).
+      if (ev.type === 'MODIFIED' && ev.old?.spec === ev.object.spec) return;
       if (ev.object.spec.type === 'LoadBalancer' || this.assigned.has(key)) this.queue.add(key);
     });
   }
@@ -41,6 +51,17 @@ export class ServiceLoadBalancerController implements Controller {
     this.pool.release(ip);
     this.assigned.delete(key);
     for (const k of this.pending) this.queue.add(k);
+  }
+
+  /** MetalLB's allocator errors for what went wrong. */
+  private allocationFailure(e: AllocationError, key: string, want: string | undefined): string {
+    if (want === undefined || e.failure === 'full') return 'no available IPs';
+    if (e.failure === 'allocated') {
+      let owner = '';
+      for (const [k, ip] of this.assigned) if (ip === want) owner = k;
+      return `can't change sharing key for "${key}", address also in use by ${owner}`;
+    }
+    return `["${want}"] is not allowed in config`;
   }
 
   private sync(key: string): void {
@@ -60,8 +81,12 @@ export class ServiceLoadBalancerController implements Controller {
         if (want !== undefined) this.pool.allocate(want);
         ip = want ?? this.pool.allocateNext();
         this.assigned.set(key, ip);
+        this.events.event(this.source, svc, 'Normal', 'IPAllocated', `Assigned IP ["${ip}"]`);
       } catch (e) {
         if (!(e instanceof AllocationError)) throw e;
+        const why = this.allocationFailure(e, key, want);
+        const message = `Failed to allocate IP for "${key}": ${why}`;
+        this.events.event(this.source, svc, 'Warning', 'AllocationFailed', message);
       }
     }
     if (svc.spec.type === 'LoadBalancer' && ip === undefined) this.pending.add(key);
