@@ -3,18 +3,17 @@
 // and the aggregated APIGroupDiscoveryList kubectl asks for first).
 import { RESOURCES, type ServedResource, groupVersion, servedGroups } from './resources.ts';
 
-/** The Kubernetes version svclab's API speaks (kubectl warns beyond ±1 minor). */
-export const KUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0-svclab' };
-
-export function versionInfo(): Record<string, string> {
+/** /version for a cluster of `gitVersion` (the cluster's kubernetesVersion, e.g. v1.29.0). */
+export function versionInfo(gitVersion: string): Record<string, string> {
+  const m = /^v(\d+)\.(\d+)/.exec(gitVersion);
   return {
-    major: KUBE_VERSION.major,
-    minor: KUBE_VERSION.minor,
-    gitVersion: KUBE_VERSION.gitVersion,
+    major: m?.[1] ?? '1',
+    minor: m?.[2] ?? '0',
+    gitVersion,
     gitCommit: '0000000000000000000000000000000000000000',
     gitTreeState: 'clean',
-    buildDate: '2026-01-01T00:00:00Z',
-    goVersion: 'go1.23.0',
+    buildDate: '2024-01-01T00:00:00Z',
+    goVersion: 'go1.21.5',
     compiler: 'gc',
     platform: 'linux/amd64',
   };

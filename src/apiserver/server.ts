@@ -452,7 +452,7 @@ export class ApiServer {
       accept.includes('v=v2;');
     switch (path) {
       case '/version':
-        return { body: versionInfo() };
+        return { body: versionInfo(this.opts.runtime.cluster.config.kubernetesVersion) };
       case '/healthz':
       case '/livez':
       case '/readyz':
