@@ -19,7 +19,7 @@ const prefix = `svl-t${process.pid}`;
 
 if (!support.ok) console.log(`TUN tests skipped: ${support.reason}`);
 /** Tests that need a TUN device: skipped (not passed) where there is none. */
-const tunTest = support.ok ? test : test.skip;
+const tunSerial = support.ok ? test.serial : test.serial.skip;
 
 const ipAt = (p: Uint8Array, off: number): string =>
   u32ToIp(((p[off]! << 24) | (p[off + 1]! << 16) | (p[off + 2]! << 8) | p[off + 3]!) >>> 0);
@@ -96,7 +96,7 @@ test('tunSupport() says ok or gives a reason', (t) => {
   else t.regex(support.reason, /\S/);
 });
 
-tunTest.serial(
+tunSerial(
   'ping through the TUN: the echo request is read, a crafted reply answers it',
   async (t) => {
     await inNamespace('a', async (tun, ns) => {
@@ -126,7 +126,7 @@ tunTest.serial(
   },
 );
 
-tunTest.serial(
+tunSerial(
   'UDP through the TUN: a datagram from the namespace is read and answered',
   async (t) => {
     await inNamespace('b', async (tun, ns) => {
@@ -170,7 +170,7 @@ tunTest.serial(
   },
 );
 
-tunTest.serial(
+tunSerial(
   'a burst of datagrams of many sizes arrives intact, batched into one slab',
   async (t) => {
     await inNamespace('d', async (tun, ns) => {
@@ -236,7 +236,7 @@ tunTest.serial(
   },
 );
 
-tunTest.serial('send() takes batches past the transmit slab (2000 packets, 2 MB)', async (t) => {
+tunSerial('send() takes batches past the transmit slab (2000 packets, 2 MB)', async (t) => {
   await inNamespace('e', async (tun, ns) => {
     const packets = Array.from({ length: 2000 }, (_, i) =>
       buildUdp({
@@ -260,7 +260,7 @@ tunTest.serial('send() takes batches past the transmit slab (2000 packets, 2 MB)
   });
 });
 
-tunTest.serial(
+tunSerial(
   'deleting the namespace under a reading Tun stops it with EBADFD, no crash',
   async (t) => {
     const ns = `${prefix}-f`;
@@ -285,7 +285,7 @@ tunTest.serial(
   },
 );
 
-tunTest.serial('close is idempotent; send after close is a clear error', (t) => {
+tunSerial('close is idempotent; send after close is a clear error', (t) => {
   const tun = Tun.open(`${prefix}c`);
   t.regex(tun.name, /^svl-t\d+c$/);
   t.true(tun.fd >= 0);
@@ -300,7 +300,7 @@ tunTest.serial('close is idempotent; send after close is a clear error', (t) => 
   t.pass();
 });
 
-tunTest.serial('multiQueue: two fds serve one device', (t) => {
+tunSerial('multiQueue: two fds serve one device', (t) => {
   const a = Tun.open(`${prefix}m`, { multiQueue: true });
   try {
     const b = Tun.open(`${prefix}m`, { multiQueue: true });
@@ -312,7 +312,7 @@ tunTest.serial('multiQueue: two fds serve one device', (t) => {
   }
 });
 
-tunTest.serial(
+tunSerial(
   'an unprivileged process gets EPERM/EACCES from open and a reason from tunSupport()',
   (t) => {
     if (!isRoot) {
@@ -341,7 +341,7 @@ tunTest.serial(
   },
 );
 
-tunTest.serial(
+tunSerial(
   'a worker that exits without close() leaves no device behind (env cleanup)',
   async (t) => {
     const name = `${prefix}w`;
