@@ -3,7 +3,7 @@
 // and the aggregated APIGroupDiscoveryList kubectl asks for first).
 import { RESOURCES, type ServedResource, groupVersion, servedGroups } from './resources.ts';
 
-/** /version for a cluster of `gitVersion` (the cluster's kubernetesVersion, e.g. v1.29.0). */
+/** /version for a cluster of `gitVersion` (the cluster's kubernetesVersion, v1.32.0 by default). */
 export function versionInfo(gitVersion: string): Record<string, string> {
   const m = /^v(\d+)\.(\d+)/.exec(gitVersion);
   return {
@@ -12,8 +12,8 @@ export function versionInfo(gitVersion: string): Record<string, string> {
     gitVersion,
     gitCommit: '0000000000000000000000000000000000000000',
     gitTreeState: 'clean',
-    buildDate: '2024-01-01T00:00:00Z',
-    goVersion: 'go1.21.5',
+    buildDate: '2025-01-01T00:00:00Z',
+    goVersion: 'go1.23.6',
     compiler: 'gc',
     platform: 'linux/amd64',
   };
