@@ -233,16 +233,21 @@ export class RestHandlers {
       }
       return { status: 201, body: this.servedInput(obj, t.res) };
     }
-    const created = this.runtime.write(() => {
+    const created = this.write(t, name, () => this.store.create(cloneForStore(obj)));
+    return { status: 201, body: this.served(created, t.res) };
+  }
+
+  /** One store write and the controllers settling after it; store errors in request terms. */
+  private write<T>(t: Target, name: string, fn: () => T): T {
+    return this.runtime.write(() => {
       try {
-        const o = this.store.create(cloneForStore(obj));
+        const o = fn();
         this.runtime.cluster.settle();
         return o;
       } catch (err) {
         throw inRequestTerms(err, t.res, name);
       }
     });
-    return { status: 201, body: this.served(created, t.res) };
   }
 
   /** An object that was not stored (dry run), in the served shape. */
@@ -271,15 +276,7 @@ export class RestHandlers {
       obj.metadata.namespace = existing.metadata.namespace;
     const merged = keepServerFields(existing, obj);
     if (dryRun(query)) return { status: 200, body: this.served(merged, t.res) };
-    const updated = this.runtime.write(() => {
-      try {
-        const o = this.store.update(cloneForStore(merged));
-        this.runtime.cluster.settle();
-        return o;
-      } catch (err) {
-        throw inRequestTerms(err, t.res, name);
-      }
-    });
+    const updated = this.write(t, name, () => this.store.update(cloneForStore(merged)));
     return { status: 200, body: this.served(updated, t.res) };
   }
 

@@ -83,18 +83,19 @@ function sendStatus(res: ServerResponse, err: HttpStatusError): void {
   sendJson(res, err.code, statusObject(err));
 }
 
+const tooLarge = (): HttpStatusError =>
+  new HttpStatusError(
+    413,
+    'RequestEntityTooLarge',
+    `Request entity too large: limit is ${MAX_BODY_BYTES}`,
+  );
+
 /** Read a body up to MAX_BODY_BYTES; 413 beyond it, 408 when it stalls. */
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? '0');
     if (declared > MAX_BODY_BYTES) {
-      reject(
-        new HttpStatusError(
-          413,
-          'RequestEntityTooLarge',
-          `Request entity too large: limit is ${MAX_BODY_BYTES}`,
-        ),
-      );
+      reject(tooLarge());
       req.resume();
       return;
     }
@@ -108,13 +109,7 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
       size += c.length;
       if (size > MAX_BODY_BYTES) {
         clearTimeout(timer);
-        reject(
-          new HttpStatusError(
-            413,
-            'RequestEntityTooLarge',
-            `Request entity too large: limit is ${MAX_BODY_BYTES}`,
-          ),
-        );
+        reject(tooLarge());
         req.destroy();
         return;
       }

@@ -2,58 +2,8 @@
 // (`Accept: application/json;as=Table;v=v1;g=meta.k8s.io`), built by the same printers
 // `svclab get` uses. Wide-only columns get priority 1, so kubectl shows them with -o wide.
 import type { Kind, KubeObject } from '../api/types.ts';
-import {
-  configMapPrinter,
-  namespacePrinter,
-  secretPrinter,
-} from '../api/kubectl/config-printers.ts';
-import {
-  type Printer,
-  deploymentPrinter,
-  endpointSlicePrinter,
-  eventPrinter,
-  ingressClassPrinter,
-  endpointsPrinter,
-  ingressPrinter,
-  nodePrinter,
-  podPrinter,
-  replicaSetPrinter,
-  servicePrinter,
-} from '../api/kubectl/printers.ts';
-import { humanDuration } from '../api/kubectl/age.ts';
+import { printerOf } from '../api/kubectl/by-kind.ts';
 import { formatTime } from '../api/wire.ts';
-
-const PRINTERS: Partial<Record<Kind, Printer<never>>> = {
-  Service: servicePrinter,
-  Pod: podPrinter,
-  Endpoints: endpointsPrinter,
-  EndpointSlice: endpointSlicePrinter,
-  Ingress: ingressPrinter,
-  Deployment: deploymentPrinter,
-  ReplicaSet: replicaSetPrinter,
-  Node: nodePrinter,
-  Namespace: namespacePrinter,
-  Secret: secretPrinter,
-  ConfigMap: configMapPrinter,
-  Event: eventPrinter,
-  IngressClass: ingressClassPrinter,
-};
-
-/** Register a printer for a kind (kinds whose printers live elsewhere). */
-export function registerPrinter(kind: Kind, printer: Printer<never>): void {
-  PRINTERS[kind] = printer;
-}
-
-/** The default convertor's columns, for kinds without a printer. */
-const DEFAULT_PRINTER: Printer<KubeObject> = {
-  headers: () => ['NAME', 'AGE'],
-  row: (o, ctx) => [
-    o.metadata.name,
-    o.metadata.creationTimestamp === undefined
-      ? '<unknown>'
-      : humanDuration(ctx.now - o.metadata.creationTimestamp),
-  ],
-};
 
 export interface TableColumn {
   name: string;
@@ -64,10 +14,6 @@ export interface TableColumn {
 }
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
-
-function printerOf(kind: Kind): Printer<KubeObject> {
-  return (PRINTERS[kind] as Printer<KubeObject> | undefined) ?? DEFAULT_PRINTER;
-}
 
 /** Column definitions: every column of the wide view, narrow ones at priority 0. */
 export function tableColumns(kind: Kind): TableColumn[] {

@@ -4,19 +4,8 @@ import { stringify } from 'yaml';
 import type { Kind, KubeObject } from '../api/types.ts';
 import { toApiList, toApiObject } from '../api/wire.ts';
 import { type Cluster, KIND_REF } from './cluster.ts';
-import {
-  type Printer,
-  deploymentPrinter,
-  endpointSlicePrinter,
-  endpointsPrinter,
-  eventPrinter,
-  ingressClassPrinter,
-  ingressPrinter,
-  nodePrinter,
-  podPrinter,
-  replicaSetPrinter,
-  servicePrinter,
-} from '../api/kubectl/printers.ts';
+import type { Printer } from '../api/kubectl/printers.ts';
+import { PRINTERS } from '../api/kubectl/by-kind.ts';
 import { renderTable } from '../api/kubectl/table.ts';
 
 /** A kubectl-style failure: the message is what kubectl prints. */
@@ -32,12 +21,12 @@ interface Resource {
 const RESOURCES: [string[], Resource][] = [
   [
     ['svc', 'service', 'services'],
-    { kind: 'Service', plural: 'services', namespaced: true, printer: servicePrinter },
+    { kind: 'Service', plural: 'services', namespaced: true, printer: PRINTERS.Service },
   ],
-  [['po', 'pod', 'pods'], { kind: 'Pod', plural: 'pods', namespaced: true, printer: podPrinter }],
+  [['po', 'pod', 'pods'], { kind: 'Pod', plural: 'pods', namespaced: true, printer: PRINTERS.Pod }],
   [
     ['ep', 'endpoints'],
-    { kind: 'Endpoints', plural: 'endpoints', namespaced: true, printer: endpointsPrinter },
+    { kind: 'Endpoints', plural: 'endpoints', namespaced: true, printer: PRINTERS.Endpoints },
   ],
   [
     ['endpointslice', 'endpointslices'],
@@ -45,28 +34,28 @@ const RESOURCES: [string[], Resource][] = [
       kind: 'EndpointSlice',
       plural: 'endpointslices',
       namespaced: true,
-      printer: endpointSlicePrinter,
+      printer: PRINTERS.EndpointSlice,
     },
   ],
   [
     ['ing', 'ingress', 'ingresses'],
-    { kind: 'Ingress', plural: 'ingresses', namespaced: true, printer: ingressPrinter },
+    { kind: 'Ingress', plural: 'ingresses', namespaced: true, printer: PRINTERS.Ingress },
   ],
   [
     ['deploy', 'deployment', 'deployments'],
-    { kind: 'Deployment', plural: 'deployments', namespaced: true, printer: deploymentPrinter },
+    { kind: 'Deployment', plural: 'deployments', namespaced: true, printer: PRINTERS.Deployment },
   ],
   [
     ['rs', 'replicaset', 'replicasets'],
-    { kind: 'ReplicaSet', plural: 'replicasets', namespaced: true, printer: replicaSetPrinter },
+    { kind: 'ReplicaSet', plural: 'replicasets', namespaced: true, printer: PRINTERS.ReplicaSet },
   ],
   [
     ['no', 'node', 'nodes'],
-    { kind: 'Node', plural: 'nodes', namespaced: false, printer: nodePrinter },
+    { kind: 'Node', plural: 'nodes', namespaced: false, printer: PRINTERS.Node },
   ],
   [
     ['ev', 'event', 'events'],
-    { kind: 'Event', plural: 'events', namespaced: true, printer: eventPrinter },
+    { kind: 'Event', plural: 'events', namespaced: true, printer: PRINTERS.Event },
   ],
   [
     ['ingressclass', 'ingressclasses'],
@@ -74,7 +63,7 @@ const RESOURCES: [string[], Resource][] = [
       kind: 'IngressClass',
       plural: 'ingressclasses',
       namespaced: false,
-      printer: ingressClassPrinter,
+      printer: PRINTERS.IngressClass,
     },
   ],
 ];
