@@ -23,6 +23,9 @@
 // The virtual clock: curl and dig run the cluster's virtual time until they finish
 // inside one synchronous call (Session.runUntil), so nothing the wall-clock driver does
 // can interleave with a command's network exchange; between commands it may tick freely.
+import { buildIngressConfig } from '../ingress/config.ts';
+import { renderNginxConf } from '../ingress/nginx-conf.ts';
+import { workloadFor } from '../workloads/kind.ts';
 import { randomBytes } from 'node:crypto';
 import type { Pod } from '../api/types.ts';
 import { COMMANDS } from '../scenario/commands/index.ts';
@@ -437,6 +440,16 @@ class PodView {
               : `${ip}\t${h}\n`;
         }
         return s;
+      }
+      case '/etc/nginx/nginx.conf': {
+        // The controller's generated configuration, from the live Ingresses (as the seed shows).
+        if (!p.spec.containers.some((c) => workloadFor(c.image) === 'ingress-nginx'))
+          return undefined;
+        const cluster = this.session.cluster;
+        const config = buildIngressConfig(cluster.list('Ingress'), (sns, name) =>
+          cluster.get('Secret', sns, name),
+        );
+        return renderNginxConf(config);
       }
       default:
         return undefined;

@@ -252,3 +252,24 @@ kt('kubectl apply --server-side creates, then merges containers by name', async 
     ['wangyanglinux/myapp:v2'],
   );
 });
+
+kt(
+  'kubectl exec into the ingress controller: its nginx.conf holds a server per Ingress host',
+  async (t) => {
+    const pods = await until('kubectl get pod -n ingress-nginx -o name', (r) =>
+      r.stdout.includes('pod/'),
+    );
+    const pod = pods.stdout.trim().split('\n')[0]!.replace('pod/', '');
+    const r = await kubectl(`kubectl exec ${pod} -n ingress-nginx -- cat /etc/nginx/nginx.conf`);
+    t.is(r.status, 0, r.stderr);
+    t.regex(
+      r.stdout,
+      /\t## start server www1\.atguigu\.com\n\tserver \{\n\t\tserver_name www1\.atguigu\.com ;/,
+    );
+    t.regex(r.stdout, /set \$service_name   "nginx-svc";/);
+    t.regex(r.stdout, /set \$ingress_name   "nginx-test";/);
+    const missing = await kubectl(`kubectl exec ${pod} -n ingress-nginx -- cat /etc/nope`);
+    t.is(missing.status, 1);
+    t.regex(missing.stderr, /can't open '\/etc\/nope'/);
+  },
+);
