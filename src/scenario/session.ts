@@ -10,19 +10,14 @@ import type { SimHost } from '../sim/host.ts';
 import { type CaptureEvent, SimNetwork } from '../sim/network.ts';
 import type { ProxyMode } from '../control/node-setup.ts';
 import { PodRuntime } from '../sim/runtime.ts';
-import { type CommandContext, COMMANDS } from './commands/index.ts';
+import type { CommandContext, CommandSession, ExecResult } from './commands/command.ts';
+import { COMMANDS } from './commands/index.ts';
 import { splitWords } from './shell.ts';
 import type { ScenarioCluster } from './format.ts';
 import { parseManifestText } from '../api/load.ts';
 import { formatApplyResult } from '../control/cluster.ts';
 
-export interface ExecResult {
-  stdout: string;
-  stderr: string;
-  exitCode: number;
-  /** stdout and stderr interleaved as a terminal shows them, when the tool knows. */
-  transcript?: string;
-}
+export type { ExecResult } from './commands/command.ts';
 
 export interface SessionOptions {
   mode: ProxyMode;
@@ -37,7 +32,7 @@ export interface SessionOptions {
 /** The outside machine of the seed (the Windows browser), on the router's far side. */
 export const EXTERNAL_CLIENT_IP = '192.168.1.100';
 
-export class Session {
+export class Session implements CommandSession {
   readonly cluster: Cluster;
   readonly net: SimNetwork;
   readonly runtime: PodRuntime;

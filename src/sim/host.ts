@@ -24,7 +24,7 @@ import type { Addr } from '../packet/index.ts';
 import { DEFAULT_TCP_CONFIG } from './tcp/config.ts';
 import type { TcpConfig } from './tcp/config.ts';
 import { TcpConnection } from './tcp/connection.ts';
-import type { TcpHostContext } from './tcp/context.ts';
+import type { TcpHostContext } from './tcp/connection.ts';
 import { icmpToErrno, SocketError } from './tcp/errors.ts';
 import { TcpListener } from './tcp/listener.ts';
 import { readSegment } from './tcp/segment.ts';

@@ -1,5 +1,5 @@
 // The commands a session understands, by name.
-import type { ExecResult, Session } from '../session.ts';
+import type { Command } from './command.ts';
 import { kubectl } from './kubectl.ts';
 import { curlCommand, digCommand } from './net.ts';
 import { countersCommand, packetCommand, readyCommand } from './sim.ts';
@@ -11,13 +11,7 @@ import {
   nftCommand,
 } from './views.ts';
 
-export interface CommandContext {
-  session: Session;
-  /** Where the command runs: a node name, `pod/NAME`, or `external`. */
-  on: string;
-}
-
-export type Command = (args: string[], ctx: CommandContext) => Promise<ExecResult> | ExecResult;
+export type { Command, CommandContext, CommandSession, ExecResult } from './command.ts';
 
 export const COMMANDS: Record<string, Command> = {
   kubectl,
@@ -40,10 +34,3 @@ export const COMMANDS: Record<string, Command> = {
   },
   echo: (args) => ({ stdout: `${args.join(' ')}\n`, stderr: '', exitCode: 0 }),
 };
-
-export const ok = (stdout: string, stderr = ''): ExecResult => ({ stdout, stderr, exitCode: 0 });
-export const fail = (stderr: string, exitCode = 1, stdout = ''): ExecResult => ({
-  stdout,
-  stderr,
-  exitCode,
-});

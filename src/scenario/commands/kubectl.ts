@@ -11,8 +11,7 @@ import { toApiList, toApiObject } from '../../api/wire.ts';
 import { KIND_REF, formatApplyResult } from '../../control/cluster.ts';
 import { lookupResource, renderGet } from '../../control/kubectl-get.ts';
 import { jsonpath } from '../jsonpath.ts';
-import type { ExecResult } from '../session.ts';
-import { type CommandContext, fail, ok } from './index.ts';
+import { type CommandContext, type ExecResult, fail, ok } from './command.ts';
 
 interface Parsed {
   positional: string[];

@@ -2,8 +2,7 @@
 import { curl } from '../../sim/clients/curl.ts';
 import { dig } from '../../sim/clients/dig.ts';
 import { type ResolvConf, podResolvConf } from '../../sim/clients/resolver.ts';
-import type { ExecResult } from '../session.ts';
-import type { CommandContext } from './index.ts';
+import type { CommandContext, ExecResult } from './command.ts';
 
 function resolvConfFor(ctx: CommandContext): ResolvConf {
   const s = ctx.session;

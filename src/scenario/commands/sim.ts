@@ -10,8 +10,7 @@ import { buildTcp, buildUdp } from '../../packet/build.ts';
 import { parsePacket } from '../../packet/parse.ts';
 import { TcpFlags } from '../../packet/tcp.ts';
 import { ingressFor } from '../../sim/probe.ts';
-import type { ExecResult } from '../session.ts';
-import { type CommandContext, fail, ok } from './index.ts';
+import { type CommandContext, type ExecResult, fail, ok } from './command.ts';
 
 export function readyCommand(args: string[], ctx: CommandContext): ExecResult {
   const [target, value] = args;

@@ -4,8 +4,7 @@ import { formatCount, formatList, formatStats } from '../../conntrack/format.ts'
 import { IptablesProxier } from '../../proxy/iptables/proxier.ts';
 import type { TableName } from '../../proxy/iptables/rules.ts';
 import type { SimNode } from '../../control/node-setup.ts';
-import type { ExecResult } from '../session.ts';
-import { type CommandContext, fail, ok } from './index.ts';
+import { type CommandContext, type ExecResult, fail, ok } from './command.ts';
 
 function nodeOf(ctx: CommandContext): SimNode {
   const net = ctx.session.net;

@@ -1,11 +1,12 @@
 // One TCP connection (RFC 9293): the socket-like API, the send side (segmentation to
 // MSS, RFC 5681 congestion window, RFC 6298 retransmission timer) and the timers.
 // Arriving segments are processed in input.ts.
-import type { TimerHandle } from '../../control/clock.ts';
+import type { TimerHandle, VirtualClock } from '../../control/clock.ts';
+import type { Rng } from '../../control/rng.ts';
 import { TcpFlags, buildTcp, emitTcpOptions, u32ToIp } from '../../packet/index.ts';
 import type { TcpOption } from '../../packet/index.ts';
 import { ByteQueue } from './byte-queue.ts';
-import type { TcpHostContext } from './context.ts';
+import type { TcpConfig } from './config.ts';
 import { SocketError } from './errors.ts';
 import type { SocketErrorCode } from './errors.ts';
 import { icmpArrives, segmentArrives } from './input.ts';
@@ -17,6 +18,22 @@ import type { Segment } from './segment.ts';
 import { seqAdd, seqDiff, seqGt, seqInRange, seqLt } from './seq.ts';
 
 export type { TcpState, TcpStats } from './state.ts';
+
+/**
+ * What a TCP connection needs from the host it lives on (an interface, so tcp/ does not
+ * import host.ts; it lives here, beside its one user, so the two files need no cycle).
+ */
+export interface TcpHostContext {
+  readonly clock: VirtualClock;
+  readonly rng: Rng;
+  readonly tcpConfig: TcpConfig;
+  /** Put a packet on the wire (the host counts it). */
+  sendPacket(pkt: Uint8Array): void;
+  /** The connection reached CLOSED: forget its 4-tuple. */
+  tcpForget(conn: TcpConnection): void;
+  /** Bump a host counter. */
+  count(name: string): void;
+}
 
 export class TcpConnection {
   readonly localIp: number;

@@ -6,4 +6,4 @@ export { DEFAULT_TCP_CONFIG } from './config.ts';
 export type { TcpConfig } from './config.ts';
 export { SocketError, strerror, icmpToErrno } from './errors.ts';
 export type { SocketErrorCode } from './errors.ts';
-export type { TcpHostContext } from './context.ts';
+export type { TcpHostContext } from './connection.ts';
