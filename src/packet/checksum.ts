@@ -19,7 +19,9 @@ export function fold(acc: number): number {
 export function onesSum(bytes: Uint8Array, start: number, end: number, acc = 0): number {
   let i = start;
   const even = end - ((end - start) & 1);
-  // Fold every 2^15 words so `acc` stays well inside 2^32 (cheap `>>> 16`).
+  // Sum in chunks of 2^15 words, so a chunk's sum stays below 2^31 (2^15 * 0xffff) and the
+  // inner loop adds small integers. `acc` takes each chunk unfolded: it is exact up to
+  // 2^53, and fold() copes with sums beyond 2^32.
   while (i < even) {
     const stop = Math.min(even, i + 0x10000);
     let s = 0;

@@ -1,5 +1,5 @@
-// ICMPv4 (RFC 792, RFC 1812 §4.3): offsets, types/codes, checks, level-0 accessors, view.
-import { applyDelta, delta16, fold, internetChecksum, onesSum } from './checksum.ts';
+// ICMPv4 (RFC 792, RFC 1812 §4.3): offsets, types/codes, checks, accessors over (bytes, offset).
+import { fold, internetChecksum, onesSum } from './checksum.ts';
 
 //  0                   1                   2                   3
 //  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
@@ -120,90 +120,4 @@ export function icmpFillChecksum(b: Uint8Array, off: number, len: number): void 
   const c = internetChecksum(b, off, off + len);
   b[off + 2] = c >>> 8;
   b[off + 3] = c & 0xff;
-}
-
-/** Zero-copy ICMP view over the IP payload. */
-export class IcmpView {
-  bytes: Uint8Array;
-  private dv: DataView;
-
-  constructor(bytes: Uint8Array) {
-    this.bytes = bytes;
-    this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-
-  /** Point the view at other bytes; the DataView is rebuilt only if they differ. */
-  bind(bytes: Uint8Array): this {
-    if (bytes !== this.bytes) {
-      this.bytes = bytes;
-      this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    }
-    return this;
-  }
-
-  check(): IcmpReason {
-    return icmpValidate(this.bytes, 0, this.bytes.length);
-  }
-
-  get type(): number {
-    return this.dv.getUint8(IcmpField.TYPE);
-  }
-  set type(v: number) {
-    this.dv.setUint8(IcmpField.TYPE, v);
-  }
-  get code(): number {
-    return this.dv.getUint8(IcmpField.CODE);
-  }
-  set code(v: number) {
-    this.dv.setUint8(IcmpField.CODE, v);
-  }
-  get checksum(): number {
-    return this.dv.getUint16(IcmpField.CHECKSUM);
-  }
-  set checksum(v: number) {
-    this.dv.setUint16(IcmpField.CHECKSUM, v);
-  }
-  get echoIdent(): number {
-    return this.dv.getUint16(IcmpField.ECHO_IDENT);
-  }
-  set echoIdent(v: number) {
-    this.dv.setUint16(IcmpField.ECHO_IDENT, v);
-  }
-  get echoSeqNo(): number {
-    return this.dv.getUint16(IcmpField.ECHO_SEQNO);
-  }
-  set echoSeqNo(v: number) {
-    this.dv.setUint16(IcmpField.ECHO_SEQNO, v);
-  }
-  get nextHopMtu(): number {
-    return this.dv.getUint16(IcmpField.NEXT_HOP_MTU);
-  }
-  set nextHopMtu(v: number) {
-    this.dv.setUint16(IcmpField.NEXT_HOP_MTU, v);
-  }
-  /** The 4 bytes after the checksum as one u32 ("rest of header"). */
-  get restOfHeader(): number {
-    return this.dv.getUint32(4);
-  }
-  set restOfHeader(v: number) {
-    this.dv.setUint32(4, v >>> 0);
-  }
-  get isError(): boolean {
-    return icmpIsError(this.type);
-  }
-  /** Echo data, or for errors the quoted original datagram (a subarray sharing memory). */
-  get data(): Uint8Array {
-    return this.bytes.subarray(IcmpField.DATA);
-  }
-
-  fillChecksum(): void {
-    icmpFillChecksum(this.bytes, 0, this.bytes.length);
-  }
-  checksumValid(): boolean {
-    return icmpValidateWithChecksum(this.bytes, 0, this.bytes.length) === IcmpReason.Ok;
-  }
-  setEchoIdentWithChecksum(id: number): void {
-    this.checksum = applyDelta(this.checksum, delta16(this.echoIdent, id));
-    this.echoIdent = id;
-  }
 }

@@ -1,12 +1,10 @@
-// Public API of the packet layer: wire formats as views over bytes, checksums,
+// Public API of the packet layer: field accessors over (bytes, offset), Reprs, checksums,
 // in-place NAT, builders and the dataplane's classify() entry.
 export * from './addr.ts';
 export * from './checksum.ts';
 export * from './ipv4.ts';
-export * from './ipv4-view.ts';
 export * from './ipv4-repr.ts';
 export * from './tcp.ts';
-export * from './tcp-view.ts';
 export * from './tcp-repr.ts';
 export * from './tcp-options.ts';
 export * from './udp.ts';

@@ -1,4 +1,5 @@
-// IPv4 header (RFC 791 §3.1): zero-copy view, checks, Repr, checksum-updating setters.
+// IPv4 header (RFC 791 §3.1): field accessors over (bytes, offset), checks, checksum-updating
+// setters. The Repr (build, test, log) is in ipv4-repr.ts.
 import { applyDelta, delta16, delta32, fold, onesSum } from './checksum.ts';
 
 //  0                   1                   2                   3
@@ -97,7 +98,7 @@ export function ipv4Dst(b: Uint8Array, off: number): number {
 export function ipv4IsFragment(b: Uint8Array, off: number): boolean {
   return ((b[off + F.FLG_OFF]! << 8) & 0x3f00) + b[off + F.FLG_OFF + 1]! !== 0;
 }
-/** Non-first fragment: carries no L4 header. */
+/** The fragment offset in 8-byte units, as the field holds it; non-zero: no L4 header. */
 export function ipv4FragOffset(b: Uint8Array, off: number): number {
   return ((b[off + F.FLG_OFF]! & 0x1f) << 8) | b[off + F.FLG_OFF + 1]!;
 }

@@ -1,11 +1,5 @@
-// UDP header (RFC 768): offsets, checks, level-0 accessors, view and Repr.
-import {
-  applyDeltaUdp,
-  delta16,
-  l4Checksum,
-  l4ChecksumValid,
-  udpChecksumFinal,
-} from './checksum.ts';
+// UDP header (RFC 768): offsets, checks, accessors over (bytes, offset), and the Repr.
+import { l4Checksum, l4ChecksumValid, udpChecksumFinal } from './checksum.ts';
 import type { Parsed } from './result.ts';
 
 //  0      7 8     15 16    23 24    31
@@ -85,76 +79,6 @@ export function udpValidateWithChecksum(
   return l4ChecksumValid(b, off, udpLength(b, off), src, dst, 17)
     ? UdpReason.Ok
     : UdpReason.BadChecksum;
-}
-
-/** Zero-copy UDP view over the IP payload. */
-export class UdpView {
-  bytes: Uint8Array;
-  private dv: DataView;
-
-  constructor(bytes: Uint8Array) {
-    this.bytes = bytes;
-    this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-
-  /** Point the view at other bytes; the DataView is rebuilt only if they differ. */
-  bind(bytes: Uint8Array): this {
-    if (bytes !== this.bytes) {
-      this.bytes = bytes;
-      this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    }
-    return this;
-  }
-
-  check(): UdpReason {
-    return udpValidate(this.bytes, 0, this.bytes.length);
-  }
-
-  get srcPort(): number {
-    return this.dv.getUint16(F.SRC_PORT);
-  }
-  set srcPort(v: number) {
-    this.dv.setUint16(F.SRC_PORT, v);
-  }
-  get dstPort(): number {
-    return this.dv.getUint16(F.DST_PORT);
-  }
-  set dstPort(v: number) {
-    this.dv.setUint16(F.DST_PORT, v);
-  }
-  get length(): number {
-    return this.dv.getUint16(F.LENGTH);
-  }
-  set length(v: number) {
-    this.dv.setUint16(F.LENGTH, v);
-  }
-  get checksum(): number {
-    return this.dv.getUint16(F.CHECKSUM);
-  }
-  set checksum(v: number) {
-    this.dv.setUint16(F.CHECKSUM, v);
-  }
-  /** Data up to the Length field (a subarray sharing memory). */
-  get payload(): Uint8Array {
-    return this.bytes.subarray(F.PAYLOAD, this.length);
-  }
-
-  /** Compute and store the checksum (0 result sent as 0xffff). */
-  fillChecksum(src: number, dst: number): void {
-    this.checksum = udpChecksumFinal(l4Checksum(this.bytes, 0, this.length, src, dst, 17, 6));
-  }
-  /** True if the checksum is absent (0) or verifies. */
-  checksumValid(src: number, dst: number): boolean {
-    return this.checksum === 0 || l4ChecksumValid(this.bytes, 0, this.length, src, dst, 17);
-  }
-  setSrcPortWithChecksum(port: number): void {
-    this.checksum = applyDeltaUdp(this.checksum, delta16(this.srcPort, port));
-    this.srcPort = port;
-  }
-  setDstPortWithChecksum(port: number): void {
-    this.checksum = applyDeltaUdp(this.checksum, delta16(this.dstPort, port));
-    this.dstPort = port;
-  }
 }
 
 export interface UdpRepr {

@@ -7,10 +7,10 @@ import {
   buildTcp,
   buildUdp,
 } from '../../src/packet/build.ts';
-import { Ipv4View } from '../../src/packet/ipv4-view.ts';
+import { Ipv4Repr } from '../../src/packet/ipv4-repr.ts';
 import { ClassifyFlags, parsePacket } from '../../src/packet/parse.ts';
 import { TcpFlags } from '../../src/packet/tcp.ts';
-import { FIXTURES, hex, refIpChecksum, toHex } from './helpers.ts';
+import { FIXTURES, hex, ipChecksum, refIpChecksum, toHex } from './helpers.ts';
 
 test('buildTcp reproduces the captured Linux SYN byte for byte', (t) => {
   const pkt = buildTcp({
@@ -77,13 +77,13 @@ test('built packets classify cleanly with checksums verified', (t) => {
   });
   const info = parsePacket(tcp, ClassifyFlags.VERIFY_L4_CHECKSUM);
   t.like(info, { reason: 0, ttl: 3, sport: 1, dport: 443, tcpFlags: TcpFlags.ACK, l4Length: 1020 });
-  const v = new Ipv4View(tcp);
-  t.like(v, { dscp: 10, ecn: 1, dontFragment: true, ident: 0 });
-  t.is(v.checksum, refIpChecksum(tcp));
+  const ip = Ipv4Repr.parse(tcp);
+  t.like(ip, { ok: true, value: { dscp: 10, ecn: 1, dontFragment: true, ident: 0 } });
+  t.is(ipChecksum(tcp), refIpChecksum(tcp));
   const udp = buildUdp({ src: 1, dst: 2, sport: 3, dport: 4, checksum: false, df: true });
   t.like(parsePacket(udp, ClassifyFlags.VERIFY_L4_CHECKSUM), { reason: 0, l4Length: 8 });
   t.is(udp[26], 0);
-  t.true(new Ipv4View(udp).dontFragment);
+  t.like(Ipv4Repr.parse(udp), { ok: true, value: { dontFragment: true } });
   const echo = buildIcmpEcho({ src: 1, dst: 2, echoId: 3, seq: 4, reply: true });
   t.like(parsePacket(echo, ClassifyFlags.VERIFY_L4_CHECKSUM), {
     reason: 0,

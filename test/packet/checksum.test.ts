@@ -31,7 +31,11 @@ test('odd length pads with a zero byte on the right', (t) => {
 
 test('sub-ranges and large buffers (carry folding beyond 2^32)', (t) => {
   const big = new Uint8Array(200_000).fill(0xff);
+  // Several 2^15-word chunks, summed unfolded: the sum passes 2^32 and stays exact.
+  t.is(onesSum(big, 0, big.length), 100_000 * 0xffff);
   t.is(internetChecksum(big), 0);
+  const odd = Uint8Array.from({ length: 150_001 }, (_, i) => (i * 7919) & 0xff);
+  t.is(internetChecksum(odd), refChecksum([...odd]));
   t.is(fold(0x1_0000_0000 * 3 + 5), fold(3 + 5));
   const b = hex('99 0001f203f4f5f6f7 99');
   t.is(internetChecksum(b, 1, 9), ~0xddf2 & 0xffff);

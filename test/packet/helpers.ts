@@ -1,6 +1,8 @@
 // Shared test helpers: hex <-> bytes, an independent reference checksum, and the
 // captured fixtures (see fixtures/capture.py: Linux 6.18 via a TUN device in a
 // throw-away netns, no offloads, so every checksum was computed by the kernel).
+import { rd16, wr16 } from '../../src/packet/bytes.ts';
+import { Ipv4Field, Ipv4FlagBits, ipv4FillChecksum } from '../../src/packet/ipv4.ts';
 
 export function hex(s: string): Uint8Array {
   const clean = s.replace(/\s+/g, '');
@@ -57,6 +59,30 @@ export function embed(
   buf.fill(0xee);
   buf.set(bytes, offset);
   return { buf, view: buf.subarray(offset, offset + bytes.length) };
+}
+
+/** The IPv4 header checksum field of the packet at b[off]. */
+export function ipChecksum(b: Uint8Array, off = 0): number {
+  return rd16(b, off + Ipv4Field.CHECKSUM);
+}
+
+/**
+ * Rewrite fields of the IPv4 header at b[0] as a test needs (MF, fragment offset in bytes,
+ * protocol, total length), then recompute its checksum from scratch.
+ */
+export function setIpv4(
+  b: Uint8Array,
+  f: { moreFragments?: boolean; fragmentOffset?: number; protocol?: number; totalLength?: number },
+): void {
+  let w = rd16(b, Ipv4Field.FLG_OFF);
+  if (f.moreFragments !== undefined)
+    w = f.moreFragments ? w | Ipv4FlagBits.MF : w & ~Ipv4FlagBits.MF;
+  if (f.fragmentOffset !== undefined)
+    w = (w & ~Ipv4FlagBits.OFFSET_MASK) | ((f.fragmentOffset >>> 3) & Ipv4FlagBits.OFFSET_MASK);
+  wr16(b, Ipv4Field.FLG_OFF, w);
+  if (f.protocol !== undefined) b[Ipv4Field.PROTOCOL] = f.protocol;
+  if (f.totalLength !== undefined) wr16(b, Ipv4Field.LENGTH, f.totalLength);
+  ipv4FillChecksum(b, 0);
 }
 
 export const FIXTURES = {

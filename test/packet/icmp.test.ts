@@ -5,11 +5,11 @@ import {
   DestUnreachableCode,
   IcmpReason,
   IcmpType,
-  IcmpView,
   TimeExceededCode,
   icmpCode,
   icmpEchoIdent,
   icmpEchoSeq,
+  icmpFillChecksum,
   icmpIsError,
   icmpType,
   icmpValidate,
@@ -23,49 +23,50 @@ import {
   mayReplyWithIcmpError,
 } from '../../src/packet/icmp-error.ts';
 import { IcmpRepr } from '../../src/packet/icmp-repr.ts';
-import { Ipv4Reason, checkIpv4 } from '../../src/packet/ipv4.ts';
+import { Ipv4Reason, checkIpv4, ipv4Dst } from '../../src/packet/ipv4.ts';
 import { Ipv4Repr } from '../../src/packet/ipv4-repr.ts';
-import { Ipv4View } from '../../src/packet/ipv4-view.ts';
-import { UdpView } from '../../src/packet/udp.ts';
-import { FIXTURES, embed, hex, refChecksum, toHex } from './helpers.ts';
+import { NatResult, natRewriteIcmpEchoId } from '../../src/packet/nat.ts';
+import { UdpRepr, udpDstPort, udpSrcPort } from '../../src/packet/udp.ts';
+import { FIXTURES, embed, hex, ipChecksum, refChecksum, setIpv4, toHex } from './helpers.ts';
 
 const message = () => hex(FIXTURES.icmpPortUnreachable).subarray(20);
 
 test('port unreachable fixture: every field, and the quoted UDP packet', (t) => {
   const pkt = hex(FIXTURES.icmpPortUnreachable);
   t.true(checkIpv4(pkt).ok);
-  const ip = new Ipv4View(pkt);
-  t.like(ip, {
+  const ip = Ipv4Repr.parse(pkt);
+  if (!ip.ok) return t.fail();
+  t.like(ip.value, {
     dscp: 0x30,
     ecn: 0,
-    totalLength: 68,
+    payloadLength: 48,
     ident: 0xd84d,
     dontFragment: false,
     ttl: 64,
     protocol: 1,
   });
-  t.is(u32ToIp(ip.src), '10.0.0.1');
-  t.is(u32ToIp(ip.dst), '10.0.0.2');
-  const v = new IcmpView(ip.payload);
-  t.is(v.check(), IcmpReason.Ok);
-  t.is(v.type, IcmpType.DEST_UNREACHABLE);
-  t.is(v.code, DestUnreachableCode.PORT);
-  t.is(v.checksum, 0x1125);
-  t.is(v.restOfHeader, 0);
-  t.is(v.nextHopMtu, 0);
-  t.true(v.isError);
-  t.true(v.checksumValid());
-  t.is(refChecksum([...message()]), 0); // the whole message sums to all ones
+  t.is(u32ToIp(ip.value.src), '10.0.0.1');
+  t.is(u32ToIp(ip.value.dst), '10.0.0.2');
+  const m = message();
+  t.is(icmpValidateWithChecksum(m, 0, m.length), IcmpReason.Ok);
+  t.is(icmpType(m, 0), IcmpType.DEST_UNREACHABLE);
+  t.is(icmpCode(m, 0), DestUnreachableCode.PORT);
+  t.is((m[2]! << 8) | m[3]!, 0x1125);
+  t.is(toHex(m.subarray(4, 8)), '00000000'); // unused, next-hop MTU 0
+  t.true(icmpIsError(icmpType(m, 0)));
+  t.is(refChecksum([...m]), 0); // the whole message sums to all ones
   // Linux quotes the whole offending datagram (well under 576 bytes).
-  t.is(toHex(v.data), FIXTURES.udpProbe);
-  const inner = new Ipv4View(v.data);
-  t.true(checkIpv4(v.data).ok);
-  t.is(u32ToIp(inner.src), '10.0.0.2');
-  t.is(u32ToIp(inner.dst), '10.0.0.1');
-  const udp = new UdpView(inner.payload);
-  t.is(udp.srcPort, 53000);
-  t.is(udp.dstPort, 33434);
-  t.is(new TextDecoder().decode(udp.payload), 'svclab-probe');
+  const quoted = m.subarray(8);
+  t.is(toHex(quoted), FIXTURES.udpProbe);
+  const inner = Ipv4Repr.parse(quoted);
+  if (!inner.ok) return t.fail();
+  t.is(u32ToIp(inner.value.src), '10.0.0.2');
+  t.is(u32ToIp(inner.value.dst), '10.0.0.1');
+  const udp = UdpRepr.parse(quoted.subarray(20), inner.value.src, inner.value.dst);
+  if (!udp.ok) return t.fail();
+  t.is(udpSrcPort(quoted, 20), 53000);
+  t.is(udpDstPort(quoted, 20), 33434);
+  t.is(new TextDecoder().decode(udp.value.payload), 'svclab-probe');
 });
 
 test('port unreachable fixture: Repr parse then emit gives the same bytes', (t) => {
@@ -101,7 +102,7 @@ test('RFC 792 quoting: the IP header and the first 8 bytes of its payload', (t) 
   if (!icmp.ok) return t.fail();
   t.is(icmp.value.data.length, 60 + 8); // the offender carries 40 bytes of IP options
   t.is(toHex(icmp.value.data), FIXTURES.udpRecordRoute.slice(0, 136));
-  t.is(u32ToIp(new Ipv4View(reply).dst), '10.0.0.1');
+  t.is(u32ToIp(ipv4Dst(reply, 0)), '10.0.0.1');
 });
 
 test('Linux quoting stops at 576 bytes in all; TOS is (tos & 0x1e) | 0xc0', (t) => {
@@ -124,13 +125,12 @@ test('Linux quoting stops at 576 bytes in all; TOS is (tos & 0x1e) | 0xc0', (t) 
 test('time exceeded: from the router, quoting the expired packet', (t) => {
   const syn = hex(FIXTURES.tcpSyn);
   const reply = buildTimeExceeded(syn, { src: '10.0.100.10', ttl: 255, id: 1 });
-  const ip = new Ipv4View(reply);
-  t.is(u32ToIp(ip.src), '10.0.100.10');
-  t.is(u32ToIp(ip.dst), '10.0.0.1');
-  t.is(ip.ttl, 255);
-  t.is(ip.ident, 1);
-  t.is(ip.protocol, 1);
-  const icmp = IcmpRepr.parse(ip.payload);
+  const ip = Ipv4Repr.parse(reply);
+  if (!ip.ok) return t.fail();
+  t.like(ip.value, { ttl: 255, ident: 1, protocol: 1 });
+  t.is(u32ToIp(ip.value.src), '10.0.100.10');
+  t.is(u32ToIp(ip.value.dst), '10.0.0.1');
+  const icmp = IcmpRepr.parse(reply.subarray(20));
   if (!icmp.ok) return t.fail();
   t.deepEqual(icmp.value, { kind: 'timeExceeded', code: TimeExceededCode.TTL, data: syn });
   t.is(icmpType(reply, 20), 11);
@@ -146,9 +146,8 @@ test('buildIcmpError: fragmentation needed carries the next-hop MTU; other types
     { src: 1 },
     1450,
   );
-  const v = new IcmpView(frag.subarray(20));
-  t.is(v.nextHopMtu, 1450);
-  t.true(v.checksumValid());
+  const f = IcmpRepr.parse(frag.subarray(20));
+  t.true(f.ok && f.value.kind === 'destUnreachable' && f.value.nextHopMtu === 1450);
   const param = buildIcmpError(syn, IcmpType.PARAMETER_PROBLEM, 0, { src: 1 }, 0x08000000);
   const p = IcmpRepr.parse(param.subarray(20));
   if (!p.ok) return t.fail();
@@ -178,12 +177,11 @@ test('echo request/reply: build, parse, emit, at offset 37', (t) => {
   t.deepEqual(parsed.value, { kind: 'echoRequest', ident: 0x1c2b, seqNo: 1, data });
   const out = new Uint8Array(200);
   IcmpRepr.emit({ kind: 'echoReply', ident: 0x1c2b, seqNo: 1, data }, out.subarray(37));
-  const reply = new IcmpView(out.subarray(37, 77));
-  t.is(reply.type, IcmpType.ECHO_REPLY);
-  t.is(reply.echoIdent, 0x1c2b);
-  t.is(reply.echoSeqNo, 1);
-  t.true(reply.checksumValid());
-  t.is(toHex(reply.data), toHex(data));
+  t.is(icmpType(out, 37), IcmpType.ECHO_REPLY);
+  t.is(icmpEchoIdent(out, 37), 0x1c2b);
+  t.is(icmpEchoSeq(out, 37), 1);
+  t.is(icmpValidateWithChecksum(out, 37, 40), IcmpReason.Ok);
+  t.is(toHex(out.subarray(45, 77)), toHex(data));
   const built = buildIcmpEcho({
     src: '10.96.0.10',
     dst: '10.244.1.5',
@@ -195,23 +193,17 @@ test('echo request/reply: build, parse, emit, at offset 37', (t) => {
   t.is(toHex(built.subarray(20)), toHex(out.subarray(37, 77)));
 });
 
-test('view setters: echo id with checksum update, type/code/rest', (t) => {
+test('echo id rewritten with a checksum update; icmpFillChecksum recomputes', (t) => {
   const req = buildIcmpEcho({ src: 1, dst: 2, echoId: 7, seq: 9 });
-  const v = new IcmpView(req.subarray(20));
-  v.setEchoIdentWithChecksum(0xffff);
-  t.is(v.echoIdent, 0xffff);
-  t.true(v.checksumValid());
-  v.echoSeqNo = 10;
-  t.false(v.checksumValid());
-  v.fillChecksum();
-  t.true(v.checksumValid());
-  v.type = 3;
-  v.code = 4;
-  v.nextHopMtu = 1280;
-  t.like(v, { type: 3, code: 4, nextHopMtu: 1280, restOfHeader: 0xffff0500 });
-  v.restOfHeader = 0xdeadbeef;
-  t.is(v.echoIdent, 0xdead);
-  t.is(v.bind(hex(FIXTURES.icmpPortUnreachable).subarray(20)).code, 3);
+  t.is(natRewriteIcmpEchoId(req, 0, 0xffff), NatResult.Ok);
+  t.is(icmpEchoIdent(req, 20), 0xffff);
+  t.is(icmpValidateWithChecksum(req, 20, req.length - 20), IcmpReason.Ok);
+  req[27] = 10; // the sequence number, without the checksum
+  t.is(icmpEchoSeq(req, 20), 10);
+  t.is(icmpValidateWithChecksum(req, 20, req.length - 20), IcmpReason.BadChecksum);
+  icmpFillChecksum(req, 20, req.length - 20);
+  t.is(icmpValidateWithChecksum(req, 20, req.length - 20), IcmpReason.Ok);
+  t.is(ipChecksum(req), ipChecksum(buildIcmpEcho({ src: 1, dst: 2, echoId: 7, seq: 9 })));
 });
 
 test('icmpIsError matches Linux icmp_pointers[].error', (t) => {
@@ -224,7 +216,6 @@ test('icmp reason — Truncated (< 8 bytes) and BadChecksum', (t) => {
   const m = message().slice();
   t.is(icmpValidate(m, 0, m.length), IcmpReason.Ok);
   t.is(icmpValidate(m, 0, 7), IcmpReason.Truncated);
-  t.is(new IcmpView(m.subarray(0, 7)).check(), IcmpReason.Truncated);
   t.is(icmpValidate(new Uint8Array(0), 0, 0), IcmpReason.Truncated);
   t.deepEqual(IcmpRepr.parse(m.subarray(0, 7)), { ok: false, reason: IcmpReason.Truncated });
   m[47]! ^= 0x80;
@@ -292,9 +283,7 @@ const MAY_REPLY: Array<[string, () => Uint8Array, boolean]> = [
     'non-first fragment',
     () => {
       const p = buildTcp({ src: '10.0.0.1', dst: '10.0.0.2', sport: 1, dport: 2 });
-      const v = new Ipv4View(p);
-      v.fragmentOffset = 1480;
-      v.fillChecksum();
+      setIpv4(p, { fragmentOffset: 1480 });
       return p;
     },
     false,
@@ -303,9 +292,7 @@ const MAY_REPLY: Array<[string, () => Uint8Array, boolean]> = [
     'first fragment (MF, offset 0)',
     () => {
       const p = buildTcp({ src: '10.0.0.1', dst: '10.0.0.2', sport: 1, dport: 2 });
-      const v = new Ipv4View(p);
-      v.moreFragments = true;
-      v.fillChecksum();
+      setIpv4(p, { moreFragments: true });
       return p;
     },
     true,

@@ -7,51 +7,61 @@ import {
   checkIpv4,
   ipv4DecTtlWithChecksum,
   ipv4Dst,
+  ipv4FillChecksum,
+  ipv4FragOffset,
   ipv4HeaderLen,
+  ipv4Ihl,
   ipv4IsFragment,
   ipv4Protocol,
   ipv4SetDstWithChecksum,
   ipv4SetSrcWithChecksum,
   ipv4SetTotalLenWithChecksum,
+  ipv4SetTtlWithChecksum,
   ipv4Src,
   ipv4TotalLen,
   ipv4Validate,
 } from '../../src/packet/ipv4.ts';
 import { Ipv4Repr } from '../../src/packet/ipv4-repr.ts';
-import { Ipv4View } from '../../src/packet/ipv4-view.ts';
-import { FIXTURES, embed, hex, refIpChecksum, toHex } from './helpers.ts';
+import { FIXTURES, embed, hex, ipChecksum, refIpChecksum, setIpv4, toHex } from './helpers.ts';
 
 const RR_OPTION =
   '0727080a000001000000000000000000000000000000000000000000000000000000000000000000';
 
-function checkRecordRouteFields(t: ExecutionContext, v: Ipv4View): void {
-  t.is(v.version, 4);
-  t.is(v.ihl, 15);
-  t.is(v.headerLength, 60);
-  t.is(v.dscp, 0);
-  t.is(v.ecn, 0);
-  t.is(v.totalLength, 75);
-  t.is(v.ident, 0x94d8);
-  t.false(v.reservedFlag);
-  t.true(v.dontFragment);
-  t.false(v.moreFragments);
-  t.is(v.fragmentOffset, 0);
-  t.false(v.isFragment);
-  t.is(v.ttl, 64);
-  t.is(v.protocol, IpProto.UDP);
-  t.is(v.checksum, 0x7796);
-  t.is(u32ToIp(v.src), '10.0.0.1');
-  t.is(u32ToIp(v.dst), '10.0.0.2');
+/** Every field of the Record Route fixture at b[off], through the accessors and the Repr. */
+function checkRecordRouteFields(t: ExecutionContext, b: Uint8Array, off: number): void {
+  t.is(b[off]! >>> 4, 4);
+  t.is(ipv4Ihl(b, off), 15);
+  t.is(ipv4HeaderLen(b, off), 60);
+  t.is(ipv4TotalLen(b, off), 75);
+  t.false(ipv4IsFragment(b, off));
+  t.is(ipv4FragOffset(b, off), 0);
+  t.is(b[off + 6]! & 0x80, 0); // the reserved flag
+  t.is(ipv4Protocol(b, off), IpProto.UDP);
+  t.is(ipChecksum(b, off), 0x7796);
+  t.is(u32ToIp(ipv4Src(b, off)), '10.0.0.1');
+  t.is(u32ToIp(ipv4Dst(b, off)), '10.0.0.2');
+  const parsed = Ipv4Repr.parse(b.subarray(off, off + 75));
+  if (!parsed.ok) return t.fail(`parse failed: ${parsed.reason}`);
+  t.like(parsed.value, {
+    dscp: 0,
+    ecn: 0,
+    ident: 0x94d8,
+    dontFragment: true,
+    moreFragments: false,
+    fragmentOffset: 0,
+    ttl: 64,
+    payloadLength: 15,
+  });
   // Record Route: type 7, length 39, pointer 8 (one slot used: the kernel put 10.0.0.1).
-  t.is(toHex(v.options), RR_OPTION);
-  t.is(toHex(v.payload), '85940009000f9fe76f7074696f6e73');
+  t.is(toHex(parsed.value.options), RR_OPTION);
+  t.is(toHex(b.subarray(off + 60, off + 75)), '85940009000f9fe76f7074696f6e73');
 }
 
-test('fixture with options (Record Route, IHL 15): every field through the view', (t) => {
+test('fixture with options (Record Route, IHL 15): every field', (t) => {
   const pkt = hex(FIXTURES.udpRecordRoute);
   t.is(pkt.length, 75);
   t.deepEqual(checkIpv4(pkt), { ok: true, reason: Ipv4Reason.Ok, fragment: false });
-  checkRecordRouteFields(t, new Ipv4View(pkt));
+  checkRecordRouteFields(t, pkt, 0);
   t.is(refIpChecksum(pkt), 0x7796);
 });
 
@@ -98,8 +108,8 @@ test('round trip at offset 37 of a 200-byte buffer', (t) => {
   const { buf, view } = embed(pkt, 37, 200);
   t.is(view.byteOffset, 37);
   t.is(checkIpv4(view).ok, true);
-  checkRecordRouteFields(t, new Ipv4View(view));
-  // Level-0 functions over (buffer, offset) see the same packet.
+  checkRecordRouteFields(t, buf, 37);
+  // The functions over (buffer, offset) see the same packet.
   t.is(ipv4Validate(buf, 37, 75), Ipv4Reason.Ok);
   t.is(checkIpv4(buf, 37, 75).ok, true);
   t.is(ipv4HeaderLen(buf, 37), 60);
@@ -115,84 +125,81 @@ test('round trip at offset 37 of a 200-byte buffer', (t) => {
   t.is(toHex(out.subarray(37, 97)), FIXTURES.udpRecordRoute.slice(0, 120));
   t.is(out[36], 0xab);
   t.is(out[97], 0xab);
-  // Writes through a view at an offset land at that offset of the big buffer.
-  new Ipv4View(view).setDstWithChecksum(ipToU32('10.96.0.10'));
+  // Writes at an offset land at that offset of the big buffer.
+  ipv4SetDstWithChecksum(buf, 37, ipToU32('10.96.0.10'));
   t.is(u32ToIp(ipv4Dst(buf, 37)), '10.96.0.10');
   t.is(buf[36], 0xee);
   t.is(ipv4Validate(buf, 37, 75), Ipv4Reason.Ok);
 });
 
-test('view setters write every field', (t) => {
-  const pkt = hex(FIXTURES.tcpSyn);
-  const v = new Ipv4View(pkt);
-  v.dscp = 46;
-  v.ecn = 2;
-  v.ident = 0xbeef;
-  v.dontFragment = false;
-  v.moreFragments = true;
-  v.reservedFlag = true;
-  v.fragmentOffset = 1480;
-  v.ttl = 7;
-  v.protocol = 17;
-  v.src = ipToU32('192.168.1.200');
-  v.dst = 0xffffffff;
-  v.totalLength = 44;
-  t.like(v, {
+test('Repr emit writes every field', (t) => {
+  const repr: Ipv4Repr = {
+    src: ipToU32('192.168.1.200'),
+    dst: 0xffffffff,
+    protocol: 17,
+    ttl: 7,
+    ident: 0xbeef,
     dscp: 46,
     ecn: 2,
-    ident: 0xbeef,
     dontFragment: false,
     moreFragments: true,
-    reservedFlag: true,
     fragmentOffset: 1480,
-    ttl: 7,
-    protocol: 17,
-    src: 0xc0a801c8,
-    dst: 0xffffffff,
-    totalLength: 44,
-    isFragment: true,
-  });
-  t.is(v.id, 0xbeef);
-  v.id = 0x1234;
-  t.is(v.ident, 0x1234);
+    options: new Uint8Array(0),
+    payloadLength: 24,
+  };
+  const pkt = new Uint8Array(44);
+  Ipv4Repr.emit(repr, pkt);
+  t.is(
+    toHex(pkt.subarray(0, 20)),
+    `45ba002cbeef20b90711${toHex(pkt.subarray(10, 12))}c0a801c8ffffffff`,
+  );
   t.is(pkt[1], (46 << 2) | 2);
-  t.is(toHex(pkt.subarray(6, 8)), 'a0b9'); // RF|MF + 1480/8 = 185
-  v.version = 6;
-  v.ihl = 6;
-  t.is(pkt[0], 0x66);
-  v.fillChecksum();
-  t.is(v.checksum, refIpChecksum(pkt));
-  v.bind(hex(FIXTURES.udpRecordRoute));
-  t.is(v.ihl, 15);
+  t.is(toHex(pkt.subarray(6, 8)), '20b9'); // MF + 1480/8 = 185
+  t.is(ipChecksum(pkt), refIpChecksum(pkt));
+  t.true(ipv4IsFragment(pkt, 0));
+  t.is(ipv4FragOffset(pkt, 0), 185); // in 8-byte units
+  const back = Ipv4Repr.parse(pkt);
+  if (!back.ok) return t.fail();
+  t.deepEqual(back.value, repr);
+  // DF alone, no offset.
+  Ipv4Repr.emit({ ...repr, dontFragment: true, moreFragments: false, fragmentOffset: 0 }, pkt);
+  t.is(toHex(pkt.subarray(6, 8)), '4000');
+  t.false(ipv4IsFragment(pkt, 0));
 });
 
 test('checksum-updating setters keep the header checksum equal to a recomputation', (t) => {
   const pkt = hex(FIXTURES.udpRecordRoute); // with options: the sum covers them too
   ipv4SetSrcWithChecksum(pkt, 0, ipToU32('10.244.1.7'));
   t.is(ipv4Src(pkt, 0), ipToU32('10.244.1.7'));
-  t.is(new Ipv4View(pkt).checksum, refIpChecksum(pkt));
+  t.is(ipChecksum(pkt), refIpChecksum(pkt));
   ipv4SetDstWithChecksum(pkt, 0, ipToU32('255.254.253.252'));
-  t.is(new Ipv4View(pkt).checksum, refIpChecksum(pkt));
+  t.is(ipChecksum(pkt), refIpChecksum(pkt));
   ipv4SetTotalLenWithChecksum(pkt, 0, 70);
-  t.is(new Ipv4View(pkt).checksum, refIpChecksum(pkt));
-  const v = new Ipv4View(pkt);
-  v.setTtlWithChecksum(1);
-  t.is(v.checksum, refIpChecksum(pkt));
-  v.setSrcWithChecksum(1);
-  v.setDstWithChecksum(2);
-  t.is(v.checksum, refIpChecksum(pkt));
+  t.is(ipChecksum(pkt), refIpChecksum(pkt));
+  ipv4SetTtlWithChecksum(pkt, 0, 1);
+  t.is(pkt[8], 1);
+  t.is(ipChecksum(pkt), refIpChecksum(pkt));
+  ipv4SetSrcWithChecksum(pkt, 0, 1);
+  ipv4SetDstWithChecksum(pkt, 0, 2);
+  t.is(ipChecksum(pkt), refIpChecksum(pkt));
+  // Building: ipv4FillChecksum recomputes it from scratch over the options too.
+  pkt[10] = 0x12;
+  pkt[11] = 0x34;
+  ipv4FillChecksum(pkt, 0);
+  t.is(ipChecksum(pkt), refIpChecksum(pkt));
+  t.is(ipv4Validate(pkt, 0, 70), Ipv4Reason.Ok);
 });
 
 test('decTtlWithChecksum: 64 -> 63 with a right checksum; TTL 1 and 0 expire untouched', (t) => {
   const pkt = hex(FIXTURES.tcpSyn);
   t.is(ipv4DecTtlWithChecksum(pkt, 0), 63);
   t.is(pkt[8], 63);
-  t.is(new Ipv4View(pkt).checksum, refIpChecksum(pkt));
+  t.is(ipChecksum(pkt), refIpChecksum(pkt));
   for (const ttl of [1, 0]) {
     const p = hex(FIXTURES.tcpSyn);
-    new Ipv4View(p).setTtlWithChecksum(ttl);
+    ipv4SetTtlWithChecksum(p, 0, ttl);
     const before = toHex(p);
-    t.is(new Ipv4View(p).decTtlWithChecksum(), 0);
+    t.is(ipv4DecTtlWithChecksum(p, 0), 0);
     t.is(toHex(p), before);
   }
 });
@@ -248,20 +255,17 @@ test('trailing bytes beyond Total Length (e.g. Ethernet padding) are allowed', (
   const padded = view.buffer.slice(0, 64);
   const c = checkIpv4(new Uint8Array(padded));
   t.true(c.ok);
-  t.is(new Ipv4View(new Uint8Array(padded)).payload.length, 40);
+  const r = Ipv4Repr.parse(new Uint8Array(padded));
+  t.true(r.ok && r.value.payloadLength === 40);
 });
 
 test('fragment flag: MF set, or offset non-zero', (t) => {
   const mf = hex(FIXTURES.tcpSyn);
-  const v = new Ipv4View(mf);
-  v.moreFragments = true;
-  v.fillChecksum();
+  setIpv4(mf, { moreFragments: true });
   t.deepEqual(checkIpv4(mf), { ok: true, reason: Ipv4Reason.Ok, fragment: true });
   t.true(ipv4IsFragment(mf, 0));
   const later = hex(FIXTURES.tcpSyn);
-  const w = new Ipv4View(later);
-  w.fragmentOffset = 8;
-  w.fillChecksum();
+  setIpv4(later, { fragmentOffset: 8 });
   t.true(checkIpv4(later).fragment);
   const df = hex(FIXTURES.tcpSyn); // DF alone is not a fragment
   t.false(checkIpv4(df).fragment);

@@ -6,8 +6,12 @@ import { buildIcmpEcho, buildTcp, buildUdp } from '../../src/packet/build.ts';
 import { udpChecksumFinal, updateChecksum16 } from '../../src/packet/checksum.ts';
 import { buildPortUnreachable } from '../../src/packet/icmp-error.ts';
 import { icmpValidateWithChecksum, IcmpReason } from '../../src/packet/icmp.ts';
-import { Ipv4Reason, ipv4DecTtlWithChecksum, ipv4Validate } from '../../src/packet/ipv4.ts';
-import { Ipv4View } from '../../src/packet/ipv4-view.ts';
+import {
+  Ipv4Reason,
+  ipv4DecTtlWithChecksum,
+  ipv4Dst,
+  ipv4Validate,
+} from '../../src/packet/ipv4.ts';
 import {
   KEEP,
   NatResult,
@@ -16,7 +20,15 @@ import {
   natRewriteIcmpInner,
   natRewriteSrc,
 } from '../../src/packet/nat.ts';
-import { embed, refChecksum, refIpChecksum, refL4Checksum, toHex } from './helpers.ts';
+import {
+  embed,
+  ipChecksum,
+  refChecksum,
+  refIpChecksum,
+  refL4Checksum,
+  setIpv4,
+  toHex,
+} from './helpers.ts';
 
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
 const u16 = fc.integer({ min: 0, max: 0xffff });
@@ -63,9 +75,8 @@ const packetArb = fc
             checksum: r.kind === 'udp',
           });
     if (r.firstFragment) {
-      const v = new Ipv4View(pkt);
-      v.moreFragments = true; // offset 0: the L4 header is here, its checksum must still be fixed
-      v.fillChecksum();
+      // Offset 0: the L4 header is here, its checksum must still be fixed.
+      setIpv4(pkt, { moreFragments: true });
     }
     return { kind: r.kind, pkt };
   });
@@ -290,13 +301,11 @@ test('non-first fragment: IP header rewritten, no L4 header to touch', (t) => {
     dport: 53,
     payload: new Uint8Array(16),
   });
-  const v = new Ipv4View(pkt);
-  v.fragmentOffset = 1480;
-  v.fillChecksum();
+  setIpv4(pkt, { fragmentOffset: 1480 });
   const payload = toHex(pkt.subarray(20));
   t.is(natRewriteDst(pkt, 0, ipToU32('10.244.1.7'), 5353), NatResult.L4Absent);
-  t.is(v.dst, ipToU32('10.244.1.7'));
-  t.is(v.checksum, refIpChecksum(pkt));
+  t.is(ipv4Dst(pkt, 0), ipToU32('10.244.1.7'));
+  t.is(ipChecksum(pkt), refIpChecksum(pkt));
   t.is(toHex(pkt.subarray(20)), payload);
 });
 
@@ -309,9 +318,7 @@ test('ICMP error reverse NAT of the quoted packet equals an error about the rewr
       u32,
       u16,
       ({ pkt }, quote, inner, addr, port) => {
-        const v = new Ipv4View(pkt);
-        v.moreFragments = false;
-        v.fillChecksum();
+        setIpv4(pkt, { moreFragments: false });
         const err = buildPortUnreachable(pkt, { src: '10.0.100.11', quote, id: 3 });
         assert.equal(natRewriteIcmpInner(err, 0, err.length, inner, addr, port), NatResult.Ok);
         const rewritten = pkt.slice();

@@ -9,11 +9,15 @@ import { IcmpRepr } from '../../src/packet/icmp-repr.ts';
 import {
   Ipv4Reason,
   checkIpv4,
+  ipv4FillChecksum,
+  ipv4HeaderLen,
+  ipv4IsFragment,
   ipv4SetTotalLenWithChecksum,
+  ipv4Src,
+  ipv4TotalLen,
   ipv4Validate,
 } from '../../src/packet/ipv4.ts';
 import { Ipv4Repr } from '../../src/packet/ipv4-repr.ts';
-import { Ipv4View } from '../../src/packet/ipv4-view.ts';
 import {
   ClassifyFlags,
   classify,
@@ -22,12 +26,18 @@ import {
   reasonName,
 } from '../../src/packet/parse.ts';
 import type { PacketReason } from '../../src/packet/parse.ts';
-import { TcpFlags, TcpReason, tcpValidate } from '../../src/packet/tcp.ts';
+import {
+  TcpFlags,
+  TcpReason,
+  tcpDstPort,
+  tcpHeaderLen,
+  tcpSrcPort,
+  tcpValidate,
+} from '../../src/packet/tcp.ts';
 import { parseTcpOptions } from '../../src/packet/tcp-options.ts';
 import { TcpRepr } from '../../src/packet/tcp-repr.ts';
-import { TcpView } from '../../src/packet/tcp-view.ts';
-import { UdpReason, UdpRepr, UdpView, udpValidate } from '../../src/packet/udp.ts';
-import { FIXTURES, embed, hex } from './helpers.ts';
+import { UdpReason, UdpRepr, udpDstPort, udpLength, udpValidate } from '../../src/packet/udp.ts';
+import { FIXTURES, embed, hex, setIpv4 } from './helpers.ts';
 
 const VERIFY = ClassifyFlags.VERIFY_L4_CHECKSUM;
 
@@ -171,10 +181,7 @@ test('fragments: a non-first fragment has no ports; a first fragment skips lengt
     payload: new Uint8Array(64),
   });
   const first = p.subarray(0, 20 + 32); // the datagram's first 32 bytes only
-  const v = new Ipv4View(first);
-  v.moreFragments = true;
-  v.totalLength = 52;
-  v.fillChecksum();
+  setIpv4(first, { moreFragments: true, totalLength: 52 });
   t.like(parsePacket(first, VERIFY), { reason: 0, fragment: true, sport: 1234, dport: 53 });
   const later = buildUdp({
     src: '10.0.0.1',
@@ -183,9 +190,7 @@ test('fragments: a non-first fragment has no ports; a first fragment skips lengt
     dport: 0,
     payload: new Uint8Array(2),
   });
-  const w = new Ipv4View(later);
-  w.fragmentOffset = 32;
-  w.fillChecksum();
+  setIpv4(later, { fragmentOffset: 32 });
   t.like(parsePacket(later, VERIFY), {
     reason: 0,
     fragment: true,
@@ -198,9 +203,7 @@ test('fragments: a non-first fragment has no ports; a first fragment skips lengt
 
 test('other protocols pass the IPv4 check with no L4 fields', (t) => {
   const p = syn();
-  const v = new Ipv4View(p);
-  v.protocol = 47; // GRE
-  v.fillChecksum();
+  setIpv4(p, { protocol: 47 }); // GRE
   t.like(parsePacket(p, VERIFY), { reason: 0, proto: 47, sport: 0, dport: 0, icmpType: -1 });
 });
 
@@ -219,23 +222,21 @@ function exercise(b: Uint8Array, off: number, len: number): number {
     // After Ok, the L4 region lies inside the packet and the buffer.
     assert.ok(info.l4Offset >= off + 20 && info.l4Offset + info.l4Length <= off + len);
     const seg = b.subarray(info.l4Offset, info.l4Offset + info.l4Length);
-    const v = new Ipv4View(b.subarray(off, off + len));
-    assert.equal(v.src, info.src);
-    assert.equal(v.payload.length, info.l4Length);
-    if (info.proto === 6 && !v.isFragment) {
-      const tv = new TcpView(seg);
-      assert.equal(tv.check(), TcpReason.Ok);
-      assert.equal(tv.srcPort, info.sport);
-      assert.equal(tv.dstPort, info.dport);
-      parseTcpOptions(tv.options);
+    assert.equal(ipv4Src(b, off), info.src);
+    assert.equal(ipv4TotalLen(b, off) - ipv4HeaderLen(b, off), info.l4Length);
+    const fragment = ipv4IsFragment(b, off);
+    if (info.proto === 6 && !fragment) {
+      assert.equal(tcpValidate(seg, 0, seg.length), TcpReason.Ok);
+      assert.equal(tcpSrcPort(seg, 0), info.sport);
+      assert.equal(tcpDstPort(seg, 0), info.dport);
+      parseTcpOptions(seg.subarray(20, tcpHeaderLen(seg, 0)));
       TcpRepr.parse(seg, info.src, info.dst);
-    } else if (info.proto === 17 && !v.isFragment) {
-      const uv = new UdpView(seg);
-      assert.equal(uv.check(), UdpReason.Ok);
-      assert.equal(uv.dstPort, info.dport);
-      assert.ok(uv.payload.length <= seg.length);
+    } else if (info.proto === 17 && !fragment) {
+      assert.equal(udpValidate(seg, 0, seg.length), UdpReason.Ok);
+      assert.equal(udpDstPort(seg, 0), info.dport);
+      assert.ok(udpLength(seg, 0) <= seg.length);
       UdpRepr.parse(seg, info.src, info.dst);
-    } else if (info.proto === 1 && !v.isFragment) {
+    } else if (info.proto === 1 && !fragment) {
       assert.equal(icmpValidate(seg, 0, seg.length), IcmpReason.Ok);
       IcmpRepr.parse(seg);
       if (info.innerOffset >= 0) exercise(b, info.innerOffset, off + len - info.innerOffset);
@@ -330,7 +331,7 @@ test('classify never throws on mutated valid packets and agrees with each layer 
         (p[0]! & 0x0f) >= 5 &&
         (p[0]! & 0x0f) * 4 <= p.length
       ) {
-        new Ipv4View(p).fillChecksum();
+        ipv4FillChecksum(p, 0);
       }
       const r = exercise(p, 0, p.length);
       if (ipv4Validate(p, 0, p.length) === Ipv4Reason.Ok && !checkIpv4(p).fragment) {
