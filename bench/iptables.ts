@@ -8,10 +8,10 @@ import { pathToFileURL } from 'node:url';
 import b from 'benny';
 import { ipToU32, u32ToIp } from '../src/packet/addr.ts';
 import type { EndpointSlice, Service } from '../src/api/types.ts';
-import { newPacketMeta } from '../src/proxy/iptables/evaluate.ts';
-import type { PacketMeta } from '../src/proxy/iptables/evaluate.ts';
-import { IptablesProxier, TABLE_NAT, seededRandom } from '../src/proxy/iptables/proxier.ts';
-import { CtState, Hook } from '../src/proxy/iptables/rules.ts';
+import { CtState, Hook, newPacketMeta } from '../src/proxy/hooks.ts';
+import type { PacketMeta } from '../src/proxy/hooks.ts';
+import { IptablesProxier, TABLE_NAT } from '../src/proxy/iptables/proxier.ts';
+import { seededRandom } from '../src/proxy/random.ts';
 
 /** First packets per benchmark op: fewer for big tables so each op costs about the same. */
 const batchFor = (n: number) => Math.max(4, Math.round(25600 / n));

@@ -12,7 +12,7 @@ import type { EndpointSlice, Service } from '../src/api/types.ts';
 import { ipToU32, u32ToIp } from '../src/packet/addr.ts';
 import { CtState, Hook, TABLE_NAT, newPacketMeta } from '../src/proxy/hooks.ts';
 import type { PacketMeta } from '../src/proxy/hooks.ts';
-import { seededRandom } from '../src/proxy/iptables/proxier.ts';
+import { seededRandom } from '../src/proxy/random.ts';
 import { NftablesProxier } from '../src/proxy/nftables/proxier.ts';
 import { cpuNsPerOp, shuffled } from './measure.ts';
 

@@ -4,7 +4,8 @@
 import type { EndpointSlice, Service } from '../src/api/types.ts';
 import { ipToU32, u32ToIp } from '../src/packet/addr.ts';
 import type { DataplaneProxier } from '../src/proxy/hooks.ts';
-import { IptablesProxier, seededRandom } from '../src/proxy/iptables/proxier.ts';
+import { IptablesProxier } from '../src/proxy/iptables/proxier.ts';
+import { seededRandom } from '../src/proxy/random.ts';
 import { IpvsDataplaneProxier } from '../src/proxy/ipvs/dataplane.ts';
 import { IpvsProxier } from '../src/proxy/ipvs/proxier.ts';
 import { NftablesProxier } from '../src/proxy/nftables/proxier.ts';

@@ -7,8 +7,7 @@ import { DROP_NAMES, Verdict } from '../dataplane/counters.ts';
 import { formatEntry } from '../conntrack/format.ts';
 import { tryIpToU32, u32ToIp } from '../packet/addr.ts';
 import { parsePacket } from '../packet/parse.ts';
-import { HOOK_CHAIN } from '../proxy/iptables/rules.ts';
-import { saveRuleLine } from '../proxy/iptables/render.ts';
+import { HOOK_NAMES } from '../proxy/hooks.ts';
 import type { Hook, TraceEvent } from '../proxy/hooks.ts';
 import { resolveNodes } from '../control/cluster-config.ts';
 import type { Cluster } from '../control/cluster.ts';
@@ -41,13 +40,8 @@ export function entryNode(cluster: Cluster, from: number, to: number): string {
 
 function traceLine(hook: Hook, e: TraceEvent): string {
   const head = `${e.table}:${e.chain}:${e.kind}:${e.ruleNum}`;
-  // nftables steps carry the nft rule text in rule.line; ipvs steps have no rule text.
-  if (e.kind === 'rule' && e.rule !== undefined) {
-    return `${head}  ${e.table === 'kube-proxy' ? e.rule.line : saveRuleLine(e.rule)}`;
-  }
-  if (e.table === 'ipvs')
-    return `${head}  ${e.chain === 'IPVS' ? (e.ruleNum >= 0 ? 'virtual service hit, scheduled a real server' : 'virtual service without a usable real server') : 'set match'}`;
-  return `${head}  (${e.kind === 'policy' ? 'chain policy' : 'return'} at ${HOOK_CHAIN[hook]})`;
+  if (e.kind === 'rule') return `${head}  ${e.text}`;
+  return `${head}  (${e.kind === 'policy' ? 'chain policy' : 'return'} at ${HOOK_NAMES[hook]})`;
 }
 
 export function registerTrace(program: Command): void {

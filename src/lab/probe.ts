@@ -10,6 +10,7 @@ import { buildIcmpEcho, buildTcp, buildUdp } from '../packet/build.ts';
 import { IcmpType } from '../packet/icmp.ts';
 import { parsePacket } from '../packet/parse.ts';
 import { TcpFlags } from '../packet/tcp.ts';
+import { SeededRng } from '../proxy/random.ts';
 
 export type ProbeProto = 'tcp' | 'udp' | 'icmp';
 
@@ -96,6 +97,10 @@ export function sourceFor(dst: string): Promise<string> {
 
 const PROTO = { tcp: 6, udp: 17, icmp: 1 } as const;
 
+// svclab's one generator, seeded from the wall clock: a probe is a real packet, so two runs
+// must not reuse a source port and ISN while the last one's conntrack entry lingers.
+const rng = new SeededRng(Date.now());
+
 function build(req: ProbeRequest, src: string, sport: number): Uint8Array {
   const ip = { src, dst: req.dst, ttl: 64, id: sport & 0xffff };
   switch (req.proto) {
@@ -104,7 +109,7 @@ function build(req: ProbeRequest, src: string, sport: number): Uint8Array {
         ...ip,
         sport,
         dport: req.port ?? 80,
-        seq: (Math.random() * 2 ** 32) >>> 0,
+        seq: rng.nextU32(),
         flags: TcpFlags.SYN,
       });
     case 'udp':
@@ -163,7 +168,7 @@ export async function sendProbe(req: ProbeRequest): Promise<ProbeResult> {
   const raw = loadRawSocket();
   if (typeof raw === 'string') throw new Error(raw);
   const src = req.src ?? (await sourceFor(req.dst));
-  const sport = req.sport ?? 32768 + Math.floor(Math.random() * 28000);
+  const sport = req.sport ?? 32768 + rng.int(28000);
   const base: ProbeResult = {
     proto: req.proto,
     src,

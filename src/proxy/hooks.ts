@@ -2,21 +2,21 @@
 // metadata through the mode's tables at a netfilter hook and say what to do (DNAT
 // target, mark, masquerade, verdict), and tell which addresses are local. The
 // iptables mode walks its chains; ipvs and nftables answer the same questions
-// with hashes and maps. The packet metadata and result types are the iptables
-// evaluator's, shared so every mode speaks one language to the dataplane.
+// with hashes and maps. The words they share (packet metadata, result, hooks,
+// conntrack states, trace events) live in their own files at proxy's root and are
+// re-exported here, so the dataplane imports one module.
+import type { EvalResult } from './eval-result.ts';
+import type { Hook } from './netfilter.ts';
+import type { PacketMeta } from './packet-meta.ts';
 import type { Proxier } from './proxier.ts';
-import type { EvalResult, PacketMeta, TraceEvent } from './iptables/evaluate.ts';
-import type { Hook } from './iptables/rules.ts';
+import type { TraceEvent } from './trace.ts';
 
-export {
-  ADDR_DST_LOCAL,
-  ADDR_SRC_LOCAL,
-  Verdict,
-  newEvalResult,
-  newPacketMeta,
-} from './iptables/evaluate.ts';
-export type { EvalResult, PacketMeta, TraceEvent } from './iptables/evaluate.ts';
-export { CtState, Hook } from './iptables/rules.ts';
+export { Verdict, newEvalResult, resetEvalResult } from './eval-result.ts';
+export type { EvalResult } from './eval-result.ts';
+export { CtState, HOOK_NAMES, Hook } from './netfilter.ts';
+export { ADDR_DST_LOCAL, ADDR_SRC_LOCAL, copyPacketMeta, newPacketMeta } from './packet-meta.ts';
+export type { PacketMeta } from './packet-meta.ts';
+export type { TraceEvent } from './trace.ts';
 
 /** Which tables a classification consults (the nat table only sees a flow's first packet). */
 export const TABLE_NAT = 1;

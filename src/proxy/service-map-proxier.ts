@@ -4,7 +4,7 @@
 // Modes extend it and compile in sync().
 import type { EndpointSlice, Service } from '../api/types.ts';
 import { tryIpToU32 } from '../packet/addr.ts';
-import { ADDR_DST_LOCAL, ADDR_SRC_LOCAL } from './iptables/evaluate.ts';
+import { ADDR_DST_LOCAL, ADDR_SRC_LOCAL } from './packet-meta.ts';
 import type { Proxier } from './proxier.ts';
 import { ServiceMap } from './service-map.ts';
 

@@ -2,7 +2,8 @@
 import type { Service, EndpointSlice } from '../../src/api/types.ts';
 import { NodeDataplane } from '../../src/dataplane/node.ts';
 import { ipToU32, parseCidr } from '../../src/packet/addr.ts';
-import { IptablesProxier, seededRandom } from '../../src/proxy/iptables/proxier.ts';
+import { IptablesProxier } from '../../src/proxy/iptables/proxier.ts';
+import { seededRandom } from '../../src/proxy/random.ts';
 import { ep, makeService, makeSlice, tcp } from '../proxy/fixtures.ts';
 
 export const NODE_IP = ipToU32('10.0.100.11');

@@ -4,7 +4,13 @@
 // user chain) pops it, falling off a built-in chain applies its policy. There is no
 // index or cache: the cost of a first packet grows with the rules in front of its
 // service, which is the point of comparing it with ipvs hashing.
+import { Verdict } from '../eval-result.ts';
+import type { EvalResult } from '../eval-result.ts';
+import { ADDR_DST_LOCAL, ADDR_SRC_LOCAL } from '../packet-meta.ts';
+import type { PacketMeta } from '../packet-meta.ts';
+import type { TraceEvent } from '../trace.ts';
 import type { RecentTables } from './recent.ts';
+import { saveRuleLine } from './render.ts';
 import {
   BUILTIN_CHAINS,
   HDR_DST,
@@ -19,106 +25,8 @@ import {
   RecentMode,
   TargetKind,
 } from './rules.ts';
-import type { Hook, Match, Rule, Table } from './rules.ts';
-
-export const enum Verdict {
-  Drop = 0,
-  Accept = 1,
-  /** REJECT: drop and answer with ICMP port unreachable (the dataplane builds it). */
-  Reject = 2,
-}
-
-/** addrtype bits of PacketMeta.addrFlags, computed by the caller's local-address test. */
-export const ADDR_SRC_LOCAL = 1;
-export const ADDR_DST_LOCAL = 2;
-
-/** What the evaluator reads of a packet: numbers only (addresses are u32). */
-export interface PacketMeta {
-  proto: number;
-  src: number;
-  dst: number;
-  sport: number;
-  dport: number;
-  /** skb->mark on entry. */
-  mark: number;
-  /** CtState bits. */
-  ctstate: number;
-  /** ADDR_SRC_LOCAL | ADDR_DST_LOCAL. */
-  addrFlags: number;
-  /** Bytes, for the byte counters. */
-  len: number;
-  /** TCP flags of the packet (0 for other protocols); ipvs scheduling needs the SYN. */
-  tcpFlags: number;
-  inIface: string;
-  outIface: string;
-}
-
-export function newPacketMeta(init: Partial<PacketMeta> = {}): PacketMeta {
-  return {
-    proto: 6,
-    src: 0,
-    dst: 0,
-    sport: 0,
-    dport: 0,
-    mark: 0,
-    ctstate: 0,
-    addrFlags: 0,
-    len: 0,
-    tcpFlags: 0,
-    inIface: '',
-    outIface: '',
-    ...init,
-  };
-}
-
-/** The outcome of one or more table walks; reuse one object to avoid allocation. */
-export interface EvalResult {
-  verdict: Verdict;
-  dnat: boolean;
-  dnatIp: number;
-  dnatPort: number;
-  /** The packet mark after MARK targets (initialised from PacketMeta.mark by the caller). */
-  mark: number;
-  masquerade: boolean;
-  masqueradeRandomFully: boolean;
-  /** Rules examined, summed over walks. */
-  rulesVisited: number;
-}
-
-export function newEvalResult(): EvalResult {
-  return {
-    verdict: Verdict.Accept,
-    dnat: false,
-    dnatIp: 0,
-    dnatPort: 0,
-    mark: 0,
-    masquerade: false,
-    masqueradeRandomFully: false,
-    rulesVisited: 0,
-  };
-}
-
-/** Reset `out` before a new packet. */
-export function resetEvalResult(out: EvalResult, mark: number): void {
-  out.verdict = Verdict.Accept;
-  out.dnat = false;
-  out.dnatIp = 0;
-  out.dnatPort = 0;
-  out.mark = mark;
-  out.masquerade = false;
-  out.masqueradeRandomFully = false;
-  out.rulesVisited = 0;
-}
-
-/** One step of `iptables -j TRACE`: a matching rule, an implicit return, or a policy. */
-export interface TraceEvent {
-  readonly table: string;
-  readonly chain: string;
-  /** 1-based rule number; for 'return'/'policy' the position after the last rule. */
-  readonly ruleNum: number;
-  readonly kind: 'rule' | 'return' | 'policy';
-  readonly rule: Rule | undefined;
-}
+import type { Match, Rule, Table } from './rules.ts';
+import type { Hook } from '../netfilter.ts';
 
 export interface EvalContext {
   /** Uniform in [0, 1): the statistic match's get_random_u32(), seeded by the caller. */
@@ -491,7 +399,7 @@ export function evaluateTable(
           chain: chain.name,
           ruleNum: i - chain.first + 1,
           kind: 'rule',
-          rule: rules[i] as Rule,
+          text: saveRuleLine(rules[i] as Rule),
         });
       }
       switch (target[i]) {
@@ -557,7 +465,7 @@ export function evaluateTable(
           chain: chain.name,
           ruleNum: chain.count + 1,
           kind: 'policy',
-          rule: undefined,
+          text: '',
         });
       }
       return (out.verdict = f.chainDrop[ci] === 1 ? V_DROP : V_ACCEPT);
@@ -569,7 +477,7 @@ export function evaluateTable(
         chain: chain.name,
         ruleNum: chain.count + 1,
         kind: 'return',
-        rule: undefined,
+        text: '',
       });
     }
     depth--;

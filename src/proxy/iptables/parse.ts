@@ -3,7 +3,8 @@
 // to the IP header part, module options to the last loaded match that knows them,
 // anything after -j to the target. `!` inverts the option that follows it.
 import { tryIpToU32, prefixMask } from '../../packet/addr.ts';
-import { CtState, MatchKind, RecentMode, TargetKind } from './rules.ts';
+import { CtState } from '../netfilter.ts';
+import { MatchKind, RecentMode, TargetKind } from './rules.ts';
 import type { Match, Rule, Target } from './rules.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };

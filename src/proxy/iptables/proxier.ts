@@ -2,28 +2,31 @@
 // compiles the whole rule set (kube-proxy restores all its chains every sync) and
 // swaps it in with one reference assignment, and classify() walks the current rules
 // for one packet at one netfilter hook, in the kernel's table order for that hook.
-import { ServiceMapProxier } from '../service-map-proxier.ts';
+import { Verdict, newEvalResult, resetEvalResult } from '../eval-result.ts';
+import type { EvalResult } from '../eval-result.ts';
 import { TABLE_FILTER, TABLE_NAT } from '../hooks.ts';
 import type { DataplaneProxier } from '../hooks.ts';
+import { CtState, Hook } from '../netfilter.ts';
+import { copyPacketMeta, newPacketMeta } from '../packet-meta.ts';
+import type { PacketMeta } from '../packet-meta.ts';
+import { seededRandom } from '../random.ts';
+import { ServiceMapProxier } from '../service-map-proxier.ts';
 import type { ServiceMapSnapshot } from '../service-map.ts';
+import type { TraceEvent } from '../trace.ts';
 import { CompileCache } from './compile-cache.ts';
 import { compileRuleSet } from './compile.ts';
 import type { IptablesOptions } from './compile.ts';
 import {
-  Verdict,
   countRecordedPath,
   evaluateTable,
   evaluateTableRecorded,
   hookChainIndex,
-  newEvalResult,
-  newPacketMeta,
-  resetEvalResult,
 } from './evaluate.ts';
-import type { EvalContext, EvalResult, PacketMeta, TraceEvent } from './evaluate.ts';
+import type { EvalContext } from './evaluate.ts';
 import { iptablesList } from './list.ts';
 import type { ListOptions } from './list.ts';
 import { RecentTables } from './recent.ts';
-import { CtState, Hook, restoreText } from './rules.ts';
+import { restoreText } from './rules.ts';
 import type { RuleSet, Table, TableName } from './rules.ts';
 import { iptablesSave } from './save.ts';
 import type { SaveOptions } from './save.ts';
@@ -43,18 +46,6 @@ const NAT = TABLE_NAT;
 const FILTER = TABLE_FILTER;
 const ACCEPT = Verdict.Accept;
 const CT_DNAT = CtState.DNAT;
-
-/** mulberry32: a small seeded PRNG so default runs are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class IptablesProxier extends ServiceMapProxier implements DataplaneProxier {
   readonly recent = new RecentTables();
@@ -130,19 +121,11 @@ export class IptablesProxier extends ServiceMapProxier implements DataplaneProxi
     if (natFirst && tables & NAT) this.walk(rs.nat, this.natStart[hook]!, p, out);
     if (out.verdict !== ACCEPT) return out;
     if (out.dnat) {
-      p = this.scratch;
-      p.proto = meta.proto;
-      p.src = meta.src;
+      p = copyPacketMeta(this.scratch, meta);
       p.dst = out.dnatIp;
-      p.sport = meta.sport;
       p.dport = out.dnatPort;
-      p.mark = meta.mark;
       p.ctstate = meta.ctstate | CT_DNAT;
       p.addrFlags = this.addrFlags(p.src, p.dst);
-      p.len = meta.len;
-      p.tcpFlags = meta.tcpFlags;
-      p.inIface = meta.inIface;
-      p.outIface = meta.outIface;
     }
     if (tables & FILTER) this.walk(rs.filter, this.filterStart[hook]!, p, out);
     if (out.verdict !== ACCEPT) return out;

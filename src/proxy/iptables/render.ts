@@ -5,7 +5,8 @@
 import { u32ToIp } from '../../packet/addr.ts';
 import { statisticProbability, hex } from './format.ts';
 import { PROTOCOL_NAMES } from './parse.ts';
-import { CT_STATE_PRINT_ORDER, CtState, MatchKind, RecentMode, TargetKind } from './rules.ts';
+import { CtState } from '../netfilter.ts';
+import { CT_STATE_PRINT_ORDER, MatchKind, RecentMode, TargetKind } from './rules.ts';
 import type { Match, Rule, Target } from './rules.ts';
 
 /** xtables_save_string: bare when only [A-Za-z0-9_-], else double-quoted with \ escapes. */

@@ -4,6 +4,9 @@
 // immutable once built; the Proxier swaps a new one in with one assignment (the
 // userspace iptables-restore). Packet and byte counters live in typed arrays beside it.
 
+import { HOOK_NAMES } from '../netfilter.ts';
+import type { CtState } from '../netfilter.ts';
+
 export type TableName = 'filter' | 'nat';
 
 /** Tables in the order iptables-nft's iptables-save prints them. */
@@ -15,33 +18,8 @@ export const BUILTIN_CHAINS: { readonly [T in TableName]: readonly string[] } = 
   nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
 };
 
-/** Netfilter hooks. */
-export const enum Hook {
-  Prerouting = 0,
-  Input = 1,
-  Forward = 2,
-  Output = 3,
-  Postrouting = 4,
-}
-
-export const HOOK_CHAIN: readonly string[] = [
-  'PREROUTING',
-  'INPUT',
-  'FORWARD',
-  'OUTPUT',
-  'POSTROUTING',
-];
-
-/** conntrack states as xt_conntrack's state bits (XT_CONNTRACK_STATE_BIT, SNAT, DNAT, UNTRACKED). */
-export const CtState = {
-  INVALID: 1 << 0,
-  ESTABLISHED: 1 << 1,
-  RELATED: 1 << 2,
-  NEW: 1 << 3,
-  SNAT: 1 << 8,
-  DNAT: 1 << 9,
-  UNTRACKED: 1 << 10,
-} as const;
+/** Each hook's built-in chain: iptables names them after the hooks. */
+export const HOOK_CHAIN: readonly string[] = HOOK_NAMES;
 
 /** The order libxt_conntrack prints states in. */
 export const CT_STATE_PRINT_ORDER: readonly (keyof typeof CtState)[] = [

@@ -9,37 +9,45 @@
 // IPVS at LOCAL_OUT → filter OUTPUT (KUBE-IPVS-OUT-FILTER) → POSTROUTING. The dataplane asks for all of it at
 // PREROUTING, where it applies DNAT for every mode.
 import type { EndpointSlice, Service } from '../../api/types.ts';
-import {
-  ADDR_DST_LOCAL,
-  ADDR_SRC_LOCAL,
-  CtState,
-  type DataplaneProxier,
-  type EvalResult,
-  Hook,
-  type PacketMeta,
-  TABLE_FILTER,
-  TABLE_NAT,
-  type TraceEvent,
-  Verdict,
-  newEvalResult,
-} from '../hooks.ts';
-import { resetEvalResult } from '../iptables/evaluate.ts';
+import { u32ToIp } from '../../packet/addr.ts';
+import { Verdict, newEvalResult, resetEvalResult } from '../eval-result.ts';
+import type { EvalResult } from '../eval-result.ts';
+import { TABLE_FILTER, TABLE_NAT } from '../hooks.ts';
+import type { DataplaneProxier } from '../hooks.ts';
+import { CtState, Hook } from '../netfilter.ts';
+import { ADDR_DST_LOCAL, ADDR_SRC_LOCAL } from '../packet-meta.ts';
+import type { PacketMeta } from '../packet-meta.ts';
+import type { TraceEvent } from '../trace.ts';
 import { IpvsVerdict } from './ipvs.ts';
 import { FilterVerdict, inputFilter, postroutingMasquerades } from './masquerade.ts';
 import type { IpvsProxier } from './proxier.ts';
 
 const MASQ_MARK = 0x4000;
-const step = (chain: string, n: number): TraceEvent => ({
+/**
+ * A trace step: one of kube-proxy's ipvs-mode iptables rules in `chain` took the packet
+ * (an ipset match; KUBE-IPVS-OUT-FILTER's is `-m ipvs`, printed the same way as before).
+ */
+const ruleStep = (chain: string): TraceEvent => ({
   table: 'ipvs',
   chain,
-  ruleNum: n,
+  ruleNum: 1,
   kind: 'rule',
-  rule: undefined,
+  text: 'set match',
+});
+/** A trace step: the virtual-service lookup; `slot` is the new connection's (-1: none). */
+const lookup = (slot: number, realServer: string | undefined): TraceEvent => ({
+  table: 'ipvs',
+  chain: 'IPVS',
+  ruleNum: slot,
+  kind: 'rule',
+  text:
+    slot >= 0
+      ? 'virtual service hit, scheduled a real server'
+      : 'virtual service without a usable real server',
+  ...(realServer !== undefined ? { result: realServer } : {}),
 });
 
 export class IpvsDataplaneProxier implements DataplaneProxier {
-  /** The last trace, as text lines (ipvs steps have no iptables rule to print). */
-  readonly traceText: string[] = [];
   private readonly result = newEvalResult();
 
   constructor(
@@ -99,7 +107,7 @@ export class IpvsDataplaneProxier implements DataplaneProxier {
       out.rulesVisited++;
       if (px.marksForMasquerade(m.proto, m.src, m.dst, m.dport, ctx)) {
         out.mark = (out.mark | MASQ_MARK) >>> 0;
-        trace?.(step('KUBE-SERVICES', 1));
+        trace?.(ruleStep('KUBE-SERVICES'));
       }
       if (ctx.dstLocal && hook === Hook.Prerouting) {
         // filter INPUT runs before IPVS sees a packet for a local (kube-ipvs0) address.
@@ -107,7 +115,7 @@ export class IpvsDataplaneProxier implements DataplaneProxier {
         out.rulesVisited++;
         if (f !== FilterVerdict.Accept) {
           out.verdict = f === FilterVerdict.Drop ? Verdict.Drop : Verdict.Reject;
-          trace?.(step('KUBE-IPVS-FILTER', 1));
+          trace?.(ruleStep('KUBE-IPVS-FILTER'));
           return out;
         }
       }
@@ -127,11 +135,11 @@ export class IpvsDataplaneProxier implements DataplaneProxier {
           out.dnat = true;
           out.dnatIp = px.ipvs.conns.daddr[id]!;
           out.dnatPort = px.ipvs.conns.dport[id]!;
-          trace?.(step('IPVS', id));
+          trace?.(lookup(id, `${u32ToIp(out.dnatIp)}:${out.dnatPort}`));
         } else if (id === IpvsVerdict.NO_DEST) {
           // ip_vs_leave(): no usable real server → ICMP port unreachable.
           out.verdict = Verdict.Reject;
-          trace?.(step('IPVS', -1));
+          trace?.(lookup(-1, undefined));
         }
       }
     }
@@ -144,7 +152,7 @@ export class IpvsDataplaneProxier implements DataplaneProxier {
         out.rulesVisited++;
         if (px.dropsNodeToLoadBalancer(m.proto, m.src, m.dst, m.dport)) {
           out.verdict = Verdict.Drop;
-          trace?.(step('KUBE-IPVS-OUT-FILTER', 1));
+          trace?.(ruleStep('KUBE-IPVS-OUT-FILTER'));
         }
       }
     }

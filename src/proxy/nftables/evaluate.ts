@@ -6,10 +6,11 @@
 // the hook still runs; `drop`/`reject` end the packet. A vmap or set lookup is one
 // hash probe (pair-table.ts), so a service's first packet costs the same number of
 // rules whatever the number of services.
-import type { TraceEvent } from '../hooks.ts';
-import type { Rule, TargetKind } from '../iptables/rules.ts';
-import type { EvalResult, PacketMeta } from '../hooks.ts';
-import { ADDR_DST_LOCAL, ADDR_SRC_LOCAL, Verdict } from '../hooks.ts';
+import { Verdict } from '../eval-result.ts';
+import type { EvalResult } from '../eval-result.ts';
+import { ADDR_DST_LOCAL, ADDR_SRC_LOCAL } from '../packet-meta.ts';
+import type { PacketMeta } from '../packet-meta.ts';
+import type { TraceEvent } from '../trace.ts';
 import { ActionKind, MatchKind, VerdictKind } from './ruleset.ts';
 import type { NftChain, NftMatch, NftRule, Ruleset } from './ruleset.ts';
 
@@ -109,36 +110,16 @@ function matches(m: NftMatch, p: PacketMeta, out: EvalResult, ctx: NftEvalContex
   }
 }
 
-/** The rule as a trace step carries it: an iptables-shaped record whose `line` is the nft text. */
-const traceRules = new WeakMap<NftRule, Rule>();
-export function traceRule(chain: string, r: NftRule): Rule {
-  let t = traceRules.get(r);
-  if (t === undefined) {
-    t = {
-      chain,
-      line: r.text,
-      src: 0,
-      srcMask: 0,
-      srcPrefix: -1,
-      srcInv: false,
-      dst: 0,
-      dstMask: 0,
-      dstPrefix: -1,
-      dstInv: false,
-      inIface: '',
-      inInv: false,
-      outIface: '',
-      outInv: false,
-      proto: 0,
-      protoInv: false,
-      matches: [],
-      target: { kind: 0 as TargetKind.None },
-    };
-    traceRules.set(r, t);
-  }
-  return t;
+/** VerdictKind as nft prints it. */
+const VERDICT_WORDS: readonly string[] = ['jump', 'goto', 'return', 'accept', 'drop'];
+
+/** The verdict a map element (or numgen entry) held, as nft prints it: `goto service-…`. */
+function verdictText(rs: Ruleset, kind: number, chain: number): string {
+  const w = VERDICT_WORDS[kind]!;
+  return chain >= 0 ? `${w} ${rs.chains[chain]!.name}` : w;
 }
 
+/** A trace step: a rule whose matches held (with the element a lookup found), or a chain's end. */
 function emit(
   ctx: NftEvalContext,
   rs: Ruleset,
@@ -146,13 +127,15 @@ function emit(
   ruleNum: number,
   kind: TraceEvent['kind'],
   r: NftRule | undefined,
+  result?: string,
 ): void {
   ctx.trace!({
     table: rs.name,
     chain: c.name,
     ruleNum,
     kind,
-    rule: r === undefined ? undefined : traceRule(c.name, r),
+    text: r === undefined ? '' : r.text,
+    ...(result !== undefined ? { result } : {}),
   });
 }
 
@@ -248,7 +231,10 @@ export function runBaseChain(
           out.masqueradeRandomFully = a.randomFully;
           return (out.verdict = ACCEPT);
       }
-      if (tracing) emit(ctx, rs, chain, i + 1, 'rule', r);
+      if (tracing) {
+        const lookup = a.kind === A_VMAP_ADDR || a.kind === A_VMAP_PORT || a.kind === A_NUMGEN;
+        emit(ctx, rs, chain, i + 1, 'rule', r, lookup ? verdictText(rs, vk, vc) : undefined);
+      }
       if (vk === V_ACCEPT) return (out.verdict = ACCEPT);
       if (vk === V_DROP) return (out.verdict = DROP);
       if (vk === V_JUMP || vk === V_GOTO) {

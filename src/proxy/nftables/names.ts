@@ -2,7 +2,7 @@
 // sets and maps of table `ip kube-proxy`, and the per-service chain names, which are
 // readable (`service-ULMVA6XW-ns1/svc1/tcp/p80`) with an 8-character hash in front so
 // chains of one service that differ in a digit still look different.
-import { sha256Base32 } from '../iptables/chain-names.ts';
+import { sha256Base32 } from '../name-hash.ts';
 import type { ServicePortName } from '../model.ts';
 
 export const KUBE_PROXY_TABLE = 'kube-proxy';

@@ -2,18 +2,16 @@
 // sync() compiles the whole `ip kube-proxy` table and swaps it in with one reference
 // assignment (one nft transaction), and classify() runs a packet through the base
 // chains registered at a hook, in priority order, as the kernel's nf_hook_slow does.
+import { Verdict, newEvalResult, resetEvalResult } from '../eval-result.ts';
+import type { EvalResult } from '../eval-result.ts';
+import { TABLE_FILTER, TABLE_NAT } from '../hooks.ts';
+import type { DataplaneProxier } from '../hooks.ts';
+import { CtState, Hook } from '../netfilter.ts';
+import { copyPacketMeta, newPacketMeta } from '../packet-meta.ts';
+import type { PacketMeta } from '../packet-meta.ts';
+import { seededRandom } from '../random.ts';
 import { ServiceMapProxier } from '../service-map-proxier.ts';
-import {
-  CtState,
-  Hook,
-  TABLE_FILTER,
-  TABLE_NAT,
-  Verdict,
-  newEvalResult,
-  newPacketMeta,
-} from '../hooks.ts';
-import type { DataplaneProxier, EvalResult, PacketMeta, TraceEvent } from '../hooks.ts';
-import { seededRandom } from '../iptables/proxier.ts';
+import type { TraceEvent } from '../trace.ts';
 import { AffinityTables } from './affinity.ts';
 import { ServicePortCache, compileRuleset } from './compile.ts';
 import type { NftablesOptions } from './compile.ts';
@@ -36,32 +34,6 @@ const NAT = TABLE_NAT;
 const FILTER = TABLE_FILTER;
 const PREROUTING = Hook.Prerouting;
 const CT_DNAT = CtState.DNAT;
-
-function copyMeta(to: PacketMeta, from: PacketMeta): PacketMeta {
-  to.proto = from.proto;
-  to.src = from.src;
-  to.dst = from.dst;
-  to.sport = from.sport;
-  to.dport = from.dport;
-  to.mark = from.mark;
-  to.ctstate = from.ctstate;
-  to.addrFlags = from.addrFlags;
-  to.len = from.len;
-  to.inIface = from.inIface;
-  to.outIface = from.outIface;
-  return to;
-}
-
-function reset(out: EvalResult, mark: number): void {
-  out.verdict = ACCEPT;
-  out.dnat = false;
-  out.dnatIp = 0;
-  out.dnatPort = 0;
-  out.mark = mark;
-  out.masquerade = false;
-  out.masqueradeRandomFully = false;
-  out.rulesVisited = 0;
-}
 
 export class NftablesProxier extends ServiceMapProxier implements DataplaneProxier {
   /** Affinity set contents, kept across syncs as the kernel keeps them. */
@@ -116,7 +88,7 @@ export class NftablesProxier extends ServiceMapProxier implements DataplaneProxi
     out: EvalResult = this.result,
   ): EvalResult {
     const rs = this.rules;
-    reset(out, meta.mark);
+    resetEvalResult(out, meta.mark);
     const list = rs.hookChains[hook];
     if (list === undefined) return out;
     const filterOn = (tables & FILTER) !== 0 || (hook === PREROUTING && (tables & NAT) !== 0);
@@ -127,7 +99,7 @@ export class NftablesProxier extends ServiceMapProxier implements DataplaneProxi
       if (isNat[k] ? !natOn : !filterOn) continue;
       if (runBaseChain(rs, list[k]!, p, this.ctx, out) !== ACCEPT) return out;
       if (out.dnat && p === meta) {
-        p = copyMeta(this.scratch, meta);
+        p = copyPacketMeta(this.scratch, meta);
         p.dst = out.dnatIp;
         p.dport = out.dnatPort;
         p.ctstate |= CT_DNAT;

@@ -2,7 +2,8 @@
 // connections evenly; ClientIP affinity (-m recent) pins a client until it has been
 // idle for timeoutSeconds; Local policy only ever picks local ready endpoints.
 import test from 'ava';
-import { IptablesProxier, seededRandom } from '../../../src/proxy/iptables/proxier.ts';
+import { IptablesProxier } from '../../../src/proxy/iptables/proxier.ts';
+import { seededRandom } from '../../../src/proxy/random.ts';
 import type { IptablesProxierOptions } from '../../../src/proxy/iptables/proxier.ts';
 import type { EndpointSlice, Service } from '../../../src/api/types.ts';
 import { ep, makeService, makeSlice, tcp } from '../fixtures.ts';

@@ -1,15 +1,14 @@
 // Chain names must be kube-proxy's, hash for hash: users grep real nodes for them.
 import test from 'ava';
 import {
-  base32,
   isServiceChainName,
   serviceExternalChainName,
   serviceFirewallChainName,
   servicePortEndpointChainName,
   servicePortPolicyClusterChain,
   servicePortPolicyLocalChainName,
-  sha256Base32,
 } from '../../../src/proxy/iptables/chain-names.ts';
+import { base32, sha256Base32 } from '../../../src/proxy/name-hash.ts';
 import { createHash } from 'node:crypto';
 
 test('base32 follows RFC 4648 test vectors (Go base32.StdEncoding)', (t) => {

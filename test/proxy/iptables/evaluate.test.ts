@@ -4,16 +4,17 @@ import test from 'ava';
 import { ipToU32 } from '../../../src/packet/addr.ts';
 import {
   ADDR_DST_LOCAL,
+  CtState,
   Verdict,
-  evaluateTable,
   newEvalResult,
   newPacketMeta,
   resetEvalResult,
-} from '../../../src/proxy/iptables/evaluate.ts';
-import type { EvalContext, PacketMeta, TraceEvent } from '../../../src/proxy/iptables/evaluate.ts';
+} from '../../../src/proxy/hooks.ts';
+import type { PacketMeta, TraceEvent } from '../../../src/proxy/hooks.ts';
+import { evaluateTable } from '../../../src/proxy/iptables/evaluate.ts';
+import type { EvalContext } from '../../../src/proxy/iptables/evaluate.ts';
 import { loadRestoreText } from '../../../src/proxy/iptables/load.ts';
 import { RecentTables } from '../../../src/proxy/iptables/recent.ts';
-import { CtState } from '../../../src/proxy/iptables/rules.ts';
 import type { RuleSet } from '../../../src/proxy/iptables/rules.ts';
 
 function ctx(randoms: number[] = [], now = 0): EvalContext & { clock: { t: number } } {

@@ -3,10 +3,9 @@
 // PREROUTING or OUTPUT, filter INPUT/FORWARD/OUTPUT, nat POSTROUTING) and the test
 // reads the DNAT target (or REJECT/DROP) and whether it was masqueraded.
 import { ipToU32, u32ToIp } from '../../../src/packet/addr.ts';
-import { Verdict, newPacketMeta } from '../../../src/proxy/iptables/evaluate.ts';
+import { CtState, Hook, Verdict, newPacketMeta } from '../../../src/proxy/hooks.ts';
 import { TABLE_FILTER, TABLE_NAT } from '../../../src/proxy/iptables/proxier.ts';
 import type { IptablesProxier } from '../../../src/proxy/iptables/proxier.ts';
-import { CtState, Hook } from '../../../src/proxy/iptables/rules.ts';
 
 export interface Flow {
   readonly name: string;

@@ -1,11 +1,9 @@
 import test from 'ava';
 import { ipToU32 } from '../../../src/packet/addr.ts';
 import type { Proxier } from '../../../src/proxy/proxier.ts';
-import { Verdict, newPacketMeta } from '../../../src/proxy/iptables/evaluate.ts';
-import type { TraceEvent } from '../../../src/proxy/iptables/evaluate.ts';
+import { CtState, Hook, Verdict, newPacketMeta } from '../../../src/proxy/hooks.ts';
+import type { TraceEvent } from '../../../src/proxy/hooks.ts';
 import { IptablesProxier } from '../../../src/proxy/iptables/proxier.ts';
-import { saveRuleLine } from '../../../src/proxy/iptables/render.ts';
-import { CtState, Hook } from '../../../src/proxy/iptables/rules.ts';
 import { ep, makeService, makeSlice, tcp } from '../fixtures.ts';
 import { sendFirstPacket } from './flow.ts';
 
@@ -109,10 +107,7 @@ test('trace shows the walk with iptables-save rule text', (t) => {
   const r = px.trace(
     newPacketMeta({ src, dst, sport: 1234, dport: 80, ctstate: CtState.NEW, len: 60 }),
     Hook.Prerouting,
-    (e: TraceEvent) =>
-      steps.push(
-        `${e.table}:${e.chain}:${e.kind}:${e.ruleNum} ${e.rule ? saveRuleLine(e.rule) : ''}`.trim(),
-      ),
+    (e: TraceEvent) => steps.push(`${e.table}:${e.chain}:${e.kind}:${e.ruleNum} ${e.text}`.trim()),
   );
   t.true(r.dnat);
   t.is(

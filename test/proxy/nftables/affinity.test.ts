@@ -3,7 +3,7 @@
 // until the element expires (now >= added + timeout, as nft_set_elem_expired).
 import test from 'ava';
 import { ipToU32 } from '../../../src/packet/addr.ts';
-import { seededRandom } from '../../../src/proxy/iptables/proxier.ts';
+import { seededRandom } from '../../../src/proxy/random.ts';
 import { AffinitySet } from '../../../src/proxy/nftables/affinity.ts';
 import { ep, makeService, makeSlice, tcp } from '../fixtures.ts';
 import { localAffinityObjects } from '../iptables/kube-fixture.ts';

@@ -4,7 +4,7 @@
 import test from 'ava';
 import type { EndpointSlice, Service } from '../../../src/api/types.ts';
 import { u32ToIp } from '../../../src/packet/addr.ts';
-import { seededRandom } from '../../../src/proxy/iptables/proxier.ts';
+import { seededRandom } from '../../../src/proxy/random.ts';
 import { ep, makeService, makeSlice, tcp } from '../fixtures.ts';
 import { nftProxier } from './fixture.ts';
 import { sendFirstPacket } from '../flow.ts';

@@ -8,7 +8,7 @@ import { ipToU32, parseCidr } from '../../../src/packet/addr.ts';
 import { buildTcp } from '../../../src/packet/build.ts';
 import { parsePacket } from '../../../src/packet/parse.ts';
 import { TcpFlags } from '../../../src/packet/tcp.ts';
-import { seededRandom } from '../../../src/proxy/iptables/proxier.ts';
+import { seededRandom } from '../../../src/proxy/random.ts';
 import { NftablesProxier } from '../../../src/proxy/nftables/proxier.ts';
 import {
   BACKEND_LOCAL,

@@ -11,7 +11,7 @@ import {
   newPacketMeta,
 } from '../../../src/proxy/hooks.ts';
 import type { TraceEvent } from '../../../src/proxy/hooks.ts';
-import { seededRandom } from '../../../src/proxy/iptables/proxier.ts';
+import { seededRandom } from '../../../src/proxy/random.ts';
 import { ep, makeService, makeSlice, tcp } from '../fixtures.ts';
 import { nftProxier } from './fixture.ts';
 
@@ -42,7 +42,7 @@ test('trace names table kube-proxy, each chain and rule, and carries the nft rul
   t.true(r.dnat);
   t.true(steps.every((e) => e.table === 'kube-proxy'));
   t.deepEqual(
-    steps.map((e) => `${e.chain}:${e.kind}:${e.ruleNum} ${e.rule?.line ?? ''}`.trim()),
+    steps.map((e) => `${e.chain}:${e.kind}:${e.ruleNum} ${e.text}`.trim()),
     [
       'filter-prerouting:rule:1 ct state new jump firewall-check',
       'firewall-check:return:2',
@@ -52,6 +52,14 @@ test('trace names table kube-proxy, each chain and rule, and carries the nft rul
       'service-ULMVA6XW-ns1/svc1/tcp/p80:rule:2 numgen random mod 1 vmap { 0 : goto endpoint-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80 }',
       'endpoint-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80:rule:2 meta l4proto tcp dnat to 10.180.0.1:80',
     ],
+  );
+  t.deepEqual(
+    steps.filter((e) => e.result !== undefined).map((e) => `${e.chain} -> ${e.result}`),
+    [
+      'services -> goto service-ULMVA6XW-ns1/svc1/tcp/p80',
+      'service-ULMVA6XW-ns1/svc1/tcp/p80 -> goto endpoint-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80',
+    ],
+    'a verdict-map step names the element it found',
   );
   t.is(r.rulesVisited, 8, 'the rules examined, matching or not');
 });

@@ -4,7 +4,7 @@
 // without endpoints or local endpoints, and affinity timeouts of every size.
 import type { EndpointSlice, Service } from '../../../src/api/types.ts';
 import { u32ToIp } from '../../../src/packet/addr.ts';
-import { seededRandom } from '../../../src/proxy/iptables/proxier.ts';
+import { seededRandom } from '../../../src/proxy/random.ts';
 import { ep, makeService, makeSlice } from '../fixtures.ts';
 
 const PROTOS = ['TCP', 'UDP', 'SCTP'] as const;
