@@ -77,12 +77,14 @@ digTest(
     const port = sock.address().port;
     const run = (...args: string[]) =>
       new Promise<string>((ok, fail) => {
-        import('node:child_process').then(({ execFile }) =>
-          execFile(
-            'dig',
-            [`@127.0.0.1`, '-p', String(port), '+tries=1', '+time=2', ...args],
-            (e, out) => (e ? fail(e) : ok(out)),
-          ),
+        import('node:child_process').then(
+          ({ execFile }) =>
+            execFile(
+              'dig',
+              [`@127.0.0.1`, '-p', String(port), '+tries=1', '+time=2', ...args],
+              (e, out) => (e ? fail(e) : ok(out)),
+            ),
+          fail,
         );
       });
     try {
