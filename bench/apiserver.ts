@@ -5,7 +5,7 @@
 //  - `kubectl apply -f` of 1,000 Services on a live simulated cluster, until every
 //    node's dataplane forwards to the last of them.
 // Run: node --import=tsx --expose-gc bench/apiserver.ts [--quick]
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -128,16 +128,14 @@ function kubectlAsync(
 ): Promise<{ ms: number; status: number; out: string; err: string }> {
   return new Promise((resolve) => {
     const t0 = performance.now();
-    import('node:child_process').then(({ spawn }) => {
-      const child = spawn('kubectl', args, { env, ...(cwd ? { cwd } : {}) });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      child.on('close', (status) =>
-        resolve({ ms: performance.now() - t0, status: status ?? -1, out, err }),
-      );
-    });
+    const child = spawn('kubectl', args, { env, ...(cwd ? { cwd } : {}) });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('close', (status) =>
+      resolve({ ms: performance.now() - t0, status: status ?? -1, out, err }),
+    );
   });
 }
 

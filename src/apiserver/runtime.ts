@@ -2,27 +2,9 @@
 // running a command in a pod (kubectl exec) and a pod's log (kubectl logs). The
 // simulation (`svclab serve`) and the lab (`svclab lab up`) each implement it.
 import type { Cluster } from '../control/cluster.ts';
+import type { ExecRequest, ExecStreams } from '../workloads/exec.ts';
 
-export interface ExecRequest {
-  namespace: string;
-  pod: string;
-  /** The container asked for (`-c`); undefined means the pod's first. */
-  container?: string;
-  /** argv, as kubectl sends it (`command=` repeated). */
-  command: string[];
-  stdin: boolean;
-  tty: boolean;
-}
-
-/** The streams of one exec: what the pod writes, and what the user types. */
-export interface ExecStreams {
-  stdout(chunk: Uint8Array | string): void;
-  stderr(chunk: Uint8Array | string): void;
-  /** Bytes the user sends (only when `stdin`); ends when the user closes stdin. */
-  stdin?: AsyncIterable<Uint8Array>;
-  /** Aborted when the client goes away. */
-  signal: AbortSignal;
-}
+export type { ExecRequest, ExecStreams } from '../workloads/exec.ts';
 
 export interface LogOptions {
   container?: string;

@@ -266,8 +266,8 @@ kt(
       r.stdout,
       /\t## start server www1\.atguigu\.com\n\tserver \{\n\t\tserver_name www1\.atguigu\.com ;/,
     );
-    t.regex(r.stdout, /set \$service_name   "nginx-svc";/);
-    t.regex(r.stdout, /set \$ingress_name   "nginx-test";/);
+    t.regex(r.stdout, /set \$service_name {3}"nginx-svc";/);
+    t.regex(r.stdout, /set \$ingress_name {3}"nginx-test";/);
     const missing = await kubectl(`kubectl exec ${pod} -n ingress-nginx -- cat /etc/nope`);
     t.is(missing.status, 1);
     t.regex(missing.stderr, /can't open '\/etc\/nope'/);

@@ -126,66 +126,61 @@ tunSerial(
   },
 );
 
-tunSerial(
-  'UDP through the TUN: a datagram from the namespace is read and answered',
-  async (t) => {
-    await inNamespace('b', async (tun, ns) => {
-      const client = spawn(
-        'ip',
-        [
-          'netns',
-          'exec',
-          ns,
-          process.execPath,
-          '-e',
-          `const s = require('node:dgram').createSocket('udp4');
+tunSerial('UDP through the TUN: a datagram from the namespace is read and answered', async (t) => {
+  await inNamespace('b', async (tun, ns) => {
+    const client = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        ns,
+        process.execPath,
+        '-e',
+        `const s = require('node:dgram').createSocket('udp4');
          s.on('message', (m) => { console.log(m.toString()); s.close(); });
          s.bind(40000, '10.99.0.1', () => s.send('ping-udp', 9999, '10.99.0.2'));
          setTimeout(() => process.exit(3), 5000).unref();`,
-        ],
-        { stdio: ['ignore', 'pipe', 'inherit'] },
-      );
-      let out = '';
-      client.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      const done = new Promise<number | null>((res) => client.on('exit', res));
-      const dgram = await nextPacket(tun, (p) => p[9] === 17);
-      const ihl = (dgram[0]! & 15) * 4;
-      t.is(ipAt(dgram, 16), '10.99.0.2');
-      t.is((dgram[ihl]! << 8) | dgram[ihl + 1]!, 40000);
-      t.is((dgram[ihl + 2]! << 8) | dgram[ihl + 3]!, 9999);
-      t.is(Buffer.from(dgram.subarray(ihl + 8)).toString(), 'ping-udp');
-      const reply = buildUdp({
-        src: '10.99.0.2',
-        dst: '10.99.0.1',
-        sport: 9999,
-        dport: 40000,
-        payload: new TextEncoder().encode('pong-udp'),
-      });
-      // A batch of two: one the kernel refuses (IP version 0: EINVAL), then the reply.
-      t.is(tun.send([new Uint8Array(20), reply]), 1);
-      t.is(await done, 0);
-      t.is(out.trim(), 'pong-udp');
-      t.is(tun.stats.txDropped, 1);
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    client.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const done = new Promise<number | null>((res) => client.on('exit', res));
+    const dgram = await nextPacket(tun, (p) => p[9] === 17);
+    const ihl = (dgram[0]! & 15) * 4;
+    t.is(ipAt(dgram, 16), '10.99.0.2');
+    t.is((dgram[ihl]! << 8) | dgram[ihl + 1]!, 40000);
+    t.is((dgram[ihl + 2]! << 8) | dgram[ihl + 3]!, 9999);
+    t.is(Buffer.from(dgram.subarray(ihl + 8)).toString(), 'ping-udp');
+    const reply = buildUdp({
+      src: '10.99.0.2',
+      dst: '10.99.0.1',
+      sport: 9999,
+      dport: 40000,
+      payload: new TextEncoder().encode('pong-udp'),
     });
-  },
-);
+    // A batch of two: one the kernel refuses (IP version 0: EINVAL), then the reply.
+    t.is(tun.send([new Uint8Array(20), reply]), 1);
+    t.is(await done, 0);
+    t.is(out.trim(), 'pong-udp');
+    t.is(tun.stats.txDropped, 1);
+  });
+});
 
-tunSerial(
-  'a burst of datagrams of many sizes arrives intact, batched into one slab',
-  async (t) => {
-    await inNamespace('d', async (tun, ns) => {
-      // MTU 9000: one datagram larger than any typical budget rides along.
-      execFileSync('ip', ['-n', ns, 'link', 'set', tun.name, 'mtu', '9000']);
-      const sizes = [...Array.from({ length: 300 }, (_, i) => 2 + ((i * 37) % 1400)), 8900];
-      const client = spawn(
-        'ip',
-        [
-          'netns',
-          'exec',
-          ns,
-          process.execPath,
-          '-e',
-          `const s = require('node:dgram').createSocket('udp4');
+tunSerial('a burst of datagrams of many sizes arrives intact, batched into one slab', async (t) => {
+  await inNamespace('d', async (tun, ns) => {
+    // MTU 9000: one datagram larger than any typical budget rides along.
+    execFileSync('ip', ['-n', ns, 'link', 'set', tun.name, 'mtu', '9000']);
+    const sizes = [...Array.from({ length: 300 }, (_, i) => 2 + ((i * 37) % 1400)), 8900];
+    const client = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        ns,
+        process.execPath,
+        '-e',
+        `const s = require('node:dgram').createSocket('udp4');
          const sizes = ${JSON.stringify(sizes)};
          s.bind(40001, '10.99.0.1', () => {
            let left = sizes.length;
@@ -195,46 +190,45 @@ tunSerial(
              s.send(b, 9999, '10.99.0.2', () => { if (--left === 0) s.close(); });
            });
          });`,
-        ],
-        { stdio: 'ignore' },
+      ],
+      { stdio: 'ignore' },
+    );
+    const exited = new Promise((res) => client.on('exit', res));
+    const seen = new Map<number, number>();
+    let batches = 0;
+    let largest = 0;
+    let bad = 0;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`saw ${seen.size} of ${sizes.length}`)),
+        10_000,
       );
-      const exited = new Promise((res) => client.on('exit', res));
-      const seen = new Map<number, number>();
-      let batches = 0;
-      let largest = 0;
-      let bad = 0;
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`saw ${seen.size} of ${sizes.length}`)),
-          10_000,
-        );
-        tun.onPackets((packets) => {
-          batches++;
-          largest = Math.max(largest, packets.length);
-          for (const p of packets) {
-            if (p[0]! >> 4 !== 4 || p[9] !== 17) continue;
-            const ihl = (p[0]! & 15) * 4;
-            const payload = p.subarray(ihl + 8);
-            const i = (payload[0]! << 8) | payload[1]!;
-            // Payload i: its index, then (i & 255) up to sizes[i] bytes.
-            const n = sizes[i] ?? -1;
-            const fill = payload.subarray(2).every((x) => x === (i & 255));
-            if (payload.length !== n || !fill) bad++;
-            seen.set(i, payload.length);
-          }
-          if (seen.size + bad >= sizes.length) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
+      tun.onPackets((packets) => {
+        batches++;
+        largest = Math.max(largest, packets.length);
+        for (const p of packets) {
+          if (p[0]! >> 4 !== 4 || p[9] !== 17) continue;
+          const ihl = (p[0]! & 15) * 4;
+          const payload = p.subarray(ihl + 8);
+          const i = (payload[0]! << 8) | payload[1]!;
+          // Payload i: its index, then (i & 255) up to sizes[i] bytes.
+          const n = sizes[i] ?? -1;
+          const fill = payload.subarray(2).every((x) => x === (i & 255));
+          if (payload.length !== n || !fill) bad++;
+          seen.set(i, payload.length);
+        }
+        if (seen.size + bad >= sizes.length) {
+          clearTimeout(timer);
+          resolve();
+        }
       });
-      await exited;
-      t.log(`${batches} batches, largest ${largest} packets`);
-      t.is(bad, 0);
-      t.is(seen.get(sizes.length - 1), 8900, 'the 8900-byte datagram came through whole');
     });
-  },
-);
+    await exited;
+    t.log(`${batches} batches, largest ${largest} packets`);
+    t.is(bad, 0);
+    t.is(seen.get(sizes.length - 1), 8900, 'the 8900-byte datagram came through whole');
+  });
+});
 
 tunSerial('send() takes batches past the transmit slab (2000 packets, 2 MB)', async (t) => {
   await inNamespace('e', async (tun, ns) => {
