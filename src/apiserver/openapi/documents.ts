@@ -1,9 +1,14 @@
-// The OpenAPI v3 documents, one per served group version: the real paths and operations
-// (paths.ts) and the component schemas they reach (schemas.ts, made from
-// @kubernetes/client-node's models). Made on first use, then kept with their hash.
+// The OpenAPI v3 documents, one per served group version, in two forms made on first use:
+// - served (loadDocument, kept with its text and hash): the write operations of the real
+//   paths cut down to what kubectl reads (paths.ts servedPaths) and the schemas of their
+//   kinds, slimmed (slim.ts), because kubectl 1.32 parses it once per object it applies;
+// - full (fullDocument): every operation as the API server describes it and every schema
+//   it reaches (schemas.ts, from @kubernetes/client-node's models), for the unknown-field
+//   check and the v2 document.
 import { createHash } from 'node:crypto';
-import { groupVersionPaths } from './paths.ts';
-import { closure, META, refsIn, SCHEMA_REF } from './schemas.ts';
+import { componentName, groupVersionPaths, servedPaths } from './paths.ts';
+import { closure, componentSchemas, META, refsIn, SCHEMA_REF } from './schemas.ts';
+import { servedSchemas } from './slim.ts';
 
 export { SCHEMA_REF };
 
@@ -77,28 +82,69 @@ const SECURITY_SCHEMES = {
   },
 };
 
-/** The document of a group version: its paths and every schema they reach, plus WatchEvent. */
-function makeDocument(path: GroupVersionPath): OpenAPIV3 {
+const INFO = { title: 'Kubernetes', version: 'unversioned' };
+
+/**
+ * The full document of a group version: its paths with every operation as the API server
+ * describes it, and every schema they reach (plus WatchEvent). Not served as such: it backs
+ * the unknown-field check and the v2 document.
+ */
+function makeFullDocument(path: GroupVersionPath): OpenAPIV3 {
   const paths = groupVersionPaths(path);
   const roots = new Set([`${META}WatchEvent`]);
   refsIn(paths, roots);
   return {
     components: { schemas: closure(roots), securitySchemes: SECURITY_SCHEMES },
-    info: { title: 'Kubernetes', version: 'unversioned' },
+    info: INFO,
     openapi: '3.0.0',
     paths,
   };
 }
 
+/**
+ * The served document of a group version: the paths cut down to what kubectl reads
+ * (servedPaths) and the schemas of the kinds their operations name, slimmed (slim.ts).
+ */
+function makeServedDocument(path: GroupVersionPath): OpenAPIV3 {
+  const paths = servedPaths(path);
+  const pool = componentSchemas();
+  const roots = new Set<string>();
+  for (const item of Object.values(paths)) {
+    for (const op of Object.values(item)) {
+      const gvk = (op as { 'x-kubernetes-group-version-kind'?: GroupVersionKind })[
+        'x-kubernetes-group-version-kind'
+      ];
+      if (gvk !== undefined && pool[componentName(gvk)] !== undefined)
+        roots.add(componentName(gvk));
+    }
+  }
+  return {
+    components: { schemas: servedSchemas(pool, roots), securitySchemes: SECURITY_SCHEMES },
+    info: INFO,
+    openapi: '3.0.0',
+    paths,
+  };
+}
+
+/** The served document of a group version, made on first use, with its text and hash. */
 export function loadDocument(path: GroupVersionPath): LoadedDocument {
   let d = loaded.get(path);
   if (d === undefined) {
-    const doc = makeDocument(path);
+    const doc = makeServedDocument(path);
     const text = JSON.stringify(doc);
     const hash = createHash('sha512').update(text).digest('hex').toUpperCase();
     d = { path, text, hash, made: new Date(), doc };
     loaded.set(path, d);
   }
+  return d;
+}
+
+const full = new Map<GroupVersionPath, OpenAPIV3>();
+
+/** The full document of a group version (read-only: shared by every caller). */
+export function fullDocument(path: GroupVersionPath): OpenAPIV3 {
+  let d = full.get(path);
+  if (d === undefined) full.set(path, (d = makeFullDocument(path)));
   return d;
 }
 

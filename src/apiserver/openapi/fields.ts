@@ -1,10 +1,12 @@
 // Unknown fields for fieldValidation=Strict (and Warn): the fields of a request object that
 // the schema of its kind does not define, named as the API server's strict decoding error
-// names them ('spec.replica', 'spec.template.spec.containers[0].imagePullPolcy').
+// names them ('spec.replica', 'spec.template.spec.containers[0].imagePullPolcy'). Checked
+// against the full schemas (documents.ts fullDocument), not the slimmed ones served to
+// kubectl: a typo below a field the served document collapses is caught too.
 import {
+  fullDocument,
   GROUP_VERSIONS,
   groupVersionPath,
-  loadDocument,
   resolveRef,
   type OpenAPIV3,
   type Schema,
@@ -28,7 +30,7 @@ function kindIndex(): Map<string, KindSchema> {
   const index = new Map<string, KindSchema>();
   for (const ownOnly of [true, false]) {
     for (const path of GROUP_VERSIONS) {
-      const { doc } = loadDocument(path);
+      const doc = fullDocument(path);
       for (const schema of Object.values(doc.components.schemas)) {
         for (const gvk of schema['x-kubernetes-group-version-kind'] ?? []) {
           const key = `${gvk.group}/${gvk.version}/${gvk.kind}`;

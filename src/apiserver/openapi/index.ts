@@ -2,19 +2,24 @@
 // strategic merge patches, the check that the server does field validation), the swagger
 // 2.0 document, and the unknown-field check behind fieldValidation=Strict.
 //
-// The documents are made on first use from the real paths and operations of the served
-// resources (paths.ts) and schemas built from @kubernetes/client-node's generated models
-// (schemas.ts, extensions.ts for extensions/v1beta1). What kubectl 1.32 reads from them:
+// The served v3 documents are made on first use from the real paths of the served resources
+// (paths.ts; only their POST, PUT and PATCH, cut down) and the schemas of their kinds built
+// from @kubernetes/client-node's generated models (schemas.ts, extensions.ts for
+// extensions/v1beta1), slimmed (slim.ts): kubectl 1.32 parses a group version's document
+// for every object it applies. The v2 document and the unknown-field check use the full
+// ones (documents.ts). What kubectl 1.32 reads from the v3 documents:
 // - GET /openapi/v3 (Accept: application/json, */*): `paths[gv].serverRelativeURL`, fetched
 //   as given (hash and all) with Accept: application/json.
-// - apply/create/replace --validate=strict (the default): whether some path's `patch`
-//   operation with `x-kubernetes-group-version-kind` == the object's GVK lists a
-//   `fieldValidation` parameter. It does here, so kubectl validates nothing itself and sends
-//   ?fieldValidation=Strict: the server must answer unknown fields (unknownFields) with 400.
+// - apply/create/replace --validate=strict (the default): whether the `patch` operation of
+//   a path, the first it finds with `x-kubernetes-group-version-kind` == the object's GVK,
+//   lists a `fieldValidation` parameter. Every one does here, so kubectl validates nothing
+//   itself and sends ?fieldValidation=Strict: the server must answer unknown fields
+//   (unknownFields) with 400.
 // - apply (client side): the `patch` operation's requestBody content has
 //   application/strategic-merge-patch+json, then the components schema whose
 //   `x-kubernetes-group-version-kind` list has the GVK, with x-kubernetes-patch-strategy /
-//   x-kubernetes-patch-merge-key through $ref and allOf.
+//   x-kubernetes-patch-merge-key through $ref and allOf; every object, list or map field the
+//   patch compares must be among `properties` on the way down.
 // - explain: the GVK of an operation under /api(s)/G/V[/namespaces/{namespace}]/R[/{name}],
 //   then the schema with that GVK; `description`, `properties`, `required`, `type`, `items`,
 //   `additionalProperties`, `allOf`, `$ref`, `enum`.

@@ -413,3 +413,36 @@ export function groupVersionPaths(path: GroupVersionPath): Record<string, Record
 function article(kind: string): string {
   return /^[AEIOU]/.test(kind) ? `an ${kind}` : `a ${kind}`;
 }
+
+const FIELD_VALIDATION_ONLY = { in: 'query', name: 'fieldValidation', schema: { type: 'string' } };
+
+/**
+ * The paths of a served document: those of groupVersionPaths with only the operations that
+ * take a body (POST, PUT, PATCH), each cut down to what kubectl reads: its operationId and
+ * x-kubernetes-group-version-kind, the fieldValidation parameter, the media types of a
+ * PATCH (without schemas), and a `200` response without a body (OpenAPI requires one).
+ * kubectl 1.32 parses the whole document for every object it applies: the reads, the other
+ * parameters and the descriptions would cost it time and tell it nothing.
+ */
+export function servedPaths(path: GroupVersionPath): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [p, item] of Object.entries(groupVersionPaths(path))) {
+    const ops: Record<string, unknown> = {};
+    for (const verb of ['patch', 'post', 'put']) {
+      const op = item[verb] as Obj | undefined;
+      const gvk = op?.['x-kubernetes-group-version-kind'] as Gvk | undefined;
+      if (op === undefined || gvk === undefined || gvk.kind.endsWith('Options')) continue;
+      const served: Obj = { operationId: op.operationId, parameters: [FIELD_VALIDATION_ONLY] };
+      if (verb === 'patch')
+        served.requestBody = {
+          content: Object.fromEntries(PATCH_MEDIA.map((m) => [m, {}])),
+          required: true,
+        };
+      served.responses = { 200: { description: 'OK' } };
+      served['x-kubernetes-group-version-kind'] = gvk;
+      ops[verb] = served;
+    }
+    if (Object.keys(ops).length > 0) out[p] = ops;
+  }
+  return out;
+}

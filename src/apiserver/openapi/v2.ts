@@ -1,9 +1,11 @@
-// The swagger 2.0 document (GET /openapi/v2), made from the v3 documents as the API server
+// The swagger 2.0 document (GET /openapi/v2), made from the full v3 documents (every
+// operation and schema: kubectl falls back to it for a patch the served v3 ones cannot make)
+// as the API server
 // makes its v2 one from the same definitions: `#/definitions/` refs, a single-ref allOf
 // folded into the property, body parameters and consumes/produces instead of requestBody
 // and response content, no v3-only keywords (oneOf, default): IntOrString and Quantity,
 // a oneOf of string and another type in v3, are strings in v2 as in kube-apiserver's.
-import { GROUP_VERSIONS, loadDocument, SCHEMA_REF } from './documents.ts';
+import { fullDocument, GROUP_VERSIONS, SCHEMA_REF } from './documents.ts';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Obj = { [k: string]: Json };
@@ -97,7 +99,7 @@ export function openapiV2Document(): string {
   const definitions: Obj = {};
   const paths: Obj = {};
   for (const gv of GROUP_VERSIONS) {
-    const { doc } = loadDocument(gv);
+    const doc = fullDocument(gv);
     for (const [name, s] of Object.entries(doc.components.schemas))
       definitions[name] ??= schemaV2(s as Json);
     for (const [p, item] of Object.entries(doc.paths)) {
@@ -116,7 +118,7 @@ export function openapiV2Document(): string {
         .sort()
         .map((k) => [k, o[k]!]),
     );
-  const first = loadDocument(GROUP_VERSIONS[0]).doc;
+  const first = fullDocument(GROUP_VERSIONS[0]);
   text = JSON.stringify({
     swagger: '2.0',
     info: first.info,
