@@ -3,22 +3,20 @@
 // the other nodes' pod CIDRs (host-gw) and a default route to the node network's router.
 // Pods coming and going on the node add and remove their veths.
 import type { Pod } from '../api/types.ts';
-import { SECOND } from './clock.ts';
 import type { Cluster } from './cluster.ts';
 import { type ResolvedNode, resolveNodes } from './cluster-config.ts';
 import type { ProxyFeed } from './proxy-feed.ts';
-import { Rng } from './rng.ts';
 import { NodeDataplane } from '../dataplane/node.ts';
 import type { ConntrackConfig } from '../conntrack/conntrack.ts';
 import { ipToU32, parseCidr, tryIpToU32 } from '../packet/addr.ts';
 import type { DataplaneProxier } from '../proxy/hooks.ts';
-import { IptablesProxier } from '../proxy/iptables/proxier.ts';
-import { IpvsDataplaneProxier } from '../proxy/ipvs/dataplane.ts';
-import { IpvsProxier } from '../proxy/ipvs/proxier.ts';
-import { NftablesProxier } from '../proxy/nftables/proxier.ts';
+import { newProxier } from '../proxy/modes.ts';
+import type { ProxyMode } from '../proxy/modes.ts';
+import { seededStream } from '../proxy/random.ts';
 
-export type ProxyMode = 'iptables' | 'ipvs' | 'nftables';
-export const PROXY_MODES: readonly ProxyMode[] = ['iptables', 'ipvs', 'nftables'];
+export { PROXY_MODES } from '../proxy/modes.ts';
+export type { ProxyMode } from '../proxy/modes.ts';
+export { seededStream } from '../proxy/random.ts';
 
 export interface NodeSetupOptions {
   mode: ProxyMode;
@@ -41,15 +39,7 @@ export interface SimNode {
   readonly podIfaces: Map<number, number>;
 }
 
-/** A deterministic [0,1) stream per purpose, derived from the cluster seed. */
-export function seededStream(seed: number, purpose: string): () => number {
-  let h = seed >>> 0;
-  for (let i = 0; i < purpose.length; i++)
-    h = Math.imul(h ^ purpose.charCodeAt(i), 0x01000193) >>> 0;
-  const rng = new Rng(h);
-  return () => rng.nextU32() / 4294967296;
-}
-
+/** The node's proxier: kube-proxy in `mode`, configured as the cluster sets up its nodes. */
 export function makeProxier(
   cluster: Cluster,
   node: ResolvedNode,
@@ -57,26 +47,17 @@ export function makeProxier(
   scheduler?: string,
 ): DataplaneProxier {
   const cfg = cluster.config;
-  const common = {
-    nodeName: node.name,
-    nodeIPs: [node.ip],
-    clusterCIDR: cfg.podCIDR,
-    random: seededStream(cfg.seed, `proxy/${node.name}`),
-    now: () => cluster.now() / SECOND,
-  };
-  if (mode === 'iptables') return new IptablesProxier(common);
-  const nowMs = () => cluster.now() / 1e6;
-  if (mode === 'ipvs') {
-    const ipvs = new IpvsProxier({
+  return newProxier(
+    mode,
+    {
       nodeName: node.name,
       nodeIPs: [node.ip],
       clusterCIDR: cfg.podCIDR,
-      now: nowMs,
-      ...(scheduler !== undefined ? { scheduler } : {}),
-    });
-    return new IpvsDataplaneProxier(ipvs, nowMs);
-  }
-  return new NftablesProxier({ ...common, serviceCIDRs: [cfg.serviceCIDR] });
+      ...(scheduler !== undefined ? { ipvs: { scheduler } } : {}),
+      nftables: { serviceCIDRs: [cfg.serviceCIDR] },
+    },
+    { random: seededStream(cfg.seed, `proxy/${node.name}`), nowNs: () => cluster.now() },
+  );
 }
 
 /** Build the node's proxy and dataplane and keep its pod veths in step with the cluster. */

@@ -1,6 +1,6 @@
 // The control plane's random source: svclab's one generator (xoshiro128**, in
-// proxy/random.ts, below every layer that draws) with what the API server draws from it:
-// generated names in Kubernetes' safe alphabet and version-4 uids. Every random choice
+// proxy/random.ts, below every layer that draws) and the two shapes the control plane
+// draws in: generated names in Kubernetes' safe alphabet and version-4 uids. Every random choice
 // (uids, generated names, ClusterIPs, NodePorts) draws from it in a deterministic order,
 // so the same seed reproduces the same cluster.
 import { SeededRng } from '../proxy/random.ts';

@@ -2,6 +2,7 @@
 // writes in iptables mode, compiled from a ServiceMap snapshot. This file holds the
 // fixed chains and jumps; compile-services.ts writes the per-service-port rules.
 import { parseCidr, formatCidr } from '../../packet/addr.ts';
+import type { IptablesConfig, ProxyCommonConfig } from '../config.ts';
 import type { ServicePortEntry } from '../service-map.ts';
 import { RuleSetBuilder, argv } from './builder.ts';
 import {
@@ -24,29 +25,8 @@ import { ServiceFragment } from './service-fragment.ts';
 import { goHex08, kubeProxyProbability } from './format.ts';
 import type { RuleSet, TableName } from './rules.ts';
 
-export interface IptablesOptions {
-  /** This node's name: endpoints with this nodeName are local. */
-  readonly nodeName: string;
-  /** This node's IPv4 addresses; the first is kube-proxy's --bind-address node IP. */
-  readonly nodeIPs: readonly string[];
-  /** --cluster-cidr: enables the `! -s CIDR -j KUBE-MARK-MASQ` rules (LocalTrafficDetector). */
-  readonly clusterCIDR?: string;
-  /** --masquerade-all: masquerade all traffic to cluster IPs. */
-  readonly masqueradeAll?: boolean;
-  /** --iptables-masquerade-bit (default 14, mark 0x4000). */
-  readonly masqueradeBit?: number;
-  /**
-   * The mark as written in the restore payload. Default: Go's `%#08x` of 1<<bit, as
-   * the real kube-proxy (`0x00004000`); kube-proxy's unit tests use `0x4000`.
-   */
-  readonly masqueradeMarkText?: string;
-  /** --iptables-localhost-nodeports (default true). */
-  readonly localhostNodePorts?: boolean;
-  /** iptables supports MASQUERADE --random-fully (default true; iptables >= 1.6.2). */
-  readonly randomFully?: boolean;
-  /** Create KUBE-PROXY-CANARY as kube-proxy's iptables monitor does (default true). */
-  readonly canaryChains?: boolean;
-}
+/** The common configuration and KubeProxyConfiguration's `iptables` fields side by side. */
+export interface IptablesOptions extends ProxyCommonConfig, IptablesConfig {}
 
 /** kube-proxy's largeClusterEndpointsThreshold: above it, endpoint rules lose their comments. */
 export const LARGE_CLUSTER_ENDPOINTS_THRESHOLD = 1000;

@@ -4,12 +4,12 @@
 // servers added or gracefully deleted, ipset members and kube-ipvs0 addresses reference-counted
 // -- so one endpoint change is one real-server operation, whatever the cluster size.
 // classify() is the dataplane's entry for the first packet of a flow.
-import type { EndpointSlice, Service } from '../../api/types.ts';
+import type { Service } from '../../api/types.ts';
 import { ipToU32, parseCidr, prefixMask, u32ToIp } from '../../packet/addr.ts';
+import type { IpvsConfig, ProxyCommonConfig } from '../config.ts';
 import { servicePortInfos, servicePortKey } from '../model.ts';
 import type { ServicePortInfo } from '../model.ts';
-import type { Proxier } from '../proxier.ts';
-import { ServiceMap } from '../service-map.ts';
+import { ServiceMapProxier } from '../service-map-proxier.ts';
 import type { ServiceMapSnapshot } from '../service-map.ts';
 import { IPPROTO_TCP, IPPROTO_UDP, SCHED_MH_FALLBACK, SvcFlag } from './constants.ts';
 import { destKey } from './dest.ts';
@@ -32,28 +32,15 @@ import type { VirtualService } from './service.ts';
 /** svclab's per-service scheduler annotation (upstream kube-proxy has only the global flag). */
 export const SCHEDULER_ANNOTATION = 'svclab.io/ipvs-scheduler';
 
-export interface IpvsProxierOptions {
-  readonly nodeName: string;
-  /** This node's addresses outside kube-ipvs0 (NodePort virtual services); the first is nodeIP. */
-  readonly nodeIPs: readonly string[];
-  /** --ipvs-scheduler (default rr). */
-  readonly scheduler?: string;
-  /** Also set mh-fallback (IP_VS_SVC_F_SCHED1) on mh services; kube-proxy sets only mh-port. */
-  readonly mhFallback?: boolean;
-  readonly masqueradeAll?: boolean;
-  /** --iptables-masquerade-bit (default 14: mark 0x4000). */
-  readonly masqueradeBit?: number;
-  /** --cluster-cidr: the local-traffic detector for cluster-IP masquerade. */
-  readonly clusterCIDR?: string;
-  /** --ipvs-tcp-timeout / --ipvs-tcpfin-timeout / --ipvs-udp-timeout in seconds (0 = keep). */
-  readonly tcpTimeout?: number;
-  readonly tcpFinTimeout?: number;
-  readonly udpTimeout?: number;
+/**
+ * The common configuration and KubeProxyConfiguration's `ipvs` fields side by side (nodeIPs:
+ * this node's addresses outside kube-ipvs0, for NodePort virtual services).
+ */
+export interface IpvsProxierOptions extends ProxyCommonConfig, IpvsConfig {
+  /** KubeProxyConfiguration's `iptables.randomFully`: ipvs mode writes iptables rules too. */
+  readonly randomFully?: boolean;
   /** Caller's clock in ms (graceful termination); default 0. */
   readonly now?: () => number;
-  /** Seed for the ipsets' jhash initval (the kernel draws it at random). */
-  readonly ipsetSeed?: number;
-  readonly randomFully?: boolean;
 }
 
 /** What one Service has installed. */
@@ -72,8 +59,7 @@ export interface IpvsOps {
   unbind: number;
 }
 
-export class IpvsProxier implements Proxier {
-  readonly serviceMap: ServiceMap;
+export class IpvsProxier extends ServiceMapProxier {
   readonly ipvs = new Ipvs();
   readonly ipsets: KubeIpsets;
   readonly graceful: GracefulTermination;
@@ -84,7 +70,6 @@ export class IpvsProxier implements Proxier {
   private readonly bound = new Map<number, number>();
   /** Bumped whenever an address is bound to or unbound from kube-ipvs0 (isLocalAddress changes). */
   localGeneration = 0;
-  private readonly nodeIPs: ReadonlySet<number>;
   private readonly objects = new Map<string, Service>();
   private readonly installed = new Map<string, Installed>();
   private readonly vsRefs = new Map<string, { svc: VirtualService; refs: number }>();
@@ -95,16 +80,13 @@ export class IpvsProxier implements Proxier {
   private rules: IpvsRules | undefined;
   /** KUBE-IPVS-OUT-FILTER's `LB ip,proto,port` keys, rebuilt after a sync that changed something. */
   private lbNoNodeAccess: Set<string> | undefined;
-  private servicesSynced = false;
-  private endpointSlicesSynced = false;
 
   constructor(readonly options: IpvsProxierOptions) {
+    super(options.nodeName, options.nodeIPs);
     const scheduler = options.scheduler ?? 'rr';
     if (!isSchedulerName(scheduler)) throw new Error(`unknown IPVS scheduler ${scheduler}`);
-    this.serviceMap = new ServiceMap(options.nodeName);
     this.ipsets = new KubeIpsets(options.ipsetSeed ?? 0);
     this.graceful = new GracefulTermination(this.ipvs);
-    this.nodeIPs = new Set(options.nodeIPs.map(ipToU32));
     this.now = options.now ?? (() => 0);
     this.ipvs.setTimeouts(
       options.tcpTimeout ?? 0,
@@ -128,39 +110,31 @@ export class IpvsProxier implements Proxier {
     };
   }
 
-  onServiceAdd(service: Service): void {
-    this.onServiceUpdate(undefined, service);
+  // The shared handlers feed the ServiceMap; ipvs also keeps each Service object, for the
+  // scheduler annotation, and re-syncs a Service whose annotation changed.
+  override onServiceAdd(service: Service): void {
+    this.remember(undefined, service);
+    super.onServiceAdd(service);
   }
-  onServiceUpdate(oldService: Service | undefined, service: Service): void {
+  override onServiceUpdate(oldService: Service, service: Service): void {
+    this.remember(oldService, service);
+    super.onServiceUpdate(oldService, service);
+  }
+  override onServiceDelete(service: Service): void {
+    this.objects.delete(nsName(service));
+    super.onServiceDelete(service);
+  }
+
+  private remember(oldService: Service | undefined, service: Service): void {
     const key = nsName(service);
     const before = oldService?.metadata.annotations?.[SCHEDULER_ANNOTATION];
     if (before !== service.metadata.annotations?.[SCHEDULER_ANNOTATION]) this.extraDirty.add(key);
     this.objects.set(key, service);
-    this.serviceMap.updateService(oldService, service);
-  }
-  onServiceDelete(service: Service): void {
-    this.objects.delete(nsName(service));
-    this.serviceMap.updateService(service, undefined);
-  }
-  onServiceSynced(): void {
-    this.servicesSynced = true;
-  }
-  onEndpointSliceAdd(slice: EndpointSlice): void {
-    this.serviceMap.updateEndpointSlice(slice, false);
-  }
-  onEndpointSliceUpdate(_old: EndpointSlice, slice: EndpointSlice): void {
-    this.serviceMap.updateEndpointSlice(slice, false);
-  }
-  onEndpointSliceDelete(slice: EndpointSlice): void {
-    this.serviceMap.updateEndpointSlice(slice, true);
-  }
-  onEndpointSlicesSynced(): void {
-    this.endpointSlicesSynced = true;
   }
 
   /** syncProxyRules, as a diff over the services that changed since the last sync. */
   sync(): void {
-    if (!this.servicesSynced || !this.endpointSlicesSynced) return;
+    if (!this.initialized) return;
     const t0 = performance.now();
     const snap = this.serviceMap.snapshot();
     const t1 = performance.now();
@@ -207,9 +181,9 @@ export class IpvsProxier implements Proxier {
     return { ip: u32ToIp(this.ipvs.conns.daddr[id]!), port: this.ipvs.conns.dport[id]! };
   }
 
-  /** addrtype LOCAL: node addresses, kube-ipvs0 addresses and 127/8. */
-  isLocalAddress(ip: number): boolean {
-    return ip >>> 24 === 127 || this.nodeIPs.has(ip >>> 0) || this.bound.has(ip >>> 0);
+  /** addrtype LOCAL: node addresses and 127/8, and the addresses bound to kube-ipvs0. */
+  override isLocalAddress(ip: number): boolean {
+    return super.isLocalAddress(ip) || this.bound.has(ip >>> 0);
   }
 
   /** Whether nat KUBE-SERVICES marks this new connection for masquerade. */

@@ -5,7 +5,8 @@
 // service port's elements and chains.
 import { cidrContains, parseCidr, tryIpToU32 } from '../../packet/addr.ts';
 import type { Cidr } from '../../packet/addr.ts';
-import { Hook } from '../hooks.ts';
+import type { NftablesConfig, ProxyCommonConfig } from '../config.ts';
+import { Hook } from '../netfilter.ts';
 import type { ServicePortEntry } from '../service-map.ts';
 import type { AffinityTables } from './affinity.ts';
 import { RulesetBuilder } from './builder.ts';
@@ -17,29 +18,8 @@ import * as N from './names.ts';
 import type { NameCache } from './names.ts';
 import type { BaseChainSpec, ChainType, NftChain, Ruleset } from './ruleset.ts';
 
-export interface NftablesOptions {
-  /** This node's name: endpoints with this nodeName are local. */
-  readonly nodeName: string;
-  /** This node's IPv4 addresses; the first is kube-proxy's node IP. */
-  readonly nodeIPs: readonly string[];
-  /** --cluster-cidr: the local-traffic detector (`ip saddr [!=] CIDR`). */
-  readonly clusterCIDR?: string;
-  /** --masquerade-all. */
-  readonly masqueradeAll?: boolean;
-  /** --iptables-masquerade-bit (default 14, mark 0x4000). */
-  readonly masqueradeBit?: number;
-  /**
-   * --nodeport-addresses: CIDRs selecting which node IPs take NodePort traffic (they go
-   * into `set nodeport-ips`), or 'all' for kube-proxy's match-all form (`fib daddr type
-   * local ip daddr != 127.0.0.0/8`). Default: every node IP.
-   */
-  readonly nodePortAddresses?: readonly string[] | 'all';
-  /**
-   * ServiceCIDRs (kube-proxy's OnServiceCIDRsChanged): traffic to an unallocated
-   * address in them is dropped by cluster-ips-check. Default: none (no drop rule).
-   */
-  readonly serviceCIDRs?: readonly string[];
-}
+/** The common configuration and KubeProxyConfiguration's `nftables` fields side by side. */
+export interface NftablesOptions extends ProxyCommonConfig, NftablesConfig {}
 
 /** knftables priorities: "dstnat" is -100, "srcnat" 100. */
 const DSTNAT = -100;

@@ -3,7 +3,7 @@
 // hash_32(daddr, 8). No fallback: an unavailable server means no destination.
 import type { IpvsDest } from '../dest.ts';
 import { hash32 } from '../hash.ts';
-import { NO_DEST } from './scheduler.ts';
+import { NO_DEST, unavailable } from './scheduler.ts';
 import type { IpvsScheduler, SchedPacket, SchedService } from './scheduler.ts';
 
 export const DH_TAB_BITS = 8;
@@ -51,7 +51,7 @@ export class DestinationHashingScheduler implements IpvsScheduler {
 
   schedule(svc: SchedService, pkt: SchedPacket): IpvsDest | null {
     const d = this.buckets[dhHashKey(pkt.daddr)] ?? null;
-    if (d === null || !d.available || d.weight <= 0 || d.overloaded) {
+    if (d === null || !d.available || unavailable(d)) {
       svc.schedulerError(NO_DEST);
       return null;
     }

@@ -3,7 +3,7 @@
 // gone, quiesced, or overloaded (activeconns > weight while some server is under half its
 // weight). Otherwise weighted least-connection picks a new one and the cache remembers it.
 import type { DestNode, IpvsDest } from '../dest.ts';
-import { NO_DEST, StatelessScheduler, connOverhead } from './scheduler.ts';
+import { NO_DEST, StatelessScheduler, connOverhead, leastLoaded } from './scheduler.ts';
 import type { SchedPacket, SchedService } from './scheduler.ts';
 
 /** sysctl lblc_expiration / lblcr_expiration default: 24 hours, in ms. */
@@ -11,28 +11,7 @@ export const LBLC_EXPIRATION_MS = 24 * 60 * 60 * 1000;
 
 /** __ip_vs_lblc_schedule() / __ip_vs_lblcr_schedule(): weighted least-connection. */
 export function weightedLeastConn(head: DestNode): IpvsDest | null {
-  let n: DestNode = head.next;
-  let least: IpvsDest | null = null;
-  for (; n !== head; n = n.next) {
-    const d = n as IpvsDest;
-    if (d.overloaded) continue;
-    if (d.weight > 0) {
-      least = d;
-      break;
-    }
-  }
-  if (least === null) return null;
-  let loh = connOverhead(least);
-  for (n = n.next; n !== head; n = n.next) {
-    const d = n as IpvsDest;
-    if (d.overloaded) continue;
-    const doh = connOverhead(d);
-    if (loh * d.weight > doh * least.weight) {
-      least = d;
-      loh = doh;
-    }
-  }
-  return least;
+  return leastLoaded(head, connOverhead, true);
 }
 
 /** is_overloaded(): busier than its weight while another server is under half of its own. */

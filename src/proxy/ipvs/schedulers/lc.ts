@@ -2,25 +2,14 @@
 // activeconns*256 + inactconns; weight 0 (quiesced) and overloaded servers are skipped.
 // Ties go to the first in list order (newest first).
 import type { IpvsDest } from '../dest.ts';
-import { NO_DEST, StatelessScheduler, connOverhead } from './scheduler.ts';
+import { NO_DEST, StatelessScheduler, connOverhead, leastLoaded } from './scheduler.ts';
 import type { SchedService } from './scheduler.ts';
 
 export class LeastConnectionScheduler extends StatelessScheduler {
   readonly name = 'lc';
 
   schedule(svc: SchedService): IpvsDest | null {
-    const head = svc.head;
-    let least: IpvsDest | null = null;
-    let loh = 0;
-    for (let n = head.next; n !== head; n = n.next) {
-      const d = n as IpvsDest;
-      if (d.overloaded || d.weight === 0) continue;
-      const doh = connOverhead(d);
-      if (least === null || doh < loh) {
-        least = d;
-        loh = doh;
-      }
-    }
+    const least = leastLoaded(svc.head, connOverhead, false);
     if (least === null) svc.schedulerError(NO_DEST);
     return least;
   }

@@ -8,7 +8,7 @@ import { SCHED_MH_FALLBACK, SCHED_MH_PORT } from '../constants.ts';
 import { MH_HASH1, MH_HASH2, fls, gcd, hsiphashU32 } from '../hash.ts';
 import type { HsipKey } from '../hash.ts';
 import { hashPort } from './sh.ts';
-import { NO_DEST } from './scheduler.ts';
+import { NO_DEST, unavailable } from './scheduler.ts';
 import type { IpvsScheduler, SchedPacket, SchedService } from './scheduler.ts';
 
 /** primes[CONFIG_IP_VS_MH_TAB_INDEX - 8] with the default index 12. */
@@ -19,10 +19,6 @@ const MH_TAB_BITS = 6;
 /** ip_vs_mh_hashkey(): hsiphash of (offset + port + addr) as a u32. */
 export function mhHashKey(addr: number, port: number, key: HsipKey, offset: number): number {
   return hsiphashU32((offset + port + addr) >>> 0, key);
-}
-
-function unavailable(d: IpvsDest): boolean {
-  return d.weight <= 0 || d.overloaded;
 }
 
 export class MaglevHashingScheduler implements IpvsScheduler {

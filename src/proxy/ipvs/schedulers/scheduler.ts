@@ -45,6 +45,40 @@ export function connOverhead(d: IpvsDest): number {
   return d.activeConns * 256 + d.inactConns;
 }
 
+/** is_unavailable() (sh, mh), the least-connection family's skip: quiesced (weight 0) or overloaded. */
+export function unavailable(d: IpvsDest): boolean {
+  return d.weight <= 0 || d.overloaded;
+}
+
+/**
+ * The least-connection family's pick (ip_vs_lc/wlc/sed/nq_schedule, lblc/lblcr's
+ * __ip_vs_lblc_schedule): in list order, skipping unavailable servers, the server with the
+ * least overhead(d) / weight, compared as `loh * w > doh * lw` (no division), so a tie keeps
+ * the earlier, newer server; `weighted` false compares the overheads alone (lc). With
+ * `idleFirst` (nq) the first server without active connections is taken at once. Null when
+ * no server is available; the caller reports it.
+ */
+export function leastLoaded(
+  head: DestNode,
+  overhead: (d: IpvsDest) => number,
+  weighted: boolean,
+  idleFirst = false,
+): IpvsDest | null {
+  let least: IpvsDest | null = null;
+  let loh = 0;
+  for (let n = head.next; n !== head; n = n.next) {
+    const d = n as IpvsDest;
+    if (unavailable(d)) continue;
+    if (idleFirst && d.activeConns === 0) return d;
+    const doh = overhead(d);
+    if (least === null || (weighted ? loh * d.weight > doh * least.weight : doh < loh)) {
+      least = d;
+      loh = doh;
+    }
+  }
+  return least;
+}
+
 /** A scheduler whose hooks are no-ops (the kernel leaves them NULL). */
 export abstract class StatelessScheduler implements IpvsScheduler {
   abstract readonly name: string;

@@ -11,7 +11,7 @@ import {
   SCHED_SH_PORT,
 } from '../constants.ts';
 import { hash32 } from '../hash.ts';
-import { NO_DEST } from './scheduler.ts';
+import { NO_DEST, unavailable } from './scheduler.ts';
 import type { IpvsScheduler, SchedPacket, SchedService } from './scheduler.ts';
 
 export const SH_TAB_BITS = 8;
@@ -21,11 +21,6 @@ const SH_TAB_MASK = SH_TAB_SIZE - 1;
 /** ip_vs_sh_hashkey(). */
 export function shHashKey(addr: number, port: number, offset: number): number {
   return (offset + hash32((port + addr) >>> 0, SH_TAB_BITS)) & SH_TAB_MASK;
-}
-
-/** is_unavailable(): quiesced or overloaded. */
-function unavailable(d: IpvsDest): boolean {
-  return d.weight <= 0 || d.overloaded;
 }
 
 /** The source port when the service hashes on it (TCP/UDP/SCTP only), else 0. */
