@@ -340,11 +340,19 @@ test('unmodelled subtrees are collapsed; modelled fields keep their full descrip
   );
   t.regex(props('PodSpec').dnsPolicy!.description as string, /^Set DNS policy for the pod\. .+\./);
   t.regex(props('ServiceSpec').type!.description as string, /"ExternalName" aliases this service/);
-  // Types whose contents manifests often change keep the fields kubectl apply's patches
-  // descend into (resources.limits, a probe's httpGet, a volume's configMap).
+  // Types whose contents manifests often change keep their fields (first sentences), so
+  // kubectl apply's patches find those they descend into (resources.limits, a probe's
+  // httpGet, a volume's configMap); Volume only its common sources.
   t.deepEqual(Object.keys(props('ResourceRequirements')).sort(), ['claims', 'limits', 'requests']);
-  t.deepEqual(Object.keys(props('Probe')).sort(), ['exec', 'grpc', 'httpGet', 'tcpSocket']);
+  t.deepEqual(
+    ['exec', 'httpGet', 'initialDelaySeconds'].map((f) => f in props('Probe')),
+    [true, true, true],
+  );
+  t.like(props('Probe').initialDelaySeconds, { type: 'integer' });
+  t.deepEqual(s['io.k8s.api.core.v1.HTTPGetAction']!.required, ['port']);
   t.true('configMap' in props('Volume') && 'secret' in props('Volume'));
+  t.false('nfs' in props('Volume'));
+  t.deepEqual(s['io.k8s.api.core.v1.Volume']!.required, ['name']);
   t.regex(s['io.k8s.api.core.v1.Volume']!.description as string, /svclab does not model this type/);
   // Tagged lists below a collapsed field stay, with their tags.
   const ephemeral = props('PodSpec').ephemeralContainers!.items as S;
@@ -963,6 +971,7 @@ kubectlTest('kubectl explain: modelled fields in full, unmodelled ones collapsed
   t.regex(probe.stdout, /FIELD: livenessProbe <Probe>/);
   t.regex(probe.stdout, /httpGet\s+<HTTPGetAction>/);
   t.regex(flat(probe.stdout), /svclab does not model this type/);
+  t.regex(probe.stdout, /initialDelaySeconds\s+<integer>/);
 });
 
 kubectlTest(

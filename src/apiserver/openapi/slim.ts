@@ -9,12 +9,12 @@
 // - a field whose type svclab does not model (affinity, securityContext, lifecycle, volume
 //   sources …) becomes `{type: object}`, a free-form object, or a list or map of those,
 //   described by its first sentence and "(svclab does not model this field.)";
-// - below such a field only what strategic merge patch needs stays: the fields that carry
-//   x-kubernetes-patch-strategy / -merge-key (an ephemeral container's ports, env …), and
-//   for the SHAPED types (resources, probes, env sources, volumes), whose contents
-//   manifests often change, their fields that hold objects, lists or maps: kubectl apply
-//   has to find each one it compares on its way down, or it warns and falls back to the v2
-//   document.
+// - below such a field only the fields that carry x-kubernetes-patch-strategy / -merge-key
+//   stay (an ephemeral container's ports, env …), so kubectl apply merges those lists;
+// - the SHAPED types (resources, probes, env sources, volumes), whose contents manifests
+//   often change, keep their fields (first sentences): kubectl apply's patch has to find
+//   every object, list or map field it compares on its way down, or it warns and falls back
+//   to the v2 document.
 // The full schemas (schemas.ts) still back the unknown-field check of fieldValidation=Strict
 // and the v2 document.
 import type { Schema } from './documents.ts';
@@ -26,8 +26,10 @@ const core = (name: string): string => `io.k8s.api.core.v1.${name}`;
 /** Appended to the description of a field whose type is collapsed to `{type: object}`. */
 export const NOT_MODELLED = '(svclab does not model this field.)';
 /** Appended to the description of a SHAPED type. */
-export const NOT_MODELLED_TYPE =
-  '(svclab does not model this type: only its fields that hold objects, lists or maps are listed.)';
+export const NOT_MODELLED_TYPE = '(svclab does not model this type.)';
+/** Appended to the description of a SHAPED type of which only some fields are listed. */
+export const NOT_MODELLED_SOME =
+  '(svclab does not model this type; only its common fields are listed here.)';
 
 /**
  * The types svclab models: kept whole. `true`: every field with its full description; a
@@ -140,12 +142,12 @@ const MODELLED: Readonly<Record<string, true | readonly string[]>> = {
 };
 
 /**
- * Unmodelled types whose contents manifests commonly change: served as components that
- * still list their fields holding objects, lists or maps (`true`: all of them; a list:
- * those), each collapsed in turn unless it is listed here too. kubectl apply's strategic
- * merge patch has to find every object, list or map field it compares on its way down (a
- * changed `resources.limits` needs `limits` listed under `resources`); where it finds none
- * it warns ("unable to find api field") and makes the patch from the v2 document instead.
+ * Unmodelled types whose contents manifests commonly change: served as components with
+ * their fields (`true`: all of them; a list: `name` and those), described by their first
+ * sentence, collapsed below unless listed here too. kubectl apply's strategic merge patch
+ * has to find every object, list or map field it compares on its way down (a changed
+ * `resources.limits` needs `limits` listed under `resources`); where it finds none it warns
+ * ("unable to find api field") and makes the patch from the v2 document instead.
  */
 const SHAPED: Readonly<Record<string, true | readonly string[]>> = {
   [core('ResourceRequirements')]: true,
@@ -226,16 +228,6 @@ class Slimmer {
 
   constructor(private readonly pool: Readonly<Record<string, Schema>>) {}
 
-  /** Whether a field holds an object, a list or a map (not a string, number, time …). */
-  private holdsValues(p: Schema, target: string | undefined): boolean {
-    const v = p.allOf?.length === 1 ? p.allOf[0]! : p;
-    return (
-      v.type === 'array' ||
-      (v.type === 'object' && v.additionalProperties !== undefined) ||
-      (target !== undefined && this.pool[target]?.properties !== undefined)
-    );
-  }
-
   /**
    * Whether an unmodelled type has, at any depth through unmodelled types, a field with
    * strategic-merge-patch tags (an ephemeral container's ports, env, volumeMounts …).
@@ -259,18 +251,13 @@ class Slimmer {
 
   /**
    * What stands for an unmodelled type: a free-form object, listing only the fields that
-   * lead to strategic-merge-patch tags and, for the SHAPED types, those that hold objects,
-   * lists or maps.
+   * lead to strategic-merge-patch tags.
    */
   private collapsedType(name: string): Schema {
     const properties: Record<string, Schema> = {};
-    const shaped = SHAPED[name];
     for (const [field, p] of Object.entries(this.pool[name]!.properties ?? {})) {
       const target = targetOf(p);
-      const tagged =
-        Object.keys(p).some(isPatchTag) || (target !== undefined && this.hasTags(target));
-      const listed = shaped === true || (shaped !== undefined && shaped.includes(field));
-      if (tagged || (listed && this.holdsValues(p, target)))
+      if (Object.keys(p).some(isPatchTag) || (target !== undefined && this.hasTags(target)))
         properties[field] = this.property(p, false);
     }
     return Object.keys(properties).length > 0 ? { properties, type: 'object' } : { type: 'object' };
@@ -301,9 +288,19 @@ class Slimmer {
     const s = this.pool[name];
     if (s === undefined) throw new Error(`no component schema ${name}`);
     if (s.properties === undefined) return s;
-    if (SHAPED[name] !== undefined) {
+    const shaped = SHAPED[name];
+    if (shaped !== undefined) {
+      const fields = shaped === true ? Object.keys(s.properties) : ['name', ...shaped];
+      const properties: Record<string, Schema> = {};
+      for (const field of fields) properties[field] = this.property(s.properties[field]!, false);
+      const required = s.required?.filter((f) => fields.includes(f)) ?? [];
       const text = s.description === undefined ? '' : `${firstSentence(s.description)} `;
-      return sortKeys({ ...this.collapsedType(name), description: `${text}${NOT_MODELLED_TYPE}` });
+      return {
+        description: `${text}${shaped === true ? NOT_MODELLED_TYPE : NOT_MODELLED_SOME}`,
+        properties,
+        ...(required.length > 0 ? { required } : {}),
+        type: 'object',
+      };
     }
     const modelled = MODELLED[name] ?? true;
     const properties: Record<string, Schema> = {};
