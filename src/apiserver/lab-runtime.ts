@@ -3,7 +3,7 @@
 // lab's runtime so new pods get their namespaces and workers.
 import type { LabDaemon } from '../lab/daemon.ts';
 import { labExec } from '../lab/exec-stream.ts';
-import { renderShow } from '../lab/views.ts';
+import { labNodeTool } from '../lab/views.ts';
 import type {
   ClusterRuntime,
   ExecRequest,
@@ -39,24 +39,13 @@ export class LabClusterRuntime implements ClusterRuntime {
     return undefined;
   }
 
-  /**
-   * The lab's `show` views by tool name. Each prints the tool's main listing (iptables
-   * -t nat -nvL, ipvsadm -Ln, nft list ruleset, conntrack -L); other flags are not read.
-   */
+  /** The node's tool (argv[0]) through proxy/node-tool.ts: the lab node's views, the tools' grammar. */
   nodeTool(node: string, argv: string[]): Promise<ToolResult> {
-    const what: Record<string, string> = {
-      'iptables-save': 'iptables-save',
-      iptables: 'iptables',
-      nft: 'nft',
-      ipvsadm: 'ipvs',
-      conntrack: 'conntrack',
-    };
     const sim = this.daemon.net.nodes.get(node);
-    const view = what[argv[0] ?? ''];
-    if (sim === undefined || view === undefined) {
-      return Promise.resolve({ stdout: '', stderr: `no such node or tool\n`, exitCode: 1 });
+    if (sim === undefined) {
+      return Promise.resolve({ stdout: '', stderr: `no such node: ${node}\n`, exitCode: 1 });
     }
-    return Promise.resolve(renderShow(this.cluster, sim, { what: view, node }));
+    return Promise.resolve(labNodeTool(this.cluster, sim, argv));
   }
 
   write<T>(fn: () => T): T {

@@ -10,7 +10,8 @@ import type {
   PodLog,
   ToolResult,
 } from './runtime.ts';
-import { quoteWord, simExec } from './sim-exec.ts';
+import { runNodeTool } from '../proxy/node-tool.ts';
+import { simExec } from './sim-exec.ts';
 
 const TICK_MS = 10;
 
@@ -50,9 +51,13 @@ export class SimRuntime implements ClusterRuntime {
     return this.session.runtime.logs(namespace, pod);
   }
 
-  /** The session's own node commands: the same tools a scenario runs on a node. */
+  /** The node's tool (argv[0]) through proxy/node-tool.ts, as a scenario's node runs it. */
   nodeTool(node: string, argv: string[]): Promise<ToolResult> {
-    return this.session.exec(argv.map(quoteWord).join(' '), node);
+    const sim = this.session.net.nodes.get(node);
+    if (sim === undefined) {
+      return Promise.resolve({ stdout: '', stderr: `no such node: ${node}\n`, exitCode: 1 });
+    }
+    return Promise.resolve(runNodeTool(sim, argv, this.cluster.now() / 1e6));
   }
 
   write<T>(fn: () => T): T {

@@ -1,27 +1,10 @@
-// `svclab iptables-save`, `svclab iptables -t TABLE -nvL [CHAIN]` and `svclab nft list
-// ruleset`: the rules kube-proxy writes on one node, in the real tools' formats.
+// `svclab iptables-save`, `svclab iptables -t TABLE -nvL|-S [CHAIN]` and `svclab nft list
+// ruleset|table|chain ...`: the rules on one node, in the real tools' formats, in any proxy
+// mode (ipvs mode's own iptables rules included). The options are declared for --help and
+// so that svclab's own options after them still parse; the tool's arguments themselves go
+// through the tools' one grammar (src/proxy/tool-args.ts).
 import type { Command } from 'commander';
-import { IptablesProxier } from '../proxy/iptables/proxier.ts';
-import { NftablesProxier } from '../proxy/nftables/proxier.ts';
-import type { TableName } from '../proxy/iptables/rules.ts';
-import { CliError } from './cluster-from-files.ts';
-import { type NodeViewOptions, nodeView, nodeViewOptions } from './node-view.ts';
-
-function iptablesOf(o: NodeViewOptions): IptablesProxier {
-  const { sim } = nodeView(o);
-  if (!(sim.proxier instanceof IptablesProxier)) {
-    throw new CliError('error: iptables views need --proxy-mode iptables');
-  }
-  return sim.proxier;
-}
-
-function table(t: string | undefined): TableName {
-  const name = t ?? 'filter';
-  if (name !== 'nat' && name !== 'filter') {
-    throw new CliError(`iptables v1.8.9 (nf_tables): table '${name}' does not exist`);
-  }
-  return name;
-}
+import { type NodeViewOptions, nodeViewOptions, runNodeViewTool } from './node-view.ts';
 
 export function registerIptables(program: Command): void {
   nodeViewOptions(
@@ -31,62 +14,36 @@ export function registerIptables(program: Command): void {
         "print the node's kube-proxy rules as iptables-save does (loads with iptables-restore)",
       )
       .option('-t, --table <table>', 'only this table (nat or filter)')
-      .option('-c, --counters', 'include [packets:bytes] counters'),
-  ).action((o: NodeViewOptions & { table?: string; counters?: boolean }) => {
-    const px = iptablesOf(o);
-    process.stdout.write(
-      px.save({
-        ...(o.table !== undefined ? { table: table(o.table) } : {}),
-        counters: o.counters === true,
-      }),
-    );
-  });
+      .option('-c, --counters', 'include [packets:bytes] counters')
+      .allowUnknownOption()
+      .allowExcessArguments(),
+  ).action((o: NodeViewOptions, cmd: Command) => runNodeViewTool(cmd, o));
 
   nodeViewOptions(
     program
       .command('iptables')
-      .description("list the node's rules like `iptables -t nat -nvL [CHAIN]`")
+      .description("list the node's rules like `iptables -t nat -nvL [CHAIN]` or `-S [CHAIN]`")
       .option('-t, --table <table>', 'nat or filter', 'filter')
       .option('-L, --list [chain]', 'list rules (all chains, or one)')
+      .option('-S, --list-rules [chain]', 'print rules as iptables-save does')
       .option('-n, --numeric', 'numeric output (always on)')
       .option('-v, --verbose', 'counters and interfaces')
-      .option('-x, --exact', 'exact counter values'),
-  ).action(
-    (
-      o: NodeViewOptions & {
-        table?: string;
-        list?: string | boolean;
-        verbose?: boolean;
-        exact?: boolean;
-      },
-    ) => {
-      if (o.list === undefined)
-        throw new CliError('iptables: only -L (list) is supported; try -t nat -nvL');
-      const px = iptablesOf(o);
-      process.stdout.write(
-        px.list(table(o.table), {
-          verbose: o.verbose === true,
-          exact: o.exact === true,
-          ...(typeof o.list === 'string' ? { chain: o.list } : {}),
-        }),
-      );
-    },
-  );
+      .option('-x, --exact', 'exact counter values')
+      .option('--line-numbers', 'number the rules of each chain')
+      .allowUnknownOption()
+      .allowExcessArguments(),
+  ).action((o: NodeViewOptions, cmd: Command) => runNodeViewTool(cmd, o));
 }
 
 export function registerNft(program: Command): void {
   nodeViewOptions(
     program
       .command('nft')
-      .description("the node's kube-proxy table in nftables mode, as `nft list ruleset` prints it")
-      .argument('<words...>', 'list ruleset'),
+      .description(
+        "the node's kube-proxy table in nftables mode: `nft list ruleset|tables|table T|chain T C`",
+      )
+      .argument('<words...>', 'list ruleset')
+      .allowUnknownOption(),
     'nftables',
-  ).action((words: string[], o: NodeViewOptions) => {
-    if (words.join(' ') !== 'list ruleset')
-      throw new CliError('svclab: only `nft list ruleset` is simulated');
-    const { sim } = nodeView({ ...o, proxyMode: o.proxyMode ?? 'nftables' });
-    if (!(sim.proxier instanceof NftablesProxier))
-      throw new CliError('error: nft views need --proxy-mode nftables');
-    process.stdout.write(sim.proxier.listRuleset());
-  });
+  ).action((_words: string[], o: NodeViewOptions, cmd: Command) => runNodeViewTool(cmd, o));
 }

@@ -1,23 +1,11 @@
-// `svclab ipvsadm -Ln [--stats|--rate|-c] -f MANIFESTS` and `svclab ipset list`: the
-// IPVS table and kube-proxy's ipsets on one node in ipvs mode, as ipvsadm/ipset print them.
+// `svclab ipvsadm -Ln [--stats|--rate|-c] [-t|-u ADDR:PORT] -f MANIFESTS` and `svclab ipset
+// list [NAME]`: the IPVS table and kube-proxy's ipsets on one node (ipvs mode by default;
+// in other modes the tools answer as on such a node: an empty table, no sets). The tool's
+// arguments go through the tools' one grammar (src/proxy/tool-args.ts).
 import type { Command } from 'commander';
-import { IpvsDataplaneProxier } from '../proxy/ipvs/dataplane.ts';
-import type { IpvsProxier } from '../proxy/ipvs/proxier.ts';
-import { CliError } from './cluster-from-files.ts';
-import { type NodeViewOptions, nodeView, nodeViewOptions } from './node-view.ts';
-import { parseConnect } from './conntrack.ts';
-import { probe } from '../sim/probe.ts';
-
-function ipvsOf(o: NodeViewOptions & { connect?: string[] }): { ipvs: IpvsProxier; nowMs: number } {
-  const { cluster, sim } = nodeView({ ...o, proxyMode: o.proxyMode ?? 'ipvs' });
-  if (!(sim.proxier instanceof IpvsDataplaneProxier)) {
-    throw new CliError('error: ipvsadm views need --proxy-mode ipvs');
-  }
-  (o.connect ?? [])
-    .map(parseConnect)
-    .forEach((c, i) => probe(sim, { ...c, sport: 40000 + i }, { complete: true }));
-  return { ipvs: sim.proxier.ipvs, nowMs: cluster.now() / 1e6 };
-}
+import { connectFlows } from './conntrack.ts';
+import { collect } from './cluster-from-files.ts';
+import { type NodeViewOptions, nodeViewOptions, runNodeViewTool } from './node-view.ts';
 
 export function registerIpvs(program: Command): void {
   nodeViewOptions(
@@ -25,53 +13,38 @@ export function registerIpvs(program: Command): void {
       .command('ipvsadm')
       .description("the node's IPVS table in ipvs mode, as `ipvsadm -Ln` prints it")
       .option('-L, --list', 'list the table')
+      .option('-l', 'list the table')
       .option('-n, --numeric', 'numeric output (always on)')
       .option('-c, --connection', 'list connections')
       .option('--stats', 'packet and byte counters')
       .option('--rate', 'rate estimates')
+      .option('--thresholds', 'upper and lower connection thresholds')
+      .option('--persistent-conn', 'persistent connection counters')
       .option('--exact', 'exact numbers')
+      .option('--nosort', 'kernel order')
+      .option('-t, --tcp-service <addr:port>', 'one TCP virtual service')
+      .option('-u, --udp-service <addr:port>', 'one UDP virtual service')
       .option(
         '--connect <from,to:port[/proto]>',
         'run a connection through the node first (repeatable)',
-        (v: string, p: string[] = []) => [...p, v],
+        collect,
         [],
-      ),
+      )
+      .allowUnknownOption()
+      .allowExcessArguments(),
     'ipvs',
-  ).action(
-    (
-      o: NodeViewOptions & {
-        list?: boolean;
-        connection?: boolean;
-        stats?: boolean;
-        rate?: boolean;
-        exact?: boolean;
-        connect: string[];
-      },
-    ) => {
-      if (!o.list && !o.connection)
-        throw new CliError('ipvsadm: only -L (list) is simulated; try ipvsadm -Ln');
-      const { ipvs, nowMs } = ipvsOf(o);
-      process.stdout.write(
-        o.connection
-          ? ipvs.ipvsadmConnections(nowMs)
-          : ipvs.ipvsadm({
-              stats: o.stats === true,
-              rate: o.rate === true,
-              exact: o.exact === true,
-            }),
-      );
-    },
+  ).action((o: NodeViewOptions & { connect: string[] }, cmd: Command) =>
+    runNodeViewTool(cmd, o, connectFlows(o.connect)),
   );
 
   nodeViewOptions(
     program
       .command('ipset')
-      .description("kube-proxy's ipsets on the node in ipvs mode, as `ipset list` prints them")
-      .argument('[list]', 'the subcommand (only list)'),
+      .description(
+        "kube-proxy's ipsets on the node in ipvs mode, as `ipset list [NAME]` prints them",
+      )
+      .argument('[words...]', 'list [NAME]')
+      .allowUnknownOption(),
     'ipvs',
-  ).action((sub: string | undefined, o: NodeViewOptions) => {
-    if (sub !== undefined && sub !== 'list')
-      throw new CliError(`ipset v7.17: unknown command ${sub}`);
-    process.stdout.write(ipvsOf(o).ipvs.ipsetList());
-  });
+  ).action((_words: string[], o: NodeViewOptions, cmd: Command) => runNodeViewTool(cmd, o));
 }

@@ -2,6 +2,7 @@
 // a simulated cluster from -f manifests and one node's proxy + dataplane on it.
 import type { Command } from 'commander';
 import { resolveNodes } from '../control/cluster-config.ts';
+import { parseToolArgv, renderNodeTool } from '../proxy/node-tool.ts';
 import type { Cluster } from '../control/cluster.ts';
 import { PROXY_MODES, type ProxyMode, type SimNode, setUpNode } from '../control/node-setup.ts';
 import { CliError, clusterFromFiles, collect } from './cluster-from-files.ts';
@@ -67,7 +68,7 @@ export function nodeView(o: NodeViewOptions): { cluster: Cluster; sim: SimNode }
 }
 
 /** The views that can run on a running cluster's node, by svclab subcommand. */
-const REMOTE_TOOLS = new Set(['iptables-save', 'iptables', 'nft', 'ipvsadm', 'conntrack']);
+const REMOTE_TOOLS = new Set(['iptables-save', 'iptables', 'nft', 'ipvsadm', 'ipset', 'conntrack']);
 
 /** svclab's own options, dropped from the argv sent to the node (with their values). */
 const OWN_WITH_VALUE = new Set([
@@ -77,6 +78,7 @@ const OWN_WITH_VALUE = new Set([
   '--proxy-mode',
   '--seed',
   '--kubeconfig',
+  '--connect',
 ]);
 const OWN_FLAGS = new Set(['--server', '-R', '--recursive']);
 
@@ -107,4 +109,38 @@ export async function remoteViewHook(raw: readonly string[], o: NodeViewOptions)
   const node = o.node ?? (await firstNode(o));
   const code = await remoteTool(o, node, toolArgv(raw));
   throw new CliError('', code);
+}
+
+/** This subcommand's tool argv from the raw command line (`svclab iptables -t nat -nvL -f x`). */
+function rawToolArgv(cmd: Command): string[] {
+  let root = cmd;
+  while (root.parent !== null) root = root.parent;
+  const raw = (root as Command & { rawArgs?: string[] }).rawArgs ?? [];
+  const at = raw.indexOf(cmd.name());
+  return toolArgv(at < 0 ? [cmd.name()] : raw.slice(at));
+}
+
+/**
+ * A node view's action: the tool's own arguments (everything but svclab's options) go
+ * through the tools' grammar (src/proxy/tool-args.ts) and are rendered on the simulated
+ * node (src/proxy/node-tool.ts), exactly as a scenario's or the lab's node prints them.
+ * `prepare` runs on the node first (the --connect flows).
+ */
+export function runNodeViewTool(
+  cmd: Command,
+  o: NodeViewOptions,
+  prepare?: (sim: SimNode) => void,
+): void {
+  const req = parseToolArgv(rawToolArgv(cmd));
+  const out =
+    'tool' in req
+      ? (() => {
+          const { cluster, sim } = nodeView(o);
+          prepare?.(sim);
+          return renderNodeTool(sim, req, cluster.now() / 1e6);
+        })()
+      : req;
+  process.stdout.write(out.stdout);
+  process.stderr.write(out.stderr);
+  if (out.exitCode !== 0) throw new CliError('', out.exitCode);
 }

@@ -1,12 +1,11 @@
 // `svclab lab show …`: the live lab in the formats of the simulated views — kubectl get
-// tables, ipvsadm -Ln, iptables-save / iptables -nvL, nft list ruleset, conntrack -L.
+// tables, and the node's tools (ipvsadm -Ln, iptables-save / iptables -t nat -nvL, nft list
+// ruleset, ipset list, conntrack -L) through proxy/node-tool.ts, as a scenario's node prints
+// them, in whatever mode the lab runs.
 import type { Cluster } from '../control/cluster.ts';
 import { KubectlError, renderGet } from '../control/kubectl-get.ts';
 import type { SimNode } from '../control/node-setup.ts';
-import { formatList } from '../conntrack/format.ts';
-import { IptablesProxier } from '../proxy/iptables/proxier.ts';
-import { IpvsDataplaneProxier } from '../proxy/ipvs/dataplane.ts';
-import { NftablesProxier } from '../proxy/nftables/proxier.ts';
+import { runNodeTool } from '../proxy/node-tool.ts';
 
 export const SHOW_VIEWS = [
   'svc',
@@ -20,8 +19,19 @@ export const SHOW_VIEWS = [
   'iptables',
   'iptables-save',
   'nft',
+  'ipset',
   'conntrack',
 ] as const;
+
+/** Each node view of `lab show` as the tool's command line it stands for. */
+const SHOW_TOOLS: Readonly<Record<string, readonly string[]>> = {
+  ipvs: ['ipvsadm', '-Ln'],
+  iptables: ['iptables', '-t', 'nat', '-nvL'],
+  'iptables-save': ['iptables-save'],
+  nft: ['nft', 'list', 'ruleset'],
+  ipset: ['ipset', 'list'],
+  conntrack: ['conntrack', '-L'],
+};
 
 export interface ShowRequest {
   what: string;
@@ -40,37 +50,23 @@ export interface ShowResult {
 const ok = (stdout: string, stderr = ''): ShowResult => ({ stdout, stderr, exitCode: 0 });
 const fail = (stderr: string): ShowResult => ({ stdout: '', stderr, exitCode: 1 });
 
+/** One of the node's tools (argv[0] names it) on the lab's node, as the real tool prints it. */
+export function labNodeTool(cluster: Cluster, node: SimNode, argv: readonly string[]): ShowResult {
+  return runNodeTool(node, argv, cluster.now() / 1e6);
+}
+
 export function renderShow(cluster: Cluster, node: SimNode, r: ShowRequest): ShowResult {
-  const nowMs = cluster.now() / 1e6;
-  const px = node.proxier;
-  switch (r.what) {
-    case 'ipvs':
-      if (!(px instanceof IpvsDataplaneProxier)) return fail('the lab is not in ipvs mode\n');
-      return ok(px.ipvs.ipvsadm({}));
-    case 'iptables':
-      if (!(px instanceof IptablesProxier)) return fail('the lab is not in iptables mode\n');
-      return ok(px.list('nat', { verbose: true }));
-    case 'iptables-save':
-      if (!(px instanceof IptablesProxier)) return fail('the lab is not in iptables mode\n');
-      return ok(px.save({}));
-    case 'nft':
-      if (!(px instanceof NftablesProxier)) return fail('the lab is not in nftables mode\n');
-      return ok(px.listRuleset());
-    case 'conntrack': {
-      const { stdout, stderr } = formatList(node.dataplane.ct.list(nowMs), {});
-      return ok(stdout, stderr);
-    }
-    default:
-      try {
-        const out = renderGet(cluster, r.what, [], {
-          namespace: r.namespace ?? 'default',
-          allNamespaces: r.allNamespaces === true,
-          output: r.output ?? 'wide',
-        });
-        return ok(out.stdout, out.stderr);
-      } catch (e) {
-        if (e instanceof KubectlError) return fail(`${e.message}\n`);
-        throw e;
-      }
+  const tool = SHOW_TOOLS[r.what];
+  if (tool !== undefined) return labNodeTool(cluster, node, tool);
+  try {
+    const out = renderGet(cluster, r.what, [], {
+      namespace: r.namespace ?? 'default',
+      allNamespaces: r.allNamespaces === true,
+      output: r.output ?? 'wide',
+    });
+    return ok(out.stdout, out.stderr);
+  } catch (e) {
+    if (e instanceof KubectlError) return fail(`${e.message}\n`);
+    throw e;
   }
 }

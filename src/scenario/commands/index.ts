@@ -7,6 +7,7 @@ import {
   conntrackCommand,
   iptablesCommand,
   iptablesSaveCommand,
+  ipsetCommand,
   ipvsadmCommand,
   nftCommand,
 } from './views.ts';
@@ -21,6 +22,7 @@ export const COMMANDS: Record<string, Command> = {
   iptables: iptablesCommand,
   'iptables-save': iptablesSaveCommand,
   nft: nftCommand,
+  ipset: ipsetCommand,
   conntrack: conntrackCommand,
   ready: readyCommand,
   packet: packetCommand,
