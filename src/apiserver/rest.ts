@@ -158,9 +158,23 @@ export class RestHandlers {
     const cont = query.get('continue');
     if (cont !== null && cont !== '') {
       const { start } = decodeContinue(cont);
-      let i = 0;
-      while (i < objs.length && keyOf(objs[i]!) <= start) i++;
-      objs = objs.slice(i);
+      // The list is sorted by namespace, then name (not by the joined key: '-' sorts
+      // before '/'): binary search for the first object past start in that order.
+      const cut = start.indexOf('/');
+      const sNs = start.slice(0, cut);
+      const sName = start.slice(cut + 1);
+      const after = (o: KubeObject): boolean => {
+        const ns = o.metadata.namespace ?? '';
+        return ns > sNs || (ns === sNs && o.metadata.name > sName);
+      };
+      let lo = 0;
+      let hi = objs.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (after(objs[mid]!)) hi = mid;
+        else lo = mid + 1;
+      }
+      objs = objs.slice(lo);
     }
     const limit = intParam(query, 'limit');
     if (limit !== undefined && limit > 0 && objs.length > limit) {
@@ -206,7 +220,14 @@ export class RestHandlers {
   create(t: Target, body: unknown, query: URLSearchParams): Reply {
     if (t.sub !== undefined) throw badRequest(`${t.sub} cannot be created`);
     this.checkStrict(query, body, t.res);
-    const obj = decodeBody(body, t.res, this.limits);
+    // An object without a namespace goes to the URL's (the decoder would say `default`).
+    const meta = isObj(body) && isObj(body['metadata']) ? body['metadata'] : undefined;
+    const given = meta?.['namespace'];
+    const input =
+      t.namespace !== undefined && meta !== undefined && (given === undefined || given === '')
+        ? { ...(body as Obj), metadata: { ...meta, namespace: t.namespace } }
+        : body;
+    const obj = decodeBody(input, t.res, this.limits);
     const name = obj.metadata.name;
     if (!CLUSTER_SCOPED.has(obj.kind)) {
       const ns = obj.metadata.namespace;

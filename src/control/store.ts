@@ -200,6 +200,10 @@ interface KindTable {
   size: number;
   listeners: WatchListener[];
   readonly history: History;
+  /** Bumped when a name is added or removed (not on updates): keys the sorted-name cache. */
+  keysVersion: number;
+  /** Namespace → its names sorted, as of keysVersion (lists of thousands need no re-sort). */
+  sorted: Map<string, { version: number; names: string[] }>;
 }
 
 export class Store {
@@ -276,10 +280,16 @@ export class Store {
     const out: KubeObject[] = [];
     const namespaces =
       namespace === undefined ? [...byNs.keys()].sort() : [this.ns(kind, namespace)];
+    const table = this.tables.get(kind)!;
     for (const ns of namespaces) {
       const names = byNs.get(ns);
       if (names === undefined) continue;
-      for (const name of [...names.keys()].sort()) out.push(names.get(name)!.obj);
+      let sorted = table.sorted.get(ns);
+      if (sorted === undefined || sorted.version !== table.keysVersion) {
+        sorted = { version: table.keysVersion, names: [...names.keys()].sort() };
+        table.sorted.set(ns, sorted);
+      }
+      for (const name of sorted.names) out.push(names.get(name)!.obj);
     }
     return out as ObjectOfKind<K>[];
   }
@@ -376,6 +386,7 @@ export class Store {
     names = table.byNs.get(ns);
     if (names === undefined) table.byNs.set(ns, (names = new Map()));
     names.set(name, entry);
+    table.keysVersion++;
     table.size++;
     this.emit(table, { type: 'ADDED', object: obj, key: entry.key, handle: entry });
     return obj;
@@ -467,6 +478,7 @@ export class Store {
     const names = table.byNs.get(ns)!;
     names.delete(name);
     if (names.size === 0) table.byNs.delete(ns);
+    table.keysVersion++;
     table.size--;
     entry.live = false;
     const gone = deepFreeze(withMetadata(old, WITH_RV.copy(old.metadata, [String(++this.rv)])));
@@ -542,6 +554,8 @@ export class Store {
         size: 0,
         listeners: [],
         history: { events: [], rvs: [], compacted: 0 },
+        keysVersion: 0,
+        sorted: new Map(),
       };
       this.tables.set(kind, t);
     }

@@ -441,3 +441,36 @@ test('pod log: the myapp nginx access log', async (t) => {
     await s2.close();
   }
 });
+
+test('continue pages follow the list order across namespaces whose names sort around "/"', async (t) => {
+  for (const ns of ['a', 'a-b']) {
+    await s.api('/api/v1/namespaces', {
+      method: 'POST',
+      body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
+    });
+    for (const n of ['x', 'y']) {
+      const r = await s.api(`/api/v1/namespaces/${ns}/configmaps`, {
+        method: 'POST',
+        body: {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: n, labels: { order: 'test' } },
+          data: {},
+        },
+      });
+      t.is(r.status, 201);
+    }
+  }
+  const seen: string[] = [];
+  let cont = '';
+  do {
+    const page = await json(
+      await s.api(
+        `/api/v1/configmaps?labelSelector=order%3Dtest&limit=1${cont ? `&continue=${cont}` : ''}`,
+      ),
+    );
+    seen.push(...page['items'].map((o: any) => `${o.metadata.namespace}/${o.metadata.name}`));
+    cont = page['metadata']['continue'] ?? '';
+  } while (cont !== '');
+  t.deepEqual(seen, ['a/x', 'a/y', 'a-b/x', 'a-b/y']);
+});
