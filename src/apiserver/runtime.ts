@@ -2,6 +2,7 @@
 // running a command in a pod (kubectl exec) and a pod's log (kubectl logs). The
 // simulation (`svclab serve`) and the lab (`svclab lab up`) each implement it.
 import type { Cluster } from '../control/cluster.ts';
+import { NODE_TOOL_NAMES } from '../proxy/node-tool.ts';
 import type { ExecRequest, ExecStreams } from '../workloads/exec.ts';
 
 export type { ExecRequest, ExecStreams } from '../workloads/exec.ts';
@@ -26,14 +27,8 @@ export interface ToolResult {
   exitCode: number;
 }
 
-/** The node tools a client may run through `/svclab/v1/nodes/NODE/tool`. */
-export const NODE_TOOLS: readonly string[] = [
-  'iptables-save',
-  'iptables',
-  'nft',
-  'ipvsadm',
-  'conntrack',
-];
+/** The node tools a client may run through `/svclab/v1/nodes/NODE/tool` (proxy/node-tool.ts). */
+export const NODE_TOOLS: readonly string[] = NODE_TOOL_NAMES;
 
 /** One cluster world: the sim session or the live lab. */
 export interface ClusterRuntime {

@@ -10,8 +10,6 @@ import { formatCount, formatList, formatStats } from '../conntrack/format.ts';
 import type { DataplaneProxier } from './hooks.ts';
 import { IptablesProxier } from './iptables/proxier.ts';
 import { IptablesNodeViews } from './iptables/views.ts';
-import { IpvsDataplaneProxier } from './ipvs/dataplane.ts';
-import { IpvsNodeViews } from './ipvs/views.ts';
 import { NftablesProxier } from './nftables/proxier.ts';
 import { NftablesNodeViews } from './nftables/views.ts';
 import { type ToolRequest, parseToolArgv } from './tool-args.ts';
@@ -38,9 +36,10 @@ export interface ToolNode {
 const found = new WeakMap<DataplaneProxier, NodeViews>();
 
 /**
- * The views of a node's proxier: its own `views()` when it has one; until each mode's
- * proxier has that accessor (their files are being reworked; see views.ts), the one place
- * that knows the three proxier classes, with the views kept per proxier.
+ * The views of a node's proxier: its own `views()` (ipvs mode's IpvsDataplaneProxier has
+ * it). Until the iptables and nftables proxiers have that accessor too (their files were
+ * being reworked when this was written), this is the one place that knows their classes;
+ * then the instanceof fallback goes and DataplaneProxier (hooks.ts) requires views().
  */
 export function nodeViewsOf(proxier: DataplaneProxier): NodeViews {
   const own = (proxier as DataplaneProxier & Partial<ViewingProxier>).views;
@@ -49,7 +48,6 @@ export function nodeViewsOf(proxier: DataplaneProxier): NodeViews {
   if (v === undefined) {
     const p = proxier;
     if (p instanceof IptablesProxier) v = new IptablesNodeViews(() => p.ruleSet);
-    else if (p instanceof IpvsDataplaneProxier) v = new IpvsNodeViews(p.ipvs);
     else if (p instanceof NftablesProxier)
       v = new NftablesNodeViews(() => p.ruleset, p.options.now ?? (() => Date.now() / 1000));
     else throw new ToolError(`svclab: this node's proxier (${p.constructor.name}) has no views\n`);

@@ -18,9 +18,11 @@ import { CtState, Hook } from '../netfilter.ts';
 import { ADDR_DST_LOCAL, ADDR_SRC_LOCAL } from '../packet-meta.ts';
 import type { PacketMeta } from '../packet-meta.ts';
 import type { TraceEvent } from '../trace.ts';
+import type { NodeViews } from '../views.ts';
 import { IpvsVerdict } from './ipvs.ts';
 import { FilterVerdict, inputFilter, postroutingMasquerades } from './masquerade.ts';
 import type { IpvsProxier } from './proxier.ts';
+import { IpvsNodeViews } from './views.ts';
 
 const MASQ_MARK = 0x4000;
 /**
@@ -49,6 +51,7 @@ const lookup = (slot: number, realServer: string | undefined): TraceEvent => ({
 
 export class IpvsDataplaneProxier implements DataplaneProxier {
   private readonly result = newEvalResult();
+  private nodeViews: NodeViews | undefined;
 
   constructor(
     readonly ipvs: IpvsProxier,
@@ -214,5 +217,10 @@ export class IpvsDataplaneProxier implements DataplaneProxier {
     if (reply) ipvs.packetOut(id, tcpFlags, bytes, now);
     else ipvs.packetIn(id, tcpFlags, bytes, now);
     return id;
+  }
+
+  /** The node's tools in ipvs mode: ipvsadm, ipset, its iptables rules (src/proxy/views.ts). */
+  views(): NodeViews {
+    return (this.nodeViews ??= new IpvsNodeViews(this.ipvs));
   }
 }
