@@ -1,12 +1,18 @@
-// The front half every rule-compiling mode shares: the Proxier handlers feed one
-// ServiceMap (kube-proxy's service and endpoint change trackers), `initialized` says
-// both initial lists have arrived, and addrtype LOCAL knows the node's addresses.
-// Modes extend it and compile in sync().
+// The front half every mode shares: the Proxier handlers feed one ServiceMap
+// (kube-proxy's service and endpoint change trackers), `initialized` says both initial
+// lists have arrived, addrtype LOCAL knows the node's addresses, and afterDnat() gives
+// the packet as the tables after a DNAT see it. Modes extend it and compile (iptables,
+// nftables) or diff (ipvs) in sync().
 import type { EndpointSlice, Service } from '../api/types.ts';
 import { tryIpToU32 } from '../packet/addr.ts';
-import { ADDR_DST_LOCAL, ADDR_SRC_LOCAL } from './packet-meta.ts';
+import type { EvalResult } from './eval-result.ts';
+import { CtState } from './netfilter.ts';
+import { ADDR_DST_LOCAL, ADDR_SRC_LOCAL, copyPacketMeta, newPacketMeta } from './packet-meta.ts';
+import type { PacketMeta } from './packet-meta.ts';
 import type { Proxier } from './proxier.ts';
 import { ServiceMap } from './service-map.ts';
+
+const CT_DNAT = CtState.DNAT;
 
 export abstract class ServiceMapProxier implements Proxier {
   readonly serviceMap: ServiceMap;
@@ -15,6 +21,7 @@ export abstract class ServiceMapProxier implements Proxier {
 
   /** The node IPs, as a short list: a loop over a few u32s beats a Set lookup per packet. */
   private readonly localIPs: Uint32Array;
+  private readonly dnatScratch = newPacketMeta();
 
   constructor(nodeName: string, nodeIPs: readonly string[]) {
     this.serviceMap = new ServiceMap(nodeName);
@@ -38,6 +45,19 @@ export abstract class ServiceMapProxier implements Proxier {
       (this.isLocalAddress(src) ? ADDR_SRC_LOCAL : 0) |
       (this.isLocalAddress(dst) ? ADDR_DST_LOCAL : 0)
     );
+  }
+
+  /**
+   * The packet as the tables after a DNAT see it: `meta` with the new destination from `out`,
+   * CtState.DNAT and addrtype recomputed. One scratch object, overwritten by the next call.
+   */
+  protected afterDnat(meta: PacketMeta, out: EvalResult): PacketMeta {
+    const p = copyPacketMeta(this.dnatScratch, meta);
+    p.dst = out.dnatIp;
+    p.dport = out.dnatPort;
+    p.ctstate = meta.ctstate | CT_DNAT;
+    p.addrFlags = this.addrFlags(p.src, p.dst);
+    return p;
   }
 
   onServiceAdd(service: Service): void {

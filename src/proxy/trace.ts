@@ -30,3 +30,17 @@ export interface TraceEvent {
    */
   readonly result?: string;
 }
+
+/** Run `walk` with `ctx.trace` set to `onStep`, unset again after: how the rule-walking modes trace. */
+export function traced<R>(
+  ctx: { trace?: ((e: TraceEvent) => void) | undefined },
+  onStep: (e: TraceEvent) => void,
+  walk: () => R,
+): R {
+  ctx.trace = onStep;
+  try {
+    return walk();
+  } finally {
+    ctx.trace = undefined;
+  }
+}

@@ -6,12 +6,12 @@ import { Verdict, newEvalResult, resetEvalResult } from '../eval-result.ts';
 import type { EvalResult } from '../eval-result.ts';
 import { TABLE_FILTER, TABLE_NAT } from '../hooks.ts';
 import type { DataplaneProxier } from '../hooks.ts';
-import { CtState, Hook } from '../netfilter.ts';
-import { copyPacketMeta, newPacketMeta } from '../packet-meta.ts';
+import { Hook } from '../netfilter.ts';
 import type { PacketMeta } from '../packet-meta.ts';
 import { seededRandom } from '../random.ts';
 import { ServiceMapProxier } from '../service-map-proxier.ts';
 import type { ServiceMapSnapshot } from '../service-map.ts';
+import { traced } from '../trace.ts';
 import type { TraceEvent } from '../trace.ts';
 import { CompileCache } from './compile-cache.ts';
 import { compileRuleSet } from './compile.ts';
@@ -45,7 +45,6 @@ const HOOK_INPUT = Hook.Input;
 const NAT = TABLE_NAT;
 const FILTER = TABLE_FILTER;
 const ACCEPT = Verdict.Accept;
-const CT_DNAT = CtState.DNAT;
 
 export class IptablesProxier extends ServiceMapProxier implements DataplaneProxier {
   readonly recent = new RecentTables();
@@ -57,7 +56,6 @@ export class IptablesProxier extends ServiceMapProxier implements DataplaneProxi
   private readonly cache = new CompileCache();
   private readonly ctx: EvalContext;
   private readonly result = newEvalResult();
-  private readonly scratch = newPacketMeta();
   /** Bumped when rules are swapped in: remembered filter walks are void then. */
   private generation = 0;
   /** Recorded filter walks of established packets (the installed rules'), by token. */
@@ -120,13 +118,7 @@ export class IptablesProxier extends ServiceMapProxier implements DataplaneProxi
     let p = meta;
     if (natFirst && tables & NAT) this.walk(rs.nat, this.natStart[hook]!, p, out);
     if (out.verdict !== ACCEPT) return out;
-    if (out.dnat) {
-      p = copyPacketMeta(this.scratch, meta);
-      p.dst = out.dnatIp;
-      p.dport = out.dnatPort;
-      p.ctstate = meta.ctstate | CT_DNAT;
-      p.addrFlags = this.addrFlags(p.src, p.dst);
-    }
+    if (out.dnat) p = this.afterDnat(meta, out);
     if (tables & FILTER) this.walk(rs.filter, this.filterStart[hook]!, p, out);
     if (out.verdict !== ACCEPT) return out;
     if (!natFirst && tables & NAT) this.walk(rs.nat, this.natStart[hook]!, p, out);
@@ -178,12 +170,7 @@ export class IptablesProxier extends ServiceMapProxier implements DataplaneProxi
     onStep: (e: TraceEvent) => void,
     tables = TABLE_NAT | TABLE_FILTER,
   ): EvalResult {
-    this.ctx.trace = onStep;
-    try {
-      return this.classify(meta, hook, tables, newEvalResult());
-    } finally {
-      this.ctx.trace = undefined;
-    }
+    return traced(this.ctx, onStep, () => this.classify(meta, hook, tables, newEvalResult()));
   }
 
   /** `iptables-save` of the installed rules. */

@@ -6,11 +6,11 @@ import { Verdict, newEvalResult, resetEvalResult } from '../eval-result.ts';
 import type { EvalResult } from '../eval-result.ts';
 import { TABLE_FILTER, TABLE_NAT } from '../hooks.ts';
 import type { DataplaneProxier } from '../hooks.ts';
-import { CtState, Hook } from '../netfilter.ts';
-import { copyPacketMeta, newPacketMeta } from '../packet-meta.ts';
+import { Hook } from '../netfilter.ts';
 import type { PacketMeta } from '../packet-meta.ts';
 import { seededRandom } from '../random.ts';
 import { ServiceMapProxier } from '../service-map-proxier.ts';
+import { traced } from '../trace.ts';
 import type { TraceEvent } from '../trace.ts';
 import { AffinityTables } from './affinity.ts';
 import { ServicePortCache, compileRuleset } from './compile.ts';
@@ -33,7 +33,6 @@ const ACCEPT = Verdict.Accept;
 const NAT = TABLE_NAT;
 const FILTER = TABLE_FILTER;
 const PREROUTING = Hook.Prerouting;
-const CT_DNAT = CtState.DNAT;
 
 export class NftablesProxier extends ServiceMapProxier implements DataplaneProxier {
   /** Affinity set contents, kept across syncs as the kernel keeps them. */
@@ -45,7 +44,6 @@ export class NftablesProxier extends ServiceMapProxier implements DataplaneProxi
   private readonly ports = new ServicePortCache();
   private readonly ctx: NftEvalContext;
   private readonly result = newEvalResult();
-  private readonly scratch = newPacketMeta();
   /** Bumped when a table is swapped in: remembered filter walks are void then. */
   private generation = 0;
 
@@ -98,13 +96,7 @@ export class NftablesProxier extends ServiceMapProxier implements DataplaneProxi
     for (let k = 0; k < list.length; k++) {
       if (isNat[k] ? !natOn : !filterOn) continue;
       if (runBaseChain(rs, list[k]!, p, this.ctx, out) !== ACCEPT) return out;
-      if (out.dnat && p === meta) {
-        p = copyPacketMeta(this.scratch, meta);
-        p.dst = out.dnatIp;
-        p.dport = out.dnatPort;
-        p.ctstate |= CT_DNAT;
-        p.addrFlags = this.addrFlags(p.src, p.dst);
-      }
+      if (out.dnat && p === meta) p = this.afterDnat(meta, out);
     }
     out.verdict = ACCEPT;
     return out;
@@ -133,12 +125,7 @@ export class NftablesProxier extends ServiceMapProxier implements DataplaneProxi
     onStep: (e: TraceEvent) => void,
     tables = TABLE_NAT | TABLE_FILTER,
   ): EvalResult {
-    this.ctx.trace = onStep;
-    try {
-      return this.classify(meta, hook, tables, newEvalResult());
-    } finally {
-      this.ctx.trace = undefined;
-    }
+    return traced(this.ctx, onStep, () => this.classify(meta, hook, tables, newEvalResult()));
   }
 
   /** `nft list ruleset`, as nft 1.0.6 prints this table. */
