@@ -62,6 +62,13 @@ export const SUITES: readonly SuiteSpec[] = [
     weight: [20, 60],
   },
   {
+    name: 'apiserver',
+    file: 'apiserver.ts',
+    about:
+      'Kubernetes API: GET latency and kubectl get at 10k Services, watch fan-out, kubectl apply of 1,000 Services',
+    weight: [20, 60],
+  },
+  {
     name: 'sim',
     file: 'sim.ts',
     about: 'whole simulated cluster: HTTP requests through NodePorts',
