@@ -10,6 +10,7 @@ import type { Hook } from './netfilter.ts';
 import type { PacketMeta } from './packet-meta.ts';
 import type { Proxier } from './proxier.ts';
 import type { TraceEvent } from './trace.ts';
+import type { NodeViews } from './views.ts';
 
 export { Verdict, newEvalResult, resetEvalResult } from './eval-result.ts';
 export type { EvalResult } from './eval-result.ts';
@@ -23,6 +24,8 @@ export const TABLE_NAT = 1;
 export const TABLE_FILTER = 2;
 
 export interface DataplaneProxier extends Proxier {
+  /** The node's tool outputs (iptables-save, iptables -L, nft, ipvsadm, ipset) for this mode. */
+  views(): NodeViews;
   /** addrtype LOCAL: node addresses, loopback, and (ipvs) service addresses on kube-ipvs0. */
   isLocalAddress(ip: number): boolean;
   /**

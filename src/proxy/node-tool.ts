@@ -8,15 +8,10 @@
 import type { Conntrack } from '../conntrack/conntrack.ts';
 import { formatCount, formatList, formatStats } from '../conntrack/format.ts';
 import type { DataplaneProxier } from './hooks.ts';
-import { IptablesProxier } from './iptables/proxier.ts';
-import { IptablesNodeViews } from './iptables/views.ts';
-import { NftablesProxier } from './nftables/proxier.ts';
-import { NftablesNodeViews } from './nftables/views.ts';
 import { type ToolRequest, parseToolArgv } from './tool-args.ts';
 import {
   type NodeViews,
   type ToolOutput,
-  type ViewingProxier,
   ToolError,
   iptablesRulesFromSave,
   lineNumbers,
@@ -33,27 +28,9 @@ export interface ToolNode {
   readonly dataplane: { readonly ct: Conntrack };
 }
 
-const found = new WeakMap<DataplaneProxier, NodeViews>();
-
-/**
- * The views of a node's proxier: its own `views()` (ipvs mode's IpvsDataplaneProxier has
- * it). Until the iptables and nftables proxiers have that accessor too (their files were
- * being reworked when this was written), this is the one place that knows their classes;
- * then the instanceof fallback goes and DataplaneProxier (hooks.ts) requires views().
- */
+/** The views of a node's proxier: every mode's proxier renders its own (views()). */
 export function nodeViewsOf(proxier: DataplaneProxier): NodeViews {
-  const own = (proxier as DataplaneProxier & Partial<ViewingProxier>).views;
-  if (typeof own === 'function') return own.call(proxier);
-  let v = found.get(proxier);
-  if (v === undefined) {
-    const p = proxier;
-    if (p instanceof IptablesProxier) v = new IptablesNodeViews(() => p.ruleSet);
-    else if (p instanceof NftablesProxier)
-      v = new NftablesNodeViews(() => p.ruleset, p.options.now ?? (() => Date.now() / 1000));
-    else throw new ToolError(`svclab: this node's proxier (${p.constructor.name}) has no views\n`);
-    found.set(proxier, v);
-  }
-  return v;
+  return proxier.views();
 }
 
 /** Render a parsed request on a node. */

@@ -30,6 +30,8 @@ import { restoreText } from './rules.ts';
 import type { RuleSet, Table, TableName } from './rules.ts';
 import { iptablesSave } from './save.ts';
 import type { SaveOptions } from './save.ts';
+import { IptablesNodeViews } from './views.ts';
+import type { NodeViews } from '../views.ts';
 
 /** Which tables classify() consults (nat only sees a connection's first packet). */
 export { TABLE_FILTER, TABLE_NAT };
@@ -47,6 +49,13 @@ const FILTER = TABLE_FILTER;
 const ACCEPT = Verdict.Accept;
 
 export class IptablesProxier extends ServiceMapProxier implements DataplaneProxier {
+  private nodeViews: IptablesNodeViews | undefined;
+
+  /** The node's iptables tools over this proxier's rules (src/proxy/views.ts). */
+  views(): NodeViews {
+    return (this.nodeViews ??= new IptablesNodeViews(() => this.ruleSet));
+  }
+
   readonly recent = new RecentTables();
   private rules!: RuleSet;
   /** Built-in chain index per hook for the installed rules (-1: none), nat then filter. */

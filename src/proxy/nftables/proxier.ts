@@ -20,6 +20,8 @@ import type { NftEvalContext } from './evaluate.ts';
 import { listRuleset } from './list.ts';
 import { NameCache } from './names.ts';
 import type { Ruleset } from './ruleset.ts';
+import { NftablesNodeViews } from './views.ts';
+import type { NodeViews } from '../views.ts';
 
 export interface NftablesProxierOptions extends NftablesOptions {
   /** Uniform [0, 1) source for `numgen random`; default a fixed-seed generator. */
@@ -35,6 +37,13 @@ const FILTER = TABLE_FILTER;
 const PREROUTING = Hook.Prerouting;
 
 export class NftablesProxier extends ServiceMapProxier implements DataplaneProxier {
+  private nodeViews: NftablesNodeViews | undefined;
+
+  /** The node's nft (and iptables-nft) tools over this proxier's table (src/proxy/views.ts). */
+  views(): NodeViews {
+    return (this.nodeViews ??= new NftablesNodeViews(() => this.ruleset, this.ctx.now));
+  }
+
   /** Affinity set contents, kept across syncs as the kernel keeps them. */
   readonly affinity = new AffinityTables();
   private rules: Ruleset;
