@@ -273,3 +273,25 @@ kt(
     t.regex(missing.stderr, /can't open '\/etc\/nope'/);
   },
 );
+
+kt('kubectl get events and describe show what the controllers recorded', async (t) => {
+  const ev = await kubectl('kubectl get events');
+  t.is(ev.status, 0, ev.stderr);
+  t.regex(ev.stdout, /^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE\n/);
+  t.regex(
+    ev.stdout,
+    /Normal\s+Scheduled\s+pod\/myapp-deploy-\S+\s+Successfully assigned default\/myapp-deploy-\S+ to k8s-node0[12]\n/,
+  );
+  t.regex(
+    ev.stdout,
+    /Normal\s+ScalingReplicaSet\s+deployment\/myapp-deploy\s+Scaled up replica set myapp-deploy-\S+ from 0 to 3\n/,
+  );
+  const pod = (await kubectl('kubectl get pod -o name')).stdout
+    .trim()
+    .split('\n')[0]!
+    .replace('pod/', '');
+  const d = await kubectl(`kubectl describe pod ${pod}`);
+  t.is(d.status, 0, d.stderr);
+  t.regex(d.stdout, /Events:\n\s+Type\s+Reason\s+Age\s+From\s+Message\n/);
+  t.regex(d.stdout, /Normal\s+Started\s+\S+\s+kubelet\s+Started container myapp\n/);
+});
