@@ -13,7 +13,7 @@ import { resolveNodes } from '../control/cluster-config.ts';
 import type { Cluster } from '../control/cluster.ts';
 import { probe } from '../sim/probe.ts';
 import { CliError } from './cluster-from-files.ts';
-import { type NodeViewOptions, nodeView, nodeViewOptions } from './node-view.ts';
+import { type NodeViewOptions, nodeView, nodeViewOptions, proxyMode } from './node-view.ts';
 
 export function parseEndpoint(s: string): { ip: number; port: number } {
   const m = /^(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(s);
@@ -74,7 +74,7 @@ export function registerTrace(program: Command): void {
     const s = steps[0]!;
     const after = parsePacket(s.packet);
     const out: string[] = [
-      `# ${o.proto.toUpperCase()} ${o.from}:${40000 + (src & 0xfff)} -> ${o.to} entering ${node} (${sim.proxier.constructor.name.replace('Proxier', '').toLowerCase()} mode) via ${sim.dataplane.describeIface(s.inIf)}`,
+      `# ${o.proto.toUpperCase()} ${o.from}:${40000 + (src & 0xfff)} -> ${o.to} entering ${node} (${proxyMode(o.proxyMode)} mode) via ${sim.dataplane.describeIface(s.inIf)}`,
       ...lines,
     ];
     if (s.verdict === Verdict.Drop) {
