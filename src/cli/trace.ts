@@ -15,12 +15,27 @@ import { probe } from '../sim/probe.ts';
 import { CliError } from './cluster-from-files.ts';
 import { type NodeViewOptions, nodeView, nodeViewOptions, proxyMode } from './node-view.ts';
 
-export function parseEndpoint(s: string): { ip: number; port: number } {
+/**
+ * `IP:PORT`, or `svc/NAME:PORT` / `svc/NAMESPACE/NAME:PORT` for a Service's ClusterIP in
+ * `cluster` (so a pasted example needs no address looked up first).
+ */
+export function parseEndpoint(s: string, cluster?: Cluster): { ip: number; port: number } {
+  const svc = /^svc\/(?:([a-z0-9-]+)\/)?([a-z0-9-]+):(\d+)$/.exec(s);
+  if (svc !== null && cluster !== undefined) {
+    const ns = svc[1] ?? 'default';
+    const service = cluster.get('Service', ns, svc[2]!);
+    const ip =
+      service?.spec.clusterIP === undefined ? undefined : tryIpToU32(service.spec.clusterIP);
+    if (ip === undefined) {
+      throw new CliError(`error: no Service ${ns}/${svc[2]} with a ClusterIP (from --to "${s}")`);
+    }
+    return parseEndpoint(`${u32ToIp(ip)}:${svc[3]}`);
+  }
   const m = /^(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(s);
   const ip = m ? tryIpToU32(m[1]!) : undefined;
   const port = m ? Number(m[2]) : NaN;
   if (ip === undefined || !(port >= 1 && port <= 65535)) {
-    throw new CliError(`error: --to wants IP:PORT, got "${s}"`);
+    throw new CliError(`error: --to wants IP:PORT or svc/NAME:PORT, got "${s}"`);
   }
   return { ip, port };
 }
@@ -52,15 +67,19 @@ export function registerTrace(program: Command): void {
         'follow one new connection through a node, rule by rule (like iptables -j TRACE)',
       )
       .requiredOption('--from <ip>', 'source address (a pod, a node, or an outside client)')
-      .requiredOption('--to <ip:port>', 'destination (ClusterIP, node IP + NodePort, LB IP, pod)')
+      .requiredOption(
+        '--to <ip:port>',
+        'destination: IP:PORT (ClusterIP, node IP + NodePort, LB IP, pod) or svc/[NS/]NAME:PORT',
+      )
       .option('--proto <proto>', 'tcp or udp', 'tcp'),
   ).action((o: NodeViewOptions & { from: string; to: string; proto: string }) => {
     const src = tryIpToU32(o.from);
     if (src === undefined)
       throw new CliError(`error: --from wants an IPv4 address, got "${o.from}"`);
-    const to = parseEndpoint(o.to);
     if (o.proto !== 'tcp' && o.proto !== 'udp') throw new CliError('error: --proto is tcp or udp');
     const first = nodeView({ ...o, node: o.node ?? 'k8s-master01' });
+    const to = parseEndpoint(o.to, first.cluster);
+    const toText = `${u32ToIp(to.ip)}:${to.port}`;
     const node = o.node ?? entryNode(first.cluster, src, to.ip);
     const { cluster, sim } = node === first.sim.node.name ? first : nodeView({ ...o, node });
     const lines: string[] = [];
@@ -74,7 +93,7 @@ export function registerTrace(program: Command): void {
     const s = steps[0]!;
     const after = parsePacket(s.packet);
     const out: string[] = [
-      `# ${o.proto.toUpperCase()} ${o.from}:${40000 + (src & 0xfff)} -> ${o.to} entering ${node} (${proxyMode(o.proxyMode)} mode) via ${sim.dataplane.describeIface(s.inIf)}`,
+      `# ${o.proto.toUpperCase()} ${o.from}:${40000 + (src & 0xfff)} -> ${toText} entering ${node} (${proxyMode(o.proxyMode)} mode) via ${sim.dataplane.describeIface(s.inIf)}`,
       ...lines,
     ];
     if (s.verdict === Verdict.Drop) {
@@ -92,7 +111,7 @@ export function registerTrace(program: Command): void {
       const snat = after.src !== src;
       out.push(
         `result: ${s.verdict === Verdict.Local ? 'LOCAL' : 'FORWARD'}` +
-          ` dst ${dnat ? `DNAT ${o.to} -> ${u32ToIp(after.dst)}:${after.dport}` : 'unchanged'}` +
+          ` dst ${dnat ? `DNAT ${toText} -> ${u32ToIp(after.dst)}:${after.dport}` : 'unchanged'}` +
           `, src ${snat ? `MASQUERADE ${o.from} -> ${u32ToIp(after.src)}:${after.sport}` : 'unchanged'}`,
       );
       if (s.verdict === Verdict.Forward) {

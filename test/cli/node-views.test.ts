@@ -96,3 +96,27 @@ const haveTools =
     }
   },
 );
+
+test('trace --to svc/NAME:PORT resolves the Service ClusterIP; an unknown Service is a clear error', (t) => {
+  const S = 'scenarios/seed/manifests';
+  const ok = svclab(
+    'trace',
+    '-f',
+    `${S}/svc-deployment.yaml`,
+    '-f',
+    `${S}/svc.yaml`,
+    '--from',
+    '10.244.1.2',
+    '--to',
+    'svc/myapp:80',
+  );
+  t.is(ok.status, 0, ok.stderr);
+  t.regex(
+    ok.stdout,
+    /^# TCP 10\.244\.1\.2:\d+ -> 10\.\d+\.\d+\.\d+:80 entering k8s-node01 \(iptables mode\)/,
+  );
+  t.regex(ok.stdout, /"default\/myapp:http cluster IP"/);
+  const bad = svclab('trace', '-f', `${S}/svc.yaml`, '--from', '10.244.1.2', '--to', 'svc/nope:80');
+  t.is(bad.status, 1);
+  t.is(bad.stderr, 'error: no Service default/nope with a ClusterIP (from --to "svc/nope:80")\n');
+});
