@@ -6,6 +6,7 @@ import { toApiList, toApiObject } from '../api/wire.ts';
 import { type Cluster, KIND_REF } from './cluster.ts';
 import type { Printer } from '../api/kubectl/printers.ts';
 import { PRINTERS } from '../api/kubectl/by-kind.ts';
+import { jsonpath } from '../api/kubectl/jsonpath.ts';
 import { renderTable } from '../api/kubectl/table.ts';
 
 /** A kubectl-style failure: the message is what kubectl prints. */
@@ -113,6 +114,10 @@ export function renderGet(
     objs = names.map((n) => objs.find((o) => o.metadata.name === n)!);
   }
   const output = opts.output ?? '';
+  if (output.startsWith('jsonpath=')) {
+    const doc = names.length === 1 ? toApiObject(objs[0]!) : toApiList(objs);
+    return { stdout: jsonpath(output.slice('jsonpath='.length), doc), stderr: '' };
+  }
   if (output === 'yaml' || output === 'json') {
     const single = names.length === 1;
     const doc = single ? toApiObject(objs[0]!) : toApiList(objs);

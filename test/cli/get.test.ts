@@ -124,3 +124,13 @@ test('the same seed gives the same cluster; another seed gives other IPs', (t) =
   t.is(a, b);
   t.not(c, d);
 });
+
+test('kubectl get -o jsonpath: one object, and a list with a wildcard', (t) => {
+  const cluster = clusterIpCluster();
+  const ip = cluster.get('Service', 'default', 'myapp')!.spec.clusterIP!;
+  t.is(renderGet(cluster, 'svc', ['myapp'], { output: 'jsonpath={.spec.clusterIP}' }).stdout, ip);
+  const names = renderGet(cluster, 'svc', [], {
+    output: 'jsonpath={.items[*].metadata.name}',
+  }).stdout;
+  t.deepEqual(names.split(' ').sort(), ['kubernetes', 'my-service-1', 'myapp', 'myapp-headless']);
+});

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { jsonpath } from '../../src/scenario/jsonpath.ts';
+import { jsonpath } from '../../src/api/kubectl/jsonpath.ts';
 import { splitWords } from '../../src/scenario/shell.ts';
 
 const none = async () => '';

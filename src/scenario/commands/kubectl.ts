@@ -7,10 +7,8 @@ import { loadManifests } from '../../api/load.ts';
 import { sourceOf } from '../../api/source.ts';
 import { secretFromFiles } from '../../api/secret-from-files.ts';
 import type { Kind, KubeObject } from '../../api/types.ts';
-import { toApiList, toApiObject } from '../../api/wire.ts';
 import { KIND_REF, formatApplyResult } from '../../control/cluster.ts';
 import { lookupResource, renderGet } from '../../control/kubectl-get.ts';
-import { jsonpath } from '../jsonpath.ts';
 import { type CommandContext, type ExecResult, fail, ok } from './command.ts';
 
 interface Parsed {
@@ -143,17 +141,6 @@ function get(ctx: CommandContext, p: Parsed): ExecResult {
     allNamespaces: p.flags.has('-A') || p.flags.has('--all-namespaces'),
   };
   const cluster = ctx.session.cluster;
-  if (output?.startsWith('jsonpath=')) {
-    const res = lookupResource(resource);
-    const ns = res.namespaced && !opts.allNamespaces ? opts.namespace : undefined;
-    const objs = cluster
-      .list(res.kind, ns)
-      .filter((o) => names.length === 0 || names.includes(o.metadata.name));
-    if (names.length > 0 && objs.length === 0)
-      return fail(`Error from server (NotFound): ${res.plural} "${names[0]}" not found\n`);
-    const doc = names.length === 1 ? toApiObject(objs[0]!) : toApiList(objs);
-    return ok(jsonpath(output.slice('jsonpath='.length), doc));
-  }
   const types = resource.split(',');
   const outs = types.map((r) =>
     renderGet(cluster, r, names, {
