@@ -17,7 +17,7 @@ import { SECOND } from '../src/control/clock.ts';
 import { kubeconfigText } from '../src/apiserver/kubeconfig.ts';
 import type { ClusterRuntime } from '../src/apiserver/runtime.ts';
 import { ApiServer } from '../src/apiserver/server.ts';
-import { SimRuntime } from '../src/apiserver/sim-runtime.ts';
+import { SimRuntime } from '../src/scenario/live-runtime.ts';
 import { type ServingTls, makeServingTls } from '../src/apiserver/tls.ts';
 import { Session } from '../src/scenario/session.ts';
 import { manifests } from './control.ts';

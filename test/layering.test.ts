@@ -390,7 +390,7 @@ test('the checker finds a planted upward import and a planted same-rank import',
   };
   const { problems, typeCycles } = checkLayering(Object.keys(files), memory(files), LAYERS);
   t.deepEqual(problems, [
-    'src/packet/x.ts:3: dynamic import of src/cli/main.ts points up: src/packet/ (rank 0) → src/cli/ (rank 9)',
+    'src/packet/x.ts:3: dynamic import of src/cli/main.ts points up: src/packet/ (rank 0) → src/cli/ (rank 8)',
     'src/sim/a.ts:1: type import of src/lab/b.ts: src/sim/ and src/lab/ share rank 6 and must not import each other',
   ]);
   // api → packet is an allowed same-rank edge; the comment on line 1 is not an import.

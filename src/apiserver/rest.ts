@@ -8,13 +8,14 @@ import type { Deployment, Kind, KubeObject, ReplicaSet } from '../api/types.ts';
 import { formatLabelSelector } from '../api/selector.ts';
 import { CLUSTER_SCOPED } from '../control/errors.ts';
 import { cloneForStore } from '../control/objects.ts';
+import { formatTime } from '../api/wire.ts';
 import { applyPatch, patchTypeOf, PatchError } from './patch/index.ts';
 import { groupVersion, type ServedResource } from './resources.ts';
 import type { ClusterRuntime } from './runtime.ts';
 import { type Selection, parseSelection, selects } from './selectors.ts';
 import { HttpStatusError, badRequest, successStatus, toHttpError } from './status.ts';
 import { type IncludeObject, toTable } from './table.ts';
-import { decodeBody, qualifiedKind, toServed } from './versions.ts';
+import { decodeBody, toServed } from './versions.ts';
 import { fromWireTimes } from './wire-times.ts';
 
 type Obj = Record<string, unknown>;
@@ -252,7 +253,7 @@ export class RestHandlers {
           },
         );
       }
-      return { status: 201, body: this.servedInput(obj, t.res) };
+      return { status: 201, body: this.served(obj, t.res) };
     }
     const created = this.write(t, name, () => this.store.create(cloneForStore(obj)));
     return { status: 201, body: this.served(created, t.res) };
@@ -269,11 +270,6 @@ export class RestHandlers {
         throw inRequestTerms(err, t.res, name);
       }
     });
-  }
-
-  /** An object that was not stored (dry run), in the served shape. */
-  private servedInput(obj: KubeObject, res: ServedResource): Obj {
-    return this.served(obj, res);
   }
 
   /** PUT: replace the object (status kept unless it is the status subresource). */
@@ -521,11 +517,7 @@ export class RestHandlers {
       resourceVersion: m.resourceVersion,
     };
     if (m.creationTimestamp !== undefined) {
-      meta['creationTimestamp'] = new Date(
-        this.runtime.epochMs + Math.floor(m.creationTimestamp / 1e6),
-      )
-        .toISOString()
-        .replace(/\.\d{3}Z$/, 'Z');
+      meta['creationTimestamp'] = formatTime(m.creationTimestamp, this.runtime.epochMs);
     }
     return {
       kind: 'Scale',
@@ -634,5 +626,3 @@ function toPatchStatus(err: PatchError): HttpStatusError {
     details,
   );
 }
-
-export { qualifiedKind };

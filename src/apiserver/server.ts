@@ -21,7 +21,7 @@ import {
 } from './discovery.ts';
 import { handleExecUpgrade } from './exec.ts';
 import { openapiV2Document, openapiV3Reply, unknownFields } from './openapi/index.ts';
-import { RESOURCES, type ServedResource, findResource } from './resources.ts';
+import { type ServedResource, findResource } from './resources.ts';
 import { type Reply, RestHandlers, type Target, notFound } from './rest.ts';
 import { type ClusterRuntime, NODE_TOOLS, type ToolResult } from './runtime.ts';
 import {
@@ -518,6 +518,3 @@ export class ApiServer {
     res.on('close', () => clearInterval(timer));
   }
 }
-
-/** Every resource path kubectl may list, for tests and the web view. */
-export const SERVED = RESOURCES;

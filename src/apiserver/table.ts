@@ -35,7 +35,6 @@ export interface TableOptions {
   include: IncludeObject;
   /** The object as served, for includeObject=Object. */
   served?: (o: KubeObject) => Record<string, unknown>;
-  noHeaders?: boolean;
 }
 
 function partialMetadata(o: KubeObject, epochMs: number): Record<string, unknown> {
@@ -74,7 +73,7 @@ export function toTable(
     apiVersion: 'meta.k8s.io/v1',
     metadata: listMeta,
   };
-  if (opts.noHeaders !== true) table['columnDefinitions'] = tableColumns(kind);
+  table['columnDefinitions'] = tableColumns(kind);
   table['rows'] = rows;
   return table;
 }

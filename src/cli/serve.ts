@@ -9,7 +9,7 @@ import { loadManifests } from '../api/load.ts';
 import { formatApplyResult } from '../control/cluster.ts';
 import { kubeconfigText, newToken, writePrivateFile } from '../apiserver/kubeconfig.ts';
 import { ApiServer } from '../apiserver/server.ts';
-import { SimRuntime } from '../apiserver/sim-runtime.ts';
+import { SimRuntime } from '../scenario/live-runtime.ts';
 import { makeServingTls } from '../apiserver/tls.ts';
 import { Session } from '../scenario/session.ts';
 import { CliError, collect } from './cluster-from-files.ts';

@@ -13,7 +13,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import type { ExecRequest, ExecStreams } from '../workloads/exec.ts';
+import type { ExecRequest, ExecStreams } from '../control/runtime.ts';
 
 /** The PATH a command sees (a container runtime's default), not the server's own. */
 export const EXEC_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

@@ -20,7 +20,7 @@ import { parseManifestText } from '../../src/api/load.ts';
 import { toApiObject } from '../../src/api/wire.ts';
 import { handleExecUpgrade } from '../../src/apiserver/exec.ts';
 import type { ClusterRuntime, ExecRequest, ExecStreams } from '../../src/apiserver/runtime.ts';
-import { quoteLine, simExec, splitScript } from '../../src/apiserver/sim-exec.ts';
+import { quoteLine, simExec, splitScript } from '../../src/scenario/pod-exec.ts';
 import { Cluster } from '../../src/control/cluster.ts';
 import { checkNetnsName, labExec } from '../../src/lab/exec-stream.ts';
 import { splitWords } from '../../src/scenario/shell.ts';

@@ -3,7 +3,7 @@ import { request } from 'node:https';
 import { Readable } from 'node:stream';
 import { ApiServer } from '../../src/apiserver/server.ts';
 import { type ServingTls, makeServingTls } from '../../src/apiserver/tls.ts';
-import { SimRuntime } from '../../src/apiserver/sim-runtime.ts';
+import { SimRuntime } from '../../src/scenario/live-runtime.ts';
 import type { WatchOptions } from '../../src/apiserver/watch.ts';
 import { Session } from '../../src/scenario/session.ts';
 import type { ProxyMode } from '../../src/control/node-setup.ts';

@@ -3,7 +3,7 @@
 // API server's node-tool endpoint and the CLI printing the same text for the same node.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { SimRuntime } from '../../src/apiserver/sim-runtime.ts';
+import { SimRuntime } from '../../src/scenario/live-runtime.ts';
 import { nodeView } from '../../src/cli/node-view.ts';
 import { labNodeTool, renderShow } from '../../src/lab/views.ts';
 import type { ProxyMode } from '../../src/control/node-setup.ts';

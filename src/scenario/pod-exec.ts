@@ -28,10 +28,10 @@ import { renderNginxConf } from '../ingress/nginx-conf.ts';
 import { workloadFor } from '../workloads/kind.ts';
 import { randomBytes } from 'node:crypto';
 import type { Pod } from '../api/types.ts';
-import { COMMANDS } from '../scenario/commands/index.ts';
-import type { ExecResult, Session } from '../scenario/session.ts';
-import { splitWords } from '../scenario/shell.ts';
-import type { ExecRequest, ExecStreams } from './runtime.ts';
+import { COMMANDS } from './commands/index.ts';
+import type { ExecResult, Session } from './session.ts';
+import { splitWords } from './shell.ts';
+import type { ExecRequest, ExecStreams } from '../control/runtime.ts';
 
 const SHELLS = new Set(['sh', 'ash', 'bash']);
 /** Session commands a pod does not have. */

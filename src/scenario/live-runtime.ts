@@ -1,7 +1,7 @@
 // The simulation as a live cluster: a Session whose virtual clock follows the wall
 // clock (a tick every few milliseconds advances it to "now"), so pods start, turn
 // ready and terminate in real seconds while packets still cross each node's dataplane.
-import type { Session } from '../scenario/session.ts';
+import type { Session } from './session.ts';
 import type {
   ClusterRuntime,
   ExecRequest,
@@ -9,9 +9,9 @@ import type {
   LogOptions,
   PodLog,
   ToolResult,
-} from './runtime.ts';
+} from '../control/runtime.ts';
 import { runNodeTool } from '../proxy/node-tool.ts';
-import { simExec } from './sim-exec.ts';
+import { simExec } from './pod-exec.ts';
 
 const TICK_MS = 10;
 
