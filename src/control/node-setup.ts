@@ -53,6 +53,7 @@ export function makeProxier(
       nodeName: node.name,
       nodeIPs: [node.ip],
       clusterCIDR: cfg.podCIDR,
+      version: cfg.kubernetesVersion,
       ...(scheduler !== undefined ? { ipvs: { scheduler } } : {}),
       nftables: { serviceCIDRs: [cfg.serviceCIDR] },
     },

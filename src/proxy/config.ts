@@ -17,6 +17,23 @@ export interface ProxyCommonConfig {
   readonly masqueradeAll?: boolean;
   /** --iptables-masquerade-bit (default 14: mark 0x4000); nftables and ipvs mode use it too. */
   readonly masqueradeBit?: number;
+  /**
+   * svclab: the kube-proxy release whose rules to write (`v1.32.0`; the cluster's
+   * kubernetesVersion). Where kube-proxy's rules changed between releases, an older
+   * version selects the older shape (docs/proxy-*.md list them). Default: the newest
+   * shapes svclab knows (kubeProxyMinor() is then LATEST_MINOR).
+   */
+  readonly version?: string;
+}
+
+/** The minor release svclab treats an unset `version` as: newer than every shape it knows. */
+export const LATEST_MINOR = 1000;
+
+/** `v1.31.2` -> 31; unset or unparsable -> LATEST_MINOR. Major versions other than 1 are later. */
+export function kubeProxyMinor(version: string | undefined): number {
+  const m = version === undefined ? null : /^v?(\d+)\.(\d+)/.exec(version);
+  if (m === null) return LATEST_MINOR;
+  return Number(m[1]) === 1 ? Number(m[2]) : LATEST_MINOR;
 }
 
 /** KubeProxyIPTablesConfiguration, and what svclab adds. */
@@ -35,6 +52,11 @@ export interface IptablesConfig {
   readonly masqueradeMarkText?: string;
   /** svclab: create KUBE-PROXY-CANARY as kube-proxy's iptables monitor does (default true). */
   readonly canaryChains?: boolean;
+  /**
+   * The node's kernel has nfnetlink_acct (default true): kube-proxy v1.30+ then counts
+   * ct-state-invalid drops and (v1.31+) localhost NodePort packets with `-m nfacct`.
+   */
+  readonly nfacct?: boolean;
 }
 
 /** KubeProxyIPVSConfiguration, and what svclab adds. */
