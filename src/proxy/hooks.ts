@@ -29,6 +29,13 @@ export interface DataplaneProxier extends Proxier {
   /** addrtype LOCAL: node addresses, loopback, and (ipvs) service addresses on kube-ipvs0. */
   isLocalAddress(ip: number): boolean;
   /**
+   * net.ipv4.conf.all.route_localnet as this mode's kube-proxy leaves it: iptables mode sets
+   * it to 1 when localhost NodePorts are on (--iptables-localhost-nodeports), the other modes
+   * leave the kernel's 0. Off, 127.0.0.0/8 may not leave the node's loopback: a node's
+   * 127.0.0.1 → NodePort or ClusterIP is dropped once DNAT sends it elsewhere.
+   */
+  readonly routeLocalnet?: boolean;
+  /**
    * Run `meta` through the mode's tables at `hook` (nat then filter, as the kernel orders
    * them; INPUT: filter then nat). Returns a result object the mode may reuse.
    */

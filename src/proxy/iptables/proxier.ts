@@ -71,9 +71,12 @@ export class IptablesProxier extends ServiceMapProxier implements DataplaneProxi
   private paths: Int32Array[] = [new Int32Array(0)];
   private pathTokens = new Map<string, number>();
   private readonly pathScratch: number[] = [];
+  /** kube-proxy sets route_localnet=1 for localhost NodePorts (iptables mode only). */
+  readonly routeLocalnet: boolean;
 
   constructor(readonly options: IptablesProxierOptions) {
     super(options.nodeName, options.nodeIPs);
+    this.routeLocalnet = options.localhostNodePorts ?? true;
     this.ctx = {
       random: options.random ?? seededRandom(1),
       now: options.now ?? (() => Date.now() / 1000),
