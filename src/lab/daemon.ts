@@ -2,10 +2,10 @@
 // the wall clock), every node's dataplane, every TUN device and every worker process.
 // It answers on a unix socket in the state directory (one JSON request per line, one
 // JSON reply): status, show, apply, delete, down. SIGINT/SIGTERM take the lab down.
-import { rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
 import { type Server, type Socket, createServer } from 'node:net';
 import { loadManifests } from '../api/load.ts';
-import type { Kind, KubeObject } from '../api/types.ts';
+import type { KubeObject } from '../api/types.ts';
 import { resolveNodes } from '../control/cluster-config.ts';
 import { Cluster, KIND_REF, formatApplyResult } from '../control/cluster.ts';
 import type { ProxyMode } from '../control/node-setup.ts';
@@ -19,7 +19,23 @@ import { LabNetwork } from './network.ts';
 import { ip } from './netns.ts';
 import { LabRuntime } from './runtime.ts';
 import { workerCommand } from './worker-command.ts';
-import { type LabPaths, ensureStateDir, labPaths, writePid } from './state.ts';
+import {
+  type LabPaths,
+  type Owned,
+  ensureStateDir,
+  labPaths,
+  readOwned,
+  writeOwned,
+  writePid,
+  writePrivate,
+} from './state.ts';
+import {
+  CONTROL_IDLE_MS,
+  CONTROL_MAX_BYTES,
+  CONTROL_MAX_CONNECTIONS,
+  type LabRequest,
+  parseRequest,
+} from './control-protocol.ts';
 import { type ShowRequest, renderShow } from './views.ts';
 
 /** The outside host, as in the simulation's sessions (a browser on the office LAN). */
@@ -43,19 +59,7 @@ export interface DaemonOptions {
   onStarted?: (d: LabDaemon) => Promise<() => Promise<void>>;
 }
 
-export type LabRequest =
-  | { cmd: 'status' }
-  | ({ cmd: 'show' } & ShowRequest)
-  | { cmd: 'apply'; files: string[] }
-  | { cmd: 'delete'; files: string[] }
-  | {
-      cmd: 'delete-object';
-      kind: Kind;
-      namespace: string;
-      name: string;
-      gracePeriodSeconds?: number;
-    }
-  | { cmd: 'down' };
+export type { LabRequest } from './control-protocol.ts';
 
 export interface LabStatus {
   prefix: string;
@@ -105,6 +109,8 @@ export class LabDaemon {
   /** Set by whoever serves the Kubernetes API for this lab. */
   apiServer: string | undefined;
   private stopHook: (() => Promise<void>) | undefined;
+  private owned: Owned = { namespaces: [], devices: [] };
+  private readonly connections = new Set<Socket>();
 
   constructor(readonly o: DaemonOptions) {
     this.log = o.log ?? ((l) => process.stdout.write(`${new Date().toISOString()} ${l}\n`));
@@ -121,9 +127,10 @@ export class LabDaemon {
       net: this.net,
       dns: this.dns,
       ingress: new LabIngress(this.cluster, this.paths.dir, this.log),
-      workerCommand: [],
+      workerCommand: { argv: [] },
       log: this.log,
       changed: () => this.writeState(),
+      own: (netns, dev, owned) => this.own(netns, dev, owned),
     });
     const nodes = resolveNodes(this.cluster.config);
     this.clientNode = (nodes.find((n) => !n.controlPlane) ?? nodes[0]!).name;
@@ -135,8 +142,10 @@ export class LabDaemon {
     const leftovers = await cleanupLab(o.prefix);
     if (leftovers.namespaces.length + leftovers.devices.length > 0)
       this.log(`removed leftovers: ${[...leftovers.namespaces, ...leftovers.devices].join(' ')}`);
-    this.runtime.workerCommand = workerCommand(ensureStateDir(this.paths));
-    writePid(this.paths, process.pid);
+    ensureStateDir(this.paths);
+    this.owned = readOwned(this.paths);
+    this.runtime.workerCommand = workerCommand();
+    writePid(this.paths, process.pid, o.prefix);
     await this.listen();
     const nodes = resolveNodes(this.cluster.config);
     await Promise.all(
@@ -182,6 +191,25 @@ export class LabDaemon {
     if (o.onStarted !== undefined) this.stopHook = await o.onStarted(this);
     this.writeState();
     this.log(`lab ${o.prefix} up in ${o.mode} mode (pid ${process.pid})`);
+  }
+
+  /** Record a namespace and device as this lab's (before making them) or as gone. */
+  private own(netns: string, dev: string, owned: boolean): void {
+    const ns = new Set(this.owned.namespaces);
+    const devs = new Set(this.owned.devices);
+    if (owned) {
+      ns.add(netns);
+      devs.add(dev);
+    } else {
+      ns.delete(netns);
+      devs.delete(dev);
+    }
+    this.owned = { namespaces: [...ns], devices: [...devs] };
+    try {
+      writeOwned(this.paths, this.owned);
+    } catch (e) {
+      this.log(`owned.json: ${(e as Error).message}`);
+    }
   }
 
   /** After a write from outside (the API): pods may need workers, readiness is re-earned. */
@@ -364,9 +392,27 @@ export class LabDaemon {
     }
   }
 
+  /** One request line: checked (parseRequest), then handled; never throws. */
+  reply(line: string): LabReply {
+    const req = parseRequest(line);
+    if (typeof req === 'string') return { ok: false, error: req };
+    try {
+      return this.handle(req);
+    } catch (e) {
+      return { ok: false, error: `${req.cmd}: ${(e as Error).message.split('\n')[0]}` };
+    }
+  }
+
   private listen(): Promise<void> {
     rmSync(this.paths.socket, { force: true });
     this.server = createServer((sock: Socket) => {
+      if (this.connections.size >= CONTROL_MAX_CONNECTIONS) {
+        sock.end(`${JSON.stringify({ ok: false, error: 'too many connections' })}\n`);
+        return;
+      }
+      this.connections.add(sock);
+      sock.on('close', () => this.connections.delete(sock));
+      sock.setTimeout(CONTROL_IDLE_MS, () => sock.destroy());
       let buf = '';
       sock.setEncoding('utf8');
       sock.on('data', (d: string) => {
@@ -374,26 +420,31 @@ export class LabDaemon {
         for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
           const line = buf.slice(0, i);
           buf = buf.slice(i + 1);
-          let reply: LabReply;
-          try {
-            reply = this.handle(JSON.parse(line) as LabRequest);
-          } catch (e) {
-            reply = { ok: false, error: (e as Error).message };
-          }
-          sock.write(`${JSON.stringify(reply)}\n`);
+          sock.write(`${JSON.stringify(this.reply(line))}\n`);
+        }
+        if (buf.length > CONTROL_MAX_BYTES) {
+          // No newline within the limit: answer once and hang up, reading no more.
+          buf = '';
+          sock.end(`${JSON.stringify(this.reply('x'.repeat(CONTROL_MAX_BYTES + 1)))}\n`);
+          sock.destroySoon();
         }
       });
       sock.on('error', () => undefined);
     });
+    this.server.maxConnections = CONTROL_MAX_CONNECTIONS * 2;
     return new Promise((resolve, reject) => {
       this.server!.once('error', reject);
-      this.server!.listen(this.paths.socket, () => resolve());
+      this.server!.listen(this.paths.socket, () => {
+        // The directory is 0700 already; the socket is 0600 whatever the umask.
+        chmodSync(this.paths.socket, 0o600);
+        resolve();
+      });
     });
   }
 
   private writeState(): void {
     try {
-      writeFileSync(this.paths.stateFile, `${JSON.stringify(this.status(), null, 2)}\n`);
+      writePrivate(this.paths.stateFile, `${JSON.stringify(this.status(), null, 2)}\n`);
     } catch {
       // state dir gone (lab down racing): nothing to record
     }
@@ -406,6 +457,7 @@ export class LabDaemon {
       if (this.clock) clearInterval(this.clock);
       if (this.ipvsSync) clearInterval(this.ipvsSync);
       this.server?.close();
+      for (const c of this.connections) c.destroy();
       await this.stopHook?.().catch((e: unknown) => this.log(String(e)));
       await this.runtime.close().catch((e: unknown) => this.log(String(e)));
       await cleanupLab(this.o.prefix).catch((e: unknown) => this.log(String(e)));
@@ -416,13 +468,35 @@ export class LabDaemon {
   }
 }
 
-/** Run a lab in this process until it is taken down (SIGINT, SIGTERM or `lab down`). */
+/** How long a stop may take after SIGTERM before the daemon exits anyway. */
+export const STOP_GRACE_MS = 15_000;
+
+/**
+ * Run a lab in this process until it is taken down (SIGINT, SIGTERM or `lab down`).
+ * SIGTERM always ends it: the first starts the orderly stop, and if that has not finished
+ * within STOP_GRACE_MS (or a second signal comes) the process exits; `lab down` removes
+ * what is left.
+ */
 export async function runDaemon(o: DaemonOptions): Promise<void> {
+  // Whatever the caller's umask, nothing the daemon writes is for anyone else.
+  process.umask(0o077);
   const d = new LabDaemon(o);
   const stopped = new Promise<void>((resolve) => {
     d.onStopped = resolve;
   });
-  const onSignal = () => void d.stop();
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      process.stderr.write(`svclab lab: ${sig} again: exiting now\n`);
+      process.exit(1);
+    }
+    setTimeout(() => {
+      process.stderr.write(`svclab lab: not down ${STOP_GRACE_MS} ms after ${sig}: exiting\n`);
+      process.exit(1);
+    }, STOP_GRACE_MS);
+    void d.stop(); // stop() logs its own failures and never rejects
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {

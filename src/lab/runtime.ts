@@ -16,6 +16,7 @@ import { deviceName, podNetns } from './names.ts';
 import type { LabNetwork } from './network.ts';
 import { addNetns, deleteNetns, removeResolvConf, wireNetns, writeResolvConf } from './netns.ts';
 import { Tun } from './tun.ts';
+import type { WorkerCommand } from './worker-command.ts';
 import type { DaemonMessage, WorkerMessage, WorkerSpec } from './workers/protocol.ts';
 
 export interface LabHostInfo {
@@ -56,11 +57,16 @@ export interface RuntimeOptions {
   dns: LabDns;
   /** Routes and certificates for ingress-nginx workers. */
   ingress: LabIngress;
-  /** argv before the worker's spec: node, loader, worker script. */
-  workerCommand: string[];
+  /** How a worker starts: argv before its spec, and its code for stdin. */
+  workerCommand: WorkerCommand;
   log: (line: string) => void;
   /** Called when pods or hosts change (lab.json is rewritten). */
   changed: () => void;
+  /**
+   * Records a namespace and device before they are made (owned: true) and after they are
+   * gone (false), so a crashed lab's leftovers are known.
+   */
+  own?: (netns: string, dev: string, owned: boolean) => void;
 }
 
 /** Pods the lab runs: scheduled, not host-network, with an IP, running, not terminating. */
@@ -82,8 +88,8 @@ export class LabRuntime {
   private running: Promise<void> | undefined;
   private closed = false;
   private enabled = false;
-  /** argv before a worker's spec (set once the worker is bundled). */
-  workerCommand: string[];
+  /** How a worker starts (set once the worker is bundled). */
+  workerCommand: WorkerCommand;
 
   constructor(private readonly o: RuntimeOptions) {
     this.workerCommand = o.workerCommand;
@@ -101,6 +107,7 @@ export class LabRuntime {
     extra: string[] = [],
   ): Promise<Tun> {
     const dev = deviceName(this.o.prefix, info.netns);
+    this.o.own?.(info.netns, dev, true);
     await addNetns(info.netns);
     const tun = Tun.open(dev);
     try {
@@ -229,6 +236,7 @@ export class LabRuntime {
     const addr = ipToU32(lp.ip);
     const dev = lp.dev;
     try {
+      this.o.own?.(netns, dev, true);
       await addNetns(netns);
       lp.tun = Tun.open(dev);
       await wireNetns(netns, { dev, addresses: [`${lp.ip}/32`] });
@@ -270,10 +278,21 @@ export class LabRuntime {
     const spec = this.workerSpec(lp);
     const child = spawn(
       'ip',
-      ['netns', 'exec', lp.netns, ...this.workerCommand, JSON.stringify(spec)],
-      { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+      ['netns', 'exec', lp.netns, ...this.workerCommand.argv, JSON.stringify(spec)],
+      {
+        stdio: [
+          this.workerCommand.code === undefined ? 'ignore' : 'pipe',
+          'inherit',
+          'inherit',
+          'ipc',
+        ],
+      },
     );
     lp.worker = child;
+    if (this.workerCommand.code !== undefined) {
+      child.stdin?.on('error', () => undefined); // a worker that dies at once: its exit says so
+      child.stdin?.end(this.workerCommand.code);
+    }
     child.on('message', (m: WorkerMessage) => {
       if (m.type === 'listening') {
         if (!lp.stopping) this.setReady(lp, true);
@@ -331,6 +350,7 @@ export class LabRuntime {
     await deleteNetns(lp.netns);
     removeResolvConf(lp.netns);
     if (this.pods.get(lp.key) === lp) this.pods.delete(lp.key);
+    this.o.own?.(lp.netns, lp.dev, false);
   }
 
   /** Stop every worker, close every device, delete every namespace made. */
