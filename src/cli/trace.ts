@@ -108,7 +108,8 @@ export function registerTrace(program: Command): void {
       }
     } else {
       const dnat = after.dst !== to.ip || after.dport !== to.port;
-      const snat = after.src !== src;
+      // Masquerade may keep the address and move only the port (nf_nat_used_tuple): still SNAT.
+      const snat = after.src !== src || after.sport !== 40000 + (src & 0xfff);
       out.push(
         `result: ${s.verdict === Verdict.Local ? 'LOCAL' : 'FORWARD'}` +
           ` dst ${dnat ? `DNAT ${toText} -> ${u32ToIp(after.dst)}:${after.dport}` : 'unchanged'}` +

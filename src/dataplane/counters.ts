@@ -35,6 +35,11 @@ export const enum Drop {
   CtClash = 8,
   /** Routed back out of the interface it came in on, with no NAT to make it hairpin. */
   Martian = 9,
+  /**
+   * 127.0.0.0/8 would leave lo, or arrived from outside, while route_localnet is 0 (the
+   * kernel's routing refuses it: EINVAL for the node's own packet, a martian from outside).
+   */
+  Localnet = 10,
 }
 
 export const DROP_NAMES: readonly string[] = [
@@ -48,6 +53,7 @@ export const DROP_NAMES: readonly string[] = [
   'no-route',
   'ct-insert-clash',
   'martian',
+  'route-localnet',
 ];
 
 export class DataplaneCounters {

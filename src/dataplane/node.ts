@@ -234,11 +234,21 @@ export class NodeDataplane {
     return this.newFlow(b, inIf, sport, dport, now);
   }
 
-  /** The flow's first packet: nat rules, route, filter, masquerade, conntrack insert. */
+  /**
+   * The flow's first packet, on the kernel's path. From outside: nat PREROUTING, routing,
+   * then for a forwarded packet ip_forward()'s TTL check (time exceeded before any FORWARD
+   * rule) and decrement, filter FORWARD, nat POSTROUTING; for a local one filter INPUT.
+   * From the node itself: routing, nat and filter OUTPUT, re-routing, nat POSTROUTING
+   * (always: a packet to a local address crosses it on its way to `lo`), conntrack
+   * confirm, and for a local destination the way back in through `lo`: PREROUTING is
+   * skipped (the packet already carries its conntrack entry), filter INPUT runs.
+   */
   private newFlow(b: Uint8Array, inIf: number, sport: number, dport: number, now: number): Verdict {
     const info = this.info;
     const c = this.counters;
     const fromLocal = inIf === LOCAL_IF;
+    // ip_route_output / ip_route_input: 127.0.0.0/8 leaves lo only with route_localnet.
+    if (fromLocal && this.loopbackLeaves(info.src, info.dst)) return c.drop(Drop.Localnet);
     const m = this.fillMeta(info.src, info.dst, info.sport, info.dport, 0, CtState.NEW, inIf);
     c.newFlows++;
 
@@ -250,7 +260,7 @@ export class NodeDataplane {
       this.res,
     );
     c.rulesVisited += r.rulesVisited;
-    if (r.verdict !== RuleVerdict.Accept) return this.ruleDrop(b, inIf, r.verdict);
+    if (r.verdict !== RuleVerdict.Accept) return this.ruleDrop(b, inIf, r.verdict, -1);
     const dnat = r.dnat;
     const dst = dnat ? r.dnatIp >>> 0 : info.dst;
     const dstPort = dnat ? r.dnatPort : info.dport;
@@ -259,29 +269,27 @@ export class NodeDataplane {
     const route = this.route(dst);
     if (route === undefined) return c.drop(Drop.NoRoute);
     const local = route === LOCAL_IF;
-    const m2 = this.fillMeta(
-      info.src,
-      dst,
-      info.sport,
-      dstPort,
-      mark,
-      CtState.NEW | (dnat ? CtState.DNAT : 0),
-      inIf,
-    );
+    if (fromLocal ? this.loopbackLeaves(info.src, dst) : this.martian(info.src, dst)) {
+      return c.drop(Drop.Localnet);
+    }
+    const ctNew = CtState.NEW | (dnat ? CtState.DNAT : 0);
+    const m2 = this.fillMeta(info.src, dst, info.sport, dstPort, mark, ctNew, inIf);
     if (!fromLocal) {
+      // ip_forward(): TTL first (the error quotes the packet as received, and nf_ct_attach
+      // un-NATs it: from the address the client sent to), then the decrement, then FORWARD.
+      if (!local && info.ttl <= 1) return this.ttlExceeded(b, inIf, dnat ? info.dst : 0);
       const f = this.rules(m2, local ? Hook.Input : Hook.Forward, TABLE_FILTER, this.res);
       c.rulesVisited += f.rulesVisited;
-      if (f.verdict !== RuleVerdict.Accept) return this.ruleDrop(b, inIf, f.verdict);
-      if (!local && info.ttl <= 1) return this.ttlExceeded(b, inIf);
+      if (f.verdict !== RuleVerdict.Accept) return this.ruleDrop(b, inIf, f.verdict, route);
     }
 
     // nat POSTROUTING: kube-proxy's KUBE-POSTROUTING masquerades packets marked 0x4000.
     let snat = 0;
     let snatPort = info.sport;
-    if (!local) {
+    if (!local || fromLocal) {
       const p = this.rules(m2, Hook.Postrouting, TABLE_NAT, this.res);
       c.rulesVisited += p.rulesVisited;
-      if (p.verdict !== RuleVerdict.Accept) return this.ruleDrop(b, inIf, p.verdict);
+      if (p.verdict !== RuleVerdict.Accept) return this.ruleDrop(b, inIf, p.verdict, route);
       if (p.masquerade) {
         snat = this.ifaces[route]!.addr;
         snatPort = this.pickSnatPort(
@@ -323,7 +331,26 @@ export class NodeDataplane {
       return c.drop(Drop.CtInvalid);
     }
     this.applyNat(b, e * 2);
+    if (fromLocal && local) {
+      // Back in through lo, conntrack entry confirmed: filter INPUT sees the NATed packet.
+      const src = snat !== 0 ? snat : info.src;
+      const ct = ctNew | (snat !== 0 ? CtState.SNAT : 0);
+      const m3 = this.fillMeta(src, dst, snatPort, dstPort, mark, ct, LOCAL_IF);
+      const f = this.rules(m3, Hook.Input, TABLE_FILTER, this.res);
+      c.rulesVisited += f.rulesVisited;
+      if (f.verdict !== RuleVerdict.Accept) return this.ruleDrop(b, inIf, f.verdict, LOCAL_IF);
+    }
     return this.finish(b, inIf, -1, false, route);
+  }
+
+  /** A node's own packet from 127.0.0.0/8 that would leave lo while route_localnet is 0. */
+  private loopbackLeaves(src: number, dst: number): boolean {
+    return src >>> 24 === 127 && !this.isLocal(dst) && this.opts.proxier.routeLocalnet !== true;
+  }
+
+  /** ip_route_input_slow(): a loopback source or destination from outside, without route_localnet. */
+  private martian(src: number, dst: number): boolean {
+    return (src >>> 24 === 127 || dst >>> 24 === 127) && this.opts.proxier.routeLocalnet !== true;
   }
 
   /** Packets conntrack does not follow (INVALID, other protocols): filter decides, no NAT. */
@@ -337,7 +364,7 @@ export class NodeDataplane {
     if (f.verdict !== RuleVerdict.Accept) {
       return state === CtState.INVALID
         ? this.counters.drop(Drop.CtInvalid)
-        : this.ruleDrop(b, inIf, f.verdict);
+        : this.ruleDrop(b, inIf, f.verdict, route);
     }
     return this.finish(b, inIf, -1, false, route);
   }
@@ -390,7 +417,7 @@ export class NodeDataplane {
       m.inIface = this.ifaces[inIf]?.name ?? '';
       m.outIface = '';
       const f = this.rules(m, r === LOCAL_IF ? HOOK_INPUT : HOOK_FORWARD, FILTER, this.res);
-      if (f.verdict !== ACCEPT) return this.ruleDrop(b, inIf, f.verdict);
+      if (f.verdict !== ACCEPT) return this.ruleDrop(b, inIf, f.verdict, r);
     }
     return this.forwardOut(b, inIf, r, gw !== 0 ? gw : dst);
   }
@@ -453,7 +480,7 @@ export class NodeDataplane {
     m.outIface = '';
     const out = this.res;
     const token = px.filterEstablished!(m, r === LOCAL_IF ? HOOK_INPUT : HOOK_FORWARD, out);
-    if (out.verdict !== ACCEPT) return this.ruleDrop(b, inIf, out.verdict);
+    if (out.verdict !== ACCEPT) return this.ruleDrop(b, inIf, out.verdict, r);
     const hop = gw !== 0 ? gw : dst;
     if (token >= 0) {
       fc[k + FC_OUT] = r;
@@ -622,16 +649,35 @@ export class NodeDataplane {
     return sport;
   }
 
-  private ruleDrop(b: Uint8Array, inIf: number, v: RuleVerdict): Verdict {
+  /**
+   * A DROP or REJECT verdict (`route`: where the packet was routed, -1 before routing).
+   * REJECT's port unreachable (nf_send_unreach → icmp_send) comes from the address the
+   * packet was sent to when it was for the node, from the node's own source address when
+   * the node sent it, else from the address toward the sender; a forwarded packet is
+   * quoted as FORWARD saw it, its TTL decremented.
+   */
+  private ruleDrop(b: Uint8Array, inIf: number, v: RuleVerdict, route: number): Verdict {
     if (v === RuleVerdict.Reject) {
-      this.sendIcmp(buildPortUnreachable(b, { src: this.ifaceAddr(inIf) }), inIf);
+      const fromLocal = inIf === LOCAL_IF;
+      const forwarded = route > LOCAL_IF && !fromLocal;
+      const quote = forwarded ? decrementedTtl(b) : b;
+      const src =
+        route === LOCAL_IF ? u32At(b, 16) : fromLocal ? u32At(b, 12) : this.ifaceAddr(inIf);
+      this.sendIcmp(buildPortUnreachable(quote, { src }), inIf);
       return this.counters.drop(Drop.RuleReject);
     }
     return this.counters.drop(Drop.RuleDrop);
   }
 
-  private ttlExceeded(b: Uint8Array, inIf: number): Verdict {
-    this.sendIcmp(buildTimeExceeded(b, { src: this.ifaceAddr(inIf) }), inIf);
+  /**
+   * ICMP time exceeded about `b`, from the in interface's address, or from `unnatSrc` when
+   * the flow was DNATed: icmp_send() attaches the offending packet's conntrack entry to the
+   * error (nf_ct_attach), and NAT turns the error's source back into the address the
+   * sender used.
+   */
+  private ttlExceeded(b: Uint8Array, inIf: number, unnatSrc = 0): Verdict {
+    const src = unnatSrc !== 0 ? unnatSrc : this.ifaceAddr(inIf);
+    this.sendIcmp(buildTimeExceeded(b, { src }), inIf);
     return this.counters.drop(Drop.TtlExceeded);
   }
 
@@ -649,4 +695,20 @@ export class NodeDataplane {
     const i = this.ifaces[ifIndex];
     return i === undefined ? `if${ifIndex}` : `${i.name} (${u32ToIp(i.addr)})`;
   }
+}
+
+const u32At = (b: Uint8Array, o: number): number =>
+  ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+
+/** A copy of the IPv4 packet `b` with its TTL one lower and the header checksum fixed (RFC 1624). */
+function decrementedTtl(b: Uint8Array): Uint8Array {
+  const c = b.slice();
+  c[8] = Math.max(0, c[8]! - 1);
+  let s = (~((c[10]! << 8) | c[11]!) & 0xffff) + 0xfeff;
+  s = (s & 0xffff) + (s >>> 16);
+  s = (s & 0xffff) + (s >>> 16);
+  s = ~s & 0xffff;
+  c[10] = s >>> 8;
+  c[11] = s & 0xff;
+  return c;
 }

@@ -31,7 +31,7 @@ export interface ProbeStep {
 
 /** The interface a packet from `src` enters `sim` through. */
 export function ingressFor(sim: SimNode, src: number): number {
-  if (src >>> 0 === sim.ip) return LOCAL_IF;
+  if (src >>> 0 === sim.ip || sim.dataplane.isLocal(src)) return LOCAL_IF;
   return sim.podIfaces.get(src >>> 0) ?? 1;
 }
 

@@ -1,8 +1,9 @@
-// A node (k8s-node01) in iptables mode with two local pods and a route to node02's pods.
+// A node (k8s-node01), in iptables mode unless asked otherwise, with two local pods and a route to node02's pods.
 import type { Service, EndpointSlice } from '../../src/api/types.ts';
 import { NodeDataplane } from '../../src/dataplane/node.ts';
 import { ipToU32, parseCidr } from '../../src/packet/addr.ts';
-import { IptablesProxier } from '../../src/proxy/iptables/proxier.ts';
+import { newProxier } from '../../src/proxy/modes.ts';
+import type { ProxyMode } from '../../src/proxy/modes.ts';
 import { seededRandom } from '../../src/proxy/random.ts';
 import { ep, makeService, makeSlice, tcp } from '../proxy/fixtures.ts';
 
@@ -33,16 +34,15 @@ export function makeNode(
   services: Service[] = defaultServices(),
   slices: EndpointSlice[] = defaultSlices(),
   conntrack: { max?: number } = {},
+  mode: ProxyMode = 'iptables',
 ): Harness {
   const clock = { ms: 1_000_000 };
   const emitted: Harness['emitted'] = [];
-  const proxier = new IptablesProxier({
-    nodeName: 'k8s-node01',
-    nodeIPs: ['10.0.100.11'],
-    clusterCIDR: '10.244.0.0/16',
-    random: seededRandom(7),
-    now: () => clock.ms / 1000,
-  });
+  const proxier = newProxier(
+    mode,
+    { nodeName: 'k8s-node01', nodeIPs: ['10.0.100.11'], clusterCIDR: '10.244.0.0/16' },
+    { random: seededRandom(7), nowNs: () => clock.ms * 1e6 },
+  );
   for (const s of services) proxier.onServiceAdd(s);
   for (const s of slices) proxier.onEndpointSliceAdd(s);
   proxier.onServiceSynced();

@@ -138,7 +138,7 @@ test('hairpin: a pod reaching its own service through the VIP is masqueraded to 
   t.fail('no connection landed on the local endpoint');
 });
 
-test('a service without endpoints is REJECTed with an ICMP port unreachable quoting the SYN', (t) => {
+test('a service without endpoints is REJECTed with an ICMP port unreachable quoting the SYN as FORWARD saw it (TTL decremented)', (t) => {
   const h = makeNode();
   const syn = buildTcp({
     src: CLIENT,
@@ -159,7 +159,10 @@ test('a service without endpoints is REJECTed with an ICMP port unreachable quot
   t.is(info.icmpCode, 3);
   t.is(info.dst, CLIENT);
   t.is(info.src, GW);
-  t.deepEqual(icmp.packet.subarray(28, 48), copy.subarray(0, 20), 'quotes the original IP header');
+  const quoted = icmp.packet.subarray(28, 48);
+  t.is(quoted[8], copy[8]! - 1, 'ip_forward() decremented the TTL before the FORWARD hook');
+  t.true(ipHeaderOk(icmp.packet, 28), 'quoted header checksum matches the decremented TTL');
+  t.deepEqual(quoted.subarray(12), copy.subarray(12, 20), 'quotes the addresses as sent');
 });
 
 test('NodePort from outside the cluster: DNAT and masquerade to the node address', (t) => {
@@ -209,7 +212,7 @@ test('UDP: request DNATed; an ICMP port unreachable from the backend comes back 
   t.is(h.dp.outIf, h.clientIf);
 });
 
-test('TTL 1 through the node gets ICMP time exceeded from the node', (t) => {
+test('TTL 1 to a ClusterIP gets time exceeded un-NATed: from the ClusterIP, quoting ClusterIP:port (nf_ct_attach)', (t) => {
   const h = makeNode();
   const p = buildTcp({
     src: CLIENT,
@@ -224,7 +227,29 @@ test('TTL 1 through the node gets ICMP time exceeded from the node', (t) => {
   t.is(h.dp.counters.drops[Drop.TtlExceeded], 1);
   const info = parsePacket(h.emitted[0]!.packet);
   t.is(info.icmpType, 11);
-  t.is(info.src, GW);
+  t.is(info.src, VIP);
+  const inner = parsePacket(h.emitted[0]!.packet.subarray(28));
+  t.is(inner.dst, VIP);
+  t.is(inner.dport, 80);
+});
+
+test('TTL 1 to a Service without endpoints gets time exceeded, not the REJECT (TTL is checked before FORWARD)', (t) => {
+  const h = makeNode();
+  const p = buildTcp({
+    src: CLIENT,
+    dst: EMPTY_VIP,
+    sport: 40004,
+    dport: 80,
+    flags: SYN,
+    seq: 1,
+    ttl: 1,
+  });
+  t.is(h.dp.process(p, h.clientIf), Verdict.Drop);
+  t.is(h.dp.counters.drops[Drop.TtlExceeded], 1);
+  t.is(h.dp.counters.drops[Drop.RuleReject], 0);
+  const info = parsePacket(h.emitted[0]!.packet);
+  t.is(info.icmpType, 11);
+  t.is(info.src, GW, 'not DNATed: from the address toward the sender');
 });
 
 test('forwarding decrements the TTL with a valid header checksum', (t) => {
