@@ -1,4 +1,4 @@
-// One service port's part of kube-proxy's nftables syncProxyRules (v1.31): its map
+// One service port's part of kube-proxy's nftables syncProxyRules (v1.31; v1.34+): its map
 // elements (service-ips, service-nodeports, no-endpoint-*, firewall-ips, cluster-ips)
 // and its chains: service- / local- (affinity checks, then `numgen random mod N vmap`),
 // external- (masquerade, or Local-policy short-circuits), firewall- (source ranges)
@@ -36,6 +36,8 @@ export interface ServiceContext {
   readonly names: NameCache;
   readonly affinity: AffinityTables;
   readonly masqueradeAll: boolean;
+  /** Before v1.34 (kubernetes#131492) the masquerade rule also matched `PROTO dport PORT`. */
+  readonly masqueradeWithPort: boolean;
   /** The local-traffic detector's CIDR, if any. */
   readonly clusterCIDR: Cidr | undefined;
   /** kube-proxy's nodeIP: source ranges containing it also admit the LB IPs. */
@@ -187,7 +189,8 @@ export function writeServicePort(ctx: ServiceContext, e: ServicePortEntry): void
   // Internal traffic: masquerade off-cluster sources (or all, with masqueradeAll), so
   // a static route to the service range through any node works.
   if (hasInternalEndpoints) {
-    const head = [x.addr('daddr', toMask(svc.clusterIP)), x.dport(proto, svc.port)];
+    const head = [x.addr('daddr', toMask(svc.clusterIP))];
+    if (ctx.masqueradeWithPort) head.push(x.dport(proto, svc.port));
     if (ctx.masqueradeAll) b.rule(internalTrafficChain, head, x.jump(N.MARK_MASQ_CHAIN));
     else if (ctx.clusterCIDR !== undefined) {
       b.rule(

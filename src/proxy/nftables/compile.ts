@@ -1,10 +1,12 @@
-// The table kube-proxy (v1.31, pkg/proxy/nftables/proxier.go) keeps in nftables
-// mode, compiled from a ServiceMap snapshot. This file writes the fixed part
+// The table kube-proxy (pkg/proxy/nftables/proxier.go) keeps in nftables mode, compiled
+// from a ServiceMap snapshot: the layout of v1.34 and later by default, v1.30-v1.33's when
+// the configured version is older (see docs/proxy-nftables.md). This file writes the fixed part
 // (setupNFTables: base chains, jump chains, masquerading, the dispatch maps and the
 // no-endpoint / firewall / cluster-IP checks); compile-services.ts writes each
 // service port's elements and chains.
 import { cidrContains, parseCidr, tryIpToU32 } from '../../packet/addr.ts';
 import type { Cidr } from '../../packet/addr.ts';
+import { kubeProxyMinor } from '../config.ts';
 import type { NftablesConfig, ProxyCommonConfig } from '../config.ts';
 import { Hook } from '../netfilter.ts';
 import type { ServicePortEntry } from '../service-map.ts';
@@ -24,6 +26,7 @@ export interface NftablesOptions extends ProxyCommonConfig, NftablesConfig {}
 /** knftables priorities: "dstnat" is -100, "srcnat" 100. */
 const DSTNAT = -100;
 const SRCNAT = 100;
+const FILTER = 0;
 
 interface BaseChainDef {
   readonly name: string;
@@ -33,8 +36,11 @@ interface BaseChainDef {
   readonly priority: number;
 }
 
-/** nftablesBaseChains, in kube-proxy's order. Filters run before DNAT (pre-DNAT dest IPs). */
-const BASE_CHAINS: readonly BaseChainDef[] = [
+/**
+ * nftablesBaseChains of v1.30-v1.33, in kube-proxy's order: every filter chain runs
+ * before DNAT (pre-DNAT destinations), except filter-output-post-dnat.
+ */
+const BASE_CHAINS_V130: readonly BaseChainDef[] = [
   {
     name: N.FILTER_PREROUTING,
     type: 'filter',
@@ -58,6 +64,46 @@ const BASE_CHAINS: readonly BaseChainDef[] = [
     hookName: 'output',
     priority: DSTNAT + 10,
   },
+];
+
+/**
+ * v1.34+ (kubernetes#132456): only the firewall check stays before DNAT, in the
+ * `*-pre-dnat` chains; the endpoint and cluster-IP checks run at priority filter (0),
+ * after DNAT, so local traffic short-circuited to a service is not dropped.
+ */
+const BASE_CHAINS_V134: readonly BaseChainDef[] = [
+  {
+    name: N.FILTER_PREROUTING_PRE_DNAT,
+    type: 'filter',
+    hook: Hook.Prerouting,
+    hookName: 'prerouting',
+    priority: DSTNAT - 10,
+  },
+  {
+    name: N.FILTER_OUTPUT_PRE_DNAT,
+    type: 'filter',
+    hook: Hook.Output,
+    hookName: 'output',
+    priority: DSTNAT - 10,
+  },
+  { name: N.FILTER_INPUT, type: 'filter', hook: Hook.Input, hookName: 'input', priority: FILTER },
+  {
+    name: N.FILTER_FORWARD,
+    type: 'filter',
+    hook: Hook.Forward,
+    hookName: 'forward',
+    priority: FILTER,
+  },
+  {
+    name: N.FILTER_OUTPUT,
+    type: 'filter',
+    hook: Hook.Output,
+    hookName: 'output',
+    priority: FILTER,
+  },
+];
+
+const NAT_BASE_CHAINS: readonly BaseChainDef[] = [
   {
     name: N.NAT_PREROUTING,
     type: 'nat',
@@ -75,8 +121,10 @@ const BASE_CHAINS: readonly BaseChainDef[] = [
   },
 ];
 
-/** nftablesJumpChains: [destination, source, `ct state new`?]. */
-const JUMP_CHAINS: readonly (readonly [string, string, boolean])[] = [
+type JumpDef = readonly [string, string, boolean];
+
+/** nftablesJumpChains of v1.30-v1.33: [destination, source, `ct state new`?]. */
+const JUMP_CHAINS_V130: readonly JumpDef[] = [
   // reject is only valid in input/forward/output hooks on kernels before 5.9.
   [N.NODEPORT_ENDPOINTS_CHECK, N.FILTER_INPUT, true],
   [N.SERVICE_ENDPOINTS_CHECK, N.FILTER_INPUT, true],
@@ -90,6 +138,24 @@ const JUMP_CHAINS: readonly (readonly [string, string, boolean])[] = [
   [N.CLUSTER_IPS_CHECK, N.FILTER_FORWARD, true],
   [N.CLUSTER_IPS_CHECK, N.FILTER_OUTPUT_POST_DNAT, true],
 ];
+
+/** nftablesJumpChains of v1.34+. */
+const JUMP_CHAINS_V134: readonly JumpDef[] = [
+  [N.NODEPORT_ENDPOINTS_CHECK, N.FILTER_INPUT, true],
+  [N.SERVICE_ENDPOINTS_CHECK, N.FILTER_INPUT, true],
+  [N.SERVICE_ENDPOINTS_CHECK, N.FILTER_FORWARD, true],
+  [N.SERVICE_ENDPOINTS_CHECK, N.FILTER_OUTPUT, true],
+  [N.FIREWALL_CHECK, N.FILTER_PREROUTING_PRE_DNAT, true],
+  [N.FIREWALL_CHECK, N.FILTER_OUTPUT_PRE_DNAT, true],
+  [N.SERVICES_CHAIN, N.NAT_OUTPUT, false],
+  [N.SERVICES_CHAIN, N.NAT_PREROUTING, false],
+  [N.MASQUERADING_CHAIN, N.NAT_POSTROUTING, false],
+  [N.CLUSTER_IPS_CHECK, N.FILTER_FORWARD, true],
+  [N.CLUSTER_IPS_CHECK, N.FILTER_OUTPUT, true],
+];
+
+/** The first release with the v1.34 layout (pre-DNAT chains, no dport in masquerade rules). */
+export const LAYOUT_V134 = 34;
 
 const CONCAT_TYPE = 'ipv4_addr . inet_proto . inet_service : verdict';
 const PORT_TYPE = 'inet_proto . inet_service : verdict';
@@ -168,12 +234,13 @@ export function compileRuleset(
   const mark = 1 << (opts.masqueradeBit ?? 14);
   const matchAll = opts.nodePortAddresses === 'all';
 
-  for (const bc of BASE_CHAINS) {
+  const v134 = kubeProxyMinor(opts.version) >= LAYOUT_V134;
+  for (const bc of [...(v134 ? BASE_CHAINS_V134 : BASE_CHAINS_V130), ...NAT_BASE_CHAINS]) {
     b.chain(bc.name, {
       base: { type: bc.type, hook: bc.hook, hookName: bc.hookName, priority: bc.priority },
     });
   }
-  for (const [dst, src, ctNew] of JUMP_CHAINS) {
+  for (const [dst, src, ctNew] of v134 ? JUMP_CHAINS_V134 : JUMP_CHAINS_V130) {
     b.chain(dst);
     b.rule(src, ctNew ? [x.ctStateNew()] : [], x.jump(dst));
   }
@@ -273,6 +340,7 @@ export function compileRuleset(
     names,
     affinity,
     masqueradeAll: opts.masqueradeAll ?? false,
+    masqueradeWithPort: !v134,
     clusterCIDR: opts.clusterCIDR === undefined ? undefined : parseCidr(opts.clusterCIDR, true),
     nodeIP,
     sets: {

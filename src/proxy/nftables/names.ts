@@ -1,4 +1,4 @@
-// kube-proxy's nftables names (pkg/proxy/nftables/proxier.go, v1.31): the fixed chains,
+// kube-proxy's nftables names (pkg/proxy/nftables/proxier.go, v1.31 and v1.34+): the fixed chains,
 // sets and maps of table `ip kube-proxy`, and the per-service chain names, which are
 // readable (`service-ULMVA6XW-ns1/svc1/tcp/p80`) with an 8-character hash in front so
 // chains of one service that differ in a digit still look different.
@@ -13,6 +13,9 @@ export const FILTER_INPUT = 'filter-input';
 export const FILTER_FORWARD = 'filter-forward';
 export const FILTER_OUTPUT = 'filter-output';
 export const FILTER_OUTPUT_POST_DNAT = 'filter-output-post-dnat';
+// v1.34+ (kubernetes#132456): the pre-DNAT filters have chains of their own.
+export const FILTER_PREROUTING_PRE_DNAT = 'filter-prerouting-pre-dnat';
+export const FILTER_OUTPUT_PRE_DNAT = 'filter-output-pre-dnat';
 export const NAT_PREROUTING = 'nat-prerouting';
 export const NAT_OUTPUT = 'nat-output';
 export const NAT_POSTROUTING = 'nat-postrouting';

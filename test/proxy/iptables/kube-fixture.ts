@@ -67,6 +67,27 @@ export function overallServices(): Service[] {
   ];
 }
 
+/**
+ * TestOverallIPTablesRules / TestOverallNFTablesRules as kubernetes master holds them
+ * (iptables commit 2bb4b1042dfd3a7645d1812037074b5eeedfab78, nftables commit
+ * 030880a5dc5449403c6d1f0aa146a7dc21d6c6dc): the v1.28 set, with ClientIP affinity
+ * (10800 s) on ns5/svc5. The endpoint slices are overallSlices().
+ */
+export function overallServicesCurrent(): Service[] {
+  return overallServices().map((s) =>
+    s.metadata.name === 'svc5'
+      ? {
+          ...s,
+          spec: {
+            ...s.spec,
+            sessionAffinity: 'ClientIP',
+            sessionAffinityConfig: { clientIP: { timeoutSeconds: 10800 } },
+          },
+        }
+      : s,
+  );
+}
+
 export function overallSlices(): EndpointSlice[] {
   return [
     makeSlice('ns1', 'svc1', 'svc1-1', [ep('10.180.0.1')], [tcp('p80', 80)]),

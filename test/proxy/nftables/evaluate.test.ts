@@ -44,9 +44,9 @@ test('trace names table kube-proxy, each chain and rule, and carries the nft rul
   t.deepEqual(
     steps.map((e) => `${e.chain}:${e.kind}:${e.ruleNum} ${e.text}`.trim()),
     [
-      'filter-prerouting:rule:1 ct state new jump firewall-check',
+      'filter-prerouting-pre-dnat:rule:1 ct state new jump firewall-check',
       'firewall-check:return:2',
-      'filter-prerouting:policy:2',
+      'filter-prerouting-pre-dnat:policy:2',
       'nat-prerouting:rule:1 jump services',
       'services:rule:1 ip daddr . meta l4proto . th dport vmap @service-ips',
       'service-ULMVA6XW-ns1/svc1/tcp/p80:rule:2 numgen random mod 1 vmap { 0 : goto endpoint-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80 }',
@@ -64,7 +64,7 @@ test('trace names table kube-proxy, each chain and rule, and carries the nft rul
   t.is(r.rulesVisited, 8, 'the rules examined, matching or not');
 });
 
-test('OUTPUT: filter-output, nat-output, then filter-output-post-dnat sees the DNATed address', (t) => {
+test('OUTPUT (v1.34+): filter-output-pre-dnat, nat-output, then filter-output sees the DNATed address', (t) => {
   const px = nftProxier([svc], [slice]);
   const chains: string[] = [];
   const r = px.trace(
@@ -78,11 +78,28 @@ test('OUTPUT: filter-output, nat-output, then filter-output-post-dnat sees the D
   t.is(r.verdict, Verdict.Accept);
   t.true(r.dnat);
   // nat-output ends with the dnat statement (an accept), so it has no policy step.
-  t.deepEqual(chains, ['filter-output', 'filter-output-post-dnat']);
+  t.deepEqual(chains, ['filter-output-pre-dnat', 'filter-output']);
   // The same packet to an unserved port is refused by cluster-ips-check after nat.
   const bad = px.classify(meta('192.168.0.2', '172.30.0.41', 81), Hook.Output);
   t.is(bad.verdict, Verdict.Reject);
   t.false(bad.dnat);
+});
+
+test('OUTPUT (v1.30-v1.33): filter-output, nat-output, then filter-output-post-dnat', (t) => {
+  const px = nftProxier([svc], [slice], { version: 'v1.33.2' });
+  const chains: string[] = [];
+  const r = px.trace(
+    meta('192.168.0.2', '172.30.0.41'),
+    Hook.Output,
+    (e) => {
+      if (e.kind === 'policy') chains.push(e.chain);
+    },
+    TABLE_NAT | TABLE_FILTER,
+  );
+  t.true(r.dnat);
+  t.deepEqual(chains, ['filter-output', 'filter-output-post-dnat']);
+  const bad = px.classify(meta('192.168.0.2', '172.30.0.41', 81), Hook.Output);
+  t.is(bad.verdict, Verdict.Reject);
 });
 
 test('tables select chains by type: nat alone at OUTPUT skips the filters', (t) => {

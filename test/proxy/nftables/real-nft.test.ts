@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
+import { dumpTransaction } from '../../../src/proxy/nftables/dump.ts';
 import { nftProxier } from './fixture.ts';
 import { GOLDEN_NODE, GOLDEN_OPTIONS, goldenServices, goldenSlices } from './golden-fixture.ts';
 import { randomServices } from './random-services.ts';
@@ -70,6 +71,22 @@ if (missing.length > 0) {
   test('real nft prints the golden service set back unchanged', (t) => {
     const text = nftProxier(goldenServices(), goldenSlices(), GOLDEN_OPTIONS).listRuleset();
     t.is(roundTrip(t, text), text);
+  });
+
+  test('real nft prints the v1.30-v1.33 layout back unchanged', (t) => {
+    const text = nftProxier(goldenServices(), goldenSlices(), {
+      ...GOLDEN_OPTIONS,
+      version: 'v1.33.0',
+    }).listRuleset();
+    t.true(text.includes('chain filter-output-post-dnat {'));
+    t.is(roundTrip(t, text), text);
+  });
+
+  test("real nft loads kube-proxy's transaction (dump.ts) into what svclab lists", (t) => {
+    const px = nftProxier(goldenServices(), goldenSlices(), GOLDEN_OPTIONS);
+    const tx = dumpTransaction(px.ruleset);
+    t.true(tx.includes('add rule ip kube-proxy mark-for-masquerade mark set mark or 0x4000\n'));
+    t.is(roundTrip(t, tx), px.listRuleset());
   });
 
   test('real nft prints 300 random services back unchanged (element order, merging)', (t) => {
