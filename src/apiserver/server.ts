@@ -34,6 +34,7 @@ import {
 } from './status.ts';
 import { wantsTable } from './table.ts';
 import { DEFAULT_WATCH_OPTIONS, type WatchOptions, serveWatch } from './watch.ts';
+import { WebView, type WebOptions, isWebPath } from './web.ts';
 
 /** kube-apiserver's default --max-request-body-bytes is 3 MiB. */
 export const MAX_BODY_BYTES = 3 << 20;
@@ -51,6 +52,8 @@ export interface ApiServerOptions {
   watch?: Partial<WatchOptions>;
   /** One line per request (method, path, status), for --verbose. */
   log?: (line: string) => void;
+  /** The web view's network (journeys); the page is served either way (web.ts). */
+  web?: WebOptions;
 }
 
 export interface Route {
@@ -203,8 +206,11 @@ export class ApiServer {
   private server: Server | undefined;
   private readonly token: Buffer;
   private readonly watchOpts: WatchOptions;
+  /** The web page, its login and its endpoints (web.ts). */
+  readonly web: WebView;
 
   constructor(private readonly opts: ApiServerOptions) {
+    this.web = new WebView(opts.runtime, opts.web);
     this.rest = new RestHandlers(opts.runtime, unknownFields);
     this.token = Buffer.from(opts.token);
     this.watchOpts = { ...DEFAULT_WATCH_OPTIONS, ...opts.watch };
@@ -224,9 +230,11 @@ export class ApiServer {
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.opts.port, '127.0.0.1', () =>
-        resolve((server.address() as AddressInfo).port),
-      );
+      server.listen(this.opts.port, '127.0.0.1', () => {
+        const port = (server.address() as AddressInfo).port;
+        this.web.listening(port);
+        resolve(port);
+      });
     });
   }
 
@@ -274,11 +282,19 @@ export class ApiServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    res.on('finish', () =>
-      this.opts.log?.(`${method} ${url.pathname}${url.search} ${res.statusCode}`),
-    );
+    // The web login's query is a credential: never logged.
+    const shown = url.pathname === '/ui/login' ? url.pathname : `${url.pathname}${url.search}`;
+    res.on('finish', () => this.opts.log?.(`${method} ${shown} ${res.statusCode}`));
     try {
-      if (!this.authorized(req)) throw new HttpStatusError(401, 'Unauthorized', 'Unauthorized');
+      if (!this.authorized(req)) {
+        // The browser: a one-time login, then a session cookie (web.ts).
+        const path = url.pathname.replace(/\/+$/, '') || '/';
+        if (path === '/ui/login' && method === 'GET') return this.web.login(res, url);
+        if (!this.web.hasSession(req) && method === 'GET' && (path === '/ui' || path === '/ui/')) {
+          return this.web.notLoggedIn(res);
+        }
+        this.web.checkSession(req, method, path);
+      }
       await this.route(req, res, method, url);
     } catch (err) {
       sendStatus(res, toHttpError(err));
@@ -306,6 +322,10 @@ export class ApiServer {
         sendJson(res, 200, fixed.body, fixed.contentType);
         return;
       }
+    }
+    if (isWebPath(path)) {
+      await this.web.handle(req, res, method, url.pathname, () => readJson(req));
+      return;
     }
     const tool = /^\/svclab\/v1\/nodes\/([^/]+)\/tool$/.exec(path);
     if (tool !== null) {

@@ -16,14 +16,16 @@ export function labApi(port: number): (d: LabDaemon) => Promise<() => Promise<vo
     const { makeServingTls } = await import('../apiserver/tls.ts');
     const token = newToken();
     const tls = makeServingTls();
-    let server = new ApiServer({ runtime, token, tls, port });
+    const { labJourneys } = await import('./web.ts');
+    const web = { driver: labJourneys(d) };
+    let server = new ApiServer({ runtime, token, tls, port, web });
     let listening: number;
     try {
       listening = await server.listen();
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || port === 0) throw err;
       // Another cluster has the port (a `svclab serve`, a second lab): take any free one.
-      server = new ApiServer({ runtime, token, tls, port: 0 });
+      server = new ApiServer({ runtime, token, tls, port: 0, web });
       listening = await server.listen();
     }
     d.apiServer = `https://127.0.0.1:${listening}`;

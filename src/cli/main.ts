@@ -16,6 +16,7 @@ import { registerRun } from './run.ts';
 import { registerServe } from './serve.ts';
 import { registerTrace } from './trace.ts';
 import { registerWalkthrough } from './walkthrough.ts';
+import { registerWebLogin } from './web.ts';
 
 const pkg = JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as {
   version: string;
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerProbe(program);
   registerWalkthrough(program);
   registerServe(program);
+  registerWebLogin(program);
   registerLab(program);
   registerBench(program);
   return program;

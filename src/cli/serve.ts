@@ -15,6 +15,7 @@ import { Session } from '../scenario/session.ts';
 import { CliError, collect } from './cluster-from-files.ts';
 import { proxyMode } from './node-view.ts';
 import { labKubeconfig } from './lab-api.ts';
+import { simJourneys } from './web.ts';
 import { checkPrefix, DEFAULT_PREFIX } from '../lab/names.ts';
 import { labPaths } from '../lab/state.ts';
 
@@ -68,6 +69,7 @@ export async function serve(o: ServeOptions): Promise<void> {
     token,
     tls,
     port: port(o.port),
+    web: { driver: simJourneys(session) },
     ...(o.verbose ? { log: (l: string) => process.stderr.write(`${l}\n`) } : {}),
   });
   let listening: number;
@@ -97,6 +99,8 @@ export async function serve(o: ServeOptions): Promise<void> {
     `svclab serve: a simulated ${nodes}-node cluster (${mode} mode) at https://127.0.0.1:${listening}\n` +
       `  export KUBECONFIG=${o.kubeconfig ?? kubeconfig}\n` +
       `  kubectl get nodes\n` +
+      `The web view (a one-time login link; \`svclab web-login\` makes another):\n` +
+      `  ${server.web.loginUrl()}\n` +
       `Ctrl-C stops it.\n`,
   );
   await new Promise<void>((resolve) => {
