@@ -176,6 +176,27 @@ export class Conntrack {
     return out;
   }
 
+  /**
+   * Delete the `proto` entries for which `stale(origDst, origDport, replySrc)` holds; returns
+   * how many (kube-proxy's CleanStaleEntries decides on exactly these three fields).
+   */
+  deleteIf(
+    now: number,
+    proto: number,
+    stale: (origDst: number, origDport: number, replySrc: number) => boolean,
+  ): number {
+    const t = this.table;
+    let n = 0;
+    t.forEach(now, (e) => {
+      if (t.proto[e] !== proto) return;
+      const o = e * 2;
+      if (!stale(t.tupleDst(o), t.tuplePorts(o) & 0xffff, t.tupleSrc(o + 1))) return;
+      t.remove(e);
+      n++;
+    });
+    return n;
+  }
+
   /** Remove everything (conntrack -F); returns the number removed. */
   flush(): number {
     return this.table.flush();

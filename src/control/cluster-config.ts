@@ -16,6 +16,11 @@ export interface NodeConfig {
   /** Override the carved pod CIDR. */
   podCIDR?: string;
   labels?: Record<string, string>;
+  /**
+   * The node has the IPVS kernel modules (default true). Without them kube-proxy in ipvs
+   * mode falls back to iptables (Kubernetes < 1.26) or exits with an error (1.26+).
+   */
+  ipvsModules?: boolean;
 }
 
 export interface ClusterConfig {

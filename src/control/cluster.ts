@@ -28,6 +28,8 @@ import { Kubelet } from './controllers/kubelet.ts';
 import { ReplicaSetController } from './controllers/replicaset.ts';
 import { Scheduler } from './controllers/scheduler.ts';
 import { ServiceLoadBalancerController } from './controllers/service-lb.ts';
+import { KubeProxyDaemonSetController } from './controllers/kube-proxy-daemonset.ts';
+import { kubeProxyConfigMap } from './kube-proxy-config.ts';
 import { ApiError, CLUSTER_SCOPED } from './errors.ts';
 import { EventRecorder } from './events.ts';
 import { PodIndex, ServiceIndex } from './indexes.ts';
@@ -143,6 +145,7 @@ export class Cluster {
       new EndpointsController(this.store, this.pods, this.services),
       new EndpointSliceMirroringController(this.store),
       new ServiceLoadBalancerController(this.store, this.loadBalancers, this.events),
+      new KubeProxyDaemonSetController(this.store, cfg),
       this.events,
     ];
     this.bootstrap();
@@ -299,6 +302,16 @@ export class Cluster {
     for (const ns of namespaces()) this.store.create(ns);
     const nodes = resolveNodes(cfg);
     if (!nodes.some((n) => n.controlPlane)) nodes[0]!.controlPlane = true;
+    if (cfg.systemPods) {
+      // kubeadm's kube-proxy configuration: blank mode (iptables), the pod network as clusterCIDR.
+      const apiServer = nodes.find((n) => n.controlPlane)!.ip;
+      // Its uid from a stream of its own: adding it shifted no pod name, IP or port.
+      this.store.setUidSource('ConfigMap', new Rng((cfg.seed ^ 0x6b707278) >>> 0));
+      this.store.create(
+        kubeProxyConfigMap({ clusterCIDR: cfg.podCIDR }, `${apiServer}:${cfg.apiServerPort}`),
+      );
+      this.store.setUidSource('ConfigMap', undefined);
+    }
     const kubeProxyUid = this.rng.uuid();
     const join = (n: (typeof nodes)[number]): void => {
       const node = this.store.create(nodeObject(n, cfg));

@@ -5,12 +5,19 @@
 import type { Pod } from '../api/types.ts';
 import type { Cluster } from './cluster.ts';
 import { type ResolvedNode, resolveNodes } from './cluster-config.ts';
-import type { ProxyFeed } from './proxy-feed.ts';
 import { NodeDataplane } from '../dataplane/node.ts';
 import type { ConntrackConfig } from '../conntrack/conntrack.ts';
+import { KubeProxy } from './kube-proxy.ts';
+import {
+  KUBE_PROXY_CONFIG_KEY,
+  KUBE_PROXY_CONFIGMAP,
+  KUBE_PROXY_NAMESPACE,
+  type KubeProxySettings,
+  validateKubeProxySettings,
+  withSettings,
+} from './kube-proxy-config.ts';
 import { ipToU32, parseCidr, tryIpToU32 } from '../packet/addr.ts';
 import type { DataplaneProxier } from '../proxy/hooks.ts';
-import { newProxier } from '../proxy/modes.ts';
 import type { ProxyMode } from '../proxy/modes.ts';
 import { seededStream } from '../proxy/random.ts';
 
@@ -18,9 +25,14 @@ export { PROXY_MODES } from '../proxy/modes.ts';
 export type { ProxyMode } from '../proxy/modes.ts';
 export { seededStream } from '../proxy/random.ts';
 
-export interface NodeSetupOptions {
-  mode: ProxyMode;
-  /** --ipvs-scheduler (ipvs mode; default rr). */
+export interface NodeSetupOptions extends KubeProxySettings {
+  /**
+   * --proxy-mode. The kube-proxy flags (mode, ipvsScheduler, masqueradeAll, clusterCIDR,
+   * nodePortAddresses) are written into the kube-proxy ConfigMap, as `kubeadm init` writes
+   * its configuration; fields left out keep what the ConfigMap says.
+   */
+  mode?: ProxyMode | '';
+  /** --ipvs-scheduler (ipvs mode; default rr). Same as ipvsScheduler. */
   scheduler?: string;
   /** Address of the node network's router (default .1 of the first node's /24). */
   routerIP?: string;
@@ -33,39 +45,50 @@ export interface SimNode {
   readonly node: ResolvedNode;
   readonly ip: number;
   readonly dataplane: NodeDataplane;
+  /** The node's kube-proxy process (restarted with its pod). */
+  readonly kubeProxy: KubeProxy;
+  /** The proxier kube-proxy runs now (a new one after a restart). */
   readonly proxier: DataplaneProxier;
-  readonly feed: ProxyFeed;
   /** Pod IP → the veth's interface index on this node. */
   readonly podIfaces: Map<number, number>;
 }
 
-/** The node's proxier: kube-proxy in `mode`, configured as the cluster sets up its nodes. */
-export function makeProxier(
-  cluster: Cluster,
-  node: ResolvedNode,
-  mode: ProxyMode,
-  scheduler?: string,
-): DataplaneProxier {
-  const cfg = cluster.config;
-  return newProxier(
-    mode,
-    {
-      nodeName: node.name,
-      nodeIPs: [node.ip],
-      clusterCIDR: cfg.podCIDR,
-      version: cfg.kubernetesVersion,
-      ...(scheduler !== undefined ? { ipvs: { scheduler } } : {}),
-      nftables: { serviceCIDRs: [cfg.serviceCIDR] },
-    },
-    { random: seededStream(cfg.seed, `proxy/${node.name}`), nowNs: () => cluster.now() },
-  );
+/** The kube-proxy flags among setup options (undefined fields left out). */
+export function kubeProxyFlags(opts: NodeSetupOptions): KubeProxySettings {
+  const s: KubeProxySettings = {};
+  if (opts.mode !== undefined) s.mode = opts.mode;
+  const sched = opts.ipvsScheduler ?? opts.scheduler;
+  if (sched !== undefined) s.ipvsScheduler = sched;
+  if (opts.masqueradeAll !== undefined) s.masqueradeAll = opts.masqueradeAll;
+  if (opts.clusterCIDR !== undefined) s.clusterCIDR = opts.clusterCIDR;
+  if (opts.nodePortAddresses !== undefined) s.nodePortAddresses = opts.nodePortAddresses;
+  return s;
+}
+
+/**
+ * Write kube-proxy flags into the kube-proxy ConfigMap (a no-op when they say what it says,
+ * or when the cluster has none). Throws a readable Error on a value kube-proxy rejects.
+ */
+export function configureKubeProxy(cluster: Cluster, flags: KubeProxySettings): void {
+  const bad = validateKubeProxySettings(flags);
+  if (bad !== undefined) throw new Error(bad);
+  if (Object.keys(flags).length === 0) return;
+  const cm = cluster.store.get('ConfigMap', KUBE_PROXY_NAMESPACE, KUBE_PROXY_CONFIGMAP);
+  if (cm === undefined) return;
+  const text = cm.data[KUBE_PROXY_CONFIG_KEY] ?? '';
+  const next = withSettings(text, flags);
+  if (next === text) return;
+  cluster.store.update({ ...cm, data: { ...cm.data, [KUBE_PROXY_CONFIG_KEY]: next } });
 }
 
 /** Build the node's proxy and dataplane and keep its pod veths in step with the cluster. */
-export function setUpNode(cluster: Cluster, nodeName: string, opts: NodeSetupOptions): SimNode {
+export function setUpNode(cluster: Cluster, nodeName: string, opts: NodeSetupOptions = {}): SimNode {
   const node = resolveNodes(cluster.config).find((n) => n.name === nodeName);
   if (node === undefined) throw new Error(`no node named ${nodeName}`);
-  const proxier = makeProxier(cluster, node, opts.mode, opts.scheduler);
+  const flags = kubeProxyFlags(opts);
+  configureKubeProxy(cluster, flags);
+  const kubeProxy = new KubeProxy(cluster, node, flags);
+  const proxier = kubeProxy.start();
   const podCidr = parseCidr(node.podCIDR);
   const dataplane = new NodeDataplane({
     name: node.name,
@@ -88,15 +111,17 @@ export function setUpNode(cluster: Cluster, nodeName: string, opts: NodeSetupOpt
     node,
     ip: ipToU32(node.ip),
     dataplane,
-    proxier,
-    feed: undefined!,
+    kubeProxy,
+    get proxier() {
+      return dataplane.proxier;
+    },
     podIfaces,
   };
   const syncPods = () => syncPodIfaces(cluster.list('Pod'), sim);
   syncPods();
   cluster.store.watch('Pod', () => syncPods());
-  const feed = cluster.attachProxier(proxier);
-  return { ...sim, feed };
+  kubeProxy.bind(dataplane);
+  return sim;
 }
 
 function syncPodIfaces(pods: Pod[], sim: SimNode): void {

@@ -24,6 +24,8 @@ export interface ProxyFeedOptions {
   syncPeriodNs?: number;
   /** Runs allowed back to back before the min period applies (kube-proxy: 2). */
   burstSyncs?: number;
+  /** Called after every sync (kube-proxy's housekeeping: stale UDP conntrack entries). */
+  afterSync?: () => void;
 }
 
 export interface ProxyFeedStats {
@@ -121,6 +123,7 @@ export class ProxyFeed {
   private sliceChanges = 0;
   private announced = false;
   private readonly stops: (() => void)[] = [];
+  private readonly afterSync: (() => void) | undefined;
 
   constructor(
     private readonly store: Store,
@@ -128,6 +131,7 @@ export class ProxyFeed {
     private readonly proxier: Proxier,
     opts: ProxyFeedOptions = {},
   ) {
+    this.afterSync = opts.afterSync;
     const min = opts.minSyncPeriodNs ?? 1 * SECOND;
     this.runner = new BoundedFrequencyRunner(clock, () => this.flush(), {
       minIntervalNs: min,
@@ -199,5 +203,6 @@ export class ProxyFeed {
     this.sliceChanges += sliceChanges.length;
     this.syncs++;
     p.sync();
+    this.afterSync?.();
   }
 }

@@ -234,7 +234,7 @@ export class Store {
    * from the store's Rng (the recorder's Events: recording them must not shift pod
    * names, ClusterIPs or NodePorts).
    */
-  setUidSource(kind: Kind, source: UidSource): void {
+  setUidSource(kind: Kind, source: UidSource | undefined): void {
     this.table(kind).uids = source;
   }
 

@@ -1,0 +1,316 @@
+// One node's kube-proxy process. It starts when the node's kube-proxy pod runs: reads
+// `config.conf` from the kube-proxy ConfigMap (or, in a cluster without system pods, the
+// settings it was given), picks the mode — falling back from ipvs to iptables on a node
+// without the IPVS kernel modules where the cluster's version still did — logs what the
+// real one logs at start-up, and feeds its proxier from the cluster. Deleting the pod stops
+// it (the rules it wrote stay in the node's tables, as in the kernel); the DaemonSet's next
+// pod starts a new kube-proxy that reads the file again, so editing the ConfigMap and
+// deleting the pods switches a node's mode, as the seed does.
+import type { Pod } from '../api/types.ts';
+import { DEFAULT_EPOCH_MS } from '../api/wire.ts';
+import type { DataplaneProxier } from '../proxy/hooks.ts';
+import { newProxier, type ProxyMode } from '../proxy/modes.ts';
+import { seededStream } from '../proxy/random.ts';
+import type { Cluster } from './cluster.ts';
+import type { ResolvedNode } from './cluster-config.ts';
+import {
+  KUBE_PROXY_CONFIG_KEY,
+  KUBE_PROXY_CONFIGMAP,
+  KUBE_PROXY_NAMESPACE,
+  type KubeProxySettings,
+  effectiveMode,
+  parseKubeProxyConfiguration,
+  validateKubeProxySettings,
+} from './kube-proxy-config.ts';
+import type { ProxyFeed } from './proxy-feed.ts';
+import { cleanStaleUdpEntries } from './stale-udp.ts';
+import type { Conntrack } from '../conntrack/conntrack.ts';
+
+export const KUBE_PROXY_LABEL = 'k8s-app';
+export const KUBE_PROXY_APP = 'kube-proxy';
+/** Log lines kept per kube-proxy (the kubelet rotates container logs; this is the bound). */
+const MAX_LOG_LINES = 2000;
+/** kube-proxy exits on SIGTERM at once; the kubelet then removes the pod. */
+const EXIT_DELAY_NS = 200e6;
+
+/** What kube-proxy drives on its node: the dataplane's proxier slot and conntrack table. */
+export interface KubeProxyHost {
+  readonly proxier: DataplaneProxier;
+  setProxier(p: DataplaneProxier): void;
+  readonly ct: Conntrack;
+}
+
+/** `v1.32.0` → 32 (the minor version decides which kube-proxy behaviour and log shapes apply). */
+export function minorVersion(v: string): number {
+  const m = /^v?1\.(\d+)/.exec(v);
+  return m === null ? 99 : Number(m[1]);
+}
+
+export function isKubeProxyPod(p: Pod): boolean {
+  return (
+    p.metadata.namespace === KUBE_PROXY_NAMESPACE &&
+    p.metadata.labels?.[KUBE_PROXY_LABEL] === KUBE_PROXY_APP
+  );
+}
+
+export class KubeProxy {
+  /** The mode the running proxier implements. */
+  mode: ProxyMode = 'iptables';
+  /** Syncs that deleted stale UDP conntrack entries, and how many entries in all. */
+  staleUdpDeleted = 0;
+  private host: KubeProxyHost | undefined;
+  private feed: ProxyFeed | undefined;
+  /** The pod this process runs as (its log is that pod's log). */
+  private pod: { name: string; uid: string } | undefined;
+  private readonly logs = new Map<string, string[]>();
+  private restarts = 0;
+
+  constructor(
+    private readonly cluster: Cluster,
+    readonly node: ResolvedNode,
+    /** Used where the cluster has no kube-proxy ConfigMap (no system pods). */
+    private readonly fallbackSettings: KubeProxySettings,
+  ) {}
+
+  /** The first start, before the dataplane exists: the proxier it is built with. */
+  start(): DataplaneProxier {
+    this.pod = this.runningPod();
+    return this.boot();
+  }
+
+  /** Attach to the node's dataplane: feed the proxier, and restart with the pod. */
+  bind(host: KubeProxyHost): void {
+    this.host = host;
+    this.attachFeed(host.proxier);
+    this.cluster.store.watch('Pod', (ev) => {
+      const p = ev.object;
+      if (!isKubeProxyPod(p) || p.spec.nodeName !== this.node.name) return;
+      if (ev.type === 'DELETED') {
+        if (this.pod?.uid === p.metadata.uid) this.exit();
+        this.logs.delete(p.metadata.name);
+        return;
+      }
+      if (p.metadata.deletionTimestamp !== undefined) {
+        if (this.pod?.uid === p.metadata.uid) this.terminate(p);
+        return;
+      }
+      if (p.status.phase === 'Running' && this.pod === undefined) {
+        this.pod = { name: p.metadata.name, uid: p.metadata.uid ?? '' };
+        this.restarts++;
+        const next = this.boot();
+        if (next !== host.proxier) host.setProxier(next);
+        this.attachFeed(host.proxier);
+      }
+    });
+  }
+
+  /** The log of the kube-proxy pod `name` on this node (undefined: not this node's). */
+  podLog(name: string): readonly string[] | undefined {
+    return this.logs.get(name);
+  }
+
+  /** SIGTERM: kube-proxy stops syncing and exits; the kubelet then removes the pod. */
+  private terminate(p: Pod): void {
+    this.exit();
+    const { namespace, name } = p.metadata;
+    const uid = p.metadata.uid;
+    this.cluster.clock.after(EXIT_DELAY_NS, () => {
+      const cur = this.cluster.store.get('Pod', namespace!, name);
+      if (cur !== undefined && cur.metadata.uid === uid)
+        this.cluster.store.delete('Pod', namespace!, name, { gracePeriodSeconds: 0 });
+    });
+  }
+
+  private exit(): void {
+    this.feed?.stop();
+    this.feed = undefined;
+    this.pod = undefined;
+  }
+
+  private attachFeed(proxier: DataplaneProxier): void {
+    if (this.pod === undefined && this.hasPods()) return;
+    this.feed = this.cluster.attachProxier(proxier, {
+      afterSync: () => this.cleanStale(),
+    });
+  }
+
+  private cleanStale(): void {
+    const host = this.host;
+    if (host === undefined || host.ct.count === 0) return;
+    const n = cleanStaleUdpEntries(
+      host.ct,
+      this.cluster.now() / 1e6,
+      this.cluster.list('Service'),
+      this.cluster.list('EndpointSlice'),
+    );
+    this.staleUdpDeleted += n;
+  }
+
+  private hasPods(): boolean {
+    return this.cluster.config.systemPods;
+  }
+
+  private runningPod(): { name: string; uid: string } | undefined {
+    const p = this.cluster
+      .list('Pod', KUBE_PROXY_NAMESPACE)
+      .find(
+        (x) =>
+          isKubeProxyPod(x) &&
+          x.spec.nodeName === this.node.name &&
+          x.metadata.deletionTimestamp === undefined,
+      );
+    return p === undefined ? undefined : { name: p.metadata.name, uid: p.metadata.uid ?? '' };
+  }
+
+  /** Read the configuration and build the proxier, logging as kube-proxy does. */
+  private boot(): DataplaneProxier {
+    const log = new KlogWriter(this.cluster, minorVersion(this.cluster.config.kubernetesVersion));
+    const cm = this.cluster.store.get('ConfigMap', KUBE_PROXY_NAMESPACE, KUBE_PROXY_CONFIGMAP);
+    let settings: KubeProxySettings = this.fallbackSettings;
+    let failed: string | undefined;
+    if (cm !== undefined) {
+      const text = cm.data[KUBE_PROXY_CONFIG_KEY];
+      const parsed =
+        text === undefined
+          ? ({ ok: false, error: `missing key ${KUBE_PROXY_CONFIG_KEY}` } as const)
+          : parseKubeProxyConfiguration(text);
+      if (parsed.ok) settings = parsed.settings;
+      else failed = parsed.error;
+    } else {
+      failed = validateKubeProxySettings(settings);
+    }
+    let mode = effectiveMode(settings.mode);
+    if (failed === undefined && mode === 'ipvs' && this.node.ipvsModules === false) {
+      if (log.minor < 26) {
+        log.fallback();
+        mode = 'iptables';
+      } else failed = "can't use the IPVS proxier: Ipvs not supported by the kernel";
+    }
+    const proxier = this.newProxier(failed === undefined ? mode : 'iptables', settings);
+    if (failed !== undefined) {
+      // kube-proxy exits; the rules already in the node's tables stay, nothing syncs them.
+      log.failed(failed);
+      this.saveLog(log.lines);
+      this.pod = undefined;
+      return this.host?.proxier ?? proxier;
+    }
+    this.mode = mode;
+    log.started(mode, this.node.ip, this.cluster.config.kubernetesVersion);
+    this.saveLog(log.lines);
+    return proxier;
+  }
+
+  private saveLog(lines: string[]): void {
+    if (this.pod === undefined) return;
+    this.logs.set(this.pod.name, lines.slice(-MAX_LOG_LINES));
+  }
+
+  private newProxier(mode: ProxyMode, s: KubeProxySettings): DataplaneProxier {
+    const cfg = this.cluster.config;
+    const node = this.node;
+    const stream = this.restarts === 0 ? `proxy/${node.name}` : `proxy/${node.name}/${this.restarts}`;
+    return newProxier(
+      mode,
+      {
+        nodeName: node.name,
+        nodeIPs: [node.ip],
+        clusterCIDR: s.clusterCIDR ?? cfg.podCIDR,
+        ...(s.masqueradeAll ? { masqueradeAll: true } : {}),
+        ...(s.ipvsScheduler ? { ipvs: { scheduler: s.ipvsScheduler } } : {}),
+        nftables: {
+          serviceCIDRs: [cfg.serviceCIDR],
+          ...(s.nodePortAddresses !== undefined
+            ? { nodePortAddresses: nodePortAddressList(s.nodePortAddresses, node.ip) }
+            : {}),
+        },
+      },
+      { random: seededStream(cfg.seed, stream), nowNs: () => this.cluster.now() },
+    );
+  }
+}
+
+/** `primary` stands for the node's primary IP (kube-proxy ≥ 1.29). */
+function nodePortAddressList(list: readonly string[], nodeIP: string): string[] {
+  return list.map((a) => (a === 'primary' ? `${nodeIP}/32` : a));
+}
+
+/** klog's text lines: `I1206 22:30:01.123456       1 file.go:66] message`. */
+class KlogWriter {
+  readonly lines: string[] = [];
+  constructor(
+    private readonly cluster: Cluster,
+    readonly minor: number,
+  ) {}
+
+  private line(sev: 'I' | 'W' | 'E' | 'F', at: string, msg: string): void {
+    const ns = this.cluster.now();
+    const d = new Date(DEFAULT_EPOCH_MS + Math.floor(ns / 1e6));
+    const p2 = (n: number) => String(n).padStart(2, '0');
+    const us = String(Math.floor((DEFAULT_EPOCH_MS * 1000 + ns / 1000) % 1e6)).padStart(6, '0');
+    const head = `${sev}${p2(d.getUTCMonth() + 1)}${p2(d.getUTCDate())} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}.${us}`;
+    this.lines.push(`${head}       1 ${at}] ${msg}`);
+  }
+
+  /** Structured logging (v1.19+) quotes the message and appends key="value" pairs. */
+  private say(sev: 'I' | 'W' | 'E', at: string, msg: string, kv = ''): void {
+    this.line(sev, at, this.minor >= 19 ? `"${msg}"${kv === '' ? '' : ` ${kv}`}` : msg);
+  }
+
+  fallback(): void {
+    if (this.minor >= 19)
+      this.say(
+        'W',
+        'server_others.go:578',
+        "Can't use the IPVS proxier",
+        'err="IPVS proxier will not be used because the following required kernel modules are not loaded: [ip_vs ip_vs_rr ip_vs_wrr ip_vs_sh]"',
+      );
+    else this.line('W', 'server_others.go:264', "Can't use ipvs proxier, trying iptables proxier");
+  }
+
+  failed(err: string): void {
+    const e = err.replace(/"/g, '\\"');
+    if (this.minor >= 19) this.line('E', 'run.go:72', `"command failed" err="${e}"`);
+    else this.line('F', 'server.go:449', err);
+  }
+
+  started(mode: ProxyMode, nodeIP: string, version: string): void {
+    const modern = this.minor >= 19;
+    const name = mode === 'iptables' ? 'iptables' : mode;
+    if (modern) {
+      if (this.minor >= 27 && mode === 'iptables')
+        this.say('I', 'server_linux.go:66', 'Using iptables proxy');
+      this.say('I', 'server.go:677', 'Successfully retrieved node IP(s)', `IPs=["${nodeIP}"]`);
+      this.say('I', 'server.go:243', 'kube-proxy running in single-stack mode', 'ipFamily="IPv4"');
+      this.say('I', 'server_linux.go:169', `Using ${name} Proxier`);
+      if (mode === 'iptables')
+        this.say(
+          'I',
+          'proxier.go:255',
+          'Setting route_localnet=1 to allow node-ports on localhost; to change this either disable iptables.localhostNodePorts (--iptables-localhost-nodeports) or set nodePortAddresses (--nodeport-addresses) to filter loopback addresses',
+          'ipFamily="IPv4"',
+        );
+      this.say('I', 'server.go:483', 'Version info', `version="${version}"`);
+      this.say('I', 'server.go:485', 'Golang settings', 'GOGC="" GOMAXPROCS="" GOTRACEBACK=""');
+      this.say('I', 'config.go:199', 'Starting service config controller');
+      this.line('I', 'shared_informer.go:313', 'Waiting for caches to sync for service config');
+      this.say('I', 'config.go:105', 'Starting endpoint slice config controller');
+      this.line(
+        'I',
+        'shared_informer.go:313',
+        'Waiting for caches to sync for endpoint slice config',
+      );
+      this.line('I', 'shared_informer.go:320', 'Caches are synced for endpoint slice config');
+      this.line('I', 'shared_informer.go:320', 'Caches are synced for service config');
+    } else {
+      this.line('I', 'server_others.go:170', `Using ${name} Proxier.`);
+      this.line('I', 'server.go:534', `Version: ${version}`);
+      this.line('I', 'conntrack.go:52', 'Setting nf_conntrack_max to 131072');
+      this.line('I', 'config.go:187', 'Starting service config controller');
+      this.line('I', 'controller_utils.go:1029', 'Waiting for caches to sync for service config controller');
+      this.line('I', 'config.go:96', 'Starting endpoints config controller');
+      this.line('I', 'controller_utils.go:1029', 'Waiting for caches to sync for endpoints config controller');
+      this.line('I', 'controller_utils.go:1036', 'Caches are synced for service config controller');
+      this.line('I', 'controller_utils.go:1036', 'Caches are synced for endpoints config controller');
+    }
+  }
+}
