@@ -9,6 +9,7 @@ import type { EvalResult } from './eval-result.ts';
 import type { Hook } from './netfilter.ts';
 import type { PacketMeta } from './packet-meta.ts';
 import type { Proxier } from './proxier.ts';
+import type { ProxyRelay } from './relay.ts';
 import type { TraceEvent } from './trace.ts';
 import type { NodeViews } from './views.ts';
 
@@ -73,6 +74,11 @@ export interface DataplaneProxier extends Proxier {
   filterEstablished?(meta: PacketMeta, hook: Hook, out: EvalResult): number;
   /** Count one more packet of `len` bytes on the rules a remembered walk counted. */
   countPath?(token: number, len: number): void;
+  /**
+   * Optional: a mode that relays connections in a process of its own (userspace mode)
+   * hands the host its ports and backend choice here (src/proxy/relay.ts).
+   */
+  relay?(): ProxyRelay;
   /** classify() reporting each rule or lookup step, like `iptables -j TRACE`. */
   trace(meta: PacketMeta, hook: Hook, onStep: (e: TraceEvent) => void, tables?: number): EvalResult;
 }

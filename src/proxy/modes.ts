@@ -7,6 +7,7 @@ import { IptablesProxier } from './iptables/proxier.ts';
 import { IpvsDataplaneProxier } from './ipvs/dataplane.ts';
 import { IpvsProxier } from './ipvs/proxier.ts';
 import { NftablesProxier } from './nftables/proxier.ts';
+import { UserspaceProxier } from './userspace/proxier.ts';
 
 /** What a proxier draws on besides its configuration: the node's random source and clock. */
 export interface ProxierRuntime {
@@ -44,6 +45,12 @@ const MODES = {
     new NftablesProxier({
       ...common,
       ...nftables,
+      random: rt.random,
+      now: () => rt.nowNs() / NS_PER_SECOND,
+    }),
+  userspace: ({ iptables: _ipt, ipvs: _ipvs, nftables: _nft, ...common }, rt) =>
+    new UserspaceProxier({
+      ...common,
       random: rt.random,
       now: () => rt.nowNs() / NS_PER_SECOND,
     }),

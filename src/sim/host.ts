@@ -78,6 +78,12 @@ export class SimHost implements TcpHostContext, UdpHostContext {
   readonly epochMs: number;
   /** Set by the topology: put a packet on this host's link. */
   transmit: ((packet: Uint8Array) => void) | undefined;
+  /**
+   * Set by the topology: where packets to the host's own addresses go, when they must
+   * cross a dataplane first (a node in userspace mode: its portal rules DNAT the node's own
+   * connections to kube-proxy's port). Default: straight back in.
+   */
+  loopback: ((packet: Uint8Array) => void) | undefined;
   readonly counters: HostCounters = {
     rxPackets: 0,
     rxBytes: 0,
@@ -149,7 +155,9 @@ export class SimHost implements TcpHostContext, UdpHostContext {
     const dst = ((pkt[16]! << 24) | (pkt[17]! << 16) | (pkt[18]! << 8) | pkt[19]!) >>> 0;
     if (this.isLocal(dst)) {
       this.count('tx.loopback');
-      this.clock.after(0, () => this.receive(pkt));
+      const loopback = this.loopback;
+      if (loopback !== undefined) loopback(pkt);
+      else this.clock.after(0, () => this.receive(pkt));
     } else if (this.transmit === undefined) {
       this.count('tx.noTransmit');
     } else {

@@ -17,6 +17,7 @@ import { LOCAL_IF } from '../dataplane/node.ts';
 import { IfaceKind } from '../dataplane/routes.ts';
 import { ipToU32, tryIpToU32, u32ToIp } from '../packet/addr.ts';
 import { SimHost } from './host.ts';
+import { startUserspaceRelay } from './userspace-relay.ts';
 import {
   type NodeSetupOptions,
   type ProxyMode,
@@ -127,6 +128,7 @@ export class SimNetwork {
         this.atNode(sim, pkt, LOCAL_IF);
       };
       this.nodeHosts.set(n.name, host);
+      startUserspaceRelay(sim, host); // userspace mode: kube-proxy relays on the node's stack
     }
   }
 

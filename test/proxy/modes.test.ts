@@ -7,6 +7,7 @@ import { IptablesProxier } from '../../src/proxy/iptables/proxier.ts';
 import { IpvsDataplaneProxier } from '../../src/proxy/ipvs/dataplane.ts';
 import { PROXY_MODES, isProxyMode, newProxier } from '../../src/proxy/modes.ts';
 import { NftablesProxier } from '../../src/proxy/nftables/proxier.ts';
+import { UserspaceProxier } from '../../src/proxy/userspace/proxier.ts';
 import { seededRandom } from '../../src/proxy/random.ts';
 import { ep, makeService, makeSlice, tcp } from './fixtures.ts';
 import { sendFirstPacket } from './flow.ts';
@@ -35,20 +36,27 @@ function fed(px: DataplaneProxier): DataplaneProxier {
 }
 
 test('the modes by name, in the order svclab lists them', (t) => {
-  t.deepEqual(PROXY_MODES, ['iptables', 'ipvs', 'nftables']);
+  t.deepEqual(PROXY_MODES, ['iptables', 'ipvs', 'nftables', 'userspace']);
   t.true(isProxyMode('ipvs'));
-  t.false(isProxyMode('userspace'));
+  t.true(isProxyMode('userspace'));
+  t.false(isProxyMode('kernelspace'));
   t.false(isProxyMode('toString'));
 });
 
 test('each mode is its proxier, and serves a ClusterIP from the same configuration', (t) => {
-  const want = { iptables: IptablesProxier, ipvs: IpvsDataplaneProxier, nftables: NftablesProxier };
+  const want = {
+    iptables: IptablesProxier,
+    ipvs: IpvsDataplaneProxier,
+    nftables: NftablesProxier,
+    userspace: UserspaceProxier,
+  };
   for (const mode of PROXY_MODES) {
     const px = fed(newProxier(mode, CONFIG, runtime()));
     t.true(px instanceof want[mode], mode);
-    t.is(
+    // userspace mode DNATs (REDIRECTs) to its own proxy port; its relay picks the backend.
+    t.regex(
       sendFirstPacket(px, { src: '10.244.2.5', dst: '10.96.0.100', dport: 80 }).output,
-      '10.244.1.10:8080',
+      mode === 'userspace' ? /^10\.0\.100\.11:\d+$/ : /^10\.244\.1\.10:8080$/,
       mode,
     );
   }

@@ -12,7 +12,7 @@ import { Session } from '../../src/scenario/session.ts';
 
 const SEED = 'scenarios/seed/manifests';
 const NODE = 'k8s-node01';
-const MODES: readonly ProxyMode[] = ['iptables', 'ipvs', 'nftables'];
+const MODES: readonly ProxyMode[] = ['iptables', 'ipvs', 'nftables', 'userspace'];
 
 const sessions = new Map<ProxyMode, Promise<Session>>();
 function session(mode: ProxyMode): Promise<Session> {
@@ -198,6 +198,42 @@ const BY_MODE: Record<ProxyMode, readonly Case[]> = {
     { argv: 'iptables-save', exactly: '' },
     { argv: 'ipvsadm -Ln', exactly: EMPTY_IPVS },
     { argv: 'ipset list', exactly: '' },
+  ],
+  // kube-proxy v1.25 pkg/proxy/userspace/proxier.go: iptablesInit's jumps, and the args of
+  // iptablesContainerPortalArgs (REDIRECT), iptablesHostPortalArgs (DNAT to the node IP)
+  // and iptablesNonLocalNodePortArgs, in iptables-save's order (-d, -p, then the matches).
+  userspace: [
+    {
+      argv: 'iptables-save -t nat',
+      stdout: [
+        /^-A PREROUTING -m comment --comment "handle ClusterIPs; NOTE: this must be before the NodePort rules" -j KUBE-PORTALS-CONTAINER$/m,
+        /^-A OUTPUT -m addrtype --dst-type LOCAL -m comment --comment "handle service NodePorts; NOTE: this must be the last rule in the chain" -j KUBE-NODEPORT-HOST$/m,
+        /^-A KUBE-PORTALS-CONTAINER -d 10\.96\.0\.10\/32 -p udp -m comment --comment "kube-system\/kube-dns:dns" -m udp --dport 53 -j REDIRECT --to-ports \d+$/m,
+        /^-A KUBE-PORTALS-HOST -d 10\.96\.0\.10\/32 -p udp -m comment --comment "kube-system\/kube-dns:dns" -m udp --dport 53 -j DNAT --to-destination 10\.0\.100\.11:\d+$/m,
+        /^-A KUBE-NODEPORT-CONTAINER -p tcp -m comment --comment "default\/myapp:http" -m tcp --dport \d+ -j REDIRECT --to-ports \d+$/m,
+      ],
+    },
+    {
+      argv: 'iptables-save -t filter',
+      stdout: [
+        /^-A INPUT -m comment --comment "Ensure that non-local NodePort traffic can flow" -j KUBE-NODEPORT-NON-LOCAL$/m,
+        /^-A KUBE-NODEPORT-NON-LOCAL -p tcp -m comment --comment "default\/myapp:http" -m tcp --dport \d+ -m state --state NEW -j ACCEPT$/m,
+      ],
+    },
+    {
+      argv: 'iptables -t nat -nvL KUBE-PORTALS-CONTAINER',
+      stdout: [
+        /^Chain KUBE-PORTALS-CONTAINER \(1 references\)$/m,
+        /^ +\d+ +\d+ REDIRECT +17 +-- +\* +\* +0\.0\.0\.0\/0 +10\.96\.0\.10 +\/\* kube-system\/kube-dns:dns \*\/ udp dpt:53 redir ports \d+$/m,
+      ],
+    },
+    {
+      argv: 'iptables -t nat -S KUBE-PORTALS-HOST',
+      stdout: [/^-N KUBE-PORTALS-HOST\n-A KUBE-PORTALS-HOST -d /],
+    },
+    { argv: 'ipvsadm -Ln', exactly: EMPTY_IPVS },
+    { argv: 'ipset list', exactly: '' },
+    { argv: 'nft list ruleset', exactly: '' },
   ],
 };
 
