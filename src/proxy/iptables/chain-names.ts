@@ -14,6 +14,11 @@ export const KUBE_PROXY_CANARY = 'KUBE-PROXY-CANARY';
 /** kubelet's anti-martian chain, which kube-proxy duplicates. */
 export const KUBE_FIREWALL = 'KUBE-FIREWALL';
 
+// nfacct counter names (pkg/proxy/metrics: IPTablesCTStateInvalidDroppedNFAcctCounter,
+// LocalhostNodePortAcceptedNFAcctCounter).
+export const CT_STATE_INVALID_COUNTER = 'ct_state_invalid_dropped_pkts';
+export const LOCALHOST_NODEPORTS_COUNTER = 'localhost_nps_accepted_pkts';
+
 /** The first 16 base32 characters (80 bits: the first 10 bytes) of sha256(s). */
 const hash16 = (s: string): string => sha256Base32(s, 2);
 

@@ -17,6 +17,7 @@ import {
   KUBE_NODEPORTS,
   KUBE_PROXY_FIREWALL,
   KUBE_SERVICES,
+  LOCALHOST_NODEPORTS_COUNTER,
 } from './chain-names.ts';
 import type { CompileCache, PortNames } from './compile-cache.ts';
 import { ADDRTYPE_DST_LOCAL, commentMatch } from './rule-writer.ts';
@@ -33,6 +34,11 @@ export interface ServiceWriteContext {
   /** kube-proxy's nodeIP (LB source ranges containing it also admit the LB IPs). */
   readonly nodeIP: string | undefined;
   readonly largeClusterMode: boolean;
+  /**
+   * v1.31+ with localhost node ports and nfacct: a `-d 127.0.0.0/8 ... -m nfacct` rule
+   * before each node port's jump counts localhost NodePort traffic (kubernetes#125015).
+   */
+  readonly localhostNodePortsCounter: boolean;
   /** Cached kube-proxy probability string for 1/n. */
   readonly probability: (n: number) => string;
 }
@@ -234,6 +240,18 @@ export function writeCaptures(
   if (svc.nodePort !== 0) {
     const nodePort = String(svc.nodePort);
     if (p.hasEndpoints) {
+      if (ctx.localhostNodePortsCounter) {
+        f.natRule(
+          w
+            .begin(KUBE_NODEPORTS)
+            .comment(name, commentMatch(name))
+            .proto_(proto)
+            .dstNet('127.0.0.0/8')
+            .dport_(svc.nodePort, nodePort)
+            .nfacct(LOCALHOST_NODEPORTS_COUNTER)
+            .jump(p.externalTrafficChain),
+        );
+      }
       f.natRule(
         w
           .begin(KUBE_NODEPORTS)

@@ -2,10 +2,12 @@
 // writes in iptables mode, compiled from a ServiceMap snapshot. This file holds the
 // fixed chains and jumps; compile-services.ts writes the per-service-port rules.
 import { parseCidr, formatCidr } from '../../packet/addr.ts';
+import { kubeProxyMinor } from '../config.ts';
 import type { IptablesConfig, ProxyCommonConfig } from '../config.ts';
 import type { ServicePortEntry } from '../service-map.ts';
 import { RuleSetBuilder, argv } from './builder.ts';
 import {
+  CT_STATE_INVALID_COUNTER,
   KUBE_EXTERNAL_SERVICES,
   KUBE_FIREWALL,
   KUBE_FORWARD,
@@ -191,6 +193,11 @@ export function compileRuleSet(
   const bit = opts.masqueradeBit ?? 14;
   const mark = opts.masqueradeMarkText ?? goHex08(1 << bit);
   const localhostNodePorts = opts.localhostNodePorts ?? true;
+  // nfacct counters (when the node has nfnetlink_acct): kubernetes#122812 (v1.30) and
+  // #125015 (v1.31).
+  const minor = kubeProxyMinor(opts.version);
+  const nfacct = opts.nfacct ?? true;
+  const invalidCounter = nfacct && minor >= 30;
 
   writeJumps(b);
   if (opts.canaryChains ?? true) {
@@ -245,6 +252,7 @@ export function compileRuleSet(
     clusterCIDR: cidr,
     nodeIP: opts.nodeIPs[0],
     largeClusterMode,
+    localhostNodePortsCounter: nfacct && minor >= 31 && localhostNodePorts,
     probability: (n) => (probabilities[n] ??= kubeProxyProbability(n)),
   };
   const fragments = cache.fragments;
@@ -273,7 +281,8 @@ export function compileRuleSet(
   );
 
   // Drop INVALID packets, which would otherwise reset connections (kubernetes#74839).
-  b.rule('filter', argv`-A ${KUBE_FORWARD} -m conntrack --ctstate INVALID -j DROP`);
+  const counter = invalidCounter ? ['-m', 'nfacct', '--nfacct-name', CT_STATE_INVALID_COUNTER] : [];
+  b.rule('filter', argv`-A ${KUBE_FORWARD} -m conntrack --ctstate INVALID ${counter} -j DROP`);
   b.rule(
     'filter',
     argv`-A ${KUBE_FORWARD} -m comment --comment ${'"kubernetes forwarding rules"'} -m mark --mark ${markMask} -j ACCEPT`,

@@ -49,6 +49,7 @@ const stackChain = new Int32Array(MAX_DEPTH);
 function matchModule(m: Match, p: PacketMeta, out: EvalResult, ctx: EvalContext): boolean {
   switch (m.kind) {
     case MatchKind.Comment:
+    case MatchKind.Nfacct:
       return true;
     case MatchKind.Port:
       return (
@@ -101,6 +102,7 @@ const K_PORT = MatchKind.Port;
 const K_ADDRTYPE = MatchKind.AddrType;
 const K_MARK = MatchKind.Mark;
 const K_CONNTRACK = MatchKind.Conntrack;
+const K_NFACCT = MatchKind.Nfacct;
 
 const T_NONE = TargetKind.None;
 const T_JUMP = TargetKind.Jump;
@@ -173,6 +175,7 @@ function flatten(t: Table): Flat {
       let o: Match | undefined;
       switch (m.kind) {
         case K_COMMENT:
+        case K_NFACCT:
           continue;
         case K_PORT:
           op = OP_PORT;

@@ -130,6 +130,8 @@ function newMatch(args: readonly string[], module: string): AnyMatch {
       return { kind: MatchKind.Mark, value: 0, mask: 0xffffffff, invert: false };
     case 'conntrack':
       return { kind: MatchKind.Conntrack, states: 0, invert: false };
+    case 'nfacct':
+      return { kind: MatchKind.Nfacct, name: '' };
     default:
       return fail(args, `unsupported match module ${module}`);
   }
@@ -345,6 +347,9 @@ export function parseRuleArgs(args: readonly string[]): Rule {
         m.invert = inv;
         break;
       }
+      case '--nfacct-name':
+        need(st, MatchKind.Nfacct, a).name = val(st);
+        break;
       case '--ctstate': {
         const m = need(st, MatchKind.Conntrack, a);
         for (const s of val(st).split(',')) {

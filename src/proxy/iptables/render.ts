@@ -68,6 +68,9 @@ function matchSave(m: Match): string {
       return ` -m mark${m.invert ? ' !' : ''} --mark ${mark(m.value, m.mask)}`;
     case MatchKind.Conntrack:
       return ` -m conntrack${m.invert ? ' !' : ''} --ctstate ${states(m.states)}`;
+    case MatchKind.Nfacct:
+      // libxt_nfacct prints "--nfacct-name " and then xtables_save_string's " NAME".
+      return ` -m nfacct --nfacct-name  ${m.name}`;
   }
 }
 
@@ -152,6 +155,8 @@ function matchPrint(m: Match): string {
       return ` mark match${m.invert ? ' !' : ''} ${mark(m.value, m.mask)}`;
     case MatchKind.Conntrack:
       return `${m.invert ? ' !' : ''} ctstate ${states(m.states)}`;
+    case MatchKind.Nfacct:
+      return ` nfacct-name  ${m.name}`;
   }
 }
 

@@ -61,7 +61,8 @@ export class WrittenRule implements Rule {
     if (dstPrefix >= 0) f |= HDR_DST;
     if (proto !== 0) f |= HDR_PROTO;
     for (let i = 0; i < matches.length; i++) {
-      if (matches[i]!.kind !== MatchKind.Comment) {
+      const k = matches[i]!.kind;
+      if (k !== MatchKind.Comment && k !== MatchKind.Nfacct) {
         f |= HDR_SLOW;
         break;
       }
@@ -211,6 +212,25 @@ export class RuleWriter {
     return this;
   }
 
+  /** `-d ADDR/N` (a network). */
+  dstNet(text: string): this {
+    this.args.push('-d', text);
+    const a = parseAddr([this.chain, text], text);
+    this.dst = a.addr;
+    this.dstPrefix = a.prefix;
+    this.dstMask = prefixMask(a.prefix);
+    return this;
+  }
+
+  /** `-m nfacct --nfacct-name NAME` (counts, always matches). */
+  nfacct(name: string): this {
+    this.args.push('-m', 'nfacct', '--nfacct-name', name);
+    let m = nfacctMatches.get(name);
+    if (m === undefined) nfacctMatches.set(name, (m = { kind: MatchKind.Nfacct, name }));
+    this.matches.push(m);
+    return this;
+  }
+
   /** `--dport N` for the pending -m tcp/udp/sctp. */
   dport_(port: number, text: string): this {
     this.args.push('--dport', text);
@@ -321,6 +341,7 @@ export class RuleWriter {
 const NO_MATCH: Match = { kind: MatchKind.Comment, text: '' };
 const NO_MATCHES: readonly Match[] = [];
 const singleLists = new Map<Match, readonly Match[]>();
+const nfacctMatches = new Map<string, Match>();
 
 function recent(name: string, mode: RecentMode, seconds: number, reap: boolean): Match {
   return {

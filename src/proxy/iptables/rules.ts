@@ -40,6 +40,7 @@ export const enum MatchKind {
   Recent = 4,
   Mark = 5,
   Conntrack = 6,
+  Nfacct = 7,
 }
 
 export interface CommentMatch {
@@ -111,7 +112,17 @@ export interface ConntrackMatch {
   readonly invert: boolean;
 }
 
+/**
+ * `-m nfacct --nfacct-name NAME`: always matches and counts the packet in the named
+ * nfnetlink_acct object (kube-proxy v1.30+ reads them as metrics).
+ */
+export interface NfacctMatch {
+  readonly kind: MatchKind.Nfacct;
+  readonly name: string;
+}
+
 export type Match =
+  | NfacctMatch
   | CommentMatch
   | PortMatch
   | AddrTypeMatch
@@ -262,7 +273,9 @@ export function packHeadersInto(
       if (r.dstPrefix >= 0) f |= HDR_DST | (r.dstInv ? HDR_DST_INV : 0);
       if (r.proto !== 0) f |= HDR_PROTO | (r.protoInv ? HDR_PROTO_INV : 0);
       let slow = r.inIface !== '' || r.outIface !== '';
-      for (const m of r.matches) if (m.kind !== MatchKind.Comment) slow = true;
+      for (const m of r.matches) {
+        if (m.kind !== MatchKind.Comment && m.kind !== MatchKind.Nfacct) slow = true;
+      }
       if (slow) f |= HDR_SLOW;
     }
     const j = at + i - from;

@@ -1,11 +1,12 @@
 // The restore payload compared byte for byte with kube-proxy v1.28's own expected
-// dumps (pkg/proxy/iptables/proxier_test.go), after the same sort its tests apply.
+// dumps (pkg/proxy/iptables/proxier_test.go), after the same sort its tests apply, with
+// the configured version v1.28.0 (kube-overall.test.ts holds the current expectations).
 import test from 'ava';
 import { compileRuleSet } from '../../../src/proxy/iptables/compile.ts';
 import { restoreText } from '../../../src/proxy/iptables/rules.ts';
 import { ep, makeService, makeSlice } from '../fixtures.ts';
 import {
-  FAKE_PROXIER_OPTIONS,
+  FAKE_PROXIER_OPTIONS_V128,
   entriesOf,
   loadBalancerFixture,
   localAffinityFixture,
@@ -116,7 +117,10 @@ const OVERALL = dedent(`
 `);
 
 test('matches kube-proxy TestOverallIPTablesRulesWithMultipleServices', (t) => {
-  const rs = compileRuleSet(entriesOf(overallServices(), overallSlices()), FAKE_PROXIER_OPTIONS);
+  const rs = compileRuleSet(
+    entriesOf(overallServices(), overallSlices()),
+    FAKE_PROXIER_OPTIONS_V128,
+  );
   t.is(sortIPTablesRules(restoreText(rs)), OVERALL);
 });
 
@@ -157,7 +161,7 @@ const LOAD_BALANCER = dedent(`
 `);
 
 test('matches kube-proxy TestLoadBalancer (source ranges admit the node, LB IPs too)', (t) => {
-  const rs = compileRuleSet(loadBalancerFixture(), FAKE_PROXIER_OPTIONS);
+  const rs = compileRuleSet(loadBalancerFixture(), FAKE_PROXIER_OPTIONS_V128);
   t.is(sortIPTablesRules(restoreText(rs)), LOAD_BALANCER);
 });
 
@@ -208,7 +212,7 @@ const LOCAL_AFFINITY = dedent(`
 `);
 
 test('matches kube-proxy TestTerminatingEndpointsTrafficPolicyLocal (affinity, SVL)', (t) => {
-  const rs = compileRuleSet(localAffinityFixture(), FAKE_PROXIER_OPTIONS);
+  const rs = compileRuleSet(localAffinityFixture(), FAKE_PROXIER_OPTIONS_V128);
   t.is(sortIPTablesRules(restoreText(rs)), LOCAL_AFFINITY);
 });
 
@@ -241,6 +245,6 @@ test('matches kube-proxy TestInternalTrafficPolicy (Local, no local endpoints: D
     ['host0', 'host1', 'host2'].map((h, i) => ep(`10.0.1.${i + 1}`, { nodeName: h })),
     [{ name: '', port: 80, protocol: 'TCP' }],
   );
-  const rs = compileRuleSet(entriesOf([svc], [slice]), FAKE_PROXIER_OPTIONS);
+  const rs = compileRuleSet(entriesOf([svc], [slice]), FAKE_PROXIER_OPTIONS_V128);
   t.is(sortIPTablesRules(restoreText(rs)), ITP_LOCAL_NONE);
 });

@@ -11,7 +11,11 @@ import { ep, makeService, makeSlice, tcp } from '../fixtures.ts';
 export const TEST_NODE_NAME = 'test-node';
 export const TEST_NODE_IP = '192.168.0.2';
 
-/** NewFakeProxier: pod CIDR 10.0.0.0/8, mark text 0x4000, localhost node ports, no --random-fully. */
+/**
+ * NewFakeProxier (pkg/proxy/iptables/proxier_test.go): pod CIDR 10.0.0.0/8, mark text
+ * 0x4000, localhost node ports, no --random-fully (the fake iptables lacks it), and, as
+ * kubernetes master has it, both nfacct counters available.
+ */
 export const FAKE_PROXIER_OPTIONS: IptablesOptions = {
   nodeName: TEST_NODE_NAME,
   nodeIPs: [TEST_NODE_IP, '192.168.1.2', '192.168.99.11'],
@@ -19,6 +23,13 @@ export const FAKE_PROXIER_OPTIONS: IptablesOptions = {
   masqueradeMarkText: '0x4000',
   localhostNodePorts: true,
   randomFully: false,
+  nfacct: true,
+};
+
+/** The same fake as of v1.28 (before the nfacct counters). */
+export const FAKE_PROXIER_OPTIONS_V128: IptablesOptions = {
+  ...FAKE_PROXIER_OPTIONS,
+  version: 'v1.28.0',
 };
 
 const p80 = { name: 'p80', port: 80, protocol: 'TCP' as const, targetPort: 80 };

@@ -16,6 +16,7 @@ import type { RuleSet } from '../../../src/proxy/iptables/rules.ts';
 import { iptablesSave } from '../../../src/proxy/iptables/save.ts';
 import { ep, makeService, makeSlice, tcp } from '../fixtures.ts';
 import { sendFirstPacket } from './flow.ts';
+import { NFACCT_ADD_PY, NFACCT_COUNTERS } from './nfacct.ts';
 import {
   entriesOf,
   loadBalancerObjects,
@@ -30,6 +31,7 @@ function missing(): string | undefined {
   if (process.getuid?.() !== 0) return 'not root';
   if (!existsSync(RESTORE)) return `${RESTORE} not installed`;
   if (spawnSync('ip', ['-V']).status !== 0) return '`ip` not available';
+  if (spawnSync('python3', ['-c', 'import socket']).status !== 0) return 'python3 not available';
   return undefined;
 }
 
@@ -46,6 +48,18 @@ function netns(t: ExecutionContext): (args: string[], input?: string) => ReturnT
   t.teardown(() => {
     sh(['ip', 'netns', 'del', name]);
   });
+  // kube-proxy creates its nfacct counters before its first restore.
+  const acct = sh([
+    'ip',
+    'netns',
+    'exec',
+    name,
+    'python3',
+    '-c',
+    NFACCT_ADD_PY,
+    ...NFACCT_COUNTERS,
+  ]);
+  if (!acct.ok) throw new Error(`nfacct objects: ${acct.err}`);
   return (args, input) => sh(['ip', 'netns', 'exec', name, ...args], input);
 }
 
