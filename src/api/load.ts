@@ -13,6 +13,7 @@
 // so a caller never applies half a set.
 
 import { closeSync, fstatSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { extname, join } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import type { Node } from 'yaml';
@@ -48,7 +49,7 @@ export interface LoadLimits {
 }
 
 /** A file that is not read: what it is instead of a regular file. */
-function fileKind(st: import('node:fs').Stats): string {
+function fileKind(st: Stats): string {
   if (st.isDirectory()) return 'a directory';
   if (st.isCharacterDevice()) return 'a character device';
   if (st.isBlockDevice()) return 'a block device';
@@ -60,10 +61,10 @@ function fileKind(st: import('node:fs').Stats): string {
 export class InputError extends Error {}
 
 /**
- * A file's text, read only when it is a regular file of at most `max` bytes (`-`: stdin,
+ * A file's bytes, read only when it is a regular file of at most `max` bytes (`-`: stdin,
  * whatever it is, read up to `max`). Throws InputError with the reason otherwise.
  */
-export function readBounded(file: string, max: number, what = 'manifest'): string {
+export function readBoundedBytes(file: string, max: number, what = 'manifest'): Buffer {
   const fd = file === '-' ? 0 : openSync(file, 'r');
   try {
     const st = fstatSync(fd);
@@ -93,10 +94,15 @@ export function readBounded(file: string, max: number, what = 'manifest'): strin
         );
       chunks.push(Buffer.from(buf.subarray(0, n)));
     }
-    return Buffer.concat(chunks).toString('utf8');
+    return Buffer.concat(chunks);
   } finally {
     if (fd !== 0) closeSync(fd);
   }
+}
+
+/** readBoundedBytes as UTF-8 text. */
+export function readBounded(file: string, max: number, what = 'manifest'): string {
+  return readBoundedBytes(file, max, what).toString('utf8');
 }
 
 /**

@@ -2,18 +2,30 @@
 // namespaces, the userspace dataplane forwarding real packets between TUN devices,
 // real processes answering (src/lab). Needs root and the native TUN addon.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { secretFromFiles } from '../api/secret-from-files.ts';
 import { toApiObject } from '../api/wire.ts';
-import { cleanupLab } from '../lab/cleanup.ts';
+import { loadManifests, readBounded, readBoundedBytes } from '../api/load.ts';
+import { type CleanupReport, cleanupLab, findLeftovers } from '../lab/cleanup.ts';
 import { request } from '../lab/client.ts';
 import type { LabReply, LabRequest, LabStatus } from '../lab/daemon.ts';
 import { labApi, labKubeconfig } from './lab-api.ts';
-import { DEFAULT_PREFIX, checkPrefix } from '../lab/names.ts';
-import { clearSecrets, ensureStateDir, labPaths, livePid } from '../lab/state.ts';
+import { DEFAULT_PREFIX, checkObjectName, checkPrefix } from '../lab/names.ts';
+import {
+  type LabLock,
+  type LabPaths,
+  clearSecrets,
+  ensureStateDir,
+  inside,
+  labPaths,
+  livePid,
+  stateAccessProblem,
+  tryLock,
+  writePrivate,
+} from '../lab/state.ts';
 import { repoPath } from '../lab/repo.ts';
 import { tunSupport } from '../lab/tun.ts';
 import { SHOW_VIEWS } from '../lab/views.ts';
@@ -21,6 +33,8 @@ import { CliError, collect } from './cluster-from-files.ts';
 import { proxyMode } from './node-view.ts';
 
 const BIN = repoPath('bin', 'svclab.js');
+/** A Secret holds at most 1 MiB, as the API server allows; a file for one no more. */
+const SECRET_MAX_BYTES = 1 << 20;
 
 interface UpOptions {
   proxyMode: string;
@@ -54,7 +68,8 @@ export function manifestsOf(args: string[], secretDir?: string): string[] {
     }
     let doc: unknown;
     try {
-      doc = parseYaml(readFileSync(a, 'utf8'));
+      // Bounded and regular files only; the manifest loader reports what is wrong with it.
+      doc = parseYaml(readBounded(a, 8 << 20, 'scenario'), { maxAliasCount: 100 });
     } catch {
       files.push(a);
       continue;
@@ -88,7 +103,7 @@ export function manifestsOf(args: string[], secretDir?: string): string[] {
 
 /** `kubectl create secret TYPE NAME …` as a Secret manifest in `dir`; its path. */
 function secretManifest(argv: string[], base: string, dir: string): string {
-  const [type, name] = argv;
+  const [type, name = ''] = argv;
   const opts = new Map<string, string[]>();
   for (let i = 2; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
@@ -97,11 +112,19 @@ function secretManifest(argv: string[], base: string, dir: string): string {
   }
   const one = (f: string) => opts.get(f)?.[0];
   const ns = one('-n') ?? one('--namespace') ?? 'default';
+  // Before the name reaches a path: RFC 1123, as the API server would insist.
+  try {
+    checkObjectName(ns, name);
+  } catch (e) {
+    throw new CliError(
+      `svclab lab: ${(e as Error).message} (kubectl create secret ${argv.join(' ')})`,
+    );
+  }
   const cert = one('--cert');
   const key = one('--key');
   const secret = secretFromFiles(
     type,
-    name ?? '',
+    name,
     ns,
     {
       ...(cert !== undefined ? { cert } : {}),
@@ -109,17 +132,43 @@ function secretManifest(argv: string[], base: string, dir: string): string {
       fromFile: opts.get('--from-file') ?? [],
       fromLiteral: opts.get('--from-literal') ?? [],
     },
-    (f) => readFileSync(resolve(base, f)),
+    (f) => readBoundedBytes(resolve(base, f), SECRET_MAX_BYTES, 'secret file'),
   );
   if (typeof secret === 'string') throw new CliError(`svclab lab: ${secret} (${argv.join(' ')})`);
-  const file = resolve(dir, `secret-${ns}-${name}.yaml`);
-  writeFileSync(file, stringifyYaml(toApiObject(secret)), { mode: 0o600 });
+  const file = inside(dir, `secret-${ns}-${name}.yaml`);
+  writePrivate(file, stringifyYaml(toApiObject(secret)));
   return file;
 }
 
+/** A running lab's daemon, or a one-line reason there is none (and what is left over). */
+async function requireRunning(prefix: string): Promise<LabPaths> {
+  const paths = labPaths(checkPrefix(prefix));
+  const denied = stateAccessProblem(paths);
+  if (denied !== undefined) throw new CliError(`svclab lab: ${denied}`);
+  if (livePid(paths) !== undefined) return paths;
+  const left = describeLeftovers(await findLeftovers(prefix));
+  throw new CliError(
+    `svclab lab: no lab "${prefix}" is running (svclab lab up first)` +
+      (left === '' ? '' : `; leftovers of a crashed one: ${left} (svclab lab down removes them)`),
+  );
+}
+
+/** `3 namespaces (a b c), 1 device (d), …`, or '' when nothing is left. */
+export function describeLeftovers(r: CleanupReport): string {
+  const part = (n: number, what: string, names: Array<string | number>) =>
+    n === 0 ? [] : [`${n} ${what}${n === 1 ? '' : 's'} (${names.join(' ')})`];
+  return [
+    ...part(r.namespaces.length, 'namespace', r.namespaces),
+    ...part(r.devices.length, 'device', r.devices),
+    ...part(r.processes.length, 'process', r.processes).map((s) =>
+      s.replace('processs', 'processes'),
+    ),
+    ...part(r.etc.length, '/etc/netns entry', r.etc).map((s) => s.replace('entrys', 'entries')),
+  ].join(', ');
+}
+
 export async function ask(prefix: string, req: LabRequest): Promise<LabReply> {
-  if (livePid(labPaths(prefix)) === undefined)
-    throw new CliError(`svclab lab: no lab "${prefix}" is running (svclab lab up first)`);
+  await requireRunning(prefix);
   try {
     return await request(prefix, req);
   } catch (e) {
@@ -170,16 +219,47 @@ function daemonArgs(files: string[], o: UpOptions): string[] {
   ];
 }
 
+/**
+ * Run `fn` holding the lab's lock (flock on its state directory's lock file): one `lab up`
+ * or `lab down` of a prefix at a time.
+ */
+async function locked<T>(paths: LabPaths, what: string, fn: () => Promise<T>): Promise<T> {
+  ensureStateDir(paths);
+  const lock: LabLock | undefined = tryLock(paths);
+  if (lock === undefined)
+    throw new CliError(
+      `svclab lab: another lab up or down of this prefix is running (${paths.lockFile} is locked); ${what} refused`,
+    );
+  try {
+    return await fn();
+  } finally {
+    lock.release();
+  }
+}
+
 async function up(args: string[], o: UpOptions): Promise<void> {
-  requireLab();
   const prefix = checkPrefix(o.prefix);
+  requireLab();
+  process.umask(0o077);
   const mode = proxyMode(o.proxyMode);
   const paths = labPaths(prefix);
+  await locked(paths, 'lab up', () => upLocked(args, o, prefix, mode, paths));
+}
+
+async function upLocked(
+  args: string[],
+  o: UpOptions,
+  prefix: string,
+  mode: ReturnType<typeof proxyMode>,
+  paths: LabPaths,
+): Promise<void> {
   const pid = livePid(paths);
   if (pid !== undefined)
     throw new CliError(`svclab lab: lab "${prefix}" is already up (pid ${pid}); lab down first`);
-  ensureStateDir(paths);
   const files = manifestsOf(args, paths.dir);
+  // The manifests' errors here, one line each with file:line, before anything is built.
+  const loaded = loadManifests(files, { recursive: o.recursive === true });
+  if (!loaded.ok) throw new CliError(loaded.errors.map((e) => `error: ${e.format()}`).join('\n'));
   if (o.foreground) {
     const { runDaemon } = await import('../lab/daemon.ts');
     await runDaemon({
@@ -193,7 +273,8 @@ async function up(args: string[], o: UpOptions): Promise<void> {
     });
     process.exit(0);
   }
-  const log = openSync(paths.logFile, 'w');
+  const log = openSync(paths.logFile, 'w', 0o600);
+  chmodSync(paths.logFile, 0o600);
   const child = spawn(process.execPath, [BIN, ...daemonArgs(files, o)], {
     detached: true,
     stdio: ['ignore', log, log],
@@ -208,13 +289,25 @@ async function up(args: string[], o: UpOptions): Promise<void> {
   for (;;) {
     await sleep(200);
     if (exited !== undefined) {
-      const tail = readFileSync(paths.logFile, 'utf8').split('\n').slice(-15).join('\n');
+      // The daemon's last word (its error, one line) is the reason.
+      const last = readFileSync(paths.logFile, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .pop();
+      await cleanupLab(prefix);
       throw new CliError(
-        `svclab lab: the daemon exited (${exited}) before the lab was ready:\n${tail}`,
+        `svclab lab: the daemon exited (${exited}) before the lab was ready: ${last ?? 'no log'} (log: ${paths.logFile})`,
       );
     }
-    if (Date.now() > deadline)
-      throw new CliError(`svclab lab: not ready after ${o.timeout}s (see ${paths.logFile})`);
+    if (Date.now() > deadline) {
+      // Not ready is not up: take the half-built lab down again rather than leave it
+      // coming up behind a failed command.
+      await stopDaemon(prefix, child.pid);
+      await cleanupLab(prefix);
+      throw new CliError(
+        `svclab lab: not ready after ${o.timeout}s; took it down again (see ${paths.logFile})`,
+      );
+    }
     let s: LabStatus;
     try {
       const r = await request(prefix, { cmd: 'status' }, 2000);
@@ -237,18 +330,45 @@ async function up(args: string[], o: UpOptions): Promise<void> {
   }
 }
 
+/**
+ * Ask the daemon to go (`down` on its socket, else SIGTERM, SIGKILL after 15 s), only
+ * when the pid is this lab's daemon (its pid file's start time and command line match).
+ */
+async function stopDaemon(prefix: string, spawned?: number): Promise<number | undefined> {
+  const paths = labPaths(prefix);
+  const pid = livePid(paths) ?? spawned;
+  if (pid === undefined) return undefined;
+  await request(prefix, { cmd: 'down' }, 5000).catch(() => {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // gone already
+    }
+  });
+  for (let i = 0; i < 150 && alive(pid); i++) await sleep(100);
+  if (alive(pid)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+  return pid;
+}
+
 async function down(prefix: string): Promise<void> {
   const paths = labPaths(checkPrefix(prefix));
-  const pid = livePid(paths);
-  if (pid !== undefined) {
-    await request(prefix, { cmd: 'down' }, 5000).catch(() => process.kill(pid, 'SIGTERM'));
-    for (let i = 0; i < 150 && alive(pid); i++) await sleep(100);
-    if (alive(pid)) process.kill(pid, 'SIGKILL');
-  }
+  const denied = stateAccessProblem(paths);
+  if (denied !== undefined) throw new CliError(`svclab lab: ${denied}`);
+  await locked(paths, 'lab down', () => downLocked(prefix, paths));
+}
+
+async function downLocked(prefix: string, paths: LabPaths): Promise<void> {
+  const pid = await stopDaemon(prefix);
   // Whatever a crashed daemon left behind (and idempotent when nothing is left).
   const r = await cleanupLab(prefix);
   clearSecrets(paths);
-  const left = r.namespaces.length + r.devices.length + r.processes.length;
+  const left = r.namespaces.length + r.devices.length + r.processes.length + r.etc.length;
   process.stdout.write(
     pid !== undefined || left > 0
       ? `lab ${prefix} down${left > 0 ? ` (removed ${left} leftovers)` : ''}\n`
@@ -365,6 +485,7 @@ export function registerLab(program: Command): void {
   prefixOption(lab.command('status').description('namespaces, pods, daemon, counters'))
     .option('--json', 'as JSON')
     .action(async (o: { prefix: string; json?: boolean }) => {
+      // No daemon: requireRunning says so, with what a crashed one left and lab down removes.
       const s = await labStatus(o.prefix);
       process.stdout.write(o.json ? `${JSON.stringify(s, null, 2)}\n` : formatStatus(s));
     });
@@ -453,6 +574,13 @@ export function registerLab(program: Command): void {
     ) => {
       if (what !== 'secret')
         throw new CliError(`error: lab create makes secrets, not "${what}"`, 2);
+      checkPrefix(o.prefix);
+      // Before the name touches a path: RFC 1123, as the API server would insist.
+      try {
+        checkObjectName(o.namespace, name);
+      } catch (e) {
+        throw new CliError(`error: ${(e as Error).message}`, 1);
+      }
       let secret;
       try {
         secret = secretFromFiles(
@@ -465,20 +593,17 @@ export function registerLab(program: Command): void {
             fromFile: o.fromFile,
             fromLiteral: o.fromLiteral,
           },
-          (f) => readFileSync(resolve(f)),
+          (f) => readBoundedBytes(resolve(f), SECRET_MAX_BYTES, 'secret file'),
         );
       } catch (e) {
         throw new CliError(`error: ${(e as Error).message}`, 1);
       }
       if (typeof secret === 'string') throw new CliError(secret, 1);
-      const paths = labPaths(o.prefix);
-      if (livePid(paths) === undefined) {
-        throw new CliError(`svclab lab: no lab "${o.prefix}" is running (svclab lab up first)`);
-      }
+      const paths = await requireRunning(o.prefix);
       // The daemon applies files: the Secret as the API returns it (data base64), kept in
       // the lab's state directory.
-      const file = resolve(paths.dir, `secret-${o.namespace}-${name}.yaml`);
-      writeFileSync(file, stringifyYaml(toApiObject(secret)), { mode: 0o600 });
+      const file = inside(paths.dir, `secret-${o.namespace}-${name}.yaml`);
+      writePrivate(file, stringifyYaml(toApiObject(secret)));
       emit(await ask(o.prefix, { cmd: 'apply', files: [file] }));
     },
   );

@@ -46,9 +46,33 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * `--debug` anywhere before a `--` (after it, the words are a command's, as in
+ * `lab exec NAME -- cmd --debug`): stack traces on errors. Returns argv without it.
+ */
+export function takeDebug(argv: string[]): { argv: string[]; debug: boolean } {
+  const end = argv.indexOf('--');
+  const head = end < 0 ? argv : argv.slice(0, end);
+  const tail = end < 0 ? [] : argv.slice(end);
+  const kept = head.filter((a) => a !== '--debug');
+  return {
+    argv: [...kept, ...tail],
+    debug: kept.length !== head.length || process.env.SVCLAB_DEBUG === '1',
+  };
+}
+
+/** An error as the user sees it: its first line (no stack), with svclab's name. */
+export function oneLine(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  const first = msg.split('\n').find((l) => l.trim() !== '') ?? (err as Error)?.name ?? 'error';
+  return first.startsWith('svclab') || first.startsWith('error:') ? first : `svclab: ${first}`;
+}
+
 /** Runs the CLI and returns the process exit code. */
-export async function main(argv: string[]): Promise<number> {
+export async function main(rawArgv: string[]): Promise<number> {
+  const { argv, debug } = takeDebug(rawArgv);
   const program = buildProgram();
+  program.option('--debug', 'show stack traces on errors');
   program.hook('preAction', (_program, action) =>
     remoteViewHook(argv, action.opts() as NodeViewOptions),
   );
@@ -59,9 +83,13 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) return err.exitCode;
     if (err instanceof CliError) {
       if (err.message !== '') process.stderr.write(`${err.message}\n`);
+      if (debug && err.stack !== undefined) process.stderr.write(`${err.stack}\n`);
       return err.exitCode;
     }
-    throw err;
+    // Anything else is still the user's error to read in one line; the trace on --debug.
+    process.stderr.write(`${oneLine(err)}\n`);
+    if (debug) process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
+    return 1;
   }
 }
 

@@ -36,7 +36,7 @@ import {
   type LabRequest,
   parseRequest,
 } from './control-protocol.ts';
-import { type ShowRequest, renderShow } from './views.ts';
+import { renderShow } from './views.ts';
 
 /** The outside host, as in the simulation's sessions (a browser on the office LAN). */
 export const EXTERNAL_IP = '192.168.1.100';

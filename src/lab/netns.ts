@@ -2,7 +2,7 @@
 // configure, list and delete by prefix, and the /etc/netns/<ns>/resolv.conf that
 // `ip netns exec` bind-mounts over /etc/resolv.conf.
 import { execFile } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 
 export class IpError extends Error {
   constructor(
@@ -106,11 +106,15 @@ export const NETNS_ETC = '/etc/netns';
 
 export function writeResolvConf(ns: string, r: ResolvConf): void {
   const dir = `${NETNS_ETC}/${ns}`;
-  mkdirSync(dir, { recursive: true });
+  // Readable by every process in the namespace (the daemon's umask is 077): 0755 and 0644.
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  chmodSync(dir, 0o755);
   writeFileSync(
     `${dir}/resolv.conf`,
     `nameserver ${r.nameserver}\nsearch ${r.search.join(' ')}\noptions ndots:${r.ndots}\n`,
+    { mode: 0o644 },
   );
+  chmodSync(`${dir}/resolv.conf`, 0o644);
 }
 
 export function removeResolvConf(ns: string): void {

@@ -118,11 +118,27 @@ export class LabRuntime {
       throw e;
     }
     tun.onPackets((batch) => {
-      for (const p of batch) onPacket(p);
+      for (const p of batch) this.safely(onPacket, p);
     });
     this.tuns.push(tun);
     this.hosts.push({ ...info, dev });
     return tun;
+  }
+
+  /** Packets whose handling threw (counted; the daemon keeps forwarding the others). */
+  packetErrors = 0;
+
+  /** One packet through `fn`: an exception drops that packet, never the daemon. */
+  private safely(fn: (p: Uint8Array) => void, p: Uint8Array): void {
+    try {
+      fn(p);
+    } catch (e) {
+      // Logged for the first few and then every 1000th, so a flood cannot fill the disk.
+      if (++this.packetErrors <= 10 || this.packetErrors % 1000 === 0)
+        this.o.log(
+          `packet dropped, its handling threw (#${this.packetErrors}): ${(e as Error).message}`,
+        );
+    }
   }
 
   resolvConf(netns: string): void {
@@ -244,7 +260,7 @@ export class LabRuntime {
       if (lp.stopping) return;
       this.o.net.attachPod(addr, lp.node, lp.tun);
       lp.tun.onPackets((batch) => {
-        for (const pkt of batch) this.o.net.fromPod(addr, pkt);
+        for (const pkt of batch) this.safely((q) => this.o.net.fromPod(addr, q), pkt);
       });
       this.startWorker(lp);
     } catch (e) {
