@@ -47,7 +47,7 @@ export function renderNodeTool(node: ToolNode, req: ToolRequest, nowMs: number):
         return toolOk(stdout, stderr);
       }
       case 'iptables-save':
-        return toolOk(nodeViewsOf(node.proxier).iptablesSave(req));
+        return toolOk(nodeViewsOf(node.proxier).iptablesSave(req, nowMs));
       case 'iptables': {
         const views = nodeViewsOf(node.proxier);
         if (req.op === 'rules') {

@@ -59,8 +59,8 @@ export class ToolError extends Error {
 export interface NodeViews {
   /** The mode's name, as --proxy-mode spells it. */
   readonly mode: string;
-  /** `iptables-save [-t TABLE] [-c]`. */
-  iptablesSave(r: IptablesSaveRequest): string;
+  /** `iptables-save [-t TABLE] [-c]`; `nowMs` (the cluster clock) dates the header. */
+  iptablesSave(r: IptablesSaveRequest, nowMs?: number): string;
   /** `iptables [-t TABLE] -L [CHAIN] [-n] [-v] [-x]` (-S and --line-numbers are derived). */
   iptablesList(r: IptablesListRequest): string;
   /** `nft list ruleset | tables | table [FAMILY] NAME | chain [FAMILY] TABLE CHAIN`. */

@@ -1,6 +1,7 @@
 // `iptables-save` output, as iptables-nft 1.8.9 prints it: per table a header
 // comment, `*table`, chain lines (built-ins with policy and policy counters, then user
 // chains sorted by name), the rules grouped by chain in that order, COMMIT, footer.
+import { DEFAULT_EPOCH_MS } from '../../api/wire.ts';
 import { saveRuleLine } from './render.ts';
 import { TABLE_NAMES, chainPrintOrder } from './rules.ts';
 import type { RuleSet, Table, TableName } from './rules.ts';
@@ -12,7 +13,7 @@ export interface SaveOptions {
   readonly counters?: boolean;
   /**
    * The date in the header and footer comments. A string is used as is; a Date is
-   * printed like ctime(3) in UTC. Default: the Unix epoch, so output is deterministic.
+   * printed like ctime(3) in UTC. Default: clusterDate(0), so output is deterministic.
    */
   readonly date?: string | Date;
   /** The version string (default `v1.8.9 (nf_tables)`, the iptables on the reference host). */
@@ -21,6 +22,14 @@ export interface SaveOptions {
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * The node's wall clock at cluster time `nowMs` (virtual milliseconds): virtual time zero
+ * is DEFAULT_EPOCH_MS, the instant kubectl's timestamps start from too.
+ */
+export function clusterDate(nowMs: number): Date {
+  return new Date(DEFAULT_EPOCH_MS + Math.floor(nowMs));
+}
 
 /** ctime(3) layout without the newline: `Thu Jan  1 00:00:00 1970` (UTC). */
 export function ctimeUTC(d: Date): string {
@@ -52,7 +61,7 @@ function saveTable(t: Table, counters: boolean, out: string[]): void {
 
 /** The rule set as `iptables-save` text (ends with a newline). */
 export function iptablesSave(rs: RuleSet, opts: SaveOptions = {}): string {
-  const date = typeof opts.date === 'string' ? opts.date : ctimeUTC(opts.date ?? new Date(0));
+  const date = typeof opts.date === 'string' ? opts.date : ctimeUTC(opts.date ?? clusterDate(0));
   const version = opts.version ?? 'v1.8.9 (nf_tables)';
   const out: string[] = [];
   for (const name of TABLE_NAMES) {

@@ -16,7 +16,7 @@ import {
 } from '../views.ts';
 import { iptablesList } from './list.ts';
 import type { RuleSet } from './rules.ts';
-import { iptablesSave } from './save.ts';
+import { clusterDate, iptablesSave } from './save.ts';
 
 /** The views of a rule set (read through `rules()` so a sync's new table is seen). */
 export class IptablesNodeViews implements NodeViews {
@@ -24,10 +24,11 @@ export class IptablesNodeViews implements NodeViews {
 
   constructor(private readonly rules: () => RuleSet) {}
 
-  iptablesSave(r: IptablesSaveRequest): string {
+  iptablesSave(r: IptablesSaveRequest, nowMs = 0): string {
     return iptablesSave(this.rules(), {
       ...(r.table !== undefined ? { table: r.table } : {}),
       counters: r.counters,
+      date: clusterDate(nowMs),
     });
   }
 

@@ -14,7 +14,7 @@
 import { loadRestoreText } from '../iptables/load.ts';
 import { tokenizeLine } from '../iptables/parse.ts';
 import type { RuleSet } from '../iptables/rules.ts';
-import { iptablesSave } from '../iptables/save.ts';
+import { clusterDate, iptablesSave } from '../iptables/save.ts';
 import { listOrThrow } from '../iptables/views.ts';
 import {
   type IpsetRequest,
@@ -136,11 +136,12 @@ export class IpvsNodeViews implements NodeViews {
     return this.cache;
   }
 
-  iptablesSave(r: IptablesSaveRequest): string {
+  iptablesSave(r: IptablesSaveRequest, nowMs = 0): string {
     const { rs, ext } = this.ruleSet();
     const text = iptablesSave(rs, {
       ...(r.table !== undefined ? { table: r.table } : {}),
       counters: r.counters,
+      date: clusterDate(nowMs),
     });
     return text.replace(
       / -m comment --comment SVCLABEXT(\d+)X/g,

@@ -3,7 +3,7 @@
 import test from 'ava';
 import { formatCount, iptablesList } from '../../../src/proxy/iptables/list.ts';
 import { loadRestoreText } from '../../../src/proxy/iptables/load.ts';
-import { ctimeUTC, iptablesSave } from '../../../src/proxy/iptables/save.ts';
+import { clusterDate, ctimeUTC, iptablesSave } from '../../../src/proxy/iptables/save.ts';
 import { COUNTERS_INPUT, REAL_NL, REAL_NVL, REAL_NVXL, REAL_SAVE_C } from './real-output.ts';
 
 const rs = loadRestoreText(COUNTERS_INPUT);
@@ -50,6 +50,9 @@ test('one chain can be listed alone; an unknown chain is an error', (t) => {
 test('save header dates look like ctime(3)', (t) => {
   t.is(ctimeUTC(new Date(Date.UTC(2015, 7, 7, 14, 47, 37))), 'Fri Aug  7 14:47:37 2015');
   t.is(ctimeUTC(new Date(0)), 'Thu Jan  1 00:00:00 1970');
+  // Cluster time zero is the epoch kubectl's timestamps start from (api/wire.ts).
+  t.is(ctimeUTC(clusterDate(0)), 'Tue Jul 26 11:18:20 2022');
+  t.is(ctimeUTC(clusterDate(90_500)), 'Tue Jul 26 11:19:50 2022');
   const text = iptablesSave(rs, { date: 'Mon Jan  1 00:00:00 2024' });
   t.true(
     text.startsWith(
