@@ -261,19 +261,33 @@ export class UserspaceRelay {
 }
 
 /**
- * Start kube-proxy's userspace process on a simulated node when its proxier relays (the
- * userspace mode): the node's stack also answers on its pod-facing address (cni0's, where
- * REDIRECT sends pods' connections), and REDIRECT learns the interfaces' addresses.
+ * Run kube-proxy's userspace process on a simulated node whenever its proxier relays (the
+ * userspace mode), following the node's kube-proxy as it restarts in another mode. While it
+ * runs, the node's stack also answers on its pod-facing address (cni0's, where REDIRECT
+ * sends pods' connections), REDIRECT learns the interfaces' addresses, and the node's own
+ * packets to itself cross its dataplane (nat OUTPUT DNATs them to the proxy port and
+ * conntrack un-NATs the answers), as the kernel's loopback path does.
  */
-export function startUserspaceRelay(sim: SimNode, host: SimHost): UserspaceRelay | undefined {
-  const relay = sim.proxier.relay?.();
-  if (relay === undefined) return undefined;
+export function startUserspaceRelay(sim: SimNode, host: SimHost): void {
   const dp = sim.dataplane;
   const gateway = (parseCidr(sim.node.podCIDR).base + 1) >>> 0; // cni0's address, as node-setup.ts
-  if (!host.addresses.includes(gateway)) host.addresses.push(gateway);
-  relay.interfaceAddress = (name) => dp.ifaces.find((i) => i.name === name)?.addr;
-  // The node's own connections cross its dataplane (nat OUTPUT DNATs them to the proxy
-  // port, and conntrack un-NATs the answers), as the kernel's loopback path does.
-  host.loopback = (pkt) => host.transmit?.(pkt);
-  return new UserspaceRelay(host, relay);
+  let running: UserspaceRelay | undefined;
+  const follow = () => {
+    running?.close();
+    running = undefined;
+    host.loopback = undefined;
+    const relay = dp.proxier.relay?.();
+    if (relay === undefined) return;
+    if (!host.addresses.includes(gateway)) host.addresses.push(gateway);
+    relay.interfaceAddress = (name) => dp.ifaces.find((i) => i.name === name)?.addr;
+    host.loopback = (pkt) => host.transmit?.(pkt);
+    running = new UserspaceRelay(host, relay);
+  };
+  // kube-proxy swaps the dataplane's proxier when its pod restarts in another mode.
+  const setProxier = dp.setProxier.bind(dp);
+  dp.setProxier = (p) => {
+    setProxier(p);
+    follow();
+  };
+  follow();
 }
