@@ -3,6 +3,12 @@
 // virtual clock moved to the packet's capture time first, so conntrack timeouts, IPVS
 // and affinity see the capture's own pacing. What leaves the node (forwarded, translated
 // or generated ICMP errors) goes to `sink` with the capture timestamp.
+//
+// Idle time is jumped, not stepped: a gap between two packets longer than IDLE_JUMP_NS
+// (6 days, more than any timeout in the path: conntrack's longest is 5 days) moves the
+// clock by IDLE_JUMP_NS only. Every flow has expired by then either way, and a capture
+// whose timestamps lie years apart replays in milliseconds instead of firing the
+// control plane's periodic timers for every second of those years.
 import type { Cluster } from '../control/cluster.ts';
 import { Verdict } from '../dataplane/counters.ts';
 import type { PcapPacket } from '../packet/pcap-read.ts';
@@ -18,7 +24,12 @@ export interface ReplayStats {
   /** Packets handed to the sink: forwarded ones plus ICMP errors the node generated. */
   written: number;
   generated: number;
+  /** Gaps longer than IDLE_JUMP_NS that were shortened to it. */
+  jumps: number;
 }
+
+/** The longest stretch of virtual time one gap between packets is run for (6 days). */
+export const IDLE_JUMP_NS = 6 * 24 * 3600 * 1e9;
 
 export type ReplaySink = (tsNs: bigint, packet: Uint8Array) => void;
 
@@ -43,6 +54,7 @@ export function replayPackets(
     dropped: 0,
     written: 0,
     generated: 0,
+    jumps: 0,
   };
   // Stable sort: equal timestamps keep file order.
   const ordered = packets
@@ -52,7 +64,8 @@ export function replayPackets(
   const first = ordered[0];
   if (first === undefined) return stats;
   const dp = sim.dataplane;
-  const base = cluster.now();
+  let at = cluster.now();
+  let prevTs = first.tsNs;
   let ts = first.tsNs;
   const prevEmit = dp.emit;
   dp.emit = (pkt) => {
@@ -63,7 +76,14 @@ export function replayPackets(
   try {
     for (const p of ordered) {
       ts = p.tsNs;
-      const at = base + Number(p.tsNs - first.tsNs);
+      // bigint until the gap is known to be small: captures may be centuries apart.
+      let gap = p.tsNs - prevTs;
+      prevTs = p.tsNs;
+      if (gap > BigInt(IDLE_JUMP_NS)) {
+        gap = BigInt(IDLE_JUMP_NS);
+        stats.jumps++;
+      }
+      at += Number(gap);
       if (at > cluster.now()) cluster.advance(at - cluster.now());
       // The dataplane rewrites in place: work on a copy, the capture stays as read.
       const pkt = p.data.slice();

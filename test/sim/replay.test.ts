@@ -108,7 +108,15 @@ test('replay: DNAT, reverse NAT, malformed counted, REJECT answered, timestamps 
   const { cluster, sim } = setUp(dir);
   const w = new PcapWriter();
   const stats = replayPackets(cluster, sim, read.packets, (ts, p) => w.write(ts, p));
-  t.deepEqual(stats, { read: 5, forwarded: 3, local: 0, dropped: 2, written: 4, generated: 1 });
+  t.deepEqual(stats, {
+    read: 5,
+    forwarded: 3,
+    local: 0,
+    dropped: 2,
+    written: 4,
+    generated: 1,
+    jumps: 0,
+  });
   const c = sim.dataplane.counters.summary();
   t.is(c['drop:malformed'], 1);
   t.is(c['malformed:ipv4.BadHeaderChecksum'], 1);
