@@ -54,7 +54,11 @@ export function validateKubeProxySettings(s: KubeProxySettings): string | undefi
   if (s.mode !== undefined && s.mode !== '' && !isProxyMode(s.mode))
     return `KubeProxyConfiguration.Mode: Invalid value: "${String(s.mode)}": must be iptables, ipvs, nftables or blank (blank means the best-available proxy [currently iptables])`;
   const sched = s.ipvsScheduler;
-  if (sched !== undefined && sched !== '' && !(IPVS_SCHEDULERS as readonly string[]).includes(sched))
+  if (
+    sched !== undefined &&
+    sched !== '' &&
+    !(IPVS_SCHEDULERS as readonly string[]).includes(sched)
+  )
     return `KubeProxyIPVSConfiguration.Scheduler: Invalid value: "${sched}": must be in [${IPVS_SCHEDULERS.join(' ')}]`;
   for (const c of s.clusterCIDR === undefined || s.clusterCIDR === ''
     ? []
@@ -227,8 +231,7 @@ const TOP_FIELDS = new Set([
 ]);
 
 export type ParsedKubeProxyConfig =
-  | { ok: true; settings: KubeProxySettings }
-  | { ok: false; error: string };
+  { ok: true; settings: KubeProxySettings } | { ok: false; error: string };
 
 /**
  * Read a `config.conf`: the settings, or the error kube-proxy exits with (strict decoding,

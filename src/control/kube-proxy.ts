@@ -208,7 +208,8 @@ export class KubeProxy {
   private newProxier(mode: ProxyMode, s: KubeProxySettings): DataplaneProxier {
     const cfg = this.cluster.config;
     const node = this.node;
-    const stream = this.restarts === 0 ? `proxy/${node.name}` : `proxy/${node.name}/${this.restarts}`;
+    const stream =
+      this.restarts === 0 ? `proxy/${node.name}` : `proxy/${node.name}/${this.restarts}`;
     return newProxier(
       mode,
       {
@@ -306,11 +307,23 @@ class KlogWriter {
       this.line('I', 'server.go:534', `Version: ${version}`);
       this.line('I', 'conntrack.go:52', 'Setting nf_conntrack_max to 131072');
       this.line('I', 'config.go:187', 'Starting service config controller');
-      this.line('I', 'controller_utils.go:1029', 'Waiting for caches to sync for service config controller');
+      this.line(
+        'I',
+        'controller_utils.go:1029',
+        'Waiting for caches to sync for service config controller',
+      );
       this.line('I', 'config.go:96', 'Starting endpoints config controller');
-      this.line('I', 'controller_utils.go:1029', 'Waiting for caches to sync for endpoints config controller');
+      this.line(
+        'I',
+        'controller_utils.go:1029',
+        'Waiting for caches to sync for endpoints config controller',
+      );
       this.line('I', 'controller_utils.go:1036', 'Caches are synced for service config controller');
-      this.line('I', 'controller_utils.go:1036', 'Caches are synced for endpoints config controller');
+      this.line(
+        'I',
+        'controller_utils.go:1036',
+        'Caches are synced for endpoints config controller',
+      );
     }
   }
 }

@@ -59,6 +59,18 @@ const RESOURCES: [string[], Resource][] = [
     { kind: 'Event', plural: 'events', namespaced: true, printer: PRINTERS.Event },
   ],
   [
+    ['cm', 'configmap', 'configmaps'],
+    { kind: 'ConfigMap', plural: 'configmaps', namespaced: true, printer: PRINTERS.ConfigMap },
+  ],
+  [
+    ['secret', 'secrets'],
+    { kind: 'Secret', plural: 'secrets', namespaced: true, printer: PRINTERS.Secret },
+  ],
+  [
+    ['ns', 'namespace', 'namespaces'],
+    { kind: 'Namespace', plural: 'namespaces', namespaced: false, printer: PRINTERS.Namespace },
+  ],
+  [
     ['ingressclass', 'ingressclasses'],
     {
       kind: 'IngressClass',

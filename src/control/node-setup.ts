@@ -82,7 +82,11 @@ export function configureKubeProxy(cluster: Cluster, flags: KubeProxySettings): 
 }
 
 /** Build the node's proxy and dataplane and keep its pod veths in step with the cluster. */
-export function setUpNode(cluster: Cluster, nodeName: string, opts: NodeSetupOptions = {}): SimNode {
+export function setUpNode(
+  cluster: Cluster,
+  nodeName: string,
+  opts: NodeSetupOptions = {},
+): SimNode {
   const node = resolveNodes(cluster.config).find((n) => n.name === nodeName);
   if (node === undefined) throw new Error(`no node named ${nodeName}`);
   const flags = kubeProxyFlags(opts);

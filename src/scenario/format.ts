@@ -54,7 +54,8 @@ export type Step =
 
 /** Cluster settings a scenario may change (defaults: the seed's three-node cluster). */
 export interface ScenarioCluster {
-  nodes?: { name: string; ip: string; controlPlane?: boolean }[];
+  /** ipvsModules: false makes a node without the IPVS kernel modules (kube-proxy's fallback). */
+  nodes?: { name: string; ip: string; controlPlane?: boolean; ipvsModules?: boolean }[];
   podCIDR?: string;
   serviceCIDR?: string;
   dnsServiceIP?: string;
@@ -315,7 +316,7 @@ function parseCluster(v: unknown, fail: (m: string) => Error): ScenarioCluster {
       !Array.isArray(o.nodes) ||
       !o.nodes.every((n) => typeof n?.name === 'string' && typeof n?.ip === 'string')
     )
-      throw fail('cluster.nodes: a list of {name, ip, controlPlane?}');
+      throw fail('cluster.nodes: a list of {name, ip, controlPlane?, ipvsModules?}');
     c.nodes = o.nodes as ScenarioCluster['nodes'] & object;
   }
   for (const k of ['podCIDR', 'serviceCIDR', 'dnsServiceIP', 'scheduler'] as const) {

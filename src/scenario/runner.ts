@@ -4,6 +4,7 @@ import type { CaptureEvent } from '../sim/network.ts';
 import type { ProxyMode } from '../control/node-setup.ts';
 import type { Expect, Matcher, Scenario } from './format.ts';
 import { type ExecResult, Session } from './session.ts';
+import type { KubeProxySettings } from '../control/kube-proxy-config.ts';
 
 export interface Failure {
   /** file:line of the step. */
@@ -26,6 +27,8 @@ export interface ScenarioReport {
 
 export interface RunOptions {
   mode?: ProxyMode;
+  /** The other kube-proxy flags (--ipvs-scheduler, --masquerade-all, ...). */
+  kubeProxy?: KubeProxySettings;
   seed?: number;
   /** Called with transcript text as it is produced (for live printing). */
   onOutput?: (text: string) => void;
@@ -89,10 +92,13 @@ const prompt = (on: string) =>
       : `[root@${on} ~]# `;
 
 export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<ScenarioReport> {
-  const mode = opts.mode ?? sc.proxyMode ?? 'iptables';
+  // No mode anywhere: kubeadm's blank mode in the kube-proxy ConfigMap (iptables).
+  const chosen = opts.mode ?? sc.proxyMode;
+  const mode = chosen ?? 'iptables';
   const seed = opts.seed ?? sc.seed ?? 1;
   const session = new Session({
-    mode,
+    ...(chosen !== undefined ? { mode: chosen } : {}),
+    ...(opts.kubeProxy !== undefined ? { kubeProxy: opts.kubeProxy } : {}),
     seed,
     baseDir: sc.dir,
     ...(sc.cluster ? { cluster: sc.cluster } : {}),
@@ -128,7 +134,8 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
       }
       continue;
     }
-    if (step.only !== undefined && !step.only.includes(mode)) continue;
+    // `only` asks which mode kube-proxy runs now on the step's node (a restart can change it).
+    if (step.only !== undefined && !step.only.includes(session.modeOn(step.on))) continue;
     const results: ExecResult[] = [];
     for (let i = 0; i < step.repeat; i++) {
       const r = await session.exec(step.command, step.on);

@@ -12,15 +12,19 @@ import type { ProxyMode } from '../control/node-setup.ts';
 import { PodRuntime } from '../sim/runtime.ts';
 import type { CommandContext, CommandSession, ExecResult } from './commands/command.ts';
 import { COMMANDS } from './commands/index.ts';
-import { splitWords } from './shell.ts';
+import { splitPipeline, splitWords } from './shell.ts';
 import type { ScenarioCluster } from './format.ts';
 import { parseManifestText } from '../api/load.ts';
 import { formatApplyResult } from '../control/cluster.ts';
+import type { KubeProxySettings } from '../control/kube-proxy-config.ts';
 
 export type { ExecResult } from './commands/command.ts';
 
 export interface SessionOptions {
-  mode: ProxyMode;
+  /** --proxy-mode (into the kube-proxy ConfigMap); absent: kubeadm's blank mode, iptables. */
+  mode?: ProxyMode;
+  /** The other kube-proxy flags. */
+  kubeProxy?: KubeProxySettings;
   seed?: number;
   /** Where relative file names in commands are found. */
   baseDir: string;
@@ -41,12 +45,13 @@ export class Session implements CommandSession {
   private externalHost: SimHost | undefined;
 
   constructor(opts: SessionOptions) {
-    this.mode = opts.mode;
+    this.mode = opts.mode ?? 'iptables';
     this.baseDir = opts.baseDir;
     const { scheduler, links, ...clusterOpts } = opts.cluster ?? {};
     this.cluster = new Cluster({ seed: opts.seed ?? 1, ...clusterOpts });
     this.net = new SimNetwork(this.cluster, {
-      mode: opts.mode,
+      ...(opts.mode !== undefined ? { mode: opts.mode } : {}),
+      ...(opts.kubeProxy !== undefined ? { kubeProxy: opts.kubeProxy } : {}),
       ...(scheduler !== undefined ? { scheduler } : {}),
       ...(links !== undefined ? { links } : {}),
       ...(opts.capture ? { capture: opts.capture } : {}),
@@ -108,6 +113,15 @@ export class Session implements CommandSession {
     return rest.includes('/') ? rest.split('/')[0] : 'default';
   }
 
+  podLogs(namespace: string, name: string): readonly string[] | undefined {
+    return this.runtime.logs(namespace, name)?.lines;
+  }
+
+  modeOn(node: string): ProxyMode {
+    const n = this.net.nodes.get(node) ?? this.net.nodes.values().next().value;
+    return n?.kubeProxy.mode ?? this.mode;
+  }
+
   /** `kubectl apply -f -` of manifest text (a scenario's inline manifests). */
   applyText(text: string, name: string): ExecResult {
     const cfg = this.cluster.config;
@@ -130,8 +144,21 @@ export class Session implements CommandSession {
     return { stdout, stderr, exitCode: stderr === '' ? 0 : 1 };
   }
 
-  /** Run one command line `on` a host. */
+  /** Run one command line `on` a host; `a | b | c` feeds each stdout to the next. */
   async exec(line: string, on = 'k8s-master01'): Promise<ExecResult> {
+    const stages = splitPipeline(line);
+    if (stages.length === 1) return this.execOne(line, on);
+    let r: ExecResult = { stdout: '', stderr: '', exitCode: 0 };
+    let stderr = '';
+    for (const [i, stage] of stages.entries()) {
+      r = await this.execOne(stage, on, i === 0 ? undefined : r.stdout);
+      stderr += r.stderr;
+    }
+    // The pipeline's status is its last command's, as in bash without pipefail.
+    return { stdout: r.stdout, stderr, exitCode: r.exitCode };
+  }
+
+  private async execOne(line: string, on: string, stdin?: string): Promise<ExecResult> {
     let words: string[];
     try {
       words = await splitWords(line, async (inner) => (await this.exec(inner, on)).stdout);
@@ -143,7 +170,7 @@ export class Session implements CommandSession {
     const impl = COMMANDS[cmd];
     if (impl === undefined)
       return { stdout: '', stderr: `bash: ${cmd}: command not found\n`, exitCode: 127 };
-    const ctx: CommandContext = { session: this, on };
+    const ctx: CommandContext = { session: this, on, ...(stdin !== undefined ? { stdin } : {}) };
     try {
       return await impl(args, ctx);
     } catch (err) {

@@ -1,6 +1,7 @@
 // Just enough of a POSIX shell for the commands a walkthrough reader types: words split
 // on blanks, single and double quotes, backslash escapes, and $(...) command
-// substitution (run through the session, like `curl $(kubectl get svc ... -o jsonpath=...)`).
+// substitution (run through the session, like `curl $(kubectl get svc ... -o jsonpath=...)`),
+// and pipelines (`kubectl logs … | grep Proxier`).
 
 export type Substitute = (command: string) => Promise<string>;
 
@@ -19,6 +20,34 @@ function closingParen(line: string, start: number): number {
     else if (c === ')' && --depth === 0) return i;
   }
   return -1;
+}
+
+/** Split a command line at its top-level `|` (not in quotes or $(...)); one stage when none. */
+export function splitPipeline(line: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let quote = '';
+  let start = 0;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quote) {
+      if (c === quote) quote = '';
+      else if (c === '\\' && quote === '"') i++;
+      continue;
+    }
+    if (c === "'" || c === '"') quote = c;
+    else if (c === '\\') i++;
+    else if (c === '$' && line[i + 1] === '(') {
+      depth++;
+      i++;
+    } else if (c === ')' && depth > 0) depth--;
+    else if (c === '|' && depth === 0 && line[i + 1] !== '|') {
+      out.push(line.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  out.push(line.slice(start).trim());
+  return out;
 }
 
 /** Split a command line into words, running $(...) substitutions first. */

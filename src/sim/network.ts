@@ -27,6 +27,7 @@ import {
   setUpNode,
 } from '../control/node-setup.ts';
 import { Rng } from '../control/rng.ts';
+import type { KubeProxySettings } from '../control/kube-proxy-config.ts';
 import { isRoutedServiceAddress } from '../control/service-addresses.ts';
 
 /** One kind of link: propagation delay, serialization at a bandwidth, an MTU, random loss. */
@@ -66,7 +67,10 @@ export interface CaptureEvent {
 }
 
 export interface SimNetworkOptions {
-  mode: ProxyMode;
+  /** --proxy-mode, written into the kube-proxy ConfigMap; absent: what the ConfigMap says. */
+  mode?: ProxyMode;
+  /** The other kube-proxy flags (--masquerade-all, --cluster-cidr, --nodeport-addresses). */
+  kubeProxy?: KubeProxySettings;
   /** --ipvs-scheduler for ipvs mode. */
   scheduler?: string;
   links?: Partial<Record<LinkKind, Partial<LinkProfile>>>;
@@ -82,6 +86,7 @@ interface PodAttachment {
 
 export class SimNetwork {
   readonly cluster: Cluster;
+  /** The mode the network was set up in (kube-proxy's pods may switch it later: modeOn). */
   readonly mode: ProxyMode;
   readonly nodes = new Map<string, SimNode>();
   /** Each node's own stack (its node IP): kubelet, host-network pods, NodePort replies. */
@@ -102,7 +107,7 @@ export class SimNetwork {
 
   constructor(cluster: Cluster, opts: SimNetworkOptions) {
     this.cluster = cluster;
-    this.mode = opts.mode;
+    this.mode = opts.mode ?? 'iptables';
     this.links = {
       veth: { ...DEFAULT_LINKS.veth, ...opts.links?.veth },
       node: { ...DEFAULT_LINKS.node, ...opts.links?.node },
@@ -115,7 +120,8 @@ export class SimNetwork {
     this.routerIP = ipToU32(defaultRouter(nodes[0]!.ip));
     for (const n of nodes) {
       const sim = setUpNode(cluster, n.name, {
-        mode: opts.mode,
+        ...opts.kubeProxy,
+        ...(opts.mode !== undefined ? { mode: opts.mode } : {}),
         ...(opts.scheduler !== undefined ? { scheduler: opts.scheduler } : {}),
         ...(opts.conntrack ? { conntrack: opts.conntrack } : {}),
       });

@@ -43,7 +43,14 @@ export class PodRuntime {
 
   /** The pod's log lines so far (`namespace/name`), or undefined when its workload logs nothing. */
   logs(namespace: string, name: string): { lines: readonly string[]; dropped: number } | undefined {
-    return this.podLogs.get(`${namespace}/${name}`);
+    const own = this.podLogs.get(`${namespace}/${name}`);
+    if (own !== undefined || namespace !== 'kube-system') return own;
+    // A kube-proxy pod's log is what that node's kube-proxy process wrote.
+    for (const n of this.net.nodes.values()) {
+      const lines = n.kubeProxy.podLog(name);
+      if (lines !== undefined) return { lines, dropped: 0 };
+    }
+    return undefined;
   }
 
   private logTo(key: string): (line: string) => void {

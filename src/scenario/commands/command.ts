@@ -29,12 +29,18 @@ export interface CommandSession {
   host(on: string): SimHost;
   /** Namespace of the pod a host belongs to (for its resolv.conf), or undefined for nodes. */
   podNamespace(on: string): string | undefined;
+  /** A pod's log lines (kubectl logs), or undefined when it has none. */
+  podLogs(namespace: string, name: string): readonly string[] | undefined;
+  /** The proxy mode kube-proxy runs on a node now (it changes when kube-proxy restarts). */
+  modeOn(node: string): ProxyMode;
 }
 
 export interface CommandContext {
   session: CommandSession;
   /** Where the command runs: a node name, `pod/NAME`, or `external`. */
   on: string;
+  /** What a pipe feeds the command (`… | grep x`, `… | kubectl apply -f -`). */
+  stdin?: string;
 }
 
 export type Command = (args: string[], ctx: CommandContext) => Promise<ExecResult> | ExecResult;

@@ -3,6 +3,7 @@ import type { Command } from './command.ts';
 import { kubectl } from './kubectl.ts';
 import { curlCommand, digCommand } from './net.ts';
 import { countersCommand, packetCommand, readyCommand } from './sim.ts';
+import { grepCommand, sedCommand } from './text.ts';
 import {
   conntrackCommand,
   iptablesCommand,
@@ -27,6 +28,8 @@ export const COMMANDS: Record<string, Command> = {
   ready: readyCommand,
   packet: packetCommand,
   counters: countersCommand,
+  grep: grepCommand,
+  sed: sedCommand,
   sleep: (args, ctx) => {
     const s = Number(args[0] ?? '0');
     if (!(s >= 0))

@@ -3,7 +3,8 @@
 // prints them (`deployment.apps/myapp-deploy created`).
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { loadManifests } from '../../api/load.ts';
+import { loadManifests, parseManifestText } from '../../api/load.ts';
+import { matchesLabelSelector, parseSelector } from '../../api/selector.ts';
 import { sourceOf } from '../../api/source.ts';
 import { secretFromFiles } from '../../api/secret-from-files.ts';
 import type { Kind, KubeObject } from '../../api/types.ts';
@@ -33,6 +34,7 @@ function parse(args: string[]): Parsed {
     '-l',
     '--selector',
     '--type',
+    '--tail',
   ]);
   const positional: string[] = [];
   const flags = new Map<string, string[]>();
@@ -71,13 +73,18 @@ function refFor(obj: KubeObject | undefined, kind: Kind): string {
 }
 
 function load(ctx: CommandContext, p: Parsed): KubeObject[] {
-  const files = all(p, '-f', '--filename').map((f) => resolvePath(ctx, f));
-  if (files.length === 0) throw new Error('error: must specify one of -f and -k');
+  const names = all(p, '-f', '--filename');
+  if (names.length === 0) throw new Error('error: must specify one of -f and -k');
   const cfg = ctx.session.cluster.config;
-  const r = loadManifests(files, {
-    serviceCidr: cfg.serviceCIDR,
-    nodePortRange: cfg.nodePortRange,
-  });
+  const opts = { serviceCidr: cfg.serviceCIDR, nodePortRange: cfg.nodePortRange };
+  // `-f -` reads the pipe: `kubectl get cm x -o yaml | sed … | kubectl apply -f -`.
+  const r =
+    names.length === 1 && names[0] === '-'
+      ? parseManifestText(ctx.stdin ?? '', 'STDIN', opts)
+      : loadManifests(
+          names.map((f) => resolvePath(ctx, f)),
+          opts,
+        );
   if (!r.ok) throw new Error(r.errors.map((e) => `error: ${e.format()}`).join('\n'));
   return r.objects;
 }
@@ -116,9 +123,11 @@ function deleteCmd(ctx: CommandContext, p: Parsed): ExecResult {
           name: o.metadata.name,
           obj: o,
         }))
-      : p.positional
-          .slice(2)
-          .map((name) => ({ kind: lookupResource(p.positional[1] ?? '').kind, ns, name }));
+      : selectedNames(ctx, p, ns).map((name) => ({
+          kind: lookupResource(p.positional[1] ?? '').kind,
+          ns,
+          name,
+        }));
   let stdout = '';
   let stderr = '';
   for (const t of targets) {
@@ -130,6 +139,48 @@ function deleteCmd(ctx: CommandContext, p: Parsed): ExecResult {
     stdout += `${refFor(t.obj, t.kind).split('.')[0]} "${t.name}" deleted\n`;
   }
   return { stdout, stderr, exitCode: stderr === '' ? 0 : 1 };
+}
+
+/** The NAMEs given after the resource, or those its `-l` selector picks in `ns`. */
+function selectedNames(ctx: CommandContext, p: Parsed, ns: string): string[] {
+  const sel = one(p, '-l', '--selector');
+  if (sel === undefined) return p.positional.slice(2);
+  const kind = lookupResource(p.positional[1] ?? '').kind;
+  const selector = parseSelector(sel);
+  return ctx.session.cluster
+    .list(kind, ns)
+    .filter((o) => matchesLabelSelector(selector, o.metadata.labels ?? {}))
+    .map((o) => o.metadata.name)
+    .sort();
+}
+
+/** kubectl logs (POD | -l SELECTOR) [-n NS] [--tail N] [--prefix]. */
+function logs(ctx: CommandContext, p: Parsed): ExecResult {
+  const ns = one(p, '-n', '--namespace') ?? 'default';
+  const sel = one(p, '-l', '--selector');
+  const pods =
+    sel === undefined
+      ? p.positional.slice(1, 2).map((n) => n.replace(/^pods?\//, ''))
+      : selectedNames(ctx, { ...p, positional: ['logs', 'pods'] }, ns);
+  if (pods.length === 0) {
+    return sel === undefined
+      ? fail('error: expected POD or TYPE/NAME is a required argument for the logs command\n')
+      : ok('', `No resources found in ${ns} namespace.\n`);
+  }
+  // With a selector kubectl shows the last 10 lines of each pod unless told otherwise.
+  const tailText = one(p, '--tail');
+  const tail = tailText === undefined ? (sel === undefined ? -1 : 10) : Number(tailText);
+  const prefix = p.flags.has('--prefix');
+  let stdout = '';
+  for (const name of pods) {
+    const pod = ctx.session.cluster.get('Pod', ns, name);
+    if (pod === undefined) return fail(`Error from server (NotFound): pods "${name}" not found\n`);
+    const lines = ctx.session.podLogs(ns, name) ?? [];
+    const shown = tail >= 0 ? lines.slice(Math.max(0, lines.length - tail)) : lines;
+    const tag = prefix ? `[pod/${name}/${pod.spec.containers[0]?.name ?? ''}] ` : '';
+    for (const l of shown) stdout += `${tag}${l}\n`;
+  }
+  return ok(stdout);
 }
 
 function get(ctx: CommandContext, p: Parsed): ExecResult {
@@ -204,9 +255,11 @@ export function kubectl(args: string[], ctx: CommandContext): ExecResult {
       return get(ctx, p);
     case 'scale':
       return scale(ctx, p);
+    case 'logs':
+      return logs(ctx, p);
     default:
       return fail(
-        `error: unknown command "${verb ?? ''}" for "kubectl" (svclab simulates apply, create, delete, get, scale)\n`,
+        `error: unknown command "${verb ?? ''}" for "kubectl" (svclab simulates apply, create, delete, get, logs, scale)\n`,
       );
   }
 }
