@@ -13,6 +13,7 @@ import { resolveNodes } from '../control/cluster-config.ts';
 import type { Cluster } from '../control/cluster.ts';
 import { probe } from '../sim/probe.ts';
 import { CliError } from './cluster-from-files.ts';
+import { bindRedirect, relayTraceLines } from './trace-relay.ts';
 import { type NodeViewOptions, nodeView, nodeViewOptions, proxyMode } from './node-view.ts';
 
 /**
@@ -83,6 +84,7 @@ export function registerTrace(program: Command): void {
     const node = o.node ?? entryNode(first.cluster, src, to.ip);
     const { cluster, sim } = node === first.sim.node.name ? first : nodeView({ ...o, node });
     const lines: string[] = [];
+    bindRedirect(sim); // userspace mode: REDIRECT needs the interfaces' addresses
     const steps = probe(
       sim,
       { proto: o.proto, src, dst: to.ip, dport: to.port },
@@ -122,6 +124,8 @@ export function registerTrace(program: Command): void {
       }
       for (const e of sim.dataplane.ct.list(cluster.now() / 1e6))
         out.push(`conntrack: ${formatEntry(e)}`);
+      // userspace mode: the connection ended at kube-proxy's port; its second one goes on.
+      out.push(...relayTraceLines(sim, s, o.proto, src, cluster.now() / 1e6, traceLine));
     }
     process.stdout.write(`${out.join('\n')}\n`);
   });

@@ -279,7 +279,7 @@ export function startUserspaceRelay(sim: SimNode, host: SimHost): void {
     const relay = dp.proxier.relay?.();
     if (relay === undefined) return;
     if (!host.addresses.includes(gateway)) host.addresses.push(gateway);
-    relay.interfaceAddress = (name) => dp.ifaces.find((i) => i.name === name)?.addr;
+    bindRedirect(sim);
     host.loopback = (pkt) => host.transmit?.(pkt);
     running = new UserspaceRelay(host, relay);
   };
@@ -290,4 +290,41 @@ export function startUserspaceRelay(sim: SimNode, host: SimHost): void {
     follow();
   };
   follow();
+}
+
+/**
+ * REDIRECT's address: the primary address of the interface a packet came in on (cni0's
+ * for pods, the node IP on eth0), read from the node's dataplane.
+ */
+export function bindRedirect(sim: SimNode): void {
+  const relay = sim.dataplane.proxier.relay?.();
+  if (relay !== undefined)
+    relay.interfaceAddress = (name) => sim.dataplane.ifaces.find((i) => i.name === name)?.addr;
+}
+
+/** What kube-proxy's userspace process does with a connection that reached its port. */
+export interface RelayHop {
+  /** The service port listening there (`ns/name:port`). */
+  readonly name: string;
+  readonly protocol: string;
+  readonly proxyPort: number;
+  /** The backend LoadBalancerRR hands out next (undefined: no endpoints, the connection is closed). */
+  readonly backend: RelayBackend | undefined;
+}
+
+/**
+ * For `svclab trace`: when a packet was delivered to kube-proxy's port on a userspace node,
+ * the service port behind it and the backend the relay dials (taking that turn of the round
+ * robin, as the connection would).
+ */
+export function relayHop(sim: SimNode, localPort: number, clientIp: number): RelayHop | undefined {
+  const relay = sim.dataplane.proxier.relay?.();
+  const port = relay?.ports().find((p) => p.proxyPort === localPort);
+  if (relay === undefined || port === undefined) return undefined;
+  return {
+    name: port.name,
+    protocol: port.protocol,
+    proxyPort: port.proxyPort,
+    backend: relay.nextEndpoint(localPort, clientIp, false),
+  };
 }
