@@ -90,3 +90,44 @@ test('a node whose iptables supports it gets MASQUERADE --random-fully, as kube-
   );
   t.is(got.replace(' --random-fully', ''), EXPECTED);
 });
+
+/** assertIPTablesChainEqual: the chain's rules in the payload, in order. */
+const chain = (opts: Partial<IptablesOptions>, table: 'filter' | 'nat', name: string): string =>
+  restoreText(compileRuleSet([], { ...FAKE_PROXIER_OPTIONS, ...opts }))
+    .split(`*${table}\n`)[1]!
+    .split('COMMIT')[0]!
+    .split('\n')
+    .filter((l) => l.startsWith(`-A ${name} `))
+    .map((l) => `${l}\n`)
+    .join('');
+
+// TestDropInvalidRule (same file and commit): KUBE-FORWARD with and without the counter.
+// (Its third case, --conntrack-tcp-be-liberal dropping the rule, svclab does not model.)
+const FORWARD_TAIL =
+  '-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT\n' +
+  '-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n';
+
+test('matches kube-proxy TestDropInvalidRule (nfacct ensured or not)', (t) => {
+  t.is(
+    chain({ nfacct: false }, 'filter', 'KUBE-FORWARD'),
+    '-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP\n' + FORWARD_TAIL,
+  );
+  t.is(
+    chain({ nfacct: true }, 'filter', 'KUBE-FORWARD'),
+    '-A KUBE-FORWARD -m conntrack --ctstate INVALID -m nfacct --nfacct-name ct_state_invalid_dropped_pkts -j DROP\n' +
+      FORWARD_TAIL,
+  );
+});
+
+// TestMasqueradeRule (same file and commit): KUBE-POSTROUTING for a fake iptables with and
+// without --random-fully support.
+test('matches kube-proxy TestMasqueradeRule (randomFully false and true)', (t) => {
+  for (const randomFully of [false, true]) {
+    t.is(
+      chain({ randomFully }, 'nat', 'KUBE-POSTROUTING'),
+      '-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN\n' +
+        '-A KUBE-POSTROUTING -j MARK --xor-mark 0x4000\n' +
+        `-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE${randomFully ? ' --random-fully' : ''}\n`,
+    );
+  }
+});
