@@ -1,7 +1,8 @@
 // Scenario files (YAML): a title, the manifests' folder, and steps a reader would take —
 // commands with expectations, waits, notes. Errors name file:line and the field.
 // See docs/scenarios.md for the format.
-import { readFileSync } from 'node:fs';
+import { compileExpectRegex } from './regex.ts';
+import { InputError, readBounded } from '../api/load.ts';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, isMap, isSeq, parseDocument } from 'yaml';
 import type { Node as YamlNode } from 'yaml';
@@ -124,6 +125,13 @@ export interface Scenario {
 
 export class ScenarioError extends Error {}
 
+/** The longest `wait:` (and `sleep`) a scenario may ask for: 7 days of virtual time. */
+export const MAX_WAIT_NS = 7 * 24 * 3600 * 1e9;
+/** The largest scenario file read (1 MiB): scenarios are lists of commands. */
+export const SCENARIO_MAX_BYTES = 1 << 20;
+/** The most runs one step's `repeat:` may ask for. */
+export const MAX_REPEAT = 10_000;
+
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
 const UNIT_NS: Record<string, number> = { ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
 
@@ -166,7 +174,7 @@ function matcher(v: unknown, where: string): Matcher {
   if (matches) {
     for (const r of matches) {
       try {
-        new RegExp(r, 'm');
+        compileExpectRegex(r);
       } catch (err) {
         throw new ScenarioError(`${where}.matches: ${(err as Error).message}`);
       }
@@ -224,6 +232,11 @@ export function parseScenario(text: string, file: string): Scenario {
     if (s.wait !== undefined) {
       const ns = parseDuration(String(s.wait));
       if (ns === undefined) throw at(line, `${where}.wait: a duration like 5s, 500ms or 2m`);
+      if (ns > MAX_WAIT_NS)
+        throw at(
+          line,
+          `${where}.wait: at most 168h (7 days of virtual time), got ${String(s.wait)}`,
+        );
       return { kind: 'wait', ns, line };
     }
     const parseExpect = (): Expect | undefined => {
@@ -272,6 +285,8 @@ export function parseScenario(text: string, file: string): Scenario {
     const repeat = s.repeat ?? 1;
     if (!Number.isInteger(repeat) || (repeat as number) < 1)
       throw at(line, `${where}.repeat: a positive integer`);
+    if ((repeat as number) > MAX_REPEAT)
+      throw at(line, `${where}.repeat: at most ${MAX_REPEAT}, got ${String(repeat)}`);
     const expect = parseExpect();
     return {
       kind: 'run',
@@ -337,7 +352,7 @@ function parseCluster(v: unknown, fail: (m: string) => Error): ScenarioCluster {
 export function scenarioParts(file: string): string[] | undefined {
   let doc: unknown;
   try {
-    doc = parseDocument(readFileSync(file, 'utf8')).toJS();
+    doc = parseDocument(readBounded(file, SCENARIO_MAX_BYTES, 'scenario')).toJS();
   } catch {
     return undefined;
   }
@@ -352,8 +367,9 @@ export function scenarioParts(file: string): string[] | undefined {
 export function loadScenario(file: string): Scenario {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readBounded(file, SCENARIO_MAX_BYTES, 'scenario');
   } catch (err) {
+    if (err instanceof InputError) throw new ScenarioError(`${file}: ${err.message}`);
     throw new ScenarioError(
       `${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
     );

@@ -1,5 +1,6 @@
 // Runs a scenario on a fresh session: each step's command on its host, the transcript as
 // a terminal would show it, and every expectation checked. The run passes iff all hold.
+import { compileExpectRegex } from './regex.ts';
 import type { CaptureEvent } from '../sim/network.ts';
 import type { ProxyMode } from '../control/node-setup.ts';
 import type { Expect, Matcher, Scenario } from './format.ts';
@@ -44,8 +45,7 @@ function check(m: Matcher, text: string, what: string): string[] {
   for (const a of m.absent ?? [])
     if (text.includes(a)) errs.push(`${what} has ${JSON.stringify(a)}`);
   for (const [i, r] of (m.matches ?? []).entries()) {
-    const re = new RegExp(r, 'gm');
-    const n = text.match(re)?.length ?? 0;
+    const n = compileExpectRegex(r).count(text);
     if (i === 0 && m.count !== undefined) {
       if (n !== m.count) errs.push(`${what} matches /${r}/ ${n} times, want ${m.count}`);
     } else if (n === 0) errs.push(`${what} does not match /${r}/`);

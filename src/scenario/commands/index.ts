@@ -1,4 +1,5 @@
 // The commands a session understands, by name.
+import { MAX_WAIT_NS } from '../format.ts';
 import type { Command } from './command.ts';
 import { kubectl } from './kubectl.ts';
 import { curlCommand, digCommand } from './net.ts';
@@ -34,6 +35,13 @@ export const COMMANDS: Record<string, Command> = {
     const s = Number(args[0] ?? '0');
     if (!(s >= 0))
       return { stdout: '', stderr: `sleep: invalid time interval '${args[0]}'\n`, exitCode: 1 };
+    // Virtual time, but bounded all the same: 7 days at most (MAX_WAIT_NS).
+    if (s * 1e9 > MAX_WAIT_NS)
+      return {
+        stdout: '',
+        stderr: `sleep: ${args[0]}s is more than svclab's limit of 604800s (7 days of virtual time)\n`,
+        exitCode: 1,
+      };
     ctx.session.wait(s * 1e9);
     return { stdout: '', stderr: '', exitCode: 0 };
   },
