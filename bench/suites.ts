@@ -74,6 +74,12 @@ export const SUITES: readonly SuiteSpec[] = [
     about: 'whole simulated cluster: HTTP requests through NodePorts',
     weight: [10, 40],
   },
+  {
+    name: 'userspace',
+    file: 'userspace.ts',
+    about: 'userspace mode vs iptables mode: CPU per KiB of one TCP transfer through a ClusterIP',
+    weight: [15, 60],
+  },
 ];
 
 export function suiteByName(name: string): SuiteSpec | undefined {

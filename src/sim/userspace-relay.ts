@@ -260,6 +260,13 @@ export class UserspaceRelay {
   }
 }
 
+const RUNNING = new WeakMap<SimHost, UserspaceRelay>();
+
+/** The userspace relay running on a node's stack, if its kube-proxy is in userspace mode. */
+export function relayOn(host: SimHost): UserspaceRelay | undefined {
+  return RUNNING.get(host);
+}
+
 /**
  * Run kube-proxy's userspace process on a simulated node whenever its proxier relays (the
  * userspace mode), following the node's kube-proxy as it restarts in another mode. While it
@@ -275,6 +282,7 @@ export function startUserspaceRelay(sim: SimNode, host: SimHost): void {
   const follow = () => {
     running?.close();
     running = undefined;
+    RUNNING.delete(host);
     host.loopback = undefined;
     const relay = dp.proxier.relay?.();
     if (relay === undefined) return;
@@ -282,6 +290,7 @@ export function startUserspaceRelay(sim: SimNode, host: SimHost): void {
     bindRedirect(sim);
     host.loopback = (pkt) => host.transmit?.(pkt);
     running = new UserspaceRelay(host, relay);
+    RUNNING.set(host, running);
   };
   // kube-proxy swaps the dataplane's proxier when its pod restarts in another mode.
   const setProxier = dp.setProxier.bind(dp);
