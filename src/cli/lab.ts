@@ -30,15 +30,19 @@ import { repoPath } from '../lab/repo.ts';
 import { tunSupport } from '../lab/tun.ts';
 import { SHOW_VIEWS } from '../lab/views.ts';
 import { CliError, collect } from './cluster-from-files.ts';
-import { proxyMode } from './node-view.ts';
+import {
+  type KubeProxyFlagOptions,
+  kubeProxyOptions,
+  kubeProxySettings,
+  proxyMode,
+} from './node-view.ts';
 
 const BIN = repoPath('bin', 'svclab.js');
 /** A Secret holds at most 1 MiB, as the API server allows; a file for one no more. */
 const SECRET_MAX_BYTES = 1 << 20;
 
-interface UpOptions {
+interface UpOptions extends KubeProxyFlagOptions {
   proxyMode: string;
-  scheduler?: string;
   prefix: string;
   seed: number;
   foreground?: boolean;
@@ -212,7 +216,10 @@ function daemonArgs(files: string[], o: UpOptions): string[] {
     o.prefix,
     '--seed',
     String(o.seed),
-    ...(o.scheduler !== undefined ? ['--scheduler', o.scheduler] : []),
+    ...(o.ipvsScheduler !== undefined ? ['--ipvs-scheduler', o.ipvsScheduler] : []),
+    ...(o.masqueradeAll ? ['--masquerade-all'] : []),
+    ...(o.clusterCidr !== undefined ? ['--cluster-cidr', o.clusterCidr] : []),
+    ...(o.nodeportAddresses !== undefined ? ['--nodeport-addresses', o.nodeportAddresses] : []),
     ...(o.recursive ? ['-R'] : []),
     '--api-port',
     String(o.apiPort),
@@ -242,6 +249,7 @@ async function up(args: string[], o: UpOptions): Promise<void> {
   requireLab();
   process.umask(0o077);
   const mode = proxyMode(o.proxyMode);
+  kubeProxySettings(o); // a bad kube-proxy flag fails here, before anything is built
   const paths = labPaths(prefix);
   await locked(paths, 'lab up', () => upLocked(args, o, prefix, mode, paths));
 }
@@ -267,7 +275,7 @@ async function upLocked(
       mode,
       files,
       seed: o.seed,
-      ...(o.scheduler !== undefined ? { scheduler: o.scheduler } : {}),
+      kubeProxy: kubeProxySettings({ ...o, proxyMode: mode }),
       ...(o.recursive ? { recursive: true } : {}),
       onStarted: labApi(o.apiPort),
     });
@@ -435,10 +443,13 @@ const prefixOption = (cmd: Command) =>
   cmd.option('--prefix <prefix>', 'name prefix of the lab', DEFAULT_PREFIX);
 
 function upOptions(cmd: Command): Command {
-  return prefixOption(cmd)
-    .argument('[manifests...]', 'manifest files or directories, or a scenario file')
-    .option('--proxy-mode <mode>', 'iptables, ipvs or nftables', 'iptables')
-    .option('--scheduler <name>', 'ipvs scheduler (--ipvs-scheduler)')
+  return kubeProxyOptions(
+    prefixOption(cmd).argument(
+      '[manifests...]',
+      'manifest files or directories, or a scenario file',
+    ),
+    'iptables',
+  )
     .option('--seed <n>', 'seed of the cluster', (v) => Number.parseInt(v, 10), 1)
     .option('-R, --recursive', 'walk directories recursively')
     .option('--timeout <s>', 'seconds to wait for the lab', (v) => Number.parseInt(v, 10), 90)
@@ -464,12 +475,13 @@ export function registerLab(program: Command): void {
     async (args: string[], o: UpOptions) => {
       requireLab();
       const { runDaemon } = await import('../lab/daemon.ts');
+      const { mode: _mode, ...kubeProxy } = kubeProxySettings(o);
       await runDaemon({
         prefix: checkPrefix(o.prefix),
         mode: proxyMode(o.proxyMode),
         files: args,
         seed: o.seed,
-        ...(o.scheduler !== undefined ? { scheduler: o.scheduler } : {}),
+        kubeProxy,
         ...(o.recursive ? { recursive: true } : {}),
         onStarted: labApi(o.apiPort),
       });

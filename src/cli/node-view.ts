@@ -6,21 +6,69 @@ import { parseToolArgv, renderNodeTool } from '../proxy/node-tool.ts';
 import type { Cluster } from '../control/cluster.ts';
 import { PROXY_MODES, type ProxyMode, type SimNode, setUpNode } from '../control/node-setup.ts';
 import { CliError, clusterFromFiles, collect } from './cluster-from-files.ts';
+import { type KubeProxySettings, validateKubeProxySettings } from '../control/kube-proxy-config.ts';
 import { firstNode, remoteTool, wantsRemote } from './remote.ts';
 
-export interface NodeViewOptions {
+/** kube-proxy's own flags, by their kube-proxy names, wherever svclab chooses a proxy setting. */
+export interface KubeProxyFlagOptions {
+  proxyMode?: string;
+  ipvsScheduler?: string;
+  masqueradeAll?: boolean;
+  clusterCidr?: string;
+  nodeportAddresses?: string;
+}
+
+/**
+ * Adds kube-proxy's flags: --proxy-mode, --ipvs-scheduler, --masquerade-all, --cluster-cidr,
+ * --nodeport-addresses. They are written into the kube-proxy ConfigMap of the cluster, as
+ * `kubeadm init` writes its KubeProxyConfiguration (over one given in -f files).
+ */
+export function kubeProxyOptions(cmd: Command, defaultMode?: ProxyMode): Command {
+  const modes = PROXY_MODES.join(', ');
+  return cmd
+    .option(
+      '--proxy-mode <mode>',
+      `${modes}${defaultMode === undefined ? ' (default: blank, which is iptables)' : ''}`,
+      defaultMode,
+    )
+    .option(
+      '--ipvs-scheduler <name>',
+      'the ipvs scheduler: rr, wrr, lc, wlc, lblc, lblcr, sh, dh, sed, nq, mh',
+    )
+    .option('--masquerade-all', 'SNAT all traffic sent via Service cluster IPs')
+    .option('--cluster-cidr <cidrs>', "the cluster's pod range(s), for the local-traffic detector")
+    .option(
+      '--nodeport-addresses <cidrs>',
+      "CIDRs (or 'primary') of the node IPs that take NodePorts",
+    );
+}
+
+/** The kube-proxy settings the flags give (only those given); CliError on a value kube-proxy rejects. */
+export function kubeProxySettings(o: KubeProxyFlagOptions): KubeProxySettings {
+  const s: KubeProxySettings = {};
+  if (o.proxyMode !== undefined) s.mode = proxyMode(o.proxyMode);
+  if (o.ipvsScheduler !== undefined) s.ipvsScheduler = o.ipvsScheduler;
+  if (o.masqueradeAll === true) s.masqueradeAll = true;
+  if (o.clusterCidr !== undefined) s.clusterCIDR = o.clusterCidr;
+  if (o.nodeportAddresses !== undefined)
+    s.nodePortAddresses = o.nodeportAddresses.split(',').map((a) => a.trim());
+  const bad = validateKubeProxySettings(s);
+  if (bad !== undefined) throw new CliError(`error: ${bad}`);
+  return s;
+}
+
+export interface NodeViewOptions extends KubeProxyFlagOptions {
   filename: string[];
   server?: boolean;
   kubeconfig?: string;
   node?: string;
-  proxyMode?: string;
   seed?: number;
   recursive?: boolean;
 }
 
-/** Adds -f, --server, --kubeconfig, --node, --proxy-mode, --seed, -R to a command. */
+/** Adds -f, --server, --kubeconfig, --node, kube-proxy's flags, --seed, -R to a command. */
 export function nodeViewOptions(cmd: Command, defaultMode: ProxyMode = 'iptables'): Command {
-  return cmd
+  return kubeProxyOptions(cmd, defaultMode)
     .option('-f, --filename <path>', 'manifest file or directory (repeatable)', collect, [])
     .option('--server', 'show the running cluster (svclab serve, or the lab via KUBECONFIG)')
     .option('--kubeconfig <file>', 'the running cluster of this kubeconfig')
@@ -28,7 +76,6 @@ export function nodeViewOptions(cmd: Command, defaultMode: ProxyMode = 'iptables
       '--node <name>',
       'the node whose rules to show (default: the first node, as in the seed)',
     )
-    .option('--proxy-mode <mode>', 'iptables, ipvs or nftables', defaultMode)
     .option('--seed <n>', 'seed of the simulated cluster', (v) => Number.parseInt(v, 10), 1)
     .option('-R, --recursive', 'walk directories given with -f recursively');
 }
@@ -36,7 +83,7 @@ export function nodeViewOptions(cmd: Command, defaultMode: ProxyMode = 'iptables
 export function proxyMode(s: string | undefined): ProxyMode {
   const m = (s ?? 'iptables') as ProxyMode;
   if (!PROXY_MODES.includes(m)) {
-    throw new CliError(`error: unknown proxy mode "${s}" (iptables, ipvs or nftables)`);
+    throw new CliError(`error: unknown proxy mode "${s}" (${PROXY_MODES.join(', ')})`);
   }
   return m;
 }
@@ -59,7 +106,7 @@ export function nodeView(o: NodeViewOptions): { cluster: Cluster; sim: SimNode }
   }
   let sim: SimNode;
   try {
-    sim = setUpNode(cluster, name, { mode: proxyMode(o.proxyMode) });
+    sim = setUpNode(cluster, name, kubeProxySettings(o));
   } catch (err) {
     if (err instanceof CliError) throw err;
     throw new CliError(`error: ${(err as Error).message}`);
@@ -76,11 +123,14 @@ const OWN_WITH_VALUE = new Set([
   '--filename',
   '--node',
   '--proxy-mode',
+  '--ipvs-scheduler',
+  '--cluster-cidr',
+  '--nodeport-addresses',
   '--seed',
   '--kubeconfig',
   '--connect',
 ]);
-const OWN_FLAGS = new Set(['--server', '-R', '--recursive']);
+const OWN_FLAGS = new Set(['--server', '-R', '--recursive', '--masquerade-all']);
 
 /** The tool's argv from the svclab command line: `ipvsadm -Ln --server` → [ipvsadm, -Ln]. */
 export function toolArgv(raw: readonly string[]): string[] {

@@ -10,8 +10,9 @@ import { DEFAULT_EPOCH_MS } from '../api/wire.ts';
 import { ScenarioError, loadScenario, scenarioParts } from '../scenario/format.ts';
 import { type ScenarioReport, runScenario } from '../scenario/runner.ts';
 import type { ProxyMode } from '../control/node-setup.ts';
+import type { KubeProxySettings } from '../control/kube-proxy-config.ts';
 import { CliError } from './cluster-from-files.ts';
-import { proxyMode } from './node-view.ts';
+import { type KubeProxyFlagOptions, kubeProxyOptions, kubeProxySettings } from './node-view.ts';
 
 /**
  * Scenario files named on the command line; folders give their *.yaml files, sorted; a
@@ -57,6 +58,8 @@ function listed(paths: string[]): string[] {
 
 export interface RunAllOptions {
   mode?: ProxyMode;
+  /** The other kube-proxy flags (--ipvs-scheduler, --masquerade-all, ...). */
+  kubeProxy?: KubeProxySettings;
   seed?: number;
   pcap?: string;
   onOutput?: (s: string) => void;
@@ -84,6 +87,7 @@ export async function runAll(files: string[], o: RunAllOptions): Promise<Scenari
       reports.push(
         await runScenario(sc, {
           ...(o.mode ? { mode: o.mode } : {}),
+          ...(o.kubeProxy ? { kubeProxy: o.kubeProxy } : {}),
           ...(o.seed !== undefined ? { seed: o.seed } : {}),
           ...(o.onOutput ? { onOutput: o.onOutput } : {}),
           ...(links ? { capture: (e: CaptureEvent) => links.add(e) } : {}),
@@ -110,11 +114,11 @@ export function summarize(reports: ScenarioReport[]): string {
 }
 
 export function registerRun(program: Command): void {
-  program
+  const cmd = program
     .command('run')
     .description('replay scenario files (or folders of them); exit 0 iff every expectation holds')
-    .argument('<scenario...>', 'scenario files or folders')
-    .option('--proxy-mode <mode>', "iptables, ipvs or nftables (default: the scenario's)")
+    .argument('<scenario...>', 'scenario files or folders');
+  kubeProxyOptions(cmd)
     .option('--seed <n>', 'seed of the simulation', (v) => Number.parseInt(v, 10))
     .option('--json', 'print a JSON report instead of the transcript')
     .option('--pcap <file>', 'write every packet on every link to a pcap file')
@@ -122,10 +126,13 @@ export function registerRun(program: Command): void {
     .action(
       async (
         paths: string[],
-        o: { proxyMode?: string; seed?: number; json?: boolean; pcap?: string; quiet?: boolean },
+        o: KubeProxyFlagOptions & { seed?: number; json?: boolean; pcap?: string; quiet?: boolean },
       ) => {
+        // --proxy-mode overrides the scenario's proxyMode; the other flags go to kube-proxy too.
+        const { mode, ...kubeProxy } = kubeProxySettings(o);
         const reports = await runAll(scenarioFiles(paths), {
-          ...(o.proxyMode ? { mode: proxyMode(o.proxyMode) } : {}),
+          ...(mode !== undefined && mode !== '' ? { mode } : {}),
+          ...(Object.keys(kubeProxy).length > 0 ? { kubeProxy } : {}),
           ...(o.seed !== undefined ? { seed: o.seed } : {}),
           ...(o.pcap ? { pcap: o.pcap, onPcap: (t: string) => process.stderr.write(t) } : {}),
           ...(!o.json && !o.quiet ? { onOutput: (s: string) => process.stdout.write(s) } : {}),

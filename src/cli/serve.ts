@@ -13,7 +13,7 @@ import { SimRuntime } from '../scenario/live-runtime.ts';
 import { makeServingTls } from '../apiserver/tls.ts';
 import { Session } from '../scenario/session.ts';
 import { CliError, collect } from './cluster-from-files.ts';
-import { proxyMode } from './node-view.ts';
+import { type KubeProxyFlagOptions, kubeProxyOptions, kubeProxySettings } from './node-view.ts';
 import { labKubeconfig } from './lab-api.ts';
 import { simJourneys } from './web.ts';
 import { checkPrefix, DEFAULT_PREFIX } from '../lab/names.ts';
@@ -24,11 +24,9 @@ export function serveStateDir(): string {
   return join(process.env['SVCLAB_HOME'] ?? join(homedir(), '.svclab'), 'serve');
 }
 
-interface ServeOptions {
+interface ServeOptions extends KubeProxyFlagOptions {
   file: string[];
   recursive?: boolean;
-  proxyMode?: string;
-  ipvsScheduler?: string;
   port: string;
   seed: string;
   stateDir?: string;
@@ -43,12 +41,12 @@ function port(s: string): number {
 }
 
 export async function serve(o: ServeOptions): Promise<void> {
-  const mode = proxyMode(o.proxyMode);
+  const { mode, ...kubeProxy } = kubeProxySettings(o);
   const session = new Session({
-    mode,
+    ...(mode !== undefined && mode !== '' ? { mode } : {}),
+    kubeProxy,
     seed: Number(o.seed),
     baseDir: process.cwd(),
-    ...(o.ipvsScheduler === undefined ? {} : { cluster: { scheduler: o.ipvsScheduler } }),
   });
   if (o.file.length > 0) {
     const cfg = session.cluster.config;
@@ -96,7 +94,7 @@ export async function serve(o: ServeOptions): Promise<void> {
   if (o.kubeconfig !== undefined) writePrivateFile(o.kubeconfig, text);
   const nodes = session.cluster.list('Node').length;
   process.stdout.write(
-    `svclab serve: a simulated ${nodes}-node cluster (${mode} mode) at https://127.0.0.1:${listening}\n` +
+    `svclab serve: a simulated ${nodes}-node cluster (${session.modeOn('')} mode) at https://127.0.0.1:${listening}\n` +
       `  export KUBECONFIG=${o.kubeconfig ?? kubeconfig}\n` +
       `  kubectl get nodes\n` +
       `The web view (a one-time login link; \`svclab web-login\` makes another):\n` +
@@ -116,13 +114,12 @@ export async function serve(o: ServeOptions): Promise<void> {
 }
 
 export function registerServe(program: Command): void {
-  program
+  const cmd = program
     .command('serve')
-    .description('run the simulated cluster live, with the Kubernetes API for kubectl')
+    .description('run the simulated cluster live, with the Kubernetes API for kubectl');
+  kubeProxyOptions(cmd)
     .option('-f, --file <path>', 'manifests to apply at start (repeatable)', collect, [])
     .option('-R, --recursive', 'walk -f directories recursively')
-    .option('--proxy-mode <mode>', 'iptables, ipvs or nftables (default iptables)')
-    .option('--ipvs-scheduler <name>', 'the ipvs scheduler (rr, wrr, lc, sh ...)')
     .option('--port <n>', 'port on 127.0.0.1 (0: any free port)', '6443')
     .option('--seed <n>', 'random seed', '1')
     .option('--state-dir <dir>', 'where the kubeconfig is written (default ~/.svclab/serve)')

@@ -9,6 +9,7 @@ import type { KubeObject } from '../api/types.ts';
 import { resolveNodes } from '../control/cluster-config.ts';
 import { Cluster, KIND_REF, formatApplyResult } from '../control/cluster.ts';
 import type { ProxyMode } from '../control/node-setup.ts';
+import type { KubeProxySettings } from '../control/kube-proxy-config.ts';
 import { ipToU32, parseCidr, u32ToIp } from '../packet/addr.ts';
 import { IpvsDataplaneProxier } from '../proxy/ipvs/dataplane.ts';
 import { cleanupLab } from './cleanup.ts';
@@ -46,7 +47,8 @@ const TICK_MS = 10;
 export interface DaemonOptions {
   prefix: string;
   mode: ProxyMode;
-  scheduler?: string;
+  /** kube-proxy's other flags (--ipvs-scheduler, --masquerade-all, ...). */
+  kubeProxy?: KubeProxySettings;
   files: string[];
   recursive?: boolean;
   seed?: number;
@@ -118,7 +120,7 @@ export class LabDaemon {
     this.cluster = new Cluster({ seed: o.seed ?? 1 });
     this.net = new LabNetwork(this.cluster, {
       mode: o.mode,
-      ...(o.scheduler !== undefined ? { scheduler: o.scheduler } : {}),
+      ...(o.kubeProxy !== undefined ? { kubeProxy: o.kubeProxy } : {}),
     });
     this.dns = new LabDns(this.cluster);
     this.runtime = new LabRuntime({

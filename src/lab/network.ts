@@ -14,6 +14,7 @@
 // dataplane is re-entered while it is processing.
 import type { Cluster } from '../control/cluster.ts';
 import { resolveNodes } from '../control/cluster-config.ts';
+import type { KubeProxySettings } from '../control/kube-proxy-config.ts';
 import {
   type ProxyMode,
   type SimNode,
@@ -34,7 +35,8 @@ export interface PacketPort {
 
 export interface LabNetworkOptions {
   mode: ProxyMode;
-  scheduler?: string;
+  /** kube-proxy's other flags, written into the kube-proxy ConfigMap with the mode. */
+  kubeProxy?: KubeProxySettings;
 }
 
 /** Packets the lab network moved or lost, by cause (the dataplanes count their own). */
@@ -84,10 +86,7 @@ export class LabNetwork {
     const nodes = resolveNodes(cluster.config);
     this.routerIP = ipToU32(defaultRouter(nodes[0]!.ip));
     for (const n of nodes) {
-      const node = setUpNode(cluster, n.name, {
-        mode: opts.mode,
-        ...(opts.scheduler !== undefined ? { scheduler: opts.scheduler } : {}),
-      });
+      const node = setUpNode(cluster, n.name, { ...opts.kubeProxy, mode: opts.mode });
       node.dataplane.emit = (packet, ifIndex) =>
         this.emitted.push({ node, packet: packet.slice(), ifIndex });
       this.nodes.set(n.name, node);
