@@ -3,6 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { NFACCT_ADD_PY, NFACCT_COUNTERS } from '../proxy/iptables/nfacct.ts';
 
 const SEED = 'scenarios/seed/manifests';
 const F = ['-f', `${SEED}/svc-deployment.yaml`, '-f', `${SEED}/nodeport.yaml`];
@@ -74,6 +75,8 @@ const haveTools =
     const dir = mkdtempSync(join(tmpdir(), 'svclab-'));
     try {
       execFileSync('ip', ['netns', 'add', ns]);
+      // kube-proxy (v1.30+) creates the nfacct objects its rules name before it restores them.
+      execFileSync('ip', ['netns', 'exec', ns, 'python3', '-c', NFACCT_ADD_PY, ...NFACCT_COUNTERS]);
       const save = svclab('iptables-save', ...F);
       t.is(save.status, 0, save.stderr);
       writeFileSync(join(dir, 'rules'), save.stdout);
