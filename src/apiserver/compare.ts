@@ -21,14 +21,21 @@ import type { CompareMode, CompareResult, TraceStep } from './web-contract.ts';
 export const MAX_COMPARE_SERVICES = 10_000;
 const MODES: ProxyMode[] = ['iptables', 'ipvs', 'nftables'];
 
+/**
+ * Extra Service i. kube-proxy walks its Services in Go map order (random), so a target
+ * sits halfway down KUBE-SERVICES on average; svclab's proxiers keep them sorted by
+ * namespace/name, so half the extra Services go in a namespace sorting before the
+ * cluster's own (`a-extra`) and half after (`z-extra`), putting the target halfway too.
+ */
 function fillerService(i: number, base: number): [Service, EndpointSlice] {
   const name = `extra-${String(i).padStart(5, '0')}`;
+  const namespace = i % 2 === 0 ? 'a-extra' : 'z-extra';
   const ip = u32ToIp(base + i);
   return [
     {
       apiVersion: 'v1',
       kind: 'Service',
-      metadata: { name, namespace: 'svclab-extra' },
+      metadata: { name, namespace },
       spec: {
         type: 'ClusterIP',
         clusterIP: ip,
@@ -41,7 +48,7 @@ function fillerService(i: number, base: number): [Service, EndpointSlice] {
       kind: 'EndpointSlice',
       metadata: {
         name: `${name}-1`,
-        namespace: 'svclab-extra',
+        namespace,
         labels: { 'kubernetes.io/service-name': name },
       },
       addressType: 'IPv4',
@@ -138,12 +145,24 @@ export function compareModes(live: Cluster, body: Record<string, unknown>): Comp
 
   const cluster = new Cluster({ seed: live.config.seed });
   const objects: KubeObject[] = [];
+  const namespaces = new Set(['a-extra', 'z-extra']);
+  for (const ns of live.list('Namespace')) namespaces.add(ns.metadata.name);
+  for (const name of namespaces) {
+    if (cluster.get('Namespace', undefined, name) === undefined) {
+      objects.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } } as KubeObject);
+    }
+  }
   for (const s of liveServices) objects.push(copyOf(s));
   for (const s of live.list('EndpointSlice')) objects.push(copyOf(s));
   // Extra ClusterIPs from the top of the service range, clear of the allocator's picks.
   const base = ipToU32('10.111.0.0');
   for (let i = 0; i < services; i++) objects.push(...fillerService(i, base));
-  cluster.apply(objects);
+  const failed = cluster.apply(objects).filter((r) => r.error !== undefined);
+  if (failed.length > 0) {
+    throw new Error(
+      `compare: ${failed.length} objects not applied, first ${failed[0]!.kind}/${failed[0]!.name}: ${failed[0]!.error!.message ?? failed[0]!.error!.reason}`,
+    );
+  }
   cluster.settle();
   const modes: CompareMode[] = [];
   for (const mode of MODES) {

@@ -362,23 +362,33 @@ export async function runJourney(
           reached.set(after.dst, which.leg);
       }
       if (verdict === Verdict.Local) reached.set(after.dst, which.leg);
+      // A connection's first packet at a node is NEW there (rules walked); later ones and
+      // every reply follow the conntrack entry.
+      const seenKey = `${name} ${tupleKey(before)}`;
+      const firstAtNode = which.direction === 'request' && !seenAtNode.has(seenKey);
+      seenAtNode.add(seenKey);
       const nat: string[] = [];
-      if (before.dst !== after.dst || before.dport !== after.dport) {
-        nat.push(`DNAT ${before.dst}:${before.dport} → ${after.dst}:${after.dport}`);
-      }
-      if (before.src !== after.src || before.sport !== after.sport) {
-        nat.push(`SNAT ${before.src}:${before.sport} → ${after.src}:${after.sport}`);
+      const dstMoved = before.dst !== after.dst || before.dport !== after.dport;
+      const srcMoved = before.src !== after.src || before.sport !== after.sport;
+      const dstText = `${before.dst}:${before.dport} → ${after.dst}:${after.dport}`;
+      const srcText = `${before.src}:${before.sport} → ${after.src}:${after.sport}`;
+      const viaCt = firstAtNode ? '' : ' (conntrack)';
+      if (which.direction === 'request') {
+        if (dstMoved) nat.push(`DNAT ${dstText}${viaCt}`);
+        if (srcMoved) {
+          const masq = steps.some((x) => /MASQUERADE|masquerade/.test(x.text));
+          nat.push(`SNAT ${srcText}${masq ? ' (MASQUERADE)' : viaCt}`);
+        }
+      } else {
+        if (srcMoved)
+          nat.push(`un-DNAT ${srcText} (conntrack: the reply comes from the Service address)`);
+        if (dstMoved) nat.push(`un-SNAT ${dstText} (conntrack: back to the client's own address)`);
       }
       let drop: string | undefined;
       if (verdict === Verdict.Drop) {
         const i = drops.findIndex((n, k) => dp.counters.drops[k]! > n);
         drop = i >= 0 ? DROP_NAMES[i] : 'dropped';
       }
-      // A connection's first packet at a node is NEW there (rules walked); later ones and
-      // every reply follow the conntrack entry.
-      const seenKey = `${name} ${tupleKey(before)}`;
-      const firstAtNode = which.direction === 'request' && !seenAtNode.has(seenKey);
-      seenAtNode.add(seenKey);
       const trace = steps;
       steps = [];
       hops.push({
