@@ -282,7 +282,12 @@ class KlogWriter {
         this.say('I', 'server_linux.go:66', 'Using iptables proxy');
       this.say('I', 'server.go:677', 'Successfully retrieved node IP(s)', `IPs=["${nodeIP}"]`);
       this.say('I', 'server.go:243', 'kube-proxy running in single-stack mode', 'ipFamily="IPv4"');
-      this.say('I', 'server_linux.go:169', `Using ${name} Proxier`);
+      // server_others.go held the Linux start-up until v1.28 split out server_linux.go.
+      this.say(
+        'I',
+        this.minor >= 28 ? 'server_linux.go:169' : 'server_others.go:269',
+        `Using ${name} Proxier`,
+      );
       if (mode === 'iptables')
         this.say(
           'I',

@@ -8,6 +8,7 @@ import type { Printer } from '../api/kubectl/printers.ts';
 import { PRINTERS } from '../api/kubectl/by-kind.ts';
 import { jsonpath } from '../api/kubectl/jsonpath.ts';
 import { renderTable } from '../api/kubectl/table.ts';
+import { matchesLabelSelector, parseSelector } from '../api/selector.ts';
 
 /** A kubectl-style failure: the message is what kubectl prints. */
 export class KubectlError extends Error {}
@@ -95,6 +96,8 @@ export interface GetOptions {
   output?: string;
   /** Prefix names with `<resource>/` (kubectl does when several types are listed). */
   withKind?: boolean;
+  /** -l: a label selector (`app=x,tier!=y`). */
+  selector?: string;
 }
 
 /** kubectl get's output for one resource type; `stderr` holds "No resources found". */
@@ -107,6 +110,10 @@ export function renderGet(
   const res = lookupResource(resourceName);
   const ns = res.namespaced && !opts.allNamespaces ? (opts.namespace ?? 'default') : undefined;
   let objs: KubeObject[] = cluster.list(res.kind, ns);
+  if (opts.selector !== undefined) {
+    const sel = parseSelector(opts.selector);
+    objs = objs.filter((o) => matchesLabelSelector(sel, o.metadata.labels ?? {}));
+  }
   objs.sort((a, b) =>
     `${a.metadata.namespace ?? ''}/${a.metadata.name}`.localeCompare(
       `${b.metadata.namespace ?? ''}/${b.metadata.name}`,

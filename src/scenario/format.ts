@@ -62,6 +62,8 @@ export interface ScenarioCluster {
   dnsServiceIP?: string;
   /** Let ordinary pods run on the control-plane node. */
   taintControlPlane?: boolean;
+  /** The cluster's version (printed versions, kube-proxy's behaviour and log format). */
+  kubernetesVersion?: string;
   /** --ipvs-scheduler in ipvs mode (rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, mh). */
   scheduler?: string;
   /** Link profiles by kind (veth, node, external): latency, bandwidth, MTU, loss. */
@@ -322,6 +324,7 @@ function parseCluster(v: unknown, fail: (m: string) => Error): ScenarioCluster {
     'taintControlPlane',
     'scheduler',
     'links',
+    'kubernetesVersion',
   ];
   for (const k of Object.keys(o))
     if (!known.includes(k)) throw fail(`cluster: unknown field "${k}"`);
@@ -333,6 +336,11 @@ function parseCluster(v: unknown, fail: (m: string) => Error): ScenarioCluster {
     )
       throw fail('cluster.nodes: a list of {name, ip, controlPlane?, ipvsModules?}');
     c.nodes = o.nodes as ScenarioCluster['nodes'] & object;
+  }
+  if (o.kubernetesVersion !== undefined) {
+    if (typeof o.kubernetesVersion !== 'string' || !/^v1\.\d+\.\d+$/.test(o.kubernetesVersion))
+      throw fail('cluster.kubernetesVersion: a version like v1.32.0');
+    c.kubernetesVersion = o.kubernetesVersion;
   }
   for (const k of ['podCIDR', 'serviceCIDR', 'dnsServiceIP', 'scheduler'] as const) {
     if (o[k] === undefined) continue;

@@ -190,6 +190,7 @@ function get(ctx: CommandContext, p: Parsed): ExecResult {
   const opts = {
     namespace: one(p, '-n', '--namespace') ?? 'default',
     allNamespaces: p.flags.has('-A') || p.flags.has('--all-namespaces'),
+    ...(one(p, '-l', '--selector') !== undefined ? { selector: one(p, '-l', '--selector')! } : {}),
   };
   const cluster = ctx.session.cluster;
   const types = resource.split(',');

@@ -13,6 +13,8 @@ import type { DigSections } from './dig-format.ts';
 export interface DigOptions {
   server: string;
   port: number;
+  /** -b ADDRESS#PORT: the query's source port (0: a random one per try). */
+  sourcePort: number;
   name: string;
   type: string;
   tries: number;
@@ -40,6 +42,7 @@ export function parseDigArgs(args: readonly string[], defaultServer: string): Di
   const o: DigOptions = {
     server: defaultServer,
     port: 53,
+    sourcePort: 0,
     name: '',
     type: '',
     tries: 3,
@@ -80,7 +83,13 @@ export function parseDigArgs(args: readonly string[], defaultServer: string): Di
       if (err !== undefined) return err;
     } else if (a === '-t') o.type = (args[++i] ?? '').toUpperCase();
     else if (a === '-p') o.port = Number(args[++i]);
-    else if (a === '-c') i++;
+    else if (a === '-b') {
+      // -b address[#port]: svclab binds the port (its hosts have one address each).
+      const b = args[++i] ?? '';
+      const port = b.includes('#') ? Number(b.slice(b.indexOf('#') + 1)) : 0;
+      if (!Number.isInteger(port) || port < 0 || port > 65535) return `invalid port: ${b}`;
+      o.sourcePort = port;
+    } else if (a === '-c') i++;
     else if (a === '-x') {
       o.name = `${(args[++i] ?? '').split('.').reverse().join('.')}.in-addr.arpa.`;
       o.type = 'PTR';
@@ -130,7 +139,13 @@ export function dig(
   dnsExchange(
     host,
     query,
-    { server: o.server, port: o.port, timeoutNs: o.timeoutNs, tries: o.tries },
+    {
+      server: o.server,
+      port: o.port,
+      timeoutNs: o.timeoutNs,
+      tries: o.tries,
+      ...(o.sourcePort !== 0 ? { sourcePort: o.sourcePort } : {}),
+    },
     (reply) => {
       if (reply === undefined) {
         if (o.cmd && !o.short) stdout += banner;

@@ -13,6 +13,8 @@ export interface DnsExchangeOptions {
   /** Per try, ns. */
   timeoutNs: number;
   tries: number;
+  /** Send from this UDP port (dig -b ADDR#PORT); default: a random port per try. */
+  sourcePort?: number;
 }
 
 export interface DnsReply {
@@ -53,7 +55,13 @@ export function dnsExchange(
     else finish(undefined);
   };
   const send = (attempt: number) => {
-    const s = host.udpBind();
+    let s: UdpSocket;
+    try {
+      s = host.udpBind(opts.sourcePort);
+    } catch (err) {
+      failures.push((err as Error).message);
+      return finish(undefined);
+    }
     sock = s;
     const sentAt = host.clock.now();
     s.onMessage = (bytes, rinfo) => {
