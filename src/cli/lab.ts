@@ -246,6 +246,10 @@ async function locked<T>(paths: LabPaths, what: string, fn: () => Promise<T>): P
 
 async function up(args: string[], o: UpOptions): Promise<void> {
   const prefix = checkPrefix(o.prefix);
+  if (o.proxyMode === 'userspace')
+    throw new CliError(
+      'error: the lab cannot run userspace mode yet (its kube-proxy relay runs in the simulation only: svclab run/serve --proxy-mode userspace)',
+    );
   requireLab();
   process.umask(0o077);
   const mode = proxyMode(o.proxyMode);
