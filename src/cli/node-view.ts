@@ -1,12 +1,19 @@
 // Shared by the per-node views (iptables-save, iptables, nft, ipvsadm, conntrack, trace):
 // a simulated cluster from -f manifests and one node's proxy + dataplane on it.
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { resolveNodes } from '../control/cluster-config.ts';
 import { parseToolArgv, renderNodeTool } from '../proxy/node-tool.ts';
 import type { Cluster } from '../control/cluster.ts';
 import { PROXY_MODES, type ProxyMode, type SimNode, setUpNode } from '../control/node-setup.ts';
 import { CliError, clusterFromFiles, collect } from './cluster-from-files.ts';
-import { type KubeProxySettings, validateKubeProxySettings } from '../control/kube-proxy-config.ts';
+import {
+  KUBE_PROXY_CONFIG_KEY,
+  KUBE_PROXY_CONFIGMAP,
+  KUBE_PROXY_NAMESPACE,
+  type KubeProxySettings,
+  parseKubeProxyConfiguration,
+  validateKubeProxySettings,
+} from '../control/kube-proxy-config.ts';
 import { firstNode, remoteTool, wantsRemote } from './remote.ts';
 
 /** kube-proxy's own flags, by their kube-proxy names, wherever svclab chooses a proxy setting. */
@@ -64,11 +71,16 @@ export interface NodeViewOptions extends KubeProxyFlagOptions {
   node?: string;
   seed?: number;
   recursive?: boolean;
+  /** The view's default mode (ipvsadm: ipvs), when neither flag nor ConfigMap names one. */
+  viewDefaultMode?: string;
 }
 
 /** Adds -f, --server, --kubeconfig, --node, kube-proxy's flags, --seed, -R to a command. */
 export function nodeViewOptions(cmd: Command, defaultMode: ProxyMode = 'iptables'): Command {
-  return kubeProxyOptions(cmd, defaultMode)
+  // The view's own default mode applies unless --proxy-mode or a kube-proxy ConfigMap in the
+  // -f files says otherwise (so it cannot be a commander default, which would hide both).
+  cmd.addOption(new Option('--view-default-mode <mode>').hideHelp().default(defaultMode));
+  return kubeProxyOptions(cmd)
     .option('-f, --filename <path>', 'manifest file or directory (repeatable)', collect, [])
     .option('--server', 'show the running cluster (svclab serve, or the lab via KUBECONFIG)')
     .option('--kubeconfig <file>', 'the running cluster of this kubeconfig')
@@ -86,6 +98,13 @@ export function proxyMode(s: string | undefined): ProxyMode {
     throw new CliError(`error: unknown proxy mode "${s}" (${PROXY_MODES.join(', ')})`);
   }
   return m;
+}
+
+/** The mode the cluster's kube-proxy ConfigMap names ('' when blank or absent). */
+function configuredMode(cluster: Cluster): string {
+  const cm = cluster.get('ConfigMap', KUBE_PROXY_NAMESPACE, KUBE_PROXY_CONFIGMAP);
+  const parsed = parseKubeProxyConfiguration(cm?.data[KUBE_PROXY_CONFIG_KEY] ?? '');
+  return parsed.ok ? (parsed.settings.mode ?? '') : '';
 }
 
 export function nodeView(o: NodeViewOptions): { cluster: Cluster; sim: SimNode } {
@@ -106,7 +125,10 @@ export function nodeView(o: NodeViewOptions): { cluster: Cluster; sim: SimNode }
   }
   let sim: SimNode;
   try {
-    sim = setUpNode(cluster, name, kubeProxySettings(o));
+    const flags = kubeProxySettings(o);
+    if (flags.mode === undefined && configuredMode(cluster) === '')
+      flags.mode = proxyMode(o.viewDefaultMode);
+    sim = setUpNode(cluster, name, flags);
   } catch (err) {
     if (err instanceof CliError) throw err;
     throw new CliError(`error: ${(err as Error).message}`);
@@ -126,6 +148,7 @@ const OWN_WITH_VALUE = new Set([
   '--ipvs-scheduler',
   '--cluster-cidr',
   '--nodeport-addresses',
+  '--view-default-mode',
   '--seed',
   '--kubeconfig',
   '--connect',
