@@ -6,9 +6,11 @@
 //    local ones)   ▼                                                            │
 //               proxy nat table (DNAT, MARK 0x4000) for the flow's first packet │
 //   routing ◄──────────────────────────────────────────────────────────────────┘
+//   (127.0.0.0/8 only with route_localnet)
+//   forwarded: TTL check (ICMP time exceeded before any FORWARD rule), TTL - 1
 //   FORWARD / INPUT filter (REJECT → ICMP port unreachable, DROP, ctstate INVALID)
-//   TTL (forwarded packets; ICMP time exceeded at 0)
 //   POSTROUTING nat: MASQUERADE when marked → SNAT to the out interface's address
+//   (the node's own packets cross it even to a local address, then filter INPUT via lo)
 //   conntrack insert (original + reply tuple) ─► rewrite the packet in place
 //
 // The pipeline knows nothing of simulation or TUN devices: the driver hands it bytes

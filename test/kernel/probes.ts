@@ -221,7 +221,7 @@ function describeQuoted(b: Uint8Array, q: number, end: number): string {
 }
 
 /** An ICMP error the node generated: everything but its IP ID (drawn by the kernel) and header checksum. */
-function describeError(b: Uint8Array): string {
+export function describeError(b: Uint8Array): string {
   const c = b.slice();
   c[4] = 0;
   c[5] = 0;
