@@ -216,6 +216,7 @@ export class KubeProxy {
         nodeName: node.name,
         nodeIPs: [node.ip],
         clusterCIDR: s.clusterCIDR ?? cfg.podCIDR,
+        version: cfg.kubernetesVersion,
         ...(s.masqueradeAll ? { masqueradeAll: true } : {}),
         ...(s.ipvsScheduler ? { ipvs: { scheduler: s.ipvsScheduler } } : {}),
         nftables: {
