@@ -137,25 +137,31 @@ export function flowDepth(text: string, limit: number): { depth: number; at: num
   return { depth: max, at: -1 };
 }
 
-/** How deep a parsed node tree nests (iteratively: no recursion to overflow). */
-function nodeDepth(root: unknown, limit: number): number {
+/**
+ * How deep a parsed node tree nests (iteratively: no recursion to overflow), and the
+ * first mapping key that is itself a collection (`? [a]: b`), which no Kubernetes object
+ * has and JSON cannot hold.
+ */
+function nodeShape(root: unknown, limit: number): { depth: number; collectionKey?: Node } {
   const stack: Array<[unknown, number]> = [[root, 0]];
   let max = 0;
   while (stack.length > 0) {
     const [n, d] = stack.pop()!;
     if (d > max) max = d;
-    if (max > limit) return max;
+    if (max > limit) return { depth: max };
     const items = (n as { items?: unknown[] } | null)?.items;
     if (!Array.isArray(items)) continue;
     for (const it of items) {
       const pair = it as { key?: unknown; value?: unknown };
       if (pair !== null && typeof pair === 'object' && ('value' in pair || 'key' in pair)) {
         stack.push([pair.value, d + 1]);
-        if (pair.key !== null && typeof pair.key === 'object') stack.push([pair.key, d + 1]);
+        const key = pair.key as { items?: unknown } | null;
+        if (key !== null && typeof key === 'object' && Array.isArray(key.items))
+          return { depth: max, collectionKey: key as unknown as Node };
       } else stack.push([it, d + 1]);
     }
   }
-  return max;
+  return { depth: max };
 }
 
 const tooDeep = (): string =>
@@ -262,12 +268,26 @@ function parseText(
       return;
     }
     const root = doc.contents as Node | null;
-    if (nodeDepth(root, MANIFEST_MAX_DEPTH) > MANIFEST_MAX_DEPTH) {
+    const shape = nodeShape(root, MANIFEST_MAX_DEPTH);
+    if (shape.depth > MANIFEST_MAX_DEPTH) {
       out.errors.push(new ManifestError(file, 1, 1, '', tooDeep()));
       return;
     }
     const at = (node: Node | null): { line: number; col: number } =>
       node?.range ? lines.linePos(node.range[0]) : { line: 1, col: 1 };
+    if (shape.collectionKey !== undefined) {
+      const p = at(shape.collectionKey);
+      out.errors.push(
+        new ManifestError(
+          file,
+          p.line,
+          p.col,
+          '',
+          'a mapping key must be a string, not a collection',
+        ),
+      );
+      return;
+    }
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: 100 });
