@@ -56,6 +56,8 @@ export class UserspaceRelay {
   };
   /** The last relay events (bounded), newest last. */
   readonly events: RelayEvent[] = [];
+  /** Proxy ports that could not be opened (taken on the node's stack), as kube-proxy logs them. */
+  readonly openFailures: string[] = [];
   private readonly tcp = new Map<number, TcpListener>();
   private readonly udp = new Map<number, UdpSocket>();
 
@@ -81,13 +83,16 @@ export class UserspaceRelay {
       this.udp.delete(port);
     }
     for (const p of want.values()) {
-      if (p.protocol === 'TCP' && !this.tcp.has(p.proxyPort)) {
-        this.tcp.set(
-          p.proxyPort,
-          this.host.tcpListen(p.proxyPort, (c) => this.accept(p.proxyPort, c)),
-        );
-      } else if (p.protocol === 'UDP' && !this.udp.has(p.proxyPort)) {
-        this.udp.set(p.proxyPort, this.udpLoop(p.proxyPort));
+      try {
+        if (p.protocol === 'TCP' && !this.tcp.has(p.proxyPort)) {
+          const l = this.host.tcpListen(p.proxyPort, (c) => this.accept(p.proxyPort, c));
+          this.tcp.set(p.proxyPort, l);
+        } else if (p.protocol === 'UDP' && !this.udp.has(p.proxyPort)) {
+          this.udp.set(p.proxyPort, this.udpLoop(p.proxyPort));
+        }
+      } catch (e) {
+        // "Failed to start proxy for …": kube-proxy logs it and serves the other ports.
+        this.openFailures.push(`${p.name} ${p.protocol} :${p.proxyPort}: ${(e as Error).message}`);
       }
     }
   }
