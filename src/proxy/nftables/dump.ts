@@ -5,8 +5,9 @@
 // way kube-proxy spells them (`mark set mark or 0x4000`, `ip saddr != { 203.0.113.0/25 }`,
 // `numgen ... vmap { 0 : goto a , 1 : goto b }`), not as `nft list` prints them back.
 // A source-range set of several CIDRs keeps nft's merged, sorted form (kube-proxy writes
-// them in the Service's order; the kernel holds the same intervals). Affinity sets carry no size (kube-proxy sets none; the kernel's default is what `nft
-// list` shows) and no elements (the packet path fills them).
+// them in the Service's order; the kernel holds the same intervals). Affinity sets carry
+// no size (kube-proxy sets none; the kernel's default is what `nft list` shows) and no
+// elements (the packet path fills them).
 import { MatchKind } from './ruleset.ts';
 import type { NftChain, NftRule, NftSet, Ruleset } from './ruleset.ts';
 
