@@ -56,8 +56,8 @@ test('bad scenarios name the file, the line and the field', (t) => {
     'x.yaml:3: steps[0]: unknown field "repat"',
   );
   t.is(
-    bad('title: t\nproxyMode: userspace\nsteps: []'),
-    'x.yaml:2: proxyMode: must be one of iptables, ipvs, nftables',
+    bad('title: t\nproxyMode: kernelspace\nsteps: []'),
+    'x.yaml:2: proxyMode: must be one of iptables, ipvs, nftables, userspace',
   );
   t.regex(
     bad('title: t\nsteps:\n  - run: x\n    expect: { stdout: { matches: "(" } }') ?? '',

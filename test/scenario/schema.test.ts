@@ -34,6 +34,6 @@ test('the schema rejects what the parser rejects', (t) => {
   t.false(validate({ title: 't', steps: [{ run: 'x', repat: 2 }] }));
   t.false(validate({ title: 't', steps: [{ wait: 'soon' }] }));
   t.false(validate({ steps: [] }));
-  t.false(validate({ title: 't', proxyMode: 'userspace', steps: [] }));
+  t.false(validate({ title: 't', proxyMode: 'kernelspace', steps: [] }));
   t.true(validate({ title: 't', steps: ['kubectl get svc', { wait: '5s' }] }));
 });
