@@ -136,7 +136,9 @@ export class KubeProxy {
 
   private cleanStale(): void {
     const host = this.host;
-    if (host === undefined || host.ct.count === 0) return;
+    // The userspace proxier (≤ v1.25) relays UDP itself: its entries end at the node's proxy
+    // port, never at an endpoint, and it never ran CleanStaleEntries.
+    if (host === undefined || host.ct.count === 0 || this.mode === 'userspace') return;
     const n = cleanStaleUdpEntries(
       host.ct,
       this.cluster.now() / 1e6,
