@@ -494,6 +494,14 @@ function summarize(
       d !== undefined
         ? `${dnat!.node}: ${d}; the backend answered and the reply was un-NATed by conntrack.`
         : `${dst} answered directly (no NAT).`;
+    // A proxy (ingress-nginx) in the way: its own connection to the backend is leg 1.
+    const upstream = hops.find(
+      (h) => h.leg > 0 && h.direction === 'request' && h.to.startsWith('pod/'),
+    );
+    if (upstream !== undefined) {
+      const proxy = hops.find((h) => h.leg === 0 && h.to.startsWith('pod/'))?.to ?? upstream.from;
+      summary += ` ${proxy.slice(4)} proxied the request to ${upstream.to.slice(4)} (${upstream.after.dst}:${upstream.after.dport}) over a connection of its own.`;
+    }
   } else if (replied) {
     outcome = 'rejected';
     summary = `the connection was refused (${result.stderr.trim() || `exit ${result.exitCode}`}).`;

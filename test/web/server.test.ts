@@ -7,7 +7,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { kubeconfigText } from '../../src/apiserver/kubeconfig.ts';
 import type { CompareResult, Journey } from '../../src/apiserver/web-contract.ts';
+import { fetchLoginUrl } from '../../src/cli/web.ts';
 import { httpsFetch } from '../apiserver/fixture.ts';
 import { SEED, type WebServed, serveWeb } from './fixture.ts';
 
@@ -297,6 +299,52 @@ test('the bench index lists the newest run and serves its charts', async (t) => 
     t.is(chart.headers.get('content-type'), 'image/svg+xml');
     t.regex(await chart.text(), /new/);
     t.is((await s.api('/svclab/v1/bench/charts/..%2Fx.svg')).status, 404);
+  } finally {
+    await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an Ingress rule: from outside through the NodePort to ingress-nginx, then its own connection to the backend', async (t) => {
+  const files = [
+    'ingress/mandatory.yaml',
+    'ingress/service-nodeport.yaml',
+    'ingress-vh/deployment.yaml',
+    'ingress-vh/deployment2.yaml',
+    'ingressrule.yaml',
+  ].map((f) => join(SEED, f));
+  const s = await serveWeb({ files });
+  try {
+    const r = await s.api('/svclab/v1/journeys', {
+      method: 'POST',
+      body: { from: 'external', to: 'http://www1.atguigu.com/' },
+    });
+    const j = (await r.json()) as Journey;
+    t.is(j.outcome, 'answered', j.summary);
+    t.regex(j.command, /-H 'Host: www1.atguigu.com' http:\/\/10\.0\.100\.10:\d+\//);
+    t.regex(j.stdout, /Version: v1/);
+    t.deepEqual([...new Set(j.hops.map((h) => h.leg))], [0, 1]);
+    const upstream = j.hops.find((h) => h.leg === 1)!;
+    t.regex(upstream.from, /^pod\/ingress-nginx\//);
+    t.regex(j.summary, /proxied the request to default\/deployment1-/);
+  } finally {
+    await s.close();
+  }
+});
+
+test('svclab web-login asks the running cluster for a fresh login URL with the kubeconfig', async (t) => {
+  const s = await serveWeb({ files: [] });
+  const dir = mkdtempSync(join(tmpdir(), 'svclab-web-login-'));
+  try {
+    const file = join(dir, 'kubeconfig');
+    writeFileSync(file, kubeconfigText({ server: s.url, token: s.token, caPem: s.tls.caPem }), {
+      mode: 0o600,
+    });
+    const url = await fetchLoginUrl(file);
+    t.true(url.startsWith(`${s.url}/ui/login?token=`), url);
+    const path = url.slice(s.url.length);
+    t.is((await rawGet(s, path)).status, 303);
+    t.is((await rawGet(s, path)).status, 401);
   } finally {
     await s.close();
     rmSync(dir, { recursive: true, force: true });
