@@ -12,7 +12,15 @@
 // the result is `{ ok: false, errors }` with every error found and no objects,
 // so a caller never applies half a set.
 
-import { closeSync, fstatSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  openSync,
+  readSync,
+  readdirSync,
+  statSync,
+} from 'node:fs';
 import type { Stats } from 'node:fs';
 import { extname, join } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
@@ -65,7 +73,9 @@ export class InputError extends Error {}
  * whatever it is, read up to `max`). Throws InputError with the reason otherwise.
  */
 export function readBoundedBytes(file: string, max: number, what = 'manifest'): Buffer {
-  const fd = file === '-' ? 0 : openSync(file, 'r');
+  // O_NONBLOCK: opening a FIFO must not wait for a writer (fstat then refuses it); a
+  // regular file reads the same either way.
+  const fd = file === '-' ? 0 : openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const st = fstatSync(fd);
     if (file !== '-' && !st.isFile())
