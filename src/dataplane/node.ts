@@ -225,6 +225,12 @@ export class NodeDataplane {
         c.established++;
         const px = this.opts.proxier;
         if (px.onTracked !== undefined) this.tellProxier(px, ref, info.l4Offset + info.l4Length);
+        if (info.ttl <= 1 && inIf !== LOCAL_IF && (ref & 1) === 0) {
+          // ip_forward()'s TTL check, before FORWARD; the error is un-NATed (nf_ct_attach):
+          // it quotes the packet as sent, from the address the sender sent it to.
+          const dst = this.ct.table.natDst(ref);
+          if (!this.isLocal(dst)) return this.ttlExceeded(b, inIf, dst !== info.dst ? info.dst : 0);
+        }
         this.applyNat(b, ref);
         return this.established(b, inIf, ref);
       }

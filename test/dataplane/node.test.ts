@@ -402,3 +402,28 @@ test('switching proxy mode rebuilds from the same services and leaves nothing be
   }
   t.deepEqual([...seen].sort(), [BACKEND_LOCAL, BACKEND_REMOTE].sort());
 });
+
+test('TTL 1 on an established DNATed flow: time exceeded un-NATed too, quoting the packet as sent', (t) => {
+  const h = makeNode();
+  const q = (ttl: number) =>
+    buildUdp({
+      src: CLIENT,
+      dst: DNS_VIP,
+      sport: 5454,
+      dport: 53,
+      payload: new Uint8Array(4),
+      ttl,
+    });
+  t.is(h.dp.process(q(64), h.clientIf), Verdict.Forward);
+  const late = q(1);
+  const copy = late.slice();
+  t.is(h.dp.process(late, h.clientIf), Verdict.Drop);
+  t.is(h.dp.counters.drops[Drop.TtlExceeded], 1);
+  const err = h.emitted.at(-1)!.packet;
+  t.is(parsePacket(err).src, DNS_VIP);
+  t.deepEqual(
+    err.subarray(28, 28 + copy.length),
+    copy,
+    'quotes the datagram as the client sent it',
+  );
+});

@@ -30,7 +30,8 @@ u.on('message', (m, r) => u.send(m, r.port, r.address));
 u.bind(53, '0.0.0.0', ready);
 `;
 
-// One client flow: tcp HOST PORT SRC | udp HOST PORT SRC TTL. Prints how it ended.
+// One client flow: tcp HOST PORT SRC | udp HOST PORT SRC TTL (+TTL: from the second
+// datagram on). Prints how it ended.
 const CLIENT = `import net from 'node:net';
 import dgram from 'node:dgram';
 const [kind, host, port, src, ttl] = process.argv.slice(2);
@@ -48,13 +49,20 @@ if (kind === 'tcp') {
   const msgs = ['one', 'two'];
   let got = 0;
   s.on('error', (e) => done('error:' + e.code));
-  s.on('message', () => { if (++got === msgs.length) done('echoed'); else setTimeout(next, 50); });
+  s.on('message', () => {
+    if (++got === msgs.length) return done('echoed');
+    // TTL +N: the flow's second datagram only, once conntrack holds the flow.
+    if (ttl.startsWith('+')) { s.setTTL(Number(ttl.slice(1))); setTimeout(() => done('sent'), 300); }
+    setTimeout(next, 50);
+  });
   const next = () => s.send(msgs[got], (e) => { if (e) done('error:' + e.code); });
   s.bind({ port: 0, ...(src !== '-' ? { address: src } : {}) }, () => {
     s.connect(Number(port), host, () => {
-      if (ttl !== '-') s.setTTL(Number(ttl));
+      if (ttl !== '-' && !ttl.startsWith('+')) {
+        s.setTTL(Number(ttl));
+        setTimeout(() => done('sent'), 300);
+      }
       next();
-      if (ttl !== '-') setTimeout(() => done('sent'), 300);
     });
   });
 }

@@ -100,6 +100,7 @@ if (why !== undefined) {
               lab.client(lab.outside, 'udp', nodeIp, 30086, EXTERNAL),
             );
             flow('pod → ClusterIP udp TTL 1', lab.client(a, 'udp', cip, 53, '-', '1'));
+            flow('pod → ClusterIP udp, TTL 1 mid-flow', lab.client(a, 'udp', cip, 53, '-', '+1'));
             flow('pod → no endpoints tcp', lab.client(a, 'tcp', empty.spec.clusterIP!, 80));
             flow('pod → no endpoints udp', lab.client(a, 'udp', empty.spec.clusterIP!, 53));
             flow('pod → pod ping', String(lab.ping(a, soloPod.status.podIP!)));
@@ -134,6 +135,7 @@ if (why !== undefined) {
           'external → NodePort udp: echoed',
           // Linux reports no time exceeded to a UDP socket without IP_RECVERR.
           'pod → ClusterIP udp TTL 1: sent',
+          'pod → ClusterIP udp, TTL 1 mid-flow: sent',
           'pod → no endpoints tcp: error:ECONNREFUSED',
           'pod → no endpoints udp: error:ECONNREFUSED',
           'pod → pod ping: 0',
