@@ -35,7 +35,13 @@ export class LabClusterRuntime implements ClusterRuntime {
   }
 
   /** The lab's workers write no log the daemon keeps (yet): nothing to show. */
-  logs(_namespace: string, _pod: string, _opts: LogOptions): PodLog | undefined {
+  /** Lab pods keep no logs yet; a kube-proxy pod's log is what its node's kube-proxy wrote. */
+  logs(namespace: string, pod: string, _opts: LogOptions): PodLog | undefined {
+    if (namespace !== 'kube-system') return undefined;
+    for (const n of this.daemon.net.nodes.values()) {
+      const lines = n.kubeProxy.podLog(pod);
+      if (lines !== undefined) return { lines, dropped: 0 };
+    }
     return undefined;
   }
 

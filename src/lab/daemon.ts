@@ -106,7 +106,8 @@ export class LabDaemon {
   private readonly log: (line: string) => void;
   /** Addresses put on each node namespace's kube-ipvs0. */
   private readonly ipvsBound = new Map<string, Set<string>>();
-  private vipDevice = 'kube-ipvs0';
+  /** Per node: where its ipvs VIPs are bound (kube-ipvs0, or lo without the dummy module). */
+  private readonly vipDevices = new Map<string, string>();
   onStopped: (() => void) | undefined;
   /** Set by whoever serves the Kubernetes API for this lab. */
   apiServer: string | undefined;
@@ -159,12 +160,6 @@ export class LabDaemon {
           (p) => this.net.fromNode(n.name, p),
         );
         this.net.attachNode(n.name, tun);
-        if (o.mode === 'ipvs') {
-          // kube-proxy's dummy device; without the dummy module the VIPs go on lo instead.
-          this.vipDevice = await ip(['-n', netns, 'link', 'add', 'kube-ipvs0', 'type', 'dummy'])
-            .then(() => 'kube-ipvs0')
-            .catch(() => 'lo');
-        }
       }),
     );
     this.log(`${nodes.length} node namespaces wired`);
@@ -239,9 +234,8 @@ export class LabDaemon {
         this.log(`all ${pods} pods serving`);
       }
     }, TICK_MS);
-    if (this.o.mode === 'ipvs') {
-      this.ipvsSync = setInterval(() => void this.syncKubeIpvs0(), 500);
-    }
+    // Any node's kube-proxy may be restarted in ipvs mode (the kube-proxy ConfigMap).
+    this.ipvsSync = setInterval(() => void this.syncKubeIpvs0(), 500);
   }
 
   /**
@@ -251,12 +245,22 @@ export class LabDaemon {
    */
   private async syncKubeIpvs0(): Promise<void> {
     for (const [name, node] of this.net.nodes) {
-      if (!(node.proxier instanceof IpvsDataplaneProxier)) continue;
-      const want = new Set(node.proxier.ipvs.kubeIpvs0Addresses());
+      // A node whose kube-proxy left ipvs mode unbinds its VIPs (kube-proxy's cleanup).
+      const px = node.proxier;
+      const want = new Set(px instanceof IpvsDataplaneProxier ? px.ipvs.kubeIpvs0Addresses() : []);
       const have = this.ipvsBound.get(name) ?? new Set<string>();
+      if (want.size > 0 && !this.vipDevices.has(name)) {
+        // kube-proxy's dummy device; without the dummy module the VIPs go on lo instead.
+        const netns = nodeNetns(this.o.prefix, name);
+        const dev = await ip(['-n', netns, 'link', 'add', 'kube-ipvs0', 'type', 'dummy'])
+          .then(() => 'kube-ipvs0')
+          .catch(() => 'lo');
+        this.vipDevices.set(name, dev);
+      }
+      const device = this.vipDevices.get(name) ?? 'lo';
       const lines: string[] = [];
-      for (const a of want) if (!have.has(a)) lines.push(`addr add ${a}/32 dev ${this.vipDevice}`);
-      for (const a of have) if (!want.has(a)) lines.push(`addr del ${a}/32 dev ${this.vipDevice}`);
+      for (const a of want) if (!have.has(a)) lines.push(`addr add ${a}/32 dev ${device}`);
+      for (const a of have) if (!want.has(a)) lines.push(`addr del ${a}/32 dev ${device}`);
       if (lines.length === 0) continue;
       this.ipvsBound.set(name, want);
       await ip(
