@@ -75,6 +75,13 @@ export const SUITES: readonly SuiteSpec[] = [
     weight: [10, 40],
   },
   {
+    name: 'ns3',
+    file: 'ns3/compare.ts',
+    about:
+      "simulation engine vs ns-3 on bench/sim.ts's workload: packets per wall and CPU second (skipped without ns-3)",
+    weight: [30, 300],
+  },
+  {
     name: 'userspace',
     file: 'userspace.ts',
     about: 'userspace mode vs iptables mode: CPU per KiB of one TCP transfer through a ClusterIP',
