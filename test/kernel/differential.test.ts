@@ -73,7 +73,13 @@ if (why !== undefined) {
             }
             const own = probes.filter(fromNode);
             const results = await kernel.local(own.map(localProbe));
-            await sleep(200);
+            // Until nothing more arrives (a busy machine may deliver events late).
+            for (let seen = -1, quiet = 0; quiet < 2;) {
+              await sleep(150);
+              const count = kernel.events.length + kernel.out.length;
+              quiet = count === seen ? quiet + 1 : 0;
+              seen = count;
+            }
             const out = kernel.take();
             outcomes = probes.map((p) => ({
               probe: p,

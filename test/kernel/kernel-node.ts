@@ -286,7 +286,7 @@ export class KernelNode {
     writeFileSync(file, HELPER);
     const h = spawn(
       'ip',
-      ['netns', 'exec', this.ns, process.execPath, file, JSON.stringify(listen), '250'],
+      ['netns', 'exec', this.ns, process.execPath, file, JSON.stringify(listen), '500'],
       {
         stdio: ['pipe', 'pipe', 'inherit'],
       },
