@@ -507,7 +507,12 @@ function summarize(
     summary = `the connection was refused (${result.stderr.trim() || `exit ${result.exitCode}`}).`;
   } else if (first === undefined) {
     outcome = 'failed';
-    summary = `no packet left the source (${result.stderr.trim() || `exit ${result.exitCode}`}).`;
+    summary =
+      `no node's dataplane saw a packet to ${dst}` +
+      (from.kind === 'external'
+        ? ': the router sends only node IPs and LoadBalancer IPs into the cluster (a ClusterIP is reachable from inside; from outside use a NodePort or a LoadBalancer IP)'
+        : '') +
+      ` (${result.stderr.trim() || `exit ${result.exitCode}`}).`;
   } else {
     outcome = 'dropped';
     summary = `no answer came back from ${dst} (${result.stderr.trim() || `exit ${result.exitCode}`}).`;
