@@ -16,6 +16,7 @@ import { cleanupLab } from './cleanup.ts';
 import { LabDns } from './dns.ts';
 import { LabIngress } from './ingress.ts';
 import { clientNetns, externalNetns, nodeNetns } from './names.ts';
+import { ManifestLoader } from './manifest-loader.ts';
 import { LabNetwork } from './network.ts';
 import { ip } from './netns.ts';
 import { LabRuntime } from './runtime.ts';
@@ -114,6 +115,8 @@ export class LabDaemon {
   private stopHook: (() => Promise<void>) | undefined;
   private owned: Owned = { namespaces: [], devices: [] };
   private readonly connections = new Set<Socket>();
+  /** Parses and validates `apply`/`delete` files off this thread. */
+  private readonly loader: ManifestLoader;
 
   constructor(readonly o: DaemonOptions) {
     this.log = o.log ?? ((l) => process.stdout.write(`${new Date().toISOString()} ${l}\n`));
@@ -124,6 +127,7 @@ export class LabDaemon {
       ...(o.kubeProxy !== undefined ? { kubeProxy: o.kubeProxy } : {}),
     });
     this.dns = new LabDns(this.cluster);
+    this.loader = new ManifestLoader(this.log);
     this.runtime = new LabRuntime({
       prefix: o.prefix,
       cluster: this.cluster,
@@ -289,14 +293,17 @@ export class LabDaemon {
     return results.some((r) => r.error !== undefined) ? out : undefined;
   }
 
-  private applyReport(files: string[]): LabReply {
-    const loaded = loadManifests(files, {
+  private loadOptions() {
+    return {
       recursive: false,
       serviceCidr: this.cluster.config.serviceCIDR,
       nodePortRange: this.cluster.config.nodePortRange,
-    });
-    if (!loaded.ok)
-      return { ok: false, error: loaded.errors.map((e) => `error: ${e.format()}`).join('\n') };
+    };
+  }
+
+  private async applyReport(files: string[]): Promise<LabReply> {
+    const loaded = await this.loader.load(files, this.loadOptions());
+    if (!loaded.ok) return { ok: false, error: loaded.errors.join('\n') };
     const results = this.cluster.apply(loaded.objects);
     this.readySinceMs = undefined;
     this.runtime.kick();
@@ -353,7 +360,7 @@ export class LabDaemon {
     };
   }
 
-  handle(req: LabRequest): LabReply {
+  handle(req: LabRequest): LabReply | Promise<LabReply> {
     switch (req.cmd) {
       case 'status':
         return { ok: true, status: this.status() };
@@ -364,16 +371,14 @@ export class LabDaemon {
       }
       case 'apply':
         return this.applyReport(req.files);
-      case 'delete': {
-        const loaded = loadManifests(req.files, {
-          recursive: false,
-          serviceCidr: this.cluster.config.serviceCIDR,
-          nodePortRange: this.cluster.config.nodePortRange,
-        });
-        if (!loaded.ok)
-          return { ok: false, error: loaded.errors.map((e) => `error: ${e.format()}`).join('\n') };
-        return this.deleteReport(loaded.objects);
-      }
+      case 'delete':
+        return this.loader
+          .load(req.files, this.loadOptions())
+          .then((loaded) =>
+            loaded.ok
+              ? this.deleteReport(loaded.objects)
+              : { ok: false as const, error: loaded.errors.join('\n') },
+          );
       case 'delete-object': {
         if (this.cluster.get(req.kind, req.namespace, req.name) === undefined)
           return {
@@ -399,11 +404,11 @@ export class LabDaemon {
   }
 
   /** One request line: checked (parseRequest), then handled; never throws. */
-  reply(line: string): LabReply {
+  async reply(line: string): Promise<LabReply> {
     const req = parseRequest(line);
     if (typeof req === 'string') return { ok: false, error: req };
     try {
-      return this.handle(req);
+      return await this.handle(req);
     } catch (e) {
       return { ok: false, error: `${req.cmd}: ${(e as Error).message.split('\n')[0]}` };
     }
@@ -420,19 +425,30 @@ export class LabDaemon {
       sock.on('close', () => this.connections.delete(sock));
       sock.setTimeout(CONTROL_IDLE_MS, () => sock.destroy());
       let buf = '';
+      // Replies go out in request order: each line's answer waits for the one before.
+      let queue: Promise<void> = Promise.resolve();
+      const answer = (line: string, last = false) => {
+        queue = queue.then(async () => {
+          const r = await this.reply(line);
+          if (sock.destroyed) return;
+          if (last) sock.end(`${JSON.stringify(r)}\n`);
+          else sock.write(`${JSON.stringify(r)}\n`);
+        });
+      };
       sock.setEncoding('utf8');
       sock.on('data', (d: string) => {
         buf += d;
         for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
           const line = buf.slice(0, i);
           buf = buf.slice(i + 1);
-          sock.write(`${JSON.stringify(this.reply(line))}\n`);
+          answer(line);
         }
         if (buf.length > CONTROL_MAX_BYTES) {
           // No newline within the limit: answer once and hang up, reading no more.
           buf = '';
-          sock.end(`${JSON.stringify(this.reply('x'.repeat(CONTROL_MAX_BYTES + 1)))}\n`);
-          sock.destroySoon();
+          sock.pause();
+          sock.removeAllListeners('data');
+          answer('x'.repeat(CONTROL_MAX_BYTES + 1), true);
         }
       });
       sock.on('error', () => undefined);
@@ -464,6 +480,7 @@ export class LabDaemon {
       if (this.ipvsSync) clearInterval(this.ipvsSync);
       this.server?.close();
       for (const c of this.connections) c.destroy();
+      await this.loader.close().catch(() => undefined);
       await this.stopHook?.().catch((e: unknown) => this.log(String(e)));
       await this.runtime.close().catch((e: unknown) => this.log(String(e)));
       await cleanupLab(this.o.prefix).catch((e: unknown) => this.log(String(e)));

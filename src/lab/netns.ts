@@ -48,8 +48,19 @@ export async function addNetns(name: string): Promise<void> {
   await ip(['netns', 'add', name]);
 }
 
-/** Delete a namespace; a missing one is fine (idempotent). */
+/**
+ * Delete a namespace with everything running in it (a missing one is fine: idempotent).
+ * `ip netns delete` only unmounts the name: processes inside (a worker, a `lab exec`'s
+ * curl loop) would live on in a namespace nobody can reach, so they are killed first.
+ */
 export async function deleteNetns(name: string): Promise<void> {
+  for (const pid of await netnsPids(name)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
   await ip(['netns', 'delete', name]).catch((e: unknown) => {
     if (!(e instanceof IpError) || !/No such file|not found|Cannot remove/i.test(e.stderr)) throw e;
   });
