@@ -99,11 +99,16 @@ export class UserspaceProxier extends ServiceMapProxier implements DataplaneProx
   private nonLocalIndex = new Map<number, PortalRule>();
   /** Counters by rule text (kept across syncs while the rule stays, as in the kernel). */
   private counts = new Map<string, Count>();
+  /** countPath's two counters, looked up once (they live as long as the proxier). */
+  private inputJumpCount: Count | undefined;
+  private inputPolicyCount: Count | undefined;
   private generation = 0;
   private syncedGeneration = -1;
   private readonly result = newEvalResult();
   private nodeViews: NodeViews | undefined;
   private readonly inputJump: JumpRule;
+  /** PREROUTING's and OUTPUT's two jumps (to the portal chain, then the NodePort chain). */
+  private readonly natJumps: readonly [JumpRule, JumpRule][];
 
   constructor(private readonly options: UserspaceOptions) {
     super(options.nodeName, options.nodeIPs);
@@ -112,6 +117,11 @@ export class UserspaceProxier extends ServiceMapProxier implements DataplaneProx
     this.hostU32 = tryIpToU32(this.hostIP) ?? 0;
     this.udpIdleTimeoutMs = options.udpIdleTimeoutMs ?? 250;
     this.inputJump = JUMPS.find((j) => j.chain === 'INPUT')!;
+    const pair = (chain: string) => {
+      const [a, b] = JUMPS.filter((j) => j.table === 'nat' && j.chain === chain);
+      return [a!, b!] as [JumpRule, JumpRule];
+    };
+    this.natJumps = [pair('PREROUTING'), pair('OUTPUT')];
     this.rules = buildPortalRules([], this.hostIP);
   }
 
@@ -296,8 +306,8 @@ export class UserspaceProxier extends ServiceMapProxier implements DataplaneProx
     trace?: (e: TraceEvent) => void,
   ): void {
     const builtin = host ? 'OUTPUT' : 'PREROUTING';
-    const [toPortals, toNodePorts] = JUMPS.filter((j) => j.table === 'nat' && j.chain === builtin);
     const side = host ? 1 : 0;
+    const [toPortals, toNodePorts] = this.natJumps[side]!;
     const dstLocal = (m.addrFlags & ADDR_DST_LOCAL) !== 0;
     const step = (
       chain: string,
@@ -306,8 +316,8 @@ export class UserspaceProxier extends ServiceMapProxier implements DataplaneProx
       kind: TraceEvent['kind'] = 'rule',
     ) => trace?.({ table: 'nat', chain, ruleNum, kind, text });
     out.rulesVisited++;
-    this.hit(toPortals!.line, m.len);
-    step(builtin, 1, toPortals!.line);
+    this.hit(toPortals.line, m.len);
+    step(builtin, 1, toPortals.line);
     const portalChain = host ? PORTALS_HOST : PORTALS_CONTAINER;
     for (const r of this.portalIndex.get(portalKey(m.proto, m.dst, m.dport) * 2 + side) ?? []) {
       out.rulesVisited++;
@@ -318,8 +328,8 @@ export class UserspaceProxier extends ServiceMapProxier implements DataplaneProx
     step(portalChain, this.rules.chains.get(portalChain)!.length + 1, '', 'return');
     out.rulesVisited++;
     if (dstLocal) {
-      this.hit(toNodePorts!.line, m.len);
-      step(builtin, 2, toNodePorts!.line);
+      this.hit(toNodePorts.line, m.len);
+      step(builtin, 2, toNodePorts.line);
       const npChain = host ? NODEPORT_HOST : NODEPORT_CONTAINER;
       const r = this.nodePortIndex.get(portalKey(m.proto, 0, m.dport) * 2 + side)?.[0];
       if (r !== undefined) return this.take(r, m, out, step);
@@ -384,8 +394,12 @@ export class UserspaceProxier extends ServiceMapProxier implements DataplaneProx
 
   countPath(token: number, len: number): void {
     if (token !== PATH_INPUT) return;
-    this.hit(this.inputJump.line, len);
-    this.hit('policy:filter:INPUT', len);
+    const j = (this.inputJumpCount ??= this.counter(this.inputJump.line));
+    const p = (this.inputPolicyCount ??= this.counter('policy:filter:INPUT'));
+    j.pkts++;
+    j.bytes += len;
+    p.pkts++;
+    p.bytes += len;
   }
 
   trace(
