@@ -416,7 +416,9 @@ export class LabDaemon {
 
   private listen(): Promise<void> {
     rmSync(this.paths.socket, { force: true });
-    this.server = createServer((sock: Socket) => {
+    // Half-open: a client may send its requests and close its side at once; the replies
+    // (some wait for a manifest load) still go out, and then the daemon closes.
+    this.server = createServer({ allowHalfOpen: true }, (sock: Socket) => {
       if (this.connections.size >= CONTROL_MAX_CONNECTIONS) {
         sock.end(`${JSON.stringify({ ok: false, error: 'too many connections' })}\n`);
         return;
@@ -430,7 +432,7 @@ export class LabDaemon {
       const answer = (line: string, last = false) => {
         queue = queue.then(async () => {
           const r = await this.reply(line);
-          if (sock.destroyed) return;
+          if (sock.destroyed || sock.writableEnded) return;
           if (last) sock.end(`${JSON.stringify(r)}\n`);
           else sock.write(`${JSON.stringify(r)}\n`);
         });
@@ -450,6 +452,11 @@ export class LabDaemon {
           sock.removeAllListeners('data');
           answer('x'.repeat(CONTROL_MAX_BYTES + 1), true);
         }
+      });
+      sock.on('end', () => {
+        queue = queue.then(() => {
+          if (!sock.destroyed && !sock.writableEnded) sock.end();
+        });
       });
       sock.on('error', () => undefined);
     });
