@@ -257,6 +257,19 @@ function kernel(r: Results): Ratio {
   );
 }
 
+/** userspace mode's CPU per KiB over iptables mode's, the same transfer in the same run. */
+function userspaceOverIptables(r: Results): Ratio {
+  const x = findFigure(r, 'userspace', 'userspace-vs-iptables', { mode: 'userspace' });
+  return ratio(
+    'userspace-over-iptables',
+    'TCP transfer through a ClusterIP, CPU per KiB, userspace / iptables mode',
+    x?.median ?? null,
+    '×',
+    '> 1: a copy through kube-proxy per packet (why v1.2 made iptables the default)',
+    (v) => v > 1,
+  );
+}
+
 export function headlineRatios(r: Results): Ratio[] {
   return [
     iptablesOverIpvs(r),
@@ -268,6 +281,7 @@ export function headlineRatios(r: Results): Ratio[] {
     endpointChange(r),
     ...tun(r),
     kernel(r),
+    userspaceOverIptables(r),
   ];
 }
 
