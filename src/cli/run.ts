@@ -106,7 +106,8 @@ export async function runAll(files: string[], o: RunAllOptions): Promise<Scenari
 export function summarize(reports: ScenarioReport[]): string {
   const lines = reports.map((r) => {
     const status = r.failures.length === 0 ? 'PASS' : 'FAIL';
-    return `${status}  ${r.file} [${r.mode}] ${r.checks - new Set(r.failures.map((f) => f.where)).size}/${r.checks} checks`;
+    const mode = r.finalMode === r.mode ? r.mode : `${r.mode} → ${r.finalMode}`;
+    return `${status}  ${relative(process.cwd(), r.file) || r.file} [${mode}] ${r.checks - new Set(r.failures.map((f) => f.where)).size}/${r.checks} checks`;
   });
   for (const r of reports)
     for (const f of r.failures) lines.push(`  ${f.where}: ${f.command}\n    ${f.message}`);

@@ -18,6 +18,8 @@ export interface ScenarioReport {
   file: string;
   title: string;
   mode: ProxyMode;
+  /** The mode kube-proxy ran at the end (a scenario may switch it through its ConfigMap). */
+  finalMode: ProxyMode;
   seed: number;
   checks: number;
   failures: Failure[];
@@ -155,6 +157,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
     file: sc.file,
     title: sc.title,
     mode,
+    finalMode: session.modeOn(''),
     seed,
     checks,
     failures,
