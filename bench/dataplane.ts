@@ -13,7 +13,7 @@
 // Figures are CPU time (process.cpuUsage) per packet: each round's sample is the median of
 // short, separately timed batches; the figure is the median over rounds. Target (issue 4): established
 // >= 3 M packets/s on one core; stretch (issue 8) 5 M.
-// Run: npx tsx bench/dataplane.ts [--quick]
+// Run: npx tsx bench/dataplane.ts [--quick] [--mode iptables|ipvs|nftables]...
 import { pathToFileURL } from 'node:url';
 import { Verdict } from '../src/dataplane/counters.ts';
 import { NodeDataplane } from '../src/dataplane/node.ts';
@@ -404,7 +404,13 @@ export async function dataplaneBench(opts: DataplaneOptions = {}): Promise<Datap
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { figures, rows } = dataplaneFigures({ quick: isQuick() });
+  // --mode M (repeatable): only those modes, e.g. for a paired before/after of one mode.
+  const argv = process.argv.slice(2);
+  const picked = argv.flatMap((a, i) => (a === '--mode' ? [argv[i + 1] as DataplaneMode] : []));
+  const { figures, rows } = dataplaneFigures({
+    quick: isQuick(),
+    ...(picked.length > 0 ? { modes: picked.filter((m) => MODES.includes(m)) } : {}),
+  });
   for (const r of rows) {
     console.log(
       `  ${r.mode}: established ${r.establishedNsPerPacket.toFixed(0)} ns/packet ` +

@@ -22,15 +22,22 @@ export interface TimerHandle {
   readonly fn: () => void;
 }
 
-function before(a: TimerHandle, b: TimerHandle): boolean {
-  if (a.at !== b.at) return a.at < b.at;
-  if (a.priority !== b.priority) return a.priority < b.priority;
-  return a.seq < b.seq;
-}
+/**
+ * The timer queue is a binary heap kept as parallel arrays: the firing time and a tie-break
+ * key (priority, then insertion order: `priority * 2^52 + seq`, exact in a double) in
+ * Float64Arrays, and the timer itself beside them. Comparisons read two numbers, never
+ * an object, and sifting moves a hole instead of swapping. The order is the same total
+ * order as (at, priority, seq), so runs stay identical. `post()` queues a function with
+ * no handle (packets in flight on a link: never cancelled), one object less per event.
+ */
+const TIE_PRIORITY = 2 ** 52;
 
 export class VirtualClock {
   private nowNs: number;
-  private readonly heap: TimerHandle[] = [];
+  private atQ = new Float64Array(1024);
+  private tieQ = new Float64Array(1024);
+  private itemQ: (TimerHandle | (() => void))[] = [];
+  private size = 0;
   private seq = 0;
   /** Timers fired so far. */
   fired = 0;
@@ -59,13 +66,22 @@ export class VirtualClock {
       cancelled: false,
       fn,
     };
-    this.push(t);
+    this.push(t.at, priority * TIE_PRIORITY + t.seq, t);
     return t;
   }
 
   /** Run `fn` after `delayNs`. */
   after(delayNs: number, fn: () => void, priority: number = TimerPriority.Normal): TimerHandle {
     return this.schedule(this.nowNs + delayNs, fn, priority);
+  }
+
+  /**
+   * Run `fn` after `delayNs` at normal priority, in the same order `after()` would, but with
+   * no handle: it cannot be cancelled.
+   */
+  post(delayNs: number, fn: () => void): void {
+    const at = this.nowNs + delayNs;
+    this.push(at < this.nowNs ? this.nowNs : at, this.seq++, fn);
   }
 
   cancel(t: TimerHandle | undefined): void {
@@ -75,13 +91,16 @@ export class VirtualClock {
   /** Time of the earliest live timer, or undefined. */
   nextTime(): number | undefined {
     this.dropCancelled();
-    return this.heap[0]?.at;
+    return this.size > 0 ? this.atQ[0] : undefined;
   }
 
   /** Pending live timers. */
   pending(): number {
     let n = 0;
-    for (const t of this.heap) if (!t.cancelled) n++;
+    for (let i = 0; i < this.size; i++) {
+      const t = this.itemQ[i]!;
+      if (typeof t === 'function' || !t.cancelled) n++;
+    }
     return n;
   }
 
@@ -92,54 +111,92 @@ export class VirtualClock {
    */
   fireNext(limit: number): number {
     this.dropCancelled();
-    const top = this.heap[0];
-    if (top === undefined || top.at > limit) return 0;
-    if (top.at > this.nowNs) this.nowNs = top.at;
-    const { at, priority } = top;
+    if (this.size === 0) return 0;
+    const at = this.atQ[0]!;
+    if (at > limit) return 0;
+    if (at > this.nowNs) this.nowNs = at;
+    const priority = Math.floor(this.tieQ[0]! / TIE_PRIORITY);
     let n = 0;
     for (;;) {
       this.dropCancelled();
-      const t = this.heap[0];
-      if (t === undefined || t.at !== at || t.priority !== priority) return n;
+      if (
+        this.size === 0 ||
+        this.atQ[0] !== at ||
+        Math.floor(this.tieQ[0]! / TIE_PRIORITY) !== priority
+      )
+        return n;
+      const t = this.itemQ[0]!;
       this.pop();
-      t.cancelled = true;
       this.fired++;
       n++;
-      t.fn();
+      if (typeof t === 'function') t();
+      else {
+        t.cancelled = true;
+        t.fn();
+      }
     }
   }
 
   private dropCancelled(): void {
-    while (this.heap.length > 0 && this.heap[0]!.cancelled) this.pop();
+    for (;;) {
+      if (this.size === 0) return;
+      const t = this.itemQ[0]!;
+      if (typeof t === 'function' || !t.cancelled) return;
+      this.pop();
+    }
   }
 
-  private push(t: TimerHandle): void {
-    const h = this.heap;
-    h.push(t);
-    let i = h.length - 1;
+  private push(at: number, tie: number, item: TimerHandle | (() => void)): void {
+    if (this.size === this.atQ.length) {
+      const a = new Float64Array(this.size * 2);
+      a.set(this.atQ);
+      this.atQ = a;
+      const k = new Float64Array(this.size * 2);
+      k.set(this.tieQ);
+      this.tieQ = k;
+    }
+    const A = this.atQ;
+    const K = this.tieQ;
+    const I = this.itemQ;
+    let i = this.size++;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!before(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
+      const pa = A[p]!;
+      if (pa < at || (pa === at && K[p]! < tie)) break;
+      A[i] = pa;
+      K[i] = K[p]!;
+      I[i] = I[p]!;
       i = p;
     }
+    A[i] = at;
+    K[i] = tie;
+    I[i] = item;
   }
 
   private pop(): void {
-    const h = this.heap;
-    const last = h.pop()!;
-    if (h.length === 0) return;
-    h[0] = last;
+    const n = --this.size;
+    const A = this.atQ;
+    const K = this.tieQ;
+    const I = this.itemQ;
+    const item = I.pop()!;
+    if (n === 0) return;
+    // Sift the last entry down from the root.
+    const at = A[n]!;
+    const tie = K[n]!;
     let i = 0;
     for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < h.length && before(h[l]!, h[m]!)) m = l;
-      if (r < h.length && before(h[r]!, h[m]!)) m = r;
-      if (m === i) return;
-      [h[i], h[m]] = [h[m]!, h[i]!];
+      let m = 2 * i + 1;
+      if (m >= n) break;
+      const r = m + 1;
+      if (r < n && (A[r]! < A[m]! || (A[r] === A[m] && K[r]! < K[m]!))) m = r;
+      if (at < A[m]! || (at === A[m] && tie < K[m]!)) break;
+      A[i] = A[m]!;
+      K[i] = K[m]!;
+      I[i] = I[m]!;
       i = m;
     }
+    A[i] = at;
+    K[i] = tie;
+    I[i] = item;
   }
 }

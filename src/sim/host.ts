@@ -95,7 +95,14 @@ export class SimHost implements TcpHostContext, UdpHostContext {
   };
   private readonly icmpQuote: 'rfc792' | 'linux';
   private readonly info = newPacketInfo();
+  /** Every TCP connection in creation order (views, shutdown); lookups go through connIndex. */
   private readonly conns = new Map<string, TcpConnection>();
+  /**
+   * The same connections by number, for the per-packet lookup without building a string:
+   * remote address × 2^16 + remote port, then local address × 2^16 + local port (each
+   * exact in a double).
+   */
+  private readonly connIndex = new Map<number, Map<number, TcpConnection>>();
   private readonly listeners = new Map<number, TcpListener[]>();
   private readonly tcpPorts = new Map<number, number>();
   private readonly udpSockets = new Map<number, UdpSocket[]>();
@@ -157,7 +164,7 @@ export class SimHost implements TcpHostContext, UdpHostContext {
       this.count('tx.loopback');
       const loopback = this.loopback;
       if (loopback !== undefined) loopback(pkt);
-      else this.clock.after(0, () => this.receive(pkt));
+      else this.clock.post(0, () => this.receive(pkt));
     } else if (this.transmit === undefined) {
       this.count('tx.noTransmit');
     } else {
@@ -205,6 +212,7 @@ export class SimHost implements TcpHostContext, UdpHostContext {
     if (this.conns.has(k)) throw new Error(`${this.name}: EADDRNOTAVAIL ${u32ToIp(src)}:${sport}`);
     const conn = new TcpConnection(this, src, sport, dst, dstPort);
     this.conns.set(k, conn);
+    this.indexConn(src, sport, dst, dstPort, conn);
     this.holdPort(this.tcpPorts, sport, 1);
     // Deferred so the caller can set callbacks before anything can come back.
     this.clock.after(0, () => {
@@ -253,7 +261,33 @@ export class SimHost implements TcpHostContext, UdpHostContext {
     const k = key(conn.localIp, conn.localPort, conn.remoteIp, conn.remotePort);
     if (this.conns.get(k) !== conn) return;
     this.conns.delete(k);
+    const byLocal = this.connIndex.get(conn.remoteIp * 65536 + conn.remotePort);
+    if (byLocal !== undefined) {
+      byLocal.delete(conn.localIp * 65536 + conn.localPort);
+      if (byLocal.size === 0) this.connIndex.delete(conn.remoteIp * 65536 + conn.remotePort);
+    }
     this.holdPort(this.tcpPorts, conn.localPort, -1);
+  }
+
+  private findConn(
+    lip: number,
+    lport: number,
+    rip: number,
+    rport: number,
+  ): TcpConnection | undefined {
+    return this.connIndex.get(rip * 65536 + rport)?.get(lip * 65536 + lport);
+  }
+
+  private indexConn(
+    lip: number,
+    lport: number,
+    rip: number,
+    rport: number,
+    c: TcpConnection,
+  ): void {
+    let byLocal = this.connIndex.get(rip * 65536 + rport);
+    if (byLocal === undefined) this.connIndex.set(rip * 65536 + rport, (byLocal = new Map()));
+    byLocal.set(lip * 65536 + lport, c);
   }
 
   private udpPorts(): Map<number, number> {
@@ -286,7 +320,7 @@ export class SimHost implements TcpHostContext, UdpHostContext {
     // A link that delivers synchronously must not re-enter the stack mid-send or
     // mid-receive: such a packet is taken at the same virtual instant, just after.
     if (this.depth > 0) {
-      this.clock.after(0, () => this.receive(packet));
+      this.clock.post(0, () => this.receive(packet));
       return;
     }
     this.depth++;
@@ -317,7 +351,7 @@ export class SimHost implements TcpHostContext, UdpHostContext {
   private tcpReceive(packet: Uint8Array): void {
     const i = this.info;
     const seg = readSegment(packet, i.l4Offset, i.l4Length, i.src, i.dst);
-    const conn = this.conns.get(key(i.dst, seg.dport, i.src, seg.sport));
+    const conn = this.findConn(i.dst, seg.dport, i.src, seg.sport);
     if (conn !== undefined && !conn.input(seg)) return;
     const l = this.listeners.get(seg.dport)?.find((x) => x.ip === 0 || x.ip === i.dst);
     const flags = seg.flags & (TcpFlags.SYN | TcpFlags.ACK | TcpFlags.RST);
@@ -334,6 +368,7 @@ export class SimHost implements TcpHostContext, UdpHostContext {
     }
     const conn = new TcpConnection(this, seg.dst, seg.dport, seg.src, seg.sport);
     this.conns.set(key(seg.dst, seg.dport, seg.src, seg.sport), conn);
+    this.indexConn(seg.dst, seg.dport, seg.src, seg.sport, conn);
     this.holdPort(this.tcpPorts, seg.dport, 1);
     l.adopt(conn);
     conn.openPassive(seg);
@@ -420,7 +455,7 @@ export class SimHost implements TcpHostContext, UdpHostContext {
     const type = i.icmpType;
     const code = i.icmpCode;
     if (proto === IpProto.TCP) {
-      const conn = this.conns.get(key(src, sport, dst, dport));
+      const conn = this.findConn(src, sport, dst, dport);
       if (conn === undefined) return this.drop('icmp.noSocket');
       this.count('icmp.toTcp');
       return conn.icmpError(type, code, i.src, rd32(l4 + 4));

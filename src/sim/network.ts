@@ -158,7 +158,7 @@ export class SimNetwork {
     this.pods.set(ip, { host, node: sim, ifIndex });
     host.transmit = (pkt) => {
       if (this.capture) this.tap(`pod/${host.name}:out`, pkt);
-      this.send('veth', `${host.name}>`, pkt, () => this.atNode(sim, pkt, ifIndex));
+      this.send('veth', host.name, '', pkt, () => this.atNode(sim, pkt, ifIndex));
     };
   }
 
@@ -180,16 +180,23 @@ export class SimNetwork {
     this.external.set(ipToU32(ip), host);
     host.transmit = (pkt) => {
       if (this.capture) this.tap(`external/${name}:out`, pkt);
-      this.send('external', `${name}>`, pkt, () => this.atRouter(pkt));
+      this.send('external', name, '', pkt, () => this.atRouter(pkt));
     };
     return host;
   }
 
   /**
    * Put a packet on a link: dropped if over the MTU or lost, else delivered after the
-   * link's queue, its serialization time and its propagation delay.
+   * link's queue, its serialization time and its propagation delay. The link's name
+   * (`from>to`, the key of its queue) is only built when it has a bandwidth.
    */
-  private send(kind: LinkKind, key: string, pkt: Uint8Array, deliver: () => void): void {
+  private send(
+    kind: LinkKind,
+    from: string,
+    to: string,
+    pkt: Uint8Array,
+    deliver: () => void,
+  ): void {
     const l = this.links[kind];
     if (pkt.length > l.mtu) {
       this.linkDrops.mtu++;
@@ -202,12 +209,13 @@ export class SimNetwork {
     let delay = l.latencyNs;
     if (l.bandwidthBps > 0) {
       const now = this.cluster.now();
+      const key = `${from}>${to}`;
       const start = Math.max(now, this.busyUntil.get(key) ?? 0);
       const done = start + (pkt.length * 8 * 1e9) / l.bandwidthBps;
       this.busyUntil.set(key, done);
       delay += done - now;
     }
-    this.cluster.clock.after(delay, deliver);
+    this.cluster.clock.post(delay, deliver);
   }
 
   // Callers test `this.capture` first: the point name is then only built when capturing.
@@ -238,7 +246,7 @@ export class SimNetwork {
       const pod = this.pods.get(dst);
       if (this.capture) this.tap(`${sim.node.name}:${iface.name}:out`, pkt);
       if (pod !== undefined && pod.node === sim)
-        this.send('veth', `>${pod.host.name}`, pkt, () => pod.host.receive(pkt));
+        this.send('veth', '', pod.host.name, pkt, () => pod.host.receive(pkt));
       return;
     }
     if (iface.kind === IfaceKind.Local) {
@@ -248,12 +256,12 @@ export class SimNetwork {
     if (this.capture) this.tap(`${sim.node.name}:eth0:out`, pkt);
     const peer = this.nodeByIp.get(nextHop >>> 0);
     if (peer !== undefined) {
-      this.send('node', `${sim.node.name}>${peer.node.name}`, pkt, () => {
+      this.send('node', sim.node.name, peer.node.name, pkt, () => {
         if (this.capture) this.tap(`${peer.node.name}:eth0:in`, pkt);
         this.atNode(peer, pkt, 1);
       });
     } else {
-      this.send('node', `${sim.node.name}>router`, pkt, () => this.atRouter(pkt));
+      this.send('node', sim.node.name, 'router', pkt, () => this.atRouter(pkt));
     }
   }
 
@@ -272,7 +280,7 @@ export class SimNetwork {
     const dst = ((pkt[16]! << 24) | (pkt[17]! << 16) | (pkt[18]! << 8) | pkt[19]!) >>> 0;
     const ext = this.external.get(dst);
     if (ext !== undefined) {
-      this.send('external', `>${ext.name}`, pkt, () => {
+      this.send('external', '', ext.name, pkt, () => {
         if (this.capture) this.tap(`external/${ext.name}:in`, pkt);
         ext.receive(pkt);
       });
@@ -285,7 +293,7 @@ export class SimNetwork {
       this.routerDrops++;
       return;
     }
-    this.send('node', `router>${node.node.name}`, pkt, () => {
+    this.send('node', 'router', node.node.name, pkt, () => {
       if (this.capture) this.tap(`${node.node.name}:eth0:in`, pkt);
       this.atNode(node, pkt, 1);
     });

@@ -3,7 +3,7 @@
 // Arriving segments are processed in input.ts.
 import type { TimerHandle, VirtualClock } from '../../control/clock.ts';
 import type { Rng } from '../../control/rng.ts';
-import { TcpFlags, buildTcp, emitTcpOptions, u32ToIp } from '../../packet/index.ts';
+import { TcpFlags, emitTcpOptions, u32ToIp } from '../../packet/index.ts';
 import type { TcpOption } from '../../packet/index.ts';
 import { ByteQueue } from './byte-queue.ts';
 import type { TcpConfig } from './config.ts';
@@ -16,6 +16,10 @@ import { Reassembly } from './reassembly.ts';
 import { RttEstimator } from './rtt.ts';
 import type { Segment } from './segment.ts';
 import { seqAdd, seqDiff, seqGt, seqInRange, seqLt } from './seq.ts';
+import { tcpPacket } from './wire.ts';
+
+const EMPTY = new Uint8Array(0);
+const NO_EXTRA: { options?: Uint8Array; window?: number } = {};
 
 export type { TcpState, TcpStats } from './state.ts';
 
@@ -302,7 +306,7 @@ export class TcpConnection {
 
   /** @internal A segment without data (ACK, RST) from this connection. */
   sendControl(seq: number, ack: number, flags: number): void {
-    this.emit(seq, ack, flags, new Uint8Array(0));
+    this.emit(seq, ack, flags, EMPTY);
   }
 
   private emit(
@@ -310,26 +314,26 @@ export class TcpConnection {
     ack: number,
     flags: number,
     payload: Uint8Array,
-    extra: { options?: Uint8Array; window?: number } = {},
+    extra: { options?: Uint8Array; window?: number } = NO_EXTRA,
   ): void {
     if (flags & TcpFlags.ACK) this.ackPending = false;
     const window =
       extra.window ?? ((flags & TcpFlags.RST) !== 0 ? 0 : this.rcvWnd() >>> this.rcvWscale);
     this.stats.segmentsSent++;
     this.ctx.sendPacket(
-      buildTcp({
-        src: this.localIp,
-        dst: this.remoteIp,
-        id: this.ipId,
-        sport: this.localPort,
-        dport: this.remotePort,
-        seq,
-        ack,
+      tcpPacket(
+        this.localIp,
+        this.remoteIp,
+        this.ipId,
+        this.localPort,
+        this.remotePort,
+        seq >>> 0,
+        ack >>> 0,
         flags,
         window,
         payload,
-        ...(extra.options !== undefined ? { options: extra.options } : {}),
-      }),
+        extra.options,
+      ),
     );
     this.ipId = (this.ipId + 1) & 0xffff;
   }
