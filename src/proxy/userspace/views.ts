@@ -9,7 +9,7 @@
 // libxt_physdev).
 import { loadRestoreText } from '../iptables/load.ts';
 import type { RuleSet } from '../iptables/rules.ts';
-import { iptablesSave } from '../iptables/save.ts';
+import { clusterDate, iptablesSave } from '../iptables/save.ts';
 import { listOrThrow } from '../iptables/views.ts';
 import {
   type IpsetRequest,
@@ -100,11 +100,12 @@ export class UserspaceNodeViews implements NodeViews {
     return this.cache;
   }
 
-  iptablesSave(r: IptablesSaveRequest): string {
+  iptablesSave(r: IptablesSaveRequest, nowMs = 0): string {
     const { rs, ext } = this.ruleSet();
     const text = iptablesSave(rs, {
       ...(r.table !== undefined ? { table: r.table } : {}),
       counters: r.counters,
+      date: clusterDate(nowMs),
     });
     return text.replace(
       / -m comment --comment SVCLABEXT(\d+)X/g,
