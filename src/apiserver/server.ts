@@ -210,8 +210,8 @@ export class ApiServer {
   readonly web: WebView;
 
   constructor(private readonly opts: ApiServerOptions) {
-    this.web = new WebView(opts.runtime, opts.web);
     this.rest = new RestHandlers(opts.runtime, unknownFields);
+    this.web = new WebView(this.rest, opts.web);
     this.token = Buffer.from(opts.token);
     this.watchOpts = { ...DEFAULT_WATCH_OPTIONS, ...opts.watch };
   }

@@ -3,6 +3,7 @@
 // imports only these declarations. docs/web.md describes each endpoint.
 //
 //   GET  /svclab/v1/web        → WebInfo          the cluster's mode, nodes, journey sources
+//   GET  /svclab/v1/web/watch?pods=RV&…          one watch stream for the page's kinds
 //   POST /svclab/v1/journeys   ← JourneyRequest   → Journey: one real request, hop by hop
 //   POST /svclab/v1/compare    ← CompareRequest   → CompareResult: one packet in each mode
 //   GET  /svclab/v1/bench      → BenchIndex       the latest `svclab bench` run's charts

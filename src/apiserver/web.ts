@@ -17,8 +17,17 @@ import { join } from 'node:path';
 import { resolveNodes } from '../control/cluster-config.ts';
 import { repoPath } from '../lab/repo.ts';
 import { type JourneyDriver, runJourney } from './journey.ts';
+import { findResource } from './resources.ts';
+import type { RestHandlers } from './rest.ts';
 import type { ClusterRuntime } from './runtime.ts';
-import { HttpStatusError, badRequest, methodNotAllowed, notFoundPath } from './status.ts';
+import {
+  HttpStatusError,
+  badRequest,
+  methodNotAllowed,
+  notFoundPath,
+  statusObject,
+  toHttpError,
+} from './status.ts';
 import { webBundle } from './web-bundle.ts';
 import type { BenchIndex, JourneyRequest, WebInfo } from './web-contract.ts';
 
@@ -28,6 +37,23 @@ export const WEB_HEADER = 'x-svclab-web';
 const MAX_PENDING_LOGINS = 16;
 /** Sessions kept, at most (the oldest is dropped). */
 const MAX_SESSIONS = 64;
+/** Bytes buffered for a slow page before its watch is cut (it relists and watches again). */
+const MAX_WATCH_BUFFER = 16 << 20;
+/** A page's watch ends after this long; the page lists again and reopens it. */
+const WATCH_TIMEOUT_MS = 30 * 60_000;
+
+/**
+ * The kinds the page follows through GET /svclab/v1/web/watch, by query name: one stream
+ * for all of them, because a browser keeps at most six connections to a host and five
+ * standard watches per tab would leave a second tab none.
+ */
+export const WEB_WATCH_KINDS: Record<string, [group: string, version: string, plural: string]> = {
+  nodes: ['', 'v1', 'nodes'],
+  pods: ['', 'v1', 'pods'],
+  services: ['', 'v1', 'services'],
+  endpointslices: ['discovery.k8s.io', 'v1', 'endpointslices'],
+  ingresses: ['networking.k8s.io', 'v1', 'ingresses'],
+};
 
 export interface WebOptions {
   /** Journeys and the modes comparison need the network; without it they answer 501. */
@@ -121,10 +147,14 @@ export class WebView {
   private readonly sessions: string[] = [];
   private port = 0;
 
+  private readonly runtime: ClusterRuntime;
+
   constructor(
-    private readonly runtime: ClusterRuntime,
+    private readonly rest: RestHandlers,
     private readonly opts: WebOptions = {},
-  ) {}
+  ) {
+    this.runtime = rest.runtime;
+  }
 
   /** Set once the server listens: the cookie's name and the login URLs carry it. */
   listening(port: number): void {
@@ -243,6 +273,11 @@ export class WebView {
       }
       throw notFoundPath();
     }
+    if (path === '/svclab/v1/web/watch') {
+      if (method !== 'GET') throw methodNotAllowed(method);
+      this.watch(res, new URL(req.url ?? '/', 'http://127.0.0.1').searchParams);
+      return;
+    }
     if (path === '/svclab/v1/web') {
       if (method !== 'GET') throw methodNotAllowed(method);
       sendText(res, 200, JSON.stringify(this.info()), 'application/json');
@@ -292,6 +327,66 @@ export class WebView {
       return;
     }
     throw notFoundPath();
+  }
+
+  /**
+   * One stream of watch events for several kinds: `?pods=RV&services=RV…` (each the
+   * resourceVersion of the page's list of that kind), lines of
+   * `{"kind": "pods", "type": "ADDED"|"MODIFIED"|"DELETED"|"ERROR", "object": …}` with
+   * objects as the API serves them. An ERROR (410 Gone: history compacted) ends it.
+   */
+  private watch(res: ServerResponse, q: URLSearchParams): void {
+    const wanted = Object.entries(WEB_WATCH_KINDS).filter(([k]) => q.has(k));
+    if (wanted.length === 0) {
+      throw badRequest(`name the kinds to watch: ${Object.keys(WEB_WATCH_KINDS).join(', ')}`);
+    }
+    for (const [k] of wanted) {
+      if (!/^\d*$/.test(q.get(k)!)) throw badRequest(`invalid resource version for ${k}`);
+    }
+    res.writeHead(200, {
+      'Content-Type': 'application/json',
+      'Transfer-Encoding': 'chunked',
+      'Cache-Control': 'no-store',
+    });
+    res.flushHeaders();
+    const stops: (() => void)[] = [];
+    let closed = false;
+    const close = (): void => {
+      if (closed) return;
+      closed = true;
+      for (const stop of stops) stop();
+      clearTimeout(timer);
+      res.end();
+    };
+    const timer = setTimeout(close, WATCH_TIMEOUT_MS);
+    const write = (line: string): void => {
+      if (closed) return;
+      res.write(line);
+      if (res.writableLength > MAX_WATCH_BUFFER) close();
+    };
+    res.on('close', close);
+    const store = this.runtime.cluster.store;
+    for (const [kind, [group, version, plural]] of wanted) {
+      const served = findResource(group, version, plural)!;
+      const rv = q.get(kind)!;
+      try {
+        stops.push(
+          store.watch(
+            served.stored,
+            (e) =>
+              write(
+                `{"kind":"${kind}","type":"${e.type}","object":${JSON.stringify(this.rest.served(e.object, served))}}\n`,
+              ),
+            rv === '' || rv === '0' ? undefined : rv,
+          ),
+        );
+      } catch (err) {
+        const status = statusObject(toHttpError(err));
+        write(`{"kind":"${kind}","type":"ERROR","object":${JSON.stringify(status)}}\n`);
+        close();
+        return;
+      }
+    }
   }
 
   private needDriver(): JourneyDriver {

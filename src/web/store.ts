@@ -205,44 +205,77 @@ export class ClusterStore {
     return () => this.listeners.delete(fn);
   }
 
-  start(): Promise<void> {
-    const kinds: KindSpec<unknown>[] = [
-      { path: '/api/v1/nodes', view: nodeView, map: this.nodes },
-      { path: '/api/v1/pods', view: podView, map: this.pods },
-      { path: '/api/v1/services', view: serviceView, map: this.services },
-      { path: '/apis/discovery.k8s.io/v1/endpointslices', view: sliceView, map: this.slices },
-      { path: '/apis/networking.k8s.io/v1/ingresses', view: ingressView, map: this.ingresses },
-    ] as KindSpec<unknown>[];
-    return Promise.all(kinds.map((k) => this.follow(k))).then(() => undefined);
+  /** Query name (as /svclab/v1/web/watch takes it) → the kind's list path and map. */
+  private kinds(): Record<string, KindSpec<unknown>> {
+    return {
+      nodes: { path: '/api/v1/nodes', view: nodeView, map: this.nodes },
+      pods: { path: '/api/v1/pods', view: podView, map: this.pods },
+      services: { path: '/api/v1/services', view: serviceView, map: this.services },
+      endpointslices: {
+        path: '/apis/discovery.k8s.io/v1/endpointslices',
+        view: sliceView,
+        map: this.slices,
+      },
+      ingresses: {
+        path: '/apis/networking.k8s.io/v1/ingresses',
+        view: ingressView,
+        map: this.ingresses,
+      },
+    } as Record<string, KindSpec<unknown>>;
+  }
+
+  /** List every kind, then follow them all through one watch; resolves after the first lists. */
+  async start(): Promise<void> {
+    const versions = await this.listAll(true);
+    void this.watchLoop(versions);
   }
 
   stop(): void {
     this.abort.abort();
   }
 
-  /** List, then watch from the list's version; relist when the watch ends or is too old. */
-  private async follow<V>(k: KindSpec<V>): Promise<void> {
-    const list = await getJson<List<Obj>>(k.path);
-    k.map.clear();
-    for (const o of list.items) k.map.set(keyOf(o.metadata), k.view(o));
-    this.bump();
-    void this.watchLoop(k, list.metadata.resourceVersion);
+  /** List each kind (the API's list); returns each list's resourceVersion. */
+  private async listAll(now: boolean): Promise<Record<string, string>> {
+    const kinds = Object.entries(this.kinds());
+    const lists = await Promise.all(kinds.map(([, k]) => getJson<List<Obj>>(k.path)));
+    const apply = () => {
+      kinds.forEach(([, k], i) => {
+        k.map.clear();
+        for (const o of lists[i]!.items) k.map.set(keyOf(o.metadata), k.view(o));
+      });
+    };
+    if (now) {
+      apply();
+      this.bump();
+    } else {
+      this.enqueue(apply);
+    }
+    return Object.fromEntries(kinds.map(([name], i) => [name, lists[i]!.metadata.resourceVersion]));
   }
 
-  private async watchLoop<V>(k: KindSpec<V>, rv: string): Promise<void> {
-    let version = rv;
+  /**
+   * One stream for every kind (a browser keeps six connections to a host: five watches
+   * per tab would starve a second tab). When it ends or reports an ERROR (history
+   * compacted), list again and reopen it.
+   */
+  private async watchLoop(first: Record<string, string>): Promise<void> {
+    let versions = first;
+    const kinds = this.kinds();
     while (!this.abort.signal.aborted) {
       let gone = false;
       try {
-        await watch<Obj>(
-          `${k.path}?watch=true&allowWatchBookmarks=true&resourceVersion=${encodeURIComponent(version)}`,
-          (e: WatchEvent<Obj>) => {
+        const q = new URLSearchParams(versions).toString();
+        await watch<Obj & { kind?: string }>(
+          `/svclab/v1/web/watch?${q}`,
+          (e: WatchEvent<Obj> & { kind?: string }) => {
+            const k = kinds[e.kind ?? ''];
+            if (k === undefined) return;
             if (e.type === 'ERROR') {
               gone = true;
               return;
             }
-            const rvNow = e.object.metadata.resourceVersion;
-            if (rvNow !== undefined) version = rvNow;
+            const rv = e.object.metadata.resourceVersion;
+            if (rv !== undefined) versions = { ...versions, [e.kind!]: rv };
             if (e.type === 'BOOKMARK') return;
             this.enqueue(() => {
               const key = keyOf(e.object.metadata);
@@ -255,16 +288,13 @@ export class ClusterStore {
       } catch (err) {
         if (this.abort.signal.aborted) return;
         this.error = (err as Error).message;
+        gone = true;
         await new Promise((r) => setTimeout(r, 1000));
       }
-      if (gone) {
+      if (gone || !this.abort.signal.aborted) {
         try {
-          const list = await getJson<List<Obj>>(k.path);
-          this.enqueue(() => {
-            k.map.clear();
-            for (const o of list.items) k.map.set(keyOf(o.metadata), k.view(o));
-          });
-          version = list.metadata.resourceVersion;
+          versions = await this.listAll(false);
+          this.error = '';
         } catch (err) {
           this.error = (err as Error).message;
           await new Promise((r) => setTimeout(r, 1000));

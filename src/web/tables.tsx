@@ -152,7 +152,9 @@ export function NodeTables({
           </div>
         ))}
       </pre>
-      {out?.stderr && <pre class="stderr">{out.stderr}</pre>}
+      {out?.stderr && (
+        <pre class={out.exitCode === 0 ? 'tool-err muted' : 'stderr'}>{out.stderr}</pre>
+      )}
     </main>
   );
 }

@@ -153,6 +153,19 @@ bt(
   },
 );
 
+bt('three tabs at once: each page holds one watch, so none starves', async (t) => {
+  const more = [await openPage(browser.context, s), await openPage(browser.context, s)];
+  try {
+    for (const p of more) await waitCount(p, '[data-node]', 3);
+    const third = more[1]!;
+    await third.locator('[data-tab=tables]').click();
+    await third.waitForSelector('pre.tool-out[data-tool=iptables-save] .line', { timeout: 5000 });
+    t.regex((await third.locator('pre.tool-out').textContent()) ?? '', /KUBE-SERVICES/);
+  } finally {
+    for (const p of more) await p.close();
+  }
+});
+
 bt('a journey client → myapp:80 shows the DNAT to a pod IP and the reply', async (t) => {
   await journey(page, 'client', 'myapp:80');
   t.is(await page.locator('.journey-result').getAttribute('data-outcome'), 'answered');

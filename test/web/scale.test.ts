@@ -56,20 +56,17 @@ run('1,000 Services / 10,000 pods: load, a scale event, the longest frame', asyn
       } as unknown as KubeObject);
     }
     const built = Date.now();
-    s.runtime.stop();
     t.is(s.session.cluster.apply(objs).filter((r) => r.error !== undefined).length, 0);
+    const applied = Date.now();
     const want = SERVICES * REPLICAS;
-    const readyPods = () =>
-      s.session.cluster
-        .list('Pod', 'default')
-        .filter((p) => p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
-        .length;
-    t.true(
-      s.session.runUntil(() => readyPods() >= want, 600e9),
-      'every pod turns ready',
+    // The cluster follows the wall clock: wait (in real time) for every pod's IP.
+    const withIp = () =>
+      s.session.cluster.list('Pod', 'default').filter((p) => p.status.podIP !== undefined).length;
+    for (let i = 0; i < 900 && withIp() < want; i++) await new Promise((r) => setTimeout(r, 1000));
+    t.is(withIp(), want, 'every pod has its IP');
+    t.log(
+      `cluster: ${SERVICES} Services and Deployments applied in ${applied - built} ms, ${want} pods with IPs after ${Date.now() - built} ms`,
     );
-    s.runtime.start();
-    t.log(`cluster: ${SERVICES} Services, ${want} pods ready in ${Date.now() - built} ms`);
 
     browser = await launchBrowser();
     const opened = Date.now();

@@ -350,3 +350,66 @@ test('svclab web-login asks the running cluster for a fresh login URL with the k
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the page’s one watch stream follows every kind from its list’s version', async (t) => {
+  const s = await serveWeb();
+  try {
+    const list = (await (await s.api('/api/v1/pods')).json()) as {
+      metadata: { resourceVersion: string };
+    };
+    const svcs = (await (await s.api('/api/v1/services')).json()) as {
+      metadata: { resourceVersion: string };
+    };
+    t.is((await s.api('/svclab/v1/web/watch')).status, 400, 'no kinds named');
+    const lines: { kind: string; type: string; object: { metadata: { name: string } } }[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      const req = request(
+        `${s.url}/svclab/v1/web/watch?pods=${list.metadata.resourceVersion}&services=${svcs.metadata.resourceVersion}`,
+        { ca: s.tls.caPem, headers: { authorization: `Bearer ${s.token}` } },
+        (res) => {
+          let buf = '';
+          res.on('data', (c: Buffer) => {
+            buf += c.toString();
+            let nl: number;
+            while ((nl = buf.indexOf('\n')) >= 0) {
+              lines.push(JSON.parse(buf.slice(0, nl)) as (typeof lines)[number]);
+              buf = buf.slice(nl + 1);
+              const pods = lines.filter((l) => l.kind === 'pods' && l.type === 'ADDED').length;
+              if (pods >= 2 && lines.some((l) => l.kind === 'services')) {
+                req.destroy();
+                resolve();
+              }
+            }
+          });
+        },
+      );
+      req.on('error', (e) => (e.message === 'socket hang up' ? undefined : reject(e)));
+      req.end();
+    });
+    const scaled = await s.api('/apis/apps/v1/namespaces/default/deployments/myapp-deploy/scale', {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/merge-patch+json' },
+      body: { spec: { replicas: 5 } },
+    });
+    t.is(scaled.status, 200);
+    await s.api('/api/v1/namespaces/default/services', {
+      method: 'POST',
+      body: {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'w' },
+        spec: { ports: [{ port: 80 }] },
+      },
+    });
+    await done;
+    const added = lines.filter((l) => l.kind === 'pods' && l.type === 'ADDED');
+    t.true(added.every((l) => l.object.metadata.name.startsWith('myapp-deploy-')));
+    t.true(
+      lines.some(
+        (l) => l.kind === 'services' && l.type === 'ADDED' && l.object.metadata.name === 'w',
+      ),
+    );
+  } finally {
+    await s.close();
+  }
+});
