@@ -19,12 +19,26 @@ import { ADDR_DST_LOCAL, ADDR_SRC_LOCAL } from '../packet-meta.ts';
 import type { PacketMeta } from '../packet-meta.ts';
 import type { TraceEvent } from '../trace.ts';
 import type { NodeViews } from '../views.ts';
+import {
+  ConnFlag,
+  DestFlag,
+  IPPROTO_TCP,
+  TCP_ACK,
+  TCP_FIN,
+  TCP_RST,
+  TCP_SYN,
+  TcpState,
+} from './constants.ts';
 import { IpvsVerdict } from './ipvs.ts';
 import { FilterVerdict, inputFilter, postroutingMasquerades } from './masquerade.ts';
 import type { IpvsProxier } from './proxier.ts';
 import { IpvsNodeViews } from './views.ts';
 
 const MASQ_MARK = 0x4000;
+const TCP_ESTABLISHED = TcpState.ESTABLISHED;
+const F_TEMPLATE = ConnFlag.TEMPLATE;
+const F_NOOUTPUT = ConnFlag.NOOUTPUT;
+const DEST_AVAILABLE = DestFlag.AVAILABLE;
 /**
  * A trace step: one of kube-proxy's ipvs-mode iptables rules in `chain` took the packet
  * (an ipset match; KUBE-IPVS-OUT-FILTER's is `-m ipvs`, printed the same way as before).
@@ -212,6 +226,44 @@ export class IpvsDataplaneProxier implements DataplaneProxier {
   ): number {
     const now = this.nowMs();
     const ipvs = this.ipvs.ipvs;
+    const c = ipvs.conns;
+    // The common case, a few integer compares: the flow's remembered slot is its live
+    // connection, in ESTABLISHED, unexpired, and the segment is a plain ACK (no SYN, FIN or
+    // RST), so the state table maps ESTABLISHED to itself in either direction and only the
+    // counters and the timer move. Same result as lookupIn + packetIn/packetOut below.
+    if (
+      (tcpFlags & (TCP_SYN | TCP_FIN | TCP_RST | TCP_ACK)) === TCP_ACK &&
+      c.isConnIn(hint, proto, client, cport, vaddr, vport) &&
+      proto === IPPROTO_TCP &&
+      c.state[hint] === TCP_ESTABLISHED &&
+      (c.flags[hint]! & (F_TEMPLATE | F_NOOUTPUT)) === 0 &&
+      c.expires[hint]! > now
+    ) {
+      const d = c.dest[hint];
+      if (d !== null && d !== undefined && (d.flags & DEST_AVAILABLE) !== 0) {
+        const ds = d.stats;
+        const ss = c.svc[hint]?.stats;
+        if (reply) {
+          ds.outpkts++;
+          ds.outbytes += bytes;
+          if (ss !== undefined) {
+            ss.outpkts++;
+            ss.outbytes += bytes;
+          }
+        } else {
+          ds.inpkts++;
+          ds.inbytes += bytes;
+          if (ss !== undefined) {
+            ss.inpkts++;
+            ss.inbytes += bytes;
+          }
+        }
+        const timeout = ipvs.tcpTimeouts[TCP_ESTABLISHED]! * 1000;
+        c.timeoutMs[hint] = timeout;
+        c.expires[hint] = now + timeout;
+        return hint;
+      }
+    }
     const id = ipvs.lookupIn(proto, client, cport, vaddr, vport, now, hint);
     if (id < 0) return -1;
     if (reply) ipvs.packetOut(id, tcpFlags, bytes, now);

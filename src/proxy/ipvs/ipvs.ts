@@ -63,7 +63,8 @@ export class Ipvs {
   expireNodestConn = true;
   /** net.ipv4.vs.expire_quiescent_template (kube-proxy sets 1). */
   expireQuiescentTemplate = true;
-  private readonly tcpTimeouts = DEFAULT_TCP_TIMEOUTS.slice();
+  /** Seconds per TCP state (read per packet by the dataplane's established fast path). */
+  readonly tcpTimeouts = DEFAULT_TCP_TIMEOUTS.slice();
   private readonly stateTimeouts: StateTimeouts & { udp: number } = {
     tcp: this.tcpTimeouts,
     udp: DEFAULT_UDP_TIMEOUT,
