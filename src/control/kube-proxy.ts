@@ -70,6 +70,8 @@ export class KubeProxy {
     readonly node: ResolvedNode,
     /** Used where the cluster has no kube-proxy ConfigMap (no system pods). */
     private readonly fallbackSettings: KubeProxySettings,
+    /** Modes this world cannot run (the lab has no userspace relay): kube-proxy exits. */
+    private readonly unavailable: readonly ProxyMode[] = [],
   ) {}
 
   /** The first start, before the dataplane exists: the proxier it is built with. */
@@ -188,6 +190,8 @@ export class KubeProxy {
         mode = 'iptables';
       } else failed = "can't use the IPVS proxier: Ipvs not supported by the kernel";
     }
+    if (failed === undefined && this.unavailable.includes(mode))
+      failed = `svclab: ${mode} mode is not available here (the simulation has it)`;
     const proxier = this.newProxier(failed === undefined ? mode : 'iptables', settings);
     if (failed !== undefined) {
       // kube-proxy exits; the rules already in the node's tables stay, nothing syncs them.

@@ -39,6 +39,8 @@ export interface NodeSetupOptions extends KubeProxySettings {
   conntrack?: ConntrackConfig;
   /** Sends a packet the dataplane generates (ICMP errors) out of an interface. */
   emit?: (packet: Uint8Array, ifIndex: number) => void;
+  /** Modes kube-proxy cannot run in this world (it exits with an error if configured). */
+  unavailableModes?: readonly ProxyMode[];
 }
 
 export interface SimNode {
@@ -91,7 +93,7 @@ export function setUpNode(
   if (node === undefined) throw new Error(`no node named ${nodeName}`);
   const flags = kubeProxyFlags(opts);
   configureKubeProxy(cluster, flags);
-  const kubeProxy = new KubeProxy(cluster, node, flags);
+  const kubeProxy = new KubeProxy(cluster, node, flags, opts.unavailableModes);
   const proxier = kubeProxy.start();
   const podCidr = parseCidr(node.podCIDR);
   const dataplane = new NodeDataplane({

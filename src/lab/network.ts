@@ -86,7 +86,12 @@ export class LabNetwork {
     const nodes = resolveNodes(cluster.config);
     this.routerIP = ipToU32(defaultRouter(nodes[0]!.ip));
     for (const n of nodes) {
-      const node = setUpNode(cluster, n.name, { ...opts.kubeProxy, mode: opts.mode });
+      // The lab has no userspace relay process: a ConfigMap switch to it makes kube-proxy exit.
+      const node = setUpNode(cluster, n.name, {
+        ...opts.kubeProxy,
+        mode: opts.mode,
+        unavailableModes: ['userspace'],
+      });
       node.dataplane.emit = (packet, ifIndex) =>
         this.emitted.push({ node, packet: packet.slice(), ifIndex });
       this.nodes.set(n.name, node);

@@ -219,3 +219,18 @@ test("stale UDP entries: kube-proxy's CleanStaleEntries filters (orig dst, orig 
     [1, 5],
   );
 });
+
+test('a mode the world cannot run (userspace in the lab): kube-proxy exits with a one-line error', (t) => {
+  const c = new Cluster();
+  const n = setUpNode(c, 'k8s-node01', { mode: 'userspace', unavailableModes: ['userspace'] });
+  const pod = c
+    .list('Pod', 'kube-system')
+    .find(
+      (p) => p.metadata.labels?.['k8s-app'] === 'kube-proxy' && p.spec.nodeName === 'k8s-node01',
+    )!;
+  t.regex(
+    n.kubeProxy.podLog(pod.metadata.name)!.join('\n'),
+    /^E.* "command failed" err="svclab: userspace mode is not available here/m,
+  );
+  t.notRegex(runNodeTool(n, ['iptables-save'], 0).stdout, /KUBE-PORTALS/);
+});
