@@ -230,7 +230,11 @@ function daemonArgs(files: string[], o: UpOptions): string[] {
  * Run `fn` holding the lab's lock (flock on its state directory's lock file): one `lab up`
  * or `lab down` of a prefix at a time.
  */
-async function locked<T>(paths: LabPaths, what: string, fn: () => Promise<T>): Promise<T> {
+async function locked<T>(
+  paths: LabPaths,
+  what: string,
+  fn: (lock: LabLock) => Promise<T>,
+): Promise<T> {
   ensureStateDir(paths);
   const lock: LabLock | undefined = tryLock(paths);
   if (lock === undefined)
@@ -238,7 +242,7 @@ async function locked<T>(paths: LabPaths, what: string, fn: () => Promise<T>): P
       `svclab lab: another lab up or down of this prefix is running (${paths.lockFile} is locked); ${what} refused`,
     );
   try {
-    return await fn();
+    return await fn(lock);
   } finally {
     lock.release();
   }
@@ -255,7 +259,7 @@ async function up(args: string[], o: UpOptions): Promise<void> {
   const mode = proxyMode(o.proxyMode);
   kubeProxySettings(o); // a bad kube-proxy flag fails here, before anything is built
   const paths = labPaths(prefix);
-  await locked(paths, 'lab up', () => upLocked(args, o, prefix, mode, paths));
+  await locked(paths, 'lab up', (lock) => upLocked(args, o, prefix, mode, paths, lock));
 }
 
 async function upLocked(
@@ -264,6 +268,7 @@ async function upLocked(
   prefix: string,
   mode: ReturnType<typeof proxyMode>,
   paths: LabPaths,
+  lock: LabLock,
 ): Promise<void> {
   const pid = livePid(paths);
   if (pid !== undefined)
@@ -281,7 +286,11 @@ async function upLocked(
       seed: o.seed,
       kubeProxy: kubeProxySettings({ ...o, proxyMode: mode }),
       ...(o.recursive ? { recursive: true } : {}),
-      onStarted: labApi(o.apiPort),
+      // Up: the lock is for bringing it up; `lab down` must be able to take it.
+      onStarted: async (d) => {
+        lock.release();
+        return labApi(o.apiPort)(d);
+      },
     });
     process.exit(0);
   }
