@@ -145,6 +145,7 @@ const specs: Record<Kind, Record<string, Shape>> = {
       externalName: 'str',
       externalIPs: strList,
       loadBalancerIP: 'str',
+      loadBalancerClass: 'str',
       loadBalancerSourceRanges: strList,
       sessionAffinity: 'str',
       sessionAffinityConfig: obj({ clientIP: obj({ timeoutSeconds: 'int' }) }),

@@ -225,6 +225,8 @@ export interface Service extends TypeMeta {
     externalName?: string;
     externalIPs?: string[];
     loadBalancerIP?: string;
+    /** The load-balancer implementation that owns it; svclab's MetalLB-style one owns unset. */
+    loadBalancerClass?: string;
     loadBalancerSourceRanges?: string[];
     sessionAffinity: 'None' | 'ClientIP';
     sessionAffinityConfig?: { clientIP: { timeoutSeconds: number } };

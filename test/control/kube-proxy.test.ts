@@ -234,3 +234,38 @@ test('a mode the world cannot run (userspace in the lab): kube-proxy exits with 
   );
   t.notRegex(runNodeTool(n, ['iptables-save'], 0).stdout, /KUBE-PORTALS/);
 });
+
+test('a Service of another loadBalancerClass keeps the ingress IPs its owner writes, every one of them on the node', (t) => {
+  const c = new Cluster();
+  const n = setUpNode(c, 'k8s-node01', { mode: 'iptables' });
+  const [r] = c.apply([
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'lb2', namespace: 'default' },
+      spec: {
+        type: 'LoadBalancer',
+        loadBalancerClass: 'example.com/cloud',
+        selector: { app: 'x' },
+        ports: [{ name: 'http', port: 80, protocol: 'TCP' }],
+      },
+    } as unknown as Service,
+  ]);
+  t.is(r?.error, undefined);
+  const svc = c.get('Service', 'default', 'lb2')!;
+  t.deepEqual(svc.status?.loadBalancer.ingress ?? [], [], 'svclab’s allocator leaves it alone');
+  // The owner (a cloud controller) writes two addresses into the status.
+  c.store.update({
+    ...svc,
+    status: { loadBalancer: { ingress: [{ ip: '203.0.113.10' }, { ip: '203.0.113.11' }] } },
+  });
+  c.advance(2 * SECOND);
+  t.deepEqual(
+    c.get('Service', 'default', 'lb2')!.status?.loadBalancer.ingress?.map((i) => i.ip),
+    ['203.0.113.10', '203.0.113.11'],
+  );
+  // No endpoints: kube-proxy REJECTs at each LoadBalancer IP (filter KUBE-EXTERNAL-SERVICES).
+  const save = runNodeTool(n, ['iptables-save'], 0).stdout;
+  t.regex(save, /-d 203\.0\.113\.10\/32 .*"default\/lb2:http has no endpoints".* -j REJECT/);
+  t.regex(save, /-d 203\.0\.113\.11\/32 .*"default\/lb2:http has no endpoints".* -j REJECT/);
+});

@@ -39,6 +39,9 @@ export class ServiceLoadBalancerController implements Controller {
       }
       // Its own status write changes nothing to reconcile (and would repeat a failure event).
       if (ev.type === 'MODIFIED' && ev.old?.spec === ev.object.spec) return;
+      // Another implementation's Service (spec.loadBalancerClass): its status is that one's to
+      // write (a manifest's or a status patch's ingress IPs stand, as many as it lists).
+      if (ev.object.spec.loadBalancerClass !== undefined && !this.assigned.has(key)) return;
       if (ev.object.spec.type === 'LoadBalancer' || this.assigned.has(key)) this.queue.add(key);
     });
   }
