@@ -12,7 +12,7 @@ import { type ServingTls, makeServingTls } from '../../src/apiserver/tls.ts';
 import { simJourneys } from '../../src/cli/web.ts';
 import type { ProxyMode } from '../../src/control/node-setup.ts';
 import { SimRuntime } from '../../src/scenario/live-runtime.ts';
-import { Session } from '../../src/scenario/session.ts';
+import { Session, type SessionOptions } from '../../src/scenario/session.ts';
 import { httpsFetch } from '../apiserver/fixture.ts';
 
 export const CHROMIUM = process.env['SVCLAB_CHROMIUM'] ?? '/usr/bin/chromium';
@@ -56,9 +56,14 @@ export async function serveWeb(
     files?: string[];
     benchDir?: string;
     log?: (line: string) => void;
+    cluster?: SessionOptions['cluster'];
   } = {},
 ): Promise<WebServed> {
-  const session = new Session({ mode: opts.mode ?? 'iptables', baseDir: process.cwd() });
+  const session = new Session({
+    mode: opts.mode ?? 'iptables',
+    baseDir: process.cwd(),
+    ...(opts.cluster === undefined ? {} : { cluster: opts.cluster }),
+  });
   const files = opts.files ?? [join(SEED, 'svc-deployment.yaml'), join(SEED, 'svc.yaml')];
   const cfg = session.cluster.config;
   const loaded = loadManifests(files, {

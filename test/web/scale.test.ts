@@ -6,6 +6,7 @@
 //   SVCLAB_WEB_SCALE=1 npx ava --verbose test/web/scale.test.ts
 import test from 'ava';
 import type { KubeObject } from '../../src/api/types.ts';
+import type { SessionOptions } from '../../src/scenario/session.ts';
 import { type Browser, browserMissing, launchBrowser, openPage, serveWeb } from './fixture.ts';
 
 const SERVICES = Number(process.env['SVCLAB_WEB_SCALE_SERVICES'] ?? 1000);
@@ -29,7 +30,10 @@ interface PageGlobals {
 
 run('1,000 Services / 10,000 pods: load, a scale event, the longest frame', async (t) => {
   t.timeout(20 * 60_000);
-  const s = await serveWeb({ files: [] });
+  // A /19 per node: the default /24 holds ~250 pods a node, too few for 10,000.
+  // (Cluster's option; Session hands its cluster settings through.)
+  const cluster = { nodeCIDRMaskSize: 19 } as unknown as SessionOptions['cluster'];
+  const s = await serveWeb({ files: [], cluster });
   let browser: Browser | undefined;
   try {
     const objs: KubeObject[] = [];
