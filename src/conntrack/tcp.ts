@@ -55,6 +55,14 @@ const RETRANS_SLOT = TCP_RETRANS_SLOT;
 const S_IG = SIG;
 const S_IV = SIV;
 const UNACK_SLOT = TCP_UNACK_SLOT;
+/** Flags that decide the state machine's path (PSH, ECE, CWR do not). */
+const FAST_FLAGS_MASK = TcpFlags.FIN | TcpFlags.SYN | TcpFlags.RST | TcpFlags.ACK | TcpFlags.URG;
+
+let tcpFastPath = true;
+/** For tests: turn the ESTABLISHED + ACK shortcut off, to compare it with the full path. */
+export function setTcpFastPath(on: boolean): void {
+  tcpFastPath = on;
+}
 
 export interface TcpTrackerOptions {
   /** nf_conntrack_tcp_loose: pick up connections from a mid-stream ACK (default true). */
@@ -117,6 +125,14 @@ export class TcpTracker {
     seq >>>= 0;
     ack >>>= 0;
     win &= 0xffff;
+    if (
+      (flags & FAST_FLAGS_MASK) === TcpFlags.ACK &&
+      t.l4state[e] === TcpState_ESTABLISHED &&
+      (t.status[e]! & CtStatus_CONFIRMED) !== 0 &&
+      tcpFastPath
+    ) {
+      return this.establishedAck(ref, e, dir, now, bytes, flags, seq, ack, win, payloadLen);
+    }
     if (!tcpFlagsValid(flags)) return this.invalid(e);
     if (
       (t.status[e]! & CtStatus_CONFIRMED) === 0 &&
@@ -283,6 +299,72 @@ export class TcpTracker {
       (old === TcpState_SYN_RECV || old === TcpState_ESTABLISHED) &&
       next === TcpState_ESTABLISHED
     ) {
+      t.status[e] = status | CtStatus_ASSURED;
+    }
+    t.refresh(ref, now, timeout, bytes);
+    return this.accepted(e, dir, CtVerdict_ACCEPT);
+  }
+
+  /**
+   * packet() for the common case: a confirmed ESTABLISHED entry and a segment whose only
+   * flags besides PSH/ECE/CWR are ACK. Such flags are always valid, their index is ACK,
+   * ESTABLISHED + ACK stays ESTABLISHED in both directions and no special case of the
+   * state switch applies, so what is left is the window check and the timer: the same
+   * steps packet() takes for it, without the table walks in between.
+   */
+  private establishedAck(
+    ref: number,
+    e: number,
+    dir: number,
+    now: number,
+    bytes: number,
+    flags: number,
+    seq: number,
+    ack: number,
+    win: number,
+    payloadLen: number,
+  ): CtVerdict {
+    const t = this.t;
+    const w = this.w;
+    const res = w.inWindow(
+      e,
+      dir,
+      TcpIndex_ACK,
+      TcpState_ESTABLISHED,
+      flags,
+      seq,
+      ack,
+      win,
+      payloadLen,
+      -1,
+      this.beLiberal,
+    );
+    if (res === CtVerdict_IGNORE) return this.accepted(e, dir, CtVerdict_IGNORE);
+    if (res === CtVerdict_INVALID) {
+      this.handleInvalid(e, dir, TcpIndex_ACK, now);
+      return this.invalid(e);
+    }
+    w.lastIndex[e] = TcpIndex_ACK;
+    w.lastDir[e] = dir;
+    const to = this.timeouts;
+    const limit = to[TcpState_ESTABLISHED]!;
+    let timeout: number;
+    if (w.retrans[e]! >= this.maxRetrans && limit > to[RETRANS_SLOT]!) {
+      timeout = to[RETRANS_SLOT]!;
+    } else if (
+      (w.tdFlags[e * 2]! | w.tdFlags[e * 2 + 1]!) & TcpSeenFlag_DATA_UNACKNOWLEDGED &&
+      limit > to[UNACK_SLOT]!
+    ) {
+      timeout = to[UNACK_SLOT]!;
+    } else if (w.lastWin[e] === 0 && limit > to[RETRANS_SLOT]!) {
+      timeout = to[RETRANS_SLOT]!;
+    } else {
+      timeout = limit;
+    }
+    const status = t.status[e]!;
+    if ((status & CtStatus_SEEN_REPLY) === 0) {
+      if (timeout > to[UNACK_SLOT]!) timeout = to[UNACK_SLOT]!;
+    } else if ((status & CtStatus_ASSURED) === 0) {
       t.status[e] = status | CtStatus_ASSURED;
     }
     t.refresh(ref, now, timeout, bytes);
