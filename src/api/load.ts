@@ -23,7 +23,7 @@ import {
 } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { extname, join } from 'node:path';
-import { LineCounter, parseAllDocuments } from 'yaml';
+import { LineCounter, isAlias, isCollection, parseAllDocuments } from 'yaml';
 import type { Node } from 'yaml';
 import { decodeObject } from './decode.ts';
 import { ManifestError, formatPath } from './errors.ts';
@@ -165,9 +165,9 @@ function nodeShape(root: unknown, limit: number): { depth: number; collectionKey
       const pair = it as { key?: unknown; value?: unknown };
       if (pair !== null && typeof pair === 'object' && ('value' in pair || 'key' in pair)) {
         stack.push([pair.value, d + 1]);
-        const key = pair.key as { items?: unknown } | null;
-        if (key !== null && typeof key === 'object' && Array.isArray(key.items))
-          return { depth: max, collectionKey: key as unknown as Node };
+        // A collection as a key, or an alias (which may stand for one): JSON has neither.
+        const key = pair.key;
+        if (isCollection(key) || isAlias(key)) return { depth: max, collectionKey: key as Node };
       } else stack.push([it, d + 1]);
     }
   }
@@ -293,7 +293,7 @@ function parseText(
           p.line,
           p.col,
           '',
-          'a mapping key must be a string, not a collection',
+          'a mapping key must be a plain string, not a collection or an alias',
         ),
       );
       return;
