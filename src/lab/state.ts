@@ -221,7 +221,8 @@ export function clearState(p: LabPaths): void {
 
 /**
  * Drop the key material a lab kept (Secret manifests made by `lab create secret` or a
- * scenario's `kubectl create secret`, ingress-nginx's fake certificate): `lab down` does,
+ * scenario's `kubectl create secret`, ingress-nginx's fake certificate, a kubeconfig a
+ * crashed daemon left): `lab down` does,
  * not the start-up cleanup (a new lab's secrets are written before its daemon starts).
  */
 export function clearSecrets(p: LabPaths): void {
@@ -232,7 +233,7 @@ export function clearSecrets(p: LabPaths): void {
     return;
   }
   for (const n of names) {
-    if (/^secret-.*\.yaml$|^ingress-fake\.(crt|key)$/.test(n))
+    if (/^secret-.*\.yaml$|^ingress-fake\.(crt|key)$|^kubeconfig$/.test(n))
       rmSync(join(p.dir, n), { force: true });
   }
 }
