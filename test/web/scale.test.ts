@@ -122,7 +122,7 @@ run('1,000 Services / 10,000 pods: load, a scale event, the longest frame', asyn
     const results: string[] = [];
     for (const [name, replicas] of [
       ['app-0000', REPLICAS + 5],
-      ['app-0500', REPLICAS + 20],
+      [`app-${String(Math.floor(SERVICES / 2)).padStart(4, '0')}`, REPLICAS + 20],
       ['app-0000', REPLICAS],
     ] as const) {
       await page.evaluate(() => {
