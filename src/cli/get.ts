@@ -30,7 +30,7 @@ export function registerGet(program: Command): void {
   program
     .command('get')
     .description(
-      'kubectl get on a simulated cluster: svc|pods|endpoints|endpointslices|ingress|deploy|rs|nodes',
+      'kubectl get on a simulated cluster: svc|pods|endpoints|endpointslices|ingress|deploy|rs|nodes|cm|secrets|ns|events',
     )
     .argument(
       '<resource>',

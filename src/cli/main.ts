@@ -25,7 +25,7 @@ const pkg = JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as {
 export function buildProgram(): Command {
   const program = new Command('svclab')
     .description(
-      'Packet-level simulator of Kubernetes Service networking (kube-proxy iptables, ipvs, nftables).',
+      'Packet-level simulator of Kubernetes Service networking (kube-proxy userspace, iptables, ipvs, nftables).',
     )
     .version(pkg.version, '-V, --version')
     .exitOverride();
