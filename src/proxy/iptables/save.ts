@@ -27,6 +27,22 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
  * The node's wall clock at cluster time `nowMs` (virtual milliseconds): virtual time zero
  * is DEFAULT_EPOCH_MS, the instant kubectl's timestamps start from too.
  */
+/**
+ * Matches the iptables rule model cannot parse (`-m ipvs`, `-m set`, REDIRECT ...) ride through
+ * it as a comment holding this placeholder; the printers put the real text back.
+ */
+export const extPlaceholder = (n: number): string => `SVCLABEXT${n}X`;
+/** A placeholder as `iptables -L` prints its comment. */
+export const LISTED_PLACEHOLDER = / \/\* SVCLABEXT(\d+)X \*\//g;
+
+/** iptables-save text with each placeholder comment replaced by its `save` text. */
+export function restorePlaceholders(saved: string, ext: readonly { save: string }[]): string {
+  return saved.replace(
+    / -m comment --comment SVCLABEXT(\d+)X/g,
+    (_, n: string) => ext[Number(n)]!.save,
+  );
+}
+
 export function clusterDate(nowMs: number): Date {
   return new Date(DEFAULT_EPOCH_MS + Math.floor(nowMs));
 }

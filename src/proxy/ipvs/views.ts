@@ -14,7 +14,13 @@
 import { loadRestoreText } from '../iptables/load.ts';
 import { tokenizeLine } from '../iptables/parse.ts';
 import type { RuleSet } from '../iptables/rules.ts';
-import { clusterDate, iptablesSave } from '../iptables/save.ts';
+import {
+  LISTED_PLACEHOLDER,
+  clusterDate,
+  extPlaceholder,
+  iptablesSave,
+  restorePlaceholders,
+} from '../iptables/save.ts';
 import { listOrThrow } from '../iptables/views.ts';
 import {
   type IpsetRequest,
@@ -74,8 +80,6 @@ function printExtension(module: string, opts: readonly string[]): Printed {
   }
 }
 
-const placeholder = (n: number) => `SVCLABEXT${n}X`;
-
 /** The payload and the built-in jumps as restore text, extension matches stood in for. */
 function restoreWithPlaceholders(rules: IpvsRules): { text: string; ext: Printed[] } {
   const ext: Printed[] = [];
@@ -95,7 +99,7 @@ function restoreWithPlaceholders(rules: IpvsRules): { text: string; ext: Printed
         )
           j++;
         ext.push(printExtension(module, args.slice(i + 2, j)));
-        out.push('-m', 'comment', '--comment', placeholder(ext.length - 1));
+        out.push('-m', 'comment', '--comment', extPlaceholder(ext.length - 1));
         i = j - 1;
         continue;
       }
@@ -143,18 +147,12 @@ export class IpvsNodeViews implements NodeViews {
       counters: r.counters,
       date: clusterDate(nowMs),
     });
-    return text.replace(
-      / -m comment --comment SVCLABEXT(\d+)X/g,
-      (_, n: string) => ext[Number(n)]!.save,
-    );
+    return restorePlaceholders(text, ext);
   }
 
   iptablesList(r: IptablesListRequest): string {
     const { rs, ext } = this.ruleSet();
-    return listOrThrow(rs, r).replace(
-      / \/\* SVCLABEXT(\d+)X \*\//g,
-      (_, n: string) => ext[Number(n)]!.list,
-    );
+    return listOrThrow(rs, r).replace(LISTED_PLACEHOLDER, (_, n: string) => ext[Number(n)]!.list);
   }
 
   nftList(r: NftRequest): string {

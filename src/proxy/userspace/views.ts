@@ -9,7 +9,13 @@
 // libxt_physdev).
 import { loadRestoreText } from '../iptables/load.ts';
 import type { RuleSet } from '../iptables/rules.ts';
-import { clusterDate, iptablesSave } from '../iptables/save.ts';
+import {
+  LISTED_PLACEHOLDER,
+  clusterDate,
+  extPlaceholder,
+  iptablesSave,
+  restorePlaceholders,
+} from '../iptables/save.ts';
 import { listOrThrow } from '../iptables/views.ts';
 import {
   type IpsetRequest,
@@ -34,7 +40,6 @@ interface Printed {
   readonly target?: string;
 }
 
-const placeholder = (n: number) => `SVCLABEXT${n}X`;
 const STAND_INS: readonly [RegExp, (m: RegExpMatchArray) => Printed][] = [
   [
     / -j REDIRECT --to-ports (\d+)/,
@@ -55,7 +60,7 @@ function withPlaceholders(text: string): { text: string; ext: Printed[] } {
       const m = re.exec(line);
       if (m === null) continue;
       ext.push(print(m));
-      line = line.replace(re, ` -m comment --comment ${placeholder(ext.length - 1)}`);
+      line = line.replace(re, ` -m comment --comment ${extPlaceholder(ext.length - 1)}`);
     }
     return line;
   });
@@ -107,10 +112,7 @@ export class UserspaceNodeViews implements NodeViews {
       counters: r.counters,
       date: clusterDate(nowMs),
     });
-    return text.replace(
-      / -m comment --comment SVCLABEXT(\d+)X/g,
-      (_, n: string) => ext[Number(n)]!.save,
-    );
+    return restorePlaceholders(text, ext);
   }
 
   iptablesList(r: IptablesListRequest): string {
@@ -121,7 +123,7 @@ export class UserspaceNodeViews implements NodeViews {
       .split('\n')
       .map((line) => {
         let target: string | undefined;
-        const out = line.replace(/ \/\* SVCLABEXT(\d+)X \*\//g, (_, n: string) => {
+        const out = line.replace(LISTED_PLACEHOLDER, (_, n: string) => {
           const p = ext[Number(n)]!;
           target ??= p.target;
           return p.list;
