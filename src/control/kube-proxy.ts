@@ -283,7 +283,6 @@ class KlogWriter {
 
   started(mode: ProxyMode, nodeIP: string, version: string): void {
     const modern = this.minor >= 19;
-    const name = mode === 'iptables' ? 'iptables' : mode;
     if (modern) {
       if (this.minor >= 27 && mode === 'iptables')
         this.say('I', 'server_linux.go:66', 'Using iptables proxy');
@@ -293,7 +292,7 @@ class KlogWriter {
       this.say(
         'I',
         this.minor >= 28 ? 'server_linux.go:169' : 'server_others.go:269',
-        `Using ${name} Proxier`,
+        `Using ${mode} Proxier`,
       );
       if (mode === 'iptables')
         this.say(
@@ -315,7 +314,7 @@ class KlogWriter {
       this.line('I', 'shared_informer.go:320', 'Caches are synced for endpoint slice config');
       this.line('I', 'shared_informer.go:320', 'Caches are synced for service config');
     } else {
-      this.line('I', 'server_others.go:170', `Using ${name} Proxier.`);
+      this.line('I', 'server_others.go:170', `Using ${mode} Proxier.`);
       this.line('I', 'server.go:534', `Version: ${version}`);
       this.line('I', 'conntrack.go:52', 'Setting nf_conntrack_max to 131072');
       this.line('I', 'config.go:187', 'Starting service config controller');
