@@ -25,20 +25,28 @@ export interface TimerHandle {
 /**
  * The timer queue is a binary heap kept as parallel arrays: the firing time and a tie-break
  * key (priority, then insertion order: `priority * 2^52 + seq`, exact in a double) in
- * Float64Arrays, and the timer itself beside them. Comparisons read two numbers, never
- * an object, and sifting moves a hole instead of swapping. The order is the same total
- * order as (at, priority, seq), so runs stay identical. `post()` queues a function with
- * no handle (packets in flight on a link: never cancelled), one object less per event.
+ * Float64Arrays, the timer itself and an argument for it beside them. Comparisons read two
+ * numbers, never an object, and sifting moves a hole instead of swapping. The order is the
+ * same total order as (at, priority, seq), so runs stay identical. `post()` queues a
+ * function with no handle (packets in flight on a link: never cancelled), one object less
+ * per event; `postArg()` also passes it one argument, so a link can queue the same
+ * delivery function for every packet instead of a new closure per packet.
  */
 const TIE_PRIORITY = 2 ** 52;
+const NOOP = (): void => undefined;
+
+type Item = TimerHandle | ((arg: never) => void);
 
 export class VirtualClock {
   private nowNs: number;
   private atQ = new Float64Array(1024);
   private tieQ = new Float64Array(1024);
-  private itemQ: (TimerHandle | (() => void))[] = [];
+  private itemQ: Item[] = [];
+  private argQ: unknown[] = [];
   private size = 0;
   private seq = 0;
+  /** Cancelled handles still in the heap (dropped when they reach the top, or compacted). */
+  private dead = 0;
   /** Timers fired so far. */
   fired = 0;
 
@@ -66,7 +74,7 @@ export class VirtualClock {
       cancelled: false,
       fn,
     };
-    this.push(t.at, priority * TIE_PRIORITY + t.seq, t);
+    this.push(t.at, priority * TIE_PRIORITY + t.seq, t, undefined);
     return t;
   }
 
@@ -81,11 +89,49 @@ export class VirtualClock {
    */
   post(delayNs: number, fn: () => void): void {
     const at = this.nowNs + delayNs;
-    this.push(at < this.nowNs ? this.nowNs : at, this.seq++, fn);
+    this.push(at < this.nowNs ? this.nowNs : at, this.seq++, fn, undefined);
   }
 
+  /** post() for `fn(arg)`: the same order, no closure needed to carry the argument. */
+  postArg<T>(delayNs: number, fn: (arg: T) => void, arg: T): void {
+    const at = this.nowNs + delayNs;
+    this.push(at < this.nowNs ? this.nowNs : at, this.seq++, fn as (arg: never) => void, arg);
+  }
+
+  /**
+   * Cancel a timer. Its function is let go at once (a cancelled retransmission or keep-alive
+   * timer must not keep its connection alive until its time would have come), and when
+   * cancelled entries outnumber live ones the heap is rebuilt without them: the keys are
+   * unique, so the order the live timers fire in does not depend on the heap's layout.
+   */
   cancel(t: TimerHandle | undefined): void {
-    if (t !== undefined) t.cancelled = true;
+    if (t === undefined || t.cancelled) return;
+    t.cancelled = true;
+    (t as { fn: () => void }).fn = NOOP;
+    if (++this.dead > 256 && this.dead * 2 > this.size) this.compact();
+  }
+
+  /** Drop every cancelled entry and restore the heap property bottom-up (Floyd). */
+  private compact(): void {
+    const A = this.atQ;
+    const K = this.tieQ;
+    const I = this.itemQ;
+    const G = this.argQ;
+    let n = 0;
+    for (let i = 0; i < this.size; i++) {
+      const t = I[i]!;
+      if (typeof t !== 'function' && t.cancelled) continue;
+      A[n] = A[i]!;
+      K[n] = K[i]!;
+      I[n] = t;
+      G[n] = G[i];
+      n++;
+    }
+    I.length = n;
+    G.length = n;
+    this.size = n;
+    this.dead = 0;
+    for (let i = (n >> 1) - 1; i >= 0; i--) this.siftDown(i, A[i]!, K[i]!, I[i]!, G[i]);
   }
 
   /** Time of the earliest live timer, or undefined. */
@@ -123,13 +169,15 @@ export class VirtualClock {
         this.size === 0 ||
         this.atQ[0] !== at ||
         Math.floor(this.tieQ[0]! / TIE_PRIORITY) !== priority
-      )
+      ) {
         return n;
+      }
       const t = this.itemQ[0]!;
+      const arg = this.argQ[0];
       this.pop();
       this.fired++;
       n++;
-      if (typeof t === 'function') t();
+      if (typeof t === 'function') (t as (arg: unknown) => void)(arg);
       else {
         t.cancelled = true;
         t.fn();
@@ -143,10 +191,11 @@ export class VirtualClock {
       const t = this.itemQ[0]!;
       if (typeof t === 'function' || !t.cancelled) return;
       this.pop();
+      this.dead--;
     }
   }
 
-  private push(at: number, tie: number, item: TimerHandle | (() => void)): void {
+  private push(at: number, tie: number, item: Item, arg: unknown): void {
     if (this.size === this.atQ.length) {
       const a = new Float64Array(this.size * 2);
       a.set(this.atQ);
@@ -158,6 +207,7 @@ export class VirtualClock {
     const A = this.atQ;
     const K = this.tieQ;
     const I = this.itemQ;
+    const G = this.argQ;
     let i = this.size++;
     while (i > 0) {
       const p = (i - 1) >> 1;
@@ -166,24 +216,31 @@ export class VirtualClock {
       A[i] = pa;
       K[i] = K[p]!;
       I[i] = I[p]!;
+      G[i] = G[p];
       i = p;
     }
     A[i] = at;
     K[i] = tie;
     I[i] = item;
+    G[i] = arg;
   }
 
   private pop(): void {
     const n = --this.size;
+    const item = this.itemQ.pop()!;
+    const arg = this.argQ.pop();
+    if (n === 0) return;
+    // Sift the last entry down from the root.
+    this.siftDown(0, this.atQ[n]!, this.tieQ[n]!, item, arg);
+  }
+
+  /** Put (at, tie, item, arg) at hole i or below it, moving smaller children up. */
+  private siftDown(i: number, at: number, tie: number, item: Item, arg: unknown): void {
+    const n = this.size;
     const A = this.atQ;
     const K = this.tieQ;
     const I = this.itemQ;
-    const item = I.pop()!;
-    if (n === 0) return;
-    // Sift the last entry down from the root.
-    const at = A[n]!;
-    const tie = K[n]!;
-    let i = 0;
+    const G = this.argQ;
     for (;;) {
       let m = 2 * i + 1;
       if (m >= n) break;
@@ -193,10 +250,12 @@ export class VirtualClock {
       A[i] = A[m]!;
       K[i] = K[m]!;
       I[i] = I[m]!;
+      G[i] = G[m];
       i = m;
     }
     A[i] = at;
     K[i] = tie;
     I[i] = item;
+    G[i] = arg;
   }
 }

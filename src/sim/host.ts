@@ -27,8 +27,9 @@ import { TcpConnection } from './tcp/connection.ts';
 import type { TcpHostContext } from './tcp/connection.ts';
 import { icmpToErrno, SocketError } from './tcp/errors.ts';
 import { TcpListener } from './tcp/listener.ts';
-import { readSegment } from './tcp/segment.ts';
+import { newSegment, readSegment } from './tcp/segment.ts';
 import type { Segment } from './tcp/segment.ts';
+import { ConnIndex } from './conn-index.ts';
 import { UdpSocket } from './udp.ts';
 import type { UdpHostContext } from './udp.ts';
 
@@ -66,9 +67,6 @@ export interface HostCounters {
   events: Record<string, number>;
 }
 
-const key = (lip: number, lport: number, rip: number, rport: number) =>
-  `${lip}:${lport}:${rip}:${rport}`;
-
 export class SimHost implements TcpHostContext, UdpHostContext {
   readonly name: string;
   readonly addresses: number[];
@@ -96,13 +94,20 @@ export class SimHost implements TcpHostContext, UdpHostContext {
   private readonly icmpQuote: 'rfc792' | 'linux';
   private readonly info = newPacketInfo();
   /** Every TCP connection in creation order (views, shutdown); lookups go through connIndex. */
-  private readonly conns = new Map<string, TcpConnection>();
+  private readonly conns = new Set<TcpConnection>();
+  /** The same connections by 4-tuple, for the per-packet lookup (a flat hash table). */
+  private readonly connIndex = new ConnIndex<TcpConnection>();
   /**
-   * The same connections by number, for the per-packet lookup without building a string:
-   * remote address × 2^16 + remote port, then local address × 2^16 + local port (each
-   * exact in a double).
+   * The segment being received, one per host and refilled per packet: receive() never runs
+   * twice at once on a host (see depth), and nothing keeps a Segment past its packet.
    */
-  private readonly connIndex = new Map<number, Map<number, TcpConnection>>();
+  private readonly seg: Segment = newSegment();
+  /** receive(), bound once: a packet deferred to the same instant is queued with it. */
+  private readonly receiveLater = (packet: Uint8Array): void => this.receive(packet);
+  /** The deferred start of an active open (see tcpConnect). */
+  private readonly openLater = (conn: TcpConnection): void => {
+    if (conn.state === 'CLOSED' && this.conns.has(conn)) conn.openActive();
+  };
   private readonly listeners = new Map<number, TcpListener[]>();
   private readonly tcpPorts = new Map<number, number>();
   private readonly udpSockets = new Map<number, UdpSocket[]>();
@@ -164,7 +169,7 @@ export class SimHost implements TcpHostContext, UdpHostContext {
       this.count('tx.loopback');
       const loopback = this.loopback;
       if (loopback !== undefined) loopback(pkt);
-      else this.clock.post(0, () => this.receive(pkt));
+      else this.clock.postArg(0, this.receiveLater, pkt);
     } else if (this.transmit === undefined) {
       this.count('tx.noTransmit');
     } else {
@@ -208,16 +213,15 @@ export class SimHost implements TcpHostContext, UdpHostContext {
     const dst = addrU32(dstIp);
     const src = this.sourceFor(dst);
     const sport = opts.srcPort ?? this.ephemeralPort(this.tcpPorts);
-    const k = key(src, sport, dst, dstPort);
-    if (this.conns.has(k)) throw new Error(`${this.name}: EADDRNOTAVAIL ${u32ToIp(src)}:${sport}`);
+    if (this.connIndex.get(src, sport, dst, dstPort) !== undefined) {
+      throw new Error(`${this.name}: EADDRNOTAVAIL ${u32ToIp(src)}:${sport}`);
+    }
     const conn = new TcpConnection(this, src, sport, dst, dstPort);
-    this.conns.set(k, conn);
-    this.indexConn(src, sport, dst, dstPort, conn);
+    this.conns.add(conn);
+    this.connIndex.set(src, sport, dst, dstPort, conn);
     this.holdPort(this.tcpPorts, sport, 1);
     // Deferred so the caller can set callbacks before anything can come back.
-    this.clock.after(0, () => {
-      if (conn.state === 'CLOSED' && this.conns.get(k) === conn) conn.openActive();
-    });
+    this.clock.postArg(0, this.openLater, conn);
     return conn;
   }
 
@@ -228,13 +232,13 @@ export class SimHost implements TcpHostContext, UdpHostContext {
    */
   shutdown(): void {
     for (const list of [...this.listeners.values()]) for (const l of [...list]) l.close();
-    for (const c of [...this.conns.values()]) c.destroy();
+    for (const c of [...this.conns]) c.destroy();
     for (const socks of [...this.udpSockets.values()]) for (const u of [...socks]) u.close();
   }
 
   /** All TCP connections this host still knows (including TIME-WAIT), for `ss`-like views. */
   tcpConnections(): TcpConnection[] {
-    return [...this.conns.values()];
+    return [...this.conns];
   }
 
   /** Bind a UDP socket; no port = an ephemeral one. */
@@ -258,14 +262,8 @@ export class SimHost implements TcpHostContext, UdpHostContext {
   }
 
   tcpForget(conn: TcpConnection): void {
-    const k = key(conn.localIp, conn.localPort, conn.remoteIp, conn.remotePort);
-    if (this.conns.get(k) !== conn) return;
-    this.conns.delete(k);
-    const byLocal = this.connIndex.get(conn.remoteIp * 65536 + conn.remotePort);
-    if (byLocal !== undefined) {
-      byLocal.delete(conn.localIp * 65536 + conn.localPort);
-      if (byLocal.size === 0) this.connIndex.delete(conn.remoteIp * 65536 + conn.remotePort);
-    }
+    if (!this.conns.delete(conn)) return;
+    this.connIndex.delete(conn.localIp, conn.localPort, conn.remoteIp, conn.remotePort);
     this.holdPort(this.tcpPorts, conn.localPort, -1);
   }
 
@@ -275,19 +273,7 @@ export class SimHost implements TcpHostContext, UdpHostContext {
     rip: number,
     rport: number,
   ): TcpConnection | undefined {
-    return this.connIndex.get(rip * 65536 + rport)?.get(lip * 65536 + lport);
-  }
-
-  private indexConn(
-    lip: number,
-    lport: number,
-    rip: number,
-    rport: number,
-    c: TcpConnection,
-  ): void {
-    let byLocal = this.connIndex.get(rip * 65536 + rport);
-    if (byLocal === undefined) this.connIndex.set(rip * 65536 + rport, (byLocal = new Map()));
-    byLocal.set(lip * 65536 + lport, c);
+    return this.connIndex.get(lip, lport, rip, rport);
   }
 
   private udpPorts(): Map<number, number> {
@@ -320,7 +306,7 @@ export class SimHost implements TcpHostContext, UdpHostContext {
     // A link that delivers synchronously must not re-enter the stack mid-send or
     // mid-receive: such a packet is taken at the same virtual instant, just after.
     if (this.depth > 0) {
-      this.clock.post(0, () => this.receive(packet));
+      this.clock.postArg(0, this.receiveLater, packet);
       return;
     }
     this.depth++;
@@ -350,7 +336,7 @@ export class SimHost implements TcpHostContext, UdpHostContext {
 
   private tcpReceive(packet: Uint8Array): void {
     const i = this.info;
-    const seg = readSegment(packet, i.l4Offset, i.l4Length, i.src, i.dst);
+    const seg = readSegment(packet, i.l4Offset, i.l4Length, i.src, i.dst, this.seg);
     const conn = this.findConn(i.dst, seg.dport, i.src, seg.sport);
     if (conn !== undefined && !conn.input(seg)) return;
     const l = this.listeners.get(seg.dport)?.find((x) => x.ip === 0 || x.ip === i.dst);
@@ -367,8 +353,8 @@ export class SimHost implements TcpHostContext, UdpHostContext {
       return this.drop('tcp.backlogFull');
     }
     const conn = new TcpConnection(this, seg.dst, seg.dport, seg.src, seg.sport);
-    this.conns.set(key(seg.dst, seg.dport, seg.src, seg.sport), conn);
-    this.indexConn(seg.dst, seg.dport, seg.src, seg.sport, conn);
+    this.conns.add(conn);
+    this.connIndex.set(seg.dst, seg.dport, seg.src, seg.sport, conn);
     this.holdPort(this.tcpPorts, seg.dport, 1);
     l.adopt(conn);
     conn.openPassive(seg);

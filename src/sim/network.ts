@@ -82,6 +82,20 @@ interface PodAttachment {
   host: SimHost;
   node: SimNode;
   ifIndex: number;
+  /** The pod's end of its veth: what a packet the node sends it does on arrival. */
+  deliver: (pkt: Uint8Array) => void;
+}
+
+/** A node as the node network sees it: arrivals on its uplink (eth0). */
+interface NodeOnWire {
+  sim: SimNode;
+  deliver: (pkt: Uint8Array) => void;
+}
+
+/** An outside host behind the router. */
+interface ExternalHost {
+  host: SimHost;
+  deliver: (pkt: Uint8Array) => void;
 }
 
 export class SimNetwork {
@@ -101,8 +115,12 @@ export class SimNetwork {
   readonly linkDrops: LinkDrops = { mtu: 0, loss: 0 };
   private readonly capture: ((e: CaptureEvent) => void) | undefined;
   private readonly pods = new Map<number, PodAttachment>();
-  private readonly external = new Map<number, SimHost>();
-  private readonly nodeByIp = new Map<number, SimNode>();
+  private readonly external = new Map<number, ExternalHost>();
+  private readonly nodeByIp = new Map<number, NodeOnWire>();
+  /** Each node's uplink arrivals, by node. */
+  private readonly onWire = new Map<SimNode, NodeOnWire>();
+  /** Arrivals at the router (bound once: links queue it with the packet as its argument). */
+  private readonly toRouter = (pkt: Uint8Array): void => this.atRouter(pkt);
   private readonly hostRng: Rng;
 
   constructor(cluster: Cluster, opts: SimNetworkOptions) {
@@ -127,7 +145,15 @@ export class SimNetwork {
       });
       sim.dataplane.emit = (pkt, ifIndex) => this.out(sim, pkt, ifIndex, this.nextHopFor(sim, pkt));
       this.nodes.set(n.name, sim);
-      this.nodeByIp.set(sim.ip, sim);
+      const wire: NodeOnWire = {
+        sim,
+        deliver: (pkt) => {
+          if (this.capture) this.tap(`${n.name}:eth0:in`, pkt);
+          this.atNode(sim, pkt, 1);
+        },
+      };
+      this.nodeByIp.set(sim.ip, wire);
+      this.onWire.set(sim, wire);
       const host = this.newHost(n.name, [n.ip]);
       host.transmit = (pkt) => {
         if (this.capture) this.tap(`${n.name}:lo:out`, pkt);
@@ -155,10 +181,11 @@ export class SimNetwork {
     if (sim === undefined || ifIndex === undefined) {
       throw new Error(`pod ${host.name} (${u32ToIp(ip)}) has no veth on ${nodeName}`);
     }
-    this.pods.set(ip, { host, node: sim, ifIndex });
+    this.pods.set(ip, { host, node: sim, ifIndex, deliver: (pkt) => host.receive(pkt) });
+    const toNode = (pkt: Uint8Array): void => this.atNode(sim, pkt, ifIndex);
     host.transmit = (pkt) => {
       if (this.capture) this.tap(`pod/${host.name}:out`, pkt);
-      this.send('veth', host.name, '', pkt, () => this.atNode(sim, pkt, ifIndex));
+      this.send('veth', host.name, '', pkt, toNode);
     };
   }
 
@@ -177,25 +204,31 @@ export class SimNetwork {
   /** An outside client on the router's far side (e.g. the seed's Windows browser). */
   addExternalHost(name: string, ip: string): SimHost {
     const host = this.newHost(name, [ip]);
-    this.external.set(ipToU32(ip), host);
+    this.external.set(ipToU32(ip), {
+      host,
+      deliver: (pkt) => {
+        if (this.capture) this.tap(`external/${name}:in`, pkt);
+        host.receive(pkt);
+      },
+    });
     host.transmit = (pkt) => {
       if (this.capture) this.tap(`external/${name}:out`, pkt);
-      this.send('external', name, '', pkt, () => this.atRouter(pkt));
+      this.send('external', name, '', pkt, this.toRouter);
     };
     return host;
   }
 
   /**
    * Put a packet on a link: dropped if over the MTU or lost, else delivered after the
-   * link's queue, its serialization time and its propagation delay. The link's name
-   * (`from>to`, the key of its queue) is only built when it has a bandwidth.
+   * link's queue, its serialization time and its propagation delay: `deliver(pkt)` then.
+   * The link's name (`from>to`, the key of its queue) is only built when it has a bandwidth.
    */
   private send(
     kind: LinkKind,
     from: string,
     to: string,
     pkt: Uint8Array,
-    deliver: () => void,
+    deliver: (pkt: Uint8Array) => void,
   ): void {
     const l = this.links[kind];
     if (pkt.length > l.mtu) {
@@ -215,7 +248,7 @@ export class SimNetwork {
       this.busyUntil.set(key, done);
       delay += done - now;
     }
-    this.cluster.clock.post(delay, deliver);
+    this.cluster.clock.postArg(delay, deliver, pkt);
   }
 
   // Callers test `this.capture` first: the point name is then only built when capturing.
@@ -246,7 +279,7 @@ export class SimNetwork {
       const pod = this.pods.get(dst);
       if (this.capture) this.tap(`${sim.node.name}:${iface.name}:out`, pkt);
       if (pod !== undefined && pod.node === sim)
-        this.send('veth', '', pod.host.name, pkt, () => pod.host.receive(pkt));
+        this.send('veth', '', pod.host.name, pkt, pod.deliver);
       return;
     }
     if (iface.kind === IfaceKind.Local) {
@@ -256,12 +289,9 @@ export class SimNetwork {
     if (this.capture) this.tap(`${sim.node.name}:eth0:out`, pkt);
     const peer = this.nodeByIp.get(nextHop >>> 0);
     if (peer !== undefined) {
-      this.send('node', sim.node.name, peer.node.name, pkt, () => {
-        if (this.capture) this.tap(`${peer.node.name}:eth0:in`, pkt);
-        this.atNode(peer, pkt, 1);
-      });
+      this.send('node', sim.node.name, peer.sim.node.name, pkt, peer.deliver);
     } else {
-      this.send('node', sim.node.name, 'router', pkt, () => this.atRouter(pkt));
+      this.send('node', sim.node.name, 'router', pkt, this.toRouter);
     }
   }
 
@@ -280,23 +310,19 @@ export class SimNetwork {
     const dst = ((pkt[16]! << 24) | (pkt[17]! << 16) | (pkt[18]! << 8) | pkt[19]!) >>> 0;
     const ext = this.external.get(dst);
     if (ext !== undefined) {
-      this.send('external', '', ext.name, pkt, () => {
-        if (this.capture) this.tap(`external/${ext.name}:in`, pkt);
-        ext.receive(pkt);
-      });
+      this.send('external', '', ext.host.name, pkt, ext.deliver);
       return;
     }
     const node =
       this.nodeByIp.get(dst) ??
-      (isRoutedServiceAddress(this.cluster, dst) ? this.nodes.values().next().value : undefined);
+      (isRoutedServiceAddress(this.cluster, dst)
+        ? this.onWire.get(this.nodes.values().next().value!)
+        : undefined);
     if (node === undefined) {
       this.routerDrops++;
       return;
     }
-    this.send('node', 'router', node.node.name, pkt, () => {
-      if (this.capture) this.tap(`${node.node.name}:eth0:in`, pkt);
-      this.atNode(node, pkt, 1);
-    });
+    this.send('node', 'router', node.sim.node.name, pkt, node.deliver);
   }
 
   /** Run the simulation (controllers, timers, packets) for `ns` of virtual time. */

@@ -2,21 +2,12 @@
 // another on it (keep-alive), responses framed by the parser, timings on the virtual
 // clock, and failures reported with the stage they happened in (as curl needs them).
 import type { TimerHandle } from '../../control/clock.ts';
-import { u32ToIp } from '../../packet/index.ts';
 import type { Addr } from '../../packet/index.ts';
 import type { SimHost } from '../host.ts';
 import type { TcpConnection } from '../tcp/connection.ts';
 import type { SocketError, SocketErrorCode } from '../tcp/errors.ts';
 import type { HeaderList, HeadersInit } from './message.ts';
-import {
-  bodyBytes,
-  concatBytes,
-  encodeText,
-  formatHead,
-  hasHeader,
-  headerHasToken,
-  toHeaderList,
-} from './message.ts';
+import { bodyBytes, encodeWithBody, hasHeader, headerHasToken } from './message.ts';
 import { HttpParser } from './parser.ts';
 import type { HttpParseError, ParsedHead } from './parser.ts';
 
@@ -208,20 +199,26 @@ export class HttpClientConnection {
     if (p === undefined || p.requestHead !== '') return;
     const method = (p.spec.method ?? 'GET').toUpperCase();
     const body = bodyBytes(p.spec.body);
-    const given = toHeaderList(p.spec.headers);
-    const headers: HeaderList = [];
+    const h = p.spec.headers;
+    const given: HeaderList = h === undefined ? [] : Array.isArray(h) ? h : Object.entries(h);
     const hostValue =
       p.spec.host ??
       (this.port === 80 ? this.conn.remoteAddress : `${this.conn.remoteAddress}:${this.port}`);
-    if (hostValue !== false && !hasHeader(given, 'host')) headers.push(['Host', hostValue]);
-    headers.push(...given);
-    if (body.length > 0 && !hasHeader(headers, 'content-length')) {
-      headers.push(['Content-Length', String(body.length)]);
+    // formatHead() of Host (unless given), the given fields and Content-Length (when there is
+    // a body and none was given), written out directly.
+    let head = `${method} ${p.spec.path ?? '/'} HTTP/1.1\r\n`;
+    if (hostValue !== false && !hasHeader(given, 'host')) head += `Host: ${hostValue}\r\n`;
+    for (let i = 0; i < given.length; i++) {
+      const [n, v] = given[i]!;
+      head += `${n}: ${v}\r\n`;
     }
-    p.requestHead = formatHead(`${method} ${p.spec.path ?? '/'} HTTP/1.1`, headers);
-    if (headerHasToken(headers, 'connection', 'close')) this.reusable = false;
+    if (body.length > 0 && !hasHeader(given, 'content-length')) {
+      head += `Content-Length: ${body.length}\r\n`;
+    }
+    p.requestHead = `${head}\r\n`;
+    if (headerHasToken(given, 'connection', 'close')) this.reusable = false;
     this.parser.expect(method);
-    this.conn.write(concatBytes([encodeText(p.requestHead), body]));
+    this.conn.write(encodeWithBody(p.requestHead, body));
     p.progress.onRequestSent?.(p.requestHead, body);
   }
 
@@ -253,7 +250,7 @@ export class HttpClientConnection {
         total: now - p.start,
       },
       remote: { ip: c.remoteAddress, port: c.remotePort },
-      local: { ip: u32ToIp(c.localIp), port: c.localPort },
+      local: { ip: c.localAddress, port: c.localPort },
       reusedConnection: reused,
     };
     this.current = undefined;

@@ -59,10 +59,33 @@ export function toHeaderList(h: HeadersInit | undefined): HeaderList {
   return Array.isArray(h) ? h.map(([n, v]) => [n, v]) : Object.entries(h);
 }
 
+/**
+ * `name.toLowerCase() === lower` for a lowercase ASCII `lower`, without building the
+ * lowered string when `name` is ASCII (header names almost always are; anything else takes
+ * toLowerCase() itself, whose Unicode mappings can change a string's length).
+ */
+export function nameIs(name: string, lower: string): boolean {
+  const n = name.length;
+  const m = lower.length;
+  const k = n < m ? n : m;
+  for (let i = 0; i < k; i++) {
+    let c = name.charCodeAt(i);
+    if (c > 0x7f) return name.toLowerCase() === lower;
+    if (c >= 0x41 && c <= 0x5a) c += 0x20;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  if (n === m) return true;
+  for (let i = k; i < n; i++) if (name.charCodeAt(i) > 0x7f) return name.toLowerCase() === lower;
+  return false;
+}
+
 /** First value of a header (names compare case-insensitively). */
 export function getHeader(headers: HeaderList, name: string): string | undefined {
   const n = name.toLowerCase();
-  for (const [k, v] of headers) if (k.toLowerCase() === n) return v;
+  for (let i = 0; i < headers.length; i++) {
+    const h = headers[i]!;
+    if (nameIs(h[0], n)) return h[1];
+  }
   return undefined;
 }
 
@@ -74,14 +97,19 @@ export function hasHeader(headers: HeaderList, name: string): boolean {
 export function headerHasToken(headers: HeaderList, name: string, token: string): boolean {
   const n = name.toLowerCase();
   const t = token.toLowerCase();
-  return headers.some(
-    ([k, v]) =>
-      k.toLowerCase() === n &&
-      v
-        .split(',')
-        .map((x) => x.trim().toLowerCase())
-        .includes(t),
-  );
+  for (let i = 0; i < headers.length; i++) {
+    const h = headers[i]!;
+    if (!nameIs(h[0], n)) continue;
+    const v = h[1];
+    // The common single-token value needs no split (trim() returns v itself when there is
+    // nothing to trim).
+    if (v.indexOf(',') < 0) {
+      if (v.trim().toLowerCase() === t) return true;
+      continue;
+    }
+    for (const x of v.split(',')) if (x.trim().toLowerCase() === t) return true;
+  }
+  return false;
 }
 
 /** Status line + fields + empty line, CRLF-terminated. */
@@ -91,8 +119,26 @@ export function formatHead(startLine: string, headers: HeaderList): string {
   return `${s}\r\n`;
 }
 
-export const encodeText = (s: string): Uint8Array => new TextEncoder().encode(s);
-export const decodeText = (b: Uint8Array): string => new TextDecoder().decode(b);
+const ENCODER = new TextEncoder();
+const DECODER = new TextDecoder();
+
+export const encodeText = (s: string): Uint8Array => ENCODER.encode(s);
+export const decodeText = (b: Uint8Array): string => DECODER.decode(b);
+
+/**
+ * `concatBytes([encodeText(head), body])` in one buffer: the head's UTF-8 bytes (counted
+ * first: one byte per character when it is ASCII, as heads are) and then the body.
+ */
+export function encodeWithBody(head: string, body: Uint8Array): Uint8Array {
+  const n = head.length;
+  for (let i = 0; i < n; i++) {
+    if (head.charCodeAt(i) > 0x7f) return concatBytes([ENCODER.encode(head), body]);
+  }
+  const out = new Uint8Array(n + body.length);
+  ENCODER.encodeInto(head, out);
+  if (body.length > 0) out.set(body, n);
+  return out;
+}
 
 /** Request/response bodies given as text or bytes. */
 export function bodyBytes(body: Uint8Array | string | undefined): Uint8Array {

@@ -2,7 +2,7 @@
 // body framing by Content-Length, chunked transfer coding, or (responses) close.
 // Bytes arrive in any split; messages come out whole, pipelined ones in order.
 import type { HeaderList } from './message.ts';
-import { concatBytes, getHeader } from './message.ts';
+import { concatBytes, getHeader, nameIs } from './message.ts';
 
 export type ParseErrorCode =
   | 'BAD_START_LINE'
@@ -49,7 +49,23 @@ type State = 'head' | 'fixed' | 'chunkSize' | 'chunkData' | 'chunkEnd' | 'traile
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+) (HTTP\/\d\.\d)$/;
 const STATUS_LINE = /^(HTTP\/\d\.\d) (\d{3})(?: (.*))?$/;
+const DIGITS = /^\d{1,15}$/;
 const latin1 = new TextDecoder('latin1');
+
+/** The last start line matched, per kind of parser, and its three fields. */
+interface StartLineMemo {
+  line: string | undefined;
+  a: string;
+  b: string;
+  c: string;
+}
+const lastRequestLine: StartLineMemo = { line: undefined, a: '', b: '', c: '' };
+const lastStatusLine: StartLineMemo = { line: undefined, a: '', b: '', c: '' };
+
+/** raw[at, nl) without one CR just before the LF at nl. */
+function lineAt(raw: string, at: number, nl: number): string {
+  return raw.slice(at, nl > at && raw.charCodeAt(nl - 1) === 0x0d ? nl - 1 : nl);
+}
 
 export class HttpParser {
   private buf: Uint8Array = new Uint8Array(0);
@@ -194,10 +210,20 @@ export class HttpParser {
     }
     const raw = latin1.decode(this.buf.subarray(0, end));
     this.buf = this.buf.subarray(end);
-    const lines = raw.split(/\r?\n/).slice(0, -2);
-    const head = this.startLine(lines[0] ?? '', raw);
+    // The lines are what raw.split(/\r?\n/) gives without its last two pieces (the empty
+    // line and what follows the final LF): every LF-terminated piece but the last, one CR
+    // before its LF dropped. raw ends with that final LF.
+    const last = raw.length - 1;
+    let at = 0;
+    let nl = raw.indexOf('\n');
+    const first = nl === last ? '' : lineAt(raw, at, nl);
+    const head = this.startLine(first, raw);
     if (head === undefined) return false;
-    for (const l of lines.slice(1)) {
+    while (nl !== last) {
+      at = nl + 1;
+      nl = raw.indexOf('\n', at);
+      if (nl === last) break;
+      const l = lineAt(raw, at, nl);
       const colon = l.indexOf(':');
       const name = colon > 0 ? l.slice(0, colon) : '';
       if (!TOKEN.test(name)) {
@@ -210,14 +236,46 @@ export class HttpParser {
   }
 
   private startLine(l: string, raw: string): ParsedHead | undefined {
-    const base = { method: '', target: '', version: '', status: 0, reason: '', headers: [], raw };
-    const m = (this.kind === 'request' ? REQUEST_LINE : STATUS_LINE).exec(l);
-    if (m === null) {
-      this.fail('BAD_START_LINE', `bad start line ${JSON.stringify(l)}`);
-      return undefined;
+    // Successive messages on a connection (and across connections) mostly repeat the same
+    // start line: its fields are kept from the last match, per kind of parser.
+    const memo = this.kind === 'request' ? lastRequestLine : lastStatusLine;
+    if (memo.line !== l) {
+      const m = (this.kind === 'request' ? REQUEST_LINE : STATUS_LINE).exec(l);
+      if (m === null) {
+        this.fail('BAD_START_LINE', `bad start line ${JSON.stringify(l)}`);
+        return undefined;
+      }
+      memo.line = l;
+      if (this.kind === 'request') {
+        memo.a = m[1]!;
+        memo.b = m[2]!;
+        memo.c = m[3]!;
+      } else {
+        memo.a = m[1]!;
+        memo.b = m[2]!;
+        memo.c = m[3] ?? '';
+      }
     }
-    if (this.kind === 'request') return { ...base, method: m[1]!, target: m[2]!, version: m[3]! };
-    return { ...base, version: m[1]!, status: Number(m[2]), reason: m[3] ?? '' };
+    if (this.kind === 'request') {
+      return {
+        method: memo.a,
+        target: memo.b,
+        version: memo.c,
+        status: 0,
+        reason: '',
+        headers: [],
+        raw,
+      };
+    }
+    return {
+      method: '',
+      target: '',
+      version: memo.a,
+      status: Number(memo.b),
+      reason: memo.c,
+      headers: [],
+      raw,
+    };
   }
 
   /** RFC 9112 §6.3: how the body of this message is delimited. */
@@ -248,11 +306,30 @@ export class HttpParser {
       this.state = 'close';
       return true;
     }
-    const lengths = h.filter(([n]) => n.toLowerCase() === 'content-length').map(([, v]) => v);
-    if (lengths.length > 0) {
-      const vals = new Set(lengths.flatMap((v) => v.split(',').map((x) => x.trim())));
-      const v = [...vals][0]!;
-      if (vals.size !== 1 || !/^\d{1,15}$/.test(v)) {
+    // Content-Length: one field with one value is the usual case; anything else (repeated
+    // fields, comma lists) goes the general way.
+    let single: string | undefined;
+    let count = 0;
+    for (let i = 0; i < h.length; i++) {
+      if (nameIs(h[i]![0], 'content-length')) {
+        single = h[i]![1];
+        count++;
+      }
+    }
+    if (count > 0) {
+      let v: string;
+      let ok: boolean;
+      if (count === 1 && single!.indexOf(',') < 0) {
+        v = single!.trim();
+        ok = DIGITS.test(v);
+      } else {
+        const lengths = h.filter(([n]) => nameIs(n, 'content-length')).map(([, x]) => x);
+        const vals = new Set(lengths.flatMap((x) => x.split(',').map((y) => y.trim())));
+        v = [...vals][0]!;
+        ok = vals.size === 1 && DIGITS.test(v);
+      }
+      if (!ok) {
+        const lengths = h.filter(([n]) => nameIs(n, 'content-length')).map(([, x]) => x);
         this.fail('BAD_LENGTH', `bad Content-Length ${lengths.join(', ')}`);
         return false;
       }
@@ -267,7 +344,8 @@ export class HttpParser {
 
   private complete(): boolean {
     const head = this.head!;
-    const body = concatBytes(this.body);
+    // A body that came in one piece is already its own copy (step() slices it).
+    const body = this.body.length === 1 ? this.body[0]! : concatBytes(this.body);
     this.head = undefined;
     this.body = [];
     this.state = 'head';

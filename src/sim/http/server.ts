@@ -8,16 +8,7 @@ import type { TcpConnection } from '../tcp/connection.ts';
 import type { TcpListener } from '../tcp/listener.ts';
 import { httpDate } from '../../workloads/http-date.ts';
 import type { HeaderList, HeadersInit, HttpRequestMessage } from './message.ts';
-import {
-  REASONS,
-  bodyBytes,
-  concatBytes,
-  encodeText,
-  formatHead,
-  hasHeader,
-  headerHasToken,
-  toHeaderList,
-} from './message.ts';
+import { REASONS, bodyBytes, encodeWithBody, headerHasToken, nameIs } from './message.ts';
 import { HttpParser } from './parser.ts';
 import type { HttpParseError, ParsedHead } from './parser.ts';
 
@@ -178,33 +169,55 @@ export class HttpServer {
   ): Uint8Array {
     const o = this.options;
     const body = bodyBytes(res.body);
-    const given = toHeaderList(res.headers);
-    const headers: HeaderList = [];
-    if (o.serverHeader !== undefined && !hasHeader(given, 'server')) {
-      headers.push(['Server', o.serverHeader]);
+    const h = res.headers;
+    const given: HeaderList = h === undefined ? [] : Array.isArray(h) ? h : Object.entries(h);
+    // Which fields the handler gave, in one pass (names compare case-insensitively).
+    let hasServer = false;
+    let hasDate = false;
+    let hasLength = false;
+    let hasCoding = false;
+    let hasConnection = false;
+    for (let i = 0; i < given.length; i++) {
+      const n = given[i]![0];
+      if (nameIs(n, 'server')) hasServer = true;
+      else if (nameIs(n, 'date')) hasDate = true;
+      else if (nameIs(n, 'content-length')) hasLength = true;
+      else if (nameIs(n, 'transfer-encoding')) hasCoding = true;
+      else if (nameIs(n, 'connection')) hasConnection = true;
     }
-    if (o.date !== false && !hasHeader(given, 'date')) {
-      headers.push(['Date', httpDate(this.host.wallClockMs())]);
-    }
+    const reason = res.reason ?? o.reasons?.[res.status] ?? REASONS[res.status] ?? 'Unknown';
+    // formatHead() of the same fields, written out directly.
+    let head = `HTTP/1.1 ${res.status} ${reason}\r\n`;
+    if (o.serverHeader !== undefined && !hasServer) head += `Server: ${o.serverHeader}\r\n`;
+    if (o.date !== false && !hasDate)
+      head += `Date: ${cachedHttpDate(this.host.wallClockMs())}\r\n`;
     const connection = keepAlive ? 'keep-alive' : 'close';
-    for (const [n, v] of given) {
-      headers.push([n, n.toLowerCase() === 'connection' ? connection : v]);
+    for (let i = 0; i < given.length; i++) {
+      const [n, v] = given[i]!;
+      head += `${n}: ${nameIs(n, 'connection') ? connection : v}\r\n`;
     }
     const bodiless = res.status < 200 || res.status === 204 || res.status === 304;
-    if (
-      !bodiless &&
-      !hasHeader(given, 'content-length') &&
-      !hasHeader(given, 'transfer-encoding')
-    ) {
-      headers.push(['Content-Length', String(body.length)]);
-    }
+    if (!bodiless && !hasLength && !hasCoding) head += `Content-Length: ${body.length}\r\n`;
     const say = o.connectionHeader !== 'when-closing' || !keepAlive;
-    if (!hasHeader(given, 'connection') && say) headers.push(['Connection', connection]);
-    const reason = res.reason ?? o.reasons?.[res.status] ?? REASONS[res.status] ?? 'Unknown';
-    const head = encodeText(formatHead(`HTTP/1.1 ${res.status} ${reason}`, headers));
+    if (!hasConnection && say) head += `Connection: ${connection}\r\n`;
+    head += '\r\n';
     this.stats.byStatus[res.status] = (this.stats.byStatus[res.status] ?? 0) + 1;
-    return req.method === 'HEAD' || bodiless ? head : concatBytes([head, body]);
+    return encodeWithBody(head, req.method === 'HEAD' || bodiless ? EMPTY : body);
   }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** httpDate() of the last second asked for, kept: the Date header changes once a second. */
+let dateSecond = NaN;
+let dateText = '';
+function cachedHttpDate(ms: number): string {
+  const sec = Math.floor(ms / 1000);
+  if (sec !== dateSecond) {
+    dateText = httpDate(ms);
+    dateSecond = sec;
+  }
+  return dateText;
 }
 
 /** HTTP/1.1 keeps the connection unless told to close; HTTP/1.0 only when asked. */

@@ -34,19 +34,25 @@ export class ByteQueue {
   peek(offset: number, len: number): Uint8Array {
     len = Math.max(0, Math.min(len, this.length - offset));
     const out = new Uint8Array(len);
+    this.copyTo(out, 0, offset, len);
+    return out;
+  }
+
+  /** Write `len` bytes starting `offset` bytes from the front into `out` at `at`. */
+  copyTo(out: Uint8Array, at: number, offset: number, len: number): void {
+    len = Math.max(0, Math.min(len, this.length - offset));
+    const end = at + len;
     let skip = offset + this.head;
-    let at = 0;
     for (const c of this.chunks) {
-      if (at >= len) break;
+      if (at >= end) break;
       if (skip >= c.length) {
         skip -= c.length;
         continue;
       }
-      const take = Math.min(c.length - skip, len - at);
-      out.set(c.subarray(skip, skip + take), at);
+      const take = Math.min(c.length - skip, end - at);
+      out.set(skip === 0 && take === c.length ? c : c.subarray(skip, skip + take), at);
       at += take;
       skip = 0;
     }
-    return out;
   }
 }

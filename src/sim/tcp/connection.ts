@@ -4,7 +4,6 @@
 import type { TimerHandle, VirtualClock } from '../../control/clock.ts';
 import type { Rng } from '../../control/rng.ts';
 import { TcpFlags, emitTcpOptions, u32ToIp } from '../../packet/index.ts';
-import type { TcpOption } from '../../packet/index.ts';
 import { ByteQueue } from './byte-queue.ts';
 import type { TcpConfig } from './config.ts';
 import { SocketError } from './errors.ts';
@@ -16,10 +15,27 @@ import { Reassembly } from './reassembly.ts';
 import { RttEstimator } from './rtt.ts';
 import type { Segment } from './segment.ts';
 import { seqAdd, seqDiff, seqGt, seqInRange, seqLt } from './seq.ts';
-import { tcpPacket } from './wire.ts';
+import { tcpPacket, tcpPacketFromQueue } from './wire.ts';
 
 const EMPTY = new Uint8Array(0);
-const NO_EXTRA: { options?: Uint8Array; window?: number } = {};
+
+/** SYN options by MSS and offered window scale (+ 1; 0 = none): the same bytes each time. */
+const synOptions = new Map<number, Uint8Array>();
+
+/** MSS, and NOP + window scale when `shift` >= 0 (tcp_options_write's SYN layout here). */
+function synOptionBytes(mss: number, shift: number): Uint8Array {
+  const k = mss * 64 + (shift + 1);
+  let b = synOptions.get(k);
+  if (b === undefined) {
+    b = emitTcpOptions(
+      shift >= 0
+        ? [{ kind: 'mss', mss }, { kind: 'nop' }, { kind: 'windowScale', shift }]
+        : [{ kind: 'mss', mss }],
+    );
+    synOptions.set(k, b);
+  }
+  return b;
+}
 
 export type { TcpState, TcpStats } from './state.ts';
 
@@ -97,6 +113,8 @@ export class TcpConnection {
   /** @internal Last ICMP error while connected: reported if the connection times out. */
   softError:
     { code: SocketErrorCode; icmp: { type: number; code: number; from: number } } | undefined;
+  private localText: string | undefined;
+  private remoteText: string | undefined;
   private rtoTimer: TimerHandle | undefined;
   private twTimer: TimerHandle | undefined;
   private ipId: number;
@@ -121,10 +139,10 @@ export class TcpConnection {
   }
 
   get localAddress(): string {
-    return u32ToIp(this.localIp);
+    return (this.localText ??= u32ToIp(this.localIp));
   }
   get remoteAddress(): string {
-    return u32ToIp(this.remoteIp);
+    return (this.remoteText ??= u32ToIp(this.remoteIp));
   }
   /** Bytes written and not yet acknowledged. */
   get bufferedAmount(): number {
@@ -212,16 +230,29 @@ export class TcpConnection {
   /** @internal SYN (active open) or SYN/ACK (passive open), with our options. */
   sendSyn(withAck: boolean): void {
     const cfg = this.ctx.tcpConfig;
-    const opts: TcpOption[] = [{ kind: 'mss', mss: cfg.mss }];
     // A SYN/ACK carries window scale only if the SYN did (RFC 7323 §1.3).
-    if (cfg.windowScale !== false && (!withAck || this.rcvWscale !== 0 || this.sndWscale !== 0)) {
-      opts.push({ kind: 'nop' }, { kind: 'windowScale', shift: cfg.windowScale });
-    }
+    const scale =
+      cfg.windowScale !== false && (!withAck || this.rcvWscale !== 0 || this.sndWscale !== 0);
+    const options = synOptionBytes(cfg.mss, scale ? (cfg.windowScale as number) : -1);
     const flags = TcpFlags.SYN | (withAck ? TcpFlags.ACK : 0);
-    this.emit(this.iss, withAck ? this.rcvNxt : 0, flags, new Uint8Array(0), {
-      options: emitTcpOptions(opts),
-      window: Math.min(0xffff, cfg.rcvBuf),
-    });
+    if (flags & TcpFlags.ACK) this.ackPending = false;
+    this.stats.segmentsSent++;
+    this.ctx.sendPacket(
+      tcpPacket(
+        this.localIp,
+        this.remoteIp,
+        this.ipId,
+        this.localPort,
+        this.remotePort,
+        this.iss >>> 0,
+        (withAck ? this.rcvNxt : 0) >>> 0,
+        flags,
+        Math.min(0xffff, cfg.rcvBuf),
+        EMPTY,
+        options,
+      ),
+    );
+    this.ipId = (this.ipId + 1) & 0xffff;
   }
 
   /** @internal Handshake done: ESTABLISHED, hand the connection to the application. */
@@ -281,7 +312,6 @@ export class TcpConnection {
   /** A data/FIN segment at `seq`; ACK always, PSH on the last byte queued (tcp_push). */
   private sendData(seq: number, len: number, fin: boolean): void {
     const sndEnd = seqAdd(this.sndBufSeq, this.sendQ.length);
-    const payload = this.sendQ.peek(seqDiff(seq, this.sndBufSeq), len);
     let flags = TcpFlags.ACK;
     if (len > 0 && seqAdd(seq, len) === sndEnd) flags |= TcpFlags.PSH;
     if (fin) flags |= TcpFlags.FIN;
@@ -300,25 +330,32 @@ export class TcpConnection {
         this.rttStart = this.ctx.clock.now();
       }
     }
-    this.emit(seq, this.rcvNxt, flags, payload);
+    this.ackPending = false;
+    this.stats.segmentsSent++;
+    this.ctx.sendPacket(
+      tcpPacketFromQueue(
+        this.localIp,
+        this.remoteIp,
+        this.ipId,
+        this.localPort,
+        this.remotePort,
+        seq >>> 0,
+        this.rcvNxt >>> 0,
+        flags,
+        this.rcvWnd() >>> this.rcvWscale,
+        this.sendQ,
+        seqDiff(seq, this.sndBufSeq),
+        len,
+      ),
+    );
+    this.ipId = (this.ipId + 1) & 0xffff;
     if (this.rtoTimer === undefined) this.armRto();
   }
 
   /** @internal A segment without data (ACK, RST) from this connection. */
   sendControl(seq: number, ack: number, flags: number): void {
-    this.emit(seq, ack, flags, EMPTY);
-  }
-
-  private emit(
-    seq: number,
-    ack: number,
-    flags: number,
-    payload: Uint8Array,
-    extra: { options?: Uint8Array; window?: number } = NO_EXTRA,
-  ): void {
     if (flags & TcpFlags.ACK) this.ackPending = false;
-    const window =
-      extra.window ?? ((flags & TcpFlags.RST) !== 0 ? 0 : this.rcvWnd() >>> this.rcvWscale);
+    const window = (flags & TcpFlags.RST) !== 0 ? 0 : this.rcvWnd() >>> this.rcvWscale;
     this.stats.segmentsSent++;
     this.ctx.sendPacket(
       tcpPacket(
@@ -331,8 +368,7 @@ export class TcpConnection {
         ack >>> 0,
         flags,
         window,
-        payload,
-        extra.options,
+        EMPTY,
       ),
     );
     this.ipId = (this.ipId + 1) & 0xffff;
@@ -416,7 +452,15 @@ export class TcpConnection {
     if (this.closeNotified) return;
     this.closeNotified = true;
     this.stats.closedAt = this.ctx.clock.now();
-    this.onClose?.(error);
+    const onClose = this.onClose;
+    // Nothing calls the application after this: let go of it (a socket in TIME-WAIT stays
+    // in its host's table for 60 s of virtual time, and need not keep its client alive).
+    this.onConnect = undefined;
+    this.onData = undefined;
+    this.onEnd = undefined;
+    this.onClose = undefined;
+    this.onAccept = undefined;
+    onClose?.(error);
   }
 
   /** @internal An arriving segment for this 4-tuple; true = hand it to a listener instead. */

@@ -19,33 +19,55 @@ export interface Segment {
   wscale: number | undefined;
 }
 
+const EMPTY = new Uint8Array(0);
+
+/** A Segment to be filled by readSegment (a host keeps one and refills it per packet). */
+export function newSegment(): Segment {
+  return {
+    src: 0,
+    dst: 0,
+    sport: 0,
+    dport: 0,
+    seq: 0,
+    ack: 0,
+    flags: 0,
+    window: 0,
+    payload: EMPTY,
+    mss: undefined,
+    wscale: undefined,
+  };
+}
+
 const u16 = (b: Uint8Array, i: number) => (b[i]! << 8) | b[i + 1]!;
 const u32 = (b: Uint8Array, i: number) =>
   ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
 
-/** Read the segment at pkt[off, off+len) (header already validated by classify). */
+/**
+ * Read the segment at pkt[off, off+len) (header already validated by classify) into `seg`
+ * (a new Segment when not given). The payload is a view into the packet, or a shared empty
+ * array when there is none.
+ */
 export function readSegment(
   pkt: Uint8Array,
   off: number,
   len: number,
   src: number,
   dst: number,
+  seg: Segment = newSegment(),
 ): Segment {
   const hl = (pkt[off + 12]! >>> 4) << 2;
   const flags = pkt[off + 13]!;
-  const seg: Segment = {
-    src,
-    dst,
-    sport: u16(pkt, off),
-    dport: u16(pkt, off + 2),
-    seq: u32(pkt, off + 4),
-    ack: u32(pkt, off + 8),
-    flags,
-    window: u16(pkt, off + 14),
-    payload: pkt.subarray(off + hl, off + len),
-    mss: undefined,
-    wscale: undefined,
-  };
+  seg.src = src;
+  seg.dst = dst;
+  seg.sport = u16(pkt, off);
+  seg.dport = u16(pkt, off + 2);
+  seg.seq = u32(pkt, off + 4);
+  seg.ack = u32(pkt, off + 8);
+  seg.flags = flags;
+  seg.window = u16(pkt, off + 14);
+  seg.payload = hl < len ? pkt.subarray(off + hl, off + len) : EMPTY;
+  seg.mss = undefined;
+  seg.wscale = undefined;
   if (flags & 0x02) readSynOptions(pkt, off + 20, off + hl, seg);
   return seg;
 }

@@ -1,13 +1,44 @@
-// A TCP segment in its IPv4 packet, written straight into one new buffer: the bytes
+// A TCP segment in its IPv4 packet, written straight into a new buffer: the bytes
 // buildTcp (src/packet/build.ts) produces for the same fields (IHL 5, DF, TTL 64, TOS 0,
 // urgent 0), without its Repr objects, option arrays and closures. The simulated hosts
 // send every segment through here, so this is the per-packet cost of the sending side.
+//
+// Buffers are carved from 64 KiB slabs, never reused: each packet is a view of its own
+// zero-filled bytes in a shared ArrayBuffer (no ArrayBuffer, backing store and finalizer
+// per packet, which is most of what a small Uint8Array costs the garbage collector). A
+// slab is freed once no packet in it is referenced. Nothing on the packet path reads a
+// packet's `.buffer` beyond its own view (DESIGN.md: views are built with byteOffset).
 import { fold, onesSum } from '../../packet/checksum.ts';
+import type { ByteQueue } from './byte-queue.ts';
 
 const NO_OPTIONS = new Uint8Array(0);
+const SLAB_BYTES = 64 * 1024;
+/** Packets larger than this get a buffer of their own (a slab holds at least 16). */
+const SLAB_MAX = SLAB_BYTES >>> 4;
 
-/** IPv4 + TCP packet (checksums filled) for one segment of a connection. */
-export function tcpPacket(
+let slab = new ArrayBuffer(SLAB_BYTES);
+let slabAt = 0;
+
+/** `n` zero bytes of their own (never handed out twice). */
+export function packetBuffer(n: number): Uint8Array {
+  if (n > SLAB_MAX) return new Uint8Array(n);
+  if (slabAt + n > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabAt = 0;
+  }
+  const b = new Uint8Array(slab, slabAt, n);
+  slabAt += (n + 7) & ~7; // 8-byte aligned starts
+  return b;
+}
+
+/**
+ * Write the IPv4 and TCP headers and options of a `total`-byte packet whose TCP header is
+ * `thl` bytes; the payload goes at 20 + thl, then finishChecksum().
+ */
+function headers(
+  b: Uint8Array,
+  total: number,
+  thl: number,
   src: number,
   dst: number,
   ipId: number,
@@ -17,16 +48,8 @@ export function tcpPacket(
   ack: number,
   flags: number,
   window: number,
-  payload: Uint8Array,
-  options: Uint8Array = NO_OPTIONS,
-): Uint8Array {
-  const optLen = (options.length + 3) & ~3;
-  if (optLen > 40) throw new RangeError(`TCP options too long: ${options.length} > 40`);
-  const thl = 20 + optLen;
-  const l4Len = thl + payload.length;
-  const total = 20 + l4Len;
-  if (total > 0xffff) throw new RangeError(`IPv4 packet too long: ${total}`);
-  const b = new Uint8Array(total); // zero-filled: TOS, fragment offset, urgent, option padding
+  options: Uint8Array,
+): void {
   // IPv4 (RFC 791): version 4, IHL 5, DF, TTL 64 (Linux ip_default_ttl), protocol 6.
   b[0] = 0x45;
   b[2] = total >>> 8;
@@ -44,9 +67,18 @@ export function tcpPacket(
   b[17] = (dst >>> 16) & 0xff;
   b[18] = (dst >>> 8) & 0xff;
   b[19] = dst & 0xff;
-  // Header checksum over the ten 16-bit words (the checksum word is still zero).
-  let ipSum = 0;
-  for (let i = 0; i < 20; i += 2) ipSum += (b[i]! << 8) | b[i + 1]!;
+  // Header checksum over the ten 16-bit words (the checksum word is still zero): the
+  // constant words 0x4500, 0x4000 and 0x4006 (TTL 64, TCP), and the variable ones.
+  const ipSum =
+    0x4500 +
+    total +
+    (ipId & 0xffff) +
+    0x4000 +
+    0x4006 +
+    (src >>> 16) +
+    (src & 0xffff) +
+    (dst >>> 16) +
+    (dst & 0xffff);
   const ipCsum = ~fold(ipSum) & 0xffff;
   b[10] = ipCsum >>> 8;
   b[11] = ipCsum & 0xff;
@@ -68,11 +100,66 @@ export function tcpPacket(
   b[34] = (window >>> 8) & 0xff;
   b[35] = window & 0xff;
   if (options.length > 0) b.set(options, 40);
-  if (payload.length > 0) b.set(payload, 20 + thl);
-  // Pseudo-header (src, dst, protocol, TCP length) + segment; the checksum word is zero.
-  const pseudo = (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + 6 + l4Len;
+}
+
+/** The TCP checksum: pseudo-header (src, dst, protocol, TCP length) + segment. */
+function finishChecksum(b: Uint8Array, src: number, dst: number, total: number): Uint8Array {
+  const pseudo = (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + 6 + total - 20;
   const csum = ~fold(onesSum(b, 20, total, pseudo)) & 0xffff;
   b[36] = csum >>> 8;
   b[37] = csum & 0xff;
   return b;
+}
+
+function sizes(optionBytes: number, payloadLen: number): number {
+  const optLen = (optionBytes + 3) & ~3;
+  if (optLen > 40) throw new RangeError(`TCP options too long: ${optionBytes} > 40`);
+  const total = 40 + optLen + payloadLen;
+  if (total > 0xffff) throw new RangeError(`IPv4 packet too long: ${total}`);
+  return total;
+}
+
+/** IPv4 + TCP packet (checksums filled) for one segment of a connection. */
+export function tcpPacket(
+  src: number,
+  dst: number,
+  ipId: number,
+  sport: number,
+  dport: number,
+  seq: number,
+  ack: number,
+  flags: number,
+  window: number,
+  payload: Uint8Array,
+  options: Uint8Array = NO_OPTIONS,
+): Uint8Array {
+  const total = sizes(options.length, payload.length);
+  const thl = total - payload.length - 20;
+  const b = packetBuffer(total);
+  headers(b, total, thl, src, dst, ipId, sport, dport, seq, ack, flags, window, options);
+  if (payload.length > 0) b.set(payload, 20 + thl);
+  return finishChecksum(b, src, dst, total);
+}
+
+/** tcpPacket() whose payload is `len` bytes of a send queue from `offset`, copied once. */
+export function tcpPacketFromQueue(
+  src: number,
+  dst: number,
+  ipId: number,
+  sport: number,
+  dport: number,
+  seq: number,
+  ack: number,
+  flags: number,
+  window: number,
+  queue: ByteQueue,
+  offset: number,
+  len: number,
+): Uint8Array {
+  len = Math.max(0, Math.min(len, queue.length - offset)); // as ByteQueue.peek clamps
+  const total = sizes(0, len);
+  const b = packetBuffer(total);
+  headers(b, total, 20, src, dst, ipId, sport, dport, seq, ack, flags, window, NO_OPTIONS);
+  if (len > 0) queue.copyTo(b, 40, offset, len);
+  return finishChecksum(b, src, dst, total);
 }
