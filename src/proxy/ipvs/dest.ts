@@ -5,8 +5,12 @@
 import { ConnFlag, DestFlag } from './constants.ts';
 import { IpvsStats } from './stats.ts';
 
-/** A list link; the head sentinel is a bare DestNode, every other node an IpvsDest. */
-export class DestNode {
+/**
+ * A list link; the head sentinel is a bare DestNode, every other node an IpvsDest. A node
+ * carries its own counters (IpvsStats as the base class, `stats` is the node itself): a
+ * new connection's first packet then reads one object per server, not two.
+ */
+export class DestNode extends IpvsStats {
   next: DestNode = this;
   prev: DestNode = this;
 }
@@ -29,7 +33,6 @@ export class IpvsDest extends DestNode {
   activeConns = 0;
   inactConns = 0;
   persistConns = 0;
-  readonly stats = new IpvsStats();
 
   constructor(
     readonly addr: number,
@@ -39,6 +42,11 @@ export class IpvsDest extends DestNode {
     super();
     this.weight = weight;
     this.lastWeight = weight;
+  }
+
+  /** The server's counters and rates (the object itself). */
+  get stats(): IpvsStats {
+    return this;
   }
 
   get key(): number {

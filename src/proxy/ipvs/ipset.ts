@@ -8,6 +8,7 @@
 import { tryIpToU32, tryParseCidr, u32ToIp } from '../../packet/addr.ts';
 import { IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP } from './constants.ts';
 import { bswap32, jhash2 } from './jhash.ts';
+import { PairIndex } from './pair-index.ts';
 
 export type IpsetType =
   'hash:ip' | 'hash:ip,port' | 'hash:ip,port,ip' | 'hash:ip,port,net' | 'bitmap:port';
@@ -47,7 +48,11 @@ const PROTO_NAME: Readonly<Record<number, string>> = { 6: 'tcp', 17: 'udp', 132:
 interface Elem {
   readonly text: string;
   readonly words: readonly number[];
-  /** ip (and port/proto) as one number for packet-path tests; `ip2`/`net` for the 3-part types. */
+  /**
+   * Packet-path keys. 3-part types: `key` is ipPortKey(ip, proto, port), `ip2`/`prefix` the
+   * third part. hash:ip and hash:ip,port: `prefix` is -1, `ip2` the ip and `key` proto << 16 | port
+   * (0 for hash:ip), the pair PairIndex holds.
+   */
   readonly key: number;
   readonly ip2: number;
   readonly prefix: number;
@@ -84,14 +89,14 @@ export function parseMember(type: IpsetType, s: string): Elem | undefined {
     case 'hash:ip': {
       const ip = tryIpToU32(s);
       if (ip === undefined) return undefined;
-      return { text: u32ToIp(ip), words: [bswap32(ip)], key: ip, ip2: 0, prefix: 32 };
+      return { text: u32ToIp(ip), words: [bswap32(ip)], key: 0, ip2: ip, prefix: -1 };
     }
     case 'hash:ip,port': {
       const p = parseIpPort(s);
       if (!p) return undefined;
       const text = `${u32ToIp(p.ip)},${PROTO_NAME[p.proto]}:${p.port}`;
       const words = [bswap32(p.ip), portWord(p.port, p.proto, p.proto)];
-      return { text, words, key: ipPortKey(p.ip, p.proto, p.port), ip2: 0, prefix: 32 };
+      return { text, words, key: (p.proto << 16) | p.port, ip2: p.ip, prefix: -1 };
     }
     case 'hash:ip,port,ip': {
       const p = parseIpPort(parts.slice(0, 2).join(','));
@@ -141,8 +146,10 @@ export class IpSet {
   private buckets: (Bucket | undefined)[];
   private extSize = 0;
   private readonly members = new Map<string, Elem>();
-  /** key -> elements with that key (one, except for the 3-part types). */
+  /** The 3-part types' packet-path index: key -> elements with that key. */
   private readonly index = new Map<number, Elem[]>();
+  /** hash:ip and hash:ip,port's packet-path index, flat: (ip, proto << 16 | port). */
+  private readonly flat = new PairIndex();
   private readonly ports = new Uint8Array(65536);
   private portCount = 0;
 
@@ -173,6 +180,10 @@ export class IpSet {
     if (this.members.size >= this.maxelem) throw new Error(`ipset ${this.name}: Hash is full`);
     while (!this.place(e)) this.resize();
     this.members.set(e.text, e);
+    if (e.prefix < 0) {
+      this.flat.add(e.ip2, e.key);
+      return true;
+    }
     const l = this.index.get(e.key);
     if (l === undefined) this.index.set(e.key, [e]);
     else l.push(e);
@@ -184,12 +195,15 @@ export class IpSet {
     if (this.type === 'bitmap:port') return this.setPort(entry, 0);
     const e = parseMember(this.type, entry);
     if (e === undefined || !this.members.delete(e.text)) return false;
-    const l = this.index.get(e.key)!;
-    l.splice(
-      l.findIndex((x) => x.text === e.text),
-      1,
-    );
-    if (l.length === 0) this.index.delete(e.key);
+    if (e.prefix < 0) this.flat.remove(e.ip2, e.key);
+    else {
+      const l = this.index.get(e.key)!;
+      l.splice(
+        l.findIndex((x) => x.text === e.text),
+        1,
+      );
+      if (l.length === 0) this.index.delete(e.key);
+    }
     const key = jhash2(e.words, this.initval) & ((1 << this.bits) - 1);
     const n = this.buckets[key]!;
     const i = n.slots.findIndex((x) => x?.text === e.text);
@@ -222,12 +236,12 @@ export class IpSet {
 
   /** hash:ip `dst` match. */
   testIp(ip: number): boolean {
-    return this.index.has(ip >>> 0);
+    return this.flat.size > 0 && this.flat.has(ip, 0);
   }
 
   /** hash:ip,port `dst,dst` (or `src,dst`) match. */
   testIpPort(ip: number, proto: number, port: number): boolean {
-    return this.index.has(ipPortKey(ip, proto, port));
+    return this.flat.size > 0 && this.flat.has(ip, ((proto & 0xffff) << 16) | (port & 0xffff));
   }
 
   /** hash:ip,port,ip / hash:ip,port,net `dst,dst,src` match: the third part holds `src`. */

@@ -95,7 +95,8 @@ export type SetEntry = readonly [string, string];
 export class KubeIpsets {
   readonly sets = new Map<string, IpSet>();
   readonly comments = new Map<string, string>();
-  private readonly refs = new Map<string, number>();
+  /** Per set: entry -> contributors (no key strings built per entry). */
+  private readonly refs = new Map<string, Map<string, number>>();
   /** ipset add/del calls made (the sync-diff proof counts these too). */
   adds = 0;
   dels = 0;
@@ -112,8 +113,45 @@ export class KubeIpsets {
       );
       this.sets.set(name, new IpSet(name, type, { initval }));
       this.comments.set(name, comment);
+      this.refs.set(name, new Map());
     }
+    this.loopBack = this.get(KUBE_LOOP_BACK);
+    this.clusterIP = this.get(KUBE_CLUSTER_IP);
+    this.externalIP = this.get(KUBE_EXTERNAL_IP);
+    this.externalIPLocal = this.get(KUBE_EXTERNAL_IP_LOCAL);
+    this.loadBalancer = this.get(KUBE_LOAD_BALANCER);
+    this.loadBalancerFW = this.get(KUBE_LOAD_BALANCER_FW);
+    this.loadBalancerLocal = this.get(KUBE_LOAD_BALANCER_LOCAL);
+    this.loadBalancerSourceIP = this.get(KUBE_LOAD_BALANCER_SOURCE_IP);
+    this.loadBalancerSourceCIDR = this.get(KUBE_LOAD_BALANCER_SOURCE_CIDR);
+    this.nodePortTCP = this.get(KUBE_NODE_PORT_TCP);
+    this.nodePortLocalTCP = this.get(KUBE_NODE_PORT_LOCAL_TCP);
+    this.nodePortUDP = this.get(KUBE_NODE_PORT_UDP);
+    this.nodePortLocalUDP = this.get(KUBE_NODE_PORT_LOCAL_UDP);
+    this.nodePortSCTP = this.get(KUBE_NODE_PORT_SCTP);
+    this.nodePortLocalSCTP = this.get(KUBE_NODE_PORT_LOCAL_SCTP);
+    this.healthCheckNodePort = this.get(KUBE_HEALTH_CHECK_NODE_PORT);
+    this.ipvsIPs = this.get(KUBE_IPVS_IPS);
   }
+
+  // Each set by name once, for the packet path (masquerade.ts): no Map lookup per packet.
+  readonly loopBack: IpSet;
+  readonly clusterIP: IpSet;
+  readonly externalIP: IpSet;
+  readonly externalIPLocal: IpSet;
+  readonly loadBalancer: IpSet;
+  readonly loadBalancerFW: IpSet;
+  readonly loadBalancerLocal: IpSet;
+  readonly loadBalancerSourceIP: IpSet;
+  readonly loadBalancerSourceCIDR: IpSet;
+  readonly nodePortTCP: IpSet;
+  readonly nodePortLocalTCP: IpSet;
+  readonly nodePortUDP: IpSet;
+  readonly nodePortLocalUDP: IpSet;
+  readonly nodePortSCTP: IpSet;
+  readonly nodePortLocalSCTP: IpSet;
+  readonly healthCheckNodePort: IpSet;
+  readonly ipvsIPs: IpSet;
 
   get(name: string): IpSet {
     const s = this.sets.get(name);
@@ -127,9 +165,9 @@ export class KubeIpsets {
 
   /** One more contributor of `entry`; added to the set on the first. */
   ref(name: string, entry: string): void {
-    const k = `${name} ${entry}`;
-    const n = this.refs.get(k) ?? 0;
-    this.refs.set(k, n + 1);
+    const refs = this.refs.get(name)!;
+    const n = refs.get(entry) ?? 0;
+    refs.set(entry, n + 1);
     if (n === 0) {
       try {
         this.get(name).add(entry);
@@ -143,16 +181,16 @@ export class KubeIpsets {
 
   /** One contributor fewer; deleted from the set with the last. */
   unref(name: string, entry: string): void {
-    const k = `${name} ${entry}`;
-    const n = this.refs.get(k) ?? 0;
+    const refs = this.refs.get(name);
+    const n = refs?.get(entry) ?? 0;
     if (n <= 1) {
-      this.refs.delete(k);
+      refs?.delete(entry);
       if (n === 1) {
         this.get(name).del(entry);
         this.dels++;
       }
     } else {
-      this.refs.set(k, n - 1);
+      refs!.set(entry, n - 1);
     }
   }
 

@@ -5,7 +5,6 @@
 // rules in kube-proxy's order, with set lookups instead of a rule walk.
 import { IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP } from './constants.ts';
 import type { KubeIpsets } from './kube-ipsets.ts';
-import * as S from './kube-ipsets.ts';
 
 /** What the caller knows about the packet beyond its addresses. */
 export interface PacketContext {
@@ -42,11 +41,11 @@ export function marksForMasquerade(
 ): boolean {
   if (src >>> 24 === 127) return false; // -s 127.0.0.0/8 -j RETURN
   let mark = false;
-  if (sets.get(S.KUBE_LOAD_BALANCER).testIpPort(dst, proto, dport)) {
+  if (sets.loadBalancer.testIpPort(dst, proto, dport)) {
     // KUBE-LOAD-BALANCER: Local policy returns, otherwise mark.
-    if (!sets.get(S.KUBE_LOAD_BALANCER_LOCAL).testIpPort(dst, proto, dport)) mark = true;
+    if (!sets.loadBalancerLocal.testIpPort(dst, proto, dport)) mark = true;
   }
-  const clusterIP = sets.get(S.KUBE_CLUSTER_IP);
+  const clusterIP = sets.clusterIP;
   if (clusterIP.size > 0) {
     if (o.masqueradeAll) mark ||= clusterIP.testIpPort(dst, proto, dport);
     else if (o.clusterCIDR !== undefined) {
@@ -54,12 +53,11 @@ export function marksForMasquerade(
     } else mark ||= clusterIP.testIpPort(src, proto, dport); // src,dst: a VIP talking to a VIP
   }
   const externalAccept = (!ctx.fromBridge && !ctx.srcLocal) || ctx.dstLocal;
-  if (sets.get(S.KUBE_EXTERNAL_IP).testIpPort(dst, proto, dport)) {
+  if (sets.externalIP.testIpPort(dst, proto, dport)) {
     mark = true;
     if (externalAccept) return mark;
   }
-  if (sets.get(S.KUBE_EXTERNAL_IP_LOCAL).testIpPort(dst, proto, dport) && externalAccept)
-    return mark;
+  if (sets.externalIPLocal.testIpPort(dst, proto, dport) && externalAccept) return mark;
   if (ctx.dstLocal) mark ||= nodePortMarks(sets, proto, dst, dport);
   return mark;
 }
@@ -67,16 +65,16 @@ export function marksForMasquerade(
 /** nat KUBE-NODE-PORT: the Local sets return first, then the node-port sets mark. */
 function nodePortMarks(sets: KubeIpsets, proto: number, dst: number, dport: number): boolean {
   if (proto === IPPROTO_TCP) {
-    if (sets.get(S.KUBE_NODE_PORT_LOCAL_TCP).hasPort(dport)) return false;
-    return sets.get(S.KUBE_NODE_PORT_TCP).hasPort(dport);
+    if (sets.nodePortLocalTCP.hasPort(dport)) return false;
+    return sets.nodePortTCP.hasPort(dport);
   }
   if (proto === IPPROTO_UDP) {
-    if (sets.get(S.KUBE_NODE_PORT_LOCAL_UDP).hasPort(dport)) return false;
-    return sets.get(S.KUBE_NODE_PORT_UDP).hasPort(dport);
+    if (sets.nodePortLocalUDP.hasPort(dport)) return false;
+    return sets.nodePortUDP.hasPort(dport);
   }
   if (proto === IPPROTO_SCTP) {
-    if (sets.get(S.KUBE_NODE_PORT_LOCAL_SCTP).testIpPort(dst, proto, dport)) return false;
-    return sets.get(S.KUBE_NODE_PORT_SCTP).testIpPort(dst, proto, dport);
+    if (sets.nodePortLocalSCTP.testIpPort(dst, proto, dport)) return false;
+    return sets.nodePortSCTP.testIpPort(dst, proto, dport);
   }
   return false;
 }
@@ -93,7 +91,7 @@ export function postroutingMasquerades(
   dport: number,
   marked: boolean,
 ): boolean {
-  return sets.get(S.KUBE_LOOP_BACK).testIpPortSrc(dst, proto, dport, src) || marked;
+  return sets.loopBack.testIpPortSrc(dst, proto, dport, src) || marked;
 }
 
 export const enum FilterVerdict {
@@ -116,21 +114,20 @@ export function inputFilter(
   dport: number,
   isNew: boolean,
 ): FilterVerdict {
-  if (sets.get(S.KUBE_LOAD_BALANCER_FW).testIpPort(dst, proto, dport)) {
+  if (sets.loadBalancerFW.testIpPort(dst, proto, dport)) {
     const ok =
-      sets.get(S.KUBE_LOAD_BALANCER_SOURCE_CIDR).testIpPortSrc(dst, proto, dport, src) ||
-      sets.get(S.KUBE_LOAD_BALANCER_SOURCE_IP).testIpPortSrc(dst, proto, dport, src);
+      sets.loadBalancerSourceCIDR.testIpPortSrc(dst, proto, dport, src) ||
+      sets.loadBalancerSourceIP.testIpPortSrc(dst, proto, dport, src);
     if (!ok) return FilterVerdict.Drop;
   }
-  for (const set of [
-    S.KUBE_LOAD_BALANCER,
-    S.KUBE_CLUSTER_IP,
-    S.KUBE_EXTERNAL_IP,
-    S.KUBE_EXTERNAL_IP_LOCAL,
-  ]) {
-    if (sets.get(set).testIpPort(dst, proto, dport)) return FilterVerdict.Accept;
-  }
-  if (sets.get(S.KUBE_HEALTH_CHECK_NODE_PORT).hasPort(dport)) return FilterVerdict.Accept;
-  if (isNew && sets.get(S.KUBE_IPVS_IPS).testIp(dst)) return FilterVerdict.Reject;
+  if (
+    sets.loadBalancer.testIpPort(dst, proto, dport) ||
+    sets.clusterIP.testIpPort(dst, proto, dport) ||
+    sets.externalIP.testIpPort(dst, proto, dport) ||
+    sets.externalIPLocal.testIpPort(dst, proto, dport)
+  )
+    return FilterVerdict.Accept;
+  if (sets.healthCheckNodePort.hasPort(dport)) return FilterVerdict.Accept;
+  if (isNew && sets.ipvsIPs.testIp(dst)) return FilterVerdict.Reject;
   return FilterVerdict.Accept;
 }

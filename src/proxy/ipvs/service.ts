@@ -42,7 +42,8 @@ export interface DestOpCounters {
   del: number;
 }
 
-export class VirtualService implements SchedService {
+/** A virtual service; its counters and rates are its own fields (IpvsStats, `stats` is itself). */
+export class VirtualService extends IpvsStats implements SchedService {
   readonly protocol: number;
   readonly addr: number;
   readonly port: number;
@@ -54,7 +55,6 @@ export class VirtualService implements SchedService {
   scheduler: IpvsScheduler;
   readonly head = new DestNode();
   numDests = 0;
-  readonly stats = new IpvsStats();
   /** Times a scheduler found no usable destination, and its last reason. */
   noDestCount = 0;
   lastSchedulerError = '';
@@ -66,6 +66,7 @@ export class VirtualService implements SchedService {
     spec: ServiceSpec,
     private readonly ops: DestOpCounters = { add: 0, edit: 0, del: 0 },
   ) {
+    super();
     this.protocol = spec.fwmark ? 0 : spec.protocol;
     this.addr = spec.fwmark ? 0 : spec.addr >>> 0;
     this.port = spec.fwmark ? 0 : spec.port;
@@ -76,6 +77,10 @@ export class VirtualService implements SchedService {
     this.schedulerName = spec.scheduler;
     this.scheduler = createScheduler(spec.scheduler);
     this.scheduler.initService(this);
+  }
+
+  get stats(): IpvsStats {
+    return this;
   }
 
   get persistent(): boolean {

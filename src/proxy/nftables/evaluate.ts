@@ -65,6 +65,11 @@ export function watchVolatile(): void {
   volatileWalk = false;
 }
 
+/** A walk read the clock or the random source or updated a set (program.ts reports it here). */
+export function markVolatile(): void {
+  volatileWalk = true;
+}
+
 /** Whether a walk since watchVolatile() used numgen, a dynamic set or a set update. */
 export function sawVolatile(): boolean {
   return volatileWalk;

@@ -19,6 +19,8 @@ import { runBaseChain, sawVolatile, watchVolatile } from './evaluate.ts';
 import type { NftEvalContext } from './evaluate.ts';
 import { listRuleset } from './list.ts';
 import { NameCache } from './names.ts';
+import { compileProgram, runProgram } from './program.ts';
+import type { NftProgram } from './program.ts';
 import type { Ruleset } from './ruleset.ts';
 import { NftablesNodeViews } from './views.ts';
 import type { NodeViews } from '../views.ts';
@@ -47,6 +49,8 @@ export class NftablesProxier extends ServiceMapProxier implements DataplaneProxi
   /** Affinity set contents, kept across syncs as the kernel keeps them. */
   readonly affinity = new AffinityTables();
   private rules: Ruleset;
+  /** `rules` flattened for the packet path (program.ts). */
+  private program: NftProgram;
   private compiledGeneration = -1;
   private readonly names = new NameCache();
   /** Each service port's chains, rules and elements from the last compile. */
@@ -64,6 +68,7 @@ export class NftablesProxier extends ServiceMapProxier implements DataplaneProxi
       trace: undefined,
     };
     this.rules = compileRuleset([], options, this.names, this.affinity, this.ports);
+    this.program = compileProgram(this.rules);
   }
 
   /** Compile the current state and swap it in; unchanged state keeps the table. */
@@ -71,7 +76,9 @@ export class NftablesProxier extends ServiceMapProxier implements DataplaneProxi
     const snap = this.serviceMap.snapshot();
     if (snap.generation === this.compiledGeneration) return;
     const next = compileRuleset(snap.entries, this.options, this.names, this.affinity, this.ports);
-    this.rules = next; // the nft transaction: one reference assignment
+    const program = compileProgram(next);
+    this.rules = next; // the nft transaction: one reference assignment (with its flat form)
+    this.program = program;
     this.generation++;
     this.compiledGeneration = snap.generation;
   }
@@ -101,10 +108,16 @@ export class NftablesProxier extends ServiceMapProxier implements DataplaneProxi
     const filterOn = (tables & FILTER) !== 0 || (hook === PREROUTING && (tables & NAT) !== 0);
     const natOn = (tables & NAT) !== 0;
     const isNat = rs.hookChainIsNat[hook]!;
+    // A trace walks the rule objects (it reports each rule's text); packets walk the program.
+    const prog = this.ctx.trace === undefined ? this.program : undefined;
     let p = meta;
     for (let k = 0; k < list.length; k++) {
       if (isNat[k] ? !natOn : !filterOn) continue;
-      if (runBaseChain(rs, list[k]!, p, this.ctx, out) !== ACCEPT) return out;
+      const v =
+        prog !== undefined
+          ? runProgram(prog, list[k]!, p, this.ctx, out)
+          : runBaseChain(rs, list[k]!, p, this.ctx, out);
+      if (v !== ACCEPT) return out;
       if (out.dnat && p === meta) p = this.afterDnat(meta, out);
     }
     out.verdict = ACCEPT;
