@@ -7,7 +7,7 @@ import type { FieldError } from './errors.ts';
 import { convertToStored } from './convert.ts';
 import { applyDefaults } from './defaults.ts';
 import type { DefaultOptions } from './defaults.ts';
-import { KINDS, lookupKind, noMatchMessage } from './kinds.ts';
+import { KINDS, kubeMinor, lookupKind, noMatchMessage, servedRange } from './kinds.ts';
 import type { PathAlias } from './positions.ts';
 import { decodeSecretData } from './secret-data.ts';
 import { checkShape, isPlainObject, shapeOf } from './shape.ts';
@@ -26,7 +26,7 @@ const SYSTEM_META = ['creationTimestamp', 'deletionTimestamp', 'deletionGracePer
  */
 export function decodeObject(
   raw: Record<string, unknown>,
-  opts: DefaultOptions = {},
+  opts: DefaultOptions & { kubernetesVersion?: string } = {},
 ): DecodeResult {
   const apiVersion = raw['apiVersion'];
   const kind = raw['kind'];
@@ -41,13 +41,18 @@ export function decodeObject(
   if (errors.length > 0 || typeof apiVersion !== 'string' || typeof kind !== 'string') {
     return { ok: false, errors, aliases: [] };
   }
-  const info = lookupKind(apiVersion, kind);
+  const info = lookupKind(apiVersion, kind, kubeMinor(opts.kubernetesVersion));
   if (info === undefined) {
-    // Point at the version when the kind exists in some other version.
+    // Point at the version when the kind exists in some other version; say which
+    // releases serve it when this one is merely too old or too new.
     const at = KINDS.has(kind) ? 'apiVersion' : 'kind';
+    const range =
+      lookupKind(apiVersion, kind) === undefined ? undefined : servedRange(kind, apiVersion);
+    const hint =
+      range === undefined ? '' : ` (${range}; this cluster runs ${opts.kubernetesVersion})`;
     return {
       ok: false,
-      errors: [{ path: [at], message: noMatchMessage(apiVersion, kind) }],
+      errors: [{ path: [at], message: noMatchMessage(apiVersion, kind) + hint }],
       aliases: [],
     };
   }

@@ -1,5 +1,5 @@
 // Cluster settings the loader checks against — the API server's flags
-// --service-cluster-ip-range and --service-node-port-range.
+// --service-cluster-ip-range and --service-node-port-range, and its release.
 
 import { tryParseCidr } from '../packet/addr.ts';
 import type { Cidr } from '../packet/addr.ts';
@@ -10,6 +10,11 @@ export interface ValidateOptions {
   serviceCidr?: string;
   /** NodePort range, `{min, max}` or `'30000-32767'` (the default). */
   nodePortRange?: { min: number; max: number } | string;
+  /**
+   * The API server's release (`v1.15.1`): group versions it does not serve are refused
+   * (kinds.ts SERVED). Unset: every version svclab knows is accepted.
+   */
+  kubernetesVersion?: string;
 }
 
 export interface LoadOptions extends DefaultOptions, ValidateOptions {

@@ -1,7 +1,7 @@
 // Discovery documents: /version, /api, /apis, /api/v1, /apis/GROUP[/VERSION], in the
 // shapes kube-apiserver serves (the legacy APIVersions/APIGroupList/APIResourceList,
 // and the aggregated APIGroupDiscoveryList kubectl asks for first).
-import { RESOURCES, type ServedResource, groupVersion, servedGroups } from './resources.ts';
+import { type ServedResource, groupVersion, servedGroups, servedResources } from './resources.ts';
 
 /** /version for a cluster of `gitVersion` (the cluster's kubernetesVersion, v1.32.0 by default). */
 export function versionInfo(gitVersion: string): Record<string, string> {
@@ -32,19 +32,19 @@ function groupEntry(group: string, versions: string[]): Record<string, unknown> 
   return { name: group, versions: gvs, preferredVersion: gvs[0] };
 }
 
-export function apiGroupList(): Record<string, unknown> {
+export function apiGroupList(minor?: number): Record<string, unknown> {
   return {
     kind: 'APIGroupList',
     apiVersion: 'v1',
-    groups: servedGroups()
+    groups: servedGroups(minor)
       .filter((g) => g.group !== '')
       .map((g) => groupEntry(g.group, g.versions)),
   };
 }
 
 /** /apis/GROUP, or undefined when the group is not served. */
-export function apiGroup(group: string): Record<string, unknown> | undefined {
-  const g = servedGroups().find((x) => x.group === group && group !== '');
+export function apiGroup(group: string, minor?: number): Record<string, unknown> | undefined {
+  const g = servedGroups(minor).find((x) => x.group === group && group !== '');
   return g === undefined
     ? undefined
     : { kind: 'APIGroup', apiVersion: 'v1', ...groupEntry(g.group, g.versions) };
@@ -70,8 +70,9 @@ function subKind(
 export function apiResourceList(
   group: string,
   version: string,
+  minor?: number,
 ): Record<string, unknown> | undefined {
-  const served = RESOURCES.filter((r) => r.group === group && r.version === version);
+  const served = servedResources(minor).filter((r) => r.group === group && r.version === version);
   if (served.length === 0) return undefined;
   const resources: Record<string, unknown>[] = [];
   for (const res of served) {
@@ -104,39 +105,41 @@ export function apiResourceList(
 }
 
 /** The aggregated discovery document (apidiscovery.k8s.io/v2) for /api (core) or /apis. */
-export function aggregatedDiscovery(core: boolean): Record<string, unknown> {
-  const items = servedGroups()
+export function aggregatedDiscovery(core: boolean, minor?: number): Record<string, unknown> {
+  const items = servedGroups(minor)
     .filter((g) => (g.group === '') === core)
     .map((g) => ({
       metadata: { name: g.group, creationTimestamp: null },
       versions: g.versions.map((v) => ({
         version: v,
-        resources: RESOURCES.filter((r) => r.group === g.group && r.version === v).map((res) => {
-          const entry: Record<string, unknown> = {
-            resource: res.resource,
-            responseKind: { group: res.group, version: res.version, kind: res.kind },
-            scope: res.namespaced ? 'Namespaced' : 'Cluster',
-            singularResource: res.singular,
-            verbs: res.verbs,
-          };
-          if (res.shortNames.length > 0) entry['shortNames'] = res.shortNames;
-          if (res.categories.length > 0) entry['categories'] = res.categories;
-          if (res.subresources.length > 0) {
-            entry['subresources'] = res.subresources.map((sub) => {
-              const k = subKind(res, sub);
-              return {
-                subresource: sub,
-                responseKind: {
-                  group: k.group ?? res.group,
-                  version: k.version ?? res.version,
-                  kind: k.kind,
-                },
-                verbs: SUB_VERBS[sub],
-              };
-            });
-          }
-          return entry;
-        }),
+        resources: servedResources(minor)
+          .filter((r) => r.group === g.group && r.version === v)
+          .map((res) => {
+            const entry: Record<string, unknown> = {
+              resource: res.resource,
+              responseKind: { group: res.group, version: res.version, kind: res.kind },
+              scope: res.namespaced ? 'Namespaced' : 'Cluster',
+              singularResource: res.singular,
+              verbs: res.verbs,
+            };
+            if (res.shortNames.length > 0) entry['shortNames'] = res.shortNames;
+            if (res.categories.length > 0) entry['categories'] = res.categories;
+            if (res.subresources.length > 0) {
+              entry['subresources'] = res.subresources.map((sub) => {
+                const k = subKind(res, sub);
+                return {
+                  subresource: sub,
+                  responseKind: {
+                    group: k.group ?? res.group,
+                    version: k.version ?? res.version,
+                    kind: k.kind,
+                  },
+                  verbs: SUB_VERBS[sub],
+                };
+              });
+            }
+            return entry;
+          }),
         freshness: 'Current',
       })),
     }));

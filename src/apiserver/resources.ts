@@ -2,6 +2,7 @@
 // names, short names, verbs and subresources kube-apiserver's discovery gives them, and
 // the stored kind behind each. Old group versions (extensions/v1beta1) are served as
 // the seed's cluster served them, converted to and from the stored version.
+import { servedAt } from '../api/kinds.ts';
 import type { Kind } from '../api/types.ts';
 
 export type Subresource = 'status' | 'scale' | 'log' | 'exec';
@@ -128,10 +129,39 @@ export function groupVersion(group: string, version: string): string {
   return group === '' ? version : `${group}/${version}`;
 }
 
+const byMinor = new Map<number | undefined, readonly ServedResource[]>();
+
+/**
+ * The resources release 1.`minor` serves (undefined: all of them): a v1.15 server has
+ * extensions/v1beta1 workloads but no networking.k8s.io/v1, a v1.22 one the reverse
+ * (api/kinds.ts SERVED holds the releases).
+ */
+export function servedResources(minor?: number): readonly ServedResource[] {
+  let list = byMinor.get(minor);
+  if (list === undefined) {
+    const served = RESOURCES.filter((res) =>
+      servedAt(res.stored, groupVersion(res.group, res.version), minor),
+    );
+    // Short names and the `all` category belong to the preferred group version; where a
+    // release lacks it (v1.15: no networking.k8s.io/v1), the first one served has them.
+    list = served.map((res) => {
+      const first = RESOURCES.find((r) => r.resource === res.resource && r.stored === res.stored)!;
+      const firstServed = served.find(
+        (r) => r.resource === res.resource && r.stored === res.stored,
+      );
+      return first !== res && firstServed === res
+        ? { ...res, shortNames: first.shortNames, categories: first.categories }
+        : res;
+    });
+    byMinor.set(minor, list);
+  }
+  return list;
+}
+
 /** The served groups, in discovery order, each with its versions (preferred first). */
-export function servedGroups(): { group: string; versions: string[] }[] {
+export function servedGroups(minor?: number): { group: string; versions: string[] }[] {
   const out: { group: string; versions: string[] }[] = [];
-  for (const res of RESOURCES) {
+  for (const res of servedResources(minor)) {
     let g = out.find((x) => x.group === res.group);
     if (g === undefined) out.push((g = { group: res.group, versions: [] }));
     if (!g.versions.includes(res.version)) g.versions.push(res.version);
@@ -143,13 +173,17 @@ const byPath = new Map<string, ServedResource>(
   RESOURCES.map((res) => [`${groupVersion(res.group, res.version)}/${res.resource}`, res]),
 );
 
-/** The resource at `group/version/plural`, if served. */
+/** The resource at `group/version/plural`, if served (by release 1.`minor`, when given). */
 export function findResource(
   group: string,
   version: string,
   resource: string,
+  minor?: number,
 ): ServedResource | undefined {
-  return byPath.get(`${groupVersion(group, version)}/${resource}`);
+  const res = byPath.get(`${groupVersion(group, version)}/${resource}`);
+  return res !== undefined && servedAt(res.stored, groupVersion(group, version), minor)
+    ? res
+    : undefined;
 }
 
 /** The resource serving `apiVersion` + `kind`, if served (kubectl sends the kind it read). */

@@ -22,6 +22,7 @@ import {
 import { handleExecUpgrade } from './exec.ts';
 import { openapiV2Document, openapiV3Reply, unknownFields } from './openapi/index.ts';
 import { type ServedResource, findResource } from './resources.ts';
+import { kubeMinor } from '../api/kinds.ts';
 import { type Reply, RestHandlers, type Target, notFound } from './rest.ts';
 import { type ClusterRuntime, NODE_TOOLS, type ToolResult } from './runtime.ts';
 import {
@@ -173,10 +174,10 @@ export function parseRoute(pathname: string): Route | undefined {
 }
 
 /** The resource, namespace, name and subresource a route names. */
-export function resolveTarget(route: Route): Target | undefined {
+export function resolveTarget(route: Route, minor?: number): Target | undefined {
   const { group, version, rest } = route;
   if (rest[0] === 'namespaces' && rest.length >= 3) {
-    const res = findResource(group, version, rest[2]!);
+    const res = findResource(group, version, rest[2]!, minor);
     if (res !== undefined && res.namespaced) {
       if (rest.length > 5) return undefined;
       const t: Target = { res, namespace: rest[1]! };
@@ -185,7 +186,7 @@ export function resolveTarget(route: Route): Target | undefined {
       return t;
     }
   }
-  const res = findResource(group, version, rest[0] ?? '');
+  const res = findResource(group, version, rest[0] ?? '', minor);
   if (res === undefined || rest.length > 3) return undefined;
   const t: Target = { res };
   if (rest[1] !== undefined) {
@@ -214,6 +215,11 @@ export class ApiServer {
     this.web = new WebView(this.rest, opts.web);
     this.token = Buffer.from(opts.token);
     this.watchOpts = { ...DEFAULT_WATCH_OPTIONS, ...opts.watch };
+  }
+
+  /** The cluster's minor release: which group versions discovery and the routes serve. */
+  private get minor(): number | undefined {
+    return kubeMinor(this.opts.runtime.cluster.config.kubernetesVersion);
   }
 
   /** Listen on 127.0.0.1; resolves to the port. */
@@ -265,7 +271,7 @@ export class ApiServer {
       return fail(new HttpStatusError(401, 'Unauthorized', 'Unauthorized'));
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const route = parseRoute(url.pathname);
-    const t = route === undefined ? undefined : resolveTarget(route);
+    const t = route === undefined ? undefined : resolveTarget(route, this.minor);
     if (t === undefined || t.res.stored !== 'Pod' || t.sub !== 'exec' || t.name === undefined) {
       return fail(notFoundPath());
     }
@@ -337,12 +343,12 @@ export class ApiServer {
     if (route === undefined) throw notFoundPath();
     if (route.rest.length === 0) {
       if (method !== 'GET') throw methodNotAllowed(method);
-      const list = apiResourceList(route.group, route.version);
+      const list = apiResourceList(route.group, route.version, this.minor);
       if (list === undefined) throw notFoundPath();
       sendJson(res, 200, list);
       return;
     }
-    const t = resolveTarget(route);
+    const t = resolveTarget(route, this.minor);
     if (t === undefined) throw notFoundPath();
     checkSub(t.res, t.sub);
     const q = url.searchParams;
@@ -474,18 +480,18 @@ export class ApiServer {
         return { body: 'ok', contentType: 'text/plain; charset=utf-8' };
       case '/api':
         return aggregated
-          ? { body: aggregatedDiscovery(true), contentType: AGGREGATED_V2 }
+          ? { body: aggregatedDiscovery(true, this.minor), contentType: AGGREGATED_V2 }
           : { body: apiVersions() };
       case '/apis':
         return aggregated
-          ? { body: aggregatedDiscovery(false), contentType: AGGREGATED_V2 }
-          : { body: apiGroupList() };
+          ? { body: aggregatedDiscovery(false, this.minor), contentType: AGGREGATED_V2 }
+          : { body: apiGroupList(this.minor) };
       case '/openapi/v2':
         return { body: openapiV2Document() };
     }
     const m = /^\/apis\/([^/]+)$/.exec(path);
     if (m !== null) {
-      const g = apiGroup(m[1]!);
+      const g = apiGroup(m[1]!, this.minor);
       if (g === undefined) throw notFoundPath();
       return { body: g };
     }

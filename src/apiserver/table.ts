@@ -16,10 +16,10 @@ export interface TableColumn {
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
 
 /** Column definitions: every column of the wide view, narrow ones at priority 0. */
-export function tableColumns(kind: Kind): TableColumn[] {
+export function tableColumns(kind: Kind, minor?: number): TableColumn[] {
   const p = printerOf(kind);
-  const narrow = new Set(p.headers(false));
-  return p.headers(true).map((h) => ({
+  const narrow = new Set(p.headers(false, minor));
+  return p.headers(true, minor).map((h) => ({
     name: h,
     type: 'string',
     // kubectl finds the column to prefix with `kind/` by this format.
@@ -33,6 +33,8 @@ export interface TableOptions {
   now: number;
   epochMs: number;
   include: IncludeObject;
+  /** The server's minor release (its printers' columns). */
+  minor?: number | undefined;
   /** The object as served, for includeObject=Object. */
   served?: (o: KubeObject) => Record<string, unknown>;
 }
@@ -61,7 +63,7 @@ export function toTable(
   listMeta: Record<string, unknown> = {},
 ): Record<string, unknown> {
   const p = printerOf(kind);
-  const ctx = { now: opts.now, wide: true };
+  const ctx = { now: opts.now, wide: true, minor: opts.minor };
   const rows = objs.map((o) => {
     const row: Record<string, unknown> = { cells: p.row(o, ctx) };
     if (opts.include === 'Metadata') row['object'] = partialMetadata(o, opts.epochMs);
@@ -73,7 +75,7 @@ export function toTable(
     apiVersion: 'meta.k8s.io/v1',
     metadata: listMeta,
   };
-  table['columnDefinitions'] = tableColumns(kind);
+  table['columnDefinitions'] = tableColumns(kind, opts.minor);
   table['rows'] = rows;
   return table;
 }

@@ -20,6 +20,17 @@ export interface ClusterFromFilesOptions {
   /** Virtual seconds to run after applying (default 60). */
   waitSeconds?: number;
   recursive?: boolean;
+  /** The cluster's Kubernetes release (--kubernetes-version); default: the current one. */
+  kubernetesVersion?: string;
+}
+
+/** --kubernetes-version's value checked: `v1.15.1`, `1.15.1` (a missing v is added). */
+export function kubernetesVersion(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  const withV = v.startsWith('v') ? v : `v${v}`;
+  if (!/^v1\.\d{1,3}\.\d{1,3}$/.test(withV))
+    throw new CliError(`error: --kubernetes-version ${JSON.stringify(v)}: a release like v1.15.1`);
+  return withV;
 }
 
 /** Repeatable option collector for commander (`-f a -f b`). */
@@ -28,11 +39,16 @@ export function collect(value: string, previous: string[] = []): string[] {
 }
 
 export function clusterFromFiles(opts: ClusterFromFilesOptions): Cluster {
-  const cluster = new Cluster({ seed: opts.seed ?? 1 });
+  const version = kubernetesVersion(opts.kubernetesVersion);
+  const cluster = new Cluster({
+    seed: opts.seed ?? 1,
+    ...(version !== undefined ? { kubernetesVersion: version } : {}),
+  });
   if (opts.files.length > 0) {
     const loaded = loadManifests(opts.files, {
       recursive: opts.recursive ?? false,
       serviceCidr: cluster.config.serviceCIDR,
+      kubernetesVersion: cluster.config.kubernetesVersion,
       nodePortRange: cluster.config.nodePortRange,
     });
     if (!loaded.ok) {

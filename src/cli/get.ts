@@ -45,6 +45,7 @@ export function registerGet(program: Command): void {
     .option('-o, --output <format>', 'wide, yaml or json')
     .option('-R, --recursive', 'walk directories given with -f recursively')
     .option('--seed <n>', 'seed of the simulated cluster', (v) => Number.parseInt(v, 10), 1)
+    .option('--kubernetes-version <v>', "the cluster's release (default: the current one)")
     .action(async (resource: string, names: string[], o: Record<string, unknown>) => {
       const types = resource.split(',').filter((r) => r !== '');
       const remote = o as RemoteOptions;
@@ -70,6 +71,9 @@ export function registerGet(program: Command): void {
         files: o.filename as string[],
         seed: o.seed as number,
         recursive: o.recursive === true,
+        ...(typeof o.kubernetesVersion === 'string'
+          ? { kubernetesVersion: o.kubernetesVersion }
+          : {}),
       });
       const outs = types.map((r) =>
         kubectlToCli(() =>

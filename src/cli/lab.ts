@@ -29,7 +29,8 @@ import {
 import { repoPath } from '../lab/repo.ts';
 import { tunSupport } from '../lab/tun.ts';
 import { SHOW_VIEWS } from '../lab/views.ts';
-import { CliError, collect } from './cluster-from-files.ts';
+import { CliError, collect, kubernetesVersion } from './cluster-from-files.ts';
+import { DEFAULT_CONFIG } from '../control/cluster-config.ts';
 import {
   type KubeProxyFlagOptions,
   kubeProxyOptions,
@@ -103,6 +104,24 @@ export function manifestsOf(args: string[], secretDir?: string): string[] {
     }
   }
   return files;
+}
+
+/** The release the first scenario file among `args` pins (cluster.kubernetesVersion), if any. */
+export function scenarioVersion(args: string[]): string | undefined {
+  for (const a of args) {
+    if (!/\.ya?ml$/.test(a) || !existsSync(a)) continue;
+    let doc: unknown;
+    try {
+      doc = parseYaml(readBounded(a, 8 << 20, 'scenario'), { maxAliasCount: 100 });
+    } catch {
+      continue;
+    }
+    const sc = doc as { steps?: unknown; cluster?: { kubernetesVersion?: unknown } } | null;
+    if (sc === null || typeof sc !== 'object' || !Array.isArray(sc.steps)) continue;
+    const v = sc.cluster?.kubernetesVersion;
+    if (typeof v === 'string') return v;
+  }
+  return undefined;
 }
 
 /** `kubectl create secret TYPE NAME …` as a Secret manifest in `dir`; its path. */
@@ -221,6 +240,7 @@ function daemonArgs(files: string[], o: UpOptions): string[] {
     ...(o.clusterCidr !== undefined ? ['--cluster-cidr', o.clusterCidr] : []),
     ...(o.nodeportAddresses !== undefined ? ['--nodeport-addresses', o.nodeportAddresses] : []),
     ...(o.recursive ? ['-R'] : []),
+    ...(o.kubernetesVersion !== undefined ? ['--kubernetes-version', o.kubernetesVersion] : []),
     '--api-port',
     String(o.apiPort),
   ];
@@ -274,8 +294,14 @@ async function upLocked(
   if (pid !== undefined)
     throw new CliError(`svclab lab: lab "${prefix}" is already up (pid ${pid}); lab down first`);
   const files = manifestsOf(args, paths.dir);
+  // A scenario of the seed's era brings its release (the flag still wins).
+  const pinned = o.kubernetesVersion ?? scenarioVersion(args);
+  if (pinned !== undefined) o.kubernetesVersion = pinned;
   // The manifests' errors here, one line each with file:line, before anything is built.
-  const loaded = loadManifests(files, { recursive: o.recursive === true });
+  const loaded = loadManifests(files, {
+    recursive: o.recursive === true,
+    kubernetesVersion: kubernetesVersion(o.kubernetesVersion) ?? DEFAULT_CONFIG.kubernetesVersion,
+  });
   if (!loaded.ok) throw new CliError(loaded.errors.map((e) => `error: ${e.format()}`).join('\n'));
   if (o.foreground) {
     const { runDaemon } = await import('../lab/daemon.ts');
@@ -284,6 +310,9 @@ async function upLocked(
       mode,
       files,
       seed: o.seed,
+      ...(o.kubernetesVersion !== undefined
+        ? { kubernetesVersion: kubernetesVersion(o.kubernetesVersion)! }
+        : {}),
       kubeProxy: kubeProxySettings({ ...o, proxyMode: mode }),
       ...(o.recursive ? { recursive: true } : {}),
       // Up: the lock is for bringing it up; `lab down` must be able to take it.
@@ -494,6 +523,9 @@ export function registerLab(program: Command): void {
         mode: proxyMode(o.proxyMode),
         files: args,
         seed: o.seed,
+        ...(o.kubernetesVersion !== undefined
+          ? { kubernetesVersion: kubernetesVersion(o.kubernetesVersion)! }
+          : {}),
         kubeProxy,
         ...(o.recursive ? { recursive: true } : {}),
         onStarted: labApi(o.apiPort),

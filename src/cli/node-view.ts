@@ -23,6 +23,8 @@ export interface KubeProxyFlagOptions {
   masqueradeAll?: boolean;
   clusterCidr?: string;
   nodeportAddresses?: string;
+  /** Not kube-proxy's: the cluster's release, which every command building one takes. */
+  kubernetesVersion?: string;
 }
 
 /**
@@ -47,6 +49,11 @@ export function kubeProxyOptions(cmd: Command, defaultMode?: ProxyMode): Command
     .option(
       '--nodeport-addresses <cidrs>',
       "CIDRs (or 'primary') of the node IPs that take NodePorts",
+    )
+    .option(
+      '--kubernetes-version <v>',
+      "the cluster's release: its API versions, node images and kube-proxy's rules " +
+        "(v1.15.1 for the seed's extensions/v1beta1 files; default: the current one)",
     );
 }
 
@@ -115,6 +122,7 @@ export function nodeView(o: NodeViewOptions): { cluster: Cluster; sim: SimNode }
     files: o.filename,
     ...(o.seed !== undefined ? { seed: o.seed } : {}),
     ...(o.recursive ? { recursive: true } : {}),
+    ...(o.kubernetesVersion !== undefined ? { kubernetesVersion: o.kubernetesVersion } : {}),
   });
   const nodes = resolveNodes(cluster.config);
   const name = o.node ?? nodes[0]!.name;
@@ -150,6 +158,7 @@ const OWN_WITH_VALUE = new Set([
   '--nodeport-addresses',
   '--view-default-mode',
   '--seed',
+  '--kubernetes-version',
   '--kubeconfig',
   '--connect',
 ]);

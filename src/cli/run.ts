@@ -11,7 +11,7 @@ import { ScenarioError, loadScenario, scenarioParts } from '../scenario/format.t
 import { type ScenarioReport, runScenario } from '../scenario/runner.ts';
 import type { ProxyMode } from '../control/node-setup.ts';
 import type { KubeProxySettings } from '../control/kube-proxy-config.ts';
-import { CliError } from './cluster-from-files.ts';
+import { CliError, kubernetesVersion } from './cluster-from-files.ts';
 import { type KubeProxyFlagOptions, kubeProxyOptions, kubeProxySettings } from './node-view.ts';
 
 /**
@@ -61,6 +61,8 @@ export interface RunAllOptions {
   /** The other kube-proxy flags (--ipvs-scheduler, --masquerade-all, ...). */
   kubeProxy?: KubeProxySettings;
   seed?: number;
+  /** --kubernetes-version: the release every scenario's cluster runs. */
+  kubernetesVersion?: string;
   pcap?: string;
   onOutput?: (s: string) => void;
   /** Told the capture's interface table once the pcap is written. */
@@ -89,6 +91,7 @@ export async function runAll(files: string[], o: RunAllOptions): Promise<Scenari
           ...(o.mode ? { mode: o.mode } : {}),
           ...(o.kubeProxy ? { kubeProxy: o.kubeProxy } : {}),
           ...(o.seed !== undefined ? { seed: o.seed } : {}),
+          ...(o.kubernetesVersion !== undefined ? { kubernetesVersion: o.kubernetesVersion } : {}),
           ...(o.onOutput ? { onOutput: o.onOutput } : {}),
           ...(links ? { capture: (e: CaptureEvent) => links.add(e) } : {}),
         }),
@@ -135,6 +138,9 @@ export function registerRun(program: Command): void {
           ...(mode !== undefined && mode !== '' ? { mode } : {}),
           ...(Object.keys(kubeProxy).length > 0 ? { kubeProxy } : {}),
           ...(o.seed !== undefined ? { seed: o.seed } : {}),
+          ...(o.kubernetesVersion !== undefined
+            ? { kubernetesVersion: kubernetesVersion(o.kubernetesVersion)! }
+            : {}),
           ...(o.pcap ? { pcap: o.pcap, onPcap: (t: string) => process.stderr.write(t) } : {}),
           ...(!o.json && !o.quiet ? { onOutput: (s: string) => process.stdout.write(s) } : {}),
         });

@@ -12,7 +12,7 @@ import { ApiServer } from '../apiserver/server.ts';
 import { SimRuntime } from '../scenario/live-runtime.ts';
 import { makeServingTls } from '../apiserver/tls.ts';
 import { Session } from '../scenario/session.ts';
-import { CliError, collect } from './cluster-from-files.ts';
+import { CliError, collect, kubernetesVersion } from './cluster-from-files.ts';
 import { type KubeProxyFlagOptions, kubeProxyOptions, kubeProxySettings } from './node-view.ts';
 import { labKubeconfig } from './lab-api.ts';
 import { simJourneys } from './web.ts';
@@ -47,12 +47,16 @@ export async function serve(o: ServeOptions): Promise<void> {
     kubeProxy,
     seed: Number(o.seed),
     baseDir: process.cwd(),
+    ...(o.kubernetesVersion !== undefined
+      ? { cluster: { kubernetesVersion: kubernetesVersion(o.kubernetesVersion)! } }
+      : {}),
   });
   if (o.file.length > 0) {
     const cfg = session.cluster.config;
     const loaded = loadManifests(o.file, {
       recursive: o.recursive ?? false,
       serviceCidr: cfg.serviceCIDR,
+      kubernetesVersion: cfg.kubernetesVersion,
       nodePortRange: cfg.nodePortRange,
     });
     if (!loaded.ok) throw new CliError(loaded.errors.map((e) => `error: ${e.format()}`).join('\n'));

@@ -14,6 +14,7 @@ import type {
 } from '../api/types.ts';
 import type { ClusterConfig, ResolvedNode } from './cluster-config.ts';
 import { kubernetesServiceIP } from './cluster-config.ts';
+import { eraOf } from './era.ts';
 import { SERVICE_NAME_LABEL } from './controllers/endpointslice.ts';
 import { SKIP_MIRROR_LABEL } from './controllers/endpointslice-mirroring.ts';
 
@@ -48,12 +49,12 @@ export function nodeObject(n: ResolvedNode, cfg: ClusterConfig): Node {
         { type: 'Hostname', address: n.name },
       ],
       conditions: [{ type: 'Ready', status: 'True' }],
-      nodeInfo: {
+      nodeInfo: (({ osImage, kernelVersion, containerRuntimeVersion }) => ({
         kubeletVersion: cfg.kubernetesVersion,
-        osImage: 'CentOS Linux 7 (Core)',
-        kernelVersion: '4.4.248-1.el7.elrepo.x86_64',
-        containerRuntimeVersion: 'containerd://1.6.28',
-      },
+        osImage,
+        kernelVersion,
+        containerRuntimeVersion,
+      }))(eraOf(cfg.kubernetesVersion)),
     },
   };
   if (n.controlPlane) {
@@ -218,11 +219,12 @@ function hostPod(
 /** kubeadm's static pods, mirrored by the kubelet as `<component>-<node>`, owned by the Node. */
 export function staticPods(node: Node, cfg: ClusterConfig): Pod[] {
   const v = cfg.kubernetesVersion;
+  const era = eraOf(v);
   const components: [string, string][] = [
-    ['etcd', 'registry.k8s.io/etcd:3.5.10-0'],
-    ['kube-apiserver', `registry.k8s.io/kube-apiserver:${v}`],
-    ['kube-controller-manager', `registry.k8s.io/kube-controller-manager:${v}`],
-    ['kube-scheduler', `registry.k8s.io/kube-scheduler:${v}`],
+    ['etcd', era.etcdImage],
+    ['kube-apiserver', `${era.registry}/kube-apiserver:${v}`],
+    ['kube-controller-manager', `${era.registry}/kube-controller-manager:${v}`],
+    ['kube-scheduler', `${era.registry}/kube-scheduler:${v}`],
   ];
   return components.map(([component, image]) => {
     const pod = hostPod(
@@ -250,7 +252,7 @@ export function kubeProxyPod(nodeName: string, daemonSetUid: string, cfg: Cluste
     '',
     nodeName,
     { 'k8s-app': 'kube-proxy', 'pod-template-generation': '1' },
-    `registry.k8s.io/kube-proxy:${cfg.kubernetesVersion}`,
+    `${eraOf(cfg.kubernetesVersion).registry}/kube-proxy:${cfg.kubernetesVersion}`,
   );
   pod.metadata.generateName = 'kube-proxy-';
   pod.spec.tolerations = [{ operator: 'Exists' }];

@@ -1,6 +1,7 @@
 // Cluster configuration with the seed walkthrough's kubeadm cluster as the default:
 // one control-plane node and two workers on 10.0.100.0/24, flannel's 10.244.0.0/16
 // pod network, kubeadm's 10.96.0.0/12 service network and CoreDNS at 10.96.0.10.
+import { eraOf } from './era.ts';
 import { parseCidr, tryIpToU32, u32ToIp, cidrContains } from '../packet/addr.ts';
 import { SECOND, MILLISECOND } from './clock.ts';
 import { nodePodCidr } from './ipam.ts';
@@ -54,6 +55,7 @@ export interface ClusterConfig {
   /** Create kube-system's kube-dns Service and CoreDNS Deployment. */
   coreDNS: boolean;
   coreDNSReplicas: number;
+  /** The CoreDNS image; '' (the default): the one kubeadm of kubernetesVersion pulls. */
   coreDNSImage: string;
   /** Static control-plane pods and one kube-proxy pod per node (host network). */
   systemPods: boolean;
@@ -91,9 +93,9 @@ export const DEFAULT_CONFIG: Readonly<ClusterConfig> = {
   defaultTerminationGracePeriodSeconds: 30,
   coreDNS: true,
   coreDNSReplicas: 2,
-  coreDNSImage: 'registry.k8s.io/coredns/coredns:v1.11.3',
+  coreDNSImage: '',
   systemPods: true,
-  kubernetesVersion: 'v1.32.0',
+  kubernetesVersion: 'v1.35.4',
   watchHistory: 1000,
   recordEvents: true,
   maxEvents: 5000,
@@ -121,6 +123,9 @@ export function resolveConfig(opts: ClusterOptions = {}): ClusterConfig {
         : (opts.nodePortRange ?? DEFAULT_CONFIG.nodePortRange),
   };
   if (cfg.nodes.length === 0) throw new Error('a cluster needs at least one node');
+  if (!/^v1\.\d+\.\d+$/.test(cfg.kubernetesVersion))
+    throw new Error(`kubernetesVersion ${cfg.kubernetesVersion}: a version like v1.35.4`);
+  if (cfg.coreDNSImage === '') cfg.coreDNSImage = eraOf(cfg.kubernetesVersion).coreDNSImage;
   const names = new Set<string>();
   for (const n of cfg.nodes) {
     if (names.has(n.name)) throw new Error(`duplicate node name ${n.name}`);

@@ -6,6 +6,9 @@
 // it (the rules it wrote stay in the node's tables, as in the kernel); the DaemonSet's next
 // pod starts a new kube-proxy that reads the file again, so editing the ConfigMap and
 // deleting the pods switches a node's mode, as the seed does.
+import { EventSource } from './events.ts';
+import { parseCidr, u32ToIp } from '../packet/addr.ts';
+import { kubeMinor } from '../api/kinds.ts';
 import type { Pod } from '../api/types.ts';
 import { DEFAULT_EPOCH_MS } from '../api/wire.ts';
 import type { DataplaneProxier } from '../proxy/hooks.ts';
@@ -42,8 +45,7 @@ export interface KubeProxyHost {
 
 /** `v1.32.0` → 32 (the minor version decides which kube-proxy behaviour and log shapes apply). */
 export function minorVersion(v: string): number {
-  const m = /^v?1\.(\d+)/.exec(v);
-  return m === null ? 99 : Number(m[1]);
+  return kubeMinor(v) ?? 99;
 }
 
 export function isKubeProxyPod(p: Pod): boolean {
@@ -202,6 +204,18 @@ export class KubeProxy {
     }
     this.mode = mode;
     log.started(mode, this.node.ip, this.cluster.config.kubernetesVersion);
+    if (mode === 'ipvs' && log.minor >= IPVS_DEPRECATED_MINOR) {
+      // KEP-5495: kube-proxy also tells the node's watchers, as a Warning event on the Node.
+      const node = this.cluster.store.get('Node', undefined, this.node.name);
+      if (node !== undefined)
+        this.cluster.events.event(
+          new EventSource('kube-proxy', this.node.name),
+          node,
+          'Warning',
+          'IPVSDeprecation',
+          IPVS_DEPRECATION,
+        );
+    }
     this.saveLog(log.lines);
     return proxier;
   }
@@ -220,7 +234,11 @@ export class KubeProxy {
       mode,
       {
         nodeName: node.name,
-        nodeIPs: [node.ip],
+        // ipvs mode puts a NodePort virtual server on every address of the node's own
+        // interfaces (not loopback, not kube-ipvs0): here eth0's and cni0's (the pod CIDR's
+        // .1). The other modes match NodePorts by addrtype or `fib daddr type local` and
+        // read only the primary IP from this list (nftables: nodePortAddresses primary).
+        nodeIPs: mode === 'ipvs' ? [node.ip, podGatewayIP(node)] : [node.ip],
         clusterCIDR: s.clusterCIDR ?? cfg.podCIDR,
         version: cfg.kubernetesVersion,
         ...(s.masqueradeAll ? { masqueradeAll: true } : {}),
@@ -235,6 +253,16 @@ export class KubeProxy {
       { random: seededStream(cfg.seed, stream), nowNs: () => this.cluster.now() },
     );
   }
+}
+
+/** ipvs mode is deprecated from v1.35 (KEP-5495): kube-proxy logs this as an error. */
+const IPVS_DEPRECATED_MINOR = 35;
+const IPVS_DEPRECATION =
+  "The ipvs proxier is now deprecated and may be removed in a future release. Please use 'nftables' instead.";
+
+/** cni0's address: the first of the node's pod CIDR (node-setup.ts gives its pods this gateway). */
+function podGatewayIP(node: ResolvedNode): string {
+  return u32ToIp((parseCidr(node.podCIDR).base + 1) >>> 0);
 }
 
 /** `primary` stands for the node's primary IP (kube-proxy ≥ 1.29). */
@@ -294,6 +322,8 @@ class KlogWriter {
         this.minor >= 28 ? 'server_linux.go:169' : 'server_others.go:269',
         `Using ${mode} Proxier`,
       );
+      if (mode === 'ipvs' && this.minor >= IPVS_DEPRECATED_MINOR)
+        this.say('E', 'server_linux.go:176', IPVS_DEPRECATION);
       if (mode === 'iptables')
         this.say(
           'I',

@@ -9,6 +9,7 @@ import { PRINTERS } from '../api/kubectl/by-kind.ts';
 import { jsonpath } from '../api/kubectl/jsonpath.ts';
 import { renderTable } from '../api/kubectl/table.ts';
 import { matchesLabelSelector, parseSelector } from '../api/selector.ts';
+import { kubeMinor } from '../api/kinds.ts';
 
 /** A kubectl-style failure: the message is what kubectl prints. */
 export class KubectlError extends Error {}
@@ -156,10 +157,11 @@ export function renderGet(
     return { stdout: '', stderr: `No resources found${where}.\n` };
   }
   const wide = output === 'wide';
-  const ctx = { now: cluster.now(), wide };
+  const minor = kubeMinor(cluster.config.kubernetesVersion);
+  const ctx = { now: cluster.now(), wide, minor };
   const printer = res.printer as Printer<KubeObject>;
   const all = opts.allNamespaces === true && res.namespaced;
-  const headers = [...(all ? ['NAMESPACE'] : []), ...printer.headers(wide)];
+  const headers = [...(all ? ['NAMESPACE'] : []), ...printer.headers(wide, minor)];
   const rows = objs.map((o) => {
     const row = printer.row(o, ctx);
     if (opts.withKind) row[0] = `${KIND_REF[o.kind]}/${row[0]}`;

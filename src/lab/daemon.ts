@@ -53,6 +53,8 @@ export interface DaemonOptions {
   files: string[];
   recursive?: boolean;
   seed?: number;
+  /** The cluster's release (--kubernetes-version). */
+  kubernetesVersion?: string;
   /** Write progress here (the log file in the background, the terminal in the foreground). */
   log?: (line: string) => void;
   /**
@@ -121,7 +123,10 @@ export class LabDaemon {
   constructor(readonly o: DaemonOptions) {
     this.log = o.log ?? ((l) => process.stdout.write(`${new Date().toISOString()} ${l}\n`));
     this.paths = labPaths(o.prefix);
-    this.cluster = new Cluster({ seed: o.seed ?? 1 });
+    this.cluster = new Cluster({
+      seed: o.seed ?? 1,
+      ...(o.kubernetesVersion !== undefined ? { kubernetesVersion: o.kubernetesVersion } : {}),
+    });
     this.net = new LabNetwork(this.cluster, {
       mode: o.mode,
       ...(o.kubeProxy !== undefined ? { kubeProxy: o.kubeProxy } : {}),
@@ -283,6 +288,7 @@ export class LabDaemon {
     const loaded = loadManifests(files, {
       recursive,
       serviceCidr: this.cluster.config.serviceCIDR,
+      kubernetesVersion: this.cluster.config.kubernetesVersion,
       nodePortRange: this.cluster.config.nodePortRange,
     });
     if (!loaded.ok) return loaded.errors.map((e) => `error: ${e.format()}`).join('\n');
@@ -297,6 +303,7 @@ export class LabDaemon {
     return {
       recursive: false,
       serviceCidr: this.cluster.config.serviceCIDR,
+      kubernetesVersion: this.cluster.config.kubernetesVersion,
       nodePortRange: this.cluster.config.nodePortRange,
     };
   }

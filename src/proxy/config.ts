@@ -5,6 +5,8 @@
 // IpvsProxierOptions, NftablesOptions); modes.ts makes one from a whole configuration.
 // Fields svclab adds are marked so.
 
+import { kubeMinor } from '../api/kinds.ts';
+
 /** What every mode reads: KubeProxyConfiguration's top level, as far as svclab models it. */
 export interface ProxyCommonConfig {
   /** --hostname-override: endpoints whose nodeName is this are local. */
@@ -31,9 +33,7 @@ export const LATEST_MINOR = 1000;
 
 /** `v1.31.2` -> 31; unset or unparsable -> LATEST_MINOR. Major versions other than 1 are later. */
 export function kubeProxyMinor(version: string | undefined): number {
-  const m = version === undefined ? null : /^v?(\d+)\.(\d+)/.exec(version);
-  if (m === null) return LATEST_MINOR;
-  return Number(m[1]) === 1 ? Number(m[2]) : LATEST_MINOR;
+  return kubeMinor(version) ?? LATEST_MINOR;
 }
 
 /** KubeProxyIPTablesConfiguration, and what svclab adds. */

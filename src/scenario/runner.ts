@@ -1,5 +1,6 @@
 // Runs a scenario on a fresh session: each step's command on its host, the transcript as
 // a terminal would show it, and every expectation checked. The run passes iff all hold.
+import { type Era, eraOf } from '../control/era.ts';
 import { compileExpectRegex } from './regex.ts';
 import type { CaptureEvent } from '../sim/network.ts';
 import type { ProxyMode } from '../control/node-setup.ts';
@@ -33,6 +34,8 @@ export interface RunOptions {
   /** The other kube-proxy flags (--ipvs-scheduler, --masquerade-all, ...). */
   kubeProxy?: KubeProxySettings;
   seed?: number;
+  /** The cluster's release, over the scenario's cluster.kubernetesVersion. */
+  kubernetesVersion?: string;
   /** Called with transcript text as it is produced (for live printing). */
   onOutput?: (text: string) => void;
   capture?: (e: CaptureEvent) => void;
@@ -86,12 +89,13 @@ function checkAll(e: Expect, results: ExecResult[]): string[] {
   return errs;
 }
 
-const prompt = (on: string) =>
+/** The prompt a step's command is typed at: the node's shell (its era's), a pod's, the outside PC's. */
+const promptFor = (era: Era) => (on: string) =>
   on.startsWith('pod/')
     ? `[root@${on.slice(4)} /]# `
     : on === 'external'
       ? 'C:\\> '
-      : `[root@${on} ~]# `;
+      : era.prompt(on);
 
 export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<ScenarioReport> {
   // No mode anywhere: kubeadm's blank mode in the kube-proxy ConfigMap (iptables).
@@ -103,9 +107,17 @@ export async function runScenario(sc: Scenario, opts: RunOptions = {}): Promise<
     ...(opts.kubeProxy !== undefined ? { kubeProxy: opts.kubeProxy } : {}),
     seed,
     baseDir: sc.dir,
-    ...(sc.cluster ? { cluster: sc.cluster } : {}),
+    ...(sc.cluster || opts.kubernetesVersion
+      ? {
+          cluster: {
+            ...sc.cluster,
+            ...(opts.kubernetesVersion ? { kubernetesVersion: opts.kubernetesVersion } : {}),
+          },
+        }
+      : {}),
     ...(opts.capture ? { capture: opts.capture } : {}),
   });
+  const prompt = promptFor(eraOf(session.cluster.config.kubernetesVersion));
   let transcript = '';
   const out = (s: string) => {
     transcript += s;

@@ -127,6 +127,7 @@ export class Session implements CommandSession {
     const cfg = this.cluster.config;
     const r = parseManifestText(text, name, {
       serviceCidr: cfg.serviceCIDR,
+      kubernetesVersion: cfg.kubernetesVersion,
       nodePortRange: cfg.nodePortRange,
     });
     if (!r.ok)

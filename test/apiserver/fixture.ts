@@ -24,11 +24,18 @@ export interface Served {
 }
 
 export async function serveSim(
-  opts: { mode?: ProxyMode; live?: boolean; watch?: Partial<WatchOptions> } = {},
+  opts: {
+    mode?: ProxyMode;
+    live?: boolean;
+    watch?: Partial<WatchOptions>;
+    /** The cluster's release (the seed's extensions/v1beta1 files need v1.15.1). */
+    kubernetesVersion?: string;
+  } = {},
 ): Promise<Served> {
   const session = new Session({
     mode: opts.mode ?? 'iptables',
     baseDir: process.cwd(),
+    ...(opts.kubernetesVersion ? { cluster: { kubernetesVersion: opts.kubernetesVersion } } : {}),
   });
   const runtime = new SimRuntime(session);
   const token = 'test-token-0123456789';

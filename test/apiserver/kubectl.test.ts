@@ -17,6 +17,8 @@ const MANIFESTS = resolve('scenarios/seed/manifests');
 let s: Served;
 let home: string;
 let env: NodeJS.ProcessEnv;
+let seed: Served;
+let seedEnv: NodeJS.ProcessEnv;
 
 test.before(async () => {
   if (!hasKubectl) return;
@@ -27,10 +29,20 @@ test.before(async () => {
     mode: 0o600,
   });
   env = { ...process.env, HOME: home, KUBECONFIG: kubeconfig };
+  // The seed's cluster: v1.15, which still serves the extensions/v1beta1 files verbatim.
+  seed = await serveSim({ mode: 'ipvs', live: true, kubernetesVersion: 'v1.15.1' });
+  const seedConfig = join(home, 'kubeconfig-v1.15');
+  writeFileSync(
+    seedConfig,
+    kubeconfigText({ server: seed.url, token: seed.token, caPem: seed.tls.caPem }),
+    { mode: 0o600 },
+  );
+  seedEnv = { ...process.env, HOME: home, KUBECONFIG: seedConfig };
 });
 test.after.always(async () => {
   if (!hasKubectl) return;
   await s.close();
+  await seed.close();
   rmSync(home, { recursive: true, force: true });
 });
 
@@ -40,10 +52,10 @@ interface Run {
   status: number;
 }
 
-function kubectl(line: string, input?: string): Promise<Run> {
+function kubectl(line: string, input?: string, on = env): Promise<Run> {
   const args = line.split(' ').slice(1);
   return new Promise((done) => {
-    const child = spawn('kubectl', args, { cwd: MANIFESTS, env });
+    const child = spawn('kubectl', args, { cwd: MANIFESTS, env: on });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -57,10 +69,10 @@ function kubectl(line: string, input?: string): Promise<Run> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Poll a kubectl command until its output satisfies `ok` (the cluster runs in real time). */
-async function until(line: string, ok: (r: Run) => boolean, ms = 15_000): Promise<Run> {
+async function until(line: string, ok: (r: Run) => boolean, ms = 15_000, on = env): Promise<Run> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const r = await kubectl(line);
+    const r = await kubectl(line, undefined, on);
     if (ok(r) || Date.now() > deadline) return r;
     await sleep(250);
   }
@@ -198,23 +210,29 @@ kt('kubectl delete -f svc.yaml; errors read as the real server words them', asyn
 kt(
   'ingress-nginx: the seed files apply verbatim (deployment.extensions) and get ingress / svc -n ingress-nginx show them',
   async (t) => {
-    const a = await kubectl('kubectl apply -f ingress/mandatory.yaml');
+    const a = await kubectl('kubectl apply -f ingress/mandatory.yaml', undefined, seedEnv);
     t.is(a.status, 0, a.stderr);
     t.regex(a.stdout, /namespace\/ingress-nginx created\n/);
-    const n = await kubectl('kubectl apply -f ingress/service-nodeport.yaml');
+    const n = await kubectl('kubectl apply -f ingress/service-nodeport.yaml', undefined, seedEnv);
     t.is(n.stdout, 'service/ingress-nginx created\n');
-    const svc = await kubectl('kubectl get svc -n ingress-nginx');
+    const svc = await kubectl('kubectl get svc -n ingress-nginx', undefined, seedEnv);
     t.regex(
       svc.stdout,
       /ingress-nginx\s+NodePort\s+10\.\d+\.\d+\.\d+\s+<none>\s+80:32510\/TCP,443:31401\/TCP/,
     );
-    const h = await kubectl('kubectl apply -f ingress.http.yaml');
+    const h = await kubectl('kubectl apply -f ingress.http.yaml', undefined, seedEnv);
     t.is(h.stdout, 'deployment.extensions/nginx-dm created\nservice/nginx-svc created\n', h.stderr);
-    const i = await kubectl('kubectl apply -f ingress1.yaml');
+    const i = await kubectl('kubectl apply -f ingress1.yaml', undefined, seedEnv);
     t.regex(i.stdout, /^ingress\.extensions\/nginx-test created\n$/, i.stderr);
-    const ing = await kubectl('kubectl get ingress');
-    t.regex(ing.stdout, /^NAME\s+CLASS\s+HOSTS\s+ADDRESS\s+PORTS\s+AGE\n/);
+    const ing = await kubectl('kubectl get ingress', undefined, seedEnv);
+    // A v1.15 server's Ingress table: no CLASS column (it came with v1.19).
+    t.regex(ing.stdout, /^NAME\s+HOSTS\s+ADDRESS\s+PORTS\s+AGE\n/);
     t.regex(ing.stdout, /www1\.atguigu\.com/);
+    // A current cluster no longer serves them: kubectl's own error, nothing created.
+    const now = await kubectl('kubectl apply -f ingress.http.yaml');
+    t.is(now.status, 1);
+    t.regex(now.stderr, /no matches for kind "Deployment" in version "extensions\/v1beta1"/);
+    t.is(s.session.cluster.get('Deployment', 'default', 'nginx-dm'), undefined);
   },
 );
 
@@ -256,11 +274,18 @@ kt('kubectl apply --server-side creates, then merges containers by name', async 
 kt(
   'kubectl exec into the ingress controller: its nginx.conf holds a server per Ingress host',
   async (t) => {
-    const pods = await until('kubectl get pod -n ingress-nginx -o name', (r) =>
-      r.stdout.includes('pod/'),
+    const pods = await until(
+      'kubectl get pod -n ingress-nginx -o name',
+      (r) => r.stdout.includes('pod/'),
+      15_000,
+      seedEnv,
     );
     const pod = pods.stdout.trim().split('\n')[0]!.replace('pod/', '');
-    const r = await kubectl(`kubectl exec ${pod} -n ingress-nginx -- cat /etc/nginx/nginx.conf`);
+    const r = await kubectl(
+      `kubectl exec ${pod} -n ingress-nginx -- cat /etc/nginx/nginx.conf`,
+      undefined,
+      seedEnv,
+    );
     t.is(r.status, 0, r.stderr);
     t.regex(
       r.stdout,
@@ -268,7 +293,11 @@ kt(
     );
     t.regex(r.stdout, /set \$service_name {3}"nginx-svc";/);
     t.regex(r.stdout, /set \$ingress_name {3}"nginx-test";/);
-    const missing = await kubectl(`kubectl exec ${pod} -n ingress-nginx -- cat /etc/nope`);
+    const missing = await kubectl(
+      `kubectl exec ${pod} -n ingress-nginx -- cat /etc/nope`,
+      undefined,
+      seedEnv,
+    );
     t.is(missing.status, 1);
     t.regex(missing.stderr, /can't open '\/etc\/nope'/);
   },

@@ -7,11 +7,15 @@ import { parse, parseAllDocuments } from 'yaml';
 import { type Served, httpsFetch, serveSim } from './fixture.ts';
 
 let s: Served;
+/** The seed's release: it still serves extensions/v1beta1 and not yet networking.k8s.io/v1. */
+let old: Served;
 test.before(async () => {
   s = await serveSim();
+  old = await serveSim({ kubernetesVersion: 'v1.15.1' });
 });
 test.after.always(async () => {
   await s.close();
+  await old.close();
 });
 
 const json = async (r: Response): Promise<Record<string, any>> =>
@@ -52,9 +56,11 @@ test('discovery: versions, groups, resources with short names and subresources',
     preferredVersion: { version: string };
   }[];
   const names = groups.map((g) => g.name);
-  for (const g of ['apps', 'discovery.k8s.io', 'networking.k8s.io', 'extensions', 'events.k8s.io'])
+  for (const g of ['apps', 'discovery.k8s.io', 'networking.k8s.io', 'events.k8s.io'])
     t.true(names.includes(g), g);
-  t.true(names.indexOf('apps') < names.indexOf('extensions'), 'apps is preferred for deployments');
+  t.false(names.includes('extensions'), 'extensions/v1beta1 went with v1.22');
+  t.is((await s.api('/apis/extensions/v1beta1')).status, 404);
+  t.is((await s.api('/apis/extensions/v1beta1/namespaces/default/ingresses')).status, 404);
   const core = (await json(await s.api('/api/v1')))['resources'] as {
     name: string;
     shortNames?: string[];
@@ -66,11 +72,11 @@ test('discovery: versions, groups, resources with short names and subresources',
   t.truthy(core.find((r) => r.name === 'pods/exec'));
   t.truthy(core.find((r) => r.name === 'pods/log'));
   t.deepEqual(core.find((r) => r.name === 'services')!.shortNames, ['svc']);
-  const ext = (await json(await s.api('/apis/extensions/v1beta1')))['resources'] as {
+  const networking = (await json(await s.api('/apis/networking.k8s.io/v1')))['resources'] as {
     name: string;
-    kind: string;
+    shortNames?: string[];
   }[];
-  t.truthy(ext.find((r) => r.name === 'deployments/scale'));
+  t.deepEqual(networking.find((r) => r.name === 'ingresses')!.shortNames, ['ing']);
   const agg = await s.api('/apis', {
     headers: {
       accept:
@@ -242,7 +248,38 @@ test('Table: kubectl columns with wide ones at priority 1', async (t) => {
   t.is(dns.object.kind, 'PartialObjectMetadata');
 });
 
+test('a v1.15 server: extensions/v1beta1 with the short names, no networking.k8s.io/v1, discovery.k8s.io or events.k8s.io', async (t) => {
+  const s = old;
+  t.is((await json(await s.api('/version')))['gitVersion'], 'v1.15.1');
+  const names = ((await json(await s.api('/apis')))['groups'] as { name: string }[]).map(
+    (g) => g.name,
+  );
+  t.true(names.includes('extensions'));
+  t.true(names.indexOf('apps') < names.indexOf('extensions'), 'apps is preferred for deployments');
+  for (const g of ['discovery.k8s.io', 'networking.k8s.io', 'events.k8s.io'])
+    t.false(names.includes(g), g);
+  const ext = (await json(await s.api('/apis/extensions/v1beta1')))['resources'] as {
+    name: string;
+    shortNames?: string[];
+  }[];
+  t.truthy(ext.find((r) => r.name === 'deployments/scale'));
+  t.deepEqual(ext.find((r) => r.name === 'ingresses')!.shortNames, ['ing'], 'the newest served');
+  t.deepEqual(ext.find((r) => r.name === 'deployments')!.shortNames, undefined, 'apps has deploy');
+  t.is((await s.api('/apis/networking.k8s.io/v1/ingresses')).status, 404);
+  // The Ingress table as a v1.15 server prints it: no CLASS column (v1.19).
+  const table = await json(
+    await s.api('/apis/extensions/v1beta1/ingresses', {
+      headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' },
+    }),
+  );
+  t.deepEqual(
+    (table['columnDefinitions'] as { name: string }[]).map((c) => c.name),
+    ['NAME', 'HOSTS', 'ADDRESS', 'PORTS', 'AGE'],
+  );
+});
+
 test('extensions/v1beta1: the seed Deployment is stored as apps/v1 and served back in its version', async (t) => {
+  const s = old;
   const doc = parseAllDocuments(
     readFileSync('scenarios/seed/manifests/ingress.http.yaml', 'utf8'),
   )[0]!.toJS();
@@ -269,6 +306,7 @@ test('extensions/v1beta1: the seed Deployment is stored as apps/v1 and served ba
 });
 
 test('extensions/v1beta1 Ingress: serviceName/servicePort in, networking v1 stored, old shape out', async (t) => {
+  const s = old;
   const ing = {
     apiVersion: 'extensions/v1beta1',
     kind: 'Ingress',
@@ -296,10 +334,10 @@ test('extensions/v1beta1 Ingress: serviceName/servicePort in, networking v1 stor
     name: 'svc-1',
     port: { number: 80 },
   });
-  const old = await json(
+  const back = await json(
     await s.api('/apis/extensions/v1beta1/namespaces/default/ingresses/old-ing'),
   );
-  t.deepEqual(old['spec']['rules'][0]['http']['paths'][0]['backend'], {
+  t.deepEqual(back['spec']['rules'][0]['http']['paths'][0]['backend'], {
     serviceName: 'svc-1',
     servicePort: 80,
   });

@@ -65,10 +65,13 @@ test('ingress, deploy, rs and nodes views', (t) => {
       'ingressrule.yaml',
       'https.ingress.yaml',
     ),
+    kubernetesVersion: 'v1.15.1',
   });
   const ing = renderGet(c, 'ingress', [], {}).stdout;
-  t.regex(ing, /https\s+<none>\s+www3\.atguigu\.com\s+80, 443\s+60s/);
-  t.regex(ing, /ingress1\s+<none>\s+www1\.atguigu\.com\s+80\s+60s/);
+  // v1.15's table: no CLASS column.
+  t.regex(ing, /^NAME\s+HOSTS\s+ADDRESS\s+PORTS\s+AGE\n/);
+  t.regex(ing, /https\s+www3\.atguigu\.com\s+80, 443\s+60s/);
+  t.regex(ing, /ingress1\s+www1\.atguigu\.com\s+80\s+60s/);
   const deploy = renderGet(c, 'deploy', [], { output: 'wide' }).stdout;
   t.regex(
     deploy,

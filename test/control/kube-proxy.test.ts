@@ -75,7 +75,32 @@ test('setUpNode writes the flags into the ConfigMap; kube-proxy logs the mode it
     )!;
   const log = n.kubeProxy.podLog(pod.metadata.name)!.join('\n');
   t.regex(log, /^I\d{4} \d\d:\d\d:\d\d\.\d{6} {7}1 server_linux\.go:\d+\] "Using ipvs Proxier"$/m);
-  t.regex(log, /"Version info" version="v1\.32\.0"/);
+  t.regex(
+    log,
+    new RegExp(`"Version info" version="${c.config.kubernetesVersion.replace(/\./g, '\\.')}"`),
+  );
+  // From v1.35 ipvs mode is deprecated: an error line, and a Warning event on the Node.
+  t.regex(
+    log,
+    /^E\d{4} .*\] "The ipvs proxier is now deprecated and may be removed in a future release\. Please use 'nftables' instead\."$/m,
+  );
+  const ev = c.list('Event', 'default').filter((e) => e.reason === 'IPVSDeprecation');
+  t.deepEqual(
+    ev.map((e) => [e.involvedObject.kind, e.involvedObject.name, e.type]),
+    [['Node', 'k8s-node01', 'Warning']],
+  );
+});
+
+test('ipvs mode before v1.35 is not deprecated: no error line, no event', (t) => {
+  const c = new Cluster({ kubernetesVersion: 'v1.34.2' });
+  const n = setUpNode(c, 'k8s-node01', { mode: 'ipvs' });
+  const pod = c
+    .list('Pod', 'kube-system')
+    .find((p) => p.metadata.name.startsWith('kube-proxy-') && p.spec.nodeName === 'k8s-node01')!;
+  const log = n.kubeProxy.podLog(pod.metadata.name)!.join('\n');
+  t.regex(log, /"Using ipvs Proxier"$/m);
+  t.notRegex(log, /deprecated/);
+  t.is(c.list('Event', 'default').filter((e) => e.reason === 'IPVSDeprecation').length, 0);
 });
 
 test('edit the ConfigMap, delete the kube-proxy pod: the DaemonSet replaces it and kube-proxy restarts in the new mode', (t) => {

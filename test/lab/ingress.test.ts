@@ -67,7 +67,7 @@ if (skip !== undefined) {
               'https.ingress.yaml',
               'basic-auth/ingress.yaml',
             ].map((f) => `${SEED}/${f}`),
-            ['--proxy-mode', 'iptables'],
+            ['--proxy-mode', 'iptables', '--kubernetes-version', 'v1.15.1'],
           ),
         );
         t.is(up.code, 0, up.stderr);

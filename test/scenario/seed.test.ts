@@ -32,7 +32,7 @@ test('scenarios/walkthrough.yaml: the seed on one cluster, switched to ipvs thro
     'service/myapp configured',
     'ingress.extensions/nginx-test configured',
     'configmap/kube-proxy configured',
-    '"Using ipvs Proxier"',
+    '] Using ipvs Proxier.',
     'ipvsadm -Ln',
     'iptables -t nat -nvL\n',
   ])

@@ -20,10 +20,12 @@ export interface PrintContext {
   /** Virtual-clock now, nanoseconds. */
   now: number;
   wide: boolean;
+  /** The server's minor release, where a table's columns changed (unset: the current). */
+  minor?: number | undefined;
 }
 
 export interface Printer<T extends KubeObject> {
-  headers(wide: boolean): string[];
+  headers(wide: boolean, minor?: number): string[];
   row(obj: T, ctx: PrintContext): string[];
 }
 
@@ -206,11 +208,17 @@ function ingressHosts(ing: Ingress): string {
   return hosts.length > 4 ? `${shown} + ${hosts.length - 4} more...` : shown;
 }
 
+/** The CLASS column came with networking.k8s.io/v1 Ingress and IngressClass (v1.19). */
+const ingressHasClass = (minor: number | undefined): boolean => minor === undefined || minor >= 19;
+
 export const ingressPrinter: Printer<Ingress> = {
-  headers: () => ['NAME', 'CLASS', 'HOSTS', 'ADDRESS', 'PORTS', 'AGE'],
+  headers: (_wide, minor) =>
+    ingressHasClass(minor)
+      ? ['NAME', 'CLASS', 'HOSTS', 'ADDRESS', 'PORTS', 'AGE']
+      : ['NAME', 'HOSTS', 'ADDRESS', 'PORTS', 'AGE'],
   row: (ing, ctx) => [
     ing.metadata.name,
-    ing.spec.ingressClassName ?? '<none>',
+    ...(ingressHasClass(ctx.minor) ? [ing.spec.ingressClassName ?? '<none>'] : []),
     ingressHosts(ing),
     (ing.status?.loadBalancer.ingress ?? []).map((i) => i.ip ?? i.hostname ?? '').join(','),
     (ing.spec.tls ?? []).length > 0 ? '80, 443' : '80',

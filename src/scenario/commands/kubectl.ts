@@ -76,7 +76,11 @@ function load(ctx: CommandContext, p: Parsed): KubeObject[] {
   const names = all(p, '-f', '--filename');
   if (names.length === 0) throw new Error('error: must specify one of -f and -k');
   const cfg = ctx.session.cluster.config;
-  const opts = { serviceCidr: cfg.serviceCIDR, nodePortRange: cfg.nodePortRange };
+  const opts = {
+    serviceCidr: cfg.serviceCIDR,
+    nodePortRange: cfg.nodePortRange,
+    kubernetesVersion: cfg.kubernetesVersion,
+  };
   // `-f -` reads the pipe: `kubectl get cm x -o yaml | sed … | kubectl apply -f -`.
   const r =
     names.length === 1 && names[0] === '-'

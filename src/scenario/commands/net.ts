@@ -1,4 +1,5 @@
 // curl and dig on a session host, run until they finish on the virtual clock.
+import { eraOf } from '../../control/era.ts';
 import { curl } from '../../sim/clients/curl.ts';
 import { dig } from '../../sim/clients/dig.ts';
 import { type ResolvConf, podResolvConf } from '../../sim/clients/resolver.ts';
@@ -41,6 +42,7 @@ export function digCommand(args: string[], ctx: CommandContext): ExecResult {
   let result: ExecResult | undefined;
   dig(host, args, (r) => (result = { stdout: r.stdout, stderr: '', exitCode: r.exitCode }), {
     defaultServer: resolvConfFor(ctx).nameservers[0] ?? '10.96.0.10',
+    flavor: eraOf(ctx.session.cluster.config.kubernetesVersion).dig,
   });
   ctx.session.runUntil(() => result !== undefined);
   return (

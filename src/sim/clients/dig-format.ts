@@ -1,9 +1,11 @@
-// dig's text output (BIND 9.18 dig.c/masterdump.c): the header block, sections, and
-// records laid out in dig's tab-stop columns (TTL 24, class 32, type 40, rdata 48).
+// dig's text output (BIND 9.18 dig.c/masterdump.c; 9.11 differs only in what DigFlavor
+// holds): the header block, sections, and records laid out in dig's tab-stop columns
+// (TTL 24, class 32, type 40, rdata 48).
+import { type DigFlavor, eraOf } from '../../control/era.ts';
 import type { Answer, DecodedPacket, Question } from 'dns-packet';
 
-/** The version banner of the dig this layout was checked against. */
-export const DIG_VERSION = '9.18.49-1~deb12u3-Debian';
+/** dig as a node of the current era has it (control/era.ts: each era's). */
+export const DEFAULT_DIG: DigFlavor = eraOf('v1.1000.0').dig;
 
 type Reply = DecodedPacket & { rcode?: string };
 

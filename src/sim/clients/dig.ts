@@ -7,7 +7,8 @@ import { SECOND } from '../../control/clock.ts';
 import type { SimHost } from '../host.ts';
 import { dnsExchange } from './dns-exchange.ts';
 import type { DnsReply } from './dns-exchange.ts';
-import { DIG_VERSION, digWhen, formatReply, rdataText } from './dig-format.ts';
+import type { DigFlavor } from '../../control/era.ts';
+import { DEFAULT_DIG, digWhen, formatReply, rdataText } from './dig-format.ts';
 import type { DigSections } from './dig-format.ts';
 
 export interface DigOptions {
@@ -113,8 +114,9 @@ export function dig(
   host: SimHost,
   args: readonly string[],
   done: (r: DigResult) => void,
-  opts: { defaultServer?: string } = {},
+  opts: { defaultServer?: string; flavor?: DigFlavor } = {},
 ): void {
+  const flavor = opts.flavor ?? DEFAULT_DIG;
   const o = parseDigArgs(args, opts.defaultServer ?? '10.96.0.10');
   if (typeof o === 'string') return done({ stdout: `${o}\n`, exitCode: 1, reply: undefined });
   const query = dnsPacket.encode({
@@ -127,7 +129,7 @@ export function dig(
           {
             type: 'OPT',
             name: '.',
-            udpPayloadSize: 1232,
+            udpPayloadSize: flavor.udpPayloadSize,
             flags: 0,
             options: o.cookie ? [{ code: 10, data: Buffer.from(cookie(host)) }] : [],
           } as unknown as dnsPacket.Answer,
@@ -135,7 +137,7 @@ export function dig(
       : [],
   });
   let stdout = '';
-  const banner = `\n; <<>> DiG ${DIG_VERSION} <<>> ${args.join(' ')}\n;; global options: +cmd\n`;
+  const banner = `\n; <<>> DiG ${flavor.version} <<>> ${args.join(' ')}\n;; global options: +cmd\n`;
   dnsExchange(
     host,
     query,
@@ -161,7 +163,7 @@ export function dig(
       if (o.stats) {
         stdout +=
           `;; Query time: ${Math.floor(reply.rttNs / 1e6)} msec\n` +
-          `;; SERVER: ${o.server}#${o.port}(${o.server}) (UDP)\n` +
+          `;; SERVER: ${o.server}#${o.port}(${o.server})${flavor.serverProtocol ? ' (UDP)' : ''}\n` +
           `;; WHEN: ${digWhen(host.wallClockMs())}\n` +
           `;; MSG SIZE  rcvd: ${reply.bytes.length}\n\n`;
       }
