@@ -22,6 +22,12 @@ export interface NodeConfig {
    * mode falls back to iptables (Kubernetes < 1.26) or exits with an error (1.26+).
    */
   ipvsModules?: boolean;
+  /**
+   * Seconds this node takes to pull an image it does not have yet (default 0: every image
+   * is already present). Pulls are serialized per node, as the kubelet's default
+   * (serializeImagePulls): pods needing the same image wait for the one pull.
+   */
+  imagePullSeconds?: number;
 }
 
 export interface ClusterConfig {

@@ -2,6 +2,7 @@
 // like a kubeadm cluster and driven by the caller. Writes (apply, delete, scale,
 // setPodReady) settle the controllers at the current instant; `advance` moves time
 // forward, firing timers (pod start/readiness, graceful deletion, proxy syncs) in order.
+import { kubeMinor } from '../api/kinds.ts';
 import type { Kind, KubeObject, ObjectOfKind, Pod } from '../api/types.ts';
 import { ClusterIPAllocator } from './allocators/cluster-ip.ts';
 import { LoadBalancerPool } from './allocators/load-balancer.ts';
@@ -18,7 +19,7 @@ import {
 } from './bootstrap.ts';
 import type { ClusterConfig, ClusterOptions } from './cluster-config.ts';
 import { resolveConfig, resolveNodes } from './cluster-config.ts';
-import { VirtualClock } from './clock.ts';
+import { SECOND, VirtualClock } from './clock.ts';
 import { DeploymentController } from './controllers/deployment.ts';
 import { EndpointSliceMirroringController } from './controllers/endpointslice-mirroring.ts';
 import { EndpointSliceController } from './controllers/endpointslice.ts';
@@ -128,7 +129,16 @@ export class Cluster {
     this.kubelet = new Kubelet(
       this.store,
       this.clock,
-      { startDelayNs: cfg.podStartDelayNs, readyDelayNs: cfg.podReadyDelayNs },
+      {
+        startDelayNs: cfg.podStartDelayNs,
+        readyDelayNs: cfg.podReadyDelayNs,
+        imagePullNs: new Map(
+          cfg.nodes
+            .filter((n) => (n.imagePullSeconds ?? 0) > 0)
+            .map((n) => [n.name, n.imagePullSeconds! * SECOND]),
+        ),
+        minor: kubeMinor(cfg.kubernetesVersion) ?? 1000,
+      },
       this.events,
     );
     // kube-scheduler runs on the (first) control-plane node: its events' reporting instance.

@@ -55,8 +55,17 @@ export type Step =
 
 /** Cluster settings a scenario may change (defaults: the seed's three-node cluster). */
 export interface ScenarioCluster {
-  /** ipvsModules: false makes a node without the IPVS kernel modules (kube-proxy's fallback). */
-  nodes?: { name: string; ip: string; controlPlane?: boolean; ipvsModules?: boolean }[];
+  /**
+   * ipvsModules: false makes a node without the IPVS kernel modules (kube-proxy's fallback);
+   * imagePullSeconds: how long the node takes to pull an image it does not have yet.
+   */
+  nodes?: {
+    name: string;
+    ip: string;
+    controlPlane?: boolean;
+    ipvsModules?: boolean;
+    imagePullSeconds?: number;
+  }[];
   podCIDR?: string;
   serviceCIDR?: string;
   dnsServiceIP?: string;
@@ -332,9 +341,19 @@ function parseCluster(v: unknown, fail: (m: string) => Error): ScenarioCluster {
   if (o.nodes !== undefined) {
     if (
       !Array.isArray(o.nodes) ||
-      !o.nodes.every((n) => typeof n?.name === 'string' && typeof n?.ip === 'string')
+      !o.nodes.every(
+        (n) =>
+          typeof n?.name === 'string' &&
+          typeof n?.ip === 'string' &&
+          (n.imagePullSeconds === undefined ||
+            (typeof n.imagePullSeconds === 'number' &&
+              n.imagePullSeconds >= 0 &&
+              n.imagePullSeconds <= 3600)),
+      )
     )
-      throw fail('cluster.nodes: a list of {name, ip, controlPlane?, ipvsModules?}');
+      throw fail(
+        'cluster.nodes: a list of {name, ip, controlPlane?, ipvsModules?, imagePullSeconds? (0-3600)}',
+      );
     c.nodes = o.nodes as ScenarioCluster['nodes'] & object;
   }
   if (o.kubernetesVersion !== undefined) {

@@ -5,8 +5,9 @@
 // A pod marked for deletion keeps running (and serving) until its deletionTimestamp,
 // then is removed and its address freed.
 // Events, as the kubelet records them against the pod and container: Pulled ("Container
-// image ... already present on machine": svclab has no registry, every image is
-// present), Created, Started for each container when it starts, Killing when the pod is
+// image ... already present on machine": svclab has no registry; a node configured with
+// an image pull time records Pulling, then "Successfully pulled image" once the pull is
+// done), Created, Started for each container when it starts, Killing when the pod is
 // deleted while running.
 import type { Container, Node, Pod, PodCondition } from '../../api/types.ts';
 import type { TimerHandle, VirtualClock } from '../clock.ts';
@@ -21,6 +22,10 @@ import { LiteralCopier } from '../shapes.ts';
 export interface KubeletTiming {
   startDelayNs: number;
   readyDelayNs: number;
+  /** Per node: the time to pull an image the node does not have (absent: all present). */
+  imagePullNs?: ReadonlyMap<string, number>;
+  /** The kubelet's minor release (its pull event's wording). Default: current. */
+  minor?: number;
 }
 
 /** What the kubelet keeps of a pod on its node (on the pod's store handle, see `local`). */
@@ -51,6 +56,24 @@ const RUNNING_STATUS = new LiteralCopier(['phase', 'hostIP', 'podIP', 'startTime
 interface NodeRecord {
   ip: string;
   ipam?: HostLocalIpam;
+  /** Images pulled or being pulled: when each pull started and when it is done (ns). */
+  images?: Map<string, { from: number; done: number }>;
+  /** When the node's serialized image puller is free again. */
+  pullerFree?: number;
+}
+
+/** Go's time.Duration.String() for what a pull takes: `8s`, `29.5s`, `750ms`. */
+function goDuration(ns: number): string {
+  if (ns < 1e9) return `${+(ns / 1e6).toFixed(6)}ms`;
+  return `${+(ns / 1e9).toFixed(9)}s`;
+}
+
+/** The kubelet's Pulled event for an image it pulled: wording by release. */
+function pulledFresh(image: string, tookNs: number, waitedNs: number, minor: number): string {
+  const base = `Successfully pulled image ${JSON.stringify(image)}`;
+  if (minor < 20) return base;
+  if (minor < 28) return `${base} in ${goDuration(tookNs)}`;
+  return `${base} in ${goDuration(tookNs)} (${goDuration(waitedNs)} including waiting)`;
 }
 
 function makeConditions(ready: boolean): PodCondition[] {
@@ -76,6 +99,9 @@ export class Kubelet implements Controller {
   private readonly forced = new Map<string, boolean>();
   /** The pod this kubelet is writing (its own event needs no resync). */
   private writing: string | undefined;
+
+  /** Pods that waited for an image pull, by key: how long each waited (ns). */
+  private readonly pulled = new Map<string, number>();
 
   /** Each node's kubelet has its own event broadcaster (component kubelet, host the node). */
   private readonly sources = new Map<string, EventSource>();
@@ -167,9 +193,53 @@ export class Kubelet implements Controller {
     // No address left: the sandbox cannot be created and the pod stays ContainerCreating.
     if (ip === undefined) return;
     h.local = rec = podRecord(pod.spec.nodeName, ip, pooled, false);
+    const wait = this.pullWait(pod, pod.spec.nodeName, node);
+    if (wait > 0) this.pulled.set(key, wait);
+    const delay = this.timing.startDelayNs + wait;
     // No start delay: start within this reconcile (same instant, one write fewer to react to).
-    if (this.timing.startDelayNs <= 0) this.run(key, rec, h);
-    else rec.timer = this.clock.after(this.timing.startDelayNs, () => this.start(h));
+    if (delay <= 0) this.run(key, rec, h);
+    else rec.timer = this.clock.after(delay, () => this.start(h));
+  }
+
+  /**
+   * How long the pod's images keep it ContainerCreating on this node: nothing where the
+   * node has them (or pulls nothing), else until the node's one-at-a-time puller has
+   * fetched each missing image. Records Pulling as each pull is asked for.
+   */
+  private pullWait(pod: Pod, nodeName: string, node: NodeRecord): number {
+    const pullNs = this.timing.imagePullNs?.get(nodeName) ?? 0;
+    if (pullNs <= 0 || pod.spec.hostNetwork === true) return 0;
+    const now = this.clock.now();
+    node.images ??= new Map();
+    let ready = now;
+    for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
+      let pull = node.images.get(c.image);
+      if (pull === undefined) {
+        const from = Math.max(now, node.pullerFree ?? 0);
+        pull = { from: now, done: from + pullNs };
+        node.images.set(c.image, pull);
+        node.pullerFree = pull.done;
+      }
+      if (pull.done > now && this.events.enabled && this.events.accepting(this.source(nodeName)))
+        this.events.event(
+          this.source(nodeName),
+          pod,
+          'Normal',
+          'Pulling',
+          `Pulling image ${JSON.stringify(c.image)}`,
+          `spec.containers{${c.name}}`,
+        );
+      ready = Math.max(ready, pull.done);
+    }
+    return ready - now;
+  }
+
+  /** The Pulled event's message for a container of pod `key` starting now. */
+  private pulledMessage(key: string, node: string, image: string): string {
+    const waited = this.pulled.get(key);
+    if (waited === undefined) return pulledMessage(image);
+    const pullNs = this.timing.imagePullNs?.get(node) ?? 0;
+    return pulledFresh(image, Math.min(pullNs, waited), waited, this.timing.minor ?? 1000);
   }
 
   private start(h: StoreHandle<Pod>): void {
@@ -192,6 +262,7 @@ export class Kubelet implements Controller {
       conditions(ready),
     ]);
     this.started(pod, rec.node);
+    this.pulled.delete(key);
     this.writing = key;
     try {
       this.store.update({ ...pod, status }, h);
@@ -229,7 +300,8 @@ export class Kubelet implements Controller {
     const ev = this.events;
     if (!ev.accepting(src)) return false;
     const path = `${field}{${c.name}}`;
-    ev.event(src, pod, 'Normal', 'Pulled', pulledMessage(c.image), path);
+    const pulled = this.pulledMessage(objectKey(pod), pod.spec.nodeName ?? '', c.image);
+    ev.event(src, pod, 'Normal', 'Pulled', pulled, path);
     ev.event(src, pod, 'Normal', 'Created', `Created container ${c.name}`, path);
     ev.event(src, pod, 'Normal', 'Started', `Started container ${c.name}`, path);
     return true;
@@ -265,5 +337,6 @@ export class Kubelet implements Controller {
     this.clock.cancel(rec.timer);
     if (rec.pooled && rec.ip !== '') this.nodes.get(rec.node)?.ipam?.release(rec.ip);
     this.forced.delete(h.key);
+    this.pulled.delete(h.key);
   }
 }
