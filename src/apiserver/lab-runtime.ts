@@ -20,6 +20,7 @@ export class LabClusterRuntime implements ClusterRuntime {
   constructor(private readonly daemon: LabDaemon) {
     this.cluster = daemon.cluster;
     this.epochMs = Date.now() - Math.floor(this.cluster.now() / 1e6);
+    this.cluster.epochMs = this.epochMs;
   }
 
   exec(req: ExecRequest, streams: ExecStreams): Promise<number> {

@@ -2,6 +2,7 @@
 // like a kubeadm cluster and driven by the caller. Writes (apply, delete, scale,
 // setPodReady) settle the controllers at the current instant; `advance` moves time
 // forward, firing timers (pod start/readiness, graceful deletion, proxy syncs) in order.
+import { DEFAULT_EPOCH_MS } from '../api/wire.ts';
 import { kubeMinor } from '../api/kinds.ts';
 import type { Kind, KubeObject, ObjectOfKind, Pod } from '../api/types.ts';
 import { ClusterIPAllocator } from './allocators/cluster-ip.ts';
@@ -100,6 +101,12 @@ export class Cluster {
   readonly kubelet: Kubelet;
   /** The controllers' event recorder (`recordEvents: false` turns it off). */
   readonly events: EventRecorder;
+  /**
+   * The wall-clock instant (ms) virtual time zero stands for, where a component prints wall
+   * time (kube-proxy's klog lines): the seed's epoch in simulation; a live runtime (serve,
+   * the lab) sets it so that they follow the wall clock.
+   */
+  epochMs = DEFAULT_EPOCH_MS;
   private readonly controllers: Controller[];
   private readonly feeds: ProxyFeed[] = [];
 

@@ -10,7 +10,6 @@ import { EventSource } from './events.ts';
 import { parseCidr, u32ToIp } from '../packet/addr.ts';
 import { kubeMinor } from '../api/kinds.ts';
 import type { Pod } from '../api/types.ts';
-import { DEFAULT_EPOCH_MS } from '../api/wire.ts';
 import type { DataplaneProxier } from '../proxy/hooks.ts';
 import { newProxier, type ProxyMode } from '../proxy/modes.ts';
 import { seededStream } from '../proxy/random.ts';
@@ -64,7 +63,7 @@ export class KubeProxy {
   private feed: ProxyFeed | undefined;
   /** The pod this process runs as (its log is that pod's log). */
   private pod: { name: string; uid: string } | undefined;
-  private readonly logs = new Map<string, string[]>();
+  private readonly logs = new Map<string, KlogLine[]>();
   private restarts = 0;
 
   constructor(
@@ -110,7 +109,8 @@ export class KubeProxy {
 
   /** The log of the kube-proxy pod `name` on this node (undefined: not this node's). */
   podLog(name: string): readonly string[] | undefined {
-    return this.logs.get(name);
+    // Dated now: a live cluster's wall clock (Cluster.epochMs) is known only once it runs.
+    return this.logs.get(name)?.map((l) => formatKlog(l, this.cluster.epochMs));
   }
 
   /** SIGTERM: kube-proxy stops syncing and exits; the kubelet then removes the pod. */
@@ -220,7 +220,7 @@ export class KubeProxy {
     return proxier;
   }
 
-  private saveLog(lines: string[]): void {
+  private saveLog(lines: KlogLine[]): void {
     if (this.pod === undefined) return;
     this.logs.set(this.pod.name, lines.slice(-MAX_LOG_LINES));
   }
@@ -270,21 +270,34 @@ function nodePortAddressList(list: readonly string[], nodeIP: string): string[] 
   return list.map((a) => (a === 'primary' ? `${nodeIP}/32` : a));
 }
 
+/** A klog line without its time: dated when read, against the cluster's wall clock then. */
+interface KlogLine {
+  sev: 'I' | 'W' | 'E' | 'F';
+  /** Virtual time, ns. */
+  ns: number;
+  /** `file.go:66] message`. */
+  text: string;
+}
+
+/** klog's header: `I0726 11:18:21.500000       1 ` (month, day, time to the microsecond). */
+function formatKlog(l: KlogLine, epochMs: number): string {
+  const d = new Date(epochMs + Math.floor(l.ns / 1e6));
+  const p2 = (n: number) => String(n).padStart(2, '0');
+  const us = String(Math.floor((epochMs * 1000 + l.ns / 1000) % 1e6)).padStart(6, '0');
+  const head = `${l.sev}${p2(d.getUTCMonth() + 1)}${p2(d.getUTCDate())} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}.${us}`;
+  return `${head}       1 ${l.text}`;
+}
+
 /** klog's text lines: `I1206 22:30:01.123456       1 file.go:66] message`. */
 class KlogWriter {
-  readonly lines: string[] = [];
+  readonly lines: KlogLine[] = [];
   constructor(
     private readonly cluster: Cluster,
     readonly minor: number,
   ) {}
 
   private line(sev: 'I' | 'W' | 'E' | 'F', at: string, msg: string): void {
-    const ns = this.cluster.now();
-    const d = new Date(DEFAULT_EPOCH_MS + Math.floor(ns / 1e6));
-    const p2 = (n: number) => String(n).padStart(2, '0');
-    const us = String(Math.floor((DEFAULT_EPOCH_MS * 1000 + ns / 1000) % 1e6)).padStart(6, '0');
-    const head = `${sev}${p2(d.getUTCMonth() + 1)}${p2(d.getUTCDate())} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}.${us}`;
-    this.lines.push(`${head}       1 ${at}] ${msg}`);
+    this.lines.push({ sev, ns: this.cluster.now(), text: `${at}] ${msg}` });
   }
 
   /** Structured logging (v1.19+) quotes the message and appends key="value" pairs. */

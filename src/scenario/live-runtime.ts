@@ -24,6 +24,7 @@ export class SimRuntime implements ClusterRuntime {
     this.cluster = session.cluster;
     // Virtual time zero is as long ago as the session has already run.
     this.epochMs = Date.now() - Math.floor(this.cluster.now() / 1e6);
+    this.cluster.epochMs = this.epochMs;
   }
 
   /** Start following the wall clock. */

@@ -294,3 +294,15 @@ test('a Service of another loadBalancerClass keeps the ingress IPs its owner wri
   t.regex(save, /-d 203\.0\.113\.10\/32 .*"default\/lb2:http has no endpoints".* -j REJECT/);
   t.regex(save, /-d 203\.0\.113\.11\/32 .*"default\/lb2:http has no endpoints".* -j REJECT/);
 });
+
+test("kube-proxy's log lines are dated when read, by the cluster's wall clock (a live cluster's)", (t) => {
+  const c = new Cluster();
+  const n = setUpNode(c, 'k8s-node01', {});
+  const pod = c
+    .list('Pod', 'kube-system')
+    .find((p) => p.metadata.name.startsWith('kube-proxy-') && p.spec.nodeName === 'k8s-node01')!;
+  t.regex(n.kubeProxy.podLog(pod.metadata.name)![0]!, /^I0726 /, "the seed's epoch in simulation");
+  // What serve's and the lab's runtimes do once the cluster follows the wall clock.
+  c.epochMs = Date.UTC(2026, 11, 7, 1, 2, 3) - Math.floor(c.now() / 1e6);
+  t.regex(n.kubeProxy.podLog(pod.metadata.name)!.at(-1)!, /^I1207 01:02:0[0-3]\.\d{6} {7}1 /);
+});
