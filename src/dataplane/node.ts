@@ -646,13 +646,13 @@ export class NodeDataplane {
     now: number,
   ): number {
     if (proto === IPPROTO_ICMP) return sport;
-    const taken = (p: number) => this.ct.table.has(proto, dst, snat, dport, p, now);
-    if (!randomFully && !taken(sport)) return sport;
+    const t = this.ct.table;
+    if (!randomFully && !t.has(proto, dst, snat, dport, sport, now)) return sport;
     const span = MASQ_PORT_MAX - MASQ_PORT_MIN + 1;
     const start = Math.floor(this.opts.random() * span);
     for (let i = 0; i < span; i++) {
       const p = MASQ_PORT_MIN + ((start + i) % span);
-      if (!taken(p)) return p;
+      if (!t.has(proto, dst, snat, dport, p, now)) return p;
     }
     return sport;
   }

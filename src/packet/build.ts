@@ -12,8 +12,17 @@ import { UdpRepr } from './udp.ts';
 /** An address: u32, or a dotted string (convenience for tests; parsed strictly). */
 export type Addr = number | string;
 
+/** The last dotted address parsed, and its value: callers tend to repeat one. */
+let lastText = '';
+let lastValue = 0;
+
 export function addrU32(a: Addr): number {
-  return typeof a === 'number' ? a >>> 0 : ipToU32(a);
+  if (typeof a === 'number') return a >>> 0;
+  if (a === lastText) return lastValue;
+  const v = ipToU32(a);
+  lastText = a;
+  lastValue = v;
+  return v;
 }
 
 /** IPv4 header fields common to every builder. */

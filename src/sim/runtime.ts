@@ -21,12 +21,22 @@ interface Running {
   stopped: boolean;
 }
 
+interface PodLogStore {
+  lines: (string | (() => string))[];
+  dropped: number;
+}
+
 /** Log lines kept per pod (the kubelet rotates container logs; this is the bound). */
 const MAX_LOG_LINES = 1000;
 
 export class PodRuntime {
   private readonly running = new Map<string, Running>();
-  private readonly podLogs = new Map<string, { lines: string[]; dropped: number }>();
+  /**
+   * Per pod: its log lines, some still to be formatted (a workload may hand in a function
+   * that writes the line: most lines of a busy pod are rotated out unread, so they are
+   * written when the log is read), and how many were rotated out.
+   */
+  private readonly podLogs = new Map<string, PodLogStore>();
 
   constructor(
     readonly cluster: Cluster,
@@ -44,7 +54,15 @@ export class PodRuntime {
   /** The pod's log lines so far (`namespace/name`), or undefined when its workload logs nothing. */
   logs(namespace: string, name: string): { lines: readonly string[]; dropped: number } | undefined {
     const own = this.podLogs.get(`${namespace}/${name}`);
-    if (own !== undefined || namespace !== 'kube-system') return own;
+    if (own !== undefined) {
+      const lines = own.lines;
+      for (let i = 0; i < lines.length; i++) {
+        const l = lines[i]!;
+        if (typeof l !== 'string') lines[i] = l();
+      }
+      return own as { lines: string[]; dropped: number };
+    }
+    if (namespace !== 'kube-system') return undefined;
     // A kube-proxy pod's log is what that node's kube-proxy process wrote.
     for (const n of this.net.nodes.values()) {
       const lines = n.kubeProxy.podLog(name);
@@ -53,8 +71,8 @@ export class PodRuntime {
     return undefined;
   }
 
-  private logTo(key: string): (line: string) => void {
-    const log = { lines: [] as string[], dropped: 0 };
+  private logTo(key: string): (line: string | (() => string)) => void {
+    const log: PodLogStore = { lines: [], dropped: 0 };
     this.podLogs.set(key, log);
     return (line) => {
       log.lines.push(line);
@@ -111,7 +129,7 @@ export class PodRuntime {
           startMyApp(host, {
             image: c.image,
             podName: pod.metadata.name,
-            log: this.logTo(`${pod.metadata.namespace ?? 'default'}/${pod.metadata.name}`),
+            logLater: this.logTo(`${pod.metadata.namespace ?? 'default'}/${pod.metadata.name}`),
           });
           break;
         case 'coredns':

@@ -128,14 +128,8 @@ export class HttpClientConnection {
         this.conn.destroy();
       });
     }
-    this.parser = new HttpParser('response', {
-      onHead: (h) => {
-        this.currentHead = h;
-        this.current?.progress.onHead?.(h);
-      },
-      onMessage: (h, body) => this.complete(h, body),
-      onError: (e) => this.parseFailed(e),
-    });
+    // The connection is its parser's events object (onHead, onMessage, onError below).
+    this.parser = new HttpParser('response', this);
     this.conn.onConnect = () => {
       this.connectedAt = clock.now();
       clock.cancel(this.connectTimer);
@@ -159,6 +153,22 @@ export class HttpClientConnection {
         this.failAll(err.code, this.connectedAt === undefined ? 'connect' : 'receive', err);
       } else this.failAll('CLOSED', 'receive');
     };
+  }
+
+  /** @internal Parser event: a response head arrived. */
+  onHead(h: ParsedHead): void {
+    this.currentHead = h;
+    this.current?.progress.onHead?.(h);
+  }
+
+  /** @internal Parser event: a whole response arrived. */
+  onMessage(h: ParsedHead, body: Uint8Array): void {
+    this.complete(h, body);
+  }
+
+  /** @internal Parser event: the response could not be parsed. */
+  onError(e: HttpParseError): void {
+    this.parseFailed(e);
   }
 
   /** Queue a request; it goes out when the connection is up and the previous one is done. */

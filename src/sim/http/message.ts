@@ -1,5 +1,6 @@
 // HTTP/1.1 messages (RFC 9110/9112) as plain data: header lists in wire order,
 // lookups, and the bytes of a request or response head.
+import { EMPTY_BYTES, slabBytes } from '../../packet/slab.ts';
 
 /** Header fields in the order they appear, names as sent. */
 export type HeaderList = Array<[name: string, value: string]>;
@@ -134,7 +135,7 @@ export function encodeWithBody(head: string, body: Uint8Array): Uint8Array {
   for (let i = 0; i < n; i++) {
     if (head.charCodeAt(i) > 0x7f) return concatBytes([ENCODER.encode(head), body]);
   }
-  const out = new Uint8Array(n + body.length);
+  const out = slabBytes(n + body.length);
   ENCODER.encodeInto(head, out);
   if (body.length > 0) out.set(body, n);
   return out;
@@ -142,14 +143,14 @@ export function encodeWithBody(head: string, body: Uint8Array): Uint8Array {
 
 /** Request/response bodies given as text or bytes. */
 export function bodyBytes(body: Uint8Array | string | undefined): Uint8Array {
-  if (body === undefined) return new Uint8Array(0);
+  if (body === undefined) return EMPTY_BYTES;
   return typeof body === 'string' ? encodeText(body) : body;
 }
 
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
+  const out = slabBytes(n);
   let at = 0;
   for (const p of parts) {
     out.set(p, at);

@@ -2,6 +2,7 @@
 // body framing by Content-Length, chunked transfer coding, or (responses) close.
 // Bytes arrive in any split; messages come out whole, pipelined ones in order.
 import type { HeaderList } from './message.ts';
+import { EMPTY_BYTES, slabCopy } from '../../packet/slab.ts';
 import { concatBytes, getHeader, nameIs } from './message.ts';
 
 export type ParseErrorCode =
@@ -62,13 +63,18 @@ interface StartLineMemo {
 const lastRequestLine: StartLineMemo = { line: undefined, a: '', b: '', c: '' };
 const lastStatusLine: StartLineMemo = { line: undefined, a: '', b: '', c: '' };
 
+/** b after its first `n` bytes; the shared empty array once nothing is left (no view kept). */
+function rest(b: Uint8Array, n: number): Uint8Array {
+  return n >= b.length ? EMPTY_BYTES : b.subarray(n);
+}
+
 /** raw[at, nl) without one CR just before the LF at nl. */
 function lineAt(raw: string, at: number, nl: number): string {
   return raw.slice(at, nl > at && raw.charCodeAt(nl - 1) === 0x0d ? nl - 1 : nl);
 }
 
 export class HttpParser {
-  private buf: Uint8Array = new Uint8Array(0);
+  private buf: Uint8Array = EMPTY_BYTES;
   private state: State = 'head';
   private head: ParsedHead | undefined;
   private body: Uint8Array[] = [];
@@ -146,9 +152,9 @@ export class HttpParser {
         const take =
           this.state === 'close' ? this.buf.length : Math.min(this.left, this.buf.length);
         if (take > 0) {
-          this.body.push(this.buf.slice(0, take));
+          this.body.push(slabCopy(this.buf, 0, take));
           this.bodyReceived += take;
-          this.buf = this.buf.subarray(take);
+          this.buf = rest(this.buf, take);
         }
         if (this.state === 'close') return false;
         this.left -= take;
@@ -209,7 +215,7 @@ export class HttpParser {
       return false;
     }
     const raw = latin1.decode(this.buf.subarray(0, end));
-    this.buf = this.buf.subarray(end);
+    this.buf = rest(this.buf, end);
     // The lines are what raw.split(/\r?\n/) gives without its last two pieces (the empty
     // line and what follows the final LF): every LF-terminated piece but the last, one CR
     // before its LF dropped. raw ends with that final LF.

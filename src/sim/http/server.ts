@@ -10,7 +10,7 @@ import { httpDate } from '../../workloads/http-date.ts';
 import type { HeaderList, HeadersInit, HttpRequestMessage } from './message.ts';
 import { REASONS, bodyBytes, encodeWithBody, headerHasToken, nameIs } from './message.ts';
 import { HttpParser } from './parser.ts';
-import type { HttpParseError, ParsedHead } from './parser.ts';
+import type { HttpParseError, ParsedHead, ParserEvents } from './parser.ts';
 
 export interface HttpServerRequest extends HttpRequestMessage {
   remoteAddress: string;
@@ -76,72 +76,16 @@ export class HttpServer {
 
   private serve(conn: TcpConnection): void {
     this.stats.connections++;
-    const o = this.options;
-    const clock = this.host.clock;
-    // Parsed requests waiting for their turn; 'bad' stands for an unparsable one.
-    const queue: Array<HttpServerRequest | 'bad'> = [];
-    let busy = false;
-    let closing = false;
-    let peerDone = false;
-    let served = 0;
-    let idle: TimerHandle | undefined;
-    const close = () => {
-      closing = true;
-      conn.end();
-    };
-    const next = (): void => {
-      if (busy || closing) return;
-      const req = queue.shift();
-      clock.cancel(idle);
-      if (req === undefined) {
-        if (peerDone) return close();
-        idle = clock.after(o.keepAliveTimeoutNs ?? 65 * SECOND, close);
-        return;
-      }
-      if (req === 'bad') {
-        this.stats.badRequests++;
-        const res = o.badRequest?.() ?? { status: 400, body: 'Bad Request\n' };
-        conn.write(this.responseBytes(BAD, res, false));
-        return close();
-      }
-      busy = true;
-      this.stats.requests++;
-      let answered = false;
-      this.handler(req, (res) => {
-        if (answered || conn.state === 'CLOSED') return;
-        answered = true;
-        busy = false;
-        served++;
-        const keep = served < (o.maxRequests ?? 100) && wantsKeepAlive(req);
-        conn.write(this.responseBytes(req, res, keep));
-        if (keep) next();
-        else close();
-      });
-    };
-    const parser = new HttpParser('request', {
-      onMessage: (head, body) => {
-        queue.push(this.request(conn, head, body, served + queue.length + (busy ? 1 : 0)));
-        next();
-      },
-      onError: (e: HttpParseError) => {
-        // A cut-off request at EOF needs no answer; anything else gets a 400.
-        if (e.code !== 'INCOMPLETE') queue.push('bad');
-        next();
-      },
-    });
-    conn.onData = (d) => {
-      if (!closing) parser.feed(d);
-    };
-    conn.onEnd = () => {
-      peerDone = true;
-      parser.finish();
-      next();
-    };
-    conn.onClose = () => clock.cancel(idle);
-    next();
+    new ServerConnection(this, conn).next();
   }
 
-  private request(
+  /** @internal The handler's turn for one request (ServerConnection calls it). */
+  handle(req: HttpServerRequest, respond: (res: HttpResponseInit) => void): void {
+    this.handler(req, respond);
+  }
+
+  /** @internal */
+  request(
     conn: TcpConnection,
     head: ParsedHead,
     body: Uint8Array,
@@ -161,8 +105,11 @@ export class HttpServer {
     };
   }
 
-  /** Status line and headers (Server and Date first, as nginx), then the body unless HEAD. */
-  private responseBytes(
+  /**
+   * @internal Status line and headers (Server and Date first, as nginx), then the body
+   * unless HEAD.
+   */
+  responseBytes(
     req: Pick<HttpRequestMessage, 'method' | 'version' | 'headers'>,
     res: HttpResponseInit,
     keepAlive: boolean,
@@ -218,6 +165,92 @@ function cachedHttpDate(ms: number): string {
     dateSecond = sec;
   }
   return dateText;
+}
+
+/**
+ * One accepted connection: its parser, the parsed requests waiting for their turn ('bad'
+ * stands for an unparsable one), and the keep-alive timer. It is the parser's events
+ * object itself, so a connection costs one object and three socket callbacks.
+ */
+class ServerConnection implements ParserEvents {
+  private readonly queue: Array<HttpServerRequest | 'bad'> = [];
+  private busy = false;
+  private closing = false;
+  private peerDone = false;
+  private served = 0;
+  private idle: TimerHandle | undefined;
+  private closeFn: (() => void) | undefined;
+  private readonly parser: HttpParser;
+
+  constructor(
+    private readonly server: HttpServer,
+    private readonly conn: TcpConnection,
+  ) {
+    this.parser = new HttpParser('request', this);
+    conn.onData = (d) => {
+      if (!this.closing) this.parser.feed(d);
+    };
+    conn.onEnd = () => {
+      this.peerDone = true;
+      this.parser.finish();
+      this.next();
+    };
+    conn.onClose = () => this.server.host.clock.cancel(this.idle);
+  }
+
+  onMessage(head: ParsedHead, body: Uint8Array): void {
+    const before = this.served + this.queue.length + (this.busy ? 1 : 0);
+    this.queue.push(this.server.request(this.conn, head, body, before));
+    this.next();
+  }
+
+  onError(e: HttpParseError): void {
+    // A cut-off request at EOF needs no answer; anything else gets a 400.
+    if (e.code !== 'INCOMPLETE') this.queue.push('bad');
+    this.next();
+  }
+
+  private close(): void {
+    this.closing = true;
+    this.conn.end();
+  }
+
+  next(): void {
+    if (this.busy || this.closing) return;
+    const server = this.server;
+    const o = server.options;
+    const clock = server.host.clock;
+    const conn = this.conn;
+    const req = this.queue.shift();
+    clock.cancel(this.idle);
+    if (req === undefined) {
+      if (this.peerDone) return this.close();
+      this.idle = clock.after(
+        o.keepAliveTimeoutNs ?? 65 * SECOND,
+        (this.closeFn ??= () => this.close()),
+      );
+      return;
+    }
+    if (req === 'bad') {
+      server.stats.badRequests++;
+      const res = o.badRequest?.() ?? { status: 400, body: 'Bad Request\n' };
+      conn.write(server.responseBytes(BAD, res, false));
+      return this.close();
+    }
+    this.busy = true;
+    server.stats.requests++;
+    let answered = false;
+    server.handle(req, (res) => {
+      if (answered || conn.state === 'CLOSED') return;
+      answered = true;
+      this.busy = false;
+      this.served++;
+      const keep = this.served < (o.maxRequests ?? 100) && wantsKeepAlive(req);
+      conn.write(server.responseBytes(req, res, keep));
+      if (keep) this.next();
+      else this.close();
+    });
+  }
 }
 
 /** HTTP/1.1 keeps the connection unless told to close; HTTP/1.0 only when asked. */

@@ -1,5 +1,6 @@
 // The send buffer: bytes written by the application and not yet acknowledged,
 // kept as a list of chunks so writes and acknowledgements never copy the whole buffer.
+import { slabCopy } from '../../packet/slab.ts';
 
 export class ByteQueue {
   private chunks: Uint8Array[] = [];
@@ -9,7 +10,7 @@ export class ByteQueue {
 
   push(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
-    this.chunks.push(bytes.slice());
+    this.chunks.push(slabCopy(bytes));
     this.length += bytes.length;
   }
 

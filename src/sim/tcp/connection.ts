@@ -9,7 +9,7 @@ import type { TcpConfig } from './config.ts';
 import { SocketError } from './errors.ts';
 import type { SocketErrorCode } from './errors.ts';
 import { icmpArrives, segmentArrives } from './input.ts';
-import { SYNCHRONIZED, newTcpStats } from './state.ts';
+import { isSynchronized, newTcpStats } from './state.ts';
 import type { TcpState, TcpStats } from './state.ts';
 import { Reassembly } from './reassembly.ts';
 import { RttEstimator } from './rtt.ts';
@@ -116,6 +116,7 @@ export class TcpConnection {
   private localText: string | undefined;
   private remoteText: string | undefined;
   private rtoTimer: TimerHandle | undefined;
+  private rtoFn: (() => void) | undefined;
   private twTimer: TimerHandle | undefined;
   private ipId: number;
 
@@ -170,7 +171,7 @@ export class TcpConnection {
   /** Abort: send RST (unless still in SYN-SENT, as Linux) and close at once. */
   destroy(): void {
     if (this.over) return;
-    if (SYNCHRONIZED.has(this.state) || this.state === 'SYN-RECEIVED') {
+    if (isSynchronized(this.state) || this.state === 'SYN-RECEIVED') {
       this.sendControl(this.sndNxt, this.rcvNxt, TcpFlags.RST | TcpFlags.ACK);
     }
     this.finish(undefined);
@@ -282,7 +283,7 @@ export class TcpConnection {
 
   /** @internal Send what the windows allow; ends with a pure ACK if one is still owed. */
   output(): void {
-    if (!SYNCHRONIZED.has(this.state)) return;
+    if (!isSynchronized(this.state)) return;
     for (;;) {
       const sndEnd = seqAdd(this.sndBufSeq, this.sendQ.length);
       const unsent = seqDiff(sndEnd, this.sndNxt);
@@ -381,7 +382,8 @@ export class TcpConnection {
     this.cancelRto();
     const rto = this.rtt.current(this.retries);
     this.stats.rtoNs = rto;
-    this.rtoTimer = this.ctx.clock.after(rto, () => this.onRto());
+    // One function per connection for every arming (at most one RTO timer is pending).
+    this.rtoTimer = this.ctx.clock.after(rto, (this.rtoFn ??= () => this.onRto()));
   }
 
   /** @internal */
@@ -404,7 +406,7 @@ export class TcpConnection {
       this.sendSyn(this.state === 'SYN-RECEIVED');
       return this.armRto();
     }
-    if (!SYNCHRONIZED.has(this.state) || this.sndUna === this.sndMax) return;
+    if (!isSynchronized(this.state) || this.sndUna === this.sndMax) return;
     if (this.retries >= cfg.dataRetries) return this.fail();
     this.retries++;
     // RFC 5681 §3.1 (4): on a timeout, ssthresh = FlightSize/2 and cwnd = 1 segment.

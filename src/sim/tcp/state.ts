@@ -68,3 +68,15 @@ export function newTcpStats(now: number, rtoNs: number): TcpStats {
     closedAt: undefined,
   };
 }
+
+/** SYNCHRONIZED.has(state), as comparisons (called per segment sent). */
+export function isSynchronized(state: TcpState): boolean {
+  return (
+    state === 'ESTABLISHED' ||
+    state === 'FIN-WAIT-1' ||
+    state === 'FIN-WAIT-2' ||
+    state === 'CLOSE-WAIT' ||
+    state === 'CLOSING' ||
+    state === 'LAST-ACK'
+  );
+}

@@ -3,33 +3,12 @@
 // urgent 0), without its Repr objects, option arrays and closures. The simulated hosts
 // send every segment through here, so this is the per-packet cost of the sending side.
 //
-// Buffers are carved from 64 KiB slabs, never reused: each packet is a view of its own
-// zero-filled bytes in a shared ArrayBuffer (no ArrayBuffer, backing store and finalizer
-// per packet, which is most of what a small Uint8Array costs the garbage collector). A
-// slab is freed once no packet in it is referenced. Nothing on the packet path reads a
-// packet's `.buffer` beyond its own view (DESIGN.md: views are built with byteOffset).
+// Buffers are carved from shared slabs (src/packet/slab.ts): no ArrayBuffer per packet.
 import { fold, onesSum } from '../../packet/checksum.ts';
+import { slabBytes } from '../../packet/slab.ts';
 import type { ByteQueue } from './byte-queue.ts';
 
 const NO_OPTIONS = new Uint8Array(0);
-const SLAB_BYTES = 64 * 1024;
-/** Packets larger than this get a buffer of their own (a slab holds at least 16). */
-const SLAB_MAX = SLAB_BYTES >>> 4;
-
-let slab = new ArrayBuffer(SLAB_BYTES);
-let slabAt = 0;
-
-/** `n` zero bytes of their own (never handed out twice). */
-export function packetBuffer(n: number): Uint8Array {
-  if (n > SLAB_MAX) return new Uint8Array(n);
-  if (slabAt + n > SLAB_BYTES) {
-    slab = new ArrayBuffer(SLAB_BYTES);
-    slabAt = 0;
-  }
-  const b = new Uint8Array(slab, slabAt, n);
-  slabAt += (n + 7) & ~7; // 8-byte aligned starts
-  return b;
-}
 
 /**
  * Write the IPv4 and TCP headers and options of a `total`-byte packet whose TCP header is
@@ -135,7 +114,7 @@ export function tcpPacket(
 ): Uint8Array {
   const total = sizes(options.length, payload.length);
   const thl = total - payload.length - 20;
-  const b = packetBuffer(total);
+  const b = slabBytes(total);
   headers(b, total, thl, src, dst, ipId, sport, dport, seq, ack, flags, window, options);
   if (payload.length > 0) b.set(payload, 20 + thl);
   return finishChecksum(b, src, dst, total);
@@ -158,7 +137,7 @@ export function tcpPacketFromQueue(
 ): Uint8Array {
   len = Math.max(0, Math.min(len, queue.length - offset)); // as ByteQueue.peek clamps
   const total = sizes(0, len);
-  const b = packetBuffer(total);
+  const b = slabBytes(total);
   headers(b, total, 20, src, dst, ipId, sport, dport, seq, ack, flags, window, NO_OPTIONS);
   if (len > 0) queue.copyTo(b, 40, offset, len);
   return finishChecksum(b, src, dst, total);

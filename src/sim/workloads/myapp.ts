@@ -17,6 +17,11 @@ export interface MyAppOptions {
   startedAtMs?: number;
   /** Receives each access-log line (what `kubectl logs` shows for the pod). */
   log?: (line: string) => void;
+  /**
+   * Instead of `log`: receives a function that writes the line, for a log that formats
+   * only the lines it is asked for (the line is the same whenever it is written).
+   */
+  logLater?: (line: () => string) => void;
 }
 
 export function startMyApp(host: SimHost, o: MyAppOptions): HttpServer {
@@ -26,9 +31,13 @@ export function startMyApp(host: SimHost, o: MyAppOptions): HttpServer {
     startedAtMs: o.startedAtMs ?? host.wallClockMs(),
   });
   const log = o.log;
+  const logLater = o.logLater;
   const serve = (req: Parameters<typeof handle>[0]) => {
     const res = handle(req);
-    if (log !== undefined) log(nginxAccessLogLine(req, res, host.wallClockMs()));
+    if (logLater !== undefined) {
+      const ms = host.wallClockMs();
+      logLater(() => nginxAccessLogLine(req, res, ms));
+    } else if (log !== undefined) log(nginxAccessLogLine(req, res, host.wallClockMs()));
     return res;
   };
   return createHttpServer(host, o.port ?? 80, (req, respond) => respond(serve(req)), {

@@ -1,0 +1,38 @@
+// Small byte buffers carved from shared slabs: a view of its own zero-filled bytes in a
+// 16 KiB ArrayBuffer, never handed out twice. A Uint8Array of its own costs an ArrayBuffer,
+// a backing store and an extension the garbage collector sweeps (and allocating one may
+// wait for that sweep); a view of a slab costs one small object. A slab is freed once no
+// view of it is referenced, so whatever keeps a buffer for long should copy it out (or
+// keep nothing: a consumer that has read a buffer to its end should drop the view).
+// Nothing on the packet path reads a buffer's `.buffer` beyond its own view (DESIGN.md:
+// views are built with byteOffset and byteLength).
+
+const SLAB_BYTES = 16 * 1024;
+/** Larger buffers get an ArrayBuffer of their own. */
+const SLAB_MAX = 1024;
+
+/** A zero-length array to share (nothing can be written to it). */
+export const EMPTY_BYTES = new Uint8Array(0);
+
+let slab = new ArrayBuffer(SLAB_BYTES);
+let slabAt = 0;
+
+/** `n` zero bytes of their own. */
+export function slabBytes(n: number): Uint8Array {
+  if (n === 0) return EMPTY_BYTES;
+  if (n > SLAB_MAX) return new Uint8Array(n);
+  if (slabAt + n > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabAt = 0;
+  }
+  const b = new Uint8Array(slab, slabAt, n);
+  slabAt += (n + 7) & ~7; // 8-byte aligned starts
+  return b;
+}
+
+/** A copy of b[start, end) in slab bytes (what b.slice(start, end) holds). */
+export function slabCopy(b: Uint8Array, start = 0, end = b.length): Uint8Array {
+  const out = slabBytes(end - start);
+  if (out.length > 0) out.set(start === 0 && end === b.length ? b : b.subarray(start, end));
+  return out;
+}
