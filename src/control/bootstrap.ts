@@ -18,8 +18,6 @@ import { eraOf } from './era.ts';
 import { SERVICE_NAME_LABEL } from './controllers/endpointslice.ts';
 import { SKIP_MIRROR_LABEL } from './controllers/endpointslice-mirroring.ts';
 
-export const CONTROL_PLANE_TAINT = 'node-role.kubernetes.io/control-plane';
-
 export function namespaces(): Namespace[] {
   return ['default', 'kube-node-lease', 'kube-public', 'kube-system'].map((name) => ({
     apiVersion: 'v1',
@@ -58,10 +56,11 @@ export function nodeObject(n: ResolvedNode, cfg: ClusterConfig): Node {
     },
   };
   if (n.controlPlane) {
-    labels[CONTROL_PLANE_TAINT] = '';
+    const era = eraOf(cfg.kubernetesVersion);
+    for (const l of era.controlPlaneLabels) labels[l] = '';
     labels['node.kubernetes.io/exclude-from-external-load-balancers'] = '';
     if (cfg.taintControlPlane)
-      node.spec.taints = [{ key: CONTROL_PLANE_TAINT, effect: 'NoSchedule' }];
+      node.spec.taints = era.controlPlaneTaints.map((key) => ({ key, effect: 'NoSchedule' }));
   }
   return node;
 }
@@ -181,7 +180,10 @@ export function corednsDeployment(cfg: ClusterConfig): Deployment {
           nodeSelector: { 'kubernetes.io/os': 'linux' },
           tolerations: [
             { key: 'CriticalAddonsOnly', operator: 'Exists' },
-            { key: CONTROL_PLANE_TAINT, effect: 'NoSchedule' },
+            ...eraOf(cfg.kubernetesVersion).controlPlaneTaints.map((key) => ({
+              key,
+              effect: 'NoSchedule' as const,
+            })),
           ],
         },
       },

@@ -25,6 +25,10 @@ export interface Era {
   etcdImage: string;
   coreDNSImage: string;
   dig: DigFlavor;
+  /** kubeadm's role labels on a control-plane node (`node-role.kubernetes.io/...`). */
+  controlPlaneLabels: string[];
+  /** kubeadm's NoSchedule taints on a control-plane node (CoreDNS tolerates them). */
+  controlPlaneTaints: string[];
   /** bash's prompt for root on the node: RHEL's `[root@host ~]# ` or Debian's `root@host:~# `. */
   prompt(host: string): string;
 }
@@ -108,5 +112,27 @@ export function eraOf(version: string): Era {
   // CoreDNS moved to its own repository path (coredns/coredns) with v1.8.0.
   const coreDNSImage =
     minor < 21 ? `${registry}/coredns:${dns}` : `${registry}/coredns/coredns:${dns}`;
-  return { ...base, registry, etcdImage: `${registry}/etcd:${pick(ETCD, minor)}`, coreDNSImage };
+  // kubeadm renamed master to control-plane: the label from v1.20 (master's gone in v1.24),
+  // the taint from v1.24 (master's gone in v1.25).
+  const role = (r: string) => `node-role.kubernetes.io/${r}`;
+  const controlPlaneLabels =
+    minor < 20
+      ? [role('master')]
+      : minor < 24
+        ? [role('control-plane'), role('master')]
+        : [role('control-plane')];
+  const controlPlaneTaints =
+    minor < 24
+      ? [role('master')]
+      : minor < 25
+        ? [role('master'), role('control-plane')]
+        : [role('control-plane')];
+  return {
+    ...base,
+    registry,
+    etcdImage: `${registry}/etcd:${pick(ETCD, minor)}`,
+    coreDNSImage,
+    controlPlaneLabels,
+    controlPlaneTaints,
+  };
 }

@@ -78,7 +78,7 @@ test('ingress, deploy, rs and nodes views', (t) => {
     /deployment1\s+2\/2\s+2\s+2\s+60s\s+nginx\s+wangyanglinux\/myapp:v1\s+name=nginx/,
   );
   const nodes = renderGet(c, 'nodes', [], {}).stdout;
-  t.regex(nodes, /k8s-master01\s+Ready\s+control-plane/);
+  t.regex(nodes, /k8s-master01\s+Ready\s+master\s+\d+s\s+v1\.15\.1/, 'the v1.15 role');
   t.regex(nodes, /k8s-node02\s+Ready\s+<none>/);
   matchGolden(t, 'get-ingress.txt', ing);
 });

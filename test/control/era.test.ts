@@ -109,3 +109,34 @@ test('lab up of a scenario file takes the release the scenario pins', (t) => {
     'a manifest, not a scenario',
   );
 });
+
+test("kubeadm's control-plane role label and taint by release: master, both, control-plane", (t) => {
+  const roles = (v: string) => {
+    const n = new Cluster({ kubernetesVersion: v }).get('Node', undefined, 'k8s-master01')!;
+    return [
+      Object.keys(n.metadata.labels ?? {})
+        .filter((k) => k.startsWith('node-role.kubernetes.io/'))
+        .sort(),
+      (n.spec.taints ?? []).map((x) => x.key),
+    ];
+  };
+  t.deepEqual(roles('v1.15.1'), [
+    ['node-role.kubernetes.io/master'],
+    ['node-role.kubernetes.io/master'],
+  ]);
+  t.deepEqual(roles('v1.22.0'), [
+    ['node-role.kubernetes.io/control-plane', 'node-role.kubernetes.io/master'],
+    ['node-role.kubernetes.io/master'],
+  ]);
+  t.deepEqual(roles('v1.35.4'), [
+    ['node-role.kubernetes.io/control-plane'],
+    ['node-role.kubernetes.io/control-plane'],
+  ]);
+  // CoreDNS tolerates the era's taint: it still runs on the master, as in the seed.
+  const c = new Cluster({ kubernetesVersion: 'v1.15.1' });
+  const dns = c.list('Pod', 'kube-system').filter((p) => p.metadata.name.startsWith('coredns-'));
+  t.deepEqual(
+    dns.map((p) => p.spec.nodeName),
+    ['k8s-master01', 'k8s-master01'],
+  );
+});
