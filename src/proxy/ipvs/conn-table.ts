@@ -2,6 +2,8 @@
 // one slot per connection or persistence template, chained in buckets hashed on
 // (protocol, client address, client port) -- the one key both directions know, which is
 // why the kernel hashes there too. Lifetimes, counters and state live in ipvs.ts.
+import { DEFAULT_ARENA } from './arena.ts';
+import type { IpvsArena } from './arena.ts';
 import { ConnFlag } from './constants.ts';
 
 const F_TEMPLATE = ConnFlag.TEMPLATE; // a module constant: read per packet
@@ -41,12 +43,19 @@ export class ConnTable {
   private live: Uint8Array;
   svc: (VirtualService | null)[];
   dest: (IpvsDest | null)[];
+  /** The same service and server as arena slots (arena.ts), -1 for none: what packets read. */
+  svcSlot: Int32Array;
+  destSlot: Int32Array;
   private heads: Int32Array;
   private mask: number;
   private freeHead = -1;
   private top = 0;
 
-  constructor(initial = 1024) {
+  /** @param arena where the servers' records are (their Active/InAct counters move here). */
+  constructor(
+    initial = 1024,
+    readonly arena: IpvsArena = DEFAULT_ARENA,
+  ) {
     this.cap = initial;
     this.proto = new Uint8Array(initial);
     this.state = new Uint8Array(initial);
@@ -65,6 +74,8 @@ export class ConnTable {
     this.live = new Uint8Array(initial);
     this.svc = new Array<VirtualService | null>(initial).fill(null);
     this.dest = new Array<IpvsDest | null>(initial).fill(null);
+    this.svcSlot = new Int32Array(initial).fill(-1);
+    this.destSlot = new Int32Array(initial).fill(-1);
     this.heads = new Int32Array(initial).fill(-1);
     this.mask = initial - 1;
   }
@@ -109,6 +120,8 @@ export class ConnTable {
     this.live[id] = 0;
     this.svc[id] = null;
     this.dest[id] = null;
+    this.svcSlot[id] = -1;
+    this.destSlot[id] = -1;
     this.next[id] = this.freeHead;
     this.freeHead = id;
     this.count--;
@@ -234,6 +247,11 @@ export class ConnTable {
     this.control = i32(this.control);
     this.nControl = i32(this.nControl);
     this.next = i32(this.next);
+    const old = this.cap;
+    this.svcSlot = i32(this.svcSlot);
+    this.svcSlot.fill(-1, old);
+    this.destSlot = i32(this.destSlot);
+    this.destSlot.fill(-1, old);
     this.svc.length = cap;
     this.svc.fill(null, this.cap);
     this.dest.length = cap;

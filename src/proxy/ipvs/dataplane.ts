@@ -29,6 +29,7 @@ import {
   TCP_SYN,
   TcpState,
 } from './constants.ts';
+import { F_INBYTES, F_INPKTS, F_OUTBYTES, F_OUTPKTS, R_FLAGS, REC, REC64 } from './arena.ts';
 import { IpvsVerdict } from './ipvs.ts';
 import { FilterVerdict, inputFilter, postroutingMasquerades } from './masquerade.ts';
 import type { IpvsProxier } from './proxier.ts';
@@ -239,24 +240,19 @@ export class IpvsDataplaneProxier implements DataplaneProxier {
       (c.flags[hint]! & (F_TEMPLATE | F_NOOUTPUT)) === 0 &&
       c.expires[hint]! > now
     ) {
-      const d = c.dest[hint];
-      if (d !== null && d !== undefined && (d.flags & DEST_AVAILABLE) !== 0) {
-        const ds = d.stats;
-        const ss = c.svc[hint]?.stats;
-        if (reply) {
-          ds.outpkts++;
-          ds.outbytes += bytes;
-          if (ss !== undefined) {
-            ss.outpkts++;
-            ss.outbytes += bytes;
-          }
-        } else {
-          ds.inpkts++;
-          ds.inbytes += bytes;
-          if (ss !== undefined) {
-            ss.inpkts++;
-            ss.inbytes += bytes;
-          }
+      // The server's and the service's records (arena.ts): counters by slot, no object.
+      const d = c.destSlot[hint]!;
+      const a = ipvs.services.arena;
+      if (d >= 0 && (a.i32[d * REC + R_FLAGS]! & DEST_AVAILABLE) !== 0) {
+        const f64 = a.f64;
+        const s = c.svcSlot[hint]!;
+        const pk = reply ? F_OUTPKTS : F_INPKTS;
+        const by = reply ? F_OUTBYTES : F_INBYTES;
+        f64[d * REC64 + pk] = f64[d * REC64 + pk]! + 1;
+        f64[d * REC64 + by] = f64[d * REC64 + by]! + bytes;
+        if (s >= 0) {
+          f64[s * REC64 + pk] = f64[s * REC64 + pk]! + 1;
+          f64[s * REC64 + by] = f64[s * REC64 + by]! + bytes;
         }
         const timeout = ipvs.tcpTimeouts[TCP_ESTABLISHED]! * 1000;
         c.timeoutMs[hint] = timeout;

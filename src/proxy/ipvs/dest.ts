@@ -2,17 +2,56 @@
 // head sentinel (struct list_head). The schedulers walk this list exactly as the kernel
 // walks svc->destinations, so "start after the last pick" and "newest first" behave alike:
 // __ip_vs_update_dest() adds with list_add_rcu(), i.e. at the HEAD of the list.
+// Every field the packet path reads lives in the node's arena record (arena.ts); the
+// properties here read and write it.
+import {
+  R_ACTIVE,
+  R_ADDR,
+  R_CONN_FLAGS,
+  R_FLAGS,
+  R_INACT,
+  R_LAST_WEIGHT,
+  R_L_THRESHOLD,
+  R_NEXT,
+  R_PERSIST,
+  R_PORT,
+  R_PREV,
+  R_U_THRESHOLD,
+  R_WEIGHT,
+  REC,
+} from './arena.ts';
+import type { IpvsArena } from './arena.ts';
 import { ConnFlag, DestFlag } from './constants.ts';
 import { IpvsStats } from './stats.ts';
 
 /**
  * A list link; the head sentinel is a bare DestNode, every other node an IpvsDest. A node
- * carries its own counters (IpvsStats as the base class, `stats` is the node itself): a
- * new connection's first packet then reads one object per server, not two.
+ * carries its own counters (IpvsStats as the base class, `stats` is the node itself). The
+ * links are slots in the arena record.
  */
 export class DestNode extends IpvsStats {
-  next: DestNode = this;
-  prev: DestNode = this;
+  /** Index of the record's first Int32 word. */
+  protected readonly r: number;
+
+  constructor(arena?: IpvsArena) {
+    super(arena);
+    this.r = this.slot * REC;
+    this.arena.i32[this.r + R_NEXT] = this.slot;
+    this.arena.i32[this.r + R_PREV] = this.slot;
+  }
+
+  get next(): DestNode {
+    return this.arena.objs[this.arena.i32[this.r + R_NEXT]!] as DestNode;
+  }
+  set next(n: DestNode) {
+    this.arena.i32[this.r + R_NEXT] = n.slot;
+  }
+  get prev(): DestNode {
+    return this.arena.objs[this.arena.i32[this.r + R_PREV]!] as DestNode;
+  }
+  set prev(n: DestNode) {
+    this.arena.i32[this.r + R_PREV] = n.slot;
+  }
 }
 
 /** Key of a destination inside one service: address and port in one number. */
@@ -21,27 +60,78 @@ export function destKey(addr: number, port: number): number {
 }
 
 export class IpvsDest extends DestNode {
-  weight: number;
-  /** Latest non-zero weight (mh keeps a quiesced server's table slots with it). */
-  lastWeight: number;
-  flags: number = DestFlag.AVAILABLE;
-  /** Forwarding method and other per-connection flags (IP_VS_CONN_F_MASQ for kube-proxy). */
-  connFlags: number = ConnFlag.MASQ;
-  /** Upper/lower connection thresholds (0 = none), ipvsadm -x/-y. */
-  uThreshold = 0;
-  lThreshold = 0;
-  activeConns = 0;
-  inactConns = 0;
-  persistConns = 0;
-
   constructor(
     readonly addr: number,
     readonly port: number,
     weight: number,
+    arena?: IpvsArena,
   ) {
-    super();
-    this.weight = weight;
-    this.lastWeight = weight;
+    super(arena);
+    const i = this.arena.i32;
+    i[this.r + R_ADDR] = addr;
+    i[this.r + R_PORT] = port;
+    i[this.r + R_WEIGHT] = weight;
+    i[this.r + R_LAST_WEIGHT] = weight;
+    i[this.r + R_FLAGS] = DestFlag.AVAILABLE;
+    i[this.r + R_CONN_FLAGS] = ConnFlag.MASQ;
+  }
+
+  get weight(): number {
+    return this.arena.i32[this.r + R_WEIGHT]!;
+  }
+  set weight(v: number) {
+    this.arena.i32[this.r + R_WEIGHT] = v;
+  }
+  /** Latest non-zero weight (mh keeps a quiesced server's table slots with it). */
+  get lastWeight(): number {
+    return this.arena.i32[this.r + R_LAST_WEIGHT]!;
+  }
+  set lastWeight(v: number) {
+    this.arena.i32[this.r + R_LAST_WEIGHT] = v;
+  }
+  get flags(): number {
+    return this.arena.i32[this.r + R_FLAGS]!;
+  }
+  set flags(v: number) {
+    this.arena.i32[this.r + R_FLAGS] = v;
+  }
+  /** Forwarding method and other per-connection flags (IP_VS_CONN_F_MASQ for kube-proxy). */
+  get connFlags(): number {
+    return this.arena.i32[this.r + R_CONN_FLAGS]!;
+  }
+  set connFlags(v: number) {
+    this.arena.i32[this.r + R_CONN_FLAGS] = v;
+  }
+  /** Upper/lower connection thresholds (0 = none), ipvsadm -x/-y. */
+  get uThreshold(): number {
+    return this.arena.i32[this.r + R_U_THRESHOLD]!;
+  }
+  set uThreshold(v: number) {
+    this.arena.i32[this.r + R_U_THRESHOLD] = v;
+  }
+  get lThreshold(): number {
+    return this.arena.i32[this.r + R_L_THRESHOLD]!;
+  }
+  set lThreshold(v: number) {
+    this.arena.i32[this.r + R_L_THRESHOLD] = v;
+  }
+  get activeConns(): number {
+    return this.arena.i32[this.r + R_ACTIVE]!;
+  }
+  set activeConns(v: number) {
+    this.arena.i32[this.r + R_ACTIVE] = v;
+  }
+  get inactConns(): number {
+    return this.arena.i32[this.r + R_INACT]!;
+  }
+  set inactConns(v: number) {
+    this.arena.i32[this.r + R_INACT] = v;
+  }
+  get persistConns(): number {
+    return this.arena.i32[this.r + R_PERSIST]!;
+  }
+  set persistConns(v: number) {
+    this.arena.i32[this.r + R_PERSIST] = v;
   }
 
   /** The server's counters and rates (the object itself). */

@@ -10,6 +10,7 @@ import {
   DEFAULT_UDP_TIMEOUT,
   DestFlag,
   Dir,
+  SvcFlag,
   INITIAL_CONN_TIMEOUT,
   IPPROTO_IP,
   IPPROTO_SCTP,
@@ -19,9 +20,35 @@ import {
   TEMPLATE_STATE_NAME,
   TcpState,
 } from './constants.ts';
+import {
+  F_CONNS,
+  F_INBYTES,
+  F_INPKTS,
+  F_OUTBYTES,
+  F_OUTPKTS,
+  R_ACTIVE,
+  R_ADDR,
+  R_CONN_FLAGS,
+  R_CURSOR,
+  R_FLAGS,
+  R_FWMARK,
+  R_HEAD,
+  R_INACT,
+  R_L_THRESHOLD,
+  R_NEXT,
+  R_PERSIST,
+  R_PORT,
+  R_SCHED,
+  R_U_THRESHOLD,
+  R_WEIGHT,
+  REC,
+  REC64,
+  SCHED_RR,
+} from './arena.ts';
 import { ConnTable } from './conn-table.ts';
 import type { IpvsDest } from './dest.ts';
 import type { SchedPacket } from './schedulers/index.ts';
+import { NO_DEST } from './schedulers/scheduler.ts';
 import type { VirtualService } from './service.ts';
 import { ESTIMATOR_PERIOD_MS } from './stats.ts';
 import { ServiceTable } from './table.ts';
@@ -54,11 +81,13 @@ const MAX_ESTIMATOR_STEPS = 64;
 const DIR_INPUT = Dir.INPUT;
 const DIR_OUTPUT = Dir.OUTPUT;
 const DEST_AVAILABLE = DestFlag.AVAILABLE;
+const DEST_OVERLOAD = DestFlag.OVERLOAD;
+const SVC_PERSISTENT = SvcFlag.PERSISTENT;
 const TCP_TIME_WAIT = TcpState.TIME_WAIT;
 
 export class Ipvs {
   readonly services = new ServiceTable();
-  readonly conns = new ConnTable();
+  readonly conns = new ConnTable(1024, this.services.arena);
   /** net.ipv4.vs.expire_nodest_conn (kube-proxy sets 1). */
   expireNodestConn = true;
   /** net.ipv4.vs.expire_quiescent_template (kube-proxy sets 1). */
@@ -106,10 +135,10 @@ export class Ipvs {
     let id = this.conns.findIn(proto, saddr, sport, daddr, dport, false);
     if (id >= 0) id = this.checkExisting(id, tcpFlags, now);
     if (id < 0) {
-      const svc = this.services.lookup(proto, daddr, dport, fwmark);
-      if (svc === null) return IpvsVerdict.NOT_SERVICE;
+      const slot = this.services.lookupSlot(proto, daddr, dport, fwmark);
+      if (slot < 0) return IpvsVerdict.NOT_SERVICE;
       if (proto === IPPROTO_TCP && !isTcpSyn(tcpFlags)) return IpvsVerdict.NOT_SYN;
-      id = this.schedule(svc, proto, saddr, sport, daddr, dport, now);
+      id = this.scheduleSlot(slot, proto, saddr, sport, daddr, dport, now);
       if (id < 0) return IpvsVerdict.NO_DEST;
     }
     this.packetIn(id, tcpFlags, bytes, now);
@@ -155,16 +184,16 @@ export class Ipvs {
   /** A client->server packet of connection `id`: counters, state, timer (ip_vs_in). */
   packetIn(id: number, tcpFlags: number, bytes: number, now: number): void {
     const c = this.conns;
-    const d = c.dest[id];
-    if (d && (d.flags & DEST_AVAILABLE) !== 0) {
-      const ds = d.stats;
-      ds.inpkts++;
-      ds.inbytes += bytes;
-      const s = c.svc[id];
-      if (s) {
-        const ss = s.stats;
-        ss.inpkts++;
-        ss.inbytes += bytes;
+    const d = c.destSlot[id]!;
+    const a = this.services.arena;
+    if (d >= 0 && (a.i32[d * REC + R_FLAGS]! & DEST_AVAILABLE) !== 0) {
+      const f64 = a.f64;
+      f64[d * REC64 + F_INPKTS] = f64[d * REC64 + F_INPKTS]! + 1;
+      f64[d * REC64 + F_INBYTES] = f64[d * REC64 + F_INBYTES]! + bytes;
+      const s = c.svcSlot[id]!;
+      if (s >= 0) {
+        f64[s * REC64 + F_INPKTS] = f64[s * REC64 + F_INPKTS]! + 1;
+        f64[s * REC64 + F_INBYTES] = f64[s * REC64 + F_INBYTES]! + bytes;
       }
     }
     setConnState(c, id, DIR_INPUT, tcpFlags, this.stateTimeouts);
@@ -174,16 +203,16 @@ export class Ipvs {
   /** A server->client reply of connection `id` (ip_vs_out handle_response). */
   packetOut(id: number, tcpFlags: number, bytes: number, now: number): void {
     const c = this.conns;
-    const d = c.dest[id];
-    if (d && (d.flags & DEST_AVAILABLE) !== 0) {
-      const ds = d.stats;
-      ds.outpkts++;
-      ds.outbytes += bytes;
-      const s = c.svc[id];
-      if (s) {
-        const ss = s.stats;
-        ss.outpkts++;
-        ss.outbytes += bytes;
+    const d = c.destSlot[id]!;
+    const a = this.services.arena;
+    if (d >= 0 && (a.i32[d * REC + R_FLAGS]! & DEST_AVAILABLE) !== 0) {
+      const f64 = a.f64;
+      f64[d * REC64 + F_OUTPKTS] = f64[d * REC64 + F_OUTPKTS]! + 1;
+      f64[d * REC64 + F_OUTBYTES] = f64[d * REC64 + F_OUTBYTES]! + bytes;
+      const s = c.svcSlot[id]!;
+      if (s >= 0) {
+        f64[s * REC64 + F_OUTPKTS] = f64[s * REC64 + F_OUTPKTS]! + 1;
+        f64[s * REC64 + F_OUTBYTES] = f64[s * REC64 + F_OUTBYTES]! + bytes;
       }
     }
     setConnState(c, id, DIR_OUTPUT, tcpFlags, this.stateTimeouts);
@@ -240,11 +269,13 @@ export class Ipvs {
   private checkExisting(id: number, tcpFlags: number, now: number): number {
     const c = this.conns;
     if (c.expires[id]! <= now && this.expireOne(id, now)) return -1;
-    const d = c.dest[id];
+    const d = c.destSlot[id]!;
     const syn = isTcpSyn(tcpFlags);
-    if (d && this.expireNodestConn) {
+    if (d >= 0 && this.expireNodestConn) {
       // A server that left (or, for a new SYN on a reused tuple, was quiesced): expire.
-      const resched = (d.flags & DEST_AVAILABLE) === 0 || (syn && d.weight === 0);
+      const i32 = this.services.arena.i32;
+      const resched =
+        (i32[d * REC + R_FLAGS]! & DEST_AVAILABLE) === 0 || (syn && i32[d * REC + R_WEIGHT] === 0);
       if (resched && this.expireOne(id, now)) return -1;
     }
     // conn_reuse_mode 1: a SYN for a tuple in TIME_WAIT is a new connection.
@@ -252,6 +283,53 @@ export class Ipvs {
       if (this.expireOne(id, now)) return -1;
     }
     return id;
+  }
+
+  /**
+   * schedule() by the service's arena slot. A non-persistent rr service (kube-proxy's default)
+   * is scheduled here on the records alone, the same walk as schedulers/rr.ts; any other
+   * goes through its VirtualService and scheduler object.
+   */
+  private scheduleSlot(
+    slot: number,
+    proto: number,
+    saddr: number,
+    sport: number,
+    daddr: number,
+    dport: number,
+    now: number,
+  ): number {
+    const a = this.services.arena;
+    const i32 = a.i32;
+    const r = slot * REC;
+    if (i32[r + R_SCHED] !== SCHED_RR || (i32[r + R_FLAGS]! & SVC_PERSISTENT) !== 0) {
+      const svc = a.objs[slot] as VirtualService;
+      return this.schedule(svc, proto, saddr, sport, daddr, dport, now);
+    }
+    // Port zero is only supported in persistent services (ip_vs_schedule()).
+    if (i32[r + R_FWMARK] === 0 && dport !== i32[r + R_PORT]) return -1;
+    const head = i32[r + R_HEAD]!;
+    const p = i32[r + R_CURSOR]!;
+    let n = p;
+    let pass = 0;
+    do {
+      for (n = i32[n * REC + R_NEXT]!; n !== head; n = i32[n * REC + R_NEXT]!) {
+        const d = n * REC;
+        if ((i32[d + R_FLAGS]! & DEST_OVERLOAD) === 0 && i32[d + R_WEIGHT]! > 0) {
+          i32[r + R_CURSOR] = n;
+          const dp = i32[d + R_PORT]!;
+          return this.newConnSlot(slot, n, proto, saddr, sport, daddr, dport, dp || dport, 0, now);
+        }
+        if (n === p) {
+          (a.objs[slot] as VirtualService).schedulerError(NO_DEST);
+          return -1;
+        }
+      }
+      pass++;
+      // A cursor parked on the head needs no second pass.
+    } while (pass < 2 && p !== head);
+    (a.objs[slot] as VirtualService).schedulerError(NO_DEST);
+    return -1;
   }
 
   private schedule(
@@ -354,27 +432,60 @@ export class Ipvs {
     flags: number,
     now: number,
   ): number {
+    return this.newConnSlot(
+      svc.slot,
+      dest.slot,
+      proto,
+      caddr,
+      cport,
+      vaddr,
+      vport,
+      dport,
+      flags,
+      now,
+    );
+  }
+
+  /** newConn() by the service's and the server's arena slots: their records, no object. */
+  private newConnSlot(
+    svc: number,
+    dest: number,
+    proto: number,
+    caddr: number,
+    cport: number,
+    vaddr: number,
+    vport: number,
+    dport: number,
+    flags: number,
+    now: number,
+  ): number {
     const c = this.conns;
+    const a = this.services.arena;
+    const i32 = a.i32;
+    const d = dest * REC;
     const id = c.alloc(proto, caddr, cport);
     c.vaddr[id] = vaddr;
     c.vport[id] = vport;
-    c.daddr[id] = dest.addr;
+    c.daddr[id] = i32[d + R_ADDR]!;
     c.dport[id] = dport;
     // Connections inherit the server's forwarding method and start INACTIVE.
-    c.flags[id] = flags | (dest.connFlags & ConnFlag.FWD_MASK) | ConnFlag.INACTIVE;
+    c.flags[id] = flags | (i32[d + R_CONN_FLAGS]! & ConnFlag.FWD_MASK) | ConnFlag.INACTIVE;
     c.timeoutMs[id] = INITIAL_CONN_TIMEOUT * 1000;
     c.expires[id] = now + INITIAL_CONN_TIMEOUT * 1000;
-    c.svc[id] = svc;
-    c.dest[id] = dest;
+    c.svcSlot[id] = svc;
+    c.destSlot[id] = dest;
+    c.svc[id] = a.objs[svc] as VirtualService;
+    c.dest[id] = a.objs[dest] as IpvsDest;
     if ((flags & ConnFlag.TEMPLATE) !== 0) {
-      dest.persistConns++;
+      i32[d + R_PERSIST] = i32[d + R_PERSIST]! + 1;
     } else {
-      dest.inactConns++;
-      svc.stats.conns++;
-      dest.stats.conns++;
+      i32[d + R_INACT] = i32[d + R_INACT]! + 1;
+      a.f64[svc * REC64 + F_CONNS] = a.f64[svc * REC64 + F_CONNS]! + 1;
+      a.f64[dest * REC64 + F_CONNS] = a.f64[dest * REC64 + F_CONNS]! + 1;
     }
-    if (dest.uThreshold !== 0 && dest.totalConns >= dest.uThreshold)
-      dest.flags |= DestFlag.OVERLOAD;
+    const u = i32[d + R_U_THRESHOLD]!;
+    if (u !== 0 && i32[d + R_ACTIVE]! + i32[d + R_INACT]! >= u)
+      i32[d + R_FLAGS] = i32[d + R_FLAGS]! | DestFlag.OVERLOAD;
     return id;
   }
 
@@ -388,27 +499,38 @@ export class Ipvs {
     }
     const ct = c.control[id]!;
     if (ct >= 0 && c.isLive(ct)) c.nControl[ct] = c.nControl[ct]! - 1;
-    const d = c.dest[id];
-    if (d) {
+    const ds = c.destSlot[id]!;
+    if (ds >= 0) {
+      const i32 = this.services.arena.i32;
+      const d = ds * REC;
       const f = c.flags[id]!;
-      if ((f & ConnFlag.TEMPLATE) !== 0) d.persistConns--;
-      else if ((f & ConnFlag.INACTIVE) !== 0) d.inactConns--;
-      else d.activeConns--;
+      const k =
+        (f & ConnFlag.TEMPLATE) !== 0
+          ? R_PERSIST
+          : (f & ConnFlag.INACTIVE) !== 0
+            ? R_INACT
+            : R_ACTIVE;
+      i32[d + k] = i32[d + k]! - 1;
       this.clearOverload(d);
-      if (!d.available && d.totalConns + d.persistConns === 0) c.svc[id]?.trash.delete(d.key);
+      if (
+        (i32[d + R_FLAGS]! & DEST_AVAILABLE) === 0 &&
+        i32[d + R_ACTIVE]! + i32[d + R_INACT]! + i32[d + R_PERSIST]! === 0
+      ) {
+        const dest = c.dest[id]!;
+        c.svc[id]?.dropTrashed(dest.key);
+      }
     }
     c.free(id);
     return true;
   }
 
-  /** ip_vs_unbind_dest()'s overload hysteresis. */
-  private clearOverload(d: IpvsDest): void {
-    if (d.lThreshold !== 0) {
-      if (d.totalConns < d.lThreshold) d.flags &= ~DestFlag.OVERLOAD;
-    } else if (d.uThreshold !== 0) {
-      if (d.totalConns * 4 < d.uThreshold * 3) d.flags &= ~DestFlag.OVERLOAD;
-    } else {
-      d.flags &= ~DestFlag.OVERLOAD;
-    }
+  /** ip_vs_unbind_dest()'s overload hysteresis, on the server's record at Int32 word `d`. */
+  private clearOverload(d: number): void {
+    const i32 = this.services.arena.i32;
+    const total = i32[d + R_ACTIVE]! + i32[d + R_INACT]!;
+    const l = i32[d + R_L_THRESHOLD]!;
+    const u = i32[d + R_U_THRESHOLD]!;
+    const clear = l !== 0 ? total < l : u !== 0 ? total * 4 < u * 3 : true;
+    if (clear) i32[d + R_FLAGS] = i32[d + R_FLAGS]! & ~DestFlag.OVERLOAD;
   }
 }

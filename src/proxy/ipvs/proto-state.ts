@@ -14,6 +14,7 @@ import {
   TCP_SYN,
   TcpState,
 } from './constants.ts';
+import { R_ACTIVE, R_INACT, REC } from './arena.ts';
 import type { ConnTable } from './conn-table.ts';
 
 const sES = TcpState.ESTABLISHED;
@@ -126,18 +127,21 @@ export function setConnState(
     return;
   }
   if (next !== state) {
-    const d = c.dest[id];
-    if (d) {
+    const ds = c.destSlot[id]!;
+    if (ds >= 0) {
+      // The server's ActiveConn/InActConn, in its arena record.
+      const i32 = c.arena.i32;
+      const r = ds * REC;
       const established = proto === P_TCP ? T_ESTABLISHED : SCTP_ESTABLISHED;
       const fl = c.flags[id]!;
       const inactive = (fl & F_INACTIVE) !== 0;
       if (!inactive && next !== established) {
-        d.activeConns--;
-        d.inactConns++;
+        i32[r + R_ACTIVE] = i32[r + R_ACTIVE]! - 1;
+        i32[r + R_INACT] = i32[r + R_INACT]! + 1;
         c.flags[id] = fl | F_INACTIVE;
       } else if (inactive && next === established) {
-        d.activeConns++;
-        d.inactConns--;
+        i32[r + R_ACTIVE] = i32[r + R_ACTIVE]! + 1;
+        i32[r + R_INACT] = i32[r + R_INACT]! - 1;
         c.flags[id] = fl & ~F_INACTIVE;
       }
     }

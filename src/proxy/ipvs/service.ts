@@ -2,6 +2,21 @@
 // add/edit/delete of destinations call the scheduler's hooks in the kernel's order, a removed
 // destination still referenced by connections goes to the "trash" (and is revived if added
 // again), and weight 0 quiesces a server while its connections drain.
+import {
+  R_ADDR,
+  R_CURSOR,
+  R_FLAGS,
+  R_FWMARK,
+  R_HEAD,
+  R_NETMASK,
+  R_PORT,
+  R_PROTO,
+  R_SCHED,
+  R_TIMEOUT,
+  REC,
+  SCHED_RR,
+} from './arena.ts';
+import type { IpvsArena } from './arena.ts';
 import { DestFlag, IPPROTO_TCP, SvcFlag } from './constants.ts';
 import { DestNode, IpvsDest, destKey, listAddHead, listDel, listToArray } from './dest.ts';
 import { createScheduler } from './schedulers/index.ts';
@@ -48,12 +63,10 @@ export class VirtualService extends IpvsStats implements SchedService {
   readonly addr: number;
   readonly port: number;
   readonly fwmark: number;
-  flags: number;
-  timeout: number;
-  netmask: number;
   schedulerName: string;
   scheduler: IpvsScheduler;
-  readonly head = new DestNode();
+  /** The destination list's head, allocated right after the service: its record is next door. */
+  readonly head: DestNode;
   numDests = 0;
   /** Times a scheduler found no usable destination, and its last reason. */
   noDestCount = 0;
@@ -65,18 +78,58 @@ export class VirtualService extends IpvsStats implements SchedService {
   constructor(
     spec: ServiceSpec,
     private readonly ops: DestOpCounters = { add: 0, edit: 0, del: 0 },
+    arena?: IpvsArena,
   ) {
-    super();
+    super(arena);
+    this.head = new DestNode(this.arena);
     this.protocol = spec.fwmark ? 0 : spec.protocol;
     this.addr = spec.fwmark ? 0 : spec.addr >>> 0;
     this.port = spec.fwmark ? 0 : spec.port;
     this.fwmark = spec.fwmark ?? 0;
+    const i = this.arena.i32;
+    const r = this.slot * REC;
+    i[r + R_PROTO] = this.protocol;
+    i[r + R_ADDR] = this.addr;
+    i[r + R_PORT] = this.port;
+    i[r + R_FWMARK] = this.fwmark;
+    i[r + R_HEAD] = this.head.slot;
+    i[r + R_CURSOR] = this.head.slot;
     this.flags = (spec.flags ?? 0) | SvcFlag.HASHED;
     this.timeout = spec.timeout ?? 0;
     this.netmask = (spec.netmask ?? 0xffffffff) >>> 0;
     this.schedulerName = spec.scheduler;
     this.scheduler = createScheduler(spec.scheduler);
+    i[r + R_SCHED] = spec.scheduler === 'rr' ? SCHED_RR : 0;
     this.scheduler.initService(this);
+  }
+
+  // IP_VS_SVC_F_* flags, persistence timeout and netmask live in the record (the packet path
+  // reads them by slot).
+  get flags(): number {
+    return this.arena.i32[this.slot * REC + R_FLAGS]!;
+  }
+  set flags(v: number) {
+    this.arena.i32[this.slot * REC + R_FLAGS] = v;
+  }
+  get timeout(): number {
+    return this.arena.i32[this.slot * REC + R_TIMEOUT]!;
+  }
+  set timeout(v: number) {
+    this.arena.i32[this.slot * REC + R_TIMEOUT] = v;
+  }
+  get netmask(): number {
+    return this.arena.i32[this.slot * REC + R_NETMASK]! >>> 0;
+  }
+  set netmask(v: number) {
+    this.arena.i32[this.slot * REC + R_NETMASK] = v;
+  }
+
+  /** rr's cursor (svc->sched_data): the last pick, or the head. */
+  get rrCursor(): DestNode {
+    return this.arena.objs[this.arena.i32[this.slot * REC + R_CURSOR]!] as DestNode;
+  }
+  set rrCursor(n: DestNode) {
+    this.arena.i32[this.slot * REC + R_CURSOR] = n.slot;
   }
 
   get stats(): IpvsStats {
@@ -112,7 +165,7 @@ export class VirtualService extends IpvsStats implements SchedService {
     // ip_vs_trash_get_dest(): a dest still serving old connections comes back as it was.
     let dest = this.trash.get(key);
     if (dest !== undefined) this.trash.delete(key);
-    else dest = new IpvsDest(spec.addr >>> 0, spec.port, spec.weight);
+    else dest = new IpvsDest(spec.addr >>> 0, spec.port, spec.weight, this.arena);
     this.update(dest, spec, true);
     this.byKey.set(key, dest);
     this.ops.add++;
@@ -136,13 +189,22 @@ export class VirtualService extends IpvsStats implements SchedService {
     this.byKey.delete(key);
     this.unlink(dest);
     if (dest.totalConns + dest.persistConns > 0) this.trash.set(key, dest);
+    else this.arena.release(dest.slot);
     this.ops.del++;
     return dest;
   }
 
   /** Drop trashed destinations no connection uses any more. */
   purgeTrash(): void {
-    for (const [k, d] of this.trash) if (d.totalConns + d.persistConns === 0) this.trash.delete(k);
+    for (const [k, d] of this.trash) if (d.totalConns + d.persistConns === 0) this.dropTrashed(k);
+  }
+
+  /** A trashed destination's last connection is gone: forget it (ip_vs_dest_put_and_free). */
+  dropTrashed(key: number): void {
+    const d = this.trash.get(key);
+    if (d === undefined) return;
+    this.trash.delete(key);
+    this.arena.release(d.slot);
   }
 
   /** ip_vs_edit_service(): new scheduler (rebound) and/or flags, timeout, netmask. */
@@ -151,6 +213,7 @@ export class VirtualService extends IpvsStats implements SchedService {
       this.scheduler.doneService(this);
       this.schedulerName = spec.scheduler;
       this.scheduler = createScheduler(spec.scheduler);
+      this.arena.i32[this.slot * REC + R_SCHED] = spec.scheduler === 'rr' ? SCHED_RR : 0;
       this.scheduler.initService(this);
     }
     this.flags = (spec.flags ?? 0) | SvcFlag.HASHED;
@@ -166,6 +229,7 @@ export class VirtualService extends IpvsStats implements SchedService {
       listDel(d);
       this.numDests--;
       if (d.totalConns + d.persistConns > 0) this.trash.set(d.key, d);
+      else this.arena.release(d.slot);
     }
     this.scheduler.doneService(this);
   }

@@ -2,6 +2,17 @@
 // (net/netfilter/ipvs/ip_vs_est.c): every 2 seconds each rate moves a quarter of the way
 // toward the last interval's rate, kept scaled (x2^10 for conns/packets, x2^5 for bytes).
 
+import {
+  DEFAULT_ARENA,
+  F_CONNS,
+  F_INBYTES,
+  F_INPKTS,
+  F_OUTBYTES,
+  F_OUTPKTS,
+  REC64,
+} from './arena.ts';
+import type { IpvsArena } from './arena.ts';
+
 /** The estimator's period (ip_vs_est.c: 2*HZ), in milliseconds. */
 export const ESTIMATOR_PERIOD_MS = 2000;
 
@@ -19,12 +30,53 @@ function shr2(x: number): number {
   return Math.floor(x / 4);
 }
 
+/**
+ * The counters of a service or server, kept in its arena record (arena.ts) where the packet
+ * path adds to them by slot; the estimator's state stays in the object (read every 2 s).
+ */
 export class IpvsStats {
-  conns = 0;
-  inpkts = 0;
-  outpkts = 0;
-  inbytes = 0;
-  outbytes = 0;
+  readonly arena: IpvsArena;
+  /** This object's record in `arena`. */
+  readonly slot: number;
+  /** Index of the record's first Float64 word. */
+  private readonly f: number;
+
+  constructor(arena: IpvsArena = DEFAULT_ARENA) {
+    this.arena = arena;
+    this.slot = arena.alloc(this);
+    this.f = this.slot * REC64;
+  }
+
+  get conns(): number {
+    return this.arena.f64[this.f + F_CONNS]!;
+  }
+  set conns(v: number) {
+    this.arena.f64[this.f + F_CONNS] = v;
+  }
+  get inpkts(): number {
+    return this.arena.f64[this.f + F_INPKTS]!;
+  }
+  set inpkts(v: number) {
+    this.arena.f64[this.f + F_INPKTS] = v;
+  }
+  get outpkts(): number {
+    return this.arena.f64[this.f + F_OUTPKTS]!;
+  }
+  set outpkts(v: number) {
+    this.arena.f64[this.f + F_OUTPKTS] = v;
+  }
+  get inbytes(): number {
+    return this.arena.f64[this.f + F_INBYTES]!;
+  }
+  set inbytes(v: number) {
+    this.arena.f64[this.f + F_INBYTES] = v;
+  }
+  get outbytes(): number {
+    return this.arena.f64[this.f + F_OUTBYTES]!;
+  }
+  set outbytes(v: number) {
+    this.arena.f64[this.f + F_OUTBYTES] = v;
+  }
 
   // Estimator state (struct ip_vs_estimator): last counters and the scaled rates.
   private lastConns = 0;

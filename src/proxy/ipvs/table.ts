@@ -3,6 +3,7 @@
 // exact address:port, then a port-zero catch-all). The kernel chains 256 buckets
 // (IP_VS_SVC_TAB_BITS); here it is an open-addressing table in typed arrays that doubles as
 // it fills, so a lookup stays O(1) at 100,000 services.
+import { IpvsArena } from './arena.ts';
 import { VirtualService } from './service.ts';
 import type { DestOpCounters, ServiceSpec } from './service.ts';
 
@@ -23,9 +24,8 @@ function mix(addr: number, pp: number): number {
 
 export class ServiceTable {
   private cap = 1024;
-  /** Interleaved [portProto, addr] per slot: one cache line holds a probe run. */
-  private keys = new Uint32Array(this.cap * 2);
-  private slots: (VirtualService | null)[] = new Array<VirtualService | null>(this.cap).fill(null);
+  /** [portProto, addr, service's arena slot, -] per hash slot: one cache line holds a probe run. */
+  private keys = new Uint32Array(this.cap * 4);
   private used = 0; // live + tombstones
   private live = 0;
   private readonly fwmarks = new Map<number, VirtualService>();
@@ -34,6 +34,8 @@ export class ServiceTable {
   private portZero = 0;
   /** Destination add/edit/delete operations on every service (the sync-diff proof). */
   readonly destOps: DestOpCounters = { add: 0, edit: 0, del: 0 };
+  /** The records of every service, list head and server of this table (arena.ts). */
+  readonly arena = new IpvsArena();
 
   get size(): number {
     return this.all.size;
@@ -45,15 +47,32 @@ export class ServiceTable {
 
   /** Exact lookup by (protocol, address, port) (__ip_vs_service_find). */
   find(proto: number, addr: number, port: number): VirtualService | null {
+    const slot = this.findSlot(proto, addr, port);
+    return slot < 0 ? null : (this.arena.objs[slot] as VirtualService);
+  }
+
+  /** find() as the service's arena slot, or -1: one probe run in one cache line, no object. */
+  findSlot(proto: number, addr: number, port: number): number {
     const pp = portProto(proto, port);
     const a = addr >>> 0;
     const mask = this.cap - 1;
     const keys = this.keys;
     for (let i = mix(a, pp) & mask; ; i = (i + 1) & mask) {
-      const k = keys[2 * i]!;
-      if (k === EMPTY) return null;
-      if (k === pp && keys[2 * i + 1] === a) return this.slots[i] ?? null;
+      const k = keys[4 * i]!;
+      if (k === EMPTY) return -1;
+      if (k === pp && keys[4 * i + 1] === a) return keys[4 * i + 2]!;
     }
+  }
+
+  /** lookup() as an arena slot, or -1. */
+  lookupSlot(proto: number, addr: number, port: number, fwmark: number): number {
+    if (fwmark !== 0 && this.fwmarks.size > 0) {
+      const s = this.fwmarks.get(fwmark);
+      if (s !== undefined) return s.slot;
+    }
+    const s = this.findSlot(proto, addr, port);
+    if (s >= 0 || this.portZero === 0) return s;
+    return this.findSlot(proto, addr, 0);
   }
 
   findFwmark(fwmark: number): VirtualService | null {
@@ -75,7 +94,7 @@ export class ServiceTable {
   add(spec: ServiceSpec): VirtualService {
     if (spec.fwmark) {
       if (this.fwmarks.has(spec.fwmark)) throw new Error('Service already exists');
-      const svc = new VirtualService(spec, this.destOps);
+      const svc = new VirtualService(spec, this.destOps, this.arena);
       this.fwmarks.set(spec.fwmark, svc);
       this.all.add(svc);
       return svc;
@@ -83,7 +102,7 @@ export class ServiceTable {
     if (this.find(spec.protocol, spec.addr, spec.port) !== null) {
       throw new Error('Service already exists');
     }
-    const svc = new VirtualService(spec, this.destOps);
+    const svc = new VirtualService(spec, this.destOps, this.arena);
     this.insert(svc);
     this.all.add(svc);
     if (svc.port === 0) this.portZero++;
@@ -102,11 +121,10 @@ export class ServiceTable {
     const pp = portProto(svc.protocol, svc.port);
     const mask = this.cap - 1;
     for (let i = mix(svc.addr, pp) & mask; ; i = (i + 1) & mask) {
-      const k = this.keys[2 * i]!;
+      const k = this.keys[4 * i]!;
       if (k === EMPTY) return;
-      if (k === pp && this.keys[2 * i + 1] === svc.addr) {
-        this.keys[2 * i] = TOMB;
-        this.slots[i] = null;
+      if (k === pp && this.keys[4 * i + 1] === svc.addr) {
+        this.keys[4 * i] = TOMB;
         this.live--;
         return;
       }
@@ -124,22 +142,24 @@ export class ServiceTable {
     const pp = portProto(svc.protocol, svc.port);
     const mask = this.cap - 1;
     let i = mix(svc.addr, pp) & mask;
-    while (this.keys[2 * i] !== EMPTY && this.keys[2 * i] !== TOMB) i = (i + 1) & mask;
-    if (this.keys[2 * i] === EMPTY) this.used++;
-    this.keys[2 * i] = pp;
-    this.keys[2 * i + 1] = svc.addr;
-    this.slots[i] = svc;
+    while (this.keys[4 * i] !== EMPTY && this.keys[4 * i] !== TOMB) i = (i + 1) & mask;
+    if (this.keys[4 * i] === EMPTY) this.used++;
+    this.keys[4 * i] = pp;
+    this.keys[4 * i + 1] = svc.addr;
+    this.keys[4 * i + 2] = svc.slot;
     this.live++;
   }
 
   /** Grow (or just sweep tombstones at the same size). */
   private rehash(cap: number): void {
-    const old = this.slots;
+    const old = this.keys;
     this.cap = cap;
-    this.keys = new Uint32Array(cap * 2);
-    this.slots = new Array<VirtualService | null>(cap).fill(null);
+    this.keys = new Uint32Array(cap * 4);
     this.used = 0;
     this.live = 0;
-    for (const s of old) if (s !== null) this.insert(s);
+    for (let i = 0; i < old.length; i += 4) {
+      const k = old[i]!;
+      if (k !== EMPTY && k !== TOMB) this.insert(this.arena.objs[old[i + 2]!] as VirtualService);
+    }
   }
 }

@@ -70,7 +70,8 @@ test('packets walk the flat program as traces walk the rules', (t) => {
     const b = { ...objects.trace(m, hook, () => undefined, tables) };
     if (a.dnat) dnats++;
     const what = `${i}: ${u32ToIp(m.src)} -> ${d.ip}:${d.port}/${d.proto} hook ${hook}`;
-    if (JSON.stringify(a) !== JSON.stringify(b)) return t.fail(`${what}\n${JSON.stringify(a)}\n${JSON.stringify(b)}`);
+    if (JSON.stringify(a) !== JSON.stringify(b))
+      return t.fail(`${what}\n${JSON.stringify(a)}\n${JSON.stringify(b)}`);
   }
   t.true(dnats > 100, `${dnats} DNATs`);
   t.pass();

@@ -1,33 +1,32 @@
 // Round-robin (net/netfilter/ipvs/ip_vs_rr.c). The cursor is a list node (possibly the head);
-// each pick starts after it and wraps once. Weight 0 means quiesced: skipped.
+// each pick starts after it and wraps once. Weight 0 means quiesced: skipped. The cursor is
+// the service's (svc.rrCursor, in its arena record), where ipvs.ts's slot-level copy of this
+// walk (scheduleRr) reads and moves it too.
 import type { DestNode, IpvsDest } from '../dest.ts';
 import { NO_DEST, StatelessScheduler } from './scheduler.ts';
 import type { SchedService } from './scheduler.ts';
 
 export class RoundRobinScheduler extends StatelessScheduler {
   readonly name = 'rr';
-  /** svc->sched_data: the last pick, or the list head. */
-  private cursor: DestNode | null = null;
-
   override initService(svc: SchedService): void {
-    this.cursor = svc.head;
+    svc.rrCursor = svc.head;
   }
 
-  override delDest(_svc: SchedService, dest: IpvsDest): void {
+  override delDest(svc: SchedService, dest: IpvsDest): void {
     // dest is already unlinked; its next is still valid, so next.prev is the previous entry.
-    if (this.cursor === dest) this.cursor = dest.next.prev;
+    if (svc.rrCursor === dest) svc.rrCursor = dest.next.prev;
   }
 
   schedule(svc: SchedService): IpvsDest | null {
     const head = svc.head;
-    const p = this.cursor ?? head;
+    const p = svc.rrCursor;
     let n: DestNode = p;
     let pass = 0;
     do {
       for (n = n.next; n !== head; n = n.next) {
         const d = n as IpvsDest;
         if (!d.overloaded && d.weight > 0) {
-          this.cursor = d;
+          svc.rrCursor = d;
           return d;
         }
         if (n === p) {

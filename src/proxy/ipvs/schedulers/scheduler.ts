@@ -11,6 +11,8 @@ export interface SchedService {
   readonly numDests: number;
   /** IP_VS_SVC_F_* (sh/mh read SCHED1 = fallback, SCHED2 = port). */
   readonly flags: number;
+  /** rr's cursor, kept with the service (svc->sched_data): the packet path schedules rr itself. */
+  rrCursor: DestNode;
   /** ip_vs_scheduler_err(): count a "no destination available" with its reason. */
   schedulerError(msg: string): void;
 }

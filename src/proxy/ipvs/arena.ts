@@ -1,0 +1,100 @@
+// Where IPVS keeps what a new connection's first packet reads: one fixed-size record per
+// virtual service, per real server and per destination-list head, in one ArrayBuffer seen
+// as Int32Array and Float64Array. The objects (VirtualService, IpvsDest, DestNode) are
+// handles onto their record, so every existing reader (schedulers, ipvsadm, graceful
+// termination) works unchanged, while the packet path (ipvs.ts) reads the records by slot
+// and touches no object: a service's head and servers are allocated one after another, so
+// scheduling reads a few neighbouring cache lines instead of an object graph spread over
+// the heap. Slots are never reused: a handle released (its server deleted for good) keeps
+// a record nobody else reads, 128 bytes per deleted server.
+
+/** Int32 words per record (128 bytes: two cache lines, the Float64 counters in the second). */
+export const REC = 32;
+/** Float64 words per record. */
+export const REC64 = 16;
+
+// Int32 words of a record. Destination-list links are slots; a list ends at its head's slot.
+export const R_NEXT = 0;
+export const R_PREV = 1;
+/** Server weight. */
+export const R_WEIGHT = 2;
+/** Server DestFlag bits, or the service's IP_VS_SVC_F_* flags. */
+export const R_FLAGS = 3;
+export const R_ADDR = 4;
+export const R_PORT = 5;
+export const R_CONN_FLAGS = 6;
+export const R_U_THRESHOLD = 7;
+export const R_L_THRESHOLD = 8;
+export const R_ACTIVE = 9;
+export const R_INACT = 10;
+export const R_PERSIST = 11;
+export const R_LAST_WEIGHT = 12;
+/** Service: firewall mark. */
+export const R_FWMARK = 13;
+/** Service: SCHED_RR when its scheduler is rr (the packet path's own rr walk), else 0. */
+export const R_SCHED = 14;
+/** Service: rr's cursor (svc->sched_data), a slot on its list (the head's at first). */
+export const R_CURSOR = 15;
+/** Service: its list head's slot. */
+export const R_HEAD = 16;
+export const R_PROTO = 17;
+/** Service: persistence timeout (s). */
+export const R_TIMEOUT = 18;
+/** Service: persistence netmask. */
+export const R_NETMASK = 19;
+
+// Float64 words of a record (second cache line, after Int32 words 0-19): the IpvsStats
+// counters, at Int32 words 20-29.
+export const F_CONNS = 10;
+export const F_INPKTS = 11;
+export const F_OUTPKTS = 12;
+export const F_INBYTES = 13;
+export const F_OUTBYTES = 14;
+
+export const SCHED_RR = 1;
+
+export class IpvsArena {
+  i32: Int32Array;
+  f64: Float64Array;
+  /** Slot -> its handle (undefined once released). */
+  readonly objs: unknown[] = [];
+  private cap: number;
+  private top = 0;
+
+  constructor(initial = 256) {
+    this.cap = initial;
+    const buf = new ArrayBuffer(initial * REC * 4);
+    this.i32 = new Int32Array(buf);
+    this.f64 = new Float64Array(buf);
+  }
+
+  /** Records in use (released ones included). */
+  get size(): number {
+    return this.top;
+  }
+
+  /** A fresh zeroed record for `obj`. */
+  alloc(obj: unknown): number {
+    if (this.top === this.cap) this.grow();
+    const slot = this.top++;
+    this.objs.push(obj);
+    return slot;
+  }
+
+  /** Drop the handle (its record stays, unread). */
+  release(slot: number): void {
+    this.objs[slot] = undefined;
+  }
+
+  private grow(): void {
+    this.cap *= 2;
+    const buf = new ArrayBuffer(this.cap * REC * 4);
+    const i32 = new Int32Array(buf);
+    i32.set(this.i32);
+    this.i32 = i32;
+    this.f64 = new Float64Array(buf);
+  }
+}
+
+/** The arena of services made outside an Ipvs (tests, tools). */
+export const DEFAULT_ARENA = new IpvsArena();
