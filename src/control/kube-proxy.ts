@@ -242,6 +242,8 @@ export class KubeProxy {
         clusterCIDR: s.clusterCIDR ?? cfg.podCIDR,
         version: cfg.kubernetesVersion,
         ...(s.masqueradeAll ? { masqueradeAll: true } : {}),
+        // MASQUERADE --random-fully came with v1.16 (kubernetes#78547).
+        ...(minorVersion(cfg.kubernetesVersion) < 16 ? { iptables: { randomFully: false } } : {}),
         ...(s.ipvsScheduler ? { ipvs: { scheduler: s.ipvsScheduler } } : {}),
         nftables: {
           serviceCIDRs: [cfg.serviceCIDR],

@@ -8,6 +8,8 @@ import { eraOf } from '../../src/control/era.ts';
 import { loadScenario } from '../../src/scenario/format.ts';
 import { runScenario } from '../../src/scenario/runner.ts';
 import { scenarioVersion } from '../../src/cli/lab.ts';
+import { setUpNode } from '../../src/control/node-setup.ts';
+import { runNodeTool } from '../../src/proxy/node-tool.ts';
 
 test('a v1.15 cluster is the seed era: CentOS 7, Docker, k8s.gcr.io images', (t) => {
   const c = new Cluster({ kubernetesVersion: 'v1.15.1' });
@@ -139,4 +141,26 @@ test("kubeadm's control-plane role label and taint by release: master, both, con
     dns.map((p) => p.spec.nodeName),
     ['k8s-master01', 'k8s-master01'],
   );
+});
+
+test('MASQUERADE --random-fully from v1.16 on (kubernetes#78547), in iptables and ipvs mode', (t) => {
+  for (const mode of ['iptables', 'ipvs'] as const) {
+    const masq = (v: string) =>
+      runNodeTool(
+        setUpNode(new Cluster({ kubernetesVersion: v }), 'k8s-node01', { mode }),
+        ['iptables-save', '-t', 'nat'],
+        0,
+      )
+        .stdout.split('\n')
+        .filter((l) => / -j MASQUERADE/.test(l) && l.startsWith('-A KUBE-POSTROUTING'));
+    t.true(masq('v1.15.1').length > 0, mode);
+    t.false(
+      masq('v1.15.1').some((l) => l.includes('--random-fully')),
+      mode,
+    );
+    t.true(
+      masq('v1.16.0').some((l) => l.endsWith(' --random-fully')),
+      mode,
+    );
+  }
 });
