@@ -5,8 +5,11 @@
 // falls on all of them alike. Skipped, with the reason, where ns-3 is not installed.
 //
 //   node --import=tsx --expose-gc bench/ns3/compare.ts [--quick] [--rounds N]
-//        [--clients N] [--requests N] [--svclab DIR]...
+//        [--clients N] [--requests N] [--svclab DIR]... [--ns3-prefix DIR]...
 //
+// --ns3-prefix DIR (or SVCLAB_NS3_PREFIX=DIR[:DIR]) adds an ns-3 installed under DIR, e.g.
+// an optimized build from source (Debian's is built with logging and asserts compiled in),
+// as ns3opt-static and ns3opt-hashed.
 // --svclab DIR adds another checkout's bench/sim.ts to the rounds (e.g. a
 // `git worktree add /tmp/before <commit>` for a before/after pair), labelled by DIR.
 // Packets: svclab counts its node dataplanes' verdicts; ns-3 counts IPv4 packets received
@@ -46,13 +49,27 @@ function probe(): Ns3Probe {
   return { compiler, pkgConfig, missingModules };
 }
 
-/** Compile svc-workload.cc once per source + flags (cached under the temp dir). */
-function build(compiler: string): string {
+/**
+ * Compile svc-workload.cc once per source + flags (cached under the temp dir): against the
+ * ns-3 pkg-config finds, or against the ns-3 installed under `prefix` (an optimized build
+ * from source: `./ns3 configure --build-profile=optimized --prefix=DIR`, then install),
+ * whose .pc files are in DIR/lib/pkgconfig; the program then gets -O3 -march=native too,
+ * as ns-3's optimized profile compiles itself.
+ */
+function build(compiler: string, prefix?: string): string {
+  const env =
+    prefix === undefined
+      ? process.env
+      : { ...process.env, PKG_CONFIG_PATH: join(prefix, 'lib', 'pkgconfig') };
   const pc = execFileSync('pkg-config', ['--cflags', '--libs', ...NS3_MODULES], {
     encoding: 'utf8',
+    env,
   });
   const flags = compilerFlags(pc, existsSync);
-  const args = ['-O2', '-std=c++17'];
+  const args =
+    prefix === undefined
+      ? ['-O2', '-std=c++17']
+      : ['-O3', '-march=native', '-std=c++17', `-Wl,-rpath,${join(prefix, 'lib')}`];
   const key = createHash('sha256')
     .update(readFileSync(SOURCE))
     .update(JSON.stringify([compiler, args, flags]))
@@ -62,15 +79,15 @@ function build(compiler: string): string {
   const bin = join(dir, `svc-workload-${key}`);
   if (existsSync(bin)) return bin;
   mkdirSync(dir, { recursive: true });
-  console.log(`building ${SOURCE} with ${compiler} (ns-3 ${ns3Version()}) ...`);
+  console.log(`building ${SOURCE} with ${compiler} (ns-3 ${ns3Version(env)}) ...`);
   const tmp = `${bin}.${process.pid}`;
   execFileSync(compiler, [...args, '-o', tmp, SOURCE, ...flags], { stdio: 'inherit' });
   renameSync(tmp, bin);
   return bin;
 }
 
-function ns3Version(): string {
-  const r = spawnSync('pkg-config', ['--modversion', 'ns3-core'], { encoding: 'utf8' });
+function ns3Version(env: NodeJS.ProcessEnv = process.env): string {
+  const r = spawnSync('pkg-config', ['--modversion', 'ns3-core'], { encoding: 'utf8', env });
   return r.status === 0 ? r.stdout.trim() : 'unknown';
 }
 
@@ -79,6 +96,8 @@ interface Args {
   clients: number;
   requests: number;
   others: string[];
+  /** Install prefixes of other ns-3 builds (e.g. an optimized one built from source). */
+  ns3Prefixes: string[];
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -88,6 +107,7 @@ function parseArgs(argv: readonly string[]): Args {
     clients: quick ? 100 : 1000,
     requests: quick ? 5 : 10,
     others: [],
+    ns3Prefixes: (process.env.SVCLAB_NS3_PREFIX ?? '').split(':').filter((x) => x !== ''),
   };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i + 1];
@@ -95,6 +115,7 @@ function parseArgs(argv: readonly string[]): Args {
     else if (argv[i] === '--clients') a.clients = Number(v);
     else if (argv[i] === '--requests') a.requests = Number(v);
     else if (argv[i] === '--svclab') a.others.push(resolve(v!));
+    else if (argv[i] === '--ns3-prefix') a.ns3Prefixes.push(resolve(v!));
     else continue;
     i++;
   }
@@ -145,6 +166,18 @@ const main = (): void => {
     { label: 'ns3-static', run: () => runNs3(bin, 'static', a) },
     { label: 'ns3-hashed', run: () => runNs3(bin, 'hashed', a) },
   ];
+  // Other ns-3 builds, labelled ns3opt (one) or ns3opt<i>.
+  a.ns3Prefixes.forEach((prefix, i) => {
+    const optBin = build(probe().compiler!, prefix);
+    const tag = a.ns3Prefixes.length === 1 ? 'ns3opt' : `ns3opt${i + 1}`;
+    console.log(
+      `  ${tag}: ns-3 ${ns3Version({ ...process.env, PKG_CONFIG_PATH: join(prefix, 'lib', 'pkgconfig') })} from ${prefix}`,
+    );
+    runners.push(
+      { label: `${tag}-static`, run: () => runNs3(optBin, 'static', a) },
+      { label: `${tag}-hashed`, run: () => runNs3(optBin, 'hashed', a) },
+    );
+  });
   const runs = new Map<string, Run[]>(runners.map((r) => [r.label, []]));
   console.log(
     `ns3: ${a.clients} clients x ${a.requests} TCP exchanges, ${a.rounds} round(s), ns-3 ${ns3Version()}`,
@@ -182,7 +215,7 @@ const main = (): void => {
   }
   // Ratios per round (the runs of one round shared the machine's load), then the median.
   console.log('\n  svclab / ns-3 (median of per-round ratios)   wall    CPU   exchanges per CPU s');
-  for (const ns of ['ns3-static', 'ns3-hashed'])
+  for (const ns of runners.filter((r) => r.label.startsWith('ns3')).map((r) => r.label))
     for (const sv of runners.filter((r) => r.label.startsWith('svclab')).map((r) => r.label)) {
       const s = runs.get(sv)!;
       const n = runs.get(ns)!;

@@ -38,6 +38,7 @@ const TcpSeenFlag_MAXACK_SET = TcpSeenFlag.MAXACK_SET;
 const TcpSeenFlag_WINDOW_SCALE = TcpSeenFlag.WINDOW_SCALE;
 const TcpState_SYN_RECV = TcpState.SYN_RECV;
 const TcpState_SYN_SENT = TcpState.SYN_SENT;
+const TcpState_ESTABLISHED = TcpState.ESTABLISHED;
 
 const TCP_MAX_WSCALE = 14;
 const MAXACKWINCONST = 66000;
@@ -146,6 +147,95 @@ export class TcpWindows {
       this.tdScale[s] = 0;
       this.tdScale[r] = 0;
     }
+  }
+
+  /**
+   * inWindow() for a segment of an ESTABLISHED entry whose flags besides PSH/ECE/CWR are
+   * just ACK, when the sender's window is known: the four bounds, then the updates, with
+   * nothing of the SYN, RST and no-ACK cases in between. Whatever falls outside the bounds
+   * goes to inWindow() itself (nothing has been written by then), so the verdict and every
+   * array end up as inWindow() leaves them.
+   */
+  inWindowAck(
+    e: number,
+    dir: number,
+    flags: number,
+    seq: number,
+    ack: number,
+    win: number,
+    payloadLen: number,
+    liberal: boolean,
+  ): CtVerdict {
+    const s = e * 2 + dir;
+    const r = s ^ 1;
+    const tdEnd = this.tdEnd;
+    const tdMaxEnd = this.tdMaxEnd;
+    const tdMaxWin = this.tdMaxWin;
+    const maxWinS = tdMaxWin[s]!;
+    const maxWinR = tdMaxWin[r]!;
+    const endR = tdEnd[r]!;
+    const end = (seq + payloadLen) >>> 0;
+    const maxAckWin = maxWinS > MAXACKWINCONST ? maxWinS : MAXACKWINCONST;
+    if (
+      maxWinS === 0 ||
+      ((seq - tdMaxEnd[s]! - 1) | 0) >= 0 || // I: seq <= td_maxend
+      ((ack - endR - 1) | 0) >= 0 || // III: ack <= receiver's td_end
+      (maxWinR !== 0 && ((tdEnd[s]! - maxWinR - 1 - end) | 0) >= 0) || // II
+      ((endR - maxAckWin - 1 - ack) | 0) >= 0 // IV
+    ) {
+      return this.inWindow(
+        e,
+        dir,
+        TcpIndex_ACK,
+        TcpState_ESTABLISHED,
+        flags,
+        seq,
+        ack,
+        win,
+        payloadLen,
+        -1,
+        liberal,
+      );
+    }
+    const tdFlags = this.tdFlags;
+    const scaled = win << this.tdScale[s]!;
+    if (maxWinS < scaled) tdMaxWin[s] = scaled;
+    if (((tdEnd[s]! - end) | 0) < 0) {
+      tdEnd[s] = end;
+      tdFlags[s]! |= TcpSeenFlag_DATA_UNACKNOWLEDGED;
+    }
+    if (!(tdFlags[s]! & TcpSeenFlag_MAXACK_SET)) {
+      this.tdMaxAck[s] = ack;
+      tdFlags[s]! |= TcpSeenFlag_MAXACK_SET;
+    } else if (((this.tdMaxAck[s]! - ack) | 0) < 0) {
+      this.tdMaxAck[s] = ack;
+    }
+    const maxEndS = tdMaxEnd[s]!;
+    if (maxWinR !== 0 && ((maxEndS - end) | 0) < 0) {
+      tdMaxWin[r] = tdMaxWin[r]! + ((end - maxEndS) >>> 0);
+    }
+    if (((tdMaxEnd[r]! - 1 - (ack + scaled)) | 0) < 0) {
+      tdMaxEnd[r] = ack + scaled + (scaled === 0 ? 1 : 0);
+    }
+    if (((ack - endR) | 0) === 0) tdFlags[r]! &= ~TcpSeenFlag_DATA_UNACKNOWLEDGED;
+    // Count retransmissions of the same pure ACK.
+    if (
+      this.lastDir[e] === dir &&
+      this.lastSeq[e] === seq &&
+      this.lastAck[e] === ack &&
+      this.lastEnd[e] === end &&
+      this.lastWin[e] === win
+    ) {
+      if (this.retrans[e]! < 255) this.retrans[e]!++;
+    } else {
+      this.lastDir[e] = dir;
+      this.lastSeq[e] = seq;
+      this.lastAck[e] = ack;
+      this.lastEnd[e] = end;
+      this.lastWin[e] = win;
+      this.retrans[e] = 0;
+    }
+    return CtVerdict_ACCEPT;
   }
 
   /**

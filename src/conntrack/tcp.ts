@@ -326,19 +326,7 @@ export class TcpTracker {
   ): CtVerdict {
     const t = this.t;
     const w = this.w;
-    const res = w.inWindow(
-      e,
-      dir,
-      TcpIndex_ACK,
-      TcpState_ESTABLISHED,
-      flags,
-      seq,
-      ack,
-      win,
-      payloadLen,
-      -1,
-      this.beLiberal,
-    );
+    const res = w.inWindowAck(e, dir, flags, seq, ack, win, payloadLen, this.beLiberal);
     if (res === CtVerdict_IGNORE) return this.accepted(e, dir, CtVerdict_IGNORE);
     if (res === CtVerdict_INVALID) {
       this.handleInvalid(e, dir, TcpIndex_ACK, now);

@@ -47,10 +47,18 @@ export interface ParserEvents {
 
 type State = 'head' | 'fixed' | 'chunkSize' | 'chunkData' | 'chunkEnd' | 'trailers' | 'close';
 
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+) (HTTP\/\d\.\d)$/;
 const STATUS_LINE = /^(HTTP\/\d\.\d) (\d{3})(?: (.*))?$/;
 const DIGITS = /^\d{1,15}$/;
+/** A header name is 1+ of these (RFC 9110 tchar: [!#$%&'*+.^_`|~0-9A-Za-z-]), by code. */
+const TCHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+.^_`|~-") TCHAR[c.charCodeAt(0)] = 1;
+for (let c = 0x30; c <= 0x39; c++) TCHAR[c] = 1;
+for (let c = 0x41; c <= 0x5a; c++) TCHAR[c] = 1;
+for (let c = 0x61; c <= 0x7a; c++) TCHAR[c] = 1;
+/** What String.prototype.trim() removes, among latin1 characters: 1 = whitespace. */
+const TRIMMED = new Uint8Array(256);
+for (const c of [0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0xa0]) TRIMMED[c] = 1;
 const latin1 = new TextDecoder('latin1');
 
 /** The last start line matched, per kind of parser, and its three fields. */
@@ -229,14 +237,24 @@ export class HttpParser {
       at = nl + 1;
       nl = raw.indexOf('\n', at);
       if (nl === last) break;
-      const l = lineAt(raw, at, nl);
-      const colon = l.indexOf(':');
-      const name = colon > 0 ? l.slice(0, colon) : '';
-      if (!TOKEN.test(name)) {
+      // The line is raw[at, end): name up to the first colon, which must be a token (TCHAR),
+      // and the value after it with trim()'s whitespace cut off
+      // both ends (in a latin1 string: TAB, LF, VT, FF, CR, SP, NBSP), cut out of raw once.
+      const end = nl > at && raw.charCodeAt(nl - 1) === 0x0d ? nl - 1 : nl;
+      let colon = at;
+      while (colon < end && raw.charCodeAt(colon) !== 0x3a) colon++;
+      let token = colon > at && colon < end;
+      for (let i = at; token && i < colon; i++) token = TCHAR[raw.charCodeAt(i)] === 1;
+      if (!token) {
+        const l = raw.slice(at, end);
         this.fail('BAD_HEADER', `bad header line ${JSON.stringify(l)}`);
         return false;
       }
-      head.headers.push([name, l.slice(colon + 1).trim()]);
+      let v0 = colon + 1;
+      let v1 = end;
+      while (v0 < v1 && TRIMMED[raw.charCodeAt(v0)] === 1) v0++;
+      while (v1 > v0 && TRIMMED[raw.charCodeAt(v1 - 1)] === 1) v1--;
+      head.headers.push([raw.slice(at, colon), raw.slice(v0, v1)]);
     }
     return this.frame(head);
   }

@@ -8,6 +8,7 @@ import type { TcpConnection } from '../tcp/connection.ts';
 import type { TcpListener } from '../tcp/listener.ts';
 import { httpDate } from '../../workloads/http-date.ts';
 import type { HeaderList, HeadersInit, HttpRequestMessage } from './message.ts';
+import { slabBytes } from '../../packet/slab.ts';
 import { REASONS, bodyBytes, encodeWithBody, headerHasToken, nameIs } from './message.ts';
 import { HttpParser } from './parser.ts';
 import type { HttpParseError, ParsedHead, ParserEvents } from './parser.ts';
@@ -133,25 +134,113 @@ export class HttpServer {
       else if (nameIs(n, 'connection')) hasConnection = true;
     }
     const reason = res.reason ?? o.reasons?.[res.status] ?? REASONS[res.status] ?? 'Unknown';
-    // formatHead() of the same fields, written out directly.
-    let head = `HTTP/1.1 ${res.status} ${reason}\r\n`;
-    if (o.serverHeader !== undefined && !hasServer) head += `Server: ${o.serverHeader}\r\n`;
-    if (o.date !== false && !hasDate)
-      head += `Date: ${cachedHttpDate(this.host.wallClockMs())}\r\n`;
     const connection = keepAlive ? 'keep-alive' : 'close';
-    for (let i = 0; i < given.length; i++) {
-      const [n, v] = given[i]!;
-      head += `${n}: ${nameIs(n, 'connection') ? connection : v}\r\n`;
-    }
     const bodiless = res.status < 200 || res.status === 204 || res.status === 304;
-    if (!bodiless && !hasLength && !hasCoding) head += `Content-Length: ${body.length}\r\n`;
     const say = o.connectionHeader !== 'when-closing' || !keepAlive;
-    if (!hasConnection && say) head += `Connection: ${connection}\r\n`;
-    head += '\r\n';
+    const sent = req.method === 'HEAD' || bodiless ? EMPTY : body;
     this.stats.byStatus[res.status] = (this.stats.byStatus[res.status] ?? 0) + 1;
-    return encodeWithBody(head, req.method === 'HEAD' || bodiless ? EMPTY : body);
+    // formatHead() of these fields: Server and Date first (nginx), the handler's fields
+    // (Connection rewritten), Content-Length unless the body is framed otherwise, then
+    // Connection. ASCII heads are written byte by byte with no string built; anything
+    // else (a non-ASCII field) takes the string.
+    const w = HEAD;
+    for (let pass = 0; pass < 2; pass++) {
+      w.reset(pass === 1);
+      w.str('HTTP/1.1 ');
+      w.num(res.status);
+      w.str(' ');
+      w.str(reason);
+      w.str('\r\n');
+      if (o.serverHeader !== undefined && !hasServer) w.field('Server', o.serverHeader);
+      if (o.date !== false && !hasDate) w.field('Date', cachedHttpDate(this.host.wallClockMs()));
+      for (let i = 0; i < given.length; i++) {
+        const [n, v] = given[i]!;
+        w.field(n, nameIs(n, 'connection') ? connection : v);
+      }
+      if (!bodiless && !hasLength && !hasCoding) {
+        w.str('Content-Length: ');
+        w.num(body.length);
+        w.str('\r\n');
+      }
+      if (!hasConnection && say) w.field('Connection', connection);
+      w.str('\r\n');
+      const out = w.finish(sent);
+      if (out !== undefined) return out;
+    }
+    throw new Error('unreachable: the string pass always finishes');
   }
 }
+
+/**
+ * A response head written twice over the same calls: first into a scratch buffer, one
+ * byte per ASCII character (then copied out beside the body); if a character is not
+ * ASCII or the head outgrows the scratch, the second pass builds the string and encodes
+ * it (encodeWithBody), as formatHead() + encodeText() would.
+ */
+class HeadWriter {
+  private readonly buf = new Uint8Array(8192);
+  private at = 0;
+  private ok = true;
+  private asText = false;
+  private text = '';
+
+  reset(asText: boolean): void {
+    this.at = 0;
+    this.ok = true;
+    this.asText = asText;
+    this.text = '';
+  }
+
+  str(s: string): void {
+    if (this.asText) {
+      this.text += s;
+      return;
+    }
+    if (!this.ok) return;
+    const n = s.length;
+    const buf = this.buf;
+    let at = this.at;
+    if (at + n > buf.length) {
+      this.ok = false;
+      return;
+    }
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0x7f) {
+        this.ok = false;
+        return;
+      }
+      buf[at++] = c;
+    }
+    this.at = at;
+  }
+
+  /** A number as a template literal prints it. */
+  num(v: number): void {
+    this.str(`${v}`);
+  }
+
+  field(name: string, value: string): void {
+    this.str(`${name}`);
+    this.str(': ');
+    this.str(`${value}`);
+    this.str('\r\n');
+  }
+
+  /** The head and `body` in one buffer, or undefined: take the string pass. */
+  finish(body: Uint8Array): Uint8Array | undefined {
+    if (this.asText) return encodeWithBody(this.text, body);
+    if (!this.ok) return undefined;
+    const n = this.at;
+    const out = slabBytes(n + body.length);
+    const buf = this.buf;
+    for (let i = 0; i < n; i++) out[i] = buf[i]!;
+    if (body.length > 0) out.set(body, n);
+    return out;
+  }
+}
+
+const HEAD = new HeadWriter();
 
 const EMPTY = new Uint8Array(0);
 
