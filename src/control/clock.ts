@@ -47,6 +47,13 @@ export class VirtualClock {
   private seq = 0;
   /** Cancelled handles still in the heap (dropped when they reach the top, or compacted). */
   private dead = 0;
+  /**
+   * Posts by delay: what post() queues with one delay is already in (at, tie) order (now
+   * only moves forward, seq only grows), so it waits in a FIFO instead of the heap, and
+   * the next event is the least of the heap's top and the FIFOs' heads. Links post every
+   * packet with their own fixed latency: most events never touch the heap.
+   */
+  private readonly fifos: PostFifo[] = [];
   /** Timers fired so far. */
   fired = 0;
 
@@ -88,14 +95,42 @@ export class VirtualClock {
    * no handle: it cannot be cancelled.
    */
   post(delayNs: number, fn: () => void): void {
-    const at = this.nowNs + delayNs;
-    this.push(at < this.nowNs ? this.nowNs : at, this.seq++, fn, undefined);
+    this.postArg(delayNs, fn, undefined);
   }
 
   /** post() for `fn(arg)`: the same order, no closure needed to carry the argument. */
   postArg<T>(delayNs: number, fn: (arg: T) => void, arg: T): void {
     const at = this.nowNs + delayNs;
-    this.push(at < this.nowNs ? this.nowNs : at, this.seq++, fn as (arg: never) => void, arg);
+    const f = delayNs >= 0 ? this.fifoFor(delayNs) : undefined;
+    if (f !== undefined) f.add(at, this.seq++, fn as (arg: unknown) => void, arg);
+    else this.push(at < this.nowNs ? this.nowNs : at, this.seq++, fn as (arg: never) => void, arg);
+  }
+
+  /** The FIFO of posts with this delay (made on first use, up to MAX_FIFOS of them). */
+  private fifoFor(delayNs: number): PostFifo | undefined {
+    const fs = this.fifos;
+    for (let i = 0; i < fs.length; i++) if (fs[i]!.delay === delayNs) return fs[i];
+    if (fs.length >= MAX_FIFOS) return undefined;
+    const f = new PostFifo(delayNs);
+    fs.push(f);
+    return f;
+  }
+
+  /** The FIFO whose head comes first in (at, tie) order, or undefined when all are empty. */
+  private firstFifo(): PostFifo | undefined {
+    const fs = this.fifos;
+    let best: PostFifo | undefined;
+    for (let i = 0; i < fs.length; i++) {
+      const f = fs[i]!;
+      if (f.head === f.tail) continue;
+      if (best === undefined) best = f;
+      else {
+        const a = f.headAt();
+        const b = best.headAt();
+        if (a < b || (a === b && f.headTie() < best.headTie())) best = f;
+      }
+    }
+    return best;
   }
 
   /**
@@ -137,7 +172,12 @@ export class VirtualClock {
   /** Time of the earliest live timer, or undefined. */
   nextTime(): number | undefined {
     this.dropCancelled();
-    return this.size > 0 ? this.atQ[0] : undefined;
+    const f = this.firstFifo();
+    if (this.size === 0) return f?.headAt();
+    const h = this.atQ[0]!;
+    if (f === undefined) return h;
+    const a = f.headAt();
+    return a < h ? a : h;
   }
 
   /** Pending live timers. */
@@ -147,6 +187,7 @@ export class VirtualClock {
       const t = this.itemQ[i]!;
       if (typeof t === 'function' || !t.cancelled) n++;
     }
+    for (const f of this.fifos) n += f.tail - f.head;
     return n;
   }
 
@@ -157,30 +198,61 @@ export class VirtualClock {
    */
   fireNext(limit: number): number {
     this.dropCancelled();
-    if (this.size === 0) return 0;
-    const at = this.atQ[0]!;
+    let f = this.firstFifo();
+    let at: number;
+    let tie: number;
+    if (f !== undefined) {
+      at = f.headAt();
+      tie = f.headTie();
+      if (this.size > 0 && (this.atQ[0]! < at || (this.atQ[0] === at && this.tieQ[0]! < tie))) {
+        at = this.atQ[0]!;
+        tie = this.tieQ[0]!;
+      }
+    } else if (this.size > 0) {
+      at = this.atQ[0]!;
+      tie = this.tieQ[0]!;
+    } else return 0;
     if (at > limit) return 0;
     if (at > this.nowNs) this.nowNs = at;
-    const priority = Math.floor(this.tieQ[0]! / TIE_PRIORITY);
+    // The batch: every entry at `at` whose tie lies in the same priority band.
+    const lo = Math.floor(tie / TIE_PRIORITY) * TIE_PRIORITY;
+    const hi = lo + TIE_PRIORITY;
     let n = 0;
     for (;;) {
       this.dropCancelled();
-      if (
-        this.size === 0 ||
-        this.atQ[0] !== at ||
-        Math.floor(this.tieQ[0]! / TIE_PRIORITY) !== priority
-      ) {
-        return n;
-      }
-      const t = this.itemQ[0]!;
-      const arg = this.argQ[0];
-      this.pop();
-      this.fired++;
-      n++;
-      if (typeof t === 'function') (t as (arg: unknown) => void)(arg);
+      f = this.firstFifo();
+      // Which comes first: the heap's top or the first FIFO's head?
+      let fromHeap: boolean;
+      if (f === undefined) {
+        if (this.size === 0) return n;
+        fromHeap = true;
+      } else if (this.size === 0) fromHeap = false;
       else {
-        t.cancelled = true;
-        t.fn();
+        const ha = this.atQ[0]!;
+        const fa = f.headAt();
+        fromHeap = ha < fa || (ha === fa && this.tieQ[0]! < f.headTie());
+      }
+      if (fromHeap) {
+        const k = this.tieQ[0]!;
+        if (this.atQ[0] !== at || k < lo || k >= hi) return n;
+        const t = this.itemQ[0]!;
+        const arg = this.argQ[0];
+        this.pop();
+        this.fired++;
+        n++;
+        if (typeof t === 'function') (t as (arg: unknown) => void)(arg);
+        else {
+          t.cancelled = true;
+          t.fn();
+        }
+      } else {
+        const k = f!.headTie();
+        if (f!.headAt() !== at || k < lo || k >= hi) return n;
+        const fn = f!.headFn();
+        const arg = f!.shift();
+        this.fired++;
+        n++;
+        fn(arg);
       }
     }
   }
@@ -257,5 +329,80 @@ export class VirtualClock {
     K[i] = tie;
     I[i] = item;
     G[i] = arg;
+  }
+}
+
+/** At most this many delays get a FIFO; posts with other delays go to the heap. */
+const MAX_FIFOS = 8;
+
+/** Posts of one delay, in the order they were made: a ring buffer in parallel arrays. */
+class PostFifo {
+  private at = new Float64Array(256);
+  private tie = new Float64Array(256);
+  private fn: ((arg: unknown) => void)[] = new Array<(arg: unknown) => void>(256);
+  private arg: unknown[] = new Array<unknown>(256);
+  private mask = 255;
+  /** Positions only grow; slot = position & mask. */
+  head = 0;
+  tail = 0;
+
+  constructor(readonly delay: number) {}
+
+  add(at: number, tie: number, fn: (arg: unknown) => void, arg: unknown): void {
+    if (this.tail - this.head > this.mask) this.grow();
+    const i = this.tail & this.mask;
+    this.at[i] = at;
+    this.tie[i] = tie;
+    this.fn[i] = fn;
+    this.arg[i] = arg;
+    this.tail++;
+  }
+
+  headAt(): number {
+    return this.at[this.head & this.mask]!;
+  }
+
+  headTie(): number {
+    return this.tie[this.head & this.mask]!;
+  }
+
+  headFn(): (arg: unknown) => void {
+    return this.fn[this.head & this.mask]!;
+  }
+
+  /** Remove the head; returns its argument. */
+  shift(): unknown {
+    const i = this.head & this.mask;
+    const a = this.arg[i];
+    this.fn[i] = NOOP;
+    this.arg[i] = undefined;
+    this.head++;
+    if (this.head === this.tail) {
+      this.head = 0;
+      this.tail = 0;
+    }
+    return a;
+  }
+
+  private grow(): void {
+    const n = this.mask + 1;
+    const at = new Float64Array(n * 2);
+    const tie = new Float64Array(n * 2);
+    const fn = new Array<(arg: unknown) => void>(n * 2);
+    const arg = new Array<unknown>(n * 2);
+    for (let k = 0; k < n; k++) {
+      const i = (this.head + k) & this.mask;
+      at[k] = this.at[i]!;
+      tie[k] = this.tie[i]!;
+      fn[k] = this.fn[i]!;
+      arg[k] = this.arg[i];
+    }
+    this.at = at;
+    this.tie = tie;
+    this.fn = fn;
+    this.arg = arg;
+    this.mask = n * 2 - 1;
+    this.head = 0;
+    this.tail = n;
   }
 }
