@@ -5,6 +5,7 @@
 // the elrepo 4.4 kernel its readers installed for IPVS, Docker, k8s.gcr.io), a current
 // one is Debian 12 with containerd and registry.k8s.io.
 import { kubeMinor } from '../api/kinds.ts';
+import type { IptablesBinary } from '../proxy/tool-args.ts';
 
 /** How dig prints on this node (BIND 9.11 from CentOS 7's bind-utils, or 9.18 from Debian 12). */
 export interface DigFlavor {
@@ -25,6 +26,8 @@ export interface Era {
   etcdImage: string;
   coreDNSImage: string;
   dig: DigFlavor;
+  /** The node's iptables: CentOS 7's legacy 1.4.21, Debian 12's 1.8.9 over nf_tables. */
+  iptables: IptablesBinary;
   /** kubeadm's role labels on a control-plane node (`node-role.kubernetes.io/...`). */
   controlPlaneLabels: string[];
   /** kubeadm's NoSchedule taints on a control-plane node (CoreDNS tolerates them). */
@@ -91,6 +94,7 @@ const RHEL7 = {
     udpPayloadSize: 4096,
     serverProtocol: false,
   },
+  iptables: { version: 'v1.4.21', protocolNames: true },
   prompt: (host: string) => `[root@${host} ~]# `,
 };
 
@@ -100,6 +104,7 @@ const DEBIAN12 = {
   kernelVersion: '6.1.0-28-amd64',
   containerRuntimeVersion: 'containerd://1.7.24',
   dig: { version: '9.18.49-1~deb12u3-Debian', udpPayloadSize: 1232, serverProtocol: true },
+  iptables: { version: 'v1.8.9 (nf_tables)', protocolNames: false },
   prompt: (host: string) => `root@${host}:~# `,
 };
 

@@ -2,6 +2,8 @@
 // the cluster's control plane, and a NodeDataplane with a veth per local pod, routes to
 // the other nodes' pod CIDRs (host-gw) and a default route to the node network's router.
 // Pods coming and going on the node add and remove their veths.
+import { eraOf } from './era.ts';
+import type { IptablesBinary } from '../proxy/tool-args.ts';
 import type { Pod } from '../api/types.ts';
 import type { Cluster } from './cluster.ts';
 import { type ResolvedNode, resolveNodes } from './cluster-config.ts';
@@ -53,6 +55,8 @@ export interface SimNode {
   readonly proxier: DataplaneProxier;
   /** Pod IP → the veth's interface index on this node. */
   readonly podIfaces: Map<number, number>;
+  /** The node's iptables binary, by the cluster's era (what `iptables -L` and -save print). */
+  readonly iptables: IptablesBinary;
 }
 
 /** The kube-proxy flags among setup options (undefined fields left out). */
@@ -122,6 +126,7 @@ export function setUpNode(
       return dataplane.proxier;
     },
     podIfaces,
+    iptables: eraOf(cluster.config.kubernetesVersion).iptables,
   };
   const syncPods = () => syncPodIfaces(cluster.list('Pod'), sim);
   syncPods();

@@ -8,7 +8,7 @@
 import type { Conntrack } from '../conntrack/conntrack.ts';
 import { formatCount, formatList, formatStats } from '../conntrack/format.ts';
 import type { DataplaneProxier } from './hooks.ts';
-import { type ToolRequest, parseToolArgv } from './tool-args.ts';
+import { type IptablesBinary, type ToolRequest, parseToolArgv } from './tool-args.ts';
 import {
   type NodeViews,
   type ToolOutput,
@@ -26,6 +26,8 @@ export type { ToolOutput } from './views.ts';
 export interface ToolNode {
   readonly proxier: DataplaneProxier;
   readonly dataplane: { readonly ct: Conntrack };
+  /** The node's iptables binary (default: iptables v1.8.9 (nf_tables)). */
+  readonly iptables?: IptablesBinary;
 }
 
 /** The views of a node's proxier: every mode's proxier renders its own (views()). */
@@ -46,8 +48,11 @@ export function renderNodeTool(node: ToolNode, req: ToolRequest, nowMs: number):
         });
         return toolOk(stdout, stderr);
       }
-      case 'iptables-save':
-        return toolOk(nodeViewsOf(node.proxier).iptablesSave(req, nowMs));
+      case 'iptables-save': {
+        const binary = node.iptables;
+        const r = binary === undefined ? req : { ...req, binary };
+        return toolOk(nodeViewsOf(node.proxier).iptablesSave(r, nowMs));
+      }
       case 'iptables': {
         const views = nodeViewsOf(node.proxier);
         if (req.op === 'rules') {
@@ -58,7 +63,8 @@ export function renderNodeTool(node: ToolNode, req: ToolRequest, nowMs: number):
           });
           return toolOk(iptablesRulesFromSave(save, req));
         }
-        const out = views.iptablesList(req);
+        const binary = node.iptables;
+        const out = views.iptablesList(binary === undefined ? req : { ...req, binary });
         return toolOk(req.lineNumbers ? lineNumbers(out) : out);
       }
       case 'nft':

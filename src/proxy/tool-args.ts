@@ -23,8 +23,18 @@ export type NodeToolName = (typeof NODE_TOOL_NAMES)[number];
 /** The iptables tables svclab models (kube-proxy writes only these two). */
 export type IptablesTable = 'filter' | 'nat';
 
+/** The node's iptables binary, where its output differs by version. */
+export interface IptablesBinary {
+  /** As `iptables -V` and iptables-save's header print it: `v1.8.9 (nf_tables)`, `v1.4.21`. */
+  readonly version: string;
+  /** iptables before 1.8 lists the protocol by name (`tcp`, `all`) even with -n. */
+  readonly protocolNames: boolean;
+}
+
 export interface IptablesSaveRequest {
   readonly tool: 'iptables-save';
+  /** The node's binary (default: iptables v1.8.9 (nf_tables)). */
+  readonly binary?: IptablesBinary;
   /** -t: only this table. */
   readonly table?: IptablesTable;
   /** -c: [pkts:bytes] before each rule. */
@@ -33,6 +43,8 @@ export interface IptablesSaveRequest {
 
 export interface IptablesListRequest {
   readonly tool: 'iptables';
+  /** The node's binary (default: iptables v1.8.9 (nf_tables)). */
+  readonly binary?: IptablesBinary;
   /** -L (list) or -S (list-rules). */
   readonly op: 'list' | 'rules';
   readonly table: IptablesTable;

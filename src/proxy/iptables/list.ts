@@ -14,6 +14,8 @@ export interface ListOptions {
   readonly exact?: boolean;
   /** -n: numeric addresses and protocols (default true; names only change `prot`/`*`). */
   readonly numeric?: boolean;
+  /** Protocols by name even with -n (`tcp`, `all`), as iptables before 1.8 lists them. */
+  readonly protocolNames?: boolean;
   /** List one chain only. */
   readonly chain?: string;
 }
@@ -65,11 +67,12 @@ function row(t: Table, i: number, r: Rule, o: Required<Omit<ListOptions, 'chain'
   if (o.verbose) s += formatCount(c.pkts[i] ?? 0, o.exact) + formatCount(c.bytes[i] ?? 0, o.exact);
   s += pad(targetName(r.target), 9) + ' ';
   s += r.protoInv ? '!' : ' ';
-  const prot = o.numeric
-    ? String(r.proto)
-    : r.proto === 0
-      ? 'all'
-      : (PROTOCOL_NAMES[r.proto] ?? String(r.proto));
+  const prot =
+    o.numeric && !o.protocolNames
+      ? String(r.proto)
+      : r.proto === 0
+        ? 'all'
+        : (PROTOCOL_NAMES[r.proto] ?? String(r.proto));
   s += pad(prot, 5);
   s += '-- ';
   if (o.verbose) {
@@ -89,6 +92,7 @@ export function iptablesList(rs: RuleSet, table: TableName, opts: ListOptions = 
     verbose: opts.verbose ?? true,
     exact: opts.exact ?? false,
     numeric: opts.numeric ?? true,
+    protocolNames: opts.protocolNames ?? false,
   };
   const blocks: string[] = [];
   for (const ci of chainPrintOrder(t)) {

@@ -5,6 +5,7 @@ import { DEFAULT_EPOCH_MS } from '../../api/wire.ts';
 import { saveRuleLine } from './render.ts';
 import { TABLE_NAMES, chainPrintOrder } from './rules.ts';
 import type { RuleSet, Table, TableName } from './rules.ts';
+import type { IptablesSaveRequest } from '../tool-args.ts';
 
 export interface SaveOptions {
   /** Only this table (`iptables-save -t`). */
@@ -45,6 +46,16 @@ export function restorePlaceholders(saved: string, ext: readonly { save: string 
 
 export function clusterDate(nowMs: number): Date {
   return new Date(DEFAULT_EPOCH_MS + Math.floor(nowMs));
+}
+
+/** What an `iptables-save` request asks of iptablesSave, on the node's clock and binary. */
+export function saveOptionsOf(r: IptablesSaveRequest, nowMs: number): SaveOptions {
+  return {
+    ...(r.table !== undefined ? { table: r.table } : {}),
+    counters: r.counters,
+    date: clusterDate(nowMs),
+    ...(r.binary !== undefined ? { version: r.binary.version } : {}),
+  };
 }
 
 /** ctime(3) layout without the newline: `Thu Jan  1 00:00:00 1970` (UTC). */

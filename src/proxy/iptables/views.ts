@@ -16,7 +16,7 @@ import {
 } from '../views.ts';
 import { iptablesList } from './list.ts';
 import type { RuleSet } from './rules.ts';
-import { clusterDate, iptablesSave } from './save.ts';
+import { iptablesSave, saveOptionsOf } from './save.ts';
 
 /** The views of a rule set (read through `rules()` so a sync's new table is seen). */
 export class IptablesNodeViews implements NodeViews {
@@ -25,11 +25,7 @@ export class IptablesNodeViews implements NodeViews {
   constructor(private readonly rules: () => RuleSet) {}
 
   iptablesSave(r: IptablesSaveRequest, nowMs = 0): string {
-    return iptablesSave(this.rules(), {
-      ...(r.table !== undefined ? { table: r.table } : {}),
-      counters: r.counters,
-      date: clusterDate(nowMs),
-    });
+    return iptablesSave(this.rules(), saveOptionsOf(r, nowMs));
   }
 
   iptablesList(r: IptablesListRequest): string {
@@ -55,6 +51,7 @@ export function listOrThrow(rules: RuleSet, r: IptablesListRequest): string {
     return iptablesList(rules, r.table, {
       verbose: r.verbose,
       exact: r.exact,
+      protocolNames: r.binary?.protocolNames ?? false,
       ...(r.chain !== undefined ? { chain: r.chain } : {}),
     });
   } catch (e) {

@@ -11,9 +11,9 @@ import { loadRestoreText } from '../iptables/load.ts';
 import type { RuleSet } from '../iptables/rules.ts';
 import {
   LISTED_PLACEHOLDER,
-  clusterDate,
   extPlaceholder,
   iptablesSave,
+  saveOptionsOf,
   restorePlaceholders,
 } from '../iptables/save.ts';
 import { listOrThrow } from '../iptables/views.ts';
@@ -107,11 +107,7 @@ export class UserspaceNodeViews implements NodeViews {
 
   iptablesSave(r: IptablesSaveRequest, nowMs = 0): string {
     const { rs, ext } = this.ruleSet();
-    const text = iptablesSave(rs, {
-      ...(r.table !== undefined ? { table: r.table } : {}),
-      counters: r.counters,
-      date: clusterDate(nowMs),
-    });
+    const text = iptablesSave(rs, saveOptionsOf(r, nowMs));
     return restorePlaceholders(text, ext);
   }
 
