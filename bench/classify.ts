@@ -5,8 +5,11 @@
 // per packet. Packets go to services spread over the whole table in shuffled order, so
 // iptables walks half the list on average and the hashed modes pay this machine's cache
 // misses once the tables outgrow the caches.
-// Figures: `first-packet` (ns/packet, min/median/max over rounds of CPU time) and
-// `visited` (rules, mean over the sampled services), per mode and size.
+// Figures: `first-packet` (ns/packet, min/median/max over rounds of CPU time), `visited`
+// (rules, mean over the sampled services), and the memory the filled proxier holds after a
+// full GC: `heap` (V8 heapUsed) and `array-buffers` (typed-array storage, outside that
+// heap), MiB, per mode and size. The heap includes the bench's own Service and
+// EndpointSlice objects, which every mode's ServiceMap keeps.
 // Run: node --import=tsx --expose-gc bench/classify.ts [--quick] [--mode M] [--iptables-max N] [N...]
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -48,6 +51,9 @@ export interface ClassifyRow {
   /** CPU ns per first packet, one entry per round. */
   ns: number[];
   meanVisited: number;
+  /** After the build and a full GC: V8's heapUsed and the typed arrays' buffers, MiB. */
+  heapMiB: number;
+  arrayBuffersMiB: number;
 }
 
 /** Target services' ClusterIPs in visiting order: every service shuffled, or a spread sample. */
@@ -69,7 +75,10 @@ export function classifyBench(mode: Mode, n: number, quick: boolean): ClassifyRo
   const px = fill(newProxier(mode), n);
   const buildMs = performance.now() - t0;
   gc?.();
-  return { mode, services: n, buildMs, ...firstPacket(px, n, quick) };
+  const mem = process.memoryUsage();
+  const heapMiB = mem.heapUsed / 2 ** 20;
+  const arrayBuffersMiB = mem.arrayBuffers / 2 ** 20;
+  return { mode, services: n, buildMs, heapMiB, arrayBuffersMiB, ...firstPacket(px, n, quick) };
 }
 
 /** CPU ns per first packet (one entry per round) and mean rules visited, on a filled proxier. */
@@ -154,6 +163,9 @@ export function classifyFigures(rows: readonly ClassifyRow[]): Figure[] {
   for (const r of rows) {
     out.push(figure('first-packet', 'ns/packet', r.ns, { mode: r.mode, services: r.services }));
     out.push(figure('visited', 'rules', [r.meanVisited], { mode: r.mode, services: r.services }));
+    const at = { mode: r.mode, services: r.services };
+    out.push(figure('heap', 'MiB', [r.heapMiB], at));
+    out.push(figure('array-buffers', 'MiB', [r.arrayBuffersMiB], at));
   }
   return out;
 }
@@ -211,7 +223,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       const med = [...r.ns].sort((a, b) => a - b)[r.ns.length >> 1]!;
       console.log(
         `${only.padEnd(8)} ${String(n).padStart(7)} services: build+sync ${r.buildMs.toFixed(0).padStart(6)} ms | ` +
-          `first packet ${med.toFixed(0).padStart(9)} ns | ${r.meanVisited.toFixed(1).padStart(9)} rules visited`,
+          `first packet ${med.toFixed(0).padStart(9)} ns | ${r.meanVisited.toFixed(1).padStart(9)} rules visited | ` +
+          `heap ${r.heapMiB.toFixed(0)} MiB + ${r.arrayBuffersMiB.toFixed(0)} MiB typed arrays`,
       );
       gc?.();
     }

@@ -6,22 +6,22 @@
 // and touches no object: a service's head and servers are allocated one after another, so
 // scheduling reads a few neighbouring cache lines instead of an object graph spread over
 // the heap. Slots are never reused: a handle released (its server deleted for good) keeps
-// a record nobody else reads, 128 bytes per deleted server.
+// a record nobody else reads, 96 bytes per deleted server.
 
-/** Int32 words per record (128 bytes: two cache lines, the Float64 counters in the second). */
-export const REC = 32;
+/** Int32 words per record (96 bytes; a service's words and a server's share places). */
+export const REC = 24;
 /** Float64 words per record. */
-export const REC64 = 16;
+export const REC64 = 12;
 
 // Int32 words of a record. Destination-list links are slots; a list ends at its head's slot.
 export const R_NEXT = 0;
 export const R_PREV = 1;
-/** Server weight. */
-export const R_WEIGHT = 2;
 /** Server DestFlag bits, or the service's IP_VS_SVC_F_* flags. */
-export const R_FLAGS = 3;
-export const R_ADDR = 4;
-export const R_PORT = 5;
+export const R_FLAGS = 2;
+export const R_ADDR = 3;
+export const R_PORT = 4;
+// Server words 5-12.
+export const R_WEIGHT = 5;
 export const R_CONN_FLAGS = 6;
 export const R_U_THRESHOLD = 7;
 export const R_L_THRESHOLD = 8;
@@ -29,27 +29,27 @@ export const R_ACTIVE = 9;
 export const R_INACT = 10;
 export const R_PERSIST = 11;
 export const R_LAST_WEIGHT = 12;
+// Service words 5-11, in the places a server keeps its own.
 /** Service: firewall mark. */
-export const R_FWMARK = 13;
+export const R_FWMARK = 5;
 /** Service: SCHED_RR when its scheduler is rr (the packet path's own rr walk), else 0. */
-export const R_SCHED = 14;
+export const R_SCHED = 6;
 /** Service: rr's cursor (svc->sched_data), a slot on its list (the head's at first). */
-export const R_CURSOR = 15;
+export const R_CURSOR = 7;
 /** Service: its list head's slot. */
-export const R_HEAD = 16;
-export const R_PROTO = 17;
+export const R_HEAD = 8;
+export const R_PROTO = 9;
 /** Service: persistence timeout (s). */
-export const R_TIMEOUT = 18;
+export const R_TIMEOUT = 10;
 /** Service: persistence netmask. */
-export const R_NETMASK = 19;
+export const R_NETMASK = 11;
 
-// Float64 words of a record (second cache line, after Int32 words 0-19): the IpvsStats
-// counters, at Int32 words 20-29.
-export const F_CONNS = 10;
-export const F_INPKTS = 11;
-export const F_OUTPKTS = 12;
-export const F_INBYTES = 13;
-export const F_OUTBYTES = 14;
+// Float64 words of a record, after Int32 words 0-13: the IpvsStats counters (Int32 words 14-23).
+export const F_CONNS = 7;
+export const F_INPKTS = 8;
+export const F_OUTPKTS = 9;
+export const F_INBYTES = 10;
+export const F_OUTBYTES = 11;
 
 export const SCHED_RR = 1;
 
@@ -86,8 +86,9 @@ export class IpvsArena {
     this.objs[slot] = undefined;
   }
 
+  /** Half again as many records (doubling would leave up to half of a large arena unused). */
   private grow(): void {
-    this.cap *= 2;
+    this.cap = Math.ceil(this.cap * 1.5);
     const buf = new ArrayBuffer(this.cap * REC * 4);
     const i32 = new Int32Array(buf);
     i32.set(this.i32);

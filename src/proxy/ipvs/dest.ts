@@ -31,11 +31,12 @@ import { IpvsStats } from './stats.ts';
  */
 export class DestNode extends IpvsStats {
   /** Index of the record's first Int32 word. */
-  protected readonly r: number;
+  protected get r(): number {
+    return this.slot * REC;
+  }
 
   constructor(arena?: IpvsArena) {
     super(arena);
-    this.r = this.slot * REC;
     this.arena.i32[this.r + R_NEXT] = this.slot;
     this.arena.i32[this.r + R_PREV] = this.slot;
   }
@@ -60,12 +61,7 @@ export function destKey(addr: number, port: number): number {
 }
 
 export class IpvsDest extends DestNode {
-  constructor(
-    readonly addr: number,
-    readonly port: number,
-    weight: number,
-    arena?: IpvsArena,
-  ) {
+  constructor(addr: number, port: number, weight: number, arena?: IpvsArena) {
     super(arena);
     const i = this.arena.i32;
     i[this.r + R_ADDR] = addr;
@@ -76,6 +72,12 @@ export class IpvsDest extends DestNode {
     i[this.r + R_CONN_FLAGS] = ConnFlag.MASQ;
   }
 
+  get addr(): number {
+    return this.arena.i32[this.r + R_ADDR]! >>> 0;
+  }
+  get port(): number {
+    return this.arena.i32[this.r + R_PORT]!;
+  }
   get weight(): number {
     return this.arena.i32[this.r + R_WEIGHT]!;
   }

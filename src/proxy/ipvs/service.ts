@@ -57,6 +57,8 @@ export interface DestOpCounters {
   del: number;
 }
 
+const NO_TRASH: ReadonlyMap<number, IpvsDest> = new Map();
+
 /** A virtual service; its counters and rates are its own fields (IpvsStats, `stats` is itself). */
 export class VirtualService extends IpvsStats implements SchedService {
   readonly protocol: number;
@@ -71,8 +73,8 @@ export class VirtualService extends IpvsStats implements SchedService {
   /** Times a scheduler found no usable destination, and its last reason. */
   noDestCount = 0;
   lastSchedulerError = '';
-  /** Removed while still referenced by connections (ip_vs_dest_trash). */
-  readonly trash = new Map<number, IpvsDest>();
+  /** Removed while still referenced by connections (ip_vs_dest_trash); made on first use. */
+  private trashed: Map<number, IpvsDest> | undefined;
   private readonly byKey = new Map<number, IpvsDest>();
 
   constructor(
@@ -163,8 +165,8 @@ export class VirtualService extends IpvsStats implements SchedService {
     const key = destKey(spec.addr, spec.port);
     if (this.byKey.has(key)) throw new Error('Destination already exists');
     // ip_vs_trash_get_dest(): a dest still serving old connections comes back as it was.
-    let dest = this.trash.get(key);
-    if (dest !== undefined) this.trash.delete(key);
+    let dest = this.trashed?.get(key);
+    if (dest !== undefined) this.trashed!.delete(key);
     else dest = new IpvsDest(spec.addr >>> 0, spec.port, spec.weight, this.arena);
     this.update(dest, spec, true);
     this.byKey.set(key, dest);
@@ -188,7 +190,7 @@ export class VirtualService extends IpvsStats implements SchedService {
     if (dest === undefined) throw new Error('No such destination');
     this.byKey.delete(key);
     this.unlink(dest);
-    if (dest.totalConns + dest.persistConns > 0) this.trash.set(key, dest);
+    if (dest.totalConns + dest.persistConns > 0) (this.trashed ??= new Map()).set(key, dest);
     else this.arena.release(dest.slot);
     this.ops.del++;
     return dest;
@@ -199,11 +201,16 @@ export class VirtualService extends IpvsStats implements SchedService {
     for (const [k, d] of this.trash) if (d.totalConns + d.persistConns === 0) this.dropTrashed(k);
   }
 
+  /** The trashed destinations by key. */
+  get trash(): ReadonlyMap<number, IpvsDest> {
+    return this.trashed ?? NO_TRASH;
+  }
+
   /** A trashed destination's last connection is gone: forget it (ip_vs_dest_put_and_free). */
   dropTrashed(key: number): void {
-    const d = this.trash.get(key);
+    const d = this.trashed?.get(key);
     if (d === undefined) return;
-    this.trash.delete(key);
+    this.trashed!.delete(key);
     this.arena.release(d.slot);
   }
 
@@ -228,7 +235,7 @@ export class VirtualService extends IpvsStats implements SchedService {
       d.flags &= ~DestFlag.AVAILABLE;
       listDel(d);
       this.numDests--;
-      if (d.totalConns + d.persistConns > 0) this.trash.set(d.key, d);
+      if (d.totalConns + d.persistConns > 0) (this.trashed ??= new Map()).set(d.key, d);
       else this.arena.release(d.slot);
     }
     this.scheduler.doneService(this);

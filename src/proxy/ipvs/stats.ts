@@ -38,13 +38,15 @@ export class IpvsStats {
   readonly arena: IpvsArena;
   /** This object's record in `arena`. */
   readonly slot: number;
-  /** Index of the record's first Float64 word. */
-  private readonly f: number;
 
   constructor(arena: IpvsArena = DEFAULT_ARENA) {
     this.arena = arena;
     this.slot = arena.alloc(this);
-    this.f = this.slot * REC64;
+  }
+
+  /** Index of the record's first Float64 word. */
+  private get f(): number {
+    return this.slot * REC64;
   }
 
   get conns(): number {
@@ -78,63 +80,66 @@ export class IpvsStats {
     this.arena.f64[this.f + F_OUTBYTES] = v;
   }
 
-  // Estimator state (struct ip_vs_estimator): last counters and the scaled rates.
-  private lastConns = 0;
-  private lastInpkts = 0;
-  private lastOutpkts = 0;
-  private lastInbytes = 0;
-  private lastOutbytes = 0;
-  private cpsScaled = 0;
-  private inppsScaled = 0;
-  private outppsScaled = 0;
-  private inbpsScaled = 0;
-  private outbpsScaled = 0;
+  /** Estimator state, made by the first estimation step (until then every field is 0). */
+  private est: Estimator | undefined;
 
   /** One 2-second estimation step (ip_vs_chain_estimation). */
   estimate(): void {
+    const e = (this.est ??= new Estimator());
     // conns and packets: scaled by 2^10 but divided by 2 seconds -> << 9
-    let rate = (this.conns - this.lastConns) * 512;
-    this.lastConns = this.conns;
-    this.cpsScaled += shr2(rate - this.cpsScaled);
+    let rate = (this.conns - e.lastConns) * 512;
+    e.lastConns = this.conns;
+    e.cpsScaled += shr2(rate - e.cpsScaled);
 
-    rate = (this.inpkts - this.lastInpkts) * 512;
-    this.lastInpkts = this.inpkts;
-    this.inppsScaled += shr2(rate - this.inppsScaled);
+    rate = (this.inpkts - e.lastInpkts) * 512;
+    e.lastInpkts = this.inpkts;
+    e.inppsScaled += shr2(rate - e.inppsScaled);
 
-    rate = (this.outpkts - this.lastOutpkts) * 512;
-    this.lastOutpkts = this.outpkts;
-    this.outppsScaled += shr2(rate - this.outppsScaled);
+    rate = (this.outpkts - e.lastOutpkts) * 512;
+    e.lastOutpkts = this.outpkts;
+    e.outppsScaled += shr2(rate - e.outppsScaled);
 
     // bytes: scaled by 2^5 but divided by 2 seconds -> << 4
-    rate = (this.inbytes - this.lastInbytes) * 16;
-    this.lastInbytes = this.inbytes;
-    this.inbpsScaled += shr2(rate - this.inbpsScaled);
+    rate = (this.inbytes - e.lastInbytes) * 16;
+    e.lastInbytes = this.inbytes;
+    e.inbpsScaled += shr2(rate - e.inbpsScaled);
 
-    rate = (this.outbytes - this.lastOutbytes) * 16;
-    this.lastOutbytes = this.outbytes;
-    this.outbpsScaled += shr2(rate - this.outbpsScaled);
+    rate = (this.outbytes - e.lastOutbytes) * 16;
+    e.lastOutbytes = this.outbytes;
+    e.outbpsScaled += shr2(rate - e.outbpsScaled);
   }
 
   /** ip_vs_read_estimator(): rounded, unscaled rates per second. */
   rates(): IpvsRates {
+    const e = this.est ?? ZERO_ESTIMATOR;
     return {
-      cps: Math.floor((this.cpsScaled + 0x1ff) / 1024),
-      inpps: Math.floor((this.inppsScaled + 0x1ff) / 1024),
-      outpps: Math.floor((this.outppsScaled + 0x1ff) / 1024),
-      inbps: Math.floor((this.inbpsScaled + 0xf) / 32),
-      outbps: Math.floor((this.outbpsScaled + 0xf) / 32),
+      cps: Math.floor((e.cpsScaled + 0x1ff) / 1024),
+      inpps: Math.floor((e.inppsScaled + 0x1ff) / 1024),
+      outpps: Math.floor((e.outppsScaled + 0x1ff) / 1024),
+      inbps: Math.floor((e.inbpsScaled + 0xf) / 32),
+      outbps: Math.floor((e.outbpsScaled + 0xf) / 32),
     };
   }
 
   /** `ipvsadm -Z`: counters to zero, rates zeroed too (ip_vs_zero_stats). */
   zero(): void {
     this.conns = this.inpkts = this.outpkts = this.inbytes = this.outbytes = 0;
-    this.lastConns = this.lastInpkts = this.lastOutpkts = this.lastInbytes = this.lastOutbytes = 0;
-    this.cpsScaled =
-      this.inppsScaled =
-      this.outppsScaled =
-      this.inbpsScaled =
-      this.outbpsScaled =
-        0;
+    this.est = undefined;
   }
 }
+
+/** struct ip_vs_estimator: last counters and the scaled rates. */
+class Estimator {
+  lastConns = 0;
+  lastInpkts = 0;
+  lastOutpkts = 0;
+  lastInbytes = 0;
+  lastOutbytes = 0;
+  cpsScaled = 0;
+  inppsScaled = 0;
+  outppsScaled = 0;
+  inbpsScaled = 0;
+  outbpsScaled = 0;
+}
+
+const ZERO_ESTIMATOR: Readonly<Estimator> = new Estimator();
