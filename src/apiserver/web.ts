@@ -278,6 +278,17 @@ export class WebView {
       this.watch(res, new URL(req.url ?? '/', 'http://127.0.0.1').searchParams);
       return;
     }
+    const list = /^\/svclab\/v1\/web\/list\/([a-z]+)$/.exec(path);
+    if (list !== null) {
+      // The page's lists, in the versions it reads at every cluster release (a v1.15
+      // cluster serves no networking.k8s.io/v1 or discovery.k8s.io/v1 to kubectl).
+      if (method !== 'GET') throw methodNotAllowed(method);
+      const spec = Object.hasOwn(WEB_WATCH_KINDS, list[1]!) ? WEB_WATCH_KINDS[list[1]!] : undefined;
+      if (spec === undefined) throw notFoundPath();
+      const r = this.rest.list({ res: findResource(...spec)! }, new URLSearchParams(), false);
+      sendText(res, r.status, r.text ?? JSON.stringify(r.body), 'application/json');
+      return;
+    }
     if (path === '/svclab/v1/web') {
       if (method !== 'GET') throw methodNotAllowed(method);
       sendText(res, 200, JSON.stringify(this.info()), 'application/json');

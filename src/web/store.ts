@@ -208,16 +208,16 @@ export class ClusterStore {
   /** Query name (as /svclab/v1/web/watch takes it) → the kind's list path and map. */
   private kinds(): Record<string, KindSpec<unknown>> {
     return {
-      nodes: { path: '/api/v1/nodes', view: nodeView, map: this.nodes },
-      pods: { path: '/api/v1/pods', view: podView, map: this.pods },
-      services: { path: '/api/v1/services', view: serviceView, map: this.services },
+      nodes: { path: '/svclab/v1/web/list/nodes', view: nodeView, map: this.nodes },
+      pods: { path: '/svclab/v1/web/list/pods', view: podView, map: this.pods },
+      services: { path: '/svclab/v1/web/list/services', view: serviceView, map: this.services },
       endpointslices: {
-        path: '/apis/discovery.k8s.io/v1/endpointslices',
+        path: '/svclab/v1/web/list/endpointslices',
         view: sliceView,
         map: this.slices,
       },
       ingresses: {
-        path: '/apis/networking.k8s.io/v1/ingresses',
+        path: '/svclab/v1/web/list/ingresses',
         view: ingressView,
         map: this.ingresses,
       },

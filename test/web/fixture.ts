@@ -70,6 +70,7 @@ export async function serveWeb(
     recursive: false,
     serviceCidr: cfg.serviceCIDR,
     nodePortRange: cfg.nodePortRange,
+    kubernetesVersion: cfg.kubernetesVersion,
   });
   if (!loaded.ok) throw new Error(loaded.errors.map((e) => e.format()).join('\n'));
   session.cluster.apply(loaded.objects);

@@ -313,7 +313,8 @@ test('an Ingress rule: from outside through the NodePort to ingress-nginx, then 
     'ingress-vh/deployment2.yaml',
     'ingressrule.yaml',
   ].map((f) => join(SEED, f));
-  const s = await serveWeb({ files });
+  // The seed's release: its extensions/v1beta1 Ingresses apply.
+  const s = await serveWeb({ files, cluster: { kubernetesVersion: 'v1.15.1' } });
   try {
     const r = await s.api('/svclab/v1/journeys', {
       method: 'POST',
@@ -409,6 +410,30 @@ test('the page’s one watch stream follows every kind from its list’s version
         (l) => l.kind === 'services' && l.type === 'ADDED' && l.object.metadata.name === 'w',
       ),
     );
+  } finally {
+    await s.close();
+  }
+});
+
+test("the page's lists at any release: a v1.15 cluster serves kubectl no networking.k8s.io/v1, the page still gets its Ingresses", async (t) => {
+  const files = ['ingress/mandatory.yaml', 'ingress-vh/deployment.yaml', 'ingressrule.yaml'].map(
+    (f) => join(SEED, f),
+  );
+  const s = await serveWeb({ files, cluster: { kubernetesVersion: 'v1.15.1' } });
+  try {
+    t.is((await s.api('/apis/networking.k8s.io/v1/ingresses')).status, 404);
+    const r = await s.api('/svclab/v1/web/list/ingresses');
+    t.is(r.status, 200);
+    const list = (await r.json()) as { items: { metadata: { name: string } }[] };
+    t.deepEqual(
+      list.items.map((i) => i.metadata.name),
+      ['ingress1', 'ingress2'],
+    );
+    const slices = (await (await s.api('/svclab/v1/web/list/endpointslices')).json()) as {
+      items: unknown[];
+    };
+    t.true(slices.items.length > 0);
+    t.is((await s.api('/svclab/v1/web/list/secrets')).status, 404, 'only the kinds the page shows');
   } finally {
     await s.close();
   }
