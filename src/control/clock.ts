@@ -74,12 +74,13 @@ export class VirtualClock {
 
   /** Run `fn` at absolute time `at` (clamped to now). */
   schedule(at: number, fn: () => void, priority: number = TimerPriority.Normal): TimerHandle {
-    const t: TimerHandle = {
+    const t: FifoHandle = {
       at: Math.max(at, this.nowNs),
       priority,
       seq: this.seq++,
       cancelled: false,
       fn,
+      fifo: undefined,
     };
     this.push(t.at, priority * TIE_PRIORITY + t.seq, t, undefined);
     return t;
@@ -87,7 +88,20 @@ export class VirtualClock {
 
   /** Run `fn` after `delayNs`. */
   after(delayNs: number, fn: () => void, priority: number = TimerPriority.Normal): TimerHandle {
-    return this.schedule(this.nowNs + delayNs, fn, priority);
+    // Normal timers of a delay seen before (retransmission, TIME-WAIT, keep-alive...) wait
+    // in that delay's FIFO, like posts: the same order, no sifting through the heap.
+    const f = priority === 0 && delayNs >= 0 ? this.fifoFor(delayNs) : undefined;
+    if (f === undefined) return this.schedule(this.nowNs + delayNs, fn, priority);
+    const t: FifoHandle = {
+      at: this.nowNs + delayNs,
+      priority,
+      seq: this.seq++,
+      cancelled: false,
+      fn,
+      fifo: f,
+    };
+    f.add(t.at, t.seq, t, undefined);
+    return t;
   }
 
   /**
@@ -102,7 +116,7 @@ export class VirtualClock {
   postArg<T>(delayNs: number, fn: (arg: T) => void, arg: T): void {
     const at = this.nowNs + delayNs;
     const f = delayNs >= 0 ? this.fifoFor(delayNs) : undefined;
-    if (f !== undefined) f.add(at, this.seq++, fn as (arg: unknown) => void, arg);
+    if (f !== undefined) f.add(at, this.seq++, fn as (arg: never) => void, arg);
     else this.push(at < this.nowNs ? this.nowNs : at, this.seq++, fn as (arg: never) => void, arg);
   }
 
@@ -122,6 +136,7 @@ export class VirtualClock {
     let best: PostFifo | undefined;
     for (let i = 0; i < fs.length; i++) {
       const f = fs[i]!;
+      if (f.dead > 0) f.dropCancelled();
       if (f.head === f.tail) continue;
       if (best === undefined) best = f;
       else {
@@ -143,7 +158,9 @@ export class VirtualClock {
     if (t === undefined || t.cancelled) return;
     t.cancelled = true;
     (t as { fn: () => void }).fn = NOOP;
-    if (++this.dead > 256 && this.dead * 2 > this.size) this.compact();
+    const f = (t as FifoHandle).fifo;
+    if (f !== undefined) f.cancelled();
+    else if (++this.dead > 256 && this.dead * 2 > this.size) this.compact();
   }
 
   /** Drop every cancelled entry and restore the heap property bottom-up (Floyd). */
@@ -187,7 +204,7 @@ export class VirtualClock {
       const t = this.itemQ[i]!;
       if (typeof t === 'function' || !t.cancelled) n++;
     }
-    for (const f of this.fifos) n += f.tail - f.head;
+    for (const f of this.fifos) n += f.tail - f.head - f.dead;
     return n;
   }
 
@@ -248,11 +265,15 @@ export class VirtualClock {
       } else {
         const k = f!.headTie();
         if (f!.headAt() !== at || k < lo || k >= hi) return n;
-        const fn = f!.headFn();
+        const t = f!.headItem();
         const arg = f!.shift();
         this.fired++;
         n++;
-        fn(arg);
+        if (typeof t === 'function') (t as (arg: unknown) => void)(arg);
+        else {
+          t.cancelled = true;
+          t.fn();
+        }
       }
     }
   }
@@ -332,28 +353,39 @@ export class VirtualClock {
   }
 }
 
-/** At most this many delays get a FIFO; posts with other delays go to the heap. */
-const MAX_FIFOS = 8;
+/** At most this many delays get a FIFO; posts and timers of other delays go to the heap. */
+const MAX_FIFOS = 16;
 
-/** Posts of one delay, in the order they were made: a ring buffer in parallel arrays. */
+/** A timer handle waiting in a FIFO: cancel() tells the FIFO. */
+interface FifoHandle extends TimerHandle {
+  readonly fifo: PostFifo | undefined;
+}
+
+/**
+ * Posts and normal-priority timers of one delay, in the order they were made: a ring
+ * buffer in parallel arrays. Cancelled timers stay until they reach the head (or the
+ * FIFO is compacted, when they are more than half of it); filtering keeps the order.
+ */
 class PostFifo {
   private at = new Float64Array(256);
   private tie = new Float64Array(256);
-  private fn: ((arg: unknown) => void)[] = new Array<(arg: unknown) => void>(256);
+  private item: Item[] = new Array<Item>(256);
   private arg: unknown[] = new Array<unknown>(256);
   private mask = 255;
   /** Positions only grow; slot = position & mask. */
   head = 0;
   tail = 0;
+  /** Cancelled timers still in the FIFO. */
+  dead = 0;
 
   constructor(readonly delay: number) {}
 
-  add(at: number, tie: number, fn: (arg: unknown) => void, arg: unknown): void {
-    if (this.tail - this.head > this.mask) this.grow();
+  add(at: number, tie: number, item: Item, arg: unknown): void {
+    if (this.tail - this.head > this.mask) this.grow(this.mask + 1);
     const i = this.tail & this.mask;
     this.at[i] = at;
     this.tie[i] = tie;
-    this.fn[i] = fn;
+    this.item[i] = item;
     this.arg[i] = arg;
     this.tail++;
   }
@@ -366,15 +398,15 @@ class PostFifo {
     return this.tie[this.head & this.mask]!;
   }
 
-  headFn(): (arg: unknown) => void {
-    return this.fn[this.head & this.mask]!;
+  headItem(): Item {
+    return this.item[this.head & this.mask]!;
   }
 
   /** Remove the head; returns its argument. */
   shift(): unknown {
     const i = this.head & this.mask;
     const a = this.arg[i];
-    this.fn[i] = NOOP;
+    this.item[i] = NOOP;
     this.arg[i] = undefined;
     this.head++;
     if (this.head === this.tail) {
@@ -384,22 +416,60 @@ class PostFifo {
     return a;
   }
 
-  private grow(): void {
-    const n = this.mask + 1;
+  /** A timer in this FIFO was cancelled. */
+  cancelled(): void {
+    if (++this.dead > 256 && this.dead * 2 > this.tail - this.head) this.compact();
+  }
+
+  /** Drop cancelled timers at the head. */
+  dropCancelled(): void {
+    while (this.head !== this.tail) {
+      const t = this.item[this.head & this.mask]!;
+      if (typeof t === 'function' || !t.cancelled) return;
+      this.shift();
+      this.dead--;
+    }
+  }
+
+  /** Remove every cancelled timer, keeping the others' order. */
+  private compact(): void {
+    const n = this.tail - this.head;
+    let k = 0;
+    for (let p = 0; p < n; p++) {
+      const i = (this.head + p) & this.mask;
+      const t = this.item[i]!;
+      if (typeof t !== 'function' && t.cancelled) continue;
+      const j = (this.head + k) & this.mask;
+      this.at[j] = this.at[i]!;
+      this.tie[j] = this.tie[i]!;
+      this.item[j] = t;
+      this.arg[j] = this.arg[i];
+      k++;
+    }
+    for (let p = k; p < n; p++) {
+      const i = (this.head + p) & this.mask;
+      this.item[i] = NOOP;
+      this.arg[i] = undefined;
+    }
+    this.tail = this.head + k;
+    this.dead = 0;
+  }
+
+  private grow(n: number): void {
     const at = new Float64Array(n * 2);
     const tie = new Float64Array(n * 2);
-    const fn = new Array<(arg: unknown) => void>(n * 2);
+    const item = new Array<Item>(n * 2);
     const arg = new Array<unknown>(n * 2);
     for (let k = 0; k < n; k++) {
       const i = (this.head + k) & this.mask;
       at[k] = this.at[i]!;
       tie[k] = this.tie[i]!;
-      fn[k] = this.fn[i]!;
+      item[k] = this.item[i]!;
       arg[k] = this.arg[i];
     }
     this.at = at;
     this.tie = tie;
-    this.fn = fn;
+    this.item = item;
     this.arg = arg;
     this.mask = n * 2 - 1;
     this.head = 0;
