@@ -132,6 +132,14 @@ const RESOURCES: Record<
   string,
   { path: string; plural: string; ref: string; namespaced: boolean }
 > = {};
+
+/**
+ * Where a resource lives on a server of an older release (discovery would say): a v1.15
+ * cluster has Ingresses in extensions/v1beta1 only.
+ */
+const OLDER: Record<string, { path: string; ref: string }> = {
+  ingresses: { path: '/apis/extensions/v1beta1', ref: 'ingress.extensions' },
+};
 for (const [names, path, plural, ref, namespaced] of [
   [['svc', 'service', 'services'], '/api/v1', 'services', 'service', true],
   [['po', 'pod', 'pods'], '/api/v1', 'pods', 'pod', true],
@@ -186,10 +194,14 @@ export async function remoteGet(
   names: string[],
   g: RemoteGetOptions,
 ): Promise<{ stdout: string; stderr: string }> {
-  const res = RESOURCES[resource.toLowerCase()];
+  let res = RESOURCES[resource.toLowerCase()];
   if (res === undefined)
     throw new CliError(`error: the server doesn't have a resource type "${resource}"`);
   const t = loadTarget(o);
+  // The group version is not served (an older release): its older home, if it has one.
+  const older = OLDER[res.plural];
+  if (older !== undefined && (await call(t, 'GET', res.path, 'application/json')).status === 404)
+    res = { ...res, ...older };
   const ns =
     res.namespaced && !g.allNamespaces ? `/namespaces/${encodeURIComponent(g.namespace)}` : '';
   const base = `${res.path}${ns}/${res.plural}`;

@@ -86,3 +86,25 @@ test("svclab iptables-save --kubeconfig shows the node's live rules, with the ap
   t.is(bad.code, 1);
   t.regex(bad.stderr, /nodes "nope" not found/);
 });
+
+test('svclab get ingress --kubeconfig on a v1.15 server finds them in extensions/v1beta1', async (t) => {
+  const old = await serveSim({ kubernetesVersion: 'v1.15.1' });
+  const cfg = join(dir, 'kubeconfig-v1.15');
+  writeFileSync(cfg, kubeconfigText({ server: old.url, token: old.token, caPem: old.tls.caPem }), {
+    mode: 0o600,
+  });
+  try {
+    const r0 = old.session.applyText(
+      'apiVersion: extensions/v1beta1\nkind: Ingress\nmetadata: {name: old}\nspec:\n  rules:\n  - host: www1.atguigu.com\n    http: {paths: [{path: /, backend: {serviceName: web, servicePort: 80}}]}\n',
+      'ing.yaml',
+    );
+    t.is(r0.exitCode, 0, r0.stderr);
+    const r = await svclab('get', 'ing', '--kubeconfig', cfg);
+    t.is(r.code, 0, r.stderr);
+    t.regex(r.stdout, /^NAME\s+HOSTS\s+ADDRESS\s+PORTS\s+AGE\nold\s+www1\.atguigu\.com\s+80\s/);
+    const y = await svclab('get', 'ingress', 'old', '-o', 'yaml', '--kubeconfig', cfg);
+    t.regex(y.stdout, /^apiVersion: extensions\/v1beta1\nkind: Ingress\n/);
+  } finally {
+    await old.close();
+  }
+});
