@@ -8,40 +8,13 @@ import type { ClusterLimits } from '../api/options.ts';
 import type { KubeObject } from '../api/types.ts';
 import { validateWithLimits } from '../api/validate.ts';
 import { toApiObject } from '../api/wire.ts';
+import { toExtensionsIngress } from '../api/old-shapes.ts';
 import { HttpStatusError } from './status.ts';
 import { type ServedResource, groupVersion } from './resources.ts';
 
 type Obj = Record<string, unknown>;
 
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
-
-/** networking.k8s.io/v1 IngressBackend → extensions/v1beta1 {serviceName, servicePort}. */
-function oldBackend(b: unknown): unknown {
-  if (!isObj(b) || !isObj(b['service'])) return b;
-  const { service, ...rest } = b;
-  const svc = service as Obj;
-  const port = isObj(svc['port']) ? (svc['port'] as Obj) : {};
-  return {
-    ...rest,
-    serviceName: svc['name'],
-    servicePort: port['number'] ?? port['name'],
-  };
-}
-
-function toOldIngress(o: Obj): void {
-  const spec = o['spec'];
-  if (!isObj(spec)) return;
-  if (spec['defaultBackend'] !== undefined) {
-    spec['backend'] = oldBackend(spec['defaultBackend']);
-    delete spec['defaultBackend'];
-  }
-  for (const rule of Array.isArray(spec['rules']) ? spec['rules'] : []) {
-    const paths = isObj(rule) && isObj(rule['http']) ? rule['http']['paths'] : undefined;
-    for (const p of Array.isArray(paths) ? paths : []) {
-      if (isObj(p)) p['backend'] = oldBackend(p['backend']);
-    }
-  }
-}
 
 /** core/v1 Event → events.k8s.io/v1 Event (the field renames of the newer API). */
 function toNewEvent(o: Obj): Obj {
@@ -77,7 +50,7 @@ export function toServed(obj: KubeObject, res: ServedResource, epochMs: number):
   let o = toApiObject(obj, epochMs);
   o['apiVersion'] = groupVersion(res.group, res.version);
   o['kind'] = res.kind;
-  if (res.group === 'extensions' && res.stored === 'Ingress') toOldIngress(o);
+  if (res.group === 'extensions' && res.stored === 'Ingress') toExtensionsIngress(o);
   if (res.group === 'events.k8s.io') o = toNewEvent(o);
   return o;
 }

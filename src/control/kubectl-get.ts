@@ -10,6 +10,7 @@ import { jsonpath } from '../api/kubectl/jsonpath.ts';
 import { renderTable } from '../api/kubectl/table.ts';
 import { matchesLabelSelector, parseSelector } from '../api/selector.ts';
 import { kubeMinor } from '../api/kinds.ts';
+import { toExtensionsIngress } from '../api/old-shapes.ts';
 
 /** A kubectl-style failure: the message is what kubectl prints. */
 export class KubectlError extends Error {}
@@ -134,13 +135,25 @@ export function renderGet(
     objs = names.map((n) => objs.find((o) => o.metadata.name === n)!);
   }
   const output = opts.output ?? '';
+  // Before v1.19 `kubectl get ingress` reads extensions/v1beta1, the only version served.
+  const oldIngress =
+    res.kind === 'Ingress' && (kubeMinor(cluster.config.kubernetesVersion) ?? 1000) < 19;
+  const served = (o: KubeObject): Record<string, unknown> => {
+    const w = toApiObject(o);
+    if (oldIngress) {
+      w['apiVersion'] = 'extensions/v1beta1';
+      toExtensionsIngress(w);
+    }
+    return w;
+  };
+  const list = (os: KubeObject[]) => ({ ...toApiList([]), items: os.map(served) });
   if (output.startsWith('jsonpath=')) {
-    const doc = names.length === 1 ? toApiObject(objs[0]!) : toApiList(objs);
+    const doc = names.length === 1 ? served(objs[0]!) : list(objs);
     return { stdout: jsonpath(output.slice('jsonpath='.length), doc), stderr: '' };
   }
   if (output === 'yaml' || output === 'json') {
     const single = names.length === 1;
-    const doc = single ? toApiObject(objs[0]!) : toApiList(objs);
+    const doc = single ? served(objs[0]!) : list(objs);
     const text =
       output === 'json'
         ? `${JSON.stringify(doc, null, 4)}\n`
