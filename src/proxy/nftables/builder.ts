@@ -59,6 +59,15 @@ export type RecordedOp =
     }
   | { readonly op: 'set'; readonly name: string; readonly spec: SetSpec };
 
+/**
+ * `s` as one flat string. Built with `+=`, a rule's text is a tree of V8 cons strings (a node
+ * per piece, ~32 bytes each) that lives as long as the rule; a round trip through bytes
+ * stores it flat (nftables at 10,000 Services: 298 → 264 MiB after a full GC).
+ */
+function flat(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8');
+}
+
 /** A verdict for another ruleset: build() writes each ruleset's chain index into its own. */
 function copyVerdict(v: NftVerdict): NftVerdict {
   return { kind: v.kind, target: v.target, chain: -1, text: v.text };
@@ -116,7 +125,11 @@ export class RulesetBuilder {
     for (const m of matches) text += m.text + ' ';
     text += s.text;
     if (comment !== undefined) text += ` comment "${comment}"`;
-    const rule: NftRule = { text, matches: matches.map((m) => m.match), action: s.action };
+    const rule: NftRule = {
+      text: flat(text),
+      matches: matches.map((m) => m.match),
+      action: s.action,
+    };
     if (this.recording !== undefined) this.recording.push({ op: 'rule', chain, rule });
     this.chains[this.chainIndex.get(chain)!]!.rules.push(rule);
   }
