@@ -13,7 +13,7 @@
 // Figures are CPU time (process.cpuUsage) per packet: each round's sample is the median of
 // short, separately timed batches; the figure is the median over rounds. Target (issue 4): established
 // >= 3 M packets/s on one core; stretch (issue 8) 5 M.
-// Run: npx tsx bench/dataplane.ts [--quick] [--mode iptables|ipvs|nftables]...
+// Run: npx tsx bench/dataplane.ts [--quick] [--mode iptables|ipvs|nftables]... [--against DIR]
 import { pathToFileURL } from 'node:url';
 import { Verdict } from '../src/dataplane/counters.ts';
 import { NodeDataplane } from '../src/dataplane/node.ts';
@@ -403,10 +403,59 @@ export async function dataplaneBench(opts: DataplaneOptions = {}): Promise<Datap
   return dataplaneFigures(opts).rows;
 }
 
+/**
+ * A paired before/after in one process: this checkout's established flow and another
+ * checkout's (`dir`, e.g. a `git worktree` of an older commit), alternating round by round
+ * (A B, B A, ...), so both see the same machine. Per mode: the median ns/packet of each
+ * and the median of the per-round ratios (this / other).
+ */
+export async function pairedEstablished(
+  dir: string,
+  modes: readonly DataplaneMode[],
+  rounds: number,
+): Promise<void> {
+  const other = (await import(pathToFileURL(`${dir}/bench/dataplane.ts`).href)) as {
+    establishedSamples: typeof establishedSamples;
+  };
+  for (const mode of modes) {
+    const mine: number[] = [];
+    const theirs: number[] = [];
+    const ratio: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      let a: number;
+      let b: number;
+      if (r % 2 === 0) {
+        b = other.establishedSamples(mode, 1, 15)[0]!;
+        a = establishedSamples(mode, 1, 15)[0]!;
+      } else {
+        a = establishedSamples(mode, 1, 15)[0]!;
+        b = other.establishedSamples(mode, 1, 15)[0]!;
+      }
+      mine.push(a);
+      theirs.push(b);
+      ratio.push(a / b);
+    }
+    const m = median(mine);
+    const t = median(theirs);
+    console.log(
+      `  ${mode}: this ${m.toFixed(0)} ns/packet (${(1e3 / m).toFixed(2)} M/s), ` +
+        `${dir} ${t.toFixed(0)} ns/packet (${(1e3 / t).toFixed(2)} M/s), ` +
+        `this/other ${median(ratio).toFixed(3)} (median of ${rounds} paired rounds)`,
+    );
+  }
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   // --mode M (repeatable): only those modes, e.g. for a paired before/after of one mode.
+  // --against DIR: a paired before/after against another checkout, in this process.
   const argv = process.argv.slice(2);
   const picked = argv.flatMap((a, i) => (a === '--mode' ? [argv[i + 1] as DataplaneMode] : []));
+  const against = argv.flatMap((a, i) => (a === '--against' ? [argv[i + 1]!] : []))[0];
+  if (against !== undefined) {
+    const modes = picked.length > 0 ? picked.filter((m) => MODES.includes(m)) : MODES;
+    await pairedEstablished(against, modes, isQuick() ? 8 : 16);
+    process.exit(0);
+  }
   const { figures, rows } = dataplaneFigures({
     quick: isQuick(),
     ...(picked.length > 0 ? { modes: picked.filter((m) => MODES.includes(m)) } : {}),

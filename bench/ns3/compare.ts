@@ -54,7 +54,8 @@ function probe(): Ns3Probe {
  * ns-3 pkg-config finds, or against the ns-3 installed under `prefix` (an optimized build
  * from source: `./ns3 configure --build-profile=optimized --prefix=DIR`, then install),
  * whose .pc files are in DIR/lib/pkgconfig; the program then gets -O3 -march=native too,
- * as ns-3's optimized profile compiles itself.
+ * as ns-3's optimized profile compiles itself, and an RPATH (not RUNPATH: ns-3's own
+ * libraries find each other through it) to DIR/lib.
  */
 function build(compiler: string, prefix?: string): string {
   const env =
@@ -69,7 +70,7 @@ function build(compiler: string, prefix?: string): string {
   const args =
     prefix === undefined
       ? ['-O2', '-std=c++17']
-      : ['-O3', '-march=native', '-std=c++17', `-Wl,-rpath,${join(prefix, 'lib')}`];
+      : ['-O3', '-march=native', '-std=c++17', `-Wl,--disable-new-dtags,-rpath,${join(prefix, 'lib')}`];
   const key = createHash('sha256')
     .update(readFileSync(SOURCE))
     .update(JSON.stringify([compiler, args, flags]))
