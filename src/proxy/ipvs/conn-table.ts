@@ -17,6 +17,17 @@ function connHash(proto: number, caddr: number, cport: number): number {
   return (h ^ (h >>> 15)) >>> 0;
 }
 
+/** An array-like view whose element `id` is `get(id)`. */
+function slotView<T>(get: (id: number) => T): readonly T[] {
+  return new Proxy([] as T[], {
+    get(target, key, receiver) {
+      if (typeof key === 'string' && key.length > 0 && key.length < 11 && /^\d+$/.test(key))
+        return get(Number(key));
+      return Reflect.get(target, key, receiver) as unknown;
+    },
+  });
+}
+
 export class ConnTable {
   private cap: number;
   count = 0;
@@ -41,11 +52,15 @@ export class ConnTable {
   /** Bucket chain; doubles as the free list. */
   private next: Int32Array;
   private live: Uint8Array;
-  svc: (VirtualService | null)[];
-  dest: (IpvsDest | null)[];
-  /** The same service and server as arena slots (arena.ts), -1 for none: what packets read. */
+  /** Each connection's service and server as arena slots (arena.ts), -1 for none. */
   svcSlot: Int32Array;
   destSlot: Int32Array;
+  /**
+   * The same as objects, read through the slot columns (views and tests read `dest[id]`;
+   * the packet path writes only slots, so a new connection touches no object).
+   */
+  readonly svc: readonly (VirtualService | null)[];
+  readonly dest: readonly (IpvsDest | null)[];
   private heads: Int32Array;
   private mask: number;
   private freeHead = -1;
@@ -72,12 +87,24 @@ export class ConnTable {
     this.nControl = new Int32Array(initial);
     this.next = new Int32Array(initial);
     this.live = new Uint8Array(initial);
-    this.svc = new Array<VirtualService | null>(initial).fill(null);
-    this.dest = new Array<IpvsDest | null>(initial).fill(null);
+    this.svc = slotView((id) => this.svcOf(id));
+    this.dest = slotView((id) => this.destOf(id));
     this.svcSlot = new Int32Array(initial).fill(-1);
     this.destSlot = new Int32Array(initial).fill(-1);
     this.heads = new Int32Array(initial).fill(-1);
     this.mask = initial - 1;
+  }
+
+  /** The service of connection `id` (null: none, or a free slot). */
+  svcOf(id: number): VirtualService | null {
+    const s = this.svcSlot[id] ?? -1;
+    return s < 0 ? null : ((this.arena.objs[s] as VirtualService | undefined) ?? null);
+  }
+
+  /** The server of connection `id`. */
+  destOf(id: number): IpvsDest | null {
+    const s = this.destSlot[id] ?? -1;
+    return s < 0 ? null : ((this.arena.objs[s] as IpvsDest | undefined) ?? null);
   }
 
   isLive(id: number): boolean {
@@ -118,8 +145,6 @@ export class ConnTable {
       break;
     }
     this.live[id] = 0;
-    this.svc[id] = null;
-    this.dest[id] = null;
     this.svcSlot[id] = -1;
     this.destSlot[id] = -1;
     this.next[id] = this.freeHead;
@@ -252,10 +277,6 @@ export class ConnTable {
     this.svcSlot.fill(-1, old);
     this.destSlot = i32(this.destSlot);
     this.destSlot.fill(-1, old);
-    this.svc.length = cap;
-    this.svc.fill(null, this.cap);
-    this.dest.length = cap;
-    this.dest.fill(null, this.cap);
     this.cap = cap;
     // Rehash into as many buckets as slots.
     this.heads = new Int32Array(cap).fill(-1);

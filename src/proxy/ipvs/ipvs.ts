@@ -389,7 +389,7 @@ export class Ipvs {
       );
       c.timeoutMs[ct] = svc.timeout * 1000;
     } else {
-      dest = c.dest[ct]!;
+      dest = c.destOf(ct)!;
     }
     const id = this.newConn(
       svc,
@@ -411,7 +411,7 @@ export class Ipvs {
 
   /** ip_vs_check_template(): a template whose server left or was quiesced is invalidated. */
   private checkTemplate(ct: number): boolean {
-    const d = this.conns.dest[ct];
+    const d = this.conns.destOf(ct);
     if (d && d.available && !(this.expireQuiescentTemplate && d.weight === 0)) return true;
     // Unhash it from lookups (vport/dport 0xffff); it still expires on its own timer.
     this.conns.vport[ct] = 0xffff;
@@ -474,8 +474,6 @@ export class Ipvs {
     c.expires[id] = now + INITIAL_CONN_TIMEOUT * 1000;
     c.svcSlot[id] = svc;
     c.destSlot[id] = dest;
-    c.svc[id] = a.objs[svc] as VirtualService;
-    c.dest[id] = a.objs[dest] as IpvsDest;
     if ((flags & ConnFlag.TEMPLATE) !== 0) {
       i32[d + R_PERSIST] = i32[d + R_PERSIST]! + 1;
     } else {
@@ -516,8 +514,8 @@ export class Ipvs {
         (i32[d + R_FLAGS]! & DEST_AVAILABLE) === 0 &&
         i32[d + R_ACTIVE]! + i32[d + R_INACT]! + i32[d + R_PERSIST]! === 0
       ) {
-        const dest = c.dest[id]!;
-        c.svc[id]?.dropTrashed(dest.key);
+        const dest = c.destOf(id)!;
+        c.svcOf(id)?.dropTrashed(dest.key);
       }
     }
     c.free(id);
