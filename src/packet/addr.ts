@@ -39,8 +39,19 @@ export function ipToU32(s: string): number {
 }
 
 /** Format a u32 as dotted-quad. */
+/** Recently formatted addresses, direct-mapped by a hash of the address (1,024 slots). */
+const IP_TEXT_KEY = new Int32Array(1024);
+const IP_TEXT: (string | undefined)[] = new Array<string | undefined>(1024).fill(undefined);
+
 export function u32ToIp(n: number): string {
-  return `${(n >>> 24) & 0xff}.${(n >>> 16) & 0xff}.${(n >>> 8) & 0xff}.${n & 0xff}`;
+  const k = n | 0;
+  const slot = (k ^ (k >>> 10) ^ (k >>> 20)) & 1023;
+  const hit = IP_TEXT[slot];
+  if (hit !== undefined && IP_TEXT_KEY[slot] === k) return hit;
+  const s = `${(n >>> 24) & 0xff}.${(n >>> 16) & 0xff}.${(n >>> 8) & 0xff}.${n & 0xff}`;
+  IP_TEXT_KEY[slot] = k;
+  IP_TEXT[slot] = s;
+  return s;
 }
 
 export interface Cidr {
