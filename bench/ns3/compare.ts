@@ -70,7 +70,12 @@ function build(compiler: string, prefix?: string): string {
   const args =
     prefix === undefined
       ? ['-O2', '-std=c++17']
-      : ['-O3', '-march=native', '-std=c++17', `-Wl,--disable-new-dtags,-rpath,${join(prefix, 'lib')}`];
+      : [
+          '-O3',
+          '-march=native',
+          '-std=c++17',
+          `-Wl,--disable-new-dtags,-rpath,${join(prefix, 'lib')}`,
+        ];
   const key = createHash('sha256')
     .update(readFileSync(SOURCE))
     .update(JSON.stringify([compiler, args, flags]))
