@@ -39,7 +39,13 @@ export interface MyAppFiles {
 
 interface StaticFile {
   body: Uint8Array;
-  mtimeMs: number;
+  /** Its ETag and Last-Modified: fixed with the file, so made once, not per request. */
+  etag: string;
+  lastModified: string;
+}
+
+function staticFile(body: Uint8Array, mtimeMs: number): StaticFile {
+  return { body, etag: nginxEtag(mtimeMs, body.length), lastModified: httpDate(mtimeMs) };
 }
 
 /** nginx's own pages: Content-Type, Content-Length, Connection (close after a 400). */
@@ -57,16 +63,15 @@ export function nginxPageResponse(status: number): WorkloadResponse {
 export function myappHandler(o: MyAppFiles): WorkloadHandler {
   const version = myappVersion(o.image);
   const files = new Map<string, StaticFile>([
-    ['/index.html', { body: utf8(myappIndex(version)), mtimeMs: MYAPP_INDEX_MTIME_MS }],
-    ['/hostname.html', { body: utf8(`${o.podName}\n`), mtimeMs: o.startedAtMs }],
+    ['/index.html', staticFile(utf8(myappIndex(version)), MYAPP_INDEX_MTIME_MS)],
+    ['/hostname.html', staticFile(utf8(`${o.podName}\n`), o.startedAtMs)],
   ]);
   return (req) => {
     const path = req.target.split('?')[0]!;
     const file = files.get(path === '/' ? '/index.html' : path);
     if (req.method !== 'GET' && req.method !== 'HEAD') return nginxPageResponse(405);
     if (file === undefined) return nginxPageResponse(404);
-    const etag = nginxEtag(file.mtimeMs, file.body.length);
-    const lastModified = httpDate(file.mtimeMs);
+    const { etag, lastModified } = file;
     if (headerValue(req.headers, 'if-none-match') === etag) {
       return {
         status: 304,
