@@ -3,7 +3,7 @@
 // (grace period, propagation) and deletecollection, plus the status and scale
 // subresources — what kube-apiserver's generic registry does, on svclab's store.
 import { clusterLimits } from '../api/options.ts';
-import { kubeMinor } from '../api/kinds.ts';
+import { clusterMinor } from '../control/cluster-config.ts';
 import type { ClusterLimits } from '../api/options.ts';
 import type { Deployment, Kind, KubeObject, ReplicaSet } from '../api/types.ts';
 import { formatLabelSelector } from '../api/selector.ts';
@@ -202,7 +202,7 @@ export class RestHandlers {
         now: this.runtime.cluster.now(),
         epochMs: this.runtime.epochMs,
         include: includeObject(query),
-        minor: kubeMinor(this.runtime.cluster.config.kubernetesVersion),
+        minor: clusterMinor(this.runtime.cluster.config),
         served: (o) => this.served(o, res),
       },
       meta,

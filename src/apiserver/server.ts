@@ -22,7 +22,7 @@ import {
 import { handleExecUpgrade } from './exec.ts';
 import { openapiV2Document, openapiV3Reply, unknownFields } from './openapi/index.ts';
 import { type ServedResource, findResource } from './resources.ts';
-import { kubeMinor } from '../api/kinds.ts';
+import { clusterMinor } from '../control/cluster-config.ts';
 import { type Reply, RestHandlers, type Target, notFound } from './rest.ts';
 import { type ClusterRuntime, NODE_TOOLS, type ToolResult } from './runtime.ts';
 import {
@@ -218,8 +218,8 @@ export class ApiServer {
   }
 
   /** The cluster's minor release: which group versions discovery and the routes serve. */
-  private get minor(): number | undefined {
-    return kubeMinor(this.opts.runtime.cluster.config.kubernetesVersion);
+  private get minor(): number {
+    return clusterMinor(this.opts.runtime.cluster.config);
   }
 
   /** Listen on 127.0.0.1; resolves to the port. */

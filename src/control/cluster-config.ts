@@ -1,6 +1,7 @@
 // Cluster configuration with the seed walkthrough's kubeadm cluster as the default:
 // one control-plane node and two workers on 10.0.100.0/24, flannel's 10.244.0.0/16
 // pod network, kubeadm's 10.96.0.0/12 service network and CoreDNS at 10.96.0.10.
+import { kubeMinor } from '../api/kinds.ts';
 import { eraOf } from './era.ts';
 import { parseCidr, tryIpToU32, u32ToIp, cidrContains } from '../packet/addr.ts';
 import { SECOND, MILLISECOND } from './clock.ts';
@@ -74,6 +75,11 @@ export interface ClusterConfig {
   maxEvents: number;
   /** An event is deleted this long after its last write (kube-apiserver --event-ttl). */
   eventTTLNs: number;
+}
+
+/** The cluster's minor release (resolveConfig has checked the version's form). */
+export function clusterMinor(cfg: Pick<ClusterConfig, 'kubernetesVersion'>): number {
+  return kubeMinor(cfg.kubernetesVersion)!;
 }
 
 export const DEFAULT_NODES: readonly NodeConfig[] = [

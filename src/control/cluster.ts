@@ -3,7 +3,6 @@
 // setPodReady) settle the controllers at the current instant; `advance` moves time
 // forward, firing timers (pod start/readiness, graceful deletion, proxy syncs) in order.
 import { DEFAULT_EPOCH_MS } from '../api/wire.ts';
-import { kubeMinor } from '../api/kinds.ts';
 import type { Kind, KubeObject, ObjectOfKind, Pod } from '../api/types.ts';
 import { ClusterIPAllocator } from './allocators/cluster-ip.ts';
 import { LoadBalancerPool } from './allocators/load-balancer.ts';
@@ -19,7 +18,7 @@ import {
   staticPods,
 } from './bootstrap.ts';
 import type { ClusterConfig, ClusterOptions } from './cluster-config.ts';
-import { resolveConfig, resolveNodes } from './cluster-config.ts';
+import { clusterMinor, resolveConfig, resolveNodes } from './cluster-config.ts';
 import { SECOND, VirtualClock } from './clock.ts';
 import { DeploymentController } from './controllers/deployment.ts';
 import { EndpointSliceMirroringController } from './controllers/endpointslice-mirroring.ts';
@@ -144,7 +143,7 @@ export class Cluster {
             .filter((n) => (n.imagePullSeconds ?? 0) > 0)
             .map((n) => [n.name, n.imagePullSeconds! * SECOND]),
         ),
-        minor: kubeMinor(cfg.kubernetesVersion) ?? 1000,
+        minor: clusterMinor(cfg),
       },
       this.events,
     );

@@ -8,13 +8,12 @@
 // deleting the pods switches a node's mode, as the seed does.
 import { EventSource } from './events.ts';
 import { parseCidr, u32ToIp } from '../packet/addr.ts';
-import { kubeMinor } from '../api/kinds.ts';
 import type { Pod } from '../api/types.ts';
 import type { DataplaneProxier } from '../proxy/hooks.ts';
 import { newProxier, type ProxyMode } from '../proxy/modes.ts';
 import { seededStream } from '../proxy/random.ts';
 import type { Cluster } from './cluster.ts';
-import type { ResolvedNode } from './cluster-config.ts';
+import { type ResolvedNode, clusterMinor } from './cluster-config.ts';
 import {
   KUBE_PROXY_CONFIG_KEY,
   KUBE_PROXY_CONFIGMAP,
@@ -40,11 +39,6 @@ export interface KubeProxyHost {
   readonly proxier: DataplaneProxier;
   setProxier(p: DataplaneProxier): void;
   readonly ct: Conntrack;
-}
-
-/** `v1.32.0` → 32 (the minor version decides which kube-proxy behaviour and log shapes apply). */
-export function minorVersion(v: string): number {
-  return kubeMinor(v) ?? 99;
 }
 
 export function isKubeProxyPod(p: Pod): boolean {
@@ -170,7 +164,7 @@ export class KubeProxy {
 
   /** Read the configuration and build the proxier, logging as kube-proxy does. */
   private boot(): DataplaneProxier {
-    const log = new KlogWriter(this.cluster, minorVersion(this.cluster.config.kubernetesVersion));
+    const log = new KlogWriter(this.cluster, clusterMinor(this.cluster.config));
     const cm = this.cluster.store.get('ConfigMap', KUBE_PROXY_NAMESPACE, KUBE_PROXY_CONFIGMAP);
     let settings: KubeProxySettings = this.fallbackSettings;
     let failed: string | undefined;
@@ -243,7 +237,7 @@ export class KubeProxy {
         version: cfg.kubernetesVersion,
         ...(s.masqueradeAll ? { masqueradeAll: true } : {}),
         // MASQUERADE --random-fully came with v1.16 (kubernetes#78547).
-        ...(minorVersion(cfg.kubernetesVersion) < 16 ? { iptables: { randomFully: false } } : {}),
+        ...(clusterMinor(cfg) < 16 ? { iptables: { randomFully: false } } : {}),
         ...(s.ipvsScheduler ? { ipvs: { scheduler: s.ipvsScheduler } } : {}),
         nftables: {
           serviceCIDRs: [cfg.serviceCIDR],

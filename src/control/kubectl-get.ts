@@ -9,7 +9,7 @@ import { PRINTERS } from '../api/kubectl/by-kind.ts';
 import { jsonpath } from '../api/kubectl/jsonpath.ts';
 import { renderTable } from '../api/kubectl/table.ts';
 import { matchesLabelSelector, parseSelector } from '../api/selector.ts';
-import { kubeMinor } from '../api/kinds.ts';
+import { clusterMinor } from './cluster-config.ts';
 import { toExtensionsIngress } from '../api/old-shapes.ts';
 
 /** A kubectl-style failure: the message is what kubectl prints. */
@@ -136,8 +136,7 @@ export function renderGet(
   }
   const output = opts.output ?? '';
   // Before v1.19 `kubectl get ingress` reads extensions/v1beta1, the only version served.
-  const oldIngress =
-    res.kind === 'Ingress' && (kubeMinor(cluster.config.kubernetesVersion) ?? 1000) < 19;
+  const oldIngress = res.kind === 'Ingress' && clusterMinor(cluster.config) < 19;
   const served = (o: KubeObject): Record<string, unknown> => {
     const w = toApiObject(o);
     if (oldIngress) {
@@ -170,7 +169,7 @@ export function renderGet(
     return { stdout: '', stderr: `No resources found${where}.\n` };
   }
   const wide = output === 'wide';
-  const minor = kubeMinor(cluster.config.kubernetesVersion);
+  const minor = clusterMinor(cluster.config);
   const ctx = { now: cluster.now(), wide, minor };
   const printer = res.printer as Printer<KubeObject>;
   const all = opts.allNamespaces === true && res.namespaced;

@@ -45,7 +45,7 @@ function podRecord(node: string, ip: string, pooled: boolean, removing: boolean)
 }
 
 /** kuberuntime image manager: the image is on the node, nothing is pulled. */
-const pulledMessage = (image: string): string =>
+const presentMessage = (image: string): string =>
   `Container image ${JSON.stringify(image)} already present on machine`;
 
 const recordOf = (h: StoreHandle<Pod>): PodRecord | undefined => h.local as PodRecord | undefined;
@@ -69,7 +69,7 @@ function goDuration(ns: number): string {
 }
 
 /** The kubelet's Pulled event for an image it pulled: wording by release. */
-function pulledFresh(image: string, tookNs: number, waitedNs: number, minor: number): string {
+function pulledAfterPull(image: string, tookNs: number, waitedNs: number, minor: number): string {
   const base = `Successfully pulled image ${JSON.stringify(image)}`;
   if (minor < 20) return base;
   if (minor < 28) return `${base} in ${goDuration(tookNs)}`;
@@ -237,9 +237,9 @@ export class Kubelet implements Controller {
   /** The Pulled event's message for a container of pod `key` starting now. */
   private pulledMessage(key: string, node: string, image: string): string {
     const waited = this.pulled.get(key);
-    if (waited === undefined) return pulledMessage(image);
+    if (waited === undefined) return presentMessage(image);
     const pullNs = this.timing.imagePullNs?.get(node) ?? 0;
-    return pulledFresh(image, Math.min(pullNs, waited), waited, this.timing.minor ?? 1000);
+    return pulledAfterPull(image, Math.min(pullNs, waited), waited, this.timing.minor ?? 1000);
   }
 
   private start(h: StoreHandle<Pod>): void {
