@@ -1,11 +1,12 @@
 // dig's text output (BIND 9.18 dig.c/masterdump.c; 9.11 differs only in what DigFlavor
 // holds): the header block, sections, and records laid out in dig's tab-stop columns
 // (TTL 24, class 32, type 40, rdata 48).
+import { DEFAULT_CONFIG } from '../../control/cluster-config.ts';
 import { type DigFlavor, eraOf } from '../../control/era.ts';
 import type { Answer, DecodedPacket, Question } from 'dns-packet';
 
-/** dig as a node of the current era has it (control/era.ts: each era's). */
-export const DEFAULT_DIG: DigFlavor = eraOf('v1.1000.0').dig;
+/** dig as a node of the default release has it (control/era.ts: each era's). */
+export const DEFAULT_DIG: DigFlavor = eraOf(DEFAULT_CONFIG.kubernetesVersion).dig;
 
 type Reply = DecodedPacket & { rcode?: string };
 
