@@ -202,7 +202,9 @@ export function endpointsFromSlices(
   slices: readonly EndpointSlice[],
   nodeName: string,
 ): Map<string, EndpointInfo[]> {
-  const byKey = new Map<string, Map<string, EndpointInfo>>();
+  // One list per key, sorted and de-duplicated afterwards: no per-key Map of endpoints
+  // (a full sync folds every endpoint of the cluster through here).
+  const out = new Map<string, EndpointInfo[]>();
   for (const slice of slices) {
     if (slice.addressType !== 'IPv4') continue;
     for (const p of slice.ports) {
@@ -213,42 +215,62 @@ export function endpointsFromSlices(
         port: slicePortName(p),
         protocol: p.protocol ?? 'TCP',
       });
-      let set = byKey.get(key);
-      if (set === undefined) byKey.set(key, (set = new Map()));
+      let list = out.get(key);
+      if (list === undefined) out.set(key, (list = []));
+      const suffix = `:${p.port}`;
       for (const ep of slice.endpoints) {
         const ipString = ep.addresses[0];
         if (ipString === undefined) continue;
         const ip = tryIpToU32(ipString);
         if (ip === undefined) continue;
-        const isLocal = ep.nodeName !== undefined && ep.nodeName === nodeName;
-        const info: EndpointInfo = {
+        const c = ep.conditions;
+        list.push({
           ip,
           ipString,
           port: p.port,
-          endpoint: `${ipString}:${p.port}`,
+          endpoint: ipString + suffix,
           // Conditions default as in endpointslicecache.go: nil ready/serving mean true.
-          ready: ep.conditions.ready ?? true,
-          serving: ep.conditions.serving ?? true,
-          terminating: ep.conditions.terminating ?? false,
-          isLocal,
+          ready: c.ready ?? true,
+          serving: c.serving ?? true,
+          terminating: c.terminating ?? false,
+          isLocal: ep.nodeName !== undefined && ep.nodeName === nodeName,
           nodeName: ep.nodeName ?? '',
           zone: ep.zone ?? '',
-        };
-        if (!set.has(info.endpoint) || isLocal) set.set(info.endpoint, info);
+        });
       }
     }
   }
-  const out = new Map<string, EndpointInfo[]>();
-  for (const [key, set] of byKey) {
-    if (set.size === 0) continue;
-    out.set(
-      key,
-      [...set.values()].sort((a, b) =>
-        a.endpoint < b.endpoint ? -1 : a.endpoint > b.endpoint ? 1 : 0,
-      ),
-    );
+  for (const [key, list] of out) {
+    if (list.length === 0) out.delete(key);
+    else sortUniqueEndpoints(list);
   }
   return out;
+}
+
+function byEndpoint(a: EndpointInfo, b: EndpointInfo): number {
+  return a.endpoint < b.endpoint ? -1 : a.endpoint > b.endpoint ? 1 : 0;
+}
+
+/**
+ * Sort by `ip:port` in place and keep one endpoint per `ip:port`: the first one listed,
+ * unless a later duplicate is local (endpointslicecache.go lets a local one win).
+ */
+function sortUniqueEndpoints(list: EndpointInfo[]): void {
+  let sorted = true;
+  for (let i = 1; i < list.length && sorted; i++)
+    sorted = list[i - 1]!.endpoint < list[i]!.endpoint;
+  if (sorted) return; // strictly ascending: also free of duplicates
+  list.sort(byEndpoint); // stable: duplicates keep their slice order
+  let w = 0;
+  for (let r = 0; r < list.length; r++) {
+    const e = list[r]!;
+    if (w > 0 && list[w - 1]!.endpoint === e.endpoint) {
+      if (e.isLocal) list[w - 1] = e;
+      continue;
+    }
+    list[w++] = e;
+  }
+  list.length = w;
 }
 
 /** The endpoint lists one service port uses, from proxy.CategorizeEndpoints (no topology hints). */
@@ -263,17 +285,19 @@ export interface CategorizedEndpoints {
   readonly hasAnyEndpoints: boolean;
 }
 
+const isReady = (e: EndpointInfo): boolean => e.ready;
+
 /** proxy.CategorizeEndpoints (topology.go) without topology-aware hints. */
 export function categorizeEndpoints(
   endpoints: readonly EndpointInfo[],
   svc: ServicePortInfo,
 ): CategorizedEndpoints {
-  let clusterEndpoints: EndpointInfo[] = [];
+  let clusterEndpoints: readonly EndpointInfo[] = [];
   let localEndpoints: EndpointInfo[] = [];
   let hasAny = false;
   const useCluster = usesClusterEndpoints(svc);
   if (useCluster) {
-    clusterEndpoints = endpoints.filter((e) => e.ready);
+    clusterEndpoints = endpoints.every(isReady) ? endpoints : endpoints.filter(isReady);
     // No ready endpoints anywhere: fall back to serving-and-terminating ones.
     if (clusterEndpoints.length === 0) {
       clusterEndpoints = endpoints.filter((e) => e.serving && e.terminating);

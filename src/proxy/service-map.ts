@@ -35,6 +35,8 @@ export interface ServiceMapSnapshot {
   readonly changed: ReadonlySet<string>;
   /** Increments on every snapshot that saw a change. */
   readonly generation: number;
+  /** The ports of service `ns/name` (live, like `byKey`), in the Service's port order. */
+  servicePorts(name: string): readonly ServicePortEntry[];
 }
 
 const EMPTY: readonly ServicePortEntry[] = [];
@@ -63,6 +65,7 @@ function byKeyOrder(a: string, b: string): number {
 /** Builds the sorted entry list for one generation on demand. */
 interface SortedSource {
   sortedEntries(generation: number): readonly ServicePortEntry[];
+  servicePorts(name: string): readonly ServicePortEntry[];
 }
 
 class Snapshot implements ServiceMapSnapshot {
@@ -77,6 +80,10 @@ class Snapshot implements ServiceMapSnapshot {
 
   get entries(): readonly ServicePortEntry[] {
     return (this.list ??= this.source.sortedEntries(this.generation));
+  }
+
+  servicePorts(name: string): readonly ServicePortEntry[] {
+    return this.source.servicePorts(name);
   }
 }
 
@@ -171,6 +178,10 @@ export class ServiceMap implements SortedSource {
     this.sortedGeneration = generation;
     this.unsortedKeys.clear();
     return list;
+  }
+
+  servicePorts(name: string): readonly ServicePortEntry[] {
+    return this.perService.get(name) ?? EMPTY;
   }
 
   private snapshotOf(changed: ReadonlySet<string>): Snapshot {

@@ -81,14 +81,19 @@ export class IpvsArena {
     return slot;
   }
 
+  /** Make room for `records` more allocations with at most one copy. */
+  reserve(records: number): void {
+    if (this.top + records > this.cap) this.grow(this.top + records);
+  }
+
   /** Drop the handle (its record stays, unread). */
   release(slot: number): void {
     this.objs[slot] = undefined;
   }
 
   /** Half again as many records (doubling would leave up to half of a large arena unused). */
-  private grow(): void {
-    this.cap = Math.ceil(this.cap * 1.5);
+  private grow(atLeast = 0): void {
+    this.cap = Math.max(Math.ceil(this.cap * 1.5), atLeast);
     const buf = new ArrayBuffer(this.cap * REC * 4);
     const i32 = new Int32Array(buf);
     i32.set(this.i32);

@@ -55,6 +55,42 @@ export function vsEndpoints(
   return clusterEndpoints;
 }
 
+/** What every virtual service of one service port shares. */
+interface VsTemplate {
+  readonly out: DesiredPort;
+  readonly protocol: string;
+  readonly protoNum: number;
+  readonly scheduler: string;
+  readonly flags: number;
+  readonly timeout: number;
+}
+
+function ipPort(ip: string, proto: string, port: number): string {
+  return `${ip},${proto}:${port}`;
+}
+
+function pushVs(
+  t: VsTemplate,
+  ip: string,
+  port: number,
+  bind: boolean,
+  endpoints: readonly EndpointInfo[],
+): void {
+  t.out.vs.push({
+    key: `${ip}:${port}/${t.protocol}`,
+    spec: {
+      protocol: t.protoNum,
+      addr: ipToU32(ip),
+      port,
+      scheduler: t.scheduler,
+      flags: t.flags,
+      timeout: t.timeout,
+    },
+    bind,
+    endpoints,
+  });
+}
+
 export function desiredForPort(entry: ServicePortEntry, ctx: DesiredContext): DesiredPort {
   const info = entry.info;
   const proto = info.protocol.toLowerCase();
@@ -68,65 +104,77 @@ export function desiredForPort(entry: ServicePortEntry, ctx: DesiredContext): De
   }
   if (sched.name === 'mh') flags |= FLAG_SOURCE_HASH;
   const out: DesiredPort = { vs: [], entries: [], lbNoNodeAccess: [] };
-  const vs = (ip: string, port: number, bind: boolean, eps: readonly EndpointInfo[]) =>
-    out.vs.push({
-      key: `${ip}:${port}/${info.protocol}`,
-      spec: { protocol: protoNum, addr: ipToU32(ip), port, scheduler: sched.name, flags, timeout },
-      bind,
-      endpoints: eps,
-    });
-  const add = (set: string, e: string) => out.entries.push([set, e]);
-  const nodeIPs = new Set(ctx.nodeIPs);
-  const ipPort = (ip: string) => `${ip},${proto}:${info.port}`;
+  const nodeIPs = ctx.nodeIPs;
+  const v: VsTemplate = {
+    out,
+    protocol: info.protocol,
+    protoNum,
+    scheduler: sched.name,
+    flags,
+    timeout,
+  };
+  const entries = out.entries;
 
   // Hairpin: a local endpoint reaching itself through the service is masqueraded.
   for (const ep of entry.endpoints) {
-    if (ep.isLocal) add(S.KUBE_LOOP_BACK, `${ep.ipString},${proto}:${ep.port},${ep.ipString}`);
+    if (ep.isLocal)
+      entries.push([S.KUBE_LOOP_BACK, `${ep.ipString},${proto}:${ep.port},${ep.ipString}`]);
   }
 
-  add(S.KUBE_CLUSTER_IP, ipPort(info.clusterIPString));
-  vs(info.clusterIPString, info.port, true, vsEndpoints(entry, info.internalPolicyLocal));
+  entries.push([S.KUBE_CLUSTER_IP, ipPort(info.clusterIPString, proto, info.port)]);
+  pushVs(v, info.clusterIPString, info.port, true, vsEndpoints(entry, info.internalPolicyLocal));
 
   const external = vsEndpoints(entry, info.externalPolicyLocal);
   for (const ip of info.externalIPs) {
-    add(info.externalPolicyLocal ? S.KUBE_EXTERNAL_IP_LOCAL : S.KUBE_EXTERNAL_IP, ipPort(ip));
-    vs(ip, info.port, !nodeIPs.has(ip), external);
+    entries.push([
+      info.externalPolicyLocal ? S.KUBE_EXTERNAL_IP_LOCAL : S.KUBE_EXTERNAL_IP,
+      ipPort(ip, proto, info.port),
+    ]);
+    pushVs(v, ip, info.port, !nodeIPs.includes(ip), external);
   }
 
   for (const ip of info.loadBalancerIPs) {
-    add(S.KUBE_LOAD_BALANCER, ipPort(ip));
-    if (info.externalPolicyLocal) add(S.KUBE_LOAD_BALANCER_LOCAL, ipPort(ip));
+    entries.push([S.KUBE_LOAD_BALANCER, ipPort(ip, proto, info.port)]);
+    if (info.externalPolicyLocal)
+      entries.push([S.KUBE_LOAD_BALANCER_LOCAL, ipPort(ip, proto, info.port)]);
     if (info.loadBalancerSourceRanges.length > 0) {
-      add(S.KUBE_LOAD_BALANCER_FW, ipPort(ip));
+      entries.push([S.KUBE_LOAD_BALANCER_FW, ipPort(ip, proto, info.port)]);
       let allowFromNode = false;
       info.loadBalancerSourceCidrs.forEach((c, i) => {
-        add(S.KUBE_LOAD_BALANCER_SOURCE_CIDR, `${ipPort(ip)},${info.loadBalancerSourceRanges[i]}`);
+        entries.push([
+          S.KUBE_LOAD_BALANCER_SOURCE_CIDR,
+          `${ipPort(ip, proto, info.port)},${info.loadBalancerSourceRanges[i]}`,
+        ]);
         if (ctx.nodeIP !== undefined && cidrContains(c, ctx.nodeIP)) allowFromNode = true;
       });
-      if (allowFromNode) add(S.KUBE_LOAD_BALANCER_SOURCE_IP, `${ipPort(ip)},${ip}`);
+      if (allowFromNode)
+        entries.push([S.KUBE_LOAD_BALANCER_SOURCE_IP, `${ipPort(ip, proto, info.port)},${ip}`]);
       else out.lbNoNodeAccess.push([ip, proto, info.port]);
     }
-    vs(ip, info.port, !nodeIPs.has(ip), external);
+    pushVs(v, ip, info.port, !nodeIPs.includes(ip), external);
   }
 
   if (info.nodePort !== 0 && ctx.nodeIPs.length > 0) {
     const local = info.externalPolicyLocal;
     if (proto === 'sctp') {
       for (const ip of ctx.nodeIPs) {
-        add(S.KUBE_NODE_PORT_SCTP, `${ip},sctp:${info.nodePort}`);
-        if (local) add(S.KUBE_NODE_PORT_LOCAL_SCTP, `${ip},sctp:${info.nodePort}`);
+        entries.push([S.KUBE_NODE_PORT_SCTP, `${ip},sctp:${info.nodePort}`]);
+        if (local) entries.push([S.KUBE_NODE_PORT_LOCAL_SCTP, `${ip},sctp:${info.nodePort}`]);
       }
     } else {
       const udp = proto === 'udp';
-      add(udp ? S.KUBE_NODE_PORT_UDP : S.KUBE_NODE_PORT_TCP, String(info.nodePort));
+      entries.push([udp ? S.KUBE_NODE_PORT_UDP : S.KUBE_NODE_PORT_TCP, String(info.nodePort)]);
       if (local)
-        add(udp ? S.KUBE_NODE_PORT_LOCAL_UDP : S.KUBE_NODE_PORT_LOCAL_TCP, String(info.nodePort));
+        entries.push([
+          udp ? S.KUBE_NODE_PORT_LOCAL_UDP : S.KUBE_NODE_PORT_LOCAL_TCP,
+          String(info.nodePort),
+        ]);
     }
-    for (const ip of ctx.nodeIPs) vs(ip, info.nodePort, false, external);
+    for (const ip of ctx.nodeIPs) pushVs(v, ip, info.nodePort, false, external);
   }
 
   if (info.healthCheckNodePort !== 0) {
-    add(S.KUBE_HEALTH_CHECK_NODE_PORT, String(info.healthCheckNodePort));
+    entries.push([S.KUBE_HEALTH_CHECK_NODE_PORT, String(info.healthCheckNodePort)]);
   }
   return out;
 }

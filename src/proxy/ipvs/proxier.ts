@@ -7,7 +7,6 @@
 import type { Service } from '../../api/types.ts';
 import { ipToU32, parseCidr, prefixMask, u32ToIp } from '../../packet/addr.ts';
 import type { IpvsConfig, ProxyCommonConfig } from '../config.ts';
-import { servicePortInfos, servicePortKey } from '../model.ts';
 import type { ServicePortInfo } from '../model.ts';
 import { ServiceMapProxier } from '../service-map-proxier.ts';
 import type { ServiceMapSnapshot } from '../service-map.ts';
@@ -140,6 +139,7 @@ export class IpvsProxier extends ServiceMapProxier {
     const t1 = performance.now();
     const names = new Set([...snap.changed, ...this.extraDirty]);
     this.extraDirty.clear();
+    this.ipvs.services.arena.reserve(this.recordsFor(names, snap));
     for (const name of names) this.syncService(name, snap);
     if (names.size > 0) {
       this.rules = undefined;
@@ -262,6 +262,23 @@ export class IpvsProxier extends ServiceMapProxier {
     return ipsetList(this.ipsets.all());
   }
 
+  /**
+   * At most how many arena records syncing `names` adds (a virtual service, its list head
+   * and its real servers per address): reserved at once, so a full sync grows the arena
+   * once instead of copying it at every growth step.
+   */
+  private recordsFor(names: ReadonlySet<string>, snap: ServiceMapSnapshot): number {
+    let n = 0;
+    for (const name of names) {
+      for (const { info, endpoints } of snap.servicePorts(name)) {
+        const nodePorts = info.nodePort !== 0 ? this.options.nodeIPs.length : 0;
+        const addrs = 1 + info.externalIPs.length + info.loadBalancerIPs.length + nodePorts;
+        n += addrs * (2 + endpoints.length);
+      }
+    }
+    return n;
+  }
+
   private schedulerFor(info: ServicePortInfo): string | undefined {
     const obj = this.objects.get(`${info.name.namespace}/${info.name.name}`);
     const a = obj?.metadata.annotations?.[SCHEDULER_ANNOTATION];
@@ -269,12 +286,9 @@ export class IpvsProxier extends ServiceMapProxier {
   }
 
   private syncService(name: string, snap: ServiceMapSnapshot): void {
-    const obj = this.objects.get(name);
     const old = this.installed.get(name);
     const next: Installed = { vs: new Map(), entries: [], lbNoNodeAccess: [] };
-    for (const info of obj === undefined ? [] : servicePortInfos(obj)) {
-      const entry = snap.byKey.get(servicePortKey(info.name));
-      if (entry === undefined) continue;
+    for (const entry of snap.servicePorts(name)) {
       const want = desiredForPort(entry, this.desiredCtx);
       for (const d of want.vs) next.vs.set(d.key, this.applyVs(d, old?.vs.get(d.key)));
       for (const e of want.entries) {
@@ -333,6 +347,11 @@ export class IpvsProxier extends ServiceMapProxier {
 
   /** syncEndpoint(): add what is missing, gracefully delete what is no longer wanted. */
   private syncDests(svc: VirtualService, d: DesiredVs): void {
+    if (svc.numDests === 0) {
+      // A new virtual service (most of a full sync): nothing to diff against.
+      for (const ep of d.endpoints) svc.addDest({ addr: ep.ip, port: ep.port, weight: 1 });
+      return;
+    }
     const want = new Set<number>();
     for (const ep of d.endpoints) {
       want.add(destKey(ep.ip, ep.port));
