@@ -4,6 +4,7 @@
 import type { HeaderList } from './message.ts';
 import { EMPTY_BYTES, slabCopy } from '../../packet/slab.ts';
 import { concatBytes, getHeader, nameIs } from './message.ts';
+import { HeadMemo } from './head-memo.ts';
 
 export type ParseErrorCode =
   | 'BAD_START_LINE'
@@ -70,6 +71,9 @@ interface StartLineMemo {
 }
 const lastRequestLine: StartLineMemo = { line: undefined, a: '', b: '', c: '' };
 const lastStatusLine: StartLineMemo = { line: undefined, a: '', b: '', c: '' };
+/** Heads parsed lately, per kind of parser, by their bytes. */
+const requestHeads = new HeadMemo();
+const responseHeads = new HeadMemo();
 
 /** b after its first `n` bytes; the shared empty array once nothing is left (no view kept). */
 function rest(b: Uint8Array, n: number): Uint8Array {
@@ -222,6 +226,21 @@ export class HttpParser {
       if (this.buf.length > this.maxHead) this.fail('HEAD_TOO_LARGE', 'header section too large');
       return false;
     }
+    const memo = this.kind === 'request' ? requestHeads : responseHeads;
+    const seen = memo.find(this.buf, end);
+    if (seen !== undefined) {
+      this.buf = rest(this.buf, end);
+      return this.frame({
+        method: seen.method,
+        target: seen.target,
+        version: seen.version,
+        status: seen.status,
+        reason: seen.reason,
+        headers: seen.headers.slice(),
+        raw: seen.raw,
+      });
+    }
+    const bytes = this.buf;
     const raw = latin1.decode(this.buf.subarray(0, end));
     this.buf = rest(this.buf, end);
     // The lines are what raw.split(/\r?\n/) gives without its last two pieces (the empty
@@ -256,6 +275,7 @@ export class HttpParser {
       while (v1 > v0 && TRIMMED[raw.charCodeAt(v1 - 1)] === 1) v1--;
       head.headers.push([raw.slice(at, colon), raw.slice(v0, v1)]);
     }
+    memo.remember(bytes, end, head);
     return this.frame(head);
   }
 

@@ -11,7 +11,7 @@ import type { SocketErrorCode } from './errors.ts';
 import { icmpArrives, segmentArrives } from './input.ts';
 import { isSynchronized, newTcpStats } from './state.ts';
 import type { TcpState, TcpStats } from './state.ts';
-import { Reassembly } from './reassembly.ts';
+import type { Reassembly } from './reassembly.ts';
 import { RttEstimator } from './rtt.ts';
 import type { Segment } from './segment.ts';
 import { seqAdd, seqDiff, seqGt, seqInRange, seqLt } from './seq.ts';
@@ -96,7 +96,8 @@ export class TcpConnection {
   finQueued = false;
   /** @internal */ irs = 0;
   /** @internal */ rcvNxt = 0;
-  /** @internal */ readonly ooo = new Reassembly();
+  /** @internal Out-of-order bytes; made on the first segment beyond a hole (most connections never see one). */
+  ooo: Reassembly | undefined;
   /** @internal */ cwnd = 0;
   /** @internal */ ssthresh = 0x7fffffff;
   /** @internal */ dupAcks = 0;
@@ -116,7 +117,8 @@ export class TcpConnection {
   private localText: string | undefined;
   private remoteText: string | undefined;
   private rtoTimer: TimerHandle | undefined;
-  private rtoFn: (() => void) | undefined;
+  /** The one timer function of this connection: RTO, or TIME-WAIT's end (see onTimer). */
+  private timerFn: (() => void) | undefined;
   private twTimer: TimerHandle | undefined;
   private ipId: number;
 
@@ -383,13 +385,23 @@ export class TcpConnection {
     const rto = this.rtt.current(this.retries);
     this.stats.rtoNs = rto;
     // One function per connection for every arming (at most one RTO timer is pending).
-    this.rtoTimer = this.ctx.clock.after(rto, (this.rtoFn ??= () => this.onRto()));
+    this.rtoTimer = this.ctx.clock.after(rto, (this.timerFn ??= () => this.onTimer()));
   }
 
   /** @internal */
   cancelRto(): void {
     this.ctx.clock.cancel(this.rtoTimer);
     this.rtoTimer = undefined;
+  }
+
+  /**
+   * The RTO and TIME-WAIT's timer share one function (no closure per TIME-WAIT socket):
+   * entering TIME-WAIT cancels the RTO and nothing re-arms it there, so a timer firing in
+   * TIME-WAIT is TIME-WAIT's.
+   */
+  private onTimer(): void {
+    if (this.state === 'TIME-WAIT') this.finish();
+    else this.onRto();
   }
 
   private onRto(): void {
@@ -424,7 +436,10 @@ export class TcpConnection {
     this.state = 'TIME-WAIT';
     this.cancelRto();
     this.ctx.clock.cancel(this.twTimer);
-    this.twTimer = this.ctx.clock.after(this.ctx.tcpConfig.timeWaitNs, () => this.finish());
+    this.twTimer = this.ctx.clock.after(
+      this.ctx.tcpConfig.timeWaitNs,
+      (this.timerFn ??= () => this.onTimer()),
+    );
     this.notifyClose(undefined);
   }
 
@@ -444,7 +459,7 @@ export class TcpConnection {
     this.cancelRto();
     this.ctx.clock.cancel(this.twTimer);
     this.twTimer = undefined;
-    this.ooo.clear();
+    this.ooo = undefined;
     this.ctx.tcpForget(this);
     this.notifyClose(error);
   }

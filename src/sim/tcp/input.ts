@@ -3,6 +3,7 @@
 import { TcpFlags } from '../../packet/index.ts';
 import type { TcpConnection } from './connection.ts';
 import { icmpToErrno } from './errors.ts';
+import { Reassembly } from './reassembly.ts';
 import type { Segment } from './segment.ts';
 import { seqAdd, seqDiff, seqGe, seqGt, seqInRange, seqLe, seqLt } from './seq.ts';
 
@@ -214,19 +215,32 @@ function receiveText(c: TcpConnection, seg: Segment): void {
     // RFC 5681 §4.2: acknowledge an out-of-order segment at once (a duplicate ACK).
     c.ctx.count('tcp.outOfOrder');
     if (c.ctx.tcpConfig.reassemble) {
-      c.ooo.insert(seq, data);
-      if (fin) c.ooo.finSeq = seqAdd(seq, data.length);
+      const ooo = (c.ooo ??= new Reassembly());
+      ooo.insert(seq, data);
+      if (fin) ooo.finSeq = seqAdd(seq, data.length);
     }
     c.ackPending = true;
     return;
   }
-  const chunks = data.length > 0 ? [data] : [];
   c.rcvNxt = seqAdd(c.rcvNxt, data.length);
-  for (const piece of c.ooo.pull(c.rcvNxt)) {
+  const ooo = c.ooo;
+  if (ooo === undefined) {
+    // In order with nothing held back (the common case): no list of chunks to build.
+    c.ackPending = true;
+    if (data.length > 0) {
+      c.stats.bytesReceived += data.length;
+      c.onData?.(data);
+      if (!open(c)) return;
+    }
+    if (fin) receiveFin(c);
+    return;
+  }
+  const chunks = data.length > 0 ? [data] : [];
+  for (const piece of ooo.pull(c.rcvNxt)) {
     chunks.push(piece);
     c.rcvNxt = seqAdd(c.rcvNxt, piece.length);
   }
-  if (!fin && c.ooo.finSeq === c.rcvNxt) fin = true;
+  if (!fin && ooo.finSeq === c.rcvNxt) fin = true;
   c.ackPending = true;
   for (const chunk of chunks) {
     c.stats.bytesReceived += chunk.length;
@@ -238,7 +252,7 @@ function receiveText(c: TcpConnection, seg: Segment): void {
 
 function receiveFin(c: TcpConnection): void {
   c.rcvNxt = seqAdd(c.rcvNxt, 1);
-  c.ooo.clear();
+  c.ooo = undefined;
   c.ackPending = true;
   if (c.state === 'ESTABLISHED') c.state = 'CLOSE-WAIT';
   else if (c.state === 'FIN-WAIT-1') c.state = 'CLOSING';
