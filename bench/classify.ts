@@ -6,7 +6,8 @@
 // iptables walks half the list on average and the hashed modes pay this machine's cache
 // misses once the tables outgrow the caches.
 // Figures: `first-packet` (ns/packet, min/median/max over rounds of CPU time), `visited`
-// (rules, mean over the sampled services), and the memory the filled proxier holds after a
+// (rules, mean over the sampled services), `sync` (CPU ms of the proxier's first, full sync
+// after every object was fed in), and the memory the filled proxier holds after a
 // full GC: `heap` (V8 heapUsed) and `array-buffers` (typed-array storage, outside that
 // heap), MiB, per mode and size. The heap includes the bench's own Service and
 // EndpointSlice objects, which every mode's ServiceMap keeps.
@@ -35,7 +36,7 @@ import {
 } from '../src/proxy/hooks.ts';
 import { ipToU32 } from '../src/packet/addr.ts';
 import { IpvsDataplaneProxier } from '../src/proxy/ipvs/dataplane.ts';
-import { CLIENT_IP, MODES, type Mode, SVC_BASE, fill, newProxier, spread } from './workload.ts';
+import { CLIENT_IP, MODES, type Mode, SVC_BASE, feed, newProxier, spread } from './workload.ts';
 
 export const FULL_SIZES = [10, 100, 1_000, 10_000, 30_000, 100_000];
 export const QUICK_SIZES = [10, 100, 1_000];
@@ -48,6 +49,8 @@ export interface ClassifyRow {
   mode: Mode;
   services: number;
   buildMs: number;
+  /** CPU ms of the first sync() after feeding every Service and EndpointSlice (the full sync). */
+  syncMs: number;
   /** CPU ns per first packet, one entry per round. */
   ns: number[];
   meanVisited: number;
@@ -71,14 +74,27 @@ function forget(px: DataplaneProxier): void {
 }
 
 export function classifyBench(mode: Mode, n: number, quick: boolean): ClassifyRow {
+  gc?.();
   const t0 = performance.now();
-  const px = fill(newProxier(mode), n);
+  const px = feed(newProxier(mode), n);
+  const c0 = process.cpuUsage();
+  px.sync();
+  const c = process.cpuUsage(c0);
+  const syncMs = (c.user + c.system) / 1000;
   const buildMs = performance.now() - t0;
   gc?.();
   const mem = process.memoryUsage();
   const heapMiB = mem.heapUsed / 2 ** 20;
   const arrayBuffersMiB = mem.arrayBuffers / 2 ** 20;
-  return { mode, services: n, buildMs, heapMiB, arrayBuffersMiB, ...firstPacket(px, n, quick) };
+  return {
+    mode,
+    services: n,
+    buildMs,
+    syncMs,
+    heapMiB,
+    arrayBuffersMiB,
+    ...firstPacket(px, n, quick),
+  };
 }
 
 /** CPU ns per first packet (one entry per round) and mean rules visited, on a filled proxier. */
@@ -164,6 +180,7 @@ export function classifyFigures(rows: readonly ClassifyRow[]): Figure[] {
     out.push(figure('first-packet', 'ns/packet', r.ns, { mode: r.mode, services: r.services }));
     out.push(figure('visited', 'rules', [r.meanVisited], { mode: r.mode, services: r.services }));
     const at = { mode: r.mode, services: r.services };
+    out.push(figure('sync', 'ms', [r.syncMs], at));
     out.push(figure('heap', 'MiB', [r.heapMiB], at));
     out.push(figure('array-buffers', 'MiB', [r.arrayBuffersMiB], at));
   }
@@ -222,7 +239,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       rows.push(r);
       const med = [...r.ns].sort((a, b) => a - b)[r.ns.length >> 1]!;
       console.log(
-        `${only.padEnd(8)} ${String(n).padStart(7)} services: build+sync ${r.buildMs.toFixed(0).padStart(6)} ms | ` +
+        `${only.padEnd(8)} ${String(n).padStart(7)} services: build+sync ${r.buildMs.toFixed(0).padStart(6)} ms (sync ${r.syncMs.toFixed(0)} ms CPU) | ` +
           `first packet ${med.toFixed(0).padStart(9)} ns | ${r.meanVisited.toFixed(1).padStart(9)} rules visited | ` +
           `heap ${r.heapMiB.toFixed(0)} MiB + ${r.arrayBuffersMiB.toFixed(0)} MiB typed arrays`,
       );

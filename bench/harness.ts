@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { loadavg } from 'node:os';
 import { repoRoot } from '../src/lab/repo.ts';
 import { chartSpec, renderSvg } from './chart.ts';
 import { BENCH_JSON_PREFIX, type SuiteResult } from './figures.ts';
@@ -204,6 +205,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchRun> {
       const logName = `${spec.name}.log`;
       progress.start(i);
       const t0 = performance.now();
+      const load0 = loadavg()[0]!;
       let run: SuiteRun;
       if (!existsSync(join(BENCH_DIR, spec.file))) {
         run = {
@@ -225,7 +227,12 @@ export async function runBench(opts: BenchOptions): Promise<BenchRun> {
           timeoutMs,
           (l) => progress.note(l),
         );
-        run = { ...classifyExit(spec, exit), durationMs: performance.now() - t0, log: logName };
+        run = {
+          ...classifyExit(spec, exit),
+          durationMs: performance.now() - t0,
+          log: logName,
+          load: { start: load0, end: loadavg()[0]! },
+        };
       }
       progress.finish(i, run.status, run.reason);
       runs.push(run);

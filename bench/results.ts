@@ -26,6 +26,8 @@ export interface SuiteRun {
   log: string;
   /** SVG chart file name, when the suite had figures to draw. */
   chart?: string;
+  /** The machine's 1-minute load average when the suite started and when it ended. */
+  load?: { start: number; end: number };
 }
 
 /** A comparison measured in this run, against the target where it has one. */
@@ -40,6 +42,10 @@ export interface Ratio {
   /** null when there is no value or no target. */
   met: boolean | null;
   note: string;
+  /** The suite whose figures gave the value. */
+  suite?: string;
+  /** That suite's load average, start–end (the machine's other work while it measured). */
+  load?: string;
 }
 
 export interface BenchResults {

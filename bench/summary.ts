@@ -88,19 +88,26 @@ export function summaryMarkdown(r: BenchResults, opts: { chartDir?: string } = {
     '',
     '## Headline ratios (measured in this run)',
     '',
-    '| comparison | measured | target | met |',
-    '| --- | ---: | --- | :---: |',
+    'Load: the 1-minute load average when the suite that measured the value started and',
+    'ended (this machine has 2 cores; other work shares them).',
+    '',
+    '| comparison | measured | target | met | load |',
+    '| --- | ---: | --- | :---: | ---: |',
   ];
   for (const x of r.ratios) {
     const met = x.met === null ? '' : x.met ? 'yes' : 'no';
     const note = x.note === '' ? '' : ` (${x.note})`;
-    lines.push(`| ${x.label}${note} | ${formatRatio(x)} | ${x.target} | ${met} |`);
+    lines.push(
+      `| ${x.label}${note} | ${formatRatio(x)} | ${x.target} | ${met} | ${x.load ?? ''} |`,
+    );
   }
   lines.push('');
   const skipped = r.suites.filter((s) => s.status !== 'ok');
   for (const s of r.suites) {
     if (s.status !== 'ok') continue;
-    lines.push(`## ${s.name} (\`${s.file}\`, ${minutes(s.durationMs)})`, '');
+    const load =
+      s.load === undefined ? '' : `, load ${s.load.start.toFixed(1)}–${s.load.end.toFixed(1)}`;
+    lines.push(`## ${s.name} (\`${s.file}\`, ${minutes(s.durationMs)}${load})`, '');
     if (s.chart !== undefined) lines.push(`![${s.name}](${opts.chartDir ?? '.'}/${s.chart})`, '');
     lines.push(...suiteTables(s));
   }

@@ -84,15 +84,20 @@ export function newProxier(mode: Mode): DataplaneProxier {
   return mode === 'iptables' ? newIptables() : mode === 'ipvs' ? newIpvs() : newNftables();
 }
 
-/** Feeds n services × endpoints into `px` and syncs once (the full sync). */
-export function fill<P extends DataplaneProxier>(px: P, n: number, endpoints = ENDPOINTS): P {
+/** Feeds n services × endpoints into `px`, not synced yet. */
+export function feed<P extends DataplaneProxier>(px: P, n: number, endpoints = ENDPOINTS): P {
   for (let i = 0; i < n; i++) {
     px.onServiceAdd(service(i));
     px.onEndpointSliceAdd(slice(i, endpoints));
   }
   px.onServiceSynced();
   px.onEndpointSlicesSynced();
-  px.sync();
+  return px;
+}
+
+/** Feeds n services × endpoints into `px` and syncs once (the full sync). */
+export function fill<P extends DataplaneProxier>(px: P, n: number, endpoints = ENDPOINTS): P {
+  feed(px, n, endpoints).sync();
   return px;
 }
 

@@ -139,3 +139,51 @@ test('summary.md: a swept figure without a mode fills its value column', (t) => 
   t.regex(md, /\| services \| value \|/);
   t.regex(md, /\| 10,000 \| 2,000 \(1,800–2,200\) \|/);
 });
+
+test("issue #18's ratios: first packet at 100k, memory and sync at 100k, ns-3, and each suite's load", (t) => {
+  const r = fixedResults();
+  const c = r.suites[0]!;
+  c.load = { start: 1.25, end: 3.5 };
+  c.figures.push(
+    f('heap', 'MiB', 900, { mode: 'ipvs', services: 100_000 }),
+    f('array-buffers', 'MiB', 100, { mode: 'ipvs', services: 100_000 }),
+    f('heap', 'MiB', 2000, { mode: 'nftables', services: 100_000 }),
+    f('sync', 'ms', 4000, { mode: 'ipvs', services: 100_000 }),
+    f('sync', 'ms', 6000, { mode: 'iptables', services: 100_000 }),
+  );
+  r.suites.push({
+    name: 'ns3',
+    file: 'bench/ns3/compare.ts',
+    status: 'ok',
+    exitCode: 0,
+    durationMs: 1000,
+    figures: [
+      f('ratio-cpu', 'x', 2.5, { mode: 'svclab/ns3-hashed' }),
+      f('ratio-cpu', 'x', 1.4, { mode: 'svclab/ns3opt-hashed' }),
+    ],
+    log: 'ns3.log',
+  });
+  const byId = new Map(headlineRatios(r).map((x) => [x.id, x]));
+  t.is(byId.get('ipvs-first-packet-100k')!.value, 600);
+  t.true(byId.get('ipvs-first-packet-100k')!.met);
+  t.is(byId.get('ipvs-first-packet-100k')!.load, '1.3–3.5');
+  t.is(byId.get('ipvs-first-packet-100k')!.suite, 'classify');
+  t.is(byId.get('memory-100k-ipvs')!.value, 1000);
+  t.true(byId.get('memory-100k-ipvs')!.met);
+  t.false(byId.get('memory-100k-nftables')!.met);
+  t.is(byId.get('memory-100k-iptables')!.value, null);
+  t.true(byId.get('sync-100k-ipvs')!.met);
+  t.false(byId.get('sync-100k-iptables')!.met);
+  // The best ns-3 build is the one svclab leads by least.
+  const ns3 = byId.get('sim-vs-ns3')!;
+  t.is(ns3.value, 1.4);
+  t.false(ns3.met);
+  t.regex(ns3.label, /ns3opt-hashed/);
+  // A suite without a recorded load leaves the column empty.
+  t.is(byId.get('established-iptables')!.load, undefined);
+  r.ratios = headlineRatios(r);
+  t.regex(
+    summaryMarkdown(r),
+    /first packet, ipvs at 100k services \| 600 ns \| ≤ 1,000 ns at 100k services \| yes \| 1\.3–3\.5 \|/,
+  );
+});
