@@ -37,6 +37,19 @@ function synOptionBytes(mss: number, shift: number): Uint8Array {
   return b;
 }
 
+/** Slots of TcpConnection.seqs. */
+const ISS = 0;
+const SND_UNA = 1;
+const SND_NXT = 2;
+const SND_MAX = 3;
+const SND_WL1 = 4;
+const SND_WL2 = 5;
+const SND_BUF_SEQ = 6;
+const IRS = 7;
+const RCV_NXT = 8;
+const SSTHRESH = 9;
+const SEQ_SLOTS = 10;
+
 export type { TcpState, TcpStats } from './state.ts';
 
 /**
@@ -76,30 +89,19 @@ export class TcpConnection {
   /** @internal Passive open: established connections go to onAccept instead of onConnect. */
   passive = false;
   /** @internal */ onAccept: ((c: TcpConnection) => void) | undefined;
-  /** @internal */ iss = 0;
-  /** @internal */ sndUna = 0;
-  /** @internal */ sndNxt = 0;
-  /** @internal Highest sequence sent so far (sndNxt goes back to sndUna on a timeout). */
-  sndMax = 0;
   /** @internal Peer's window in bytes (already scaled). */
   sndWnd = 0;
-  /** @internal */ sndWl1 = 0;
-  /** @internal */ sndWl2 = 0;
   /** @internal */ sndWscale = 0;
   /** @internal */ rcvWscale = 0;
   /** @internal Effective send MSS. */
   mss: number;
   /** @internal Unacknowledged application bytes; the first one has sequence sndBufSeq. */
   readonly sendQ = new ByteQueue();
-  /** @internal */ sndBufSeq = 0;
   /** @internal The application called end(): a FIN follows the last byte. */
   finQueued = false;
-  /** @internal */ irs = 0;
-  /** @internal */ rcvNxt = 0;
   /** @internal Out-of-order bytes; made on the first segment beyond a hole (most connections never see one). */
   ooo: Reassembly | undefined;
   /** @internal */ cwnd = 0;
-  /** @internal */ ssthresh = 0x7fffffff;
   /** @internal */ dupAcks = 0;
   /** @internal NewReno recovery point (RFC 6582), undefined outside fast recovery. */
   recover: number | undefined;
@@ -122,6 +124,76 @@ export class TcpConnection {
   private twTimer: TimerHandle | undefined;
   private ipId: number;
 
+  // ---- sequence numbers (internal, shared with input.ts) ----
+  // Kept in one small Int32Array instead of as fields: a u32 sequence number is out of
+  // V8's small-integer range three times in four, so as a field it is a heap number of
+  // its own, and a connection carried a dozen of them through every scavenge.
+  // Stored as int32 bit patterns, read back as u32 (seq.ts's arithmetic is mod 2^32).
+  private readonly seqs = new Int32Array(SEQ_SLOTS);
+  /** @internal */ get iss(): number {
+    return this.seqs[ISS]! >>> 0;
+  }
+  set iss(v: number) {
+    this.seqs[ISS] = v;
+  }
+  /** @internal */ get sndUna(): number {
+    return this.seqs[SND_UNA]! >>> 0;
+  }
+  set sndUna(v: number) {
+    this.seqs[SND_UNA] = v;
+  }
+  /** @internal */ get sndNxt(): number {
+    return this.seqs[SND_NXT]! >>> 0;
+  }
+  set sndNxt(v: number) {
+    this.seqs[SND_NXT] = v;
+  }
+  /** @internal Highest sequence sent so far (sndNxt goes back to sndUna on a timeout). */
+  get sndMax(): number {
+    return this.seqs[SND_MAX]! >>> 0;
+  }
+  set sndMax(v: number) {
+    this.seqs[SND_MAX] = v;
+  }
+  /** @internal */ get sndWl1(): number {
+    return this.seqs[SND_WL1]! >>> 0;
+  }
+  set sndWl1(v: number) {
+    this.seqs[SND_WL1] = v;
+  }
+  /** @internal */ get sndWl2(): number {
+    return this.seqs[SND_WL2]! >>> 0;
+  }
+  set sndWl2(v: number) {
+    this.seqs[SND_WL2] = v;
+  }
+  /** @internal Sequence of the first byte in sendQ. */
+  get sndBufSeq(): number {
+    return this.seqs[SND_BUF_SEQ]! >>> 0;
+  }
+  set sndBufSeq(v: number) {
+    this.seqs[SND_BUF_SEQ] = v;
+  }
+  /** @internal */ get irs(): number {
+    return this.seqs[IRS]! >>> 0;
+  }
+  set irs(v: number) {
+    this.seqs[IRS] = v;
+  }
+  /** @internal */ get rcvNxt(): number {
+    return this.seqs[RCV_NXT]! >>> 0;
+  }
+  set rcvNxt(v: number) {
+    this.seqs[RCV_NXT] = v;
+  }
+  /** @internal Slow-start threshold, bytes (a positive int32; 0x7fffffff = none yet). */
+  get ssthresh(): number {
+    return this.seqs[SSTHRESH]!;
+  }
+  set ssthresh(v: number) {
+    this.seqs[SSTHRESH] = v;
+  }
+
   constructor(
     ctx: TcpHostContext,
     localIp: number,
@@ -139,6 +211,7 @@ export class TcpConnection {
     this.rtt = new RttEstimator(cfg.initialRtoNs, cfg.minRtoNs, cfg.maxRtoNs);
     this.ipId = ctx.rng.int(0x10000);
     this.stats = newTcpStats(ctx.clock.now(), cfg.initialRtoNs);
+    this.seqs[SSTHRESH] = 0x7fffffff;
   }
 
   get localAddress(): string {
