@@ -58,8 +58,18 @@ export class AffinitySet {
   }
 }
 
+/** The affinity sets a compile reads: the live tables at sync, a frozen view for listings. */
+export interface AffinitySource {
+  /** Start a compile. */
+  begin(): void;
+  /** The set for `name`, with the service's timeout. */
+  get(name: string, timeout: number): AffinitySet;
+  /** End a compile. */
+  end(): void;
+}
+
 /** Every affinity set of the table, kept across syncs. */
-export class AffinityTables {
+export class AffinityTables implements AffinitySource {
   private sets = new Map<string, AffinitySet>();
   private used = new Map<string, AffinitySet>();
 
@@ -89,4 +99,24 @@ export class AffinityTables {
   names(): string[] {
     return [...this.sets.keys()];
   }
+}
+
+/**
+ * The sets as the last sync left them, for compiling the same table again for a listing or
+ * a trace: nothing is created, dropped or retimed (the sync did that already).
+ */
+export class FrozenAffinity implements AffinitySource {
+  constructor(private readonly tables: AffinityTables) {}
+
+  begin(): void {}
+
+  get(name: string, timeout: number): AffinitySet {
+    const s = this.tables.lookup(name);
+    if (s === undefined || s.timeout !== timeout) {
+      throw new Error(`affinity set ${name} (timeout ${timeout}) is not in the synced table`);
+    }
+    return s;
+  }
+
+  end(): void {}
 }

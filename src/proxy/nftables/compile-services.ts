@@ -14,7 +14,7 @@ import {
 import type { EndpointInfo } from '../model.ts';
 import type { ServicePortEntry } from '../service-map.ts';
 import { AFFINITY_SET_SIZE } from './affinity.ts';
-import type { AffinityTables } from './affinity.ts';
+import type { AffinitySource } from './affinity.ts';
 import type { RulesetBuilder } from './builder.ts';
 import * as x from './exprs.ts';
 import * as N from './names.ts';
@@ -34,7 +34,7 @@ export interface ServiceSets {
 export interface ServiceContext {
   readonly b: RulesetBuilder;
   readonly names: NameCache;
-  readonly affinity: AffinityTables;
+  readonly affinity: AffinitySource;
   readonly masqueradeAll: boolean;
   /** Before v1.34 (kubernetes#131492) the masquerade rule also matched `PROTO dport PORT`. */
   readonly masqueradeWithPort: boolean;

@@ -10,7 +10,7 @@ import { kubeProxyMinor } from '../config.ts';
 import type { NftablesConfig, ProxyCommonConfig } from '../config.ts';
 import { Hook } from '../netfilter.ts';
 import type { ServicePortEntry } from '../service-map.ts';
-import type { AffinityTables } from './affinity.ts';
+import type { AffinitySource } from './affinity.ts';
 import { RulesetBuilder } from './builder.ts';
 import type { RecordedOp } from './builder.ts';
 import { addrElement, writeServicePort } from './compile-services.ts';
@@ -154,6 +154,9 @@ const JUMP_CHAINS_V134: readonly JumpDef[] = [
   [N.CLUSTER_IPS_CHECK, N.FILTER_OUTPUT, true],
 ];
 
+/** The table's comment, as kube-proxy writes it. */
+export const TABLE_COMMENT = 'rules for kube-proxy';
+
 /** The first release with the v1.34 layout (pre-DNAT chains, no dport in masquerade rules). */
 export const LAYOUT_V134 = 34;
 
@@ -162,7 +165,7 @@ const PORT_TYPE = 'inet_proto . inet_service : verdict';
 const LOCALHOST: Cidr = { base: 0x7f000000, prefix: 8 };
 
 /** Base chains of each hook, in priority order (nft runs them lowest first). */
-function hookOrder(chains: readonly NftChain[]): number[][] {
+export function hookOrder(chains: readonly NftChain[]): number[][] {
   const out: number[][] = [[], [], [], [], []];
   chains.forEach((c, i) => {
     if (c.base !== undefined) out[c.base.hook]!.push(i);
@@ -211,7 +214,7 @@ export class ServicePortCache {
 }
 
 /** Replay `ops` if every affinity set they name is still the one they were recorded with. */
-function replayable(ops: readonly RecordedOp[], affinity: AffinityTables): boolean {
+function replayable(ops: readonly RecordedOp[], affinity: AffinitySource): boolean {
   for (const o of ops) {
     if (o.op !== 'set' || o.spec.dyn === undefined) continue;
     if (affinity.get(o.name, o.spec.dyn.timeout) !== o.spec.dyn) return false;
@@ -219,18 +222,16 @@ function replayable(ops: readonly RecordedOp[], affinity: AffinityTables): boole
   return true;
 }
 
-/** Compile the whole table for `entries` (sorted by key, as the snapshot gives them). */
-export function compileRuleset(
+/**
+ * The table's fixed part (setupNFTables: base chains, jump chains, masquerading, the maps,
+ * sets and checks) into `b`, with the maps sized for `entries`; returns what each service
+ * port's compile needs (everything but the builder, names and affinity sets).
+ */
+export function writeFixedPart(
+  b: RulesetBuilder,
   entries: readonly ServicePortEntry[],
   opts: NftablesOptions,
-  names: NameCache,
-  affinity: AffinityTables,
-  cache: ServicePortCache = new ServicePortCache(),
-): Ruleset {
-  cache.begin();
-  names.nextGeneration();
-  affinity.begin();
-  const b = new RulesetBuilder(N.KUBE_PROXY_TABLE, 'rules for kube-proxy');
+): Omit<ServiceContext, 'b' | 'names' | 'affinity'> {
   const mark = 1 << (opts.masqueradeBit ?? 14);
   const matchAll = opts.nodePortAddresses === 'all';
 
@@ -335,10 +336,7 @@ export function compileRuleset(
   );
 
   const nodeIP = opts.nodeIPs[0] === undefined ? undefined : tryIpToU32(opts.nodeIPs[0]);
-  const ctx: ServiceContext = {
-    b,
-    names,
-    affinity,
+  return {
     masqueradeAll: opts.masqueradeAll ?? false,
     masqueradeWithPort: !v134,
     clusterCIDR: opts.clusterCIDR === undefined ? undefined : parseCidr(opts.clusterCIDR, true),
@@ -352,6 +350,21 @@ export function compileRuleset(
       firewallIPs,
     },
   };
+}
+
+/** Compile the whole table for `entries` (sorted by key, as the snapshot gives them). */
+export function compileRuleset(
+  entries: readonly ServicePortEntry[],
+  opts: NftablesOptions,
+  names: NameCache,
+  affinity: AffinitySource,
+  cache: ServicePortCache = new ServicePortCache(),
+): Ruleset {
+  cache.begin();
+  names.nextGeneration();
+  affinity.begin();
+  const b = new RulesetBuilder(N.KUBE_PROXY_TABLE, TABLE_COMMENT);
+  const ctx: ServiceContext = { ...writeFixedPart(b, entries, opts), b, names, affinity };
   for (const e of entries) {
     const ops = cache.take(e);
     if (ops !== undefined && replayable(ops, affinity)) {

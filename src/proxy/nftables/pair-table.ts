@@ -83,6 +83,14 @@ export class PairTable {
     }
   }
 
+  /** Every (a, b, value), in slot order. */
+  forEach(f: (a: number, b: number, value: number) => void): void {
+    const slots = this.slots;
+    for (let o = 0; o < slots.length; o += STRIDE) {
+      if (slots[o + 2] !== EMPTY) f(slots[o]!, slots[o + 1]!, slots[o + 2]!);
+    }
+  }
+
   /** Replace every stored value v with f(v) (f must return values >= 0). */
   remap(f: (v: number) => number): void {
     const slots = this.slots;

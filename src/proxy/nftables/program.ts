@@ -23,8 +23,9 @@ import type { PairTable } from './pair-table.ts';
 import { ActionKind, MatchKind, VerdictKind } from './ruleset.ts';
 import type { Ruleset } from './ruleset.ts';
 
-const HDR = 5;
-const MW = 4;
+/** Words of a rule header and of one match. */
+export const HDR = 5;
+export const MW = 4;
 
 export interface NftProgram {
   readonly code: Int32Array;
@@ -33,9 +34,15 @@ export interface NftProgram {
   readonly tables: readonly PairTable[];
   readonly ranges: readonly Uint32Array[];
   readonly dyns: readonly AffinitySet[];
+  /** Per Hook value: base chain indexes in priority order (as Ruleset.hookChains). */
+  readonly hookChains: readonly (readonly number[])[];
+  readonly hookChainIsNat: readonly (readonly boolean[])[];
 }
 
-/** Flatten `rs` (once per installed table). */
+/**
+ * Flatten `rs`: the table's fixed part at each sync (compile-flat.ts writes the service ports
+ * after it), and the reference a whole flattened table is checked against in tests.
+ */
 export function compileProgram(rs: Ruleset): NftProgram {
   let words = 0;
   for (const c of rs.chains) {
@@ -119,7 +126,15 @@ export function compileProgram(rs: Ruleset): NftProgram {
     }
     chainSpan[2 * ci + 1] = o;
   }
-  return { code, chainSpan, tables, ranges, dyns };
+  return {
+    code,
+    chainSpan,
+    tables,
+    ranges,
+    dyns,
+    hookChains: rs.hookChains,
+    hookChainIsNat: rs.hookChainIsNat,
+  };
 }
 
 // Enum members copied into module constants (the loader turns imports into getters).

@@ -1,25 +1,29 @@
 // kube-proxy's nftables mode as a DataplaneProxier: the handlers feed a ServiceMap,
-// sync() compiles the whole `ip kube-proxy` table and swaps it in with one reference
-// assignment (one nft transaction), and classify() runs a packet through the base
-// chains registered at a hook, in priority order, as the kernel's nf_hook_slow does.
+// sync() compiles the whole `ip kube-proxy` table into its flat program and swaps it in with
+// one reference assignment (one nft transaction), and classify() runs a packet through the
+// base chains registered at a hook, in priority order, as the kernel's nf_hook_slow does.
+// The table as objects with rule text (listings, dumps, traces) is compiled from the same
+// service ports when first asked for, and kept until the next change.
 import { Verdict, newEvalResult, resetEvalResult } from '../eval-result.ts';
 import type { EvalResult } from '../eval-result.ts';
 import { TABLE_FILTER, TABLE_NAT } from '../hooks.ts';
 import type { DataplaneProxier } from '../hooks.ts';
 import { Hook } from '../netfilter.ts';
 import type { PacketMeta } from '../packet-meta.ts';
+import type { ServicePortEntry } from '../service-map.ts';
 import { seededRandom } from '../random.ts';
 import { ServiceMapProxier } from '../service-map-proxier.ts';
 import { traced } from '../trace.ts';
 import type { TraceEvent } from '../trace.ts';
-import { AffinityTables } from './affinity.ts';
+import { AffinityTables, FrozenAffinity } from './affinity.ts';
 import { ServicePortCache, compileRuleset } from './compile.ts';
 import type { NftablesOptions } from './compile.ts';
 import { runBaseChain, sawVolatile, watchVolatile } from './evaluate.ts';
 import type { NftEvalContext } from './evaluate.ts';
 import { listRuleset } from './list.ts';
 import { NameCache } from './names.ts';
-import { compileProgram, runProgram } from './program.ts';
+import { compileFlat } from './compile-flat.ts';
+import { runProgram } from './program.ts';
 import type { NftProgram } from './program.ts';
 import type { Ruleset } from './ruleset.ts';
 import { NftablesNodeViews } from './views.ts';
@@ -48,13 +52,18 @@ export class NftablesProxier extends ServiceMapProxier implements DataplaneProxi
 
   /** Affinity set contents, kept across syncs as the kernel keeps them. */
   readonly affinity = new AffinityTables();
-  private rules: Ruleset;
-  /** `rules` flattened for the packet path (program.ts). */
+  /** The installed table as packets walk it (program.ts). */
   private program: NftProgram;
+  /** The service ports it was compiled from. */
+  private entries: readonly ServicePortEntry[] = [];
+  /** The same table as objects with rule text, once a view asked for it. */
+  private rules: Ruleset | undefined;
   private compiledGeneration = -1;
+  /** Chain names the sync needs (affinity sets only). */
   private readonly names = new NameCache();
-  /** Each service port's chains, rules and elements from the last compile. */
-  private readonly ports = new ServicePortCache();
+  /** Chain names and each service port's recorded part for the object table. */
+  private readonly viewNames = new NameCache();
+  private readonly viewPorts = new ServicePortCache();
   private readonly ctx: NftEvalContext;
   private readonly result = newEvalResult();
   /** Bumped when a table is swapped in: remembered filter walks are void then. */
@@ -67,25 +76,30 @@ export class NftablesProxier extends ServiceMapProxier implements DataplaneProxi
       now: options.now ?? (() => Date.now() / 1000),
       trace: undefined,
     };
-    this.rules = compileRuleset([], options, this.names, this.affinity, this.ports);
-    this.program = compileProgram(this.rules);
+    this.program = compileFlat([], options, this.names, this.affinity);
   }
 
   /** Compile the current state and swap it in; unchanged state keeps the table. */
   sync(): void {
     const snap = this.serviceMap.snapshot();
     if (snap.generation === this.compiledGeneration) return;
-    const next = compileRuleset(snap.entries, this.options, this.names, this.affinity, this.ports);
-    const program = compileProgram(next);
-    this.rules = next; // the nft transaction: one reference assignment (with its flat form)
-    this.program = program;
+    const entries = snap.entries;
+    this.program = compileFlat(entries, this.options, this.names, this.affinity); // the nft transaction
+    this.entries = entries;
+    this.rules = undefined;
     this.generation++;
     this.compiledGeneration = snap.generation;
   }
 
-  /** The installed table. */
+  /** The installed table as objects (compiled on first use after each change). */
   get ruleset(): Ruleset {
-    return this.rules;
+    return (this.rules ??= compileRuleset(
+      this.entries,
+      this.options,
+      this.viewNames,
+      new FrozenAffinity(this.affinity),
+      this.viewPorts,
+    ));
   }
 
   /**
@@ -101,22 +115,23 @@ export class NftablesProxier extends ServiceMapProxier implements DataplaneProxi
     tables = TABLE_NAT | TABLE_FILTER,
     out: EvalResult = this.result,
   ): EvalResult {
-    const rs = this.rules;
     resetEvalResult(out, meta.mark);
-    const list = rs.hookChains[hook];
+    // A trace walks the rule objects (it reports each rule's text); packets walk the program.
+    const prog = this.ctx.trace === undefined ? this.program : undefined;
+    const rs = prog === undefined ? this.ruleset : undefined;
+    const hooks = prog ?? rs!;
+    const list = hooks.hookChains[hook];
     if (list === undefined) return out;
     const filterOn = (tables & FILTER) !== 0 || (hook === PREROUTING && (tables & NAT) !== 0);
     const natOn = (tables & NAT) !== 0;
-    const isNat = rs.hookChainIsNat[hook]!;
-    // A trace walks the rule objects (it reports each rule's text); packets walk the program.
-    const prog = this.ctx.trace === undefined ? this.program : undefined;
+    const isNat = hooks.hookChainIsNat[hook]!;
     let p = meta;
     for (let k = 0; k < list.length; k++) {
       if (isNat[k] ? !natOn : !filterOn) continue;
       const v =
         prog !== undefined
           ? runProgram(prog, list[k]!, p, this.ctx, out)
-          : runBaseChain(rs, list[k]!, p, this.ctx, out);
+          : runBaseChain(rs!, list[k]!, p, this.ctx, out);
       if (v !== ACCEPT) return out;
       if (out.dnat && p === meta) p = this.afterDnat(meta, out);
     }
@@ -152,6 +167,6 @@ export class NftablesProxier extends ServiceMapProxier implements DataplaneProxi
 
   /** `nft list ruleset`, as nft 1.0.6 prints this table. */
   listRuleset(): string {
-    return listRuleset(this.rules, this.ctx.now());
+    return listRuleset(this.ruleset, this.ctx.now());
   }
 }
