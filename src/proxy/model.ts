@@ -101,8 +101,11 @@ function externallyAccessibleSpec(svc: Service): boolean {
   );
 }
 
-function ipv4Only(list: readonly string[] | undefined): string[] {
-  return (list ?? []).filter((s) => tryIpToU32(s) !== undefined);
+const NONE: readonly never[] = Object.freeze([]);
+
+function ipv4Only(list: readonly string[] | undefined): readonly string[] {
+  if (list === undefined || list.length === 0) return NONE; // most services: shared, no array each
+  return list.filter((s) => tryIpToU32(s) !== undefined);
 }
 
 /** Build the ServicePortInfo of every port of a service; [] for skipped services. */
@@ -120,19 +123,22 @@ export function servicePortInfos(svc: Service): ServicePortInfo[] {
       ? (svc.spec.sessionAffinityConfig?.clientIP.timeoutSeconds ?? DEFAULT_AFFINITY_SECONDS)
       : 0;
   // kube-proxy trims whitespace, then MapCIDRsByIPFamily drops what does not parse.
-  const ranges: string[] = [];
-  const cidrs: Cidr[] = [];
-  for (const raw of svc.spec.loadBalancerSourceRanges ?? []) {
+  let ranges: readonly string[] = NONE;
+  let cidrs: readonly Cidr[] = NONE;
+  for (const raw of svc.spec.loadBalancerSourceRanges ?? NONE) {
     const s = raw.trim();
     const c = tryParseCidr(s, true);
     if (c !== undefined) {
-      ranges.push(s);
-      cidrs.push(c);
+      ranges = [...ranges, s];
+      cidrs = [...cidrs, c];
     }
   }
-  const lbIPs = ipv4Only(
-    (svc.status?.loadBalancer.ingress ?? []).map((i) => i.ip ?? '').filter((ip) => ip !== ''),
-  );
+  const ingress = svc.status?.loadBalancer.ingress;
+  const lbIPs =
+    ingress === undefined || ingress.length === 0
+      ? NONE
+      : ipv4Only(ingress.map((i) => i.ip ?? '').filter((ip) => ip !== ''));
+  const externalIPs = ipv4Only(svc.spec.externalIPs);
   const healthCheckNodePort =
     svc.spec.type === 'LoadBalancer' && externalPolicyLocal
       ? (svc.spec.healthCheckNodePort ?? 0)
@@ -153,7 +159,7 @@ export function servicePortInfos(svc: Service): ServicePortInfo[] {
       port: p.port,
       protocol: name.protocol,
       nodePort: p.nodePort ?? 0,
-      externalIPs: ipv4Only(svc.spec.externalIPs),
+      externalIPs,
       loadBalancerIPs: lbIPs,
       loadBalancerSourceRanges: ranges,
       loadBalancerSourceCidrs: cidrs,
