@@ -3,11 +3,17 @@
 // Rules written through chain()/rule() form kube-proxy's iptables-restore payload;
 // ensureChain()/builtinRule() model what kube-proxy sets up with EnsureChain and
 // EnsureRule (the jumps from PREROUTING, OUTPUT, ...), which are not in that payload.
+// Fixed rules are parsed into objects and encoded into their chain's column run; a
+// service port's rules arrive as columns (column-writer.ts). Linking concatenates the
+// runs, fixed chains first, and resolves jumps to chain indices.
+import { ColumnWriter } from './column-writer.ts';
+import type { FragmentTarget } from './column-writer.ts';
 import { parseRuleArgs } from './parse.ts';
-import { WrittenRule } from './rule-writer.ts';
-import { BUILTIN_CHAINS, Counters, TargetKind, packHeaders, packHeadersInto } from './rules.ts';
+import { HDR_IFACE, OP_CONNTRACK, OP_MARK, RuleColumns, encodeRule } from './rule-columns.ts';
+import { BUILTIN_CHAINS, Counters, TargetKind } from './rules.ts';
 import type { Chain, Rule, RuleSet, Table, TableName } from './rules.ts';
 import type { GenerationalCache } from './compile-cache.ts';
+import { allRules } from './table-rules.ts';
 import type { ServiceFragment } from './service-fragment.ts';
 
 type Part = string | readonly string[];
@@ -48,66 +54,146 @@ function flatten(parts: readonly Part[]): string[] {
 /** A restore-payload position filled by a service fragment's lines. */
 type Lines = string | ServiceFragment;
 
+/** Jump targets by name, shared by both tables: a reference is -1 - id. */
+class ChainNames {
+  readonly names: string[] = [];
+  private readonly ids = new Map<string, number>();
+  ref(name: string): number {
+    let id = this.ids.get(name);
+    if (id === undefined) {
+      id = this.names.length;
+      this.names.push(name);
+      this.ids.set(name, id);
+    }
+    return -1 - id;
+  }
+}
+
 class TableBuilder {
   /** Chain lines in the order written to the restore payload. */
   readonly chainLines: Lines[] = [];
   readonly ruleLines: Lines[] = [];
   /** Declared user chains (restore payload or ensured). */
   readonly userChains = new Set<string>();
-  readonly rulesByChain = new Map<string, Rule[]>();
+  /** Each fixed chain's rules, in order. */
+  readonly runs = new Map<string, RuleColumns>();
   readonly policies = new Map<string, 'ACCEPT' | 'DROP'>();
-  /** Service fragments whose owned chains follow the fixed chains (nat only). */
-  readonly fragments: ServiceFragment[] = [];
+  readonly objRules: Rule[] = [];
+  /**
+   * Once service fragments are written (nat), the fixed chains are final: built-ins, then
+   * user chains sorted by name. The fragments' own chains follow them.
+   */
+  fixed: string[] | undefined;
+  fixedIndex: Map<string, number> | undefined;
+  /** The fragments' own chains' rules: the table's columns, fixed chains' runs appended last. */
+  owned: RuleColumns | undefined;
+  readonly ownedName: string[] = [];
+  readonly ownedFirst: number[] = [];
+  readonly ownedEnd: number[] = [];
+  /** Jumps counted so far per chain index (the fragments'). */
+  refs = new Uint32Array(64);
 
   constructor(
     readonly name: TableName,
     private readonly cache: GenerationalCache<Rule> | undefined,
+    private readonly jumpNames: ChainNames,
   ) {
-    for (const c of BUILTIN_CHAINS[name]) {
-      this.rulesByChain.set(c, []);
-      this.policies.set(c, 'ACCEPT');
-    }
+    for (const c of BUILTIN_CHAINS[name]) this.policies.set(c, 'ACCEPT');
   }
 
   declare(chain: string): void {
     if (this.policies.has(chain)) throw new Error(`${chain} is a built-in chain`);
+    if (this.fixed !== undefined && !this.userChains.has(chain)) {
+      throw new Error(`${this.name}: chain ${chain} declared after service rules`);
+    }
     this.userChains.add(chain);
-    if (!this.rulesByChain.has(chain)) this.rulesByChain.set(chain, []);
+  }
+
+  /** Fix the chain list (see `fixed`); `capacity`: expected rules in own chains. */
+  freeze(capacity: number): void {
+    if (this.fixed !== undefined) return;
+    const fixed = (this.fixed = [...BUILTIN_CHAINS[this.name], ...[...this.userChains].sort()]);
+    this.fixedIndex = new Map(fixed.map((n, i) => [n, i]));
+    this.owned = new RuleColumns(capacity, capacity);
+  }
+
+  run(chain: string): RuleColumns {
+    let r = this.runs.get(chain);
+    if (r === undefined) this.runs.set(chain, (r = new RuleColumns(8)));
+    return r;
   }
 
   /** Chains may be declared after their rules (kube-proxy fills separate buffers); build() checks. */
   add(args: string[]): Rule {
     // Rules are immutable, so one with the same text can be shared between rule sets.
-    if (this.cache === undefined) return this.push(parseRuleArgs(args));
-    return this.push(this.cache.get(args.join(' '), () => parseRuleArgs(args)));
+    const rule =
+      this.cache === undefined
+        ? parseRuleArgs(args)
+        : this.cache.get(args.join(' '), () => parseRuleArgs(args));
+    const t = rule.target;
+    const ref = t.kind === TargetKind.Jump ? this.jumpNames.ref(t.chain) : 0;
+    encodeRule(this.run(rule.chain), rule, -1 - this.objRules.length, ref);
+    this.objRules.push(rule);
+    return rule;
   }
 
-  push(rule: Rule): Rule {
-    let list = this.rulesByChain.get(rule.chain);
-    if (list === undefined) this.rulesByChain.set(rule.chain, (list = []));
-    list.push(rule);
-    return rule;
+  addOwnedChain(name: string): number {
+    this.ownedName.push(name);
+    this.ownedFirst.push(0);
+    this.ownedEnd.push(0);
+    return this.fixed!.length + this.ownedName.length - 1;
+  }
+
+  place(chain: number, first: number, end: number): void {
+    const k = chain - this.fixed!.length;
+    this.ownedFirst[k] = first;
+    this.ownedEnd[k] = end;
+  }
+
+  fixedChain(name: string): number {
+    const c = this.fixedIndex?.get(name);
+    if (c === undefined) throw new Error(`${this.name}: no chain ${name}`);
+    if (c < BUILTIN_CHAINS[this.name].length) {
+      throw new Error(`${this.name}: cannot jump to a built-in chain ${name}`);
+    }
+    return c;
+  }
+
+  reference(c: number): void {
+    if (c >= this.refs.length) {
+      const r = new Uint32Array(2 * c + 64);
+      r.set(this.refs);
+      this.refs = r;
+    }
+    this.refs[c]!++;
   }
 
   /** Restore lines, expanding fragments (nat: declared chains / rules in write order). */
   lines(which: 'chains' | 'rules', out: string[]): void {
     const src = which === 'chains' ? this.chainLines : this.ruleLines;
     for (const l of src) {
-      if (typeof l === 'string') out.push(l);
-      else if (which === 'chains') for (const c of l.declared) out.push(`:${c} - [0:0]`);
-      else for (const r of this.name === 'nat' ? l.natOrder : l.filter) out.push(r.line);
+      if (typeof l === 'string') {
+        out.push(l);
+        continue;
+      }
+      const o = l.objects();
+      if (which === 'chains') for (const c of o.declared) out.push(`:${c} - [0:0]`);
+      else for (const r of this.name === 'nat' ? o.natOrder : o.filter) out.push(r.line);
     }
   }
 }
 
 export class RuleSetBuilder {
   private readonly tables: { readonly [T in TableName]: TableBuilder };
+  private readonly jumpNames = new ChainNames();
+  private readonly fragments: ServiceFragment[] = [];
+  private writer: ColumnWriter | undefined;
 
   /** @param cache parsed fixed rules from earlier builds, keyed by rule text (optional). */
   constructor(cache?: GenerationalCache<Rule>) {
     this.tables = {
-      filter: new TableBuilder('filter', cache),
-      nat: new TableBuilder('nat', cache),
+      filter: new TableBuilder('filter', cache, this.jumpNames),
+      nat: new TableBuilder('nat', cache, this.jumpNames),
     };
   }
 
@@ -125,16 +211,45 @@ export class RuleSetBuilder {
     t.ruleLines.push(t.add(args).line);
   }
 
-  /** A service port's chains and rules, written in the payload where this is called. */
+  /**
+   * The writer for service fragments' rules: startFragment(), write, then fragment(f).
+   * From the first call on no chain can be declared. `capacity`: the rules expected in
+   * the fragments' own chains (the columns grow past it).
+   */
+  columnWriter(capacity = 1024): ColumnWriter {
+    if (this.writer === undefined) {
+      const nat = this.tables.nat;
+      const filter = this.tables.filter;
+      nat.freeze(capacity);
+      filter.freeze(0);
+      const target: FragmentTarget = {
+        chainRun: (table, chain) => (table === 'nat' ? nat : filter).run(chain),
+        owned: nat.owned!,
+        addOwnedChain: (name) => nat.addOwnedChain(name),
+        place: (chain, first, end) => nat.place(chain, first, end),
+        fixedChain: (name) => nat.fixedChain(name),
+        reference: (table, c) => (table === 'nat' ? nat : filter).reference(c),
+      };
+      this.writer = new ColumnWriter(target);
+    }
+    return this.writer;
+  }
+
+  /** Start writing the next service fragment's rules (see columnWriter). */
+  startFragment(): ColumnWriter {
+    const w = this.columnWriter();
+    w.start(this.fragments.length);
+    return w;
+  }
+
+  /** The service port's rules, just written, placed in the payload where this is called. */
   fragment(f: ServiceFragment): void {
+    const shape = this.columnWriter().finish();
+    this.fragments.push(f);
     const nat = this.tables.nat;
-    const filter = this.tables.filter;
-    for (const r of f.natShared) nat.push(r);
-    for (const r of f.filter) filter.push(r);
-    if (f.chains.length > 0) nat.fragments.push(f);
-    if (f.declared.length > 0) nat.chainLines.push(f);
-    if (f.natOrder.length > 0) nat.ruleLines.push(f);
-    if (f.filter.length > 0) filter.ruleLines.push(f);
+    if (shape.declared) nat.chainLines.push(f);
+    if (shape.nat) nat.ruleLines.push(f);
+    if (shape.filter) this.tables.filter.ruleLines.push(f);
   }
 
   /** A chain that exists outside the payload (EnsureChain). */
@@ -160,8 +275,8 @@ export class RuleSetBuilder {
     const nat = this.tables.nat;
     let restore: string[] | undefined;
     return {
-      filter: linkTable(filter),
-      nat: linkTable(nat),
+      filter: linkTable(filter, this.jumpNames.names, this.fragments),
+      nat: linkTable(nat, this.jumpNames.names, this.fragments),
       // Rendered on first read: a large cluster's payload is hundreds of thousands of lines.
       get restoreLines(): readonly string[] {
         if (restore === undefined) {
@@ -179,112 +294,148 @@ export class RuleSetBuilder {
   }
 }
 
-function linkTable(t: TableBuilder): Table {
-  for (const [chain, list] of t.rulesByChain) {
-    if (list.length > 0 && !t.userChains.has(chain) && !t.policies.has(chain)) {
+/** Append run `src` to `dst` (exactly sized), resolving its jumps with `resolve`. */
+function appendRun(
+  dst: RuleColumns,
+  src: RuleColumns,
+  resolve: (ref: number, i: number) => number,
+): void {
+  const at = dst.n;
+  const opAt = dst.nOps;
+  const n = src.n;
+  const ops = src.nOps;
+  dst.hdr.set(src.hdr.subarray(0, 4 * n), 4 * at);
+  dst.hflags.set(src.hflags.subarray(0, n), at);
+  dst.hproto.set(src.hproto.subarray(0, n), at);
+  dst.target.set(src.target.subarray(0, n), at);
+  dst.targA.set(src.targA.subarray(0, n), at);
+  dst.targB.set(src.targB.subarray(0, n), at);
+  dst.owner.set(src.owner.subarray(0, n), at);
+  dst.op.set(src.op.subarray(0, ops), opAt);
+  dst.arg.set(src.arg.subarray(0, 4 * ops), 4 * opAt);
+  dst.inv.set(src.inv.subarray(0, ops), opAt);
+  const opStart = dst.opStart;
+  const target = dst.target;
+  const targA = dst.targA;
+  for (let i = 0; i < n; i++) {
+    opStart[at + i] = src.opStart[i]! + opAt;
+    if (target[at + i] === TargetKind.Jump) targA[at + i] = resolve(targA[at + i]!, at + i);
+  }
+  if (src.objects !== undefined) {
+    const objs = (dst.objects ??= new Map());
+    for (const [k, m] of src.objects) objs.set(k + opAt, m);
+  }
+  dst.n = at + n;
+  dst.nOps = opAt + ops;
+  opStart[dst.n] = dst.nOps;
+}
+
+function linkTable(
+  t: TableBuilder,
+  jumpNames: readonly string[],
+  fragments: readonly ServiceFragment[],
+): Table {
+  for (const chain of t.runs.keys()) {
+    if (!t.userChains.has(chain) && !t.policies.has(chain)) {
       throw new Error(`${t.name}: rules for undeclared chain ${chain}`);
     }
   }
-  // Built-ins, the fixed user chains, then each fragment's chains (in no global order:
-  // views sort them for printing, see chainPrintOrder).
-  const names = [...BUILTIN_CHAINS[t.name], ...[...t.userChains].sort()];
-  const fixedIndex = new Map<string, number>();
-  for (let i = 0; i < names.length; i++) fixedIndex.set(names[i]!, i);
-  const chains: Chain[] = [];
-  // push, not new Array(total): past ~100k elements V8 makes a preallocated array a dictionary.
-  const rules: Rule[] = [];
-  for (const n of names) {
-    const list = t.rulesByChain.get(n) ?? [];
-    chains.push({
-      name: n,
-      builtin: t.policies.has(n),
-      policy: t.policies.get(n),
-      first: rules.length,
-      count: list.length,
-    });
-    for (let i = 0; i < list.length; i++) rules.push(list[i]!);
+  // The fragments' chains (in no global order: views sort them for printing, see
+  // chainPrintOrder) and their rules come first in memory, then the fixed chains' rules;
+  // chain indices start with the built-ins, then the fixed user chains.
+  const fixed = t.fixed ?? [...BUILTIN_CHAINS[t.name], ...[...t.userChains].sort()];
+  const fixedIndex = t.fixedIndex ?? new Map(fixed.map((n, i) => [n, i]));
+  for (const n of t.ownedName) {
+    if (fixedIndex.has(n)) throw new Error(`${t.name}: chain ${n} declared twice`);
   }
-  const fixedRules = rules.length;
-  /** Where each fragment's owned rules start in `rules`. */
-  const fragmentAt: number[] = [];
-  for (const f of t.fragments) {
-    f.base = chains.length;
-    fragmentAt.push(rules.length);
-    for (const c of f.chains) {
-      if (!c.declared) {
-        if (c.rules.length > 0) throw new Error(`${t.name}: rules for undeclared chain ${c.name}`);
-        continue;
-      }
-      if (fixedIndex.has(c.name)) throw new Error(`${t.name}: chain ${c.name} declared twice`);
-      chains.push({
-        name: c.name,
-        builtin: false,
-        policy: undefined,
-        first: rules.length,
-        count: c.rules.length,
-      });
-      const list = c.rules;
-      for (let i = 0; i < list.length; i++) rules.push(list[i]!);
+  const builtins = BUILTIN_CHAINS[t.name].length;
+  const chainCount = fixed.length + t.ownedName.length;
+  const cols = t.owned ?? new RuleColumns(0, 0);
+  const fixedAt = cols.n;
+  let rules = cols.n;
+  let ops = cols.nOps;
+  for (const r of t.runs.values()) {
+    rules += r.n;
+    ops += r.nOps;
+  }
+  cols.reserve(rules, ops);
+  const chainFirst = new Int32Array(chainCount);
+  const chainEnd = new Int32Array(chainCount);
+  const references = new Uint32Array(chainCount);
+  references.set(t.refs.subarray(0, Math.min(chainCount, t.refs.length)));
+  const chainDrop = new Uint8Array(chainCount);
+  // Fixed rules name their targets (-1 - id); the fragments' already hold chain indices.
+  const resolve = (ref: number, i: number): number => {
+    if (ref >= 0) return ref;
+    const name = jumpNames[-1 - ref]!;
+    const j = fixedIndex.get(name);
+    if (j === undefined) throw new Error(`${t.name}: rule ${i}: no chain ${name}`);
+    if (j < builtins) throw new Error(`${t.name}: rule ${i}: cannot jump to a built-in chain`);
+    references[j]!++;
+    return j;
+  };
+  fixed.forEach((name, c) => {
+    chainFirst[c] = cols.n;
+    const run = t.runs.get(name);
+    if (run !== undefined) appendRun(cols, run, resolve);
+    chainEnd[c] = cols.n;
+    if (t.policies.get(name) === 'DROP') chainDrop[c] = 1;
+  });
+  for (let k = 0; k < t.ownedName.length; k++) {
+    chainFirst[fixed.length + k] = t.ownedFirst[k]!;
+    chainEnd[fixed.length + k] = t.ownedEnd[k]!;
+  }
+  cols.trim();
+  const chainName = fixed.length === chainCount ? fixed : [...fixed, ...t.ownedName];
+  // Fragments write no conntrack or mark match: only fixed rules can be `single`.
+  const single = new Uint8Array(rules);
+  for (let i = fixedAt; i < rules; i++) {
+    const k = cols.opStart[i]!;
+    const op = cols.op[k];
+    if (cols.opStart[i + 1] === k + 1 && (op === OP_CONNTRACK || op === OP_MARK)) {
+      // -i/-o rules are left to the slow path.
+      if ((cols.hflags[i]! & HDR_IFACE) === 0) single[i] = op;
     }
   }
   let chainIndex: Map<string, number> | undefined;
-  const index = (): Map<string, number> => {
-    if (chainIndex === undefined) {
-      chainIndex = new Map();
-      for (let i = 0; i < chains.length; i++) chainIndex.set(chains[i]!.name, i);
-    }
-    return chainIndex;
-  };
-  const jump = new Int32Array(rules.length).fill(-1);
-  const references = new Uint32Array(chains.length);
-  for (let i = 0; i < rules.length; i++) {
-    const r = rules[i]!;
-    const target = r.target;
-    if (target.kind !== TargetKind.Jump) continue;
-    let j: number | undefined;
-    if (r instanceof WrittenRule && r.owner !== undefined) j = r.owner.base + r.slot;
-    else
-      j =
-        fixedIndex.get(target.chain) ??
-        (t.fragments.length > 0 ? index().get(target.chain) : undefined);
-    if (j === undefined) throw new Error(`${t.name}: ${r.line}: no chain ${target.chain}`);
-    if (chains[j]!.builtin)
-      throw new Error(`${t.name}: ${r.line}: cannot jump to a built-in chain`);
-    jump[i] = j;
-    references[j] = references[j]! + 1;
-  }
-  // The fixed chains' rules are packed here; each fragment's once, when first linked,
-  // and then copied (an incremental sync leaves most fragments as they were).
-  const packed = {
-    hdr: new Uint32Array(rules.length * 4),
-    hflags: new Uint8Array(rules.length),
-    hproto: new Uint8Array(rules.length),
-  };
-  packHeadersInto(packed, rules, 0, fixedRules, 0);
-  t.fragments.forEach((f, n) => {
-    const at = fragmentAt[n]!;
-    const end = n + 1 < fragmentAt.length ? fragmentAt[n + 1]! : rules.length;
-    let p = f.packed;
-    if (p === undefined || p.hflags.length !== end - at) {
-      p = f.packed = packHeaders(rules.slice(at, end));
-    }
-    packed.hdr.set(p.hdr, at * 4);
-    packed.hflags.set(p.hflags, at);
-    packed.hproto.set(p.hproto, at);
-  });
-  return {
+  let chains: Chain[] | undefined;
+  let ruleObjects: Rule[] | undefined;
+  const table: Table = {
     name: t.name,
-    chains,
-    // Built on first read: the evaluator follows `jump`, only views and tests ask by name.
+    // Built on first read: the evaluator follows chain indices, only views and tests ask by name.
     get chainIndex(): ReadonlyMap<string, number> {
-      return index();
+      if (chainIndex === undefined) {
+        chainIndex = new Map();
+        for (let i = 0; i < chainName.length; i++) chainIndex.set(chainName[i]!, i);
+      }
+      return chainIndex;
     },
-    rules,
-    jump,
+    get chains(): readonly Chain[] {
+      return (chains ??= chainName.map((name, c) => ({
+        name,
+        builtin: c < builtins,
+        policy: c < builtins ? (chainDrop[c] === 1 ? 'DROP' : 'ACCEPT') : undefined,
+        first: chainFirst[c]!,
+        count: chainEnd[c]! - chainFirst[c]!,
+      })));
+    },
+    chainName,
+    chainFirst,
+    chainEnd,
+    builtins,
+    fixedChains: fixed.length,
+    fixedAt,
+    chainDrop,
+    size: rules,
+    get rules(): readonly Rule[] {
+      return (ruleObjects ??= allRules(table, true));
+    },
+    cols,
+    single,
     references,
-    hdr: packed.hdr,
-    hflags: packed.hflags,
-    hproto: packed.hproto,
-    counters: new Counters(rules.length, chains.length),
+    counters: new Counters(rules, chainCount),
+    objRules: t.objRules,
+    fragments,
   };
+  return table;
 }

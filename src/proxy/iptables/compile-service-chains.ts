@@ -9,17 +9,17 @@ import { KUBE_MARK_MASQ } from './chain-names.ts';
 import { q } from './compile-services.ts';
 import type { ServicePortPlan, ServiceWriteContext } from './compile-services.ts';
 import { ADDRTYPE_SRC_LOCAL, commentMatch } from './rule-writer.ts';
-import type { RuleWriter } from './rule-writer.ts';
-import type { OwnedChain, ServiceFragment } from './service-fragment.ts';
+import type { RuleSink } from './rule-writer.ts';
+import type { FragmentSink, OwnedChainRef } from './service-fragment.ts';
 import { TargetKind } from './rules.ts';
 import type { Match, Target } from './rules.ts';
 
 const MARK_MASQ: Target = { kind: TargetKind.Jump, chain: KUBE_MARK_MASQ };
 
-export function writeServiceChains(
-  ctx: ServiceWriteContext,
+export function writeServiceChains<R>(
+  ctx: ServiceWriteContext<R>,
   p: ServicePortPlan,
-  f: ServiceFragment,
+  f: FragmentSink<R>,
 ): void {
   const { w } = ctx;
   const { svc, proto } = p;
@@ -31,7 +31,7 @@ export function writeServiceChains(
     const c = q(`${name} cluster IP`);
     const ch = f.owned(p.internalTrafficChain);
     w.begin(ch.name)
-      .comment(c, commentMatch(c))
+      .comment(c)
       .proto_(proto)
       .dstHost(svc.clusterIPString, svc.clusterIP)
       .dport_(svc.port, String(svc.port));
@@ -44,21 +44,14 @@ export function writeServiceChains(
     if (!svc.externalPolicyLocal) {
       // Endpoints may be on other nodes: masquerade so replies come back through us.
       const c = q(`masquerade traffic for ${name} external destinations`);
-      f.ownedRule(
-        ext,
-        w.begin(ext.name).comment(c, commentMatch(c)).target(MARK_MASQ, KUBE_MARK_MASQ),
-      );
+      f.ownedRule(ext, w.begin(ext.name).comment(c).target(MARK_MASQ, KUBE_MARK_MASQ));
     } else {
       if (ctx.clusterCIDR !== undefined) {
         // Pods reaching an external IP act as if they went out and back: Cluster policy.
         const c = q(`pod traffic for ${name} external destinations`);
         f.ownedRule(
           ext,
-          w
-            .begin(ext.name)
-            .comment(c, commentMatch(c))
-            .source(ctx.clusterCIDR)
-            .jump(p.clusterPolicyChain),
+          w.begin(ext.name).comment(c).source(ctx.clusterCIDR).jump(p.clusterPolicyChain),
         );
       }
       // The node itself picks the external IP as source: it must be masqueraded.
@@ -67,7 +60,7 @@ export function writeServiceChains(
         ext,
         w
           .begin(ext.name)
-          .comment(c1, commentMatch(c1))
+          .comment(c1)
           .addrType(ADDRTYPE_SRC_LOCAL, false)
           .target(MARK_MASQ, KUBE_MARK_MASQ),
       );
@@ -76,7 +69,7 @@ export function writeServiceChains(
         ext,
         w
           .begin(ext.name)
-          .comment(c2, commentMatch(c2))
+          .comment(c2)
           .addrType(ADDRTYPE_SRC_LOCAL, false)
           .jump(p.clusterPolicyChain),
       );
@@ -87,11 +80,10 @@ export function writeServiceChains(
   if (p.usesFWChain) {
     const fw = f.declare(p.fwChain);
     const c = q(`${name} loadbalancer IP`);
-    const cm = commentMatch(c);
     const nodeIP = ctx.nodeIP === undefined ? undefined : tryIpToU32(ctx.nodeIP);
     let allowFromNode = false;
     svc.loadBalancerSourceRanges.forEach((src, i) => {
-      f.ownedRule(fw, w.begin(fw.name).comment(c, cm).source(src).jump(p.externalTrafficChain));
+      f.ownedRule(fw, w.begin(fw.name).comment(c).source(src).jump(p.externalTrafficChain));
       const cidr = svc.loadBalancerSourceCidrs[i];
       if (cidr !== undefined && nodeIP !== undefined && cidrContains(cidr, nodeIP)) {
         allowFromNode = true;
@@ -100,16 +92,16 @@ export function writeServiceChains(
     // A node reaching a VIP-style LB IP it holds locally arrives with the LB IP as source.
     if (allowFromNode) {
       for (const ip of svc.loadBalancerIPs) {
-        f.ownedRule(fw, w.begin(fw.name).comment(c, cm).source(ip).jump(p.externalTrafficChain));
+        f.ownedRule(fw, w.begin(fw.name).comment(c).source(ip).jump(p.externalTrafficChain));
       }
     }
     // Whatever falls off the end was not DNATed; KUBE-PROXY-FIREWALL drops it.
     const o = q(`other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL`);
-    f.ownedRule(fw, w.begin(fw.name).comment(o, commentMatch(o)).none());
+    f.ownedRule(fw, w.begin(fw.name).comment(o).none());
   }
 
   // One comment match per service port (endpoint rules use the bare name).
-  const nameMatch = ctx.largeClusterMode ? undefined : commentMatch(name);
+  const nameMatch = ctx.largeClusterMode || !w.comments ? undefined : commentMatch(name);
   if (p.usesClusterPolicyChain) {
     const ch = f.declare(p.clusterPolicyChain);
     writeServiceToEndpointRules(ctx, p, f, ch, p.clusterEndpoints);
@@ -123,36 +115,38 @@ export function writeServiceChains(
   for (const ep of p.allReachableEndpoints) {
     const sep = f.declare(p.names.endpoint(ep.endpoint));
     // Hairpin: a pod reaching itself through the service must be masqueraded.
-    sepHead(w, sep, name, nameMatch).source(ep.ipString, false, ep.ip);
+    sepHead(w, sep, name, nameMatch, ctx.largeClusterMode).source(ep.ipString, false, ep.ip);
     f.ownedRule(sep, w.target(MARK_MASQ, KUBE_MARK_MASQ));
-    sepHead(w, sep, name, nameMatch);
+    sepHead(w, sep, name, nameMatch, ctx.largeClusterMode);
     if (affinity) w.recentSet(sep.name);
     f.ownedRule(sep, w.proto_(proto).dnat(ep.endpoint, ep.ipString, ep.ip, ep.port));
   }
 }
 
-function sepHead(
-  w: RuleWriter,
-  sep: OwnedChain,
+function sepHead<R>(
+  w: RuleSink<R>,
+  sep: OwnedChainRef,
   name: string,
   nameMatch: Match | undefined,
-): RuleWriter {
+  large: boolean,
+): RuleSink<R> {
   w.begin(sep.name);
-  if (nameMatch !== undefined) w.comment(name, nameMatch);
+  if (!large) w.comment(name, nameMatch);
   return w;
 }
 
 /** writeServiceToEndpointRules: affinity checks first, then the 1/(n-i) cascade. */
-function writeServiceToEndpointRules(
-  ctx: ServiceWriteContext,
+function writeServiceToEndpointRules<R>(
+  ctx: ServiceWriteContext<R>,
   p: ServicePortPlan,
-  f: ServiceFragment,
-  svcChain: OwnedChain,
+  f: FragmentSink<R>,
+  svcChain: OwnedChainRef,
   endpoints: readonly EndpointInfo[],
 ): void {
   const { w } = ctx;
   const name = p.svc.nameString;
-  const large = ctx.largeClusterMode;
+  // The column writer drops comments: do not build their text.
+  const large = ctx.largeClusterMode || !w.comments;
   if (p.svc.sessionAffinity === 'ClientIP') {
     const seconds = String(p.svc.stickyMaxAgeSeconds);
     for (const ep of endpoints) {
@@ -160,7 +154,7 @@ function writeServiceToEndpointRules(
       w.begin(svcChain.name);
       if (!large) {
         const c = q(`${name} -> ${ep.endpoint}`);
-        w.comment(c, commentMatch(c));
+        w.comment(c);
       }
       f.ownedRule(svcChain, w.recentCheck(chain, seconds).jump(chain));
     }
@@ -172,7 +166,7 @@ function writeServiceToEndpointRules(
     w.begin(svcChain.name);
     if (!large) {
       const c = q(`${name} -> ${ep.endpoint}`);
-      w.comment(c, commentMatch(c));
+      w.comment(c);
     }
     if (i < n - 1) w.statistic(ctx.probability(n - i));
     f.ownedRule(svcChain, w.jump(p.names.endpoint(ep.endpoint)));

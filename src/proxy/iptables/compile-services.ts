@@ -20,12 +20,12 @@ import {
   LOCALHOST_NODEPORTS_COUNTER,
 } from './chain-names.ts';
 import type { CompileCache, PortNames } from './compile-cache.ts';
-import { ADDRTYPE_DST_LOCAL, commentMatch } from './rule-writer.ts';
-import type { RuleWriter } from './rule-writer.ts';
-import type { ServiceFragment } from './service-fragment.ts';
+import { ADDRTYPE_DST_LOCAL } from './rule-writer.ts';
+import type { RuleSink } from './rule-writer.ts';
+import type { FragmentSink } from './service-fragment.ts';
 
-export interface ServiceWriteContext {
-  readonly w: RuleWriter;
+export interface ServiceWriteContext<R = unknown> {
+  readonly w: RuleSink<R>;
   /** Memoised chain-name hashes (chain-names.ts does the hashing). */
   readonly names: CompileCache;
   readonly masqueradeAll: boolean;
@@ -72,7 +72,7 @@ export interface ServicePortPlan {
 export const q = (s: string): string => `"${s}"`;
 
 export function planServicePort(
-  ctx: ServiceWriteContext,
+  ctx: ServiceWriteContext<unknown>,
   entry: ServicePortEntry,
 ): ServicePortPlan {
   const svc = entry.info;
@@ -115,10 +115,10 @@ export function planServicePort(
 }
 
 /** Rules that capture traffic for the service's addresses, or refuse it in filter. */
-export function writeCaptures(
-  ctx: ServiceWriteContext,
+export function writeCaptures<R>(
+  ctx: ServiceWriteContext<R>,
   p: ServicePortPlan,
-  f: ServiceFragment,
+  f: FragmentSink<R>,
 ): void {
   const { w } = ctx;
   const { svc, proto } = p;
@@ -131,17 +131,15 @@ export function writeCaptures(
   const intComment = q(
     p.hasEndpoints ? `${name} has no local endpoints` : `${name} has no endpoints`,
   );
-  const intMatch = commentMatch(intComment);
   const extTarget = intTarget;
   const extComment = intComment;
-  const extMatch = intMatch;
 
   if (p.hasInternalEndpoints) {
     const c = q(`${name} cluster IP`);
     f.natRule(
       w
         .begin(KUBE_SERVICES)
-        .comment(c, commentMatch(c))
+        .comment(c)
         .proto_(proto)
         .dstHost(svc.clusterIPString, svc.clusterIP)
         .dport_(port, portText)
@@ -151,7 +149,7 @@ export function writeCaptures(
     f.filterRule(
       w
         .begin(KUBE_SERVICES)
-        .comment(intComment, intMatch)
+        .comment(intComment)
         .proto_(proto)
         .dstHost(svc.clusterIPString, svc.clusterIP)
         .dport_(port, portText)
@@ -163,14 +161,13 @@ export function writeCaptures(
 
   if (svc.externalIPs.length > 0) {
     const c = q(`${name} external IP`);
-    const cm = commentMatch(c);
     for (const ip of svc.externalIPs) {
       const u = dstIp(ip);
       if (p.hasEndpoints) {
         f.natRule(
           w
             .begin(KUBE_SERVICES)
-            .comment(c, cm)
+            .comment(c)
             .proto_(proto)
             .dstHost(ip, u)
             .dport_(port, portText)
@@ -181,7 +178,7 @@ export function writeCaptures(
         f.filterRule(
           w
             .begin(KUBE_EXTERNAL_SERVICES)
-            .comment(extComment, extMatch)
+            .comment(extComment)
             .proto_(proto)
             .dstHost(ip, u)
             .dport_(port, portText)
@@ -193,16 +190,14 @@ export function writeCaptures(
 
   if (svc.loadBalancerIPs.length > 0) {
     const c = q(`${name} loadbalancer IP`);
-    const cm = commentMatch(c);
     const fc = q(`${name} traffic not accepted by ${p.fwChain}`);
-    const fm = commentMatch(fc);
     for (const ip of svc.loadBalancerIPs) {
       const u = dstIp(ip);
       if (p.hasEndpoints) {
         f.natRule(
           w
             .begin(KUBE_SERVICES)
-            .comment(c, cm)
+            .comment(c)
             .proto_(proto)
             .dstHost(ip, u)
             .dport_(port, portText)
@@ -213,7 +208,7 @@ export function writeCaptures(
         f.filterRule(
           w
             .begin(KUBE_PROXY_FIREWALL)
-            .comment(fc, fm)
+            .comment(fc)
             .proto_(proto)
             .dstHost(ip, u)
             .dport_(port, portText)
@@ -226,7 +221,7 @@ export function writeCaptures(
         f.filterRule(
           w
             .begin(KUBE_EXTERNAL_SERVICES)
-            .comment(extComment, extMatch)
+            .comment(extComment)
             .proto_(proto)
             .dstHost(ip, dstIp(ip))
             .dport_(port, portText)
@@ -244,7 +239,7 @@ export function writeCaptures(
         f.natRule(
           w
             .begin(KUBE_NODEPORTS)
-            .comment(name, commentMatch(name))
+            .comment(name)
             .proto_(proto)
             .dstNet('127.0.0.0/8')
             .dport_(svc.nodePort, nodePort)
@@ -255,7 +250,7 @@ export function writeCaptures(
       f.natRule(
         w
           .begin(KUBE_NODEPORTS)
-          .comment(name, commentMatch(name))
+          .comment(name)
           .proto_(proto)
           .dport_(svc.nodePort, nodePort)
           .jump(p.externalTrafficChain),
@@ -265,7 +260,7 @@ export function writeCaptures(
       f.filterRule(
         w
           .begin(KUBE_EXTERNAL_SERVICES)
-          .comment(extComment, extMatch)
+          .comment(extComment)
           .addrType(ADDRTYPE_DST_LOCAL, true)
           .proto_(proto)
           .dport_(svc.nodePort, nodePort)
@@ -280,7 +275,7 @@ export function writeCaptures(
     f.filterRule(
       w
         .begin(KUBE_NODEPORTS)
-        .comment(c, commentMatch(c))
+        .comment(c)
         .proto_('tcp')
         .dport_(svc.healthCheckNodePort, String(svc.healthCheckNodePort))
         .verdict('ACCEPT'),

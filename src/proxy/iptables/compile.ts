@@ -24,8 +24,9 @@ import { planServicePort, writeCaptures } from './compile-services.ts';
 import type { ServiceWriteContext } from './compile-services.ts';
 import { RuleWriter } from './rule-writer.ts';
 import { ServiceFragment } from './service-fragment.ts';
+import type { ObjectFragment } from './service-fragment.ts';
 import { goHex08, kubeProxyProbability } from './format.ts';
-import type { RuleSet, TableName } from './rules.ts';
+import type { Rule, RuleSet, TableName } from './rules.ts';
 
 /** The common configuration and KubeProxyConfiguration's `iptables` fields side by side. */
 export interface IptablesOptions extends ProxyCommonConfig, IptablesConfig {}
@@ -166,13 +167,13 @@ function writeJumps(b: RuleSetBuilder): void {
   }
 }
 
-/** Writes an entry's rules again keeping their text (the restore payload is read rarely). */
+/** Writes an entry's rules again as objects with text (views ask for them rarely). */
 function textWriter(
-  ctx: ServiceWriteContext,
+  ctx: ServiceWriteContext<unknown>,
   e: ServicePortEntry,
-): (into: ServiceFragment) => void {
+): (into: ObjectFragment) => void {
   return (into) => {
-    const c: ServiceWriteContext = { ...ctx, w: new RuleWriter(true) };
+    const c: ServiceWriteContext<Rule> = { ...ctx, w: new RuleWriter(true) };
     const plan = planServicePort(c, e);
     writeCaptures(c, plan, into);
     writeServiceChains(c, plan, into);
@@ -245,8 +246,12 @@ export function compileRuleSet(
     opts.clusterCIDR === undefined ? undefined : formatCidr(parseCidr(opts.clusterCIDR, true));
   const probabilities: string[] = [];
   const largeClusterMode = totalEndpoints > LARGE_CLUSTER_ENDPOINTS_THRESHOLD;
-  const ctx: ServiceWriteContext = {
-    w: new RuleWriter(),
+  // Room for the service rules: about three per endpoint (SVC jump, SEP masquerade + DNAT).
+  let capacity = 64;
+  for (const e of entries) capacity += 3 * e.endpoints.length + 4;
+  const w = b.columnWriter(capacity);
+  const ctx: ServiceWriteContext<number> = {
+    w,
     names: cache,
     masqueradeAll: opts.masqueradeAll ?? false,
     clusterCIDR: cidr,
@@ -257,19 +262,19 @@ export function compileRuleSet(
   };
   const fragments = cache.fragments;
   for (const e of entries) {
-    // An entry object the ServiceMap kept is unchanged: reuse the rules written for it.
+    // The record of an entry object the ServiceMap kept is reused (views keep their
+    // objects on it); its columns are written again.
     let f = fragments.get(e);
     if (f === undefined || f.large !== largeClusterMode) {
-      f = new ServiceFragment(e, largeClusterMode);
-      const plan = planServicePort(ctx, e);
-      writeCaptures(ctx, plan, f);
-      writeServiceChains(ctx, plan, f);
-      f.seal();
-      f.rewrite = textWriter(ctx, e);
+      f = new ServiceFragment(e, largeClusterMode, textWriter(ctx, e));
       fragments.set(e, f);
-      plan.names.prune(e.endpoints);
     }
+    const plan = planServicePort(ctx, e);
+    b.startFragment();
+    writeCaptures(ctx, plan, w);
+    writeServiceChains(ctx, plan, w);
     b.fragment(f);
+    plan.names.prune(e.endpoints);
   }
   cache.prune(entries);
 

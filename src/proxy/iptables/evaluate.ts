@@ -12,6 +12,15 @@ import type { TraceEvent } from '../trace.ts';
 import type { RecentTables } from './recent.ts';
 import { saveRuleLine } from './render.ts';
 import {
+  HDR_IFACE,
+  OP_ADDRTYPE,
+  OP_CONNTRACK,
+  OP_MARK,
+  OP_PORT,
+  OP_STATISTIC,
+} from './rule-columns.ts';
+import { ruleAt } from './table-rules.ts';
+import {
   BUILTIN_CHAINS,
   HDR_DST,
   HDR_DST_INV,
@@ -25,7 +34,7 @@ import {
   RecentMode,
   TargetKind,
 } from './rules.ts';
-import type { Match, Rule, Table } from './rules.ts';
+import type { Match, Table } from './rules.ts';
 import type { Hook } from '../netfilter.ts';
 
 export interface EvalContext {
@@ -85,25 +94,10 @@ function matchModule(m: Match, p: PacketMeta, out: EvalResult, ctx: EvalContext)
   }
 }
 
-// The walk reads each table through a flat form built once per table (WeakMap by
-// identity; tables are immutable): per rule, its match modules as op codes and
-// parameters in typed arrays and its target kind, so the per-rule loop touches
-// monomorphic arrays instead of match objects of seven shapes. Comments have no
-// effect and are left out; every other module is still tested, in rule order.
-const OP_PORT = 1;
-const OP_ADDRTYPE = 2;
-const OP_MARK = 3;
-const OP_CONNTRACK = 4;
-/** Statistic / recent: side effects and state, evaluated from the Match object. */
-const OP_OBJECT = 5;
-
-const K_COMMENT = MatchKind.Comment;
-const K_PORT = MatchKind.Port;
-const K_ADDRTYPE = MatchKind.AddrType;
-const K_MARK = MatchKind.Mark;
-const K_CONNTRACK = MatchKind.Conntrack;
-const K_NFACCT = MatchKind.Nfacct;
-
+// The walk reads the table's columns (rule-columns.ts): per rule its packed IP header,
+// its match modules as op codes with integer parameters, and its target, so the per-rule
+// loop touches monomorphic arrays instead of objects. Comments have no effect and are
+// not there; every other module is still tested, in rule order.
 const T_NONE = TargetKind.None;
 const T_JUMP = TargetKind.Jump;
 const T_ACCEPT = TargetKind.Accept;
@@ -121,160 +115,31 @@ const F_DST_INV = HDR_DST_INV;
 const F_PROTO = HDR_PROTO;
 const F_PROTO_INV = HDR_PROTO_INV;
 const F_SLOW = HDR_SLOW;
+const F_IFACE = HDR_IFACE;
 
 const V_ACCEPT = Verdict.Accept;
 const V_DROP = Verdict.Drop;
 const V_REJECT = Verdict.Reject;
 
-interface Flat {
-  /** Rule i's ops are op[opStart[i] .. opStart[i + 1]). */
-  readonly opStart: Int32Array;
-  readonly op: Uint8Array;
-  /** Four parameters per op, and the inversion bits (1: first test, 2: second test). */
-  readonly arg: Int32Array;
-  readonly inv: Uint8Array;
-  /** The Match of each OP_OBJECT op. */
-  readonly obj: (Match | undefined)[];
-  /** Rules with an -i/-o test. */
-  readonly iface: Uint8Array;
-  /** The op of a rule whose only test is one conntrack or mark match (walk inlines it), else 0. */
-  readonly single: Uint8Array;
-  readonly target: Uint8Array;
-  /** Per chain: first rule, one past the last, built-in, policy DROP. */
-  readonly chainFirst: Int32Array;
-  readonly chainEnd: Int32Array;
-  readonly chainBuiltin: Uint8Array;
-  readonly chainDrop: Uint8Array;
-}
-
-const flatCache = new WeakMap<Table, Flat>();
-let lastTable: Table | undefined;
-let lastFlat: Flat | undefined;
-
-function flatten(t: Table): Flat {
-  const n = t.rules.length;
-  const opStart = new Int32Array(n + 1);
-  const ops: number[] = [];
-  const args: number[] = [];
-  const invs: number[] = [];
-  const obj: (Match | undefined)[] = [];
-  const iface = new Uint8Array(n);
-  const target = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const r = t.rules[i] as Rule;
-    opStart[i] = ops.length;
-    iface[i] = r.inIface !== '' || r.outIface !== '' ? 1 : 0;
-    target[i] = r.target.kind;
-    for (const m of r.matches) {
-      let op: number;
-      let a0 = 0;
-      let a1 = 0;
-      let a2 = 0;
-      let a3 = 0;
-      let inv = 0;
-      let o: Match | undefined;
-      switch (m.kind) {
-        case K_COMMENT:
-        case K_NFACCT:
-          continue;
-        case K_PORT:
-          op = OP_PORT;
-          [a0, a1, a2, a3] = [m.sportLo, m.sportHi, m.dportLo, m.dportHi];
-          inv = (m.sportInv ? 1 : 0) | (m.dportInv ? 2 : 0);
-          break;
-        case K_ADDRTYPE:
-          op = OP_ADDRTYPE;
-          a0 = m.srcType !== '' ? 1 : 0;
-          a1 = m.dstType !== '' ? 1 : 0;
-          inv = (m.srcInv ? 1 : 0) | (m.dstInv ? 2 : 0);
-          break;
-        case K_MARK:
-          op = OP_MARK;
-          a0 = m.mask;
-          a1 = m.value;
-          inv = m.invert ? 1 : 0;
-          break;
-        case K_CONNTRACK:
-          op = OP_CONNTRACK;
-          a0 = m.states;
-          inv = m.invert ? 1 : 0;
-          break;
-        default:
-          op = OP_OBJECT;
-          o = m;
-      }
-      ops.push(op);
-      args.push(a0, a1, a2, a3);
-      invs.push(inv);
-      obj.push(o);
-    }
-  }
-  opStart[n] = ops.length;
-  const single = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const k = opStart[i]!;
-    const op = ops[k];
-    if (iface[i] === 0 && opStart[i + 1] === k + 1 && (op === OP_CONNTRACK || op === OP_MARK)) {
-      single[i] = op;
-    }
-  }
-  const c = t.chains.length;
-  const chainFirst = new Int32Array(c);
-  const chainEnd = new Int32Array(c);
-  const chainBuiltin = new Uint8Array(c);
-  const chainDrop = new Uint8Array(c);
-  t.chains.forEach((ch, k) => {
-    chainFirst[k] = ch.first;
-    chainEnd[k] = ch.first + ch.count;
-    chainBuiltin[k] = ch.builtin ? 1 : 0;
-    chainDrop[k] = ch.policy === 'DROP' ? 1 : 0;
-  });
-  return {
-    opStart,
-    op: Uint8Array.from(ops),
-    arg: Int32Array.from(args),
-    inv: Uint8Array.from(invs),
-    obj,
-    iface,
-    single,
-    target,
-    chainFirst,
-    chainEnd,
-    chainBuiltin,
-    chainDrop,
-  };
-}
-
-function flatOf(t: Table): Flat {
-  if (t === lastTable) return lastFlat as Flat;
-  let f = flatCache.get(t);
-  if (f === undefined) {
-    f = flatten(t);
-    flatCache.set(t, f);
-  }
-  lastTable = t;
-  lastFlat = f;
-  return f;
-}
-
 /** The rest of ip_packet_match, then every match module in rule order (modules may have side effects). */
 function slowMatches(
-  f: Flat,
+  t: Table,
   i: number,
-  r: Rule,
   p: PacketMeta,
   out: EvalResult,
   ctx: EvalContext,
 ): boolean {
-  if (f.iface[i] === 1) {
+  const c = t.cols;
+  if ((c.hflags[i]! & F_IFACE) !== 0) {
+    const r = ruleAt(t, i);
     if (r.inIface !== '' && (p.inIface === r.inIface) === r.inInv) return false;
     if (r.outIface !== '' && (p.outIface === r.outIface) === r.outInv) return false;
   }
-  const op = f.op;
-  const arg = f.arg;
-  const invs = f.inv;
-  const end = f.opStart[i + 1]!;
-  for (let k = f.opStart[i]!; k < end; k++) {
+  const op = c.op;
+  const arg = c.arg;
+  const invs = c.inv;
+  const end = c.opStart[i + 1]!;
+  for (let k = c.opStart[i]!; k < end; k++) {
     const a = k << 2;
     const inv = invs[k]!;
     switch (op[k]) {
@@ -297,9 +162,16 @@ function slowMatches(
         if (arg[a + 1] !== 0 && ((fl & ADDR_DST_LOCAL) !== 0) === ((inv & 2) !== 0)) return false;
         break;
       }
+      case OP_STATISTIC: {
+        // xt_statistic: (get_random_u32() & 0x7FFFFFFF) < probability.
+        volatileWalk = true;
+        const u = (ctx.random() * 4294967296) >>> 0;
+        if ((u & 0x7fffffff) < arg[a]! === (inv !== 0)) return false;
+        break;
+      }
       default:
         volatileWalk = true;
-        if (!matchModule(f.obj[k] as Match, p, out, ctx)) return false;
+        if (!matchModule(c.objects!.get(k)!, p, out, ctx)) return false;
     }
   }
   return true;
@@ -321,25 +193,25 @@ export function evaluateTable(
   ctx: EvalContext,
   out: EvalResult,
 ): Verdict {
-  const chains = table.chains;
-  if (chains[start] === undefined) throw new Error(`no chain #${start} in ${table.name}`);
-  const f = flatOf(table);
-  const rules = table.rules;
-  const jump = table.jump;
+  if (start < 0 || start >= table.chainName.length) {
+    throw new Error(`no chain #${start} in ${table.name}`);
+  }
+  const cols = table.cols;
+  const jump = cols.targA;
   const counters = table.counters;
   const pkts = counters.pkts;
   const bytes = counters.bytes;
-  const hflags = table.hflags;
-  const hdr = table.hdr;
-  const hproto = table.hproto;
-  const target = f.target;
-  const single = f.single;
-  const opStart = f.opStart;
-  const arg = f.arg;
-  const inv = f.inv;
+  const hflags = cols.hflags;
+  const hdr = cols.hdr;
+  const hproto = cols.hproto;
+  const target = cols.target;
+  const single = table.single;
+  const opStart = cols.opStart;
+  const arg = cols.arg;
+  const inv = cols.inv;
   const ctstate = p.ctstate;
-  const chainFirst = f.chainFirst;
-  const chainEnd = f.chainEnd;
+  const chainFirst = table.chainFirst;
+  const chainEnd = table.chainEnd;
   const trace = ctx.trace;
   const src = p.src;
   const dst = p.dst;
@@ -386,7 +258,7 @@ export function evaluateTable(
               i++;
               continue;
             }
-          } else if (!slowMatches(f, i, rules[i] as Rule, p, out, ctx)) {
+          } else if (!slowMatches(table, i, p, out, ctx)) {
             i++;
             continue;
           }
@@ -396,13 +268,12 @@ export function evaluateTable(
       bytes[i]! += len;
       if (recording !== undefined) recording.push(i);
       if (trace !== undefined) {
-        const chain = chains[ci]!;
         trace({
           table: table.name,
-          chain: chain.name,
-          ruleNum: i - chain.first + 1,
+          chain: table.chainName[ci]!,
+          ruleNum: i - chainFirst[ci]! + 1,
           kind: 'rule',
-          text: saveRuleLine(rules[i] as Rule),
+          text: saveRuleLine(ruleAt(table, i)),
         });
       }
       switch (target[i]) {
@@ -421,12 +292,10 @@ export function evaluateTable(
           i = chainFirst[ci]!;
           end = chainEnd[ci]!;
           continue;
-        case T_MARK: {
-          const t = (rules[i] as Rule).target as { value: number; mask: number };
-          out.mark = ((out.mark & ~t.mask) ^ t.value) >>> 0;
+        case T_MARK:
+          out.mark = ((out.mark & ~cols.targB[i]!) ^ cols.targA[i]!) >>> 0;
           i++;
           continue;
-        }
         case T_RETURN:
           break;
         case T_ACCEPT:
@@ -439,46 +308,42 @@ export function evaluateTable(
           out.rulesVisited += visited;
           return (out.verdict = V_REJECT);
         case T_DNAT: {
-          const t = (rules[i] as Rule).target as { ip: number; port: number };
+          const port = cols.targB[i]!;
           out.rulesVisited += visited;
           out.dnat = true;
-          out.dnatIp = t.ip;
-          out.dnatPort = t.port === 0 ? p.dport : t.port;
+          out.dnatIp = cols.targA[i]! >>> 0;
+          out.dnatPort = port === 0 ? p.dport : port;
           return (out.verdict = V_ACCEPT);
         }
-        case T_MASQUERADE: {
-          const t = (rules[i] as Rule).target as { randomFully: boolean };
+        case T_MASQUERADE:
           out.rulesVisited += visited;
           out.masquerade = true;
-          out.masqueradeRandomFully = t.randomFully;
+          out.masqueradeRandomFully = cols.targA[i] === 1;
           return (out.verdict = V_ACCEPT);
-        }
       }
     }
     // RETURN, or the end of a chain.
-    if (depth === 0 || f.chainBuiltin[ci] === 1) {
+    if (depth === 0 || ci < table.builtins) {
       out.rulesVisited += visited;
       counters.policyPkts[ci]! += 1;
       counters.policyBytes[ci]! += len;
       if (recording !== undefined) recording.push(~ci);
       if (trace !== undefined) {
-        const chain = chains[ci]!;
         trace({
           table: table.name,
-          chain: chain.name,
-          ruleNum: chain.count + 1,
+          chain: table.chainName[ci]!,
+          ruleNum: chainEnd[ci]! - chainFirst[ci]! + 1,
           kind: 'policy',
           text: '',
         });
       }
-      return (out.verdict = f.chainDrop[ci] === 1 ? V_DROP : V_ACCEPT);
+      return (out.verdict = table.chainDrop[ci] === 1 ? V_DROP : V_ACCEPT);
     }
     if (trace !== undefined && fellOff) {
-      const chain = chains[ci]!;
       trace({
         table: table.name,
-        chain: chain.name,
-        ruleNum: chain.count + 1,
+        chain: table.chainName[ci]!,
+        ruleNum: chainEnd[ci]! - chainFirst[ci]! + 1,
         kind: 'return',
         text: '',
       });

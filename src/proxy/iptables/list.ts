@@ -6,6 +6,8 @@ import { PROTOCOL_NAMES } from './parse.ts';
 import { listRuleOptions, targetName } from './render.ts';
 import { chainPrintOrder } from './rules.ts';
 import type { Rule, RuleSet, Table, TableName } from './rules.ts';
+import type { ObjectFragment } from './service-fragment.ts';
+import { chainRules } from './table-rules.ts';
 
 export interface ListOptions {
   /** -v: counters and interface columns (default true). */
@@ -95,25 +97,26 @@ export function iptablesList(rs: RuleSet, table: TableName, opts: ListOptions = 
     protocolNames: opts.protocolNames ?? false,
   };
   const blocks: string[] = [];
+  // Service rules are written again as objects for this view only (table-rules.ts).
+  const made = new Map<number, ObjectFragment>();
   for (const ci of chainPrintOrder(t)) {
-    const ch = t.chains[ci]!;
-    if (opts.chain !== undefined && ch.name !== opts.chain) continue;
+    const name = t.chainName[ci]!;
+    if (opts.chain !== undefined && name !== opts.chain) continue;
     const lines: string[] = [];
-    if (ch.builtin) {
-      let pol = `Chain ${ch.name} (policy ${ch.policy ?? 'ACCEPT'}`;
+    if (ci < t.builtins) {
+      let pol = `Chain ${name} (policy ${t.chainDrop[ci] === 1 ? 'DROP' : 'ACCEPT'}`;
       if (o.verbose) {
         pol += ` ${formatCountBare(t.counters.policyPkts[ci] ?? 0, o.exact)}packets, `;
         pol += `${formatCountBare(t.counters.policyBytes[ci] ?? 0, o.exact)}bytes`;
       }
       lines.push(pol + ')');
     } else {
-      lines.push(`Chain ${ch.name} (${t.references[ci] ?? 0} references)`);
+      lines.push(`Chain ${name} (${t.references[ci] ?? 0} references)`);
     }
     lines.push(header(o.verbose, o.exact));
-    for (let i = ch.first; i < ch.first + ch.count; i++) {
-      const r = t.rules[i];
-      if (r !== undefined) lines.push(row(t, i, r, o));
-    }
+    const first = t.chainFirst[ci]!;
+    const rules = chainRules(t, ci, made, false);
+    for (let k = 0; k < rules.length; k++) lines.push(row(t, first + k, rules[k]!, o));
     blocks.push(lines.join('\n'));
   }
   if (opts.chain !== undefined && blocks.length === 0) {

@@ -31,6 +31,7 @@ import type { RuleSet, Table, TableName } from './rules.ts';
 import { iptablesSave } from './save.ts';
 import type { SaveOptions } from './save.ts';
 import { IptablesNodeViews } from './views.ts';
+import { ruleAt } from './table-rules.ts';
 import type { NodeViews } from '../views.ts';
 
 /** Which tables classify() consults (nat only sees a connection's first packet). */
@@ -203,17 +204,19 @@ export class IptablesProxier extends ServiceMapProxier implements DataplaneProxi
 
 /** Built-in chains are not rewritten by kube-proxy's restore, so their counters persist. */
 function carryBuiltinCounters(prev: Table, next: Table): void {
-  for (let ci = 0; ci < next.chains.length; ci++) {
-    const a = prev.chains[ci];
-    const b = next.chains[ci];
-    if (a === undefined || b === undefined || !b.builtin || a.name !== b.name) continue;
+  for (let ci = 0; ci < next.builtins && ci < prev.builtins; ci++) {
+    if (prev.chainName[ci] !== next.chainName[ci]) continue;
     next.counters.policyPkts[ci] = prev.counters.policyPkts[ci] ?? 0;
     next.counters.policyBytes[ci] = prev.counters.policyBytes[ci] ?? 0;
-    if (a.count !== b.count) continue;
-    for (let k = 0; k < b.count; k++) {
-      if (prev.rules[a.first + k]?.line !== next.rules[b.first + k]?.line) continue;
-      next.counters.pkts[b.first + k] = prev.counters.pkts[a.first + k] ?? 0;
-      next.counters.bytes[b.first + k] = prev.counters.bytes[a.first + k] ?? 0;
+    const a = prev.chainFirst[ci]!;
+    const b = next.chainFirst[ci]!;
+    const count = next.chainEnd[ci]! - b;
+    if (prev.chainEnd[ci]! - a !== count) continue;
+    // Built-in chains hold only fixed rules, kept as objects.
+    for (let k = 0; k < count; k++) {
+      if (ruleAt(prev, a + k).line !== ruleAt(next, b + k).line) continue;
+      next.counters.pkts[b + k] = prev.counters.pkts[a + k] ?? 0;
+      next.counters.bytes[b + k] = prev.counters.bytes[a + k] ?? 0;
     }
   }
 }

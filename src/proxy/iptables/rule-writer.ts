@@ -1,21 +1,13 @@
-// Builds the typed Rule of a kube-proxy service rule directly, in the order kube-proxy
-// writes its arguments, instead of writing text and parsing it back: the full sync of a
-// large cluster writes hundreds of thousands of rules. The text (the iptables-restore
-// line) is not kept: the first read of `line` has the rule's fragment write its rules
-// again with a text-keeping writer (reads are rare: the restore payload, errors).
+// Builds kube-proxy's service rules as typed Rule objects, in the order kube-proxy writes
+// their arguments, with their restore text. A sync does not use it: it writes the same
+// rules as integer columns (column-writer.ts). This writer serves the views, which ask a
+// service port's fragment for its rules again (service-fragment.ts); both writers follow
+// one RuleSink interface, so the compile code (compile-services.ts,
+// compile-service-chains.ts) is the same for both.
 // test/proxy/iptables/rule-writer.test.ts checks every rule against parseRuleArgs(line).
 import { prefixMask } from '../../packet/addr.ts';
 import { parseAddr, unquote } from './parse.ts';
-import {
-  HDR_DST,
-  HDR_PROTO,
-  HDR_SLOW,
-  HDR_SRC,
-  HDR_SRC_INV,
-  MatchKind,
-  RecentMode,
-  TargetKind,
-} from './rules.ts';
+import { MatchKind, RecentMode, TargetKind } from './rules.ts';
 import type { Match, PortMatch, Rule, StatisticMatch, Target } from './rules.ts';
 
 /** Arguments containing spaces are quoted as a shell (or iptables-restore) needs. */
@@ -25,22 +17,39 @@ export function quoteArg(arg: string): string {
 
 const PROTO_NUMBERS: Readonly<Record<string, number>> = { tcp: 6, udp: 17, sctp: 132 };
 
-/** What renders a rule's text on demand: its service fragment. */
-export interface TextSource {
-  renderText(): void;
+/**
+ * The writer's fluent interface: begin(chain), then the options in the order kube-proxy
+ * writes them, then a target call that ends the rule and returns what the writer made of
+ * it (R: a Rule, or a rule number in columns).
+ */
+export interface RuleSink<R> {
+  /** True when the writer keeps comments (the column writer drops them unread). */
+  readonly comments: boolean;
+  begin(chain: string): this;
+  /** `-m comment --comment TEXT`; `match` shares one parsed CommentMatch between rules. */
+  comment(text: string, match?: Match): this;
+  proto_(p: string): this;
+  dstHost(ipString: string, ip: number): this;
+  source(text: string, inv?: boolean, ip?: number): this;
+  dstNet(text: string): this;
+  nfacct(name: string): this;
+  dport_(port: number, text: string): this;
+  addrType(match: Match, dst: boolean): this;
+  statistic(p: string): this;
+  recentSet(name: string): this;
+  recentCheck(name: string, seconds: string): this;
+  /** `-j CHAIN`, CHAIN one of the service port's own chains. */
+  jump(chain: string): R;
+  verdict(name: 'ACCEPT' | 'DROP' | 'REJECT'): R;
+  dnat(endpoint: string, ipString: string, ip: number, port: number): R;
+  none(): R;
+  /** A shared target (a jump to a fixed chain such as KUBE-MARK-MASQ). */
+  target(t: Target, name: string): R;
 }
 
-/** A Rule whose restore text is rendered on first read. */
+/** A Rule written by RuleWriter; `line` is its restore text when the writer kept it. */
 export class WrittenRule implements Rule {
-  private text: string | undefined;
-  /** The fragment that can render the text (set when the rule is added to one). */
-  home: TextSource | undefined = undefined;
-  /** Index of the jump target among its fragment's owned chains, -1 when not owned. */
-  slot = -1;
-  /** Its fragment's first chain index in the table being linked (set while linking). */
-  owner: { base: number } | undefined = undefined;
-  /** The HDR_* bits of packHeaders, known at write time. */
-  readonly hf: number;
+  private readonly text: string | undefined;
   constructor(
     readonly chain: string,
     args: readonly string[] | undefined,
@@ -55,28 +64,11 @@ export class WrittenRule implements Rule {
     readonly matches: readonly Match[],
     readonly target: Target,
   ) {
-    if (args !== undefined) this.text = args.join(' ');
-    let f = 0;
-    if (srcPrefix >= 0) f |= HDR_SRC | (srcInv ? HDR_SRC_INV : 0);
-    if (dstPrefix >= 0) f |= HDR_DST;
-    if (proto !== 0) f |= HDR_PROTO;
-    for (let i = 0; i < matches.length; i++) {
-      const k = matches[i]!.kind;
-      if (k !== MatchKind.Comment && k !== MatchKind.Nfacct) {
-        f |= HDR_SLOW;
-        break;
-      }
-    }
-    this.hf = f;
+    this.text = args?.join(' ');
   }
   get line(): string {
-    if (this.text === undefined) this.home?.renderText();
-    if (this.text === undefined) throw new Error(`${this.chain}: rule text unavailable`);
+    if (this.text === undefined) throw new Error(`${this.chain}: rule text not kept`);
     return this.text;
-  }
-  /** Set by the fragment's text rendering. */
-  setText(text: string): void {
-    this.text = text;
   }
   get dstInv(): boolean {
     return false;
@@ -126,11 +118,9 @@ function portMatch(module: string, dport: number): PortMatch {
   return m;
 }
 
-/**
- * One rule at a time: begin(chain), then the options in the order kube-proxy writes them,
- * then a target call returns the Rule. The writer itself is reused.
- */
-export class RuleWriter {
+/** One rule at a time (see RuleSink); the writer itself is reused. */
+export class RuleWriter implements RuleSink<Rule> {
+  readonly comments = true;
   private chain = '';
   private args: string[] = [];
   /** @param keepText keep each rule's argument list (the fast writer reuses one scratch list). */
@@ -170,9 +160,9 @@ export class RuleWriter {
   }
 
   /** `-m comment --comment TEXT`, TEXT as kube-proxy writes it (quoted when multi-word). */
-  comment(text: string, match: Match): this {
+  comment(text: string, match?: Match): this {
     this.args.push('-m', 'comment', '--comment', quoteArg(text));
-    this.matches.push(match);
+    this.matches.push(match ?? commentMatch(text));
     return this;
   }
 

@@ -6,6 +6,8 @@
 
 import { HOOK_NAMES } from '../netfilter.ts';
 import type { CtState } from '../netfilter.ts';
+import type { RuleColumns } from './rule-columns.ts';
+import type { ServiceFragment } from './service-fragment.ts';
 
 export type TableName = 'filter' | 'nat';
 
@@ -213,28 +215,50 @@ export interface Table {
   /**
    * Built-ins first (BUILTIN_CHAINS order), then user chains: the compiler's in no
    * particular order (a full sort of 100k names per sync is wasted on the evaluator);
-   * views print them in chainPrintOrder().
+   * views print them in chainPrintOrder(). Chain objects are made on first read (views
+   * and tests); the evaluator reads the chain columns below.
    */
   readonly chains: readonly Chain[];
   readonly chainIndex: ReadonlyMap<string, number>;
-  /** Every rule, grouped by chain in `chains` order. */
+  readonly chainName: readonly string[];
+  /** Chain c's rules are [chainFirst[c], chainEnd[c]). */
+  readonly chainFirst: Int32Array;
+  readonly chainEnd: Int32Array;
+  /** The first `builtins` chains are the built-ins; chainDrop[c] = 1 for policy DROP. */
+  readonly builtins: number;
+  /**
+   * Chains [0, fixedChains) are the fixed ones, their rules from `fixedAt` on; the service
+   * fragments' chains follow, their rules before `fixedAt` (each range in chain order).
+   */
+  readonly fixedChains: number;
+  readonly fixedAt: number;
+  readonly chainDrop: Uint8Array;
+  /** Number of rules. */
+  readonly size: number;
+  /**
+   * Every rule as an object, grouped by chain in chain order: made on first read from
+   * `objRules` and the service fragments (the evaluator and views do not need them).
+   */
   readonly rules: readonly Rule[];
-  /** Rule index -> chain index of its jump target, -1 when not a jump. */
-  readonly jump: Int32Array;
+  /**
+   * The rules as columns (rule-columns.ts), what the evaluator walks: each rule's
+   * IP-header part packed like the kernel's contiguous ipt_entry blob (hdr[4i..4i+3] =
+   * src, srcMask, dst, dstMask; hflags[i] = HDR_* bits; hproto[i]), its match modules as
+   * op codes, its target kind and arguments (targA of a jump: the target chain's index).
+   */
+  readonly cols: RuleColumns;
+  /** Rule i's one conntrack or mark op when that is its only test (walk inlines it), else 0. */
+  readonly single: Uint8Array;
   /** Chain index -> number of rules jumping to it (iptables -L "references"). */
   readonly references: Uint32Array;
-  /**
-   * Each rule's IP-header part packed like the kernel's contiguous ipt_entry blob, so
-   * the linear walk reads memory sequentially: hdr[4i..4i+3] = src, srcMask, dst,
-   * dstMask; hflags[i] = HDR_* bits; hproto[i] = protocol.
-   */
-  readonly hdr: Uint32Array;
-  readonly hflags: Uint8Array;
-  readonly hproto: Uint8Array;
   readonly counters: Counters;
+  /** Rules kept as objects (fixed and loaded rules): cols.owner -1 - k is objRules[k]. */
+  readonly objRules: readonly Rule[];
+  /** Service fragments: cols.owner k >= 0 is fragments[k]'s rule. */
+  readonly fragments: readonly ServiceFragment[];
 }
 
-/** hflags bits. HDR_SLOW: interfaces or match modules, which need the Rule object. */
+/** hflags bits. HDR_SLOW: interfaces or match modules, which need the op columns. */
 export const HDR_SRC = 1;
 export const HDR_SRC_INV = 2;
 export const HDR_DST = 4;
@@ -242,52 +266,6 @@ export const HDR_DST_INV = 8;
 export const HDR_PROTO = 16;
 export const HDR_PROTO_INV = 32;
 export const HDR_SLOW = 64;
-
-/** Pack the IP-header part of `rules` (see Table.hdr). */
-export function packHeaders(rules: readonly Rule[]): Pick<Table, 'hdr' | 'hflags' | 'hproto'> {
-  const out = {
-    hdr: new Uint32Array(rules.length * 4),
-    hflags: new Uint8Array(rules.length),
-    hproto: new Uint8Array(rules.length),
-  };
-  packHeadersInto(out, rules, 0, rules.length, 0);
-  return out;
-}
-
-/** packHeaders of rules[from, to) into `out` from rule index `at` on. */
-export function packHeadersInto(
-  out: Pick<Table, 'hdr' | 'hflags' | 'hproto'>,
-  rules: readonly Rule[],
-  from: number,
-  to: number,
-  at: number,
-): void {
-  const { hdr, hflags, hproto } = out;
-  for (let i = from; i < to; i++) {
-    const r = rules[i] as Rule;
-    // Rules written by the compiler carry their flags (rule-writer.ts).
-    let f = (r as { hf?: number }).hf ?? -1;
-    if (f < 0) {
-      f = 0;
-      if (r.srcPrefix >= 0) f |= HDR_SRC | (r.srcInv ? HDR_SRC_INV : 0);
-      if (r.dstPrefix >= 0) f |= HDR_DST | (r.dstInv ? HDR_DST_INV : 0);
-      if (r.proto !== 0) f |= HDR_PROTO | (r.protoInv ? HDR_PROTO_INV : 0);
-      let slow = r.inIface !== '' || r.outIface !== '';
-      for (const m of r.matches) {
-        if (m.kind !== MatchKind.Comment && m.kind !== MatchKind.Nfacct) slow = true;
-      }
-      if (slow) f |= HDR_SLOW;
-    }
-    const j = at + i - from;
-    const k = j * 4;
-    hdr[k] = r.src;
-    hdr[k + 1] = r.srcMask;
-    hdr[k + 2] = r.dst;
-    hdr[k + 3] = r.dstMask;
-    hflags[j] = f;
-    hproto[j] = r.proto;
-  }
-}
 
 export interface RuleSet {
   readonly filter: Table;
@@ -311,13 +289,13 @@ const printOrders = new WeakMap<Table, Uint32Array>();
 export function chainPrintOrder(t: Table): Uint32Array {
   let o = printOrders.get(t);
   if (o === undefined) {
-    const chains = t.chains;
-    const idx = Array.from(chains.keys());
-    const builtins = BUILTIN_CHAINS[t.name].length;
+    const names = t.chainName;
+    const idx = Array.from(names.keys());
+    const builtins = t.builtins;
     const user = idx.slice(builtins);
     user.sort((a, b) => {
-      const x = chains[a]!.name;
-      const y = chains[b]!.name;
+      const x = names[a]!;
+      const y = names[b]!;
       return x < y ? -1 : x > y ? 1 : 0;
     });
     o = Uint32Array.from([...idx.slice(0, builtins), ...user]);
@@ -328,7 +306,7 @@ export function chainPrintOrder(t: Table): Uint32Array {
 
 /** Number of rules in a table, or in one chain of it. */
 export function ruleCount(t: Table, chain?: string): number {
-  if (chain === undefined) return t.rules.length;
+  if (chain === undefined) return t.size;
   const i = t.chainIndex.get(chain);
-  return i === undefined ? 0 : (t.chains[i]?.count ?? 0);
+  return i === undefined ? 0 : t.chainEnd[i]! - t.chainFirst[i]!;
 }

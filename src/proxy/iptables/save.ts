@@ -4,7 +4,9 @@
 import { DEFAULT_EPOCH_MS } from '../../api/wire.ts';
 import { saveRuleLine } from './render.ts';
 import { TABLE_NAMES, chainPrintOrder } from './rules.ts';
-import type { RuleSet, Table, TableName } from './rules.ts';
+import type { Rule, RuleSet, Table, TableName } from './rules.ts';
+import type { ObjectFragment } from './service-fragment.ts';
+import { chainRules } from './table-rules.ts';
 import type { IptablesSaveRequest } from '../tool-args.ts';
 
 export interface SaveOptions {
@@ -72,14 +74,21 @@ function saveTable(t: Table, counters: boolean, out: string[]): void {
   out.push(`*${t.name}`);
   const order = chainPrintOrder(t);
   for (const i of order) {
-    const ch = t.chains[i]!;
-    const cnt = ch.builtin ? `[${c.policyPkts[i] ?? 0}:${c.policyBytes[i] ?? 0}]` : '[0:0]';
-    out.push(`:${ch.name} ${ch.policy ?? '-'} ${cnt}`);
+    const builtin = i < t.builtins;
+    const cnt = builtin ? `[${c.policyPkts[i] ?? 0}:${c.policyBytes[i] ?? 0}]` : '[0:0]';
+    const policy = builtin ? (t.chainDrop[i] === 1 ? 'DROP' : 'ACCEPT') : '-';
+    out.push(`:${t.chainName[i]} ${policy} ${cnt}`);
   }
+  // Service rules are written again as objects for this view only (table-rules.ts).
+  const made = new Map<number, ObjectFragment>();
+  const rules: Rule[] = [];
   for (const ci of order) {
-    const ch = t.chains[ci]!;
-    for (let i = ch.first; i < ch.first + ch.count; i++) {
-      const line = saveRuleLine(t.rules[i]!);
+    rules.length = 0;
+    chainRules(t, ci, made, false, rules);
+    const first = t.chainFirst[ci]!;
+    for (let k = 0; k < rules.length; k++) {
+      const line = saveRuleLine(rules[k]!);
+      const i = first + k;
       out.push(counters ? `[${c.pkts[i] ?? 0}:${c.bytes[i] ?? 0}] ${line}` : line);
     }
   }

@@ -1,21 +1,37 @@
-// The rules one service port contributes to the rule set, kept between syncs: the
-// Proxier reuses a fragment as long as its ServicePortEntry object is the same (the
-// ServiceMap replaces an entry only when the service or its endpoints changed), so an
-// incremental sync writes rules only for changed services, as kube-proxy rewrites only
-// changed chains.
+// One service port's part of the rule set. A sync writes it as columns (column-writer.ts)
+// and keeps only this small record: the ServiceMap entry it came from and how to write
+// it again. Views (iptables-save, -L, traces, the restore payload, Table.rules) ask it
+// for its rules as objects with their text, written again from the same entry by the same
+// compile code (ObjectFragment), so the text is never kept by a sync.
 import type { ServicePortEntry } from '../service-map.ts';
-import { WrittenRule } from './rule-writer.ts';
-import { TargetKind } from './rules.ts';
-import type { Rule, Table } from './rules.ts';
+import type { Rule, TableName } from './rules.ts';
 
 /** A chain the service port owns (KUBE-SVC/SVL/EXT/FW/SEP-...), always in nat. */
-export interface OwnedChain {
+export interface OwnedChainRef {
   readonly name: string;
+}
+
+/** Where the compile code puts a service port's rules (R: what its writer returns). */
+export interface FragmentSink<R> {
+  /** The owned chain `name`, created on first use. */
+  owned(name: string): OwnedChainRef;
+  /** `:NAME - [0:0]`: declare an owned chain. */
+  declare(name: string): OwnedChainRef;
+  /** A nat rule in an owned chain. */
+  ownedRule(c: OwnedChainRef, r: R): void;
+  /** A nat rule in a shared chain (KUBE-SERVICES, KUBE-NODEPORTS). */
+  natRule(r: R): void;
+  /** A filter rule (all in shared chains). */
+  filterRule(r: R): void;
+}
+
+export interface OwnedChain extends OwnedChainRef {
   readonly rules: Rule[];
   declared: boolean;
 }
 
-export class ServiceFragment {
+/** A service port's rules as objects, in kube-proxy's write order and by chain. */
+export class ObjectFragment implements FragmentSink<Rule> {
   /** nat rules of chains the fragment does not own (KUBE-SERVICES, KUBE-NODEPORTS). */
   readonly natShared: Rule[] = [];
   /** filter rules (all in shared chains), in write order. */
@@ -26,27 +42,8 @@ export class ServiceFragment {
   readonly declared: string[] = [];
   /** Every nat rule in write order (the restore payload's rule lines). */
   readonly natOrder: Rule[] = [];
-  /** Number of nat rules in owned chains. */
-  ownedRules = 0;
-  /** Index of the first owned chain in the table being linked (scratch for the linker). */
-  base = 0;
-  /** Every rule in the order written (the order rewrite() writes them again). */
-  readonly all: Rule[] = [];
-  /**
-   * The packed headers of the rules of its declared owned chains, in chain order (as
-   * the linker lays them out): made once, copied into every table that links the fragment.
-   */
-  packed: Pick<Table, 'hdr' | 'hflags' | 'hproto'> | undefined = undefined;
-  /** Write the same rules again into another fragment, with a text-keeping writer. */
-  rewrite: ((into: ServiceFragment) => void) | undefined = undefined;
+  private byChain: { nat: Map<string, Rule[]>; filter: Map<string, Rule[]> } | undefined;
 
-  constructor(
-    readonly entry: ServicePortEntry,
-    /** Large-cluster mode (no endpoint comments) it was written in. */
-    readonly large: boolean,
-  ) {}
-
-  /** The owned chain `name`, created on first use. */
   owned(name: string): OwnedChain {
     const cs = this.chains;
     for (let i = 0; i < cs.length; i++) if (cs[i]!.name === name) return cs[i]!;
@@ -55,7 +52,6 @@ export class ServiceFragment {
     return c;
   }
 
-  /** `:NAME - [0:0]`: declare an owned chain. */
   declare(name: string): OwnedChain {
     const c = this.owned(name);
     if (!c.declared) {
@@ -65,59 +61,59 @@ export class ServiceFragment {
     return c;
   }
 
-  private add(r: Rule): void {
-    this.all.push(r);
-    if (r instanceof WrittenRule) r.home = this;
-  }
-
-  /** Give every rule its restore text (on the first read of any rule's `line`). */
-  renderText(): void {
-    if (this.rewrite === undefined) return;
-    const shadow = new ServiceFragment(this.entry, this.large);
-    this.rewrite(shadow);
-    if (shadow.all.length !== this.all.length) throw new Error('fragment rewrite differs');
-    for (let i = 0; i < this.all.length; i++) {
-      const r = this.all[i];
-      if (r instanceof WrittenRule) r.setText(shadow.all[i]!.line);
-    }
-  }
-
-  /** A nat rule in an owned chain. */
-  ownedRule(c: OwnedChain, r: Rule): void {
-    this.add(r);
-    c.rules.push(r);
+  ownedRule(c: OwnedChainRef, r: Rule): void {
+    (c as OwnedChain).rules.push(r);
     this.natOrder.push(r);
-    this.ownedRules++;
   }
 
-  /** A nat rule in a shared chain. */
   natRule(r: Rule): void {
-    this.add(r);
     this.natShared.push(r);
     this.natOrder.push(r);
   }
 
   filterRule(r: Rule): void {
-    this.add(r);
     this.filter.push(r);
   }
 
-  /**
-   * After writing: every nat rule that jumps to an owned chain learns that chain's place
-   * in `chains`, so linking resolves it by arithmetic instead of a name lookup.
-   */
-  seal(): void {
-    for (const r of this.natOrder) {
-      if (!(r instanceof WrittenRule) || r.target.kind !== TargetKind.Jump) continue;
-      const name = r.target.chain;
-      const cs = this.chains;
-      for (let i = 0; i < cs.length; i++) {
-        if (cs[i]!.name === name) {
-          r.slot = i;
-          r.owner = this;
-          break;
+  /** The fragment's rules in `chain` of `table`, in the order the table holds them. */
+  rulesIn(table: TableName, chain: string): readonly Rule[] {
+    if (this.byChain === undefined) {
+      const group = (rules: readonly Rule[], into: Map<string, Rule[]>) => {
+        for (const r of rules) {
+          let l = into.get(r.chain);
+          if (l === undefined) into.set(r.chain, (l = []));
+          l.push(r);
         }
-      }
+        return into;
+      };
+      const nat = group(this.natShared, new Map());
+      for (const c of this.chains) if (c.declared) nat.set(c.name, c.rules);
+      this.byChain = { nat, filter: group(this.filter, new Map()) };
     }
+    return this.byChain[table].get(chain) ?? [];
+  }
+}
+
+export class ServiceFragment {
+  private kept: ObjectFragment | undefined = undefined;
+
+  constructor(
+    readonly entry: ServicePortEntry,
+    /** Large-cluster mode (no endpoint comments) it was written in. */
+    readonly large: boolean,
+    /** Writes the same rules again, as objects with text. */
+    private readonly write: (into: ObjectFragment) => void,
+  ) {}
+
+  /**
+   * The rules as objects. `keep`: remember them (Table.rules gives the same objects for
+   * an unchanged service port in every later rule set); views pass false.
+   */
+  objects(keep = false): ObjectFragment {
+    if (this.kept !== undefined) return this.kept;
+    const o = new ObjectFragment();
+    this.write(o);
+    if (keep) this.kept = o;
+    return o;
   }
 }

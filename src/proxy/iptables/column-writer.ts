@@ -1,0 +1,356 @@
+// The sync's rule writer: the same RuleSink calls as RuleWriter (rule-writer.ts), written
+// straight into the nat table's integer columns (rule-columns.ts), with no object, string
+// or list per rule. Rules of shared chains (KUBE-SERVICES, ...) move to their chain's run
+// as they are placed; a service port's own chains are usually written one after another,
+// and finish() regroups the rules of one that interleaves them (KUBE-EXT between a
+// KUBE-SVC's first rule and the rest, as kube-proxy writes them).
+import { prefixMask } from '../../packet/addr.ts';
+import { parseAddr } from './parse.ts';
+import { OP_ADDRTYPE, OP_PORT, OP_STATISTIC, RuleColumns } from './rule-columns.ts';
+import type { RuleSink } from './rule-writer.ts';
+import {
+  HDR_DST,
+  HDR_PROTO,
+  HDR_SLOW,
+  HDR_SRC,
+  HDR_SRC_INV,
+  MatchKind,
+  RecentMode,
+  TargetKind,
+} from './rules.ts';
+import type { Match, Target } from './rules.ts';
+import type { FragmentSink, OwnedChainRef } from './service-fragment.ts';
+
+const PROTO_NUMBERS: Readonly<Record<string, number>> = { tcp: 6, udp: 17, sctp: 132 };
+
+/** One of the service port's own chains, by its place in first-use order. */
+interface Slot extends OwnedChainRef {
+  readonly slot: number;
+  declared: boolean;
+  /** Its chain index in the table. */
+  readonly chain: number;
+}
+
+/** Where rules go: the tables' builders (builder.ts). */
+export interface FragmentTarget {
+  /** The column run of a fixed chain of `table` (rules are appended to it). */
+  chainRun(table: 'nat' | 'filter', chain: string): RuleColumns;
+  /** The owned chains' rules (nat): the table's own columns, written in place. */
+  readonly owned: RuleColumns;
+  /** A new owned chain: its chain index; place() sets its rules once written. */
+  addOwnedChain(name: string): number;
+  place(chain: number, first: number, end: number): void;
+  /** The chain index of a fixed nat chain (a jump target). */
+  fixedChain(name: string): number;
+  /** Count a jump to chain `c` of `table`. */
+  reference(table: 'nat' | 'filter', c: number): void;
+}
+
+const recentMatches = new Map<string, Match>();
+
+function recentMatch(name: string, mode: RecentMode, seconds: number, reap: boolean): Match {
+  const key = `${name} ${mode} ${seconds} ${reap}`;
+  let m = recentMatches.get(key);
+  if (m === undefined) {
+    m = {
+      kind: MatchKind.Recent,
+      name,
+      mode,
+      seconds,
+      reap,
+      mask: 0xffffffff,
+      side: 'source',
+      invert: false,
+    };
+    // Bounded: a cluster's affinity endpoints; cleared wholesale past a large size.
+    if (recentMatches.size > 100_000) recentMatches.clear();
+    recentMatches.set(key, m);
+  }
+  return m;
+}
+
+/** Writes one service port's rules (RuleSink + FragmentSink) into columns. */
+export class ColumnWriter implements RuleSink<number>, FragmentSink<number> {
+  readonly comments = false;
+  private readonly run: RuleColumns;
+  /** The fragment's first rule in `run`. */
+  private at = 0;
+  /** Per rule from `at` on: its owned chain slot (-2: not yet placed). */
+  private dest: number[] = [];
+  private slots: Slot[] = [];
+  private bySlotName: Map<string, Slot> | undefined;
+  private readonly addrs = new Map<string, { addr: number; prefix: number }>();
+  private chain = '';
+  private rule = -1;
+  private flags = 0;
+  private portOp = -1;
+  private owner = 0;
+  /** Whether the fragment wrote rules into shared nat / filter chains. */
+  private sharedNat = false;
+  private sharedFilter = false;
+  /** Scratch for regrouping a fragment whose chains interleave. */
+  private readonly scratch = new RuleColumns(64);
+
+  constructor(private readonly out: FragmentTarget) {
+    this.run = out.owned;
+  }
+
+  /** Start service fragment number `owner`. */
+  start(owner: number): void {
+    this.owner = owner;
+    this.at = this.run.n;
+    this.dest.length = 0;
+    this.slots = [];
+    this.bySlotName = undefined;
+    this.sharedNat = false;
+    this.sharedFilter = false;
+  }
+
+  // FragmentSink
+
+  owned(name: string): Slot {
+    const by = this.bySlotName;
+    if (by !== undefined) {
+      const s = by.get(name);
+      if (s !== undefined) return s;
+    } else {
+      const ss = this.slots;
+      for (let i = 0; i < ss.length; i++) if (ss[i]!.name === name) return ss[i]!;
+    }
+    const s: Slot = {
+      name,
+      slot: this.slots.length,
+      declared: false,
+      chain: this.out.addOwnedChain(name),
+    };
+    this.slots.push(s);
+    if (by !== undefined) by.set(name, s);
+    else if (this.slots.length > 16) this.bySlotName = new Map(this.slots.map((x) => [x.name, x]));
+    return s;
+  }
+
+  declare(name: string): Slot {
+    const s = this.owned(name);
+    s.declared = true;
+    return s;
+  }
+
+  ownedRule(c: OwnedChainRef, r: number): void {
+    this.dest[r - this.at] = (c as Slot).slot;
+  }
+
+  natRule(r: number): void {
+    this.moveOut('nat', r);
+  }
+
+  filterRule(r: number): void {
+    this.moveOut('filter', r);
+  }
+
+  /** A shared chain's rule (always the one just written) moves to that chain's run. */
+  private moveOut(table: 'nat' | 'filter', r: number): void {
+    const run = this.run;
+    if (r !== run.n - 1) throw new Error(`${this.chain}: shared rule placed late`);
+    this.out.chainRun(table, this.chain).copyRule(run, r);
+    if (run.target[r] === TargetKind.Jump) this.out.reference(table, run.targA[r]!);
+    run.pop();
+    this.dest.length = r - this.at;
+    if (table === 'nat') this.sharedNat = true;
+    else this.sharedFilter = true;
+  }
+
+  // RuleSink
+
+  begin(chain: string): this {
+    this.chain = chain;
+    const run = this.run;
+    const i = (this.rule = run.add());
+    const hdr = run.hdr;
+    const k = i << 2;
+    hdr[k] = hdr[k + 1] = hdr[k + 2] = hdr[k + 3] = 0;
+    run.owner[i] = this.owner;
+    this.flags = 0;
+    this.portOp = -1;
+    return this;
+  }
+  comment(): this {
+    return this;
+  }
+
+  proto_(p: string): this {
+    this.run.hproto[this.rule] = PROTO_NUMBERS[p] ?? 0;
+    this.flags |= HDR_PROTO | HDR_SLOW;
+    this.portOp = this.run.addOp(OP_PORT, 0, 65535, 0, 65535, 0);
+    return this;
+  }
+
+  dstHost(_ipString: string, ip: number): this {
+    const k = this.rule << 2;
+    this.run.hdr[k + 2] = ip >>> 0;
+    this.run.hdr[k + 3] = 0xffffffff;
+    this.flags |= HDR_DST;
+    return this;
+  }
+
+  private parse(text: string): { addr: number; prefix: number } {
+    let a = this.addrs.get(text);
+    if (a === undefined) {
+      a = parseAddr([this.chain, text], text);
+      this.addrs.set(text, a);
+    }
+    return a;
+  }
+
+  source(text: string, inv = false, ip?: number): this {
+    const k = this.rule << 2;
+    if (ip !== undefined) {
+      this.run.hdr[k] = ip >>> 0;
+      this.run.hdr[k + 1] = 0xffffffff;
+    } else {
+      const a = this.parse(text);
+      this.run.hdr[k] = a.addr;
+      this.run.hdr[k + 1] = prefixMask(a.prefix);
+    }
+    this.flags |= HDR_SRC | (inv ? HDR_SRC_INV : 0);
+    return this;
+  }
+
+  dstNet(text: string): this {
+    const a = this.parse(text);
+    const k = this.rule << 2;
+    this.run.hdr[k + 2] = a.addr;
+    this.run.hdr[k + 3] = prefixMask(a.prefix);
+    this.flags |= HDR_DST;
+    return this;
+  }
+
+  nfacct(): this {
+    return this;
+  }
+
+  dport_(port: number): this {
+    const a = this.portOp << 2;
+    this.run.arg[a + 2] = port;
+    this.run.arg[a + 3] = port;
+    return this;
+  }
+
+  addrType(match: Match): this {
+    const m = match as Extract<Match, { kind: MatchKind.AddrType }>;
+    const inv = (m.srcInv ? 1 : 0) | (m.dstInv ? 2 : 0);
+    this.run.addOp(OP_ADDRTYPE, m.srcType !== '' ? 1 : 0, m.dstType !== '' ? 1 : 0, 0, 0, inv);
+    this.flags |= HDR_SLOW;
+    return this;
+  }
+
+  statistic(p: string): this {
+    this.run.addOp(OP_STATISTIC, Math.round(0x80000000 * Number(p)), 0, 0, 0, 0);
+    this.flags |= HDR_SLOW;
+    return this;
+  }
+
+  recentSet(name: string): this {
+    this.run.addObjectOp(recentMatch(name, RecentMode.Set, 0, false));
+    this.flags |= HDR_SLOW;
+    return this;
+  }
+
+  recentCheck(name: string, seconds: string): this {
+    this.run.addObjectOp(recentMatch(name, RecentMode.Check, Number(seconds) >>> 0, true));
+    this.flags |= HDR_SLOW;
+    return this;
+  }
+
+  jump(chain: string): number {
+    return this.end(TargetKind.Jump, this.owned(chain).chain, 0);
+  }
+
+  verdict(name: 'ACCEPT' | 'DROP' | 'REJECT'): number {
+    const k =
+      name === 'ACCEPT' ? TargetKind.Accept : name === 'DROP' ? TargetKind.Drop : TargetKind.Reject;
+    return this.end(k, 0, 0);
+  }
+
+  dnat(_endpoint: string, _ipString: string, ip: number, port: number): number {
+    return this.end(TargetKind.Dnat, ip | 0, port);
+  }
+
+  none(): number {
+    return this.end(TargetKind.None, 0, 0);
+  }
+
+  target(t: Target, name: string): number {
+    if (t.kind !== TargetKind.Jump) throw new Error(`target(${name}): only jumps are shared`);
+    return this.end(TargetKind.Jump, this.out.fixedChain(name), 0);
+  }
+
+  private end(kind: TargetKind, a: number, b: number): number {
+    const i = this.rule;
+    const run = this.run;
+    run.hflags[i] = this.flags;
+    run.target[i] = kind;
+    run.targA[i] = a;
+    run.targB[i] = b;
+    this.dest[i - this.at] = -2; // not yet placed
+    return i;
+  }
+
+  /**
+   * Close the fragment: every owned chain used must be declared, and each chain's rules
+   * must be consecutive (they are regrouped, in chain order, when they are not).
+   */
+  finish(): { declared: boolean; nat: boolean; filter: boolean } {
+    const run = this.run;
+    const at = this.at;
+    const n = run.n - at;
+    const slots = this.slots;
+    const dest = this.dest;
+    let declared = false;
+    for (const s of slots) {
+      if (s.declared) declared = true;
+      else {
+        const used = dest.includes(s.slot);
+        throw new Error(
+          used ? `nat: rules for undeclared chain ${s.name}` : `nat: no chain ${s.name}`,
+        );
+      }
+    }
+    // Rules in chain order already (the usual case)?
+    let grouped = true;
+    for (let k = 1; k < n; k++) {
+      const d = dest[k]!;
+      if (d === -2) throw new Error(`rule ${at + k} written but not placed`);
+      if (d < dest[k - 1]!) grouped = false;
+    }
+    if (n > 0 && dest[0] === -2) throw new Error(`rule ${at} written but not placed`);
+    if (!grouped) this.regroup();
+    // Chain c's rules are [first, end); an empty chain sits where it would be.
+    let k = 0;
+    for (const s of slots) {
+      const first = at + k;
+      while (k < n && dest[k] === s.slot) k++;
+      this.out.place(s.chain, first, at + k);
+    }
+    for (let i = at; i < run.n; i++) {
+      if (run.target[i] === TargetKind.Jump) this.out.reference('nat', run.targA[i]!);
+    }
+    return { declared, nat: n > 0 || this.sharedNat, filter: this.sharedFilter };
+  }
+
+  /** Reorder the fragment's rules by chain slot (stable: write order within a chain). */
+  private regroup(): void {
+    const run = this.run;
+    const at = this.at;
+    const n = run.n - at;
+    const s = this.scratch;
+    s.clear();
+    for (let k = 0; k < n; k++) s.copyRule(run, at + k);
+    while (run.n > at) run.pop();
+    const order = Array.from({ length: n }, (_, k) => k);
+    const dest = this.dest;
+    order.sort((x, y) => dest[x]! - dest[y]! || x - y);
+    const sorted = order.map((k) => dest[k]!);
+    for (const k of order) run.copyRule(s, k);
+    for (let k = 0; k < n; k++) dest[k] = sorted[k]!;
+  }
+}
