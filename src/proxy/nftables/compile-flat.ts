@@ -27,7 +27,11 @@ export function compileFlat(
   const b = new RulesetBuilder(N.KUBE_PROXY_TABLE, TABLE_COMMENT);
   const fixed = writeFixedPart(b, entries, opts);
   const rs = b.build(hookOrder);
-  const w = new ProgramWriter(compileProgram(rs));
+  // Sizes for the common case (no affinity, one policy chain): the writer grows past them.
+  let endpoints = 0;
+  for (const e of entries) endpoints += e.endpoints.length;
+  const words = 32 * entries.length + 20 * endpoints;
+  const w = new ProgramWriter(compileProgram(rs), words, 2 * entries.length + endpoints);
   const s = fixed.sets;
   const ctx: FlatContext = {
     w,

@@ -1,7 +1,9 @@
 // Writes a flat program (program.ts) straight from the compiler, without rule objects: the
 // fixed part is flattened from its small Ruleset, then each service port's chains are
-// appended as integer records. Code and chain spans grow in scratch arrays kept between
-// compiles (no garbage per rule); finish() copies them out at their final size.
+// appended as integer records. Code and chain spans are allocated once at their expected
+// size and handed out as they are (a view of the part written): on this machine first
+// touching fresh memory costs about as much as writing it (8 MiB, ~30 ms of page faults), so
+// a scratch buffer copied out at the end would pay it twice.
 import type { AffinitySet } from './affinity.ts';
 import type { PairTable } from './pair-table.ts';
 import type { NftProgram } from './program.ts';
@@ -10,9 +12,6 @@ import { HDR as HDR_WORDS, MW as MATCH_WORDS } from './program.ts';
 // Copied once: the TypeScript loader turns imports into getters.
 const HDR = HDR_WORDS;
 const MW = MATCH_WORDS;
-
-let scratchCode = new Int32Array(1 << 16);
-let scratchSpan = new Int32Array(1 << 12);
 
 export class ProgramWriter {
   private code: Int32Array;
@@ -25,14 +24,19 @@ export class ProgramWriter {
   private readonly dyns: AffinitySet[];
   private readonly dynIdx = new Map<AffinitySet, number>();
 
-  /** Start from the fixed part, flattened: its chains keep their indexes. */
-  constructor(private readonly fixed: NftProgram) {
-    this.code = scratchCode;
-    this.span = scratchSpan;
+  /**
+   * Start from the fixed part, flattened: its chains keep their indexes. `words` and `chains`
+   * are expected totals: the arrays are made that size at once.
+   */
+  constructor(
+    private readonly fixed: NftProgram,
+    words = 0,
+    chains = 0,
+  ) {
     this.o = fixed.code.length;
     this.chains = fixed.chainSpan.length >> 1;
-    this.reserve(0);
-    this.reserveChains(0);
+    this.code = new Int32Array(Math.max(words, this.o, 64));
+    this.span = new Int32Array(Math.max(chains, this.chains, 16) * 2);
     this.code.set(fixed.code);
     this.span.set(fixed.chainSpan);
     this.ranges = [...fixed.ranges];
@@ -42,21 +46,19 @@ export class ProgramWriter {
 
   private reserve(words: number): void {
     if (this.o + words <= this.code.length) return;
-    let n = this.code.length * 2;
-    while (n < this.o + words) n *= 2;
+    const n = Math.max(this.code.length * 2, this.o + words);
     const next = new Int32Array(n);
     next.set(this.code.subarray(0, this.o));
-    this.code = scratchCode = next;
+    this.code = next;
   }
 
   private reserveChains(n: number): void {
     const need = (this.chains + n) * 2;
     if (need <= this.span.length) return;
-    let len = this.span.length * 2;
-    while (len < need) len *= 2;
+    const len = Math.max(this.span.length * 2, need);
     const next = new Int32Array(len);
     next.set(this.span.subarray(0, this.chains * 2));
-    this.span = scratchSpan = next;
+    this.span = next;
   }
 
   /** Allocate `n` consecutive chain indexes (written later, in index order); the first. */
@@ -100,6 +102,28 @@ export class ProgramWriter {
     this.o = o + MW;
   }
 
+  /**
+   * Room for `words` words written by the caller straight into `buf` from the returned
+   * offset (the hot per-endpoint records skip the per-word calls).
+   */
+  claim(words: number): number {
+    this.reserve(words);
+    const o = this.o;
+    this.o = o + words;
+    return o;
+  }
+
+  /** The code array claim() wrote into (valid until the next reserve). */
+  get buf(): Int32Array {
+    return this.code;
+  }
+
+  /** Chain `ci` is code [start, end). */
+  setSpan(ci: number, start: number, end: number): void {
+    this.span[2 * ci] = start;
+    this.span[2 * ci + 1] = end;
+  }
+
   /** One word: a numgen entry (room reserved by rule()'s `extra`). */
   word(v: number): void {
     this.code[this.o++] = v;
@@ -122,12 +146,14 @@ export class ProgramWriter {
     return i;
   }
 
-  /** The program, copied out of the scratch arrays. */
+  /** The program: views of the arrays written, copied only when much of them is unused. */
   finish(): NftProgram {
     const tables: readonly PairTable[] = this.fixed.tables;
+    const fit = (a: Int32Array, n: number) =>
+      n >= a.length - (a.length >> 3) ? a.subarray(0, n) : a.slice(0, n);
     return {
-      code: this.code.slice(0, this.o),
-      chainSpan: this.span.slice(0, this.chains * 2),
+      code: fit(this.code, this.o),
+      chainSpan: fit(this.span, this.chains * 2),
       tables,
       ranges: this.ranges,
       dyns: this.dyns,
