@@ -68,10 +68,8 @@ export interface EndpointInfo {
   readonly ready: boolean;
   readonly serving: boolean;
   readonly terminating: boolean;
-  /** nodeName equals this proxy's node. */
+  /** nodeName equals this proxy's node (the node and zone themselves are not kept: no mode reads them). */
   readonly isLocal: boolean;
-  readonly nodeName: string;
-  readonly zone: string;
 }
 
 /** Default ClientIP affinity timeout (v1.DefaultClientIPServiceAffinitySeconds). */
@@ -240,8 +238,6 @@ export function endpointsFromSlices(
           serving: c.serving ?? true,
           terminating: c.terminating ?? false,
           isLocal: ep.nodeName !== undefined && ep.nodeName === nodeName,
-          nodeName: ep.nodeName ?? '',
-          zone: ep.zone ?? '',
         });
       }
     }

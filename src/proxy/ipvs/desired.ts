@@ -4,7 +4,7 @@
 // Pure: the proxier diffs this against what is installed.
 import { cidrContains, ipToU32 } from '../../packet/addr.ts';
 import { categorizeEndpoints } from '../model.ts';
-import type { EndpointInfo, ServicePortInfo } from '../model.ts';
+import type { EndpointInfo } from '../model.ts';
 import type { ServicePortEntry } from '../service-map.ts';
 import { IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, SvcFlag } from './constants.ts';
 import * as S from './kube-ipsets.ts';
@@ -35,8 +35,8 @@ export interface DesiredContext {
   readonly nodeIPs: readonly string[];
   /** kube-proxy's nodeIP (LB source ranges containing it admit node-originated traffic). */
   readonly nodeIP: number | undefined;
-  /** Scheduler name and extra SCHED flags for this service port. */
-  readonly scheduler: (info: ServicePortInfo) => { readonly name: string; readonly flags: number };
+  /** Scheduler name and extra SCHED flags for service `ns/name`'s ports. */
+  readonly scheduler: (service: string) => { readonly name: string; readonly flags: number };
 }
 
 const PROTO: Readonly<Record<string, number>> = {
@@ -91,11 +91,16 @@ function pushVs(
   });
 }
 
-export function desiredForPort(entry: ServicePortEntry, ctx: DesiredContext): DesiredPort {
+export function desiredForPort(
+  entry: ServicePortEntry,
+  ctx: DesiredContext,
+  sched: { readonly name: string; readonly flags: number } = ctx.scheduler(
+    `${entry.info.name.namespace}/${entry.info.name.name}`,
+  ),
+): DesiredPort {
   const info = entry.info;
   const proto = info.protocol.toLowerCase();
   const protoNum = PROTO[info.protocol] ?? IPPROTO_TCP;
-  const sched = ctx.scheduler(info);
   let flags = sched.flags;
   let timeout = 0;
   if (info.sessionAffinity === 'ClientIP') {

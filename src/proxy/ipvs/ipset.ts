@@ -171,6 +171,11 @@ export class IpSet {
     return this.type === 'bitmap:port' ? this.portCount : this.members.size;
   }
 
+  /** A hash set at maxelem: `ipset add` of a new member fails with "Hash is full". */
+  get full(): boolean {
+    return this.type !== 'bitmap:port' && this.members.size >= this.maxelem;
+  }
+
   /** `ipset add` (-exist semantics: adding a member twice is not an error). */
   add(entry: string): boolean {
     if (this.type === 'bitmap:port') return this.setPort(entry, 1);

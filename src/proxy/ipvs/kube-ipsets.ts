@@ -169,8 +169,15 @@ export class KubeIpsets {
     const n = refs.get(entry) ?? 0;
     refs.set(entry, n + 1);
     if (n === 0) {
+      const set = this.get(name);
+      if (set.full) {
+        // Past maxelem (65,536 by default: kube-proxy at ~65k services); no Error built per member.
+        this.errors++;
+        this.lastError = `ipset ${name}: Hash is full`;
+        return;
+      }
       try {
-        this.get(name).add(entry);
+        set.add(entry);
         this.adds++;
       } catch (e) {
         this.errors++;

@@ -7,7 +7,6 @@
 import type { Service } from '../../api/types.ts';
 import { ipToU32, parseCidr, prefixMask, u32ToIp } from '../../packet/addr.ts';
 import type { IpvsConfig, ProxyCommonConfig } from '../config.ts';
-import type { ServicePortInfo } from '../model.ts';
 import { ServiceMapProxier } from '../service-map-proxier.ts';
 import type { ServiceMapSnapshot } from '../service-map.ts';
 import { IPPROTO_TCP, IPPROTO_UDP, SCHED_MH_FALLBACK, SvcFlag } from './constants.ts';
@@ -99,12 +98,14 @@ export class IpvsProxier extends ServiceMapProxier {
       clusterCIDR: cidr === undefined ? undefined : [cidr.base, prefixMask(cidr.prefix)],
     };
     const fallback = options.mhFallback === true ? SCHED_MH_FALLBACK : 0;
+    const sched = (name: string) => ({ name, flags: name === 'mh' ? fallback : 0 });
+    const byDefault = sched(scheduler);
     this.desiredCtx = {
       nodeIPs: options.nodeIPs,
       nodeIP: options.nodeIPs[0] === undefined ? undefined : ipToU32(options.nodeIPs[0]),
-      scheduler: (info) => {
-        const name = this.schedulerFor(info) ?? scheduler;
-        return { name, flags: name === 'mh' ? fallback : 0 };
+      scheduler: (service) => {
+        const annotated = this.schedulerFor(service);
+        return annotated === undefined ? byDefault : sched(annotated);
       },
     };
   }
@@ -279,8 +280,8 @@ export class IpvsProxier extends ServiceMapProxier {
     return n;
   }
 
-  private schedulerFor(info: ServicePortInfo): string | undefined {
-    const obj = this.objects.get(`${info.name.namespace}/${info.name.name}`);
+  private schedulerFor(service: string): string | undefined {
+    const obj = this.objects.get(service);
     const a = obj?.metadata.annotations?.[SCHEDULER_ANNOTATION];
     return a !== undefined && isSchedulerName(a) ? a : undefined;
   }
@@ -288,8 +289,10 @@ export class IpvsProxier extends ServiceMapProxier {
   private syncService(name: string, snap: ServiceMapSnapshot): void {
     const old = this.installed.get(name);
     const next: Installed = { vs: new Map(), entries: [], lbNoNodeAccess: [] };
-    for (const entry of snap.servicePorts(name)) {
-      const want = desiredForPort(entry, this.desiredCtx);
+    const ports = snap.servicePorts(name);
+    const sched = ports.length === 0 ? undefined : this.desiredCtx.scheduler(name);
+    for (const entry of ports) {
+      const want = desiredForPort(entry, this.desiredCtx, sched);
       for (const d of want.vs) next.vs.set(d.key, this.applyVs(d, old?.vs.get(d.key)));
       for (const e of want.entries) {
         this.ipsets.ref(e[0], e[1]);
