@@ -48,7 +48,8 @@ const SND_BUF_SEQ = 6;
 const IRS = 7;
 const RCV_NXT = 8;
 const SSTHRESH = 9;
-const SEQ_SLOTS = 10;
+const RTT_SEQ = 10;
+const SEQ_SLOTS = 11;
 
 export type { TcpState, TcpStats } from './state.ts';
 
@@ -106,8 +107,6 @@ export class TcpConnection {
   /** @internal NewReno recovery point (RFC 6582), undefined outside fast recovery. */
   recover: number | undefined;
   /** @internal */ readonly rtt: RttEstimator;
-  /** @internal Sequence whose acknowledgement ends the running RTT measurement. */
-  rttSeq: number | undefined;
   /** @internal */ rttStart = 0;
   /** @internal Consecutive timeouts (RTO doublings). */
   retries = 0;
@@ -185,6 +184,16 @@ export class TcpConnection {
   }
   set rcvNxt(v: number) {
     this.seqs[RCV_NXT] = v;
+  }
+  /** @internal An RTT measurement is running (rttSeq is set). */
+  private timing = false;
+  /** @internal Sequence whose acknowledgement ends the running RTT measurement. */
+  get rttSeq(): number | undefined {
+    return this.timing ? this.seqs[RTT_SEQ]! >>> 0 : undefined;
+  }
+  set rttSeq(v: number | undefined) {
+    this.timing = v !== undefined;
+    if (v !== undefined) this.seqs[RTT_SEQ] = v;
   }
   /** @internal Slow-start threshold, bytes (a positive int32; 0x7fffffff = none yet). */
   get ssthresh(): number {

@@ -39,6 +39,8 @@ export class RttEstimator {
 
   /** RTO after `backoffs` doublings (5.5), capped at the maximum. */
   current(backoffs: number): number {
+    // After a sample rto is already clamped and whole: with no backoff it is the answer.
+    if (backoffs === 0 && this.samples > 0) return this.rto;
     return this.clamp(this.rto * 2 ** backoffs);
   }
 
