@@ -89,7 +89,7 @@ export class HttpParser {
   private buf: Uint8Array = EMPTY_BYTES;
   private state: State = 'head';
   private head: ParsedHead | undefined;
-  private body: Uint8Array[] = [];
+  private readonly body: Uint8Array[] = [];
   private left = 0;
   private failed = false;
   /** Methods of the requests whose responses are awaited (response parsers only). */
@@ -325,7 +325,7 @@ export class HttpParser {
   /** RFC 9112 §6.3: how the body of this message is delimited. */
   private frame(head: ParsedHead): boolean {
     this.head = head;
-    this.body = [];
+    this.body.length = 0; // the list is reused: complete() hands out its pieces, never the list
     this.bodyReceived = 0;
     const h = head.headers;
     const informational = this.kind === 'response' && head.status < 200;
@@ -391,7 +391,7 @@ export class HttpParser {
     // A body that came in one piece is already its own copy (step() slices it).
     const body = this.body.length === 1 ? this.body[0]! : concatBytes(this.body);
     this.head = undefined;
-    this.body = [];
+    this.body.length = 0;
     this.state = 'head';
     this.events.onMessage(head, body);
     return true;
