@@ -2,7 +2,8 @@
 // elements (service-ips, service-nodeports, no-endpoint-*, firewall-ips, cluster-ips)
 // and its chains: service- / local- (affinity checks, then `numgen random mod N vmap`),
 // external- (masquerade, or Local-policy short-circuits), firewall- (source ranges)
-// and one endpoint- chain per endpoint (hairpin masquerade, affinity update, DNAT).
+// and one endpoint- chain per endpoint (hairpin masquerade, affinity update, DNAT). These are
+// the rule objects views read; flat-services.ts makes the same decisions into the program.
 import { cidrContains, ipToU32, u32ToIp } from '../../packet/addr.ts';
 import type { Cidr } from '../../packet/addr.ts';
 import {

@@ -3,7 +3,9 @@
 // the configured version is older (see docs/proxy-nftables.md). This file writes the fixed part
 // (setupNFTables: base chains, jump chains, masquerading, the dispatch maps and the
 // no-endpoint / firewall / cluster-IP checks); compile-services.ts writes each
-// service port's elements and chains.
+// service port's elements and chains. This object table with its rule text is what views
+// read (listings, dumps, traces); a sync compiles the same table straight into its flat
+// program (compile-flat.ts) and reuses only the fixed part from here.
 import { cidrContains, parseCidr, tryIpToU32 } from '../../packet/addr.ts';
 import type { Cidr } from '../../packet/addr.ts';
 import { kubeProxyMinor } from '../config.ts';
