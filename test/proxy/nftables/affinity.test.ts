@@ -4,7 +4,11 @@
 import test from 'ava';
 import { ipToU32 } from '../../../src/packet/addr.ts';
 import { seededRandom } from '../../../src/proxy/random.ts';
-import { AffinitySet } from '../../../src/proxy/nftables/affinity.ts';
+import {
+  AffinitySet,
+  AffinityTables,
+  FrozenAffinity,
+} from '../../../src/proxy/nftables/affinity.ts';
 import { ep, makeService, makeSlice, tcp } from '../fixtures.ts';
 import { localAffinityObjects } from '../iptables/kube-fixture.ts';
 import { nftProxier } from './fixture.ts';
@@ -130,4 +134,20 @@ test('Local policy with affinity: external clients reach local ready endpoints o
   }
   t.deepEqual([...ext].sort(), ['10.0.1.1:80', '10.0.1.2:80']);
   t.deepEqual([...pods].sort(), ['10.0.1.1:80', '10.0.1.2:80', '10.0.1.5:80']);
+});
+
+test('a view compile reads the synced affinity sets and changes none of them', (t) => {
+  const tables = new AffinityTables();
+  tables.begin();
+  const kept = tables.get('affinity-a', 10800);
+  tables.get('affinity-b', 60);
+  tables.end();
+  const frozen = new FrozenAffinity(tables);
+  frozen.begin();
+  t.is(frozen.get('affinity-a', 10800), kept, 'the same set the packet path updates');
+  frozen.end();
+  t.deepEqual(tables.names(), ['affinity-a', 'affinity-b'], 'no set dropped by the view');
+  t.throws(() => frozen.get('affinity-c', 60), { message: /not in the synced table/ });
+  t.throws(() => frozen.get('affinity-b', 61), { message: /not in the synced table/ });
+  t.is(tables.lookup('affinity-b')!.timeout, 60, 'timeout left as the sync set it');
 });
