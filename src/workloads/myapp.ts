@@ -42,10 +42,45 @@ interface StaticFile {
   /** Its ETag and Last-Modified: fixed with the file, so made once, not per request. */
   etag: string;
   lastModified: string;
+  /**
+   * Its 200 and 304 responses, also fixed with the file: every request gets the same
+   * objects, frozen (nothing downstream writes to a response; this makes sure of it).
+   */
+  ok: WorkloadResponse;
+  notModified: WorkloadResponse;
+}
+
+function frozenResponse(status: number, headers: HeaderList, body?: Uint8Array): WorkloadResponse {
+  for (const pair of headers) Object.freeze(pair);
+  Object.freeze(headers);
+  return Object.freeze(body === undefined ? { status, headers } : { status, headers, body });
 }
 
 function staticFile(body: Uint8Array, mtimeMs: number): StaticFile {
-  return { body, etag: nginxEtag(mtimeMs, body.length), lastModified: httpDate(mtimeMs) };
+  const etag = nginxEtag(mtimeMs, body.length);
+  const lastModified = httpDate(mtimeMs);
+  return {
+    body,
+    etag,
+    lastModified,
+    ok: frozenResponse(
+      200,
+      [
+        ['Content-Type', 'text/html'],
+        ['Content-Length', String(body.length)],
+        ['Last-Modified', lastModified],
+        ['Connection', 'keep-alive'],
+        ['ETag', etag],
+        ['Accept-Ranges', 'bytes'],
+      ],
+      body,
+    ),
+    notModified: frozenResponse(304, [
+      ['Last-Modified', lastModified],
+      ['Connection', 'keep-alive'],
+      ['ETag', etag],
+    ]),
+  };
 }
 
 /** nginx's own pages: Content-Type, Content-Length, Connection (close after a 400). */
@@ -67,32 +102,13 @@ export function myappHandler(o: MyAppFiles): WorkloadHandler {
     ['/hostname.html', staticFile(utf8(`${o.podName}\n`), o.startedAtMs)],
   ]);
   return (req) => {
-    const path = req.target.split('?')[0]!;
+    // The path: the target up to its first '?' (what split('?')[0] gives, with no array).
+    const q = req.target.indexOf('?');
+    const path = q < 0 ? req.target : req.target.slice(0, q);
     const file = files.get(path === '/' ? '/index.html' : path);
     if (req.method !== 'GET' && req.method !== 'HEAD') return nginxPageResponse(405);
     if (file === undefined) return nginxPageResponse(404);
-    const { etag, lastModified } = file;
-    if (headerValue(req.headers, 'if-none-match') === etag) {
-      return {
-        status: 304,
-        headers: [
-          ['Last-Modified', lastModified],
-          ['Connection', 'keep-alive'],
-          ['ETag', etag],
-        ],
-      };
-    }
-    return {
-      status: 200,
-      headers: [
-        ['Content-Type', 'text/html'],
-        ['Content-Length', String(file.body.length)],
-        ['Last-Modified', lastModified],
-        ['Connection', 'keep-alive'],
-        ['ETag', etag],
-        ['Accept-Ranges', 'bytes'],
-      ],
-      body: file.body,
-    };
+    if (headerValue(req.headers, 'if-none-match') === file.etag) return file.notModified;
+    return file.ok;
   };
 }

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { SECOND } from '../../src/control/clock.ts';
 import { startMyApp, myappVersion } from '../../src/sim/workloads/myapp.ts';
+import { myappHandler } from '../../src/workloads/myapp.ts';
 import { nginx112Page } from '../../src/workloads/nginx.ts';
 import { startUdpEcho } from '../../src/sim/workloads/udp-echo.ts';
 import { wire } from './wire.ts';
@@ -73,6 +74,25 @@ test('myapp: HEAD has no body, POST is 405, a matching ETag is 304', (t) => {
   const cached = exchange('wangyanglinux/myapp:v1', GET('/', 'If-None-Match: "5a98c760-41"\r\n'));
   t.true(cached.startsWith('HTTP/1.1 304 Not Modified\r\n'));
   t.false(cached.includes('Content-Length'));
+});
+
+test('myapp: a query is not part of the path; the same file answers alike every time', (t) => {
+  const plain = exchange('wangyanglinux/myapp:v2', GET('/hostname.html'));
+  t.is(exchange('wangyanglinux/myapp:v2', GET('/hostname.html?a=1?b')), plain);
+  t.true(exchange('wangyanglinux/myapp:v2', GET('/?x')).includes('Version: v2'));
+  t.true(exchange('wangyanglinux/myapp:v2', GET('/nope?/')).startsWith('HTTP/1.1 404'));
+  const twice = exchange('wangyanglinux/myapp:v2', GET('/hostname.html') + GET('/hostname.html'));
+  t.is(twice, plain + plain);
+  const handle = myappHandler({ image: 'wangyanglinux/myapp:v1', podName: 'p', startedAtMs: 0 });
+  const req = {
+    method: 'GET',
+    target: '/',
+    version: 'HTTP/1.1',
+    headers: [],
+    body: new Uint8Array(0),
+  };
+  const res = handle({ ...req, remoteAddress: '10.0.0.1', remotePort: 1 });
+  t.throws(() => res.headers.push(['X', 'y'])); // shared between requests: frozen
 });
 
 test('the version comes from the image tag', (t) => {
