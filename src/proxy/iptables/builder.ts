@@ -14,7 +14,7 @@ import { BUILTIN_CHAINS, Counters, TargetKind } from './rules.ts';
 import type { Chain, Rule, RuleSet, Table, TableName } from './rules.ts';
 import type { GenerationalCache } from './compile-cache.ts';
 import { allRules } from './table-rules.ts';
-import type { ServiceFragment } from './service-fragment.ts';
+import type { FragmentPlace, ServiceFragment } from './service-fragment.ts';
 
 type Part = string | readonly string[];
 
@@ -88,10 +88,8 @@ class TableBuilder {
   /** The fragments' own chains' rules: the table's columns, fixed chains' runs appended last. */
   owned: RuleColumns | undefined;
   readonly ownedName: string[] = [];
-  readonly ownedFirst: number[] = [];
-  readonly ownedEnd: number[] = [];
-  /** Jumps counted so far per chain index (the fragments'). */
-  refs = new Uint32Array(64);
+  ownedFirst = new Int32Array(1024);
+  ownedEnd = new Int32Array(1024);
 
   constructor(
     readonly name: TableName,
@@ -110,11 +108,11 @@ class TableBuilder {
   }
 
   /** Fix the chain list (see `fixed`); `capacity`: expected rules in own chains. */
-  freeze(capacity: number): void {
+  freeze(capacity: number, ops: number): void {
     if (this.fixed !== undefined) return;
     const fixed = (this.fixed = [...BUILTIN_CHAINS[this.name], ...[...this.userChains].sort()]);
     this.fixedIndex = new Map(fixed.map((n, i) => [n, i]));
-    this.owned = new RuleColumns(capacity, capacity);
+    this.owned = new RuleColumns(capacity, ops);
   }
 
   run(chain: string): RuleColumns {
@@ -138,10 +136,38 @@ class TableBuilder {
   }
 
   addOwnedChain(name: string): number {
+    const k = this.ownedName.length;
+    if (k >= this.ownedFirst.length) this.growChains(2 * k);
     this.ownedName.push(name);
-    this.ownedFirst.push(0);
-    this.ownedEnd.push(0);
-    return this.fixed!.length + this.ownedName.length - 1;
+    return this.fixed!.length + k;
+  }
+
+  /** Chains [from, to) of `t` (a fragment run's own chains), their rules moved by `shift`. */
+  copyOwnedChains(t: Table, from: number, to: number, shift: number): void {
+    const k = this.ownedName.length;
+    const n = to - from;
+    if (k + n > this.ownedFirst.length) this.growChains(2 * (k + n));
+    const names = t.chainName;
+    for (let c = from; c < to; c++) this.ownedName.push(names[c]!);
+    const first = this.ownedFirst;
+    const end = this.ownedEnd;
+    first.set(t.chainFirst.subarray(from, to), k);
+    end.set(t.chainEnd.subarray(from, to), k);
+    if (shift !== 0) {
+      for (let j = k; j < k + n; j++) {
+        first[j]! += shift;
+        end[j]! += shift;
+      }
+    }
+  }
+
+  private growChains(cap: number): void {
+    const f = new Int32Array(cap);
+    f.set(this.ownedFirst);
+    this.ownedFirst = f;
+    const e = new Int32Array(cap);
+    e.set(this.ownedEnd);
+    this.ownedEnd = e;
   }
 
   place(chain: number, first: number, end: number): void {
@@ -158,28 +184,23 @@ class TableBuilder {
     }
     return c;
   }
+}
 
-  reference(c: number): void {
-    if (c >= this.refs.length) {
-      const r = new Uint32Array(2 * c + 64);
-      r.set(this.refs);
-      this.refs = r;
+/** Restore lines, expanding fragments (nat: declared chains / rules in write order). */
+function payloadLines(
+  table: TableName,
+  src: readonly Lines[],
+  which: 'chains' | 'rules',
+  out: string[],
+): void {
+  for (const l of src) {
+    if (typeof l === 'string') {
+      out.push(l);
+      continue;
     }
-    this.refs[c]!++;
-  }
-
-  /** Restore lines, expanding fragments (nat: declared chains / rules in write order). */
-  lines(which: 'chains' | 'rules', out: string[]): void {
-    const src = which === 'chains' ? this.chainLines : this.ruleLines;
-    for (const l of src) {
-      if (typeof l === 'string') {
-        out.push(l);
-        continue;
-      }
-      const o = l.objects();
-      if (which === 'chains') for (const c of o.declared) out.push(`:${c} - [0:0]`);
-      else for (const r of this.name === 'nat' ? o.natOrder : o.filter) out.push(r.line);
-    }
+    const o = l.objects();
+    if (which === 'chains') for (const c of o.declared) out.push(`:${c} - [0:0]`);
+    else for (const r of table === 'nat' ? o.natOrder : o.filter) out.push(r.line);
   }
 }
 
@@ -187,6 +208,9 @@ export class RuleSetBuilder {
   private readonly tables: { readonly [T in TableName]: TableBuilder };
   private readonly jumpNames = new ChainNames();
   private readonly fragments: ServiceFragment[] = [];
+  /** Each fragment's place in the rule set being built, made FragmentPlace by build(). */
+  private readonly pending: FragmentPlace[] = [];
+  private checkedNat: Table | undefined;
   private writer: ColumnWriter | undefined;
 
   /** @param cache parsed fixed rules from earlier builds, keyed by rule text (optional). */
@@ -216,19 +240,21 @@ export class RuleSetBuilder {
    * From the first call on no chain can be declared. `capacity`: the rules expected in
    * the fragments' own chains (the columns grow past it).
    */
-  columnWriter(capacity = 1024): ColumnWriter {
+  columnWriter(capacity = 1024, ops = capacity): ColumnWriter {
     if (this.writer === undefined) {
       const nat = this.tables.nat;
       const filter = this.tables.filter;
-      nat.freeze(capacity);
-      filter.freeze(0);
+      nat.freeze(capacity, ops);
+      filter.freeze(0, 0);
       const target: FragmentTarget = {
         chainRun: (table, chain) => (table === 'nat' ? nat : filter).run(chain),
         owned: nat.owned!,
         addOwnedChain: (name) => nat.addOwnedChain(name),
         place: (chain, first, end) => nat.place(chain, first, end),
+        copyOwnedChains: (t, from, to, shift) => nat.copyOwnedChains(t, from, to, shift),
+        nextChain: () => nat.fixed!.length + nat.ownedName.length,
         fixedChain: (name) => nat.fixedChain(name),
-        reference: (table, c) => (table === 'nat' ? nat : filter).reference(c),
+        fixed: { nat: nat.fixed!, filter: filter.fixed! },
       };
       this.writer = new ColumnWriter(target);
     }
@@ -244,8 +270,47 @@ export class RuleSetBuilder {
 
   /** The service port's rules, just written, placed in the payload where this is called. */
   fragment(f: ServiceFragment): void {
-    const shape = this.columnWriter().finish();
+    this.placeFragment(f, this.columnWriter().finish());
+  }
+
+  /**
+   * Whether `f`'s rules can be copied from the rule set it was last linked into: the
+   * same fixed chains (always, for one proxier's options).
+   */
+  canReplay(f: ServiceFragment): boolean {
+    const p = f.placed;
+    if (p === undefined) return false;
+    if (p.nat === this.checkedNat) return true;
+    this.columnWriter();
+    const fixed = this.tables.nat.fixed!;
+    const old = p.nat.chainName;
+    const filterFixed = this.tables.filter.fixed!;
+    const same =
+      p.nat.fixedChains === fixed.length &&
+      fixed.every((n, i) => old[i] === n) &&
+      p.filter.fixedChains === filterFixed.length &&
+      filterFixed.every((n, i) => p.filter.chainName[i] === n);
+    if (same) this.checkedNat = p.nat;
+    return same;
+  }
+
+  /**
+   * Copy fragments' rules from their last rule set (canReplay must hold for each): `fs`
+   * lie one after another there (see follows()), so their own chains move as one block.
+   */
+  replayFragments(fs: readonly ServiceFragment[]): void {
+    const w = this.columnWriter();
+    const places = w.replay(
+      fs.map((f) => f.placed!),
+      this.fragments.length,
+    );
+    fs.forEach((f, k) => this.placeFragment(f, places[k]!));
+  }
+
+  private placeFragment(f: ServiceFragment, place: FragmentPlace): void {
+    const shape = place.shape;
     this.fragments.push(f);
+    this.pending.push(place);
     const nat = this.tables.nat;
     if (shape.declared) nat.chainLines.push(f);
     if (shape.nat) nat.ruleLines.push(f);
@@ -269,22 +334,44 @@ export class RuleSetBuilder {
     this.tables[table].add(flatten(parts).map(quote));
   }
 
+  /** Tell each fragment where its rules are in the tables just linked. */
+  private placeAll(tables: { nat: Table; filter: Table }): void {
+    // Shared-chain rules move with their chain's place in the table.
+    const fs = this.fragments;
+    for (let n = 0; n < fs.length; n++) {
+      const p = this.pending[n]!;
+      p.link(tables.nat, tables.filter, n);
+      fs[n]!.placed = p;
+    }
+  }
+
   /** Link jumps, check every jump target exists, allocate counters. */
   build(): RuleSet {
     const filter = this.tables.filter;
     const nat = this.tables.nat;
     let restore: string[] | undefined;
-    return {
+    const tables = {
       filter: linkTable(filter, this.jumpNames.names, this.fragments),
       nat: linkTable(nat, this.jumpNames.names, this.fragments),
+    };
+    this.placeAll(tables);
+    this.checkedNat = undefined;
+    // The payload needs only the builders' line lists, not their columns.
+    const payload = [filter, nat].map((t) => ({
+      name: t.name,
+      chainLines: t.chainLines,
+      ruleLines: t.ruleLines,
+    }));
+    return {
+      ...tables,
       // Rendered on first read: a large cluster's payload is hundreds of thousands of lines.
       get restoreLines(): readonly string[] {
         if (restore === undefined) {
           restore = [];
-          for (const t of [filter, nat]) {
+          for (const t of payload) {
             restore.push(`*${t.name}`);
-            t.lines('chains', restore);
-            t.lines('rules', restore);
+            payloadLines(t.name, t.chainLines, 'chains', restore);
+            payloadLines(t.name, t.ruleLines, 'rules', restore);
             restore.push('COMMIT');
           }
         }
@@ -330,6 +417,24 @@ function appendRun(
   opStart[dst.n] = dst.nOps;
 }
 
+/** Fixed rules name their targets (-1 - id); the fragments' already hold chain indices. */
+function jumpResolver(
+  table: TableName,
+  jumpNames: readonly string[],
+  fixedIndex: ReadonlyMap<string, number>,
+  builtins: number,
+): (ref: number, i: number) => number {
+  return (ref, i) => {
+    if (ref >= 0) return ref;
+    const name = jumpNames[-1 - ref]!;
+    const j = fixedIndex.get(name);
+    if (j === undefined) throw new Error(`${table}: rule ${i}: no chain ${name}`);
+    if (j < builtins) throw new Error(`${table}: rule ${i}: cannot jump to a built-in chain`);
+    return j;
+  };
+}
+
+// The Table's getters (made here) keep this function's variables: only the table's own.
 function linkTable(
   t: TableBuilder,
   jumpNames: readonly string[],
@@ -361,19 +466,8 @@ function linkTable(
   cols.reserve(rules, ops);
   const chainFirst = new Int32Array(chainCount);
   const chainEnd = new Int32Array(chainCount);
-  const references = new Uint32Array(chainCount);
-  references.set(t.refs.subarray(0, Math.min(chainCount, t.refs.length)));
   const chainDrop = new Uint8Array(chainCount);
-  // Fixed rules name their targets (-1 - id); the fragments' already hold chain indices.
-  const resolve = (ref: number, i: number): number => {
-    if (ref >= 0) return ref;
-    const name = jumpNames[-1 - ref]!;
-    const j = fixedIndex.get(name);
-    if (j === undefined) throw new Error(`${t.name}: rule ${i}: no chain ${name}`);
-    if (j < builtins) throw new Error(`${t.name}: rule ${i}: cannot jump to a built-in chain`);
-    references[j]!++;
-    return j;
-  };
+  const resolve = jumpResolver(t.name, jumpNames, fixedIndex, builtins);
   fixed.forEach((name, c) => {
     chainFirst[c] = cols.n;
     const run = t.runs.get(name);
@@ -400,6 +494,7 @@ function linkTable(
   let chainIndex: Map<string, number> | undefined;
   let chains: Chain[] | undefined;
   let ruleObjects: Rule[] | undefined;
+  let references: Uint32Array | undefined;
   const table: Table = {
     name: t.name,
     // Built on first read: the evaluator follows chain indices, only views and tests ask by name.
@@ -432,7 +527,16 @@ function linkTable(
     },
     cols,
     single,
-    references,
+    // Counted on first read (iptables -L): a sync does not need them.
+    get references(): Uint32Array {
+      if (references === undefined) {
+        references = new Uint32Array(chainCount);
+        for (let i = 0; i < rules; i++) {
+          if (cols.target[i] === TargetKind.Jump) references[cols.targA[i]!]!++;
+        }
+      }
+      return references;
+    },
     counters: new Counters(rules, chainCount),
     objRules: t.objRules,
     fragments,

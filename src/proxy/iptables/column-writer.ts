@@ -18,7 +18,8 @@ import {
   RecentMode,
   TargetKind,
 } from './rules.ts';
-import type { Match, Target } from './rules.ts';
+import type { Match, Table, Target } from './rules.ts';
+import { FragmentPlace } from './service-fragment.ts';
 import type { FragmentSink, OwnedChainRef } from './service-fragment.ts';
 
 const PROTO_NUMBERS: Readonly<Record<string, number>> = { tcp: 6, udp: 17, sctp: 132 };
@@ -42,8 +43,12 @@ export interface FragmentTarget {
   place(chain: number, first: number, end: number): void;
   /** The chain index of a fixed nat chain (a jump target). */
   fixedChain(name: string): number;
-  /** Count a jump to chain `c` of `table`. */
-  reference(table: 'nat' | 'filter', c: number): void;
+  /** Chains [from, to) of `t`, their rules moved by `shift`, as new owned chains. */
+  copyOwnedChains(t: Table, from: number, to: number, shift: number): void;
+  /** The index the next owned chain gets. */
+  nextChain(): number;
+  /** Each table's fixed chains (the same names, in the same order, in every rule set of a proxier). */
+  readonly fixed: { readonly nat: readonly string[]; readonly filter: readonly string[] };
 }
 
 const recentMatches = new Map<string, Match>();
@@ -88,6 +93,8 @@ export class ColumnWriter implements RuleSink<number>, FragmentSink<number> {
   /** Whether the fragment wrote rules into shared nat / filter chains. */
   private sharedNat = false;
   private sharedFilter = false;
+  private shared: number[] = [];
+  private chainBase = 0;
   /** Scratch for regrouping a fragment whose chains interleave. */
   private readonly scratch = new RuleColumns(64);
 
@@ -104,6 +111,8 @@ export class ColumnWriter implements RuleSink<number>, FragmentSink<number> {
     this.bySlotName = undefined;
     this.sharedNat = false;
     this.sharedFilter = false;
+    this.shared = [];
+    this.chainBase = -1;
   }
 
   // FragmentSink
@@ -123,6 +132,7 @@ export class ColumnWriter implements RuleSink<number>, FragmentSink<number> {
       declared: false,
       chain: this.out.addOwnedChain(name),
     };
+    if (s.slot === 0) this.chainBase = s.chain;
     this.slots.push(s);
     if (by !== undefined) by.set(name, s);
     else if (this.slots.length > 16) this.bySlotName = new Map(this.slots.map((x) => [x.name, x]));
@@ -151,12 +161,64 @@ export class ColumnWriter implements RuleSink<number>, FragmentSink<number> {
   private moveOut(table: 'nat' | 'filter', r: number): void {
     const run = this.run;
     if (r !== run.n - 1) throw new Error(`${this.chain}: shared rule placed late`);
-    this.out.chainRun(table, this.chain).copyRule(run, r);
-    if (run.target[r] === TargetKind.Jump) this.out.reference(table, run.targA[r]!);
+    const k = this.out.chainRun(table, this.chain).copyRule(run, r);
+    this.shared.push(table === 'nat' ? 0 : 1, this.fixedIndex(table, this.chain), k);
     run.pop();
     this.dest.length = r - this.at;
     if (table === 'nat') this.sharedNat = true;
     else this.sharedFilter = true;
+  }
+
+  private fixedIndex(table: 'nat' | 'filter', chain: string): number {
+    const i = this.out.fixed[table].indexOf(chain);
+    if (i < 0) throw new Error(`no chain ${chain}`);
+    return i;
+  }
+
+  /**
+   * Instead of writing fragments: copy their rules from the rule set they were last linked
+   * into, whose fixed chains are this build's. `ps` lie one after another there (see
+   * ServiceFragment.followedBy); the first becomes fragment number `owner`.
+   */
+  replay(ps: readonly FragmentPlace[], owner: number): FragmentPlace[] {
+    const out = this.out;
+    const run = this.run;
+    const first = ps[0]!;
+    const last = ps[ps.length - 1]!;
+    const old = first.nat;
+    const fixedChains = old.fixedChains;
+    const chainDelta = out.nextChain() - first.chainBase;
+    const ownerDelta = owner - first.number;
+    const at = run.n;
+    const shift = at - first.ownedFirst;
+    out.copyOwnedChains(old, first.chainBase, last.chainBase + last.chains, shift);
+    run.appendFrom(old.cols, first.ownedFirst, last.ownedEnd, ownerDelta, fixedChains, chainDelta);
+    const places: FragmentPlace[] = [];
+    for (const p of ps) {
+      const shared: number[] = [];
+      for (let j = 0; j < p.shared.length; j += 3) {
+        const table = p.shared[j] === 0 ? 'nat' : 'filter';
+        const c = p.shared[j + 1]!;
+        const into = out.chainRun(table, out.fixed[table][c]!);
+        const i = into.copyRule((table === 'nat' ? p.nat : p.filter).cols, p.shared[j + 2]!);
+        into.owner[i]! += ownerDelta;
+        if (into.target[i] === TargetKind.Jump && into.targA[i]! >= fixedChains) {
+          into.targA[i]! += chainDelta;
+        }
+        shared.push(p.shared[j]!, c, i);
+      }
+      places.push(
+        new FragmentPlace(
+          p.ownedFirst + shift,
+          p.ownedEnd + shift,
+          p.chainBase + chainDelta,
+          p.chains,
+          shared,
+          p.shape,
+        ),
+      );
+    }
+    return places;
   }
 
   // RuleSink
@@ -299,7 +361,7 @@ export class ColumnWriter implements RuleSink<number>, FragmentSink<number> {
    * Close the fragment: every owned chain used must be declared, and each chain's rules
    * must be consecutive (they are regrouped, in chain order, when they are not).
    */
-  finish(): { declared: boolean; nat: boolean; filter: boolean } {
+  finish(): FragmentPlace {
     const run = this.run;
     const at = this.at;
     const n = run.n - at;
@@ -331,10 +393,11 @@ export class ColumnWriter implements RuleSink<number>, FragmentSink<number> {
       while (k < n && dest[k] === s.slot) k++;
       this.out.place(s.chain, first, at + k);
     }
-    for (let i = at; i < run.n; i++) {
-      if (run.target[i] === TargetKind.Jump) this.out.reference('nat', run.targA[i]!);
-    }
-    return { declared, nat: n > 0 || this.sharedNat, filter: this.sharedFilter };
+    return new FragmentPlace(at, run.n, this.chainBase, slots.length, this.shared, {
+      declared,
+      nat: n > 0 || this.sharedNat,
+      filter: this.sharedFilter,
+    });
   }
 
   /** Reorder the fragment's rules by chain slot (stable: write order within a chain). */

@@ -167,9 +167,18 @@ function writeJumps(b: RuleSetBuilder): void {
   }
 }
 
+/**
+ * kube-proxy's probability strings, memoised. (Made here, not in compileRuleSet: a
+ * fragment keeps this closure, which must not keep the build's variables alive.)
+ */
+function probabilityMemo(): (n: number) => string {
+  const memo: string[] = [];
+  return (n) => (memo[n] ??= kubeProxyProbability(n));
+}
+
 /** Writes an entry's rules again as objects with text (views ask for them rarely). */
 function textWriter(
-  ctx: ServiceWriteContext<unknown>,
+  ctx: Omit<ServiceWriteContext<unknown>, 'w'>,
   e: ServicePortEntry,
 ): (into: ObjectFragment) => void {
   return (into) => {
@@ -244,31 +253,46 @@ export function compileRuleSet(
   for (const e of entries) totalEndpoints += e.endpoints.length;
   const cidr =
     opts.clusterCIDR === undefined ? undefined : formatCidr(parseCidr(opts.clusterCIDR, true));
-  const probabilities: string[] = [];
   const largeClusterMode = totalEndpoints > LARGE_CLUSTER_ENDPOINTS_THRESHOLD;
-  // Room for the service rules: about three per endpoint (SVC jump, SEP masquerade + DNAT).
+  // Room for the service rules: about three per endpoint (SVC jump, SEP masquerade + DNAT)
+  // and two match modules (statistic, the DNAT rule's -m tcp).
   let capacity = 64;
-  for (const e of entries) capacity += 3 * e.endpoints.length + 4;
-  const w = b.columnWriter(capacity);
-  const ctx: ServiceWriteContext<number> = {
-    w,
+  let ops = 64;
+  for (const e of entries) {
+    capacity += 3 * e.endpoints.length + 4;
+    ops += 2 * e.endpoints.length + 4;
+  }
+  const w = b.columnWriter(capacity, ops);
+  // What a fragment keeps to write its rules again: not this build's column writer (it
+  // would keep the whole build's columns alive).
+  const shared: Omit<ServiceWriteContext<unknown>, 'w'> = {
     names: cache,
     masqueradeAll: opts.masqueradeAll ?? false,
     clusterCIDR: cidr,
     nodeIP: opts.nodeIPs[0],
     largeClusterMode,
     localhostNodePortsCounter: nfacct && minor >= 31 && localhostNodePorts,
-    probability: (n) => (probabilities[n] ??= kubeProxyProbability(n)),
+    probability: probabilityMemo(),
   };
+  const ctx: ServiceWriteContext<number> = { ...shared, w };
   const fragments = cache.fragments;
+  // Unchanged fragments that lay one after another in the last rule set are copied as one run.
+  const run: ServiceFragment[] = [];
+  const flush = () => {
+    if (run.length > 0) b.replayFragments(run);
+    run.length = 0;
+  };
   for (const e of entries) {
-    // The record of an entry object the ServiceMap kept is reused (views keep their
-    // objects on it); its columns are written again.
+    // An entry object the ServiceMap kept is unchanged: copy the rules written for it.
     let f = fragments.get(e);
-    if (f === undefined || f.large !== largeClusterMode) {
-      f = new ServiceFragment(e, largeClusterMode, textWriter(ctx, e));
-      fragments.set(e, f);
+    if (f !== undefined && f.large === largeClusterMode && b.canReplay(f)) {
+      if (run.length > 0 && !run[run.length - 1]!.followedBy(f)) flush();
+      run.push(f);
+      continue;
     }
+    flush();
+    f = new ServiceFragment(e, largeClusterMode, textWriter(shared, e));
+    fragments.set(e, f);
     const plan = planServicePort(ctx, e);
     b.startFragment();
     writeCaptures(ctx, plan, w);
@@ -276,6 +300,7 @@ export function compileRuleSet(
     b.fragment(f);
     plan.names.prune(e.endpoints);
   }
+  flush();
   cache.prune(entries);
 
   // The tail call to KUBE-NODEPORTS must be the last rule of KUBE-SERVICES.

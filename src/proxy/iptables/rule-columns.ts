@@ -119,10 +119,10 @@ export class RuleColumns {
     if (ops > this.op.length) this.growOps(ops);
   }
 
-  /** Cut the columns to their contents when more than an eighth is unused. */
+  /** Cut the columns to their contents when more than a quarter is unused. */
   trim(): void {
     const n = this.n;
-    if (this.hflags.length - n > n >> 3) {
+    if (this.hflags.length - n > n >> 2) {
       this.hdr = this.hdr.slice(0, 4 * n);
       this.hflags = this.hflags.slice(0, n);
       this.hproto = this.hproto.slice(0, n);
@@ -133,7 +133,7 @@ export class RuleColumns {
       this.opStart = this.opStart.slice(0, n + 1);
     }
     const k = this.nOps;
-    if (this.op.length - k > k >> 3) {
+    if (this.op.length - k > k >> 2) {
       this.op = this.op.slice(0, k);
       this.arg = this.arg.slice(0, 4 * k);
       this.inv = this.inv.slice(0, k);
@@ -171,6 +171,58 @@ export class RuleColumns {
     const inv = new Uint8Array(cap);
     inv.set(this.inv);
     this.inv = inv;
+  }
+
+  /**
+   * Append rules [from, to) of `src` in bulk: owners moved by `ownerDelta`, jumps to chains
+   * from `jumpFrom` on by `jumpDelta` (a run of fragments copied into the next rule set).
+   */
+  appendFrom(
+    src: RuleColumns,
+    from: number,
+    to: number,
+    ownerDelta: number,
+    jumpFrom: number,
+    jumpDelta: number,
+  ): void {
+    const at = this.n;
+    const n = to - from;
+    const opFrom = src.opStart[from]!;
+    const opTo = src.opStart[to]!;
+    const opAt = this.nOps;
+    const ops = opTo - opFrom;
+    this.reserve(at + n + 1, opAt + ops);
+    this.hdr.set(src.hdr.subarray(4 * from, 4 * to), 4 * at);
+    this.hflags.set(src.hflags.subarray(from, to), at);
+    this.hproto.set(src.hproto.subarray(from, to), at);
+    this.target.set(src.target.subarray(from, to), at);
+    this.targA.set(src.targA.subarray(from, to), at);
+    this.targB.set(src.targB.subarray(from, to), at);
+    this.owner.set(src.owner.subarray(from, to), at);
+    this.opStart.set(src.opStart.subarray(from, to), at);
+    this.op.set(src.op.subarray(opFrom, opTo), opAt);
+    this.arg.set(src.arg.subarray(4 * opFrom, 4 * opTo), 4 * opAt);
+    this.inv.set(src.inv.subarray(opFrom, opTo), opAt);
+    const opShift = opAt - opFrom;
+    const opStart = this.opStart;
+    const owner = this.owner;
+    const target = this.target;
+    const targA = this.targA;
+    if (opShift !== 0) for (let i = at; i < at + n; i++) opStart[i]! += opShift;
+    if (ownerDelta !== 0) for (let i = at; i < at + n; i++) owner[i]! += ownerDelta;
+    if (jumpDelta !== 0) {
+      for (let i = at; i < at + n; i++) {
+        if (target[i] === TargetKind.Jump && targA[i]! >= jumpFrom) targA[i]! += jumpDelta;
+      }
+    }
+    if (src.objects !== undefined) {
+      for (const [k, m] of src.objects) {
+        if (k >= opFrom && k < opTo) (this.objects ??= new Map()).set(k + opShift, m);
+      }
+    }
+    this.n = at + n;
+    this.nOps = opAt + ops;
+    opStart[this.n] = this.nOps;
   }
 
   /** Append rule `i` of `from`; returns the new rule's index. */

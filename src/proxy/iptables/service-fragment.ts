@@ -4,7 +4,7 @@
 // for its rules as objects with their text, written again from the same entry by the same
 // compile code (ObjectFragment), so the text is never kept by a sync.
 import type { ServicePortEntry } from '../service-map.ts';
-import type { Rule, TableName } from './rules.ts';
+import type { Rule, Table, TableName } from './rules.ts';
 
 /** A chain the service port owns (KUBE-SVC/SVL/EXT/FW/SEP-...), always in nat. */
 export interface OwnedChainRef {
@@ -94,8 +94,66 @@ export class ObjectFragment implements FragmentSink<Rule> {
   }
 }
 
+/**
+ * Where a fragment's rules sit in the rule set it was last linked into, so the next sync
+ * can copy them instead of writing them again: its own chains' rules [ownedFirst,
+ * ownedEnd) and chains [chainBase, chainBase + chains) of nat, and its shared-chain rules
+ * as (table: 0 nat / 1 filter, fixed chain index, rule index) triples in write order.
+ * Made while building (rule indices of shared rules within their chain's run); the build
+ * completes it (`link`) once the tables exist.
+ */
+export class FragmentPlace {
+  nat!: Table;
+  filter!: Table;
+  /** Its fragment number (Table.fragments, cols.owner) there. */
+  number = -1;
+
+  constructor(
+    readonly ownedFirst: number,
+    readonly ownedEnd: number,
+    readonly chainBase: number,
+    readonly chains: number,
+    readonly shared: number[],
+    /** Which parts of the restore payload it fills. */
+    readonly shape: FragmentShape,
+  ) {}
+
+  link(nat: Table, filter: Table, number: number): void {
+    const shared = this.shared;
+    for (let j = 0; j < shared.length; j += 3) {
+      const t = shared[j] === 0 ? nat : filter;
+      shared[j + 2] = t.chainFirst[shared[j + 1]!]! + shared[j + 2]!;
+    }
+    this.nat = nat;
+    this.filter = filter;
+    this.number = number;
+  }
+}
+
+export interface FragmentShape {
+  readonly declared: boolean;
+  readonly nat: boolean;
+  readonly filter: boolean;
+}
+
 export class ServiceFragment {
   private kept: ObjectFragment | undefined = undefined;
+  /** Set after each build that linked it. */
+  placed: FragmentPlace | undefined = undefined;
+
+  /** True when `next` was linked right after this fragment, in the same rule set. */
+  followedBy(next: ServiceFragment): boolean {
+    const a = this.placed;
+    const b = next.placed;
+    return (
+      a !== undefined &&
+      b !== undefined &&
+      a.nat === b.nat &&
+      b.number === a.number + 1 &&
+      b.ownedFirst === a.ownedEnd &&
+      b.chainBase === a.chainBase + a.chains
+    );
+  }
 
   constructor(
     readonly entry: ServicePortEntry,
