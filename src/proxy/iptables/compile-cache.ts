@@ -31,42 +31,83 @@ export class GenerationalCache<V> {
   }
 }
 
-/** The chain names of one service port, hashed once. */
+/**
+ * The chain names of one service port, hashed once: KUBE-SVC/SVL/EXT/FW share one hash
+ * (each name made on first use), KUBE-SEP names are kept per endpoint in two parallel
+ * lists (a Map per service port costs more than its ten names at 100,000 services).
+ */
 export class PortNames {
+  /** KUBE-SVC-HASH: the hash is its tail (kept once, as part of this name). */
   readonly clusterPolicy: string;
-  readonly localPolicy: string;
-  readonly external: string;
-  readonly firewall: string;
-  private readonly seps = new Map<string, string>();
+  private svl: string | undefined;
+  private ext: string | undefined;
+  private fw: string | undefined;
+  private eps: string[] = [];
+  private seps: string[] = [];
+  private index: Map<string, number> | undefined;
 
   constructor(
     private readonly spn: string,
     private readonly proto: string,
   ) {
-    const hash = portProtoHash(spn, proto);
-    this.clusterPolicy = `KUBE-SVC-${hash}`;
-    this.localPolicy = `KUBE-SVL-${hash}`;
-    this.external = `KUBE-EXT-${hash}`;
-    this.firewall = `KUBE-FW-${hash}`;
+    this.clusterPolicy = named('KUBE-SVC-', portProtoHash(spn, proto));
+  }
+
+  private get hash(): string {
+    return this.clusterPolicy.slice('KUBE-SVC-'.length);
+  }
+  get localPolicy(): string {
+    return (this.svl ??= named('KUBE-SVL-', this.hash));
+  }
+  get external(): string {
+    return (this.ext ??= named('KUBE-EXT-', this.hash));
+  }
+  get firewall(): string {
+    return (this.fw ??= named('KUBE-FW-', this.hash));
   }
 
   /** KUBE-SEP-... of an endpoint (`ip:port`). */
   endpoint(endpoint: string): string {
-    let n = this.seps.get(endpoint);
-    if (n === undefined) {
-      n = servicePortEndpointChainName(this.spn, this.proto, endpoint);
-      this.seps.set(endpoint, n);
+    const eps = this.eps;
+    let i = -1;
+    if (this.index !== undefined) i = this.index.get(endpoint) ?? -1;
+    else {
+      for (let k = 0; k < eps.length; k++) {
+        if (eps[k] === endpoint) {
+          i = k;
+          break;
+        }
+      }
     }
+    if (i >= 0) return this.seps[i]!;
+    const n = servicePortEndpointChainName(this.spn, this.proto, endpoint);
+    eps.push(endpoint);
+    this.seps.push(n);
+    if (this.index !== undefined) this.index.set(endpoint, eps.length - 1);
+    else if (eps.length > 32) this.index = new Map(eps.map((e, k) => [e, k]));
     return n;
   }
 
   /** Forget endpoints no longer listed, once the memo has grown well past the list. */
   prune(endpoints: readonly { readonly endpoint: string }[]): void {
-    if (this.seps.size <= 2 * endpoints.length + 8) return;
+    if (this.eps.length <= 2 * endpoints.length + 8) return;
     const keep = new Set(endpoints.map((e) => e.endpoint));
-    for (const k of this.seps.keys()) if (!keep.has(k)) this.seps.delete(k);
+    const eps: string[] = [];
+    const seps: string[] = [];
+    this.eps.forEach((e, k) => {
+      if (keep.has(e)) {
+        eps.push(e);
+        seps.push(this.seps[k]!);
+      }
+    });
+    this.eps = eps;
+    this.seps = seps;
+    this.index = eps.length > 32 ? new Map(eps.map((e, k) => [e, k])) : undefined;
   }
 }
+
+/** `prefix + hash` as one flat string (see chain-names.ts). */
+const named = (prefix: string, hash: string): string => [prefix, hash].join('');
 
 export class CompileCache {
   /** The fixed rules (jumps, KUBE-POSTROUTING, ...), parsed once, by text. */
