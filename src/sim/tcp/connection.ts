@@ -51,6 +51,24 @@ const SSTHRESH = 9;
 const RTT_SEQ = 10;
 const SEQ_SLOTS = 11;
 
+/**
+ * A connection's seqs: SEQ_SLOTS zeroed words carved from a shared slab, as
+ * packet/slab.ts does for bytes. An Int32Array of its own costs the view, an ArrayBuffer
+ * object and its elements; a view of a slab costs the view alone. Never handed out twice.
+ */
+const SEQ_SLAB_WORDS = 4096;
+let seqSlab = new Int32Array(SEQ_SLAB_WORDS);
+let seqSlabAt = 0;
+function newSeqs(): Int32Array {
+  if (seqSlabAt + SEQ_SLOTS > SEQ_SLAB_WORDS) {
+    seqSlab = new Int32Array(SEQ_SLAB_WORDS);
+    seqSlabAt = 0;
+  }
+  const v = seqSlab.subarray(seqSlabAt, seqSlabAt + SEQ_SLOTS);
+  seqSlabAt += SEQ_SLOTS;
+  return v;
+}
+
 export type { TcpState, TcpStats } from './state.ts';
 
 /**
@@ -128,7 +146,7 @@ export class TcpConnection {
   // V8's small-integer range three times in four, so as a field it is a heap number of
   // its own, and a connection carried a dozen of them through every scavenge.
   // Stored as int32 bit patterns, read back as u32 (seq.ts's arithmetic is mod 2^32).
-  private readonly seqs = new Int32Array(SEQ_SLOTS);
+  private readonly seqs = newSeqs();
   /** @internal */ get iss(): number {
     return this.seqs[ISS]! >>> 0;
   }
