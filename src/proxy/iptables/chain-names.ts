@@ -1,7 +1,7 @@
 // kube-proxy's iptables chain names (pkg/proxy/iptables/proxier.go): fixed chains,
 // and per-service chains named by a 16-character hash because iptables chain names
 // must stay under 29 characters.
-import { sha256Base32 } from '../name-hash.ts';
+import { sha256Base32 } from './sha256.ts';
 
 export const KUBE_SERVICES = 'KUBE-SERVICES';
 export const KUBE_EXTERNAL_SERVICES = 'KUBE-EXTERNAL-SERVICES';
@@ -19,15 +19,12 @@ export const KUBE_FIREWALL = 'KUBE-FIREWALL';
 export const CT_STATE_INVALID_COUNTER = 'ct_state_invalid_dropped_pkts';
 export const LOCALHOST_NODEPORTS_COUNTER = 'localhost_nps_accepted_pkts';
 
-/** The first 16 base32 characters (80 bits: the first 10 bytes) of sha256(s). */
-const hash16 = (s: string): string => sha256Base32(s, 2);
-
 /**
- * `prefix + hash` as one flat string: `+` makes a rope (a cons of the two, and the hash is
- * a rope of two halves), about twice the memory of the 25 characters, and a large cluster
- * keeps a million endpoint chain names. Array join writes a flat string.
+ * `prefix` and the first 16 base32 characters (80 bits: the first 10 bytes) of sha256(s),
+ * as one flat string: `prefix + hash` would make a rope (about twice the memory of the 25
+ * characters), and a large cluster keeps a million endpoint chain names.
  */
-const named = (prefix: string, hash: string): string => [prefix, hash].join('');
+const hash16 = (s: string, prefix = ''): string => sha256Base32(s, 2, prefix);
 
 /** portProtoHash: first 16 base32 chars of sha256(servicePortName + protocol). */
 export function portProtoHash(servicePortName: string, protocolLower: string): string {
@@ -60,7 +57,7 @@ export function servicePortEndpointChainName(
   protocolLower: string,
   endpoint: string,
 ): string {
-  return named('KUBE-SEP-', hash16(spn + protocolLower + endpoint));
+  return hash16(spn + protocolLower + endpoint, 'KUBE-SEP-');
 }
 
 /** isServiceChainName: the per-service chains kube-proxy owns and garbage-collects. */
