@@ -11,7 +11,7 @@ import { writeServicePortFlat } from './flat-services.ts';
 import type { FlatContext } from './flat-services.ts';
 import * as N from './names.ts';
 import type { NameCache } from './names.ts';
-import { compileProgram } from './program.ts';
+import { flattenRuleset } from './program.ts';
 import type { NftProgram } from './program.ts';
 import { ProgramWriter } from './program-writer.ts';
 
@@ -31,8 +31,14 @@ export function compileFlat(
   let endpoints = 0;
   for (const e of entries) endpoints += e.endpoints.length;
   const words = 32 * entries.length + 20 * endpoints;
-  const w = new ProgramWriter(compileProgram(rs), words, 2 * entries.length + endpoints);
+  const flat = flattenRuleset(rs);
+  const w = new ProgramWriter(
+    flat.program,
+    words + 2 * entries.length + endpoints,
+    2 * entries.length + endpoints,
+  );
   const s = fixed.sets;
+  const table = flat.tableFor;
   const ctx: FlatContext = {
     w,
     names,
@@ -41,15 +47,15 @@ export function compileFlat(
     masqueradeWithPort: fixed.masqueradeWithPort,
     clusterCIDR: fixed.clusterCIDR,
     nodeIP: fixed.nodeIP,
-    markMasq: rs.chainIndex.get(N.MARK_MASQ_CHAIN)!,
-    rejectChain: rs.chainIndex.get(N.REJECT_CHAIN)!,
+    markMasq: w.target(rs.chainIndex.get(N.MARK_MASQ_CHAIN)!),
+    rejectChain: w.target(rs.chainIndex.get(N.REJECT_CHAIN)!),
     tables: {
-      clusterIPs: s.clusterIPs.table,
-      serviceIPs: s.serviceIPs.table,
-      serviceNodePorts: s.serviceNodePorts.table,
-      noEndpointServices: s.noEndpointServices.table,
-      noEndpointNodePorts: s.noEndpointNodePorts.table,
-      firewallIPs: s.firewallIPs.table,
+      clusterIPs: table(s.clusterIPs.table),
+      serviceIPs: table(s.serviceIPs.table),
+      serviceNodePorts: table(s.serviceNodePorts.table),
+      noEndpointServices: table(s.noEndpointServices.table),
+      noEndpointNodePorts: table(s.noEndpointNodePorts.table),
+      firewallIPs: table(s.firewallIPs.table),
     },
   };
   for (const e of entries) writeServicePortFlat(ctx, e);

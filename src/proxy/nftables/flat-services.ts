@@ -39,7 +39,7 @@ export interface FlatContext {
   readonly masqueradeWithPort: boolean;
   readonly clusterCIDR: Cidr | undefined;
   readonly nodeIP: number | undefined;
-  /** Chain indexes of `mark-for-masquerade` and `reject-chain` (fixed part). */
+  /** Targets (header offsets) of `mark-for-masquerade` and `reject-chain` (fixed part). */
   readonly markMasq: number;
   readonly rejectChain: number;
   readonly tables: FlatTables;
@@ -63,7 +63,7 @@ const V_DROP = VerdictKind.Drop;
 /** prefixMask(32) as an Int32Array holds it. */
 const HOST_MASK = prefixMask(32) | 0;
 
-/** A verdict as map values and numgen entries hold it (ruleset.ts packVerdict). */
+/** A verdict as map values and numgen entries hold it (program.ts: the target's header). */
 const packed = (kind: number, chain: number): number => kind | ((chain + 1) << 3);
 
 /**
@@ -80,12 +80,12 @@ function writeEndpointChains(
 ): void {
   const w = ctx.w;
   const markMasq = ctx.markMasq;
-  const per = dyns === undefined ? 18 : 23;
+  const per = dyns === undefined ? 19 : 24;
   let o = w.claim(eps.length * per);
   const code = w.buf;
   for (let i = 0; i < eps.length; i++) {
     const ep = eps[i]!;
-    const start = o;
+    const header = o++;
     code[o] = 1;
     code[o + 1] = A_VERDICT;
     code[o + 2] = V_JUMP;
@@ -114,7 +114,8 @@ function writeEndpointChains(
     code[o + 7] = 0;
     code[o + 8] = 0;
     o += 9;
-    w.setSpan(first + i, start, o);
+    code[header] = o;
+    w.setChain(first + i, header);
   }
 }
 
@@ -155,13 +156,13 @@ function writeToEndpoints(
   if (dyns !== undefined) {
     for (let k = 0; k < eps.length; k++) {
       const i = at === undefined ? k : at[k]!;
-      w.rule(1, A_VERDICT, V_GOTO, first + i);
+      w.rule(1, A_VERDICT, V_GOTO, w.target(first + i));
       w.match(M_SADDR_IN_DYN_SET, w.dyn(dyns[i]!), 0, 0);
     }
   }
   w.rule(0, A_NUMGEN, eps.length, 0, eps.length);
   for (let k = 0; k < eps.length; k++) {
-    w.word(packed(V_GOTO, first + (at === undefined ? k : at[k]!)));
+    w.word(packed(V_GOTO, w.target(first + (at === undefined ? k : at[k]!))));
   }
 }
 
@@ -214,6 +215,7 @@ function writeElements(
   const t = ctx.tables;
   // No endpoints anywhere: reject. Local policy without local endpoints: drop.
   const filterVerdict = hasEndpoints ? packed(V_DROP, -1) : packed(V_GOTO, ctx.rejectChain);
+  // internal, external, firewall: targets of written chains, or -1.
   const vip = svc.clusterIP;
   if (!t.clusterIPs.has(vip, 0)) t.clusterIPs.set(vip, 0, t.clusterIPs.size);
   if (internal >= 0) t.serviceIPs.set(vip, portKey, packed(V_GOTO, internal));
@@ -277,17 +279,6 @@ export function writeServicePortFlat(ctx: FlatContext, e: ServicePortEntry): voi
   const firewallChain = usesFWChain ? w.allocChains(1) : -1;
   const internal = !hasInternalEndpoints ? -1 : svc.internalPolicyLocal ? localChain : serviceChain;
 
-  writeElements(
-    ctx,
-    svc,
-    (p << 16) | svc.port,
-    hasEndpoints,
-    hasExternalEndpoints,
-    internal,
-    externalChain,
-    firewallChain,
-  );
-
   // Affinity sets, one per reachable endpoint, named as compile-services.ts names them.
   let dyns: AffinitySet[] | undefined;
   if (svc.sessionAffinity === 'ClientIP') {
@@ -315,7 +306,12 @@ export function writeServicePortFlat(ctx: FlatContext, e: ServicePortEntry): voi
   if (externalChain >= 0) {
     w.beginChain(externalChain);
     const policy = !hasExternalEndpoints ? -1 : svc.externalPolicyLocal ? localChain : serviceChain;
-    writeExternalChain(ctx, svc, serviceChain, policy);
+    writeExternalChain(
+      ctx,
+      svc,
+      serviceChain < 0 ? -1 : w.target(serviceChain),
+      policy < 0 ? -1 : w.target(policy),
+    );
     w.endChain(externalChain);
   }
   if (firewallChain >= 0) {
@@ -323,4 +319,15 @@ export function writeServicePortFlat(ctx: FlatContext, e: ServicePortEntry): voi
     writeFirewallChain(ctx, svc);
     w.endChain(firewallChain);
   }
+  // Map and set elements last: they name the chains by where they were written.
+  writeElements(
+    ctx,
+    svc,
+    (p << 16) | svc.port,
+    hasEndpoints,
+    hasExternalEndpoints,
+    internal < 0 ? -1 : w.target(internal),
+    externalChain < 0 ? -1 : w.target(externalChain),
+    firewallChain < 0 ? -1 : w.target(firewallChain),
+  );
 }

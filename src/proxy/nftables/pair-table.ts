@@ -91,6 +91,16 @@ export class PairTable {
     }
   }
 
+  /** A copy with every stored value v replaced by f(v) (f must return values >= 0). */
+  mapped(f: (v: number) => number): PairTable {
+    const t = new PairTable();
+    t.slots = this.slots.slice();
+    t.mask = this.mask;
+    t.count = this.count;
+    t.remap(f);
+    return t;
+  }
+
   /** Replace every stored value v with f(v) (f must return values >= 0). */
   remap(f: (v: number) => number): void {
     const slots = this.slots;

@@ -15,7 +15,7 @@ const MW = MATCH_WORDS;
 
 export class ProgramWriter {
   private code: Int32Array;
-  private span: Int32Array;
+  private chainAt: Int32Array;
   /** Next free code word. */
   private o: number;
   /** Chains allocated so far (their indexes are 0 .. chains - 1). */
@@ -34,11 +34,11 @@ export class ProgramWriter {
     chains = 0,
   ) {
     this.o = fixed.code.length;
-    this.chains = fixed.chainSpan.length >> 1;
+    this.chains = fixed.chainAt.length;
     this.code = new Int32Array(Math.max(words, this.o, 64));
-    this.span = new Int32Array(Math.max(chains, this.chains, 16) * 2);
+    this.chainAt = new Int32Array(Math.max(chains, this.chains, 16));
     this.code.set(fixed.code);
-    this.span.set(fixed.chainSpan);
+    this.chainAt.set(fixed.chainAt);
     this.ranges = [...fixed.ranges];
     this.dyns = [...fixed.dyns];
     fixed.dyns.forEach((d, i) => this.dynIdx.set(d, i));
@@ -53,12 +53,11 @@ export class ProgramWriter {
   }
 
   private reserveChains(n: number): void {
-    const need = (this.chains + n) * 2;
-    if (need <= this.span.length) return;
-    const len = Math.max(this.span.length * 2, need);
-    const next = new Int32Array(len);
-    next.set(this.span.subarray(0, this.chains * 2));
-    this.span = next;
+    const need = this.chains + n;
+    if (need <= this.chainAt.length) return;
+    const next = new Int32Array(Math.max(this.chainAt.length * 2, need));
+    next.set(this.chainAt.subarray(0, this.chains));
+    this.chainAt = next;
   }
 
   /** Allocate `n` consecutive chain indexes (written later, in index order); the first. */
@@ -69,13 +68,21 @@ export class ProgramWriter {
     return first;
   }
 
-  /** Chain `ci`'s rules start here. */
+  /** Chain `ci` starts here: its header word, then its rules. */
   beginChain(ci: number): void {
-    this.span[2 * ci] = this.o;
+    this.reserve(1);
+    this.chainAt[ci] = this.o;
+    this.code[this.o++] = 0;
   }
 
+  /** Chain `ci` ends here: its header gets the offset. */
   endChain(ci: number): void {
-    this.span[2 * ci + 1] = this.o;
+    this.code[this.chainAt[ci]!] = this.o;
+  }
+
+  /** A written chain as verdicts name it: the code offset of its header. */
+  target(ci: number): number {
+    return this.chainAt[ci]!;
   }
 
   /** A rule header [nMatches, actionKind, a0, a1, 0]; its matches and entries follow. */
@@ -118,10 +125,9 @@ export class ProgramWriter {
     return this.code;
   }
 
-  /** Chain `ci` is code [start, end). */
-  setSpan(ci: number, start: number, end: number): void {
-    this.span[2 * ci] = start;
-    this.span[2 * ci + 1] = end;
+  /** Chain `ci`'s header was written by the caller (claim()) at `header`. */
+  setChain(ci: number, header: number): void {
+    this.chainAt[ci] = header;
   }
 
   /** One word: a numgen entry (room reserved by rule()'s `extra`). */
@@ -153,7 +159,7 @@ export class ProgramWriter {
       n >= a.length - (a.length >> 3) ? a.subarray(0, n) : a.slice(0, n);
     return {
       code: fit(this.code, this.o),
-      chainSpan: fit(this.span, this.chains * 2),
+      chainAt: fit(this.chainAt, this.chains),
       tables,
       ranges: this.ranges,
       dyns: this.dyns,

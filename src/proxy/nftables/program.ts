@@ -5,13 +5,17 @@
 // (ruleset.ts) stays the truth for listing and tracing; runProgram() follows runBaseChain()
 // (evaluate.ts) step for step without trace events (a trace runs the object evaluator).
 //
-// A rule record is [nMatches, actionKind, a0, a1, a2], then 4 words per match
-// [kind, value, mask, aux], then (numgen) its entries as packed verdicts.
-//   Verdict: a0 kind, a1 chain        Vmap*: a0 map index       Numgen: a0 entry count
+// A chain is a header word (the code offset where its rules end), then its rules. A rule
+// record is [nMatches, actionKind, a0, a1, a2], then 4 words per match [kind, value, mask,
+// aux], then (numgen) its entries as packed verdicts.
+//   Verdict: a0 kind, a1 target       Vmap*: a0 map index       Numgen: a0 entry count
 //   MarkOr/MarkXor: a0 value          UpdateSaddr: a0 dyn index  Dnat: a0 ip, a1 port
 //   Masquerade: a0 fully-random       Reject: -
-// Match aux: the protocol for Dport, else 1 when negated. Ranges, static sets and dynamic
-// sets are side tables, their index in `value`.
+// A target is the code offset of the chain's header (-1: none), in rules, numgen entries and
+// map values alike (packed as kind | (target + 1) << 3): a jump lands on the chain's own
+// words, with no chain table between (at 100,000 Services a table of 1.1 million chains is
+// one more page per jump). Match aux: the protocol for Dport, else 1 when negated. Ranges,
+// static sets and dynamic sets are side tables, their index in `value`.
 import { Verdict } from '../eval-result.ts';
 import type { EvalResult } from '../eval-result.ts';
 import { ADDR_DST_LOCAL, ADDR_SRC_LOCAL } from '../packet-meta.ts';
@@ -29,8 +33,8 @@ export const MW = 4;
 
 export interface NftProgram {
   readonly code: Int32Array;
-  /** [start, end) code offsets of chain i at 2i, 2i + 1. */
-  readonly chainSpan: Int32Array;
+  /** Code offset of chain i's header. */
+  readonly chainAt: Int32Array;
   readonly tables: readonly PairTable[];
   readonly ranges: readonly Uint32Array[];
   readonly dyns: readonly AffinitySet[];
@@ -39,28 +43,44 @@ export interface NftProgram {
   readonly hookChainIsNat: readonly (readonly boolean[])[];
 }
 
+/** A packed verdict (ruleset.ts packVerdict) with its chain index turned into a code offset. */
+function retarget(v: number, chainAt: Int32Array): number {
+  const chain = (v >>> 3) - 1;
+  return chain < 0 ? v : (v & 7) | ((chainAt[chain]! + 1) << 3);
+}
+
 /**
- * Flatten `rs`: the table's fixed part at each sync (compile-flat.ts writes the service ports
- * after it), and the reference a whole flattened table is checked against in tests.
+ * Flatten `rs`. Its maps are copied with their verdicts retargeted (the object evaluator
+ * keeps reading chain indexes from its own); `tableFor` names the program's copy of a set
+ * or map of `rs`.
  */
-export function compileProgram(rs: Ruleset): NftProgram {
+export function flattenRuleset(rs: Ruleset): {
+  program: NftProgram;
+  tableFor: (t: PairTable) => PairTable;
+} {
+  const chainAt = new Int32Array(rs.chains.length);
   let words = 0;
-  for (const c of rs.chains) {
-    for (const r of c.rules) words += HDR + r.matches.length * MW + r.action.entries.length;
+  for (let ci = 0; ci < rs.chains.length; ci++) {
+    chainAt[ci] = words++;
+    for (const r of rs.chains[ci]!.rules) {
+      words += HDR + r.matches.length * MW + r.action.entries.length;
+    }
   }
   const code = new Int32Array(words);
-  const chainSpan = new Int32Array(rs.chains.length * 2);
   const tables: PairTable[] = [];
   const tableIdx = new Map<PairTable, number>();
+  const copies = new Map<PairTable, PairTable>();
   const ranges: Uint32Array[] = [];
   const dyns: AffinitySet[] = [];
   const dynIdx = new Map<AffinitySet, number>();
-  const table = (t: PairTable): number => {
+  const table = (t: PairTable, isMap: boolean): number => {
     let i = tableIdx.get(t);
     if (i === undefined) {
       i = tables.length;
-      tables.push(t);
+      const own = isMap ? t.mapped((v) => retarget(v, chainAt)) : t;
+      tables.push(own);
       tableIdx.set(t, i);
+      copies.set(t, own);
     }
     return i;
   };
@@ -73,9 +93,10 @@ export function compileProgram(rs: Ruleset): NftProgram {
     }
     return i;
   };
+  const target = (chain: number) => (chain < 0 ? -1 : chainAt[chain]!);
   let o = 0;
   for (let ci = 0; ci < rs.chains.length; ci++) {
-    chainSpan[2 * ci] = o;
+    const h = o++;
     for (const r of rs.chains[ci]!.rules) {
       const a = r.action;
       code[o] = r.matches.length;
@@ -83,11 +104,11 @@ export function compileProgram(rs: Ruleset): NftProgram {
       switch (a.kind) {
         case ActionKind.Verdict:
           code[o + 2] = a.verdict!.kind;
-          code[o + 3] = a.verdict!.chain;
+          code[o + 3] = target(a.verdict!.chain);
           break;
         case ActionKind.VmapAddrProtoPort:
         case ActionKind.VmapProtoPort:
-          code[o + 2] = table(a.map!.table);
+          code[o + 2] = table(a.map!.table, true);
           break;
         case ActionKind.Numgen:
           code[o + 2] = a.entries.length;
@@ -118,23 +139,32 @@ export function compileProgram(rs: Ruleset): NftProgram {
         if (m.kind === MatchKind.SaddrRanges || m.kind === MatchKind.DaddrRanges) {
           code[o + 1] = ranges.length;
           ranges.push(m.ranges);
-        } else if (m.kind === MatchKind.DaddrInSet) code[o + 1] = table(m.set!);
+        } else if (m.kind === MatchKind.DaddrInSet) code[o + 1] = table(m.set!, false);
         else if (m.kind === MatchKind.SaddrInDynSet) code[o + 1] = dyn(m.dyn!);
         o += MW;
       }
-      for (const v of a.entries) code[o++] = v.kind | ((v.chain + 1) << 3);
+      for (const v of a.entries) code[o++] = v.kind | ((target(v.chain) + 1) << 3);
     }
-    chainSpan[2 * ci + 1] = o;
+    code[h] = o;
   }
-  return {
+  const program: NftProgram = {
     code,
-    chainSpan,
+    chainAt,
     tables,
     ranges,
     dyns,
     hookChains: rs.hookChains,
     hookChainIsNat: rs.hookChainIsNat,
   };
+  return { program, tableFor: (t) => copies.get(t)! };
+}
+
+/**
+ * `rs` flattened: the table's fixed part at each sync (compile-flat.ts writes the service
+ * ports after it), and the reference a whole flattened table is checked against in tests.
+ */
+export function compileProgram(rs: Ruleset): NftProgram {
+  return flattenRuleset(rs).program;
 }
 
 // Enum members copied into module constants (the loader turns imports into getters).
@@ -172,7 +202,7 @@ const SRC_LOCAL = ADDR_SRC_LOCAL;
 const DST_LOCAL = ADDR_DST_LOCAL;
 
 const MAX_DEPTH = 16; // NFT_JUMP_STACK_SIZE
-const stackChain = new Int32Array(MAX_DEPTH);
+const stackEnd = new Int32Array(MAX_DEPTH);
 const stackAt = new Int32Array(MAX_DEPTH);
 
 function inRanges(r: Uint32Array, ip: number): boolean {
@@ -229,11 +259,10 @@ export function runProgram(
   out: EvalResult,
 ): Verdict {
   const code = prog.code;
-  const span = prog.chainSpan;
   let depth = 0;
-  let o = span[2 * start]!;
-  let end = span[2 * start + 1]!;
-  let ci = start;
+  const h = prog.chainAt[start]!;
+  let o = h + 1;
+  let end = code[h]!;
   for (;;) {
     let vk = -1;
     let vc = -1;
@@ -306,13 +335,12 @@ export function runProgram(
       if (vk === V_JUMP || vk === V_GOTO) {
         if (vk === V_JUMP) {
           if (depth === MAX_DEPTH) return (out.verdict = DROP); // -ELOOP
-          stackChain[depth] = ci;
+          stackEnd[depth] = end;
           stackAt[depth] = next;
           depth++;
         }
-        ci = vc;
-        o = span[2 * ci]!;
-        end = span[2 * ci + 1]!;
+        o = vc + 1; // vc: the target chain's header
+        end = code[vc]!;
         continue;
       }
       if (vk !== V_RETURN) {
@@ -323,8 +351,7 @@ export function runProgram(
     // `return`, or the end of a chain.
     if (depth === 0) return (out.verdict = ACCEPT);
     depth--;
-    ci = stackChain[depth]!;
     o = stackAt[depth]!;
-    end = span[2 * ci + 1]!;
+    end = stackEnd[depth]!;
   }
 }

@@ -50,7 +50,7 @@ function assertSame(
   ref: NftProgram,
   maps: ReadonlySet<PairTable>,
 ): void {
-  t.deepEqual([...flat.chainSpan], [...ref.chainSpan], 'chain spans');
+  t.deepEqual([...flat.chainAt], [...ref.chainAt], 'chain offsets');
   t.deepEqual([...flat.code], [...ref.code], 'code');
   t.deepEqual(
     flat.ranges.map((r) => [...r]),
