@@ -1,6 +1,6 @@
 // Writes a flat program (program.ts) straight from the compiler, without rule objects: the
 // fixed part is flattened from its small Ruleset, then each service port's chains are
-// appended as integer records. Code and chain spans are allocated once at their expected
+// appended as integer records. Code and chain offsets are allocated once at their expected
 // size and handed out as they are (a view of the part written): on this machine first
 // touching fresh memory costs about as much as writing it (8 MiB, ~30 ms of page faults), so
 // a scratch buffer copied out at the end would pay it twice.
