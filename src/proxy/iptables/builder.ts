@@ -87,9 +87,10 @@ class TableBuilder {
   fixedIndex: Map<string, number> | undefined;
   /** The fragments' own chains' rules: the table's columns, fixed chains' runs appended last. */
   owned: RuleColumns | undefined;
-  readonly ownedName: string[] = [];
-  ownedFirst = new Int32Array(1024);
-  ownedEnd = new Int32Array(1024);
+  /** Once frozen: every chain's name by index, the fixed ones first, and their rules' ranges. */
+  names: string[] = [];
+  first = new Int32Array(1024);
+  end = new Int32Array(1024);
 
   constructor(
     readonly name: TableName,
@@ -112,6 +113,7 @@ class TableBuilder {
     if (this.fixed !== undefined) return;
     const fixed = (this.fixed = [...BUILTIN_CHAINS[this.name], ...[...this.userChains].sort()]);
     this.fixedIndex = new Map(fixed.map((n, i) => [n, i]));
+    this.names = [...fixed];
     this.owned = new RuleColumns(capacity, ops);
   }
 
@@ -136,25 +138,29 @@ class TableBuilder {
   }
 
   addOwnedChain(name: string): number {
-    const k = this.ownedName.length;
-    if (k >= this.ownedFirst.length) this.growChains(2 * k);
-    this.ownedName.push(name);
-    return this.fixed!.length + k;
+    if (this.fixedIndex!.has(name)) throw new Error(`${this.name}: chain ${name} declared twice`);
+    const c = this.names.length;
+    if (c >= this.first.length) this.growChains(2 * c);
+    this.names.push(name);
+    return c;
   }
 
   /** Chains [from, to) of `t` (a fragment run's own chains), their rules moved by `shift`. */
   copyOwnedChains(t: Table, from: number, to: number, shift: number): void {
-    const k = this.ownedName.length;
+    const c = this.names.length;
     const n = to - from;
-    if (k + n > this.ownedFirst.length) this.growChains(2 * (k + n));
+    if (c + n > this.first.length) this.growChains(2 * (c + n));
     const names = t.chainName;
-    for (let c = from; c < to; c++) this.ownedName.push(names[c]!);
-    const first = this.ownedFirst;
-    const end = this.ownedEnd;
-    first.set(t.chainFirst.subarray(from, to), k);
-    end.set(t.chainEnd.subarray(from, to), k);
+    // In slices: push(...list) of a large list would overflow the stack.
+    for (let k = from; k < to; k += 8192) {
+      this.names.push(...names.slice(k, Math.min(to, k + 8192)));
+    }
+    const first = this.first;
+    const end = this.end;
+    first.set(t.chainFirst.subarray(from, to), c);
+    end.set(t.chainEnd.subarray(from, to), c);
     if (shift !== 0) {
-      for (let j = k; j < k + n; j++) {
+      for (let j = c; j < c + n; j++) {
         first[j]! += shift;
         end[j]! += shift;
       }
@@ -163,17 +169,16 @@ class TableBuilder {
 
   private growChains(cap: number): void {
     const f = new Int32Array(cap);
-    f.set(this.ownedFirst);
-    this.ownedFirst = f;
+    f.set(this.first);
+    this.first = f;
     const e = new Int32Array(cap);
-    e.set(this.ownedEnd);
-    this.ownedEnd = e;
+    e.set(this.end);
+    this.end = e;
   }
 
   place(chain: number, first: number, end: number): void {
-    const k = chain - this.fixed!.length;
-    this.ownedFirst[k] = first;
-    this.ownedEnd[k] = end;
+    this.first[chain] = first;
+    this.end[chain] = end;
   }
 
   fixedChain(name: string): number {
@@ -252,7 +257,7 @@ export class RuleSetBuilder {
         addOwnedChain: (name) => nat.addOwnedChain(name),
         place: (chain, first, end) => nat.place(chain, first, end),
         copyOwnedChains: (t, from, to, shift) => nat.copyOwnedChains(t, from, to, shift),
-        nextChain: () => nat.fixed!.length + nat.ownedName.length,
+        nextChain: () => nat.names.length,
         fixedChain: (name) => nat.fixedChain(name),
         fixed: { nat: nat.fixed!, filter: filter.fixed! },
       };
@@ -450,11 +455,9 @@ function linkTable(
   // chain indices start with the built-ins, then the fixed user chains.
   const fixed = t.fixed ?? [...BUILTIN_CHAINS[t.name], ...[...t.userChains].sort()];
   const fixedIndex = t.fixedIndex ?? new Map(fixed.map((n, i) => [n, i]));
-  for (const n of t.ownedName) {
-    if (fixedIndex.has(n)) throw new Error(`${t.name}: chain ${n} declared twice`);
-  }
   const builtins = BUILTIN_CHAINS[t.name].length;
-  const chainCount = fixed.length + t.ownedName.length;
+  const chainName = t.fixed !== undefined ? t.names : fixed;
+  const chainCount = chainName.length;
   const cols = t.owned ?? new RuleColumns(0, 0);
   const fixedAt = cols.n;
   let rules = cols.n;
@@ -464,8 +467,10 @@ function linkTable(
     ops += r.nOps;
   }
   cols.reserve(rules, ops);
-  const chainFirst = new Int32Array(chainCount);
-  const chainEnd = new Int32Array(chainCount);
+  // The fragments' chains' ranges were set as they were written or copied.
+  const frozen = t.fixed !== undefined;
+  const chainFirst = frozen ? t.first.slice(0, chainCount) : new Int32Array(chainCount);
+  const chainEnd = frozen ? t.end.slice(0, chainCount) : new Int32Array(chainCount);
   const chainDrop = new Uint8Array(chainCount);
   const resolve = jumpResolver(t.name, jumpNames, fixedIndex, builtins);
   fixed.forEach((name, c) => {
@@ -475,12 +480,7 @@ function linkTable(
     chainEnd[c] = cols.n;
     if (t.policies.get(name) === 'DROP') chainDrop[c] = 1;
   });
-  for (let k = 0; k < t.ownedName.length; k++) {
-    chainFirst[fixed.length + k] = t.ownedFirst[k]!;
-    chainEnd[fixed.length + k] = t.ownedEnd[k]!;
-  }
   cols.trim();
-  const chainName = fixed.length === chainCount ? fixed : [...fixed, ...t.ownedName];
   // Fragments write no conntrack or mark match: only fixed rules can be `single`.
   const single = new Uint8Array(rules);
   for (let i = fixedAt; i < rules; i++) {
