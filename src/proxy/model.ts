@@ -59,17 +59,65 @@ export interface ServicePortInfo {
 }
 
 /** One endpoint of a service port (kube-proxy's BaseEndpointInfo). */
-export interface EndpointInfo {
-  readonly ip: number;
-  readonly ipString: string;
-  readonly port: number;
-  /** `ip:port`, kube-proxy's Endpoint.String(); SEP chain names hash it. */
-  readonly endpoint: string;
-  readonly ready: boolean;
-  readonly serving: boolean;
-  readonly terminating: boolean;
-  /** nodeName equals this proxy's node (the node and zone themselves are not kept: no mode reads them). */
-  readonly isLocal: boolean;
+export class EndpointInfo {
+  private text: string | undefined;
+
+  constructor(
+    readonly ip: number,
+    readonly ipString: string,
+    readonly port: number,
+    readonly ready: boolean,
+    readonly serving: boolean,
+    readonly terminating: boolean,
+    /** nodeName equals this proxy's node (node and zone are not kept: no mode reads them). */
+    readonly isLocal: boolean,
+  ) {}
+
+  /**
+   * `ip:port`, kube-proxy's Endpoint.String() (SEP chain names hash it). Made on first use:
+   * a full sync folds every endpoint of the cluster, and ipvs mode never reads it.
+   */
+  get endpoint(): string {
+    return (this.text ??= `${this.ipString}:${this.port}`);
+  }
+
+  toJSON(): object {
+    const { ip, ipString, port, endpoint, ready, serving, terminating, isLocal } = this;
+    return { ip, ipString, port, endpoint, ready, serving, terminating, isLocal };
+  }
+}
+
+/** Same address, port and conditions. */
+export function sameEndpoint(a: EndpointInfo, b: EndpointInfo): boolean {
+  return (
+    a.ip === b.ip &&
+    a.ipString === b.ipString &&
+    a.port === b.port &&
+    a.ready === b.ready &&
+    a.serving === b.serving &&
+    a.terminating === b.terminating &&
+    a.isLocal === b.isLocal
+  );
+}
+
+/**
+ * The order of the `ip:port` strings (kube-proxy's byEndpoint sort — a string sort, so
+ * 10.0.0.10 precedes 10.0.0.2) without making them.
+ */
+export function compareEndpoints(a: EndpointInfo, b: EndpointInfo): number {
+  const x = a.ipString;
+  const y = b.ipString;
+  if (x === y) {
+    if (a.port === b.port) return 0;
+    return String(a.port) < String(b.port) ? -1 : 1;
+  }
+  const n = Math.min(x.length, y.length);
+  for (let i = 0; i < n; i++) {
+    const d = x.charCodeAt(i) - y.charCodeAt(i);
+    if (d !== 0) return d;
+  }
+  // One address starts the other: after the shorter comes ':', above every digit and '.'.
+  return x.length > n ? -1 : 1;
 }
 
 /** Default ClientIP affinity timeout (v1.DefaultClientIPServiceAffinitySeconds). */
@@ -221,24 +269,24 @@ export function endpointsFromSlices(
       });
       let list = out.get(key);
       if (list === undefined) out.set(key, (list = []));
-      const suffix = `:${p.port}`;
       for (const ep of slice.endpoints) {
         const ipString = ep.addresses[0];
         if (ipString === undefined) continue;
         const ip = tryIpToU32(ipString);
         if (ip === undefined) continue;
         const c = ep.conditions;
-        list.push({
-          ip,
-          ipString,
-          port: p.port,
-          endpoint: ipString + suffix,
-          // Conditions default as in endpointslicecache.go: nil ready/serving mean true.
-          ready: c.ready ?? true,
-          serving: c.serving ?? true,
-          terminating: c.terminating ?? false,
-          isLocal: ep.nodeName !== undefined && ep.nodeName === nodeName,
-        });
+        list.push(
+          new EndpointInfo(
+            ip,
+            ipString,
+            p.port,
+            // Conditions default as in endpointslicecache.go: nil ready/serving mean true.
+            c.ready ?? true,
+            c.serving ?? true,
+            c.terminating ?? false,
+            ep.nodeName !== undefined && ep.nodeName === nodeName,
+          ),
+        );
       }
     }
   }
@@ -249,10 +297,6 @@ export function endpointsFromSlices(
   return out;
 }
 
-function byEndpoint(a: EndpointInfo, b: EndpointInfo): number {
-  return a.endpoint < b.endpoint ? -1 : a.endpoint > b.endpoint ? 1 : 0;
-}
-
 /**
  * Sort by `ip:port` in place and keep one endpoint per `ip:port`: the first one listed,
  * unless a later duplicate is local (endpointslicecache.go lets a local one win).
@@ -260,13 +304,13 @@ function byEndpoint(a: EndpointInfo, b: EndpointInfo): number {
 function sortUniqueEndpoints(list: EndpointInfo[]): void {
   let sorted = true;
   for (let i = 1; i < list.length && sorted; i++)
-    sorted = list[i - 1]!.endpoint < list[i]!.endpoint;
+    sorted = compareEndpoints(list[i - 1]!, list[i]!) < 0;
   if (sorted) return; // strictly ascending: also free of duplicates
-  list.sort(byEndpoint); // stable: duplicates keep their slice order
+  list.sort(compareEndpoints); // stable: duplicates keep their slice order
   let w = 0;
   for (let r = 0; r < list.length; r++) {
     const e = list[r]!;
-    if (w > 0 && list[w - 1]!.endpoint === e.endpoint) {
+    if (w > 0 && compareEndpoints(list[w - 1]!, e) === 0) {
       if (e.isLocal) list[w - 1] = e;
       continue;
     }
@@ -340,8 +384,6 @@ export function categorizeEndpoints(
   const merged = new Map<string, EndpointInfo>();
   for (const e of clusterEndpoints) merged.set(e.endpoint, e);
   for (const e of localEndpoints) merged.set(e.endpoint, e);
-  const all = [...merged.values()].sort((a, b) =>
-    a.endpoint < b.endpoint ? -1 : a.endpoint > b.endpoint ? 1 : 0,
-  );
+  const all = [...merged.values()].sort(compareEndpoints);
   return { clusterEndpoints, localEndpoints, allReachableEndpoints: all, hasAnyEndpoints: hasAny };
 }

@@ -7,7 +7,13 @@
 // consumer reads it (iptables/nftables compile the whole table; ipvs never needs it),
 // by merging the changed keys into the previous list: one change costs O(its ports).
 import type { EndpointSlice, Service } from '../api/types.ts';
-import { endpointsFromSlices, namespacedName, servicePortInfos, servicePortKey } from './model.ts';
+import {
+  endpointsFromSlices,
+  namespacedName,
+  sameEndpoint,
+  servicePortInfos,
+  servicePortKey,
+} from './model.ts';
 import type { EndpointInfo, ServicePortInfo } from './model.ts';
 
 /** Label that ties an EndpointSlice to its Service (discovery.LabelServiceName). */
@@ -53,7 +59,10 @@ function sameEntries(a: readonly ServicePortEntry[], b: readonly ServicePortEntr
     const y = b[i];
     if (x === undefined || y === undefined || x.key !== y.key) return false;
     if (JSON.stringify(x.info) !== JSON.stringify(y.info)) return false;
-    if (JSON.stringify(x.endpoints) !== JSON.stringify(y.endpoints)) return false;
+    const ex = x.endpoints;
+    const ey = y.endpoints;
+    if (ex.length !== ey.length) return false;
+    for (let k = 0; k < ex.length; k++) if (!sameEndpoint(ex[k]!, ey[k]!)) return false;
   }
   return true;
 }
