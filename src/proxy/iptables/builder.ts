@@ -87,8 +87,8 @@ class TableBuilder {
   fixedIndex: Map<string, number> | undefined;
   /** The fragments' own chains' rules: the table's columns, fixed chains' runs appended last. */
   owned: RuleColumns | undefined;
-  /** Once frozen: every chain's name by index, the fixed ones first, and their rules' ranges. */
-  names: string[] = [];
+  /** Once frozen: the number of chains (fixed ones first), and each chain's rules' range. */
+  chainCount = 0;
   first = new Int32Array(1024);
   end = new Int32Array(1024);
 
@@ -113,7 +113,7 @@ class TableBuilder {
     if (this.fixed !== undefined) return;
     const fixed = (this.fixed = [...BUILTIN_CHAINS[this.name], ...[...this.userChains].sort()]);
     this.fixedIndex = new Map(fixed.map((n, i) => [n, i]));
-    this.names = [...fixed];
+    this.chainCount = fixed.length;
     this.owned = new RuleColumns(capacity, ops);
   }
 
@@ -139,22 +139,17 @@ class TableBuilder {
 
   addOwnedChain(name: string): number {
     if (this.fixedIndex!.has(name)) throw new Error(`${this.name}: chain ${name} declared twice`);
-    const c = this.names.length;
+    const c = this.chainCount++;
     if (c >= this.first.length) this.growChains(2 * c);
-    this.names.push(name);
     return c;
   }
 
   /** Chains [from, to) of `t` (a fragment run's own chains), their rules moved by `shift`. */
   copyOwnedChains(t: Table, from: number, to: number, shift: number): void {
-    const c = this.names.length;
+    const c = this.chainCount;
     const n = to - from;
     if (c + n > this.first.length) this.growChains(2 * (c + n));
-    const names = t.chainName;
-    // In slices: push(...list) of a large list would overflow the stack.
-    for (let k = from; k < to; k += 8192) {
-      this.names.push(...names.slice(k, Math.min(to, k + 8192)));
-    }
+    this.chainCount = c + n;
     const first = this.first;
     const end = this.end;
     first.set(t.chainFirst.subarray(from, to), c);
@@ -257,7 +252,7 @@ export class RuleSetBuilder {
         addOwnedChain: (name) => nat.addOwnedChain(name),
         place: (chain, first, end) => nat.place(chain, first, end),
         copyOwnedChains: (t, from, to, shift) => nat.copyOwnedChains(t, from, to, shift),
-        nextChain: () => nat.names.length,
+        nextChain: () => nat.chainCount,
         fixedChain: (name) => nat.fixedChain(name),
         fixed: { nat: nat.fixed!, filter: filter.fixed! },
       };
@@ -288,13 +283,13 @@ export class RuleSetBuilder {
     if (p.nat === this.checkedNat) return true;
     this.columnWriter();
     const fixed = this.tables.nat.fixed!;
-    const old = p.nat.chainName;
+    const old = p.nat.fixedNames;
     const filterFixed = this.tables.filter.fixed!;
     const same =
-      p.nat.fixedChains === fixed.length &&
+      old.length === fixed.length &&
       fixed.every((n, i) => old[i] === n) &&
-      p.filter.fixedChains === filterFixed.length &&
-      filterFixed.every((n, i) => p.filter.chainName[i] === n);
+      p.filter.fixedNames.length === filterFixed.length &&
+      filterFixed.every((n, i) => p.filter.fixedNames[i] === n);
     if (same) this.checkedNat = p.nat;
     return same;
   }
@@ -356,8 +351,8 @@ export class RuleSetBuilder {
     const nat = this.tables.nat;
     let restore: string[] | undefined;
     const tables = {
-      filter: linkTable(filter, this.jumpNames.names, this.fragments),
-      nat: linkTable(nat, this.jumpNames.names, this.fragments),
+      filter: linkTable(filter, this.jumpNames.names, this.fragments, this.pending),
+      nat: linkTable(nat, this.jumpNames.names, this.fragments, this.pending),
     };
     this.placeAll(tables);
     this.checkedNat = undefined;
@@ -444,6 +439,7 @@ function linkTable(
   t: TableBuilder,
   jumpNames: readonly string[],
   fragments: readonly ServiceFragment[],
+  places: readonly FragmentPlace[],
 ): Table {
   for (const chain of t.runs.keys()) {
     if (!t.userChains.has(chain) && !t.policies.has(chain)) {
@@ -456,8 +452,8 @@ function linkTable(
   const fixed = t.fixed ?? [...BUILTIN_CHAINS[t.name], ...[...t.userChains].sort()];
   const fixedIndex = t.fixedIndex ?? new Map(fixed.map((n, i) => [n, i]));
   const builtins = BUILTIN_CHAINS[t.name].length;
-  const chainName = t.fixed !== undefined ? t.names : fixed;
-  const chainCount = chainName.length;
+  const frozen = t.fixed !== undefined;
+  const chainCount = frozen ? t.chainCount : fixed.length;
   const cols = t.owned ?? new RuleColumns(0, 0);
   const fixedAt = cols.n;
   let rules = cols.n;
@@ -468,7 +464,6 @@ function linkTable(
   }
   cols.reserve(rules, ops);
   // The fragments' chains' ranges were set as they were written or copied.
-  const frozen = t.fixed !== undefined;
   const chainFirst = frozen ? t.first.slice(0, chainCount) : new Int32Array(chainCount);
   const chainEnd = frozen ? t.end.slice(0, chainCount) : new Int32Array(chainCount);
   const chainDrop = new Uint8Array(chainCount);
@@ -493,6 +488,15 @@ function linkTable(
   }
   let chainIndex: Map<string, number> | undefined;
   let chains: Chain[] | undefined;
+  let names: string[] | undefined;
+  // The fragments' chains are named by their fragments (nat only), in chain order.
+  const chainNames = (): string[] => {
+    if (names === undefined) {
+      names = [...fixed];
+      if (t.name === 'nat') for (const p of places) for (const n of p.names) names.push(n);
+    }
+    return names;
+  };
   let ruleObjects: Rule[] | undefined;
   let references: Uint32Array | undefined;
   const table: Table = {
@@ -500,13 +504,14 @@ function linkTable(
     // Built on first read: the evaluator follows chain indices, only views and tests ask by name.
     get chainIndex(): ReadonlyMap<string, number> {
       if (chainIndex === undefined) {
+        const chainName = chainNames();
         chainIndex = new Map();
         for (let i = 0; i < chainName.length; i++) chainIndex.set(chainName[i]!, i);
       }
       return chainIndex;
     },
     get chains(): readonly Chain[] {
-      return (chains ??= chainName.map((name, c) => ({
+      return (chains ??= chainNames().map((name, c) => ({
         name,
         builtin: c < builtins,
         policy: c < builtins ? (chainDrop[c] === 1 ? 'DROP' : 'ACCEPT') : undefined,
@@ -514,7 +519,12 @@ function linkTable(
         count: chainEnd[c]! - chainFirst[c]!,
       })));
     },
-    chainName,
+    // Made on first read (views, traces): a sync needs only the fixed ones.
+    get chainName(): readonly string[] {
+      return chainNames();
+    },
+    fixedNames: fixed,
+    chainCount,
     chainFirst,
     chainEnd,
     builtins,

@@ -43,7 +43,7 @@ export interface FragmentTarget {
   place(chain: number, first: number, end: number): void;
   /** The chain index of a fixed nat chain (a jump target). */
   fixedChain(name: string): number;
-  /** Chains [from, to) of `t`, their rules moved by `shift`, as new owned chains. */
+  /** Chains [from, to) of `t`, their rules moved by `shift`, as new owned chains (named by their fragments). */
   copyOwnedChains(t: Table, from: number, to: number, shift: number): void;
   /** The index the next owned chain gets. */
   nextChain(): number;
@@ -213,6 +213,7 @@ export class ColumnWriter implements RuleSink<number>, FragmentSink<number> {
           p.ownedEnd + shift,
           p.chainBase + chainDelta,
           p.chains,
+          p.names,
           shared,
           p.shape,
         ),
@@ -393,7 +394,8 @@ export class ColumnWriter implements RuleSink<number>, FragmentSink<number> {
       while (k < n && dest[k] === s.slot) k++;
       this.out.place(s.chain, first, at + k);
     }
-    return new FragmentPlace(at, run.n, this.chainBase, slots.length, this.shared, {
+    const names = slots.map((x) => x.name);
+    return new FragmentPlace(at, run.n, this.chainBase, slots.length, names, this.shared, {
       declared,
       nat: n > 0 || this.sharedNat,
       filter: this.sharedFilter,

@@ -193,7 +193,7 @@ export function evaluateTable(
   ctx: EvalContext,
   out: EvalResult,
 ): Verdict {
-  if (start < 0 || start >= table.chainName.length) {
+  if (start < 0 || start >= table.chainCount) {
     throw new Error(`no chain #${start} in ${table.name}`);
   }
   const cols = table.cols;

@@ -205,7 +205,7 @@ export class IptablesProxier extends ServiceMapProxier implements DataplaneProxi
 /** Built-in chains are not rewritten by kube-proxy's restore, so their counters persist. */
 function carryBuiltinCounters(prev: Table, next: Table): void {
   for (let ci = 0; ci < next.builtins && ci < prev.builtins; ci++) {
-    if (prev.chainName[ci] !== next.chainName[ci]) continue;
+    if (prev.fixedNames[ci] !== next.fixedNames[ci]) continue;
     next.counters.policyPkts[ci] = prev.counters.policyPkts[ci] ?? 0;
     next.counters.policyBytes[ci] = prev.counters.policyBytes[ci] ?? 0;
     const a = prev.chainFirst[ci]!;

@@ -221,6 +221,9 @@ export interface Table {
   readonly chains: readonly Chain[];
   readonly chainIndex: ReadonlyMap<string, number>;
   readonly chainName: readonly string[];
+  /** The fixed chains' names (chainName's first fixedChains), and the number of chains. */
+  readonly fixedNames: readonly string[];
+  readonly chainCount: number;
   /** Chain c's rules are [chainFirst[c], chainEnd[c]). */
   readonly chainFirst: Int32Array;
   readonly chainEnd: Int32Array;

@@ -113,6 +113,8 @@ export class FragmentPlace {
     readonly ownedEnd: number,
     readonly chainBase: number,
     readonly chains: number,
+    /** Its own chains' names, in chain order. */
+    readonly names: readonly string[],
     readonly shared: number[],
     /** Which parts of the restore payload it fills. */
     readonly shape: FragmentShape,

@@ -11,7 +11,7 @@ export function chainOfRule(t: Table, i: number): number {
   const end = t.chainEnd;
   const fixed = i >= t.fixedAt;
   let lo = fixed ? 0 : t.fixedChains;
-  let hi = fixed ? t.fixedChains - 1 : t.chainName.length - 1;
+  let hi = fixed ? t.fixedChains - 1 : t.chainCount - 1;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (end[mid]! <= i) lo = mid + 1;
@@ -71,6 +71,6 @@ export function chainRules(
 export function allRules(t: Table, keep: boolean): Rule[] {
   const out: Rule[] = [];
   const made = new Map<number, ObjectFragment>();
-  for (let c = 0; c < t.chainName.length; c++) chainRules(t, c, made, keep, out);
+  for (let c = 0; c < t.chainCount; c++) chainRules(t, c, made, keep, out);
   return out;
 }
