@@ -20,7 +20,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firstPacket } from './classify.ts';
 import { type Figure, figure, isQuick, printSuiteResult } from './figures.ts';
-import { addNs, atCleanup, cleanup, inNs, kernelSkipReason, run, systemTool } from './netns.ts';
+import {
+  addNfacctCounters,
+  addNs,
+  atCleanup,
+  cleanup,
+  inNs,
+  kernelSkipReason,
+  run,
+  systemTool,
+} from './netns.ts';
 import {
   ENDPOINTS,
   NODE_IP,
@@ -206,6 +215,7 @@ function teardown(t: Topology): void {
 function load(backend: Backend, node: string, file: string): number {
   const tool =
     backend === 'iptables' ? `${systemTool('iptables-restore')} < ` : `${systemTool('nft')} -f `;
+  if (backend === 'iptables') addNfacctCounters(node, file);
   const t0 = performance.now();
   run('sh', ['-c', `ip netns exec ${node} ${tool}${file}`]);
   const ms = performance.now() - t0;

@@ -2,7 +2,7 @@
 // prefix, every one made is remembered and deleted in cleanup(), which also runs on SIGINT
 // and SIGTERM, so an interrupted run leaves nothing behind.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 export const PREFIX = `svl-k${process.pid}-`;
@@ -42,6 +42,22 @@ export function run(cmd: string, args: readonly string[], input?: string): strin
 
 export const inNs = (ns: string, cmd: string, args: readonly string[], input?: string): string =>
   run('ip', ['netns', 'exec', ns, cmd, ...args], input);
+
+/**
+ * kube-proxy creates the nfacct counters its rules name (over netlink, v1.30+) before it
+ * restores them; do the same in `ns` for the rules in `file`, or iptables-restore fails with
+ * "RULE_APPEND failed (No such file or directory)".
+ */
+export function addNfacctCounters(ns: string, file: string): void {
+  const names = new Set(
+    [...readFileSync(file, 'utf8').matchAll(/--nfacct-name\s+(\S+)/g)].map((m) => m[1]!),
+  );
+  if (names.size === 0) return;
+  const nfacct = systemTool('nfacct');
+  if (nfacct === undefined)
+    throw new Error(`the rules name nfacct counters (${[...names].join(', ')}): install nfacct`);
+  for (const name of names) inNs(ns, nfacct, ['add', name]);
+}
 
 const made = new Set<string>();
 

@@ -9,7 +9,15 @@ import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Figure, figure, isQuick, printSuiteResult } from './figures.ts';
-import { addNs, cleanup, delNs, kernelSkipReason, run, systemTool } from './netns.ts';
+import {
+  addNfacctCounters,
+  addNs,
+  cleanup,
+  delNs,
+  kernelSkipReason,
+  run,
+  systemTool,
+} from './netns.ts';
 import { fill, newIptables } from './workload.ts';
 
 export const FULL_SIZES = [10, 100, 1_000, 10_000, 30_000];
@@ -30,6 +38,7 @@ function cpuMs(fn: () => void): number {
 function kernelRestore(file: string, n: number, round: number): number {
   const ns = addNs(`r${n}-${round}`);
   try {
+    addNfacctCounters(ns, file);
     const t0 = performance.now();
     run('sh', ['-c', `ip netns exec ${ns} ${systemTool('iptables-restore')} < ${file}`]);
     return performance.now() - t0;
