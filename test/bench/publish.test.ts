@@ -27,7 +27,7 @@ test('publish copies a run to results/latest and writes RESULTS.md, keeping hand
     t.false(existsSync(join(bench, 'results/latest/classify.log')));
     const md = readFileSync(join(bench, 'RESULTS.md'), 'utf8');
     t.regex(md, /`npx svclab bench --full`/);
-    t.regex(md, /2 cores shared with other work/);
+    t.regex(md, /2 cores, which other work may share/);
     t.regex(md, /!\[classify\]\(results\/latest\/classify\.svg\)/);
     t.regex(md, /### Headline ratios/);
     // Notes below the mark survive the next publication.
