@@ -46,15 +46,24 @@ export function sha256Base32(s: string, groups: number): string {
     const b2 = d[i + 2]!;
     const b3 = d[i + 3]!;
     const b4 = d[i + 4]!;
-    out +=
-      B32[b0 >>> 3]! +
-      B32[((b0 & 7) << 2) | (b1 >>> 6)]! +
-      B32[(b1 >>> 1) & 31]! +
-      B32[((b1 & 1) << 4) | (b2 >>> 4)]! +
-      B32[((b2 & 15) << 1) | (b3 >>> 7)]! +
-      B32[(b3 >>> 2) & 31]! +
-      B32[((b3 & 3) << 3) | (b4 >>> 5)]! +
-      B32[b4 & 31]!;
+    out += base32Group(b0, b1, b2, b3, b4);
   }
   return out;
+}
+
+/**
+ * Five bytes as eight base32 characters (RFC 4648 alphabet). Eight characters are short
+ * enough for V8 to make a flat string of the +, not a rope.
+ */
+export function base32Group(b0: number, b1: number, b2: number, b3: number, b4: number): string {
+  return (
+    B32[b0 >>> 3]! +
+    B32[((b0 & 7) << 2) | (b1 >>> 6)]! +
+    B32[(b1 >>> 1) & 31]! +
+    B32[((b1 & 1) << 4) | (b2 >>> 4)]! +
+    B32[((b2 & 15) << 1) | (b3 >>> 7)]! +
+    B32[(b3 >>> 2) & 31]! +
+    B32[((b3 & 3) << 3) | (b4 >>> 5)]! +
+    B32[b4 & 31]!
+  );
 }

@@ -7,6 +7,7 @@
 import { prefixMask } from '../../packet/addr.ts';
 import { parseAddr } from './parse.ts';
 import { OP_ADDRTYPE, OP_PORT, OP_STATISTIC, RuleColumns } from './rule-columns.ts';
+import { recent } from './rule-writer.ts';
 import type { RuleSink } from './rule-writer.ts';
 import {
   HDR_DST,
@@ -14,11 +15,10 @@ import {
   HDR_SLOW,
   HDR_SRC,
   HDR_SRC_INV,
-  MatchKind,
   RecentMode,
   TargetKind,
 } from './rules.ts';
-import type { Match, Table, Target } from './rules.ts';
+import type { Match, Table, Target, MatchKind } from './rules.ts';
 import { FragmentPlace } from './service-fragment.ts';
 import type { FragmentSink, OwnedChainRef } from './service-fragment.ts';
 
@@ -57,16 +57,7 @@ function recentMatch(name: string, mode: RecentMode, seconds: number, reap: bool
   const key = `${name} ${mode} ${seconds} ${reap}`;
   let m = recentMatches.get(key);
   if (m === undefined) {
-    m = {
-      kind: MatchKind.Recent,
-      name,
-      mode,
-      seconds,
-      reap,
-      mask: 0xffffffff,
-      side: 'source',
-      invert: false,
-    };
+    m = recent(name, mode, seconds, reap);
     // Bounded: a cluster's affinity endpoints; cleared wholesale past a large size.
     if (recentMatches.size > 100_000) recentMatches.clear();
     recentMatches.set(key, m);

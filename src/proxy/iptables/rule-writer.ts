@@ -333,7 +333,8 @@ const NO_MATCHES: readonly Match[] = [];
 const singleLists = new Map<Match, readonly Match[]>();
 const nfacctMatches = new Map<string, Match>();
 
-function recent(name: string, mode: RecentMode, seconds: number, reap: boolean): Match {
+/** `-m recent --name NAME --rsource --set|--rcheck [--seconds N --reap]`. */
+export function recent(name: string, mode: RecentMode, seconds: number, reap: boolean): Match {
   return {
     kind: MatchKind.Recent,
     name,

@@ -4,7 +4,7 @@
 // the collector). This one works in two reused Int32Arrays and allocates only its result.
 // Non-ASCII input goes to node:crypto (name-hash.ts). test/proxy/iptables/sha256.test.ts
 // compares both on random strings.
-import { sha256Base32 as cryptoBase32 } from '../name-hash.ts';
+import { base32Group, sha256Base32 as cryptoBase32 } from '../name-hash.ts';
 
 const K = Int32Array.from([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -71,8 +71,6 @@ function block(at: number): void {
   h[7] = (h[7]! + k) | 0;
 }
 
-const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-
 /** The digest's byte `i` (h holds it as big-endian words). */
 const byte = (i: number): number => (h[i >> 2]! >>> (24 - 8 * (i & 3))) & 0xff;
 
@@ -101,17 +99,7 @@ export function sha256Base32(s: string, groups: number, prefix = ''): string {
     const b2 = byte(i + 2);
     const b3 = byte(i + 3);
     const b4 = byte(i + 4);
-    // Eight characters: short enough for V8 to make a flat string of the +.
-    parts.push(
-      B32[b0 >>> 3]! +
-        B32[((b0 & 7) << 2) | (b1 >>> 6)]! +
-        B32[(b1 >>> 1) & 31]! +
-        B32[((b1 & 1) << 4) | (b2 >>> 4)]! +
-        B32[((b2 & 15) << 1) | (b3 >>> 7)]! +
-        B32[(b3 >>> 2) & 31]! +
-        B32[((b3 & 3) << 3) | (b4 >>> 5)]! +
-        B32[b4 & 31]!,
-    );
+    parts.push(base32Group(b0, b1, b2, b3, b4));
   }
   // join writes one flat string (a + would make a rope).
   return parts.join('');
