@@ -5,22 +5,15 @@
 // own ParsedHead and its own header list (a caller may push to it); the pairs and strings
 // are shared, and nothing writes to them.
 import { slabCopy } from '../../packet/slab.ts';
-import type { HeaderList } from './message.ts';
+import type { ParsedHead } from './parser.ts';
 
 /** Heads remembered per kind of parser (requests go to a few node addresses). */
 const SLOTS = 4;
 /** Longer heads are not remembered (copying and comparing them would cost more). */
 const MAX_BYTES = 512;
 
-export interface HeadFields {
-  method: string;
-  target: string;
-  version: string;
-  status: number;
-  reason: string;
-  headers: HeaderList;
-  raw: string;
-}
+/** A parsed head as the parser makes it (parser.ts imports this file: a type-only cycle). */
+export type HeadFields = ParsedHead;
 
 export class HeadMemo {
   private readonly bytes: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(SLOTS);
