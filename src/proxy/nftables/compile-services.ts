@@ -32,8 +32,8 @@ export interface ServiceSets {
   readonly firewallIPs: NftSet;
 }
 
-export interface ServiceContext {
-  readonly b: RulesetBuilder;
+/** What writing a service port needs, whether as rule objects or as the flat program. */
+export interface ServicePortOptions {
   readonly names: NameCache;
   readonly affinity: AffinitySource;
   readonly masqueradeAll: boolean;
@@ -43,6 +43,10 @@ export interface ServiceContext {
   readonly clusterCIDR: Cidr | undefined;
   /** kube-proxy's nodeIP: source ranges containing it also admit the LB IPs. */
   readonly nodeIP: number | undefined;
+}
+
+export interface ServiceContext extends ServicePortOptions {
+  readonly b: RulesetBuilder;
   readonly sets: ServiceSets;
 }
 

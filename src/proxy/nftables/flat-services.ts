@@ -14,13 +14,13 @@ import {
 } from '../model.ts';
 import type { EndpointInfo } from '../model.ts';
 import type { ServicePortEntry } from '../service-map.ts';
-import type { AffinitySet, AffinitySource } from './affinity.ts';
+import type { AffinitySet } from './affinity.ts';
 import { addressSet, PROTO_NUMBERS } from './exprs.ts';
 import * as N from './names.ts';
-import type { NameCache } from './names.ts';
 import type { PairTable } from './pair-table.ts';
 import type { ProgramWriter } from './program-writer.ts';
 import { ActionKind, MatchKind, VerdictKind } from './ruleset.ts';
+import type { ServicePortOptions } from './compile-services.ts';
 
 export interface FlatTables {
   readonly clusterIPs: PairTable;
@@ -31,14 +31,8 @@ export interface FlatTables {
   readonly firewallIPs: PairTable;
 }
 
-export interface FlatContext {
+export interface FlatContext extends ServicePortOptions {
   readonly w: ProgramWriter;
-  readonly names: NameCache;
-  readonly affinity: AffinitySource;
-  readonly masqueradeAll: boolean;
-  readonly masqueradeWithPort: boolean;
-  readonly clusterCIDR: Cidr | undefined;
-  readonly nodeIP: number | undefined;
   /** Targets (header offsets) of `mark-for-masquerade` and `reject-chain` (fixed part). */
   readonly markMasq: number;
   readonly rejectChain: number;
