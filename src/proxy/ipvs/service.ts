@@ -9,6 +9,7 @@ import {
   R_FWMARK,
   R_HEAD,
   R_NETMASK,
+  R_NEXT,
   R_PORT,
   R_PROTO,
   R_SCHED,
@@ -59,6 +60,9 @@ export interface DestOpCounters {
 
 const NO_TRASH: ReadonlyMap<number, IpvsDest> = new Map();
 
+/** Up to this many servers a lookup walks the list; past it a Map answers. */
+const MAX_WALK = 16;
+
 /** A virtual service; its counters and rates are its own fields (IpvsStats, `stats` is itself). */
 export class VirtualService extends IpvsStats implements SchedService {
   readonly protocol: number;
@@ -75,7 +79,12 @@ export class VirtualService extends IpvsStats implements SchedService {
   lastSchedulerError = '';
   /** Removed while still referenced by connections (ip_vs_dest_trash); made on first use. */
   private trashed: Map<number, IpvsDest> | undefined;
-  private readonly byKey = new Map<number, IpvsDest>();
+  /**
+   * Servers by key, made once the list is longer than a short walk (ip_vs_lookup_dest() always
+   * walks svc->destinations): most services have a few servers, and a Map each cost a full
+   * sync ~10,000 Maps and a boxed key per server.
+   */
+  private byKey: Map<number, IpvsDest> | undefined;
 
   constructor(
     spec: ServiceSpec,
@@ -152,7 +161,14 @@ export class VirtualService extends IpvsStats implements SchedService {
   }
 
   getDest(addr: number, port: number): IpvsDest | undefined {
-    return this.byKey.get(destKey(addr, port));
+    if (this.byKey !== undefined) return this.byKey.get(destKey(addr, port));
+    const i32 = this.arena.i32;
+    const head = this.head.slot;
+    for (let n = i32[head * REC + R_NEXT]!; n !== head; n = i32[n * REC + R_NEXT]!) {
+      if (i32[n * REC + R_PORT] === port && i32[n * REC + R_ADDR]! >>> 0 === addr >>> 0)
+        return this.arena.objs[n] as IpvsDest;
+    }
+    return undefined;
   }
 
   /** Destinations in list order (newest first, as the kernel lists them before sorting). */
@@ -163,20 +179,22 @@ export class VirtualService extends IpvsStats implements SchedService {
   /** ip_vs_add_dest(); throws "Destination already exists". */
   addDest(spec: DestSpec): IpvsDest {
     const key = destKey(spec.addr, spec.port);
-    if (this.byKey.has(key)) throw new Error('Destination already exists');
+    if (this.getDest(spec.addr, spec.port) !== undefined)
+      throw new Error('Destination already exists');
     // ip_vs_trash_get_dest(): a dest still serving old connections comes back as it was.
     let dest = this.trashed?.get(key);
     if (dest !== undefined) this.trashed!.delete(key);
     else dest = new IpvsDest(spec.addr >>> 0, spec.port, spec.weight, this.arena);
     this.update(dest, spec, true);
-    this.byKey.set(key, dest);
+    if (this.byKey !== undefined) this.byKey.set(key, dest);
+    else if (this.numDests > MAX_WALK) this.byKey = new Map(this.dests().map((d) => [d.key, d]));
     this.ops.add++;
     return dest;
   }
 
   /** ip_vs_edit_dest(); throws "No such destination". */
   editDest(spec: DestSpec): IpvsDest {
-    const dest = this.byKey.get(destKey(spec.addr, spec.port));
+    const dest = this.getDest(spec.addr, spec.port);
     if (dest === undefined) throw new Error('No such destination');
     this.update(dest, spec, false);
     this.ops.edit++;
@@ -186,9 +204,9 @@ export class VirtualService extends IpvsStats implements SchedService {
   /** ip_vs_del_dest(); throws "No such destination". */
   delDest(addr: number, port: number): IpvsDest {
     const key = destKey(addr, port);
-    const dest = this.byKey.get(key);
+    const dest = this.getDest(addr, port);
     if (dest === undefined) throw new Error('No such destination');
-    this.byKey.delete(key);
+    this.byKey?.delete(key);
     this.unlink(dest);
     if (dest.totalConns + dest.persistConns > 0) (this.trashed ??= new Map()).set(key, dest);
     else this.arena.release(dest.slot);
@@ -231,7 +249,7 @@ export class VirtualService extends IpvsStats implements SchedService {
   /** __ip_vs_del_service(): unlink every destination and release the scheduler. */
   destroy(): void {
     for (const d of this.dests()) {
-      this.byKey.delete(d.key);
+      this.byKey?.delete(d.key);
       d.flags &= ~DestFlag.AVAILABLE;
       listDel(d);
       this.numDests--;

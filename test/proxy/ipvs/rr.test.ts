@@ -2,7 +2,7 @@
 // weight 0 is quiesced, deleting the cursor's server continues from its predecessor.
 import test from 'ava';
 import { ipToU32 } from '../../../src/packet/addr.ts';
-import { picks, service } from './helpers.ts';
+import { ip, picks, service } from './helpers.ts';
 
 test('rr walks the list newest first and wraps', (t) => {
   const svc = service('rr', ['10.244.1.2', '10.244.2.3', '10.244.3.4']);
@@ -80,4 +80,25 @@ test('wrr: all overloaded -> "all destinations are overloaded"', (t) => {
   for (const d of svc.dests()) d.flags |= 2; // IP_VS_DEST_F_OVERLOAD
   t.is(picks(svc, 1)[0], null);
   t.is(svc.lastSchedulerError, 'no destination available: all destinations are overloaded');
+});
+
+test('server lookups agree whether the list is walked (few servers) or a map answers (many)', (t) => {
+  for (const n of [3, 16, 17, 40]) {
+    const ips = Array.from({ length: n }, (_, i) => `10.244.${i >> 8}.${(i & 255) + 1}`);
+    const svc = service('rr', ips);
+    for (const a of ips) t.is(ip(svc.getDest(ipToU32(a), 8080) ?? null), a, `${n}: ${a}`);
+    t.is(svc.getDest(ipToU32(ips[0]!), 8081), undefined, `${n}: another port`);
+    t.is(svc.getDest(ipToU32('10.245.0.1'), 8080), undefined, `${n}: another address`);
+    t.throws(() => svc.addDest({ addr: ipToU32(ips[1]!), port: 8080, weight: 1 }), {
+      message: 'Destination already exists',
+    });
+    svc.delDest(ipToU32(ips[1]!), 8080);
+    t.is(svc.getDest(ipToU32(ips[1]!), 8080), undefined, `${n}: deleted`);
+    t.throws(() => svc.editDest({ addr: ipToU32(ips[1]!), port: 8080, weight: 2 }), {
+      message: 'No such destination',
+    });
+    svc.addDest({ addr: ipToU32(ips[1]!), port: 8080, weight: 3 });
+    t.is(svc.getDest(ipToU32(ips[1]!), 8080)?.weight, 3, `${n}: added again`);
+    t.is(svc.numDests, n);
+  }
 });
