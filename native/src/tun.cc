@@ -223,7 +223,9 @@ void TunDevice::ReadBatch(int pollErr) {
     n++;
   }
   stats_[RX_PACKETS] += n;
-  if (err == 0 && n == 0) err = pollErr;
+  // libuv turns POLLERR into EBADF; a TUN fd raises POLLERR only once its device is gone
+  // (tun_chr_poll: no tun), which read() reports as EBADFD when it gets there first.
+  if (err == 0 && n == 0) err = pollErr == EBADF ? EBADFD : pollErr;
   if (err != 0) {
     stats_[RX_ERRORS] += 1;
     stats_[LAST_ERRNO] = err;
