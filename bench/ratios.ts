@@ -340,53 +340,35 @@ function simVsNs3(r: Results): Ratio {
   );
 }
 
-/** The suite each ratio came from, by its id. */
-const SUITE_OF: readonly [RegExp, string][] = [
-  [
-    /^(iptables-over-ipvs|iptables-linear|.*-flatness|.*-first-packet-100k|memory-100k-|sync-100k-)/,
-    'classify',
-  ],
-  [/^established/, 'dataplane'],
-  [/^(full-sync|endpoint-change)/, 'control'],
-  [/^tun-vs-c/, 'tun'],
-  [/^kernel-/, 'kernel'],
-  [/^userspace-/, 'userspace'],
-  [/^sim-vs-ns3/, 'ns3'],
-];
-
 const fmtLoad = (x: number): string => x.toFixed(1);
 
-/** Name each ratio's suite and copy that suite's load average beside it. */
-function withLoad(r: Results, ratios: Ratio[]): Ratio[] {
-  return ratios.map((x) => {
-    const suite = SUITE_OF.find(([re]) => re.test(x.id))?.[1];
-    const load = r.suites.find((s) => s.name === suite)?.load;
-    return {
-      ...x,
-      ...(suite === undefined ? {} : { suite }),
-      ...(load === undefined ? {} : { load: `${fmtLoad(load.start)}–${fmtLoad(load.end)}` }),
-    };
-  });
+/** Name the suite these ratios came from and copy its load average beside each. */
+function fromSuite(r: Results, suite: string, ratios: readonly Ratio[]): Ratio[] {
+  const load = r.suites.find((s) => s.name === suite)?.load;
+  const l = load === undefined ? {} : { load: `${fmtLoad(load.start)}–${fmtLoad(load.end)}` };
+  return ratios.map((x) => ({ ...x, suite, ...l }));
 }
 
 export function headlineRatios(r: Results): Ratio[] {
-  return withLoad(r, [
-    iptablesOverIpvs(r),
-    iptablesLinear(r),
-    flatness(r, 'ipvs'),
-    flatness(r, 'nftables'),
-    firstPacket100k(r, 'ipvs'),
-    firstPacket100k(r, 'nftables'),
-    ...memory100k(r),
-    ...established(r),
-    ...fullSync(r),
-    ...sync100k(r),
-    endpointChange(r),
-    simVsNs3(r),
-    ...tun(r),
-    kernel(r),
-    userspaceOverIptables(r),
-  ]);
+  return [
+    ...fromSuite(r, 'classify', [
+      iptablesOverIpvs(r),
+      iptablesLinear(r),
+      flatness(r, 'ipvs'),
+      flatness(r, 'nftables'),
+      firstPacket100k(r, 'ipvs'),
+      firstPacket100k(r, 'nftables'),
+      ...memory100k(r),
+    ]),
+    ...fromSuite(r, 'dataplane', established(r)),
+    ...fromSuite(r, 'control', fullSync(r)),
+    ...fromSuite(r, 'classify', sync100k(r)),
+    ...fromSuite(r, 'control', [endpointChange(r)]),
+    ...fromSuite(r, 'ns3', [simVsNs3(r)]),
+    ...fromSuite(r, 'tun', tun(r)),
+    ...fromSuite(r, 'kernel', [kernel(r)]),
+    ...fromSuite(r, 'userspace', [userspaceOverIptables(r)]),
+  ];
 }
 
 export const formatRatio = (x: Ratio): string =>
