@@ -381,9 +381,8 @@ export function categorizeEndpoints(
       hasAnyEndpoints: hasAny,
     };
   }
-  const merged = new Map<string, EndpointInfo>();
-  for (const e of clusterEndpoints) merged.set(e.endpoint, e);
-  for (const e of localEndpoints) merged.set(e.endpoint, e);
-  const all = [...merged.values()].sort(compareEndpoints);
+  // Both lists are picked from `endpoints` (sorted, one per ip:port): their union is a pick too.
+  const picked = new Set<EndpointInfo>([...clusterEndpoints, ...localEndpoints]);
+  const all = endpoints.filter((e) => picked.has(e));
   return { clusterEndpoints, localEndpoints, allReachableEndpoints: all, hasAnyEndpoints: hasAny };
 }
