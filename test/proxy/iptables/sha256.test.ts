@@ -12,6 +12,9 @@ test('equals node:crypto on random ASCII strings of length 0-200', (t) => {
     for (let i = 0; i < n; i++) s += String.fromCharCode(32 + Math.floor(r() * 95));
     t.is(sha256Base32(s, 2), cryptoBase32(s, 2), JSON.stringify(s));
     t.is(sha256Base32(s, 1, 'KUBE-SEP-'), 'KUBE-SEP-' + cryptoBase32(s, 1));
+    // The 16-character names are written from character codes (their own path).
+    t.is(sha256Base32(s, 2, 'KUBE-SEP-'), 'KUBE-SEP-' + cryptoBase32(s, 2));
+    t.is(sha256Base32(s, 2, 'KUBE-X-'), 'KUBE-X-' + cryptoBase32(s, 2));
   }
 });
 
