@@ -9,6 +9,7 @@ import type { SocketError, SocketErrorCode } from '../tcp/errors.ts';
 import type { HeaderList, HeadersInit } from './message.ts';
 import { bodyBytes, encodeWithBody, hasHeader, headerHasToken } from './message.ts';
 import { HttpParser } from './parser.ts';
+import { EMPTY_BYTES } from '../../packet/slab.ts';
 import type { HttpParseError, ParsedHead } from './parser.ts';
 
 export interface HttpRequestSpec {
@@ -93,6 +94,20 @@ interface Pending {
   firstByte: number | undefined;
   timer: TimerHandle | undefined;
 }
+
+/** A plain request's head (see sendCurrent), by address, port, path and method. */
+interface PlainHead {
+  ip: number;
+  port: number;
+  path: string;
+  method: string;
+  upper: string;
+  text: string;
+  bytes: Uint8Array;
+}
+const PLAIN_SLOTS = 8;
+const plainHeads: PlainHead[] = [];
+let plainNext = 0;
 
 /** One client TCP connection carrying requests one at a time. */
 export class HttpClientConnection {
@@ -207,6 +222,41 @@ export class HttpClientConnection {
   private sendCurrent(): void {
     const p = this.current;
     if (p === undefined || p.requestHead !== '') return;
+    const spec = p.spec;
+    // The plain request (no fields, no body, the default Host) repeats across connections
+    // to one address: its head text and bytes are made once (write() copies the bytes).
+    if (spec.headers === undefined && spec.body === undefined && spec.host === undefined) {
+      const c = this.conn;
+      const path = spec.path ?? '/';
+      const m = spec.method ?? 'GET';
+      for (let i = 0; i < plainHeads.length; i++) {
+        const e = plainHeads[i]!;
+        if (e.ip !== c.remoteIp || e.port !== this.port || e.path !== path || e.method !== m)
+          continue;
+        p.requestHead = e.text;
+        this.parser.expect(e.upper);
+        c.write(e.bytes);
+        p.progress.onRequestSent?.(e.text, EMPTY_BYTES);
+        return;
+      }
+      this.sendFresh(p);
+      const e = {
+        ip: c.remoteIp,
+        port: this.port,
+        path,
+        method: m,
+        upper: m.toUpperCase(),
+        text: p.requestHead,
+        bytes: encodeWithBody(p.requestHead, EMPTY_BYTES),
+      };
+      plainHeads[plainNext] = e;
+      plainNext = (plainNext + 1) % PLAIN_SLOTS;
+      return;
+    }
+    this.sendFresh(p);
+  }
+
+  private sendFresh(p: Pending): void {
     const method = (p.spec.method ?? 'GET').toUpperCase();
     const body = bodyBytes(p.spec.body);
     const h = p.spec.headers;

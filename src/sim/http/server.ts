@@ -61,6 +61,9 @@ export interface HttpServerStats {
 export class HttpServer {
   readonly listener: TcpListener;
   readonly stats: HttpServerStats = { connections: 0, requests: 0, badRequests: 0, byStatus: {} };
+  /** Response heads written lately for frozen responses (see responseBytes). */
+  private readonly heads: HeadMemoEntry[] = [];
+  private headNext = 0;
 
   constructor(
     readonly host: SimHost,
@@ -117,6 +120,26 @@ export class HttpServer {
   ): Uint8Array {
     const o = this.options;
     const body = bodyBytes(res.body);
+    const dateText = o.date !== false ? cachedHttpDate(this.host.wallClockMs()) : '';
+    // A frozen response (myapp's, shared by every request for its file) gives the same head
+    // for the same keep-alive, HEAD-ness and Date text: written once, then copied.
+    const memo =
+      Object.isFrozen(res) && (res.headers === undefined || Object.isFrozen(res.headers));
+    const isHead = req.method === 'HEAD';
+    if (memo) {
+      const m = this.heads;
+      for (let i = 0; i < m.length; i++) {
+        const e = m[i]!;
+        if (e.res === res && e.keep === keepAlive && e.isHead === isHead && e.date === dateText) {
+          this.stats.byStatus[res.status] = (this.stats.byStatus[res.status] ?? 0) + 1;
+          const sent = e.bodiless || isHead ? EMPTY : body;
+          const out = slabBytes(e.head.length + sent.length);
+          out.set(e.head);
+          if (sent.length > 0) out.set(sent, e.head.length);
+          return out;
+        }
+      }
+    }
     const h = res.headers;
     const given: HeaderList = h === undefined ? [] : Array.isArray(h) ? h : Object.entries(h);
     // Which fields the handler gave, in one pass (names compare case-insensitively).
@@ -137,7 +160,7 @@ export class HttpServer {
     const connection = keepAlive ? 'keep-alive' : 'close';
     const bodiless = res.status < 200 || res.status === 204 || res.status === 304;
     const say = o.connectionHeader !== 'when-closing' || !keepAlive;
-    const sent = req.method === 'HEAD' || bodiless ? EMPTY : body;
+    const sent = isHead || bodiless ? EMPTY : body;
     this.stats.byStatus[res.status] = (this.stats.byStatus[res.status] ?? 0) + 1;
     // formatHead() of these fields: Server and Date first (nginx), the handler's fields
     // (Connection rewritten), Content-Length unless the body is framed otherwise, then
@@ -152,7 +175,7 @@ export class HttpServer {
       w.str(reason);
       w.str('\r\n');
       if (o.serverHeader !== undefined && !hasServer) w.field('Server', o.serverHeader);
-      if (o.date !== false && !hasDate) w.field('Date', cachedHttpDate(this.host.wallClockMs()));
+      if (o.date !== false && !hasDate) w.field('Date', dateText);
       for (let i = 0; i < given.length; i++) {
         const [n, v] = given[i]!;
         w.field(n, nameIs(n, 'connection') ? connection : v);
@@ -165,7 +188,15 @@ export class HttpServer {
       if (!hasConnection && say) w.field('Connection', connection);
       w.str('\r\n');
       const out = w.finish(sent);
-      if (out !== undefined) return out;
+      if (out === undefined) continue;
+      if (memo) {
+        const head = out.slice(0, out.length - sent.length);
+        const e = { res, keep: keepAlive, isHead, date: dateText, bodiless, head };
+        if (this.heads.length < HEAD_MEMO_SLOTS) this.heads.push(e);
+        else this.heads[this.headNext] = e;
+        this.headNext = (this.headNext + 1) % HEAD_MEMO_SLOTS;
+      }
+      return out;
     }
     throw new Error('unreachable: the string pass always finishes');
   }
@@ -241,6 +272,19 @@ class HeadWriter {
 }
 
 const HEAD = new HeadWriter();
+
+/** Heads remembered per server (a workload answers with a few frozen responses). */
+const HEAD_MEMO_SLOTS = 4;
+
+interface HeadMemoEntry {
+  res: HttpResponseInit;
+  keep: boolean;
+  isHead: boolean;
+  date: string;
+  bodiless: boolean;
+  /** The head's bytes (status line to the empty line). */
+  head: Uint8Array;
+}
 
 const EMPTY = new Uint8Array(0);
 
