@@ -35,7 +35,31 @@ export interface TimerHandle {
 const TIE_PRIORITY = 2 ** 52;
 const NOOP = (): void => undefined;
 
-type Item = TimerHandle | ((arg: never) => void);
+/**
+ * A normal-priority timer armed again and again with no new object per arming (a TCP
+ * connection's retransmission timer is armed and cancelled a few times per exchange):
+ * `clock.arm(t, delay)` does what cancel() of the pending arming and after() would, in the
+ * same order; `clock.disarm(t)` what cancel() would. Each arming waits as an entry with
+ * the timer's generation beside it: an entry of an older generation is a cancelled one.
+ */
+export class Timer {
+  /** @internal Generation of the pending arming. */
+  gen = 0;
+  /** An arming is pending. */
+  armed = false;
+  /** @internal Where the pending arming waits: its FIFO, or undefined for the heap. */
+  fifo: PostFifo | undefined = undefined;
+  constructor(readonly fn: () => void) {}
+}
+
+type Item = TimerHandle | Timer | ((arg: never) => void);
+
+/** A queued entry that will not fire: a cancelled handle or an outdated timer arming. */
+function isDead(t: Item, arg: unknown): boolean {
+  if (typeof t === 'function') return false;
+  if (t instanceof Timer) return !t.armed || t.gen !== arg;
+  return t.cancelled;
+}
 
 export class VirtualClock {
   private nowNs: number;
@@ -102,6 +126,29 @@ export class VirtualClock {
     };
     f.add(t.at, t.seq, t, undefined);
     return t;
+  }
+
+  /** (Re)arm `t` to fire after `delayNs`: cancel(its pending arming) + after(), no new handle. */
+  arm(t: Timer, delayNs: number): void {
+    this.disarm(t);
+    t.gen++;
+    t.armed = true;
+    const f = delayNs >= 0 ? this.fifoFor(delayNs) : undefined;
+    t.fifo = f;
+    if (f !== undefined) f.add(this.nowNs + delayNs, this.seq++, t, t.gen);
+    else {
+      const at = this.nowNs + delayNs;
+      this.push(at < this.nowNs ? this.nowNs : at, this.seq++, t, t.gen);
+    }
+  }
+
+  /** Cancel `t`'s pending arming, if any (what cancel() does for a handle). */
+  disarm(t: Timer): void {
+    if (!t.armed) return;
+    t.armed = false;
+    const f = t.fifo;
+    if (f !== undefined) f.cancelled();
+    else if (++this.dead > 256 && this.dead * 2 > this.size) this.compact();
   }
 
   /**
@@ -182,7 +229,7 @@ export class VirtualClock {
     let n = 0;
     for (let i = 0; i < this.size; i++) {
       const t = I[i]!;
-      if (typeof t !== 'function' && t.cancelled) continue;
+      if (isDead(t, G[i])) continue;
       A[n] = A[i]!;
       K[n] = K[i]!;
       I[n] = t;
@@ -210,10 +257,7 @@ export class VirtualClock {
   /** Pending live timers. */
   pending(): number {
     let n = 0;
-    for (let i = 0; i < this.size; i++) {
-      const t = this.itemQ[i]!;
-      if (typeof t === 'function' || !t.cancelled) n++;
-    }
+    for (let i = 0; i < this.size; i++) if (!isDead(this.itemQ[i]!, this.argQ[i])) n++;
     for (const f of this.fifos) n += f.tail - f.head - f.dead;
     return n;
   }
@@ -268,7 +312,10 @@ export class VirtualClock {
         this.fired++;
         n++;
         if (typeof t === 'function') (t as (arg: unknown) => void)(arg);
-        else {
+        else if (t instanceof Timer) {
+          t.armed = false;
+          t.fn();
+        } else {
           t.cancelled = true;
           t.fn();
         }
@@ -280,7 +327,10 @@ export class VirtualClock {
         this.fired++;
         n++;
         if (typeof t === 'function') (t as (arg: unknown) => void)(arg);
-        else {
+        else if (t instanceof Timer) {
+          t.armed = false;
+          t.fn();
+        } else {
           t.cancelled = true;
           t.fn();
         }
@@ -291,8 +341,7 @@ export class VirtualClock {
   private dropCancelled(): void {
     for (;;) {
       if (this.size === 0) return;
-      const t = this.itemQ[0]!;
-      if (typeof t === 'function' || !t.cancelled) return;
+      if (!isDead(this.itemQ[0]!, this.argQ[0])) return;
       this.pop();
       this.dead--;
     }
@@ -434,8 +483,8 @@ class PostFifo {
   /** Drop cancelled timers at the head. */
   dropCancelled(): void {
     while (this.head !== this.tail) {
-      const t = this.item[this.head & this.mask]!;
-      if (typeof t === 'function' || !t.cancelled) return;
+      const i = this.head & this.mask;
+      if (!isDead(this.item[i]!, this.arg[i])) return;
       this.shift();
       this.dead--;
     }
@@ -448,7 +497,7 @@ class PostFifo {
     for (let p = 0; p < n; p++) {
       const i = (this.head + p) & this.mask;
       const t = this.item[i]!;
-      if (typeof t !== 'function' && t.cancelled) continue;
+      if (isDead(t, this.arg[i])) continue;
       const j = (this.head + k) & this.mask;
       this.at[j] = this.at[i]!;
       this.tie[j] = this.tie[i]!;

@@ -1,8 +1,7 @@
 // An HTTP/1.1 server over the simulated TCP: persistent connections (RFC 9112 §9.3),
 // pipelined requests answered in order, HEAD without a body, 400 on a bad request,
 // idle keep-alive timeout and a request cap per connection (nginx: 65 s, 100).
-import { SECOND } from '../../control/clock.ts';
-import type { TimerHandle } from '../../control/clock.ts';
+import { SECOND, Timer } from '../../control/clock.ts';
 import type { SimHost } from '../host.ts';
 import type { TcpConnection } from '../tcp/connection.ts';
 import type { TcpListener } from '../tcp/listener.ts';
@@ -311,8 +310,8 @@ class ServerConnection implements ParserEvents {
   private closing = false;
   private peerDone = false;
   private served = 0;
-  private idle: TimerHandle | undefined;
-  private closeFn: (() => void) | undefined;
+  /** The keep-alive timer, re-armed in place while the connection waits between requests. */
+  private idle: Timer | undefined;
   private readonly parser: HttpParser;
 
   constructor(
@@ -328,7 +327,9 @@ class ServerConnection implements ParserEvents {
       this.parser.finish();
       this.next();
     };
-    conn.onClose = () => this.server.host.clock.cancel(this.idle);
+    conn.onClose = () => {
+      if (this.idle !== undefined) this.server.host.clock.disarm(this.idle);
+    };
   }
 
   onMessage(head: ParsedHead, body: Uint8Array): void {
@@ -355,13 +356,11 @@ class ServerConnection implements ParserEvents {
     const clock = server.host.clock;
     const conn = this.conn;
     const req = this.queue.shift();
-    clock.cancel(this.idle);
+    if (this.idle !== undefined) clock.disarm(this.idle);
     if (req === undefined) {
       if (this.peerDone) return this.close();
-      this.idle = clock.after(
-        o.keepAliveTimeoutNs ?? 65 * SECOND,
-        (this.closeFn ??= () => this.close()),
-      );
+      this.idle ??= new Timer(() => this.close());
+      clock.arm(this.idle, o.keepAliveTimeoutNs ?? 65 * SECOND);
       return;
     }
     if (req === 'bad') {

@@ -1,7 +1,8 @@
 // One TCP connection (RFC 9293): the socket-like API, the send side (segmentation to
 // MSS, RFC 5681 congestion window, RFC 6298 retransmission timer) and the timers.
 // Arriving segments are processed in input.ts.
-import type { TimerHandle, VirtualClock } from '../../control/clock.ts';
+import { Timer } from '../../control/clock.ts';
+import type { VirtualClock } from '../../control/clock.ts';
 import type { Rng } from '../../control/rng.ts';
 import { TcpFlags, emitTcpOptions, u32ToIp } from '../../packet/index.ts';
 import { ByteQueue } from './byte-queue.ts';
@@ -135,10 +136,11 @@ export class TcpConnection {
     { code: SocketErrorCode; icmp: { type: number; code: number; from: number } } | undefined;
   private localText: string | undefined;
   private remoteText: string | undefined;
-  private rtoTimer: TimerHandle | undefined;
-  /** The one timer function of this connection: RTO, or TIME-WAIT's end (see onTimer). */
-  private timerFn: (() => void) | undefined;
-  private twTimer: TimerHandle | undefined;
+  /**
+   * The one timer of this connection, re-armed in place: the RTO, or TIME-WAIT's end (see
+   * onTimer). Made on the first arming.
+   */
+  private timer: Timer | undefined;
   private ipId: number;
 
   // ---- sequence numbers (internal, shared with input.ts) ----
@@ -452,7 +454,7 @@ export class TcpConnection {
       ),
     );
     this.ipId = (this.ipId + 1) & 0xffff;
-    if (this.rtoTimer === undefined) this.armRto();
+    if (this.timer === undefined || !this.timer.armed) this.armRto();
   }
 
   /** @internal A segment without data (ACK, RST) from this connection. */
@@ -481,17 +483,15 @@ export class TcpConnection {
 
   /** @internal (Re)start the retransmission timer with the current backed-off RTO. */
   armRto(): void {
-    this.cancelRto();
     const rto = this.rtt.current(this.retries);
     this.stats.rtoNs = rto;
-    // One function per connection for every arming (at most one RTO timer is pending).
-    this.rtoTimer = this.ctx.clock.after(rto, (this.timerFn ??= () => this.onTimer()));
+    // arm() replaces a pending arming, as cancel + after did (one object per connection).
+    this.ctx.clock.arm((this.timer ??= new Timer(() => this.onTimer())), rto);
   }
 
   /** @internal */
   cancelRto(): void {
-    this.ctx.clock.cancel(this.rtoTimer);
-    this.rtoTimer = undefined;
+    if (this.timer !== undefined) this.ctx.clock.disarm(this.timer);
   }
 
   /**
@@ -505,7 +505,6 @@ export class TcpConnection {
   }
 
   private onRto(): void {
-    this.rtoTimer = undefined;
     const cfg = this.ctx.tcpConfig;
     this.stats.timeouts++;
     if (this.state === 'SYN-SENT' || this.state === 'SYN-RECEIVED') {
@@ -534,11 +533,10 @@ export class TcpConnection {
   /** @internal Enter TIME-WAIT (2*MSL): the application sees the socket closed now. */
   enterTimeWait(): void {
     this.state = 'TIME-WAIT';
-    this.cancelRto();
-    this.ctx.clock.cancel(this.twTimer);
-    this.twTimer = this.ctx.clock.after(
+    // Replaces the RTO's arming (or an earlier TIME-WAIT's): cancel + after, as before.
+    this.ctx.clock.arm(
+      (this.timer ??= new Timer(() => this.onTimer())),
       this.ctx.tcpConfig.timeWaitNs,
-      (this.timerFn ??= () => this.onTimer()),
     );
     this.notifyClose(undefined);
   }
@@ -557,8 +555,6 @@ export class TcpConnection {
   finish(error?: SocketError): void {
     this.state = 'CLOSED';
     this.cancelRto();
-    this.ctx.clock.cancel(this.twTimer);
-    this.twTimer = undefined;
     this.ooo = undefined;
     this.ctx.tcpForget(this);
     this.notifyClose(error);
