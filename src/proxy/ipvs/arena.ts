@@ -5,8 +5,11 @@
 // termination) works unchanged, while the packet path (ipvs.ts) reads the records by slot
 // and touches no object: a service's head and servers are allocated one after another, so
 // scheduling reads a few neighbouring cache lines instead of an object graph spread over
-// the heap. Slots are never reused: a handle released (its server deleted for good) keeps
-// a record nobody else reads, 96 bytes per deleted server.
+// the heap. A real server gets its handle only when something asks for one (a view, a
+// scheduler other than rr, a delete; dest.ts destAt()): a full sync makes a record per server
+// and no object, so nothing of it is left for the young-generation collector to copy.
+// Slots are never reused: a released record (its server deleted for good) is kept, unread,
+// 96 bytes per deleted server.
 
 /** Int32 words per record (96 bytes; a service's words and a server's share places). */
 export const REC = 24;
@@ -56,7 +59,7 @@ export const SCHED_RR = 1;
 export class IpvsArena {
   i32: Int32Array;
   f64: Float64Array;
-  /** Slot -> its handle (undefined once released). */
+  /** Slot -> its handle: undefined while none was made yet, null once released. */
   readonly objs: unknown[] = [];
   private cap: number;
   private top = 0;
@@ -73,12 +76,17 @@ export class IpvsArena {
     return this.top;
   }
 
-  /** A fresh zeroed record for `obj`. */
+  /** A fresh zeroed record for `obj` (undefined: a record whose handle is made later). */
   alloc(obj: unknown): number {
     if (this.top === this.cap) this.grow();
     const slot = this.top++;
     this.objs.push(obj);
     return slot;
+  }
+
+  /** Whether slot's record was released (a handle-less live record is not). */
+  released(slot: number): boolean {
+    return this.objs[slot] === null;
   }
 
   /** Make room for `records` more allocations with at most one copy. */
@@ -88,7 +96,7 @@ export class IpvsArena {
 
   /** Drop the handle (its record stays, unread). */
   release(slot: number): void {
-    this.objs[slot] = undefined;
+    this.objs[slot] = null;
   }
 
   /** Half again as many records (doubling would leave up to half of a large arena unused). */

@@ -7,6 +7,7 @@ import type { IpvsArena } from './arena.ts';
 import { ConnFlag } from './constants.ts';
 
 const F_TEMPLATE = ConnFlag.TEMPLATE; // a module constant: read per packet
+import { destAt } from './dest.ts';
 import type { IpvsDest } from './dest.ts';
 import type { VirtualService } from './service.ts';
 
@@ -98,13 +99,13 @@ export class ConnTable {
   /** The service of connection `id` (null: none, or a free slot). */
   svcOf(id: number): VirtualService | null {
     const s = this.svcSlot[id] ?? -1;
-    return s < 0 ? null : ((this.arena.objs[s] as VirtualService | undefined) ?? null);
+    return s < 0 ? null : ((this.arena.objs[s] as VirtualService | null | undefined) ?? null);
   }
 
   /** The server of connection `id`. */
   destOf(id: number): IpvsDest | null {
     const s = this.destSlot[id] ?? -1;
-    return s < 0 ? null : ((this.arena.objs[s] as IpvsDest | undefined) ?? null);
+    return s < 0 || this.arena.released(s) ? null : (destAt(this.arena, s) as IpvsDest);
   }
 
   isLive(id: number): boolean {

@@ -2,8 +2,9 @@
 // head sentinel (struct list_head). The schedulers walk this list exactly as the kernel
 // walks svc->destinations, so "start after the last pick" and "newest first" behave alike:
 // __ip_vs_update_dest() adds with list_add_rcu(), i.e. at the HEAD of the list.
-// Every field the packet path reads lives in the node's arena record (arena.ts); the
-// properties here read and write it.
+// Every field lives in the node's arena record (arena.ts); the properties here read and write
+// it. A server's record is made without its handle (newDestRecord) and the handle on first
+// request (destAt), so the list can be walked either by slot or by object.
 import {
   R_ACTIVE,
   R_ADDR,
@@ -35,20 +36,22 @@ export class DestNode extends IpvsStats {
     return this.slot * REC;
   }
 
-  constructor(arena?: IpvsArena) {
-    super(arena);
+  /** @param slot an existing record to adopt (links kept); by default a new self-linked one. */
+  constructor(arena?: IpvsArena, slot = -1) {
+    super(arena, slot);
+    if (slot >= 0) return;
     this.arena.i32[this.r + R_NEXT] = this.slot;
     this.arena.i32[this.r + R_PREV] = this.slot;
   }
 
   get next(): DestNode {
-    return this.arena.objs[this.arena.i32[this.r + R_NEXT]!] as DestNode;
+    return destAt(this.arena, this.arena.i32[this.r + R_NEXT]!);
   }
   set next(n: DestNode) {
     this.arena.i32[this.r + R_NEXT] = n.slot;
   }
   get prev(): DestNode {
-    return this.arena.objs[this.arena.i32[this.r + R_PREV]!] as DestNode;
+    return destAt(this.arena, this.arena.i32[this.r + R_PREV]!);
   }
   set prev(n: DestNode) {
     this.arena.i32[this.r + R_PREV] = n.slot;
@@ -60,9 +63,48 @@ export function destKey(addr: number, port: number): number {
   return (addr >>> 0) * 65536 + port;
 }
 
+/**
+ * A server's record without its handle, self-linked (struct ip_vs_dest as ip_vs_new_dest()
+ * leaves it: available, masquerading). Returns the slot.
+ */
+export function newDestRecord(
+  arena: IpvsArena,
+  addr: number,
+  port: number,
+  weight: number,
+): number {
+  const slot = arena.alloc(undefined);
+  const i = arena.i32;
+  const r = slot * REC;
+  i[r + R_NEXT] = slot;
+  i[r + R_PREV] = slot;
+  i[r + R_ADDR] = addr;
+  i[r + R_PORT] = port;
+  i[r + R_WEIGHT] = weight;
+  i[r + R_LAST_WEIGHT] = weight;
+  i[r + R_FLAGS] = DestFlag.AVAILABLE;
+  i[r + R_CONN_FLAGS] = ConnFlag.MASQ;
+  return slot;
+}
+
+/**
+ * The list node at `slot`: a head's object, or a server's handle, made now if it has none
+ * yet. A released record has no node; asking for one is a bug.
+ */
+export function destAt(arena: IpvsArena, slot: number): DestNode {
+  const o = arena.objs[slot] as DestNode | null | undefined;
+  if (o !== undefined) {
+    if (o === null) throw new Error(`ipvs: record ${slot} was released`);
+    return o;
+  }
+  return new IpvsDest(0, 0, 0, arena, slot);
+}
+
 export class IpvsDest extends DestNode {
-  constructor(addr: number, port: number, weight: number, arena?: IpvsArena) {
-    super(arena);
+  /** @param slot an existing server record to adopt (newDestRecord); then the rest is unread. */
+  constructor(addr: number, port: number, weight: number, arena?: IpvsArena, slot = -1) {
+    super(arena, slot);
+    if (slot >= 0) return;
     const i = this.arena.i32;
     i[this.r + R_ADDR] = addr;
     i[this.r + R_PORT] = port;
@@ -157,6 +199,23 @@ export class IpvsDest extends DestNode {
   get totalConns(): number {
     return this.activeConns + this.inactConns;
   }
+}
+
+/** listAddHead() by slots (`i32` the arena's words). */
+export function listAddHeadSlot(i32: Int32Array, head: number, node: number): void {
+  const first = i32[head * REC + R_NEXT]!;
+  i32[node * REC + R_PREV] = head;
+  i32[node * REC + R_NEXT] = first;
+  i32[first * REC + R_PREV] = node;
+  i32[head * REC + R_NEXT] = node;
+}
+
+/** listDel() by slots: the node's own links stay, as in listDel(). */
+export function listDelSlot(i32: Int32Array, node: number): void {
+  const next = i32[node * REC + R_NEXT]!;
+  const prev = i32[node * REC + R_PREV]!;
+  i32[prev * REC + R_NEXT] = next;
+  i32[next * REC + R_PREV] = prev;
 }
 
 /** list_add_rcu(new, head): insert right after the head, i.e. first. */

@@ -46,6 +46,7 @@ import {
   SCHED_RR,
 } from './arena.ts';
 import { ConnTable } from './conn-table.ts';
+import { destAt } from './dest.ts';
 import type { IpvsDest } from './dest.ts';
 import type { SchedPacket } from './schedulers/index.ts';
 import { NO_DEST } from './schedulers/scheduler.ts';
@@ -84,6 +85,18 @@ const DEST_AVAILABLE = DestFlag.AVAILABLE;
 const DEST_OVERLOAD = DestFlag.OVERLOAD;
 const SVC_PERSISTENT = SvcFlag.PERSISTENT;
 const TCP_TIME_WAIT = TcpState.TIME_WAIT;
+
+/** Whether a record's counters are all zero. */
+function idle(f64: Float64Array, slot: number): boolean {
+  const f = slot * REC64;
+  return (
+    f64[f + F_CONNS] === 0 &&
+    f64[f + F_INPKTS] === 0 &&
+    f64[f + F_OUTPKTS] === 0 &&
+    f64[f + F_INBYTES] === 0 &&
+    f64[f + F_OUTBYTES] === 0
+  );
+}
 
 export class Ipvs {
   readonly services = new ServiceTable();
@@ -242,10 +255,17 @@ export class Ipvs {
     let steps = Math.floor((now - this.estimatedAt) / ESTIMATOR_PERIOD_MS);
     this.estimatedAt += steps * ESTIMATOR_PERIOD_MS;
     steps = Math.min(steps, MAX_ESTIMATOR_STEPS);
+    const a = this.services.arena;
     for (; steps > 0; steps--) {
       for (const s of this.services.services()) {
         s.stats.estimate();
-        for (const d of s.dests()) d.stats.estimate();
+        const head = s.head.slot;
+        for (let n = a.i32[head * REC + R_NEXT]!; n !== head; n = a.i32[n * REC + R_NEXT]!) {
+          // A server without a handle has no estimator yet: all zero, and with all-zero
+          // counters a step leaves it so. Its handle is made once it has counted something.
+          if (a.objs[n] === undefined && idle(a.f64, n)) continue;
+          (destAt(a, n) as IpvsDest).estimate();
+        }
       }
     }
   }

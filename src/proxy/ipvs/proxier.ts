@@ -351,25 +351,27 @@ export class IpvsProxier extends ServiceMapProxier {
   /** syncEndpoint(): add what is missing, gracefully delete what is no longer wanted. */
   private syncDests(svc: VirtualService, d: DesiredVs): void {
     if (svc.numDests === 0) {
-      // A new virtual service (most of a full sync): nothing to diff against.
-      for (const ep of d.endpoints) svc.addDest({ addr: ep.ip, port: ep.port, weight: 1 });
+      // A new virtual service (most of a full sync): nothing to diff against, and no handle
+      // made per server (service.ts addDestSlot).
+      for (const ep of d.endpoints) svc.addDestSlot({ addr: ep.ip, port: ep.port, weight: 1 });
       return;
     }
     const want = new Set<number>();
     for (const ep of d.endpoints) {
       want.add(destKey(ep.ip, ep.port));
-      if (svc.getDest(ep.ip, ep.port) !== undefined) {
+      if (svc.findDest(ep.ip, ep.port) >= 0) {
         const rs = rsName(d.key, ep.ip, ep.port);
         if (!this.graceful.inTerminationList(rs)) continue;
         this.graceful.moveOut(rs);
       }
-      svc.addDest({ addr: ep.ip, port: ep.port, weight: 1 });
+      svc.addDestSlot({ addr: ep.ip, port: ep.port, weight: 1 });
     }
-    for (const dest of svc.dests()) {
-      if (want.has(dest.key)) continue;
-      const rs = rsName(d.key, dest.addr, dest.port);
-      if (!this.graceful.inTerminationList(rs))
-        this.graceful.gracefulDelete(rs, svc, dest.addr, dest.port);
+    for (const key of svc.destKeys()) {
+      if (want.has(key)) continue;
+      const addr = Math.floor(key / 65536);
+      const port = key % 65536;
+      const rs = rsName(d.key, addr, port);
+      if (!this.graceful.inTerminationList(rs)) this.graceful.gracefulDelete(rs, svc, addr, port);
     }
   }
 

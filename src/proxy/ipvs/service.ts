@@ -3,23 +3,41 @@
 // destination still referenced by connections goes to the "trash" (and is revived if added
 // again), and weight 0 quiesces a server while its connections drain.
 import {
+  R_ACTIVE,
   R_ADDR,
+  R_CONN_FLAGS,
   R_CURSOR,
   R_FLAGS,
   R_FWMARK,
   R_HEAD,
+  R_INACT,
+  R_LAST_WEIGHT,
+  R_L_THRESHOLD,
   R_NETMASK,
   R_NEXT,
+  R_PERSIST,
   R_PORT,
   R_PROTO,
   R_SCHED,
   R_TIMEOUT,
+  R_U_THRESHOLD,
+  R_WEIGHT,
   REC,
   SCHED_RR,
 } from './arena.ts';
 import type { IpvsArena } from './arena.ts';
 import { DestFlag, IPPROTO_TCP, SvcFlag } from './constants.ts';
-import { DestNode, IpvsDest, destKey, listAddHead, listDel, listToArray } from './dest.ts';
+import {
+  DestNode,
+  destAt,
+  destKey,
+  listAddHeadSlot,
+  listDel,
+  listDelSlot,
+  listToArray,
+  newDestRecord,
+} from './dest.ts';
+import type { IpvsDest } from './dest.ts';
 import { createScheduler } from './schedulers/index.ts';
 import type { IpvsScheduler, SchedService } from './schedulers/index.ts';
 import { IpvsStats } from './stats.ts';
@@ -82,9 +100,9 @@ export class VirtualService extends IpvsStats implements SchedService {
   /**
    * Servers by key, made once the list is longer than a short walk (ip_vs_lookup_dest() always
    * walks svc->destinations): most services have a few servers, and a Map each cost a full
-   * sync ~10,000 Maps and a boxed key per server.
+   * sync ~10,000 Maps and a boxed key per server. Values are record slots.
    */
-  private byKey: Map<number, IpvsDest> | undefined;
+  private byKey: Map<number, number> | undefined;
 
   constructor(
     spec: ServiceSpec,
@@ -137,7 +155,7 @@ export class VirtualService extends IpvsStats implements SchedService {
 
   /** rr's cursor (svc->sched_data): the last pick, or the head. */
   get rrCursor(): DestNode {
-    return this.arena.objs[this.arena.i32[this.slot * REC + R_CURSOR]!] as DestNode;
+    return destAt(this.arena, this.arena.i32[this.slot * REC + R_CURSOR]!);
   }
   set rrCursor(n: DestNode) {
     this.arena.i32[this.slot * REC + R_CURSOR] = n.slot;
@@ -160,15 +178,20 @@ export class VirtualService extends IpvsStats implements SchedService {
     this.lastSchedulerError = msg;
   }
 
-  getDest(addr: number, port: number): IpvsDest | undefined {
-    if (this.byKey !== undefined) return this.byKey.get(destKey(addr, port));
+  /** The server's record slot (ip_vs_lookup_dest()), or -1: no handle made. */
+  findDest(addr: number, port: number): number {
+    if (this.byKey !== undefined) return this.byKey.get(destKey(addr, port)) ?? -1;
     const i32 = this.arena.i32;
     const head = this.head.slot;
     for (let n = i32[head * REC + R_NEXT]!; n !== head; n = i32[n * REC + R_NEXT]!) {
-      if (i32[n * REC + R_PORT] === port && i32[n * REC + R_ADDR]! >>> 0 === addr >>> 0)
-        return this.arena.objs[n] as IpvsDest;
+      if (i32[n * REC + R_PORT] === port && i32[n * REC + R_ADDR]! >>> 0 === addr >>> 0) return n;
     }
-    return undefined;
+    return -1;
+  }
+
+  getDest(addr: number, port: number): IpvsDest | undefined {
+    const n = this.findDest(addr, port);
+    return n < 0 ? undefined : (destAt(this.arena, n) as IpvsDest);
   }
 
   /** Destinations in list order (newest first, as the kernel lists them before sorting). */
@@ -176,36 +199,58 @@ export class VirtualService extends IpvsStats implements SchedService {
     return listToArray(this.head);
   }
 
+  /** Each server's destKey() in list order, read from the records (no handle made). */
+  destKeys(): number[] {
+    const out: number[] = [];
+    const i32 = this.arena.i32;
+    const head = this.head.slot;
+    for (let n = i32[head * REC + R_NEXT]!; n !== head; n = i32[n * REC + R_NEXT]!) {
+      out.push(destKey(i32[n * REC + R_ADDR]!, i32[n * REC + R_PORT]!));
+    }
+    return out;
+  }
+
   /** ip_vs_add_dest(); throws "Destination already exists". */
   addDest(spec: DestSpec): IpvsDest {
+    return destAt(this.arena, this.addDestSlot(spec)) as IpvsDest;
+  }
+
+  /**
+   * addDest() returning the server's record slot: with a scheduler whose add hook does
+   * nothing (rr and the least-connection family) no handle is made (a full sync's path).
+   */
+  addDestSlot(spec: DestSpec): number {
     const key = destKey(spec.addr, spec.port);
-    if (this.getDest(spec.addr, spec.port) !== undefined)
-      throw new Error('Destination already exists');
+    if (this.findDest(spec.addr, spec.port) >= 0) throw new Error('Destination already exists');
     // ip_vs_trash_get_dest(): a dest still serving old connections comes back as it was.
-    let dest = this.trashed?.get(key);
-    if (dest !== undefined) this.trashed!.delete(key);
-    else dest = new IpvsDest(spec.addr >>> 0, spec.port, spec.weight, this.arena);
-    this.update(dest, spec, true);
-    if (this.byKey !== undefined) this.byKey.set(key, dest);
-    else if (this.numDests > MAX_WALK) this.byKey = new Map(this.dests().map((d) => [d.key, d]));
+    let slot: number;
+    const trashed = this.trashed?.get(key);
+    if (trashed !== undefined) {
+      this.trashed!.delete(key);
+      slot = trashed.slot;
+    } else slot = newDestRecord(this.arena, spec.addr >>> 0, spec.port, spec.weight);
+    this.update(slot, spec, true);
+    if (this.byKey !== undefined) this.byKey.set(key, slot);
+    else if (this.numDests > MAX_WALK) this.byKey = this.keyMap();
     this.ops.add++;
-    return dest;
+    return slot;
   }
 
   /** ip_vs_edit_dest(); throws "No such destination". */
   editDest(spec: DestSpec): IpvsDest {
-    const dest = this.getDest(spec.addr, spec.port);
-    if (dest === undefined) throw new Error('No such destination');
-    this.update(dest, spec, false);
+    const slot = this.findDest(spec.addr, spec.port);
+    if (slot < 0) throw new Error('No such destination');
+    this.update(slot, spec, false);
     this.ops.edit++;
-    return dest;
+    return destAt(this.arena, slot) as IpvsDest;
   }
 
   /** ip_vs_del_dest(); throws "No such destination". */
   delDest(addr: number, port: number): IpvsDest {
     const key = destKey(addr, port);
-    const dest = this.getDest(addr, port);
-    if (dest === undefined) throw new Error('No such destination');
+    const slot = this.findDest(addr, port);
+    if (slot < 0) throw new Error('No such destination');
+    const dest = destAt(this.arena, slot) as IpvsDest;
     this.byKey?.delete(key);
     this.unlink(dest);
     if (dest.totalConns + dest.persistConns > 0) (this.trashed ??= new Map()).set(key, dest);
@@ -248,35 +293,57 @@ export class VirtualService extends IpvsStats implements SchedService {
 
   /** __ip_vs_del_service(): unlink every destination and release the scheduler. */
   destroy(): void {
-    for (const d of this.dests()) {
-      this.byKey?.delete(d.key);
-      d.flags &= ~DestFlag.AVAILABLE;
-      listDel(d);
+    const i32 = this.arena.i32;
+    const head = this.head.slot;
+    for (let n = i32[head * REC + R_NEXT]!; n !== head;) {
+      const next = i32[n * REC + R_NEXT]!;
+      const r = n * REC;
+      i32[r + R_FLAGS] = i32[r + R_FLAGS]! & ~DestFlag.AVAILABLE;
+      listDelSlot(i32, n);
       this.numDests--;
-      if (d.totalConns + d.persistConns > 0) (this.trashed ??= new Map()).set(d.key, d);
-      else this.arena.release(d.slot);
+      if (i32[r + R_ACTIVE]! + i32[r + R_INACT]! + i32[r + R_PERSIST]! > 0) {
+        const d = destAt(this.arena, n) as IpvsDest;
+        (this.trashed ??= new Map()).set(d.key, d);
+      } else this.arena.release(n);
+      n = next;
     }
+    this.byKey = undefined;
     this.scheduler.doneService(this);
   }
 
-  /** __ip_vs_update_dest(). */
-  private update(dest: IpvsDest, spec: DestSpec, add: boolean): void {
+  /** __ip_vs_update_dest() on the server's record. */
+  private update(slot: number, spec: DestSpec, add: boolean): void {
+    const i32 = this.arena.i32;
+    const r = slot * REC;
     // Keep last_weight at the latest non-zero weight (mh keeps a quiesced server's slots).
-    if (add || spec.weight !== 0) dest.lastWeight = spec.weight;
-    dest.weight = spec.weight;
-    if (spec.connFlags !== undefined) dest.connFlags = spec.connFlags;
-    dest.flags |= DestFlag.AVAILABLE;
+    if (add || spec.weight !== 0) i32[r + R_LAST_WEIGHT] = spec.weight;
+    i32[r + R_WEIGHT] = spec.weight;
+    if (spec.connFlags !== undefined) i32[r + R_CONN_FLAGS] = spec.connFlags;
+    let flags = i32[r + R_FLAGS]! | DestFlag.AVAILABLE;
     const u = spec.uThreshold ?? 0;
-    if (u === 0 || u > dest.uThreshold) dest.flags &= ~DestFlag.OVERLOAD;
-    dest.uThreshold = u;
-    dest.lThreshold = spec.lThreshold ?? 0;
+    if (u === 0 || u > i32[r + R_U_THRESHOLD]!) flags &= ~DestFlag.OVERLOAD;
+    i32[r + R_FLAGS] = flags;
+    i32[r + R_U_THRESHOLD] = u;
+    i32[r + R_L_THRESHOLD] = spec.lThreshold ?? 0;
     if (add) {
-      listAddHead(this.head, dest);
+      listAddHeadSlot(i32, this.head.slot, slot);
       this.numDests++;
-      this.scheduler.addDest(this, dest);
-    } else {
-      this.scheduler.updDest(this, dest);
+      if (this.scheduler.noAddHooks !== true)
+        this.scheduler.addDest(this, destAt(this.arena, slot) as IpvsDest);
+    } else if (this.scheduler.noAddHooks !== true) {
+      this.scheduler.updDest(this, destAt(this.arena, slot) as IpvsDest);
     }
+  }
+
+  /** Servers by key, from the list (once it outgrows a walk). */
+  private keyMap(): Map<number, number> {
+    const m = new Map<number, number>();
+    const i32 = this.arena.i32;
+    const head = this.head.slot;
+    for (let n = i32[head * REC + R_NEXT]!; n !== head; n = i32[n * REC + R_NEXT]!) {
+      m.set(destKey(i32[n * REC + R_ADDR]!, i32[n * REC + R_PORT]!), n);
+    }
+    return m;
   }
 
   /** __ip_vs_unlink_dest(): not available, off the list, then the scheduler is told. */

@@ -39,9 +39,14 @@ export class IpvsStats {
   /** This object's record in `arena`. */
   readonly slot: number;
 
-  constructor(arena: IpvsArena = DEFAULT_ARENA) {
+  /** @param slot an existing handle-less record to adopt; by default a new one. */
+  constructor(arena: IpvsArena = DEFAULT_ARENA, slot = -1) {
     this.arena = arena;
-    this.slot = arena.alloc(this);
+    if (slot < 0) this.slot = arena.alloc(this);
+    else {
+      this.slot = slot;
+      arena.objs[slot] = this;
+    }
   }
 
   /** Index of the record's first Float64 word. */

@@ -30,6 +30,11 @@ export interface SchedPacket {
 
 export interface IpvsScheduler {
   readonly name: string;
+  /**
+   * addDest and updDest do nothing (the kernel leaves them NULL): servers can be added
+   * without making their handles (dest.ts destAt()).
+   */
+  readonly noAddHooks?: boolean;
   initService(svc: SchedService): void;
   doneService(svc: SchedService): void;
   addDest(svc: SchedService, dest: IpvsDest): void;
@@ -84,6 +89,7 @@ export function leastLoaded(
 /** A scheduler whose hooks are no-ops (the kernel leaves them NULL). */
 export abstract class StatelessScheduler implements IpvsScheduler {
   abstract readonly name: string;
+  readonly noAddHooks = true;
   initService(_svc: SchedService): void {}
   doneService(_svc: SchedService): void {}
   addDest(_svc: SchedService, _dest: IpvsDest): void {}
