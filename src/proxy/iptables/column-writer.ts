@@ -8,7 +8,7 @@ import { prefixMask } from '../../packet/addr.ts';
 import { parseAddr } from './parse.ts';
 import { OP_ADDRTYPE, OP_PORT, OP_STATISTIC, RuleColumns } from './rule-columns.ts';
 import { recent } from './rule-writer.ts';
-import type { RuleSink } from './rule-writer.ts';
+import type { DnatEndpoint, RuleSink } from './rule-writer.ts';
 import {
   HDR_DST,
   HDR_PROTO,
@@ -325,8 +325,8 @@ export class ColumnWriter implements RuleSink<number>, FragmentSink<number> {
     return this.end(k, 0, 0);
   }
 
-  dnat(_endpoint: string, _ipString: string, ip: number, port: number): number {
-    return this.end(TargetKind.Dnat, ip | 0, port);
+  dnat(ep: DnatEndpoint): number {
+    return this.end(TargetKind.Dnat, ep.ip | 0, ep.port);
   }
 
   none(): number {

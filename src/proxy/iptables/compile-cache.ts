@@ -4,7 +4,7 @@
 // ServiceMap entry is the same object. Names of vanished ports are pruned once the memo
 // has grown to twice the table; the parsed fixed rules keep two generations.
 import type { ServicePortEntry } from '../service-map.ts';
-import { portProtoHash, servicePortEndpointChainName } from './chain-names.ts';
+import { endpointChainHash, sha256Base32 } from './sha256.ts';
 import type { Rule } from './rules.ts';
 import type { ServiceFragment } from './service-fragment.ts';
 
@@ -31,10 +31,18 @@ export class GenerationalCache<V> {
   }
 }
 
+/** What a KUBE-SEP name is hashed from: the endpoint's address text and port. */
+export interface EndpointKey {
+  readonly ipString: string;
+  readonly port: number;
+}
+
 /**
  * The chain names of one service port, hashed once: KUBE-SVC/SVL/EXT/FW share one hash
- * (each name made on first use), KUBE-SEP names are kept per endpoint in two parallel
- * lists (a Map per service port costs more than its ten names at 100,000 services).
+ * (each name made on first use), KUBE-SEP names are kept per endpoint in two lists
+ * (a Map per service port costs more than its ten names at 100,000 services). Endpoints
+ * are known by address text and port: their `ip:port` string is never made (it was a
+ * million strings at 100,000 services, kept by the ServiceMap's entries).
  */
 export class PortNames {
   /** KUBE-SVC-HASH: the hash is its tail (kept once, as part of this name). */
@@ -42,15 +50,17 @@ export class PortNames {
   private svl: string | undefined;
   private ext: string | undefined;
   private fw: string | undefined;
-  private eps: string[] = [];
+  /** Address text and port of each named endpoint, two slots each. */
+  private eps: (string | number)[] = [];
   private seps: string[] = [];
+  /** By `ip:port`, once there are many endpoints. */
   private index: Map<string, number> | undefined;
 
   constructor(
-    private readonly spn: string,
-    private readonly proto: string,
+    /** servicePortName + protocol: the head of every hashed message. */
+    private readonly head: string,
   ) {
-    this.clusterPolicy = named('KUBE-SVC-', portProtoHash(spn, proto));
+    this.clusterPolicy = named('KUBE-SVC-', sha256Base32(head, 2));
   }
 
   private get hash(): string {
@@ -66,43 +76,52 @@ export class PortNames {
     return (this.fw ??= named('KUBE-FW-', this.hash));
   }
 
-  /** KUBE-SEP-... of an endpoint (`ip:port`). */
-  endpoint(endpoint: string): string {
+  /** KUBE-SEP-... of an endpoint: sha256(servicePortName + protocol + `ip:port`). */
+  endpoint(ep: EndpointKey): string {
+    const { ipString, port } = ep;
     const eps = this.eps;
     let i = -1;
-    if (this.index !== undefined) i = this.index.get(endpoint) ?? -1;
+    if (this.index !== undefined) i = this.index.get(`${ipString}:${port}`) ?? -1;
     else {
-      for (let k = 0; k < eps.length; k++) {
-        if (eps[k] === endpoint) {
-          i = k;
+      for (let k = 0; k < eps.length; k += 2) {
+        if (eps[k + 1] === port && eps[k] === ipString) {
+          i = k >> 1;
           break;
         }
       }
     }
     if (i >= 0) return this.seps[i]!;
-    const n = servicePortEndpointChainName(this.spn, this.proto, endpoint);
-    eps.push(endpoint);
+    const n = endpointChainHash(this.head, ipString, port);
+    eps.push(ipString, port);
     this.seps.push(n);
-    if (this.index !== undefined) this.index.set(endpoint, eps.length - 1);
-    else if (eps.length > 32) this.index = new Map(eps.map((e, k) => [e, k]));
+    if (this.index !== undefined) this.index.set(`${ipString}:${port}`, this.seps.length - 1);
+    else if (this.seps.length > 32) this.reindex();
     return n;
   }
 
+  private reindex(): void {
+    const eps = this.eps;
+    const index = new Map<string, number>();
+    for (let k = 0; k < eps.length; k += 2) index.set(`${eps[k]}:${eps[k + 1]}`, k >> 1);
+    this.index = index;
+  }
+
   /** Forget endpoints no longer listed, once the memo has grown well past the list. */
-  prune(endpoints: readonly { readonly endpoint: string }[]): void {
-    if (this.eps.length <= 2 * endpoints.length + 8) return;
-    const keep = new Set(endpoints.map((e) => e.endpoint));
-    const eps: string[] = [];
+  prune(endpoints: readonly EndpointKey[]): void {
+    if (this.seps.length <= 2 * endpoints.length + 8) return;
+    const keep = new Set(endpoints.map((e) => `${e.ipString}:${e.port}`));
+    const eps: (string | number)[] = [];
     const seps: string[] = [];
-    this.eps.forEach((e, k) => {
-      if (keep.has(e)) {
-        eps.push(e);
-        seps.push(this.seps[k]!);
+    this.seps.forEach((name, k) => {
+      if (keep.has(`${this.eps[2 * k]}:${this.eps[2 * k + 1]}`)) {
+        eps.push(this.eps[2 * k]!, this.eps[2 * k + 1]!);
+        seps.push(name);
       }
     });
     this.eps = eps;
     this.seps = seps;
-    this.index = eps.length > 32 ? new Map(eps.map((e, k) => [e, k])) : undefined;
+    this.index = undefined;
+    if (seps.length > 32) this.reindex();
   }
 }
 
@@ -125,7 +144,7 @@ export class CompileCache {
   portNames(key: string, spn: string, proto: string): PortNames {
     let n = this.names.get(key);
     if (n === undefined) {
-      n = new PortNames(spn, proto);
+      n = new PortNames(spn + proto);
       this.names.set(key, n);
     }
     return n;

@@ -113,13 +113,13 @@ export function writeServiceChains<R>(
 
   const affinity = svc.sessionAffinity === 'ClientIP';
   for (const ep of p.allReachableEndpoints) {
-    const sep = f.declare(p.names.endpoint(ep.endpoint));
+    const sep = f.declare(p.names.endpoint(ep));
     // Hairpin: a pod reaching itself through the service must be masqueraded.
     sepHead(w, sep, name, nameMatch, ctx.largeClusterMode).source(ep.ipString, false, ep.ip);
     f.ownedRule(sep, w.target(MARK_MASQ, KUBE_MARK_MASQ));
     sepHead(w, sep, name, nameMatch, ctx.largeClusterMode);
     if (affinity) w.recentSet(sep.name);
-    f.ownedRule(sep, w.proto_(proto).dnat(ep.endpoint, ep.ipString, ep.ip, ep.port));
+    f.ownedRule(sep, w.proto_(proto).dnat(ep));
   }
 }
 
@@ -150,7 +150,7 @@ function writeServiceToEndpointRules<R>(
   if (p.svc.sessionAffinity === 'ClientIP') {
     const seconds = String(p.svc.stickyMaxAgeSeconds);
     for (const ep of endpoints) {
-      const chain = p.names.endpoint(ep.endpoint);
+      const chain = p.names.endpoint(ep);
       w.begin(svcChain.name);
       if (!large) {
         const c = q(`${name} -> ${ep.endpoint}`);
@@ -169,6 +169,6 @@ function writeServiceToEndpointRules<R>(
       w.comment(c);
     }
     if (i < n - 1) w.statistic(ctx.probability(n - i));
-    f.ownedRule(svcChain, w.jump(p.names.endpoint(ep.endpoint)));
+    f.ownedRule(svcChain, w.jump(p.names.endpoint(ep)));
   }
 }

@@ -17,6 +17,14 @@ export function quoteArg(arg: string): string {
 
 const PROTO_NUMBERS: Readonly<Record<string, number>> = { tcp: 6, udp: 17, sctp: 132 };
 
+/** A DNAT destination: an EndpointInfo (its `ip:port` text is made when first read). */
+export interface DnatEndpoint {
+  readonly endpoint: string;
+  readonly ipString: string;
+  readonly ip: number;
+  readonly port: number;
+}
+
 /**
  * The writer's fluent interface: begin(chain), then the options in the order kube-proxy
  * writes them, then a target call that ends the rule and returns what the writer made of
@@ -41,7 +49,8 @@ export interface RuleSink<R> {
   /** `-j CHAIN`, CHAIN one of the service port's own chains. */
   jump(chain: string): R;
   verdict(name: 'ACCEPT' | 'DROP' | 'REJECT'): R;
-  dnat(endpoint: string, ipString: string, ip: number, port: number): R;
+  /** `-j DNAT --to-destination IP:PORT` (the column writer never reads `ep.endpoint`). */
+  dnat(ep: DnatEndpoint): R;
   none(): R;
   /** A shared target (a jump to a fixed chain such as KUBE-MARK-MASQ). */
   target(t: Target, name: string): R;
@@ -280,8 +289,9 @@ export class RuleWriter implements RuleSink<Rule> {
   }
 
   /** `-j DNAT --to-destination IP:PORT` and the rule. */
-  dnat(endpoint: string, ipString: string, ip: number, port: number): Rule {
-    this.args.push('-j', 'DNAT', '--to-destination', endpoint);
+  dnat(ep: DnatEndpoint): Rule {
+    const { ip, ipString, port } = ep;
+    this.args.push('-j', 'DNAT', '--to-destination', ep.endpoint);
     return this.end({ kind: TargetKind.Dnat, ip, ipString, port });
   }
 

@@ -93,22 +93,86 @@ function firstCodes(): void {
   }
 }
 
-/** The message in m, padded, hashed into h; false when `s` is not ASCII. */
-function digest(s: string): boolean {
-  const len = s.length;
+/** Make room for a message of `len` bytes in m, zeroed: its length in words, padded. */
+function prepare(len: number): number {
   const words = (((len + 8) >> 6) + 1) << 4;
   if (words > m.length) m = new Int32Array(2 * words);
   m.fill(0, 0, words);
+  return words;
+}
+
+/** Write the ASCII string `s` into m from byte `at`: the byte after it, or -1 if not ASCII. */
+function put(s: string, at: number): number {
+  const len = s.length;
   for (let i = 0; i < len; i++) {
     const c = s.charCodeAt(i);
-    if (c > 0x7f) return false;
-    m[i >> 2]! |= c << (24 - 8 * (i & 3));
+    if (c > 0x7f) return -1;
+    const j = at + i;
+    m[j >> 2]! |= c << (24 - 8 * (j & 3));
   }
+  return at + len;
+}
+
+/** Pad the `len` bytes in m (`words` long) and hash them into h. */
+function finish(len: number, words: number): void {
   m[len >> 2]! |= 0x80 << (24 - 8 * (len & 3));
   m[words - 1] = len * 8; // bit length (names are far below 2^29 characters)
   h.set(H0);
   for (let at = 0; at < words; at += 16) block(at);
+}
+
+/** The message in m, padded, hashed into h; false when `s` is not ASCII. */
+function digest(s: string): boolean {
+  const words = prepare(s.length);
+  if (put(s, 0) < 0) return false;
+  finish(s.length, words);
   return true;
+}
+
+/** Decimal digits of a port (0-65535). */
+const digits = (n: number): number => (n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : 5);
+
+/** The 16-character name from h: `prefix` ('' or KUBE-SEP-) and the codes, one flat string. */
+function name16(prefix: string): string {
+  // One String.fromCharCode makes the flat string, without the eight one-character
+  // concatenations per group (young garbage, slow before V8 optimises them).
+  firstCodes();
+  const c = codes;
+  // prettier-ignore
+  if (prefix === '') {
+    return String.fromCharCode(
+      c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!,
+      c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!,
+    );
+  }
+  // prettier-ignore
+  return String.fromCharCode(
+    75, 85, 66, 69, 45, 83, 69, 80, 45, // KUBE-SEP-
+    c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!,
+    c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!,
+  );
+}
+
+/**
+ * `KUBE-SEP-` and the first 16 base32 characters of sha256(head + ip + ':' + port), the
+ * endpoint chain's name, without building the message (a rope, flattened again to be
+ * read) or the endpoint's `ip:port` string.
+ */
+export function endpointChainHash(head: string, ip: string, port: number): string {
+  if (!(Number.isInteger(port) && port >= 0 && port <= 65535)) {
+    return sha256Base32(`${head}${ip}:${port}`, 2, SEP);
+  }
+  const len = head.length + ip.length + 1 + digits(port);
+  const words = prepare(len);
+  let at = put(head, 0);
+  if (at >= 0) at = put(ip, at);
+  if (at < 0) return sha256Base32(`${head}${ip}:${port}`, 2, SEP);
+  m[at >> 2]! |= 58 << (24 - 8 * (at & 3)); // ':'
+  for (let j = len - 1, p = port; j > at; j--, p = Math.floor(p / 10)) {
+    m[j >> 2]! |= (48 + (p % 10)) << (24 - 8 * (j & 3));
+  }
+  finish(len, words);
+  return name16(SEP);
 }
 
 /**
@@ -117,25 +181,7 @@ function digest(s: string): boolean {
  */
 export function sha256Base32(s: string, groups: number, prefix = ''): string {
   if (!digest(s)) return prefix + cryptoBase32(s, groups);
-  if (groups === 2 && (prefix === '' || prefix === SEP)) {
-    // Chain names: one String.fromCharCode makes the flat string, without the eight
-    // one-character concatenations per group (young garbage, slow before V8 optimises them).
-    firstCodes();
-    const c = codes;
-    // prettier-ignore
-    if (prefix === '') {
-      return String.fromCharCode(
-        c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!,
-        c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!,
-      );
-    }
-    // prettier-ignore
-    return String.fromCharCode(
-      75, 85, 66, 69, 45, 83, 69, 80, 45, // KUBE-SEP-
-      c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!,
-      c[8]!, c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!,
-    );
-  }
+  if (groups === 2 && (prefix === '' || prefix === SEP)) return name16(prefix);
   const parts = [prefix];
   for (let i = 0; i < 5 * groups; i += 5) {
     const b0 = byte(i);

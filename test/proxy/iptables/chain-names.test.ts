@@ -8,6 +8,7 @@ import {
   servicePortPolicyClusterChain,
   servicePortPolicyLocalChainName,
 } from '../../../src/proxy/iptables/chain-names.ts';
+import { PortNames } from '../../../src/proxy/iptables/compile-cache.ts';
 import { base32, sha256Base32 } from '../../../src/proxy/name-hash.ts';
 import { createHash } from 'node:crypto';
 
@@ -70,6 +71,30 @@ test('endpoint chains hash name + protocol + ip:port', (t) => {
   for (const [spn, endpoint, hash] of ENDPOINT_HASHES) {
     t.is(servicePortEndpointChainName(spn, 'tcp', endpoint), `KUBE-SEP-${hash}`, endpoint);
   }
+});
+
+test('PortNames: endpoint chains by address and port, memoised, pruned', (t) => {
+  for (const [spn, endpoint, hash] of ENDPOINT_HASHES) {
+    const [ipString, port] = endpoint.split(':') as [string, string];
+    const n = new PortNames(spn + 'tcp');
+    t.is(n.endpoint({ ipString, port: Number(port) }), `KUBE-SEP-${hash}`, endpoint);
+  }
+  // Past 32 endpoints the memo is indexed: every name stays the same object and the hash.
+  const n = new PortNames('ns1/svc1:p80tcp');
+  const eps = Array.from({ length: 80 }, (_, i) => ({
+    ipString: `10.${i % 3}.${i}.${i * 3}`,
+    port: [0, 7, 80, 443, 8080, 65535][i % 6]!,
+  }));
+  const first = eps.map((e) => n.endpoint(e));
+  eps.forEach((e, i) => {
+    t.is(first[i], servicePortEndpointChainName('ns1/svc1:p80', 'tcp', `${e.ipString}:${e.port}`));
+    t.is(n.endpoint({ ...e }), first[i]!);
+  });
+  t.is(new Set(first).size, eps.length);
+  // A port alone or an address alone does not find another endpoint's name.
+  t.not(n.endpoint({ ipString: eps[0]!.ipString, port: 1 }), first[0]!);
+  n.prune(eps.slice(0, 10));
+  eps.forEach((e, i) => t.is(n.endpoint(e), first[i]!));
 });
 
 test('the protocol is part of the hash', (t) => {

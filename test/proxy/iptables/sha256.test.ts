@@ -3,7 +3,7 @@
 import test from 'ava';
 import { sha256Base32 as cryptoBase32 } from '../../../src/proxy/name-hash.ts';
 import { seededRandom } from '../../../src/proxy/random.ts';
-import { sha256Base32 } from '../../../src/proxy/iptables/sha256.ts';
+import { endpointChainHash, sha256Base32 } from '../../../src/proxy/iptables/sha256.ts';
 
 test('equals node:crypto on random ASCII strings of length 0-200', (t) => {
   const r = seededRandom(7);
@@ -21,4 +21,26 @@ test('equals node:crypto on random ASCII strings of length 0-200', (t) => {
 test('kube-proxy names and non-ASCII input', (t) => {
   t.is(sha256Base32('default/kubernetes:httpstcp', 2), 'NPX46M4PTMTKRN6Y');
   t.is(sha256Base32('ns/ü:p tcp', 2), cryptoBase32('ns/ü:p tcp', 2));
+});
+
+test('endpoint chain names: the message written from its parts equals the joined string', (t) => {
+  const r = seededRandom(11);
+  const ports = [0, 1, 9, 10, 99, 100, 999, 1000, 9999, 10000, 65535];
+  for (let n = 0; n <= 130; n++) {
+    let head = '';
+    for (let i = 0; i < n; i++) head += String.fromCharCode(32 + Math.floor(r() * 95));
+    const ip = `${Math.floor(r() * 256)}.${Math.floor(r() * 256)}.0.${Math.floor(r() * 256)}`;
+    const port = ports[n % ports.length]!;
+    const want = 'KUBE-SEP-' + cryptoBase32(`${head}${ip}:${port}`, 2);
+    t.is(endpointChainHash(head, ip, port), want, JSON.stringify([head, ip, port]));
+  }
+  // Non-ASCII text and ports outside 0-65535 take node:crypto's path.
+  t.is(
+    endpointChainHash('ns/ü:ptcp', '10.0.0.1', 80),
+    'KUBE-SEP-' + cryptoBase32('ns/ü:ptcp10.0.0.1:80', 2),
+  );
+  t.is(
+    endpointChainHash('ns/a:ptcp', '10.0.0.1', 123456),
+    'KUBE-SEP-' + cryptoBase32('ns/a:ptcp10.0.0.1:123456', 2),
+  );
 });
