@@ -58,20 +58,58 @@ export interface ServicePortInfo {
   readonly healthCheckNodePort: number;
 }
 
+const READY = 1;
+const SERVING = 2;
+const TERMINATING = 4;
+const LOCAL = 8;
+
 /** One endpoint of a service port (kube-proxy's BaseEndpointInfo). */
 export class EndpointInfo {
   private text: string | undefined;
+  /**
+   * The four conditions as bits: a full sync keeps one of these per endpoint of the cluster
+   * until the next, so every field is copied by each scavenge it survives.
+   */
+  private readonly bits: number;
 
   constructor(
     readonly ip: number,
     readonly ipString: string,
     readonly port: number,
-    readonly ready: boolean,
-    readonly serving: boolean,
-    readonly terminating: boolean,
+    ready: boolean,
+    serving: boolean,
+    terminating: boolean,
     /** nodeName equals this proxy's node (node and zone are not kept: no mode reads them). */
-    readonly isLocal: boolean,
-  ) {}
+    isLocal: boolean,
+  ) {
+    this.bits =
+      (ready ? READY : 0) |
+      (serving ? SERVING : 0) |
+      (terminating ? TERMINATING : 0) |
+      (isLocal ? LOCAL : 0);
+  }
+
+  get ready(): boolean {
+    return (this.bits & READY) !== 0;
+  }
+
+  get serving(): boolean {
+    return (this.bits & SERVING) !== 0;
+  }
+
+  get terminating(): boolean {
+    return (this.bits & TERMINATING) !== 0;
+  }
+
+  /** The endpoint's nodeName is this proxy's node. */
+  get isLocal(): boolean {
+    return (this.bits & LOCAL) !== 0;
+  }
+
+  /** Ready, serving, terminating and local all equal (one compare). */
+  sameConditions(other: EndpointInfo): boolean {
+    return this.bits === other.bits;
+  }
 
   /**
    * `ip:port`, kube-proxy's Endpoint.String() (SEP chain names hash it). Made on first use:
@@ -89,15 +127,7 @@ export class EndpointInfo {
 
 /** Same address, port and conditions. */
 export function sameEndpoint(a: EndpointInfo, b: EndpointInfo): boolean {
-  return (
-    a.ip === b.ip &&
-    a.ipString === b.ipString &&
-    a.port === b.port &&
-    a.ready === b.ready &&
-    a.serving === b.serving &&
-    a.terminating === b.terminating &&
-    a.isLocal === b.isLocal
-  );
+  return a.ip === b.ip && a.ipString === b.ipString && a.port === b.port && a.sameConditions(b);
 }
 
 /**
@@ -243,6 +273,66 @@ function slicePortName(p: EndpointSlice['ports'][number]): string {
 }
 
 /**
+ * One port of one EndpointSlice with its endpoints, parsed when the slice arrives, as
+ * kube-proxy's EndpointSliceCache does (newEndpointSliceInfo): a sync then only picks the
+ * lists its service ports match.
+ */
+export interface SlicePortEndpoints {
+  /** EndpointPort.name ('' when unnamed). */
+  readonly portName: string;
+  readonly protocol: Protocol;
+  /** Sorted by `ip:port`, one per `ip:port` (see sortUniqueEndpoints). */
+  readonly endpoints: readonly EndpointInfo[];
+}
+
+const NO_PORTS: readonly SlicePortEndpoints[] = Object.freeze([]);
+
+/** The ports of an IPv4 slice with their endpoints (kube-proxy ignores nil/zero ports). */
+export function parseSlicePorts(
+  slice: EndpointSlice,
+  nodeName: string,
+): readonly SlicePortEndpoints[] {
+  if (slice.addressType !== 'IPv4') return NO_PORTS;
+  const out = new Array<SlicePortEndpoints>(slice.ports.length); // exact: kept until the next change
+  let n = 0;
+  for (const p of slice.ports) {
+    if (!p.port) continue;
+    const list = sliceEndpoints(slice, p.port, nodeName);
+    if (list.length > 1) sortUniqueEndpoints(list);
+    out[n++] = { portName: slicePortName(p), protocol: p.protocol ?? 'TCP', endpoints: list };
+  }
+  out.length = n;
+  return out;
+}
+
+/**
+ * The endpoints of one service port (named `portName`, '' when unnamed) from its slices'
+ * parsed ports, sorted by `ip:port` and de-duplicated. One matching slice port (the common
+ * case) gives its own list, shared, not copied.
+ */
+export function endpointsForPort(
+  slices: Iterable<readonly SlicePortEndpoints[]>,
+  portName: string,
+  protocol: Protocol,
+): readonly EndpointInfo[] {
+  let only: readonly EndpointInfo[] | undefined;
+  let merged: EndpointInfo[] | undefined;
+  for (const ports of slices) {
+    for (const p of ports) {
+      if (p.portName !== portName || p.protocol !== protocol || p.endpoints.length === 0) continue;
+      if (only === undefined) only = p.endpoints;
+      else (merged ??= [...only]).push(...p.endpoints);
+    }
+  }
+  if (merged === undefined) return only ?? NO_ENDPOINTS;
+  // In slice order, so a duplicate keeps its first listing (or a later local one).
+  sortUniqueEndpoints(merged);
+  return merged;
+}
+
+const NO_ENDPOINTS: readonly EndpointInfo[] = Object.freeze([]);
+
+/**
  * Endpoints per service-port key from a service's slices, as endpointslicecache.go:
  * ports matched by (name, protocol), duplicates by `ip:port` collapsed (isLocal wins),
  * and each list sorted by the `ip:port` string (kube-proxy's byEndpoint sort — note
@@ -253,48 +343,47 @@ export function endpointsFromSlices(
   serviceName: string,
   slices: readonly EndpointSlice[],
   nodeName: string,
-): Map<string, EndpointInfo[]> {
-  // One list per key, sorted and de-duplicated afterwards: no per-key Map of endpoints
-  // (a full sync folds every endpoint of the cluster through here).
-  const out = new Map<string, EndpointInfo[]>();
-  for (const slice of slices) {
-    if (slice.addressType !== 'IPv4') continue;
-    for (const p of slice.ports) {
-      if (!p.port) continue; // kube-proxy ignores nil/zero ports
-      const key = servicePortKey({
-        namespace,
-        name: serviceName,
-        port: slicePortName(p),
-        protocol: p.protocol ?? 'TCP',
-      });
-      let list = out.get(key);
-      if (list === undefined) out.set(key, (list = []));
-      for (const ep of slice.endpoints) {
-        const ipString = ep.addresses[0];
-        if (ipString === undefined) continue;
-        const ip = tryIpToU32(ipString);
-        if (ip === undefined) continue;
-        const c = ep.conditions;
-        list.push(
-          new EndpointInfo(
-            ip,
-            ipString,
-            p.port,
-            // Conditions default as in endpointslicecache.go: nil ready/serving mean true.
-            c.ready ?? true,
-            c.serving ?? true,
-            c.terminating ?? false,
-            ep.nodeName !== undefined && ep.nodeName === nodeName,
-          ),
-        );
-      }
+): Map<string, readonly EndpointInfo[]> {
+  const parsed = slices.map((s) => parseSlicePorts(s, nodeName));
+  const out = new Map<string, readonly EndpointInfo[]>();
+  for (const ports of parsed) {
+    for (const { portName: port, protocol } of ports) {
+      const key = servicePortKey({ namespace, name: serviceName, port, protocol });
+      if (out.has(key)) continue;
+      const list = endpointsForPort(parsed, port, protocol);
+      if (list.length > 0) out.set(key, list);
     }
   }
-  for (const [key, list] of out) {
-    if (list.length === 0) out.delete(key);
-    else sortUniqueEndpoints(list);
-  }
   return out;
+}
+
+/**
+ * One EndpointInfo per parseable address of `slice` for target port `port`, in an array of
+ * exactly that length (kept until the next change; pushing would leave it half empty).
+ */
+function sliceEndpoints(slice: EndpointSlice, port: number, nodeName: string): EndpointInfo[] {
+  const eps = slice.endpoints;
+  const list = new Array<EndpointInfo>(eps.length);
+  let n = 0;
+  for (const ep of eps) {
+    const ipString = ep.addresses[0];
+    if (ipString === undefined) continue;
+    const ip = tryIpToU32(ipString);
+    if (ip === undefined) continue;
+    const c = ep.conditions;
+    list[n++] = new EndpointInfo(
+      ip,
+      ipString,
+      port,
+      // Conditions default as in endpointslicecache.go: nil ready/serving mean true.
+      c.ready ?? true,
+      c.serving ?? true,
+      c.terminating ?? false,
+      ep.nodeName !== undefined && ep.nodeName === nodeName,
+    );
+  }
+  list.length = n;
+  return list;
 }
 
 /**

@@ -1,20 +1,24 @@
 // The desired service state every proxy mode compiles from: Services and
 // EndpointSlices delivered by the Proxier handlers, folded at sync into one
 // service-port -> endpoints map, as kube-proxy's ServiceChangeTracker +
-// EndpointsChangeTracker + svcPortMap/endpointsMap.Update do. Only services whose
+// EndpointsChangeTracker + svcPortMap/endpointsMap.Update do. As there, a Service's
+// ports are converted and a slice's endpoints parsed and sorted when the object arrives
+// (serviceToServiceMap, newEndpointSliceInfo); a sync pairs them up. Only services whose
 // objects changed are recomputed; the rest reuse their previous entries. The lookup by
 // key is kept and updated in place, and the full sorted list is only built when a
 // consumer reads it (iptables/nftables compile the whole table; ipvs never needs it),
 // by merging the changed keys into the previous list: one change costs O(its ports).
 import type { EndpointSlice, Service } from '../api/types.ts';
 import {
-  endpointsFromSlices,
+  endpointsForPort,
   namespacedName,
+  parseSlicePorts,
   sameEndpoint,
   servicePortInfos,
   servicePortKey,
 } from './model.ts';
-import type { EndpointInfo, ServicePortInfo } from './model.ts';
+import type { ServicePortInfo, SlicePortEndpoints } from './model.ts';
+import type { EndpointInfo } from './model.ts';
 
 /** Label that ties an EndpointSlice to its Service (discovery.LabelServiceName). */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -46,6 +50,12 @@ export interface ServiceMapSnapshot {
 }
 
 const EMPTY: readonly ServicePortEntry[] = [];
+
+/** A Service's ports as kube-proxy's ServiceChangeTracker converts them, on arrival. */
+interface ServicePorts {
+  readonly key: string;
+  readonly info: ServicePortInfo;
+}
 const NO_CHANGES: ReadonlySet<string> = new Set();
 
 function sliceServiceName(slice: EndpointSlice): string | undefined {
@@ -96,16 +106,79 @@ class Snapshot implements ServiceMapSnapshot {
   }
 }
 
+// Shared by states without slices; replaced, never written, by the first one.
+const NO_NAMES: string[] = [];
+const NO_SLICES: (readonly SlicePortEndpoints[])[] = [];
+
+/** What the map holds for one `ns/name`: its Service's ports, its slices, its current entries. */
+class ServiceState {
+  /** The Service's ports as converted on arrival; undefined while there is no Service. */
+  ports: readonly ServicePorts[] | undefined = undefined;
+  /** Slice names and their parsed ports, in arrival order (most services have one slice). */
+  sliceNames: string[] = NO_NAMES;
+  slicePorts: (readonly SlicePortEndpoints[])[] = NO_SLICES;
+  /** The entries of the latest snapshot. */
+  entries: readonly ServicePortEntry[] = EMPTY;
+  /** Queued for the next snapshot. */
+  dirty = false;
+
+  constructor(readonly name: string) {}
+
+  setSlice(name: string, ports: readonly SlicePortEndpoints[]): void {
+    const i = this.sliceNames.indexOf(name);
+    if (i >= 0) this.slicePorts[i] = ports;
+    else if (this.sliceNames.length === 0) {
+      // Arrays of one (a push would reserve 17 slots, kept as long as the service).
+      this.sliceNames = [name];
+      this.slicePorts = [ports];
+    } else {
+      this.sliceNames.push(name);
+      this.slicePorts.push(ports);
+    }
+  }
+
+  deleteSlice(name: string): void {
+    const i = this.sliceNames.indexOf(name);
+    if (i < 0) return;
+    if (this.sliceNames.length === 1) {
+      this.sliceNames = NO_NAMES;
+      this.slicePorts = NO_SLICES;
+      return;
+    }
+    this.sliceNames.splice(i, 1);
+    this.slicePorts.splice(i, 1);
+  }
+
+  /** No Service, no slice, no entry: nothing left to keep. */
+  get unused(): boolean {
+    return this.ports === undefined && this.sliceNames.length === 0 && this.entries.length === 0;
+  }
+
+  /** This state's entries now: each port with the endpoints its slices list for it. */
+  compute(): readonly ServicePortEntry[] {
+    const ports = this.ports;
+    if (ports === undefined || ports.length === 0) return EMPTY;
+    const slices = this.slicePorts;
+    return ports.map(({ key, info }) => ({
+      key,
+      info,
+      endpoints: endpointsForPort(slices, info.name.port, info.protocol),
+    }));
+  }
+}
+
 export class ServiceMap implements SortedSource {
-  private readonly services = new Map<string, Service>();
-  /** `ns/service` -> slice name -> slice. */
-  private readonly slices = new Map<string, Map<string, EndpointSlice>>();
-  private readonly perService = new Map<string, readonly ServicePortEntry[]>();
-  private readonly dirty = new Set<string>();
+  /** `ns/service` -> what the map holds for it. */
+  private readonly states = new Map<string, ServiceState>();
+  /** States with updates since the last snapshot, each once. */
+  private dirty: ServiceState[] = [];
   /** Every current entry by key, updated in place (the snapshots' `byKey`). */
   private readonly entryByKey = new Map<string, ServicePortEntry>();
-  /** The sorted list as of `sortedGeneration`, or undefined when it must be rebuilt in full. */
-  private sorted: readonly ServicePortEntry[] | undefined = EMPTY;
+  /**
+   * The sorted list as of `sortedGeneration`, or undefined when it must be rebuilt in full
+   * (as at first: a full fold sorts once instead of tracking every key).
+   */
+  private sorted: readonly ServicePortEntry[] | undefined = undefined;
   private sortedGeneration = 0;
   /** Keys added, removed or replaced since `sorted` was built. */
   private readonly unsortedKeys = new Set<string>();
@@ -113,14 +186,17 @@ export class ServiceMap implements SortedSource {
 
   /** @param nodeName this proxy's node: endpoints on it are `isLocal`. */
   constructor(readonly nodeName: string) {}
+
   /** Record a service add (previous undefined), update, or delete (current undefined). */
   updateService(previous: Service | undefined, current: Service | undefined): void {
     const obj = current ?? previous;
     if (obj === undefined) return;
-    const key = namespacedName(obj.metadata.namespace, obj.metadata.name);
-    if (current === undefined) this.services.delete(key);
-    else this.services.set(key, current);
-    this.dirty.add(key);
+    const state = this.state(namespacedName(obj.metadata.namespace, obj.metadata.name));
+    state.ports =
+      current === undefined
+        ? undefined
+        : servicePortInfos(current).map((info) => ({ key: servicePortKey(info.name), info }));
+    this.markDirty(state);
   }
 
   /** Record an EndpointSlice add/update, or its deletion. Slices without the service label are ignored. */
@@ -128,45 +204,50 @@ export class ServiceMap implements SortedSource {
     const svcName = sliceServiceName(slice);
     if (svcName === undefined) return;
     const key = namespacedName(slice.metadata.namespace, svcName);
-    let bySlice = this.slices.get(key);
     if (deleted) {
-      if (bySlice === undefined) return;
-      bySlice.delete(slice.metadata.name);
-      if (bySlice.size === 0) this.slices.delete(key);
+      const state = this.states.get(key);
+      if (state === undefined) return;
+      state.deleteSlice(slice.metadata.name);
+      this.markDirty(state);
     } else {
-      if (bySlice === undefined) this.slices.set(key, (bySlice = new Map()));
-      bySlice.set(slice.metadata.name, slice);
+      const state = this.state(key);
+      state.setSlice(slice.metadata.name, parseSlicePorts(slice, this.nodeName));
+      this.markDirty(state);
     }
-    this.dirty.add(key);
   }
 
   /** True when updates arrived since the last snapshot. */
   get pending(): boolean {
-    return this.dirty.size > 0;
+    return this.dirty.length > 0;
   }
 
   /** Fold pending updates and return the current state (the same object if nothing changed). */
   snapshot(): ServiceMapSnapshot {
-    if (this.dirty.size === 0) {
+    if (this.dirty.length === 0) {
       if (this.current.changed.size > 0) this.current = this.snapshotOf(NO_CHANGES);
       return this.current;
     }
     const changed = new Set<string>();
-    for (const key of this.dirty) {
-      const next = this.computeService(key);
-      const prev = this.perService.get(key) ?? EMPTY;
-      if (sameEntries(prev, next)) continue;
-      changed.add(key);
-      if (next.length === 0) this.perService.delete(key);
-      else this.perService.set(key, next);
-      for (const e of prev) this.touch(e.key);
-      for (const e of prev) this.entryByKey.delete(e.key);
-      for (const e of next) {
-        this.touch(e.key);
-        this.entryByKey.set(e.key, e);
+    const dirty = this.dirty;
+    this.dirty = [];
+    for (const state of dirty) {
+      state.dirty = false;
+      const next = state.compute();
+      const prev = state.entries;
+      if (!sameEntries(prev, next)) {
+        changed.add(state.name);
+        state.entries = next;
+        for (const e of prev) {
+          this.touch(e.key);
+          this.entryByKey.delete(e.key);
+        }
+        for (const e of next) {
+          this.touch(e.key);
+          this.entryByKey.set(e.key, e);
+        }
       }
+      if (state.unused) this.states.delete(state.name);
     }
-    this.dirty.clear();
     if (changed.size === 0) {
       this.current = this.snapshotOf(changed);
       return this.current;
@@ -190,7 +271,19 @@ export class ServiceMap implements SortedSource {
   }
 
   servicePorts(name: string): readonly ServicePortEntry[] {
-    return this.perService.get(name) ?? EMPTY;
+    return this.states.get(name)?.entries ?? EMPTY;
+  }
+
+  private state(name: string): ServiceState {
+    let state = this.states.get(name);
+    if (state === undefined) this.states.set(name, (state = new ServiceState(name)));
+    return state;
+  }
+
+  private markDirty(state: ServiceState): void {
+    if (state.dirty) return;
+    state.dirty = true;
+    this.dirty.push(state);
   }
 
   private snapshotOf(changed: ReadonlySet<string>): Snapshot {
@@ -231,23 +324,5 @@ export class ServiceMap implements SortedSource {
     }
     while (j < fresh.length) out.push(fresh[j++]!);
     return out;
-  }
-
-  private computeService(key: string): readonly ServicePortEntry[] {
-    const svc = this.services.get(key);
-    if (svc === undefined) return EMPTY;
-    const infos = servicePortInfos(svc);
-    if (infos.length === 0) return EMPTY;
-    const slices = [...(this.slices.get(key)?.values() ?? [])];
-    const eps = endpointsFromSlices(
-      svc.metadata.namespace ?? 'default',
-      svc.metadata.name,
-      slices,
-      this.nodeName,
-    );
-    return infos.map((info) => {
-      const k = servicePortKey(info.name);
-      return { key: k, info, endpoints: eps.get(k) ?? [] };
-    });
   }
 }
