@@ -150,6 +150,7 @@ test("issue #18's ratios: first packet at 100k, memory and sync at 100k, ns-3, a
     f('heap', 'MiB', 2000, { mode: 'nftables', services: 100_000 }),
     f('sync', 'ms', 4000, { mode: 'ipvs', services: 100_000 }),
     f('sync', 'ms', 6000, { mode: 'iptables', services: 100_000 }),
+    f('feed', 'ms', 1234, { mode: 'ipvs', services: 100_000 }),
   );
   r.suites.push({
     name: 'ns3',
@@ -174,6 +175,9 @@ test("issue #18's ratios: first packet at 100k, memory and sync at 100k, ns-3, a
   t.is(byId.get('memory-100k-iptables')!.value, null);
   t.true(byId.get('sync-100k-ipvs')!.met);
   t.false(byId.get('sync-100k-iptables')!.met);
+  // The event handlers' share is printed beside the sync it precedes, where it was measured.
+  t.is(byId.get('sync-100k-ipvs')!.note, 'plus 1,234 ms in the event handlers before it');
+  t.is(byId.get('sync-100k-iptables')!.note, '');
   // The best ns-3 build is the one svclab leads by least.
   const ns3 = byId.get('sim-vs-ns3')!;
   t.is(ns3.value, 1.4);
