@@ -28,7 +28,7 @@ export function writeServiceChains<R>(
   // Internal traffic: masquerade off-cluster sources (or everything with masqueradeAll),
   // so a static route to the service range through any node works.
   if (p.hasInternalEndpoints && (ctx.masqueradeAll || ctx.clusterCIDR !== undefined)) {
-    const c = q(`${name} cluster IP`);
+    const c = w.comments ? q(`${name} cluster IP`) : '';
     const ch = f.owned(p.internalTrafficChain);
     w.begin(ch.name)
       .comment(c)

@@ -10,7 +10,7 @@ import {
   usesClusterEndpoints,
   usesLocalEndpoints,
 } from '../model.ts';
-import type { EndpointInfo, ServicePortInfo } from '../model.ts';
+import type { CategorizedEndpoints, EndpointInfo, ServicePortInfo } from '../model.ts';
 import type { ServicePortEntry } from '../service-map.ts';
 import {
   KUBE_EXTERNAL_SERVICES,
@@ -77,42 +77,76 @@ export function planServicePort(
 ): ServicePortPlan {
   const svc = entry.info;
   const proto = svc.protocol.toLowerCase();
-  const c = categorizeEndpoints(entry.endpoints, svc);
-  const hasEndpoints = c.hasAnyEndpoints;
   // KUBE-SVC/SVL/EXT/FW share one hash of the service port name and protocol.
   const names = ctx.names.portNames(entry.key, svc.nameString, proto);
-  const clusterPolicyChain = names.clusterPolicy;
-  const localPolicyChain = names.localPolicy;
-  const externalTrafficChain = names.external;
-  const fwChain = names.firewall;
-  const internalLocal = svc.internalPolicyLocal;
-  const externalLocal = svc.externalPolicyLocal;
-  const noLocal = c.localEndpoints.length === 0;
-  const usesFWChain =
-    hasEndpoints && svc.loadBalancerIPs.length > 0 && svc.loadBalancerSourceRanges.length > 0;
-  return {
-    svc,
-    proto,
-    names,
-    ...c,
-    hasEndpoints,
-    hasInternalEndpoints: hasEndpoints && !(internalLocal && noLocal),
-    hasExternalEndpoints: hasEndpoints && !(externalLocal && noLocal),
-    clusterPolicyChain,
-    usesClusterPolicyChain: c.clusterEndpoints.length > 0 && usesClusterEndpoints(svc),
-    localPolicyChain,
-    usesLocalPolicyChain: !noLocal && usesLocalEndpoints(svc),
-    internalTrafficChain: internalLocal ? localPolicyChain : clusterPolicyChain,
-    externalPolicyChain: externalLocal ? localPolicyChain : clusterPolicyChain,
-    externalTrafficChain,
+  return new Plan(svc, proto, names, categorizeEndpoints(entry.endpoints, svc));
+}
+
+/**
+ * A ServicePortPlan whose chain names are read from its PortNames when asked: most
+ * service ports never use their KUBE-SVL, KUBE-EXT or KUBE-FW chain, and a full sync of
+ * 100,000 Services made 300,000 such names for nothing.
+ */
+class Plan implements ServicePortPlan {
+  readonly clusterEndpoints: readonly EndpointInfo[];
+  readonly localEndpoints: readonly EndpointInfo[];
+  readonly allReachableEndpoints: readonly EndpointInfo[];
+  readonly hasEndpoints: boolean;
+  readonly hasInternalEndpoints: boolean;
+  readonly hasExternalEndpoints: boolean;
+  readonly usesClusterPolicyChain: boolean;
+  readonly usesLocalPolicyChain: boolean;
+  readonly usesExternalTrafficChain: boolean;
+  readonly usesFWChain: boolean;
+
+  constructor(
+    readonly svc: ServicePortInfo,
+    readonly proto: string,
+    readonly names: PortNames,
+    c: CategorizedEndpoints,
+  ) {
+    const hasEndpoints = c.hasAnyEndpoints;
+    const noLocal = c.localEndpoints.length === 0;
+    this.clusterEndpoints = c.clusterEndpoints;
+    this.localEndpoints = c.localEndpoints;
+    this.allReachableEndpoints = c.allReachableEndpoints;
+    this.hasEndpoints = hasEndpoints;
+    this.hasInternalEndpoints = hasEndpoints && !(svc.internalPolicyLocal && noLocal);
+    this.hasExternalEndpoints = hasEndpoints && !(svc.externalPolicyLocal && noLocal);
+    this.usesClusterPolicyChain = c.clusterEndpoints.length > 0 && usesClusterEndpoints(svc);
+    this.usesLocalPolicyChain = !noLocal && usesLocalEndpoints(svc);
     // Based on hasEndpoints, not hasExternalEndpoints: the short-circuit rules for
     // local traffic are needed even when no endpoint takes external traffic.
-    usesExternalTrafficChain: hasEndpoints && externallyAccessible(svc),
-    fwChain,
-    usesFWChain,
-    loadBalancerTrafficChain: usesFWChain ? fwChain : externalTrafficChain,
-  };
+    this.usesExternalTrafficChain = hasEndpoints && externallyAccessible(svc);
+    this.usesFWChain =
+      hasEndpoints && svc.loadBalancerIPs.length > 0 && svc.loadBalancerSourceRanges.length > 0;
+  }
+
+  get clusterPolicyChain(): string {
+    return this.names.clusterPolicy;
+  }
+  get localPolicyChain(): string {
+    return this.names.localPolicy;
+  }
+  get internalTrafficChain(): string {
+    return this.svc.internalPolicyLocal ? this.names.localPolicy : this.names.clusterPolicy;
+  }
+  get externalPolicyChain(): string {
+    return this.svc.externalPolicyLocal ? this.names.localPolicy : this.names.clusterPolicy;
+  }
+  get externalTrafficChain(): string {
+    return this.names.external;
+  }
+  get fwChain(): string {
+    return this.names.firewall;
+  }
+  get loadBalancerTrafficChain(): string {
+    return this.usesFWChain ? this.names.firewall : this.names.external;
+  }
 }
+
+/** A destination address as a number (a module function: tsx names every closure it makes). */
+const dstIp = (ip: string): number => tryIpToU32(ip) ?? 0;
 
 /** Rules that capture traffic for the service's addresses, or refuse it in filter. */
 export function writeCaptures<R>(
@@ -126,16 +160,18 @@ export function writeCaptures<R>(
   const port = svc.port;
   const portText = String(port);
 
+  // The column writer drops comments: their text is not made for it.
+  const text = w.comments;
   // No endpoints at all: REJECT everything. Local policy without local endpoints: DROP.
   const intTarget = p.hasEndpoints ? 'DROP' : 'REJECT';
-  const intComment = q(
-    p.hasEndpoints ? `${name} has no local endpoints` : `${name} has no endpoints`,
-  );
+  const intComment = !text
+    ? ''
+    : q(p.hasEndpoints ? `${name} has no local endpoints` : `${name} has no endpoints`);
   const extTarget = intTarget;
   const extComment = intComment;
 
   if (p.hasInternalEndpoints) {
-    const c = q(`${name} cluster IP`);
+    const c = text ? q(`${name} cluster IP`) : '';
     f.natRule(
       w
         .begin(KUBE_SERVICES)
@@ -156,8 +192,6 @@ export function writeCaptures<R>(
         .verdict(intTarget),
     );
   }
-
-  const dstIp = (ip: string) => tryIpToU32(ip) ?? 0;
 
   if (svc.externalIPs.length > 0) {
     const c = q(`${name} external IP`);

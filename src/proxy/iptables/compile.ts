@@ -176,12 +176,14 @@ function probabilityMemo(): (n: number) => string {
   return (n) => (memo[n] ??= kubeProxyProbability(n));
 }
 
-/** Writes an entry's rules again as objects with text (views ask for them rarely). */
+/**
+ * Writes an entry's rules again as objects with text (views ask for them rarely); one
+ * per compile, shared by its fragments (a closure per fragment was 100,000 of them).
+ */
 function textWriter(
   ctx: Omit<ServiceWriteContext<unknown>, 'w'>,
-  e: ServicePortEntry,
-): (into: ObjectFragment) => void {
-  return (into) => {
+): (into: ObjectFragment, e: ServicePortEntry) => void {
+  return (into, e) => {
     const c: ServiceWriteContext<Rule> = { ...ctx, w: new RuleWriter(true) };
     const plan = planServicePort(c, e);
     writeCaptures(c, plan, into);
@@ -277,6 +279,7 @@ export function compileRuleSet(
   const ctx: ServiceWriteContext<number> = { ...shared, w };
   const fragments = cache.fragments;
   // Unchanged fragments that lay one after another in the last rule set are copied as one run.
+  const rewrite = textWriter(shared);
   const run: ServiceFragment[] = [];
   const flush = () => {
     if (run.length > 0) b.replayFragments(run);
@@ -291,7 +294,7 @@ export function compileRuleSet(
       continue;
     }
     flush();
-    f = new ServiceFragment(e, largeClusterMode, textWriter(shared, e));
+    f = new ServiceFragment(e, largeClusterMode, rewrite);
     fragments.set(e, f);
     const plan = planServicePort(ctx, e);
     b.startFragment();

@@ -161,8 +161,8 @@ export class ServiceFragment {
     readonly entry: ServicePortEntry,
     /** Large-cluster mode (no endpoint comments) it was written in. */
     readonly large: boolean,
-    /** Writes the same rules again, as objects with text. */
-    private readonly write: (into: ObjectFragment) => void,
+    /** Writes an entry's rules again, as objects with text (shared by a compile's fragments). */
+    private readonly write: (into: ObjectFragment, entry: ServicePortEntry) => void,
   ) {}
 
   /**
@@ -172,7 +172,7 @@ export class ServiceFragment {
   objects(keep = false): ObjectFragment {
     if (this.kept !== undefined) return this.kept;
     const o = new ObjectFragment();
-    this.write(o);
+    this.write(o, this.entry);
     if (keep) this.kept = o;
     return o;
   }
