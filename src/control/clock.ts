@@ -169,6 +169,17 @@ export class VirtualClock {
 
   /** The FIFO of posts with this delay (made on first use, up to MAX_FIFOS of them). */
   private fifoFor(delayNs: number): PostFifo | undefined {
+    const last = this.lastFifo;
+    if (last !== undefined && last.delay === delayNs) return last;
+    const f = this.findFifo(delayNs);
+    if (f !== undefined) this.lastFifo = f;
+    return f;
+  }
+
+  /** The FIFO fifoFor() returned last (a link posts a run of packets with one delay). */
+  private lastFifo: PostFifo | undefined;
+
+  private findFifo(delayNs: number): PostFifo | undefined {
     const fs = this.fifos;
     for (let i = 0; i < fs.length; i++) {
       const f = fs[i]!;
@@ -187,23 +198,34 @@ export class VirtualClock {
     return f;
   }
 
-  /** The FIFO whose head comes first in (at, tie) order, or undefined when all are empty. */
+  /**
+   * The FIFO whose head comes first in (at, tie) order, or undefined when all are empty;
+   * that head's time and tie are left in fAt / fTie.
+   */
   private firstFifo(): PostFifo | undefined {
     const fs = this.fifos;
     let best: PostFifo | undefined;
+    let bAt = Infinity;
+    let bTie = Infinity;
     for (let i = 0; i < fs.length; i++) {
       const f = fs[i]!;
       if (f.dead > 0) f.dropCancelled();
       if (f.head === f.tail) continue;
-      if (best === undefined) best = f;
-      else {
-        const a = f.headAt();
-        const b = best.headAt();
-        if (a < b || (a === b && f.headTie() < best.headTie())) best = f;
+      const a = f.hAt;
+      if (a < bAt || (a === bAt && f.hTie < bTie)) {
+        best = f;
+        bAt = a;
+        bTie = f.hTie;
       }
     }
+    this.fAt = bAt;
+    this.fTie = bTie;
     return best;
   }
+
+  /** Time and tie of the head firstFifo() found last. */
+  private fAt = 0;
+  private fTie = 0;
 
   /**
    * Cancel a timer. Its function is let go at once (a cancelled retransmission or keep-alive
@@ -247,10 +269,10 @@ export class VirtualClock {
   nextTime(): number | undefined {
     this.dropCancelled();
     const f = this.firstFifo();
-    if (this.size === 0) return f?.headAt();
+    if (this.size === 0) return f === undefined ? undefined : this.fAt;
     const h = this.atQ[0]!;
     if (f === undefined) return h;
-    const a = f.headAt();
+    const a = this.fAt;
     return a < h ? a : h;
   }
 
@@ -273,8 +295,8 @@ export class VirtualClock {
     let at: number;
     let tie: number;
     if (f !== undefined) {
-      at = f.headAt();
-      tie = f.headTie();
+      at = this.fAt;
+      tie = this.fTie;
       if (this.size > 0 && (this.atQ[0]! < at || (this.atQ[0] === at && this.tieQ[0]! < tie))) {
         at = this.atQ[0]!;
         tie = this.tieQ[0]!;
@@ -300,8 +322,8 @@ export class VirtualClock {
       } else if (this.size === 0) fromHeap = false;
       else {
         const ha = this.atQ[0]!;
-        const fa = f.headAt();
-        fromHeap = ha < fa || (ha === fa && this.tieQ[0]! < f.headTie());
+        const fa = this.fAt;
+        fromHeap = ha < fa || (ha === fa && this.tieQ[0]! < this.fTie);
       }
       if (fromHeap) {
         const k = this.tieQ[0]!;
@@ -320,8 +342,8 @@ export class VirtualClock {
           t.fn();
         }
       } else {
-        const k = f!.headTie();
-        if (f!.headAt() !== at || k < lo || k >= hi) return n;
+        const k = this.fTie;
+        if (this.fAt !== at || k < lo || k >= hi) return n;
         const t = f!.headItem();
         const arg = f!.shift();
         this.fired++;
@@ -436,25 +458,24 @@ class PostFifo {
   tail = 0;
   /** Cancelled timers still in the FIFO. */
   dead = 0;
+  /** The head's time and tie (kept beside the ring: read for every event fired). */
+  hAt = 0;
+  hTie = 0;
 
   constructor(readonly delay: number) {}
 
   add(at: number, tie: number, item: Item, arg: unknown): void {
     if (this.tail - this.head > this.mask) this.grow(this.mask + 1);
+    if (this.head === this.tail) {
+      this.hAt = at;
+      this.hTie = tie;
+    }
     const i = this.tail & this.mask;
     this.at[i] = at;
     this.tie[i] = tie;
     this.item[i] = item;
     this.arg[i] = arg;
     this.tail++;
-  }
-
-  headAt(): number {
-    return this.at[this.head & this.mask]!;
-  }
-
-  headTie(): number {
-    return this.tie[this.head & this.mask]!;
   }
 
   headItem(): Item {
@@ -471,6 +492,10 @@ class PostFifo {
     if (this.head === this.tail) {
       this.head = 0;
       this.tail = 0;
+    } else {
+      const j = this.head & this.mask;
+      this.hAt = this.at[j]!;
+      this.hTie = this.tie[j]!;
     }
     return a;
   }
@@ -512,6 +537,11 @@ class PostFifo {
     }
     this.tail = this.head + k;
     this.dead = 0;
+    if (k > 0) {
+      const j = this.head & this.mask;
+      this.hAt = this.at[j]!;
+      this.hTie = this.tie[j]!;
+    }
   }
 
   private grow(n: number): void {
