@@ -7,8 +7,8 @@ import { categorizeEndpoints } from '../model.ts';
 import type { EndpointInfo } from '../model.ts';
 import type { ServicePortEntry } from '../service-map.ts';
 import { IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, SvcFlag } from './constants.ts';
-import * as S from './kube-ipsets.ts';
-import type { SetEntry } from './kube-ipsets.ts';
+import { portProto } from './ipset.ts';
+import { SetId as S } from './kube-ipsets.ts';
 import type { ServiceSpec } from './service.ts';
 
 /** kube-proxy's utilipvs.FlagSourceHash (IP_VS_SVC_F_SCHED2: sh-port / mh-port). */
@@ -25,7 +25,8 @@ export interface DesiredVs {
 
 export interface DesiredPort {
   readonly vs: DesiredVs[];
-  readonly entries: SetEntry[];
+  /** Set members as flat quads `[SetId, a, b, c]` (ipset.ts Member). */
+  readonly entries: number[];
   /** LB ip,proto,port that node processes must not reach (KUBE-IPVS-OUT-FILTER DROP). */
   readonly lbNoNodeAccess: (readonly [string, string, number])[];
 }
@@ -63,10 +64,6 @@ interface VsTemplate {
   readonly scheduler: string;
   readonly flags: number;
   readonly timeout: number;
-}
-
-function ipPort(ip: string, proto: string, port: number): string {
-  return `${ip},${proto}:${port}`;
 }
 
 function pushVs(
@@ -120,40 +117,39 @@ export function desiredForPort(
   };
   const entries = out.entries;
 
+  const pp = portProto(protoNum, info.port);
   // Hairpin: a local endpoint reaching itself through the service is masqueraded.
   for (const ep of entry.endpoints) {
-    if (ep.isLocal)
-      entries.push([S.KUBE_LOOP_BACK, `${ep.ipString},${proto}:${ep.port},${ep.ipString}`]);
+    if (ep.isLocal) entries.push(S.LOOP_BACK, ep.ip, portProto(protoNum, ep.port), ep.ip);
   }
 
-  entries.push([S.KUBE_CLUSTER_IP, ipPort(info.clusterIPString, proto, info.port)]);
+  entries.push(S.CLUSTER_IP, info.clusterIP, pp, 0);
   pushVs(v, info.clusterIPString, info.port, true, vsEndpoints(entry, info.internalPolicyLocal));
 
   const external = vsEndpoints(entry, info.externalPolicyLocal);
   for (const ip of info.externalIPs) {
-    entries.push([
-      info.externalPolicyLocal ? S.KUBE_EXTERNAL_IP_LOCAL : S.KUBE_EXTERNAL_IP,
-      ipPort(ip, proto, info.port),
-    ]);
+    const set = info.externalPolicyLocal ? S.EXTERNAL_IP_LOCAL : S.EXTERNAL_IP;
+    entries.push(set, ipToU32(ip), pp, 0);
     pushVs(v, ip, info.port, !nodeIPs.includes(ip), external);
   }
 
   for (const ip of info.loadBalancerIPs) {
-    entries.push([S.KUBE_LOAD_BALANCER, ipPort(ip, proto, info.port)]);
-    if (info.externalPolicyLocal)
-      entries.push([S.KUBE_LOAD_BALANCER_LOCAL, ipPort(ip, proto, info.port)]);
+    const a = ipToU32(ip);
+    entries.push(S.LOAD_BALANCER, a, pp, 0);
+    if (info.externalPolicyLocal) entries.push(S.LOAD_BALANCER_LOCAL, a, pp, 0);
     if (info.loadBalancerSourceRanges.length > 0) {
-      entries.push([S.KUBE_LOAD_BALANCER_FW, ipPort(ip, proto, info.port)]);
+      entries.push(S.LOAD_BALANCER_FW, a, pp, 0);
       let allowFromNode = false;
-      info.loadBalancerSourceCidrs.forEach((c, i) => {
-        entries.push([
-          S.KUBE_LOAD_BALANCER_SOURCE_CIDR,
-          `${ipPort(ip, proto, info.port)},${info.loadBalancerSourceRanges[i]}`,
-        ]);
+      for (const c of info.loadBalancerSourceCidrs) {
+        entries.push(
+          S.LOAD_BALANCER_SOURCE_CIDR,
+          a,
+          portProto(protoNum, info.port, c.prefix),
+          c.base,
+        );
         if (ctx.nodeIP !== undefined && cidrContains(c, ctx.nodeIP)) allowFromNode = true;
-      });
-      if (allowFromNode)
-        entries.push([S.KUBE_LOAD_BALANCER_SOURCE_IP, `${ipPort(ip, proto, info.port)},${ip}`]);
+      }
+      if (allowFromNode) entries.push(S.LOAD_BALANCER_SOURCE_IP, a, pp, a);
       else out.lbNoNodeAccess.push([ip, proto, info.port]);
     }
     pushVs(v, ip, info.port, !nodeIPs.includes(ip), external);
@@ -162,24 +158,23 @@ export function desiredForPort(
   if (info.nodePort !== 0 && ctx.nodeIPs.length > 0) {
     const local = info.externalPolicyLocal;
     if (proto === 'sctp') {
+      const npp = portProto(IPPROTO_SCTP, info.nodePort);
       for (const ip of ctx.nodeIPs) {
-        entries.push([S.KUBE_NODE_PORT_SCTP, `${ip},sctp:${info.nodePort}`]);
-        if (local) entries.push([S.KUBE_NODE_PORT_LOCAL_SCTP, `${ip},sctp:${info.nodePort}`]);
+        const a = ipToU32(ip);
+        entries.push(S.NODE_PORT_SCTP, a, npp, 0);
+        if (local) entries.push(S.NODE_PORT_LOCAL_SCTP, a, npp, 0);
       }
     } else {
       const udp = proto === 'udp';
-      entries.push([udp ? S.KUBE_NODE_PORT_UDP : S.KUBE_NODE_PORT_TCP, String(info.nodePort)]);
+      entries.push(udp ? S.NODE_PORT_UDP : S.NODE_PORT_TCP, info.nodePort, 0, 0);
       if (local)
-        entries.push([
-          udp ? S.KUBE_NODE_PORT_LOCAL_UDP : S.KUBE_NODE_PORT_LOCAL_TCP,
-          String(info.nodePort),
-        ]);
+        entries.push(udp ? S.NODE_PORT_LOCAL_UDP : S.NODE_PORT_LOCAL_TCP, info.nodePort, 0, 0);
     }
     for (const ip of ctx.nodeIPs) pushVs(v, ip, info.nodePort, false, external);
   }
 
   if (info.healthCheckNodePort !== 0) {
-    entries.push([S.KUBE_HEALTH_CHECK_NODE_PORT, String(info.healthCheckNodePort)]);
+    entries.push(S.HEALTH_CHECK_NODE_PORT, info.healthCheckNodePort, 0, 0);
   }
   return out;
 }

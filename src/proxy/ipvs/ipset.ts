@@ -2,13 +2,14 @@
 // ip_set_bitmap_port.c closely enough that `ipset list` prints what ipset 7.17 prints on a 6.x
 // kernel: members in bucket order (jhash2 of the element struct with the set's initval), bucket
 // arrays growing two slots at a time up to bucketsize 12 and the table doubling past that, and
-// "Size in memory" accounted the way the kernel accounts it. Members are kube-proxy's entry
-// strings: `10.96.0.1`, `10.96.0.1,tcp:443`, `10.244.1.2,tcp:80,10.244.1.2`,
-// `1.2.3.4,tcp:80,10.0.0.0/8`, `30001`.
+// "Size in memory" accounted the way the kernel accounts it. Members are kept as words (Member:
+// what the element struct holds), in typed arrays; their text -- kube-proxy's entry strings
+// `10.96.0.1`, `10.96.0.1,tcp:443`, `10.244.1.2,tcp:80,10.244.1.2`, `1.2.3.4,tcp:80,10.0.0.0/8`,
+// `30001` -- is parsed by add()/del()/has() and made again only when the set is listed.
 import { tryIpToU32, tryParseCidr, u32ToIp } from '../../packet/addr.ts';
 import { IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP } from './constants.ts';
-import { bswap32, jhash2 } from './jhash.ts';
-import { PairIndex } from './pair-index.ts';
+import { bswap32, jhashWords } from './jhash.ts';
+import { KeyTable } from './key-table.ts';
 
 export type IpsetType =
   'hash:ip' | 'hash:ip,port' | 'hash:ip,port,ip' | 'hash:ip,port,net' | 'bitmap:port';
@@ -44,33 +45,24 @@ const PROTO_NUM: Readonly<Record<string, number>> = {
 };
 const PROTO_NAME: Readonly<Record<number, string>> = { 6: 'tcp', 17: 'udp', 132: 'sctp' };
 
-/** A parsed member: its hash words (the element struct as host-order u32s) and its text. */
-interface Elem {
-  readonly text: string;
-  readonly words: readonly number[];
-  /**
-   * Packet-path keys. 3-part types: `key` is ipPortKey(ip, proto, port), `ip2`/`prefix` the
-   * third part. hash:ip and hash:ip,port: `prefix` is -1, `ip2` the ip and `key` proto << 16 | port
-   * (0 for hash:ip), the pair PairIndex holds.
-   */
-  readonly key: number;
-  readonly ip2: number;
-  readonly prefix: number;
+/**
+ * A member as three words, the one encoding every caller uses (no parsed strings kept):
+ * hash:ip `(ip, 0, 0)`; hash:ip,port `(ip, proto << 16 | port, 0)`; hash:ip,port,ip
+ * `(ip, proto << 16 | port, ip2)`; hash:ip,port,net `(ip, prefix << 24 | proto << 16 | port,
+ * net base)`; bitmap:port `(port, 0, 0)`. Addresses may be passed signed or unsigned.
+ */
+export interface Member {
+  readonly a: number;
+  readonly b: number;
+  readonly c: number;
 }
 
-const PROTO_IDX: Readonly<Record<number, number>> = { 6: 0, 17: 1, 132: 2 };
-
-/** (ip, proto, port) as one exact number below 2^50. */
-export function ipPortKey(ip: number, proto: number, port: number): number {
-  return ((ip >>> 0) * 65536 + port) * 4 + (PROTO_IDX[proto] ?? 3);
+/** The second word of a member: `proto << 16 | port`, with a net's prefix above it. */
+export function portProto(proto: number, port: number, prefix = 0): number {
+  return (prefix << 24) | ((proto & 0xff) << 16) | (port & 0xffff);
 }
 
-interface Bucket {
-  slots: (Elem | null)[];
-  pos: number;
-}
-
-function portWord(port: number, proto: number, extra = 0): number {
+function portWord(port: number, extra: number): number {
   // __be16 port; then u8 fields: bytes [port_hi, port_lo, b2, b3] read little-endian.
   return ((port >>> 8) | ((port & 0xff) << 8) | (extra << 16)) >>> 0;
 }
@@ -82,48 +74,72 @@ function parseIpPort(s: string): { ip: number; proto: number; port: number } | u
   return { ip, proto: PROTO_NUM[m[2]!]!, port: Number(m[3]) };
 }
 
-/** Parse a member of a hash type into its element; undefined if malformed. */
-export function parseMember(type: IpsetType, s: string): Elem | undefined {
+/** Parse a member as `ipset add` takes it (kube-proxy's entry strings); undefined if malformed. */
+export function parseMember(type: IpsetType, s: string): Member | undefined {
   const parts = s.split(',');
   switch (type) {
     case 'hash:ip': {
       const ip = tryIpToU32(s);
-      if (ip === undefined) return undefined;
-      return { text: u32ToIp(ip), words: [bswap32(ip)], key: 0, ip2: ip, prefix: -1 };
+      return ip === undefined ? undefined : { a: ip, b: 0, c: 0 };
     }
     case 'hash:ip,port': {
       const p = parseIpPort(s);
-      if (!p) return undefined;
-      const text = `${u32ToIp(p.ip)},${PROTO_NAME[p.proto]}:${p.port}`;
-      const words = [bswap32(p.ip), portWord(p.port, p.proto, p.proto)];
-      return { text, words, key: (p.proto << 16) | p.port, ip2: p.ip, prefix: -1 };
+      return p && { a: p.ip, b: portProto(p.proto, p.port), c: 0 };
     }
     case 'hash:ip,port,ip': {
       const p = parseIpPort(parts.slice(0, 2).join(','));
       const ip2 = parts.length === 3 ? tryIpToU32(parts[2]!) : undefined;
       if (!p || ip2 === undefined) return undefined;
-      const text = `${u32ToIp(p.ip)},${PROTO_NAME[p.proto]}:${p.port},${u32ToIp(ip2)}`;
-      const words = [bswap32(p.ip), bswap32(ip2), portWord(p.port, p.proto, p.proto)];
-      return { text, words, key: ipPortKey(p.ip, p.proto, p.port), ip2, prefix: 32 };
+      return { a: p.ip, b: portProto(p.proto, p.port), c: ip2 };
     }
     case 'hash:ip,port,net': {
       const p = parseIpPort(parts.slice(0, 2).join(','));
       const raw = parts[2] ?? '';
       const c = tryParseCidr(raw.includes('/') ? raw : `${raw}/32`, true);
       if (!p || c === undefined || parts.length !== 3) return undefined;
-      const net = c.prefix === 32 ? u32ToIp(c.base) : `${u32ToIp(c.base)}/${c.prefix}`;
-      // cidr is stored minus one in 7 bits (IP_SET_HASH_WITH_NETS_PACKED), proto after it.
-      const w2 = portWord(p.port, p.proto, ((c.prefix - 1) & 0x7f) | (p.proto << 8));
-      return {
-        text: `${u32ToIp(p.ip)},${PROTO_NAME[p.proto]}:${p.port},${net}`,
-        words: [bswap32(p.ip), bswap32(c.base), w2],
-        key: ipPortKey(p.ip, p.proto, p.port),
-        ip2: c.base,
-        prefix: c.prefix,
-      };
+      return { a: p.ip, b: portProto(p.proto, p.port, c.prefix), c: c.base };
     }
-    case 'bitmap:port':
-      return undefined;
+    case 'bitmap:port': {
+      const port = Number(s);
+      return Number.isInteger(port) && port >= 0 && port <= 65535
+        ? { a: port, b: 0, c: 0 }
+        : undefined;
+    }
+  }
+}
+
+/** A member's text as `ipset list` prints it. */
+export function memberText(type: IpsetType, a: number, b: number, c: number): string {
+  if (type === 'bitmap:port') return String(a);
+  if (type === 'hash:ip') return u32ToIp(a >>> 0);
+  const ipPort = `${u32ToIp(a >>> 0)},${PROTO_NAME[(b >>> 16) & 0xff]}:${b & 0xffff}`;
+  if (type === 'hash:ip,port') return ipPort;
+  if (type === 'hash:ip,port,ip') return `${ipPort},${u32ToIp(c >>> 0)}`;
+  const prefix = b >>> 24;
+  return `${ipPort},${u32ToIp(c >>> 0)}${prefix === 32 ? '' : `/${prefix}`}`;
+}
+
+/** jhash2 of the member's element struct (host-order u32 words) with the set's initval. */
+function elementHash(type: IpsetType, a: number, b: number, c: number, initval: number): number {
+  const ip = bswap32(a >>> 0);
+  const port = b & 0xffff;
+  const proto = (b >>> 16) & 0xff;
+  switch (type) {
+    case 'hash:ip':
+      return jhashWords(1, ip, 0, 0, initval);
+    case 'hash:ip,port':
+      return jhashWords(2, ip, portWord(port, proto), 0, initval);
+    case 'hash:ip,port,ip':
+      return jhashWords(3, ip, bswap32(c >>> 0), portWord(port, proto), initval);
+    default:
+      // cidr is stored minus one in 7 bits (IP_SET_HASH_WITH_NETS_PACKED), proto after it.
+      return jhashWords(
+        3,
+        ip,
+        bswap32(c >>> 0),
+        portWord(port, (((b >>> 24) - 1) & 0x7f) | (proto << 8)),
+        initval,
+      );
   }
 }
 
@@ -135,6 +151,8 @@ export interface IpsetOptions {
   readonly bucketsize?: number;
 }
 
+const NO_SLOTS = new Int32Array(0);
+
 export class IpSet {
   readonly info: TypeInfo;
   readonly initval: number;
@@ -143,13 +161,26 @@ export class IpSet {
   /** iptables rules that reference the set (`References:`). */
   references = 0;
   private bits: number;
-  private buckets: (Bucket | undefined)[];
+  /**
+   * The kernel's buckets as arrays: bucket k's slots are `slots[k * stride ...]`, member ids
+   * or -1 (a deleted or unused slot); `len[k]` is its allocated size (0: no bucket), `pos[k]`
+   * its next free position. Made at the first add.
+   */
+  private slots = NO_SLOTS;
+  private len = new Uint8Array(0);
+  private pos = new Uint8Array(0);
+  private readonly stride: number;
   private extSize = 0;
-  private readonly members = new Map<string, Elem>();
-  /** The 3-part types' packet-path index: key -> elements with that key. */
-  private readonly index = new Map<number, Elem[]>();
-  /** hash:ip and hash:ip,port's packet-path index, flat: (ip, proto << 16 | port). */
-  private readonly flat = new PairIndex();
+  /** Members -> id + 1: the dedupe and the packet path's membership test. */
+  private readonly members = new KeyTable();
+  /** Member words by id; freed ids are reused. */
+  private ma = new Int32Array(16);
+  private mb = new Int32Array(16);
+  private mc = new Int32Array(16);
+  private top = 0;
+  private readonly freeIds: number[] = [];
+  /** hash:ip,port,net: members per prefix length (the kernel's nets[] walk). */
+  private readonly prefixes = new Int32Array(33);
   private readonly ports = new Uint8Array(65536);
   private portCount = 0;
 
@@ -162,9 +193,10 @@ export class IpSet {
     this.initval = (opts.initval ?? 0) >>> 0;
     this.maxelem = opts.maxelem ?? 65536;
     this.bucketsize = opts.bucketsize ?? 12;
+    // Buckets grow two slots at a time, so one may reach the even size at or above bucketsize.
+    this.stride = Math.max(INIT_SIZE, this.bucketsize + (this.bucketsize & 1));
     // htable_bits(hashsize): the smallest power of two holding it.
     this.bits = Math.max(1, Math.ceil(Math.log2(opts.hashsize ?? 1024)));
-    this.buckets = new Array<Bucket | undefined>(1 << this.bits);
   }
 
   get size(): number {
@@ -178,60 +210,78 @@ export class IpSet {
 
   /** `ipset add` (-exist semantics: adding a member twice is not an error). */
   add(entry: string): boolean {
-    if (this.type === 'bitmap:port') return this.setPort(entry, 1);
     const e = parseMember(this.type, entry);
     if (e === undefined) throw new Error(`ipset ${this.name}: bad entry ${JSON.stringify(entry)}`);
-    if (this.members.has(e.text)) return false;
-    if (this.members.size >= this.maxelem) throw new Error(`ipset ${this.name}: Hash is full`);
-    while (!this.place(e)) this.resize();
-    this.members.set(e.text, e);
-    if (e.prefix < 0) {
-      this.flat.add(e.ip2, e.key);
-      return true;
-    }
-    const l = this.index.get(e.key);
-    if (l === undefined) this.index.set(e.key, [e]);
-    else l.push(e);
-    return true;
+    return this.addMember(e.a, e.b, e.c);
   }
 
   /** `ipset del`. */
   del(entry: string): boolean {
-    if (this.type === 'bitmap:port') return this.setPort(entry, 0);
     const e = parseMember(this.type, entry);
-    if (e === undefined || !this.members.delete(e.text)) return false;
-    if (e.prefix < 0) this.flat.remove(e.ip2, e.key);
-    else {
-      const l = this.index.get(e.key)!;
-      l.splice(
-        l.findIndex((x) => x.text === e.text),
-        1,
-      );
-      if (l.length === 0) this.index.delete(e.key);
+    if (e === undefined) {
+      if (this.type === 'bitmap:port')
+        throw new Error(`ipset ${this.name}: bad entry ${JSON.stringify(entry)}`);
+      return false;
     }
-    const key = jhash2(e.words, this.initval) & ((1 << this.bits) - 1);
-    const n = this.buckets[key]!;
-    const i = n.slots.findIndex((x) => x?.text === e.text);
-    n.slots[i] = null;
-    if (i + 1 === n.pos) n.pos--;
-    const free = n.slots.slice(0, n.pos).filter((x) => x === null).length;
-    if (n.pos === 0 && free === 0) {
-      this.extSize -= HBUCKET + n.slots.length * this.info.dsize;
-      this.buckets[key] = undefined;
-    } else if (free >= INIT_SIZE) {
-      // Shrink: used slots compacted into an array two slots smaller.
-      const used = n.slots.slice(0, n.pos).filter((x): x is Elem => x !== null);
-      n.slots = [...used, ...new Array<null>(n.slots.length - INIT_SIZE - used.length).fill(null)];
-      n.pos = used.length;
-      this.extSize -= HBUCKET + INIT_SIZE * this.info.dsize;
-    }
-    return true;
+    return this.delMember(e.a, e.b, e.c);
   }
 
   has(entry: string): boolean {
-    if (this.type === 'bitmap:port') return this.ports[Number(entry)] === 1;
     const e = parseMember(this.type, entry);
-    return e !== undefined && this.members.has(e.text);
+    return e !== undefined && this.hasMember(e.a, e.b, e.c);
+  }
+
+  /** add() of a member given as words (see Member). */
+  addMember(a: number, b: number, c: number): boolean {
+    if (this.type === 'bitmap:port') return this.setPort(a, 1);
+    if (this.members.get(a, b, c) !== 0) return false;
+    if (this.members.size >= this.maxelem) throw new Error(`ipset ${this.name}: Hash is full`);
+    if (this.slots.length === 0) this.table(this.bits);
+    const id = this.newId(a, b, c);
+    while (!this.place(id)) this.resize();
+    this.members.set(a, b, c, id + 1);
+    if (this.type === 'hash:ip,port,net') this.prefixes[b >>> 24]!++;
+    return true;
+  }
+
+  /** del() of a member given as words. */
+  delMember(a: number, b: number, c: number): boolean {
+    if (this.type === 'bitmap:port') return this.setPort(a, 0);
+    const v = this.members.get(a, b, c);
+    if (v === 0) return false;
+    this.members.delete(a, b, c);
+    const id = v - 1;
+    if (this.type === 'hash:ip,port,net') this.prefixes[b >>> 24]!--;
+    const key = this.bucketOf(id);
+    const base = key * this.stride;
+    const s = this.slots;
+    const len = this.len[key]!;
+    let i = 0;
+    while (s[base + i] !== id) i++;
+    s[base + i] = -1;
+    let pos = this.pos[key]!;
+    if (i + 1 === pos) this.pos[key] = --pos;
+    let free = 0;
+    for (let j = 0; j < pos; j++) if (s[base + j] === -1) free++;
+    if (pos === 0) {
+      this.extSize -= HBUCKET + len * this.info.dsize;
+      this.len[key] = 0;
+    } else if (free >= INIT_SIZE) {
+      // Shrink: used slots compacted into an array two slots smaller.
+      let used = 0;
+      for (let j = 0; j < pos; j++) if (s[base + j] !== -1) s[base + used++] = s[base + j]!;
+      s.fill(-1, base + used, base + len);
+      this.len[key] = len - INIT_SIZE;
+      this.pos[key] = used;
+      this.extSize -= HBUCKET + INIT_SIZE * this.info.dsize;
+    }
+    this.freeIds.push(id);
+    return true;
+  }
+
+  hasMember(a: number, b: number, c: number): boolean {
+    if (this.type === 'bitmap:port') return this.ports[a] === 1;
+    return this.members.get(a, b, c) !== 0;
   }
 
   /** bitmap:port membership, for the packet path. */
@@ -241,35 +291,43 @@ export class IpSet {
 
   /** hash:ip `dst` match. */
   testIp(ip: number): boolean {
-    return this.flat.size > 0 && this.flat.has(ip, 0);
+    return this.members.size > 0 && this.members.get(ip, 0, 0) !== 0;
   }
 
   /** hash:ip,port `dst,dst` (or `src,dst`) match. */
   testIpPort(ip: number, proto: number, port: number): boolean {
-    return this.flat.size > 0 && this.flat.has(ip, ((proto & 0xffff) << 16) | (port & 0xffff));
+    return this.members.size > 0 && this.members.get(ip, portProto(proto, port), 0) !== 0;
   }
 
   /** hash:ip,port,ip / hash:ip,port,net `dst,dst,src` match: the third part holds `src`. */
   testIpPortSrc(ip: number, proto: number, port: number, src: number): boolean {
-    const l = this.index.get(ipPortKey(ip, proto, port));
-    if (l === undefined) return false;
-    for (const e of l) {
-      const mask = e.prefix === 0 ? 0 : (0xffffffff << (32 - e.prefix)) >>> 0;
-      if ((src & mask) >>> 0 === e.ip2) return true;
+    if (this.members.size === 0) return false;
+    const pp = portProto(proto, port);
+    if (this.type !== 'hash:ip,port,net') return this.members.get(ip, pp, src) !== 0;
+    // As the kernel's hash:net types: one lookup per prefix length the set holds.
+    for (let p = 32; p >= 0; p--) {
+      if (this.prefixes[p] === 0) continue;
+      const mask = p === 0 ? 0 : (0xffffffff << (32 - p)) >>> 0;
+      if (this.members.get(ip, pp | (p << 24), (src & mask) >>> 0) !== 0) return true;
     }
     return false;
   }
 
   /** Members in `ipset list` order. */
   entries(): string[] {
+    const out: string[] = [];
     if (this.type === 'bitmap:port') {
-      const out: string[] = [];
       for (let p = 0; p < 65536; p++) if (this.ports[p] === 1) out.push(String(p));
       return out;
     }
-    const out: string[] = [];
-    for (const n of this.buckets)
-      if (n) for (let i = 0; i < n.pos; i++) if (n.slots[i]) out.push(n.slots[i]!.text);
+    const n = this.len.length;
+    for (let k = 0; k < n; k++) {
+      const base = k * this.stride;
+      for (let i = 0; i < this.pos[k]!; i++) {
+        const id = this.slots[base + i]!;
+        if (id >= 0) out.push(memberText(this.type, this.ma[id]!, this.mb[id]!, this.mc[id]!));
+      }
+    }
     return out;
   }
 
@@ -290,10 +348,9 @@ export class IpSet {
     return `family inet hashsize ${this.hashsize} maxelem ${this.maxelem} bucketsize ${this.bucketsize} initval 0x${iv}`;
   }
 
-  private setPort(entry: string, v: 0 | 1): boolean {
-    const p = Number(entry);
+  private setPort(p: number, v: 0 | 1): boolean {
     if (!Number.isInteger(p) || p < 0 || p > 65535) {
-      throw new Error(`ipset ${this.name}: bad entry ${JSON.stringify(entry)}`);
+      throw new Error(`ipset ${this.name}: bad entry ${JSON.stringify(String(p))}`);
     }
     if (this.ports[p] === v) return false;
     this.ports[p] = v;
@@ -301,42 +358,83 @@ export class IpSet {
     return true;
   }
 
+  private newId(a: number, b: number, c: number): number {
+    let id = this.freeIds.pop();
+    if (id === undefined) {
+      id = this.top++;
+      if (id === this.ma.length) {
+        const grow = (x: Int32Array) => {
+          const y = new Int32Array(x.length * 2);
+          y.set(x);
+          return y;
+        };
+        this.ma = grow(this.ma);
+        this.mb = grow(this.mb);
+        this.mc = grow(this.mc);
+      }
+    }
+    this.ma[id] = a;
+    this.mb[id] = b;
+    this.mc[id] = c;
+    return id;
+  }
+
+  private bucketOf(id: number): number {
+    const h = elementHash(this.type, this.ma[id]!, this.mb[id]!, this.mc[id]!, this.initval);
+    return h & ((1 << this.bits) - 1);
+  }
+
+  /** Empty buckets for 2^bits. */
+  private table(bits: number): void {
+    this.bits = bits;
+    this.slots = new Int32Array((1 << bits) * this.stride).fill(-1);
+    this.len = new Uint8Array(1 << bits);
+    this.pos = new Uint8Array(1 << bits);
+    this.extSize = 0;
+  }
+
   /** mtype_add() into the current table; false when the bucket is full (resize needed). */
-  private place(e: Elem): boolean {
-    const key = jhash2(e.words, this.initval) & ((1 << this.bits) - 1);
-    let n = this.buckets[key];
-    if (n === undefined) {
-      n = { slots: new Array<Elem | null>(INIT_SIZE).fill(null), pos: 0 };
-      this.buckets[key] = n;
+  private place(id: number): boolean {
+    const key = this.bucketOf(id);
+    const base = key * this.stride;
+    const s = this.slots;
+    const len = this.len[key]!;
+    const pos = this.pos[key]!;
+    if (len === 0) {
+      this.len[key] = INIT_SIZE;
       this.extSize += HBUCKET + INIT_SIZE * this.info.dsize;
     } else {
-      const j = n.slots.indexOf(null);
-      if (j >= 0 && j < n.pos) {
-        n.slots[j] = e; // reuse the first deleted slot
-        return true;
+      // Reuse the first deleted slot.
+      for (let j = 0; j < pos; j++) {
+        if (s[base + j] === -1) {
+          s[base + j] = id;
+          return true;
+        }
       }
-      if (n.pos >= n.slots.length) {
-        if (n.slots.length >= this.bucketsize) return false;
-        n.slots.push(...new Array<null>(INIT_SIZE).fill(null));
+      if (pos >= len) {
+        if (len >= this.bucketsize) return false;
+        this.len[key] = len + INIT_SIZE;
         this.extSize += HBUCKET + INIT_SIZE * this.info.dsize;
       }
     }
-    n.slots[n.pos++] = e;
+    s[base + pos] = id;
+    this.pos[key] = pos + 1;
     return true;
   }
 
   /** mtype_resize(): double the table and re-add every member in bucket order. */
   private resize(): void {
-    const old = this.buckets;
-    for (;;) {
-      this.bits++;
-      this.buckets = new Array<Bucket | undefined>(1 << this.bits);
-      this.extSize = 0;
+    const oldSlots = this.slots;
+    const oldPos = this.pos;
+    const stride = this.stride;
+    for (let bits = this.bits + 1; ; bits++) {
+      this.table(bits);
       let ok = true;
-      for (const n of old) {
-        if (!n) continue;
-        for (let i = 0; i < n.pos && ok; i++) if (n.slots[i]) ok = this.place(n.slots[i]!);
-        if (!ok) break;
+      for (let k = 0; k < oldPos.length && ok; k++) {
+        for (let i = 0; i < oldPos[k]! && ok; i++) {
+          const id = oldSlots[k * stride + i]!;
+          if (id >= 0) ok = this.place(id);
+        }
       }
       if (ok) return;
     }

@@ -62,6 +62,32 @@ export function jhash2(k: readonly number[], initval: number): number {
   return c >>> 0;
 }
 
+/** jhash2() of `n` (1 to 3) words given one by one: no array per element. */
+export function jhashWords(n: number, w0: number, w1: number, w2: number, initval: number): number {
+  let a = (JHASH_INITVAL + (n << 2) + initval) | 0;
+  let b = a;
+  let c = a;
+  if (n === 3) c = (c + w2) | 0;
+  if (n >= 2) b = (b + w1) | 0;
+  a = (a + w0) | 0;
+  // __jhash_final
+  c ^= b;
+  c = (c - rol32(b, 14)) | 0;
+  a ^= c;
+  a = (a - rol32(c, 11)) | 0;
+  b ^= a;
+  b = (b - rol32(a, 25)) | 0;
+  c ^= b;
+  c = (c - rol32(b, 16)) | 0;
+  a ^= c;
+  a = (a - rol32(c, 4)) | 0;
+  b ^= a;
+  b = (b - rol32(a, 14)) | 0;
+  c ^= b;
+  c = (c - rol32(b, 24)) | 0;
+  return c >>> 0;
+}
+
 /** A network-order IPv4 address as the little-endian u32 the kernel loads from memory. */
 export function bswap32(x: number): number {
   return (

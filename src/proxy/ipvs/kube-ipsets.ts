@@ -2,9 +2,10 @@
 // with their comments (used in the iptables rules) and reference-counted membership: two
 // services can contribute the same member (a shared node port protocol, a shared endpoint),
 // and a member leaves the set only when its last contributor does.
-import { IpSet } from './ipset.ts';
+import { IpSet, parseMember } from './ipset.ts';
 import type { IpsetType } from './ipset.ts';
 import { jhash2 } from './jhash.ts';
+import { KeyTable } from './key-table.ts';
 
 export const KUBE_LOOP_BACK = 'KUBE-LOOP-BACK';
 export const KUBE_CLUSTER_IP = 'KUBE-CLUSTER-IP';
@@ -89,14 +90,39 @@ export const KUBE_IPSETS: readonly (readonly [string, IpsetType, string])[] = [
   [KUBE_IPVS_IPS, 'hash:ip', 'Addresses on the ipvs interface'],
 ];
 
-/** One member contributed by a service: [set name, entry]. */
-export type SetEntry = readonly [string, string];
+const at = (name: string): number => KUBE_IPSETS.findIndex(([n]) => n === name);
+
+/**
+ * Each set's index in KUBE_IPSETS. A service's members are kept as flat quads
+ * `[set index, a, b, c]` (ipset.ts Member): numbers in one array, no string or tuple each.
+ */
+export const SetId = {
+  LOOP_BACK: at(KUBE_LOOP_BACK),
+  CLUSTER_IP: at(KUBE_CLUSTER_IP),
+  EXTERNAL_IP: at(KUBE_EXTERNAL_IP),
+  EXTERNAL_IP_LOCAL: at(KUBE_EXTERNAL_IP_LOCAL),
+  LOAD_BALANCER: at(KUBE_LOAD_BALANCER),
+  LOAD_BALANCER_FW: at(KUBE_LOAD_BALANCER_FW),
+  LOAD_BALANCER_LOCAL: at(KUBE_LOAD_BALANCER_LOCAL),
+  LOAD_BALANCER_SOURCE_IP: at(KUBE_LOAD_BALANCER_SOURCE_IP),
+  LOAD_BALANCER_SOURCE_CIDR: at(KUBE_LOAD_BALANCER_SOURCE_CIDR),
+  NODE_PORT_TCP: at(KUBE_NODE_PORT_TCP),
+  NODE_PORT_LOCAL_TCP: at(KUBE_NODE_PORT_LOCAL_TCP),
+  NODE_PORT_UDP: at(KUBE_NODE_PORT_UDP),
+  NODE_PORT_LOCAL_UDP: at(KUBE_NODE_PORT_LOCAL_UDP),
+  NODE_PORT_SCTP: at(KUBE_NODE_PORT_SCTP),
+  NODE_PORT_LOCAL_SCTP: at(KUBE_NODE_PORT_LOCAL_SCTP),
+  HEALTH_CHECK_NODE_PORT: at(KUBE_HEALTH_CHECK_NODE_PORT),
+  IPVS_IPS: at(KUBE_IPVS_IPS),
+} as const;
 
 export class KubeIpsets {
   readonly sets = new Map<string, IpSet>();
   readonly comments = new Map<string, string>();
-  /** Per set: entry -> contributors (no key strings built per entry). */
-  private readonly refs = new Map<string, Map<string, number>>();
+  /** The sets by SetId. */
+  readonly list: IpSet[] = [];
+  /** Per set (by SetId): member -> contributors. */
+  private readonly refs: KeyTable[] = [];
   /** ipset add/del calls made (the sync-diff proof counts these too). */
   adds = 0;
   dels = 0;
@@ -111,9 +137,11 @@ export class KubeIpsets {
         [...name].map((c) => c.charCodeAt(0)),
         seed >>> 0,
       );
-      this.sets.set(name, new IpSet(name, type, { initval }));
+      const set = new IpSet(name, type, { initval });
+      this.sets.set(name, set);
       this.comments.set(name, comment);
-      this.refs.set(name, new Map());
+      this.list.push(set);
+      this.refs.push(new KeyTable());
     }
     this.loopBack = this.get(KUBE_LOOP_BACK);
     this.clusterIP = this.get(KUBE_CLUSTER_IP);
@@ -165,44 +193,59 @@ export class KubeIpsets {
 
   /** One more contributor of `entry`; added to the set on the first. */
   ref(name: string, entry: string): void {
-    const refs = this.refs.get(name)!;
-    const n = refs.get(entry) ?? 0;
-    refs.set(entry, n + 1);
-    if (n === 0) {
-      const set = this.get(name);
-      if (set.full) {
-        // Past maxelem (65,536 by default: kube-proxy at ~65k services); no Error built per member.
-        this.errors++;
-        this.lastError = `ipset ${name}: Hash is full`;
-        return;
-      }
-      try {
-        set.add(entry);
-        this.adds++;
-      } catch (e) {
-        this.errors++;
-        this.lastError = e instanceof Error ? e.message : String(e);
-      }
+    const id = at(name);
+    const set = this.get(name);
+    const e = parseMember(set.type, entry);
+    if (e === undefined) {
+      this.errors++;
+      this.lastError = `ipset ${name}: bad entry ${JSON.stringify(entry)}`;
+      return;
     }
+    this.refMember(id, e.a, e.b, e.c);
   }
 
   /** One contributor fewer; deleted from the set with the last. */
   unref(name: string, entry: string): void {
-    const refs = this.refs.get(name);
-    const n = refs?.get(entry) ?? 0;
-    if (n <= 1) {
-      refs?.delete(entry);
-      if (n === 1) {
-        this.get(name).del(entry);
-        this.dels++;
-      }
-    } else {
-      refs!.set(entry, n - 1);
+    const e = parseMember(this.get(name).type, entry);
+    if (e !== undefined) this.unrefMember(at(name), e.a, e.b, e.c);
+  }
+
+  /** ref() of member (a, b, c) of set `id` (SetId): the sync's path. */
+  refMember(id: number, a: number, b: number, c: number): void {
+    const refs = this.refs[id]!;
+    const n = refs.get(a, b, c);
+    refs.set(a, b, c, n + 1);
+    if (n !== 0) return;
+    const set = this.list[id]!;
+    if (set.full) {
+      // Past maxelem (65,536 by default: kube-proxy at ~65k services); no Error built per member.
+      this.errors++;
+      this.lastError = `ipset ${set.name}: Hash is full`;
+      return;
+    }
+    try {
+      set.addMember(a, b, c);
+      this.adds++;
+    } catch (e) {
+      this.errors++;
+      this.lastError = e instanceof Error ? e.message : String(e);
+    }
+  }
+
+  /** unref() of member (a, b, c) of set `id`. */
+  unrefMember(id: number, a: number, b: number, c: number): void {
+    const refs = this.refs[id]!;
+    const n = refs.get(a, b, c);
+    if (n > 1) refs.set(a, b, c, n - 1);
+    else if (n === 1) {
+      refs.delete(a, b, c);
+      this.list[id]!.delMember(a, b, c);
+      this.dels++;
     }
   }
 
   /** Sets in kube-proxy's order (what `ipset list` shows after kube-proxy created them). */
   all(): IpSet[] {
-    return KUBE_IPSETS.map(([name]) => this.get(name));
+    return this.list.slice();
   }
 }

@@ -20,8 +20,7 @@ import type { IpvsRules } from './iptables-rules.ts';
 import { Ipvs } from './ipvs.ts';
 import { ipvsadmConnections, ipvsadmList } from './ipvsadm.ts';
 import type { IpvsadmListOptions } from './ipvsadm.ts';
-import { KUBE_IPVS_IPS, KubeIpsets } from './kube-ipsets.ts';
-import type { SetEntry } from './kube-ipsets.ts';
+import { KubeIpsets, SetId } from './kube-ipsets.ts';
 import { marksForMasquerade } from './masquerade.ts';
 import type { MasqueradeOptions, PacketContext } from './masquerade.ts';
 import { isSchedulerName } from './schedulers/index.ts';
@@ -44,7 +43,8 @@ export interface IpvsProxierOptions extends ProxyCommonConfig, IpvsConfig {
 /** What one Service has installed. */
 interface Installed {
   readonly vs: Map<string, { svc: VirtualService; bind: boolean }>;
-  readonly entries: SetEntry[];
+  /** Set members as flat quads `[SetId, a, b, c]`. */
+  readonly entries: number[];
   readonly lbNoNodeAccess: (readonly [string, string, number])[];
 }
 
@@ -294,15 +294,18 @@ export class IpvsProxier extends ServiceMapProxier {
     for (const entry of ports) {
       const want = desiredForPort(entry, this.desiredCtx, sched);
       for (const d of want.vs) next.vs.set(d.key, this.applyVs(d, old?.vs.get(d.key)));
-      for (const e of want.entries) {
-        this.ipsets.ref(e[0], e[1]);
-        next.entries.push(e);
+      const es = want.entries;
+      for (let k = 0; k < es.length; k += 4) {
+        this.ipsets.refMember(es[k]!, es[k + 1]!, es[k + 2]!, es[k + 3]!);
+        next.entries.push(es[k]!, es[k + 1]!, es[k + 2]!, es[k + 3]!);
       }
       next.lbNoNodeAccess.push(...want.lbNoNodeAccess);
     }
     if (old !== undefined) {
       for (const [key, st] of old.vs) if (!next.vs.has(key)) this.releaseVs(key, st.bind, st.svc);
-      for (const e of old.entries) this.ipsets.unref(e[0], e[1]);
+      const es = old.entries;
+      for (let k = 0; k < es.length; k += 4)
+        this.ipsets.unrefMember(es[k]!, es[k + 1]!, es[k + 2]!, es[k + 3]!);
     }
     if (next.vs.size === 0 && next.entries.length === 0) this.installed.delete(name);
     else this.installed.set(name, next);
@@ -381,7 +384,7 @@ export class IpvsProxier extends ServiceMapProxier {
     if (n === 0) {
       this.localGeneration++;
       this.ops.bind++;
-      this.ipsets.ref(KUBE_IPVS_IPS, u32ToIp(addr));
+      this.ipsets.refMember(SetId.IPVS_IPS, addr, 0, 0);
     }
   }
 
@@ -392,7 +395,7 @@ export class IpvsProxier extends ServiceMapProxier {
       this.bound.delete(addr);
       this.localGeneration++;
       this.ops.unbind++;
-      this.ipsets.unref(KUBE_IPVS_IPS, u32ToIp(addr));
+      this.ipsets.unrefMember(SetId.IPVS_IPS, addr, 0, 0);
     }
   }
 }

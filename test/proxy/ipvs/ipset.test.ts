@@ -4,9 +4,18 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import test from 'ava';
-import { IpSet, ipsetList, ipsetSave } from '../../../src/proxy/ipvs/ipset.ts';
+import { ipToU32 } from '../../../src/packet/addr.ts';
+import {
+  IpSet,
+  ipsetList,
+  ipsetSave,
+  memberText,
+  parseMember,
+  portProto,
+} from '../../../src/proxy/ipvs/ipset.ts';
+import type { IpsetType } from '../../../src/proxy/ipvs/ipset.ts';
 import { jhash2 } from '../../../src/proxy/ipvs/jhash.ts';
-import { KubeIpsets } from '../../../src/proxy/ipvs/kube-ipsets.ts';
+import { KubeIpsets, SetId } from '../../../src/proxy/ipvs/kube-ipsets.ts';
 import { ipsetCases } from './ipset-cases.ts';
 
 const fixture = readFileSync(new URL('./fixtures/ipset-list.txt', import.meta.url), 'utf8');
@@ -100,4 +109,63 @@ test('past maxelem an add fails with "Hash is full"; kube-proxy logs it and goes
   k.ref('KUBE-IPVS-IPS', '10.97.0.0');
   t.is(k.errors, 1);
   t.is(k.lastError, 'ipset KUBE-IPVS-IPS: Hash is full');
+});
+
+test('members as words: every type parses, prints back and tests the same as its text', (t) => {
+  const cases: [IpsetType, string, string][] = [
+    ['hash:ip', '10.96.0.1', '10.96.0.1'],
+    ['hash:ip', '192.168.255.254', '192.168.255.254'],
+    ['hash:ip,port', '10.96.0.1,tcp:443', '10.96.0.1,tcp:443'],
+    ['hash:ip,port', '203.0.113.7,sctp:30001', '203.0.113.7,sctp:30001'],
+    ['hash:ip,port,ip', '10.244.1.2,udp:53,10.244.1.2', '10.244.1.2,udp:53,10.244.1.2'],
+    ['hash:ip,port,net', '1.2.3.4,tcp:80,10.0.0.0/8', '1.2.3.4,tcp:80,10.0.0.0/8'],
+    ['hash:ip,port,net', '1.2.3.4,tcp:80,203.0.113.9', '1.2.3.4,tcp:80,203.0.113.9'],
+    ['hash:ip,port,net', '1.2.3.4,tcp:80,10.1.2.3/16', '1.2.3.4,tcp:80,10.1.0.0/16'],
+    ['bitmap:port', '30001', '30001'],
+  ];
+  for (const [type, text, printed] of cases) {
+    const m = parseMember(type, text)!;
+    t.is(memberText(type, m.a, m.b, m.c), printed, text);
+    const s = new IpSet('S', type);
+    t.true(s.addMember(m.a, m.b, m.c));
+    t.true(s.has(printed), text);
+    t.deepEqual(s.entries(), [printed]);
+    t.true(s.del(text));
+    t.is(s.size, 0);
+  }
+  t.is(parseMember('hash:ip,port', '10.96.0.1:443'), undefined);
+  t.is(parseMember('bitmap:port', '70000'), undefined);
+});
+
+test('hash:ip,port,net matches a source by each prefix length the set holds', (t) => {
+  const s = new IpSet('KUBE-LOAD-BALANCER-SOURCE-CIDR', 'hash:ip,port,net');
+  s.add('1.2.3.4,tcp:80,10.0.0.0/8');
+  s.add('1.2.3.4,tcp:80,192.168.1.0/24');
+  s.add('1.2.3.4,udp:80,172.16.0.1');
+  const lb = ipToU32('1.2.3.4');
+  const src = (x: string) => ipToU32(x);
+  t.true(s.testIpPortSrc(lb, 6, 80, src('10.200.1.1')));
+  t.true(s.testIpPortSrc(lb, 6, 80, src('192.168.1.77')));
+  t.false(s.testIpPortSrc(lb, 6, 80, src('192.168.2.77')));
+  t.false(s.testIpPortSrc(lb, 6, 81, src('10.200.1.1')));
+  t.true(s.testIpPortSrc(lb, 17, 80, src('172.16.0.1')));
+  t.false(s.testIpPortSrc(lb, 17, 80, src('172.16.0.2')));
+  s.del('1.2.3.4,tcp:80,10.0.0.0/8');
+  t.false(s.testIpPortSrc(lb, 6, 80, src('10.200.1.1')));
+  t.true(s.testIpPortSrc(lb, 6, 80, src('192.168.1.77')));
+});
+
+test('reference counts by words and by text are one count', (t) => {
+  const k = new KubeIpsets(1);
+  const vip = ipToU32('10.96.0.10');
+  k.refMember(SetId.CLUSTER_IP, vip, portProto(6, 53), 0);
+  k.ref('KUBE-CLUSTER-IP', '10.96.0.10,tcp:53');
+  t.is(k.adds, 1);
+  k.unref('KUBE-CLUSTER-IP', '10.96.0.10,tcp:53');
+  t.true(k.get('KUBE-CLUSTER-IP').has('10.96.0.10,tcp:53'));
+  k.unrefMember(SetId.CLUSTER_IP, vip, portProto(6, 53), 0);
+  t.false(k.get('KUBE-CLUSTER-IP').testIpPort(vip, 6, 53));
+  t.is(k.dels, 1);
+  t.is(k.list[SetId.IPVS_IPS]!.name, 'KUBE-IPVS-IPS');
+  t.is(k.list[SetId.NODE_PORT_LOCAL_SCTP]!.name, 'KUBE-NODE-PORT-LOCAL-SCTP-HASH');
 });
