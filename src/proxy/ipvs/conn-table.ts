@@ -52,6 +52,13 @@ export class ConnTable {
   nControl: Int32Array;
   /** Bucket chain; doubles as the free list. */
   private next: Int32Array;
+  /** Each live slot's bucket, so free() unlinks without hashing again. */
+  private bucket: Int32Array;
+  /** The last tuple findIn() hashed and its bucket: alloc() after a miss reuses it. */
+  private lastProto = -1;
+  private lastCaddr = 0;
+  private lastCport = 0;
+  private lastBucket = 0;
   private live: Uint8Array;
   /** Each connection's service and server as arena slots (arena.ts), -1 for none. */
   svcSlot: Int32Array;
@@ -87,6 +94,7 @@ export class ConnTable {
     this.control = new Int32Array(initial);
     this.nControl = new Int32Array(initial);
     this.next = new Int32Array(initial);
+    this.bucket = new Int32Array(initial);
     this.live = new Uint8Array(initial);
     this.svc = slotView((id) => this.svcOf(id));
     this.dest = slotView((id) => this.destOf(id));
@@ -128,7 +136,11 @@ export class ConnTable {
     this.nControl[id] = 0;
     this.state[id] = 0;
     this.flags[id] = 0;
-    const b = connHash(proto, caddr, cport) & this.mask;
+    const b =
+      proto === this.lastProto && caddr === this.lastCaddr && cport === this.lastCport
+        ? this.lastBucket
+        : connHash(proto, caddr, cport) & this.mask;
+    this.bucket[id] = b;
     this.next[id] = this.heads[b]!;
     this.heads[b] = id;
     this.count++;
@@ -137,7 +149,7 @@ export class ConnTable {
 
   /** Unhash and free a slot. */
   free(id: number): void {
-    const b = connHash(this.proto[id]!, this.caddr[id]!, this.cport[id]!) & this.mask;
+    const b = this.bucket[id]!;
     let prev = -1;
     for (let i = this.heads[b]!; i >= 0; prev = i, i = this.next[i]!) {
       if (i !== id) continue;
@@ -184,11 +196,12 @@ export class ConnTable {
     vport: number,
     template: boolean,
   ): number {
-    for (
-      let i = this.heads[connHash(proto, caddr, cport) & this.mask]!;
-      i >= 0;
-      i = this.next[i]!
-    ) {
+    const b = connHash(proto, caddr, cport) & this.mask;
+    this.lastProto = proto;
+    this.lastCaddr = caddr;
+    this.lastCport = cport;
+    this.lastBucket = b;
+    for (let i = this.heads[b]!; i >= 0; i = this.next[i]!) {
       if (
         this.caddr[i] === caddr &&
         this.cport[i] === cport &&
@@ -273,6 +286,8 @@ export class ConnTable {
     this.control = i32(this.control);
     this.nControl = i32(this.nControl);
     this.next = i32(this.next);
+    this.bucket = i32(this.bucket);
+    this.lastProto = -1;
     const old = this.cap;
     this.svcSlot = i32(this.svcSlot);
     this.svcSlot.fill(-1, old);
@@ -285,6 +300,7 @@ export class ConnTable {
     for (let i = 0; i < this.top; i++) {
       if (this.live[i] !== 1) continue;
       const b = connHash(this.proto[i]!, this.caddr[i]!, this.cport[i]!) & this.mask;
+      this.bucket[i] = b;
       this.next[i] = this.heads[b]!;
       this.heads[b] = i;
     }

@@ -66,6 +66,8 @@ const lookup = (slot: number, realServer: string | undefined): TraceEvent => ({
 
 export class IpvsDataplaneProxier implements DataplaneProxier {
   private readonly result = newEvalResult();
+  /** What the masquerade rules ask about a packet, reused (no object per packet). */
+  private readonly ctx = { srcLocal: false, dstLocal: false, fromBridge: false };
   private nodeViews: NodeViews | undefined;
 
   constructor(
@@ -117,11 +119,9 @@ export class IpvsDataplaneProxier implements DataplaneProxier {
     const sets = px.ipsets;
     const isNew = (m.ctstate & CtState.NEW) !== 0;
     if (tables & TABLE_NAT && (hook === Hook.Prerouting || hook === Hook.Output)) {
-      const ctx = {
-        srcLocal: (m.addrFlags & ADDR_SRC_LOCAL) !== 0,
-        dstLocal: (m.addrFlags & ADDR_DST_LOCAL) !== 0,
-        fromBridge: false,
-      };
+      const ctx = this.ctx;
+      ctx.srcLocal = (m.addrFlags & ADDR_SRC_LOCAL) !== 0;
+      ctx.dstLocal = (m.addrFlags & ADDR_DST_LOCAL) !== 0;
       out.rulesVisited++;
       if (px.marksForMasquerade(m.proto, m.src, m.dst, m.dport, ctx)) {
         out.mark = (out.mark | MASQ_MARK) >>> 0;

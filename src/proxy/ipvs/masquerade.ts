@@ -49,7 +49,8 @@ export function marksForMasquerade(
   if (clusterIP.size > 0) {
     if (o.masqueradeAll) mark ||= clusterIP.testIpPort(dst, proto, dport);
     else if (o.clusterCIDR !== undefined) {
-      mark ||= clusterIP.testIpPort(dst, proto, dport) && !inCluster(o, src);
+      // The source test first: a pod's packet (the common case) needs no set lookup here.
+      mark ||= !inCluster(o, src) && clusterIP.testIpPort(dst, proto, dport);
     } else mark ||= clusterIP.testIpPort(src, proto, dport); // src,dst: a VIP talking to a VIP
   }
   const externalAccept = (!ctx.fromBridge && !ctx.srcLocal) || ctx.dstLocal;
