@@ -49,6 +49,8 @@ export class Timer {
   armed = false;
   /** @internal Where the pending arming waits: its FIFO, or undefined for the heap. */
   fifo: PostFifo | undefined = undefined;
+  /** @internal Its position in that FIFO (kept up to date when the FIFO moves entries). */
+  pos = 0;
   constructor(readonly fn: () => void) {}
 }
 
@@ -147,7 +149,9 @@ export class VirtualClock {
     if (!t.armed) return;
     t.armed = false;
     const f = t.fifo;
-    if (f !== undefined) f.cancelled();
+    // The FIFO lets go of the timer at once (its owner, e.g. a closed connection, must not
+    // stay alive until the entry reaches the head or a compaction).
+    if (f !== undefined) f.kill(t.pos);
     else if (++this.dead > 256 && this.dead * 2 > this.size) this.compact();
   }
 
@@ -434,6 +438,15 @@ export class VirtualClock {
   }
 }
 
+/** What a cancelled Timer arming leaves in its FIFO. */
+const DEAD: TimerHandle = Object.freeze({
+  at: 0,
+  priority: 0,
+  seq: -1,
+  cancelled: true,
+  fn: NOOP,
+});
+
 /** At most this many delays get a FIFO; posts and timers of other delays go to the heap. */
 const MAX_FIFOS = 16;
 
@@ -475,6 +488,7 @@ class PostFifo {
     this.tie[i] = tie;
     this.item[i] = item;
     this.arg[i] = arg;
+    if (item instanceof Timer) item.pos = this.tail;
     this.tail++;
   }
 
@@ -498,6 +512,14 @@ class PostFifo {
       this.hTie = this.tie[j]!;
     }
     return a;
+  }
+
+  /** The Timer arming at position `pos` was cancelled: a dead entry takes its place. */
+  kill(pos: number): void {
+    const i = pos & this.mask;
+    this.item[i] = DEAD;
+    this.arg[i] = undefined;
+    this.cancelled();
   }
 
   /** A timer in this FIFO was cancelled. */
@@ -528,6 +550,7 @@ class PostFifo {
       this.tie[j] = this.tie[i]!;
       this.item[j] = t;
       this.arg[j] = this.arg[i];
+      if (t instanceof Timer) t.pos = this.head + k;
       k++;
     }
     for (let p = k; p < n; p++) {
@@ -553,8 +576,10 @@ class PostFifo {
       const i = (this.head + k) & this.mask;
       at[k] = this.at[i]!;
       tie[k] = this.tie[i]!;
-      item[k] = this.item[i]!;
+      const t = this.item[i]!;
+      item[k] = t;
       arg[k] = this.arg[i];
+      if (t instanceof Timer) t.pos = k;
     }
     this.at = at;
     this.tie = tie;

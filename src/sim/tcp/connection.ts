@@ -10,10 +10,45 @@ import type { TcpConfig } from './config.ts';
 import { SocketError } from './errors.ts';
 import type { SocketErrorCode } from './errors.ts';
 import { icmpArrives, segmentArrives } from './input.ts';
-import { isSynchronized, newTcpStats } from './state.ts';
+import { isSynchronized } from './state.ts';
 import type { TcpState, TcpStats } from './state.ts';
 import type { Reassembly } from './reassembly.ts';
-import { RttEstimator } from './rtt.ts';
+import {
+  BYTES_RETRANSMITTED,
+  BYTES_SENT,
+  CLOSED_AT,
+  ESTABLISHED_AT,
+  IRS,
+  ISS,
+  LAST_RTT_NS,
+  OPENED_AT,
+  RCV_NXT,
+  RETRANSMITS,
+  RTO,
+  RTO_NS,
+  RTTVAR,
+  RTTVAR_NS,
+  RTT_LAST,
+  RTT_SEQ,
+  RTT_START,
+  SEGMENTS_RECEIVED,
+  SEGMENTS_SENT,
+  SND_BUF_SEQ,
+  SND_MAX,
+  SND_NXT,
+  SND_UNA,
+  SRTT,
+  SRTT_NS,
+  SSTHRESH,
+  TIMEOUTS,
+  SND_WL1,
+  SND_WL2,
+  TcpStatsView,
+  add,
+  newRecord,
+  recordChunk,
+} from './record.ts';
+import { rttCurrent, rttInit, rttSample } from './rtt.ts';
 import type { Segment } from './segment.ts';
 import { seqAdd, seqDiff, seqGt, seqInRange, seqLt } from './seq.ts';
 import { tcpPacket, tcpPacketFromQueue } from './wire.ts';
@@ -36,38 +71,6 @@ function synOptionBytes(mss: number, shift: number): Uint8Array {
     synOptions.set(k, b);
   }
   return b;
-}
-
-/** Slots of TcpConnection.seqs. */
-const ISS = 0;
-const SND_UNA = 1;
-const SND_NXT = 2;
-const SND_MAX = 3;
-const SND_WL1 = 4;
-const SND_WL2 = 5;
-const SND_BUF_SEQ = 6;
-const IRS = 7;
-const RCV_NXT = 8;
-const SSTHRESH = 9;
-const RTT_SEQ = 10;
-const SEQ_SLOTS = 11;
-
-/**
- * A connection's seqs: SEQ_SLOTS zeroed words carved from a shared slab, as
- * packet/slab.ts does for bytes. An Int32Array of its own costs the view, an ArrayBuffer
- * object and its elements; a view of a slab costs the view alone. Never handed out twice.
- */
-const SEQ_SLAB_WORDS = 4096;
-let seqSlab = new Int32Array(SEQ_SLAB_WORDS);
-let seqSlabAt = 0;
-function newSeqs(): Int32Array {
-  if (seqSlabAt + SEQ_SLOTS > SEQ_SLAB_WORDS) {
-    seqSlab = new Int32Array(SEQ_SLAB_WORDS);
-    seqSlabAt = 0;
-  }
-  const v = seqSlab.subarray(seqSlabAt, seqSlabAt + SEQ_SLOTS);
-  seqSlabAt += SEQ_SLOTS;
-  return v;
 }
 
 export type { TcpState, TcpStats } from './state.ts';
@@ -102,7 +105,11 @@ export class TcpConnection {
   onEnd: (() => void) | undefined;
   /** The connection is over; `error` when it failed (refused, reset, timed out...). */
   onClose: ((error?: SocketError) => void) | undefined;
-  readonly stats: TcpStats;
+  /** Counters and times (a view of the record, made on first use). */
+  get stats(): TcpStats {
+    return (this.statsView ??= new TcpStatsView(this.rec, this.at));
+  }
+  private statsView: TcpStatsView | undefined;
 
   // ---- internal state shared with input.ts (not part of the API) ----
   /** @internal */ readonly ctx: TcpHostContext;
@@ -125,8 +132,9 @@ export class TcpConnection {
   /** @internal */ dupAcks = 0;
   /** @internal NewReno recovery point (RFC 6582), undefined outside fast recovery. */
   recover: number | undefined;
-  /** @internal */ readonly rtt: RttEstimator;
-  /** @internal */ rttStart = 0;
+  /** @internal The record (record.ts) holding this connection's numbers, and its offset. */
+  readonly rec: Float64Array;
+  /** @internal */ readonly at: number;
   /** @internal Consecutive timeouts (RTO doublings). */
   retries = 0;
   /** @internal An ACK is owed to the peer. */
@@ -144,83 +152,85 @@ export class TcpConnection {
   private ipId: number;
 
   // ---- sequence numbers (internal, shared with input.ts) ----
-  // Kept in one small Int32Array instead of as fields: a u32 sequence number is out of
-  // V8's small-integer range three times in four, so as a field it is a heap number of
-  // its own, and a connection carried a dozen of them through every scavenge.
-  // Stored as int32 bit patterns, read back as u32 (seq.ts's arithmetic is mod 2^32).
-  private readonly seqs = newSeqs();
+  // In the record (record.ts), not fields: a u32 sequence number is out of V8's small-integer
+  // range half the time, and as a field it is a heap number of its own. Stored as u32.
   /** @internal */ get iss(): number {
-    return this.seqs[ISS]! >>> 0;
+    return this.rec[this.at + ISS]!;
   }
   set iss(v: number) {
-    this.seqs[ISS] = v;
+    this.rec[this.at + ISS] = v >>> 0;
   }
   /** @internal */ get sndUna(): number {
-    return this.seqs[SND_UNA]! >>> 0;
+    return this.rec[this.at + SND_UNA]!;
   }
   set sndUna(v: number) {
-    this.seqs[SND_UNA] = v;
+    this.rec[this.at + SND_UNA] = v >>> 0;
   }
   /** @internal */ get sndNxt(): number {
-    return this.seqs[SND_NXT]! >>> 0;
+    return this.rec[this.at + SND_NXT]!;
   }
   set sndNxt(v: number) {
-    this.seqs[SND_NXT] = v;
+    this.rec[this.at + SND_NXT] = v >>> 0;
   }
-  /** @internal Highest sequence sent so far (sndNxt goes back to sndUna on a timeout). */
-  get sndMax(): number {
-    return this.seqs[SND_MAX]! >>> 0;
+  /** @internal */ get sndMax(): number {
+    return this.rec[this.at + SND_MAX]!;
   }
   set sndMax(v: number) {
-    this.seqs[SND_MAX] = v;
+    this.rec[this.at + SND_MAX] = v >>> 0;
   }
   /** @internal */ get sndWl1(): number {
-    return this.seqs[SND_WL1]! >>> 0;
+    return this.rec[this.at + SND_WL1]!;
   }
   set sndWl1(v: number) {
-    this.seqs[SND_WL1] = v;
+    this.rec[this.at + SND_WL1] = v >>> 0;
   }
   /** @internal */ get sndWl2(): number {
-    return this.seqs[SND_WL2]! >>> 0;
+    return this.rec[this.at + SND_WL2]!;
   }
   set sndWl2(v: number) {
-    this.seqs[SND_WL2] = v;
+    this.rec[this.at + SND_WL2] = v >>> 0;
   }
-  /** @internal Sequence of the first byte in sendQ. */
-  get sndBufSeq(): number {
-    return this.seqs[SND_BUF_SEQ]! >>> 0;
+  /** @internal */ get sndBufSeq(): number {
+    return this.rec[this.at + SND_BUF_SEQ]!;
   }
   set sndBufSeq(v: number) {
-    this.seqs[SND_BUF_SEQ] = v;
+    this.rec[this.at + SND_BUF_SEQ] = v >>> 0;
   }
   /** @internal */ get irs(): number {
-    return this.seqs[IRS]! >>> 0;
+    return this.rec[this.at + IRS]!;
   }
   set irs(v: number) {
-    this.seqs[IRS] = v;
+    this.rec[this.at + IRS] = v >>> 0;
   }
   /** @internal */ get rcvNxt(): number {
-    return this.seqs[RCV_NXT]! >>> 0;
+    return this.rec[this.at + RCV_NXT]!;
   }
   set rcvNxt(v: number) {
-    this.seqs[RCV_NXT] = v;
+    this.rec[this.at + RCV_NXT] = v >>> 0;
   }
   /** @internal An RTT measurement is running (rttSeq is set). */
   private timing = false;
   /** @internal Sequence whose acknowledgement ends the running RTT measurement. */
   get rttSeq(): number | undefined {
-    return this.timing ? this.seqs[RTT_SEQ]! >>> 0 : undefined;
+    return this.timing ? this.rec[this.at + RTT_SEQ]! : undefined;
   }
   set rttSeq(v: number | undefined) {
     this.timing = v !== undefined;
-    if (v !== undefined) this.seqs[RTT_SEQ] = v;
+    if (v !== undefined) this.rec[this.at + RTT_SEQ] = v >>> 0;
   }
-  /** @internal Slow-start threshold, bytes (a positive int32; 0x7fffffff = none yet). */
+  /** @internal When the running RTT measurement began, ns. */
+  get rttStart(): number {
+    return this.rec[this.at + RTT_START]!;
+  }
+  set rttStart(v: number) {
+    this.rec[this.at + RTT_START] = v;
+  }
+  /** @internal Slow-start threshold, bytes (0x7fffffff = none yet). */
   get ssthresh(): number {
-    return this.seqs[SSTHRESH]!;
+    return this.rec[this.at + SSTHRESH]!;
   }
   set ssthresh(v: number) {
-    this.seqs[SSTHRESH] = v;
+    this.rec[this.at + SSTHRESH] = v;
   }
 
   constructor(
@@ -237,10 +247,15 @@ export class TcpConnection {
     this.remotePort = remotePort;
     const cfg = ctx.tcpConfig;
     this.mss = cfg.mss;
-    this.rtt = new RttEstimator(cfg.initialRtoNs, cfg.minRtoNs, cfg.maxRtoNs);
+    const rec = recordChunk();
+    const at = newRecord();
+    this.rec = rec;
+    this.at = at;
+    rttInit(rec, at, cfg.initialRtoNs);
     this.ipId = ctx.rng.int(0x10000);
-    this.stats = newTcpStats(ctx.clock.now(), cfg.initialRtoNs);
-    this.seqs[SSTHRESH] = 0x7fffffff;
+    rec[at + OPENED_AT] = ctx.clock.now();
+    rec[at + RTO_NS] = cfg.initialRtoNs;
+    rec[at + SSTHRESH] = 0x7fffffff;
   }
 
   get localAddress(): string {
@@ -341,7 +356,7 @@ export class TcpConnection {
     const options = synOptionBytes(cfg.mss, scale ? (cfg.windowScale as number) : -1);
     const flags = TcpFlags.SYN | (withAck ? TcpFlags.ACK : 0);
     if (flags & TcpFlags.ACK) this.ackPending = false;
-    this.stats.segmentsSent++;
+    add(this.rec, this.at + SEGMENTS_SENT, 1);
     this.ctx.sendPacket(
       tcpPacket(
         this.localIp,
@@ -363,7 +378,7 @@ export class TcpConnection {
   /** @internal Handshake done: ESTABLISHED, hand the connection to the application. */
   established(): void {
     this.state = 'ESTABLISHED';
-    this.stats.establishedAt = this.ctx.clock.now();
+    this.rec[this.at + ESTABLISHED_AT] = this.ctx.clock.now();
     this.cwnd = this.ctx.tcpConfig.initialCwnd * this.mss;
     this.retries = 0;
     this.cancelRto();
@@ -421,22 +436,22 @@ export class TcpConnection {
     if (len > 0 && seqAdd(seq, len) === sndEnd) flags |= TcpFlags.PSH;
     if (fin) flags |= TcpFlags.FIN;
     if (seqLt(seq, this.sndMax)) {
-      this.stats.retransmits++;
-      this.stats.bytesRetransmitted += len;
+      add(this.rec, this.at + RETRANSMITS, 1);
+      add(this.rec, this.at + BYTES_RETRANSMITTED, len);
       // Karn's algorithm: no RTT sample from anything sent twice.
       const end = seqAdd(seq, Math.max(1, len + (fin ? 1 : 0)));
       if (this.rttSeq !== undefined && seqInRange(this.rttSeq, seq, end)) {
         this.rttSeq = undefined;
       }
     } else {
-      this.stats.bytesSent += len;
+      add(this.rec, this.at + BYTES_SENT, len);
       if (this.rttSeq === undefined) {
         this.rttSeq = seqAdd(seq, Math.max(len, 1) - 1);
         this.rttStart = this.ctx.clock.now();
       }
     }
     this.ackPending = false;
-    this.stats.segmentsSent++;
+    add(this.rec, this.at + SEGMENTS_SENT, 1);
     this.ctx.sendPacket(
       tcpPacketFromQueue(
         this.localIp,
@@ -461,7 +476,7 @@ export class TcpConnection {
   sendControl(seq: number, ack: number, flags: number): void {
     if (flags & TcpFlags.ACK) this.ackPending = false;
     const window = (flags & TcpFlags.RST) !== 0 ? 0 : this.rcvWnd() >>> this.rcvWscale;
-    this.stats.segmentsSent++;
+    add(this.rec, this.at + SEGMENTS_SENT, 1);
     this.ctx.sendPacket(
       tcpPacket(
         this.localIp,
@@ -483,8 +498,9 @@ export class TcpConnection {
 
   /** @internal (Re)start the retransmission timer with the current backed-off RTO. */
   armRto(): void {
-    const rto = this.rtt.current(this.retries);
-    this.stats.rtoNs = rto;
+    const cfg = this.ctx.tcpConfig;
+    const rto = rttCurrent(this.rec, this.at, this.retries, cfg.minRtoNs, cfg.maxRtoNs);
+    this.rec[this.at + RTO_NS] = rto;
     // arm() replaces a pending arming, as cancel + after did (one object per connection).
     this.ctx.clock.arm((this.timer ??= new Timer(() => this.onTimer())), rto);
   }
@@ -506,13 +522,13 @@ export class TcpConnection {
 
   private onRto(): void {
     const cfg = this.ctx.tcpConfig;
-    this.stats.timeouts++;
+    add(this.rec, this.at + TIMEOUTS, 1);
     if (this.state === 'SYN-SENT' || this.state === 'SYN-RECEIVED') {
       const limit = this.state === 'SYN-SENT' ? cfg.synRetries : cfg.synAckRetries;
       // An unanswered passive open just disappears (the request sock is dropped).
       if (this.retries >= limit) return this.passive ? this.finish(undefined) : this.fail();
       this.retries++;
-      this.stats.retransmits++;
+      add(this.rec, this.at + RETRANSMITS, 1);
       this.rttSeq = undefined;
       this.sendSyn(this.state === 'SYN-RECEIVED');
       return this.armRto();
@@ -564,7 +580,7 @@ export class TcpConnection {
   private notifyClose(error: SocketError | undefined): void {
     if (this.closeNotified) return;
     this.closeNotified = true;
-    this.stats.closedAt = this.ctx.clock.now();
+    this.rec[this.at + CLOSED_AT] = this.ctx.clock.now();
     const onClose = this.onClose;
     // Nothing calls the application after this: let go of it (a socket in TIME-WAIT stays
     // in its host's table for 60 s of virtual time, and need not keep its client alive).
@@ -578,7 +594,7 @@ export class TcpConnection {
 
   /** @internal An arriving segment for this 4-tuple; true = hand it to a listener instead. */
   input(seg: Segment): boolean {
-    this.stats.segmentsReceived++;
+    add(this.rec, this.at + SEGMENTS_RECEIVED, 1);
     return segmentArrives(this, seg);
   }
 
@@ -590,11 +606,14 @@ export class TcpConnection {
   /** @internal Update the RTT estimate from an ACK covering the timed segment. */
   sampleRtt(ack: number): void {
     if (this.rttSeq === undefined || !seqGt(ack, this.rttSeq)) return;
-    this.rtt.sample(this.ctx.clock.now() - this.rttStart);
+    const r = this.rec;
+    const at = this.at;
+    const cfg = this.ctx.tcpConfig;
+    rttSample(r, at, this.ctx.clock.now() - r[at + RTT_START]!, cfg.minRtoNs, cfg.maxRtoNs);
     this.rttSeq = undefined;
-    this.stats.srttNs = Math.round(this.rtt.srtt);
-    this.stats.rttvarNs = Math.round(this.rtt.rttvar);
-    this.stats.lastRttNs = this.rtt.last;
-    this.stats.rtoNs = this.rtt.rto;
+    r[at + SRTT_NS] = Math.round(r[at + SRTT]!);
+    r[at + RTTVAR_NS] = Math.round(r[at + RTTVAR]!);
+    r[at + LAST_RTT_NS] = r[at + RTT_LAST]!;
+    r[at + RTO_NS] = r[at + RTO]!;
   }
 }

@@ -4,6 +4,7 @@ import { TcpFlags } from '../../packet/index.ts';
 import type { TcpConnection } from './connection.ts';
 import { icmpToErrno } from './errors.ts';
 import { Reassembly } from './reassembly.ts';
+import { BYTES_ACKED, BYTES_RECEIVED, FAST_RETRANSMITS, add } from './record.ts';
 import type { Segment } from './segment.ts';
 import { seqAdd, seqDiff, seqGe, seqGt, seqInRange, seqLe, seqLt } from './seq.ts';
 
@@ -141,7 +142,7 @@ function processAck(c: TcpConnection, seg: Segment): boolean {
     if (dataAcked > 0) {
       c.sendQ.drop(dataAcked);
       c.sndBufSeq = seqAdd(c.sndBufSeq, dataAcked);
-      c.stats.bytesAcked += dataAcked;
+      add(c.rec, c.at + BYTES_ACKED, dataAcked);
     }
     c.sndUna = ack;
     if (seqLt(c.sndNxt, ack)) c.sndNxt = ack;
@@ -163,7 +164,7 @@ function processAck(c: TcpConnection, seg: Segment): boolean {
       c.ssthresh = Math.max(seqDiff(c.sndMax, c.sndUna) >>> 1, 2 * c.mss);
       c.cwnd = c.ssthresh;
       c.recover = c.sndMax;
-      c.stats.fastRetransmits++;
+      add(c.rec, c.at + FAST_RETRANSMITS, 1);
       c.retransmitHead();
     }
   }
@@ -228,7 +229,7 @@ function receiveText(c: TcpConnection, seg: Segment): void {
     // In order with nothing held back (the common case): no list of chunks to build.
     c.ackPending = true;
     if (data.length > 0) {
-      c.stats.bytesReceived += data.length;
+      add(c.rec, c.at + BYTES_RECEIVED, data.length);
       c.onData?.(data);
       if (!open(c)) return;
     }
@@ -243,7 +244,7 @@ function receiveText(c: TcpConnection, seg: Segment): void {
   if (!fin && ooo.finSeq === c.rcvNxt) fin = true;
   c.ackPending = true;
   for (const chunk of chunks) {
-    c.stats.bytesReceived += chunk.length;
+    add(c.rec, c.at + BYTES_RECEIVED, chunk.length);
     c.onData?.(chunk);
     if (!open(c)) return;
   }

@@ -1,50 +1,55 @@
-// Round-trip time estimation and the retransmission timeout (RFC 6298 §2).
+// Round-trip time estimation and the retransmission timeout (RFC 6298 §2), on a
+// connection's record (record.ts: SRTT, RTTVAR, RTT_LAST, RTT_MIN, RTT_SAMPLES, RTO).
+import { RTO, RTTVAR, RTT_LAST, RTT_MIN, RTT_SAMPLES, SRTT } from './record.ts';
 
-export class RttEstimator {
-  /** Smoothed RTT, ns (0 until the first sample). */
-  srtt = 0;
-  /** RTT variation, ns. */
-  rttvar = 0;
-  /** Latest sample, ns. */
-  last = 0;
-  /** Smallest sample seen, ns. */
-  min = Infinity;
-  samples = 0;
-  /** Current RTO before backoff, ns. */
-  rto: number;
+/** Start the estimate: no sample yet, RTO = the initial RTO. */
+export function rttInit(r: Float64Array, at: number, initialRto: number): void {
+  r[at + RTO] = initialRto;
+}
 
-  constructor(
-    initialRto: number,
-    private readonly minRto: number,
-    private readonly maxRto: number,
-  ) {
-    this.rto = initialRto;
+/** Feed one measurement R (never from a retransmitted segment: Karn's algorithm). */
+export function rttSample(
+  r: Float64Array,
+  at: number,
+  sample: number,
+  minRto: number,
+  maxRto: number,
+): void {
+  r[at + RTT_LAST] = sample;
+  if (sample < r[at + RTT_MIN]!) r[at + RTT_MIN] = sample;
+  const n = r[at + RTT_SAMPLES]!;
+  r[at + RTT_SAMPLES] = n + 1;
+  let srtt: number;
+  let rttvar: number;
+  if (n === 0) {
+    // (2.2) first measurement
+    srtt = sample;
+    rttvar = sample / 2;
+  } else {
+    // (2.3) beta = 1/4, alpha = 1/8
+    srtt = r[at + SRTT]!;
+    rttvar = 0.75 * r[at + RTTVAR]! + 0.25 * Math.abs(srtt - sample);
+    srtt = 0.875 * srtt + 0.125 * sample;
   }
+  r[at + SRTT] = srtt;
+  r[at + RTTVAR] = rttvar;
+  r[at + RTO] = clamp(srtt + 4 * rttvar, minRto, maxRto);
+}
 
-  /** Feed one measurement R (never from a retransmitted segment: Karn's algorithm). */
-  sample(r: number): void {
-    this.last = r;
-    if (r < this.min) this.min = r;
-    if (this.samples++ === 0) {
-      // (2.2) first measurement
-      this.srtt = r;
-      this.rttvar = r / 2;
-    } else {
-      // (2.3) beta = 1/4, alpha = 1/8
-      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - r);
-      this.srtt = 0.875 * this.srtt + 0.125 * r;
-    }
-    this.rto = this.clamp(this.srtt + 4 * this.rttvar);
-  }
+/** RTO after `backoffs` doublings (5.5), capped at the maximum. */
+export function rttCurrent(
+  r: Float64Array,
+  at: number,
+  backoffs: number,
+  minRto: number,
+  maxRto: number,
+): number {
+  const rto = r[at + RTO]!;
+  // After a sample the RTO is already clamped and whole: with no backoff it is the answer.
+  if (backoffs === 0 && r[at + RTT_SAMPLES]! > 0) return rto;
+  return clamp(rto * 2 ** backoffs, minRto, maxRto);
+}
 
-  /** RTO after `backoffs` doublings (5.5), capped at the maximum. */
-  current(backoffs: number): number {
-    // After a sample rto is already clamped and whole: with no backoff it is the answer.
-    if (backoffs === 0 && this.samples > 0) return this.rto;
-    return this.clamp(this.rto * 2 ** backoffs);
-  }
-
-  private clamp(v: number): number {
-    return Math.round(Math.min(this.maxRto, Math.max(this.minRto, v)));
-  }
+function clamp(v: number, minRto: number, maxRto: number): number {
+  return Math.round(Math.min(maxRto, Math.max(minRto, v)));
 }

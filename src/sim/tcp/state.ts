@@ -47,28 +47,6 @@ export const SYNCHRONIZED: ReadonlySet<TcpState> = new Set([
   'LAST-ACK',
 ]);
 
-/** Zeroed counters for a connection opened at `now`. */
-export function newTcpStats(now: number, rtoNs: number): TcpStats {
-  return {
-    segmentsSent: 0,
-    segmentsReceived: 0,
-    bytesSent: 0,
-    bytesRetransmitted: 0,
-    bytesAcked: 0,
-    bytesReceived: 0,
-    retransmits: 0,
-    timeouts: 0,
-    fastRetransmits: 0,
-    srttNs: 0,
-    rttvarNs: 0,
-    rtoNs,
-    lastRttNs: 0,
-    openedAt: now,
-    establishedAt: undefined,
-    closedAt: undefined,
-  };
-}
-
 /** SYNCHRONIZED.has(state), as comparisons (called per segment sent). */
 export function isSynchronized(state: TcpState): boolean {
   return (
