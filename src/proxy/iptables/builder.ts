@@ -493,7 +493,9 @@ function linkTable(
   const chainNames = (): string[] => {
     if (names === undefined) {
       names = [...fixed];
-      if (t.name === 'nat') for (const p of places) for (const n of p.names) names.push(n);
+      if (t.name === 'nat') {
+        for (const p of places) for (let k = 0; k < p.chains; k++) names.push(p.chainName(k));
+      }
     }
     return names;
   };

@@ -21,11 +21,14 @@ import {
 import type { Match, Table, Target, MatchKind } from './rules.ts';
 import { FragmentPlace } from './service-fragment.ts';
 import type { FragmentSink, OwnedChainRef } from './service-fragment.ts';
+import type { EndpointKey, PortNames } from './compile-cache.ts';
 
 const PROTO_NUMBERS: Readonly<Record<string, number>> = { tcp: 6, udp: 17, sctp: 132 };
 
 /** One of the service port's own chains, by its place in first-use order. */
 interface Slot extends OwnedChainRef {
+  /** A KUBE-SEP chain's endpoint (its name, '' here, is made when a view asks). */
+  readonly ep: EndpointKey | undefined;
   readonly slot: number;
   declared: boolean;
   /** Its chain index in the table. */
@@ -75,6 +78,10 @@ export class ColumnWriter implements RuleSink<number>, FragmentSink<number> {
   private dest: number[] = [];
   private slots: Slot[] = [];
   private bySlotName: Map<string, Slot> | undefined;
+  /** KUBE-SEP slots by `ip:port`, once a fragment has many chains. */
+  private byEndpoint: Map<string, Slot> | undefined;
+  /** The fragment's chain names (its KUBE-SEP chains are named from them when asked). */
+  private portNames: PortNames | undefined;
   private readonly addrs = new Map<string, { addr: number; prefix: number }>();
   private chain = '';
   private rule = -1;
@@ -100,6 +107,8 @@ export class ColumnWriter implements RuleSink<number>, FragmentSink<number> {
     this.dest.length = 0;
     this.slots = [];
     this.bySlotName = undefined;
+    this.byEndpoint = undefined;
+    this.portNames = undefined;
     this.sharedNat = false;
     this.sharedFilter = false;
     this.shared = [];
@@ -117,17 +126,63 @@ export class ColumnWriter implements RuleSink<number>, FragmentSink<number> {
       const ss = this.slots;
       for (let i = 0; i < ss.length; i++) if (ss[i]!.name === name) return ss[i]!;
     }
+    const s = this.newSlot(name, undefined);
+    if (by !== undefined) by.set(name, s);
+    return s;
+  }
+
+  private newSlot(name: string, ep: EndpointKey | undefined): Slot {
     const s: Slot = {
       name,
+      ep,
       slot: this.slots.length,
       declared: false,
       chain: this.out.addOwnedChain(name),
     };
     if (s.slot === 0) this.chainBase = s.chain;
     this.slots.push(s);
-    if (by !== undefined) by.set(name, s);
-    else if (this.slots.length > 16) this.bySlotName = new Map(this.slots.map((x) => [x.name, x]));
+    if (this.slots.length === 17) {
+      // Many chains (a service port with many endpoints): look them up by key from now on.
+      this.bySlotName = new Map();
+      this.byEndpoint = new Map();
+      for (const x of this.slots) {
+        if (x.ep === undefined) this.bySlotName.set(x.name, x);
+        else this.byEndpoint.set(`${x.ep.ipString}:${x.ep.port}`, x);
+      }
+    }
     return s;
+  }
+
+  endpointChain(names: PortNames, ep: EndpointKey, declare: boolean): Slot {
+    if (this.portNames !== names) {
+      if (this.portNames !== undefined) throw new Error('one PortNames per fragment');
+      this.portNames = names;
+    }
+    const { ipString, port } = ep;
+    let s: Slot | undefined;
+    const by = this.byEndpoint;
+    if (by !== undefined) s = by.get(`${ipString}:${port}`);
+    else {
+      const ss = this.slots;
+      for (let i = 0; i < ss.length; i++) {
+        const e = ss[i]!.ep;
+        if (e !== undefined && e.port === port && e.ipString === ipString) {
+          s = ss[i]!;
+          break;
+        }
+      }
+    }
+    if (s === undefined) {
+      s = this.newSlot('', ep);
+      if (by !== undefined) by.set(`${ipString}:${port}`, s);
+    }
+    if (declare) s.declared = true;
+    return s;
+  }
+
+  /** A slot's chain name (KUBE-SEP names are made here, for errors only). */
+  private slotName(s: Slot): string {
+    return s.ep === undefined ? s.name : this.portNames!.endpoint(s.ep);
   }
 
   declare(name: string): Slot {
@@ -205,6 +260,7 @@ export class ColumnWriter implements RuleSink<number>, FragmentSink<number> {
           p.chainBase + chainDelta,
           p.chains,
           p.names,
+          p.portNames,
           shared,
           p.shape,
         ),
@@ -319,6 +375,10 @@ export class ColumnWriter implements RuleSink<number>, FragmentSink<number> {
     return this.end(TargetKind.Jump, this.owned(chain).chain, 0);
   }
 
+  jumpTo(chain: OwnedChainRef): number {
+    return this.end(TargetKind.Jump, (chain as Slot).chain, 0);
+  }
+
   verdict(name: 'ACCEPT' | 'DROP' | 'REJECT'): number {
     const k =
       name === 'ACCEPT' ? TargetKind.Accept : name === 'DROP' ? TargetKind.Drop : TargetKind.Reject;
@@ -364,9 +424,8 @@ export class ColumnWriter implements RuleSink<number>, FragmentSink<number> {
       if (s.declared) declared = true;
       else {
         const used = dest.includes(s.slot);
-        throw new Error(
-          used ? `nat: rules for undeclared chain ${s.name}` : `nat: no chain ${s.name}`,
-        );
+        const name = this.slotName(s);
+        throw new Error(used ? `nat: rules for undeclared chain ${name}` : `nat: no chain ${name}`);
       }
     }
     // Rules in chain order already (the usual case)?
@@ -385,12 +444,18 @@ export class ColumnWriter implements RuleSink<number>, FragmentSink<number> {
       while (k < n && dest[k] === s.slot) k++;
       this.out.place(s.chain, first, at + k);
     }
-    const names = slots.map((x) => x.name);
-    return new FragmentPlace(at, run.n, this.chainBase, slots.length, names, this.shared, {
-      declared,
-      nat: n > 0 || this.sharedNat,
-      filter: this.sharedFilter,
-    });
+    const names = slots.map((x) => x.ep ?? x.name);
+    const place = new FragmentPlace(
+      at,
+      run.n,
+      this.chainBase,
+      slots.length,
+      names,
+      this.portNames,
+      this.shared,
+      { declared, nat: n > 0 || this.sharedNat, filter: this.sharedFilter },
+    );
+    return place;
   }
 
   /** Reorder the fragment's rules by chain slot (stable: write order within a chain). */

@@ -113,12 +113,13 @@ export function writeServiceChains<R>(
 
   const affinity = svc.sessionAffinity === 'ClientIP';
   for (const ep of p.allReachableEndpoints) {
-    const sep = f.declare(p.names.endpoint(ep));
+    const sep = f.endpointChain(p.names, ep, true);
     // Hairpin: a pod reaching itself through the service must be masqueraded.
     sepHead(w, sep, name, nameMatch, ctx.largeClusterMode).source(ep.ipString, false, ep.ip);
     f.ownedRule(sep, w.target(MARK_MASQ, KUBE_MARK_MASQ));
     sepHead(w, sep, name, nameMatch, ctx.largeClusterMode);
-    if (affinity) w.recentSet(sep.name);
+    // The recent list is named after the chain: affinity needs the name in the sync.
+    if (affinity) w.recentSet(p.names.endpoint(ep));
     f.ownedRule(sep, w.proto_(proto).dnat(ep));
   }
 }
@@ -150,13 +151,13 @@ function writeServiceToEndpointRules<R>(
   if (p.svc.sessionAffinity === 'ClientIP') {
     const seconds = String(p.svc.stickyMaxAgeSeconds);
     for (const ep of endpoints) {
-      const chain = p.names.endpoint(ep);
+      const chain = f.endpointChain(p.names, ep, false);
       w.begin(svcChain.name);
       if (!large) {
         const c = q(`${name} -> ${ep.endpoint}`);
         w.comment(c);
       }
-      f.ownedRule(svcChain, w.recentCheck(chain, seconds).jump(chain));
+      f.ownedRule(svcChain, w.recentCheck(p.names.endpoint(ep), seconds).jumpTo(chain));
     }
   }
   const n = endpoints.length;
@@ -169,6 +170,6 @@ function writeServiceToEndpointRules<R>(
       w.comment(c);
     }
     if (i < n - 1) w.statistic(ctx.probability(n - i));
-    f.ownedRule(svcChain, w.jump(p.names.endpoint(ep)));
+    f.ownedRule(svcChain, w.jumpTo(f.endpointChain(p.names, ep, false)));
   }
 }

@@ -8,6 +8,7 @@
 import { prefixMask } from '../../packet/addr.ts';
 import { parseAddr, unquote } from './parse.ts';
 import { MatchKind, RecentMode, TargetKind } from './rules.ts';
+import type { OwnedChainRef } from './service-fragment.ts';
 import type { Match, PortMatch, Rule, StatisticMatch, Target } from './rules.ts';
 
 /** Arguments containing spaces are quoted as a shell (or iptables-restore) needs. */
@@ -48,6 +49,8 @@ export interface RuleSink<R> {
   recentCheck(name: string, seconds: string): this;
   /** `-j CHAIN`, CHAIN one of the service port's own chains. */
   jump(chain: string): R;
+  /** `-j CHAIN` to an owned chain its FragmentSink gave (a KUBE-SEP chain, maybe unnamed yet). */
+  jumpTo(chain: OwnedChainRef): R;
   verdict(name: 'ACCEPT' | 'DROP' | 'REJECT'): R;
   /** `-j DNAT --to-destination IP:PORT` (the column writer never reads `ep.endpoint`). */
   dnat(ep: DnatEndpoint): R;
@@ -280,6 +283,10 @@ export class RuleWriter implements RuleSink<Rule> {
   jump(chain: string): Rule {
     this.args.push('-j', chain);
     return this.end({ kind: TargetKind.Jump, chain });
+  }
+
+  jumpTo(chain: OwnedChainRef): Rule {
+    return this.jump(chain.name);
   }
 
   /** `-j ACCEPT|DROP|REJECT` (a shared target constant) and the rule. */

@@ -4,6 +4,7 @@
 // for its rules as objects with their text, written again from the same entry by the same
 // compile code (ObjectFragment), so the text is never kept by a sync.
 import type { ServicePortEntry } from '../service-map.ts';
+import type { EndpointKey, PortNames } from './compile-cache.ts';
 import type { Rule, Table, TableName } from './rules.ts';
 
 /** A chain the service port owns (KUBE-SVC/SVL/EXT/FW/SEP-...), always in nat. */
@@ -17,6 +18,12 @@ export interface FragmentSink<R> {
   owned(name: string): OwnedChainRef;
   /** `:NAME - [0:0]`: declare an owned chain. */
   declare(name: string): OwnedChainRef;
+  /**
+   * The KUBE-SEP chain of `ep` (`names.endpoint(ep)`), created on first use like owned(),
+   * declared too when `declare`. The column writer does not hash its name: a sync never
+   * reads it, views and traces ask for it (FragmentPlace.names).
+   */
+  endpointChain(names: PortNames, ep: EndpointKey, declare: boolean): OwnedChainRef;
   /** A nat rule in an owned chain. */
   ownedRule(c: OwnedChainRef, r: R): void;
   /** A nat rule in a shared chain (KUBE-SERVICES, KUBE-NODEPORTS). */
@@ -59,6 +66,11 @@ export class ObjectFragment implements FragmentSink<Rule> {
       this.declared.push(name);
     }
     return c;
+  }
+
+  endpointChain(names: PortNames, ep: EndpointKey, declare: boolean): OwnedChain {
+    const name = names.endpoint(ep);
+    return declare ? this.declare(name) : this.owned(name);
   }
 
   ownedRule(c: OwnedChainRef, r: Rule): void {
@@ -113,12 +125,22 @@ export class FragmentPlace {
     readonly ownedEnd: number,
     readonly chainBase: number,
     readonly chains: number,
-    /** Its own chains' names, in chain order. */
-    readonly names: readonly string[],
+    /**
+     * Its own chains' names, in chain order; a KUBE-SEP chain's as its endpoint, named
+     * by `portNames` when asked (see chainName).
+     */
+    readonly names: readonly (string | EndpointKey)[],
+    readonly portNames: PortNames | undefined,
     readonly shared: number[],
     /** Which parts of the restore payload it fills. */
     readonly shape: FragmentShape,
   ) {}
+
+  /** Chain `k`'s name (k < chains). */
+  chainName(k: number): string {
+    const n = this.names[k]!;
+    return typeof n === 'string' ? n : this.portNames!.endpoint(n);
+  }
 
   link(nat: Table, filter: Table, number: number): void {
     const shared = this.shared;
