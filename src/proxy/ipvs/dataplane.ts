@@ -36,6 +36,11 @@ import type { IpvsProxier } from './proxier.ts';
 import { IpvsNodeViews } from './views.ts';
 
 const MASQ_MARK = 0x4000;
+// Imported constants as module constants: read per packet.
+const CT_NEW = CtState.NEW;
+const HOOK_PREROUTING = Hook.Prerouting;
+const HOOK_OUTPUT = Hook.Output;
+const NO_DEST = IpvsVerdict.NO_DEST;
 const TCP_ESTABLISHED = TcpState.ESTABLISHED;
 const F_TEMPLATE = ConnFlag.TEMPLATE;
 const F_NOOUTPUT = ConnFlag.NOOUTPUT;
@@ -117,28 +122,31 @@ export class IpvsDataplaneProxier implements DataplaneProxier {
     resetEvalResult(out, m.mark);
     const px = this.ipvs;
     const sets = px.ipsets;
-    const isNew = (m.ctstate & CtState.NEW) !== 0;
-    if (tables & TABLE_NAT && (hook === Hook.Prerouting || hook === Hook.Output)) {
+    const isNew = (m.ctstate & CT_NEW) !== 0;
+    if ((tables & TABLE_NAT) !== 0 && (hook === HOOK_PREROUTING || hook === HOOK_OUTPUT)) {
       const ctx = this.ctx;
+      const dstLocal = (m.addrFlags & ADDR_DST_LOCAL) !== 0;
       ctx.srcLocal = (m.addrFlags & ADDR_SRC_LOCAL) !== 0;
-      ctx.dstLocal = (m.addrFlags & ADDR_DST_LOCAL) !== 0;
+      ctx.dstLocal = dstLocal;
       out.rulesVisited++;
       if (px.marksForMasquerade(m.proto, m.src, m.dst, m.dport, ctx)) {
         out.mark = (out.mark | MASQ_MARK) >>> 0;
-        trace?.(ruleStep('KUBE-SERVICES'));
+        if (trace !== undefined) trace(ruleStep('KUBE-SERVICES'));
       }
-      if (ctx.dstLocal && hook === Hook.Prerouting) {
+      if (dstLocal && hook === HOOK_PREROUTING) {
         // filter INPUT runs before IPVS sees a packet for a local (kube-ipvs0) address.
         const f = inputFilter(sets, m.proto, m.src, m.dst, m.dport, isNew);
         out.rulesVisited++;
         if (f !== FilterVerdict.Accept) {
           out.verdict = f === FilterVerdict.Drop ? Verdict.Drop : Verdict.Reject;
-          trace?.(ruleStep('KUBE-IPVS-FILTER'));
+          if (trace !== undefined) trace(ruleStep('KUBE-IPVS-FILTER'));
           return out;
         }
       }
       if (isNew) {
-        const id = px.classify(
+        // IPVS itself (IpvsProxier.classify without the hop): the new connection's slot.
+        const ipvs = px.ipvs;
+        const id = ipvs.classify(
           m.proto,
           m.src,
           m.sport,
@@ -151,13 +159,13 @@ export class IpvsDataplaneProxier implements DataplaneProxier {
         out.rulesVisited++;
         if (id >= 0) {
           out.dnat = true;
-          out.dnatIp = px.ipvs.conns.daddr[id]!;
-          out.dnatPort = px.ipvs.conns.dport[id]!;
-          trace?.(lookup(id, `${u32ToIp(out.dnatIp)}:${out.dnatPort}`));
-        } else if (id === IpvsVerdict.NO_DEST) {
+          out.dnatIp = ipvs.conns.daddr[id]!;
+          out.dnatPort = ipvs.conns.dport[id]!;
+          if (trace !== undefined) trace(lookup(id, `${u32ToIp(out.dnatIp)}:${out.dnatPort}`));
+        } else if (id === NO_DEST) {
           // ip_vs_leave(): no usable real server → ICMP port unreachable.
           out.verdict = Verdict.Reject;
-          trace?.(lookup(-1, undefined));
+          if (trace !== undefined) trace(lookup(-1, undefined));
         }
       }
     }
