@@ -31,6 +31,9 @@ export class GenerationalCache<V> {
   }
 }
 
+/** The empty memo every PortNames starts with (never written). */
+const NONE: (string | number)[] = [];
+
 /** What a KUBE-SEP name is hashed from: the endpoint's address text and port. */
 export interface EndpointKey {
   readonly ipString: string;
@@ -50,9 +53,9 @@ export class PortNames {
   private svl: string | undefined;
   private ext: string | undefined;
   private fw: string | undefined;
-  /** Address text and port of each named endpoint, two slots each. */
-  private eps: (string | number)[] = [];
-  private seps: string[] = [];
+  /** Address text and port of each named endpoint, two slots each (a sync names none). */
+  private eps: (string | number)[] = NONE;
+  private seps: string[] = NONE as string[];
   /** By `ip:port`, once there are many endpoints. */
   private index: Map<string, number> | undefined;
 
@@ -92,8 +95,13 @@ export class PortNames {
     }
     if (i >= 0) return this.seps[i]!;
     const n = endpointChainHash(this.head, ipString, port);
-    eps.push(ipString, port);
-    this.seps.push(n);
+    if (eps === NONE) {
+      this.eps = [ipString, port];
+      this.seps = [n];
+    } else {
+      eps.push(ipString, port);
+      this.seps.push(n);
+    }
     if (this.index !== undefined) this.index.set(`${ipString}:${port}`, this.seps.length - 1);
     else if (this.seps.length > 32) this.reindex();
     return n;

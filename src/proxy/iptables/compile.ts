@@ -260,11 +260,13 @@ export function compileRuleSet(
   // and two match modules (statistic, the DNAT rule's -m tcp).
   let capacity = 64;
   let ops = 64;
+  let chains = 64; // KUBE-SVC and a KUBE-SEP per endpoint (KUBE-SVL/EXT/FW grow it)
   for (const e of entries) {
     capacity += 3 * e.endpoints.length + 4;
     ops += 2 * e.endpoints.length + 4;
+    chains += e.endpoints.length + 1;
   }
-  const w = b.columnWriter(capacity, ops);
+  const w = b.columnWriter(capacity, ops, chains);
   // What a fragment keeps to write its rules again: not this build's column writer (it
   // would keep the whole build's columns alive).
   const shared: Omit<ServiceWriteContext<unknown>, 'w'> = {
