@@ -4,7 +4,7 @@
 import type { TimerHandle } from '../../control/clock.ts';
 import type { Addr } from '../../packet/index.ts';
 import type { SimHost } from '../host.ts';
-import type { TcpConnection } from '../tcp/connection.ts';
+import type { TcpConnection, TcpEvents } from '../tcp/connection.ts';
 import type { SocketError, SocketErrorCode } from '../tcp/errors.ts';
 import type { HeaderList, HeadersInit } from './message.ts';
 import { bodyBytes, encodeWithBody, hasHeader, headerHasToken } from './message.ts';
@@ -95,6 +95,10 @@ interface Pending {
   timer: TimerHandle | undefined;
 }
 
+/** Shared defaults (read only): no progress callbacks, no connect options. */
+const NO_PROGRESS: HttpProgress = Object.freeze({});
+const NO_OPTIONS: { srcPort?: number } = Object.freeze({});
+
 /** A plain request's head (see sendCurrent), by address, port, path and method. */
 interface PlainHead {
   ip: number;
@@ -110,7 +114,7 @@ const plainHeads: PlainHead[] = [];
 let plainNext = 0;
 
 /** One client TCP connection carrying requests one at a time. */
-export class HttpClientConnection {
+export class HttpClientConnection implements TcpEvents {
   readonly conn: TcpConnection;
   connectedAt: number | undefined;
   /** False once either side has said it will close. */
@@ -134,7 +138,7 @@ export class HttpClientConnection {
     this.conn = host.tcpConnect(
       ip,
       port,
-      opts.srcPort === undefined ? {} : { srcPort: opts.srcPort },
+      opts.srcPort === undefined ? NO_OPTIONS : { srcPort: opts.srcPort },
     );
     if (opts.connectTimeoutNs !== undefined) {
       this.connectTimer = clock.after(opts.connectTimeoutNs, () => {
@@ -143,31 +147,42 @@ export class HttpClientConnection {
         this.conn.destroy();
       });
     }
-    // The connection is its parser's events object (onHead, onMessage, onError below).
+    // The connection is its parser's events object (onHead, onMessage, onError below) and
+    // its socket's (tcpConnect, tcpData, tcpEnd, tcpClose): no closure per callback.
     this.parser = new HttpParser('response', this);
-    this.conn.onConnect = () => {
-      this.connectedAt = clock.now();
-      clock.cancel(this.connectTimer);
-      this.current?.progress.onConnect?.(this.conn);
-      this.sendCurrent();
-    };
-    this.conn.onData = (d) => {
-      if (this.current !== undefined) this.current.firstByte ??= clock.now();
-      this.parser.feed(d);
-    };
-    this.conn.onEnd = () => {
-      this.reusable = false;
-      this.parser.finish();
-      this.failAll('CLOSED', 'receive');
-      this.conn.end();
-    };
-    this.conn.onClose = (err) => {
-      this.reusable = false;
-      clock.cancel(this.connectTimer);
-      if (err !== undefined) {
-        this.failAll(err.code, this.connectedAt === undefined ? 'connect' : 'receive', err);
-      } else this.failAll('CLOSED', 'receive');
-    };
+    this.conn.events = this;
+  }
+
+  /** @internal Socket event: the handshake completed. */
+  tcpConnect(): void {
+    const clock = this.host.clock;
+    this.connectedAt = clock.now();
+    clock.cancel(this.connectTimer);
+    this.current?.progress.onConnect?.(this.conn);
+    this.sendCurrent();
+  }
+
+  /** @internal Socket event: response bytes. */
+  tcpData(d: Uint8Array): void {
+    if (this.current !== undefined) this.current.firstByte ??= this.host.clock.now();
+    this.parser.feed(d);
+  }
+
+  /** @internal Socket event: the server closed its side. */
+  tcpEnd(): void {
+    this.reusable = false;
+    this.parser.finish();
+    this.failAll('CLOSED', 'receive');
+    this.conn.end();
+  }
+
+  /** @internal Socket event: the connection is over. */
+  tcpClose(err?: SocketError): void {
+    this.reusable = false;
+    this.host.clock.cancel(this.connectTimer);
+    if (err !== undefined) {
+      this.failAll(err.code, this.connectedAt === undefined ? 'connect' : 'receive', err);
+    } else this.failAll('CLOSED', 'receive');
   }
 
   /** @internal Parser event: a response head arrived. */
@@ -187,7 +202,7 @@ export class HttpClientConnection {
   }
 
   /** Queue a request; it goes out when the connection is up and the previous one is done. */
-  request(spec: HttpRequestSpec, cb: HttpCallback, progress: HttpProgress = {}): void {
+  request(spec: HttpRequestSpec, cb: HttpCallback, progress: HttpProgress = NO_PROGRESS): void {
     const start = this.host.clock.now();
     const p: Pending = {
       spec,
@@ -366,12 +381,10 @@ export function httpRequest(
   host: SimHost,
   opts: HttpRequestOptions,
   cb: HttpCallback,
-  progress: HttpProgress = {},
+  progress: HttpProgress = NO_PROGRESS,
 ): HttpClientConnection {
-  const c = new HttpClientConnection(host, opts.ip, opts.port, {
-    ...(opts.srcPort !== undefined ? { srcPort: opts.srcPort } : {}),
-    ...(opts.connectTimeoutNs !== undefined ? { connectTimeoutNs: opts.connectTimeoutNs } : {}),
-  });
+  // opts carries srcPort and connectTimeoutNs under the names the constructor reads.
+  const c = new HttpClientConnection(host, opts.ip, opts.port, opts);
   c.request(
     opts,
     (err, res) => {

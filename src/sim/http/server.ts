@@ -3,7 +3,7 @@
 // idle keep-alive timeout and a request cap per connection (nginx: 65 s, 100).
 import { SECOND, Timer } from '../../control/clock.ts';
 import type { SimHost } from '../host.ts';
-import type { TcpConnection } from '../tcp/connection.ts';
+import type { TcpConnection, TcpEvents } from '../tcp/connection.ts';
 import type { TcpListener } from '../tcp/listener.ts';
 import { httpDate } from '../../workloads/http-date.ts';
 import type { HeaderList, HeadersInit, HttpRequestMessage } from './message.ts';
@@ -304,7 +304,7 @@ function cachedHttpDate(ms: number): string {
  * stands for an unparsable one), and the keep-alive timer. It is the parser's events
  * object itself, so a connection costs one object and three socket callbacks.
  */
-class ServerConnection implements ParserEvents {
+class ServerConnection implements ParserEvents, TcpEvents {
   private readonly queue: Array<HttpServerRequest | 'bad'> = [];
   private busy = false;
   private closing = false;
@@ -319,17 +319,27 @@ class ServerConnection implements ParserEvents {
     private readonly conn: TcpConnection,
   ) {
     this.parser = new HttpParser('request', this);
-    conn.onData = (d) => {
-      if (!this.closing) this.parser.feed(d);
-    };
-    conn.onEnd = () => {
-      this.peerDone = true;
-      this.parser.finish();
-      this.next();
-    };
-    conn.onClose = () => {
-      if (this.idle !== undefined) this.server.host.clock.disarm(this.idle);
-    };
+    conn.events = this;
+  }
+
+  /** @internal Socket event (never: the connection is already established). */
+  tcpConnect(): void {}
+
+  /** @internal Socket event: request bytes. */
+  tcpData(d: Uint8Array): void {
+    if (!this.closing) this.parser.feed(d);
+  }
+
+  /** @internal Socket event: the client closed its side. */
+  tcpEnd(): void {
+    this.peerDone = true;
+    this.parser.finish();
+    this.next();
+  }
+
+  /** @internal Socket event: the connection is over. */
+  tcpClose(): void {
+    if (this.idle !== undefined) this.server.host.clock.disarm(this.idle);
   }
 
   onMessage(head: ParsedHead, body: Uint8Array): void {

@@ -13,6 +13,7 @@ import { icmpArrives, segmentArrives } from './input.ts';
 import { isSynchronized } from './state.ts';
 import type { TcpState, TcpStats } from './state.ts';
 import type { Reassembly } from './reassembly.ts';
+import type { TcpListener } from './listener.ts';
 import {
   BYTES_RETRANSMITTED,
   BYTES_SENT,
@@ -75,6 +76,14 @@ function synOptionBytes(mss: number, shift: number): Uint8Array {
 
 export type { TcpState, TcpStats } from './state.ts';
 
+/** A socket's application callbacks as one object (TcpConnection.events). */
+export interface TcpEvents {
+  tcpConnect(): void;
+  tcpData(bytes: Uint8Array): void;
+  tcpEnd(): void;
+  tcpClose(error?: SocketError): void;
+}
+
 /**
  * What a TCP connection needs from the host it lives on (an interface, so tcp/ does not
  * import host.ts; it lives here, beside its one user, so the two files need no cycle).
@@ -105,6 +114,11 @@ export class TcpConnection {
   onEnd: (() => void) | undefined;
   /** The connection is over; `error` when it failed (refused, reset, timed out...). */
   onClose: ((error?: SocketError) => void) | undefined;
+  /**
+   * The same four callbacks as one object's methods, used instead of them when set (an
+   * HTTP connection object is its socket's events: no closure per callback per socket).
+   */
+  events: TcpEvents | undefined;
   /** Counters and times (a view of the record, made on first use). */
   get stats(): TcpStats {
     return (this.statsView ??= new TcpStatsView(this.rec, this.at));
@@ -113,9 +127,10 @@ export class TcpConnection {
 
   // ---- internal state shared with input.ts (not part of the API) ----
   /** @internal */ readonly ctx: TcpHostContext;
-  /** @internal Passive open: established connections go to onAccept instead of onConnect. */
+  /** @internal Passive open: established connections go to their listener, not onConnect. */
   passive = false;
-  /** @internal */ onAccept: ((c: TcpConnection) => void) | undefined;
+  /** @internal The listener a passive open is half-open on (until accepted or closed). */
+  listener: TcpListener | undefined;
   /** @internal Peer's window in bytes (already scaled). */
   sndWnd = 0;
   /** @internal */ sndWscale = 0;
@@ -382,7 +397,11 @@ export class TcpConnection {
     this.cwnd = this.ctx.tcpConfig.initialCwnd * this.mss;
     this.retries = 0;
     this.cancelRto();
-    if (this.passive) this.onAccept?.(this);
+    if (this.passive) {
+      const l = this.listener;
+      this.listener = undefined;
+      l?.accept(this);
+    } else if (this.events !== undefined) this.events.tcpConnect();
     else this.onConnect?.();
     if (this.finQueued) this.enterFinState();
   }
@@ -582,14 +601,20 @@ export class TcpConnection {
     this.closeNotified = true;
     this.rec[this.at + CLOSED_AT] = this.ctx.clock.now();
     const onClose = this.onClose;
+    const events = this.events;
+    const listener = this.listener;
     // Nothing calls the application after this: let go of it (a socket in TIME-WAIT stays
     // in its host's table for 60 s of virtual time, and need not keep its client alive).
     this.onConnect = undefined;
     this.onData = undefined;
     this.onEnd = undefined;
     this.onClose = undefined;
-    this.onAccept = undefined;
-    onClose?.(error);
+    this.events = undefined;
+    this.listener = undefined;
+    // A handshake that never completed leaves its listener's backlog.
+    if (listener !== undefined) listener.halfOpen--;
+    if (events !== undefined) events.tcpClose(error);
+    else onClose?.(error);
   }
 
   /** @internal An arriving segment for this 4-tuple; true = hand it to a listener instead. */

@@ -230,7 +230,8 @@ function receiveText(c: TcpConnection, seg: Segment): void {
     c.ackPending = true;
     if (data.length > 0) {
       add(c.rec, c.at + BYTES_RECEIVED, data.length);
-      c.onData?.(data);
+      if (c.events !== undefined) c.events.tcpData(data);
+      else c.onData?.(data);
       if (!open(c)) return;
     }
     if (fin) receiveFin(c);
@@ -245,7 +246,8 @@ function receiveText(c: TcpConnection, seg: Segment): void {
   c.ackPending = true;
   for (const chunk of chunks) {
     add(c.rec, c.at + BYTES_RECEIVED, chunk.length);
-    c.onData?.(chunk);
+    if (c.events !== undefined) c.events.tcpData(chunk);
+    else c.onData?.(chunk);
     if (!open(c)) return;
   }
   if (fin) receiveFin(c);
@@ -259,11 +261,13 @@ function receiveFin(c: TcpConnection): void {
   else if (c.state === 'FIN-WAIT-1') c.state = 'CLOSING';
   else if (c.state === 'FIN-WAIT-2') {
     c.sendControl(c.sndNxt, c.rcvNxt, ACK);
-    c.onEnd?.();
+    if (c.events !== undefined) c.events.tcpEnd();
+    else c.onEnd?.();
     if (c.state === 'FIN-WAIT-2') c.enterTimeWait();
     return;
   }
-  c.onEnd?.();
+  if (c.events !== undefined) c.events.tcpEnd();
+  else c.onEnd?.();
 }
 
 /** TIME-WAIT (Linux tcp_timewait_state_process). */

@@ -30,15 +30,19 @@ export class TcpListener {
     this.unbind?.();
   }
 
-  /** @internal Adopt a connection that has just answered a SYN. */
+  /**
+   * @internal Adopt a connection that has just answered a SYN: it is half-open here until
+   * accept() (its handshake completed) or until it closes (TcpConnection tells us both).
+   */
   adopt(conn: TcpConnection): void {
     this.halfOpen++;
-    conn.onClose = () => this.halfOpen--;
-    conn.onAccept = (c) => {
-      this.halfOpen--;
-      this.accepted++;
-      c.onClose = undefined;
-      this.onConnection(c);
-    };
+    conn.listener = this;
+  }
+
+  /** @internal The handshake of an adopted connection completed. */
+  accept(conn: TcpConnection): void {
+    this.halfOpen--;
+    this.accepted++;
+    this.onConnection(conn);
   }
 }
