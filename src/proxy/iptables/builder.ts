@@ -467,8 +467,9 @@ function linkTable(
   }
   cols.reserve(rules, ops);
   // The fragments' chains' ranges were set as they were written or copied.
-  const chainFirst = frozen ? t.first.slice(0, chainCount) : new Int32Array(chainCount);
-  const chainEnd = frozen ? t.end.slice(0, chainCount) : new Int32Array(chainCount);
+  // Views of the builder's arrays (sized for this build, not written after it): no copy.
+  const chainFirst = frozen ? t.first.subarray(0, chainCount) : new Int32Array(chainCount);
+  const chainEnd = frozen ? t.end.subarray(0, chainCount) : new Int32Array(chainCount);
   const chainDrop = new Uint8Array(chainCount);
   const resolve = jumpResolver(t.name, jumpNames, fixedIndex, builtins);
   fixed.forEach((name, c) => {
@@ -552,7 +553,7 @@ function linkTable(
       }
       return references;
     },
-    counters: new Counters(rules, chainCount),
+    counters: new Counters(rules, builtins), // policy counters: built-in chains only
     objRules: t.objRules,
     fragments,
   };

@@ -199,7 +199,7 @@ export interface Chain {
 export class Counters {
   readonly pkts: Float64Array;
   readonly bytes: Float64Array;
-  /** Indexed by chain index; only built-in chains use them. */
+  /** Indexed by chain index; only built-in chains use them (the builder sizes them so). */
   readonly policyPkts: Float64Array;
   readonly policyBytes: Float64Array;
   constructor(rules: number, chains: number) {
