@@ -182,7 +182,11 @@ export class IpSet {
   /** hash:ip,port,net: members per prefix length (the kernel's nets[] walk). */
   private readonly prefixes = new Int32Array(33);
   private readonly ports = new Uint8Array(65536);
-  private portCount = 0;
+  /**
+   * Members (ports for bitmap:port), a plain field: the packet path's rules test `count !== 0`
+   * inline before a lookup, so an empty set costs a load, not a call (masquerade.ts).
+   */
+  count = 0;
 
   constructor(
     readonly name: string,
@@ -200,7 +204,7 @@ export class IpSet {
   }
 
   get size(): number {
-    return this.type === 'bitmap:port' ? this.portCount : this.members.size;
+    return this.count;
   }
 
   /** A hash set at maxelem: `ipset add` of a new member fails with "Hash is full". */
@@ -240,6 +244,7 @@ export class IpSet {
     const id = this.newId(a, b, c);
     while (!this.place(id)) this.resize();
     this.members.set(a, b, c, id + 1);
+    this.count++;
     if (this.type === 'hash:ip,port,net') this.prefixes[b >>> 24]!++;
     return true;
   }
@@ -250,6 +255,7 @@ export class IpSet {
     const v = this.members.get(a, b, c);
     if (v === 0) return false;
     this.members.delete(a, b, c);
+    this.count--;
     const id = v - 1;
     if (this.type === 'hash:ip,port,net') this.prefixes[b >>> 24]!--;
     const key = this.bucketOf(id);
@@ -291,17 +297,17 @@ export class IpSet {
 
   /** hash:ip `dst` match. */
   testIp(ip: number): boolean {
-    return this.members.size > 0 && this.members.get(ip, 0, 0) !== 0;
+    return this.count !== 0 && this.members.get(ip, 0, 0) !== 0;
   }
 
   /** hash:ip,port `dst,dst` (or `src,dst`) match. */
   testIpPort(ip: number, proto: number, port: number): boolean {
-    return this.members.size > 0 && this.members.get(ip, portProto(proto, port), 0) !== 0;
+    return this.count !== 0 && this.members.get(ip, portProto(proto, port), 0) !== 0;
   }
 
   /** hash:ip,port,ip / hash:ip,port,net `dst,dst,src` match: the third part holds `src`. */
   testIpPortSrc(ip: number, proto: number, port: number, src: number): boolean {
-    if (this.members.size === 0) return false;
+    if (this.count === 0) return false;
     const pp = portProto(proto, port);
     if (this.type !== 'hash:ip,port,net') return this.members.get(ip, pp, src) !== 0;
     // As the kernel's hash:net types: one lookup per prefix length the set holds.
@@ -354,7 +360,7 @@ export class IpSet {
     }
     if (this.ports[p] === v) return false;
     this.ports[p] = v;
-    this.portCount += v === 1 ? 1 : -1;
+    this.count += v === 1 ? 1 : -1;
     return true;
   }
 
