@@ -51,7 +51,19 @@ export class Timer {
   fifo: PostFifo | undefined = undefined;
   /** @internal Its position in that FIFO (kept up to date when the FIFO moves entries). */
   pos = 0;
-  constructor(readonly fn: () => void) {}
+  /**
+   * `fn(owner)` runs when the timer fires: one function can serve every owner (a
+   * connection's timer needs no closure of its own). Made by timerFor(), which types them.
+   */
+  private constructor(
+    readonly fn: (owner: never) => void,
+    readonly owner: unknown,
+  ) {}
+
+  /** A timer that calls `fn(owner)`. */
+  static of<T>(fn: (owner: T) => void, owner: T): Timer {
+    return new Timer(fn, owner);
+  }
 }
 
 type Item = TimerHandle | Timer | ((arg: never) => void);
@@ -340,7 +352,7 @@ export class VirtualClock {
         if (typeof t === 'function') (t as (arg: unknown) => void)(arg);
         else if (t instanceof Timer) {
           t.armed = false;
-          t.fn();
+          (t.fn as (owner: unknown) => void)(t.owner);
         } else {
           t.cancelled = true;
           t.fn();
@@ -355,7 +367,7 @@ export class VirtualClock {
         if (typeof t === 'function') (t as (arg: unknown) => void)(arg);
         else if (t instanceof Timer) {
           t.armed = false;
-          t.fn();
+          (t.fn as (owner: unknown) => void)(t.owner);
         } else {
           t.cancelled = true;
           t.fn();

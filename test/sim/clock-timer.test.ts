@@ -54,7 +54,7 @@ test('a re-armed Timer fires where cancel + after would have put it', (t) => {
       // Four reusable timers; each fires the id of its latest arming.
       const armedId = [-1, -1, -1, -1];
       const armedRef: (Ref | undefined)[] = [undefined, undefined, undefined, undefined];
-      const timers = armedId.map((_, k) => new Timer(() => fired.push(armedId[k]!)));
+      const timers = armedId.map((_, k) => Timer.of((i: number) => fired.push(armedId[i]!), k));
       let now = 0;
       let seq = 0;
       let id = 0;

@@ -89,11 +89,16 @@ export class HttpParser {
   private buf: Uint8Array = EMPTY_BYTES;
   private state: State = 'head';
   private head: ParsedHead | undefined;
-  private readonly body: Uint8Array[] = [];
+  /**
+   * Body pieces of the message in progress: the first, then any others (a body that comes
+   * in one piece, as most do, needs no list; neither does a parser that never sees one).
+   */
+  private body0: Uint8Array | undefined;
+  private bodyMore: Uint8Array[] | undefined;
   private left = 0;
   private failed = false;
   /** Methods of the requests whose responses are awaited (response parsers only). */
-  private readonly methods: string[] = [];
+  private methods: string[] | undefined;
   /** Body bytes of the current message so far. */
   bodyReceived = 0;
 
@@ -105,12 +110,21 @@ export class HttpParser {
 
   /** Response parsers: the next request sent used `method` (HEAD responses have no body). */
   expect(method: string): void {
-    this.methods.push(method.toUpperCase());
+    (this.methods ??= []).push(method.toUpperCase());
   }
 
   /** Body bytes of the message in progress (after a failure: what had arrived). */
   partialBody(): Uint8Array {
-    return concatBytes(this.body);
+    return this.bodySoFar();
+  }
+
+  /** The body pieces so far as one array (the first piece itself when it is the only one). */
+  private bodySoFar(): Uint8Array {
+    const first = this.body0;
+    if (first === undefined) return EMPTY_BYTES;
+    const more = this.bodyMore;
+    if (more === undefined || more.length === 0) return first;
+    return concatBytes([first, ...more]);
   }
 
   /** True between messages with nothing buffered. */
@@ -164,7 +178,9 @@ export class HttpParser {
         const take =
           this.state === 'close' ? this.buf.length : Math.min(this.left, this.buf.length);
         if (take > 0) {
-          this.body.push(slabCopy(this.buf, 0, take));
+          const piece = slabCopy(this.buf, 0, take);
+          if (this.body0 === undefined) this.body0 = piece;
+          else (this.bodyMore ??= []).push(piece);
           this.bodyReceived += take;
           this.buf = rest(this.buf, take);
         }
@@ -325,11 +341,12 @@ export class HttpParser {
   /** RFC 9112 §6.3: how the body of this message is delimited. */
   private frame(head: ParsedHead): boolean {
     this.head = head;
-    this.body.length = 0; // the list is reused: complete() hands out its pieces, never the list
+    this.body0 = undefined;
+    if (this.bodyMore !== undefined) this.bodyMore.length = 0; // reused: complete() hands out pieces
     this.bodyReceived = 0;
     const h = head.headers;
     const informational = this.kind === 'response' && head.status < 200;
-    const method = this.kind === 'response' && !informational ? this.methods.shift() : undefined;
+    const method = this.kind === 'response' && !informational ? this.methods?.shift() : undefined;
     if (informational) {
       this.head = undefined; // 1xx: skip, the final response follows
       return true;
@@ -389,9 +406,10 @@ export class HttpParser {
   private complete(): boolean {
     const head = this.head!;
     // A body that came in one piece is already its own copy (step() slices it).
-    const body = this.body.length === 1 ? this.body[0]! : concatBytes(this.body);
+    const body = this.bodySoFar();
     this.head = undefined;
-    this.body.length = 0;
+    this.body0 = undefined;
+    if (this.bodyMore !== undefined) this.bodyMore.length = 0;
     this.state = 'head';
     this.events.onMessage(head, body);
     return true;

@@ -354,7 +354,8 @@ class ServerConnection implements ParserEvents, TcpEvents {
     this.next();
   }
 
-  private close(): void {
+  /** @internal */
+  close(): void {
     this.closing = true;
     this.conn.end();
   }
@@ -369,7 +370,7 @@ class ServerConnection implements ParserEvents, TcpEvents {
     if (this.idle !== undefined) clock.disarm(this.idle);
     if (req === undefined) {
       if (this.peerDone) return this.close();
-      this.idle ??= new Timer(() => this.close());
+      this.idle ??= Timer.of(closeIdle, this);
       clock.arm(this.idle, o.keepAliveTimeoutNs ?? 65 * SECOND);
       return;
     }
@@ -393,6 +394,11 @@ class ServerConnection implements ParserEvents, TcpEvents {
       else this.close();
     });
   }
+}
+
+/** The keep-alive timer's function (Timer.of passes the connection). */
+function closeIdle(c: ServerConnection): void {
+  c.close();
 }
 
 /** HTTP/1.1 keeps the connection unless told to close; HTTP/1.0 only when asked. */

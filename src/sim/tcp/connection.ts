@@ -76,6 +76,11 @@ function synOptionBytes(mss: number, shift: number): Uint8Array {
 
 export type { TcpState, TcpStats } from './state.ts';
 
+/** Every connection's timer function (Timer.of passes the connection). */
+function onConnectionTimer(c: TcpConnection): void {
+  c.onTimer();
+}
+
 /** A socket's application callbacks as one object (TcpConnection.events). */
 export interface TcpEvents {
   tcpConnect(): void;
@@ -521,7 +526,7 @@ export class TcpConnection {
     const rto = rttCurrent(this.rec, this.at, this.retries, cfg.minRtoNs, cfg.maxRtoNs);
     this.rec[this.at + RTO_NS] = rto;
     // arm() replaces a pending arming, as cancel + after did (one object per connection).
-    this.ctx.clock.arm((this.timer ??= new Timer(() => this.onTimer())), rto);
+    this.ctx.clock.arm((this.timer ??= Timer.of(onConnectionTimer, this)), rto);
   }
 
   /** @internal */
@@ -534,7 +539,8 @@ export class TcpConnection {
    * entering TIME-WAIT cancels the RTO and nothing re-arms it there, so a timer firing in
    * TIME-WAIT is TIME-WAIT's.
    */
-  private onTimer(): void {
+  /** @internal */
+  onTimer(): void {
     if (this.state === 'TIME-WAIT') this.finish();
     else this.onRto();
   }
@@ -570,7 +576,7 @@ export class TcpConnection {
     this.state = 'TIME-WAIT';
     // Replaces the RTO's arming (or an earlier TIME-WAIT's): cancel + after, as before.
     this.ctx.clock.arm(
-      (this.timer ??= new Timer(() => this.onTimer())),
+      (this.timer ??= Timer.of(onConnectionTimer, this)),
       this.ctx.tcpConfig.timeWaitNs,
     );
     this.notifyClose(undefined);
