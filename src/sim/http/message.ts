@@ -105,12 +105,35 @@ export function headerHasToken(headers: HeaderList, name: string, token: string)
     // The common single-token value needs no split (trim() returns v itself when there is
     // nothing to trim).
     if (v.indexOf(',') < 0) {
-      if (v.trim().toLowerCase() === t) return true;
+      if (trimmedIs(v, t)) return true;
       continue;
     }
     for (const x of v.split(',')) if (x.trim().toLowerCase() === t) return true;
   }
   return false;
+}
+
+/**
+ * `v.trim().toLowerCase() === lower` for a lowercase `lower`, with no string built when `v`
+ * is ASCII (trim() then removes TAB, LF, VT, FF, CR and SP); anything else takes the strings.
+ */
+function trimmedIs(v: string, lower: string): boolean {
+  let s = 0;
+  let e = v.length;
+  for (let i = 0; i < e; i++) if (v.charCodeAt(i) > 0x7f) return v.trim().toLowerCase() === lower;
+  while (s < e && isAsciiSpace(v.charCodeAt(s))) s++;
+  while (e > s && isAsciiSpace(v.charCodeAt(e - 1))) e--;
+  if (e - s !== lower.length) return false;
+  for (let i = s; i < e; i++) {
+    let c = v.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) c += 0x20;
+    if (c !== lower.charCodeAt(i - s)) return false;
+  }
+  return true;
+}
+
+function isAsciiSpace(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
 }
 
 /** Status line + fields + empty line, CRLF-terminated. */
