@@ -46,6 +46,12 @@ export const R_PROTO = 9;
 export const R_TIMEOUT = 10;
 /** Service: persistence netmask. */
 export const R_NETMASK = 11;
+/**
+ * Service: its rr cursor's successor on the list, or -1 when unknown. The packet path's rr
+ * walk starts there without reading the cursor's own record (one cache line fewer per first
+ * packet); any list change or cursor move from outside the walk resets it (service.ts).
+ */
+export const R_RR_NEXT = 12;
 
 // Float64 words of a record, after Int32 words 0-13: the IpvsStats counters (Int32 words 14-23).
 export const F_CONNS = 7;

@@ -38,6 +38,7 @@ import {
   R_NEXT,
   R_PERSIST,
   R_PORT,
+  R_RR_NEXT,
   R_SCHED,
   R_U_THRESHOLD,
   R_WEIGHT,
@@ -330,13 +331,16 @@ export class Ipvs {
     if (i32[r + R_FWMARK] === 0 && dport !== i32[r + R_PORT]) return -1;
     const head = i32[r + R_HEAD]!;
     const p = i32[r + R_CURSOR]!;
-    let n = p;
+    // The walk starts after the cursor: at its successor, kept in the service's record.
+    const known = i32[r + R_RR_NEXT]!;
+    let n = known >= 0 ? known : i32[p * REC + R_NEXT]!;
     let pass = 0;
     do {
-      for (n = i32[n * REC + R_NEXT]!; n !== head; n = i32[n * REC + R_NEXT]!) {
+      for (; n !== head; n = i32[n * REC + R_NEXT]!) {
         const d = n * REC;
         if ((i32[d + R_FLAGS]! & DEST_OVERLOAD) === 0 && i32[d + R_WEIGHT]! > 0) {
           i32[r + R_CURSOR] = n;
+          i32[r + R_RR_NEXT] = i32[d + R_NEXT]!;
           const dp = i32[d + R_PORT]!;
           return this.newConnSlot(slot, n, proto, saddr, sport, daddr, dport, dp || dport, 0, now);
         }
@@ -346,6 +350,7 @@ export class Ipvs {
         }
       }
       pass++;
+      n = i32[head * REC + R_NEXT]!;
       // A cursor parked on the head needs no second pass.
     } while (pass < 2 && p !== head);
     (a.objs[slot] as VirtualService).schedulerError(NO_DEST);

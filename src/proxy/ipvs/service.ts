@@ -18,6 +18,7 @@ import {
   R_PERSIST,
   R_PORT,
   R_PROTO,
+  R_RR_NEXT,
   R_SCHED,
   R_TIMEOUT,
   R_U_THRESHOLD,
@@ -123,6 +124,7 @@ export class VirtualService extends IpvsStats implements SchedService {
     i[r + R_FWMARK] = this.fwmark;
     i[r + R_HEAD] = this.head.slot;
     i[r + R_CURSOR] = this.head.slot;
+    i[r + R_RR_NEXT] = -1;
     this.flags = (spec.flags ?? 0) | SvcFlag.HASHED;
     this.timeout = spec.timeout ?? 0;
     this.netmask = (spec.netmask ?? 0xffffffff) >>> 0;
@@ -159,6 +161,7 @@ export class VirtualService extends IpvsStats implements SchedService {
   }
   set rrCursor(n: DestNode) {
     this.arena.i32[this.slot * REC + R_CURSOR] = n.slot;
+    this.arena.i32[this.slot * REC + R_RR_NEXT] = -1;
   }
 
   get stats(): IpvsStats {
@@ -301,6 +304,7 @@ export class VirtualService extends IpvsStats implements SchedService {
       i32[r + R_FLAGS] = i32[r + R_FLAGS]! & ~DestFlag.AVAILABLE;
       listDelSlot(i32, n);
       this.numDests--;
+      i32[this.slot * REC + R_RR_NEXT] = -1;
       if (i32[r + R_ACTIVE]! + i32[r + R_INACT]! + i32[r + R_PERSIST]! > 0) {
         const d = destAt(this.arena, n) as IpvsDest;
         (this.trashed ??= new Map()).set(d.key, d);
@@ -328,6 +332,7 @@ export class VirtualService extends IpvsStats implements SchedService {
     if (add) {
       listAddHeadSlot(i32, this.head.slot, slot);
       this.numDests++;
+      i32[this.slot * REC + R_RR_NEXT] = -1;
       if (this.scheduler.noAddHooks !== true)
         this.scheduler.addDest(this, destAt(this.arena, slot) as IpvsDest);
     } else if (this.scheduler.noAddHooks !== true) {
@@ -351,6 +356,7 @@ export class VirtualService extends IpvsStats implements SchedService {
     dest.flags &= ~DestFlag.AVAILABLE;
     listDel(dest);
     this.numDests--;
+    this.arena.i32[this.slot * REC + R_RR_NEXT] = -1;
     this.scheduler.delDest(this, dest);
   }
 }

@@ -2,7 +2,11 @@
 // weight 0 is quiesced, deleting the cursor's server continues from its predecessor.
 import test from 'ava';
 import { ipToU32 } from '../../../src/packet/addr.ts';
-import { ip, picks, service } from './helpers.ts';
+import { IPPROTO_TCP, TCP_SYN } from '../../../src/proxy/ipvs/constants.ts';
+import { Ipvs } from '../../../src/proxy/ipvs/ipvs.ts';
+import { seededRandom } from '../../../src/proxy/random.ts';
+import { VirtualService } from '../../../src/proxy/ipvs/service.ts';
+import { ip, packet, picks, service } from './helpers.ts';
 
 test('rr walks the list newest first and wraps', (t) => {
   const svc = service('rr', ['10.244.1.2', '10.244.2.3', '10.244.3.4']);
@@ -101,4 +105,49 @@ test('server lookups agree whether the list is walked (few servers) or a map ans
     t.is(svc.getDest(ipToU32(ips[1]!), 8080)?.weight, 3, `${n}: added again`);
     t.is(svc.numDests, n);
   }
+});
+
+test('the packet path rr walk picks what rr.ts picks through list changes (cursor successor kept)', (t) => {
+  // Twin services: one scheduled by Ipvs.classify on the records (which keeps the cursor's
+  // successor), one by RoundRobinScheduler on the objects; the same random adds, deletes,
+  // quiesces and scheduler rebinds on both. Any stale successor shows as a different pick.
+  const rnd = seededRandom(11);
+  const ipvs = new Ipvs();
+  const vip = ipToU32('10.96.0.9');
+  const spec = { protocol: IPPROTO_TCP, addr: vip, port: 80, scheduler: 'rr' };
+  const fast = ipvs.services.add(spec);
+  const slow = new VirtualService(spec);
+  const pool = Array.from({ length: 8 }, (_, i) => ipToU32(`10.244.0.${i + 1}`));
+  let sport = 1000;
+  for (let step = 0; step < 3000; step++) {
+    const r = rnd();
+    const addr = pool[Math.floor(rnd() * pool.length)]!;
+    const both = (f: (s: VirtualService) => void) => [fast, slow].forEach(f);
+    const has = fast.getDest(addr, 8080) !== undefined;
+    if (r < 0.15 && !has) both((s) => s.addDest({ addr, port: 8080, weight: 1 }));
+    else if (r < 0.25 && has) both((s) => s.delDest(addr, 8080));
+    else if (r < 0.3 && has) {
+      const weight = rnd() < 0.5 ? 0 : 2;
+      both((s) => s.editDest({ addr, port: 8080, weight }));
+    } else if (r < 0.31) {
+      both((s) => s.edit({ ...spec, scheduler: 'wrr' }));
+      both((s) => s.edit(spec));
+    } else {
+      const id = ipvs.classify(
+        IPPROTO_TCP,
+        ipToU32('10.244.9.9'),
+        sport++,
+        vip,
+        80,
+        TCP_SYN,
+        60,
+        0,
+      );
+      const want = slow.scheduler.schedule(slow, packet('10.244.9.9'));
+      const got = id >= 0 ? ipvs.conns.daddr[id]! : null;
+      if (got !== (want?.addr ?? null)) return t.fail(`step ${step}: ${got} vs ${ip(want)}`);
+      if (id >= 0) ipvs.expireNow(id, 0);
+    }
+  }
+  t.pass();
 });
