@@ -93,6 +93,14 @@ test('PortNames: endpoint chains by address and port, memoised, pruned', (t) => 
   t.is(new Set(first).size, eps.length);
   // A port alone or an address alone does not find another endpoint's name.
   t.not(n.endpoint({ ipString: eps[0]!.ipString, port: 1 }), first[0]!);
+  // Below the index threshold too: one address on two ports is two endpoints.
+  const few = new PortNames('ns1/svc1:p80tcp');
+  const a = few.endpoint({ ipString: '10.0.0.1', port: 80 });
+  const b = few.endpoint({ ipString: '10.0.0.1', port: 81 });
+  const c = few.endpoint({ ipString: '10.0.0.2', port: 80 });
+  t.is(b, servicePortEndpointChainName('ns1/svc1:p80', 'tcp', '10.0.0.1:81'));
+  t.is(c, servicePortEndpointChainName('ns1/svc1:p80', 'tcp', '10.0.0.2:80'));
+  t.is(new Set([a, b, c]).size, 3);
   n.prune(eps.slice(0, 10));
   eps.forEach((e, i) => t.is(n.endpoint(e), first[i]!));
 });
