@@ -50,7 +50,7 @@ export class ConnTable {
   control: Int32Array;
   /** Connections this template controls (cp->n_control). */
   nControl: Int32Array;
-  /** Bucket chain; doubles as the free list. */
+  /** Bucket chain; doubles as the free list. A slot is live while its svcSlot is >= 0. */
   private next: Int32Array;
   /** Each live slot's bucket, so free() unlinks without hashing again. */
   private bucket: Int32Array;
@@ -59,7 +59,6 @@ export class ConnTable {
   private lastCaddr = 0;
   private lastCport = 0;
   private lastBucket = 0;
-  private live: Uint8Array;
   /** Each connection's service and server as arena slots (arena.ts), -1 for none. */
   svcSlot: Int32Array;
   destSlot: Int32Array;
@@ -95,7 +94,6 @@ export class ConnTable {
     this.nControl = new Int32Array(initial);
     this.next = new Int32Array(initial);
     this.bucket = new Int32Array(initial);
-    this.live = new Uint8Array(initial);
     this.svc = slotView((id) => this.svcOf(id));
     this.dest = slotView((id) => this.destOf(id));
     this.svcSlot = new Int32Array(initial).fill(-1);
@@ -117,25 +115,27 @@ export class ConnTable {
   }
 
   isLive(id: number): boolean {
-    return id >= 0 && id < this.top && this.live[id] === 1;
+    return id >= 0 && id < this.top && this.svcSlot[id]! >= 0;
   }
 
-  /** A fresh slot, hashed under (proto, caddr, cport). */
-  alloc(proto: number, caddr: number, cport: number): number {
+  /**
+   * A fresh slot, hashed under (proto, caddr, cport), for service record `svc`; the caller
+   * writes the rest (flags among them).
+   */
+  alloc(proto: number, caddr: number, cport: number, svc: number): number {
     let id = this.freeHead;
     if (id >= 0) this.freeHead = this.next[id]!;
     else {
       if (this.top === this.cap) this.grow();
       id = this.top++;
     }
-    this.live[id] = 1;
+    this.svcSlot[id] = svc;
     this.proto[id] = proto;
     this.caddr[id] = caddr;
     this.cport[id] = cport;
     this.control[id] = -1;
     this.nControl[id] = 0;
     this.state[id] = 0;
-    this.flags[id] = 0;
     const b =
       proto === this.lastProto && caddr === this.lastCaddr && cport === this.lastCport
         ? this.lastBucket
@@ -157,7 +157,6 @@ export class ConnTable {
       else this.next[prev] = this.next[i]!;
       break;
     }
-    this.live[id] = 0;
     this.svcSlot[id] = -1;
     this.destSlot[id] = -1;
     this.next[id] = this.freeHead;
@@ -177,7 +176,7 @@ export class ConnTable {
     return (
       id >= 0 &&
       id < this.top &&
-      this.live[id] === 1 &&
+      this.svcSlot[id]! >= 0 &&
       this.caddr[id] === caddr &&
       this.cport[id] === cport &&
       this.vaddr[id] === vaddr &&
@@ -240,7 +239,7 @@ export class ConnTable {
   /** Live slot ids in slot order (views). */
   ids(): number[] {
     const out: number[] = [];
-    for (let i = 0; i < this.top; i++) if (this.live[i] === 1) out.push(i);
+    for (let i = 0; i < this.top; i++) if (this.svcSlot[i]! >= 0) out.push(i);
     return out;
   }
 
@@ -273,7 +272,6 @@ export class ConnTable {
     };
     this.proto = u8(this.proto);
     this.state = u8(this.state);
-    this.live = u8(this.live);
     this.flags = u16(this.flags);
     this.cport = u16(this.cport);
     this.vport = u16(this.vport);
@@ -298,7 +296,7 @@ export class ConnTable {
     this.heads = new Int32Array(cap).fill(-1);
     this.mask = cap - 1;
     for (let i = 0; i < this.top; i++) {
-      if (this.live[i] !== 1) continue;
+      if (this.svcSlot[i]! < 0) continue;
       const b = connHash(this.proto[i]!, this.caddr[i]!, this.cport[i]!) & this.mask;
       this.bucket[i] = b;
       this.next[i] = this.heads[b]!;
@@ -307,7 +305,7 @@ export class ConnTable {
     // The free list was threaded through `next`; live slots were just relinked, so rebuild it.
     this.freeHead = -1;
     for (let i = this.top - 1; i >= 0; i--) {
-      if (this.live[i] === 1) continue;
+      if (this.svcSlot[i]! >= 0) continue;
       this.next[i] = this.freeHead;
       this.freeHead = i;
     }

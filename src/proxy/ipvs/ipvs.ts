@@ -488,7 +488,7 @@ export class Ipvs {
     const a = this.services.arena;
     const i32 = a.i32;
     const d = dest * REC;
-    const id = c.alloc(proto, caddr, cport);
+    const id = c.alloc(proto, caddr, cport, svc);
     c.vaddr[id] = vaddr;
     c.vport[id] = vport;
     c.daddr[id] = i32[d + R_ADDR]!;
@@ -497,7 +497,6 @@ export class Ipvs {
     c.flags[id] = flags | (i32[d + R_CONN_FLAGS]! & ConnFlag.FWD_MASK) | ConnFlag.INACTIVE;
     c.timeoutMs[id] = INITIAL_CONN_TIMEOUT * 1000;
     c.expires[id] = now + INITIAL_CONN_TIMEOUT * 1000;
-    c.svcSlot[id] = svc;
     c.destSlot[id] = dest;
     if ((flags & ConnFlag.TEMPLATE) !== 0) {
       i32[d + R_PERSIST] = i32[d + R_PERSIST]! + 1;
