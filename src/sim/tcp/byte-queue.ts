@@ -1,16 +1,22 @@
 // The send buffer: bytes written by the application and not yet acknowledged,
 // kept as a list of chunks so writes and acknowledgements never copy the whole buffer.
+// The first chunk is a field and only later ones go in a list: a connection that writes
+// one message (an HTTP request or response) needs no array, and one in TIME-WAIT keeps none.
 import { slabCopy } from '../../packet/slab.ts';
 
 export class ByteQueue {
-  private chunks: Uint8Array[] = [];
-  /** Bytes of chunks[0] already consumed. */
+  /** The front chunk, then the rest in order (made on the second pending chunk). */
+  private first: Uint8Array | undefined;
+  private more: Uint8Array[] | undefined;
+  /** Bytes of the front chunk already consumed. */
   private head = 0;
   length = 0;
 
   push(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
-    this.chunks.push(slabCopy(bytes));
+    const c = slabCopy(bytes);
+    if (this.first === undefined) this.first = c;
+    else (this.more ??= []).push(c);
     this.length += bytes.length;
   }
 
@@ -19,14 +25,15 @@ export class ByteQueue {
     n = Math.min(n, this.length);
     this.length -= n;
     while (n > 0) {
-      const c = this.chunks[0]!;
+      const c = this.first!;
       const left = c.length - this.head;
       if (n < left) {
         this.head += n;
         return;
       }
       n -= left;
-      this.chunks.shift();
+      const more = this.more;
+      this.first = more !== undefined && more.length > 0 ? more.shift() : undefined;
       this.head = 0;
     }
   }
@@ -44,8 +51,11 @@ export class ByteQueue {
     len = Math.max(0, Math.min(len, this.length - offset));
     const end = at + len;
     let skip = offset + this.head;
-    for (const c of this.chunks) {
-      if (at >= end) break;
+    const more = this.more;
+    const n = more === undefined ? 0 : more.length;
+    for (let i = -1; i < n && at < end; i++) {
+      const c = i < 0 ? this.first : more![i]!;
+      if (c === undefined) break;
       if (skip >= c.length) {
         skip -= c.length;
         continue;
