@@ -71,6 +71,11 @@ const lookup = (slot: number, realServer: string | undefined): TraceEvent => ({
 
 export class IpvsDataplaneProxier implements DataplaneProxier {
   private readonly result = newEvalResult();
+  /**
+   * The IPVS connection slot the last new packet's classify found or made, -1 if none: what a
+   * caller that ends connections itself (bench/classify.ts) expires, without a lookup.
+   */
+  lastConn = -1;
   /** What the masquerade rules ask about a packet, reused (no object per packet). */
   private readonly ctx = { srcLocal: false, dstLocal: false, fromBridge: false };
   private nodeViews: NodeViews | undefined;
@@ -157,6 +162,7 @@ export class IpvsDataplaneProxier implements DataplaneProxier {
           this.nowMs(),
         );
         out.rulesVisited++;
+        this.lastConn = id;
         if (id >= 0) {
           out.dnat = true;
           out.dnatIp = ipvs.conns.daddr[id]!;
