@@ -5,7 +5,9 @@
 // direction = ref & 1. Expired entries are reaped when a walk meets them (as
 // ____nf_conntrack_find does) and by gc(), a bounded bucket walk like the kernel's gc worker.
 // A node's key and chain links are interleaved in one Int32Array record (NODE_STRIDE words),
-// so walking a chain costs one cache line per node instead of one per column.
+// so walking a chain costs one cache line per node instead of one per column; the record
+// also holds a few words for the table's user (the dataplane's flow cache), so the packet
+// that found its node finds them in the same cache line.
 
 import { CtStatus, IPPROTO_ICMP, InsertError } from './constants.ts';
 import { hashTuple, packPorts } from './hash.ts';
@@ -35,7 +37,11 @@ const PROTO = 3;
 const NEXT = 4;
 const PREV = 5;
 const BUCKET = 6;
-const NODE_SHIFT = 3; // NODE_STRIDE = 8 words = 32 bytes
+/** The user's stamp: zeroed whenever the node is (re)created; the user words count only while it holds. */
+export const NODE_STAMP = 7;
+/** The user's words, NODE_USER .. NODE_USER + 3, not cleared (the stamp says whether they hold). */
+export const NODE_USER = 8;
+const NODE_SHIFT = 4; // NODE_STRIDE = 16 words = 64 bytes
 
 export class ConntrackTable {
   readonly max: number;
@@ -62,14 +68,14 @@ export class ConntrackTable {
   private freeHead: number;
 
   // Per hash node (ref = e*2 + dir): the tuple of that direction, chain links, counters.
-  private readonly nodes: Int32Array;
+  /**
+   * The node records. Only NODE_STAMP and the NODE_USER words at nodeOffset(ref) are the
+   * user's (the dataplane's flow cache): the stamp is zeroed whenever the node is (re)created,
+   * so nothing remembered for an old flow survives slot reuse. The rest is the table's.
+   */
+  readonly nodes: Int32Array;
   readonly packets: Float64Array;
   readonly bytes: Float64Array;
-  /**
-   * Per hash node, a word for the table's user (the dataplane's flow cache stamp), zeroed
-   * whenever the node is (re)created: nothing remembered for an old flow survives slot reuse.
-   */
-  readonly nodeStamp: Int32Array;
   private readonly heads: Int32Array;
   private gcCursor = 0;
 
@@ -100,7 +106,6 @@ export class ConntrackTable {
     this.nodes = new Int32Array(nodes << NODE_SHIFT);
     this.packets = new Float64Array(nodes);
     this.bytes = new Float64Array(nodes);
-    this.nodeStamp = new Int32Array(nodes);
     this.heads = new Int32Array(buckets).fill(-1);
   }
 
@@ -265,7 +270,7 @@ export class ConntrackTable {
     nd[o + PROTO] = proto;
     this.packets[n] = 0;
     this.bytes[n] = 0;
-    this.nodeStamp[n] = 0;
+    nd[o + NODE_STAMP] = 0;
     // New nodes go to the chain head (hlist_nulls_add_head_rcu).
     const h = this.heads[b]!;
     nd[o + BUCKET] = b;
@@ -385,6 +390,11 @@ export class ConntrackTable {
       for (let n = this.heads[b]!; n !== -1; n = this.nextOf(n)) out[b]!++;
     }
     return out;
+  }
+
+  /** Where node n's record starts in `nodes` (for NODE_STAMP and NODE_USER). */
+  nodeOffset(n: number): number {
+    return n << NODE_SHIFT;
   }
 
   // The tuple stored at node n (ref = entry*2 + dir).

@@ -16,6 +16,7 @@
 // The pipeline knows nothing of simulation or TUN devices: the driver hands it bytes
 // and an ingress interface, and gets back a verdict plus the out interface and next hop.
 import { Conntrack, type ConntrackConfig } from '../conntrack/conntrack.ts';
+import { NODE_STAMP, NODE_USER } from '../conntrack/table.ts';
 import {
   CtStatus,
   CtVerdict,
@@ -73,12 +74,12 @@ const V_FORWARD = Verdict.Forward;
 const V_LOCAL = Verdict.Local;
 const SRC_LOCAL = ADDR_SRC_LOCAL;
 const DST_LOCAL = ADDR_DST_LOCAL;
-/** Flow cache record (words per conntrack node): out interface, next hop, in interface, token. */
-const FC_STRIDE = 4;
-const FC_OUT = 0;
-const FC_HOP = 1;
-const FC_IN = 2;
-const FC_TOKEN = 3;
+/** Flow cache words in a conntrack node's record: out interface, next hop, in interface, token. */
+const FC_STAMP = NODE_STAMP;
+const FC_OUT = NODE_USER;
+const FC_HOP = NODE_USER + 1;
+const FC_IN = NODE_USER + 2;
+const FC_TOKEN = NODE_USER + 3;
 const KEEP = NAT_KEEP;
 const MASQ_PORT_MIN = 1024;
 const MASQ_PORT_MAX = 65535;
@@ -122,12 +123,13 @@ export class NodeDataplane {
   private readonly nodeAddr: number;
   private readonly gatewayAddr: number;
   /**
-   * The flow cache: per conntrack node (a flow direction), what finish() found for its last
-   * packet — out interface, next hop, in interface, the proxy's filter-walk token — valid while
-   * ct.table.nodeStamp[ref] equals `stamp`. The stamp moves on whenever routes, the proxy's
-   * rules or its local addresses change, so every flow re-walks once after a change.
+   * The flow cache lives in the conntrack node records (the user words of ct.table.nodes, see
+   * conntrack/table.ts): per node (a flow direction), what finish() found for its last packet —
+   * out interface, next hop, in interface, the proxy's filter-walk token — valid while the
+   * node's stamp equals `stamp`. The stamp moves on whenever routes, the proxy's rules or its
+   * local addresses change, so every flow re-walks once after a change. In the record the
+   * lookup just read, it costs no cache line of its own.
    */
-  private readonly flowCache: Int32Array;
   /** Per conntrack entry: what the proxy's onTracked() returned last (ipvs: its connection). */
   private readonly proxyHint: Int32Array;
   private stamp = 1;
@@ -144,7 +146,6 @@ export class NodeDataplane {
     this.addIface('eth0', IfaceKind.Uplink, opts.nodeIP);
     this.nodeAddr = opts.nodeIP >>> 0;
     this.gatewayAddr = opts.podGateway >>> 0;
-    this.flowCache = new Int32Array(this.ct.table.max * 2 * FC_STRIDE);
     // Zeros, not -1: a hint is always checked by the proxy, and zeros cost no page touches.
     this.proxyHint = new Int32Array(this.ct.table.max);
   }
@@ -449,12 +450,12 @@ export class NodeDataplane {
       this.seenRoutes = rg;
       this.stamp++;
     }
-    const stamps = this.ct.table.nodeStamp;
-    const fc = this.flowCache;
-    const k = ref * FC_STRIDE;
+    const t = this.ct.table;
+    const fc = t.nodes;
+    const k = t.nodeOffset(ref);
     const info = this.info;
     const len = info.l4Offset + info.l4Length;
-    if (stamps[ref] === this.stamp && fc[k + FC_IN] === inIf) {
+    if (fc[k + FC_STAMP] === this.stamp && fc[k + FC_IN] === inIf) {
       const token = fc[k + FC_TOKEN]!;
       if (token !== 0) px.countPath!(token, len);
       return this.forwardOut(b, inIf, fc[k + FC_OUT]!, fc[k + FC_HOP]! >>> 0);
@@ -495,7 +496,7 @@ export class NodeDataplane {
       fc[k + FC_HOP] = hop | 0;
       fc[k + FC_IN] = inIf;
       fc[k + FC_TOKEN] = token;
-      stamps[ref] = this.stamp;
+      fc[k + FC_STAMP] = this.stamp;
     }
     return this.forwardOut(b, inIf, r, hop);
   }
