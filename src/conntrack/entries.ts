@@ -74,10 +74,10 @@ export function snapshot(t: ConntrackTable, e: number, now: number): CtEntry {
     status: t.status[e]!,
     mark: t.mark[e]!,
     use: 1,
-    origPackets: t.packets[o]!,
-    origBytes: t.bytes[o]!,
-    replyPackets: t.packets[o + 1]!,
-    replyBytes: t.bytes[o + 1]!,
+    origPackets: t.packetsOf(o),
+    origBytes: t.bytesOf(o),
+    replyPackets: t.packetsOf(o + 1),
+    replyBytes: t.bytesOf(o + 1),
   };
 }
 

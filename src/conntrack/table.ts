@@ -41,6 +41,9 @@ const BUCKET = 6;
 export const NODE_STAMP = 7;
 /** The user's words, NODE_USER .. NODE_USER + 3, not cleared (the stamp says whether they hold). */
 export const NODE_USER = 8;
+/** Words 12..15: the direction's packet and byte counters, as doubles (index in `counts`). */
+const PACKETS_F64 = 6;
+const BYTES_F64 = 7;
 const NODE_SHIFT = 4; // NODE_STRIDE = 16 words = 64 bytes
 
 export class ConntrackTable {
@@ -74,8 +77,8 @@ export class ConntrackTable {
    * so nothing remembered for an old flow survives slot reuse. The rest is the table's.
    */
   readonly nodes: Int32Array;
-  readonly packets: Float64Array;
-  readonly bytes: Float64Array;
+  /** The same records as doubles: a node's counters, in the record its lookup reads. */
+  private readonly counts: Float64Array;
   private readonly heads: Int32Array;
   private gcCursor = 0;
 
@@ -104,8 +107,7 @@ export class ConntrackTable {
     this.freeHead = 0;
     const nodes = max * 2;
     this.nodes = new Int32Array(nodes << NODE_SHIFT);
-    this.packets = new Float64Array(nodes);
-    this.bytes = new Float64Array(nodes);
+    this.counts = new Float64Array(this.nodes.buffer);
     this.heads = new Int32Array(buckets).fill(-1);
   }
 
@@ -268,8 +270,8 @@ export class ConntrackTable {
     nd[o + DST] = dst;
     nd[o + PORTS] = ports;
     nd[o + PROTO] = proto;
-    this.packets[n] = 0;
-    this.bytes[n] = 0;
+    this.counts[(n << 3) + PACKETS_F64] = 0;
+    this.counts[(n << 3) + BYTES_F64] = 0;
     nd[o + NODE_STAMP] = 0;
     // New nodes go to the chain head (hlist_nulls_add_head_rcu).
     const h = this.heads[b]!;
@@ -328,8 +330,20 @@ export class ConntrackTable {
   /** Set the timeout and account a packet of `bytes` to the direction of `ref`. */
   refresh(ref: number, now: number, timeoutMs: number, bytes: number): void {
     this.expires[ref >> 1] = now + timeoutMs;
-    this.packets[ref]!++;
-    this.bytes[ref]! += bytes;
+    const c = this.counts;
+    const k = ref << 3;
+    c[k + PACKETS_F64]!++;
+    c[k + BYTES_F64]! += bytes;
+  }
+
+  /** Packets counted on node n (its direction of the flow). */
+  packetsOf(n: number): number {
+    return this.counts[(n << 3) + PACKETS_F64]!;
+  }
+
+  /** Bytes counted on node n. */
+  bytesOf(n: number): number {
+    return this.counts[(n << 3) + BYTES_F64]!;
   }
 
   /** Reap expired entries in the next `budget` buckets (round robin); returns entries reaped. */

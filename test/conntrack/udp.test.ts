@@ -25,8 +25,8 @@ test('UDP goes UNREPLIED -> replied -> ASSURED stream with the timeout change', 
     t.is((status & CtStatus.ASSURED) !== 0, st.assured, `t=${st.at}`);
     t.is((ct.table.expires[e]! - now) / S, st.timeout, `t=${st.at}`);
   }
-  t.is(ct.table.packets[e * 2], 3);
-  t.is(ct.table.bytes[e * 2 + 1], 160);
+  t.is(ct.table.packetsOf(e * 2), 3);
+  t.is(ct.table.bytesOf(e * 2 + 1), 160);
 });
 
 test('an unanswered UDP flow expires after 30 s', (t) => {
