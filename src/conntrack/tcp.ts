@@ -13,27 +13,7 @@ import {
   tcpIndex,
   tcpTransition,
 } from './tcp-table.ts';
-import {
-  B_FLAGS,
-  B_LDIR,
-  B_LFLAGS,
-  B_LINDEX,
-  B_LWSCALE,
-  B_RETRANS,
-  B_SCALE,
-  L_ACK,
-  L_END,
-  L_SEQ,
-  L_WIN,
-  TcpSeenFlag,
-  TcpWindows,
-  W_END,
-  W_MAXACK,
-  W_MAXEND,
-  W_MAXWIN,
-  before,
-  segEnd,
-} from './tcp-window.ts';
+import { TcpSeenFlag, TcpWindows, before, segEnd } from './tcp-window.ts';
 import { TCP_RETRANS_SLOT, TCP_UNACK_SLOT } from './timeouts.ts';
 
 // Enum members as module constants: read per packet, each would otherwise be a
@@ -140,6 +120,8 @@ export class TcpTracker {
     const w = this.w;
     const e = ref >> 1;
     const dir = ref & 1;
+    const s = e * 2 + dir;
+    const r = s ^ 1;
     seq >>>= 0;
     ack >>>= 0;
     win &= 0xffff;
@@ -152,11 +134,6 @@ export class TcpTracker {
       return this.establishedAck(ref, e, dir, now, bytes, flags, seq, ack, win, payloadLen);
     }
     if (!tcpFlagsValid(flags)) return this.invalid(e);
-    // Entry e's record in w: words from o, bytes from b (see tcp-window.ts).
-    const u32 = w.u32;
-    const u8 = w.u8;
-    const o = e << 4;
-    const b = e << 6;
     if (
       (t.status[e]! & CtStatus_CONFIRMED) === 0 &&
       !this.tcpNew(e, flags, seq, win, payloadLen, wscale)
@@ -172,8 +149,8 @@ export class TcpTracker {
     if (next === TcpState_SYN_SENT && old >= TcpState_TIME_WAIT) {
       // RFC 1122: a SYN may reopen a closed connection: kill the entry and start over.
       if (
-        (u8[b + B_FLAGS]! | u8[b + B_FLAGS + 2]!) & TcpSeenFlag_CLOSE_INIT ||
-        (u8[b + B_LDIR] === dir && u8[b + B_LINDEX] === TcpIndex_RST)
+        (w.tdFlags[s]! | w.tdFlags[r]!) & TcpSeenFlag_CLOSE_INIT ||
+        (w.lastDir[e] === dir && w.lastIndex[e] === TcpIndex_RST)
       ) {
         t.remove(e);
         return CtVerdict_REPEAT;
@@ -186,41 +163,39 @@ export class TcpTracker {
         // b) a SYN/ACK answering a SYN we ignored: both ends are in sync, we are not.
         if (
           index === TcpIndex_SYNACK &&
-          u8[b + B_LINDEX] === TcpIndex_SYN &&
-          u8[b + B_LDIR] !== dir &&
-          ack === u32[o + L_END]
+          w.lastIndex[e] === TcpIndex_SYN &&
+          w.lastDir[e] !== dir &&
+          ack === w.lastEnd[e]
         ) {
           old = TcpState_SYN_SENT;
           next = TcpState_SYN_RECV;
-          const ld = u8[b + B_LDIR]!;
-          const l = o + (ld << 2);
-          const lb = b + (ld << 1);
-          u32[l + W_END] = u32[o + L_END]!;
-          u32[l + W_MAXEND] = u32[o + L_END]!;
-          u32[l + W_MAXWIN] = u32[o + L_WIN] === 0 ? 1 : u32[o + L_WIN]!;
-          u8[lb + B_SCALE] = u8[b + B_LWSCALE]!;
-          u8[b + B_LFLAGS]! &= ~EXP_CHALLENGE_ACK;
-          u8[lb + B_FLAGS] = u8[b + B_LFLAGS]!;
-          w.resetDir(e, dir);
+          const l = e * 2 + w.lastDir[e]!;
+          w.tdEnd[l] = w.lastEnd[e]!;
+          w.tdMaxEnd[l] = w.lastEnd[e]!;
+          w.tdMaxWin[l] = w.lastWin[e] === 0 ? 1 : w.lastWin[e]!;
+          w.tdScale[l] = w.lastWscale[e]!;
+          w.lastFlags[e]! &= ~EXP_CHALLENGE_ACK;
+          w.tdFlags[l] = w.lastFlags[e]!;
+          w.resetDir(s);
           break;
         }
-        u8[b + B_LINDEX] = index;
-        u8[b + B_LDIR] = dir;
-        u32[o + L_SEQ] = seq;
-        u32[o + L_END] = segEnd(seq, flags, payloadLen);
-        u32[o + L_WIN] = win;
+        w.lastIndex[e] = index;
+        w.lastDir[e] = dir;
+        w.lastSeq[e] = seq;
+        w.lastEnd[e] = segEnd(seq, flags, payloadLen);
+        w.lastWin[e] = win;
         // a) a SYN in ORIGINAL while we think the connection is up: note its options.
         if (index === TcpIndex_SYN && dir === CtDir_ORIGINAL) {
-          u8[b + B_LFLAGS] = 0;
-          u8[b + B_LWSCALE] = 0;
+          w.lastFlags[e] = 0;
+          w.lastWscale[e] = 0;
           if (wscale >= 0) {
-            u8[b + B_LFLAGS] = TcpSeenFlag_WINDOW_SCALE;
-            u8[b + B_LWSCALE] = wscale > 14 ? 14 : wscale;
+            w.lastFlags[e] = TcpSeenFlag_WINDOW_SCALE;
+            w.lastWscale[e] = wscale > 14 ? 14 : wscale;
           }
-          if (old === TcpState_LAST_ACK) u8[b + B_LFLAGS]! |= EXP_CHALLENGE_ACK;
+          if (old === TcpState_LAST_ACK) w.lastFlags[e]! |= EXP_CHALLENGE_ACK;
         }
         if (old === TcpState_SYN_SENT && index === TcpIndex_ACK && dir === CtDir_REPLY) {
-          u32[o + L_ACK] = ack; // possible challenge ACK answering the SYN
+          w.lastAck[e] = ack; // possible challenge ACK answering the SYN
         }
         return this.accepted(e, dir, CtVerdict_IGNORE);
       }
@@ -231,23 +206,19 @@ export class TcpTracker {
         if (
           old === TcpState_LAST_ACK &&
           index === TcpIndex_ACK &&
-          u8[b + B_LDIR] !== dir &&
-          u8[b + B_LINDEX] === TcpIndex_SYN &&
-          u8[b + B_LFLAGS]! & EXP_CHALLENGE_ACK
+          w.lastDir[e] !== dir &&
+          w.lastIndex[e] === TcpIndex_SYN &&
+          w.lastFlags[e]! & EXP_CHALLENGE_ACK
         ) {
-          u8[b + B_LFLAGS]! &= ~EXP_CHALLENGE_ACK;
+          w.lastFlags[e]! &= ~EXP_CHALLENGE_ACK;
           return this.accepted(e, dir, CtVerdict_IGNORE);
         }
         break;
       case TcpState_SYN_SENT2:
-        u8[b + B_LFLAGS]! |= SIMULTANEOUS_OPEN;
+        w.lastFlags[e]! |= SIMULTANEOUS_OPEN;
         break;
       case TcpState_SYN_RECV:
-        if (
-          dir === CtDir_REPLY &&
-          index === TcpIndex_ACK &&
-          u8[b + B_LFLAGS]! & SIMULTANEOUS_OPEN
-        ) {
+        if (dir === CtDir_REPLY && index === TcpIndex_ACK && w.lastFlags[e]! & SIMULTANEOUS_OPEN) {
           next = TcpState_ESTABLISHED;
         }
         break;
@@ -285,26 +256,24 @@ export class TcpTracker {
     }
 
     // In-window from here on.
-    u8[b + B_LINDEX] = index;
-    u8[b + B_LDIR] = dir;
+    w.lastIndex[e] = index;
+    w.lastDir[e] = dir;
     t.l4state[e] = next;
-    if (old !== next && next === TcpState_FIN_WAIT) {
-      u8[b + B_FLAGS + (dir << 1)]! |= TcpSeenFlag_CLOSE_INIT;
-    }
+    if (old !== next && next === TcpState_FIN_WAIT) w.tdFlags[s]! |= TcpSeenFlag_CLOSE_INIT;
 
     const to = this.timeouts;
     const limit = to[next]!;
     let timeout: number;
-    if (u8[b + B_RETRANS]! >= this.maxRetrans && limit > to[RETRANS_SLOT]!) {
+    if (w.retrans[e]! >= this.maxRetrans && limit > to[RETRANS_SLOT]!) {
       timeout = to[RETRANS_SLOT]!;
     } else if (index === TcpIndex_RST) {
       timeout = to[TcpState_CLOSE]!;
     } else if (
-      (u8[b + B_FLAGS]! | u8[b + B_FLAGS + 2]!) & TcpSeenFlag_DATA_UNACKNOWLEDGED &&
+      (w.tdFlags[e * 2]! | w.tdFlags[e * 2 + 1]!) & TcpSeenFlag_DATA_UNACKNOWLEDGED &&
       limit > to[UNACK_SLOT]!
     ) {
       timeout = to[UNACK_SLOT]!;
-    } else if (u32[o + L_WIN] === 0 && limit > to[RETRANS_SLOT]!) {
+    } else if (w.lastWin[e] === 0 && limit > to[RETRANS_SLOT]!) {
       timeout = to[RETRANS_SLOT]!;
     } else {
       timeout = limit;
@@ -363,21 +332,19 @@ export class TcpTracker {
       this.handleInvalid(e, dir, TcpIndex_ACK, now);
       return this.invalid(e);
     }
-    const u8 = w.u8;
-    const b = e << 6;
-    u8[b + B_LINDEX] = TcpIndex_ACK;
-    u8[b + B_LDIR] = dir;
+    w.lastIndex[e] = TcpIndex_ACK;
+    w.lastDir[e] = dir;
     const to = this.timeouts;
     const limit = to[TcpState_ESTABLISHED]!;
     let timeout: number;
-    if (u8[b + B_RETRANS]! >= this.maxRetrans && limit > to[RETRANS_SLOT]!) {
+    if (w.retrans[e]! >= this.maxRetrans && limit > to[RETRANS_SLOT]!) {
       timeout = to[RETRANS_SLOT]!;
     } else if (
-      (u8[b + B_FLAGS]! | u8[b + B_FLAGS + 2]!) & TcpSeenFlag_DATA_UNACKNOWLEDGED &&
+      (w.tdFlags[e * 2]! | w.tdFlags[e * 2 + 1]!) & TcpSeenFlag_DATA_UNACKNOWLEDGED &&
       limit > to[UNACK_SLOT]!
     ) {
       timeout = to[UNACK_SLOT]!;
-    } else if (w.u32[(e << 4) + L_WIN] === 0 && limit > to[RETRANS_SLOT]!) {
+    } else if (w.lastWin[e] === 0 && limit > to[RETRANS_SLOT]!) {
       timeout = to[RETRANS_SLOT]!;
     } else {
       timeout = limit;
@@ -399,41 +366,34 @@ export class TcpTracker {
   private checkRst(e: number, dir: number, old: number, seq: number, ack: number): number {
     const w = this.w;
     const t = this.t;
-    const u32 = w.u32;
-    const u8 = w.u8;
-    const o = e << 4;
-    const b = e << 6;
-    const r = o + ((dir ^ 1) << 2); // the other direction's window words
+    const r = e * 2 + (dir ^ 1);
     // Closing already (tcp_can_early_drop): the tuple may be reused, skip validation.
     if (old >= TcpState_FIN_WAIT && old <= TcpState_CLOSE) return TcpState_CLOSE | 0x80;
     let next: number = TcpState_CLOSE;
     const established = old === TcpState_ESTABLISHED && (t.status[e]! & CtStatus_ASSURED) !== 0;
-    if (
-      u8[b + B_FLAGS + ((dir ^ 1) << 1)]! & TcpSeenFlag_MAXACK_SET &&
-      u8[b + B_LINDEX] !== TcpIndex_SYN
-    ) {
+    if (w.tdFlags[r]! & TcpSeenFlag_MAXACK_SET && w.lastIndex[e] !== TcpIndex_SYN) {
       if (seq === 0 && !established) return next;
-      if (before(seq, u32[r + W_MAXACK]!) && !this.opts.ignoreInvalidRst) return S_IV;
-      if (!established || seq === u32[r + W_MAXACK]) return next;
+      if (before(seq, w.tdMaxAck[r]!) && !this.opts.ignoreInvalidRst) return S_IV;
+      if (!established || seq === w.tdMaxAck[r]) return next;
       // Part of a train: data then RST right after it.
-      if (u8[b + B_LINDEX] === TcpIndex_ACK && u8[b + B_LDIR] === dir && seq === u32[o + L_END]) {
+      if (w.lastIndex[e] === TcpIndex_ACK && w.lastDir[e] === dir && seq === w.lastEnd[e]) {
         return next;
       }
       next = old; // sequence not exact: stay, a challenge ACK may follow
     }
     const status = t.status[e]!;
     if (
-      ((status & CtStatus_SEEN_REPLY && u8[b + B_LINDEX] === TcpIndex_SYN) ||
-        ((status & CtStatus_ASSURED) === 0 && u8[b + B_LINDEX] === TcpIndex_ACK)) &&
-      ack === u32[o + L_END]
+      ((status & CtStatus_SEEN_REPLY && w.lastIndex[e] === TcpIndex_SYN) ||
+        ((status & CtStatus_ASSURED) === 0 && w.lastIndex[e] === TcpIndex_ACK)) &&
+      ack === w.lastEnd[e]
     ) {
       return next | 0x80; // RST answering a SYN or ACK we let through
     }
     if (
       old === TcpState_SYN_SENT &&
-      u8[b + B_LINDEX] === TcpIndex_ACK &&
-      u8[b + B_LDIR] === CtDir_REPLY &&
-      seq === u32[o + L_ACK]
+      w.lastIndex[e] === TcpIndex_ACK &&
+      w.lastDir[e] === CtDir_REPLY &&
+      seq === w.lastAck[e]
     ) {
       return next | 0x80; // RST answering a challenge ACK
     }
@@ -453,21 +413,19 @@ export class TcpTracker {
     if (first >= S_IV) return false;
     if (first !== TcpState_SYN_SENT && !this.opts.loose) return false;
     const w = this.w;
-    const u32 = w.u32;
-    const o = e << 4; // direction ORIGINAL's window words
-    const b = e << 6;
+    const s = e * 2;
     w.resetEntry(e);
     this.t.l4state[e] = TcpState_NONE;
-    u32[o + W_END] = segEnd(seq, flags, payloadLen);
-    u32[o + W_MAXWIN] = win === 0 ? 1 : win;
+    w.tdEnd[s] = segEnd(seq, flags, payloadLen);
+    w.tdMaxWin[s] = win === 0 ? 1 : win;
     if (first === TcpState_SYN_SENT) {
-      u32[o + W_MAXEND] = u32[o + W_END]!;
-      w.options(e, 0, wscale);
+      w.tdMaxEnd[s] = w.tdEnd[s]!;
+      w.options(s, wscale);
     } else {
       // Mid-stream pickup: history lost; be liberal since window scaling is unknown.
-      u32[o + W_MAXEND] = u32[o + W_END]! + u32[o + W_MAXWIN]!;
-      w.u8[b + B_FLAGS] = TcpSeenFlag_SACK_PERM | TcpSeenFlag_BE_LIBERAL;
-      w.u8[b + B_FLAGS + 2] = TcpSeenFlag_SACK_PERM | TcpSeenFlag_BE_LIBERAL;
+      w.tdMaxEnd[s] = w.tdEnd[s]! + w.tdMaxWin[s]!;
+      w.tdFlags[s] = TcpSeenFlag_SACK_PERM | TcpSeenFlag_BE_LIBERAL;
+      w.tdFlags[s + 1] = TcpSeenFlag_SACK_PERM | TcpSeenFlag_BE_LIBERAL;
     }
     return true;
   }
@@ -475,18 +433,17 @@ export class TcpTracker {
   /** nf_tcp_handle_invalid: an out-of-window FIN/RST answering one lowers an assured timeout. */
   private handleInvalid(e: number, dir: number, index: number, now: number): void {
     const t = this.t;
-    const u8 = this.w.u8;
-    const b = e << 6;
+    const w = this.w;
     if ((t.status[e]! & CtStatus_ASSURED) === 0) return;
     if (index !== TcpIndex_RST && index !== TcpIndex_FIN) return;
-    const li = u8[b + B_LINDEX];
-    if (u8[b + B_LDIR] !== dir && (li === TcpIndex_FIN || li === TcpIndex_RST)) {
+    const li = w.lastIndex[e];
+    if (w.lastDir[e] !== dir && (li === TcpIndex_FIN || li === TcpIndex_RST)) {
       const left = t.expires[e]! - now;
       const unack = this.timeouts[UNACK_SLOT]!;
       if (left >= 120_000 && left > unack) t.expires[e] = now + unack;
     } else {
-      u8[b + B_LINDEX] = index;
-      u8[b + B_LDIR] = dir;
+      w.lastIndex[e] = index;
+      w.lastDir[e] = dir;
     }
   }
 
