@@ -9,7 +9,7 @@ import type { SimNetwork } from './network.ts';
 import { startCoreDns } from './workloads/coredns.ts';
 import { startHttpEcho } from './workloads/http-echo.ts';
 import { startIngressNginx } from './workloads/ingress-nginx.ts';
-import { startMyApp } from './workloads/myapp.ts';
+import { type LaterLine, startMyApp } from './workloads/myapp.ts';
 import { workloadFor } from '../workloads/kind.ts';
 
 export { type WorkloadKind, workloadFor } from '../workloads/kind.ts';
@@ -22,7 +22,7 @@ interface Running {
 }
 
 interface PodLogStore {
-  lines: (string | (() => string))[];
+  lines: (string | LaterLine)[];
   dropped: number;
 }
 
@@ -32,8 +32,8 @@ const MAX_LOG_LINES = 1000;
 export class PodRuntime {
   private readonly running = new Map<string, Running>();
   /**
-   * Per pod: its log lines, some still to be formatted (a workload may hand in a function
-   * that writes the line: most lines of a busy pod are rotated out unread, so they are
+   * Per pod: its log lines, some still to be formatted (a workload may hand in a line
+   * whose text() writes it: most lines of a busy pod are rotated out unread, so they are
    * written when the log is read), and how many were rotated out.
    */
   private readonly podLogs = new Map<string, PodLogStore>();
@@ -58,7 +58,7 @@ export class PodRuntime {
       const lines = own.lines;
       for (let i = 0; i < lines.length; i++) {
         const l = lines[i]!;
-        if (typeof l !== 'string') lines[i] = l();
+        if (typeof l !== 'string') lines[i] = l.text();
       }
       return own as { lines: string[]; dropped: number };
     }
@@ -71,7 +71,7 @@ export class PodRuntime {
     return undefined;
   }
 
-  private logTo(key: string): (line: string | (() => string)) => void {
+  private logTo(key: string): (line: string | LaterLine) => void {
     const log: PodLogStore = { lines: [], dropped: 0 };
     this.podLogs.set(key, log);
     return (line) => {

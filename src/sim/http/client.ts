@@ -93,6 +93,8 @@ interface Pending {
   requestHead: string;
   firstByte: number | undefined;
   timer: TimerHandle | undefined;
+  /** Close the connection before the callback (httpRequest: one request, as curl). */
+  closeAfter: boolean;
 }
 
 /** Shared defaults (read only): no progress callbacks, no connect options. */
@@ -119,7 +121,8 @@ export class HttpClientConnection implements TcpEvents {
   connectedAt: number | undefined;
   /** False once either side has said it will close. */
   reusable = true;
-  private readonly queue: Pending[] = [];
+  /** Requests after the current one (made on the second request queued at once). */
+  private queue: Pending[] | undefined;
   private current: Pending | undefined;
   private currentHead: ParsedHead | undefined;
   private served = 0;
@@ -203,6 +206,23 @@ export class HttpClientConnection implements TcpEvents {
 
   /** Queue a request; it goes out when the connection is up and the previous one is done. */
   request(spec: HttpRequestSpec, cb: HttpCallback, progress: HttpProgress = NO_PROGRESS): void {
+    this.enqueue(spec, cb, progress, false);
+  }
+
+  /**
+   * @internal request(), then close() just before the callback (whichever way it ends):
+   * what httpRequest does, with no closure per request.
+   */
+  requestThenClose(spec: HttpRequestSpec, cb: HttpCallback, progress: HttpProgress): void {
+    this.enqueue(spec, cb, progress, true);
+  }
+
+  private enqueue(
+    spec: HttpRequestSpec,
+    cb: HttpCallback,
+    progress: HttpProgress,
+    closeAfter: boolean,
+  ): void {
     const start = this.host.clock.now();
     const p: Pending = {
       spec,
@@ -212,6 +232,7 @@ export class HttpClientConnection implements TcpEvents {
       requestHead: '',
       firstByte: undefined,
       timer: undefined,
+      closeAfter,
     };
     if (spec.timeoutNs !== undefined) {
       p.timer = this.host.clock.after(spec.timeoutNs, () => {
@@ -219,7 +240,14 @@ export class HttpClientConnection implements TcpEvents {
         this.conn.destroy();
       });
     }
-    this.queue.push(p);
+    const q = this.queue;
+    if (this.current === undefined && (q === undefined || q.length === 0)) {
+      // What push() then advance() would do, with no list for the one request.
+      this.current = p;
+      if (this.connectedAt !== undefined) this.sendCurrent();
+      return;
+    }
+    (this.queue ??= []).push(p);
     if (this.current === undefined) this.advance();
   }
 
@@ -230,7 +258,7 @@ export class HttpClientConnection implements TcpEvents {
   }
 
   private advance(): void {
-    this.current = this.queue.shift();
+    this.current = this.queue?.shift();
     if (this.current !== undefined && this.connectedAt !== undefined) this.sendCurrent();
   }
 
@@ -329,6 +357,7 @@ export class HttpClientConnection implements TcpEvents {
       reusedConnection: reused,
     };
     this.current = undefined;
+    if (p.closeAfter) this.close();
     p.cb(undefined, result);
     if (!this.reusable) this.conn.end();
     this.advance();
@@ -350,7 +379,7 @@ export class HttpClientConnection implements TcpEvents {
     }
     while (this.current !== undefined) {
       this.failCurrent(code, stage, err);
-      this.current = this.queue.shift();
+      this.current = this.queue?.shift();
     }
   }
 
@@ -372,7 +401,9 @@ export class HttpClientConnection implements TcpEvents {
       ...(socketError !== undefined ? { socketError } : {}),
       ...(parseError !== undefined ? { parseError } : {}),
     };
-    p.cb(new HttpClientError(code, stage, this.host.clock.now() - p.start, detail));
+    const err = new HttpClientError(code, stage, this.host.clock.now() - p.start, detail);
+    if (p.closeAfter) this.close();
+    p.cb(err);
   }
 }
 
@@ -385,14 +416,7 @@ export function httpRequest(
 ): HttpClientConnection {
   // opts carries srcPort and connectTimeoutNs under the names the constructor reads.
   const c = new HttpClientConnection(host, opts.ip, opts.port, opts);
-  c.request(
-    opts,
-    (err, res) => {
-      c.close();
-      cb(err, res);
-    },
-    progress,
-  );
+  c.requestThenClose(opts, cb, progress);
   return c;
 }
 

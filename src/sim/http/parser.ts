@@ -97,7 +97,12 @@ export class HttpParser {
   private bodyMore: Uint8Array[] | undefined;
   private left = 0;
   private failed = false;
-  /** Methods of the requests whose responses are awaited (response parsers only). */
+  /**
+   * Methods of the requests whose responses are awaited (response parsers only), in order:
+   * the first in `method1`, any after it in `methods` (a list only when requests are
+   * pipelined: one request at a time needs none).
+   */
+  private method1: string | undefined;
   private methods: string[] | undefined;
   /** Body bytes of the current message so far. */
   bodyReceived = 0;
@@ -110,7 +115,17 @@ export class HttpParser {
 
   /** Response parsers: the next request sent used `method` (HEAD responses have no body). */
   expect(method: string): void {
-    (this.methods ??= []).push(method.toUpperCase());
+    const m = method.toUpperCase();
+    if (this.method1 === undefined) this.method1 = m;
+    else (this.methods ??= []).push(m);
+  }
+
+  /** The oldest awaited method, taken off the queue (undefined when none is awaited). */
+  private nextMethod(): string | undefined {
+    const m = this.method1;
+    const more = this.methods;
+    this.method1 = more !== undefined && more.length > 0 ? more.shift() : undefined;
+    return m;
   }
 
   /** Body bytes of the message in progress (after a failure: what had arrived). */
@@ -346,7 +361,7 @@ export class HttpParser {
     this.bodyReceived = 0;
     const h = head.headers;
     const informational = this.kind === 'response' && head.status < 200;
-    const method = this.kind === 'response' && !informational ? this.methods?.shift() : undefined;
+    const method = this.kind === 'response' && !informational ? this.nextMethod() : undefined;
     if (informational) {
       this.head = undefined; // 1xx: skip, the final response follows
       return true;

@@ -305,7 +305,8 @@ function cachedHttpDate(ms: number): string {
  * object itself, so a connection costs one object and three socket callbacks.
  */
 class ServerConnection implements ParserEvents, TcpEvents {
-  private readonly queue: Array<HttpServerRequest | 'bad'> = [];
+  /** Made when a request must wait (pipelining): one at a time needs no list. */
+  private queue: Array<HttpServerRequest | 'bad'> | undefined;
   private busy = false;
   private closing = false;
   private peerDone = false;
@@ -343,14 +344,18 @@ class ServerConnection implements ParserEvents, TcpEvents {
   }
 
   onMessage(head: ParsedHead, body: Uint8Array): void {
-    const before = this.served + this.queue.length + (this.busy ? 1 : 0);
-    this.queue.push(this.server.request(this.conn, head, body, before));
+    const waiting = this.queue === undefined ? 0 : this.queue.length;
+    const before = this.served + waiting + (this.busy ? 1 : 0);
+    const req = this.server.request(this.conn, head, body, before);
+    // Nothing ahead of it: served now, as push() then next() would, with no list.
+    if (waiting === 0 && !this.busy && !this.closing) return this.run(req);
+    (this.queue ??= []).push(req);
     this.next();
   }
 
   onError(e: HttpParseError): void {
     // A cut-off request at EOF needs no answer; anything else gets a 400.
-    if (e.code !== 'INCOMPLETE') this.queue.push('bad');
+    if (e.code !== 'INCOMPLETE') (this.queue ??= []).push('bad');
     this.next();
   }
 
@@ -362,11 +367,15 @@ class ServerConnection implements ParserEvents, TcpEvents {
 
   next(): void {
     if (this.busy || this.closing) return;
+    this.run(this.queue?.shift());
+  }
+
+  /** The turn of `req`, the first in line (undefined: none waiting). */
+  private run(req: HttpServerRequest | 'bad' | undefined): void {
     const server = this.server;
     const o = server.options;
     const clock = server.host.clock;
     const conn = this.conn;
-    const req = this.queue.shift();
     if (this.idle !== undefined) clock.disarm(this.idle);
     if (req === undefined) {
       if (this.peerDone) return this.close();

@@ -4,6 +4,7 @@ import type { SimHost } from '../host.ts';
 import { createHttpServer } from '../http/server.ts';
 import type { HttpServer } from '../http/server.ts';
 import { myappHandler, nginxPageResponse } from '../../workloads/myapp.ts';
+import type { WorkloadRequest, WorkloadResponse } from '../../workloads/http.ts';
 import { NGINX_REASONS, NGINX_VERSION, nginxAccessLogLine } from '../../workloads/nginx.ts';
 
 export { MYAPP_INDEX_MTIME_MS, myappIndex, myappVersion } from '../../workloads/myapp.ts';
@@ -18,10 +19,32 @@ export interface MyAppOptions {
   /** Receives each access-log line (what `kubectl logs` shows for the pod). */
   log?: (line: string) => void;
   /**
-   * Instead of `log`: receives a function that writes the line, for a log that formats
-   * only the lines it is asked for (the line is the same whenever it is written).
+   * Instead of `log`: receives a line still to be written (its `text()` writes it), for a
+   * log that formats only the lines it is asked for (the line is the same whenever it is
+   * written).
    */
-  logLater?: (line: () => string) => void;
+  logLater?: (line: LaterLine) => void;
+}
+
+/** A log line written when it is read. */
+export interface LaterLine {
+  text(): string;
+}
+
+/**
+ * An access-log line kept as what it is made of (the request, the response, the time): one
+ * object per line, not a closure and its context.
+ */
+export class AccessLogLine implements LaterLine {
+  constructor(
+    readonly req: WorkloadRequest,
+    readonly res: WorkloadResponse,
+    readonly ms: number,
+  ) {}
+
+  text(): string {
+    return nginxAccessLogLine(this.req, this.res, this.ms);
+  }
 }
 
 export function startMyApp(host: SimHost, o: MyAppOptions): HttpServer {
@@ -35,8 +58,7 @@ export function startMyApp(host: SimHost, o: MyAppOptions): HttpServer {
   const serve = (req: Parameters<typeof handle>[0]) => {
     const res = handle(req);
     if (logLater !== undefined) {
-      const ms = host.wallClockMs();
-      logLater(() => nginxAccessLogLine(req, res, ms));
+      logLater(new AccessLogLine(req, res, host.wallClockMs()));
     } else if (log !== undefined) log(nginxAccessLogLine(req, res, host.wallClockMs()));
     return res;
   };
