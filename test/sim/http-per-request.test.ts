@@ -5,7 +5,8 @@ import test from 'ava';
 import { SECOND } from '../../src/control/clock.ts';
 import { HttpClientConnection, httpRequest } from '../../src/sim/http/client.ts';
 import type { HttpClientError, HttpResult } from '../../src/sim/http/client.ts';
-import { createHttpServer } from '../../src/sim/http/server.ts';
+import { createHttpServer, createSyncHttpServer } from '../../src/sim/http/server.ts';
+import type { HttpServerRequest } from '../../src/sim/http/server.ts';
 import { AccessLogLine, startMyApp } from '../../src/sim/workloads/myapp.ts';
 import type { LaterLine } from '../../src/sim/workloads/myapp.ts';
 import { wire } from './wire.ts';
@@ -126,4 +127,35 @@ test('myapp access log: each line is its own record and writes its own request',
     lines.map((l) => l.text()),
     texts,
   );
+});
+
+test('a synchronous handler answers with the same bytes as one calling respond()', (t) => {
+  const exchange = (sync: boolean) => {
+    const w = wire();
+    const reqs: HttpServerRequest[] = [];
+    const answer = (req: HttpServerRequest) => {
+      reqs.push(req);
+      return {
+        status: 200,
+        headers: [['X-N', `${req.connectionRequests}`]] as [string, string][],
+        body: `${req.target}\n`,
+      };
+    };
+    if (sync) createSyncHttpServer(w.b, 80, answer, { maxRequests: 2 });
+    else createHttpServer(w.b, 80, (req, respond) => respond(answer(req)), { maxRequests: 2 });
+    const c = w.a.tcpConnect('10.0.0.2', 80);
+    const enc = new TextEncoder();
+    let got = '';
+    c.onConnect = () =>
+      c.write(enc.encode('GET /x HTTP/1.1\r\n\r\nGET /y HTTP/1.1\r\n\r\nGET /z HTTP/1.1\r\n\r\n'));
+    c.onData = (d) => (got += dec(d));
+    w.run(10 * SECOND);
+    return { got, targets: reqs.map((r) => r.target), distinct: reqs[0] !== reqs[1] };
+  };
+  const a = exchange(false);
+  const b = exchange(true);
+  t.deepEqual(b, a);
+  t.deepEqual(a.targets, ['/x', '/y']); // maxRequests: the third is not served
+  t.true(a.distinct);
+  t.regex(a.got, /X-N: 1\r\n.*Connection: close\r\n/s);
 });

@@ -34,6 +34,12 @@ export type HttpHandler = (
   respond: (res: HttpResponseInit) => void,
 ) => void;
 
+/**
+ * A handler that answers at once: its return value is the response, as if it had called
+ * respond() before returning (no respond function is made per request).
+ */
+export type HttpSyncHandler = (req: HttpServerRequest) => HttpResponseInit;
+
 export interface HttpServerOptions {
   /** `Server:` header value sent first (e.g. "nginx/1.12.2"); none when undefined. */
   serverHeader?: string;
@@ -63,13 +69,24 @@ export class HttpServer {
   /** Response heads written lately for frozen responses (see responseBytes). */
   private readonly heads: HeadMemoEntry[] = [];
   private headNext = 0;
+  /** @internal The handler when it answers at once (createSyncHttpServer), else undefined. */
+  readonly sync: HttpSyncHandler | undefined;
+  private readonly handler: HttpHandler;
 
   constructor(
     readonly host: SimHost,
     readonly port: number,
-    private readonly handler: HttpHandler,
+    handler: HttpHandler | { sync: HttpSyncHandler },
     readonly options: HttpServerOptions = {},
   ) {
+    if (typeof handler === 'function') {
+      this.handler = handler;
+      this.sync = undefined;
+    } else {
+      const sync = handler.sync;
+      this.sync = sync;
+      this.handler = (req, respond) => respond(sync(req));
+    }
     this.listener = host.tcpListen(port, (c) => this.serve(c));
   }
 
@@ -391,17 +408,30 @@ class ServerConnection implements ParserEvents, TcpEvents {
     }
     this.busy = true;
     server.stats.requests++;
+    const sync = server.sync;
+    if (sync !== undefined) {
+      // What the respond() below does when called once before the handler returns.
+      const res = sync(req);
+      if (conn.state !== 'CLOSED') this.answer(req, res);
+      return;
+    }
     let answered = false;
     server.handle(req, (res) => {
       if (answered || conn.state === 'CLOSED') return;
       answered = true;
-      this.busy = false;
-      this.served++;
-      const keep = this.served < (o.maxRequests ?? 100) && wantsKeepAlive(req);
-      conn.write(server.responseBytes(req, res, keep));
-      if (keep) this.next();
-      else this.close();
+      this.answer(req, res);
     });
+  }
+
+  /** The response to `req`, the request being served: written, then the next one's turn. */
+  private answer(req: HttpServerRequest, res: HttpResponseInit): void {
+    const server = this.server;
+    this.busy = false;
+    this.served++;
+    const keep = this.served < (server.options.maxRequests ?? 100) && wantsKeepAlive(req);
+    this.conn.write(server.responseBytes(req, res, keep));
+    if (keep) this.next();
+    else this.close();
   }
 }
 
@@ -426,4 +456,14 @@ export function createHttpServer(
   options: HttpServerOptions = {},
 ): HttpServer {
   return new HttpServer(host, port, handler, options);
+}
+
+/** createHttpServer() with a handler that answers at once (see HttpSyncHandler). */
+export function createSyncHttpServer(
+  host: SimHost,
+  port: number,
+  handler: HttpSyncHandler,
+  options: HttpServerOptions = {},
+): HttpServer {
+  return new HttpServer(host, port, { sync: handler }, options);
 }

@@ -1,6 +1,6 @@
 // The generic HTTP echo (src/workloads/http-echo.ts) on a simulated host.
 import type { SimHost } from '../host.ts';
-import { createHttpServer } from '../http/server.ts';
+import { createSyncHttpServer } from '../http/server.ts';
 import type { HttpServer } from '../http/server.ts';
 import { u32ToIp } from '../../packet/index.ts';
 import { httpEchoHandler } from '../../workloads/http-echo.ts';
@@ -11,7 +11,7 @@ export function startHttpEcho(host: SimHost, o: { port?: number; name?: string }
     addresses: host.addresses.map(u32ToIp),
     nowMs: () => host.wallClockMs(),
   });
-  return createHttpServer(host, o.port ?? 80, (req, respond) => respond(handle(req)), {
+  return createSyncHttpServer(host, o.port ?? 80, handle, {
     connectionHeader: 'when-closing',
   });
 }

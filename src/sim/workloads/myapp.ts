@@ -1,7 +1,7 @@
 // The wangyanglinux/myapp:vN image on a simulated host: src/workloads/myapp.ts's
 // handler behind the simulated HTTP server, with nginx's Server header and reasons.
 import type { SimHost } from '../host.ts';
-import { createHttpServer } from '../http/server.ts';
+import { createSyncHttpServer } from '../http/server.ts';
 import type { HttpServer } from '../http/server.ts';
 import { myappHandler, nginxPageResponse } from '../../workloads/myapp.ts';
 import type { WorkloadRequest, WorkloadResponse } from '../../workloads/http.ts';
@@ -62,7 +62,7 @@ export function startMyApp(host: SimHost, o: MyAppOptions): HttpServer {
     } else if (log !== undefined) log(nginxAccessLogLine(req, res, host.wallClockMs()));
     return res;
   };
-  return createHttpServer(host, o.port ?? 80, (req, respond) => respond(serve(req)), {
+  return createSyncHttpServer(host, o.port ?? 80, serve, {
     serverHeader: NGINX_VERSION,
     reasons: NGINX_REASONS,
     badRequest: () => nginxPageResponse(400),
