@@ -10,7 +10,13 @@ const MODES = ['iptables', 'ipvs', 'nftables'] as const;
 type Results = Pick<BenchResults, 'suites'>;
 
 const fmt = (v: number): string =>
-  v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toPrecision(2);
+  v >= 100
+    ? Math.round(v).toLocaleString('en-US')
+    : v >= 10
+      ? v.toFixed(1)
+      : v >= 1
+        ? v.toFixed(2)
+        : v.toPrecision(2);
 
 function sizes(r: Results, suite: string, metric: string, mode: string): number[] {
   const s = r.suites.find((x) => x.name === suite);
