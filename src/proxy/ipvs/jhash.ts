@@ -7,6 +7,26 @@ export const JHASH_INITVAL = 0xdeadbeef;
 
 const rol32 = (x: number, k: number): number => (x << k) | (x >>> (32 - k));
 
+/** __jhash_final(a, b, c): the last mix of lookup3, its result as a u32. */
+function jhashFinal(a: number, b: number, c: number): number {
+  // __jhash_final
+  c ^= b;
+  c = (c - rol32(b, 14)) | 0;
+  a ^= c;
+  a = (a - rol32(c, 11)) | 0;
+  b ^= a;
+  b = (b - rol32(a, 25)) | 0;
+  c ^= b;
+  c = (c - rol32(b, 16)) | 0;
+  a ^= c;
+  a = (a - rol32(c, 4)) | 0;
+  b ^= a;
+  b = (b - rol32(a, 14)) | 0;
+  c ^= b;
+  c = (c - rol32(b, 24)) | 0;
+  return c >>> 0;
+}
+
 /** jhash2(k, length, initval). */
 export function jhash2(k: readonly number[], initval: number): number {
   let length = k.length;
@@ -44,22 +64,7 @@ export function jhash2(k: readonly number[], initval: number): number {
   if (length === 3) c = (c + k[i + 2]!) | 0;
   if (length >= 2) b = (b + k[i + 1]!) | 0;
   a = (a + k[i]!) | 0;
-  // __jhash_final
-  c ^= b;
-  c = (c - rol32(b, 14)) | 0;
-  a ^= c;
-  a = (a - rol32(c, 11)) | 0;
-  b ^= a;
-  b = (b - rol32(a, 25)) | 0;
-  c ^= b;
-  c = (c - rol32(b, 16)) | 0;
-  a ^= c;
-  a = (a - rol32(c, 4)) | 0;
-  b ^= a;
-  b = (b - rol32(a, 14)) | 0;
-  c ^= b;
-  c = (c - rol32(b, 24)) | 0;
-  return c >>> 0;
+  return jhashFinal(a, b, c);
 }
 
 /** jhash2() of `n` (1 to 3) words given one by one: no array per element. */
@@ -70,22 +75,7 @@ export function jhashWords(n: number, w0: number, w1: number, w2: number, initva
   if (n === 3) c = (c + w2) | 0;
   if (n >= 2) b = (b + w1) | 0;
   a = (a + w0) | 0;
-  // __jhash_final
-  c ^= b;
-  c = (c - rol32(b, 14)) | 0;
-  a ^= c;
-  a = (a - rol32(c, 11)) | 0;
-  b ^= a;
-  b = (b - rol32(a, 25)) | 0;
-  c ^= b;
-  c = (c - rol32(b, 16)) | 0;
-  a ^= c;
-  a = (a - rol32(c, 4)) | 0;
-  b ^= a;
-  b = (b - rol32(a, 14)) | 0;
-  c ^= b;
-  c = (c - rol32(b, 24)) | 0;
-  return c >>> 0;
+  return jhashFinal(a, b, c);
 }
 
 /** A network-order IPv4 address as the little-endian u32 the kernel loads from memory. */
