@@ -4,7 +4,7 @@
 // the lab cannot run or kubectl is missing.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanupLab } from '../../src/lab/cleanup.ts';
 import { labPaths } from '../../src/lab/state.ts';
@@ -93,6 +93,8 @@ const svclab = (args: string[]) =>
     } finally {
       svclab(['lab', 'down', '--prefix', prefix]);
       await cleanupLab(prefix);
+      // `lab down` keeps the daemon's log; the test's own kubectl cache (HOME) is there too.
+      rmSync(labPaths(prefix).dir, { recursive: true, force: true });
     }
     const left = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
       .stdout.split('\n')

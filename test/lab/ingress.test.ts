@@ -5,7 +5,7 @@
 // Elsewhere (not root, no TUN addon, tools missing) it skips with the reason.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { cleanupLab } from '../../src/lab/cleanup.ts';
 import { labPaths } from '../../src/lab/state.ts';
 import { tunSupport } from '../../src/lab/tun.ts';
@@ -127,6 +127,8 @@ if (skip !== undefined) {
       } finally {
         svclab(['lab', 'down']);
         await cleanupLab(PREFIX);
+        // `lab down` keeps the daemon's log; the test's own kubectl cache (HOME) is there too.
+        rmSync(labPaths(PREFIX).dir, { recursive: true, force: true });
       }
       const left = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
         .stdout.split('\n')

@@ -4,8 +4,10 @@
 // and nothing left after `lab down`. Elsewhere it skips with the reason.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { cleanupLab } from '../../src/lab/cleanup.ts';
 import { request } from '../../src/lab/client.ts';
+import { labPaths } from '../../src/lab/state.ts';
 import { tunSupport } from '../../src/lab/tun.ts';
 
 const SEED = 'scenarios/seed/manifests';
@@ -82,6 +84,8 @@ if (skip !== undefined) {
         } finally {
           svclab(prefix, ['lab', 'down']);
           await cleanupLab(prefix);
+          // `lab down` keeps the daemon's log; the test's own kubectl cache (HOME) is there too.
+          rmSync(labPaths(prefix).dir, { recursive: true, force: true });
         }
         const left = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
           .stdout.split('\n')
