@@ -333,31 +333,6 @@ export function endpointsForPort(
 const NO_ENDPOINTS: readonly EndpointInfo[] = Object.freeze([]);
 
 /**
- * Endpoints per service-port key from a service's slices, as endpointslicecache.go:
- * ports matched by (name, protocol), duplicates by `ip:port` collapsed (isLocal wins),
- * and each list sorted by the `ip:port` string (kube-proxy's byEndpoint sort — note
- * it is a string sort, so 10.0.0.10 precedes 10.0.0.2).
- */
-export function endpointsFromSlices(
-  namespace: string,
-  serviceName: string,
-  slices: readonly EndpointSlice[],
-  nodeName: string,
-): Map<string, readonly EndpointInfo[]> {
-  const parsed = slices.map((s) => parseSlicePorts(s, nodeName));
-  const out = new Map<string, readonly EndpointInfo[]>();
-  for (const ports of parsed) {
-    for (const { portName: port, protocol } of ports) {
-      const key = servicePortKey({ namespace, name: serviceName, port, protocol });
-      if (out.has(key)) continue;
-      const list = endpointsForPort(parsed, port, protocol);
-      if (list.length > 0) out.set(key, list);
-    }
-  }
-  return out;
-}
-
-/**
  * One EndpointInfo per parseable address of `slice` for target port `port`, in an array of
  * exactly that length (kept until the next change; pushing would leave it half empty).
  */

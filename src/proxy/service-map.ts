@@ -17,8 +17,7 @@ import {
   servicePortInfos,
   servicePortKey,
 } from './model.ts';
-import type { ServicePortInfo, SlicePortEndpoints } from './model.ts';
-import type { EndpointInfo } from './model.ts';
+import type { EndpointInfo, ServicePortInfo, SlicePortEndpoints } from './model.ts';
 
 /** Label that ties an EndpointSlice to its Service (discovery.LabelServiceName). */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -50,13 +49,13 @@ export interface ServiceMapSnapshot {
 }
 
 const EMPTY: readonly ServicePortEntry[] = [];
+const NO_CHANGES: ReadonlySet<string> = new Set();
 
 /** A Service's ports as kube-proxy's ServiceChangeTracker converts them, on arrival. */
 interface ServicePorts {
   readonly key: string;
   readonly info: ServicePortInfo;
 }
-const NO_CHANGES: ReadonlySet<string> = new Set();
 
 function sliceServiceName(slice: EndpointSlice): string | undefined {
   return slice.metadata.labels?.[SERVICE_NAME_LABEL];
@@ -68,7 +67,8 @@ function sameEntries(a: readonly ServicePortEntry[], b: readonly ServicePortEntr
     const x = a[i];
     const y = b[i];
     if (x === undefined || y === undefined || x.key !== y.key) return false;
-    if (JSON.stringify(x.info) !== JSON.stringify(y.info)) return false;
+    // The same object when only the service's slices changed (ports are kept from arrival).
+    if (x.info !== y.info && JSON.stringify(x.info) !== JSON.stringify(y.info)) return false;
     const ex = x.endpoints;
     const ey = y.endpoints;
     if (ex.length !== ey.length) return false;

@@ -2,8 +2,10 @@ import test from 'ava';
 import { ipToU32 } from '../../src/packet/addr.ts';
 import {
   DEFAULT_AFFINITY_SECONDS,
+  type EndpointInfo,
   categorizeEndpoints,
-  endpointsFromSlices,
+  endpointsForPort,
+  parseSlicePorts,
   servicePortInfos,
   servicePortKey,
   servicePortNameString,
@@ -11,6 +13,32 @@ import {
   usesLocalEndpoints,
 } from '../../src/proxy/model.ts';
 import { ep, makeService, makeSlice, tcp } from './fixtures.ts';
+import type { EndpointSlice } from '../../src/api/types.ts';
+
+/**
+ * Endpoints per service-port key from a service's slices, as endpointslicecache.go:
+ * ports matched by (name, protocol), duplicates by `ip:port` collapsed (isLocal wins),
+ * and each list sorted by the `ip:port` string (kube-proxy's byEndpoint sort — note
+ * it is a string sort, so 10.0.0.10 precedes 10.0.0.2).
+ */
+function endpointsFromSlices(
+  namespace: string,
+  serviceName: string,
+  slices: readonly EndpointSlice[],
+  nodeName: string,
+): Map<string, readonly EndpointInfo[]> {
+  const parsed = slices.map((s) => parseSlicePorts(s, nodeName));
+  const out = new Map<string, readonly EndpointInfo[]>();
+  for (const ports of parsed) {
+    for (const { portName: port, protocol } of ports) {
+      const key = servicePortKey({ namespace, name: serviceName, port, protocol });
+      if (out.has(key)) continue;
+      const list = endpointsForPort(parsed, port, protocol);
+      if (list.length > 0) out.set(key, list);
+    }
+  }
+  return out;
+}
 
 const port = { name: 'http', port: 80, protocol: 'TCP' as const, targetPort: 8080 };
 
