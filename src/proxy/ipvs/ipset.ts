@@ -183,8 +183,8 @@ export class IpSet {
   private readonly prefixes = new Int32Array(33);
   private readonly ports = new Uint8Array(65536);
   /**
-   * Members (ports for bitmap:port), a plain field: the packet path's rules test `count !== 0`
-   * inline before a lookup, so an empty set costs a load, not a call (masquerade.ts).
+   * Members (ports for bitmap:port), a plain field: the packet-path tests (testIp*, hasPort)
+   * read it first, so an empty set costs one load, not a lookup.
    */
   count = 0;
 
@@ -292,7 +292,7 @@ export class IpSet {
 
   /** bitmap:port membership, for the packet path. */
   hasPort(port: number): boolean {
-    return this.ports[port] === 1;
+    return this.count !== 0 && this.ports[port] === 1;
   }
 
   /** hash:ip `dst` match. */

@@ -40,14 +40,12 @@ export function marksForMasquerade(
   ctx: PacketContext,
 ): boolean {
   if (src >>> 24 === 127) return false; // -s 127.0.0.0/8 -j RETURN
-  // Each set is tested only when it has members (`count !== 0` inline, no call for an empty
-  // one: most of kube-proxy's sets are empty on most nodes).
+  // An empty set answers from its `count` before any lookup (IpSet.test*, hasPort): most of
+  // kube-proxy's sets are empty on most nodes.
   let mark = false;
-  const lb = sets.loadBalancer;
-  if (lb.count !== 0 && lb.testIpPort(dst, proto, dport)) {
+  if (sets.loadBalancer.testIpPort(dst, proto, dport)) {
     // KUBE-LOAD-BALANCER: Local policy returns, otherwise mark.
-    const local = sets.loadBalancerLocal;
-    if (local.count === 0 || !local.testIpPort(dst, proto, dport)) mark = true;
+    if (!sets.loadBalancerLocal.testIpPort(dst, proto, dport)) mark = true;
   }
   const clusterIP = sets.clusterIP;
   if (clusterIP.count !== 0) {
@@ -58,13 +56,11 @@ export function marksForMasquerade(
     } else mark ||= clusterIP.testIpPort(src, proto, dport); // src,dst: a VIP talking to a VIP
   }
   const externalAccept = (!ctx.fromBridge && !ctx.srcLocal) || ctx.dstLocal;
-  const ext = sets.externalIP;
-  if (ext.count !== 0 && ext.testIpPort(dst, proto, dport)) {
+  if (sets.externalIP.testIpPort(dst, proto, dport)) {
     mark = true;
     if (externalAccept) return mark;
   }
-  const extLocal = sets.externalIPLocal;
-  if (extLocal.count !== 0 && extLocal.testIpPort(dst, proto, dport) && externalAccept) return mark;
+  if (sets.externalIPLocal.testIpPort(dst, proto, dport) && externalAccept) return mark;
   if (ctx.dstLocal) mark ||= nodePortMarks(sets, proto, dst, dport);
   return mark;
 }
@@ -72,16 +68,12 @@ export function marksForMasquerade(
 /** nat KUBE-NODE-PORT: the Local sets return first, then the node-port sets mark. */
 function nodePortMarks(sets: KubeIpsets, proto: number, dst: number, dport: number): boolean {
   if (proto === IPPROTO_TCP) {
-    const local = sets.nodePortLocalTCP;
-    if (local.count !== 0 && local.hasPort(dport)) return false;
-    const np = sets.nodePortTCP;
-    return np.count !== 0 && np.hasPort(dport);
+    if (sets.nodePortLocalTCP.hasPort(dport)) return false;
+    return sets.nodePortTCP.hasPort(dport);
   }
   if (proto === IPPROTO_UDP) {
-    const local = sets.nodePortLocalUDP;
-    if (local.count !== 0 && local.hasPort(dport)) return false;
-    const np = sets.nodePortUDP;
-    return np.count !== 0 && np.hasPort(dport);
+    if (sets.nodePortLocalUDP.hasPort(dport)) return false;
+    return sets.nodePortUDP.hasPort(dport);
   }
   if (proto === IPPROTO_SCTP) {
     if (sets.nodePortLocalSCTP.testIpPort(dst, proto, dport)) return false;
@@ -102,8 +94,7 @@ export function postroutingMasquerades(
   dport: number,
   marked: boolean,
 ): boolean {
-  const loop = sets.loopBack;
-  return (loop.count !== 0 && loop.testIpPortSrc(dst, proto, dport, src)) || marked;
+  return sets.loopBack.testIpPortSrc(dst, proto, dport, src) || marked;
 }
 
 export const enum FilterVerdict {
@@ -126,26 +117,20 @@ export function inputFilter(
   dport: number,
   isNew: boolean,
 ): FilterVerdict {
-  const fw = sets.loadBalancerFW;
-  if (fw.count !== 0 && fw.testIpPort(dst, proto, dport)) {
+  if (sets.loadBalancerFW.testIpPort(dst, proto, dport)) {
     const ok =
       sets.loadBalancerSourceCIDR.testIpPortSrc(dst, proto, dport, src) ||
       sets.loadBalancerSourceIP.testIpPortSrc(dst, proto, dport, src);
     if (!ok) return FilterVerdict.Drop;
   }
-  const lb = sets.loadBalancer;
-  const cip = sets.clusterIP;
-  const ext = sets.externalIP;
-  const extLocal = sets.externalIPLocal;
   if (
-    (cip.count !== 0 && cip.testIpPort(dst, proto, dport)) ||
-    (lb.count !== 0 && lb.testIpPort(dst, proto, dport)) ||
-    (ext.count !== 0 && ext.testIpPort(dst, proto, dport)) ||
-    (extLocal.count !== 0 && extLocal.testIpPort(dst, proto, dport))
+    sets.clusterIP.testIpPort(dst, proto, dport) ||
+    sets.loadBalancer.testIpPort(dst, proto, dport) ||
+    sets.externalIP.testIpPort(dst, proto, dport) ||
+    sets.externalIPLocal.testIpPort(dst, proto, dport)
   )
     return FilterVerdict.Accept;
-  const hc = sets.healthCheckNodePort;
-  if (hc.count !== 0 && hc.hasPort(dport)) return FilterVerdict.Accept;
+  if (sets.healthCheckNodePort.hasPort(dport)) return FilterVerdict.Accept;
   if (isNew && sets.ipvsIPs.testIp(dst)) return FilterVerdict.Reject;
   return FilterVerdict.Accept;
 }
