@@ -45,6 +45,8 @@ export const NODE_USER = 8;
 const PACKETS_F64 = 6;
 const BYTES_F64 = 7;
 const NODE_SHIFT = 4; // NODE_STRIDE = 16 words = 64 bytes
+/** The same record in doubles (8 per node): index shift for `counts`. */
+const NODE_SHIFT_F64 = NODE_SHIFT - 1;
 
 export class ConntrackTable {
   readonly max: number;
@@ -270,8 +272,8 @@ export class ConntrackTable {
     nd[o + DST] = dst;
     nd[o + PORTS] = ports;
     nd[o + PROTO] = proto;
-    this.counts[(n << 3) + PACKETS_F64] = 0;
-    this.counts[(n << 3) + BYTES_F64] = 0;
+    this.counts[(n << NODE_SHIFT_F64) + PACKETS_F64] = 0;
+    this.counts[(n << NODE_SHIFT_F64) + BYTES_F64] = 0;
     nd[o + NODE_STAMP] = 0;
     // New nodes go to the chain head (hlist_nulls_add_head_rcu).
     const h = this.heads[b]!;
@@ -331,19 +333,19 @@ export class ConntrackTable {
   refresh(ref: number, now: number, timeoutMs: number, bytes: number): void {
     this.expires[ref >> 1] = now + timeoutMs;
     const c = this.counts;
-    const k = ref << 3;
+    const k = ref << NODE_SHIFT_F64;
     c[k + PACKETS_F64]!++;
     c[k + BYTES_F64]! += bytes;
   }
 
   /** Packets counted on node n (its direction of the flow). */
   packetsOf(n: number): number {
-    return this.counts[(n << 3) + PACKETS_F64]!;
+    return this.counts[(n << NODE_SHIFT_F64) + PACKETS_F64]!;
   }
 
   /** Bytes counted on node n. */
   bytesOf(n: number): number {
-    return this.counts[(n << 3) + BYTES_F64]!;
+    return this.counts[(n << NODE_SHIFT_F64) + BYTES_F64]!;
   }
 
   /** Reap expired entries in the next `budget` buckets (round robin); returns entries reaped. */
