@@ -18,15 +18,41 @@ function heads(kind: 'request' | 'response', text: string): ParsedHead[] {
   return out;
 }
 
-test('a head seen before parses to the same fields, with a list of its own', (t) => {
+test('a head seen before is the same frozen head, its list and pairs frozen too', (t) => {
   const req = 'GET / HTTP/1.1\r\nHost: 10.0.0.1\r\nAccept: */*\r\n\r\n';
   const [a, b, c] = heads('request', req + req + req);
-  t.deepEqual(b, a);
-  t.deepEqual(c, a);
-  t.not(b!.headers, a!.headers);
-  a!.headers.push(['X-Added', '1']);
-  t.is(b!.headers.length, 2);
+  t.is(b, a);
+  t.is(c, a);
+  t.deepEqual(a!.headers, [
+    ['Host', '10.0.0.1'],
+    ['Accept', '*/*'],
+  ]);
+  t.true(Object.isFrozen(a) && Object.isFrozen(a!.headers) && Object.isFrozen(a!.headers[0]));
+  t.throws(() => a!.headers.push(['X-Added', '1']));
   t.is(heads('request', req)[0]!.headers.length, 2);
+});
+
+test('a head too long to remember is parsed each time, to equal frozen heads', (t) => {
+  const req = `GET / HTTP/1.1\r\nX-Long: ${'x'.repeat(600)}\r\n\r\n`;
+  const [a, b] = heads('request', req + req);
+  t.not(b, a);
+  t.deepEqual(b, a);
+  t.true(Object.isFrozen(b) && Object.isFrozen(b!.headers));
+});
+
+test('a remembered head frames its body as a fresh parse does', (t) => {
+  const ok = 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc';
+  const odd = 'HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\nde';
+  const bodies: string[] = [];
+  const p = new HttpParser('response', {
+    onMessage: (_h, body) => bodies.push(new TextDecoder().decode(body)),
+    onError: (e) => {
+      throw e;
+    },
+  });
+  for (let i = 0; i < 4; i++) p.expect('GET');
+  p.feed(enc(ok + odd + ok + odd));
+  t.deepEqual(bodies, ['abc', 'de', 'abc', 'de']);
 });
 
 test('heads of the same length but other bytes are not taken for each other', (t) => {
@@ -51,10 +77,11 @@ test('the memo keeps a few heads, replacing the oldest', (t) => {
     raw,
   });
   const bufs = ['a\n\n', 'b\n\n', 'c\n\n', 'd\n\n', 'e\n\n'].map(enc);
-  for (const b of bufs) m.remember(b, b.length, fields(String.fromCharCode(b[0]!)));
-  t.is(m.find(bufs[0]!, 3), undefined); // replaced by the fifth
-  t.is(m.find(bufs[4]!, 3)?.raw, 'e');
-  t.is(m.find(bufs[1]!, 3)?.raw, 'b');
-  t.is(m.find(enc('b\n\nxyz'), 3)?.raw, 'b'); // only the first len bytes count
-  t.is(m.find(bufs[1]!, 2), undefined);
+  for (const b of bufs) m.remember(b, b.length, fields(String.fromCharCode(b[0]!)), -1);
+  t.is(m.find(bufs[0]!), undefined); // replaced by the fifth
+  t.is(m.find(bufs[4]!)?.head.raw, 'e');
+  t.is(m.find(bufs[1]!)?.head.raw, 'b');
+  t.is(m.find(enc('b\n\nxyz'))?.head.raw, 'b'); // the head's bytes start the buffer
+  t.is(m.find(enc('b\n'))?.head.raw, undefined); // not all of them
+  t.is(m.find(bufs[1]!)?.length, -1);
 });

@@ -7,7 +7,7 @@ import type { SimHost } from '../host.ts';
 import type { TcpConnection, TcpEvents } from '../tcp/connection.ts';
 import type { SocketError, SocketErrorCode } from '../tcp/errors.ts';
 import type { HeaderList, HeadersInit } from './message.ts';
-import { bodyBytes, encodeWithBody, hasHeader, headerHasToken } from './message.ts';
+import { bodyBytes, encodeWithBody, hasHeader, headerHasToken, raised } from './message.ts';
 import { HttpParser } from './parser.ts';
 import { EMPTY_BYTES } from '../../packet/slab.ts';
 import type { HttpParseError, ParsedHead } from './parser.ts';
@@ -288,7 +288,7 @@ export class HttpClientConnection implements TcpEvents {
         port: this.port,
         path,
         method: m,
-        upper: m.toUpperCase(),
+        upper: raised(m),
         text: p.requestHead,
         bytes: encodeWithBody(p.requestHead, EMPTY_BYTES),
       };
@@ -300,7 +300,7 @@ export class HttpClientConnection implements TcpEvents {
   }
 
   private sendFresh(p: Pending): void {
-    const method = (p.spec.method ?? 'GET').toUpperCase();
+    const method = raised(p.spec.method ?? 'GET');
     const body = bodyBytes(p.spec.body);
     const h = p.spec.headers;
     const given: HeaderList = h === undefined ? [] : Array.isArray(h) ? h : Object.entries(h);

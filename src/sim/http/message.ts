@@ -80,9 +80,30 @@ export function nameIs(name: string, lower: string): boolean {
   return false;
 }
 
+/**
+ * `s.toLowerCase()` / `s.toUpperCase()`, but `s` itself when it is ASCII already in that
+ * case (the literal names, tokens and methods callers pass): V8 allocates the result before
+ * finding nothing to change.
+ */
+export function lowered(s: string): string {
+  return hasCaseToChange(s, 0x41) ? s.toLowerCase() : s;
+}
+export function raised(s: string): string {
+  return hasCaseToChange(s, 0x61) ? s.toUpperCase() : s;
+}
+
+/** A non-ASCII character, or a letter from `a` (A or a) to the 26th after it. */
+function hasCaseToChange(s: string, a: number): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f || (c >= a && c < a + 26)) return true;
+  }
+  return false;
+}
+
 /** First value of a header (names compare case-insensitively). */
 export function getHeader(headers: HeaderList, name: string): string | undefined {
-  const n = name.toLowerCase();
+  const n = lowered(name);
   for (let i = 0; i < headers.length; i++) {
     const h = headers[i]!;
     if (nameIs(h[0], n)) return h[1];
@@ -96,8 +117,8 @@ export function hasHeader(headers: HeaderList, name: string): boolean {
 
 /** Does a comma-separated header (Connection, Transfer-Encoding) list `token`? */
 export function headerHasToken(headers: HeaderList, name: string, token: string): boolean {
-  const n = name.toLowerCase();
-  const t = token.toLowerCase();
+  const n = lowered(name);
+  const t = lowered(token);
   for (let i = 0; i < headers.length; i++) {
     const h = headers[i]!;
     if (!nameIs(h[0], n)) continue;

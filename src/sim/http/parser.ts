@@ -3,7 +3,7 @@
 // Bytes arrive in any split; messages come out whole, pipelined ones in order.
 import type { HeaderList } from './message.ts';
 import { EMPTY_BYTES, slabCopy } from '../../packet/slab.ts';
-import { concatBytes, getHeader, nameIs } from './message.ts';
+import { concatBytes, getHeader, nameIs, raised } from './message.ts';
 import { HeadMemo } from './head-memo.ts';
 
 export type ParseErrorCode =
@@ -28,6 +28,10 @@ export class HttpParseError extends Error {
   }
 }
 
+/**
+ * A message head. Frozen, with its header list and pairs: messages with the same head
+ * bytes share one (see head-memo.ts); a caller that wants to change the fields copies them.
+ */
 export interface ParsedHead {
   /** Request: method/target; response: status/reason. Version in both. */
   method: string;
@@ -115,7 +119,7 @@ export class HttpParser {
 
   /** Response parsers: the next request sent used `method` (HEAD responses have no body). */
   expect(method: string): void {
-    const m = method.toUpperCase();
+    const m = raised(method);
     if (this.method1 === undefined) this.method1 = m;
     else (this.methods ??= []).push(m);
   }
@@ -252,24 +256,16 @@ export class HttpParser {
     while (this.kind === 'request' && (this.buf[0] === 0x0d || this.buf[0] === 0x0a)) {
       this.buf = this.buf.subarray(this.buf[0] === 0x0d && this.buf[1] === 0x0a ? 2 : 1);
     }
+    const memo = this.kind === 'request' ? requestHeads : responseHeads;
+    const seen = memo.find(this.buf);
+    if (seen !== undefined) {
+      this.buf = rest(this.buf, seen.bytes.length);
+      return this.frame(seen.head, seen.length);
+    }
     const end = headEnd(this.buf);
     if (end < 0) {
       if (this.buf.length > this.maxHead) this.fail('HEAD_TOO_LARGE', 'header section too large');
       return false;
-    }
-    const memo = this.kind === 'request' ? requestHeads : responseHeads;
-    const seen = memo.find(this.buf, end);
-    if (seen !== undefined) {
-      this.buf = rest(this.buf, end);
-      return this.frame({
-        method: seen.method,
-        target: seen.target,
-        version: seen.version,
-        status: seen.status,
-        reason: seen.reason,
-        headers: seen.headers.slice(),
-        raw: seen.raw,
-      });
     }
     const bytes = this.buf;
     const raw = latin1.decode(this.buf.subarray(0, end));
@@ -306,8 +302,12 @@ export class HttpParser {
       while (v1 > v0 && TRIMMED[raw.charCodeAt(v1 - 1)] === 1) v1--;
       head.headers.push([raw.slice(at, colon), raw.slice(v0, v1)]);
     }
-    memo.remember(bytes, end, head);
-    return this.frame(head);
+    for (const pair of head.headers) Object.freeze(pair);
+    Object.freeze(head.headers);
+    Object.freeze(head);
+    const length = declaredLength(head.headers);
+    memo.remember(bytes, end, head, length);
+    return this.frame(head, length);
   }
 
   private startLine(l: string, raw: string): ParsedHead | undefined {
@@ -353,13 +353,15 @@ export class HttpParser {
     };
   }
 
-  /** RFC 9112 §6.3: how the body of this message is delimited. */
-  private frame(head: ParsedHead): boolean {
+  /**
+   * RFC 9112 §6.3: how the body of this message is delimited; `length` is declaredLength()
+   * of its fields.
+   */
+  private frame(head: ParsedHead, length: number): boolean {
     this.head = head;
     this.body0 = undefined;
     if (this.bodyMore !== undefined) this.bodyMore.length = 0; // reused: complete() hands out pieces
     this.bodyReceived = 0;
-    const h = head.headers;
     const informational = this.kind === 'response' && head.status < 200;
     const method = this.kind === 'response' && !informational ? this.nextMethod() : undefined;
     if (informational) {
@@ -368,6 +370,19 @@ export class HttpParser {
     }
     this.events.onHead?.(head);
     if (method === 'HEAD' || head.status === 204 || head.status === 304) return this.complete();
+    if (length >= 0) {
+      this.left = length;
+      this.state = 'fixed';
+      return length === 0 ? this.complete() : true;
+    }
+    if (length === FRAMED_OTHERWISE) return this.frameOtherwise(head.headers);
+    if (this.kind === 'request') return this.complete();
+    this.state = 'close';
+    return true;
+  }
+
+  /** A Transfer-Encoding, or Content-Length fields other than one plain number. */
+  private frameOtherwise(h: HeaderList): boolean {
     const te = getHeader(h, 'transfer-encoding');
     if (te !== undefined) {
       const codings = te.split(',').map((s) => s.trim().toLowerCase());
@@ -382,40 +397,17 @@ export class HttpParser {
       this.state = 'close';
       return true;
     }
-    // Content-Length: one field with one value is the usual case; anything else (repeated
-    // fields, comma lists) goes the general way.
-    let single: string | undefined;
-    let count = 0;
-    for (let i = 0; i < h.length; i++) {
-      if (nameIs(h[i]![0], 'content-length')) {
-        single = h[i]![1];
-        count++;
-      }
+    // Repeated fields or comma lists must all say the same length.
+    const lengths = h.filter(([n]) => nameIs(n, 'content-length')).map(([, x]) => x);
+    const vals = new Set(lengths.flatMap((x) => x.split(',').map((y) => y.trim())));
+    const v = [...vals][0]!;
+    if (vals.size !== 1 || !DIGITS.test(v)) {
+      this.fail('BAD_LENGTH', `bad Content-Length ${lengths.join(', ')}`);
+      return false;
     }
-    if (count > 0) {
-      let v: string;
-      let ok: boolean;
-      if (count === 1 && single!.indexOf(',') < 0) {
-        v = single!.trim();
-        ok = DIGITS.test(v);
-      } else {
-        const lengths = h.filter(([n]) => nameIs(n, 'content-length')).map(([, x]) => x);
-        const vals = new Set(lengths.flatMap((x) => x.split(',').map((y) => y.trim())));
-        v = [...vals][0]!;
-        ok = vals.size === 1 && DIGITS.test(v);
-      }
-      if (!ok) {
-        const lengths = h.filter(([n]) => nameIs(n, 'content-length')).map(([, x]) => x);
-        this.fail('BAD_LENGTH', `bad Content-Length ${lengths.join(', ')}`);
-        return false;
-      }
-      this.left = Number(v);
-      this.state = 'fixed';
-      return this.left === 0 ? this.complete() : true;
-    }
-    if (this.kind === 'request') return this.complete();
-    this.state = 'close';
-    return true;
+    this.left = Number(v);
+    this.state = 'fixed';
+    return this.left === 0 ? this.complete() : true;
   }
 
   private complete(): boolean {
@@ -429,6 +421,30 @@ export class HttpParser {
     this.events.onMessage(head, body);
     return true;
   }
+}
+
+/** declaredLength(): neither Transfer-Encoding nor Content-Length. */
+const NO_LENGTH = -1;
+/** declaredLength(): a Transfer-Encoding, or Content-Length other than one plain number. */
+const FRAMED_OTHERWISE = -2;
+
+/**
+ * The body length that a head's fields give in the usual way (no Transfer-Encoding, one
+ * Content-Length field holding one number), else NO_LENGTH or FRAMED_OTHERWISE: a fact of
+ * the head alone, kept with it in the memo.
+ */
+function declaredLength(h: HeaderList): number {
+  let value: string | undefined;
+  for (let i = 0; i < h.length; i++) {
+    const n = h[i]![0];
+    if (nameIs(n, 'transfer-encoding')) return FRAMED_OTHERWISE;
+    if (!nameIs(n, 'content-length')) continue;
+    if (value !== undefined) return FRAMED_OTHERWISE;
+    value = h[i]![1];
+  }
+  if (value === undefined) return NO_LENGTH;
+  const v = value.trim();
+  return DIGITS.test(v) ? Number(v) : FRAMED_OTHERWISE;
 }
 
 /** Index just past the empty line ending a head (CRLFCRLF or bare LFLF), or -1. */

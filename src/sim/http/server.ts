@@ -66,9 +66,9 @@ export interface HttpServerStats {
 export class HttpServer {
   readonly listener: TcpListener;
   readonly stats: HttpServerStats = { connections: 0, requests: 0, badRequests: 0, byStatus: {} };
-  /** Response heads written lately for frozen responses (see responseBytes). */
-  private readonly heads: HeadMemoEntry[] = [];
-  private headNext = 0;
+  /** Responses written lately for frozen responses (see responseBytes). */
+  private readonly memo: ResponseMemo[] = [];
+  private memoNext = 0;
   /** @internal The handler when it answers at once (createSyncHttpServer), else undefined. */
   readonly sync: HttpSyncHandler | undefined;
   private readonly handler: HttpHandler;
@@ -127,7 +127,7 @@ export class HttpServer {
 
   /**
    * @internal Status line and headers (Server and Date first, as nginx), then the body
-   * unless HEAD.
+   * unless HEAD. The bytes may be shared with other answers: not to be written to.
    */
   responseBytes(
     req: Pick<HttpRequestMessage, 'method' | 'version' | 'headers'>,
@@ -137,22 +137,19 @@ export class HttpServer {
     const o = this.options;
     const body = bodyBytes(res.body);
     const dateText = o.date !== false ? cachedHttpDate(this.host.wallClockMs()) : '';
-    // A frozen response (myapp's, shared by every request for its file) gives the same head
-    // for the same keep-alive, HEAD-ness and Date text: written once, then copied.
-    const memo =
+    // A frozen response (myapp's, shared by every request for its file) gives the same
+    // bytes for the same keep-alive, HEAD-ness and Date text: written once, then handed out
+    // as they are (the caller's write() copies them into the send queue).
+    const frozen =
       Object.isFrozen(res) && (res.headers === undefined || Object.isFrozen(res.headers));
     const isHead = req.method === 'HEAD';
-    if (memo) {
-      const m = this.heads;
+    if (frozen) {
+      const m = this.memo;
       for (let i = 0; i < m.length; i++) {
         const e = m[i]!;
         if (e.res === res && e.keep === keepAlive && e.isHead === isHead && e.date === dateText) {
           this.stats.byStatus[res.status] = (this.stats.byStatus[res.status] ?? 0) + 1;
-          const sent = e.bodiless || isHead ? EMPTY : body;
-          const out = slabBytes(e.head.length + sent.length);
-          out.set(e.head);
-          if (sent.length > 0) out.set(sent, e.head.length);
-          return out;
+          return e.bytes;
         }
       }
     }
@@ -205,12 +202,12 @@ export class HttpServer {
       w.str('\r\n');
       const out = w.finish(sent);
       if (out === undefined) continue;
-      if (memo) {
-        const head = out.slice(0, out.length - sent.length);
-        const e = { res, keep: keepAlive, isHead, date: dateText, bodiless, head };
-        if (this.heads.length < HEAD_MEMO_SLOTS) this.heads.push(e);
-        else this.heads[this.headNext] = e;
-        this.headNext = (this.headNext + 1) % HEAD_MEMO_SLOTS;
+      if (frozen) {
+        // A copy of its own: the memo outlives the slab `out` was carved from.
+        const e = { res, keep: keepAlive, isHead, date: dateText, bytes: out.slice() };
+        if (this.memo.length < RESPONSE_MEMO_SLOTS) this.memo.push(e);
+        else this.memo[this.memoNext] = e;
+        this.memoNext = (this.memoNext + 1) % RESPONSE_MEMO_SLOTS;
       }
       return out;
     }
@@ -289,17 +286,16 @@ class HeadWriter {
 
 const HEAD = new HeadWriter();
 
-/** Heads remembered per server (a workload answers with a few frozen responses). */
-const HEAD_MEMO_SLOTS = 4;
+/** Responses remembered per server (a workload answers with a few frozen responses). */
+const RESPONSE_MEMO_SLOTS = 4;
 
-interface HeadMemoEntry {
+interface ResponseMemo {
   res: HttpResponseInit;
   keep: boolean;
   isHead: boolean;
   date: string;
-  bodiless: boolean;
-  /** The head's bytes (status line to the empty line). */
-  head: Uint8Array;
+  /** The whole response (head, then the body unless HEAD or bodiless); never written to. */
+  bytes: Uint8Array;
 }
 
 const EMPTY = new Uint8Array(0);
