@@ -1,6 +1,12 @@
 // A virtual clock in nanoseconds with a timer queue. Nothing here reads real time:
 // the Cluster moves `now` forward and fires due timers one at a time, settling the
 // controllers in between, so every run is reproducible.
+import { DelayFifo } from './delay-fifo.ts';
+import { NOOP, fire, isDead } from './timer.ts';
+import type { FifoHandle, Item, Timer, TimerHandle } from './timer.ts';
+
+export { Timer } from './timer.ts';
+export type { TimerHandle } from './timer.ts';
 
 export const NANOSECOND = 1;
 export const MICROSECOND = 1_000;
@@ -14,14 +20,6 @@ export const enum TimerPriority {
   Late = 1,
 }
 
-export interface TimerHandle {
-  readonly at: number;
-  readonly priority: number;
-  readonly seq: number;
-  cancelled: boolean;
-  readonly fn: () => void;
-}
-
 /**
  * The timer queue is a binary heap kept as parallel arrays: the firing time and a tie-break
  * key (priority, then insertion order: `priority * 2^52 + seq`, exact in a double) in
@@ -33,47 +31,18 @@ export interface TimerHandle {
  * delivery function for every packet instead of a new closure per packet.
  */
 const TIE_PRIORITY = 2 ** 52;
-const NOOP = (): void => undefined;
+/** At most this many delays get a FIFO; posts and timers of other delays go to the heap. */
+const MAX_FIFOS = 16;
 
-/**
- * A normal-priority timer armed again and again with no new object per arming (a TCP
- * connection's retransmission timer is armed and cancelled a few times per exchange):
- * `clock.arm(t, delay)` does what cancel() of the pending arming and after() would, in the
- * same order; `clock.disarm(t)` what cancel() would. Each arming waits as an entry with
- * the timer's generation beside it: an entry of an older generation is a cancelled one.
- */
-export class Timer {
-  /** @internal Generation of the pending arming. */
-  gen = 0;
-  /** An arming is pending. */
-  armed = false;
-  /** @internal Where the pending arming waits: its FIFO, or undefined for the heap. */
-  fifo: PostFifo | undefined = undefined;
-  /** @internal Its position in that FIFO (kept up to date when the FIFO moves entries). */
-  pos = 0;
-  /**
-   * `fn(owner)` runs when the timer fires: one function can serve every owner (a
-   * connection's timer needs no closure of its own). Made by timerFor(), which types them.
-   */
-  private constructor(
-    readonly fn: (owner: never) => void,
-    readonly owner: unknown,
-  ) {}
-
-  /** A timer that calls `fn(owner)`. */
-  static of<T>(fn: (owner: T) => void, owner: T): Timer {
-    return new Timer(fn, owner);
-  }
+/** @internal Sizes for tests (see the VirtualClock constructor). */
+export interface ClockTuning {
+  fifoSize?: number;
+  compactMin?: number;
 }
 
-type Item = TimerHandle | Timer | ((arg: never) => void);
-
-/** A queued entry that will not fire: a cancelled handle or an outdated timer arming. */
-function isDead(t: Item, arg: unknown): boolean {
-  if (typeof t === 'function') return false;
-  if (t instanceof Timer) return !t.armed || t.gen !== arg;
-  return t.cancelled;
-}
+/** scan()'s answers that are not a FIFO's index. */
+const NONE = -1;
+const HEAP = -2;
 
 export class VirtualClock {
   private nowNs: number;
@@ -91,13 +60,23 @@ export class VirtualClock {
    * the next event is the least of the heap's top and the FIFOs' heads. Links post every
    * packet with their own fixed latency: most events never touch the heap.
    */
-  private readonly fifos: PostFifo[] = [];
+  private readonly fifos: DelayFifo[] = [];
   /** Timers fired so far. */
   fired = 0;
 
-  constructor(startNs = 0) {
+  /**
+   * `tuning` is for tests: a FIFO's first ring size (a power of two) and how many cancelled
+   * entries a FIFO or the heap holds before it may be compacted. Small values make the
+   * rings grow and compact in short runs; the firing order never depends on them.
+   */
+  constructor(startNs = 0, tuning: ClockTuning = {}) {
     this.nowNs = startNs;
+    this.fifoSize = tuning.fifoSize ?? 256;
+    this.compactMin = tuning.compactMin ?? 256;
   }
+
+  private readonly fifoSize: number;
+  private readonly compactMin: number;
 
   now(): number {
     return this.nowNs;
@@ -149,7 +128,7 @@ export class VirtualClock {
     t.armed = true;
     const f = delayNs >= 0 ? this.fifoFor(delayNs) : undefined;
     t.fifo = f;
-    if (f !== undefined) f.add(this.nowNs + delayNs, this.seq++, t, t.gen);
+    if (f !== undefined) t.pos = f.add(this.nowNs + delayNs, this.seq++, t, t.gen);
     else {
       const at = this.nowNs + delayNs;
       this.push(at < this.nowNs ? this.nowNs : at, this.seq++, t, t.gen);
@@ -164,7 +143,7 @@ export class VirtualClock {
     // The FIFO lets go of the timer at once (its owner, e.g. a closed connection, must not
     // stay alive until the entry reaches the head or a compaction).
     if (f !== undefined) f.kill(t.pos);
-    else if (++this.dead > 256 && this.dead * 2 > this.size) this.compact();
+    else if (++this.dead > this.compactMin && this.dead * 2 > this.size) this.compact();
   }
 
   /**
@@ -184,64 +163,74 @@ export class VirtualClock {
   }
 
   /** The FIFO of posts with this delay (made on first use, up to MAX_FIFOS of them). */
-  private fifoFor(delayNs: number): PostFifo | undefined {
+  private fifoFor(delayNs: number): DelayFifo | undefined {
     const last = this.lastFifo;
     if (last !== undefined && last.delay === delayNs) return last;
-    const f = this.findFifo(delayNs);
-    if (f !== undefined) this.lastFifo = f;
-    return f;
+    // The delays in a typed array: the scan compares numbers without loading each FIFO.
+    const ds = this.fifoDelays;
+    const n = this.fifos.length;
+    for (let i = 0; i < n; i++) {
+      if (ds[i] !== delayNs) continue;
+      return (this.lastFifo = this.fifos[i]!);
+    }
+    if (n >= MAX_FIFOS) return undefined;
+    const f = new DelayFifo(delayNs, this.fifoSize, this.compactMin);
+    ds[n] = delayNs;
+    this.fifos.push(f);
+    return (this.lastFifo = f);
   }
 
   /** The FIFO fifoFor() returned last (a link posts a run of packets with one delay). */
-  private lastFifo: PostFifo | undefined;
-
-  private findFifo(delayNs: number): PostFifo | undefined {
-    const fs = this.fifos;
-    for (let i = 0; i < fs.length; i++) {
-      const f = fs[i]!;
-      if (f.delay !== delayNs) continue;
-      // Move a hit one place forward: the busiest delays end up first (order is free:
-      // the next event is chosen by (at, tie) over all of them).
-      if (i > 0) {
-        fs[i] = fs[i - 1]!;
-        fs[i - 1] = f;
-      }
-      return f;
-    }
-    if (fs.length >= MAX_FIFOS) return undefined;
-    const f = new PostFifo(delayNs);
-    fs.push(f);
-    return f;
-  }
+  private lastFifo: DelayFifo | undefined;
+  private readonly fifoDelays = new Float64Array(MAX_FIFOS);
 
   /**
-   * The FIFO whose head comes first in (at, tie) order, or undefined when all are empty;
-   * that head's time and tie are left in fAt / fTie.
+   * Find the first live entry in (at, tie) order: returns the index of its FIFO, HEAP or
+   * NONE, and leaves its time and tie in bAt / bTie and the next source's head (the least
+   * of the other FIFOs' heads and the heap's top) in sAt / sTie.
    */
-  private firstFifo(): PostFifo | undefined {
-    const fs = this.fifos;
-    let best: PostFifo | undefined;
+  private scan(): number {
+    this.dropCancelled();
+    let best = NONE;
     let bAt = Infinity;
     let bTie = Infinity;
+    let sAt = Infinity;
+    let sTie = Infinity;
+    if (this.size > 0) {
+      best = HEAP;
+      bAt = this.atQ[0]!;
+      bTie = this.tieQ[0]!;
+    }
+    const fs = this.fifos;
     for (let i = 0; i < fs.length; i++) {
       const f = fs[i]!;
       if (f.dead > 0) f.dropCancelled();
       if (f.head === f.tail) continue;
       const a = f.hAt;
-      if (a < bAt || (a === bAt && f.hTie < bTie)) {
-        best = f;
+      const k = f.hTie;
+      if (a < bAt || (a === bAt && k < bTie)) {
+        sAt = bAt;
+        sTie = bTie;
+        best = i;
         bAt = a;
-        bTie = f.hTie;
+        bTie = k;
+      } else if (a < sAt || (a === sAt && k < sTie)) {
+        sAt = a;
+        sTie = k;
       }
     }
-    this.fAt = bAt;
-    this.fTie = bTie;
+    this.bAt = bAt;
+    this.bTie = bTie;
+    this.sAt = sAt;
+    this.sTie = sTie;
     return best;
   }
 
-  /** Time and tie of the head firstFifo() found last. */
-  private fAt = 0;
-  private fTie = 0;
+  /** What scan() found last: the first entry's time and tie, and the next source's. */
+  private bAt = 0;
+  private bTie = 0;
+  private sAt = 0;
+  private sTie = 0;
 
   /**
    * Cancel a timer. Its function is let go at once (a cancelled retransmission or keep-alive
@@ -255,7 +244,7 @@ export class VirtualClock {
     (t as { fn: () => void }).fn = NOOP;
     const f = (t as FifoHandle).fifo;
     if (f !== undefined) f.cancelled();
-    else if (++this.dead > 256 && this.dead * 2 > this.size) this.compact();
+    else if (++this.dead > this.compactMin && this.dead * 2 > this.size) this.compact();
   }
 
   /** Drop every cancelled entry and restore the heap property bottom-up (Floyd). */
@@ -283,13 +272,7 @@ export class VirtualClock {
 
   /** Time of the earliest live timer, or undefined. */
   nextTime(): number | undefined {
-    this.dropCancelled();
-    const f = this.firstFifo();
-    if (this.size === 0) return f === undefined ? undefined : this.fAt;
-    const h = this.atQ[0]!;
-    if (f === undefined) return h;
-    const a = this.fAt;
-    return a < h ? a : h;
+    return this.scan() === NONE ? undefined : this.bAt;
   }
 
   /** Pending live timers. */
@@ -306,73 +289,42 @@ export class VirtualClock {
    * controllers see a burst of same-instant events at once). Returns the number fired.
    */
   fireNext(limit: number): number {
-    this.dropCancelled();
-    let f = this.firstFifo();
-    let at: number;
-    let tie: number;
-    if (f !== undefined) {
-      at = this.fAt;
-      tie = this.fTie;
-      if (this.size > 0 && (this.atQ[0]! < at || (this.atQ[0] === at && this.tieQ[0]! < tie))) {
-        at = this.atQ[0]!;
-        tie = this.tieQ[0]!;
-      }
-    } else if (this.size > 0) {
-      at = this.atQ[0]!;
-      tie = this.tieQ[0]!;
-    } else return 0;
+    let b = this.scan();
+    if (b === NONE) return 0;
+    const at = this.bAt;
     if (at > limit) return 0;
     if (at > this.nowNs) this.nowNs = at;
     // The batch: every entry at `at` whose tie lies in the same priority band.
-    const lo = Math.floor(tie / TIE_PRIORITY) * TIE_PRIORITY;
+    const lo = Math.floor(this.bTie / TIE_PRIORITY) * TIE_PRIORITY;
     const hi = lo + TIE_PRIORITY;
     let n = 0;
     for (;;) {
-      this.dropCancelled();
-      f = this.firstFifo();
-      // Which comes first: the heap's top or the first FIFO's head?
-      let fromHeap: boolean;
-      if (f === undefined) {
-        if (this.size === 0) return n;
-        fromHeap = true;
-      } else if (this.size === 0) fromHeap = false;
-      else {
-        const ha = this.atQ[0]!;
-        const fa = this.fAt;
-        fromHeap = ha < fa || (ha === fa && this.tieQ[0]! < this.fTie);
-      }
-      if (fromHeap) {
-        const k = this.tieQ[0]!;
-        if (this.atQ[0] !== at || k < lo || k >= hi) return n;
+      const k = this.bTie;
+      if (b === NONE || this.bAt !== at || k < lo || k >= hi) return n;
+      if (b === HEAP) {
         const t = this.itemQ[0]!;
         const arg = this.argQ[0];
         this.pop();
         this.fired++;
         n++;
-        if (typeof t === 'function') (t as (arg: unknown) => void)(arg);
-        else if (t instanceof Timer) {
-          t.armed = false;
-          (t.fn as (owner: unknown) => void)(t.owner);
-        } else {
-          t.cancelled = true;
-          t.fn();
-        }
+        fire(t, arg);
       } else {
-        const k = this.fTie;
-        if (this.fAt !== at || k < lo || k >= hi) return n;
-        const t = f!.headItem();
-        const arg = f!.shift();
-        this.fired++;
-        n++;
-        if (typeof t === 'function') (t as (arg: unknown) => void)(arg);
-        else if (t instanceof Timer) {
-          t.armed = false;
-          (t.fn as (owner: unknown) => void)(t.owner);
-        } else {
-          t.cancelled = true;
-          t.fn();
-        }
+        // A run from one FIFO: its entries come next while they precede the other sources'
+        // heads and anything queued from now on (whose tie is at least this.seq). Within an
+        // instant, a longer delay's entries were queued earlier: runs are long.
+        const f = this.fifos[b]!;
+        let stop = this.seq;
+        if (this.sAt === at && this.sTie < stop) stop = this.sTie;
+        do {
+          const t = f.headItem();
+          const arg = f.shift();
+          this.fired++;
+          n++;
+          fire(t, arg);
+          if (f.dead > 0) f.dropCancelled();
+        } while (f.head !== f.tail && f.hAt === at && f.hTie < stop);
       }
+      b = this.scan();
     }
   }
 
@@ -447,158 +399,5 @@ export class VirtualClock {
     K[i] = tie;
     I[i] = item;
     G[i] = arg;
-  }
-}
-
-/** What a cancelled Timer arming leaves in its FIFO. */
-const DEAD: TimerHandle = Object.freeze({
-  at: 0,
-  priority: 0,
-  seq: -1,
-  cancelled: true,
-  fn: NOOP,
-});
-
-/** At most this many delays get a FIFO; posts and timers of other delays go to the heap. */
-const MAX_FIFOS = 16;
-
-/** A timer handle waiting in a FIFO: cancel() tells the FIFO. */
-interface FifoHandle extends TimerHandle {
-  readonly fifo: PostFifo | undefined;
-}
-
-/**
- * Posts and normal-priority timers of one delay, in the order they were made: a ring
- * buffer in parallel arrays. Cancelled timers stay until they reach the head (or the
- * FIFO is compacted, when they are more than half of it); filtering keeps the order.
- */
-class PostFifo {
-  private at = new Float64Array(256);
-  private tie = new Float64Array(256);
-  private item: Item[] = new Array<Item>(256);
-  private arg: unknown[] = new Array<unknown>(256);
-  private mask = 255;
-  /** Positions only grow; slot = position & mask. */
-  head = 0;
-  tail = 0;
-  /** Cancelled timers still in the FIFO. */
-  dead = 0;
-  /** The head's time and tie (kept beside the ring: read for every event fired). */
-  hAt = 0;
-  hTie = 0;
-
-  constructor(readonly delay: number) {}
-
-  add(at: number, tie: number, item: Item, arg: unknown): void {
-    if (this.tail - this.head > this.mask) this.grow(this.mask + 1);
-    if (this.head === this.tail) {
-      this.hAt = at;
-      this.hTie = tie;
-    }
-    const i = this.tail & this.mask;
-    this.at[i] = at;
-    this.tie[i] = tie;
-    this.item[i] = item;
-    this.arg[i] = arg;
-    if (item instanceof Timer) item.pos = this.tail;
-    this.tail++;
-  }
-
-  headItem(): Item {
-    return this.item[this.head & this.mask]!;
-  }
-
-  /** Remove the head; returns its argument. */
-  shift(): unknown {
-    const i = this.head & this.mask;
-    const a = this.arg[i];
-    this.item[i] = NOOP;
-    this.arg[i] = undefined;
-    this.head++;
-    if (this.head === this.tail) {
-      this.head = 0;
-      this.tail = 0;
-    } else {
-      const j = this.head & this.mask;
-      this.hAt = this.at[j]!;
-      this.hTie = this.tie[j]!;
-    }
-    return a;
-  }
-
-  /** The Timer arming at position `pos` was cancelled: a dead entry takes its place. */
-  kill(pos: number): void {
-    const i = pos & this.mask;
-    this.item[i] = DEAD;
-    this.arg[i] = undefined;
-    this.cancelled();
-  }
-
-  /** A timer in this FIFO was cancelled. */
-  cancelled(): void {
-    if (++this.dead > 256 && this.dead * 2 > this.tail - this.head) this.compact();
-  }
-
-  /** Drop cancelled timers at the head. */
-  dropCancelled(): void {
-    while (this.head !== this.tail) {
-      const i = this.head & this.mask;
-      if (!isDead(this.item[i]!, this.arg[i])) return;
-      this.shift();
-      this.dead--;
-    }
-  }
-
-  /** Remove every cancelled timer, keeping the others' order. */
-  private compact(): void {
-    const n = this.tail - this.head;
-    let k = 0;
-    for (let p = 0; p < n; p++) {
-      const i = (this.head + p) & this.mask;
-      const t = this.item[i]!;
-      if (isDead(t, this.arg[i])) continue;
-      const j = (this.head + k) & this.mask;
-      this.at[j] = this.at[i]!;
-      this.tie[j] = this.tie[i]!;
-      this.item[j] = t;
-      this.arg[j] = this.arg[i];
-      if (t instanceof Timer) t.pos = this.head + k;
-      k++;
-    }
-    for (let p = k; p < n; p++) {
-      const i = (this.head + p) & this.mask;
-      this.item[i] = NOOP;
-      this.arg[i] = undefined;
-    }
-    this.tail = this.head + k;
-    this.dead = 0;
-    if (k > 0) {
-      const j = this.head & this.mask;
-      this.hAt = this.at[j]!;
-      this.hTie = this.tie[j]!;
-    }
-  }
-
-  private grow(n: number): void {
-    const at = new Float64Array(n * 2);
-    const tie = new Float64Array(n * 2);
-    const item = new Array<Item>(n * 2);
-    const arg = new Array<unknown>(n * 2);
-    for (let k = 0; k < n; k++) {
-      const i = (this.head + k) & this.mask;
-      at[k] = this.at[i]!;
-      tie[k] = this.tie[i]!;
-      const t = this.item[i]!;
-      item[k] = t;
-      arg[k] = this.arg[i];
-      if (t instanceof Timer) t.pos = k;
-    }
-    this.at = at;
-    this.tie = tie;
-    this.item = item;
-    this.arg = arg;
-    this.mask = n * 2 - 1;
-    this.head = 0;
-    this.tail = n;
   }
 }
