@@ -18,7 +18,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Figure, figure, isQuick, printSuiteResult } from '../figures.ts';
@@ -35,6 +35,8 @@ import {
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '../..');
 const SOURCE = join(HERE, 'svc-workload.cc');
+/** V8 worker threads sized to this machine: cores − 1 (Node's default is 4 on any machine). */
+const POOL = Math.max(1, availableParallelism() - 1);
 
 function onPath(cmd: string): boolean {
   return spawnSync(cmd, ['--version'], { stdio: 'ignore' }).error === undefined;
@@ -146,10 +148,17 @@ function runNs3(bin: string, routing: string, a: Args): Run {
   return out;
 }
 
-function runSvclab(root: string, a: Args): Run {
+function runSvclab(root: string, a: Args, nodeArgs: readonly string[] = []): Run {
   const r = spawnSync(
     process.execPath,
-    ['--import=tsx', '--expose-gc', 'bench/sim.ts', String(a.clients), String(a.requests)],
+    [
+      ...nodeArgs,
+      '--import=tsx',
+      '--expose-gc',
+      'bench/sim.ts',
+      String(a.clients),
+      String(a.requests),
+    ],
     { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 },
   );
   const out = parseSimOutput(r.stdout ?? '');
@@ -169,6 +178,17 @@ const main = (): void => {
   const runners: { label: string; run: () => Run }[] = [
     { label: 'svclab', run: () => runSvclab(REPO, a) },
     ...a.others.map((dir) => ({ label: `svclab@${dir}`, run: () => runSvclab(dir, a) })),
+    // For information, not the headline: Node starts 4 V8 worker threads (GC, compiler)
+    // whatever the cores; on a small machine they contend with the simulation's thread.
+    // With the pool sized to the machine (NODE_OPTIONS=--v8-pool-size=N, docs/sim-speed.md).
+    ...(POOL < 4
+      ? [
+          {
+            label: `svclab-pool${POOL}`,
+            run: () => runSvclab(REPO, a, [`--v8-pool-size=${POOL}`]),
+          },
+        ]
+      : []),
     { label: 'ns3-static', run: () => runNs3(bin, 'static', a) },
     { label: 'ns3-hashed', run: () => runNs3(bin, 'hashed', a) },
   ];
