@@ -36,3 +36,32 @@ export function slabCopy(b: Uint8Array, start = 0, end = b.length): Uint8Array {
   if (out.length > 0) out.set(start === 0 && end === b.length ? b : b.subarray(start, end));
   return out;
 }
+
+// Packet buffers handed back by their last reader, by length (see packetBytes).
+const recycled: (Uint8Array[] | undefined)[] = new Array<Uint8Array[] | undefined>(
+  SLAB_MAX + 1,
+).fill(undefined);
+/** Buffers kept per length: more than a run has in flight at once. */
+const RECYCLED_MAX = 4096;
+
+/**
+ * `n` bytes for a packet about to be written in full: a buffer recyclePacket() gave back
+ * (its old bytes still in it), else fresh slab bytes.
+ */
+export function packetBytes(n: number): Uint8Array {
+  const free = recycled[n];
+  if (free !== undefined && free.length > 0) return free.pop()!;
+  return slabBytes(n);
+}
+
+/**
+ * Give back a packet nobody will read again (any buffer of up to SLAB_MAX bytes): the
+ * caller must own it, and no view of it may be kept anywhere. Simulated hosts in a
+ * network call this for each packet they have received (sim/host.ts, recyclePackets).
+ */
+export function recyclePacket(b: Uint8Array): void {
+  const n = b.length;
+  if (n === 0 || n > SLAB_MAX) return;
+  const free = (recycled[n] ??= []);
+  if (free.length < RECYCLED_MAX) free.push(b);
+}

@@ -21,11 +21,13 @@ import {
   u32ToIp,
 } from '../packet/index.ts';
 import type { Addr } from '../packet/index.ts';
+import { recyclePacket } from '../packet/slab.ts';
 import { DEFAULT_TCP_CONFIG } from './tcp/config.ts';
 import type { TcpConfig } from './tcp/config.ts';
 import { TcpConnection } from './tcp/connection.ts';
 import type { TcpHostContext } from './tcp/connection.ts';
 import { icmpToErrno, SocketError } from './tcp/errors.ts';
+import { ConnList } from './tcp/conn-list.ts';
 import { TcpListener } from './tcp/listener.ts';
 import { newSegment, readSegment } from './tcp/segment.ts';
 import type { Segment } from './tcp/segment.ts';
@@ -82,6 +84,12 @@ export class SimHost implements TcpHostContext, UdpHostContext {
    * connections to kube-proxy's port). Default: straight back in.
    */
   loopback: ((packet: Uint8Array) => void) | undefined;
+  /**
+   * Give each received packet's buffer back for reuse (packet/slab.ts recyclePacket) once
+   * it has been read. Only where whoever delivers a packet lets go of it: SimNetwork sets
+   * it (its captures copy); a harness that logs the packets it delivers must not.
+   */
+  recyclePackets = false;
   readonly counters: HostCounters = {
     rxPackets: 0,
     rxBytes: 0,
@@ -94,7 +102,7 @@ export class SimHost implements TcpHostContext, UdpHostContext {
   private readonly icmpQuote: 'rfc792' | 'linux';
   private readonly info = newPacketInfo();
   /** Every TCP connection in creation order (views, shutdown); lookups go through connIndex. */
-  private readonly conns = new Set<TcpConnection>();
+  private readonly conns = new ConnList();
   /** The same connections by 4-tuple, for the per-packet lookup (a flat hash table). */
   private readonly connIndex = new ConnIndex<TcpConnection>();
   /**
@@ -106,7 +114,7 @@ export class SimHost implements TcpHostContext, UdpHostContext {
   private readonly receiveLater = (packet: Uint8Array): void => this.receive(packet);
   /** The deferred start of an active open (see tcpConnect). */
   private readonly openLater = (conn: TcpConnection): void => {
-    if (conn.state === 'CLOSED' && this.conns.has(conn)) conn.openActive();
+    if (conn.state === 'CLOSED' && conn.listed) conn.openActive();
   };
   private readonly listeners = new Map<number, TcpListener[]>();
   private readonly tcpPorts = new Map<number, number>();
@@ -138,7 +146,8 @@ export class SimHost implements TcpHostContext, UdpHostContext {
   }
 
   isLocal(ip: number): boolean {
-    return ip >>> 24 === 127 || this.addresses.includes(ip);
+    const a = this.addresses;
+    return ip === a[0] || ip >>> 24 === 127 || (a.length > 1 && a.includes(ip));
   }
 
   /** Source address toward `dst`: loopback for 127/8, the address itself if local. */
@@ -232,13 +241,13 @@ export class SimHost implements TcpHostContext, UdpHostContext {
    */
   shutdown(): void {
     for (const list of [...this.listeners.values()]) for (const l of [...list]) l.close();
-    for (const c of [...this.conns]) c.destroy();
+    for (const c of this.conns.toArray()) c.destroy();
     for (const socks of [...this.udpSockets.values()]) for (const u of [...socks]) u.close();
   }
 
   /** All TCP connections this host still knows (including TIME-WAIT), for `ss`-like views. */
   tcpConnections(): TcpConnection[] {
-    return [...this.conns];
+    return this.conns.toArray();
   }
 
   /** Bind a UDP socket; no port = an ephemeral one. */
@@ -262,7 +271,7 @@ export class SimHost implements TcpHostContext, UdpHostContext {
   }
 
   tcpForget(conn: TcpConnection): void {
-    if (!this.conns.delete(conn)) return;
+    if (!this.conns.remove(conn)) return;
     this.connIndex.delete(conn.localIp, conn.localPort, conn.remoteIp, conn.remotePort);
     this.holdPort(this.tcpPorts, conn.localPort, -1);
   }
@@ -315,6 +324,8 @@ export class SimHost implements TcpHostContext, UdpHostContext {
     } finally {
       this.depth--;
     }
+    // Read to the end, and nothing here keeps a view of it (TCP and UDP hand out copies).
+    if (this.recyclePackets) recyclePacket(packet);
   }
 
   private receivePacket(packet: Uint8Array): void {
@@ -364,7 +375,7 @@ export class SimHost implements TcpHostContext, UdpHostContext {
   private sendReset(seg: Segment): void {
     const ack = seg.flags & TcpFlags.ACK;
     const len =
-      seg.payload.length + (seg.flags & TcpFlags.SYN ? 1 : 0) + (seg.flags & TcpFlags.FIN ? 1 : 0);
+      seg.dataLen + (seg.flags & TcpFlags.SYN ? 1 : 0) + (seg.flags & TcpFlags.FIN ? 1 : 0);
     this.count('tcp.rstSent');
     this.sendPacket(
       buildTcp({

@@ -115,7 +115,9 @@ export class SimNetwork {
   readonly linkDrops: LinkDrops = { mtu: 0, loss: 0 };
   private readonly capture: ((e: CaptureEvent) => void) | undefined;
   private readonly pods = new Map<number, PodAttachment>();
+  /** By address as an int32 (`ip | 0`): a u32 past 2^31 would be a heap number as a key. */
   private readonly external = new Map<number, ExternalHost>();
+  /** By address as an int32, as `external`. */
   private readonly nodeByIp = new Map<number, NodeOnWire>();
   /** Each node's uplink arrivals, by node. */
   private readonly onWire = new Map<SimNode, NodeOnWire>();
@@ -152,7 +154,7 @@ export class SimNetwork {
           this.atNode(sim, pkt, 1);
         },
       };
-      this.nodeByIp.set(sim.ip, wire);
+      this.nodeByIp.set(sim.ip | 0, wire);
       this.onWire.set(sim, wire);
       const host = this.newHost(n.name, [n.ip]);
       host.transmit = (pkt) => {
@@ -165,12 +167,16 @@ export class SimNetwork {
   }
 
   newHost(name: string, addresses: string[]): SimHost {
-    return new SimHost({
+    const host = new SimHost({
       name,
       addresses,
       clock: this.cluster.clock,
       rng: new Rng(this.hostRng.nextU32()),
     });
+    // A packet delivered here is the host's: links and dataplanes keep none, and captures
+    // copy (tap), so the host may reuse its buffer once read.
+    host.recyclePackets = true;
+    return host;
   }
 
   /** Put a pod's host on its node's veth (the pod must be scheduled and have an IP). */
@@ -204,7 +210,7 @@ export class SimNetwork {
   /** An outside client on the router's far side (e.g. the seed's Windows browser). */
   addExternalHost(name: string, ip: string): SimHost {
     const host = this.newHost(name, [ip]);
-    this.external.set(ipToU32(ip), {
+    this.external.set(ipToU32(ip) | 0, {
       host,
       deliver: (pkt) => {
         if (this.capture) this.tap(`external/${name}:in`, pkt);
@@ -287,7 +293,7 @@ export class SimNetwork {
       return;
     }
     if (this.capture) this.tap(`${sim.node.name}:eth0:out`, pkt);
-    const peer = this.nodeByIp.get(nextHop >>> 0);
+    const peer = this.nodeByIp.get(nextHop | 0);
     if (peer !== undefined) {
       this.send('node', sim.node.name, peer.sim.node.name, pkt, peer.deliver);
     } else {
@@ -308,13 +314,13 @@ export class SimNetwork {
    */
   private atRouter(pkt: Uint8Array): void {
     const dst = ((pkt[16]! << 24) | (pkt[17]! << 16) | (pkt[18]! << 8) | pkt[19]!) >>> 0;
-    const ext = this.external.get(dst);
+    const ext = this.external.get(dst | 0);
     if (ext !== undefined) {
       this.send('external', '', ext.host.name, pkt, ext.deliver);
       return;
     }
     const node =
-      this.nodeByIp.get(dst) ??
+      this.nodeByIp.get(dst | 0) ??
       (isRoutedServiceAddress(this.cluster, dst)
         ? this.onWire.get(this.nodes.values().next().value!)
         : undefined);

@@ -3,6 +3,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { buildTcp } from '../../src/packet/build.ts';
+import { recyclePacket } from '../../src/packet/slab.ts';
 import { tcpPacket } from '../../src/sim/tcp/wire.ts';
 
 test('tcpPacket equals buildTcp for any fields, options and payload', (t) => {
@@ -41,6 +42,42 @@ test('tcpPacket equals buildTcp for any fields, options and payload', (t) => {
       },
     ),
     { numRuns: 300 },
+  );
+});
+
+test('tcpPacket writes every byte of a recycled buffer (garbage in it left over)', (t) => {
+  fc.assert(
+    fc.property(
+      fc.record({
+        seq: fc.nat(0xffffffff),
+        flags: fc.nat(0xff),
+        options: fc.uint8Array({ maxLength: 40 }),
+        payload: fc.uint8Array({ maxLength: 900 }),
+      }),
+      (f) => {
+        const { options, ...rest } = f;
+        const fields = { src: 0x0a000001, dst: 0xc0a80a01, sport: 80, dport: 40000, ...rest };
+        const want = buildTcp(options.length > 0 ? { ...fields, options } : fields);
+        const old = new Uint8Array(want.length).fill(0xa5);
+        recyclePacket(old);
+        const got = tcpPacket(
+          fields.src,
+          fields.dst,
+          0,
+          fields.sport,
+          fields.dport,
+          f.seq,
+          0,
+          f.flags,
+          64240,
+          f.payload,
+          options.length > 0 ? options : undefined,
+        );
+        t.is(got, old);
+        t.deepEqual(got, want);
+      },
+    ),
+    { numRuns: 200 },
   );
 });
 

@@ -159,6 +159,10 @@ export class TcpConnection {
   retries = 0;
   /** @internal An ACK is owed to the peer. */
   ackPending = false;
+  /** @internal In its host's ConnList (conn-list.ts), and its neighbours there. */
+  listed = false;
+  /** @internal */ listPrev: TcpConnection | undefined;
+  /** @internal */ listNext: TcpConnection | undefined;
   /** @internal Last ICMP error while connected: reported if the connection times out. */
   softError:
     { code: SocketErrorCode; icmp: { type: number; code: number; from: number } } | undefined;

@@ -1,6 +1,7 @@
 // Segment arrival (RFC 9293 §3.10.7): SYN-SENT, then for the synchronized states the
 // checks in RFC order — sequence, RST (RFC 5961), SYN, ACK, text, FIN — and TIME-WAIT.
 import { TcpFlags } from '../../packet/index.ts';
+import { slabCopy } from '../../packet/slab.ts';
 import type { TcpConnection } from './connection.ts';
 import { icmpToErrno } from './errors.ts';
 import { Reassembly } from './reassembly.ts';
@@ -24,7 +25,7 @@ export function segmentArrives(c: TcpConnection, seg: Segment): boolean {
     c.sendSyn(true);
     return false;
   }
-  const segLen = seg.payload.length + (f & SYN ? 1 : 0) + (f & FIN ? 1 : 0);
+  const segLen = seg.dataLen + (f & SYN ? 1 : 0) + (f & FIN ? 1 : 0);
   if (!acceptable(c, seg.seq, segLen)) {
     c.ctx.count('tcp.outOfWindow');
     if (!(f & RST)) c.sendControl(c.sndNxt, c.rcvNxt, ACK);
@@ -154,7 +155,7 @@ function processAck(c: TcpConnection, seg: Segment): boolean {
     else c.armRto(); // RFC 6298 (5.3)
   } else if (
     ack === c.sndUna &&
-    seg.payload.length === 0 &&
+    seg.dataLen === 0 &&
     !(seg.flags & FIN) &&
     seg.window * 2 ** c.sndWscale === c.sndWnd &&
     c.sndUna !== c.sndMax
@@ -195,41 +196,48 @@ function grow(c: TcpConnection, ack: number, acked: number): void {
   }
 }
 
-/** Segment text and FIN (RFC 9293 §3.10.7.4, seventh and eighth). */
+/**
+ * Segment text and FIN (RFC 9293 §3.10.7.4, seventh and eighth). The application and the
+ * out-of-order queue get copies: the packet is recycled once the host has read it.
+ */
 function receiveText(c: TcpConnection, seg: Segment): void {
   if (c.state !== 'ESTABLISHED' && c.state !== 'FIN-WAIT-1' && c.state !== 'FIN-WAIT-2') return;
   let seq = seg.seq;
-  let data = seg.payload;
+  let at = seg.dataAt;
+  let len = seg.dataLen;
   let fin = (seg.flags & FIN) !== 0;
   const skip = seqDiff(c.rcvNxt, seq);
   if (skip > 0) {
-    data = data.subarray(Math.min(skip, data.length));
+    const cut = Math.min(skip, len);
+    at += cut;
+    len -= cut;
     seq = c.rcvNxt;
   }
   const room = c.rcvWnd() - seqDiff(seq, c.rcvNxt);
-  if (data.length > room) {
-    data = data.subarray(0, Math.max(0, room));
+  if (len > room) {
+    len = Math.max(0, room);
     fin = false;
   }
-  if (data.length === 0 && !fin) return;
+  if (len === 0 && !fin) return;
   if (seq !== c.rcvNxt) {
     // RFC 5681 §4.2: acknowledge an out-of-order segment at once (a duplicate ACK).
     c.ctx.count('tcp.outOfOrder');
     if (c.ctx.tcpConfig.reassemble) {
       const ooo = (c.ooo ??= new Reassembly());
-      ooo.insert(seq, data);
-      if (fin) ooo.finSeq = seqAdd(seq, data.length);
+      ooo.insert(seq, seg.bytes.subarray(at, at + len));
+      if (fin) ooo.finSeq = seqAdd(seq, len);
     }
     c.ackPending = true;
     return;
   }
-  c.rcvNxt = seqAdd(c.rcvNxt, data.length);
+  c.rcvNxt = seqAdd(c.rcvNxt, len);
+  const data = slabCopy(seg.bytes, at, at + len);
   const ooo = c.ooo;
   if (ooo === undefined) {
     // In order with nothing held back (the common case): no list of chunks to build.
     c.ackPending = true;
-    if (data.length > 0) {
-      add(c.rec, c.at + BYTES_RECEIVED, data.length);
+    if (len > 0) {
+      add(c.rec, c.at + BYTES_RECEIVED, len);
       if (c.events !== undefined) c.events.tcpData(data);
       else c.onData?.(data);
       if (!open(c)) return;
@@ -237,7 +245,7 @@ function receiveText(c: TcpConnection, seg: Segment): void {
     if (fin) receiveFin(c);
     return;
   }
-  const chunks = data.length > 0 ? [data] : [];
+  const chunks = len > 0 ? [data] : [];
   for (const piece of ooo.pull(c.rcvNxt)) {
     chunks.push(piece);
     c.rcvNxt = seqAdd(c.rcvNxt, piece.length);
@@ -281,7 +289,7 @@ function timeWait(c: TcpConnection, seg: Segment): boolean {
     c.finish(undefined); // a new incarnation of the same 4-tuple may reuse it
     return true;
   }
-  if (f & FIN || seg.payload.length > 0) {
+  if (f & FIN || seg.dataLen > 0) {
     c.sendControl(c.sndNxt, c.rcvNxt, ACK); // the peer missed our last ACK
     if (f & FIN) c.enterTimeWait();
   }

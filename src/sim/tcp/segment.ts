@@ -11,8 +11,13 @@ export interface Segment {
   ack: number;
   flags: number;
   window: number;
-  /** Segment text (a view into the packet). */
-  payload: Uint8Array;
+  /**
+   * The packet, and where the segment text lies in it: no view is made per segment (the
+   * packet goes back to the pool once read; whoever keeps text copies it, see input.ts).
+   */
+  bytes: Uint8Array;
+  dataAt: number;
+  dataLen: number;
   /** MSS option (SYN only), undefined when absent. */
   mss: number | undefined;
   /** Window scale shift (SYN only), undefined when absent. */
@@ -32,7 +37,9 @@ export function newSegment(): Segment {
     ack: 0,
     flags: 0,
     window: 0,
-    payload: EMPTY,
+    bytes: EMPTY,
+    dataAt: 0,
+    dataLen: 0,
     mss: undefined,
     wscale: undefined,
   };
@@ -44,8 +51,7 @@ const u32 = (b: Uint8Array, i: number) =>
 
 /**
  * Read the segment at pkt[off, off+len) (header already validated by classify) into `seg`
- * (a new Segment when not given). The payload is a view into the packet, or a shared empty
- * array when there is none.
+ * (a new Segment when not given). The text is bytes[dataAt, dataAt + dataLen).
  */
 export function readSegment(
   pkt: Uint8Array,
@@ -65,7 +71,9 @@ export function readSegment(
   seg.ack = u32(pkt, off + 8);
   seg.flags = flags;
   seg.window = u16(pkt, off + 14);
-  seg.payload = hl < len ? pkt.subarray(off + hl, off + len) : EMPTY;
+  seg.bytes = pkt;
+  seg.dataAt = off + hl;
+  seg.dataLen = hl < len ? len - hl : 0;
   seg.mss = undefined;
   seg.wscale = undefined;
   if (flags & 0x02) readSynOptions(pkt, off + 20, off + hl, seg);

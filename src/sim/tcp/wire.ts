@@ -3,9 +3,10 @@
 // urgent 0), without its Repr objects, option arrays and closures. The simulated hosts
 // send every segment through here, so this is the per-packet cost of the sending side.
 //
-// Buffers are carved from shared slabs (src/packet/slab.ts): no ArrayBuffer per packet.
+// Buffers come from packetBytes (src/packet/slab.ts): a recycled packet's buffer of the same
+// length when there is one, so every byte is written here, zeros included.
 import { fold, onesSum } from '../../packet/checksum.ts';
-import { slabBytes } from '../../packet/slab.ts';
+import { packetBytes } from '../../packet/slab.ts';
 import type { ByteQueue } from './byte-queue.ts';
 
 const NO_OPTIONS = new Uint8Array(0);
@@ -31,11 +32,13 @@ function headers(
 ): void {
   // IPv4 (RFC 791): version 4, IHL 5, DF, TTL 64 (Linux ip_default_ttl), protocol 6.
   b[0] = 0x45;
+  b[1] = 0;
   b[2] = total >>> 8;
   b[3] = total & 0xff;
   b[4] = (ipId >>> 8) & 0xff;
   b[5] = ipId & 0xff;
   b[6] = 0x40;
+  b[7] = 0;
   b[8] = 64;
   b[9] = 6;
   b[12] = src >>> 24;
@@ -78,7 +81,14 @@ function headers(
   b[33] = flags & 0xff;
   b[34] = (window >>> 8) & 0xff;
   b[35] = window & 0xff;
-  if (options.length > 0) b.set(options, 40);
+  b[36] = 0; // checksum, summed as zero
+  b[37] = 0;
+  b[38] = 0; // urgent pointer
+  b[39] = 0;
+  if (thl > 20) {
+    b.set(options, 40);
+    b.fill(0, 40 + options.length, 20 + thl); // option padding
+  }
 }
 
 /** The TCP checksum: pseudo-header (src, dst, protocol, TCP length) + segment. */
@@ -114,7 +124,7 @@ export function tcpPacket(
 ): Uint8Array {
   const total = sizes(options.length, payload.length);
   const thl = total - payload.length - 20;
-  const b = slabBytes(total);
+  const b = packetBytes(total);
   headers(b, total, thl, src, dst, ipId, sport, dport, seq, ack, flags, window, options);
   if (payload.length > 0) b.set(payload, 20 + thl);
   return finishChecksum(b, src, dst, total);
@@ -137,7 +147,7 @@ export function tcpPacketFromQueue(
 ): Uint8Array {
   len = Math.max(0, Math.min(len, queue.length - offset)); // as ByteQueue.peek clamps
   const total = sizes(0, len);
-  const b = slabBytes(total);
+  const b = packetBytes(total);
   headers(b, total, 20, src, dst, ipId, sport, dport, seq, ack, flags, window, NO_OPTIONS);
   if (len > 0) queue.copyTo(b, 40, offset, len);
   return finishChecksum(b, src, dst, total);
