@@ -1,7 +1,9 @@
-// headerHasToken's allocation-free single-token compare against trim().toLowerCase().
+// headerHasToken's allocation-free single-token compare against trim().toLowerCase(), the
+// case helpers that skip toLowerCase()/toUpperCase() when nothing changes, and keepsAlive.
 import test from 'ava';
 import fc from 'fast-check';
-import { headerHasToken } from '../../src/sim/http/message.ts';
+import { headerHasToken, keepsAlive, lowered, raised } from '../../src/sim/http/message.ts';
+import type { HeaderList } from '../../src/sim/http/message.ts';
 
 const chars = ['a', 'K', 'e', 'p', '-', ' ', '\t', '\n', '\v', '\f', '\r', '\u00a0', 'É', 'é'];
 const ref = (v: string, t: string): boolean => v.trim().toLowerCase() === t;
@@ -20,4 +22,27 @@ test('headerHasToken matches trim().toLowerCase() on every value', (t) => {
   );
   t.true(headerHasToken([['connection', ' Keep-Alive\t']], 'Connection', 'keep-alive'));
   t.false(headerHasToken([['Connection', 'keep-alive']], 'connection', 'close'));
+});
+
+test('lowered/raised: the string itself when nothing changes, else toLowerCase/toUpperCase', (t) => {
+  fc.assert(
+    fc.property(fc.string({ unit: fc.constantFrom(...chars, 'G', 'T', 'z', 'İ', 'ß') }), (s) => {
+      t.is(lowered(s), s.toLowerCase());
+      t.is(raised(s), s.toUpperCase());
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+test('keepsAlive: HTTP/1.1 unless Connection lists close, HTTP/1.0 only with keep-alive', (t) => {
+  const c = (v: string): HeaderList => [
+    ['Host', 'x'],
+    ['Connection', v],
+  ];
+  t.true(keepsAlive('HTTP/1.1', []));
+  t.true(keepsAlive('HTTP/1.1', c('keep-alive')));
+  t.false(keepsAlive('HTTP/1.1', c('Upgrade, Close')));
+  t.false(keepsAlive('HTTP/1.0', []));
+  t.true(keepsAlive('HTTP/1.0', c(' Keep-Alive ')));
+  t.false(keepsAlive('HTTP/1.0', c('keep-alive, close')));
 });

@@ -7,7 +7,14 @@ import type { SimHost } from '../host.ts';
 import type { TcpConnection, TcpEvents } from '../tcp/connection.ts';
 import type { SocketError, SocketErrorCode } from '../tcp/errors.ts';
 import type { HeaderList, HeadersInit } from './message.ts';
-import { bodyBytes, encodeWithBody, hasHeader, headerHasToken, raised } from './message.ts';
+import {
+  bodyBytes,
+  encodeWithBody,
+  hasHeader,
+  headerHasToken,
+  keepsAlive,
+  raised,
+} from './message.ts';
 import { HttpParser } from './parser.ts';
 import { EMPTY_BYTES } from '../../packet/slab.ts';
 import type { HttpParseError, ParsedHead } from './parser.ts';
@@ -114,6 +121,21 @@ interface PlainHead {
 const PLAIN_SLOTS = 8;
 const plainHeads: PlainHead[] = [];
 let plainNext = 0;
+
+/**
+ * keepsAlive() of the last response head asked about. Parsed heads are frozen and shared by
+ * every response with the same head bytes, so one head's answer never changes, and a
+ * client fleet talking to one server mostly gets the same head.
+ */
+let lastHead: ParsedHead | undefined;
+let lastKeepsAlive = true;
+function headKeepsAlive(head: ParsedHead): boolean {
+  if (head !== lastHead) {
+    lastKeepsAlive = keepsAlive(head.version, head.headers);
+    lastHead = head;
+  }
+  return lastKeepsAlive;
+}
 
 /** One client TCP connection carrying requests one at a time. */
 export class HttpClientConnection implements TcpEvents {
@@ -330,12 +352,7 @@ export class HttpClientConnection implements TcpEvents {
     if (p === undefined) return;
     const now = this.host.clock.now();
     this.host.clock.cancel(p.timer);
-    if (
-      headerHasToken(head.headers, 'connection', 'close') ||
-      (head.version === 'HTTP/1.0' && !headerHasToken(head.headers, 'connection', 'keep-alive'))
-    ) {
-      this.reusable = false;
-    }
+    if (!headKeepsAlive(head)) this.reusable = false;
     const reused = this.served++ > 0;
     this.currentHead = undefined;
     const c = this.conn;

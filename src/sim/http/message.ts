@@ -135,6 +135,16 @@ export function headerHasToken(headers: HeaderList, name: string, token: string)
 }
 
 /**
+ * RFC 9112 §9.3: does the connection persist after a message with this version and these
+ * fields? HTTP/1.1 keeps it unless told to close; HTTP/1.0 only when asked.
+ */
+export function keepsAlive(version: string, headers: HeaderList): boolean {
+  if (headerHasToken(headers, 'connection', 'close')) return false;
+  if (version === 'HTTP/1.0') return headerHasToken(headers, 'connection', 'keep-alive');
+  return true;
+}
+
+/**
  * `v.trim().toLowerCase() === lower` for a lowercase `lower`, with no string built when `v`
  * is ASCII (trim() then removes TAB, LF, VT, FF, CR and SP); anything else takes the strings.
  */

@@ -8,7 +8,7 @@ import type { TcpListener } from '../tcp/listener.ts';
 import { httpDate } from '../../workloads/http-date.ts';
 import type { HeaderList, HeadersInit, HttpRequestMessage } from './message.ts';
 import { slabBytes } from '../../packet/slab.ts';
-import { REASONS, bodyBytes, encodeWithBody, headerHasToken, nameIs } from './message.ts';
+import { REASONS, bodyBytes, encodeWithBody, keepsAlive, nameIs } from './message.ts';
 import { HttpParser } from './parser.ts';
 import type { HttpParseError, ParsedHead, ParserEvents } from './parser.ts';
 
@@ -424,7 +424,8 @@ class ServerConnection implements ParserEvents, TcpEvents {
     const server = this.server;
     this.busy = false;
     this.served++;
-    const keep = this.served < (server.options.maxRequests ?? 100) && wantsKeepAlive(req);
+    const keep =
+      this.served < (server.options.maxRequests ?? 100) && keepsAlive(req.version, req.headers);
     this.conn.write(server.responseBytes(req, res, keep));
     if (keep) this.next();
     else this.close();
@@ -434,13 +435,6 @@ class ServerConnection implements ParserEvents, TcpEvents {
 /** The keep-alive timer's function (Timer.of passes the connection). */
 function closeIdle(c: ServerConnection): void {
   c.close();
-}
-
-/** HTTP/1.1 keeps the connection unless told to close; HTTP/1.0 only when asked. */
-function wantsKeepAlive(req: Pick<HttpRequestMessage, 'version' | 'headers'>): boolean {
-  if (headerHasToken(req.headers, 'connection', 'close')) return false;
-  if (req.version === 'HTTP/1.0') return headerHasToken(req.headers, 'connection', 'keep-alive');
-  return true;
 }
 
 const BAD = { method: 'GET', version: 'HTTP/1.1', headers: [] as HeaderList };
