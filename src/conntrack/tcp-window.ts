@@ -58,15 +58,20 @@ function seqEq(a: number, b: number): boolean {
 /** segment_seq_plus_len: the sequence number just past this segment (SYN and FIN count one). */
 export function segEnd(seq: number, flags: number, payloadLen: number): number {
   const extra = (flags & TcpFlags_SYN ? 1 : 0) + (flags & TcpFlags_FIN ? 1 : 0);
-  return (seq + payloadLen + extra) >>> 0;
+  return (seq + payloadLen + extra) | 0;
 }
 
-/** ip_ct_tcp_state for both directions of every entry, indexed by node (entry*2 + dir). */
+/**
+ * ip_ct_tcp_state for both directions of every entry, indexed by node (entry*2 + dir).
+ * Sequence numbers are int32 bit patterns (the windows, tdMaxWin, stay u32): compared modulo
+ * 2^32 like the kernel's u32s, they stay small integers when passed or stored, where a u32
+ * over 2^31 is a heap number at every call that does not inline.
+ */
 export class TcpWindows {
-  readonly tdEnd: Uint32Array;
-  readonly tdMaxEnd: Uint32Array;
+  readonly tdEnd: Int32Array;
+  readonly tdMaxEnd: Int32Array;
   readonly tdMaxWin: Uint32Array;
-  readonly tdMaxAck: Uint32Array;
+  readonly tdMaxAck: Int32Array;
   readonly tdScale: Uint8Array;
   readonly tdFlags: Uint8Array;
   // Per entry: the last packet seen (ct->proto.tcp.last_*), for retransmissions and resyncs.
@@ -74,27 +79,27 @@ export class TcpWindows {
   readonly lastDir: Uint8Array;
   readonly lastFlags: Uint8Array;
   readonly lastWscale: Uint8Array;
-  readonly lastSeq: Uint32Array;
-  readonly lastAck: Uint32Array;
-  readonly lastEnd: Uint32Array;
-  readonly lastWin: Uint32Array;
+  readonly lastSeq: Int32Array;
+  readonly lastAck: Int32Array;
+  readonly lastEnd: Int32Array;
+  readonly lastWin: Int32Array;
   readonly retrans: Uint8Array;
 
   constructor(max: number) {
-    this.tdEnd = new Uint32Array(max * 2);
-    this.tdMaxEnd = new Uint32Array(max * 2);
+    this.tdEnd = new Int32Array(max * 2);
+    this.tdMaxEnd = new Int32Array(max * 2);
     this.tdMaxWin = new Uint32Array(max * 2);
-    this.tdMaxAck = new Uint32Array(max * 2);
+    this.tdMaxAck = new Int32Array(max * 2);
     this.tdScale = new Uint8Array(max * 2);
     this.tdFlags = new Uint8Array(max * 2);
     this.lastIndex = new Uint8Array(max);
     this.lastDir = new Uint8Array(max);
     this.lastFlags = new Uint8Array(max);
     this.lastWscale = new Uint8Array(max);
-    this.lastSeq = new Uint32Array(max);
-    this.lastAck = new Uint32Array(max);
-    this.lastEnd = new Uint32Array(max);
-    this.lastWin = new Uint32Array(max);
+    this.lastSeq = new Int32Array(max);
+    this.lastAck = new Int32Array(max);
+    this.lastEnd = new Int32Array(max);
+    this.lastWin = new Int32Array(max);
     this.retrans = new Uint8Array(max);
   }
 
@@ -174,7 +179,7 @@ export class TcpWindows {
     const maxWinS = tdMaxWin[s]!;
     const maxWinR = tdMaxWin[r]!;
     const endR = tdEnd[r]!;
-    const end = (seq + payloadLen) >>> 0;
+    const end = (seq + payloadLen) | 0;
     const maxAckWin = maxWinS > MAXACKWINCONST ? maxWinS : MAXACKWINCONST;
     if (
       maxWinS === 0 ||
@@ -364,8 +369,8 @@ export class TcpWindows {
     if (index === TcpIndex_ACK) {
       if (
         lastDir[e] === dir &&
-        lastSeq[e] === seq >>> 0 &&
-        lastAck[e] === ack >>> 0 &&
+        lastSeq[e] === (seq | 0) &&
+        lastAck[e] === (ack | 0) &&
         lastEnd[e] === end &&
         lastWin[e] === winRaw
       ) {

@@ -100,9 +100,9 @@ export class TcpTracker {
   }
 
   /**
-   * Track one TCP segment of flow `ref` (entry*2 + dir): flags as in TcpFlags, seq/ack as u32,
-   * the raw 16-bit window, TCP payload length, and the window-scale option of a SYN (-1 if
-   * absent). `bytes` is the IP packet length for the counters. A new entry's first call runs
+   * Track one TCP segment of flow `ref` (entry*2 + dir): flags as in TcpFlags, seq/ack as 32
+   * bits (u32 or int32: int32 passes without a heap number), the raw 16-bit window, TCP
+   * payload length, and the window-scale option of a SYN (-1 if absent). `bytes` is the IP packet length for the counters. A new entry's first call runs
    * tcp_new; if that refuses, the entry is removed and INVALID returned.
    */
   packet(
@@ -122,8 +122,8 @@ export class TcpTracker {
     const dir = ref & 1;
     const s = e * 2 + dir;
     const r = s ^ 1;
-    seq >>>= 0;
-    ack >>>= 0;
+    seq |= 0;
+    ack |= 0;
     win &= 0xffff;
     if (
       (flags & FAST_FLAGS_MASK) === TcpFlags.ACK &&

@@ -596,9 +596,9 @@ export class NodeDataplane {
     const len = info.l4Offset + info.l4Length;
     if (info.proto === TCP) {
       const l4 = info.l4Offset;
-      const seq = ((b[l4 + 4]! << 24) | (b[l4 + 5]! << 16) | (b[l4 + 6]! << 8) | b[l4 + 7]!) >>> 0;
-      const ack =
-        ((b[l4 + 8]! << 24) | (b[l4 + 9]! << 16) | (b[l4 + 10]! << 8) | b[l4 + 11]!) >>> 0;
+      // int32, not u32: a u32 over 2^31 would be a heap number at the call.
+      const seq = (b[l4 + 4]! << 24) | (b[l4 + 5]! << 16) | (b[l4 + 6]! << 8) | b[l4 + 7]!;
+      const ack = (b[l4 + 8]! << 24) | (b[l4 + 9]! << 16) | (b[l4 + 10]! << 8) | b[l4 + 11]!;
       const win = (b[l4 + 14]! << 8) | b[l4 + 15]!;
       const hl = (b[l4 + 12]! >>> 4) << 2;
       const payload = info.l4Length - hl;
