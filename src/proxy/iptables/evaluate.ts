@@ -46,8 +46,12 @@ export interface EvalContext {
   trace?: ((e: TraceEvent) => void) | undefined;
 }
 
-/** While a walk is recorded: the rules it counts (index, or ~chain for a policy). */
-let recording: number[] | undefined;
+/**
+ * While a walk is recorded: where it lists the rules it counts (index, or ~chain for a
+ * policy), and how many it counted (past the array's end: too long to record).
+ */
+let recording: Int32Array | undefined;
+let recorded = 0;
 /** Set when a recorded walk evaluated statistic or recent (random, time, side effects). */
 let volatileWalk = false;
 
@@ -266,7 +270,7 @@ export function evaluateTable(
       }
       pkts[i]! += 1;
       bytes[i]! += len;
-      if (recording !== undefined) recording.push(i);
+      if (recording !== undefined) record(i);
       if (trace !== undefined) {
         trace({
           table: table.name,
@@ -327,7 +331,7 @@ export function evaluateTable(
       out.rulesVisited += visited;
       counters.policyPkts[ci]! += 1;
       counters.policyBytes[ci]! += len;
-      if (recording !== undefined) recording.push(~ci);
+      if (recording !== undefined) record(~ci);
       if (trace !== undefined) {
         trace({
           table: table.name,
@@ -355,10 +359,15 @@ export function evaluateTable(
   }
 }
 
+function record(x: number): void {
+  if (recorded < recording!.length) recording![recorded] = x;
+  recorded++;
+}
+
 /**
  * evaluateTable, also listing in `path` the rules it counted (rule index, or ~chain for a
- * chain policy). Returns false when statistic or recent took part, so the outcome may not
- * repeat for the same packet fields.
+ * chain policy). Returns how many it listed, or -1 when statistic or recent took part (the
+ * outcome may not repeat for the same packet fields) or the walk did not fit in `path`.
  */
 export function evaluateTableRecorded(
   table: Table,
@@ -366,16 +375,17 @@ export function evaluateTableRecorded(
   p: PacketMeta,
   ctx: EvalContext,
   out: EvalResult,
-  path: number[],
-): boolean {
+  path: Int32Array,
+): number {
   recording = path;
+  recorded = 0;
   volatileWalk = false;
   try {
     evaluateTable(table, start, p, ctx, out);
   } finally {
     recording = undefined;
   }
-  return !volatileWalk;
+  return volatileWalk || recorded > path.length ? -1 : recorded;
 }
 
 /** Count one packet of `len` bytes on every rule and policy of a recorded path. */

@@ -30,6 +30,7 @@ import { restoreText } from './rules.ts';
 import type { RuleSet, Table, TableName } from './rules.ts';
 import { iptablesSave } from './save.ts';
 import type { SaveOptions } from './save.ts';
+import { PathTokens } from './path-tokens.ts';
 import { IptablesNodeViews } from './views.ts';
 import { ruleAt } from './table-rules.ts';
 import type { NodeViews } from '../views.ts';
@@ -48,6 +49,8 @@ const HOOK_INPUT = Hook.Input;
 const NAT = TABLE_NAT;
 const FILTER = TABLE_FILTER;
 const ACCEPT = Verdict.Accept;
+/** Longest filter walk remembered per flow (rules counted); a longer one is walked per packet. */
+const PATH_MAX = 256;
 
 export class IptablesProxier extends ServiceMapProxier implements DataplaneProxier {
   private nodeViews: IptablesNodeViews | undefined;
@@ -69,9 +72,8 @@ export class IptablesProxier extends ServiceMapProxier implements DataplaneProxi
   /** Bumped when rules are swapped in: remembered filter walks are void then. */
   private generation = 0;
   /** Recorded filter walks of established packets (the installed rules'), by token. */
-  private paths: Int32Array[] = [new Int32Array(0)];
-  private pathTokens = new Map<string, number>();
-  private readonly pathScratch: number[] = [];
+  private readonly paths = new PathTokens();
+  private readonly pathScratch = new Int32Array(PATH_MAX);
   /** kube-proxy sets route_localnet=1 for localhost NodePorts (iptables mode only). */
   readonly routeLocalnet: boolean;
 
@@ -90,8 +92,7 @@ export class IptablesProxier extends ServiceMapProxier implements DataplaneProxi
   private install(rs: RuleSet): void {
     this.rules = rs;
     this.generation++;
-    this.paths = [new Int32Array(0)]; // token 0: the empty path
-    this.pathTokens = new Map();
+    this.paths.clear();
     for (let h = 0; h < 5; h++) {
       this.natStart[h] = hookChainIndex(rs.nat, h as Hook);
       this.filterStart[h] = hookChainIndex(rs.filter, h as Hook);
@@ -150,26 +151,16 @@ export class IptablesProxier extends ServiceMapProxier implements DataplaneProxi
   filterEstablished(meta: PacketMeta, hook: Hook, out: EvalResult): number {
     resetEvalResult(out, meta.mark);
     const start = this.filterStart[hook]!;
+    if (start < 0) return 0; // counted nothing: token 0, nothing to repeat
     const path = this.pathScratch;
-    path.length = 0;
-    if (start >= 0 && !evaluateTableRecorded(this.rules.filter, start, meta, this.ctx, out, path)) {
-      return -1;
-    }
-    if (path.length === 0) return 0; // counted nothing: token 0, nothing to repeat
-    const key = path.join(',');
-    let token = this.pathTokens.get(key);
-    if (token === undefined) {
-      token = this.paths.length;
-      this.paths.push(Int32Array.from(path));
-      this.pathTokens.set(key, token);
-    }
-    return token;
+    const n = evaluateTableRecorded(this.rules.filter, start, meta, this.ctx, out, path);
+    return n < 0 ? -1 : this.paths.intern(path, n);
   }
 
   /** One more packet along a recorded filter walk: the counters it bumped, bumped again. */
   countPath(token: number, len: number): void {
-    const path = this.paths[token];
-    if (path !== undefined && path.length > 0) countRecordedPath(this.rules.filter, path, len);
+    const path = this.paths.path(token);
+    if (path.length > 0) countRecordedPath(this.rules.filter, path, len);
   }
 
   private walk(t: Table, start: number, p: PacketMeta, out: EvalResult): void {
