@@ -232,15 +232,12 @@ export class TcpConnection {
   set rcvNxt(v: number) {
     this.rec[this.at + RCV_NXT] = v >>> 0;
   }
-  /** @internal An RTT measurement is running (rttSeq is set). */
+  /** @internal An RTT measurement is running: the ACK of the record's RTT_SEQ ends it. */
   private timing = false;
-  /** @internal Sequence whose acknowledgement ends the running RTT measurement. */
-  get rttSeq(): number | undefined {
-    return this.timing ? this.rec[this.at + RTT_SEQ]! : undefined;
-  }
-  set rttSeq(v: number | undefined) {
-    this.timing = v !== undefined;
-    if (v !== undefined) this.rec[this.at + RTT_SEQ] = v >>> 0;
+  /** Time the segment ending at `seq` (no sequence boxed as an optional number). */
+  private startTiming(seq: number): void {
+    this.timing = true;
+    this.rec[this.at + RTT_SEQ] = seq >>> 0;
   }
   /** @internal When the running RTT measurement began, ns. */
   get rttStart(): number {
@@ -354,7 +351,7 @@ export class TcpConnection {
     this.sndNxt = seqAdd(this.iss, 1);
     this.sndMax = this.sndNxt;
     this.sndBufSeq = this.sndNxt;
-    this.rttSeq = this.iss;
+    this.startTiming(this.iss);
     this.rttStart = this.ctx.clock.now();
   }
 
@@ -468,13 +465,11 @@ export class TcpConnection {
       add(this.rec, this.at + BYTES_RETRANSMITTED, len);
       // Karn's algorithm: no RTT sample from anything sent twice.
       const end = seqAdd(seq, Math.max(1, len + (fin ? 1 : 0)));
-      if (this.rttSeq !== undefined && seqInRange(this.rttSeq, seq, end)) {
-        this.rttSeq = undefined;
-      }
+      if (this.timing && seqInRange(this.rec[this.at + RTT_SEQ]!, seq, end)) this.timing = false;
     } else {
       add(this.rec, this.at + BYTES_SENT, len);
-      if (this.rttSeq === undefined) {
-        this.rttSeq = seqAdd(seq, Math.max(len, 1) - 1);
+      if (!this.timing) {
+        this.startTiming(seqAdd(seq, Math.max(len, 1) - 1));
         this.rttStart = this.ctx.clock.now();
       }
     }
@@ -558,7 +553,7 @@ export class TcpConnection {
       if (this.retries >= limit) return this.passive ? this.finish(undefined) : this.fail();
       this.retries++;
       add(this.rec, this.at + RETRANSMITS, 1);
-      this.rttSeq = undefined;
+      this.timing = false;
       this.sendSyn(this.state === 'SYN-RECEIVED');
       return this.armRto();
     }
@@ -640,12 +635,12 @@ export class TcpConnection {
 
   /** @internal Update the RTT estimate from an ACK covering the timed segment. */
   sampleRtt(ack: number): void {
-    if (this.rttSeq === undefined || !seqGt(ack, this.rttSeq)) return;
     const r = this.rec;
     const at = this.at;
+    if (!this.timing || !seqGt(ack, r[at + RTT_SEQ]!)) return;
     const cfg = this.ctx.tcpConfig;
     rttSample(r, at, this.ctx.clock.now() - r[at + RTT_START]!, cfg.minRtoNs, cfg.maxRtoNs);
-    this.rttSeq = undefined;
+    this.timing = false;
     r[at + SRTT_NS] = Math.round(r[at + SRTT]!);
     r[at + RTTVAR_NS] = Math.round(r[at + RTTVAR]!);
     r[at + LAST_RTT_NS] = r[at + RTT_LAST]!;

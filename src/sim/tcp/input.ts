@@ -125,7 +125,7 @@ function reset(c: TcpConnection): void {
 }
 
 function setWindow(c: TcpConnection, seg: Segment): void {
-  c.sndWnd = seg.window * 2 ** c.sndWscale;
+  c.sndWnd = seg.window << c.sndWscale; // at most 0xffff << 14: no overflow
   c.sndWl1 = seg.seq;
   c.sndWl2 = seg.ack;
 }
@@ -157,7 +157,7 @@ function processAck(c: TcpConnection, seg: Segment): boolean {
     ack === c.sndUna &&
     seg.dataLen === 0 &&
     !(seg.flags & FIN) &&
-    seg.window * 2 ** c.sndWscale === c.sndWnd &&
+    seg.window << c.sndWscale === c.sndWnd &&
     c.sndUna !== c.sndMax
   ) {
     // RFC 5681 §3.2: the third duplicate ACK triggers a fast retransmit.
