@@ -2,7 +2,7 @@
 // body framing by Content-Length, chunked transfer coding, or (responses) close.
 // Bytes arrive in any split; messages come out whole, pipelined ones in order.
 import type { HeaderList } from './message.ts';
-import { EMPTY_BYTES, slabCopy } from '../../packet/slab.ts';
+import { EMPTY_BYTES } from '../../packet/slab.ts';
 import { concatBytes, getHeader, nameIs, raised } from './message.ts';
 import { HeadMemo } from './head-memo.ts';
 
@@ -156,6 +156,11 @@ export class HttpParser {
     return this.state !== 'head';
   }
 
+  /**
+   * The next bytes of the stream, handed over: the parser keeps them without a copy (a
+   * message's body may be a view of them), so the caller does not change them afterwards
+   * (the simulated TCP gives each read its own copy).
+   */
   feed(bytes: Uint8Array): void {
     if (this.failed || bytes.length === 0) return;
     this.buf = this.buf.length === 0 ? bytes : concatBytes([this.buf, bytes]);
@@ -197,7 +202,7 @@ export class HttpParser {
         const take =
           this.state === 'close' ? this.buf.length : Math.min(this.left, this.buf.length);
         if (take > 0) {
-          const piece = slabCopy(this.buf, 0, take);
+          const piece = take === this.buf.length ? this.buf : this.buf.subarray(0, take);
           if (this.body0 === undefined) this.body0 = piece;
           else (this.bodyMore ??= []).push(piece);
           this.bodyReceived += take;
@@ -412,7 +417,7 @@ export class HttpParser {
 
   private complete(): boolean {
     const head = this.head!;
-    // A body that came in one piece is already its own copy (step() slices it).
+    // A body that came in one piece is that piece (a view of what feed() was given).
     const body = this.bodySoFar();
     this.head = undefined;
     this.body0 = undefined;
