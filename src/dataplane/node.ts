@@ -256,9 +256,22 @@ export class NodeDataplane {
     const info = this.info;
     const c = this.counters;
     const fromLocal = inIf === LOCAL_IF;
+    // addrtype of each address, tested once for the whole first packet.
+    const srcLocal = this.isLocal(info.src);
+    const origDstLocal = this.isLocal(info.dst);
     // ip_route_output / ip_route_input: 127.0.0.0/8 leaves lo only with route_localnet.
-    if (fromLocal && this.loopbackLeaves(info.src, info.dst)) return c.drop(Drop.Localnet);
-    const m = this.fillMeta(info.src, info.dst, info.sport, info.dport, 0, CtState.NEW, inIf);
+    if (fromLocal && this.loopbackLeaves(info.src, origDstLocal)) return c.drop(Drop.Localnet);
+    const flags = addrFlags(srcLocal, origDstLocal);
+    const m = this.fillMeta(
+      info.src,
+      info.dst,
+      info.sport,
+      info.dport,
+      0,
+      CtState.NEW,
+      inIf,
+      flags,
+    );
     c.newFlows++;
 
     // nat PREROUTING (OUTPUT for the node's own packets, which also walks filter OUTPUT).
@@ -275,14 +288,22 @@ export class NodeDataplane {
     const dstPort = dnat ? r.dnatPort : info.dport;
     const mark = r.mark;
 
-    const route = this.route(dst);
-    if (route === undefined) return c.drop(Drop.NoRoute);
-    const local = route === LOCAL_IF;
-    if (fromLocal ? this.loopbackLeaves(info.src, dst) : this.martian(info.src, dst)) {
+    // One route lookup: its interface, and its gateway for the next hop at the end.
+    const local = dnat ? this.isLocal(dst) : origDstLocal;
+    let route = LOCAL_IF;
+    let gw = 0;
+    if (!local) {
+      const rt = this.routes.lookup(dst);
+      if (rt === undefined) return c.drop(Drop.NoRoute);
+      route = rt.ifIndex;
+      gw = rt.gateway;
+    }
+    if (fromLocal ? this.loopbackLeaves(info.src, local) : this.martian(info.src, dst)) {
       return c.drop(Drop.Localnet);
     }
     const ctNew = CtState.NEW | (dnat ? CtState.DNAT : 0);
-    const m2 = this.fillMeta(info.src, dst, info.sport, dstPort, mark, ctNew, inIf);
+    const flags2 = addrFlags(srcLocal, local);
+    const m2 = this.fillMeta(info.src, dst, info.sport, dstPort, mark, ctNew, inIf, flags2);
     if (!fromLocal) {
       // ip_forward(): TTL first (the error quotes the packet as received, and nf_ct_attach
       // un-NATs it: from the address the client sent to), then the decrement, then FORWARD.
@@ -344,17 +365,19 @@ export class NodeDataplane {
       // Back in through lo, conntrack entry confirmed: filter INPUT sees the NATed packet.
       const src = snat !== 0 ? snat : info.src;
       const ct = ctNew | (snat !== 0 ? CtState.SNAT : 0);
-      const m3 = this.fillMeta(src, dst, snatPort, dstPort, mark, ct, LOCAL_IF);
+      const flags3 = snat !== 0 ? addrFlags(this.isLocal(snat), true) : flags2;
+      const m3 = this.fillMeta(src, dst, snatPort, dstPort, mark, ct, LOCAL_IF, flags3);
       const f = this.rules(m3, Hook.Input, TABLE_FILTER, this.res);
       c.rulesVisited += f.rulesVisited;
       if (f.verdict !== RuleVerdict.Accept) return this.ruleDrop(b, inIf, f.verdict, LOCAL_IF);
     }
-    return this.finish(b, inIf, -1, false, route);
+    // The packet now carries `dst` (the flow's NAT wrote it): the route found above holds.
+    return this.forwardOut(b, inIf, route, gw !== 0 ? gw : dst);
   }
 
   /** A node's own packet from 127.0.0.0/8 that would leave lo while route_localnet is 0. */
-  private loopbackLeaves(src: number, dst: number): boolean {
-    return src >>> 24 === 127 && !this.isLocal(dst) && this.opts.proxier.routeLocalnet !== true;
+  private loopbackLeaves(src: number, dstLocal: boolean): boolean {
+    return src >>> 24 === 127 && !dstLocal && this.opts.proxier.routeLocalnet !== true;
   }
 
   /** ip_route_input_slow(): a loopback source or destination from outside, without route_localnet. */
@@ -367,7 +390,8 @@ export class NodeDataplane {
     const info = this.info;
     const route = this.route(info.dst);
     if (route === undefined) return this.counters.drop(Drop.NoRoute);
-    const m = this.fillMeta(info.src, info.dst, info.sport, info.dport, 0, state, inIf);
+    const flags = addrFlags(this.isLocal(info.src), route === LOCAL_IF);
+    const m = this.fillMeta(info.src, info.dst, info.sport, info.dport, 0, state, inIf, flags);
     const hook = inIf === LOCAL_IF ? Hook.Output : route === LOCAL_IF ? Hook.Input : Hook.Forward;
     const f = this.rules(m, hook, TABLE_FILTER, this.res);
     if (f.verdict !== RuleVerdict.Accept) {
@@ -617,6 +641,7 @@ export class NodeDataplane {
     mark: number,
     ctstate: number,
     inIf: number,
+    flags: number,
   ) {
     const m = this.meta;
     const info = this.info;
@@ -627,8 +652,7 @@ export class NodeDataplane {
     m.dport = dport;
     m.mark = mark;
     m.ctstate = ctstate;
-    m.addrFlags =
-      (this.isLocal(src) ? ADDR_SRC_LOCAL : 0) | (this.isLocal(dst) ? ADDR_DST_LOCAL : 0);
+    m.addrFlags = flags;
     m.len = info.l4Offset + info.l4Length;
     m.tcpFlags = info.tcpFlags;
     m.inIface = this.ifaces[inIf]?.name ?? '';
@@ -705,6 +729,10 @@ export class NodeDataplane {
     return i === undefined ? `if${ifIndex}` : `${i.name} (${u32ToIp(i.addr)})`;
   }
 }
+
+/** PacketMeta.addrFlags from the two addrtype LOCAL tests. */
+const addrFlags = (srcLocal: boolean, dstLocal: boolean): number =>
+  (srcLocal ? ADDR_SRC_LOCAL : 0) | (dstLocal ? ADDR_DST_LOCAL : 0);
 
 const u32At = (b: Uint8Array, o: number): number =>
   ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;

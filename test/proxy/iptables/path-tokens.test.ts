@@ -21,7 +21,7 @@ test('a token per distinct path, stable, the path read back as recorded', (t) =>
           const tok = tokens.intern(scratch(p), p.length);
           const key = p.join(',');
           if (p.length === 0) t.is(tok, 0);
-          if (seen.has(key)) t.is(tok, seen.get(key));
+          if (seen.has(key)) t.is(tok, seen.get(key)!);
           else t.false([...seen.values()].includes(tok));
           seen.set(key, tok);
           t.deepEqual([...tokens.path(tok)], p);
