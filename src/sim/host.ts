@@ -20,7 +20,7 @@ import {
   reasonName,
   u32ToIp,
 } from '../packet/index.ts';
-import type { Addr } from '../packet/index.ts';
+import type { Addr, PacketInfo } from '../packet/index.ts';
 import { recyclePacket } from '../packet/slab.ts';
 import { DEFAULT_TCP_CONFIG } from './tcp/config.ts';
 import type { TcpConfig } from './tcp/config.ts';
@@ -34,6 +34,19 @@ import type { Segment } from './tcp/segment.ts';
 import { ConnIndex } from './conn-index.ts';
 import { UdpSocket } from './udp.ts';
 import type { UdpHostContext } from './udp.ts';
+
+/**
+ * What receive() reads a packet into, shared by all hosts: one per level of receives in
+ * progress on the call stack (a link that delivers synchronously nests another host's),
+ * so a packet's fields land in warm objects rather than in its host's own, cold in a run
+ * with many hosts. Nothing keeps them past the packet.
+ */
+interface RxScratch {
+  info: PacketInfo;
+  seg: Segment;
+}
+const rxScratch: RxScratch[] = [];
+let rxLevel = 0;
 
 /** Linux net.ipv4.ip_local_port_range default. */
 export const EPHEMERAL_LOW = 32768;
@@ -100,16 +113,12 @@ export class SimHost implements TcpHostContext, UdpHostContext {
     events: {},
   };
   private readonly icmpQuote: 'rfc792' | 'linux';
-  private readonly info = newPacketInfo();
+  /** addresses[0] as an int32: a small integer in the host object, not a boxed u32. */
+  private readonly primary: number;
   /** Every TCP connection in creation order (views, shutdown); lookups go through connIndex. */
   private readonly conns = new ConnList();
   /** The same connections by 4-tuple, for the per-packet lookup (a flat hash table). */
   private readonly connIndex = new ConnIndex<TcpConnection>();
-  /**
-   * The segment being received, one per host and refilled per packet: receive() never runs
-   * twice at once on a host (see depth), and nothing keeps a Segment past its packet.
-   */
-  private readonly seg: Segment = newSegment();
   /** receive(), bound once: a packet deferred to the same instant is queued with it. */
   private readonly receiveLater = (packet: Uint8Array): void => this.receive(packet);
   /** The deferred start of an active open (see tcpConnect). */
@@ -127,6 +136,7 @@ export class SimHost implements TcpHostContext, UdpHostContext {
     if (o.addresses.length === 0) throw new Error(`host ${o.name}: no address`);
     this.name = o.name;
     this.addresses = o.addresses.map(addrU32);
+    this.primary = this.addresses[0]! | 0;
     this.clock = o.clock;
     this.rng = o.rng ?? new Rng(o.seed ?? 1);
     this.tcpConfig = { ...DEFAULT_TCP_CONFIG, ...o.tcp };
@@ -146,8 +156,9 @@ export class SimHost implements TcpHostContext, UdpHostContext {
   }
 
   isLocal(ip: number): boolean {
+    if ((ip | 0) === this.primary || ip >>> 24 === 127) return true;
     const a = this.addresses;
-    return ip === a[0] || ip >>> 24 === 127 || (a.length > 1 && a.includes(ip));
+    return a.length > 1 && a.includes(ip);
   }
 
   /** Source address toward `dst`: loopback for 127/8, the address itself if local. */
@@ -319,35 +330,36 @@ export class SimHost implements TcpHostContext, UdpHostContext {
       return;
     }
     this.depth++;
+    const level = rxLevel++;
+    const rx = (rxScratch[level] ??= { info: newPacketInfo(), seg: newSegment() });
     try {
-      this.receivePacket(packet);
+      this.receivePacket(packet, rx.info, rx.seg);
     } finally {
       this.depth--;
+      rxLevel--;
     }
     // Read to the end, and nothing here keeps a view of it (TCP and UDP hand out copies).
     if (this.recyclePackets) recyclePacket(packet);
   }
 
-  private receivePacket(packet: Uint8Array): void {
+  private receivePacket(packet: Uint8Array, info: PacketInfo, seg: Segment): void {
     this.counters.rxPackets++;
     this.counters.rxBytes += packet.length;
-    const info = this.info;
     // Hosts verify L4 checksums (tcp_v4_rcv / __udp4_lib_rcv drop csum errors).
     const r = classify(packet, 0, packet.length, info, ClassifyFlags.VERIFY_L4_CHECKSUM);
     if (r !== 0) return this.drop(reasonName(r));
     if (!this.isLocal(info.dst)) return this.drop('notLocal');
     // No reassembly in the simulated stack: fragments are dropped.
     if (info.fragment) return this.drop('fragment');
-    if (info.proto === IpProto.TCP) return this.tcpReceive(packet);
-    if (info.proto === IpProto.UDP) return this.udpReceive(packet);
-    if (info.proto === IpProto.ICMP) return this.icmpReceive(packet);
+    if (info.proto === IpProto.TCP) return this.tcpReceive(packet, info, seg);
+    if (info.proto === IpProto.UDP) return this.udpReceive(packet, info);
+    if (info.proto === IpProto.ICMP) return this.icmpReceive(packet, info);
     this.drop('unknownProtocol');
-    this.icmpError(packet, IcmpType.DEST_UNREACHABLE, DestUnreachableCode.PROTOCOL);
+    this.icmpError(packet, info, IcmpType.DEST_UNREACHABLE, DestUnreachableCode.PROTOCOL);
   }
 
-  private tcpReceive(packet: Uint8Array): void {
-    const i = this.info;
-    const seg = readSegment(packet, i.l4Offset, i.l4Length, i.src, i.dst, this.seg);
+  private tcpReceive(packet: Uint8Array, i: PacketInfo, into: Segment): void {
+    const seg = readSegment(packet, i.l4Offset, i.l4Length, i.src, i.dst, into);
     const conn = this.findConn(i.dst, seg.dport, i.src, seg.sport);
     if (conn !== undefined && !conn.input(seg)) return;
     const l = this.listeners.get(seg.dport)?.find((x) => x.ip === 0 || x.ip === i.dst);
@@ -391,29 +403,25 @@ export class SimHost implements TcpHostContext, UdpHostContext {
     );
   }
 
-  private udpReceive(packet: Uint8Array): void {
-    const i = this.info;
+  private udpReceive(packet: Uint8Array, i: PacketInfo): void {
     const ulen = (packet[i.l4Offset + 4]! << 8) | packet[i.l4Offset + 5]!;
     const sock = this.udpSockets.get(i.dport)?.find((s) => s.localIp === 0 || s.localIp === i.dst);
     if (sock === undefined) {
       this.drop('udp.noSocket');
-      return this.icmpError(packet, IcmpType.DEST_UNREACHABLE, DestUnreachableCode.PORT);
+      return this.icmpError(packet, i, IcmpType.DEST_UNREACHABLE, DestUnreachableCode.PORT);
     }
     const payload = packet.slice(i.l4Offset + 8, i.l4Offset + ulen);
     sock.deliver(payload, i.src, i.sport, i.dst);
   }
 
   /** Send an ICMP error about `packet` when RFC 1812 allows one. */
-  private icmpError(packet: Uint8Array, type: number, code: number): void {
+  private icmpError(packet: Uint8Array, info: PacketInfo, type: number, code: number): void {
     if (!mayReplyWithIcmpError(packet)) return this.count('icmp.errorSuppressed');
     this.count(`icmp.sent.${type}.${code}`);
-    this.sendPacket(
-      buildIcmpError(packet, type, code, { src: this.info.dst, quote: this.icmpQuote }),
-    );
+    this.sendPacket(buildIcmpError(packet, type, code, { src: info.dst, quote: this.icmpQuote }));
   }
 
-  private icmpReceive(packet: Uint8Array): void {
-    const i = this.info;
+  private icmpReceive(packet: Uint8Array, i: PacketInfo): void {
     if (i.icmpType === IcmpType.ECHO_REQUEST) {
       // icmp_echo(): the reply carries the same identifier, sequence and data.
       this.count('icmp.echoReplied');
@@ -431,12 +439,11 @@ export class SimHost implements TcpHostContext, UdpHostContext {
     }
     if (i.icmpType === IcmpType.ECHO_REPLY) return this.drop('icmp.unexpectedEchoReply');
     if (i.innerOffset < 0) return this.drop('icmp.unhandled');
-    this.icmpErrorArrives(packet);
+    this.icmpErrorArrives(packet, i);
   }
 
   /** Match an ICMP error's quoted header to the socket that sent it (tcp_v4_err, udp_err). */
-  private icmpErrorArrives(packet: Uint8Array): void {
-    const i = this.info;
+  private icmpErrorArrives(packet: Uint8Array, i: PacketInfo): void {
     const inner = i.innerOffset;
     const ihl = (packet[inner]! & 0x0f) << 2;
     const l4 = inner + ihl;

@@ -80,6 +80,8 @@ export interface SimNetworkOptions {
 
 interface PodAttachment {
   host: SimHost;
+  /** The host's name, here so a send reads no other object for it (see send). */
+  name: string;
   node: SimNode;
   ifIndex: number;
   /** The pod's end of its veth: what a packet the node sends it does on arrival. */
@@ -89,12 +91,14 @@ interface PodAttachment {
 /** A node as the node network sees it: arrivals on its uplink (eth0). */
 interface NodeOnWire {
   sim: SimNode;
+  name: string;
   deliver: (pkt: Uint8Array) => void;
 }
 
 /** An outside host behind the router. */
 interface ExternalHost {
   host: SimHost;
+  name: string;
   deliver: (pkt: Uint8Array) => void;
 }
 
@@ -149,6 +153,7 @@ export class SimNetwork {
       this.nodes.set(n.name, sim);
       const wire: NodeOnWire = {
         sim,
+        name: n.name,
         deliver: (pkt) => {
           if (this.capture) this.tap(`${n.name}:eth0:in`, pkt);
           this.atNode(sim, pkt, 1);
@@ -187,7 +192,13 @@ export class SimNetwork {
     if (sim === undefined || ifIndex === undefined) {
       throw new Error(`pod ${host.name} (${u32ToIp(ip)}) has no veth on ${nodeName}`);
     }
-    this.pods.set(ip, { host, node: sim, ifIndex, deliver: (pkt) => host.receive(pkt) });
+    this.pods.set(ip, {
+      host,
+      name: host.name,
+      node: sim,
+      ifIndex,
+      deliver: (pkt) => host.receive(pkt),
+    });
     const toNode = (pkt: Uint8Array): void => this.atNode(sim, pkt, ifIndex);
     host.transmit = (pkt) => {
       if (this.capture) this.tap(`pod/${host.name}:out`, pkt);
@@ -212,6 +223,7 @@ export class SimNetwork {
     const host = this.newHost(name, [ip]);
     this.external.set(ipToU32(ip) | 0, {
       host,
+      name,
       deliver: (pkt) => {
         if (this.capture) this.tap(`external/${name}:in`, pkt);
         host.receive(pkt);
@@ -284,8 +296,7 @@ export class SimNetwork {
       const dst = ((pkt[16]! << 24) | (pkt[17]! << 16) | (pkt[18]! << 8) | pkt[19]!) >>> 0;
       const pod = this.pods.get(dst);
       if (this.capture) this.tap(`${sim.node.name}:${iface.name}:out`, pkt);
-      if (pod !== undefined && pod.node === sim)
-        this.send('veth', '', pod.host.name, pkt, pod.deliver);
+      if (pod !== undefined && pod.node === sim) this.send('veth', '', pod.name, pkt, pod.deliver);
       return;
     }
     if (iface.kind === IfaceKind.Local) {
@@ -295,7 +306,7 @@ export class SimNetwork {
     if (this.capture) this.tap(`${sim.node.name}:eth0:out`, pkt);
     const peer = this.nodeByIp.get(nextHop | 0);
     if (peer !== undefined) {
-      this.send('node', sim.node.name, peer.sim.node.name, pkt, peer.deliver);
+      this.send('node', sim.node.name, peer.name, pkt, peer.deliver);
     } else {
       this.send('node', sim.node.name, 'router', pkt, this.toRouter);
     }
@@ -316,7 +327,7 @@ export class SimNetwork {
     const dst = ((pkt[16]! << 24) | (pkt[17]! << 16) | (pkt[18]! << 8) | pkt[19]!) >>> 0;
     const ext = this.external.get(dst | 0);
     if (ext !== undefined) {
-      this.send('external', '', ext.host.name, pkt, ext.deliver);
+      this.send('external', '', ext.name, pkt, ext.deliver);
       return;
     }
     const node =
@@ -328,7 +339,7 @@ export class SimNetwork {
       this.routerDrops++;
       return;
     }
-    this.send('node', 'router', node.sim.node.name, pkt, node.deliver);
+    this.send('node', 'router', node.name, pkt, node.deliver);
   }
 
   /** Run the simulation (controllers, timers, packets) for `ns` of virtual time. */
