@@ -5,7 +5,9 @@
 // view of it is referenced, so whatever keeps a buffer for long should copy it out (or
 // keep nothing: a consumer that has read a buffer to its end should drop the view).
 // Nothing on the packet path reads a buffer's `.buffer` beyond its own view (DESIGN.md:
-// views are built with byteOffset and byteLength).
+// views are built with byteOffset and byteLength). Packet buffers are the exception to
+// "never handed out twice": the reader that owns a packet last may give it back
+// (recyclePacket) and packetBytes hands it out again, so a packet costs no allocation.
 
 const SLAB_BYTES = 16 * 1024;
 /** Larger buffers get an ArrayBuffer of their own. */
