@@ -372,7 +372,7 @@ export class NodeDataplane {
       if (f.verdict !== RuleVerdict.Accept) return this.ruleDrop(b, inIf, f.verdict, LOCAL_IF);
     }
     // The packet now carries `dst` (the flow's NAT wrote it): the route found above holds.
-    return this.forwardOut(b, inIf, route, gw !== 0 ? gw : dst);
+    return this.forwardOut(b, inIf, route, (gw !== 0 ? gw : dst) | 0);
   }
 
   /** A node's own packet from 127.0.0.0/8 that would leave lo while route_localnet is 0. */
@@ -452,7 +452,7 @@ export class NodeDataplane {
       const f = this.rules(m, r === LOCAL_IF ? HOOK_INPUT : HOOK_FORWARD, FILTER, this.res);
       if (f.verdict !== ACCEPT) return this.ruleDrop(b, inIf, f.verdict, r);
     }
-    return this.forwardOut(b, inIf, r, gw !== 0 ? gw : dst);
+    return this.forwardOut(b, inIf, r, (gw !== 0 ? gw : dst) | 0);
   }
 
   /**
@@ -482,7 +482,7 @@ export class NodeDataplane {
     if (fc[k + FC_STAMP] === this.stamp && fc[k + FC_IN] === inIf) {
       const token = fc[k + FC_TOKEN]!;
       if (token !== 0) px.countPath!(token, len);
-      return this.forwardOut(b, inIf, fc[k + FC_OUT]!, fc[k + FC_HOP]! >>> 0);
+      return this.forwardOut(b, inIf, fc[k + FC_OUT]!, fc[k + FC_HOP]!);
     }
     // First packet of this direction since a change: route and walk, then remember.
     const dst = ((b[16]! << 24) | (b[17]! << 16) | (b[18]! << 8) | b[19]!) >>> 0;
@@ -522,10 +522,13 @@ export class NodeDataplane {
       fc[k + FC_TOKEN] = token;
       fc[k + FC_STAMP] = this.stamp;
     }
-    return this.forwardOut(b, inIf, r, hop);
+    return this.forwardOut(b, inIf, r, hop | 0);
   }
 
-  /** Deliver locally, or decrement TTL and forward out of `r` to `hop`. */
+  /**
+   * Deliver locally, or decrement TTL and forward out of `r` to `hop`, an address as int32
+   * bits (a u32 over 2^31 would be a heap number at the call).
+   */
   private forwardOut(b: Uint8Array, inIf: number, r: number, hop: number): Verdict {
     const c = this.counters;
     if (r === LOCAL_IF) {
@@ -545,7 +548,7 @@ export class NodeDataplane {
       b[11] = s & 0xff;
     }
     this.outIf = r;
-    this.nextHop = hop;
+    this.nextHop = hop >>> 0;
     c.verdicts[V_FORWARD]!++;
     return V_FORWARD;
   }
