@@ -217,7 +217,9 @@ export class NodeDataplane {
     const tracked = proto === TCP || proto === UDP || proto === ICMP;
     const sport = proto === ICMP ? info.icmpId : info.sport;
     const dport = proto === ICMP ? icmpKey(info.icmpType, info.icmpCode) : info.dport;
-    let ref = tracked ? this.ct.table.lookup(proto, info.src, info.dst, sport, dport, now) : -1;
+    // Addresses as int32 bits, as the table keys them: a u32 over 2^31 is a heap number.
+    const t = this.ct.table;
+    let ref = tracked ? t.lookup(proto, info.src | 0, info.dst | 0, sport, dport, now) : -1;
     if (ref >= 0) {
       const v = this.track(ref, b, now);
       if (v === CT_REPEAT) ref = -1;
@@ -341,14 +343,15 @@ export class NodeDataplane {
     const rdst = snat !== 0 ? snat : info.src;
     const rsport = isIcmp ? (snat !== 0 ? snatPort : sport) : dstPort;
     const rdport = isIcmp ? icmpKey(icmpReplyType(info.icmpType), info.icmpCode) : snatPort;
+    // Addresses as int32 bits (the table's keys): no heap number for one over 2^31.
     const e = this.ct.insert(
       proto,
-      info.src,
-      info.dst,
+      info.src | 0,
+      info.dst | 0,
       sport,
       dport,
-      rsrc,
-      rdst,
+      rsrc | 0,
+      rdst | 0,
       rsport,
       rdport,
       now,
