@@ -18,7 +18,7 @@ function heads(kind: 'request' | 'response', text: string): ParsedHead[] {
   return out;
 }
 
-test('a head seen before is the same frozen head, its list and pairs frozen too', (t) => {
+test('a head seen before is the same frozen head, its header list frozen too', (t) => {
   const req = 'GET / HTTP/1.1\r\nHost: 10.0.0.1\r\nAccept: */*\r\n\r\n';
   const [a, b, c] = heads('request', req + req + req);
   t.is(b, a);
@@ -27,7 +27,7 @@ test('a head seen before is the same frozen head, its list and pairs frozen too'
     ['Host', '10.0.0.1'],
     ['Accept', '*/*'],
   ]);
-  t.true(Object.isFrozen(a) && Object.isFrozen(a!.headers) && Object.isFrozen(a!.headers[0]));
+  t.true(Object.isFrozen(a) && Object.isFrozen(a!.headers));
   t.throws(() => a!.headers.push(['X-Added', '1']));
   t.is(heads('request', req)[0]!.headers.length, 2);
 });
