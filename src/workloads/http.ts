@@ -2,8 +2,9 @@
 // simulated HTTP server (src/sim) and the lab's real processes (src/lab/workers) serve
 // the same bytes.
 
-/** Header fields in wire order, names as sent. */
-export type HeaderList = Array<[name: string, value: string]>;
+import type { HeaderList } from './header-fields.ts';
+
+export { type HeaderList, headerValue } from './header-fields.ts';
 
 export interface WorkloadRequest {
   method: string;
@@ -24,12 +25,5 @@ export interface WorkloadResponse {
 }
 
 export type WorkloadHandler = (req: WorkloadRequest) => WorkloadResponse;
-
-/** First value of a header (names compare case-insensitively). */
-export function headerValue(headers: HeaderList, name: string): string | undefined {
-  const n = name.toLowerCase();
-  for (const [k, v] of headers) if (k.toLowerCase() === n) return v;
-  return undefined;
-}
 
 export const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);

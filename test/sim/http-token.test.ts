@@ -2,8 +2,8 @@
 // case helpers that skip toLowerCase()/toUpperCase() when nothing changes, and keepsAlive.
 import test from 'ava';
 import fc from 'fast-check';
-import { headerHasToken, keepsAlive, lowered, raised } from '../../src/sim/http/message.ts';
-import type { HeaderList } from '../../src/sim/http/message.ts';
+import { headerHasToken, keepsAlive } from '../../src/sim/http/message.ts';
+import { type HeaderList, lowered, raised } from '../../src/workloads/header-fields.ts';
 
 const chars = ['a', 'K', 'e', 'p', '-', ' ', '\t', '\n', '\v', '\f', '\r', '\u00a0', 'É', 'é'];
 const ref = (v: string, t: string): boolean => v.trim().toLowerCase() === t;

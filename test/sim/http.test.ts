@@ -2,7 +2,7 @@ import test from 'ava';
 import { SECOND } from '../../src/control/clock.ts';
 import { HttpClientConnection, httpRequest, httpRequestAsync } from '../../src/sim/http/client.ts';
 import type { HttpClientError, HttpResult } from '../../src/sim/http/client.ts';
-import { getHeader } from '../../src/sim/http/message.ts';
+import { headerValue } from '../../src/workloads/header-fields.ts';
 import { createHttpServer } from '../../src/sim/http/server.ts';
 import { startHttpEcho } from '../../src/sim/workloads/http-echo.ts';
 import { isSyn, wire } from './wire.ts';
@@ -49,7 +49,7 @@ test('keep-alive: two requests on one connection, one handshake', (t) => {
   // Timing on the virtual clock (1 ms each way): connect = 1 RTT, answer after 2 RTT.
   t.deepEqual(results[0]!.timing, { connect: 2_000_000, firstByte: 4_000_000, total: 4_000_000 });
   t.is(results[1]!.timing.connect, 0);
-  t.is(getHeader(results[0]!.headers, 'connection'), 'keep-alive');
+  t.is(headerValue(results[0]!.headers, 'connection'), 'keep-alive');
   client.close();
 });
 

@@ -1,7 +1,7 @@
 // curl's command line, the part the simulation understands: URL, -v -s -S -i -I -X -H
 // -d -m --connect-timeout -o -w -A. Seconds become virtual nanoseconds.
 import { SECOND } from '../../control/clock.ts';
-import type { HeaderList } from '../http/message.ts';
+import type { HeaderList } from '../../workloads/header-fields.ts';
 
 export interface CurlOptions {
   url: string;

@@ -5,8 +5,9 @@
 import type { SimHost } from '../host.ts';
 import { httpRequest } from '../http/client.ts';
 import type { HttpClientError, HttpResult } from '../http/client.ts';
-import type { HeaderList } from '../http/message.ts';
-import { decodeText, getHeader, hasHeader } from '../http/message.ts';
+import type { HeaderList } from '../../workloads/header-fields.ts';
+import { decodeText, hasHeader } from '../http/message.ts';
+import { headerValue } from '../../workloads/header-fields.ts';
 import { strerror } from '../tcp/errors.ts';
 import type { SocketErrorCode } from '../tcp/errors.ts';
 import { parseCurlArgs, parseCurlUrl } from './curl-args.ts';
@@ -191,7 +192,7 @@ function success(a: Attempt, res: HttpResult): void {
   }
   if (o.output === undefined && !o.head) io.out(decodeText(res.body));
   if (o.verbose) {
-    const closing = getHeader(res.headers, 'connection')?.toLowerCase() === 'close';
+    const closing = headerValue(res.headers, 'connection')?.toLowerCase() === 'close';
     io.err(
       closing ? '* Closing connection 0\n' : `* Connection #0 to host ${url.host} left intact\n`,
     );
@@ -215,7 +216,7 @@ function failure(a: Attempt, ip: string, ms: number, err: HttpClientError): void
   if (err.code === 'TIMEOUT') {
     if (err.stage === 'connect')
       return fail(28, `Connection timed out after ${ms} milliseconds`, err);
-    const length = err.detail.head && getHeader(err.detail.head.headers, 'content-length');
+    const length = err.detail.head && headerValue(err.detail.head.headers, 'content-length');
     const of = length === undefined ? `${got}` : `${got} out of ${length}`;
     return fail(28, `Operation timed out after ${ms} milliseconds with ${of} bytes received`, err);
   }

@@ -6,15 +6,9 @@ import type { Addr } from '../../packet/index.ts';
 import type { SimHost } from '../host.ts';
 import type { TcpConnection, TcpEvents } from '../tcp/connection.ts';
 import type { SocketError, SocketErrorCode } from '../tcp/errors.ts';
-import type { HeaderList, HeadersInit } from './message.ts';
-import {
-  bodyBytes,
-  encodeWithBody,
-  hasHeader,
-  headerHasToken,
-  keepsAlive,
-  raised,
-} from './message.ts';
+import type { HeadersInit } from './message.ts';
+import { bodyBytes, encodeWithBody, hasHeader, headerHasToken, keepsAlive } from './message.ts';
+import { type HeaderList, raised } from '../../workloads/header-fields.ts';
 import { HttpParser } from './parser.ts';
 import { EMPTY_BYTES } from '../../packet/slab.ts';
 import type { HttpParseError, ParsedHead } from './parser.ts';

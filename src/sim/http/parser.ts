@@ -1,9 +1,9 @@
 // An incremental HTTP/1.1 message parser (RFC 9112): start line, header fields, and
 // body framing by Content-Length, chunked transfer coding, or (responses) close.
 // Bytes arrive in any split; messages come out whole, pipelined ones in order.
-import type { HeaderList } from './message.ts';
+import { type HeaderList, headerValue, nameIs, raised } from '../../workloads/header-fields.ts';
 import { EMPTY_BYTES } from '../../packet/slab.ts';
-import { concatBytes, getHeader, nameIs, raised } from './message.ts';
+import { concatBytes } from './message.ts';
 import { HeadMemo } from './head-memo.ts';
 
 export type ParseErrorCode =
@@ -389,7 +389,7 @@ export class HttpParser {
 
   /** A Transfer-Encoding, or Content-Length fields other than one plain number. */
   private frameOtherwise(h: HeaderList): boolean {
-    const te = getHeader(h, 'transfer-encoding');
+    const te = headerValue(h, 'transfer-encoding');
     if (te !== undefined) {
       const codings = te.split(',').map((s) => s.trim().toLowerCase());
       if (codings[codings.length - 1] === 'chunked') {

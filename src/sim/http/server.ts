@@ -6,9 +6,10 @@ import type { SimHost } from '../host.ts';
 import type { TcpConnection, TcpEvents } from '../tcp/connection.ts';
 import type { TcpListener } from '../tcp/listener.ts';
 import { httpDate } from '../../workloads/http-date.ts';
-import type { HeaderList, HeadersInit, HttpRequestMessage } from './message.ts';
+import type { HeadersInit, HttpRequestMessage } from './message.ts';
+import { type HeaderList, nameIs } from '../../workloads/header-fields.ts';
 import { slabBytes } from '../../packet/slab.ts';
-import { REASONS, bodyBytes, encodeWithBody, keepsAlive, nameIs } from './message.ts';
+import { REASONS, bodyBytes, encodeWithBody, keepsAlive } from './message.ts';
 import { HttpParser } from './parser.ts';
 import type { HttpParseError, ParsedHead, ParserEvents } from './parser.ts';
 

@@ -16,7 +16,7 @@ import {
   pickEndpoint,
 } from '../../ingress/upstream.ts';
 import { httpRequest } from '../http/client.ts';
-import { getHeader } from '../http/message.ts';
+import { headerValue } from '../../workloads/header-fields.ts';
 import { type HttpResponseInit, type HttpServerRequest, createHttpServer } from '../http/server.ts';
 import type { SimHost } from '../host.ts';
 
@@ -54,7 +54,7 @@ export function startIngressNginx(host: SimHost, cluster: Cluster): IngressNginx
     };
     const headers: Record<string, string> = {};
     for (const [k, v] of req.headers) headers[k.toLowerCase()] = v;
-    const hostHeader = getHeader(req.headers, 'host') ?? '';
+    const hostHeader = headerValue(req.headers, 'host') ?? '';
     const d = routeRequest(config(), { scheme, host: hostHeader, uri: req.target, headers });
     if (d.kind === 'respond') {
       finish({
