@@ -92,6 +92,26 @@ test('handshake, request/response, active close: exact segments and TIME-WAIT', 
   t.is(c.stats.lastRttNs, 2_000_000);
 });
 
+test('writeShared sends the same segments as write, without copying the bytes', (t) => {
+  const trace = (shared: boolean) => {
+    const w = wire({ delayNs: 1_000_000 });
+    const got: string[] = [];
+    w.b.tcpListen(80, (s) => (s.onData = (d) => got.push(str(d))));
+    const c = w.a.tcpConnect('10.0.0.2', 80);
+    const msg = text('x'.repeat(3000));
+    c.onConnect = () => {
+      if (shared) c.writeShared(msg);
+      else c.write(msg);
+      c.end();
+    };
+    w.run(10 * SECOND);
+    return { trace: tcpTrace(w.log), got: got.join('') };
+  };
+  const copied = trace(false);
+  t.deepEqual(trace(true), copied);
+  t.is(copied.got, 'x'.repeat(3000));
+});
+
 test('passive close: the server closes first and ends in TIME-WAIT', (t) => {
   const w = wire();
   let server: TcpConnection | undefined;

@@ -12,11 +12,16 @@ export class ByteQueue {
   private head = 0;
   length = 0;
 
+  /** Append a copy of `bytes`. */
   push(bytes: Uint8Array): void {
+    if (bytes.length > 0) this.pushShared(slabCopy(bytes));
+  }
+
+  /** Append `bytes` themselves (kept until dropped: the caller writes to them no more). */
+  pushShared(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
-    const c = slabCopy(bytes);
-    if (this.first === undefined) this.first = c;
-    else (this.more ??= []).push(c);
+    if (this.first === undefined) this.first = bytes;
+    else (this.more ??= []).push(bytes);
     this.length += bytes.length;
   }
 

@@ -290,12 +290,26 @@ export class TcpConnection {
     return this.sendQ.length;
   }
 
-  /** Queue bytes for sending. False when the sending side is already closed. */
+  /** Queue a copy of bytes for sending. False when the sending side is already closed. */
   write(bytes: Uint8Array): boolean {
+    return this.queue(bytes, true);
+  }
+
+  /**
+   * write() without the copy: the connection keeps `bytes` until they are acknowledged,
+   * so nothing may write to them again (for bytes made once and shared, e.g. a remembered
+   * HTTP response).
+   */
+  writeShared(bytes: Uint8Array): boolean {
+    return this.queue(bytes, false);
+  }
+
+  private queue(bytes: Uint8Array, copy: boolean): boolean {
     if (this.finQueued || this.over || this.state === 'TIME-WAIT') return false;
     if (this.state === 'FIN-WAIT-1' || this.state === 'FIN-WAIT-2') return false;
     if (this.state === 'CLOSING' || this.state === 'LAST-ACK') return false;
-    this.sendQ.push(bytes);
+    if (copy) this.sendQ.push(bytes);
+    else this.sendQ.pushShared(bytes);
     this.output();
     return true;
   }
