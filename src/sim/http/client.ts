@@ -283,7 +283,7 @@ export class HttpClientConnection implements TcpEvents {
     if (p === undefined || p.requestHead !== '') return;
     const spec = p.spec;
     // The plain request (no fields, no body, the default Host) repeats across connections
-    // to one address: its head text and bytes are made once (write() copies the bytes).
+    // to one address: its head text and bytes are made once and shared by every send.
     if (spec.headers === undefined && spec.body === undefined && spec.host === undefined) {
       const c = this.conn;
       const path = spec.path ?? '/';
@@ -294,7 +294,7 @@ export class HttpClientConnection implements TcpEvents {
           continue;
         p.requestHead = e.text;
         this.parser.expect(e.upper);
-        c.write(e.bytes);
+        c.writeShared(e.bytes);
         p.progress.onRequestSent?.(e.text, EMPTY_BYTES);
         return;
       }
@@ -337,7 +337,8 @@ export class HttpClientConnection implements TcpEvents {
     p.requestHead = `${head}\r\n`;
     if (headerHasToken(given, 'connection', 'close')) this.reusable = false;
     this.parser.expect(method);
-    this.conn.write(encodeWithBody(p.requestHead, body));
+    // Fresh bytes nothing else holds: the send queue keeps them as they are.
+    this.conn.writeShared(encodeWithBody(p.requestHead, body));
     p.progress.onRequestSent?.(p.requestHead, body);
   }
 

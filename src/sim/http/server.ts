@@ -140,7 +140,7 @@ export class HttpServer {
     const dateText = o.date !== false ? cachedHttpDate(this.host.wallClockMs()) : '';
     // A frozen response (myapp's, shared by every request for its file) gives the same
     // bytes for the same keep-alive, HEAD-ness and Date text: written once, then handed out
-    // as they are (the caller's write() copies them into the send queue).
+    // as they are (the send queue keeps them by reference: writeShared).
     const frozen =
       Object.isFrozen(res) && (res.headers === undefined || Object.isFrozen(res.headers));
     const isHead = req.method === 'HEAD';
@@ -400,7 +400,7 @@ class ServerConnection implements ParserEvents, TcpEvents {
     if (req === 'bad') {
       server.stats.badRequests++;
       const res = o.badRequest?.() ?? { status: 400, body: 'Bad Request\n' };
-      conn.write(server.responseBytes(BAD, res, false));
+      conn.writeShared(server.responseBytes(BAD, res, false));
       return this.close();
     }
     this.busy = true;
@@ -427,7 +427,7 @@ class ServerConnection implements ParserEvents, TcpEvents {
     this.served++;
     const keep =
       this.served < (server.options.maxRequests ?? 100) && keepsAlive(req.version, req.headers);
-    this.conn.write(server.responseBytes(req, res, keep));
+    this.conn.writeShared(server.responseBytes(req, res, keep));
     if (keep) this.next();
     else this.close();
   }
