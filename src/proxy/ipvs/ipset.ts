@@ -149,6 +149,12 @@ export interface IpsetOptions {
   readonly hashsize?: number;
   readonly maxelem?: number;
   readonly bucketsize?: number;
+  /**
+   * A word shared by a group of sets (kube-ipsets.ts) in which this set keeps `occupancyBit`
+   * set while it has members: the packet path reads one word, not each set's object.
+   */
+  readonly occupancy?: Int32Array;
+  readonly occupancyBit?: number;
 }
 
 const NO_SLOTS = new Int32Array(0);
@@ -187,6 +193,8 @@ export class IpSet {
    * read it first, so an empty set costs one load, not a lookup.
    */
   count = 0;
+  private readonly occupancy: Int32Array;
+  private readonly occupancyBit: number;
 
   constructor(
     readonly name: string,
@@ -197,6 +205,8 @@ export class IpSet {
     this.initval = (opts.initval ?? 0) >>> 0;
     this.maxelem = opts.maxelem ?? 65536;
     this.bucketsize = opts.bucketsize ?? 12;
+    this.occupancy = opts.occupancy ?? new Int32Array(1);
+    this.occupancyBit = opts.occupancyBit ?? 1;
     // Buckets grow two slots at a time, so one may reach the even size at or above bucketsize.
     this.stride = Math.max(INIT_SIZE, this.bucketsize + (this.bucketsize & 1));
     // htable_bits(hashsize): the smallest power of two holding it.
@@ -244,7 +254,7 @@ export class IpSet {
     const id = this.newId(a, b, c);
     while (!this.place(id)) this.resize();
     this.members.set(a, b, c, id + 1);
-    this.count++;
+    this.counted(1);
     if (this.type === 'hash:ip,port,net') this.prefixes[b >>> 24]!++;
     return true;
   }
@@ -255,7 +265,7 @@ export class IpSet {
     const v = this.members.get(a, b, c);
     if (v === 0) return false;
     this.members.delete(a, b, c);
-    this.count--;
+    this.counted(-1);
     const id = v - 1;
     if (this.type === 'hash:ip,port,net') this.prefixes[b >>> 24]!--;
     const key = this.bucketOf(id);
@@ -360,8 +370,15 @@ export class IpSet {
     }
     if (this.ports[p] === v) return false;
     this.ports[p] = v;
-    this.count += v === 1 ? 1 : -1;
+    this.counted(v === 1 ? 1 : -1);
     return true;
+  }
+
+  /** Count members in or out, keeping the occupancy bit. */
+  private counted(delta: number): void {
+    this.count += delta;
+    const o = this.occupancy;
+    o[0] = this.count === 0 ? o[0]! & ~this.occupancyBit : o[0]! | this.occupancyBit;
   }
 
   private newId(a: number, b: number, c: number): number {

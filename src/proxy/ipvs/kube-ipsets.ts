@@ -121,6 +121,8 @@ export class KubeIpsets {
   readonly comments = new Map<string, string>();
   /** The sets by SetId. */
   readonly list: IpSet[] = [];
+  /** Bit `1 << SetId` set while that set has members (masquerade.ts reads this one word). */
+  readonly occupied = new Int32Array(1);
   /** Per set (by SetId): member -> contributors. */
   private readonly refs: KeyTable[] = [];
   /** ipset add/del calls made (the sync-diff proof counts these too). */
@@ -137,7 +139,8 @@ export class KubeIpsets {
         [...name].map((c) => c.charCodeAt(0)),
         seed >>> 0,
       );
-      const set = new IpSet(name, type, { initval });
+      const occupancyBit = 1 << this.list.length;
+      const set = new IpSet(name, type, { initval, occupancy: this.occupied, occupancyBit });
       this.sets.set(name, set);
       this.comments.set(name, comment);
       this.list.push(set);

@@ -4,7 +4,27 @@
 // to a service address (source-range firewall, KUBE-IPVS-FILTER). Each function walks the
 // rules in kube-proxy's order, with set lookups instead of a rule walk.
 import { IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP } from './constants.ts';
+import { SetId } from './kube-ipsets.ts';
 import type { KubeIpsets } from './kube-ipsets.ts';
+
+// The sets' bits in KubeIpsets.occupied: an empty set is skipped on that one word, without
+// reading its object (on a node with only ClusterIPs, most of them; a cold line each at 10k).
+const B_CLUSTER_IP = 1 << SetId.CLUSTER_IP;
+const B_EXTERNAL_IP = 1 << SetId.EXTERNAL_IP;
+const B_EXTERNAL_IP_LOCAL = 1 << SetId.EXTERNAL_IP_LOCAL;
+const B_LOAD_BALANCER = 1 << SetId.LOAD_BALANCER;
+const B_LOAD_BALANCER_FW = 1 << SetId.LOAD_BALANCER_FW;
+const B_HEALTH_CHECK_NODE_PORT = 1 << SetId.HEALTH_CHECK_NODE_PORT;
+/** The node-port sets: with all of them empty, KUBE-NODE-PORT marks nothing. */
+const B_NODE_PORTS =
+  (1 << SetId.NODE_PORT_TCP) |
+  (1 << SetId.NODE_PORT_LOCAL_TCP) |
+  (1 << SetId.NODE_PORT_UDP) |
+  (1 << SetId.NODE_PORT_LOCAL_UDP) |
+  (1 << SetId.NODE_PORT_SCTP) |
+  (1 << SetId.NODE_PORT_LOCAL_SCTP);
+/** The sets KUBE-IPVS-FILTER accepts on. */
+const B_IPVS_FILTER_ACCEPT = B_CLUSTER_IP | B_LOAD_BALANCER | B_EXTERNAL_IP | B_EXTERNAL_IP_LOCAL;
 
 /** What the caller knows about the packet beyond its addresses. */
 export interface PacketContext {
@@ -40,15 +60,16 @@ export function marksForMasquerade(
   ctx: PacketContext,
 ): boolean {
   if (src >>> 24 === 127) return false; // -s 127.0.0.0/8 -j RETURN
-  // An empty set answers from its `count` before any lookup (IpSet.test*, hasPort): most of
-  // kube-proxy's sets are empty on most nodes.
+  // An empty set is skipped on its occupancy bit before any lookup: most of kube-proxy's
+  // sets are empty on most nodes.
+  const occ = sets.occupied[0]!;
   let mark = false;
-  if (sets.loadBalancer.testIpPort(dst, proto, dport)) {
+  if ((occ & B_LOAD_BALANCER) !== 0 && sets.loadBalancer.testIpPort(dst, proto, dport)) {
     // KUBE-LOAD-BALANCER: Local policy returns, otherwise mark.
     if (!sets.loadBalancerLocal.testIpPort(dst, proto, dport)) mark = true;
   }
-  const clusterIP = sets.clusterIP;
-  if (clusterIP.count !== 0) {
+  if ((occ & B_CLUSTER_IP) !== 0) {
+    const clusterIP = sets.clusterIP;
     if (o.masqueradeAll) mark ||= clusterIP.testIpPort(dst, proto, dport);
     else if (o.clusterCIDR !== undefined) {
       // The source test first: a pod's packet (the common case) needs no set lookup here.
@@ -56,12 +77,17 @@ export function marksForMasquerade(
     } else mark ||= clusterIP.testIpPort(src, proto, dport); // src,dst: a VIP talking to a VIP
   }
   const externalAccept = (!ctx.fromBridge && !ctx.srcLocal) || ctx.dstLocal;
-  if (sets.externalIP.testIpPort(dst, proto, dport)) {
+  if ((occ & B_EXTERNAL_IP) !== 0 && sets.externalIP.testIpPort(dst, proto, dport)) {
     mark = true;
     if (externalAccept) return mark;
   }
-  if (sets.externalIPLocal.testIpPort(dst, proto, dport) && externalAccept) return mark;
-  if (ctx.dstLocal) mark ||= nodePortMarks(sets, proto, dst, dport);
+  if (
+    (occ & B_EXTERNAL_IP_LOCAL) !== 0 &&
+    sets.externalIPLocal.testIpPort(dst, proto, dport) &&
+    externalAccept
+  )
+    return mark;
+  if (ctx.dstLocal && (occ & B_NODE_PORTS) !== 0) mark ||= nodePortMarks(sets, proto, dst, dport);
   return mark;
 }
 
@@ -117,20 +143,23 @@ export function inputFilter(
   dport: number,
   isNew: boolean,
 ): FilterVerdict {
-  if (sets.loadBalancerFW.testIpPort(dst, proto, dport)) {
+  const occ = sets.occupied[0]!;
+  if ((occ & B_LOAD_BALANCER_FW) !== 0 && sets.loadBalancerFW.testIpPort(dst, proto, dport)) {
     const ok =
       sets.loadBalancerSourceCIDR.testIpPortSrc(dst, proto, dport, src) ||
       sets.loadBalancerSourceIP.testIpPortSrc(dst, proto, dport, src);
     if (!ok) return FilterVerdict.Drop;
   }
   if (
-    sets.clusterIP.testIpPort(dst, proto, dport) ||
-    sets.loadBalancer.testIpPort(dst, proto, dport) ||
-    sets.externalIP.testIpPort(dst, proto, dport) ||
-    sets.externalIPLocal.testIpPort(dst, proto, dport)
+    (occ & B_IPVS_FILTER_ACCEPT) !== 0 &&
+    (sets.clusterIP.testIpPort(dst, proto, dport) ||
+      sets.loadBalancer.testIpPort(dst, proto, dport) ||
+      sets.externalIP.testIpPort(dst, proto, dport) ||
+      sets.externalIPLocal.testIpPort(dst, proto, dport))
   )
     return FilterVerdict.Accept;
-  if (sets.healthCheckNodePort.hasPort(dport)) return FilterVerdict.Accept;
+  if ((occ & B_HEALTH_CHECK_NODE_PORT) !== 0 && sets.healthCheckNodePort.hasPort(dport))
+    return FilterVerdict.Accept;
   if (isNew && sets.ipvsIPs.testIp(dst)) return FilterVerdict.Reject;
   return FilterVerdict.Accept;
 }
