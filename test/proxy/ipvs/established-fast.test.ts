@@ -7,7 +7,7 @@ import { ipToU32 } from '../../../src/packet/addr.ts';
 import { IpvsDataplaneProxier } from '../../../src/proxy/ipvs/dataplane.ts';
 import { IPPROTO_TCP, TCP_ACK, TCP_FIN, TCP_SYN } from '../../../src/proxy/ipvs/constants.ts';
 import type { IpvsProxier } from '../../../src/proxy/ipvs/proxier.ts';
-import { myapp, myappSlice, proxier } from './proxier-fixture.ts';
+import { myappProxier } from './proxier-fixture.ts';
 
 const VIP = ipToU32('10.96.72.106');
 const CLIENT = ipToU32('10.244.1.9');
@@ -33,10 +33,7 @@ function snapshot(p: IpvsProxier, id: number) {
 test('the fast path and the full path agree packet by packet', (t) => {
   const clocks = [{ now: 0 }, { now: 0 }];
   const [fast, full] = clocks.map((clock) => {
-    const p = proxier({}, clock);
-    p.onServiceAdd(myapp());
-    p.onEndpointSliceAdd(myappSlice());
-    p.sync();
+    const p = myappProxier(clock);
     return { p, dp: new IpvsDataplaneProxier(p, () => clock.now), clock };
   });
   const ids = [fast!, full!].map((x) =>
@@ -77,10 +74,7 @@ test('the fast path and the full path agree packet by packet', (t) => {
 
 test('a server that left is not taken by the fast path', (t) => {
   const clock = { now: 0 };
-  const p = proxier({}, clock);
-  p.onServiceAdd(myapp());
-  p.onEndpointSliceAdd(myappSlice());
-  p.sync();
+  const p = myappProxier(clock);
   const dp = new IpvsDataplaneProxier(p, () => clock.now);
   const id = p.classify(IPPROTO_TCP, CLIENT, 40001, VIP, 80, TCP_SYN, 60, 0);
   clock.now = 1;

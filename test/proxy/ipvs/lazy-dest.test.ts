@@ -8,16 +8,13 @@ import { destAt } from '../../../src/proxy/ipvs/dest.ts';
 import type { IpvsDest } from '../../../src/proxy/ipvs/dest.ts';
 import { VirtualService } from '../../../src/proxy/ipvs/service.ts';
 import { IpvsArena } from '../../../src/proxy/ipvs/arena.ts';
-import { MYAPP_PODS, myapp, myappSlice, proxier } from './proxier-fixture.ts';
+import { MYAPP_PODS, myappProxier } from './proxier-fixture.ts';
 
 const VIP = ipToU32('10.96.72.106');
 
 function synced() {
   const clock = { now: 0 };
-  const p = proxier({}, clock);
-  p.onServiceAdd(myapp());
-  p.onEndpointSliceAdd(myappSlice());
-  p.sync();
+  const p = myappProxier(clock);
   const svc = p.ipvs.services.find(IPPROTO_TCP, VIP, 80)!;
   return { p, svc, clock };
 }

@@ -11,14 +11,11 @@ import {
   TABLE_NAT,
   newPacketMeta,
 } from '../../../src/proxy/hooks.ts';
-import { myapp, myappSlice, proxier } from './proxier-fixture.ts';
+import { myappProxier } from './proxier-fixture.ts';
 
 test('a hint is used only when it holds the same connection; otherwise the search decides', (t) => {
   const clock = { now: 0 };
-  const p = proxier({}, clock);
-  p.onServiceAdd(myapp());
-  p.onEndpointSliceAdd(myappSlice());
-  p.sync();
+  const p = myappProxier(clock);
   const vip = ipToU32('10.96.72.106');
   const client = ipToU32('10.244.1.9');
   const a = p.classify(IPPROTO_TCP, client, 50000, vip, 80, TCP_SYN, 60, 0);
@@ -41,10 +38,7 @@ test('a hint is used only when it holds the same connection; otherwise the searc
 
 test("the dataplane reports the slot a new packet's classify made: the connection lookupIn finds", (t) => {
   const clock = { now: 0 };
-  const p = proxier({}, clock);
-  p.onServiceAdd(myapp());
-  p.onEndpointSliceAdd(myappSlice());
-  p.sync();
+  const p = myappProxier(clock);
   const dp = new IpvsDataplaneProxier(p, () => clock.now);
   const client = ipToU32('10.244.1.9');
   const meta = newPacketMeta({

@@ -57,3 +57,12 @@ export function myapp(spec: Partial<Service['spec']> = {}, status?: Service['sta
 export function myappSlice(pods: readonly Endpoint[] = MYAPP_PODS) {
   return makeSlice('default', 'myapp', 'myapp-abcde', [...pods], [tcp('http', 80)]);
 }
+
+/** A proxier with myapp's Service and its three pods, synced. */
+export function myappProxier(clock = { now: 0 }): IpvsProxier {
+  const p = proxier({}, clock);
+  p.onServiceAdd(myapp());
+  p.onEndpointSliceAdd(myappSlice());
+  p.sync();
+  return p;
+}

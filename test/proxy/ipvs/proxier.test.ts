@@ -7,7 +7,14 @@ import { IPPROTO_TCP, TCP_SYN } from '../../../src/proxy/ipvs/constants.ts';
 import { IpvsVerdict } from '../../../src/proxy/ipvs/ipvs.ts';
 import { IpvsProxier, SCHEDULER_ANNOTATION } from '../../../src/proxy/ipvs/proxier.ts';
 import { ep, makeService, makeSlice, tcp } from '../fixtures.ts';
-import { MYAPP_PODS, kubernetesService, myapp, myappSlice, proxier } from './proxier-fixture.ts';
+import {
+  kubernetesService,
+  myapp,
+  MYAPP_PODS,
+  myappProxier,
+  myappSlice,
+  proxier,
+} from './proxier-fixture.ts';
 
 const HEADER =
   'IP Virtual Server version 1.2.1 (size=4096)\n' +
@@ -33,10 +40,7 @@ test('ipvsadm -Ln for default/kubernetes: the issue example', (t) => {
 });
 
 test("the seed's myapp: ClusterIP with 3 pods, then as NodePort 32642 on this node", (t) => {
-  const p = proxier();
-  p.onServiceAdd(myapp());
-  p.onEndpointSliceAdd(myappSlice());
-  p.sync();
+  const p = myappProxier();
   const pods =
     '  -> 10.244.1.2:80                Masq    1      0          0\n' +
     '  -> 10.244.2.2:80                Masq    1      0          0\n' +
@@ -60,10 +64,7 @@ test("the seed's myapp: ClusterIP with 3 pods, then as NodePort 32642 on this no
 });
 
 test('rr: new connections to the cluster IP rotate over the pods (newest real server first)', (t) => {
-  const p = proxier();
-  p.onServiceAdd(myapp());
-  p.onEndpointSliceAdd(myappSlice());
-  p.sync();
+  const p = myappProxier();
   const got = [];
   for (let i = 0; i < 6; i++)
     got.push(
@@ -133,10 +134,7 @@ test('no endpoints: the virtual service exists and the first packet gets NO_DEST
 });
 
 test('deleting the Service deletes its virtual services and unbinds its address', (t) => {
-  const p = proxier();
-  p.onServiceAdd(myapp());
-  p.onEndpointSliceAdd(myappSlice());
-  p.sync();
+  const p = myappProxier();
   p.onServiceDelete(myapp());
   p.sync();
   t.is(p.ipvsadm(), HEADER);

@@ -12,7 +12,7 @@ import {
 } from '../../../src/proxy/ipvs/constants.ts';
 import type { IpvsProxier } from '../../../src/proxy/ipvs/proxier.ts';
 import { ep, makeService, makeSlice, tcp } from '../fixtures.ts';
-import { MYAPP_PODS, myapp, myappSlice, proxier } from './proxier-fixture.ts';
+import { myapp, MYAPP_PODS, myappProxier, myappSlice, proxier } from './proxier-fixture.ts';
 
 function counts(p: IpvsProxier) {
   const d = p.ipvs.services.destOps;
@@ -96,10 +96,7 @@ test('a sync with nothing changed does nothing', (t) => {
 
 test('graceful termination: weight 0 while a TCP connection lives, deleted at the next check after it ends', (t) => {
   const clock = { now: 0 };
-  const p = proxier({}, clock);
-  p.onServiceAdd(myapp());
-  p.onEndpointSliceAdd(myappSlice());
-  p.sync();
+  const p = myappProxier(clock);
   const vip = ipToU32('10.96.72.106');
   const client = ipToU32('10.244.1.9');
   // rr picks 10.244.2.3 first; make that connection ESTABLISHED.
@@ -133,10 +130,7 @@ test('graceful termination: weight 0 while a TCP connection lives, deleted at th
 });
 
 test('an endpoint that returns during graceful termination is re-added at full weight', (t) => {
-  const p = proxier();
-  p.onServiceAdd(myapp());
-  p.onEndpointSliceAdd(myappSlice());
-  p.sync();
+  const p = myappProxier();
   const id = p.classify(
     IPPROTO_TCP,
     ipToU32('10.244.1.9'),
